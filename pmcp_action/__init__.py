@@ -1,0 +1,7 @@
+"""pmcp-deploy-action: deploy Rust MCP servers built with the pmcp SDK from CI."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,79 @@
+"""GitLab CI: collapsible log sections and a dotenv report for later jobs."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from .base import Platform
+
+__all__ = ["DOTENV_LIMIT", "GitLabCi", "dotenv_key"]
+
+#: GitLab rejects dotenv reports over 5 KiB.
+DOTENV_LIMIT = 5 * 1024
+_ESC = "\x1b"
+
+
+def dotenv_key(output_name: str) -> str:
+    return "PMCP_" + re.sub(r"[^A-Z0-9_]", "_", output_name.upper())
+
+
+class GitLabCi(Platform):
+    name = "gitlab-ci"
+
+    def __init__(self, *, dotenv_path: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.dotenv_path = dotenv_path
+        self._section = 0
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        self._section += 1
+        name = f"pmcp_{self._section}"
+        self.log_stream.write(
+            f"{_ESC}[0Ksection_start:{int(time.time())}:{name}[collapsed=true]\r{_ESC}[0K"
+            f"{self.redactor.redact(title)}\n"
+        )
+        self.log_stream.flush()
+        try:
+            yield
+        finally:
+            self.log_stream.write(f"{_ESC}[0Ksection_end:{int(time.time())}:{name}\r{_ESC}[0K\n")
+            self.log_stream.flush()
+
+    def write_outputs(self, outputs: Mapping[str, str]) -> None:
+        """Write ``PMCP_<NAME>=value`` lines: single-line values, within 5 KiB."""
+        super().write_outputs(outputs)
+        path = Path(
+            self.dotenv_path or self.environ.get("PMCP_DOTENV_PATH", "") or "pmcp-deploy.env"
+        )
+        lines: list[str] = []
+        size = 0
+        dropped: list[str] = []
+        for name, raw in outputs.items():
+            value = " ".join(self.redactor.redact(raw).split("\n")).replace("\r", " ")
+            line = f"{dotenv_key(name)}={value}\n"
+            if size + len(line.encode()) > DOTENV_LIMIT:
+                dropped.append(name)
+                continue
+            lines.append(line)
+            size += len(line.encode())
+        path.write_text("".join(lines), encoding="utf-8")
+        self.info(f"Outputs written to the dotenv report {path}.")
+        if dropped:
+            self.warning(
+                "Left out of the dotenv report to stay under GitLab's 5 KiB limit: "
+                + ", ".join(dropped)
+                + ". They are in the JSON report."
+            )
+
+    def write_summary(self, markdown: str) -> None:
+        with self.group("Deploy summary"):
+            super().write_summary(markdown)
+
+    @property
+    def default_report_dir(self) -> str | None:
+        return self.environ.get("CI_PROJECT_DIR") or None

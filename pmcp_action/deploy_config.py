@@ -1,0 +1,301 @@
+"""Read ``.pmcp/deploy.toml`` with cargo-pmcp's schema and defaults.
+
+The file is parsed with tomlkit, so a later write-back keeps the user's
+formatting and comments. Unknown tables and keys are kept (cargo-pmcp grows
+new ones) but typed keys are checked, and every error names the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.toml_document import TOMLDocument
+
+from .errors import ConfigError, Problem, ValidationError
+
+__all__ = [
+    "AssetsConfig",
+    "AuthConfig",
+    "CompositionConfig",
+    "DeployConfig",
+    "ServerConfig",
+    "find_deploy_config",
+    "load_deploy_config",
+]
+
+DEFAULT_ASSET_EXCLUDES = ("**/*.tmp", "**/.DS_Store", "**/Thumbs.db")
+
+
+def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    name: str = ""
+    memory_mb: int = 512
+    timeout_seconds: int = 30
+    reserved_concurrency: int | None = None
+    # Cloud Run keys (cargo-pmcp [L])
+    memory: str = ""
+    cpu: str = ""
+    ingress: str = ""
+    allow_unauthenticated: bool | None = None
+    max_instances: int | None = None
+    min_instances: int | None = None
+    binary: str = ""
+
+
+@dataclass(frozen=True)
+class DcrConfig:
+    enabled: bool = True
+    public_client_patterns: tuple[str, ...] = (
+        "claude",
+        "desktop",
+        "cursor",
+        "mcp-inspector",
+        "chatgpt",
+    )
+    default_scopes: tuple[str, ...] = ("openid", "email", "mcp/read")
+    allowed_scopes: tuple[str, ...] = ("openid", "email", "profile", "mcp/read", "mcp/write")
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    enabled: bool = False
+    provider: str = "none"
+    dcr: DcrConfig = field(default_factory=DcrConfig)
+
+
+@dataclass(frozen=True)
+class AssetsConfig:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_ASSET_EXCLUDES
+    base_dir: str = ""
+
+
+@dataclass(frozen=True)
+class CompositionConfig:
+    tier: str = "foundation"
+    allow_composition: bool = True
+    internal_only: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ObservabilityConfig:
+    log_retention_days: int = 30
+    enable_xray: bool = False
+    create_dashboard: bool = False
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """The typed view of ``.pmcp/deploy.toml``; defaults when there is no file."""
+
+    path: Path | None = None
+    target_type: str = ""
+    target_version: str = "1.0.0"
+    server: ServerConfig = field(default_factory=ServerConfig)
+    environment: Mapping[str, str] = field(default_factory=_frozen)
+    secrets: Mapping[str, Any] = field(default_factory=_frozen)
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    assets: AssetsConfig = field(default_factory=AssetsConfig)
+    composition: CompositionConfig = field(default_factory=CompositionConfig)
+    observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
+    #: Tables by name as plain data ([aws], [gcp], [azure], [metadata], …), for targets.
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=_frozen)
+    #: 1-based line of each "table.key" and "[table]" header, for error messages.
+    lines: Mapping[str, int] = field(default_factory=_frozen)
+
+    def table(self, name: str) -> Mapping[str, Any]:
+        return self.tables.get(name, _frozen())
+
+    def where(self, dotted: str) -> str:
+        """``.pmcp/deploy.toml:12 [server].name`` style location for messages."""
+        table, _, key = dotted.partition(".")
+        label = f"[{table}].{key}" if key else f"[{table}]"
+        if self.path is None:
+            return label
+        line = self.lines.get(dotted) or self.lines.get(table)
+        return f"{self.path}:{line} {label}" if line else f"{self.path} {label}"
+
+
+def find_deploy_config(start: Path) -> Path | None:
+    """The nearest ``.pmcp/deploy.toml`` at or above ``start`` (cargo-pmcp's rule)."""
+    current = start.resolve()
+    for directory in (current, *current.parents):
+        candidate = directory / ".pmcp" / "deploy.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _index_lines(text: str) -> dict[str, int]:
+    """Map "[table]" headers and "table.key" assignments to their line numbers."""
+    lines: dict[str, int] = {}
+    table = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("[") and not line.startswith("[["):
+            table = line.strip("[]").strip().strip('"')
+            lines.setdefault(table, number)
+        elif line.startswith("[["):
+            table = line.strip("[]").strip()
+            lines.setdefault(table, number)
+        elif "=" in line and not line.startswith("#"):
+            key = line.split("=", 1)[0].strip().strip('"')
+            lines.setdefault(f"{table}.{key}" if table else key, number)
+    return lines
+
+
+class _Reader:
+    """Typed access to the parsed document that records problems instead of raising."""
+
+    def __init__(self, data: Mapping[str, Any], config: DeployConfig) -> None:
+        self.data = data
+        self.config = config
+        self.problems: list[Problem] = []
+
+    def table(self, name: str) -> Mapping[str, Any]:
+        value = self.data.get(name, {})
+        if not isinstance(value, Mapping):
+            self.problems.append(
+                Problem(self.config.where(name), "must be a table", f"write [{name}]")
+            )
+            return {}
+        return value
+
+    def get(self, table: str, key: str, kind: type, default: Any) -> Any:
+        value = self.table(table).get(key, default) if table else self.data.get(key, default)
+        if value is default:
+            return default
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            names = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+            self.problems.append(
+                Problem(
+                    self.config.where(f"{table}.{key}"),
+                    f"must be {names.get(kind, kind.__name__)}, found {value!r}"[:160],
+                    "fix the value in the file",
+                )
+            )
+            return default
+        if kind is list:
+            return tuple(str(item) for item in value)
+        return value
+
+
+def load_deploy_config(path: Path) -> tuple[DeployConfig, TOMLDocument]:
+    """Parse ``path``; raise :class:`ConfigError` naming file and line on any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read {path}: {exc.strerror or exc}.",
+            remediation="Check the config input and that the file exists in the checkout.",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text.", remediation="Save it as UTF-8.") from exc
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(
+            f"Failed to parse .pmcp/deploy.toml: {path}:{exc.line}:{exc.col}: "
+            f"{str(exc).split(' at line')[0]}.",
+            remediation=f"Fix the TOML syntax at line {exc.line} of {path}.",
+        ) from exc
+
+    data: dict[str, Any] = document.unwrap()
+    base = DeployConfig(path=path, lines=_frozen(_index_lines(text)))
+    r = _Reader(data, base)
+
+    server = ServerConfig(
+        name=r.get("server", "name", str, ""),
+        memory_mb=r.get("server", "memory_mb", int, 512),
+        timeout_seconds=r.get("server", "timeout_seconds", int, 30),
+        reserved_concurrency=r.get("server", "reserved_concurrency", int, None),
+        memory=r.get("server", "memory", str, ""),
+        cpu=r.get("server", "cpu", str, ""),
+        ingress=r.get("server", "ingress", str, ""),
+        allow_unauthenticated=r.get("server", "allow_unauthenticated", bool, None),
+        max_instances=r.get("server", "max_instances", int, None),
+        min_instances=r.get("server", "min_instances", int, None),
+        binary=r.get("server", "binary", str, ""),
+    )
+    environment: dict[str, str] = {}
+    for key, value in r.table("environment").items():
+        if isinstance(value, (str, int, float, bool)):
+            environment[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+        else:
+            r.problems.append(
+                Problem(base.where(f"environment.{key}"), "must be a string", 'write KEY = "value"')
+            )
+
+    auth_table = r.table("auth")
+    dcr_value = auth_table.get("dcr", {})
+    dcr_table: Mapping[str, Any] = dcr_value if isinstance(dcr_value, Mapping) else {}
+    defaults = DcrConfig()
+    dcr = DcrConfig(
+        enabled=bool(dcr_table.get("enabled", defaults.enabled)),
+        public_client_patterns=tuple(
+            dcr_table.get("public_client_patterns", defaults.public_client_patterns)
+        ),
+        default_scopes=tuple(dcr_table.get("default_scopes", defaults.default_scopes)),
+        allowed_scopes=tuple(dcr_table.get("allowed_scopes", defaults.allowed_scopes)),
+    )
+    auth = AuthConfig(
+        enabled=r.get("auth", "enabled", bool, False),
+        provider=r.get("auth", "provider", str, "none"),
+        dcr=dcr,
+    )
+    assets = AssetsConfig(
+        include=r.get("assets", "include", list, ()),
+        exclude=r.get("assets", "exclude", list, DEFAULT_ASSET_EXCLUDES),
+        base_dir=r.get("assets", "base_dir", str, ""),
+    )
+    composition = CompositionConfig(
+        tier=r.get("composition", "tier", str, "foundation"),
+        allow_composition=r.get("composition", "allow_composition", bool, True),
+        internal_only=r.get("composition", "internal_only", bool, False),
+        description=r.get("composition", "description", str, ""),
+    )
+    if composition.tier not in ("foundation", "domain"):
+        r.problems.append(
+            Problem(
+                base.where("composition.tier"),
+                f"unknown tier {composition.tier!r}",
+                'use "foundation" or "domain"',
+            )
+        )
+    observability = ObservabilityConfig(
+        log_retention_days=r.get("observability", "log_retention_days", int, 30),
+        enable_xray=r.get("observability", "enable_xray", bool, False),
+        create_dashboard=r.get("observability", "create_dashboard", bool, False),
+    )
+    tables = {
+        str(name): _frozen(value) for name, value in data.items() if isinstance(value, Mapping)
+    }
+    config = DeployConfig(
+        path=path,
+        target_type=r.get("target", "type", str, ""),
+        target_version=r.get("target", "version", str, "1.0.0"),
+        server=server,
+        environment=_frozen(environment),
+        secrets=_frozen(r.table("secrets")),
+        auth=auth,
+        assets=assets,
+        composition=composition,
+        observability=observability,
+        tables=_frozen(tables),
+        lines=base.lines,
+    )
+    if r.problems:
+        raise ValidationError(r.problems)
+    return config, document

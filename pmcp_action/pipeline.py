@@ -1,0 +1,236 @@
+"""One run from flags to result: validate everything, act, prove, report.
+
+The pipeline raises :class:`~pmcp_action.errors.PmcpActionError` on failure;
+the :class:`RunRecorder` keeps what was learnt so far (phases, the target's
+result, verification, rollback), so the CLI can report a failure as fully as
+a success.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from .ci.base import Platform
+from .cli import parse_args
+from .context import RunContext
+from .deadline import Deadline
+from .errors import Problem, ValidationError, VerificationError
+from .http import HttpClientFactory
+from .project import find_config, load_project
+from .result import PhaseRecord, RunResult, TargetResult, Verification
+from .settings import Settings, load_settings, resolve_raw
+from .targets import Target, create_target
+
+__all__ = ["RunRecorder", "execute"]
+
+
+class RunRecorder:
+    """Collects the facts of a run as they happen."""
+
+    def __init__(self, platform: Platform, *, clock: Callable[[], float] = time.time) -> None:
+        self.platform = platform
+        self.clock = clock
+        self.phases: list[PhaseRecord] = []
+        self.command = "deploy"
+        self.target = ""
+        self.server_name = ""
+        self.settings: Settings | None = None
+        self.result = TargetResult()
+        self.verification: Verification | None = None
+        self.rolled_back = False
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = self.clock()
+        outcome = "failed"
+        with self.platform.group(name):
+            try:
+                yield
+                outcome = "ok"
+            finally:
+                self.phases.append(PhaseRecord(name, started, self.clock(), outcome))
+
+    def finish(self, status: str, *, error_title: str = "", error_text: str = "") -> RunResult:
+        return RunResult(
+            command=self.command,
+            target=self.target,
+            server_name=self.server_name,
+            status=status,
+            result=self.result,
+            verification=self.verification,
+            rolled_back=self.rolled_back,
+            phases=tuple(self.phases),
+            error_title=error_title,
+            error_text=error_text,
+        )
+
+
+def _load(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    platform: Platform,
+    transport: httpx.BaseTransport | None,
+    sleep: Callable[[float], None],
+) -> tuple[Settings, RunContext]:
+    flags = parse_args(argv)
+    early = resolve_raw(flags, environ)
+    workdir_raw = early.get("working-directory")
+    config_raw = early.get("config")
+    working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
+    config_input = Path(config_raw.text.strip()) if config_raw else None
+    lookup = find_config(working_directory, config_input)
+    settings = load_settings(
+        flags=flags,
+        environ=environ,
+        config_values=lookup.values,
+        on_secret=platform.mask,
+        extra_problems=lookup.problems,
+    )
+    platform.debug_enabled = settings.debug
+    project = load_project(settings, lookup)
+    if settings.command == "destroy" and not settings.confirm_destroy:
+        raise ValidationError(
+            [
+                Problem(
+                    "input 'confirm-destroy'",
+                    f"destroy deletes {settings.target} resources of {project.server_name!r} and "
+                    "needs an explicit confirmation",
+                    "set confirm-destroy: true (CLI: --yes)",
+                )
+            ]
+        )
+    deadline = Deadline(settings.timeout_minutes * 60.0)
+    return settings, RunContext(
+        settings=settings,
+        project=project,
+        console=platform,
+        http=HttpClientFactory(transport=transport, deadline=deadline, sleep=sleep),
+        deadline=deadline,
+        id_token=lambda audience: _fetch_id_token(audience, settings, environ, platform),
+        environ=environ,
+        sleep=sleep,
+    )
+
+
+def _fetch_id_token(
+    audience: str, settings: Settings, environ: Mapping[str, str], platform: Platform
+) -> str:
+    from .oidc import fetch_id_token
+
+    return fetch_id_token(
+        audience,
+        environ=environ,
+        platform_name=platform.name,
+        gitlab_variable=settings.id_token_variable,
+        on_token=platform.mask,
+    )
+
+
+def _run_command(target: Target, settings: Settings) -> TargetResult:
+    command = settings.command
+    if command == "plan":
+        return target.plan()
+    if command == "outputs":
+        return target.outputs()
+    if command == "rollback":
+        return target.rollback(settings.rollback_to)
+    if command == "destroy":
+        return target.destroy()
+    return target.deploy()
+
+
+def _verify(context: RunContext, result: TargetResult) -> Verification:
+    from .verify import VerifyOptions, verify_server
+
+    settings = context.settings
+    url = settings.verify_url or result.url
+    if not url:
+        return Verification(status="skipped", detail="The target reported no URL to verify.")
+    options = VerifyOptions(
+        url=url,
+        timeout_seconds=float(settings.verify_timeout_seconds),
+        bearer_token=settings.verify_bearer_token,
+        required_tools=settings.verify_tools,
+        strict=settings.verify == "strict",
+    )
+    return verify_server(options, http=context.http, sleep=context.sleep, log=context.console.info)
+
+
+def execute(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    recorder: RunRecorder,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunResult:
+    """Run the command; raise on failure, leaving the facts in ``recorder``."""
+    platform = recorder.platform
+    with recorder.phase("validate"):
+        settings, context = _load(argv, environ, platform, transport, sleep)
+        recorder.settings = settings
+        recorder.command = settings.command
+        recorder.target = settings.target
+        recorder.server_name = context.project.server_name
+        target = create_target(settings.target, context)
+        problems = list(target.validate())
+        if problems:
+            raise ValidationError(problems)
+
+    with recorder.phase(settings.command):
+        recorder.result = _run_command(target, settings)
+
+    if settings.command in ("deploy", "rollback") and settings.verify != "false":
+        with recorder.phase("verify"):
+            recorder.verification = _verify(context, recorder.result)
+        verification = recorder.verification
+        if verification.status == "false":
+            _roll_back_after_failed_verification(recorder, target, settings)
+            raise VerificationError(
+                f"The deployed server at {verification.url} did not prove that it works.",
+                details=verification.detail,
+                remediation=_verification_remediation(recorder),
+            )
+
+    status = "unchanged" if recorder.result.unchanged else "success"
+    return recorder.finish(status)
+
+
+def _roll_back_after_failed_verification(
+    recorder: RunRecorder, target: Target, settings: Settings
+) -> None:
+    result = recorder.result
+    if settings.command != "deploy" or not settings.rollback_on_failure:
+        return
+    if result.unchanged or not result.previous_version:
+        recorder.platform.warning(
+            "Verification failed and there is no previous version to return to."
+        )
+        return
+    if not result.can_roll_back:
+        recorder.platform.warning(
+            f"Verification failed, but the {settings.target} target cannot roll back; "
+            "the new version stays live."
+        )
+        return
+    with recorder.phase("rollback"):
+        target.rollback(result.previous_version)
+    recorder.rolled_back = True
+
+
+def _verification_remediation(recorder: RunRecorder) -> str:
+    result = recorder.result
+    if recorder.rolled_back:
+        return (
+            f"Version {result.previous_version} serves again. Fix the server (see the details), "
+            "then deploy again; set rollback-on-failure: false to keep a failing version live."
+        )
+    return (
+        "Look at the server's logs for why it does not answer MCP requests; set verify: false "
+        "only if the endpoint is not meant to be reachable from CI."
+    )

@@ -1,0 +1,142 @@
+"""Value objects that describe what a run did.
+
+A target returns a :class:`TargetResult`; the pipeline adds verification and
+rollback facts and phase timings into a :class:`RunResult`, which the reporter
+turns into step outputs, a job summary and a JSON report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = [
+    "EXTRA_OUTPUT_NAMES",
+    "OUTPUT_NAMES",
+    "PhaseRecord",
+    "PlanChange",
+    "RunResult",
+    "TargetResult",
+    "Verification",
+]
+
+#: Outputs every run writes (empty when they do not apply to the target).
+OUTPUT_NAMES: tuple[str, ...] = (
+    "url",
+    "target",
+    "server-name",
+    "version",
+    "previous-version",
+    "deployment-id",
+    "arn",
+    "function-name",
+    "region",
+    "health-url",
+    "unchanged",
+    "verified",
+    "mcp-server-name",
+    "mcp-server-version",
+    "mcp-protocol-version",
+    "tool-count",
+    "rolled-back",
+    "report-path",
+    "command",
+    "status",
+)
+
+#: Target-specific outputs; declared in action.yml, written empty elsewhere.
+EXTRA_OUTPUT_NAMES: tuple[str, ...] = (
+    "log-group",
+    "oauth-enabled",
+    "oauth-discovery-url",
+)
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """One thing a deploy would do: ``action`` is create, update, replace, delete or keep."""
+
+    action: str
+    resource: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """What a target reports after plan, deploy, outputs, rollback or destroy."""
+
+    url: str = ""
+    version: str = ""
+    previous_version: str = ""
+    deployment_id: str = ""
+    arn: str = ""
+    function_name: str = ""
+    region: str = ""
+    health_url: str = ""
+    #: True when the deploy found nothing to change; None when not known.
+    unchanged: bool | None = None
+    #: Who acted: a role ARN, a client id, a service account; never a secret.
+    identity: str = ""
+    #: Target-specific outputs (names from EXTRA_OUTPUT_NAMES).
+    extra_outputs: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    #: For plan: what a deploy would change.
+    changes: tuple[PlanChange, ...] = ()
+    #: Facts worth a line in the summary.
+    notes: tuple[str, ...] = ()
+    #: Request ids the remote APIs returned, for support cases.
+    request_ids: tuple[str, ...] = ()
+    #: Whether the target can put ``previous_version`` back on its own.
+    can_roll_back: bool = False
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Outcome of speaking MCP to the deployed server."""
+
+    #: "true", "false" or "skipped".
+    status: str
+    url: str = ""
+    server_name: str = ""
+    server_version: str = ""
+    protocol_version: str = ""
+    tools: tuple[str, ...] = ()
+    #: "protected" when the server demanded OAuth and no token was given.
+    protection: str = ""
+    detail: str = ""
+
+    @property
+    def tool_count(self) -> str:
+        return str(len(self.tools)) if self.status == "true" else ""
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    name: str
+    started_at: float
+    ended_at: float
+    outcome: str  # "ok", "failed", "skipped"
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.ended_at - self.started_at)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything the reporter needs about one run, successful or not."""
+
+    command: str
+    target: str
+    server_name: str
+    #: "success", "failure" or "unchanged".
+    status: str
+    result: TargetResult = field(default_factory=TargetResult)
+    verification: Verification | None = None
+    rolled_back: bool = False
+    phases: tuple[PhaseRecord, ...] = ()
+    error_title: str = ""
+    error_text: str = ""
+    report_path: str = ""
