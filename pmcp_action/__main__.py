@@ -68,7 +68,7 @@ def _finalise(
     settings = recorder.settings
     report = build_report(
         run,
-        settings=settings.redacted() if settings is not None else {},
+        settings=settings.redacted() if settings is not None else recorder.given_inputs,
         platform=platform.name,
         started_at=started_at,
     )

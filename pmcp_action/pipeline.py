@@ -21,9 +21,10 @@ from .context import RunContext
 from .deadline import Deadline
 from .errors import Problem, ValidationError, VerificationError
 from .http import HttpClientFactory
+from .inputs import INPUTS
 from .project import find_config, load_project
 from .result import PhaseRecord, RunResult, TargetResult, Verification
-from .settings import Settings, load_settings, resolve_raw
+from .settings import RawValue, Settings, load_settings, resolve_raw
 from .targets import Target, create_target
 
 __all__ = ["RunRecorder", "execute"]
@@ -40,6 +41,8 @@ class RunRecorder:
         self.target = ""
         self.server_name = ""
         self.settings: Settings | None = None
+        #: The given inputs as text (secrets replaced), known even when settings are invalid.
+        self.given_inputs: dict[str, str] = {}
         self.result = TargetResult()
         self.verification: Verification | None = None
         self.rolled_back = False
@@ -70,15 +73,26 @@ class RunRecorder:
         )
 
 
+def _remember_inputs(recorder: RunRecorder, raw: Mapping[str, RawValue]) -> None:
+    secret = {spec.name for spec in INPUTS if spec.secret}
+    recorder.given_inputs = {
+        name: "***" if name in secret else value.text for name, value in raw.items()
+    }
+    recorder.command = raw["command"].text.strip() if "command" in raw else recorder.command
+    recorder.target = raw["target"].text.strip() if "target" in raw else ""
+
+
 def _load(
     argv: Sequence[str],
     environ: Mapping[str, str],
-    platform: Platform,
+    recorder: RunRecorder,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
 ) -> tuple[Settings, RunContext]:
+    platform = recorder.platform
     flags = parse_args(argv)
     early = resolve_raw(flags, environ)
+    _remember_inputs(recorder, early)
     workdir_raw = early.get("working-directory")
     config_raw = early.get("config")
     working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
@@ -170,9 +184,8 @@ def execute(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunResult:
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
-    platform = recorder.platform
     with recorder.phase("validate"):
-        settings, context = _load(argv, environ, platform, transport, sleep)
+        settings, context = _load(argv, environ, recorder, transport, sleep)
         recorder.settings = settings
         recorder.command = settings.command
         recorder.target = settings.target

@@ -49,6 +49,8 @@ class Redactor:
         and JSON-escaped forms are registered too, since they leak the same value.
         """
         fragments: list[str] = []
+        if len(secret) < _MIN_SECRET_LENGTH:
+            return fragments
         candidates = [secret]
         candidates.extend(line.strip() for line in secret.splitlines())
         candidates.append(json.dumps(secret)[1:-1])

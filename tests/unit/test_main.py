@@ -1,0 +1,159 @@
+"""The CLI entry in-process: exit codes, annotations, summary, report, no tracebacks."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from pmcp_action import __version__
+from pmcp_action.__main__ import main
+from pmcp_action.inputs import TARGETS
+
+from .test_ci_adapters import parse_github_output
+
+
+def run_main(args, environ, capsys=None):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(args, environ=environ, stdout=stdout, stderr=stderr)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def github_env(gha_files, **inputs):
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
+    return env
+
+
+def assert_clean_failure(code, out, gha_files, *needles):
+    assert code == 1
+    assert "Traceback" not in out
+    annotations = [line for line in out.splitlines() if line.startswith("::error")]
+    assert len(annotations) == 1
+    summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
+    assert "## pmcp deploy — ❌ Failed" in summary
+    outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
+    assert outputs["status"] == "failure"
+    for needle in needles:
+        assert needle in annotations[0].replace("%0A", "\n")
+        assert needle in summary
+    return annotations[0], summary, outputs
+
+
+def test_unknown_target_lists_the_valid_ones(gha_files):
+    code, out, _ = run_main([], github_env(gha_files, target="heroku"))
+    annotation, _, _ = assert_clean_failure(
+        code, out, gha_files, "input 'target': unknown value 'heroku'", ", ".join(TARGETS)
+    )
+    assert annotation.startswith("::error title=Invalid input::")
+
+
+def test_malformed_toml_names_file_and_line(gha_files, tmp_path):
+    project = tmp_path / "proj"
+    (project / ".pmcp").mkdir(parents=True)
+    (project / ".pmcp" / "deploy.toml").write_text(
+        '[target]\ntype = "pmcp-run"\n[server\nname="x"\n'
+    )
+    env = github_env(gha_files, target="pmcp-run", working_directory=str(project))
+    code, out, _ = run_main([], env)
+    assert_clean_failure(code, out, gha_files, f"{project}/.pmcp/deploy.toml:3:")
+
+
+def test_destroy_refuses_without_confirmation(gha_files, tmp_path):
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    env = github_env(
+        gha_files, target="pmcp-run", command="destroy", working_directory=str(tmp_path)
+    )
+    code, out, _ = run_main([], env)
+    assert_clean_failure(
+        code, out, gha_files, "needs an explicit confirmation", "confirm-destroy: true"
+    )
+
+
+def test_plain_http_to_a_real_host_is_refused(gha_files, tmp_path):
+    env = github_env(
+        gha_files, target="pmcp-run", server_name="demo", pmcp_api_url="http://api.pmcp.run"
+    )
+    code, out, _ = run_main([], env)
+    assert_clean_failure(
+        code, out, gha_files, "plain http:// to a non-loopback host (api.pmcp.run)"
+    )
+
+
+def test_no_server_name_anywhere_is_a_clear_error(gha_files, tmp_path):
+    env = github_env(gha_files, target="pmcp-run", working_directory=str(tmp_path))
+    code, out, _ = run_main([], env)
+    assert_clean_failure(code, out, gha_files, "no server name", "set the server-name input")
+
+
+def test_unknown_flag_is_a_validation_error_not_a_usage_exit():
+    code, _, err = run_main(["--no-such-flag"], {})
+    assert code == 1
+    assert "command line: unrecognized arguments: --no-such-flag" in err
+    assert "Traceback" not in err
+
+
+def test_version_flag(capsys):
+    code = main(["--version"], environ={})
+    assert code == 0
+    assert capsys.readouterr().out.strip() == f"pmcp-action {__version__}"
+
+
+def test_secrets_never_reach_any_output(gha_files, tmp_path):
+    secret = "very-secret-client-value-42"
+    env = github_env(gha_files, target="nope", pmcp_client_secret=secret)
+    env["PMCP_ACCESS_TOKEN"] = "another-secret-token-77"
+    code, out, _ = run_main([], env)
+    assert code == 1
+    for line in out.splitlines():
+        if not line.startswith("::add-mask::"):
+            assert secret not in line and "another-secret-token-77" not in line
+    report = Path(parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())["report-path"])
+    everything = (
+        gha_files["GITHUB_STEP_SUMMARY"].read_text()
+        + gha_files["GITHUB_OUTPUT"].read_text()
+        + report.read_text()
+    )
+    assert secret not in everything and "another-secret-token-77" not in everything
+    assert json.loads(report.read_text())["inputs"]["pmcp-client-secret"] == "***"
+
+
+def test_report_goes_to_runner_temp_and_records_the_failure(gha_files):
+    code, out, _ = run_main([], github_env(gha_files, target="heroku"))
+    assert code == 1
+    outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
+    report_path = Path(outputs["report-path"])
+    assert report_path == gha_files["RUNNER_TEMP"] / "pmcp-deploy-report.json"
+    report = json.loads(report_path.read_text())
+    assert report["status"] == "failure"
+    assert report["error"]["title"] == "Invalid input"
+    assert report["phases"][0]["name"] == "validate" and report["phases"][0]["outcome"] == "failed"
+
+
+def test_every_declared_output_is_written_even_on_failure(gha_files):
+    run_main([], github_env(gha_files, target="heroku"))
+    outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
+    from pmcp_action.result import EXTRA_OUTPUT_NAMES, OUTPUT_NAMES
+
+    assert set(outputs) == set(OUTPUT_NAMES) | set(EXTRA_OUTPUT_NAMES)
+    assert outputs["rolled-back"] == "false" and outputs["url"] == ""
+
+
+def test_local_json_output_keeps_stdout_machine_readable(tmp_path):
+    env = {"PMCP_DEPLOY_TARGET": "heroku"}
+    code, out, err = run_main(
+        ["--output-format", "json", "--working-directory", str(tmp_path)], env
+    )
+    assert code == 1
+    # Invalid settings: the format is unknown, so outputs go to stderr as text.
+    assert out == ""
+    assert "error: Invalid input" in err
+
+
+@pytest.mark.parametrize("flag", ["--server-name", "--pmcp-client-id", "--timeout-minutes"])
+def test_every_input_is_a_flag(flag):
+    from pmcp_action.cli import parse_args
+
+    assert parse_args([flag, "7"])[flag.removeprefix("--")] == "7"
