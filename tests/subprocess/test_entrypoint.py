@@ -21,3 +21,12 @@ def test_hyphen_and_underscore_inputs_both_work(run_entrypoint):
     run = run_entrypoint({"target": "heroku", "server_name": "under_score"})
     assert run.exit_code == 1
     assert run.report()["inputs"]["server-name"] == "under_score"
+
+
+def test_a_hostile_path_and_home_do_not_break_start_up(run_entrypoint):
+    run = run_entrypoint(
+        {"target": "heroku"}, extra_env={"PATH": "utter-nonsense", "HOME": "/nonexistent/home"}
+    )
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "unknown value 'heroku'" in run.summary
