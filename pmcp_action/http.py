@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,6 +156,13 @@ class HttpClientFactory:
         self.sleep = sleep
         self.timeout = timeout
         self.connect_timeout = connect_timeout
+        self._ssl_context: ssl.SSLContext | None = None
+
+    def _ssl(self) -> ssl.SSLContext:
+        """One TLS context per factory: building one costs 25-40 ms."""
+        if self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context(trust_env=True)
+        return self._ssl_context
 
     def __call__(
         self,
@@ -177,6 +185,7 @@ class HttpClientFactory:
             headers=all_headers,
             timeout=httpx.Timeout(total, connect=min(self.connect_timeout, total)),
             transport=self.transport,
+            verify=self._ssl() if self.transport is None else True,
             trust_env=True,
             follow_redirects=False,
         )

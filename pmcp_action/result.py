@@ -103,7 +103,7 @@ class Verification:
     server_version: str = ""
     protocol_version: str = ""
     tools: tuple[str, ...] = ()
-    #: "protected" when the server demanded OAuth and no token was given.
+    #: "protected" when the server demanded OAuth (no token given, or the token was refused).
     protection: str = ""
     detail: str = ""
 

@@ -1,0 +1,592 @@
+"""verify_server against real MCP servers (the official SDK) and misbehaving peers.
+
+Everything listens on 127.0.0.1. Retry timing is driven by a fake clock and
+sleep wherever the test is about the schedule rather than real waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pmcp_action.http import HttpClientFactory
+from pmcp_action.verify import (
+    LATEST_PROTOCOL_VERSION,
+    STATELESS_PROTOCOL_VERSIONS,
+    SUPPORTED_PROTOCOL_VERSIONS,
+    VerifyOptions,
+    curl_command,
+    initialize_payload,
+    verify_server,
+)
+from tests.fakes.mcp_servers import (
+    DEFAULT_TOOLS,
+    RecordedRequest,
+    Reply,
+    RunningServer,
+    serve_handler,
+    serve_mcp,
+    serve_paged_mcp,
+    serve_static,
+    spec_handler,
+    unused_port,
+)
+
+TOKEN = "tok-3f9a1c7e5b2d4a60"
+
+
+class FakeTime:
+    """A clock that moves only when slept on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _never_sleep(seconds: float) -> None:
+    raise AssertionError(f"the HTTP factory's own retry slept {seconds} s")
+
+
+@pytest.fixture
+def http() -> HttpClientFactory:
+    # The factory's own retry policy (5 attempts) must not be used by verify.
+    return HttpClientFactory(sleep=_never_sleep)
+
+
+@pytest.fixture(scope="module")
+def sse_server() -> Iterator[RunningServer]:
+    with serve_mcp() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def json_server() -> Iterator[RunningServer]:
+    with serve_mcp(json_response=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def protected_server() -> Iterator[RunningServer]:
+    with serve_mcp(token=TOKEN, json_response=True) as server:
+        yield server
+
+
+def _verify(http: HttpClientFactory, url: str, **options: Any) -> Any:
+    logs: list[str] = []
+    options.setdefault("timeout_seconds", 15)  # never wait the real 120 s by accident
+    fake: FakeTime | None = options.pop("fake", None)
+    kwargs: dict[str, Any] = {"http": http, "log": logs.append}
+    if fake is not None:
+        kwargs.update(sleep=fake.sleep, clock=fake.clock)
+    result = verify_server(VerifyOptions(url, **options), **kwargs)
+    return result, logs
+
+
+def _since(server: RunningServer, start: int) -> list[RecordedRequest]:
+    return list(server.requests)[start:]
+
+
+# --- protocol versions -----------------------------------------------------------
+
+
+def test_protocol_versions_match_the_installed_sdk() -> None:
+    from mcp_types.version import (
+        HANDSHAKE_PROTOCOL_VERSIONS,
+        LATEST_HANDSHAKE_VERSION,
+        MODERN_PROTOCOL_VERSIONS,
+    )
+
+    assert SUPPORTED_PROTOCOL_VERSIONS == tuple(reversed(HANDSHAKE_PROTOCOL_VERSIONS))
+    assert LATEST_PROTOCOL_VERSION == LATEST_HANDSHAKE_VERSION
+    assert STATELESS_PROTOCOL_VERSIONS == MODERN_PROTOCOL_VERSIONS
+    assert initialize_payload()["params"]["protocolVersion"] == LATEST_PROTOCOL_VERSION
+
+
+# --- success against the SDK's servers --------------------------------------------
+
+
+def test_sse_stateful_server_session_id_echoed(
+    http: HttpClientFactory, sse_server: RunningServer
+) -> None:
+    start = len(sse_server.requests)
+    result, logs = _verify(http, sse_server.url, timeout_seconds=15)
+
+    assert result.status == "true", result.detail
+    assert result.url == sse_server.url
+    assert (result.server_name, result.server_version) == ("fake-mcp", "1.2.3")
+    assert result.protocol_version == LATEST_PROTOCOL_VERSION
+    assert result.tools == DEFAULT_TOOLS
+    assert result.tool_count == "3"
+    assert result.protection == ""
+    assert "initialize and tools/list OK" in result.detail
+
+    seen = _since(sse_server, start)
+    assert [(r.method, r.rpc_method) for r in seen] == [
+        ("POST", "initialize"),
+        ("POST", "notifications/initialized"),
+        ("POST", "tools/list"),
+        ("DELETE", ""),
+    ]
+    init, notified, listed, deleted = seen
+    assert init.response_headers["content-type"].startswith("text/event-stream")
+    assert listed.response_headers["content-type"].startswith("text/event-stream")
+    session = init.response_headers["mcp-session-id"]
+    assert session
+    for later in (notified, listed, deleted):
+        assert later.headers["mcp-session-id"] == session
+        assert later.headers["mcp-protocol-version"] == LATEST_PROTOCOL_VERSION
+        assert later.status < 300
+    assert "mcp-session-id" not in init.headers
+    assert "mcp-protocol-version" not in init.headers
+    for request in (init, notified, listed):
+        assert request.headers["accept"] == "application/json, text/event-stream"
+        assert request.headers["content-type"] == "application/json"
+        assert "authorization" not in request.headers
+    assert init.json["params"]["protocolVersion"] == LATEST_PROTOCOL_VERSION
+    assert notified.status == 202
+    assert any("initialize OK" in line for line in logs)
+
+
+def test_json_response_server(http: HttpClientFactory, json_server: RunningServer) -> None:
+    start = len(json_server.requests)
+    result, _ = _verify(http, json_server.url)
+
+    assert result.status == "true", result.detail
+    assert result.tools == DEFAULT_TOOLS
+    init, _notified, listed, _deleted = _since(json_server, start)
+    assert init.response_headers["content-type"] == "application/json"
+    assert listed.response_headers["content-type"] == "application/json"
+    assert listed.headers["mcp-session-id"] == init.response_headers["mcp-session-id"]
+
+
+def test_stateless_server_without_session(http: HttpClientFactory) -> None:
+    with serve_mcp(json_response=True, stateless=True, tools=("only",)) as server:
+        result, _ = _verify(http, server.url)
+        seen = list(server.requests)
+
+    assert result.status == "true", result.detail
+    assert result.tools == ("only",)
+    assert [r.rpc_method for r in seen] == ["initialize", "notifications/initialized", "tools/list"]
+    assert all("mcp-session-id" not in r.headers for r in seen)
+
+
+def test_tools_list_pagination_is_followed(http: HttpClientFactory) -> None:
+    with serve_paged_mcp(tool_count=7, page_size=3) as server:
+        result, _ = _verify(http, server.url)
+        listed = server.rpc("tools/list")
+
+    assert result.status == "true", result.detail
+    assert result.tools == tuple(f"tool-{i:02d}" for i in range(7))
+    assert [r.json["params"].get("cursor") for r in listed] == [None, "3", "6"]
+    assert result.server_name == "paged-mcp"
+
+
+def test_pagination_over_sse_from_a_spec_fake(http: HttpClientFactory) -> None:
+    pages = (("a", "b"), ("c",), ("d", "e"))
+    with serve_handler(spec_handler(pages=pages, sse=True)) as server:
+        result, _ = _verify(http, server.url)
+    assert result.status == "true", result.detail
+    assert result.tools == ("a", "b", "c", "d", "e")
+
+
+def test_redirect_within_origin_is_followed(
+    http: HttpClientFactory, json_server: RunningServer
+) -> None:
+    # Starlette answers /mcp/ with 307 -> /mcp (a trailing-slash fix).
+    result, logs = _verify(http, json_server.url + "/")
+    assert result.status == "true", result.detail
+    assert any("redirects to" in line for line in logs)
+
+
+def test_older_protocol_version_is_accepted(http: HttpClientFactory) -> None:
+    with serve_handler(spec_handler(protocol_version="2024-11-05")) as server:
+        result, _ = _verify(http, server.url)
+        listed = server.rpc("tools/list")
+    assert result.status == "true", result.detail
+    assert result.protocol_version == "2024-11-05"
+    assert listed[0].headers["mcp-protocol-version"] == "2024-11-05"
+
+
+# --- required tools ------------------------------------------------------------------
+
+
+def test_required_tools_present(http: HttpClientFactory, json_server: RunningServer) -> None:
+    result, _ = _verify(http, json_server.url, required_tools=("add", "echo"))
+    assert result.status == "true", result.detail
+
+
+def test_required_tools_missing(http: HttpClientFactory, json_server: RunningServer) -> None:
+    result, _ = _verify(http, json_server.url, required_tools=("echo", "deploy", "rollback"))
+    assert result.status == "false"
+    assert result.tools == DEFAULT_TOOLS  # what the server did list is still reported
+    assert result.tool_count == ""
+    assert "deploy, rollback" in result.detail
+    assert "echo, add, get_time" in result.detail
+
+
+def test_no_tools_capability_means_no_tools_list(http: HttpClientFactory) -> None:
+    with serve_handler(spec_handler(capabilities={})) as server:
+        result, _ = _verify(http, server.url)
+        methods = [r.rpc_method for r in server.requests]
+        missing, _ = _verify(http, server.url, required_tools=("alpha",))
+    assert result.status == "true", result.detail
+    assert result.tools == ()
+    assert "tools/list" not in methods
+    assert "no tools capability" in result.detail
+    assert missing.status == "false"
+    assert "alpha" in missing.detail
+
+
+# --- OAuth-protected servers -----------------------------------------------------------
+
+
+def test_protected_without_token_is_skipped(
+    http: HttpClientFactory, protected_server: RunningServer
+) -> None:
+    start = len(protected_server.requests)
+    result, _ = _verify(http, protected_server.url)
+
+    assert result.status == "skipped"
+    assert result.protection == "protected"
+    assert result.tools == ()
+    metadata = f"http://127.0.0.1:{protected_server.port}/.well-known/oauth-protected-resource/mcp"
+    assert metadata in result.detail
+    assert "HTTP 401" in result.detail
+    assert len(_since(protected_server, start)) == 1  # no retrying a clear answer
+
+
+def test_protected_with_token_is_verified(
+    http: HttpClientFactory, protected_server: RunningServer
+) -> None:
+    start = len(protected_server.requests)
+    result, logs = _verify(http, protected_server.url, bearer_token=TOKEN)
+
+    assert result.status == "true", result.detail
+    assert result.tools == DEFAULT_TOOLS
+    assert result.protection == ""
+    seen = _since(protected_server, start)
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in seen)
+    assert TOKEN not in result.detail
+    assert not any(TOKEN in line for line in logs)
+
+
+def test_protected_in_strict_mode_fails(
+    http: HttpClientFactory, protected_server: RunningServer
+) -> None:
+    result, _ = _verify(http, protected_server.url, strict=True)
+    assert result.status == "false"
+    assert result.protection == "protected"
+    assert "strict" in result.detail
+
+
+def test_protected_with_rejected_token(
+    http: HttpClientFactory, protected_server: RunningServer
+) -> None:
+    result, logs = _verify(http, protected_server.url, bearer_token="wrong-" + TOKEN)
+    assert result.status == "skipped"
+    assert result.protection == "protected"
+    assert "rejected the verify-bearer-token" in result.detail
+    assert "invalid_token" in result.detail
+    assert TOKEN not in result.detail
+    strict, _ = _verify(http, protected_server.url, bearer_token="wrong-" + TOKEN, strict=True)
+    assert strict.status == "false"
+
+
+# --- cold starts and retries ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_slow_start_within_deadline(http: HttpClientFactory) -> None:
+    with serve_mcp(json_response=True, start_delay=2.0) as server:
+        began = time.monotonic()
+        result, logs = _verify(http, server.url, timeout_seconds=15)
+        took = time.monotonic() - began
+    assert result.status == "true", result.detail
+    assert result.tools == DEFAULT_TOOLS
+    assert 1.5 < took < 10
+    assert "attempts" in result.detail
+    assert any("ConnectError" in line and "retrying" in line for line in logs)
+
+
+def test_retry_after_is_honoured_for_429(http: HttpClientFactory) -> None:
+    fake = FakeTime()
+    with serve_mcp(json_response=True, fail_first=2, fail_status=429, retry_after="3") as server:
+        result, logs = _verify(http, server.url, fake=fake)
+        statuses = [r.status for r in server.requests]
+    assert result.status == "true", result.detail
+    assert statuses[:3] == [429, 429, 200]
+    assert len(fake.sleeps) == 2
+    assert all(s >= 3 for s in fake.sleeps)
+    assert "3 attempts" in result.detail
+    assert sum("HTTP 429" in line for line in logs) == 2
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_gateway_errors_are_retried(http: HttpClientFactory, status: int) -> None:
+    fake = FakeTime()
+    with serve_mcp(json_response=True, fail_first=1, fail_status=status) as server:
+        result, _ = _verify(http, server.url, fake=fake)
+    assert result.status == "true", result.detail
+    assert len(fake.sleeps) == 1
+
+
+@pytest.mark.slow
+def test_down_server_fails_after_the_deadline(http: HttpClientFactory) -> None:
+    url = f"http://127.0.0.1:{unused_port()}/mcp"
+    began = time.monotonic()
+    result, _ = _verify(http, url, timeout_seconds=2)
+    took = time.monotonic() - began
+
+    assert result.status == "false"
+    assert 1.9 <= took < 6
+    assert "within 2 s" in result.detail
+    assert "ConnectError" in result.detail
+    assert f"Sent: POST {url} (JSON-RPC initialize)" in result.detail
+    assert "Reproduce: curl -sS -X POST" in result.detail
+
+
+def test_down_server_backoff_schedule(http: HttpClientFactory) -> None:
+    fake = FakeTime()
+    url = f"http://127.0.0.1:{unused_port()}/mcp"
+    result, _ = _verify(http, url, fake=fake, timeout_seconds=120)
+
+    assert result.status == "false"
+    assert 0.8 <= fake.sleeps[0] <= 1.0
+    assert max(fake.sleeps) <= 10.0
+    assert sum(fake.sleeps) == pytest.approx(120.0)
+    assert f"{len(fake.sleeps) + 1}× ConnectError" in result.detail
+
+
+# --- garbage and protocol errors ------------------------------------------------------
+
+
+def test_garbage_html_is_reported_precisely(http: HttpClientFactory) -> None:
+    fake = FakeTime()
+    junk = "<html><body><h1>502 Bad Gateway</h1>" + "x" * 500 + "</body></html>"
+    with serve_static(junk, content_type="text/html; charset=utf-8") as server:
+        result, _ = _verify(http, server.url, timeout_seconds=10, fake=fake)
+        attempts = len(server.requests)
+
+    assert result.status == "false"
+    assert attempts > 1  # protocol errors are retried until the deadline
+    detail = result.detail
+    assert f"Sent: POST {server.url} (JSON-RPC initialize)" in detail
+    assert "HTTP 200, Content-Type text/html; charset=utf-8" in detail
+    assert "<html><body><h1>502 Bad Gateway</h1>xxx" in detail
+    assert "x" * 301 not in detail  # only the first ~300 bytes
+    assert "expected Content-Type application/json or text/event-stream" in detail
+    assert f"{attempts}× HTTP 200 text/html" in detail
+    curl = [line for line in detail.splitlines() if line.startswith("Reproduce: ")][0]
+    assert curl == "Reproduce: " + curl_command(server.url, initialize_payload(), token=False)
+    assert curl.startswith(f"Reproduce: curl -sS -X POST {server.url} ")
+    assert "-H 'Content-Type: application/json'" in curl
+    assert "-H 'Accept: application/json, text/event-stream'" in curl
+    assert '"method":"initialize"' in curl
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ('{"hello": "world"}', "no JSON-RPC response with id 1"),
+        ("{not json", "not valid JSON"),
+        ('{"id": 1, "result": {}}', '"jsonrpc": "2.0"'),
+        ('{"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": 5}}', "lacks protocolVersion"),
+        (
+            '{"jsonrpc": "2.0", "id": 1, "error": {"code": -32603, "message": "boom"}}',
+            "JSON-RPC error -32603: boom",
+        ),
+    ],
+)
+def test_wrong_json_rpc_is_reported(http: HttpClientFactory, body: str, problem: str) -> None:
+    fake = FakeTime()
+    with serve_static(body, content_type="application/json") as server:
+        result, _ = _verify(http, server.url, timeout_seconds=5, fake=fake)
+    assert result.status == "false"
+    assert problem in result.detail
+    assert "Content-Type application/json" in result.detail
+    assert len(fake.sleeps) >= 1  # retried until the deadline
+
+
+def test_unknown_protocol_version_fails_at_once(http: HttpClientFactory) -> None:
+    fake = FakeTime()
+    with serve_handler(spec_handler(protocol_version="2099-01-01")) as server:
+        result, _ = _verify(http, server.url, fake=fake)
+    assert result.status == "false"
+    assert fake.sleeps == []
+    assert "'2099-01-01'" in result.detail
+    assert LATEST_PROTOCOL_VERSION in result.detail
+
+
+def test_stateless_only_server_is_named(http: HttpClientFactory) -> None:
+    error = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "error": {
+            "code": -32022,
+            "message": "Unsupported protocol version",
+            "data": {"supported": ["2026-07-28"], "requested": LATEST_PROTOCOL_VERSION},
+        },
+    }
+    fake = FakeTime()
+    with serve_static(json.dumps(error), status=400, content_type="application/json") as server:
+        result, _ = _verify(http, server.url, fake=fake)
+    assert result.status == "false"
+    assert fake.sleeps == []  # a clear answer: no point waiting for another
+    assert "HTTP 400" in result.detail
+    assert "JSON-RPC error -32022" in result.detail
+    assert "stateless protocol era" in result.detail
+
+
+def test_unsupported_version_error_in_a_200_is_final(http: HttpClientFactory) -> None:
+    def handle(request: RecordedRequest) -> Reply:
+        body = {
+            "jsonrpc": "2.0",
+            "id": request.json["id"],
+            "error": {"code": -32022, "message": "no", "data": {"supported": ["2026-07-28"]}},
+        }
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    fake = FakeTime()
+    with serve_handler(handle) as server:
+        result, _ = _verify(http, server.url, fake=fake)
+    assert result.status == "false"
+    assert fake.sleeps == []
+    assert "stateless protocol era" in result.detail
+
+
+def test_sse_framing_variants(http: HttpClientFactory) -> None:
+    """Comments, a priming event, a server notification, multi-line data, CRLF."""
+
+    def handle(request: RecordedRequest) -> Reply:
+        if request.method != "POST":
+            return 405, {}, b""
+        message = request.json
+        if "id" not in message:
+            return 202, {}, b""
+        if message["method"] == "initialize":
+            result: dict[str, Any] = {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {"tools": {"listChanged": True}},
+                "serverInfo": {"name": "sse-edge", "version": "2"},
+            }
+        else:
+            result = {"tools": [{"name": "one"}, {"name": "two"}]}
+        reply = json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": result}, indent=1)
+        data = "".join(f"data: {line}\r\n" for line in reply.splitlines())
+        body = (
+            ": keep-alive\r\n\r\n"
+            "id: prime-0\r\nretry: 1000\r\ndata:\r\n\r\n"
+            'event: message\r\ndata: {"jsonrpc":"2.0","method":"notifications/message",'
+            '"params":{"level":"info","data":"warming up"}}\r\n\r\n'
+            f"event: message\r\nid: 7\r\n{data}\r\n"
+        )
+        return 200, {"Content-Type": "text/event-stream"}, body
+
+    with serve_handler(handle) as server:
+        result, _ = _verify(http, server.url)
+    assert result.status == "true", result.detail
+    assert result.tools == ("one", "two")
+    assert result.protocol_version == "2025-06-18"
+
+
+def test_sse_stream_without_response(http: HttpClientFactory) -> None:
+    fake = FakeTime()
+    body = 'data: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\n'
+    with serve_static(body, content_type="text/event-stream") as server:
+        result, _ = _verify(http, server.url, timeout_seconds=3, fake=fake)
+    assert result.status == "false"
+    assert "ended without a JSON-RPC response to id 1" in result.detail
+    assert "notifications/progress" in result.detail
+
+
+def test_failure_after_initialize_gives_a_tools_list_curl(http: HttpClientFactory) -> None:
+    def handle(request: RecordedRequest) -> Reply:
+        if request.rpc_method == "tools/list":
+            return 500, {"Content-Type": "text/plain"}, "Internal Server Error"
+        return spec_handler(session_id="abc123")(request)
+
+    fake = FakeTime()
+    with serve_handler(handle) as server:
+        result, _ = _verify(http, server.url, timeout_seconds=4, fake=fake)
+        deletes = [r for r in server.requests if r.method == "DELETE"]
+    assert result.status == "false"
+    assert f"Sent: POST {server.url} (JSON-RPC tools/list)" in result.detail
+    assert "HTTP 500, Content-Type text/plain" in result.detail
+    assert '-H "Mcp-Session-Id: $SESSION_ID"' in result.detail
+    assert '"method":"tools/list"' in result.detail
+    assert deletes and all(r.headers["mcp-session-id"] == "abc123" for r in deletes)
+
+
+def test_repeating_cursor_is_a_protocol_error(http: HttpClientFactory) -> None:
+    def handle(request: RecordedRequest) -> Reply:
+        if request.rpc_method == "tools/list":
+            body = {
+                "jsonrpc": "2.0",
+                "id": request.json["id"],
+                "result": {"tools": [{"name": "loop"}], "nextCursor": "same"},
+            }
+            return 200, {"Content-Type": "application/json"}, json.dumps(body)
+        return spec_handler()(request)
+
+    fake = FakeTime()
+    with serve_handler(handle) as server:
+        result, _ = _verify(http, server.url, timeout_seconds=2, fake=fake)
+    assert result.status == "false"
+    assert "repeats an earlier one" in result.detail
+
+
+# --- secrets and inputs ---------------------------------------------------------------
+
+
+def test_token_never_appears_in_detail_or_log(http: HttpClientFactory) -> None:
+    def echo_headers(request: RecordedRequest) -> Reply:
+        # A misconfigured proxy that reflects the request headers into an error page.
+        return 502, {"Content-Type": "text/html"}, f"<pre>{json.dumps(request.headers)}</pre>"
+
+    fake = FakeTime()
+    with serve_handler(echo_headers) as server:
+        result, logs = _verify(http, server.url, bearer_token=TOKEN, timeout_seconds=3, fake=fake)
+        sent = [r.headers.get("authorization") for r in server.requests]
+
+    assert sent and all(value == f"Bearer {TOKEN}" for value in sent)
+    assert result.status == "false"
+    assert "HTTP 502" in result.detail
+    assert "***" in result.detail  # the reflected header, scrubbed
+    assert TOKEN not in result.detail
+    assert not any(TOKEN in line for line in logs)
+    assert '-H "Authorization: Bearer $TOKEN"' in result.detail
+
+
+def test_insecure_url_is_refused_without_a_request(http: HttpClientFactory) -> None:
+    result, _ = _verify(http, "http://mcp.example.com/mcp")
+    assert result.status == "false"
+    assert "plain http://" in result.detail
+
+
+def test_nonpositive_timeout_is_a_programming_error(http: HttpClientFactory) -> None:
+    with pytest.raises(ValueError, match="timeout_seconds"):
+        _verify(http, "http://127.0.0.1:1/mcp", timeout_seconds=0)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_curl_line_reproduces_initialize(sse_server: RunningServer) -> None:
+    command = curl_command(sse_server.url, initialize_payload(), token=False)
+    done = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=20, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"serverInfo":{"name":"fake-mcp"' in done.stdout
