@@ -108,11 +108,7 @@ def test_failed_verification_rolls_back_to_the_previous_version(scripted, gha_fi
     assert "::error title=Verification failed::" in out
     assert "Version 6 serves again" in summary
     assert "yes — version 6 serves again" in summary
-    report = (
-        json.loads((tmp_path / outputs["report-path"]).read_text())
-        if not Path(outputs["report-path"]).is_absolute()
-        else json.loads(Path(outputs["report-path"]).read_text())
-    )
+    report = json.loads(Path(outputs["report-path"]).read_text())
     assert [p["name"] for p in report["phases"]] == ["validate", "deploy", "verify", "rollback"]
     assert report["rolled_back"] is True
 
