@@ -51,11 +51,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cwd:
-        print(f"| command | median ms | best ms |  ({args.runs} runs, Python {sys.version.split()[0]})")
+        python = sys.version.split()[0]
+        print(f"| command | median ms | best ms |  ({args.runs} runs, Python {python})")
         print("|---|---:|---:|")
         for label, argv in CASES.items():
             samples = timed(argv, args.runs, cwd)
-            print(f"| {label} | {statistics.median(samples) * 1000:.0f} | {min(samples) * 1000:.0f} |")
+            median, best = statistics.median(samples) * 1000, min(samples) * 1000
+            print(f"| {label} | {median:.0f} | {best:.0f} |")
     loaded = heavy_imports()
     print(f"\nHeavy SDKs imported at start-up: {', '.join(loaded) if loaded else 'none'}")
 

@@ -27,21 +27,33 @@ from .result import RunResult
 __all__ = ["main"]
 
 REPORT_NAME = "pmcp-deploy-report.json"
-#: Where a GitHub Docker action sees the workspace; RUNNER_TEMP is not mounted there.
+#: How the runner mounts a Docker action: the workspace, and RUNNER_TEMP/_github_home as HOME.
+#: RUNNER_TEMP itself is passed through as a host path that is not mounted.
 _CONTAINER_WORKSPACE = "/github/workspace"
+_CONTAINER_HOME = "/github/home"
 
 
-def _report_path(recorder: RunRecorder, platform: Platform, environ: Mapping[str, str]) -> Path:
+def _report_path(
+    recorder: RunRecorder, platform: Platform, environ: Mapping[str, str]
+) -> tuple[Path, str]:
+    """Where to write the report, and the path to announce to later steps."""
     settings = recorder.settings
     if settings is not None and settings.report_path is not None:
         given = settings.report_path
-        return given if given.is_absolute() else settings.working_directory / given
+        path = given if given.is_absolute() else settings.working_directory / given
+        return path, _display_path(path, environ)
+    runner_temp = environ.get("RUNNER_TEMP", "")
     in_action_container = environ.get("GITHUB_WORKSPACE") == _CONTAINER_WORKSPACE
+    if in_action_container and runner_temp and Path(_CONTAINER_HOME).is_dir():
+        # Outside the workspace (no root-owned file in the checkout), yet visible to
+        # later steps on the host as RUNNER_TEMP/_github_home.
+        return Path(_CONTAINER_HOME) / REPORT_NAME, f"{runner_temp}/_github_home/{REPORT_NAME}"
     directory = None if in_action_container else platform.default_report_dir
     if directory and Path(directory).is_dir():
-        return Path(directory) / REPORT_NAME
-    base = settings.working_directory if settings is not None else Path(".")
-    return base / REPORT_NAME
+        path = Path(directory) / REPORT_NAME
+    else:
+        path = (settings.working_directory if settings is not None else Path(".")) / REPORT_NAME
+    return path, _display_path(path, environ)
 
 
 def _display_path(path: Path, environ: Mapping[str, str]) -> str:
@@ -63,8 +75,8 @@ def _finalise(
     environ: Mapping[str, str],
     started_at: float,
 ) -> None:
-    path = _report_path(recorder, platform, environ)
-    run = RunResult(**{**run.__dict__, "report_path": _display_path(path, environ)})
+    path, announced = _report_path(recorder, platform, environ)
+    run = RunResult(**{**run.__dict__, "report_path": announced})
     settings = recorder.settings
     report = build_report(
         run,

@@ -1,0 +1,76 @@
+# The pmcp deploy action image (GitHub `runs.using: docker`, GitLab `image:`).
+#
+# Builds unchanged on GitHub's runners (python:3.12-slim pulled, wheels from PyPI) and offline:
+# when the build context holds wheelhouse/ (scripts/prepare-machine fills it), every wheel comes
+# from there and the index is never contacted. Either way pip installs only the hash-pinned
+# files of requirements/runtime.txt (and requirements/build.txt for the build backend).
+#
+# No BuildKit-only syntax (no `# syntax=`, no RUN --mount): the classic builder must work too.
+
+ARG BASE_IMAGE=python:3.12-slim
+
+# ---- builder: /opt/venv with the locked runtime deps and the project ----------------------
+FROM ${BASE_IMAGE} AS builder
+
+# Tagged by scripts/build-image as the build cache; the label lets it prune stale ones.
+LABEL org.opencontainers.image.title="pmcp-deploy-action-builder"
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
+    PIP_NO_INPUT=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+# The wildcard makes wheelhouse/ optional: with no match only the lock files are copied.
+COPY requirements/runtime.txt requirements/build.txt wheelhouse* /tmp/wheels/
+
+# The venv is made by the base image's own interpreter (the same one the final stage has), so
+# /opt/venv/bin/python stays valid after the copy; `python3 -m venv` also works where the system
+# Python is PEP 668 "externally managed".
+RUN set -eu; \
+    if ls /tmp/wheels/*.whl >/dev/null 2>&1; then \
+        export PIP_NO_INDEX=1 PIP_FIND_LINKS=/tmp/wheels; \
+    fi; \
+    python3 -m venv /opt/venv; \
+    /opt/venv/bin/python -m pip install --quiet --require-hashes -r /tmp/wheels/runtime.txt; \
+    python3 -m venv /opt/build-venv; \
+    /opt/build-venv/bin/python -m pip install --quiet --require-hashes -r /tmp/wheels/build.txt
+
+COPY pyproject.toml README.md /src/
+COPY pmcp_action /src/pmcp_action
+
+RUN set -eu; \
+    /opt/build-venv/bin/python -m pip wheel --quiet --no-deps --no-build-isolation \
+        --wheel-dir /tmp/dist /src; \
+    /opt/venv/bin/python -m pip install --quiet --no-deps --no-index /tmp/dist/*.whl; \
+    /opt/venv/bin/python -m pip check; \
+    /opt/venv/bin/python -m pip uninstall --quiet --yes pip setuptools; \
+    rm -rf /opt/venv/bin/activate* /opt/venv/bin/Activate.ps1 /opt/venv/bin/__pycache__; \
+    /opt/venv/bin/pmcp-action --version
+
+# ---- final: the base image plus /opt/venv, nothing else ------------------------------------
+FROM ${BASE_IMAGE}
+
+LABEL org.opencontainers.image.title="pmcp-deploy-action" \
+      org.opencontainers.image.description="Deploy Rust MCP servers (pmcp SDK) from CI and verify them over MCP" \
+      org.opencontainers.image.licenses="MIT"
+
+# PATH is spelled out (not "$PATH"-extended) so an image without a PATH of its own cannot leave
+# an empty entry; pmcp-action is on it for GitLab (`entrypoint: [""]`, then `pmcp-action ...`).
+ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+COPY --from=builder /opt/venv /opt/venv
+COPY entrypoint.py /opt/pmcp-action/entrypoint.py
+
+# No USER and no WORKDIR: GitHub runs docker actions as root with --workdir /github/workspace.
+# Absolute interpreter, isolated mode (-I: no PYTHON* variables, no script or working directory
+# on sys.path, so neither a PATH/PYTHONPATH set by the workflow nor a pmcp_action/ folder in the
+# workspace can change what runs); -I drops PYTHONUNBUFFERED and PYTHONDONTWRITEBYTECODE, hence
+# -u -B.
+# entrypoint.py resets PATH and HOME before anything else runs.
+ENTRYPOINT ["/opt/venv/bin/python", "-I", "-u", "-B", "/opt/pmcp-action/entrypoint.py"]

