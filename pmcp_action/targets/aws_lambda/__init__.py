@@ -1,0 +1,39 @@
+"""The ``aws-lambda`` target: a Rust MCP server on AWS Lambda, behind a function URL.
+
+Direct Lambda APIs (no CloudFormation, no CDK): faster, testable against moto,
+and instantly reversible through the alias ``live``. Modules, one
+responsibility each:
+
+- :mod:`.config` — resolving and checking settings offline (region, names, limits);
+- :mod:`.clients` — the one botocore client factory (retries, endpoints, no globals);
+- :mod:`.failures` — botocore errors turned into the program's errors;
+- :mod:`.credentials` — OIDC web identity or access keys, caller identity, account allow-list;
+- :mod:`.role` — the execution role (the user's, or ``<name>-lambda-role``);
+- :mod:`.function` — the function: read, compare, create, update, wait, publish;
+- :mod:`.alias` — alias ``live`` and the recorded previous version;
+- :mod:`.url` — the function URL, CORS and public-invoke permissions;
+- :mod:`.logs` — the log group and its retention;
+- :mod:`.storage` — the S3 path for zips over the direct-upload limit;
+- :mod:`.survey` — reading everything first; the "unchanged" decision; the plan;
+- :mod:`.target` — plan/deploy/outputs/rollback/destroy.
+
+botocore is imported only when this target is created.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...context import RunContext
+
+if TYPE_CHECKING:
+    from .target import AwsLambdaTarget
+
+__all__ = ["create"]
+
+
+def create(context: RunContext) -> AwsLambdaTarget:
+    """The entry point :func:`pmcp_action.targets.create_target` calls."""
+    from .target import AwsLambdaTarget
+
+    return AwsLambdaTarget(context)

@@ -1,0 +1,125 @@
+"""The one factory for every AWS client this target uses.
+
+Clients come from a botocore session that reads nothing from the process
+environment or ``~/.aws``: region, endpoint, credentials and CA bundle are
+passed explicitly from the run's context, so a stray ``AWS_PROFILE`` or
+``AWS_ENDPOINT_URL`` in the process cannot redirect a deploy, and tests do not
+depend on globals. Every client retries throttling and 5xx answers itself
+(botocore's "standard" mode, 8 attempts).
+
+botocore is untyped; clients are ``Any`` at this boundary.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore
+import botocore.session
+from botocore.config import Config
+from botocore.configprovider import (
+    BOTOCORE_DEFAUT_SESSION_VARIABLES,
+)
+
+from ... import __version__
+from .config import LambdaConfig
+
+__all__ = ["AwsClients", "AwsCredentials", "MAX_ATTEMPTS"]
+
+#: Attempts per API call, counting the first (botocore "standard" retry mode).
+MAX_ATTEMPTS = 8
+
+#: Operations that only read; everything else is recorded as a mutation.
+_READ_PREFIXES = ("Get", "List", "Head", "Describe")
+
+
+@dataclass(frozen=True)
+class AwsCredentials:
+    """A set of AWS keys. The secret parts never show in ``repr``."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(default="", repr=False)
+
+
+def _isolated_session_variables() -> dict[str, tuple[Any, ...]]:
+    """botocore's session variables with every environment lookup removed."""
+    variables: dict[str, tuple[Any, ...]] = {
+        name: (config_name, None, default, converter)
+        for name, (config_name, _env, default, converter) in (
+            BOTOCORE_DEFAUT_SESSION_VARIABLES.items()
+        )
+    }
+    # A path that is not a file reads as an empty config (botocore: ConfigNotFound -> {}).
+    variables["config_file"] = (None, None, os.devnull, None)
+    variables["credentials_file"] = (None, None, os.devnull, None)
+    variables["profile"] = (None, None, None, None)
+    variables["ignore_configured_endpoint_urls"] = (None, None, True, None)
+    return variables
+
+
+class AwsClients:
+    """Builds and caches botocore clients for one region and endpoint."""
+
+    def __init__(
+        self,
+        config: LambdaConfig,
+        *,
+        environ: Mapping[str, str],
+        on_mutation: Callable[[str, str], None] = lambda _operation, _request_id: None,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.config = config
+        self._on_mutation = on_mutation
+        self._session = botocore.session.Session(session_vars=_isolated_session_variables())
+        self._session.register("after-call", self._after_call)
+        self._verify: str | None = environ.get("AWS_CA_BUNDLE") or None
+        self._base_config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            connect_timeout=10,
+            read_timeout=60,
+            user_agent_extra=f"pmcp-deploy-action/{__version__}",
+        )
+        self._cache: dict[tuple[str, AwsCredentials | None], Any] = {}
+
+    def _after_call(self, **kwargs: Any) -> None:
+        model = kwargs.get("model")
+        parsed = kwargs.get("parsed") or {}
+        name = str(getattr(model, "name", ""))
+        if not name or name.startswith(_READ_PREFIXES):
+            return
+        metadata = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+        request_id = str(metadata.get("RequestId", ""))
+        self._on_mutation(name, request_id)
+
+    def anonymous(self, service: str) -> Any:
+        """An unsigned client (STS AssumeRoleWithWebIdentity needs no credentials)."""
+        key: tuple[str, AwsCredentials | None] = (service, None)
+        if key not in self._cache:
+            self._cache[key] = self._session.create_client(
+                service,
+                region_name=self.config.region,
+                endpoint_url=self.config.endpoint_for(service),
+                verify=self._verify,
+                config=self._base_config.merge(Config(signature_version=botocore.UNSIGNED)),
+            )
+        return self._cache[key]
+
+    def client(self, service: str, credentials: AwsCredentials) -> Any:
+        """A client signing with ``credentials``."""
+        key: tuple[str, AwsCredentials | None] = (service, credentials)
+        if key not in self._cache:
+            self._cache[key] = self._session.create_client(
+                service,
+                region_name=self.config.region,
+                endpoint_url=self.config.endpoint_for(service),
+                verify=self._verify,
+                aws_access_key_id=credentials.access_key_id,
+                aws_secret_access_key=credentials.secret_access_key,
+                aws_session_token=credentials.session_token or None,
+                config=self._base_config,
+            )
+        return self._cache[key]

@@ -1,0 +1,178 @@
+"""Turn botocore exceptions into the program's errors, with a way out for each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ParamValidationError,
+)
+
+from ...errors import CredentialExchangeError, DeployError, PmcpActionError, RemoteApiError
+from .clients import MAX_ATTEMPTS
+
+__all__ = [
+    "aws_step",
+    "error_code",
+    "error_message",
+    "has_code",
+    "request_id",
+    "translate",
+]
+
+_ACCESS_DENIED = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+)
+_THROTTLED = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RequestThrottled",
+        "RequestThrottledException",
+    }
+)
+_BAD_CREDENTIALS = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "IncompleteSignature",
+    }
+)
+_EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return str(error.get("Message") or error.get("message") or "")
+    return str(exc)
+
+
+def request_id(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        metadata = exc.response.get("ResponseMetadata", {})
+        return str(metadata.get("RequestId", ""))
+    return ""
+
+
+def http_status(exc: BaseException) -> int | None:
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(status) if isinstance(status, int) else None
+    return None
+
+
+def has_code(exc: BaseException, *codes: str) -> bool:
+    return isinstance(exc, ClientError) and error_code(exc) in codes
+
+
+def translate(exc: Exception, doing: str) -> PmcpActionError:
+    """The program's error for a botocore failure while ``doing`` something."""
+    if isinstance(exc, ParamValidationError):
+        return DeployError(
+            f"Could not {doing}: a request parameter is invalid: {exc}",
+            target="aws-lambda",
+            remediation="Check the values in .pmcp/deploy.toml and the inputs named above.",
+        )
+    if not isinstance(exc, ClientError):
+        if isinstance(exc, BotoCoreError):
+            return RemoteApiError(
+                f"Could not {doing}: AWS could not be reached ({exc}).",
+                remediation="Check the runner's network and proxy settings (HTTPS_PROXY, "
+                "NO_PROXY); when AWS_ENDPOINT_URL is set, check that it points at a "
+                "running endpoint.",
+            )
+        return RemoteApiError(f"Could not {doing}: {exc}")
+    code = error_code(exc)
+    message = error_message(exc)
+    operation = getattr(exc, "operation_name", "") or "the request"
+    rid = request_id(exc)
+    details = f"AWS request id: {rid}" if rid else ""
+    status = http_status(exc)
+    text = f"Could not {doing}: {operation} answered {code or status}: {message}".rstrip(": ")
+    if code in _ACCESS_DENIED:
+        return RemoteApiError(
+            text,
+            status=status,
+            details=details,
+            remediation=(
+                "The AWS identity this action runs as lacks the permission named in the "
+                "message. Add it to that identity's policy (for a deploy role: iam:*Role* and "
+                "iam:PassRole on the execution role, lambda:*, logs:CreateLogGroup, "
+                "logs:PutRetentionPolicy, logs:TagResource, s3:* on pmcp-deploy-*, "
+                "sts:GetCallerIdentity)."
+            ),
+        )
+    if code in _THROTTLED:
+        return RemoteApiError(
+            text,
+            status=status,
+            details=details,
+            remediation=(
+                f"AWS kept throttling the request through {MAX_ATTEMPTS} attempts. Re-run the "
+                "job later; other automation in the account may share the same API limit."
+            ),
+        )
+    if code in _BAD_CREDENTIALS:
+        return CredentialExchangeError(
+            text,
+            details=details,
+            remediation=(
+                "AWS does not accept these credentials. Check that the access key is active "
+                "and belongs to the region's partition, or use OIDC with role-to-assume."
+            ),
+        )
+    if code in _EXPIRED:
+        return CredentialExchangeError(
+            text,
+            details=details,
+            remediation="The AWS session expired during the run. Raise role-duration-seconds "
+            "(and the role's maximum session duration), or lower timeout-minutes.",
+        )
+    if code == "PreconditionFailedException":
+        return RemoteApiError(
+            text,
+            status=status,
+            details=details,
+            remediation=(
+                "Something else changed the function while this deploy ran. Let deploys of one "
+                "server run one at a time (a `concurrency:` group in the workflow) and re-run."
+            ),
+        )
+    if status is not None and status >= 500:
+        return RemoteApiError(
+            text,
+            status=status,
+            details=details,
+            remediation=(
+                f"AWS answered with a server error through {MAX_ATTEMPTS} attempts. Re-run the "
+                "job; https://health.aws.amazon.com shows ongoing incidents."
+            ),
+        )
+    return RemoteApiError(text, status=status, details=details)
+
+
+@contextmanager
+def aws_step(doing: str) -> Iterator[None]:
+    """Translate botocore failures raised inside the block."""
+    try:
+        yield
+    except PmcpActionError:
+        raise
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, doing) from exc

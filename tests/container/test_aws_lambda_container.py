@@ -1,0 +1,117 @@
+"""The aws-lambda target through the action image, as a GitHub Docker step would run it.
+
+moto runs in this process on 127.0.0.1 behind the recording proxy, the fake OIDC issuer
+serves the runner's token endpoint, and the container (``--network host``) reaches both
+through ``AWS_ENDPOINT_URL`` and ``ACTIONS_ID_TOKEN_REQUEST_URL``, exactly as on a runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+
+from tests.container.conftest import RunActionContainer
+from tests.fakes.moto_server import MotoProxy, MotoServer
+from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN, FakeOidcIssuer
+from tests.fakes.server import serve
+from tests.unit.aws.conftest import DEPLOYER_ROLE, elf_bootstrap
+
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
+
+
+@pytest.fixture
+def moto() -> Iterator[MotoServer]:
+    server = MotoServer().start()
+    server.reset()  # moto's state is per process: forget what other tests left behind
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def proxy(moto: MotoServer) -> Iterator[tuple[MotoProxy, str]]:
+    fake = MotoProxy(moto.url)
+    with serve(fake) as url:
+        yield fake, str(url)
+    fake.close()
+
+
+@pytest.fixture
+def issuer() -> Iterator[tuple[FakeOidcIssuer, str]]:
+    fake = FakeOidcIssuer()
+    with serve(fake) as url:
+        yield fake, str(url)
+
+
+def test_oidc_deploy_through_the_image(
+    run_action_container: RunActionContainer,
+    tmp_path: Path,
+    moto: MotoServer,
+    proxy: tuple[MotoProxy, str],
+    issuer: tuple[FakeOidcIssuer, str],
+) -> None:
+    recorder, proxy_url = proxy
+    fake_issuer, issuer_url = issuer
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    bootstrap = workspace / "bootstrap"
+    bootstrap.write_bytes(elf_bootstrap(b"container"))
+    bootstrap.chmod(0o755)
+
+    run = run_action_container(
+        inputs={
+            "target": "aws-lambda",
+            "server-name": "hello-mcp",
+            "region": "us-east-1",
+            "role-to-assume": DEPLOYER_ROLE,
+            "artifact": "bootstrap",
+            "verify": "false",
+        },
+        env={
+            "AWS_ENDPOINT_URL": proxy_url,
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{issuer_url}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": DEFAULT_REQUEST_TOKEN,
+        },
+        workspace=workspace,
+    )
+
+    assert run.exit_code == 0, run.describe()
+    outputs = run.outputs
+    assert outputs["function-name"] == "hello-mcp"
+    assert outputs["version"] == "1"
+    assert outputs["region"] == "us-east-1"
+    assert outputs["log-group"] == "/aws/lambda/hello-mcp"
+    assert outputs["arn"].endswith(":function:hello-mcp:live")
+    assert outputs["url"].startswith("https://") and ".lambda-url.us-east-1." in outputs["url"]
+
+    lam = boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=moto.url,
+        aws_access_key_id="AKIAASSERTIONS000000",
+        aws_secret_access_key="assertions-secret",
+    )
+    config = lam.get_function_configuration(FunctionName="hello-mcp", Qualifier="live")
+    assert (config["Runtime"], config["Architectures"]) == ("provided.al2023", ["arm64"])
+
+    [exchange] = recorder.requests_for("AssumeRoleWithWebIdentity")
+    token = parse_qs(exchange.body.decode())["WebIdentityToken"][0]
+    assert fake_issuer.audiences == ["sts.amazonaws.com"]
+    assert fake_issuer.verify(token, "sts.amazonaws.com")["iss"] == fake_issuer.issuer
+    # The token and the session keys appear only in ::add-mask:: commands (which is how the
+    # runner learns to hide them), nowhere else the step wrote.
+    masked = [
+        line.removeprefix("::add-mask::")
+        for line in run.stdout.splitlines()
+        if line.startswith("::add-mask::")
+    ]
+    assert token in masked
+    assert len(masked) >= 4  # the token and the three session values
+    printed = "\n".join(
+        line for line in run.everything.splitlines() if not line.startswith("::add-mask::")
+    )
+    for secret in masked:
+        assert secret not in printed

@@ -1,0 +1,242 @@
+"""Fixtures for the aws-lambda target: moto on loopback, a recording proxy, contexts.
+
+The program talks to :class:`~tests.fakes.moto_server.MotoProxy` (through
+``AWS_ENDPOINT_URL`` in the run's environ), which forwards to one session-wide
+moto server, reset before every test. Assertions read AWS state back with
+plain boto3 clients pointed at moto directly, so they do not show up in the
+proxy's request log.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+
+from pmcp_action.ci.base import Platform
+from pmcp_action.context import Project, RunContext
+from pmcp_action.deadline import Deadline
+from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
+from pmcp_action.http import HttpClientFactory
+from pmcp_action.settings import Settings
+from tests.fakes import server as fake_server
+from tests.fakes.moto_server import MotoProxy, MotoServer
+from tests.fakes.oidc_issuer import FakeOidcIssuer
+from tests.fakes.server import serve
+
+ACCOUNT = "123456789012"
+DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gh-deployer"
+REGION = "us-east-1"
+
+#: The ``aws`` fixture: a boto3 client of a service, straight to moto.
+AwsFactory = Callable[[str], Any]
+
+
+def elf_bootstrap(marker: bytes, machine: int = 183) -> bytes:
+    """A tiny 64-bit little-endian ELF header for ``machine`` (183 = arm64), then ``marker``."""
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    header = ident + struct.pack("<HHI", 2, machine, 1) + bytes(40)
+    return header + b"\0pmcp-test-bootstrap:" + marker
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def moto(moto_server: MotoServer) -> MotoServer:
+    moto_server.reset()
+    return moto_server
+
+
+@pytest.fixture
+def proxy(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoProxy]:
+    # The loopback server writes headers and body in two sends; with Nagle's algorithm
+    # each response then waits for a delayed ACK (~30 ms, ~0.6 s per deploy).
+    monkeypatch.setattr(fake_server._Handler, "disable_nagle_algorithm", True)
+    fake = MotoProxy(moto.url)
+    with serve(fake) as url:
+        fake.url = str(url)  # type: ignore[attr-defined]
+        yield fake
+    fake.close()
+
+
+@pytest.fixture
+def aws(moto: MotoServer) -> AwsFactory:
+    """boto3 clients straight to moto, for reading state back."""
+    cache: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in cache:
+            cache[service] = boto3.client(
+                service,
+                region_name=REGION,
+                endpoint_url=moto.url,
+                aws_access_key_id="AKIAASSERTIONS000000",
+                aws_secret_access_key="assertions-secret",
+            )
+        return cache[service]
+
+    return client
+
+
+@pytest.fixture
+def issuer() -> FakeOidcIssuer:
+    return FakeOidcIssuer()
+
+
+@dataclass
+class Harness:
+    """Builds run contexts against the proxy; keeps what each run printed."""
+
+    tmp_path: Path
+    proxy: MotoProxy
+    issuer: FakeOidcIssuer
+    settings: Settings
+    config: DeployConfig
+    environment: dict[str, str]
+    environ: dict[str, str]
+    logs: list[io.StringIO] = field(default_factory=list)
+    consoles: list[Platform] = field(default_factory=list)
+    deadline_seconds: float = 120.0
+    clock: Callable[[], float] | None = None
+    sleep: Callable[[float], None] = lambda _s: None
+    #: The run's ID token source (default: the fake GitHub issuer, unmasked on purpose).
+    id_token: Callable[[str], str] | None = None
+
+    def write_bootstrap(self, marker: bytes = b"v1", machine: int = 183) -> Path:
+        path = self.tmp_path / "bootstrap"
+        path.write_bytes(elf_bootstrap(marker, machine))
+        path.chmod(0o755)
+        return path
+
+    def context(self, **settings_changes: Any) -> RunContext:
+        log = io.StringIO()
+        console = Platform(environ={}, log_stream=log)
+        console.debug_enabled = True
+        self.logs.append(log)
+        self.consoles.append(console)
+        settings = replace(self.settings, **settings_changes)
+        deadline = (
+            Deadline(self.deadline_seconds, clock=self.clock)
+            if self.clock
+            else Deadline(self.deadline_seconds)
+        )
+        return RunContext(
+            settings=settings,
+            project=Project(
+                root=self.tmp_path,
+                config=self.config,
+                server_name=settings.server_name,
+                environment=MappingProxyType(dict(self.environment)),
+                version="1.0.0",
+            ),
+            console=console,
+            http=HttpClientFactory(sleep=lambda _s: None),
+            deadline=deadline,
+            # Deliberately not masked here: the target must mask what it receives.
+            id_token=self.id_token or self.issuer.issue,
+            environ=MappingProxyType(dict(self.environ)),
+            sleep=self.sleep,
+        )
+
+    def target(self, *, direct_upload_limit: int | None = None, **settings_changes: Any) -> Any:
+        from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
+
+        context = self.context(**settings_changes)
+        if direct_upload_limit is None:
+            return AwsLambdaTarget(context)
+        return AwsLambdaTarget(context, direct_upload_limit=direct_upload_limit)
+
+    @property
+    def output(self) -> str:
+        return "".join(log.getvalue() for log in self.logs)
+
+    @property
+    def last_output(self) -> str:
+        return self.logs[-1].getvalue() if self.logs else ""
+
+
+@pytest.fixture
+def harness(tmp_path: Path, proxy: MotoProxy, issuer: FakeOidcIssuer) -> Harness:
+    h = Harness(
+        tmp_path=tmp_path,
+        proxy=proxy,
+        issuer=issuer,
+        settings=Settings(
+            target="aws-lambda",
+            server_name="demo",
+            region=REGION,
+            role_to_assume=DEPLOYER_ROLE,
+            verify="false",
+        ),
+        config=DeployConfig(
+            server=ServerConfig(name="demo", memory_mb=256, timeout_seconds=20),
+            observability=ObservabilityConfig(log_retention_days=14),
+        ),
+        environment={"RUST_LOG": "info", "GREETING": "hello"},
+        environ={
+            "AWS_ENDPOINT_URL": proxy.url,  # type: ignore[attr-defined]
+            "GITHUB_ACTIONS": "true",
+            "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+            "GITHUB_REPOSITORY": "octo-org/octo-repo",
+            "GITHUB_RUN_ID": "9876543210",
+            "GITHUB_SHA": "8f2c1e4b6a9d3f7e0c5b2a1d4e6f8a9b0c1d2e3f",
+        },
+    )
+    h.settings = replace(h.settings, artifact=h.write_bootstrap(b"v1"))
+    return h
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def offline_context(
+    tmp_path: Path,
+    *,
+    config: DeployConfig | None = None,
+    environment: dict[str, str] | None = None,
+    environ: dict[str, str] | None = None,
+    **settings_values: Any,
+) -> RunContext:
+    """A context for checks that never reach the network."""
+    values: dict[str, Any] = {
+        "target": "aws-lambda",
+        "server_name": "demo",
+        "region": REGION,
+        "role_to_assume": DEPLOYER_ROLE,
+    }
+    values.update(settings_values)
+    settings = Settings(**values)
+    return RunContext(
+        settings=settings,
+        project=Project(
+            root=tmp_path,
+            config=config or DeployConfig(server=ServerConfig(name="demo")),
+            server_name=settings.server_name,
+            environment=MappingProxyType(dict(environment or {})),
+        ),
+        console=Platform(environ={}, log_stream=io.StringIO()),
+        http=HttpClientFactory(sleep=lambda _s: None),
+        deadline=Deadline(60),
+        id_token=lambda _aud: pytest.fail("no token may be requested offline"),
+        environ=MappingProxyType(dict(environ or {})),
+        sleep=lambda _s: None,
+    )

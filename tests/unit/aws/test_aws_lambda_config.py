@@ -1,0 +1,310 @@
+"""aws-lambda offline parts: settings resolution and checks, naming, auth choice, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import MappingProxyType
+
+import jwt
+import pytest
+from botocore.exceptions import (  # type: ignore[import-untyped]
+    ClientError,
+    EndpointConnectionError,
+    ParamValidationError,
+)
+
+from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
+from pmcp_action.errors import CredentialExchangeError, DeployError, RemoteApiError
+from pmcp_action.settings import Settings
+from pmcp_action.targets.aws_lambda.alias import alias_description, previous_version_of
+from pmcp_action.targets.aws_lambda.config import (
+    default_session_name,
+    managed_role_name,
+    resolve,
+)
+from pmcp_action.targets.aws_lambda.credentials import choose_auth, trust_policy_hint
+from pmcp_action.targets.aws_lambda.failures import translate
+from pmcp_action.targets.aws_lambda.function import (
+    DesiredFunction,
+    code_changes,
+    config_changes,
+)
+
+from .conftest import offline_context
+
+
+def _aws_table(**values: object) -> DeployConfig:
+    return DeployConfig(
+        server=ServerConfig(name="demo"),
+        tables=MappingProxyType({"aws": MappingProxyType(dict(values))}),
+    )
+
+
+def _problems(tmp_path: Path, **kwargs: object) -> list[str]:
+    _config, problems = resolve(offline_context(tmp_path, **kwargs))  # type: ignore[arg-type]
+    return [p.render() for p in problems]
+
+
+def test_defaults_are_cargo_pmcps(tmp_path: Path) -> None:
+    config, problems = resolve(offline_context(tmp_path))
+    assert problems == []
+    assert config.function_name == "demo"
+    assert (config.architecture, config.memory_mb, config.timeout_seconds) == ("arm64", 512, 30)
+    assert config.log_retention_days == 30
+    assert config.url_auth_type == "NONE"
+    assert config.audience == "sts.amazonaws.com"
+    assert config.log_group == "/aws/lambda/demo"
+    assert config.managed_role_name == "demo-lambda-role"
+    assert dict(config.tags) == {
+        "managed-by": "pmcp",
+        "pmcp:server": "demo",
+        "target": "aws-lambda",
+    }
+    assert config.endpoint_url == ""
+
+
+@pytest.mark.parametrize(
+    ("region_input", "table", "environ", "expected"),
+    [
+        ("eu-west-1", {"region": "us-west-2"}, {"AWS_REGION": "ap-south-1"}, "eu-west-1"),
+        ("", {"region": "us-west-2"}, {"AWS_REGION": "ap-south-1"}, "us-west-2"),
+        ("", {}, {"AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "sa-east-1"}, "ap-south-1"),
+        ("", {}, {"AWS_DEFAULT_REGION": "sa-east-1"}, "sa-east-1"),
+    ],
+)
+def test_region_precedence(
+    tmp_path: Path, region_input: str, table: dict[str, str], environ: dict[str, str], expected: str
+) -> None:
+    context = offline_context(
+        tmp_path, region=region_input, config=_aws_table(**table), environ=environ
+    )
+    config, problems = resolve(context)
+    assert problems == []
+    assert config.region == expected
+
+
+def test_region_is_required(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, region="")
+    assert any("no AWS region given" in p for p in problems)
+
+
+def test_china_regions_use_the_china_audience_and_partition(tmp_path: Path) -> None:
+    config, _ = resolve(offline_context(tmp_path, region="cn-north-1"))
+    assert (config.audience, config.partition) == ("sts.amazonaws.com.cn", "aws-cn")
+    config, _ = resolve(offline_context(tmp_path, region="cn-north-1", audience="custom"))
+    assert config.audience == "custom"
+
+
+def test_architecture_input_beats_the_table(tmp_path: Path) -> None:
+    context = offline_context(
+        tmp_path, architecture="arm64", config=_aws_table(architecture="x86_64")
+    )
+    assert resolve(context)[0].architecture == "arm64"
+    context = offline_context(tmp_path, config=_aws_table(architecture="sparc"))
+    config, problems = resolve(context)
+    assert config.architecture == "arm64" and "unknown architecture" in problems[0].what
+
+
+def test_endpoint_urls_follow_the_endpoint_rule(tmp_path: Path) -> None:
+    config, problems = resolve(
+        offline_context(
+            tmp_path,
+            environ={
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:4566/",
+                "AWS_ENDPOINT_URL_STS": "https://sts.example.com",
+            },
+        )
+    )
+    assert problems == []
+    assert config.endpoint_for("lambda") == "http://127.0.0.1:4566"
+    assert config.endpoint_for("sts") == "https://sts.example.com"
+    problems_text = _problems(tmp_path, environ={"AWS_ENDPOINT_URL": "http://aws.example.com"})
+    assert any("plain http://" in p for p in problems_text)
+
+
+def test_every_offline_problem_is_reported_together(tmp_path: Path) -> None:
+    config = DeployConfig(
+        server=ServerConfig(name="demo", memory_mb=64, timeout_seconds=901),
+        observability=ObservabilityConfig(log_retention_days=31),
+    )
+    problems = _problems(
+        tmp_path,
+        config=config,
+        environment={"AWS_REGION": "x", "BIG": "v" * 5000},
+        lambda_role_arn="not-an-arn",
+        role_session_name="bad name!",
+        aws_access_key_id="AKIAONLYTHEID",
+    )
+    text = "\n".join(problems)
+    assert "64 MB is outside" in text
+    assert "901 s is outside" in text
+    assert "retention of 31 days" in text
+    assert "Lambda reserves AWS_REGION" in text
+    assert "over Lambda's limit of 4096" in text
+    assert "is not an IAM role ARN" in text
+    assert "not a valid STS session name" in text
+    assert "needs both its id and its secret" in text
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"auth": "oidc", "role_to_assume": ""}, "auth is oidc, but no role"),
+        ({"auth": "secrets"}, "auth is secrets, but no AWS access key"),
+        ({"role_to_assume": ""}, "no AWS credentials"),
+    ],
+)
+def test_credential_settings_are_checked(
+    tmp_path: Path, settings: dict[str, str], message: str
+) -> None:
+    assert any(message in p for p in _problems(tmp_path, **settings))
+
+
+def test_roles_of_accounts_outside_the_allow_list_are_refused(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        allowed_account_ids=("111111111111",),
+        lambda_role_arn="arn:aws:iam::222222222222:role/exec",
+    )
+    assert sum("not in allowed-account-ids" in p for p in problems) == 2
+
+
+def test_default_session_name_is_valid_for_sts() -> None:
+    valid = re.compile(r"^[\w+=,.@-]{2,64}$")
+    github = default_session_name({"GITHUB_REPOSITORY": "org/repo", "GITHUB_RUN_ID": "42"})
+    assert github == "pmcp-org-repo-42"
+    gitlab = default_session_name({"CI_PROJECT_PATH": "grp/sub/proj", "CI_PIPELINE_ID": "7"})
+    assert gitlab == "pmcp-grp-sub-proj-7"
+    long_name = default_session_name(
+        {"GITHUB_REPOSITORY": "an-org/" + "r" * 90, "GITHUB_RUN_ID": "12345678901"}
+    )
+    assert valid.match(long_name) and long_name.endswith("-12345678901")
+    assert default_session_name({}) == "pmcp"
+    assert valid.match(default_session_name({"GITHUB_REPOSITORY": "ünïcode/répo"}))
+
+
+def test_managed_role_name_fits_iam() -> None:
+    assert managed_role_name("demo") == "demo-lambda-role"
+    long_name = managed_role_name("x" * 64)
+    assert len(long_name) <= 64 and long_name.endswith("-lambda-role")
+    assert managed_role_name("x" * 64) != managed_role_name("x" * 63 + "y")
+
+
+@pytest.mark.parametrize(
+    ("auth", "role", "keys", "environ", "expected"),
+    [
+        ("auto", "r", False, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "oidc"),
+        ("auto", "r", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "oidc"),
+        ("auto", "r", True, {}, "keys"),
+        ("auto", "r", False, {}, "oidc"),  # the only way; its error explains id-token
+        ("auto", "r", True, {"PMCP_ID_TOKEN": "jwt"}, "oidc"),
+        ("auto", "", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "keys"),
+        ("secrets", "r", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "keys"),
+        ("oidc", "r", True, {}, "oidc"),
+    ],
+)
+def test_auth_choice(
+    auth: str, role: str, keys: bool, environ: dict[str, str], expected: str
+) -> None:
+    settings = Settings(
+        target="aws-lambda",
+        auth=auth,
+        role_to_assume=role,
+        aws_access_key_id="AKIA" if keys else "",
+        aws_secret_access_key="secret" if keys else "",
+    )
+    assert choose_auth(settings, environ) == expected
+
+
+def test_trust_policy_hint_for_a_github_environment_token() -> None:
+    token = jwt.encode(
+        {
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": "sts.amazonaws.com",
+            "sub": "repo:org/repo:environment:prod",
+        },
+        "k" * 32,
+        algorithm="HS256",
+    )
+    hint = trust_policy_hint(token, "arn:aws-cn:iam::123456789012:role/deploy", "sts.amazonaws.com")
+    statement = json.loads(hint[hint.index("{") : hint.index("\n\nTo trust")])
+    assert statement["Principal"]["Federated"] == (
+        "arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    )
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert token not in hint
+    assert '"repo:org/repo:*"' in hint
+
+
+def _client_error(code: str, status: int, message: str = "msg") -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"RequestId": "rid-1", "HTTPStatusCode": status},
+        },
+        "CreateFunction",
+    )
+
+
+def test_translate_gives_each_failure_a_way_out() -> None:
+    throttled = translate(_client_error("TooManyRequestsException", 429), "create it")
+    assert isinstance(throttled, RemoteApiError) and "8 attempts" in throttled.remediation
+    assert throttled.details == "AWS request id: rid-1"
+    server = translate(_client_error("ServiceException", 500), "create it")
+    assert "server error" in server.remediation
+    keys = translate(_client_error("InvalidClientTokenId", 403), "create it")
+    assert isinstance(keys, CredentialExchangeError)
+    expired = translate(_client_error("ExpiredTokenException", 403), "create it")
+    assert "role-duration-seconds" in expired.remediation
+    offline = translate(EndpointConnectionError(endpoint_url="https://x"), "create it")
+    assert isinstance(offline, RemoteApiError) and "network" in offline.remediation
+    bad = translate(ParamValidationError(report="Invalid length"), "create it")
+    assert isinstance(bad, DeployError)
+
+
+def test_diffs_show_names_not_values() -> None:
+    desired = DesiredFunction(
+        name="demo",
+        role_arn="arn:aws:iam::1:role/r",
+        architecture="arm64",
+        memory_mb=512,
+        timeout_seconds=30,
+        environment={"A": "secret-1", "B": "2"},
+        code_sha256="NEWSHA",
+    )
+    current = {
+        "Runtime": "provided.al2023",
+        "Handler": "bootstrap",
+        "Role": "arn:aws:iam::1:role/r",
+        "MemorySize": 256,
+        "Timeout": 30,
+        "Environment": {"Variables": {"A": "secret-0", "C": "3"}},
+        "Architectures": ["x86_64"],
+        "CodeSha256": "OLDSHA",
+    }
+    changes = config_changes(desired, current)
+    assert changes == ["memory 256 → 512", "environment +B -C ~A"]
+    assert "secret" not in " ".join(changes)
+    assert code_changes(desired, current) == [
+        "code OLDSHA… → NEWSHA…",
+        "architecture x86_64 → arm64",
+    ]
+
+
+def test_previous_version_round_trips_through_the_alias_description() -> None:
+    assert previous_version_of(alias_description("12")) == "12"
+    assert previous_version_of(alias_description("")) == ""
+    assert len(alias_description("123456")) <= 256
+
+
+def test_importing_the_target_package_does_not_import_botocore() -> None:
+    code = (
+        "import sys, pmcp_action.targets, pmcp_action.targets.aws_lambda; "
+        "print('botocore' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
