@@ -30,10 +30,15 @@ _LEAKY_NAMES = ("CI", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR", "HTTP_PROXY"
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts without CI, cloud or pmcp variables from the outside."""
     for key in list(os.environ):
-        if key.startswith(_LEAKY_PREFIXES) or key in _LEAKY_NAMES or key.lower() in (
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
+        if (
+            key.startswith(_LEAKY_PREFIXES)
+            or key in _LEAKY_NAMES
+            or key.lower()
+            in (
+                "http_proxy",
+                "https_proxy",
+                "all_proxy",
+            )
         ):
             monkeypatch.delenv(key, raising=False)
     yield

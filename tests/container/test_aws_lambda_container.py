@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import boto3  # type: ignore[import-untyped]
+import boto3
 import pytest
 
 from tests.container.conftest import RunActionContainer

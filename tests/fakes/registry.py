@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .oidc_issuer import FakeOidcIssuer
+from .pmcp_run import create_fake as create_pmcp_run_fake
 from .server import FakeBase
 
 __all__ = ["FAKES"]
 
 FAKES: dict[str, Callable[[], FakeBase]] = {
     "oidc": FakeOidcIssuer,
+    "pmcp-run": create_pmcp_run_fake,
 }

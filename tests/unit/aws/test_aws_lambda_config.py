@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import jwt
 import pytest
-from botocore.exceptions import (  # type: ignore[import-untyped]
+from botocore.exceptions import (
     ClientError,
     EndpointConnectionError,
     ParamValidationError,

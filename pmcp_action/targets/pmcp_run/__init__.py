@@ -1,0 +1,26 @@
+"""The ``pmcp-run`` target: deploy to pmcp.run from CI, without a browser login.
+
+Modules, one responsibility each:
+
+- :mod:`.discovery` — ``/.well-known/pmcp-config`` and the ``PMCP_RUN_*`` overrides;
+- :mod:`.credentials` — choosing one credential kind and minting/refreshing tokens;
+- :mod:`.graphql` — the AppSync transport (raw token, errors, re-discovery);
+- :mod:`.api` — the typed GraphQL operations cargo-pmcp uses;
+- :mod:`.metadata` — the ``mcp:*`` template metadata;
+- :mod:`.template` — the CloudFormation template, rendered natively;
+- :mod:`.uploads` — the presigned S3 uploads;
+- :mod:`.deployment_file` — ``.pmcp/deployment.toml``;
+- :mod:`.target` — plan/deploy/outputs/rollback/destroy.
+"""
+
+from __future__ import annotations
+
+from ...context import RunContext
+from .target import PmcpRunTarget
+
+__all__ = ["PmcpRunTarget", "create"]
+
+
+def create(context: RunContext) -> PmcpRunTarget:
+    """The entry point :func:`pmcp_action.targets.create_target` calls."""
+    return PmcpRunTarget(context)

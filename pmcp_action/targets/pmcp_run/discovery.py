@@ -1,0 +1,204 @@
+"""pmcp.run service discovery: ``GET <api>/.well-known/pmcp-config``.
+
+The discovery document (snake_case JSON) names the Cognito domain and app
+client used for tokens and the AppSync GraphQL endpoint. cargo-pmcp caches
+it under ``$HOME``; a CI run discovers once per run instead. The variables
+``PMCP_RUN_GRAPHQL_URL``, ``PMCP_RUN_COGNITO_DOMAIN`` and
+``PMCP_RUN_COGNITO_CLIENT_ID`` override single fields; when all three are
+set no discovery request is made at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypedDict
+
+import httpx
+
+from ...errors import ConfigError, RemoteApiError
+from ...http import RetryingClient
+from ...urls import endpoint_problem
+
+__all__ = [
+    "ENV_COGNITO_CLIENT_ID",
+    "ENV_COGNITO_DOMAIN",
+    "ENV_GRAPHQL_URL",
+    "DiscoveryDocument",
+    "PmcpRunConfig",
+    "discover",
+    "normalize_cognito_domain",
+]
+
+ENV_GRAPHQL_URL = "PMCP_RUN_GRAPHQL_URL"
+ENV_COGNITO_DOMAIN = "PMCP_RUN_COGNITO_DOMAIN"
+ENV_COGNITO_CLIENT_ID = "PMCP_RUN_COGNITO_CLIENT_ID"
+
+DISCOVERY_PATH = "/.well-known/pmcp-config"
+_DISCOVERY_TIMEOUT = 10.0
+
+
+class DiscoveryDocument(TypedDict, total=False):
+    """The wire shape of ``/.well-known/pmcp-config`` (all fields optional on the wire)."""
+
+    cognito_client_id: str
+    cognito_domain: str
+    graphql_url: str
+    mcp_url: str
+    api_type: str
+    version: str
+
+
+@dataclass(frozen=True)
+class PmcpRunConfig:
+    """Where pmcp.run lives, after discovery and environment overrides."""
+
+    api_url: str
+    #: Scheme + host of the Cognito domain, without a trailing slash.
+    cognito_origin: str
+    cognito_client_id: str
+    graphql_url: str
+    mcp_url: str = ""
+    version: str = ""
+    #: Which fields came from environment overrides (for the log).
+    overridden: tuple[str, ...] = ()
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.cognito_origin}/oauth2/token"
+
+
+def _nonempty(environ: Mapping[str, str], key: str) -> str:
+    """cargo-pmcp [L] treats an empty or blank override as absent."""
+    return environ.get(key, "").strip()
+
+
+def normalize_cognito_domain(value: str, where: str) -> str:
+    """``auth.example.com`` → ``https://auth.example.com``; keep an explicit scheme.
+
+    Plain ``http://`` is accepted only for loopback hosts (a local emulator).
+    """
+    text = value.strip().rstrip("/")
+    if not text:
+        raise ConfigError(
+            f"{where} is empty.",
+            remediation="pmcp.run's discovery document must name a Cognito domain; set "
+            f"{ENV_COGNITO_DOMAIN} to override it.",
+        )
+    origin = text if "://" in text else f"https://{text}"
+    problem = endpoint_problem(origin, where)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem.what}.", remediation=problem.fix)
+    parts = httpx.URL(origin)
+    if parts.path not in ("", "/") or parts.query:
+        raise ConfigError(
+            f"{where} must be a bare host or an origin, got a URL with a path ({origin}).",
+            remediation="Use the Cognito domain only, e.g. auth.example.com.",
+        )
+    return f"{parts.scheme}://{parts.netloc.decode('ascii')}"
+
+
+def _checked_url(value: str, where: str) -> str:
+    problem = endpoint_problem(value, where)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem.what}.", remediation=problem.fix)
+    return value
+
+
+def _fetch_document(client: RetryingClient, api_url: str) -> DiscoveryDocument:
+    url = f"{api_url.rstrip('/')}{DISCOVERY_PATH}"
+    try:
+        response = client.get(url, timeout=_DISCOVERY_TIMEOUT)
+    except httpx.TransportError as exc:
+        raise RemoteApiError(
+            f"Could not reach pmcp.run discovery at {url}: {type(exc).__name__}.",
+            remediation="Check pmcp-api-url (PMCP_API_URL) and the runner's network/proxy "
+            "settings.",
+        ) from exc
+    if response.status_code != 200:
+        raise RemoteApiError(
+            f"Discovery endpoint returned status {response.status_code} ({url}).",
+            status=response.status_code,
+            body=response.text[:500],
+            remediation="Check that pmcp-api-url (PMCP_API_URL) points at a pmcp.run API; "
+            "the default is https://api.pmcp.run.",
+        )
+    try:
+        document = json.loads(response.text)
+    except ValueError as exc:
+        raise RemoteApiError(
+            f"Discovery endpoint {url} did not return JSON.",
+            status=response.status_code,
+            body=response.text[:500],
+            remediation="Check that pmcp-api-url (PMCP_API_URL) points at a pmcp.run API.",
+        ) from exc
+    if not isinstance(document, dict):
+        raise RemoteApiError(
+            f"Discovery endpoint {url} returned JSON that is not an object.",
+            body=response.text[:500],
+        )
+    clean: DiscoveryDocument = {}
+    for key in ("cognito_client_id", "cognito_domain", "graphql_url", "mcp_url", "api_type"):
+        value = document.get(key)
+        if isinstance(value, str):
+            clean[key] = value
+    version = document.get("version")
+    if isinstance(version, (str, int, float)):
+        clean["version"] = str(version)
+    return clean
+
+
+def discover(client: RetryingClient, api_url: str, environ: Mapping[str, str]) -> PmcpRunConfig:
+    """Resolve the pmcp.run endpoints: overrides first, discovery for the rest."""
+    graphql_override = _nonempty(environ, ENV_GRAPHQL_URL)
+    domain_override = _nonempty(environ, ENV_COGNITO_DOMAIN)
+    client_override = _nonempty(environ, ENV_COGNITO_CLIENT_ID)
+    overridden = tuple(
+        name
+        for name, value in (
+            (ENV_GRAPHQL_URL, graphql_override),
+            (ENV_COGNITO_DOMAIN, domain_override),
+            (ENV_COGNITO_CLIENT_ID, client_override),
+        )
+        if value
+    )
+
+    document: DiscoveryDocument = {}
+    if not (graphql_override and domain_override and client_override):
+        document = _fetch_document(client, api_url)
+        api_type = document.get("api_type", "")
+        if api_type and api_type != "graphql":
+            raise RemoteApiError(
+                f'Unsupported API type: "{api_type}". This version of pmcp-action only '
+                'supports "graphql".',
+                remediation="Upgrade pmcp-action, or point pmcp-api-url at a pmcp.run API "
+                "that offers the GraphQL interface.",
+            )
+
+    source = f"the discovery document of {api_url}"
+    graphql_url = graphql_override or document.get("graphql_url", "")
+    domain = domain_override or document.get("cognito_domain", "")
+    cognito_client_id = client_override or document.get("cognito_client_id", "")
+    missing = [
+        name
+        for name, value in (("graphql_url", graphql_url), ("cognito_domain", domain))
+        if not value
+    ]
+    if missing:
+        raise RemoteApiError(
+            f"{source} lacks {', '.join(missing)}.",
+            remediation=f"Set {ENV_GRAPHQL_URL} / {ENV_COGNITO_DOMAIN} to override, or check "
+            "pmcp-api-url (PMCP_API_URL).",
+        )
+    graphql_where = ENV_GRAPHQL_URL if graphql_override else f"graphql_url in {source}"
+    domain_where = ENV_COGNITO_DOMAIN if domain_override else f"cognito_domain in {source}"
+    return PmcpRunConfig(
+        api_url=api_url,
+        cognito_origin=normalize_cognito_domain(domain, domain_where),
+        cognito_client_id=cognito_client_id,
+        graphql_url=_checked_url(graphql_url, graphql_where),
+        mcp_url=document.get("mcp_url", ""),
+        version=document.get("version", ""),
+        overridden=overridden,
+    )
