@@ -20,6 +20,7 @@ from pmcp_action.deploy_config import load_deploy_config
 from pmcp_action.http import HttpClientFactory
 from pmcp_action.settings import Settings
 from pmcp_action.targets.pmcp_run import PmcpRunTarget, create
+from tests.fakes.artifacts import stand_in_bootstrap
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun
 
 #: In-process base URL: https, so the endpoint rule holds without loopback tricks.
@@ -63,15 +64,8 @@ description = "Weather lookups"
 
 
 def fake_bootstrap(size: int = 64 * 1024, seed: int = 7) -> bytes:
-    """An arm64 ELF header followed by deterministic filler (what the artifact check reads)."""
-    header = bytearray(64)
-    header[0:4] = b"\x7fELF"
-    header[4] = 2  # 64-bit
-    header[5] = 1  # little-endian
-    header[6] = 1
-    header[18:20] = (183).to_bytes(2, "little")  # EM_AARCH64
-    filler = bytes((i * seed + 11) % 251 for i in range(size - len(header)))
-    return bytes(header) + filler
+    """An arm64 stand-in bootstrap of ``size`` bytes (``seed`` varies its content)."""
+    return stand_in_bootstrap(f"seed-{seed}".encode(), size=size)
 
 
 def write_project(

@@ -10,7 +10,6 @@ proxy's request log.
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,7 @@ from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerC
 from pmcp_action.http import HttpClientFactory
 from pmcp_action.settings import Settings
 from tests.fakes import server as fake_server
+from tests.fakes.artifacts import EM_AARCH64, stand_in_bootstrap
 from tests.fakes.moto_server import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.server import serve
@@ -40,11 +40,9 @@ REGION = "us-east-1"
 AwsFactory = Callable[[str], Any]
 
 
-def elf_bootstrap(marker: bytes, machine: int = 183) -> bytes:
-    """A tiny 64-bit little-endian ELF header for ``machine`` (183 = arm64), then ``marker``."""
-    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
-    header = ident + struct.pack("<HHI", 2, machine, 1) + bytes(40)
-    return header + b"\0pmcp-test-bootstrap:" + marker
+def elf_bootstrap(marker: bytes, machine: int = EM_AARCH64) -> bytes:
+    """A stand-in arm64 (or ``machine``) bootstrap carrying ``marker``."""
+    return stand_in_bootstrap(marker, machine=machine)
 
 
 @pytest.fixture(scope="session")
