@@ -1,0 +1,71 @@
+"""The pmcp-run target through the action image, against the pmcp.run fake on loopback."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.container.conftest import RunActionContainer
+from tests.fakes.artifacts import stand_in_bootstrap
+from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun, create_fake
+from tests.fakes.server import serve
+
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-mcp"
+
+
+@pytest.fixture
+def pmcp_run() -> Iterator[tuple[FakePmcpRun, str]]:
+    fake = create_fake()
+    with serve(fake) as url:
+        yield fake, str(url)
+
+
+def test_deploy_and_verify_through_the_image(
+    run_action_container: RunActionContainer, tmp_path: Path, pmcp_run: tuple[FakePmcpRun, str]
+) -> None:
+    fake, url = pmcp_run
+    workspace = tmp_path / "workspace"
+    shutil.copytree(EXAMPLE, workspace, ignore=shutil.ignore_patterns("target", "deployment.toml"))
+    bootstrap = workspace / "target" / "lambda" / "bootstrap" / "bootstrap"
+    bootstrap.parent.mkdir(parents=True)
+    bootstrap.write_bytes(stand_in_bootstrap(b"container"))
+
+    run = run_action_container(
+        inputs={
+            "target": "pmcp-run",
+            "pmcp-api-url": url,
+            "pmcp-client-id": DEFAULT_CLIENT_ID,
+            "pmcp-client-secret": DEFAULT_CLIENT_SECRET,
+        },
+        workspace=workspace,
+    )
+
+    assert run.exit_code == 0, run.describe()
+    outputs = run.outputs
+    assert outputs["status"] == "success"
+    assert outputs["url"].startswith(url) and outputs["url"].endswith("/mcp")
+    assert outputs["verified"] == "true" and outputs["mcp-server-name"] == "hello-mcp"
+    assert outputs["version"] == "0.3.1"
+    assert outputs["deployment-id"]
+    assert "✅ Deployed" in run.summary
+    deployment_file = (workspace / ".pmcp" / "deployment.toml").read_text()
+    assert f'endpoint = "{outputs["url"]}"' in deployment_file
+    # The client secret and every minted token appear only in ::add-mask:: commands.
+    masked = [
+        line.removeprefix("::add-mask::")
+        for line in run.stdout.splitlines()
+        if line.startswith("::add-mask::")
+    ]
+    assert DEFAULT_CLIENT_SECRET in masked
+    printed = "\n".join(
+        line for line in run.everything.splitlines() if not line.startswith("::add-mask::")
+    )
+    for secret in masked:
+        assert secret not in printed
+    assert str(run.report()["status"]) == "success"
+    assert fake.requests_to("/graphql")
