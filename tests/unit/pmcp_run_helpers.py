@@ -25,7 +25,8 @@ from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeP
 
 #: In-process base URL: https, so the endpoint rule holds without loopback tricks.
 BASE = "https://pmcp.test"
-GOLDEN_DIR = Path("/work/shared/reference/cfn-goldens")
+#: cargo-pmcp's renderer goldens, in the steering repo's shared/ beside this checkout.
+GOLDEN_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cfn-goldens"
 
 DEPLOY_TOML = """\
 [target]
