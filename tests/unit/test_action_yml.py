@@ -39,3 +39,11 @@ def test_runs_in_the_bundled_container():
 def test_input_names_are_kebab_case():
     for name in ACTION["inputs"]:
         assert name == name.lower() and "_" not in name
+
+
+def test_readme_documents_every_input_and_output():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for spec in INPUTS:
+        assert f"| `{spec.name}`" in readme, spec.name
+    for name in OUTPUT_NAMES + EXTRA_OUTPUT_NAMES:
+        assert f"`{name}`" in readme, name
