@@ -157,3 +157,46 @@ def test_every_input_is_a_flag(flag):
     from pmcp_action.cli import parse_args
 
     assert parse_args([flag, "7"])[flag.removeprefix("--")] == "7"
+
+
+def test_missing_pmcp_run_credentials_say_which_secrets_to_set(gha_files, tmp_path):
+    env = github_env(
+        gha_files, target="pmcp-run", server_name="demo", working_directory=str(tmp_path)
+    )
+    code, out, _ = run_main([], env)
+    assert_clean_failure(
+        code,
+        out,
+        gha_files,
+        "pmcp.run credentials: none were given (pmcp-client-id/pmcp-client-secret, "
+        "pmcp-access-token or pmcp-credentials)",
+    )
+
+
+def test_conflicting_pmcp_run_credentials_are_refused(gha_files, tmp_path):
+    env = github_env(
+        gha_files,
+        target="pmcp-run",
+        server_name="demo",
+        working_directory=str(tmp_path),
+        pmcp_client_id="client",
+        pmcp_client_secret="a-client-secret-value",
+        pmcp_access_token="an-access-token-value",
+    )
+    code, out, _ = run_main([], env)
+    _, summary, _ = assert_clean_failure(code, out, gha_files, "2 kinds were given at once")
+    assert "a-client-secret-value" not in summary and "an-access-token-value" not in summary
+
+
+def test_invalid_settings_and_target_checks_come_before_any_network_call(gha_files, tmp_path):
+    # The API URL points at a closed loopback port: any call would fail differently.
+    env = github_env(
+        gha_files,
+        target="pmcp-run",
+        server_name="demo",
+        working_directory=str(tmp_path),
+        pmcp_api_url="http://127.0.0.1:9",
+        auth="oidc",
+    )
+    code, out, _ = run_main([], env)
+    assert_clean_failure(code, out, gha_files, "pmcp.run has no documented OIDC federation")

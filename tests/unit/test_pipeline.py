@@ -180,3 +180,18 @@ def test_destroy_only_with_confirmation(scripted, gha_files, tmp_path):
     made = scripted(TargetResult())
     code, _, _, _ = run(gha_files, tmp_path, command="destroy", confirm_destroy="true")
     assert code == 0 and made[0].calls == [("destroy", "")]
+
+
+def test_local_json_output_is_one_object_on_stdout(scripted, tmp_path, capsys):
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    scripted(TargetResult(url="https://demo.example/mcp", version="4"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = ["deploy", "--target", "aws-lambda", "--verify", "false", "--output-format", "json"]
+    code = main(
+        [*argv, "--working-directory", str(tmp_path)], environ={}, stdout=stdout, stderr=stderr
+    )
+    assert code == 0
+    outputs = json.loads(stdout.getvalue())
+    assert outputs["url"] == "https://demo.example/mcp" and outputs["version"] == "4"
+    assert outputs["status"] == "success"
+    assert "## pmcp deploy" in stderr.getvalue()
