@@ -137,12 +137,16 @@ def make_harness(
     version: str = "1.2.3",
     deadline_seconds: float = 600.0,
     transport: httpx.BaseTransport | None = None,
+    network: bool = False,
     base_url: str = BASE,
     bootstrap: bytes | None = None,
     extra_files: Mapping[str, str] | None = None,
     clock: FakeClock | None = None,
 ) -> Harness:
     """A pmcp-run target over ``fake`` (MockTransport unless ``transport`` is given).
+
+    ``network=True`` uses real sockets the way production does: every client gets its
+    own connection pool (a transport shared between clients would leak sockets).
 
     ``credentials``: "client" (the fake's default machine client), "token" (a fresh
     access token), "none", or "raw" (pass the credential fields in ``settings``).
@@ -186,7 +190,7 @@ def make_harness(
         ),
         console=console,
         http=HttpClientFactory(
-            transport=transport if transport is not None else httpx.MockTransport(fake),
+            transport=None if network else (transport or httpx.MockTransport(fake)),
             sleep=clock.sleep,
         ),
         deadline=Deadline(deadline_seconds, clock=clock),

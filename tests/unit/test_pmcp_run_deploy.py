@@ -322,7 +322,7 @@ def test_deploy_through_a_real_loopback_server(tmp_path: Path) -> None:
     """Real sockets end to end; then speak MCP to the deployed URL."""
     fake = FakePmcpRun()
     with serve(fake) as base_url:
-        h = make_harness(tmp_path, fake, transport=httpx.HTTPTransport(), base_url=base_url)
+        h = make_harness(tmp_path, fake, network=True, base_url=base_url)
 
         result = h.target.deploy()
 

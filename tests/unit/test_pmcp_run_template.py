@@ -272,7 +272,7 @@ def test_invalid_iam_statements_fail_before_any_request(
     [
         ({"A": "1"}, "not a valid Lambda environment variable name"),
         ({"1ABC": "1"}, "not a valid Lambda environment variable name"),
-        ({"AWS_REGION": "eu-west-1"}, "reserved by Lambda"),
+        ({"AWS_REGION": "eu-west-1"}, "Lambda reserves AWS_REGION"),
         ({"BIG": "x" * 5000}, "Lambda allows 4096 in total"),
     ],
 )

@@ -18,10 +18,10 @@ from types import MappingProxyType
 from ...context import RunContext
 from ...errors import Problem
 from ...urls import endpoint_problem
+from ..lambda_rules import lambda_problems
 
 __all__ = [
     "LOG_RETENTION_DAYS",
-    "RESERVED_ENV_KEYS",
     "LambdaConfig",
     "account_of_arn",
     "default_session_name",
@@ -35,35 +35,8 @@ LOG_RETENTION_DAYS: frozenset[int] = frozenset(
     "3288 3653".split()
 )
 
-#: Environment variables Lambda sets itself and refuses in a function's configuration.
-RESERVED_ENV_KEYS: frozenset[str] = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_LAMBDA_RUNTIME_API",
-        "AWS_REGION",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SECRET_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_XRAY_CONTEXT_MISSING",
-        "AWS_XRAY_DAEMON_ADDRESS",
-        "LAMBDA_RUNTIME_DIR",
-        "LAMBDA_TASK_ROOT",
-    }
-)
 
 #: Lambda's limit on the environment of one function (all keys and values together).
-ENV_SIZE_LIMIT = 4096
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
@@ -231,48 +204,11 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
             )
             architecture = "arm64"
 
-    memory_mb = config.server.memory_mb
-    if not 128 <= memory_mb <= 10240:
-        problems.append(
-            Problem(
-                config.where("server.memory_mb"),
-                f"{memory_mb} MB is outside what Lambda allows",
-                "use 128 to 10240",
-            )
-        )
-    timeout_seconds = config.server.timeout_seconds
-    if not 1 <= timeout_seconds <= 900:
-        problems.append(
-            Problem(
-                config.where("server.timeout_seconds"),
-                f"{timeout_seconds} s is outside what Lambda allows",
-                "use 1 to 900",
-            )
-        )
+    problems.extend(lambda_problems(config, context.project.environment))
     reserved = config.server.reserved_concurrency
     if reserved is not None and reserved < 0:
         problems.append(
             Problem(config.where("server.reserved_concurrency"), "must not be negative")
-        )
-
-    environment = dict(context.project.environment)
-    reserved_keys = sorted(k for k in environment if k in RESERVED_ENV_KEYS)
-    if reserved_keys:
-        problems.append(
-            Problem(
-                "environment",
-                f"Lambda reserves {', '.join(reserved_keys)}",
-                "remove them from [environment] and the environment input; Lambda sets them",
-            )
-        )
-    size = sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
-    if size > ENV_SIZE_LIMIT:
-        problems.append(
-            Problem(
-                "environment",
-                f"the variables take {size} bytes, over Lambda's limit of {ENV_SIZE_LIMIT}",
-                "move large values to SSM Parameter Store or Secrets Manager",
-            )
         )
 
     # --- roles -----------------------------------------------------------------------------
@@ -385,9 +321,9 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         service_endpoints=MappingProxyType(service_endpoints),
         audience=audience,
         architecture=architecture,
-        memory_mb=memory_mb,
-        timeout_seconds=timeout_seconds,
-        environment=MappingProxyType(environment),
+        memory_mb=config.server.memory_mb,
+        timeout_seconds=config.server.timeout_seconds,
+        environment=MappingProxyType(dict(context.project.environment)),
         execution_role_arn=execution_role_arn,
         url_auth_type=settings.function_url_auth_type or "NONE",
         log_retention_days=retention,

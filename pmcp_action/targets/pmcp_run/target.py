@@ -31,6 +31,7 @@ from ...errors import (
 from ...http import RetryingClient
 from ...result import PlanChange, TargetResult
 from ...urls import endpoint_problem
+from ..lambda_rules import lambda_problems
 from .api import (
     CreateDeploymentInput,
     DeploymentListItem,
@@ -59,31 +60,6 @@ _OP_DONE = frozenset({"deleted", "success", "completed"})
 _OP_FAILED = frozenset({"failed", "delete_failed", "error"})
 #: Everything else (initiated, deleting, running, unknown words) means: still running.
 
-#: Lambda's environment rules (CreateFunction API reference).
-_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
-_ENV_LIMIT = 4096
-_RESERVED_ENV = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API",
-        "LAMBDA_TASK_ROOT",
-        "LAMBDA_RUNTIME_DIR",
-    }
-)
 
 #: pmcp.run uses projectName in a DNS name and as the Lambda function name.
 _PROJECT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
@@ -142,24 +118,7 @@ class PmcpRunTarget:
                 "it in a host name, where lower-case letters, digits and '-' are safest.",
                 title="pmcp.run project name",
             )
-        memory = config.server.memory_mb
-        if not 128 <= memory <= 10240:
-            problems.append(
-                Problem(
-                    config.where("server.memory_mb"),
-                    f"{memory} MB is outside Lambda's range",
-                    "use 128 to 10240",
-                )
-            )
-        timeout = config.server.timeout_seconds
-        if not 1 <= timeout <= 900:
-            problems.append(
-                Problem(
-                    config.where("server.timeout_seconds"),
-                    f"{timeout} s is outside Lambda's range",
-                    "use 1 to 900",
-                )
-            )
+        problems.extend(lambda_problems(config, self.project.environment))
         if settings.architecture not in ("", "arm64"):
             problems.append(
                 Problem(
@@ -170,35 +129,6 @@ class PmcpRunTarget:
                 )
             )
         problems.extend(iam_problems(config.table("iam"), config.where("iam")))
-        problems.extend(self._environment_problems())
-        return problems
-
-    def _environment_problems(self) -> list[Problem]:
-        """Lambda's rules for variable names, reserved names and the 4 KB total."""
-        problems: list[Problem] = []
-        where = "[environment] / environment input"
-        for key in self.project.environment:
-            if not _ENV_NAME.match(key):
-                problems.append(
-                    Problem(
-                        where,
-                        f"{key[:40]!r} is not a valid Lambda environment variable name",
-                        "use a letter followed by at least one letter, digit or _",
-                    )
-                )
-            elif key in _RESERVED_ENV:
-                problems.append(
-                    Problem(where, f"{key} is reserved by Lambda and cannot be set", "rename it")
-                )
-        size = sum(len(k) + len(v) for k, v in self.project.environment.items())
-        if size > _ENV_LIMIT:
-            problems.append(
-                Problem(
-                    where,
-                    f"the variables take {size} bytes; Lambda allows {_ENV_LIMIT} in total",
-                    "move large values to files under [assets] or to secrets",
-                )
-            )
         return problems
 
     # --- plan -------------------------------------------------------------------------

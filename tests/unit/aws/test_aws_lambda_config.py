@@ -144,7 +144,7 @@ def test_every_offline_problem_is_reported_together(tmp_path: Path) -> None:
     assert "901 s is outside" in text
     assert "retention of 31 days" in text
     assert "Lambda reserves AWS_REGION" in text
-    assert "over Lambda's limit of 4096" in text
+    assert "Lambda allows 4096 in total" in text
     assert "is not an IAM role ARN" in text
     assert "not a valid STS session name" in text
     assert "needs both its id and its secret" in text
