@@ -10,6 +10,8 @@ ensure_venv() {
     local stamp="$ROOT/.venv/.pmcp-deps-$digest"
     if [[ ! -f "$stamp" ]]; then
         "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip
+        # The runtime set exactly as the image has it (hash-checked), then the test tools.
+        "$ROOT/.venv/bin/python" -m pip install --quiet --require-hashes -r "$ROOT/requirements/runtime.txt"
         "$ROOT/.venv/bin/python" -m pip install --quiet -r "$ROOT/requirements/dev.txt"
         "$ROOT/.venv/bin/python" -m pip install --quiet --no-deps -e "$ROOT"
         rm -f "$ROOT"/.venv/.pmcp-deps-*
