@@ -1,0 +1,112 @@
+"""The same program outside GitHub: GitLab CI (dotenv report, sections) and a plain shell."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.artifacts import stand_in_bootstrap
+from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun, create_fake
+from tests.fakes.server import serve
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def pmcp_run() -> Iterator[tuple[FakePmcpRun, str]]:
+    fake = create_fake()
+    with serve(fake) as url:
+        yield fake, str(url)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    workspace = tmp_path / "project"
+    shutil.copytree(
+        ROOT / "examples" / "hello-mcp",
+        workspace,
+        ignore=shutil.ignore_patterns("target", "deployment.toml"),
+    )
+    bootstrap = workspace / "target" / "lambda" / "bootstrap" / "bootstrap"
+    bootstrap.parent.mkdir(parents=True)
+    bootstrap.write_bytes(stand_in_bootstrap(b"cli"))
+    return workspace
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
+    return subprocess.run(
+        [sys.executable, "-m", "pmcp_action", *args],
+        env=base | env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_gitlab_job_writes_a_dotenv_report_and_sections(pmcp_run, project):
+    _, url = pmcp_run
+    env = {
+        "GITLAB_CI": "true",
+        "CI": "true",
+        "CI_PROJECT_DIR": str(project),
+        "PMCP_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "PMCP_API_URL": url,
+    }
+    completed = run_cli(["deploy", "--target", "pmcp-run"], env, project)
+    assert completed.returncode == 0, completed.stderr
+    dotenv = (project / "pmcp-deploy.env").read_text()
+    values = dict(line.split("=", 1) for line in dotenv.splitlines())
+    assert values["PMCP_STATUS"] == "success"
+    assert values["PMCP_URL"].startswith(url) and values["PMCP_URL"].endswith("/mcp")
+    assert values["PMCP_VERIFIED"] == "true" and values["PMCP_TOOL_COUNT"] == "2"
+    assert values["PMCP_REPORT_PATH"] == "pmcp-deploy-report.json"
+    assert len(dotenv.encode()) <= 5 * 1024 and all("\n" not in v for v in values.values())
+    report = json.loads((project / "pmcp-deploy-report.json").read_text())
+    assert report["platform"] == "gitlab-ci" and report["status"] == "success"
+    assert "section_start:" in completed.stderr and "section_end:" in completed.stderr
+    # GitLab cannot mask at run time: the secret must simply never be printed.
+    everything = completed.stdout + completed.stderr + dotenv + json.dumps(report)
+    assert DEFAULT_CLIENT_SECRET not in everything
+    assert "::add-mask::" not in everything
+
+
+def test_plain_shell_json_output_is_one_object(pmcp_run, project):
+    _, url = pmcp_run
+    env = {"PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
+    args = [
+        "--target",
+        "pmcp-run",
+        "--pmcp-api-url",
+        url,
+        "--pmcp-client-id",
+        DEFAULT_CLIENT_ID,
+        "--output-format",
+        "json",
+    ]
+    completed = run_cli(args, env, project)
+    assert completed.returncode == 0, completed.stderr
+    outputs = json.loads(completed.stdout)
+    assert outputs["status"] == "success" and outputs["verified"] == "true"
+    assert outputs["deployment-id"] and outputs["url"].startswith(url)
+    assert DEFAULT_CLIENT_SECRET not in completed.stdout + completed.stderr
+
+
+def test_plan_touches_nothing(pmcp_run, project):
+    fake, url = pmcp_run
+    env = {"PMCP_CLIENT_ID": DEFAULT_CLIENT_ID, "PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
+    completed = run_cli(["plan", "--target", "pmcp-run", "--pmcp-api-url", url], env, project)
+    assert completed.returncode == 0, completed.stderr
+    assert "Plan ready (nothing was changed)" in completed.stderr
+    assert not fake.requests_to("/uploads/")
+    assert not (project / ".pmcp" / "deployment.toml").exists()
