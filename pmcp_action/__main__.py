@@ -43,7 +43,10 @@ def _report_path(
         path = given if given.is_absolute() else settings.working_directory / given
         return path, _display_path(path, environ)
     runner_temp = environ.get("RUNNER_TEMP", "")
-    in_action_container = environ.get("GITHUB_WORKSPACE") == _CONTAINER_WORKSPACE
+    in_action_container = (
+        platform.name == "github-actions"
+        and environ.get("GITHUB_WORKSPACE") == _CONTAINER_WORKSPACE
+    )
     if in_action_container and runner_temp and Path(_CONTAINER_HOME).is_dir():
         # Outside the workspace (no root-owned file in the checkout), yet visible to
         # later steps on the host as RUNNER_TEMP/_github_home.

@@ -69,3 +69,41 @@ def test_deploy_and_verify_through_the_image(
         assert secret not in printed
     assert str(run.report()["status"]) == "success"
     assert fake.requests_to("/graphql")
+
+
+def test_gitlab_style_run_of_the_same_image(
+    run_action_container: RunActionContainer, tmp_path: Path, pmcp_run: tuple[FakePmcpRun, str]
+) -> None:
+    """GitLab: `image:` with `entrypoint: [""]`, the CLI from the script, a dotenv report."""
+    _, url = pmcp_run
+    workspace = tmp_path / "workspace"
+    shutil.copytree(EXAMPLE, workspace, ignore=shutil.ignore_patterns("target", "deployment.toml"))
+    bootstrap = workspace / "target" / "lambda" / "bootstrap" / "bootstrap"
+    bootstrap.parent.mkdir(parents=True)
+    bootstrap.write_bytes(stand_in_bootstrap(b"gitlab"))
+    gitlab_env: dict[str, str | None] = {
+        name: None
+        for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE")
+    }
+    gitlab_env.update(
+        {
+            "GITLAB_CI": "true",
+            "CI_PROJECT_DIR": "/github/workspace",
+            "PMCP_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        }
+    )
+    run = run_action_container(
+        env=gitlab_env,
+        workspace=workspace,
+        entrypoint="",
+        args=["sh", "-c", f"pmcp-action deploy --target pmcp-run --pmcp-api-url {url}"],
+    )
+    assert run.exit_code == 0, run.describe()
+    values = dict(
+        line.split("=", 1) for line in (workspace / "pmcp-deploy.env").read_text().splitlines()
+    )
+    assert values["PMCP_STATUS"] == "success" and values["PMCP_VERIFIED"] == "true"
+    assert values["PMCP_URL"].startswith(url)
+    assert (workspace / "pmcp-deploy-report.json").is_file()
+    assert DEFAULT_CLIENT_SECRET not in run.stdout + run.stderr
