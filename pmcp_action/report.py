@@ -24,6 +24,11 @@ _STATUS_LINE = {
     "unchanged": "✅ Up to date (nothing changed)",
     "failure": "❌ Failed",
 }
+_EXTRA_LABELS = {
+    "log-group": "Log group",
+    "oauth-enabled": "OAuth enabled",
+    "oauth-discovery-url": "OAuth discovery",
+}
 _COMMAND_DONE = {
     "plan": "📝 Plan ready (nothing was changed)",
     "outputs": "📋 Current deployment",
@@ -126,7 +131,7 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
         rows.append(("Identity", _cell(who)))
     for name, value in sorted(r.extra_outputs.items()):
         if value:
-            rows.append((name, _cell(value)))
+            rows.append((_EXTRA_LABELS.get(name, name), _cell(value)))
     if run.verification is not None:
         rows.extend(_verification_rows(run.verification))
     if run.rolled_back:
