@@ -225,6 +225,14 @@ INPUTS: tuple[InputSpec, ...] = (
         env=("PMCP_CONFIRM_DESTROY",),
     ),
     InputSpec(
+        "delete-log-group",
+        "With command: destroy on aws-lambda, also delete the function's CloudWatch log group "
+        "(kept by default).",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_DELETE_LOG_GROUP",),
+    ),
+    InputSpec(
         "report-path",
         "Where to write the JSON deploy report. Default: pmcp-deploy-report.json in "
         "RUNNER_TEMP, else in working-directory.",

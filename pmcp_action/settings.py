@@ -58,6 +58,7 @@ class Settings:
     rollback_to: str = ""
     timeout_minutes: int = 15
     confirm_destroy: bool = False
+    delete_log_group: bool = False
     report_path: Path | None = None
     debug: bool = False
     pmcp_api_url: str = "https://api.pmcp.run"

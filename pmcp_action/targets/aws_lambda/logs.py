@@ -59,6 +59,17 @@ class LogGroupManager:
             return [PlanChange("update", resource, f"retention {have} → {wanted}")]
         return []
 
+    def delete(self) -> bool:
+        """Delete the log group; False when there was none."""
+        with aws_step(f"delete the log group {self.name}"):
+            try:
+                self.logs.delete_log_group(logGroupName=self.name)
+            except ClientError as exc:
+                if has_code(exc, "ResourceNotFoundException"):
+                    return False
+                raise
+        return True
+
     def ensure(self, state: LogGroupState) -> list[PlanChange]:
         changes = self.plan(state)
         if not state.exists:

@@ -243,7 +243,10 @@ class AwsLambdaTarget:
             changes.append(
                 PlanChange("delete", f"s3://{store.bucket}/{name}/", f"{removed} objects")
             )
-        changes.append(PlanChange("keep", f"log group {self.config.log_group}"))
+        if not self.settings.delete_log_group:
+            changes.append(PlanChange("keep", f"log group {self.config.log_group}"))
+        elif conn.logs.delete():
+            changes.append(PlanChange("delete", f"log group {self.config.log_group}"))
         for change in changes:
             self.console.info(f"  {change.action:<7} {change.resource}  {change.detail}".rstrip())
         return self._result(conn, unchanged=False, changes=tuple(changes))

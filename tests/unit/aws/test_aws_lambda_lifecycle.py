@@ -105,6 +105,18 @@ def test_destroy_deletes_url_alias_function_and_our_role_but_keeps_logs(
         harness.target().destroy()
 
 
+def test_destroy_deletes_the_log_group_only_when_asked(harness: Harness, aws: AwsFactory) -> None:
+    harness.target().deploy()
+
+    result = harness.target(delete_log_group=True).destroy()
+
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/demo")["logGroups"]
+    assert groups == []
+    assert ("delete", "log group /aws/lambda/demo") in {
+        (c.action, c.resource) for c in result.changes
+    }
+
+
 def test_destroy_removes_uploaded_artifacts_of_this_server_only(
     harness: Harness, aws: AwsFactory
 ) -> None:
