@@ -94,6 +94,8 @@ class LambdaConfig:
     execution_role_arn: str
     url_auth_type: str
     log_retention_days: int
+    #: [observability].enable_xray: X-Ray tracing Active (as cargo-pmcp's stacks set it).
+    enable_xray: bool
     reserved_concurrency: int | None
     #: A path the MCP endpoint lives under, appended to the function URL ("" = the root).
     mcp_path: str
@@ -327,6 +329,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         execution_role_arn=execution_role_arn,
         url_auth_type=settings.function_url_auth_type or "NONE",
         log_retention_days=retention,
+        enable_xray=config.observability.enable_xray,
         reserved_concurrency=reserved,
         mcp_path=mcp_path.strip().strip("/"),
         role_session_name=session_name,

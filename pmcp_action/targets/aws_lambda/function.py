@@ -72,6 +72,8 @@ class DesiredFunction:
     environment: Mapping[str, str]
     #: base64 of the zip's SHA-256, as Lambda reports CodeSha256.
     code_sha256: str
+    #: X-Ray tracing: "Active" when [observability].enable_xray, else "PassThrough".
+    tracing_mode: str = "PassThrough"
     runtime: str = RUNTIME
     handler: str = HANDLER
 
@@ -130,6 +132,9 @@ def config_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -
         have = configuration.get(key)
         if have != want:
             changes.append(f"{label} {have} → {want}")
+    tracing = (configuration.get("TracingConfig") or {}).get("Mode") or "PassThrough"
+    if tracing != desired.tracing_mode:
+        changes.append(f"tracing {tracing} → {desired.tracing_mode}")
     current_env = _environment(configuration)
     wanted_env = dict(desired.environment)
     if current_env != wanted_env:
@@ -331,6 +336,7 @@ class FunctionManager:
             Timeout=desired.timeout_seconds,
             MemorySize=desired.memory_mb,
             Environment={"Variables": dict(desired.environment)},
+            TracingConfig={"Mode": desired.tracing_mode},
             Architectures=[desired.architecture],
             PackageType="Zip",
             Publish=False,
@@ -351,6 +357,7 @@ class FunctionManager:
             Timeout=desired.timeout_seconds,
             MemorySize=desired.memory_mb,
             Environment={"Variables": dict(desired.environment)},
+            TracingConfig={"Mode": desired.tracing_mode},
         )
         self.wait_ready("update the configuration")
 

@@ -90,6 +90,7 @@ def take_survey(
         timeout_seconds=config.timeout_seconds,
         environment=MappingProxyType(dict(config.environment)),
         code_sha256=code_sha256(artifact),
+        tracing_mode="Active" if config.enable_xray else "PassThrough",
     )
     reusable = ""
     if function.exists:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from urllib.parse import parse_qs
 
 import pytest
@@ -332,3 +333,25 @@ def test_mcp_path_is_appended_to_the_function_url(harness: Harness) -> None:
     result = harness.target().deploy()
     assert result.url.endswith(".on.aws/mcp")
     assert result.health_url.endswith(".on.aws/")
+
+
+def test_xray_tracing_follows_observability_enable_xray(harness: Harness, aws: AwsFactory) -> None:
+    harness.target().deploy()
+    lam = aws("lambda")
+    assert (
+        lam.get_function_configuration(FunctionName="demo")["TracingConfig"]["Mode"]
+        == "PassThrough"
+    )
+
+    harness.config = replace(
+        harness.config,
+        observability=replace(harness.config.observability, enable_xray=True),
+    )
+    harness.proxy.reset()
+    result = harness.target().deploy()
+
+    # moto ignores TracingConfig on update (real Lambda applies it): check the request itself.
+    [update] = harness.proxy.requests_for("UpdateFunctionConfiguration")
+    assert json.loads(update.body)["TracingConfig"] == {"Mode": "Active"}
+    assert result.unchanged is False
+    assert any("tracing PassThrough → Active" in c.detail for c in result.changes), result.changes
