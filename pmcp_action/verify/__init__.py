@@ -1,0 +1,144 @@
+"""Prove that a deployed MCP server works by speaking MCP to it.
+
+A small client for the MCP streamable HTTP transport, built on the action's
+own httpx client (see ``benchmarks/verify_client.md`` for why not the ``mcp``
+SDK's client): ``initialize`` → ``notifications/initialized`` → ``tools/list``
+(following ``nextCursor``), with JSON or SSE (``text/event-stream``) answers,
+``Mcp-Session-Id`` echoed back and ``MCP-Protocol-Version`` sent after the
+handshake. A fresh session is opened per attempt; attempts repeat with backoff
+until the verification deadline, because a freshly deployed server is often
+still cold (connection refused, 502/503/504, 429, a proxy's HTML page).
+
+:func:`verify_server` never raises for anything the server does: it returns a
+:class:`~pmcp_action.result.Verification` whose ``detail`` says what was sent,
+what came back and how to reproduce it with curl.
+
+Modules, one responsibility each:
+
+- :mod:`.options` — :class:`VerifyOptions`, what to verify;
+- :mod:`.protocol` — protocol versions, the client's payloads, JSON-RPC errors;
+- :mod:`.sse` — the ``text/event-stream`` parser;
+- :mod:`.response` — reading an HTTP response's headers and quoting its body;
+- :mod:`.outcome` — what one attempt ends with (listing, failure, protection);
+- :mod:`.transport` — JSON-RPC requests over streamable HTTP;
+- :mod:`.session` — one initialize → tools/list conversation;
+- :mod:`.report` — the result's fields, failure details and curl lines;
+- this module — the retry loop within the deadline.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..deadline import Deadline
+from ..http import HttpClientFactory, RetryPolicy
+from ..redact import Redactor
+from ..result import Verification
+from ..urls import endpoint_problem
+from .options import VerifyOptions
+from .outcome import AttemptFailed, Protected
+from .protocol import (
+    LATEST_PROTOCOL_VERSION,
+    STATELESS_PROTOCOL_VERSIONS,
+    SUPPORTED_PROTOCOL_VERSIONS,
+    initialize_payload,
+)
+from .report import curl_command, failure_detail, listing_fields, protected_fields
+from .session import Session
+from .transport import REQUEST_TIMEOUT, Transport
+
+__all__ = [
+    "LATEST_PROTOCOL_VERSION",
+    "STATELESS_PROTOCOL_VERSIONS",
+    "SUPPORTED_PROTOCOL_VERSIONS",
+    "VerifyOptions",
+    "curl_command",
+    "initialize_payload",
+    "verify_server",
+]
+
+FIRST_RETRY_DELAY = 1.0
+MAX_RETRY_DELAY = 10.0
+
+
+def verify_server(
+    options: VerifyOptions,
+    *,
+    http: HttpClientFactory,
+    sleep: Callable[[float], None] = time.sleep,
+    log: Callable[[str], None] = lambda _m: None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Verification:
+    """Speak MCP to ``options.url`` until it proves itself or the deadline passes.
+
+    Returns status "true" (initialize and tools/list worked and every required
+    tool is listed), "false" (with a detail saying what was sent, what came
+    back and a curl line to reproduce it) or "skipped" (protected by OAuth and
+    no usable token; "false" in strict mode). Never raises for the server's
+    behaviour.
+    """
+    if options.timeout_seconds <= 0:
+        raise ValueError("timeout_seconds must be positive")
+    redactor = Redactor()
+    if options.bearer_token:
+        redactor.add(options.bearer_token)
+
+    def say(message: str) -> None:
+        log(redactor.redact(message))
+
+    def done(**fields: Any) -> Verification:
+        fields["detail"] = redactor.redact(str(fields.get("detail", "")))
+        return Verification(url=options.url, **fields)
+
+    problem = endpoint_problem(options.url, "verify URL")
+    if problem is not None:
+        return done(status="false", detail=f"Cannot verify: {problem.render()}.")
+
+    deadline = Deadline(options.timeout_seconds, clock=clock)
+    started = clock()
+    kinds: list[str] = []
+    failure: AttemptFailed | None = None
+    delay = FIRST_RETRY_DELAY
+    say(f"MCP verify: {options.url} (deadline {options.timeout_seconds:.0f} s)")
+    with http(timeout=REQUEST_TIMEOUT, policy=RetryPolicy(attempts=1)) as client:
+        while True:
+            session = Session(
+                Transport(
+                    client,
+                    options.url,
+                    token=options.bearer_token,
+                    budget=deadline.remaining,
+                    clock=clock,
+                    log=say,
+                )
+            )
+            try:
+                listing = session.run()
+            except Protected as protected:
+                return done(**protected_fields(protected, options))
+            except AttemptFailed as exc:
+                failure = exc
+                kinds.append(exc.kind)
+                if exc.final or deadline.expired:
+                    break
+                wait = delay * random.uniform(0.8, 1.0)
+                if exc.retry_after is not None:
+                    wait = max(wait, exc.retry_after)
+                wait = min(wait, deadline.remaining())
+                say(
+                    f"MCP verify: attempt {len(kinds)}: {exc.sent.describe()}: "
+                    f"{exc.problem or exc.got}; retrying in {wait:.1f} s"
+                )
+                sleep(wait)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
+                continue
+            attempts = len(kinds) + 1
+            return done(**listing_fields(listing, options, attempts, clock() - started))
+    assert failure is not None
+    return done(
+        status="false",
+        detail=failure_detail(failure, options, kinds, clock() - started),
+    )

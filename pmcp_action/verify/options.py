@@ -1,0 +1,21 @@
+"""What to verify: the verify-* inputs of the action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["VerifyOptions"]
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    #: The MCP endpoint (verify-url, or the deployed URL).
+    url: str
+    #: Overall verification deadline (verify-timeout-seconds).
+    timeout_seconds: float = 120
+    #: Sent as ``Authorization: Bearer …`` when set (verify-bearer-token).
+    bearer_token: str = ""
+    #: Tool names that must appear in tools/list (verify-tools).
+    required_tools: tuple[str, ...] = ()
+    #: verify: strict — a server protected by OAuth is a failure, not a skip.
+    strict: bool = False

@@ -1,0 +1,157 @@
+"""What a verification reports: the fields of a result, failure details, curl lines."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter
+from typing import Any
+
+from .options import VerifyOptions
+from .outcome import AttemptFailed, Listing, Protected
+from .protocol import ACCEPT, LATEST_PROTOCOL_VERSION, initialize_payload
+from .response import auth_param
+
+__all__ = [
+    "MAX_NAMES_SHOWN",
+    "curl_command",
+    "failure_detail",
+    "listing_fields",
+    "protected_fields",
+]
+
+#: Names listed in a report before "and N more".
+MAX_NAMES_SHOWN = 40
+
+
+def _names(names: tuple[str, ...] | list[str]) -> str:
+    if not names:
+        return "(none)"
+    shown = ", ".join(names[:MAX_NAMES_SHOWN])
+    if len(names) > MAX_NAMES_SHOWN:
+        shown += f" and {len(names) - MAX_NAMES_SHOWN} more"
+    return shown
+
+
+def curl_command(
+    url: str, payload: dict[str, Any], *, token: bool, extra_headers: tuple[str, ...] = ()
+) -> str:
+    """A ready curl line that POSTs ``payload``; a token appears only as ``$TOKEN``."""
+    parts = ["curl -sS -X POST", shlex.quote(url)]
+    parts.append("-H 'Content-Type: application/json'")
+    parts.append(f"-H '{'Accept: ' + ACCEPT}'")
+    parts.extend(extra_headers)
+    if token:
+        parts.append('-H "Authorization: Bearer $TOKEN"')
+    parts.append("-d " + shlex.quote(json.dumps(payload, separators=(",", ":"))))
+    return " ".join(parts)
+
+
+def listing_fields(
+    listing: Listing, options: VerifyOptions, attempts: int, seconds: float
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "server_name": listing.server_name,
+        "server_version": listing.server_version,
+        "protocol_version": listing.protocol_version,
+        "tools": listing.tools,
+    }
+    tried = f"{attempts} attempt{'s' if attempts != 1 else ''} in {seconds:.1f} s"
+    server = f"{listing.server_name} {listing.server_version}".strip()
+    missing = [name for name in options.required_tools if name not in listing.tools]
+    if missing:
+        detail = (
+            f"{server} at {options.url} answered MCP (protocol {listing.protocol_version}) "
+            f"but lacks required tool{'s' if len(missing) != 1 else ''}: {_names(missing)}. "
+            f"It lists {len(listing.tools)}: {_names(listing.tools)}."
+        )
+        if not listing.has_tools_capability:
+            detail += " (It declares no tools capability, so tools/list was not called.)"
+        return {**fields, "status": "false", "detail": detail}
+    detail = (
+        f"{server} at {options.url}: initialize and tools/list OK "
+        f"(protocol {listing.protocol_version}, {len(listing.tools)} "
+        f"tool{'s' if len(listing.tools) != 1 else ''}; {tried})."
+    )
+    if not listing.has_tools_capability:
+        detail += " The server declares no tools capability; tools/list was not called."
+    return {**fields, "status": "true", "detail": detail}
+
+
+def protected_fields(protected: Protected, options: VerifyOptions) -> dict[str, Any]:
+    challenge = protected.www_authenticate
+    metadata = auth_param(challenge, "resource_metadata") if challenge else ""
+    lines: list[str] = []
+    if options.bearer_token:
+        lines.append(
+            f"The server at {options.url} rejected the verify-bearer-token "
+            f"(HTTP {protected.status}); tools/list was not checked."
+        )
+        error = auth_param(challenge, "error") if challenge else ""
+        if error:
+            lines.append(f"Its error: {error}.")
+    else:
+        lines.append(
+            f"The server at {options.url} is protected (HTTP {protected.status}"
+            + (", WWW-Authenticate" if challenge else "")
+            + "); tools/list was not checked."
+        )
+    if challenge:
+        lines.append(f"WWW-Authenticate: {challenge}")
+    if metadata:
+        lines.append(f"OAuth protected-resource metadata: {metadata}")
+    lines.append(f"Sent: {protected.sent.describe()}")
+    lines.append(f"Got: {protected.got}")
+    if options.strict:
+        lines.append("verify is strict, so a protected server fails verification.")
+    elif options.bearer_token:
+        lines.append("Give a valid token in verify-bearer-token to verify this server.")
+    else:
+        lines.append(
+            "Give a token in verify-bearer-token to verify it, or set verify: strict to "
+            "fail on protected servers."
+        )
+    return {
+        "status": "false" if options.strict else "skipped",
+        "protection": "protected",
+        "detail": "\n".join(lines),
+    }
+
+
+def failure_detail(
+    failure: AttemptFailed, options: VerifyOptions, kinds: list[str], seconds: float
+) -> str:
+    attempts = len(kinds)
+    tried = f"{attempts} attempt{'s' if attempts != 1 else ''} in {seconds:.1f} s"
+    if failure.final:
+        head = f"MCP verification of {options.url} failed ({tried})."
+    else:
+        head = (
+            f"MCP verification of {options.url} failed: no working answer within "
+            f"{options.timeout_seconds:.0f} s ({tried})."
+        )
+    lines = [head]
+    if failure.problem:
+        lines.append(f"Problem: {failure.problem}")
+    lines.append(f"Sent: {failure.sent.describe()}")
+    lines.append(f"Got: {failure.got}")
+    if attempts > 1:
+        counts = Counter(kinds)
+        lines.append("Attempts: " + ", ".join(f"{n}× {kind}" for kind, n in counts.items()))
+    token = bool(options.bearer_token)
+    lines.append("Reproduce: " + curl_command(options.url, initialize_payload(), token=token))
+    if failure.after_initialize:
+        followup = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+        lines.append(
+            "then, with the Mcp-Session-Id header of that answer (if any): "
+            + curl_command(
+                options.url,
+                followup,
+                token=token,
+                extra_headers=(
+                    '-H "Mcp-Session-Id: $SESSION_ID"',
+                    f"-H 'MCP-Protocol-Version: {LATEST_PROTOCOL_VERSION}'",
+                ),
+            )
+        )
+    return "\n".join(lines)
