@@ -1195,7 +1195,7 @@ def test_server_name_argument_overrides_config(project: Project) -> None:
 def test_unzipped_size_over_the_limit_is_an_error(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(artifact_module, "LAMBDA_UNZIPPED_LIMIT", 1000)
+    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_UNZIPPED_LIMIT", 1000)
     write_bootstrap(project.root / "target" / "lambda" / "bootstrap" / "bootstrap", body=b"x" * 600)
     write(project.root / "static" / "big.bin", b"y" * 500)
 
@@ -1213,7 +1213,7 @@ def test_unzipped_size_over_the_limit_is_an_error(
 def test_raw_bootstrap_over_the_limit_is_an_error(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(artifact_module, "LAMBDA_UNZIPPED_LIMIT", 100)
+    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_UNZIPPED_LIMIT", 100)
     write_bootstrap(project.root / "bootstrap", body=b"x" * 100)
 
     with pytest.raises(ConfigError, match="above AWS Lambda's limit"):
@@ -1223,7 +1223,7 @@ def test_raw_bootstrap_over_the_limit_is_an_error(
 def test_input_zip_unzipped_over_the_limit(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(artifact_module, "LAMBDA_UNZIPPED_LIMIT", 1000)
+    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_UNZIPPED_LIMIT", 1000)
     make_zip(project.root / "d.zip", {"bootstrap": elf(), "assets/big": b"\x00" * 5000})
 
     with pytest.raises(ConfigError, match=r"\(5128 bytes\) unzipped"):
@@ -1233,7 +1233,7 @@ def test_input_zip_unzipped_over_the_limit(
 def test_zip_over_the_direct_upload_limit_warns(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(artifact_module, "LAMBDA_DIRECT_UPLOAD_LIMIT", 10)
+    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_DIRECT_UPLOAD_LIMIT", 10)
     write_bootstrap(project.root / "target" / "lambda" / "bootstrap" / "bootstrap")
 
     result = project.resolve(packaging="zip")

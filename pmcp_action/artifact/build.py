@@ -1,0 +1,194 @@
+"""Building the bootstrap with ``cargo lambda build``, as cargo-pmcp does."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..ci.base import Platform
+from ..errors import ConfigError, DeployError
+from .common import BOOTSTRAP, CHUNK
+
+__all__ = [
+    "BUILD_LOG_NAME",
+    "BUILD_TIMEOUT_SECONDS",
+    "CARGO_LAMBDA_FLAG",
+    "build_env",
+    "lambda_package_dir",
+    "run_build",
+]
+
+#: How long ``cargo lambda build`` may run.
+BUILD_TIMEOUT_SECONDS = 30 * 60
+BUILD_LOG_NAME = "cargo-lambda-build.log"
+_TAIL_LINES = 40
+
+CARGO_LAMBDA_FLAG: Mapping[str, str] = {"arm64": "--arm64", "x86_64": "--x86-64"}
+#: cargo-pmcp sets these for every Lambda build (builder.rs): they make
+#: aws-lc-sys cross-compile under Zig.
+_BUILD_ENV: Mapping[str, str] = {
+    "AWS_LC_SYS_CMAKE_BUILDER": "1",
+    "AWS_LC_SYS_NO_JITTER_ENTROPY": "1",
+}
+
+
+def lambda_package_dir(project_root: Path, server_name: str) -> Path:
+    """``<root>/<name>-lambda`` (cargo-pmcp's wrapper crate), else the only ``*-lambda``
+    crate with a ``bootstrap`` bin, else the project root."""
+    if server_name:
+        preferred = project_root / f"{server_name}-lambda"
+        if (preferred / "Cargo.toml").is_file():
+            return preferred
+    wrappers = [
+        manifest.parent
+        for manifest in sorted(project_root.glob("*-lambda/Cargo.toml"))
+        if _declares_bootstrap_bin(manifest)
+    ]
+    return wrappers[0] if len(wrappers) == 1 else project_root
+
+
+def _declares_bootstrap_bin(manifest: Path) -> bool:
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    bins = data.get("bin", [])
+    return isinstance(bins, list) and any(
+        isinstance(b, dict) and b.get("name") == BOOTSTRAP for b in bins
+    )
+
+
+def build_env(environ: Mapping[str, str], architecture: str) -> dict[str, str]:
+    env = dict(environ)
+    env.update(_BUILD_ENV)
+    if architecture == "arm64":
+        for key, value in _zigcc_env(environ).items():
+            env.setdefault(key, value)
+    return env
+
+
+def _zigcc_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """cargo-zigbuild's aarch64 ``zigcc`` wrapper, as cargo-pmcp passes it to ``cc``."""
+    cache = environ.get("XDG_CACHE_HOME") or (
+        str(Path(environ["HOME"]) / ".cache") if environ.get("HOME") else ""
+    )
+    base = Path(cache) / "cargo-zigbuild" if cache else None
+    if base is None or not base.is_dir():
+        return {}
+    versions = sorted((d for d in base.iterdir() if d.is_dir()), key=lambda d: _version_key(d.name))
+    if not versions:
+        return {}
+    latest = versions[-1]
+    env: dict[str, str] = {}
+    for script in sorted(latest.glob("zigcc-aarch64-unknown-linux-gnu-*.sh")):
+        env["CC_aarch64_unknown_linux_gnu"] = str(script)
+    if (latest / "ar").exists():
+        env["AR_aarch64_unknown_linux_gnu"] = str(latest / "ar")
+    return env
+
+
+def _version_key(name: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"[.\-]", name))
+
+
+def run_build(
+    *,
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    log_path: Path,
+    console: Platform,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    """Run ``cargo lambda build``, stream its output to the console, fail with its tail."""
+    command = " ".join(["cargo", *argv[1:]])
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    console.info(f"No Lambda artifact yet; running `{command}` in {cwd}.")
+    with console.group(f"{command} ({cwd.name})"):
+        with log_path.open("wb") as log, _streamed(log_path, console.info):
+            try:
+                result = run(
+                    list(argv),
+                    cwd=cwd,
+                    env=dict(env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    timeout=BUILD_TIMEOUT_SECONDS,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                result = None
+            except OSError as exc:
+                raise ConfigError(
+                    f"Could not start `{command}`: {exc.strerror or exc}.",
+                    remediation="Install Rust and cargo-lambda in the image, or build in an "
+                    "earlier step and set the `artifact` input.",
+                ) from exc
+    if result is None:
+        raise DeployError(
+            f"`{command}` did not finish within {BUILD_TIMEOUT_SECONDS // 60} minutes in {cwd}.",
+            details=_tail_text(log_path),
+            remediation="Build in an earlier step (with a Rust cache) and set the `artifact` "
+            "input, so the deploy step does not compile.",
+        )
+    if result.returncode != 0:
+        raise DeployError(
+            f"`{command}` failed with exit code {result.returncode} in {cwd}.",
+            details=_tail_text(log_path),
+            remediation=(
+                "Fix the build error (the full output is in the log group above). Errors in "
+                "C code (ring, aws-lc-sys) while cross-compiling usually mean zig or cmake is "
+                "missing; or build in an earlier step and set the `artifact` input."
+            ),
+        )
+
+
+@contextmanager
+def _streamed(path: Path, emit: Callable[[str], None]) -> Iterator[None]:
+    """Echo lines appended to ``path`` while the body runs (a ``tail -f``)."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_follow, args=(path, emit, stop), name="cargo-lambda-output", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _follow(path: Path, emit: Callable[[str], None], stop: threading.Event) -> None:
+    pending = b""
+    with path.open("rb") as handle:
+        while True:
+            stopping = stop.is_set()  # sampled first: the read after it sees all output
+            chunk = handle.read(CHUNK)
+            if chunk:
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    emit(line.rstrip(b"\r").decode("utf-8", "replace"))
+            elif stopping:
+                break
+            else:
+                stop.wait(0.1)
+    if pending:
+        emit(pending.rstrip(b"\r").decode("utf-8", "replace"))
+
+
+def _tail_text(log_path: Path) -> str:
+    try:
+        with log_path.open("rb") as handle:
+            handle.seek(max(0, log_path.stat().st_size - 64 * 1024))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    lines = text.splitlines()[-_TAIL_LINES:]
+    return f"Last {len(lines)} lines of the build output:\n" + "\n".join(lines)

@@ -1,0 +1,134 @@
+"""Packaging a located bootstrap into ``deployment.zip``, as cargo-pmcp does.
+
+The zip holds ``bootstrap`` (0755), an optional ``config.toml`` and the
+``[assets]`` files under ``assets/`` (cargo-pmcp ``deployment/builder.rs``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..ci.base import Platform
+from ..deploy_config import DeployConfig
+from .assets import collect_assets
+from .common import BOOTSTRAP, inside, mib
+from .limits import check_unzipped_size, warn_zip_size
+from .model import Artifact, Found
+from .package import ZipEntry, file_entry, sha256_file, write_zip
+
+__all__ = ["ZIP_NAME", "Extras", "find_config_toml", "gather_extras", "package_bootstrap"]
+
+ZIP_NAME = "deployment.zip"
+_TOKEN_SECRET_LINE = re.compile(r"^(\s*)token_secret\s*=")
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What goes into the zip besides ``bootstrap``."""
+
+    assets: tuple[tuple[Path, str], ...]
+    config_toml: Path | None
+    config_driven: bool
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.assets) or self.config_toml is not None
+
+
+def gather_extras(
+    project_root: Path, config: DeployConfig, work_dir: Path, console: Platform
+) -> Extras:
+    assets = collect_assets(project_root, config.assets, console=console)
+    work_real = os.path.realpath(work_dir)
+    kept = tuple(
+        (path, arcname) for path, arcname in assets if not inside(os.path.realpath(path), work_real)
+    )
+    if len(kept) != len(assets):
+        console.debug(f"Skipped {len(assets) - len(kept)} asset(s) inside the work dir {work_dir}.")
+    return Extras(
+        assets=kept,
+        config_toml=find_config_toml(project_root),
+        config_driven=_is_config_driven(project_root),
+    )
+
+
+def find_config_toml(project_root: Path) -> Path | None:
+    """``<root>/config.toml``, else the only ``instances/*.toml`` (cargo-pmcp [L])."""
+    direct = project_root / "config.toml"
+    if direct.is_file():
+        return direct
+    instances = project_root / "instances"
+    if not instances.is_dir():
+        return None
+    candidates = [p for p in instances.glob("*.toml") if p.is_file()]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _is_config_driven(project_root: Path) -> bool:
+    """A config-driven server crate: config.toml + schema.sql + pmcp-server-toolkit."""
+    if not (project_root / "config.toml").is_file() or not (project_root / "schema.sql").is_file():
+        return False
+    try:
+        manifest = (project_root / "Cargo.toml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "pmcp-server-toolkit" in manifest
+
+
+def _sanitize_config(data: bytes) -> bytes:
+    """Point every ``token_secret = …`` line at ``${CODE_MODE_SECRET}`` (cargo-pmcp H4)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    out = []
+    for raw in lines:
+        line = raw[:-1] if raw.endswith("\r") else raw
+        match = _TOKEN_SECRET_LINE.match(line)
+        out.append(f'{match.group(1)}token_secret = "${{CODE_MODE_SECRET}}"' if match else line)
+    return ("\n".join(out) + ("\n" if text.endswith("\n") else "")).encode("utf-8")
+
+
+def _config_entry(path: Path, arcname: str, sanitize: bool) -> ZipEntry:
+    data = path.read_bytes()
+    if sanitize:
+        data = _sanitize_config(data)
+    return ZipEntry(arcname=arcname, mode=0o644, size=len(data), data=data)
+
+
+def package_bootstrap(
+    found: Found, extras: Extras, work_dir: Path, bootstrap_sha: str, console: Platform
+) -> Artifact:
+    entries = [file_entry(found.path, BOOTSTRAP, 0o755)]
+    if extras.config_toml is not None:
+        entries.append(_config_entry(extras.config_toml, "config.toml", extras.config_driven))
+    for path, arcname in extras.assets:
+        if extras.config_driven and path.name == "config.toml":
+            entries.append(_config_entry(path, arcname, True))
+        else:
+            entries.append(file_entry(path, arcname, 0o644))
+    check_unzipped_size([(e.arcname, e.size) for e in entries])
+    dest = work_dir / ZIP_NAME
+    write_zip(dest, entries)
+    size = dest.stat().st_size
+    warn_zip_size(size, console)
+    parts = [f"{len(extras.assets)} asset(s)"] if extras.assets else []
+    if extras.config_toml is not None:
+        parts.append(f"config.toml from {extras.config_toml.name}")
+    contents = "bootstrap" + "".join(f" + {p}" for p in parts)
+    console.info(f"Artifact: {dest} {mib(size)} ({contents}) from {found.source}")
+    return Artifact(
+        path=dest,
+        kind="zip",
+        content_type="application/zip",
+        sha256=sha256_file(dest),
+        size=size,
+        source=found.source,
+        bootstrap_sha256=bootstrap_sha,
+    )
