@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.container.conftest import RunActionContainer
-from tests.fakes.artifacts import stand_in_bootstrap
+from tests.fakes.artifacts import example_project
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun, create_fake
 from tests.fakes.server import serve
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-mcp"
 
 
 @pytest.fixture
@@ -29,11 +26,7 @@ def test_deploy_and_verify_through_the_image(
     run_action_container: RunActionContainer, tmp_path: Path, pmcp_run: tuple[FakePmcpRun, str]
 ) -> None:
     fake, url = pmcp_run
-    workspace = tmp_path / "workspace"
-    shutil.copytree(EXAMPLE, workspace, ignore=shutil.ignore_patterns("target", "deployment.toml"))
-    bootstrap = workspace / "target" / "lambda" / "bootstrap" / "bootstrap"
-    bootstrap.parent.mkdir(parents=True)
-    bootstrap.write_bytes(stand_in_bootstrap(b"container"))
+    workspace = example_project(tmp_path / "workspace", b"container")
 
     run = run_action_container(
         inputs={
@@ -76,11 +69,7 @@ def test_gitlab_style_run_of_the_same_image(
 ) -> None:
     """GitLab: `image:` with `entrypoint: [""]`, the CLI from the script, a dotenv report."""
     _, url = pmcp_run
-    workspace = tmp_path / "workspace"
-    shutil.copytree(EXAMPLE, workspace, ignore=shutil.ignore_patterns("target", "deployment.toml"))
-    bootstrap = workspace / "target" / "lambda" / "bootstrap" / "bootstrap"
-    bootstrap.parent.mkdir(parents=True)
-    bootstrap.write_bytes(stand_in_bootstrap(b"gitlab"))
+    workspace = example_project(tmp_path / "workspace", b"gitlab")
     gitlab_env: dict[str, str | None] = {
         name: None
         for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE")

@@ -8,12 +8,17 @@ the artifact checks (an ELF header for the right machine) is enough.
 
 from __future__ import annotations
 
+import shutil
 import struct
+from pathlib import Path
 
-__all__ = ["EM_AARCH64", "EM_X86_64", "stand_in_bootstrap"]
+__all__ = ["EM_AARCH64", "EM_X86_64", "EXAMPLE_PROJECT", "example_project", "stand_in_bootstrap"]
 
 EM_AARCH64 = 183
 EM_X86_64 = 62
+
+#: The example server the demo and the end-to-end tests deploy.
+EXAMPLE_PROJECT = Path(__file__).resolve().parents[2] / "examples" / "hello-mcp"
 
 
 def stand_in_bootstrap(marker: bytes = b"", *, machine: int = EM_AARCH64, size: int = 0) -> bytes:
@@ -24,3 +29,15 @@ def stand_in_bootstrap(marker: bytes = b"", *, machine: int = EM_AARCH64, size: 
     if len(data) < size:
         data += bytes((i * 7 + 11) % 251 for i in range(size - len(data)))
     return data
+
+
+def example_project(destination: Path, marker: bytes = b"example") -> Path:
+    """A copy of examples/hello-mcp with a stand-in bootstrap where cargo-lambda puts it."""
+    shutil.copytree(
+        EXAMPLE_PROJECT, destination, ignore=shutil.ignore_patterns("target", "deployment.toml")
+    )
+    bootstrap = destination / "target" / "lambda" / "bootstrap" / "bootstrap"
+    bootstrap.parent.mkdir(parents=True)
+    bootstrap.write_bytes(stand_in_bootstrap(marker))
+    bootstrap.chmod(0o755)
+    return destination

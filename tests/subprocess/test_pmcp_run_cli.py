@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.artifacts import stand_in_bootstrap
+from tests.fakes.artifacts import example_project
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun, create_fake
 from tests.fakes.server import serve
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -28,16 +25,7 @@ def pmcp_run() -> Iterator[tuple[FakePmcpRun, str]]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    workspace = tmp_path / "project"
-    shutil.copytree(
-        ROOT / "examples" / "hello-mcp",
-        workspace,
-        ignore=shutil.ignore_patterns("target", "deployment.toml"),
-    )
-    bootstrap = workspace / "target" / "lambda" / "bootstrap" / "bootstrap"
-    bootstrap.parent.mkdir(parents=True)
-    bootstrap.write_bytes(stand_in_bootstrap(b"cli"))
-    return workspace
+    return example_project(tmp_path / "project", b"cli")
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
