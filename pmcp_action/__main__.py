@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -79,7 +80,7 @@ def _finalise(
     started_at: float,
 ) -> None:
     path, announced = _report_path(recorder, platform, environ)
-    run = RunResult(**{**run.__dict__, "report_path": announced})
+    run = replace(run, report_path=announced)
     settings = recorder.settings
     report = build_report(
         run,
@@ -91,7 +92,7 @@ def _finalise(
         write_report(path, report, platform.redactor.redact)
     except OSError as exc:
         platform.warning(f"Could not write the deploy report to {path}: {exc.strerror or exc}.")
-        run = RunResult(**{**run.__dict__, "report_path": ""})
+        run = replace(run, report_path="")
 
     outputs = build_outputs(run)
     if platform.name == "local" and settings is not None and settings.output_format == "json":
