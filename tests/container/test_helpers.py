@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.container.helpers import parse_annotations, parse_github_output
+from tests.container.helpers import parse_annotations
+from tests.gha import parse_github_output
 
 
 def test_parse_github_output_both_forms() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_ci_adapters import parse_github_output
+from tests.gha import parse_github_output
 
 ROOT = Path(__file__).resolve().parents[2]
 

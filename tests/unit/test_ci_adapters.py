@@ -6,27 +6,7 @@ import re
 from pmcp_action.ci import GitHubActions, GitLabCi, Platform, detect_platform
 from pmcp_action.ci.github import SUMMARY_LIMIT, escape_data, escape_property
 from pmcp_action.ci.gitlab import DOTENV_LIMIT
-
-
-def parse_github_output(text: str) -> dict[str, str]:
-    """Parse GITHUB_OUTPUT as the runner does (name<<DELIM ... DELIM)."""
-    values: dict[str, str] = {}
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if not line:
-            i += 1
-            continue
-        name, delimiter = line.split("<<", 1)
-        body: list[str] = []
-        i += 1
-        while lines[i] != delimiter:
-            body.append(lines[i])
-            i += 1
-        values[name] = "\n".join(body)
-        i += 1
-    return values
+from tests.gha import parse_github_output
 
 
 def github(gha_files, stream=None) -> GitHubActions:

@@ -11,8 +11,7 @@ import pytest
 from pmcp_action import __version__
 from pmcp_action.__main__ import main
 from pmcp_action.inputs import TARGETS
-
-from .test_ci_adapters import parse_github_output
+from tests.gha import parse_github_output
 
 
 def run_main(args, environ, capsys=None):
