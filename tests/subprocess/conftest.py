@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.container.helpers import ContainerRun
 from tests.gha import parse_github_output
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class ActionRun:
-    exit_code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    workspace: Path
-
-    def report(self) -> dict[str, object]:
-        """The JSON report; its output path is relative to the workspace."""
-        path = self.workspace / self.outputs["report-path"]
-        data: dict[str, object] = json.loads(path.read_text())
-        return data
-
-    @property
-    def everything(self) -> str:
-        return self.stdout + self.stderr + self.summary + "\n".join(self.outputs.values())
 
 
 @pytest.fixture
 def run_entrypoint(gha_files, tmp_path):
     def run(
         inputs: dict[str, str], extra_env: dict[str, str] | None = None, cwd: Path | None = None
-    ) -> ActionRun:
+    ) -> ContainerRun:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(tmp_path),
@@ -61,7 +40,8 @@ def run_entrypoint(gha_files, tmp_path):
             timeout=120,
             check=False,
         )
-        return ActionRun(
+        # The same result shape as a container run: one reading of outputs and report.
+        return ContainerRun(
             exit_code=completed.returncode,
             stdout=completed.stdout,
             stderr=completed.stderr,
