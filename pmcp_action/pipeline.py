@@ -21,10 +21,9 @@ from .context import RunContext
 from .deadline import Deadline
 from .errors import Problem, ValidationError, VerificationError
 from .http import HttpClientFactory
-from .inputs import INPUTS
 from .project import find_config, load_project
 from .result import PhaseRecord, RunResult, TargetResult, Verification
-from .settings import RawValue, Settings, load_settings, resolve_raw
+from .settings import RawValue, Settings, load_settings, redact_given_inputs, resolve_raw
 from .targets import Target, create_target
 
 __all__ = ["RunRecorder", "execute"]
@@ -42,7 +41,7 @@ class RunRecorder:
         self.server_name = ""
         self.settings: Settings | None = None
         #: The given inputs as text (secrets replaced), known even when settings are invalid.
-        self.given_inputs: dict[str, str] = {}
+        self.given_inputs: dict[str, object] = {}
         self.result = TargetResult()
         self.verification: Verification | None = None
         self.rolled_back = False
@@ -74,10 +73,7 @@ class RunRecorder:
 
 
 def _remember_inputs(recorder: RunRecorder, raw: Mapping[str, RawValue]) -> None:
-    secret = {spec.name for spec in INPUTS if spec.secret}
-    recorder.given_inputs = {
-        name: "***" if name in secret else value.text for name, value in raw.items()
-    }
+    recorder.given_inputs = redact_given_inputs(raw)
     recorder.command = raw["command"].text.strip() if "command" in raw else recorder.command
     recorder.target = raw["target"].text.strip() if "target" in raw else ""
 

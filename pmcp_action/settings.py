@@ -17,7 +17,14 @@ from .errors import Problem, ValidationError
 from .inputs import INPUTS, InputKind, InputSpec
 from .urls import endpoint_problem
 
-__all__ = ["RawValue", "Settings", "load_settings", "parse_bool", "parse_env_lines"]
+__all__ = [
+    "RawValue",
+    "Settings",
+    "load_settings",
+    "parse_bool",
+    "parse_env_lines",
+    "redact_given_inputs",
+]
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -97,6 +104,24 @@ class Settings:
             else:
                 out[spec.name] = value
         return out
+
+
+def redact_given_inputs(raw: Mapping[str, RawValue]) -> dict[str, object]:
+    """Inputs as given (text), for a report written before the settings are valid.
+
+    The same rule as :meth:`Settings.redacted`: secrets become a marker and the
+    environment input shows variable names only, since its values may be sensitive.
+    """
+    secret = {spec.name for spec in INPUTS if spec.secret}
+    out: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in secret:
+            out[name] = "***"
+        elif name == "environment":
+            out[name] = sorted(parse_env_lines(value.text, value.source, []))
+        else:
+            out[name] = value.text
+    return out
 
 
 def parse_bool(text: str) -> bool | None:

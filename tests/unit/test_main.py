@@ -104,6 +104,7 @@ def test_secrets_never_reach_any_output(gha_files, tmp_path):
     secret = "very-secret-client-value-42"
     env = github_env(gha_files, target="nope", pmcp_client_secret=secret)
     env["PMCP_ACCESS_TOKEN"] = "another-secret-token-77"
+    env["INPUT_ENVIRONMENT"] = "API_KEY=value-in-environment-input"
     code, out, _ = run_main([], env)
     assert code == 1
     for line in out.splitlines():
@@ -116,7 +117,10 @@ def test_secrets_never_reach_any_output(gha_files, tmp_path):
         + report.read_text()
     )
     assert secret not in everything and "another-secret-token-77" not in everything
-    assert json.loads(report.read_text())["inputs"]["pmcp-client-secret"] == "***"
+    assert "value-in-environment-input" not in everything
+    inputs = json.loads(report.read_text())["inputs"]
+    assert inputs["pmcp-client-secret"] == "***"
+    assert inputs["environment"] == ["API_KEY"]
 
 
 def test_report_goes_to_runner_temp_and_records_the_failure(gha_files):
