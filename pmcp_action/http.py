@@ -137,6 +137,19 @@ class RetryingClient(httpx.Client):
         return True
 
 
+class _SharedTransport(httpx.BaseTransport):
+    """An injected transport lent to each client: closing a client must not close it."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        """The owner of the injected transport closes it, not the clients it serves."""
+
+
 class HttpClientFactory:
     """Makes configured clients; one per remote API is the usual pattern."""
 
@@ -150,7 +163,7 @@ class HttpClientFactory:
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
     ) -> None:
-        self.transport = transport
+        self.transport = _SharedTransport(transport) if transport is not None else None
         self.deadline = deadline
         self.policy = policy or RetryPolicy()
         self.sleep = sleep

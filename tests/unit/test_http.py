@@ -131,3 +131,18 @@ def test_factory_refuses_an_insecure_base_url():
     with pytest.raises(InsecureEndpointError) as caught:
         HttpClientFactory()(base_url="http://api.example.com")
     assert "Use an https:// URL" in caught.value.diagnostics()
+
+
+def test_closing_one_client_leaves_an_injected_transport_open_for_the_next():
+    class OwnedTransport(httpx.MockTransport):
+        closed = 0
+
+        def close(self) -> None:
+            OwnedTransport.closed += 1
+
+    factory = HttpClientFactory(transport=OwnedTransport(lambda r: httpx.Response(204)))
+    with factory(base_url="https://api.example.test") as first:
+        assert first.get("/a").status_code == 204
+    with factory(base_url="https://api.example.test") as second:
+        assert second.get("/b").status_code == 204
+    assert OwnedTransport.closed == 0
