@@ -8,7 +8,8 @@ from typing import NoReturn
 
 from . import __version__
 from .errors import Problem, ValidationError
-from .inputs import COMMANDS, INPUTS, InputKind
+from .inputs import COMMANDS, InputKind
+from .registry import catalogue
 
 __all__ = ["ParsedArgs", "parse_args"]
 
@@ -39,7 +40,7 @@ def _build_parser() -> _Parser:
     )
     parser.add_argument("--yes", action="store_true", help="same as --confirm-destroy true")
     parser.add_argument("--to", dest="to_version", help="same as --rollback-to")
-    for spec in INPUTS:
+    for spec in catalogue().inputs:
         env = f" [env: {', '.join(spec.env)}]" if spec.env else ""
         kwargs: dict[str, object] = {
             "dest": spec.attr,
@@ -57,7 +58,7 @@ def _build_parser() -> _Parser:
 def parse_args(argv: Sequence[str]) -> ParsedArgs:
     """Flags by input name (``None`` when not given); validation happens in settings."""
     namespace = _build_parser().parse_args(list(argv))
-    values: ParsedArgs = {spec.name: getattr(namespace, spec.attr) for spec in INPUTS}
+    values: ParsedArgs = {spec.name: getattr(namespace, spec.attr) for spec in catalogue().inputs}
     if namespace.command_word is not None:
         if values["command"] not in (None, namespace.command_word):
             raise ValidationError(

@@ -1,8 +1,11 @@
-"""The catalogue of every input: action input, CLI flag and environment variable.
+"""The vocabulary of inputs, and the inputs every target shares.
 
-This table is the single source of truth. ``action.yml`` declares exactly these
-inputs (a test checks it), the CLI derives one ``--flag`` per entry, and the
-settings loader reads ``INPUT_*`` and the environment variables named here.
+An input is one name with three spellings: an action input (``INPUT_FOO-BAR``
+or ``INPUT_FOO_BAR``), a CLI flag (``--foo-bar``) and the environment
+variables its spec lists. The inputs declared here are the common ones; each
+target package declares its own in its ``declaration`` module, and
+:mod:`pmcp_action.registry` joins them into one catalogue from which the CLI,
+the settings loader, ``action.yml`` and the README tables are derived.
 
 Defaults are applied in Python, not in ``action.yml``: an input the runner
 passes as an empty string counts as "not given", so a value from the
@@ -16,21 +19,10 @@ from enum import Enum
 
 __all__ = [
     "COMMANDS",
-    "INPUTS",
+    "COMMON_INPUTS",
     "InputKind",
     "InputSpec",
-    "TARGETS",
-    "input_by_name",
 ]
-
-#: Target ids, as cargo-pmcp names them.
-TARGETS: tuple[str, ...] = (
-    "pmcp-run",
-    "aws-lambda",
-    "google-cloud-run",
-    "azure-container-apps",
-    "cloudflare-workers",
-)
 
 COMMANDS: tuple[str, ...] = ("deploy", "plan", "outputs", "rollback", "destroy")
 
@@ -56,13 +48,16 @@ class InputSpec:
     env: tuple[str, ...] = ()
     secret: bool = False
     choices: tuple[str, ...] = ()
-    #: Declared ``required: true`` in action.yml.
-    required: bool = False
     #: Lower and upper bound for INT inputs.
     minimum: int | None = None
     maximum: int | None = None
     #: Only a CLI flag; not declared in action.yml (e.g. output format).
     cli_only: bool = False
+    #: Declared here, interpreted by the targets that list it in their ``uses``
+    #: (each with its own fallbacks), never by the core itself.
+    shared: bool = False
+    #: What an unknown CHOICE value is called in messages ("unknown architecture 'x'").
+    noun: str = "value"
 
     @property
     def flag(self) -> str:
@@ -75,21 +70,20 @@ class InputSpec:
 
 _BOOL = InputKind.BOOL
 
-INPUTS: tuple[InputSpec, ...] = (
+#: The inputs of every run, in the order the help, action.yml and README list them.
+COMMON_INPUTS: tuple[InputSpec, ...] = (
     # --- what to do -------------------------------------------------------------
     InputSpec(
         "target",
-        "Where to deploy: " + ", ".join(TARGETS) + ". Falls back to [target].type "
-        "in .pmcp/deploy.toml.",
+        # The registry puts "Where to deploy: <every target id>." in front.
+        "Falls back to [target].type in .pmcp/deploy.toml.",
         kind=InputKind.CHOICE,
-        choices=TARGETS,
         env=("PMCP_DEPLOY_TARGET",),
-        required=True,
     ),
     InputSpec(
         "command",
-        "What to do: deploy (default), plan (validate and show what would change, "
-        "touching nothing), outputs (what is deployed now), rollback, destroy.",
+        "What to do: deploy, plan (validate and show what would change, touching nothing), "
+        "outputs (what is deployed now), rollback, destroy.",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
         default="deploy",
@@ -97,8 +91,8 @@ INPUTS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "working-directory",
-        "The project directory (holding .pmcp/deploy.toml or Cargo.toml). Default: the "
-        "current directory (the workspace in GitHub Actions).",
+        "The project directory (holding .pmcp/deploy.toml or Cargo.toml): the current "
+        "directory (the workspace in GitHub Actions) unless given.",
         kind=InputKind.PATH,
         default=".",
         env=("PMCP_WORKING_DIRECTORY",),
@@ -118,17 +112,18 @@ INPUTS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "artifact",
-        "What to deploy for Lambda-based targets: a prebuilt bootstrap binary, a zip, or a "
-        "directory holding bootstrap. Default: cargo-lambda's output under "
-        "target/lambda/, else a cargo lambda build when cargo-lambda is installed.",
+        "A prebuilt artifact to deploy instead of the one found or built in the project; "
+        "what it may be depends on the target (see its section).",
         kind=InputKind.PATH,
         env=("PMCP_ARTIFACT",),
+        shared=True,
     ),
     InputSpec(
         "region",
-        "Cloud region. Default: the target's own setting ([aws].region, [gcp].region, "
-        "[azure].location) or the cloud's usual environment variable.",
+        "Cloud region. Each target reads its own setting and the cloud's usual variables "
+        "after this one (see its section).",
         env=("PMCP_REGION",),
+        shared=True,
     ),
     InputSpec(
         "environment",
@@ -145,12 +140,13 @@ INPUTS: tuple[InputSpec, ...] = (
         choices=("auto", "oidc", "secrets"),
         default="auto",
         env=("PMCP_AUTH",),
+        shared=True,
     ),
     InputSpec(
         "audience",
-        "Audience of the OIDC ID token. Default: the target's usual audience "
-        "(e.g. sts.amazonaws.com).",
+        "Audience of the OIDC ID token. Default: the target's usual audience (see its section).",
         env=("PMCP_OIDC_AUDIENCE",),
+        shared=True,
     ),
     InputSpec(
         "id-token-variable",
@@ -225,17 +221,9 @@ INPUTS: tuple[InputSpec, ...] = (
         env=("PMCP_CONFIRM_DESTROY",),
     ),
     InputSpec(
-        "delete-log-group",
-        "With command: destroy on aws-lambda, also delete the function's CloudWatch log group "
-        "(kept by default).",
-        kind=_BOOL,
-        default="false",
-        env=("PMCP_DELETE_LOG_GROUP",),
-    ),
-    InputSpec(
         "report-path",
-        "Where to write the JSON deploy report. Default: pmcp-deploy-report.json in "
-        "RUNNER_TEMP, else in working-directory.",
+        "Where to write the JSON deploy report. Default in CI: pmcp-deploy-report.json in "
+        "RUNNER_TEMP (GitHub) or the project directory (GitLab); outside CI only when given.",
         kind=InputKind.PATH,
         env=("PMCP_REPORT_PATH",),
     ),
@@ -245,102 +233,6 @@ INPUTS: tuple[InputSpec, ...] = (
         kind=_BOOL,
         default="false",
         env=("PMCP_DEBUG",),
-    ),
-    # --- pmcp.run credentials ---------------------------------------------------
-    InputSpec(
-        "pmcp-api-url",
-        "pmcp.run API base URL (service discovery at /.well-known/pmcp-config).",
-        kind=InputKind.URL,
-        default="https://api.pmcp.run",
-        env=("PMCP_API_URL", "PMCP_RUN_API_URL"),
-    ),
-    InputSpec(
-        "pmcp-client-id",
-        "pmcp.run OAuth client id for the client-credentials grant.",
-        env=("PMCP_CLIENT_ID",),
-    ),
-    InputSpec(
-        "pmcp-client-secret",
-        "pmcp.run OAuth client secret for the client-credentials grant.",
-        secret=True,
-        env=("PMCP_CLIENT_SECRET",),
-    ),
-    InputSpec(
-        "pmcp-access-token",
-        "A pmcp.run access token, used as is.",
-        secret=True,
-        env=("PMCP_ACCESS_TOKEN",),
-    ),
-    InputSpec(
-        "pmcp-credentials",
-        "Content of a ~/.pmcp/credentials.toml with a [pmcp-run] table (refreshed when expired).",
-        kind=InputKind.MULTILINE,
-        secret=True,
-        env=("PMCP_CREDENTIALS",),
-    ),
-    # --- AWS credentials --------------------------------------------------------
-    InputSpec(
-        "role-to-assume",
-        "AWS IAM role ARN to assume (with OIDC, or with keys via AssumeRole).",
-        env=("AWS_ROLE_TO_ASSUME",),
-    ),
-    InputSpec(
-        "role-session-name",
-        "AWS role session name. Default: derived from the repository and run id.",
-        env=("AWS_ROLE_SESSION_NAME",),
-    ),
-    InputSpec(
-        "role-duration-seconds",
-        "AWS role session duration in seconds.",
-        kind=InputKind.INT,
-        default="3600",
-        env=("AWS_ROLE_DURATION_SECONDS",),
-        minimum=900,
-        maximum=43200,
-    ),
-    InputSpec(
-        "allowed-account-ids",
-        "Comma-separated AWS account ids this deploy may touch.",
-        env=("AWS_ALLOWED_ACCOUNT_IDS",),
-    ),
-    InputSpec(
-        "aws-access-key-id",
-        "AWS access key id (prefer OIDC with role-to-assume).",
-        secret=True,
-        env=("AWS_ACCESS_KEY_ID",),
-    ),
-    InputSpec(
-        "aws-secret-access-key",
-        "AWS secret access key.",
-        secret=True,
-        env=("AWS_SECRET_ACCESS_KEY",),
-    ),
-    InputSpec(
-        "aws-session-token",
-        "AWS session token for temporary keys.",
-        secret=True,
-        env=("AWS_SESSION_TOKEN",),
-    ),
-    InputSpec(
-        "lambda-role-arn",
-        "Execution role for the Lambda function. Default: [aws].role_arn, else a role "
-        "<name>-lambda-role created and managed by pmcp-action.",
-        env=("PMCP_LAMBDA_ROLE_ARN",),
-    ),
-    InputSpec(
-        "architecture",
-        "Lambda architecture: arm64 (default) or x86_64.",
-        kind=InputKind.CHOICE,
-        choices=("arm64", "x86_64"),
-        env=("PMCP_ARCHITECTURE",),
-    ),
-    InputSpec(
-        "function-url-auth-type",
-        "Lambda function URL auth type: NONE (public) or AWS_IAM.",
-        kind=InputKind.CHOICE,
-        choices=("NONE", "AWS_IAM"),
-        default="NONE",
-        env=("PMCP_FUNCTION_URL_AUTH_TYPE",),
     ),
     # --- CLI only ---------------------------------------------------------------
     InputSpec(
@@ -353,9 +245,3 @@ INPUTS: tuple[InputSpec, ...] = (
         cli_only=True,
     ),
 )
-
-_BY_NAME = {spec.name: spec for spec in INPUTS}
-
-
-def input_by_name(name: str) -> InputSpec:
-    return _BY_NAME[name]

@@ -22,6 +22,7 @@ from .deadline import Deadline
 from .errors import Problem, ValidationError, VerificationError
 from .http import HttpClientFactory
 from .project import find_config, load_project
+from .registry import catalogue
 from .result import PhaseRecord, RunResult, TargetResult, Verification
 from .settings import RawValue, Settings, load_settings, redact_given_inputs, resolve_raw
 from .targets import Target, create_target
@@ -98,10 +99,12 @@ def _load(
         flags=flags,
         environ=environ,
         config_values=lookup.values,
+        deploy_config=lookup.config,
         on_secret=platform.mask,
         extra_problems=lookup.problems,
     )
     platform.debug_enabled = settings.debug
+    _warn_about_other_targets_inputs(settings, platform)
     project = load_project(settings, lookup)
     if settings.command == "destroy" and not settings.confirm_destroy:
         raise ValidationError(
@@ -125,6 +128,21 @@ def _load(
         environ=environ,
         sleep=sleep,
     )
+
+
+def _warn_about_other_targets_inputs(settings: Settings, platform: Platform) -> None:
+    """Name the inputs given by flag or input that only another target reads."""
+    known = catalogue()
+    mine = set(settings.inputs.declaration.input_names)
+    for name, source in settings.sources.items():
+        owners = known.input_owners.get(name, ())
+        if not owners or name in mine or not source.startswith(("flag ", "input ")):
+            continue
+        platform.warning(
+            f"{source} is read only by the {', '.join(owners)} target"
+            f"{'s' if len(owners) > 1 else ''}; the {settings.target} target ignores it.",
+            title="Input not used",
+        )
 
 
 def _fetch_id_token(
@@ -186,7 +204,7 @@ def execute(
         recorder.command = settings.command
         recorder.target = settings.target
         recorder.server_name = context.project.server_name
-        target = create_target(settings.target, context)
+        target = create_target(context)
         problems = list(target.validate())
         if problems:
             raise ValidationError(problems)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .result import EXTRA_OUTPUT_NAMES, OUTPUT_NAMES, RunResult, Verification
+from .registry import Catalogue, catalogue
+from .result import RunResult, Verification
 
 __all__ = ["build_outputs", "build_report", "render_summary", "write_report"]
 
@@ -23,11 +24,6 @@ _STATUS_LINE = {
     "success": "✅ Deployed",
     "unchanged": "✅ Up to date (nothing changed)",
     "failure": "❌ Failed",
-}
-_EXTRA_LABELS = {
-    "log-group": "Log group",
-    "oauth-enabled": "OAuth enabled",
-    "oauth-discovery-url": "OAuth discovery",
 }
 _COMMAND_DONE = {
     "plan": "📝 Plan ready (nothing was changed)",
@@ -41,8 +37,8 @@ def _bool(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def build_outputs(run: RunResult) -> dict[str, str]:
-    """Every declared output, in a stable order; empty where it does not apply."""
+def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, str]:
+    """Every declared output, in the catalogue's order; empty where it does not apply."""
     r = run.result
     v = run.verification
     values: dict[str, str] = {
@@ -52,8 +48,6 @@ def build_outputs(run: RunResult) -> dict[str, str]:
         "version": r.version,
         "previous-version": r.previous_version,
         "deployment-id": r.deployment_id,
-        "arn": r.arn,
-        "function-name": r.function_name,
         "region": r.region,
         "health-url": r.health_url,
         "unchanged": _bool(r.unchanged),
@@ -67,10 +61,27 @@ def build_outputs(run: RunResult) -> dict[str, str]:
         "command": run.command,
         "status": run.status,
     }
-    outputs = {name: values.get(name, "") for name in OUTPUT_NAMES}
-    for name in EXTRA_OUTPUT_NAMES:
-        outputs[name] = r.extra_outputs.get(name, "")
+    owners = (known or catalogue()).output_owners
+    outputs: dict[str, str] = {}
+    for spec in (known or catalogue()).outputs:
+        if owners.get(spec.name):
+            mine = run.target in owners[spec.name]
+            outputs[spec.name] = r.outputs.get(spec.name, "") if mine else ""
+        else:
+            outputs[spec.name] = values.get(spec.name, "")
     return outputs
+
+
+def _target_rows(run: RunResult, known: Catalogue) -> list[tuple[str, str]]:
+    """The target's own outputs that have a summary label, in its declared order."""
+    declaration = known.target(run.target)
+    if declaration is None:
+        return []
+    return [
+        (spec.label, _cell(run.result.outputs[spec.name]))
+        for spec in declaration.outputs
+        if spec.label and run.result.outputs.get(spec.name)
+    ]
 
 
 def _cell(text: str) -> str:
@@ -104,34 +115,31 @@ def _verification_rows(v: Verification) -> list[tuple[str, str]]:
 def render_summary(run: RunResult, *, identity: str = "") -> str:
     """The job summary in Markdown (GitHub renders it; GitLab and local print it)."""
     r = run.result
+    known = catalogue()
+    labels = {spec.name: spec.label for spec in known.outputs}
     lines = [f"## pmcp deploy — {_status_line(run)}", ""]
     rows: list[tuple[str, str]] = [
-        ("Command", run.command),
-        ("Target", run.target),
-        ("Server", run.server_name),
+        (labels["command"], run.command),
+        (labels["target"], run.target),
+        (labels["server-name"], run.server_name),
     ]
     if r.url:
-        rows.append(("URL", f"[{_cell(r.url)}]({r.url})"))
-    if r.health_url:
-        rows.append(("Health", _cell(r.health_url)))
-    if r.version:
-        rows.append(("Version", _cell(r.version)))
-    if r.previous_version:
-        rows.append(("Previous version", _cell(r.previous_version)))
-    if r.deployment_id:
-        rows.append(("Deployment id", _cell(r.deployment_id)))
-    if r.arn:
-        rows.append(("ARN", _cell(r.arn)))
-    if r.region:
-        rows.append(("Region", _cell(r.region)))
+        rows.append((labels["url"], f"[{_cell(r.url)}]({r.url})"))
+    for name, value in (
+        ("health-url", r.health_url),
+        ("version", r.version),
+        ("previous-version", r.previous_version),
+        ("deployment-id", r.deployment_id),
+        ("region", r.region),
+    ):
+        if value:
+            rows.append((labels[name], _cell(value)))
     if r.unchanged is not None:
         rows.append(("Changed", "no" if r.unchanged else "yes"))
     who = r.identity or identity
     if who:
         rows.append(("Identity", _cell(who)))
-    for name, value in sorted(r.extra_outputs.items()):
-        if value:
-            rows.append((_EXTRA_LABELS.get(name, name), _cell(value)))
+    rows.extend(_target_rows(run, known))
     if run.verification is not None:
         rows.extend(_verification_rows(run.verification))
     if run.rolled_back:

@@ -12,45 +12,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 __all__ = [
-    "EXTRA_OUTPUT_NAMES",
-    "OUTPUT_NAMES",
     "PhaseRecord",
     "PlanChange",
     "RunResult",
     "TargetResult",
     "Verification",
 ]
-
-#: Outputs every run writes (empty when they do not apply to the target).
-OUTPUT_NAMES: tuple[str, ...] = (
-    "url",
-    "target",
-    "server-name",
-    "version",
-    "previous-version",
-    "deployment-id",
-    "arn",
-    "function-name",
-    "region",
-    "health-url",
-    "unchanged",
-    "verified",
-    "mcp-server-name",
-    "mcp-server-version",
-    "mcp-protocol-version",
-    "tool-count",
-    "rolled-back",
-    "report-path",
-    "command",
-    "status",
-)
-
-#: Target-specific outputs; declared in action.yml, written empty elsewhere.
-EXTRA_OUTPUT_NAMES: tuple[str, ...] = (
-    "log-group",
-    "oauth-enabled",
-    "oauth-discovery-url",
-)
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -72,16 +39,14 @@ class TargetResult:
     version: str = ""
     previous_version: str = ""
     deployment_id: str = ""
-    arn: str = ""
-    function_name: str = ""
     region: str = ""
     health_url: str = ""
     #: True when the deploy found nothing to change; None when not known.
     unchanged: bool | None = None
     #: Who acted: a role ARN, a client id, a service account; never a secret.
     identity: str = ""
-    #: Target-specific outputs (names from EXTRA_OUTPUT_NAMES).
-    extra_outputs: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    #: The target's own outputs, by the names its declaration gives them.
+    outputs: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     #: For plan: what a deploy would change.
     changes: tuple[PlanChange, ...] = ()
     #: Facts worth a line in the summary.

@@ -3,19 +3,28 @@
 Precedence, highest first: CLI flag > action input (``INPUT_FOO-BAR`` or
 ``INPUT_FOO_BAR``) > environment variable > ``.pmcp/deploy.toml`` > default.
 Every problem is collected and reported together, before any network call.
+
+:class:`Settings` holds only what the core itself uses, typed. The chosen
+target's inputs reach it as :class:`~pmcp_action.target_inputs.TargetInputs`
+(values with their sources), which its own ``config`` module turns into a
+typed configuration.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 
+from .convert import RawValue, convert, empty_value, parse_bool, split_list
+from .declare import TargetDeclaration
+from .deploy_config import DeployConfig
 from .errors import Problem, ValidationError
-from .inputs import INPUTS, InputKind, InputSpec
-from .urls import endpoint_problem
+from .inputs import InputSpec
+from .registry import Catalogue, catalogue
+from .target_inputs import TargetInputs
 
 __all__ = [
     "RawValue",
@@ -24,76 +33,58 @@ __all__ = [
     "parse_bool",
     "parse_env_lines",
     "redact_given_inputs",
+    "resolve_raw",
 ]
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class RawValue:
-    """A setting as text, with where it came from (for messages and the report)."""
-
-    text: str
-    source: str  # e.g. "flag --region", "input region", "env AWS_REGION"
+#: Stands in for the target while the target input is missing or invalid.
+_NO_TARGET = TargetDeclaration(id="none", title="no target", summary="")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """All settings of one run. Built once by :func:`load_settings`."""
+    """The core's settings of one run. Built once by :func:`load_settings`.
+
+    Every field is a common input (its default lives in its spec); ``inputs``
+    holds the chosen target's own.
+    """
 
     target: str
-    command: str = "deploy"
-    working_directory: Path = Path(".")
-    config: Path | None = None
-    server_name: str = ""
-    artifact: Path | None = None
-    region: str = ""
+    command: str
+    working_directory: Path
+    config: Path | None
+    server_name: str
     #: The environment input only; merged over [environment] by the project.
-    environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    auth: str = "auto"
-    audience: str = ""
-    id_token_variable: str = "PMCP_ID_TOKEN"
-    verify: str = "true"
-    verify_url: str = ""
-    verify_timeout_seconds: int = 120
-    verify_bearer_token: str = ""
-    verify_tools: tuple[str, ...] = ()
-    rollback_on_failure: bool = True
-    rollback_to: str = ""
-    timeout_minutes: int = 15
-    confirm_destroy: bool = False
-    delete_log_group: bool = False
-    report_path: Path | None = None
-    debug: bool = False
-    pmcp_api_url: str = "https://api.pmcp.run"
-    pmcp_client_id: str = ""
-    pmcp_client_secret: str = ""
-    pmcp_access_token: str = ""
-    pmcp_credentials: str = ""
-    role_to_assume: str = ""
-    role_session_name: str = ""
-    role_duration_seconds: int = 3600
-    allowed_account_ids: tuple[str, ...] = ()
-    aws_access_key_id: str = ""
-    aws_secret_access_key: str = ""
-    aws_session_token: str = ""
-    lambda_role_arn: str = ""
-    architecture: str = ""
-    function_url_auth_type: str = "NONE"
-    output_format: str = "text"
+    environment: Mapping[str, str]
+    id_token_variable: str
+    verify: str
+    verify_url: str
+    verify_timeout_seconds: int
+    verify_bearer_token: str
+    verify_tools: tuple[str, ...]
+    rollback_on_failure: bool
+    rollback_to: str
+    timeout_minutes: int
+    confirm_destroy: bool
+    report_path: Path | None
+    debug: bool
+    output_format: str
+    #: The chosen target's inputs (shared ones such as region included).
+    inputs: TargetInputs
     #: Where each given value came from, by input name.
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def redacted(self) -> dict[str, object]:
         """The settings for the report: secrets replaced by a marker."""
-        secret_names = {spec.attr for spec in INPUTS if spec.secret}
+        specs = {spec.attr: spec for spec in catalogue().common_inputs}
         out: dict[str, object] = {}
-        for spec in INPUTS:
-            value = getattr(self, spec.attr)
-            if spec.attr in secret_names:
+        for item in fields(self):
+            spec = specs.get(item.name)
+            if spec is None:
+                continue
+            value = getattr(self, item.name)
+            if spec.secret:
                 out[spec.name] = "***" if value else ""
             elif isinstance(value, Path):
                 out[spec.name] = str(value)
@@ -103,16 +94,24 @@ class Settings:
                 out[spec.name] = list(value)
             else:
                 out[spec.name] = value
+        out.update(self.inputs.redacted())
         return out
 
 
-def redact_given_inputs(raw: Mapping[str, RawValue]) -> dict[str, object]:
+def core_fields() -> frozenset[str]:
+    """The :class:`Settings` fields that hold a common input."""
+    return frozenset(item.name for item in fields(Settings)) - {"inputs", "sources"}
+
+
+def redact_given_inputs(
+    raw: Mapping[str, RawValue], specs: Iterable[InputSpec] | None = None
+) -> dict[str, object]:
     """Inputs as given (text), for a report written before the settings are valid.
 
     The same rule as :meth:`Settings.redacted`: secrets become a marker and the
     environment input shows variable names only, since its values may be sensitive.
     """
-    secret = {spec.name for spec in INPUTS if spec.secret}
+    secret = {spec.name for spec in (specs or catalogue().inputs) if spec.secret}
     out: dict[str, object] = {}
     for name, value in raw.items():
         if name in secret:
@@ -122,15 +121,6 @@ def redact_given_inputs(raw: Mapping[str, RawValue]) -> dict[str, object]:
         else:
             out[name] = value.text
     return out
-
-
-def parse_bool(text: str) -> bool | None:
-    lowered = text.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    return None
 
 
 def parse_env_lines(text: str, where: str, problems: list[Problem]) -> dict[str, str]:
@@ -156,15 +146,10 @@ def parse_env_lines(text: str, where: str, problems: list[Problem]) -> dict[str,
     return result
 
 
-def _split_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in re.split(r"[,\n]", text) if part.strip())
-
-
 def _lookup(
     spec: InputSpec,
     flags: Mapping[str, str | None],
     environ: Mapping[str, str],
-    fallbacks: Mapping[str, RawValue],
 ) -> RawValue | None:
     flag_value = flags.get(spec.name)
     if flag_value is not None and flag_value != "":
@@ -179,10 +164,6 @@ def _lookup(
         value = environ.get(key, "")
         if value.strip():
             return RawValue(value, f"environment variable {key}")
-    if spec.name in fallbacks:
-        return fallbacks[spec.name]
-    if spec.default:
-        return RawValue(spec.default, "default")
     return None
 
 
@@ -190,61 +171,25 @@ def resolve_raw(
     flags: Mapping[str, str | None],
     environ: Mapping[str, str],
     fallbacks: Mapping[str, RawValue] | None = None,
+    *,
+    specs: Iterable[InputSpec] | None = None,
+    defaults: bool = True,
 ) -> dict[str, RawValue]:
-    """Find the winning text of every input, with its source."""
+    """Find the winning text of every input, with its source.
+
+    ``fallbacks`` are values ``.pmcp/deploy.toml`` supplies to common inputs;
+    with ``defaults`` the spec's default fills what nothing gave.
+    """
     found: dict[str, RawValue] = {}
-    for spec in INPUTS:
-        raw = _lookup(spec, flags, environ, fallbacks or {})
+    for spec in specs if specs is not None else catalogue().inputs:
+        raw = _lookup(spec, flags, environ)
+        if raw is None and fallbacks and spec.name in fallbacks:
+            raw = fallbacks[spec.name]
+        if raw is None and defaults and spec.default:
+            raw = RawValue(spec.default, "default")
         if raw is not None:
             found[spec.name] = raw
     return found
-
-
-def _convert(spec: InputSpec, raw: RawValue, problems: list[Problem]) -> object:
-    text = raw.text if spec.kind is InputKind.MULTILINE else raw.text.strip()
-    where = raw.source
-    if spec.kind is InputKind.BOOL:
-        parsed = parse_bool(text)
-        if parsed is None:
-            problems.append(Problem(where, f"{text[:40]!r} is not a boolean", "use true or false"))
-            return None
-        return parsed
-    if spec.kind is InputKind.INT:
-        try:
-            number = int(text)
-        except ValueError:
-            problems.append(
-                Problem(where, f"{text[:40]!r} is not a whole number", "use digits only")
-            )
-            return None
-        if (spec.minimum is not None and number < spec.minimum) or (
-            spec.maximum is not None and number > spec.maximum
-        ):
-            problems.append(
-                Problem(where, f"{number} is out of range", f"use {spec.minimum} to {spec.maximum}")
-            )
-            return None
-        return number
-    if spec.kind is InputKind.CHOICE:
-        if text not in spec.choices:
-            problems.append(
-                Problem(
-                    where,
-                    f"unknown value {text[:60]!r}",
-                    "valid values: " + ", ".join(spec.choices),
-                )
-            )
-            return None
-        return text
-    if spec.kind is InputKind.URL:
-        problem = endpoint_problem(text, where)
-        if problem is not None:
-            problems.append(problem)
-            return None
-        return text.rstrip("/")
-    if spec.kind is InputKind.PATH:
-        return Path(text)
-    return text
 
 
 def load_settings(
@@ -252,37 +197,48 @@ def load_settings(
     flags: Mapping[str, str | None],
     environ: Mapping[str, str],
     config_values: Mapping[str, RawValue] | None = None,
+    deploy_config: DeployConfig | None = None,
     on_secret: Callable[[str], None] = lambda _value: None,
     extra_problems: list[Problem] | None = None,
+    known: Catalogue | None = None,
 ) -> Settings:
     """Build the frozen settings, or raise :class:`ValidationError` with every problem.
 
-    ``config_values`` are the values ``.pmcp/deploy.toml`` supplies (target,
-    server-name), already located for messages. Secrets are handed to
+    ``config_values`` are the values ``.pmcp/deploy.toml`` supplies to common
+    inputs (target, server-name), already located for messages; ``deploy_config``
+    is the file itself, where the target's fallbacks look. Secrets are handed to
     ``on_secret`` as soon as they are read, before anything is validated.
     """
+    cat = known or catalogue()
     problems: list[Problem] = list(extra_problems or [])
-    raw = resolve_raw(flags, environ, config_values)
+    given = resolve_raw(flags, environ, specs=cat.inputs, defaults=False)
 
-    for spec in INPUTS:
-        if spec.secret and spec.name in raw:
-            on_secret(raw[spec.name].text.strip())
+    for spec in cat.inputs:
+        if spec.secret and spec.name in given:
+            on_secret(given[spec.name].text.strip())
 
+    core = core_fields()
+    common = {spec.name: spec for spec in cat.common_inputs if spec.attr in core}
+    raw = resolve_raw(flags, environ, config_values, specs=common.values())
     values: dict[str, object] = {}
-    for spec in INPUTS:
-        if spec.name not in raw:
+    for name, spec in common.items():
+        if name not in raw:
+            values[spec.attr] = empty_value(spec)
             continue
-        converted = _convert(spec, raw[spec.name], problems)
-        if converted is not None:
-            values[spec.attr] = converted
+        converted, problem = convert(spec, raw[name])
+        if problem is not None:
+            problems.append(problem)
+            converted = empty_value(spec)
+        values[spec.attr] = converted
 
+    target_spec = common["target"]
     if "target" not in raw:
         problems.append(
             Problem(
                 "input 'target'",
                 "no target given",
                 "set the target input (or --target, or [target].type in .pmcp/deploy.toml) "
-                "to one of: " + ", ".join(s for s in INPUTS[0].choices),
+                "to one of: " + ", ".join(target_spec.choices),
             )
         )
 
@@ -292,23 +248,10 @@ def load_settings(
             parse_env_lines(raw["environment"].text, raw["environment"].source, problems)
         )
     values["environment"] = MappingProxyType(environment)
-    if "verify-tools" in raw:
-        values["verify_tools"] = _split_list(raw["verify-tools"].text)
-    if "allowed-account-ids" in raw:
-        ids = _split_list(raw["allowed-account-ids"].text)
-        bad = [i for i in ids if not re.fullmatch(r"\d{12}", i)]
-        if bad:
-            problems.append(
-                Problem(
-                    raw["allowed-account-ids"].source,
-                    f"{bad[0][:20]!r} is not a 12-digit AWS account id",
-                    "list account ids separated by commas",
-                )
-            )
-        values["allowed_account_ids"] = ids
+    values["verify_tools"] = split_list(raw["verify-tools"].text) if "verify-tools" in raw else ()
 
     server_name = values.get("server_name")
-    if isinstance(server_name, str) and not _SERVER_NAME.match(server_name):
+    if isinstance(server_name, str) and server_name and not _SERVER_NAME.match(server_name):
         problems.append(
             Problem(
                 raw["server-name"].source,
@@ -317,8 +260,21 @@ def load_settings(
             )
         )
 
+    declaration = cat.target(str(values.get("target", "")))
+    placeholder = declaration or _NO_TARGET
+    inputs = TargetInputs(
+        placeholder,
+        cat.target_inputs(placeholder.id) if declaration is not None else (),
+        given=given,
+        environ=environ,
+        config=deploy_config or DeployConfig(),
+    )
+    problems.extend(inputs.given_problems())
+    values["inputs"] = inputs
     values["debug"] = bool(values.get("debug", False)) or environ.get("RUNNER_DEBUG") == "1"
-    values["sources"] = MappingProxyType({name: rv.source for name, rv in raw.items()})
+    all_sources = {name: rv.source for name, rv in given.items()}
+    all_sources.update({name: rv.source for name, rv in raw.items()})
+    values["sources"] = MappingProxyType(all_sources)
 
     if problems:
         raise ValidationError(problems)

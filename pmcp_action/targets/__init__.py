@@ -1,9 +1,10 @@
 """Deployment targets behind one small protocol.
 
-A target module exposes ``create(context) -> Target``. Modules are imported
-only when their target is chosen, so heavy SDKs (boto3, …) never slow down
-the others. Adding a target means adding a module and one line in
-:data:`TARGET_MODULES`.
+Each target is a sub-package with a light ``declaration`` module (found by
+:mod:`pmcp_action.registry`) whose ``factory`` names the function that builds
+the target for a :class:`~pmcp_action.context.RunContext`. That module is
+imported only when its target is chosen, so heavy SDKs (botocore, …) never slow
+down the others. ``docs/adding-a-target.md`` has the recipe.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..context import RunContext
 from ..errors import NotSupportedError, Problem
 from ..result import TargetResult
 
-__all__ = ["TARGET_MODULES", "Target", "create_target", "implemented_targets"]
+__all__ = ["Target", "create_target"]
 
 
 class Target(Protocol):
@@ -50,25 +51,19 @@ class Target(Protocol):
         ...
 
 
-#: Target id -> module under pmcp_action.targets implementing ``create``.
-TARGET_MODULES: dict[str, str] = {
-    "pmcp-run": "pmcp_run",
-    "aws-lambda": "aws_lambda",
-}
+def create_target(context: RunContext) -> Target:
+    """Build the chosen target through its declaration's factory."""
+    from ..registry import catalogue
 
-
-def implemented_targets() -> tuple[str, ...]:
-    return tuple(TARGET_MODULES)
-
-
-def create_target(name: str, context: RunContext) -> Target:
-    module_name = TARGET_MODULES.get(name)
-    if module_name is None:
-        available = ", ".join(implemented_targets()) or "none yet"
+    known = catalogue()
+    declaration = context.settings.inputs.declaration
+    if not declaration.available:
+        available = ", ".join(known.available_ids) or "none yet"
         raise NotSupportedError(
-            f"The target {name!r} is not available in this version of pmcp-action.",
+            f"The target {declaration.id!r} is not available in this version of pmcp-action.",
             remediation=f"Targets available in this version: {available}.",
         )
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    factory = cast(Callable[[RunContext], Target], module.create)
+    module_name, _, function = declaration.factory.partition(":")
+    module = importlib.import_module(module_name)
+    factory = cast(Callable[[RunContext], Target], getattr(module, function))
     return factory(context)

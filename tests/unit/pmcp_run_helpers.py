@@ -7,21 +7,19 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import httpx
 import pytest
 
 from pmcp_action.ci.base import Platform
-from pmcp_action.context import Project, RunContext
+from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
 from pmcp_action.deploy_config import load_deploy_config
-from pmcp_action.http import HttpClientFactory
-from pmcp_action.settings import Settings
 from pmcp_action.targets.pmcp_run import PmcpRunTarget, create
 from tests.fakes.artifacts import stand_in_bootstrap
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun
+from tests.support.context import make_context
 
 #: In-process base URL: https, so the endpoint rule holds without loopback tricks.
 BASE = "https://pmcp.test"
@@ -157,7 +155,6 @@ def make_harness(
     )
     config, _ = load_deploy_config(tmp_path / ".pmcp" / "deploy.toml")
     fields: dict[str, Any] = {
-        "target": "pmcp-run",
         "server_name": config.server.name,
         "pmcp_api_url": base_url,
         "artifact": artifact,
@@ -179,24 +176,19 @@ def make_harness(
     def no_oidc(audience: str) -> str:
         pytest.fail("pmcp.run must never ask for an OIDC token")
 
-    context = RunContext(
-        settings=Settings(**fields),
-        project=Project(
-            root=tmp_path,
-            config=config,
-            server_name=fields["server_name"],
-            environment=MappingProxyType(merged),
-            version=version,
-        ),
+    context = make_context(
+        target="pmcp-run",
+        root=tmp_path,
+        inputs=fields,
+        config=config,
+        environment=merged,
+        environ=environ,
+        version=version,
         console=console,
-        http=HttpClientFactory(
-            transport=None if network else (transport or httpx.MockTransport(fake)),
-            sleep=clock.sleep,
-        ),
+        transport=None if network else (transport or httpx.MockTransport(fake)),
         deadline=Deadline(deadline_seconds, clock=clock),
-        id_token=no_oidc,
-        environ=dict(environ or {}),
         sleep=clock.sleep,
+        id_token=no_oidc,
     )
     return Harness(create(context), context, fake, log, artifact, clock)
 
@@ -307,8 +299,8 @@ def secret_values(harness: Harness) -> list[str]:
     """Every secret the run saw or minted: nothing of it may be printed."""
     found = [
         DEFAULT_CLIENT_SECRET,
-        harness.context.settings.pmcp_client_secret,
-        harness.context.settings.pmcp_access_token,
+        harness.context.settings.inputs.text("pmcp-client-secret"),
+        harness.context.settings.inputs.text("pmcp-access-token"),
     ]
     for request in harness.fake.requests_to("/graphql"):
         found.append(request.headers.get("Authorization", ""))

@@ -1,4 +1,4 @@
-"""action.yml declares exactly the catalogue's inputs and the reporter's outputs."""
+"""action.yml and the README tables are what the declarations generate, and say what runs."""
 
 from __future__ import annotations
 
@@ -6,28 +6,66 @@ from pathlib import Path
 
 import yaml
 
-from pmcp_action.inputs import INPUTS
-from pmcp_action.result import EXTRA_OUTPUT_NAMES, OUTPUT_NAMES
+from pmcp_action.docgen import generated_files, main, render_readme
+from pmcp_action.registry import catalogue
 
-ACTION = yaml.safe_load((Path(__file__).resolve().parents[2] / "action.yml").read_text())
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+
+
+def test_checked_in_files_are_what_the_declarations_generate():
+    for path, content in generated_files(catalogue(), ROOT).items():
+        assert path.read_text(encoding="utf-8") == content, (
+            f"{path.name} is stale: run `python -m pmcp_action.docgen`"
+        )
+
+
+def test_the_check_command_fails_on_a_stale_file(tmp_path, capsys):
+    (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
+    (tmp_path / "action.yml").write_text("name: stale\n")
+    assert main(["--check", "--root", str(tmp_path)]) == 1
+    assert "action.yml differ" in capsys.readouterr().err
+    assert (tmp_path / "action.yml").read_text() == "name: stale\n"
+    assert main(["--root", str(tmp_path)]) == 0
+    assert main(["--check", "--root", str(tmp_path)]) == 0
+
+
+def test_a_readme_without_a_generated_block_is_refused():
+    text = (ROOT / "README.md").read_text().replace("<!-- generated:outputs -->", "")
+    try:
+        render_readme(text, catalogue())
+    except ValueError as exc:
+        assert "outputs" in str(exc)
+    else:
+        raise AssertionError("a missing block must be an error")
 
 
 def test_inputs_match_the_catalogue():
     declared = ACTION["inputs"]
-    expected = [spec for spec in INPUTS if not spec.cli_only]
+    expected = [spec for spec in catalogue().inputs if not spec.cli_only]
     assert list(declared) == [spec.name for spec in expected]
     for spec in expected:
         entry = declared[spec.name]
-        assert entry["description"].startswith(spec.description[:40])
-        assert entry["required"] is spec.required
+        assert spec.description.rstrip(".")[:40] in entry["description"]
+        # Nothing is required by the runner: target falls back to [target].type.
+        assert entry["required"] is False
         # Empty defaults: an unset input must not hide env vars or deploy.toml.
         assert entry["default"] == ""
         if spec.secret:
             assert "Secret" in entry["description"]
+        if spec.default:
+            assert entry["description"].count(f"Default: {spec.default}.") == 1
 
 
-def test_outputs_match_the_reporter():
-    assert list(ACTION["outputs"]) == list(OUTPUT_NAMES + EXTRA_OUTPUT_NAMES)
+def test_target_specific_inputs_name_their_targets():
+    cat = catalogue()
+    for spec in cat.target_specific_inputs:
+        owners = cat.input_owners[spec.name]
+        assert ACTION["inputs"][spec.name]["description"].startswith(f"[{', '.join(owners)}] ")
+
+
+def test_outputs_match_the_catalogue():
+    assert list(ACTION["outputs"]) == [spec.name for spec in catalogue().outputs]
     assert all(entry["description"] for entry in ACTION["outputs"].values())
 
 
@@ -42,8 +80,8 @@ def test_input_names_are_kebab_case():
 
 
 def test_readme_documents_every_input_and_output():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    for spec in INPUTS:
+    readme = (ROOT / "README.md").read_text()
+    for spec in catalogue().inputs:
         assert f"| `{spec.name}`" in readme, spec.name
-    for name in OUTPUT_NAMES + EXTRA_OUTPUT_NAMES:
-        assert f"`{name}`" in readme, name
+    for output in catalogue().outputs:
+        assert f"`{output.name}`" in readme, output.name

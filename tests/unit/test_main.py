@@ -10,7 +10,7 @@ import pytest
 
 from pmcp_action import __version__
 from pmcp_action.__main__ import main
-from pmcp_action.inputs import TARGETS
+from pmcp_action.registry import catalogue
 from tests.gha import parse_github_output
 
 
@@ -44,7 +44,7 @@ def assert_clean_failure(code, out, gha_files, *needles):
 def test_unknown_target_lists_the_valid_ones(gha_files):
     code, out, _ = run_main([], github_env(gha_files, target="heroku"))
     annotation, _, _ = assert_clean_failure(
-        code, out, gha_files, "input 'target': unknown value 'heroku'", ", ".join(TARGETS)
+        code, out, gha_files, "input 'target': unknown value 'heroku'", ", ".join(catalogue().ids)
     )
     assert annotation.startswith("::error title=Invalid input::")
 
@@ -138,9 +138,7 @@ def test_report_goes_to_runner_temp_and_records_the_failure(gha_files):
 def test_every_declared_output_is_written_even_on_failure(gha_files):
     run_main([], github_env(gha_files, target="heroku"))
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
-    from pmcp_action.result import EXTRA_OUTPUT_NAMES, OUTPUT_NAMES
-
-    assert set(outputs) == set(OUTPUT_NAMES) | set(EXTRA_OUTPUT_NAMES)
+    assert list(outputs) == [spec.name for spec in catalogue().outputs]
     assert outputs["rolled-back"] == "false" and outputs["url"] == ""
 
 
@@ -203,3 +201,19 @@ def test_invalid_settings_and_target_checks_come_before_any_network_call(gha_fil
     )
     code, out, _ = run_main([], env)
     assert_clean_failure(code, out, gha_files, "pmcp.run has no documented OIDC federation")
+
+
+def test_an_input_of_another_target_is_named_and_ignored(gha_files, tmp_path):
+    env = github_env(
+        gha_files,
+        target="pmcp-run",
+        working_directory=str(tmp_path),
+        role_to_assume="arn:aws:iam::123456789012:role/x",
+    )
+    code, out, _ = run_main(["plan"], env)
+    warnings = [line for line in out.splitlines() if line.startswith("::warning")]
+    assert warnings == [
+        "::warning title=Input not used::input 'role-to-assume' is read only by the aws-lambda "
+        "target; the pmcp-run target ignores it."
+    ]
+    assert code == 1  # pmcp-run still needs credentials: the run fails on those, not on this

@@ -58,7 +58,8 @@ def scripted(monkeypatch):
     made: list[ScriptedTarget] = []
 
     def install(result: TargetResult) -> list[ScriptedTarget]:
-        def create(name, context):
+        def create(context):
+            name = context.settings.target
             target = ScriptedTarget(context=context, deploy_result=result, name=name)
             made.append(target)
             return target

@@ -66,7 +66,7 @@ def test_access_token_is_used_as_is(tmp_path: Path) -> None:
     result = h.target.deploy()
 
     assert h.fake.requests_to("/oauth2/token") == []
-    assert set(_graphql_tokens(h.fake)) == {h.context.settings.pmcp_access_token}
+    assert set(_graphql_tokens(h.fake)) == {h.context.settings.inputs.text("pmcp-access-token")}
     assert result.identity == "access token"
 
 
@@ -185,15 +185,11 @@ def test_malformed_credentials_file_is_refused_offline(
     ],
 )
 def test_two_credential_kinds_at_once_are_refused(tmp_path: Path, settings: dict[str, str]) -> None:
+    # The client id comes from the environment, the secret from an input: both are named.
     h = make_harness(
         tmp_path,
-        settings={
-            **settings,
-            "sources": {
-                "pmcp-client-id": "environment variable PMCP_CLIENT_ID",
-                "pmcp-client-secret": "input 'pmcp-client-secret'",
-            },
-        },
+        settings={**settings, "pmcp_client_id": ""},
+        environ={"PMCP_CLIENT_ID": DEFAULT_CLIENT_ID},
     )
 
     with pytest.raises(ValidationError) as caught:
@@ -280,8 +276,8 @@ def test_no_secret_reaches_the_log_or_the_result(tmp_path: Path) -> None:
     result = refresh.target.deploy()
 
     secrets = secret_values(h) + secret_values(refresh)
-    secrets += [refresh.context.settings.pmcp_credentials]
-    stored = parse_credentials_file(refresh.context.settings.pmcp_credentials)
+    secrets += [refresh.context.settings.inputs.text("pmcp-credentials")]
+    stored = parse_credentials_file(refresh.context.settings.inputs.text("pmcp-credentials"))
     secrets += [stored.access_token, stored.refresh_token, stored.id_token]
     signatures = [
         r.params["X-Amz-Signature"]

@@ -57,7 +57,7 @@ def test_deploy_sends_cargo_pmcp_variables_with_config_memory_and_timeout(tmp_pa
     assert result.health_url == f"https://pmcp.test/{deployment.id}/health"
     assert result.version == "1.2.3"
     assert result.identity == "client pmcp-fake-ci-client"
-    assert dict(result.extra_outputs) == {"oauth-enabled": "false", "oauth-discovery-url": ""}
+    assert dict(result.outputs) == {"oauth-enabled": "false", "oauth-discovery-url": ""}
     assert result.can_roll_back is False
 
 
@@ -141,8 +141,8 @@ def test_oauth_enabled_configures_server_oauth_by_deployment_id(tmp_path: Path) 
         "publicClientPatterns": ["claude"],
         "sharedPoolName": None,
     }
-    assert result.extra_outputs["oauth-enabled"] == "true"
-    assert result.extra_outputs["oauth-discovery-url"] == (
+    assert result.outputs["oauth-enabled"] == "true"
+    assert result.outputs["oauth-discovery-url"] == (
         f"https://pmcp.test/{result.deployment_id}/.well-known/oauth-authorization-server"
     )
     assert "fetchServerOAuthEndpoints" not in h.fake.graphql_operations()
@@ -156,8 +156,8 @@ def test_oauth_already_on_in_the_backend_is_reported(tmp_path: Path) -> None:
     result = h.target.deploy()
 
     assert h.graphql_variables("fetchServerOAuthEndpoints") == [{"serverId": "weather"}]
-    assert result.extra_outputs["oauth-enabled"] == "true"
-    assert result.extra_outputs["oauth-discovery-url"].endswith(
+    assert result.outputs["oauth-enabled"] == "true"
+    assert result.outputs["oauth-discovery-url"].endswith(
         "/weather/.well-known/oauth-authorization-server"
     )
 
@@ -176,7 +176,7 @@ def test_oauth_failure_only_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     result = h.target.deploy()
 
-    assert result.extra_outputs["oauth-enabled"] == "false"
+    assert result.outputs["oauth-enabled"] == "false"
     assert "Failed to configure OAuth" in h.output
     assert "User pool quota exceeded" in h.output
     assert f"cargo pmcp oauth enable --server {result.deployment_id}" in h.output

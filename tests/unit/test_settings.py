@@ -40,7 +40,7 @@ def test_both_input_spellings_are_read(key):
 
 def test_an_empty_input_counts_as_not_given():
     env = {"INPUT_TARGET": "aws-lambda", "INPUT_REGION": "", "PMCP_REGION": "eu-west-1"}
-    assert _load(environ=env).region == "eu-west-1"
+    assert _load(environ=env).inputs.text("region") == "eu-west-1"
 
 
 def test_first_listed_environment_variable_wins():
@@ -49,9 +49,9 @@ def test_first_listed_environment_variable_wins():
         "PMCP_RUN_API_URL": "https://b.example",
         "PMCP_API_URL": "https://a.example",
     }
-    assert _load(environ=env).pmcp_api_url == "https://a.example"
+    assert _load(environ=env).inputs.string("pmcp-api-url") == "https://a.example"
     del env["PMCP_API_URL"]
-    assert _load(environ=env).pmcp_api_url == "https://b.example"
+    assert _load(environ=env).inputs.string("pmcp-api-url") == "https://b.example"
 
 
 def test_all_problems_are_reported_together():
@@ -88,7 +88,7 @@ def test_int_range_is_checked():
 
 def test_loopback_http_is_accepted_and_trailing_slash_dropped():
     env = {"INPUT_TARGET": "pmcp-run", "INPUT_PMCP-API-URL": "http://127.0.0.1:8080/"}
-    assert _load(environ=env).pmcp_api_url == "http://127.0.0.1:8080"
+    assert _load(environ=env).inputs.string("pmcp-api-url") == "http://127.0.0.1:8080"
 
 
 def test_secrets_reach_on_secret_before_validation_fails():
@@ -125,18 +125,9 @@ def test_debug_follows_runner_debug():
     assert _load(environ={"INPUT_TARGET": "pmcp-run"}).debug is False
 
 
-def test_account_ids_and_tools_are_split():
-    env = {
-        "INPUT_TARGET": "aws-lambda",
-        "INPUT_ALLOWED-ACCOUNT-IDS": "123456789012, 210987654321",
-        "INPUT_VERIFY-TOOLS": "add\nsubtract, multiply",
-    }
-    settings = _load(environ=env)
-    assert settings.allowed_account_ids == ("123456789012", "210987654321")
-    assert settings.verify_tools == ("add", "subtract", "multiply")
-    env["INPUT_ALLOWED-ACCOUNT-IDS"] = "12345"
-    with pytest.raises(ValidationError, match="'12345' is not a 12-digit AWS account id"):
-        _load(environ=env)
+def test_tools_are_split():
+    env = {"INPUT_TARGET": "aws-lambda", "INPUT_VERIFY-TOOLS": "add\nsubtract, multiply"}
+    assert _load(environ=env).verify_tools == ("add", "subtract", "multiply")
 
 
 def test_redacted_hides_secret_values_and_environment_values():

@@ -4,6 +4,7 @@ Direct Lambda APIs (no CloudFormation, no CDK): faster, testable against moto,
 and instantly reversible through the alias ``live``. Modules, one
 responsibility each:
 
+- :mod:`.declaration` — inputs, outputs and fallbacks (no botocore);
 - :mod:`.config` — resolving and checking settings offline (region, names, limits);
 - :mod:`.clients` — the one botocore client factory (retries, endpoints, no globals);
 - :mod:`.failures` — botocore errors turned into the program's errors;
@@ -22,18 +23,15 @@ botocore is imported only when this target is created.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from ...context import RunContext
-
-if TYPE_CHECKING:
-    from .target import AwsLambdaTarget
-
-__all__ = ["create"]
+__all__ = ["AwsLambdaTarget", "create"]
 
 
-def create(context: RunContext) -> AwsLambdaTarget:
-    """The entry point :func:`pmcp_action.targets.create_target` calls."""
-    from .target import AwsLambdaTarget
+def __getattr__(name: str) -> Any:
+    """Import the target (and botocore) only when it is asked for."""
+    if name in __all__:
+        from . import target
 
-    return AwsLambdaTarget(context)
+        return getattr(target, name)
+    raise AttributeError(name)

@@ -1,10 +1,12 @@
 """Everything the aws-lambda target needs to know, resolved once and checked offline.
 
-Precedence follows the rest of the program: the input wins, then
-``.pmcp/deploy.toml`` (``[aws]``, ``[server]``, ``[observability]``), then the
-usual AWS environment variables, then cargo-pmcp's defaults. Nothing here
-touches the network; :func:`resolve` returns the resolved values together with
-every problem it found, so ``validate()`` can report all of them at once.
+Precedence is declared once, in :mod:`.declaration`: the flag, input or
+variable wins, then ``.pmcp/deploy.toml`` (``[aws]``), then the usual AWS
+environment variables, then cargo-pmcp's defaults; ``[server]`` and
+``[observability]`` come from the file. Every message names the source the value
+really came from. Nothing here touches the network; :func:`resolve` returns the
+resolved values together with every problem it found, so ``validate()`` can
+report all of them at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
@@ -36,14 +39,11 @@ LOG_RETENTION_DAYS: frozenset[int] = frozenset(
 )
 
 
-#: Lambda's limit on the environment of one function (all keys and values together).
-
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 _SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]+")
-_ARCHITECTURES = ("arm64", "x86_64")
 
 
 def account_of_arn(arn: str) -> str:
@@ -100,6 +100,21 @@ class LambdaConfig:
     #: A path the MCP endpoint lives under, appended to the function URL ("" = the root).
     mcp_path: str
     role_session_name: str
+    #: How to authenticate: "auto", "oidc" or "secrets".
+    auth: str = "auto"
+    #: The role to assume ("" = use the keys as they are).
+    role_to_assume: str = ""
+    role_duration_seconds: int = 3600
+    allowed_account_ids: tuple[str, ...] = ()
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    session_token: str = ""
+    #: The CI variable holding a GitLab ID token (the common id-token-variable input).
+    id_token_variable: str = ""
+    #: The artifact input (None = find or build cargo-lambda's output).
+    artifact: Path | None = None
+    #: With destroy: also delete the log group.
+    delete_log_group: bool = False
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -131,9 +146,9 @@ def resource_tags(function_name: str) -> dict[str, str]:
 def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
     """Resolve the target's configuration; return it with every problem found."""
     settings = context.settings
+    inputs = settings.inputs
     config = context.project.config
     environ = context.environ
-    aws = config.table("aws")
     problems: list[Problem] = []
 
     function_name = context.project.server_name or settings.server_name
@@ -146,18 +161,8 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
             )
         )
 
-    # --- region: input > [aws].region > AWS_REGION > AWS_DEFAULT_REGION -------------------
-    region, region_source = "", ""
-    aws_region = aws.get("region")
-    for value, source in (
-        (settings.region, "input 'region'"),
-        (aws_region if isinstance(aws_region, str) else "", config.where("aws.region")),
-        (environ.get("AWS_REGION", ""), "environment variable AWS_REGION"),
-        (environ.get("AWS_DEFAULT_REGION", ""), "environment variable AWS_DEFAULT_REGION"),
-    ):
-        if value.strip():
-            region, region_source = value.strip(), source
-            break
+    # --- region: the declared fallbacks ([aws].region, AWS_REGION, AWS_DEFAULT_REGION) -------
+    region = inputs.string("region", problems)
     if not region:
         problems.append(
             Problem(
@@ -168,7 +173,9 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         )
     elif not _REGION.match(region):
         problems.append(
-            Problem(region_source, f"{region[:40]!r} is not an AWS region", "e.g. us-east-1")
+            Problem(
+                inputs.source("region"), f"{region[:40]!r} is not an AWS region", "e.g. us-east-1"
+            )
         )
 
     # --- endpoints (tests and LocalStack) --------------------------------------------------
@@ -187,24 +194,12 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 problems.append(problem)
             service_endpoints[service] = value
 
-    audience = settings.audience or (
+    audience = inputs.string("audience") or (
         "sts.amazonaws.com.cn" if region.startswith("cn-") else "sts.amazonaws.com"
     )
 
     # --- function shape ----------------------------------------------------------------------
-    architecture = settings.architecture
-    if not architecture:
-        configured = aws.get("architecture", "")
-        architecture = str(configured).strip() if configured else "arm64"
-        if architecture not in _ARCHITECTURES:
-            problems.append(
-                Problem(
-                    config.where("aws.architecture"),
-                    f"unknown architecture {architecture[:20]!r}",
-                    "use arm64 or x86_64",
-                )
-            )
-            architecture = "arm64"
+    architecture = inputs.string("architecture", problems) or "arm64"
 
     problems.extend(lambda_problems(config, context.project.environment))
     reserved = config.server.reserved_concurrency
@@ -214,12 +209,8 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         )
 
     # --- roles -----------------------------------------------------------------------------
-    execution_role_arn = settings.lambda_role_arn
-    role_source = "input 'lambda-role-arn'"
-    if not execution_role_arn:
-        configured_role = aws.get("role_arn", "")
-        execution_role_arn = str(configured_role).strip() if configured_role else ""
-        role_source = config.where("aws.role_arn")
+    execution_role_arn = inputs.string("lambda-role-arn", problems)
+    role_source = inputs.source("lambda-role-arn")
     if execution_role_arn and not _ROLE_ARN.match(execution_role_arn):
         problems.append(
             Problem(
@@ -228,19 +219,27 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 "use arn:aws:iam::<12-digit account>:role/<name>",
             )
         )
-    if settings.role_to_assume and not _ROLE_ARN.match(settings.role_to_assume):
+    role_to_assume = inputs.string("role-to-assume")
+    assume_source = inputs.source("role-to-assume")
+    if role_to_assume and not _ROLE_ARN.match(role_to_assume):
         problems.append(
             Problem(
-                "input 'role-to-assume'",
-                f"{settings.role_to_assume[:100]!r} is not an IAM role ARN",
+                assume_source,
+                f"{role_to_assume[:100]!r} is not an IAM role ARN",
                 "use arn:aws:iam::<12-digit account>:role/<name>",
             )
         )
-    allowed = settings.allowed_account_ids
-    for source, arn in (
-        ("input 'role-to-assume'", settings.role_to_assume),
-        (role_source, execution_role_arn),
-    ):
+    allowed = inputs.items("allowed-account-ids")
+    bad_ids = [i for i in allowed if not re.fullmatch(r"\d{12}", i)]
+    if bad_ids:
+        problems.append(
+            Problem(
+                inputs.source("allowed-account-ids"),
+                f"{bad_ids[0][:20]!r} is not a 12-digit AWS account id",
+                "list account ids separated by commas",
+            )
+        )
+    for source, arn in ((assume_source, role_to_assume), (role_source, execution_role_arn)):
         account = account_of_arn(arn)
         if allowed and account and account not in allowed:
             problems.append(
@@ -251,20 +250,24 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 )
             )
 
-    session_name = settings.role_session_name or default_session_name(environ)
-    if settings.role_session_name and not _SESSION_NAME.match(settings.role_session_name):
+    given_session_name = inputs.string("role-session-name")
+    session_name = given_session_name or default_session_name(environ)
+    if given_session_name and not _SESSION_NAME.match(given_session_name):
         problems.append(
             Problem(
-                "input 'role-session-name'",
-                f"{settings.role_session_name[:80]!r} is not a valid STS session name",
+                inputs.source("role-session-name"),
+                f"{given_session_name[:80]!r} is not a valid STS session name",
                 "use 2 to 64 letters, digits or the characters +=,.@_-",
             )
         )
 
     # --- credentials (offline part) -----------------------------------------------------------
-    has_keys = bool(settings.aws_access_key_id or settings.aws_secret_access_key)
-    if has_keys and not (settings.aws_access_key_id and settings.aws_secret_access_key):
-        missing = "aws-secret-access-key" if settings.aws_access_key_id else "aws-access-key-id"
+    auth = inputs.string("auth") or "auto"
+    key_id = inputs.string("aws-access-key-id")
+    secret_key = inputs.string("aws-secret-access-key")
+    has_keys = bool(key_id or secret_key)
+    if has_keys and not (key_id and secret_key):
+        missing = "aws-secret-access-key" if key_id else "aws-access-key-id"
         problems.append(
             Problem(
                 f"input '{missing}'",
@@ -272,7 +275,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 f"set {missing} as well (from a secret), or use OIDC with role-to-assume",
             )
         )
-    if settings.auth == "oidc" and not settings.role_to_assume:
+    if auth == "oidc" and not role_to_assume:
         problems.append(
             Problem(
                 "input 'role-to-assume'",
@@ -280,7 +283,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 "set role-to-assume to the ARN of the IAM role that trusts your CI's OIDC provider",
             )
         )
-    if settings.auth == "secrets" and not has_keys:
+    if auth == "secrets" and not has_keys:
         problems.append(
             Problem(
                 "input 'aws-access-key-id'",
@@ -288,7 +291,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 "pass aws-access-key-id and aws-secret-access-key from secrets, or use OIDC",
             )
         )
-    if settings.auth == "auto" and not has_keys and not settings.role_to_assume:
+    if auth == "auto" and not has_keys and not role_to_assume:
         problems.append(
             Problem(
                 "input 'role-to-assume'",
@@ -327,12 +330,22 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         timeout_seconds=config.server.timeout_seconds,
         environment=MappingProxyType(dict(context.project.environment)),
         execution_role_arn=execution_role_arn,
-        url_auth_type=settings.function_url_auth_type or "NONE",
+        url_auth_type=inputs.string("function-url-auth-type") or "NONE",
         log_retention_days=retention,
         enable_xray=config.observability.enable_xray,
         reserved_concurrency=reserved,
         mcp_path=mcp_path.strip().strip("/"),
         role_session_name=session_name,
+        auth=auth,
+        role_to_assume=role_to_assume,
+        role_duration_seconds=inputs.integer("role-duration-seconds"),
+        allowed_account_ids=allowed,
+        access_key_id=key_id,
+        secret_access_key=secret_key,
+        session_token=inputs.string("aws-session-token"),
+        id_token_variable=settings.id_token_variable,
+        artifact=inputs.path("artifact"),
+        delete_log_group=inputs.flag("delete-log-group"),
         tags=MappingProxyType(resource_tags(function_name)),
     )
     return resolved, problems

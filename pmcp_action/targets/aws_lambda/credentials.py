@@ -19,7 +19,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ...context import RunContext
 from ...errors import CredentialExchangeError
 from ...oidc import decode_claims, describe_claims_for_error
-from ...settings import Settings
 from .clients import AwsClients, AwsCredentials
 from .config import LambdaConfig, account_of_arn
 from .failures import aws_step, error_code, error_message, request_id, translate
@@ -43,21 +42,22 @@ class AwsSession:
     mode: str
 
 
-def id_token_available(settings: Settings, environ: Mapping[str, str]) -> bool:
+def id_token_available(config: LambdaConfig, environ: Mapping[str, str]) -> bool:
     """Whether the CI can hand out an OIDC ID token to this job."""
     if environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
         return True
-    return bool(environ.get(settings.id_token_variable, "").strip())
+    variable = config.id_token_variable
+    return bool(variable and environ.get(variable, "").strip())
 
 
-def choose_auth(settings: Settings, environ: Mapping[str, str]) -> AuthMode:
+def choose_auth(config: LambdaConfig, environ: Mapping[str, str]) -> AuthMode:
     """OIDC when asked for, or (auto) when a role is set and an ID token is obtainable."""
-    if settings.auth == "oidc":
+    if config.auth == "oidc":
         return "oidc"
-    if settings.auth == "secrets":
+    if config.auth == "secrets":
         return "keys"
-    has_keys = bool(settings.aws_access_key_id and settings.aws_secret_access_key)
-    if settings.role_to_assume and (id_token_available(settings, environ) or not has_keys):
+    has_keys = bool(config.access_key_id and config.secret_access_key)
+    if config.role_to_assume and (id_token_available(config, environ) or not has_keys):
         # Without keys, OIDC is the only way; its error explains the id-token permission.
         return "oidc"
     return "keys"
@@ -114,8 +114,7 @@ def trust_policy_hint(token: str, role_arn: str, audience: str) -> str:
 def _assume_with_web_identity(
     context: RunContext, config: LambdaConfig, clients: AwsClients
 ) -> AwsCredentials:
-    settings = context.settings
-    role_arn = settings.role_to_assume
+    role_arn = config.role_to_assume
     sts = clients.anonymous("sts")
     # A fresh token per exchange: they live five minutes. botocore retries throttling,
     # 5xx and IDPCommunicationError itself.
@@ -126,17 +125,17 @@ def _assume_with_web_identity(
             RoleArn=role_arn,
             RoleSessionName=config.role_session_name,
             WebIdentityToken=token,
-            DurationSeconds=settings.role_duration_seconds,
+            DurationSeconds=config.role_duration_seconds,
         )
     except ClientError as exc:
-        raise _web_identity_error(exc, token, role_arn, config, settings) from exc
+        raise _web_identity_error(exc, token, role_arn, config) from exc
     except BotoCoreError as exc:
         raise translate(exc, f"assume {role_arn} with the OIDC token") from exc
     return _mask_credentials(context, response["Credentials"])
 
 
 def _web_identity_error(
-    exc: ClientError, token: str, role_arn: str, config: LambdaConfig, settings: Settings
+    exc: ClientError, token: str, role_arn: str, config: LambdaConfig
 ) -> Exception:
     code = error_code(exc)
     message = error_message(exc)
@@ -170,7 +169,7 @@ def _web_identity_error(
         )
     if code == "ValidationError" and "DurationSeconds" in message:
         return CredentialExchangeError(
-            f"AWS refused the session duration of {settings.role_duration_seconds} s for "
+            f"AWS refused the session duration of {config.role_duration_seconds} s for "
             f"{role_arn} ({message}).",
             details=rid_text.strip(),
             remediation="Lower role-duration-seconds, or raise the role's maximum session "
@@ -180,12 +179,7 @@ def _web_identity_error(
 
 
 def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> AwsCredentials:
-    settings = context.settings
-    for value in (
-        settings.aws_access_key_id,
-        settings.aws_secret_access_key,
-        settings.aws_session_token,
-    ):
+    for value in (config.access_key_id, config.secret_access_key, config.session_token):
         context.console.mask(value)
     context.console.warning(
         "Deploying with long-lived AWS access keys. OIDC is safer: create an IAM role that "
@@ -194,13 +188,13 @@ def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> Aws
         title="AWS access keys in use",
     )
     base = AwsCredentials(
-        access_key_id=settings.aws_access_key_id,
-        secret_access_key=settings.aws_secret_access_key,
-        session_token=settings.aws_session_token,
+        access_key_id=config.access_key_id,
+        secret_access_key=config.secret_access_key,
+        session_token=config.session_token,
     )
-    if not settings.role_to_assume:
+    if not config.role_to_assume:
         return base
-    duration = settings.role_duration_seconds
+    duration = config.role_duration_seconds
     if base.session_token and duration > 3600:
         # Role chaining (temporary keys -> AssumeRole) is capped at one hour by AWS.
         context.console.info("Temporary keys chain into the role: the session lasts 3600 s.")
@@ -208,14 +202,14 @@ def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> Aws
     sts = clients.client("sts", base)
     try:
         response = sts.assume_role(
-            RoleArn=settings.role_to_assume,
+            RoleArn=config.role_to_assume,
             RoleSessionName=config.role_session_name,
             DurationSeconds=duration,
         )
     except ClientError as exc:
         if error_code(exc) in _DENIED:
             raise CredentialExchangeError(
-                f"The access keys may not assume {settings.role_to_assume} "
+                f"The access keys may not assume {config.role_to_assume} "
                 f"({error_code(exc)}: {error_message(exc)}).",
                 remediation=(
                     "Allow the keys' IAM user (or role) in the trust policy of the role, and "
@@ -223,30 +217,29 @@ def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> Aws
                     "empty to deploy with the keys' own permissions."
                 ),
             ) from exc
-        raise translate(exc, f"assume {settings.role_to_assume} with the access keys") from exc
+        raise translate(exc, f"assume {config.role_to_assume} with the access keys") from exc
     except BotoCoreError as exc:
-        raise translate(exc, f"assume {settings.role_to_assume}") from exc
+        raise translate(exc, f"assume {config.role_to_assume}") from exc
     return _mask_credentials(context, response["Credentials"])
 
 
 def open_session(context: RunContext, config: LambdaConfig, clients: AwsClients) -> AwsSession:
     """Credentials for this run, checked with GetCallerIdentity and allowed-account-ids."""
-    settings = context.settings
-    auth = choose_auth(settings, context.environ)
+    auth = choose_auth(config, context.environ)
     if auth == "oidc":
-        if settings.aws_access_key_id:
+        if config.access_key_id:
             context.console.info("Using OIDC; the AWS access keys that are also set are not used.")
         credentials = _assume_with_web_identity(context, config, clients)
         mode = f"OIDC web identity, session {config.role_session_name}"
     else:
         credentials = _keys(context, config, clients)
-        mode = "access keys + AssumeRole" if settings.role_to_assume else "access keys"
+        mode = "access keys + AssumeRole" if config.role_to_assume else "access keys"
 
     with aws_step("check the AWS credentials (sts:GetCallerIdentity)"):
         identity = clients.client("sts", credentials).get_caller_identity()
     account = str(identity.get("Account", ""))
     arn = str(identity.get("Arn", ""))
-    allowed = settings.allowed_account_ids
+    allowed = config.allowed_account_ids
     if allowed and account not in allowed:
         raise CredentialExchangeError(
             f"The AWS credentials belong to account {account}, which is not in "

@@ -43,7 +43,7 @@ from .storage import ArtifactStore
 from .survey import Survey, describe_shape, planned_changes, take_survey
 from .url import UrlManager
 
-__all__ = ["AwsLambdaTarget"]
+__all__ = ["AwsLambdaTarget", "create"]
 
 _CLOUDFORMATION_TAG = "aws:cloudformation:stack-name"
 
@@ -243,7 +243,7 @@ class AwsLambdaTarget:
             changes.append(
                 PlanChange("delete", f"s3://{store.bucket}/{name}/", f"{removed} objects")
             )
-        if not self.settings.delete_log_group:
+        if not self.config.delete_log_group:
             changes.append(PlanChange("keep", f"log group {self.config.log_group}"))
         elif conn.logs.delete():
             changes.append(PlanChange("delete", f"log group {self.config.log_group}"))
@@ -358,7 +358,7 @@ class AwsLambdaTarget:
         )
         return resolve_artifact(
             project_root=self.project.root,
-            artifact_input=self.settings.artifact,
+            artifact_input=self.config.artifact,
             config=self.project.config,
             work_dir=work,
             packaging="zip",
@@ -471,15 +471,24 @@ class AwsLambdaTarget:
             url=url,
             version=version,
             previous_version=previous_version,
-            arn=arn,
-            function_name=self.config.function_name,
             region=self.config.region,
             health_url=health,
             unchanged=unchanged,
             identity=conn.session.arn,
-            extra_outputs=MappingProxyType({"log-group": self.config.log_group}),
+            outputs=MappingProxyType(
+                {
+                    "arn": arn,
+                    "function-name": self.config.function_name,
+                    "log-group": self.config.log_group,
+                }
+            ),
             changes=changes,
             notes=tuple(extra_notes),
             request_ids=tuple(self._request_ids),
             can_roll_back=can_roll_back,
         )
+
+
+def create(context: RunContext) -> AwsLambdaTarget:
+    """The factory the declaration names."""
+    return AwsLambdaTarget(context)

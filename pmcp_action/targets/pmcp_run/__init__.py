@@ -2,6 +2,8 @@
 
 Modules, one responsibility each:
 
+- :mod:`.declaration` — inputs, outputs and fallbacks;
+- :mod:`.config` — the inputs resolved into one typed configuration;
 - :mod:`.discovery` — ``/.well-known/pmcp-config`` and the ``PMCP_RUN_*`` overrides;
 - :mod:`.credentials` — choosing one credential kind and minting/refreshing tokens;
 - :mod:`.graphql` — the AppSync transport (raw token, errors, re-discovery);
@@ -15,12 +17,15 @@ Modules, one responsibility each:
 
 from __future__ import annotations
 
-from ...context import RunContext
-from .target import PmcpRunTarget
+from typing import Any
 
 __all__ = ["PmcpRunTarget", "create"]
 
 
-def create(context: RunContext) -> PmcpRunTarget:
-    """The entry point :func:`pmcp_action.targets.create_target` calls."""
-    return PmcpRunTarget(context)
+def __getattr__(name: str) -> Any:
+    """Import the target only when it is asked for (the registry reads the declaration)."""
+    if name in __all__:
+        from . import target
+
+        return getattr(target, name)
+    raise AttributeError(name)

@@ -40,7 +40,7 @@ from ...errors import (
     ValidationError,
 )
 from ...http import RetryingClient
-from ...settings import Settings
+from .config import PmcpRunSettings
 from .discovery import PmcpRunConfig
 
 __all__ = [
@@ -179,7 +179,7 @@ def parse_credentials_file(content: str) -> StoredTokens:
     )
 
 
-def _source(settings: Settings, name: str) -> str:
+def _source(settings: PmcpRunSettings, name: str) -> str:
     return settings.sources.get(name, f"input '{name}'")
 
 
@@ -187,7 +187,7 @@ def _expired(moment: datetime | None, now: float) -> bool:
     return moment is not None and moment.timestamp() <= now + _EXPIRY_SKEW_SECONDS
 
 
-def _given_kinds(settings: Settings) -> list[tuple[CredentialKind, str]]:
+def _given_kinds(settings: PmcpRunSettings) -> list[tuple[CredentialKind, str]]:
     kinds: list[tuple[CredentialKind, str]] = []
     if settings.pmcp_client_id.strip() or settings.pmcp_client_secret.strip():
         where = " + ".join(
@@ -206,7 +206,7 @@ def _given_kinds(settings: Settings) -> list[tuple[CredentialKind, str]]:
     return kinds
 
 
-def _oidc_problem(settings: Settings) -> Problem | None:
+def _oidc_problem(settings: PmcpRunSettings) -> Problem | None:
     if settings.auth != "oidc":
         return None
     return Problem(
@@ -217,7 +217,7 @@ def _oidc_problem(settings: Settings) -> Problem | None:
     )
 
 
-def credential_problems(settings: Settings, *, now: float | None = None) -> list[Problem]:
+def credential_problems(settings: PmcpRunSettings, *, now: float | None = None) -> list[Problem]:
     """Offline checks of the pmcp.run credential inputs (no network)."""
     current = time.time() if now is None else now
     problems: list[Problem] = []
@@ -301,7 +301,7 @@ def credential_problems(settings: Settings, *, now: float | None = None) -> list
 
 
 def choose_credentials(
-    settings: Settings, console: Platform, *, now: float | None = None
+    settings: PmcpRunSettings, console: Platform, *, now: float | None = None
 ) -> CredentialChoice:
     """Mask every credential input, then pick the one kind or raise."""
     for secret in (

@@ -39,6 +39,7 @@ from .api import (
     PmcpRunApi,
     UploadUrls,
 )
+from .config import PmcpRunSettings, resolve
 from .credentials import TokenSession, choose_credentials, credential_problems
 from .deployment_file import DEPLOYMENT_FILE, write_deployment_file
 from .discovery import PmcpRunConfig, discover
@@ -47,7 +48,7 @@ from .metadata import McpMetadata, extract_metadata
 from .template import iam_problems, render_inputs_from_config, render_template, template_bytes
 from .uploads import UploadJob, upload_all
 
-__all__ = ["PmcpRunTarget"]
+__all__ = ["PmcpRunTarget", "create"]
 
 NAME = "pmcp-run"
 RUNTIME = "provided.al2023"
@@ -94,14 +95,16 @@ class PmcpRunTarget:
 
     def __init__(self, context: RunContext) -> None:
         self.context = context
-        self.settings = context.settings
         self.project = context.project
         self.console = context.console
+        self.options: PmcpRunSettings
+        self.options, self._problems = resolve(context)
 
     # --- validate -------------------------------------------------------------------
     def validate(self) -> Sequence[Problem]:
-        settings, config = self.settings, self.project.config
-        problems = list(credential_problems(settings))
+        config = self.project.config
+        problems = list(self._problems)
+        problems.extend(credential_problems(self.options))
         name = self.project.server_name
         if not _PROJECT_NAME.match(name):
             problems.append(
@@ -119,15 +122,6 @@ class PmcpRunTarget:
                 title="pmcp.run project name",
             )
         problems.extend(lambda_problems(config, self.project.environment))
-        if settings.architecture not in ("", "arm64"):
-            problems.append(
-                Problem(
-                    settings.sources.get("architecture", "input 'architecture'"),
-                    f"pmcp.run runs arm64 Lambdas only, not {settings.architecture}",
-                    "remove the architecture input (arm64 is the default) and build with "
-                    "`cargo lambda build --release --arm64`",
-                )
-            )
         problems.extend(iam_problems(config.table("iam"), config.where("iam")))
         return problems
 
@@ -243,7 +237,7 @@ class PmcpRunTarget:
         oauth: OAuthInfo | None,
         artifact: Artifact,
     ) -> TargetResult:
-        api_url = self.settings.pmcp_api_url.rstrip("/")
+        api_url = self.options.pmcp_api_url.rstrip("/")
         mcp_url = status.url or f"{api_url}/{deployment_id}/mcp"
         problem = endpoint_problem(mcp_url, "the deployment URL pmcp.run returned")
         if problem is not None:
@@ -273,7 +267,7 @@ class PmcpRunTarget:
             deployment_id=deployment_id,
             health_url=_health_url(mcp_url),
             identity=conn.session.identity,
-            extra_outputs={
+            outputs={
                 "oauth-enabled": "true" if oauth_on else "false",
                 "oauth-discovery-url": discovery_url,
             },
@@ -289,7 +283,7 @@ class PmcpRunTarget:
             item = self._find(conn.api)
             if item is None:
                 raise DeployError(
-                    f"No deployment found for project: {name} on {self.settings.pmcp_api_url}.",
+                    f"No deployment found for project: {name} on {self.options.pmcp_api_url}.",
                     target=NAME,
                     remediation="Deploy it first, or check server-name ([server].name) and "
                     "that the credentials belong to the organisation that owns it.",
@@ -322,7 +316,7 @@ class PmcpRunTarget:
             item = self._find(conn.api)
             if item is None:
                 raise DeployError(
-                    f"No deployment found for project: {name} on {self.settings.pmcp_api_url}; "
+                    f"No deployment found for project: {name} on {self.options.pmcp_api_url}; "
                     "nothing was destroyed.",
                     target=NAME,
                     remediation="Check server-name ([server].name), pmcp-api-url and that the "
@@ -354,7 +348,7 @@ class PmcpRunTarget:
     @contextmanager
     def _connected(self) -> Iterator[_Connection]:
         """Pick credentials (offline), discover, and hold one HTTP client for the command."""
-        choice = choose_credentials(self.settings, self.console)
+        choice = choose_credentials(self.options, self.console)
         with self.context.http() as client:
             config = self._discover(client)
             session = TokenSession(
@@ -373,7 +367,7 @@ class PmcpRunTarget:
             yield _Connection(config, session, PmcpRunApi(graphql), graphql)
 
     def _discover(self, client: RetryingClient, *, quiet: bool = False) -> PmcpRunConfig:
-        config = discover(client, self.settings.pmcp_api_url, self.context.environ)
+        config = discover(client, self.options.pmcp_api_url, self.context.environ)
         if not quiet:
             overrides = f" (overrides: {', '.join(config.overridden)})" if config.overridden else ""
             self.console.info(
@@ -390,7 +384,7 @@ class PmcpRunTarget:
     def _artifact(self, work: Path) -> Artifact:
         return resolve_artifact(
             project_root=self.project.root,
-            artifact_input=self.settings.artifact,
+            artifact_input=self.options.artifact,
             config=self.project.config,
             work_dir=work,
             packaging="auto",
@@ -400,19 +394,13 @@ class PmcpRunTarget:
             server_name=self.project.server_name,
         )
 
-    def _region(self) -> str:
-        region = self.project.config.table("aws").get("region")
-        if self.settings.region:
-            return self.settings.region
-        return region if isinstance(region, str) and region else "us-east-1"
-
     def _render(self, work: Path) -> _Rendered:
         config = self.project.config
         metadata = extract_metadata(self.project.root).with_overrides(config.table("metadata"))
         inputs = render_inputs_from_config(
             config,
             server_name=self.project.server_name,
-            region=self._region(),
+            region=self.options.region,
             environment=self.project.environment,
             metadata=metadata,
         )
@@ -606,3 +594,8 @@ def _health_url(mcp_url: str) -> str:
     if mcp_url.endswith("/mcp"):
         return mcp_url[: -len("/mcp")] + "/health"
     return mcp_url.replace("/mcp", "/health")
+
+
+def create(context: RunContext) -> PmcpRunTarget:
+    """The factory the declaration names."""
+    return PmcpRunTarget(context)

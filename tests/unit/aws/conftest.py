@@ -12,25 +12,23 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import boto3
 import pytest
 
 from pmcp_action.ci.base import Platform
-from pmcp_action.context import Project, RunContext
+from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
 from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
-from pmcp_action.http import HttpClientFactory
-from pmcp_action.settings import Settings
 from tests.fakes import server as fake_server
 from tests.fakes.artifacts import EM_AARCH64, stand_in_bootstrap
 from tests.fakes.moto_server import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.server import serve
+from tests.support.context import make_context
 
 ACCOUNT = "123456789012"
 DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gh-deployer"
@@ -101,7 +99,8 @@ class Harness:
     tmp_path: Path
     proxy: MotoProxy
     issuer: FakeOidcIssuer
-    settings: Settings
+    #: The run's inputs by attribute name (given to the action as INPUT_*).
+    settings: dict[str, Any]
     config: DeployConfig
     environment: dict[str, str]
     environ: dict[str, str]
@@ -125,28 +124,25 @@ class Harness:
         console.debug_enabled = True
         self.logs.append(log)
         self.consoles.append(console)
-        settings = replace(self.settings, **settings_changes)
+        inputs = {**self.settings, **settings_changes}
         deadline = (
             Deadline(self.deadline_seconds, clock=self.clock)
             if self.clock
             else Deadline(self.deadline_seconds)
         )
-        return RunContext(
-            settings=settings,
-            project=Project(
-                root=self.tmp_path,
-                config=self.config,
-                server_name=settings.server_name,
-                environment=MappingProxyType(dict(self.environment)),
-                version="1.0.0",
-            ),
+        return make_context(
+            target="aws-lambda",
+            root=self.tmp_path,
+            inputs=inputs,
+            config=self.config,
+            environment=self.environment,
+            environ=self.environ,
+            version="1.0.0",
             console=console,
-            http=HttpClientFactory(sleep=lambda _s: None),
             deadline=deadline,
+            sleep=self.sleep,
             # Deliberately not masked here: the target must mask what it receives.
             id_token=self.id_token or self.issuer.issue,
-            environ=MappingProxyType(dict(self.environ)),
-            sleep=self.sleep,
         )
 
     def target(self, *, direct_upload_limit: int | None = None, **settings_changes: Any) -> Any:
@@ -172,13 +168,12 @@ def harness(tmp_path: Path, proxy: MotoProxy, issuer: FakeOidcIssuer) -> Harness
         tmp_path=tmp_path,
         proxy=proxy,
         issuer=issuer,
-        settings=Settings(
-            target="aws-lambda",
-            server_name="demo",
-            region=REGION,
-            role_to_assume=DEPLOYER_ROLE,
-            verify="false",
-        ),
+        settings={
+            "server_name": "demo",
+            "region": REGION,
+            "role_to_assume": DEPLOYER_ROLE,
+            "verify": "false",
+        },
         config=DeployConfig(
             server=ServerConfig(name="demo", memory_mb=256, timeout_seconds=20),
             observability=ObservabilityConfig(log_retention_days=14),
@@ -194,7 +189,7 @@ def harness(tmp_path: Path, proxy: MotoProxy, issuer: FakeOidcIssuer) -> Harness
             "GITHUB_SHA": "8f2c1e4b6a9d3f7e0c5b2a1d4e6f8a9b0c1d2e3f",
         },
     )
-    h.settings = replace(h.settings, artifact=h.write_bootstrap(b"v1"))
+    h.settings["artifact"] = h.write_bootstrap(b"v1")
     return h
 
 
@@ -216,25 +211,23 @@ def offline_context(
 ) -> RunContext:
     """A context for checks that never reach the network."""
     values: dict[str, Any] = {
-        "target": "aws-lambda",
         "server_name": "demo",
         "region": REGION,
         "role_to_assume": DEPLOYER_ROLE,
     }
     values.update(settings_values)
-    settings = Settings(**values)
-    return RunContext(
-        settings=settings,
-        project=Project(
-            root=tmp_path,
-            config=config or DeployConfig(server=ServerConfig(name="demo")),
-            server_name=settings.server_name,
-            environment=MappingProxyType(dict(environment or {})),
-        ),
+
+    def no_token(_audience: str) -> str:
+        pytest.fail("no token may be requested offline")
+
+    return make_context(
+        target="aws-lambda",
+        root=tmp_path,
+        inputs=values,
+        config=config or DeployConfig(server=ServerConfig(name="demo")),
+        environment=environment,
+        environ=environ,
         console=Platform(environ={}, log_stream=io.StringIO()),
-        http=HttpClientFactory(sleep=lambda _s: None),
         deadline=Deadline(60),
-        id_token=lambda _aud: pytest.fail("no token may be requested offline"),
-        environ=MappingProxyType(dict(environ or {})),
-        sleep=lambda _s: None,
+        id_token=no_token,
     )

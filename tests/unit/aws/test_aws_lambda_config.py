@@ -19,7 +19,6 @@ from botocore.exceptions import (
 
 from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
 from pmcp_action.errors import CredentialExchangeError, DeployError, RemoteApiError
-from pmcp_action.settings import Settings
 from pmcp_action.targets.aws_lambda.alias import alias_description, previous_version_of
 from pmcp_action.targets.aws_lambda.config import (
     default_session_name,
@@ -208,16 +207,18 @@ def test_managed_role_name_fits_iam() -> None:
     ],
 )
 def test_auth_choice(
-    auth: str, role: str, keys: bool, environ: dict[str, str], expected: str
+    tmp_path: Path, auth: str, role: str, keys: bool, environ: dict[str, str], expected: str
 ) -> None:
-    settings = Settings(
-        target="aws-lambda",
-        auth=auth,
-        role_to_assume=role,
-        aws_access_key_id="AKIA" if keys else "",
-        aws_secret_access_key="secret" if keys else "",
+    config, _ = resolve(
+        offline_context(
+            tmp_path,
+            auth=auth,
+            role_to_assume=role,
+            aws_access_key_id="AKIA" if keys else "",
+            aws_secret_access_key="secret" if keys else "",
+        )
     )
-    assert choose_auth(settings, environ) == expected
+    assert choose_auth(config, environ) == expected
 
 
 def test_trust_policy_hint_for_a_github_environment_token() -> None:
@@ -308,3 +309,13 @@ def test_importing_the_target_package_does_not_import_botocore() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_account_ids_are_split_and_checked(tmp_path: Path) -> None:
+    config, problems = resolve(
+        offline_context(tmp_path, allowed_account_ids="123456789012, 210987654321")
+    )
+    assert problems == []
+    assert config.allowed_account_ids == ("123456789012", "210987654321")
+    rendered = _problems(tmp_path, allowed_account_ids="12345")
+    assert any("'12345' is not a 12-digit AWS account id" in p for p in rendered)

@@ -27,7 +27,7 @@ def _mutations(proxy: MotoProxy) -> list[str]:
 
 
 def test_create_target_builds_the_aws_lambda_target(harness: Harness) -> None:
-    target = create_target("aws-lambda", harness.context())
+    target = create_target(harness.context())
     assert isinstance(target, AwsLambdaTarget)
     assert target.name == "aws-lambda"
     assert list(target.validate()) == []
@@ -84,12 +84,12 @@ def test_first_deploy_creates_role_function_version_alias_url_and_log_group(
     assert result.health_url == result.url
     assert result.version == "1"
     assert result.previous_version == ""
-    assert result.arn == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:demo:live"
-    assert result.function_name == "demo"
+    assert result.outputs["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:demo:live"
+    assert result.outputs["function-name"] == "demo"
     assert result.region == REGION
     assert result.unchanged is False
     assert result.can_roll_back is False
-    assert result.extra_outputs["log-group"] == "/aws/lambda/demo"
+    assert result.outputs["log-group"] == "/aws/lambda/demo"
     assert result.identity.startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/gh-deployer/")
     assert any(r.startswith("CreateFunction ") for r in result.request_ids)
     assert {c.action for c in result.changes} == {"create"}
@@ -294,8 +294,8 @@ def test_outputs_reads_the_live_deployment(harness: Harness) -> None:
 
     assert outputs.url == deployed.url
     assert outputs.version == "1"
-    assert outputs.arn == deployed.arn
-    assert outputs.extra_outputs["log-group"] == "/aws/lambda/demo"
+    assert outputs.outputs["arn"] == deployed.outputs["arn"]
+    assert outputs.outputs["log-group"] == "/aws/lambda/demo"
     assert _mutations(harness.proxy) == []
 
 

@@ -1,0 +1,1 @@
+"""The ``azure-container-apps`` target: declared, not available in this version."""

@@ -1,0 +1,18 @@
+"""The ``azure-container-apps`` target is declared so its name is accepted, but not available yet.
+
+Choosing it fails fast with "not available in this version" before anything is
+touched. The target's issue fills in its inputs, outputs and factory here.
+"""
+
+from __future__ import annotations
+
+from ...declare import TargetDeclaration
+
+__all__ = ["DECLARATION"]
+
+DECLARATION = TargetDeclaration(
+    id="azure-container-apps",
+    title="Azure Container Apps",
+    summary="Not available in this version.",
+    order=40,
+)

@@ -1,0 +1,1 @@
+"""The ``cloudflare-workers`` target: declared, not available in this version."""

@@ -1,0 +1,1 @@
+"""The ``google-cloud-run`` target: declared, not available in this version."""
