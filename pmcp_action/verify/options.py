@@ -11,8 +11,8 @@ __all__ = ["VerifyOptions"]
 class VerifyOptions:
     #: The MCP endpoint (verify-url, or the deployed URL).
     url: str
-    #: Overall verification deadline (verify-timeout-seconds).
-    timeout_seconds: float = 120
+    #: Overall verification deadline (verify-timeout-seconds; its default lives in that spec).
+    timeout_seconds: float
     #: Sent as ``Authorization: Bearer …`` when set (verify-bearer-token).
     bearer_token: str = ""
     #: Tool names that must appear in tools/list (verify-tools).

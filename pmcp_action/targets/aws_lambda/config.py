@@ -100,11 +100,11 @@ class LambdaConfig:
     #: A path the MCP endpoint lives under, appended to the function URL ("" = the root).
     mcp_path: str
     role_session_name: str
-    #: How to authenticate: "auto", "oidc" or "secrets".
-    auth: str = "auto"
+    #: How to authenticate: "auto", "oidc" or "secrets" (default: the auth input's spec).
+    auth: str = ""
     #: The role to assume ("" = use the keys as they are).
     role_to_assume: str = ""
-    role_duration_seconds: int = 3600
+    role_duration_seconds: int = 0
     allowed_account_ids: tuple[str, ...] = ()
     access_key_id: str = ""
     secret_access_key: str = ""
@@ -199,7 +199,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
     )
 
     # --- function shape ----------------------------------------------------------------------
-    architecture = inputs.string("architecture", problems) or "arm64"
+    architecture = inputs.string("architecture", problems)
 
     problems.extend(lambda_problems(config, context.project.environment))
     reserved = config.server.reserved_concurrency
@@ -262,7 +262,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         )
 
     # --- credentials (offline part) -----------------------------------------------------------
-    auth = inputs.string("auth") or "auto"
+    auth = inputs.string("auth")
     key_id = inputs.string("aws-access-key-id")
     secret_key = inputs.string("aws-secret-access-key")
     has_keys = bool(key_id or secret_key)
@@ -330,7 +330,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         timeout_seconds=config.server.timeout_seconds,
         environment=MappingProxyType(dict(context.project.environment)),
         execution_role_arn=execution_role_arn,
-        url_auth_type=inputs.string("function-url-auth-type") or "NONE",
+        url_auth_type=inputs.string("function-url-auth-type"),
         log_retention_days=retention,
         enable_xray=config.observability.enable_xray,
         reserved_concurrency=reserved,

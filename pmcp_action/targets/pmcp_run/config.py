@@ -26,9 +26,9 @@ class PmcpRunSettings:
     pmcp_client_secret: str = ""
     pmcp_access_token: str = ""
     pmcp_credentials: str = ""
-    auth: str = "auto"
-    #: The region written into the template: input > [aws].region > AWS_REGION > us-east-1.
-    region: str = "us-east-1"
+    auth: str = ""
+    #: The region written into the template (precedence and default: the declaration).
+    region: str = ""
     artifact: Path | None = None
     #: Where each value came from, by input name (for messages).
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -54,7 +54,7 @@ def resolve(context: RunContext) -> tuple[PmcpRunSettings, list[Problem]]:
         pmcp_client_secret=inputs.text("pmcp-client-secret"),
         pmcp_access_token=inputs.text("pmcp-access-token"),
         pmcp_credentials=inputs.text("pmcp-credentials"),
-        auth=inputs.string("auth") or "auto",
+        auth=inputs.string("auth"),
         region=inputs.string("region", problems),
         artifact=inputs.path("artifact"),
         sources=inputs.sources,
