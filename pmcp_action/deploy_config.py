@@ -7,6 +7,9 @@ new ones) but typed keys are checked, and every error names the file and line.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,9 @@ __all__ = [
 ]
 
 DEFAULT_ASSET_EXCLUDES = ("**/*.tmp", "**/.DS_Store", "**/Thumbs.db")
+#: A deploy.toml is a few kilobytes; anything larger is refused before it is read.
+MAX_CONFIG_BYTES = 1024 * 1024
+_BOM = "\ufeff"
 
 
 def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -113,6 +119,8 @@ class DeployConfig:
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=_frozen)
     #: 1-based line of each "table.key" and "[table]" header, for error messages.
     lines: Mapping[str, int] = field(default_factory=_frozen)
+    #: Every table and key the file has, dotted ("server", "server.name", "auth.dcr.enabled").
+    keys: tuple[str, ...] = ()
 
     def table(self, name: str) -> Mapping[str, Any]:
         return self.tables.get(name, _frozen())
@@ -128,13 +136,65 @@ class DeployConfig:
 
 
 def find_deploy_config(start: Path) -> Path | None:
-    """The nearest ``.pmcp/deploy.toml`` at or above ``start`` (cargo-pmcp's rule)."""
+    """The nearest ``.pmcp/deploy.toml`` at or above ``start`` (cargo-pmcp's rule).
+
+    Anything by that name counts, a directory or a broken link included, so that
+    :func:`load_deploy_config` can refuse it instead of deploying with defaults.
+    """
     current = start.resolve()
     for directory in (current, *current.parents):
         candidate = directory / ".pmcp" / "deploy.toml"
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is not a small regular file, naming the path and what it is."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(
+                f"{path} is a symbolic link that loops.",
+                remediation="Make .pmcp/deploy.toml a regular file (or a link to one).",
+            ) from exc
+        if path.is_symlink():
+            raise ConfigError(
+                f"{path} is a symbolic link to a file that does not exist.",
+                remediation="Point the link at the real deploy.toml, or replace it by the file.",
+            ) from exc
+        raise ConfigError(
+            f"Cannot read {path}: {exc.strerror or exc}.",
+            remediation="Check the config input and that the file exists in the checkout.",
+        ) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(
+            f"{path} is a directory, not a file.",
+            remediation="Remove the directory, or put the configuration in .pmcp/deploy.toml "
+            "as a file (cargo pmcp deploy init writes one).",
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            f"{path} is not a regular file.",
+            remediation="Make .pmcp/deploy.toml a regular TOML file.",
+        )
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path} is {info.st_size / (1024 * 1024):.1f} MiB; a deploy configuration is a "
+            f"few kilobytes, and more than {MAX_CONFIG_BYTES // 1024} KiB is refused unread.",
+            remediation="Check that config names the right file.",
+        )
+
+
+def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        keys.append(dotted)
+        if isinstance(value, Mapping):
+            keys += _dotted_keys(value, dotted + ".")
+    return keys
 
 
 def _index_lines(text: str) -> dict[str, int]:
@@ -162,13 +222,20 @@ class _Reader:
         self.data = data
         self.config = config
         self.problems: list[Problem] = []
+        self._refused: set[str] = set()
 
     def table(self, name: str) -> Mapping[str, Any]:
         value = self.data.get(name, {})
         if not isinstance(value, Mapping):
-            self.problems.append(
-                Problem(self.config.where(name), "must be a table", f"write [{name}]")
-            )
+            if name not in self._refused:  # once per table, however often it is read
+                self._refused.add(name)
+                self.problems.append(
+                    Problem(
+                        self.config.where(name),
+                        f"must be a table, found {_type_name(value)}",
+                        f"write it as a [{name}] table with its keys below",
+                    )
+                )
             return {}
         return value
 
@@ -192,10 +259,45 @@ class _Reader:
         return value
 
 
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+#: Tables of cargo-pmcp's schema; a key of the same name that is not a table is refused.
+TABLES = (
+    "target",
+    "aws",
+    "gcp",
+    "azure",
+    "server",
+    "environment",
+    "secrets",
+    "auth",
+    "observability",
+    "api_gateway",
+    "assets",
+    "composition",
+    "iam",
+    "layout",
+    "runtime",
+    "metadata",
+    "post_deploy_tests",
+)
+
+
 def load_deploy_config(path: Path) -> tuple[DeployConfig, TOMLDocument]:
     """Parse ``path``; raise :class:`ConfigError` naming file and line on any problem."""
+    _check_file(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8").removeprefix(_BOM)
     except OSError as exc:
         raise ConfigError(
             f"Cannot read {path}: {exc.strerror or exc}.",
@@ -215,6 +317,9 @@ def load_deploy_config(path: Path) -> tuple[DeployConfig, TOMLDocument]:
     data: dict[str, Any] = document.unwrap()
     base = DeployConfig(path=path, lines=_frozen(_index_lines(text)))
     r = _Reader(data, base)
+    for name in TABLES:
+        if name in data:
+            r.table(name)
 
     server = ServerConfig(
         name=r.get("server", "name", str, ""),
@@ -295,6 +400,7 @@ def load_deploy_config(path: Path) -> tuple[DeployConfig, TOMLDocument]:
         observability=observability,
         tables=_frozen(tables),
         lines=base.lines,
+        keys=tuple(_dotted_keys(data)),
     )
     if r.problems:
         raise ValidationError(r.problems)

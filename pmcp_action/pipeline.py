@@ -95,6 +95,8 @@ def _load(
     working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
     config_input = Path(config_raw.text.strip()) if config_raw else None
     lookup = find_config(working_directory, config_input)
+    for warning in lookup.warnings:
+        platform.warning(warning.render(), title="deploy.toml")
     settings = load_settings(
         flags=flags,
         environ=environ,

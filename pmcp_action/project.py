@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -10,6 +11,7 @@ from typing import Any
 import tomlkit
 import tomlkit.exceptions
 
+from .config_schema import unknown_key_warnings
 from .context import Project
 from .deploy_config import DeployConfig, find_deploy_config, load_deploy_config
 from .errors import ConfigError, Problem, ValidationError
@@ -27,9 +29,16 @@ __all__ = [
 class ConfigLookup:
     """The deploy config located before settings are final, and what it supplies."""
 
-    def __init__(self, config: DeployConfig, problems: list[Problem]) -> None:
+    def __init__(
+        self,
+        config: DeployConfig,
+        problems: list[Problem],
+        warnings: list[Problem] | None = None,
+    ) -> None:
         self.config = config
         self.problems = problems
+        #: Keys and tables nobody reads (typos, newer cargo-pmcp keys): worth a warning.
+        self.warnings = warnings or []
 
     @property
     def values(self) -> dict[str, RawValue]:
@@ -58,7 +67,7 @@ def find_config(working_directory: Path, config_input: Path | None) -> ConfigLoo
         return ConfigLookup(DeployConfig(), problems)
     if config_input is not None:
         path = config_input if config_input.is_absolute() else working_directory / config_input
-        if not path.is_file():
+        if not os.path.lexists(path):
             problems.append(
                 Problem(
                     "input 'config'",
@@ -81,7 +90,19 @@ def find_config(working_directory: Path, config_input: Path | None) -> ConfigLoo
     except ConfigError as exc:
         problems.append(Problem(str(path), exc.message, exc.remediation))
         return ConfigLookup(DeployConfig(path=path), problems)
-    return ConfigLookup(config, problems)
+    return ConfigLookup(config, problems, unknown_key_warnings(config, _declared_keys()))
+
+
+def _declared_keys() -> list[str]:
+    """The deploy.toml keys the targets read through their declared fallbacks."""
+    from .registry import catalogue
+
+    return [
+        key
+        for target in catalogue().targets
+        for fallback in target.fallbacks.values()
+        for key in fallback.config
+    ]
 
 
 def _read_toml(path: Path) -> Mapping[str, Any]:

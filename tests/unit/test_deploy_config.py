@@ -99,3 +99,71 @@ def test_server_name_detection_follows_cargo_pmcp(tmp_path):
 def test_no_cargo_toml_means_no_name(tmp_path):
     assert detect_server_name(tmp_path) == ""
     assert read_crate_version(tmp_path) == ""
+
+
+def test_a_directory_named_deploy_toml_is_refused_not_skipped(tmp_path):
+    (tmp_path / ".pmcp" / "deploy.toml").mkdir(parents=True)
+    found = find_deploy_config(tmp_path)
+    assert found is not None and found == (tmp_path / ".pmcp" / "deploy.toml").resolve()
+    with pytest.raises(ConfigError) as caught:
+        load_deploy_config(found)
+    assert caught.value.message == f"{found} is a directory, not a file."
+
+
+def test_a_looping_or_dangling_symlink_is_refused(tmp_path):
+    (tmp_path / ".pmcp").mkdir()
+    link = tmp_path / ".pmcp" / "deploy.toml"
+    link.symlink_to(link)
+    assert find_deploy_config(tmp_path) is not None
+    with pytest.raises(ConfigError, match="is a symbolic link that loops"):
+        load_deploy_config(link)
+    link.unlink()
+    link.symlink_to(tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="is a symbolic link to a file that does not exist"):
+        load_deploy_config(link)
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
+    path = write(tmp_path, "")
+    with path.open("wb") as handle:
+        handle.truncate(60 * 1024 * 1024)  # sparse: 60 MiB without writing them
+    with pytest.raises(ConfigError) as caught:
+        load_deploy_config(path)
+    assert "is 60.0 MiB" in caught.value.message
+    assert "more than 1024 KiB is refused unread" in caught.value.message
+
+
+def test_a_utf8_bom_is_accepted(tmp_path):
+    path = tmp_path / "deploy.toml"
+    path.write_bytes('\ufeff[server]\nname = "bom"\n'.encode())
+    config, _ = load_deploy_config(path)
+    assert config.server.name == "bom"
+    assert config.where("server.name") == f"{path}:2 [server].name"
+
+
+def test_a_table_of_the_wrong_type_is_refused_once(tmp_path):
+    path = write(tmp_path, 'server = "x"\n[target]\ntype = "pmcp-run"\naws = 3\n')
+    with pytest.raises(ValidationError) as caught:
+        load_deploy_config(path)
+    assert [p.render() for p in caught.value.problems] == [
+        f"{path}:1 [server]: must be a table, found a string — write it as a [server] table "
+        "with its keys below",
+    ]
+
+
+def test_unknown_keys_and_tables_are_warned_with_the_closest_known_key(tmp_path):
+    from pmcp_action.config_schema import unknown_key_warnings
+
+    path = write(
+        tmp_path,
+        '[server]\nname = "x"\nmemry_mb = 1024\n\n[bogus]\na = 1\n\n'
+        '[environment]\nANY_NAME = "ok"\n\n[auth.dcr]\nenabld = true\n\n[demo]\nendpoint = "u"\n',
+    )
+    config, _ = load_deploy_config(path)
+    rendered = [w.render() for w in unknown_key_warnings(config, declared=["demo.endpoint"])]
+    assert rendered == [
+        f"{path}:3 [server].memry_mb: unknown key [server].memry_mb — did you mean memory_mb?",
+        f"{path}:5 [bogus]: unknown table [bogus] — it is ignored",
+        f"{path}:12 [auth].dcr.enabld: unknown key [auth.dcr].enabld — did you mean enabled?",
+    ]
+    assert unknown_key_warnings(load_deploy_config(EXAMPLE / ".pmcp" / "deploy.toml")[0]) == []

@@ -217,3 +217,17 @@ def test_an_input_of_another_target_is_named_and_ignored(gha_files, tmp_path):
         "target; the pmcp-run target ignores it."
     ]
     assert code == 1  # pmcp-run still needs credentials: the run fails on those, not on this
+
+
+def test_a_mistyped_deploy_toml_key_is_a_warning_with_file_and_line(gha_files, tmp_path):
+    (tmp_path / ".pmcp").mkdir()
+    (tmp_path / ".pmcp" / "deploy.toml").write_text(
+        '[target]\ntype = "pmcp-run"\n\n[server]\nname = "calc"\nmemry_mb = 1024\n'
+    )
+    env = github_env(gha_files, working_directory=str(tmp_path))
+    _code, out, _ = run_main(["plan"], env)
+    warnings = [line for line in out.splitlines() if line.startswith("::warning")]
+    assert warnings == [
+        f"::warning title=deploy.toml::{tmp_path}/.pmcp/deploy.toml:6 [server].memry_mb: "
+        "unknown key [server].memry_mb — did you mean memory_mb?"
+    ]
