@@ -46,18 +46,42 @@ def poll_until(
     initial_delay: float = 1.0,
     max_delay: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
+    tolerate: Callable[[Exception], str | None] | None = None,
+    on_tolerated: Callable[[str], None] | None = None,
 ) -> T:
     """Call ``probe`` until it returns a value, backing off between calls.
 
     The delay starts at ``initial_delay`` and doubles up to ``max_delay``, with
     a little jitter so parallel jobs do not poll in lockstep. Raises
     :class:`TimeoutExceededError` when ``deadline`` passes first.
+
+    ``tolerate`` names the failures of one probe that are worth another try
+    (it returns a short reason, or None to let the error through): a read that
+    timed out or a 503 does not end the wait while the deadline has time left.
+    Each tolerated failure is reported to ``on_tolerated``.
     """
     delay = initial_delay
+    last_failure = ""
     while True:
-        value = probe()
+        try:
+            value = probe()
+        except Exception as exc:
+            reason = tolerate(exc) if tolerate is not None else None
+            if reason is None:
+                raise
+            last_failure = reason
+            if on_tolerated is not None:
+                on_tolerated(f"{what}: {reason}; trying again")
+            value = None
         if value is not None:
             return value
+        if deadline.expired and last_failure:
+            raise TimeoutExceededError(
+                f"Gave up waiting for {what}: the deadline of {deadline.seconds:.0f} s passed; "
+                f"the last check failed ({last_failure}).",
+                remediation="Raise timeout-minutes if the target is just slow, or check that "
+                "its API is reachable from this runner.",
+            )
         deadline.check(what)
         # Sleep at most until the deadline, then probe once more before giving up.
         sleep(min(delay * random.uniform(0.8, 1.0), deadline.remaining()))

@@ -24,7 +24,13 @@ from . import __version__
 from .deadline import Deadline
 from .urls import check_endpoint
 
-__all__ = ["USER_AGENT", "HttpClientFactory", "RetryPolicy", "RetryingClient"]
+__all__ = [
+    "USER_AGENT",
+    "HttpClientFactory",
+    "RetryPolicy",
+    "RetryingClient",
+    "transient_reason",
+]
 
 USER_AGENT = f"pmcp-deploy-action/{__version__} httpx/{httpx.__version__}"
 
@@ -41,6 +47,31 @@ _MAYBE_SENT = (
     httpx.WriteTimeout,
     httpx.RemoteProtocolError,
 )
+
+
+def transient_reason(exc: Exception) -> str | None:
+    """Why ``exc`` is a passing failure worth another poll, or None when it is not.
+
+    Transport errors (timeouts, dropped connections) and answers with a retry
+    status count; a 4xx or a domain error does not.
+    """
+    from .errors import RemoteApiError
+
+    if isinstance(exc, httpx.TransportError):
+        return f"{type(exc).__name__} talking to {_host_of(exc)}"
+    if isinstance(exc, RemoteApiError) and exc.status in RETRY_STATUSES:
+        return f"HTTP {exc.status}"
+    cause = exc.__cause__
+    if isinstance(cause, httpx.TransportError):
+        return f"{type(cause).__name__} talking to {_host_of(cause)}"
+    return None
+
+
+def _host_of(exc: httpx.TransportError) -> str:
+    try:
+        return exc.request.url.host or "the API"
+    except RuntimeError:  # no request attached
+        return "the API"
 
 
 @dataclass(frozen=True)

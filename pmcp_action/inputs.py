@@ -135,9 +135,10 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     InputSpec(
         "auth",
         "How to authenticate: auto (OIDC when an ID token and a role or identity are "
-        "configured, else secrets), oidc, or secrets.",
+        "configured, else secrets), oidc, secrets, or ambient (the runner's own cloud "
+        "credentials: a profile, an instance or pod role; only where the target offers it).",
         kind=InputKind.CHOICE,
-        choices=("auto", "oidc", "secrets"),
+        choices=("auto", "oidc", "secrets", "ambient"),
         default="auto",
         env=("PMCP_AUTH",),
         shared=True,

@@ -249,6 +249,25 @@ def test_oidc_is_refused_with_an_explanation(tmp_path: Path) -> None:
     assert h.fake.requests == []
 
 
+def test_ambient_credentials_are_refused_with_an_explanation(tmp_path: Path) -> None:
+    h = make_harness(tmp_path, settings={"auth": "ambient"})
+
+    (problem,) = h.target.validate()
+    with pytest.raises(NotSupportedError) as caught:
+        h.target.deploy()
+
+    assert problem.render() == (
+        "input 'auth': pmcp.run has no ambient credentials a runner could have, so auth: "
+        "ambient cannot be used with the pmcp-run target — set auth to auto or secrets and "
+        "give pmcp.run credentials. " + problem.fix.split(". ", 1)[1]
+    )
+    assert caught.value.message == (
+        "pmcp.run has no ambient credentials a runner could have; auth: ambient cannot be used "
+        "with the pmcp-run target."
+    )
+    assert h.fake.requests == []
+
+
 def test_expired_token_mid_run_is_renewed_once(tmp_path: Path) -> None:
     clock = FakeClock()
     fake = FakePmcpRun(clock=clock, token_ttl=2)

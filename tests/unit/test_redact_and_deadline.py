@@ -67,3 +67,66 @@ def test_poll_until_times_out_with_a_clear_message():
     assert "Gave up waiting for the deployment: the deadline of 5 s passed." in caught.value.message
     assert "timeout-minutes" in caught.value.remediation
     assert now[0] == pytest.approx(5.0)
+
+
+def test_a_poll_tolerates_passing_failures_until_it_succeeds():
+    import httpx
+
+    from pmcp_action.errors import RemoteApiError
+    from pmcp_action.http import transient_reason
+
+    request = httpx.Request("POST", "https://api.example/graphql")
+    outcomes: list[object] = [
+        httpx.ReadTimeout("slow", request=request),
+        RemoteApiError("busy", status=503),
+        None,
+        "done",
+    ]
+    told: list[str] = []
+
+    def probe():
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    result = poll_until(
+        probe,
+        deadline=Deadline(60),
+        what="the deployment",
+        sleep=lambda _s: None,
+        tolerate=transient_reason,
+        on_tolerated=told.append,
+    )
+    assert result == "done"
+    assert told == [
+        "the deployment: ReadTimeout talking to api.example; trying again",
+        "the deployment: HTTP 503; trying again",
+    ]
+
+
+def test_a_poll_lets_real_errors_through_and_names_the_last_failure_at_the_deadline():
+    from pmcp_action.errors import RemoteApiError
+    from pmcp_action.http import transient_reason
+
+    def refused():
+        raise RemoteApiError("no", status=403)
+
+    with pytest.raises(RemoteApiError):
+        poll_until(refused, deadline=Deadline(60), what="x", tolerate=transient_reason)
+
+    now = [0.0]
+
+    def always_busy():
+        now[0] += 10
+        raise RemoteApiError("busy", status=503)
+
+    with pytest.raises(TimeoutExceededError) as caught:
+        poll_until(
+            always_busy,
+            deadline=Deadline(25, clock=lambda: now[0]),
+            what="the deployment",
+            sleep=lambda _s: None,
+            tolerate=transient_reason,
+        )
+    assert "the last check failed (HTTP 503)" in caught.value.message

@@ -27,7 +27,7 @@ from botocore.configprovider import (
 from ... import __version__
 from .config import LambdaConfig
 
-__all__ = ["AwsClients", "AwsCredentials", "MAX_ATTEMPTS"]
+__all__ = ["AwsClients", "AwsCredentials", "MAX_ATTEMPTS", "load_default_chain"]
 
 #: Attempts per API call, counting the first (botocore "standard" retry mode).
 MAX_ATTEMPTS = 8
@@ -59,6 +59,62 @@ def _isolated_session_variables() -> dict[str, tuple[Any, ...]]:
     variables["profile"] = (None, None, None, None)
     variables["ignore_configured_endpoint_urls"] = (None, None, True, None)
     return variables
+
+
+#: Variables of botocore's default chain, as the session's config variables name them.
+_CHAIN_VARIABLES = {
+    "AWS_PROFILE": "profile",
+    "AWS_CONFIG_FILE": "config_file",
+    "AWS_SHARED_CREDENTIALS_FILE": "credentials_file",
+    "AWS_WEB_IDENTITY_TOKEN_FILE": "web_identity_token_file",
+    "AWS_ROLE_ARN": "role_arn",
+    "AWS_ROLE_SESSION_NAME": "role_session_name",
+    "AWS_EC2_METADATA_DISABLED": "ec2_metadata_disabled",
+    "AWS_METADATA_SERVICE_TIMEOUT": "metadata_service_timeout",
+    "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "metadata_service_num_attempts",
+}
+
+
+def load_default_chain(environ: Mapping[str, str]) -> tuple[AwsCredentials, str] | None:
+    """The runner's own credentials through botocore's default chain, or None.
+
+    Only ``auth: ambient`` comes here: it is the one place that reads a profile,
+    ``AWS_WEB_IDENTITY_TOKEN_FILE`` (EKS IRSA), container or instance metadata.
+    The chain's variables are taken from the run's environment; the second value
+    names the method (e.g. ``shared-credentials-file``, ``iam-role``).
+    """
+    from botocore.credentials import ContainerProvider, EnvProvider, InstanceMetadataProvider
+
+    session = botocore.session.Session()
+    for variable, name in _CHAIN_VARIABLES.items():
+        if environ.get(variable):
+            session.set_config_variable(name, environ[variable])
+    resolver = session.get_component("credential_provider")
+    # The providers that read variables themselves get the run's environment too.
+    run_environ = dict(environ)
+    metadata_disabled = environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true"
+    providers: list[Any] = []
+    for provider in resolver.providers:
+        if isinstance(provider, EnvProvider):
+            provider = EnvProvider(environ=run_environ)
+        elif isinstance(provider, ContainerProvider):
+            provider = ContainerProvider(environ=run_environ)
+        elif isinstance(provider, InstanceMetadataProvider) and metadata_disabled:
+            continue
+        providers.append(provider)
+    resolver.providers = providers
+    found = resolver.load_credentials()
+    if found is None:
+        return None
+    frozen = found.get_frozen_credentials()
+    return (
+        AwsCredentials(
+            access_key_id=frozen.access_key,
+            secret_access_key=frozen.secret_key,
+            session_token=frozen.token or "",
+        ),
+        str(getattr(found, "method", "") or "default chain"),
+    )
 
 
 class AwsClients:

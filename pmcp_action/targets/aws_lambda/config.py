@@ -291,6 +291,15 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 "pass aws-access-key-id and aws-secret-access-key from secrets, or use OIDC",
             )
         )
+    if auth == "ambient" and has_keys:
+        problems.append(
+            Problem(
+                inputs.source("aws-access-key-id"),
+                "auth is ambient (the runner's own AWS credentials), but access keys are "
+                "given as well",
+                "remove the key inputs, or set auth: secrets to deploy with the keys",
+            )
+        )
     if auth == "auto" and not has_keys and not role_to_assume:
         problems.append(
             Problem(

@@ -19,13 +19,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ...context import RunContext
 from ...errors import CredentialExchangeError
 from ...oidc import decode_claims, describe_claims_for_error
-from .clients import AwsClients, AwsCredentials
+from .clients import AwsClients, AwsCredentials, load_default_chain
 from .config import LambdaConfig, account_of_arn
 from .failures import aws_step, error_code, error_message, request_id, translate
 
 __all__ = ["AwsSession", "choose_auth", "open_session", "trust_policy_hint"]
 
-AuthMode = Literal["oidc", "keys"]
+AuthMode = Literal["oidc", "keys", "ambient"]
 
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "IDPRejectedClaim"})
 
@@ -56,6 +56,8 @@ def choose_auth(config: LambdaConfig, environ: Mapping[str, str]) -> AuthMode:
         return "oidc"
     if config.auth == "secrets":
         return "keys"
+    if config.auth == "ambient":
+        return "ambient"
     has_keys = bool(config.access_key_id and config.secret_access_key)
     if config.role_to_assume and (id_token_available(config, environ) or not has_keys):
         # Without keys, OIDC is the only way; its error explains the id-token permission.
@@ -192,6 +194,39 @@ def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> Aws
         secret_access_key=config.secret_access_key,
         session_token=config.session_token,
     )
+    return _assume_role_with(context, config, clients, base, "the access keys")
+
+
+def _ambient(
+    context: RunContext, config: LambdaConfig, clients: AwsClients
+) -> tuple[AwsCredentials, str]:
+    """botocore's default chain: profile, web identity file, container or instance role."""
+    found = load_default_chain(context.environ)
+    if found is None:
+        raise CredentialExchangeError(
+            "auth is ambient, but this runner has no AWS credentials of its own (no "
+            "AWS_PROFILE or shared credentials file, no AWS_WEB_IDENTITY_TOKEN_FILE, no "
+            "container or instance role).",
+            remediation="Run on a runner with an instance or pod role (EC2, EKS IRSA, ECS), "
+            "set AWS_PROFILE to a configured profile, or use OIDC with role-to-assume.",
+        )
+    credentials, method = found
+    for value in (credentials.access_key_id, credentials.secret_access_key):
+        context.console.mask(value)
+    context.console.mask(credentials.session_token)
+    return _assume_role_with(context, config, clients, credentials, "the runner's credentials"), (
+        method
+    )
+
+
+def _assume_role_with(
+    context: RunContext,
+    config: LambdaConfig,
+    clients: AwsClients,
+    base: AwsCredentials,
+    whose: str,
+) -> AwsCredentials:
+    """``base`` itself, or a session of role-to-assume obtained with it."""
     if not config.role_to_assume:
         return base
     duration = config.role_duration_seconds
@@ -209,7 +244,7 @@ def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> Aws
     except ClientError as exc:
         if error_code(exc) in _DENIED:
             raise CredentialExchangeError(
-                f"The access keys may not assume {config.role_to_assume} "
+                f"{whose[0].upper()}{whose[1:]} may not assume {config.role_to_assume} "
                 f"({error_code(exc)}: {error_message(exc)}).",
                 remediation=(
                     "Allow the keys' IAM user (or role) in the trust policy of the role, and "
@@ -217,7 +252,7 @@ def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> Aws
                     "empty to deploy with the keys' own permissions."
                 ),
             ) from exc
-        raise translate(exc, f"assume {config.role_to_assume} with the access keys") from exc
+        raise translate(exc, f"assume {config.role_to_assume} with {whose}") from exc
     except BotoCoreError as exc:
         raise translate(exc, f"assume {config.role_to_assume}") from exc
     return _mask_credentials(context, response["Credentials"])
@@ -231,6 +266,11 @@ def open_session(context: RunContext, config: LambdaConfig, clients: AwsClients)
             context.console.info("Using OIDC; the AWS access keys that are also set are not used.")
         credentials = _assume_with_web_identity(context, config, clients)
         mode = f"OIDC web identity, session {config.role_session_name}"
+    elif auth == "ambient":
+        credentials, method = _ambient(context, config, clients)
+        mode = f"the runner's own credentials ({method})" + (
+            " + AssumeRole" if config.role_to_assume else ""
+        )
     else:
         credentials = _keys(context, config, clients)
         mode = "access keys + AssumeRole" if config.role_to_assume else "access keys"

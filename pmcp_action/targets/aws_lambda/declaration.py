@@ -100,7 +100,9 @@ DECLARATION = TargetDeclaration(
             "region": "the AWS region of the function (required).",
             "audience": "default sts.amazonaws.com (sts.amazonaws.com.cn in cn- regions).",
             "auth": "auto uses OIDC when role-to-assume is set and the CI can hand out an ID "
-            "token, else the access keys.",
+            "token, else the access keys; ambient uses the runner's own credentials through "
+            "botocore's default chain (AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE as EKS sets it, "
+            "container or instance role), then role-to-assume if set.",
         }
     ),
     outputs=(
@@ -113,7 +115,9 @@ DECLARATION = TargetDeclaration(
         "sts:AssumeRoleWithWebIdentity from your CI's OIDC provider, and give the GitHub job "
         "`permissions: id-token: write` (GitLab: declare id_tokens with aud sts.amazonaws.com). "
         "Or pass aws-access-key-id and aws-secret-access-key from secrets, optionally with "
-        "role-to-assume for AssumeRole. allowed-account-ids refuses any other account."
+        "role-to-assume for AssumeRole. On a runner with its own AWS identity (EC2, EKS, ECS, "
+        "AWS_PROFILE), auth: ambient uses it and shows which identity it got. "
+        "allowed-account-ids refuses any other account."
     ),
     example=(
         "target: aws-lambda\n"

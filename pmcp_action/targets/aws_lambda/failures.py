@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionError,
     ParamValidationError,
+    ReadTimeoutError,
 )
 
 from ...errors import CredentialExchangeError, DeployError, PmcpActionError, RemoteApiError
@@ -20,6 +22,7 @@ __all__ = [
     "error_message",
     "has_code",
     "request_id",
+    "transient_reason",
     "translate",
 ]
 
@@ -165,6 +168,19 @@ def translate(exc: Exception, doing: str) -> PmcpActionError:
             ),
         )
     return RemoteApiError(text, status=status, details=details)
+
+
+def transient_reason(exc: Exception) -> str | None:
+    """Why a failed AWS read is worth another poll (throttling, 5xx, network), else None."""
+    cause = exc.__cause__ if isinstance(exc, PmcpActionError) else exc
+    if isinstance(cause, (ConnectionError, ReadTimeoutError)):
+        return f"{type(cause).__name__} (AWS did not answer)"
+    if isinstance(cause, ClientError):
+        code = error_code(cause)
+        status = http_status(cause)
+        if code in _THROTTLED or (status is not None and status >= 500):
+            return f"{code or 'HTTP'} {status or ''}".strip()
+    return None
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from ...result import PlanChange
 from .config import LambdaConfig
-from .failures import aws_step, error_code, error_message, has_code, translate
+from .failures import aws_step, error_code, error_message, has_code, transient_reason, translate
 
 __all__ = [
     "ALIAS",
@@ -251,6 +251,8 @@ class FunctionManager:
             initial_delay=1.0,
             max_delay=5.0,
             sleep=self.sleep,
+            tolerate=transient_reason,
+            on_tolerated=self.console.info,
         )
 
     # --- reading ------------------------------------------------------------------------------

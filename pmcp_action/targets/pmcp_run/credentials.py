@@ -206,13 +206,19 @@ def _given_kinds(settings: PmcpRunSettings) -> list[tuple[CredentialKind, str]]:
     return kinds
 
 
+_UNSUPPORTED_AUTH = {
+    "oidc": "pmcp.run has no documented OIDC federation",
+    "ambient": "pmcp.run has no ambient credentials a runner could have",
+}
+
+
 def _oidc_problem(settings: PmcpRunSettings) -> Problem | None:
-    if settings.auth != "oidc":
+    reason = _UNSUPPORTED_AUTH.get(settings.auth)
+    if reason is None:
         return None
     return Problem(
         _source(settings, "auth"),
-        "pmcp.run has no documented OIDC federation, so auth: oidc cannot be used with the "
-        "pmcp-run target",
+        f"{reason}, so auth: {settings.auth} cannot be used with the pmcp-run target",
         "set auth to auto or secrets and give pmcp.run credentials. " + CREATE_CLIENT_HELP,
     )
 
@@ -312,9 +318,9 @@ def choose_credentials(
         console.mask(secret.strip())
     oidc = _oidc_problem(settings)
     if oidc is not None:
+        reason = _UNSUPPORTED_AUTH[settings.auth]
         raise NotSupportedError(
-            "pmcp.run has no documented OIDC federation; auth: oidc cannot be used with the "
-            "pmcp-run target.",
+            f"{reason}; auth: {settings.auth} cannot be used with the pmcp-run target.",
             remediation=oidc.fix,
         )
     problems = credential_problems(settings, now=now)

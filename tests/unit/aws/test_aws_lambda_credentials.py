@@ -241,3 +241,92 @@ def test_allowed_account_ids_stop_a_deploy_to_another_account(harness: Harness) 
 def test_allowed_account_ids_accept_the_right_account(harness: Harness) -> None:
     result = harness.target(allowed_account_ids=(ACCOUNT,)).deploy()
     assert result.version == "1"
+
+
+AMBIENT_KEY_ID = "AKIAFAKEPROFILEKEY01"
+AMBIENT_SECRET = "fakeProfileSecret/Key+abcdefghijklmnopqrstu"
+
+
+def _ambient_environ(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A profile in a shared credentials file, as a runner with AWS_PROFILE has it."""
+    home = tmp_path_factory.mktemp("aws-home")
+    credentials = home / "credentials"
+    credentials.write_text(
+        f"[ci]\naws_access_key_id = {AMBIENT_KEY_ID}\naws_secret_access_key = {AMBIENT_SECRET}\n"
+    )
+    harness.environ.update(
+        {
+            "AWS_PROFILE": "ci",
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+            "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+
+
+def test_ambient_uses_the_runners_profile_and_says_which_identity(
+    harness: Harness, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _ambient_environ(harness, tmp_path_factory)
+
+    result = harness.target(auth="ambient", role_to_assume="").deploy()
+
+    operations = harness.proxy.operations()
+    assert "AssumeRoleWithWebIdentity" not in operations and "AssumeRole" not in operations
+    assert harness.issuer.issued == []
+    create = harness.proxy.requests_for("CreateFunction")[0]
+    assert f"Credential={AMBIENT_KEY_ID}/" in create.headers["authorization"]
+    assert (
+        f"AWS identity: {result.identity} (account {ACCOUNT}; the runner's own credentials "
+        "(shared-credentials-file))." in harness.output
+    )
+    assert AMBIENT_SECRET in harness.consoles[-1].redactor.values
+    assert AMBIENT_SECRET not in harness.output and "AWS access keys in use" not in harness.output
+
+
+def test_ambient_credentials_can_assume_a_role_and_obey_allowed_accounts(
+    harness: Harness, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _ambient_environ(harness, tmp_path_factory)
+
+    harness.target(auth="ambient").deploy()
+    [assume] = harness.proxy.requests_for("AssumeRole")
+    assert f"Credential={AMBIENT_KEY_ID}/" in assume.headers["authorization"]
+    assert _form(assume.body)["RoleArn"] == DEPLOYER_ROLE
+
+    harness.proxy.reset()
+    with pytest.raises(CredentialExchangeError, match="not in allowed-account-ids"):
+        harness.target(
+            auth="ambient", role_to_assume="", allowed_account_ids=("111111111111",)
+        ).deploy()
+    assert harness.proxy.operations() == ["GetCallerIdentity"]
+
+
+def test_ambient_without_credentials_says_what_it_looked_for(
+    harness: Harness, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    home = tmp_path_factory.mktemp("empty-aws-home")
+    harness.environ.update(
+        {
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    with pytest.raises(CredentialExchangeError) as caught:
+        harness.target(auth="ambient", role_to_assume="").deploy()
+    assert caught.value.message.startswith(
+        "auth is ambient, but this runner has no AWS credentials of its own"
+    )
+    assert harness.proxy.operations() == []
+
+
+def test_ambient_with_keys_as_well_is_refused_offline(harness: Harness) -> None:
+    problems = harness.target(
+        auth="ambient", aws_access_key_id=STATIC_KEY_ID, aws_secret_access_key=STATIC_SECRET
+    ).validate()
+    assert [p.render() for p in problems] == [
+        "input 'aws-access-key-id': auth is ambient (the runner's own AWS credentials), but "
+        "access keys are given as well — remove the key inputs, or set auth: secrets to deploy "
+        "with the keys"
+    ]

@@ -152,3 +152,34 @@ def test_access_denied_on_a_lambda_call_names_the_permission_problem(harness: Ha
     assert "lambda:CreateFunction" in caught.value.message
     assert "lacks the permission" in caught.value.remediation
     assert "AWS request id: 7d6e5f4a" in caught.value.details
+
+
+def test_which_failed_reads_a_wait_tries_again() -> None:
+    from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+    from pmcp_action.targets.aws_lambda.failures import transient_reason, translate
+
+    def client_error(status: int, code: str) -> ClientError:
+        body = {
+            "Error": {"Code": code, "Message": "m"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        return ClientError(body, "GetFunctionConfiguration")
+
+    def translated(exc: Exception) -> Exception:
+        error = translate(exc, "read the state")
+        error.__cause__ = exc
+        return error
+
+    timeout = ReadTimeoutError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
+    assert transient_reason(translated(timeout)) == "ReadTimeoutError (AWS did not answer)"
+    down = EndpointConnectionError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
+    assert transient_reason(translated(down)) == "EndpointConnectionError (AWS did not answer)"
+    assert transient_reason(translated(client_error(503, "ServiceException"))) == (
+        "ServiceException 503"
+    )
+    assert transient_reason(translated(client_error(400, "ThrottlingException"))) == (
+        "ThrottlingException 400"
+    )
+    assert transient_reason(translated(client_error(404, "ResourceNotFoundException"))) is None
+    assert transient_reason(translated(client_error(403, "AccessDeniedException"))) is None
