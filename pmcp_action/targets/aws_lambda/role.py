@@ -163,13 +163,28 @@ class RoleManager:
         if not state.exists:
             tags = [{"Key": k, "Value": v} for k, v in config.tags.items()]
             with aws_step(f"create the IAM role {state.name}"):
-                role = self.iam.create_role(
-                    RoleName=state.name,
-                    AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY),
-                    Description=f"Execution role of the MCP server {config.function_name} "
-                    "(pmcp-deploy-action)",
-                    Tags=tags,
-                )["Role"]
+                try:
+                    role = self.iam.create_role(
+                        RoleName=state.name,
+                        AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY),
+                        Description=f"Execution role of the MCP server {config.function_name} "
+                        "(pmcp-deploy-action)",
+                        Tags=tags,
+                    )["Role"]
+                except ClientError as exc:
+                    if not has_code(exc, "EntityAlreadyExists"):
+                        raise
+                    # Another run (a concurrent first deploy) created it meanwhile.
+                    raced = self.inspect()
+                    if not raced.exists:
+                        raise
+                    self.console.info(
+                        f"The role {state.name} appeared while this run created it (another "
+                        "deploy of the same server at the same time); "
+                        + ("reusing it." if raced.managed else "reusing it as it is.")
+                    )
+                    arn, _created, changes = self.ensure(raced)
+                    return arn, False, changes
             with aws_step(f"attach AWSLambdaBasicExecutionRole to {state.name}"):
                 self.iam.attach_role_policy(RoleName=state.name, PolicyArn=policy)
             self.console.info(f"Created the execution role {role['Arn']}.")

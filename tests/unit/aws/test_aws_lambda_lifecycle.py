@@ -191,3 +191,43 @@ def test_existing_role_of_the_managed_name_is_reused_but_not_deleted(
 
     assert "demo-lambda-role" in [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]
     assert "pmcp-action did not create it" in harness.output
+
+
+def test_a_role_created_by_a_concurrent_first_deploy_is_reused(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    from pmcp_action.targets.aws_lambda.role import LAMBDA_TRUST_POLICY
+    from tests.fakes.moto_server import sts_error
+
+    def the_other_run_wins():
+        # The other deploy's CreateRole lands first; ours then meets EntityAlreadyExists.
+        aws("iam").create_role(
+            RoleName="demo-lambda-role",
+            AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY),
+            Tags=[
+                {"Key": "managed-by", "Value": "pmcp"},
+                {"Key": "pmcp:server", "Value": "demo"},
+                {"Key": "target", "Value": "aws-lambda"},
+            ],
+        )
+        return sts_error(
+            409, "EntityAlreadyExists", "Role with name demo-lambda-role already exists."
+        )
+
+    harness.proxy.inject("CreateRole", the_other_run_wins)
+
+    result = harness.target().deploy()
+
+    assert result.version == "1"
+    assert (
+        "appeared while this run created it" in harness.output and "reusing it." in harness.output
+    )
+    role = aws("iam").get_role(RoleName="demo-lambda-role")["Role"]
+    function = aws("lambda").get_function(FunctionName="demo")["Configuration"]
+    assert function["Role"] == role["Arn"]
+    attached = aws("iam").list_attached_role_policies(RoleName="demo-lambda-role")
+    assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == [
+        "AWSLambdaBasicExecutionRole"
+    ]
+    harness.target().destroy()  # ours to delete: it carries our tags
+    assert "demo-lambda-role" not in [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]
