@@ -1,4 +1,5 @@
-"""pmcp_action.artifact: finding, checking and packaging the Lambda bootstrap."""
+"""pmcp_action.artifact and its LambdaPackage kind: finding, checking and packaging the
+Lambda bootstrap."""
 
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ from typing import Any, Literal
 
 import pytest
 
-from pmcp_action import artifact as artifact_module
-from pmcp_action.artifact import (
-    Artifact,
+from pmcp_action.artifact import ArtifactRequest, collect_assets, sha256_file
+from pmcp_action.artifact.lambda_package import (
+    BUILD_TIMEOUT_SECONDS,
+    LambdaArtifact,
+    LambdaPackage,
     build_deployment_zip,
-    collect_assets,
-    resolve_artifact,
-    sha256_file,
 )
 from pmcp_action.ci.base import Platform
 from pmcp_action.deploy_config import AssetsConfig, DeployConfig, ServerConfig
@@ -101,7 +101,7 @@ def config(
 
 
 class Project:
-    """A project root in tmp_path plus the arguments resolve_artifact needs."""
+    """A project root in tmp_path plus the request a kind needs."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp = tmp_path
@@ -110,20 +110,25 @@ class Project:
         self.work = tmp_path / "work"
         self.console, self.log = new_console()
 
-    def resolve(self, **overrides: Any) -> Artifact:
-        kwargs: dict[str, Any] = {
+    def resolve(self, **overrides: Any) -> LambdaArtifact:
+        """``LambdaPackage(packaging="auto")`` obtained in this project; ``overrides``
+        name the kind's fields (packaging, architecture) or the request's."""
+        kind: dict[str, Any] = {"packaging": "auto"}
+        for key in ("packaging", "architecture"):
+            if key in overrides:
+                kind[key] = overrides.pop(key)
+        request: dict[str, Any] = {
             "project_root": self.root,
             "artifact_input": None,
             "config": config(),
             "work_dir": self.work,
-            "packaging": "auto",
             "environ": {},
             "console": self.console,
             "run": no_run,
             "which": no_which,
         }
-        kwargs.update(overrides)
-        return resolve_artifact(**kwargs)
+        request.update(overrides)
+        return LambdaPackage(**kind).obtain(ArtifactRequest(**request))
 
     @property
     def output(self) -> str:
@@ -163,7 +168,7 @@ def test_input_binary_is_used_raw_in_auto_mode(project: Project) -> None:
     result = project.resolve(artifact_input=Path("bin/bootstrap"))
 
     digest = hashlib.sha256(binary.read_bytes()).hexdigest()
-    assert result == Artifact(
+    assert result == LambdaArtifact(
         path=binary,
         kind="bootstrap",
         content_type="application/octet-stream",
@@ -483,16 +488,17 @@ def test_workspace_ancestor_target(tmp_path: Path) -> None:
     binary = write_bootstrap(workspace / "target" / "lambda" / "bootstrap" / "bootstrap")
     console, _ = new_console()
 
-    result = resolve_artifact(
-        project_root=root,
-        artifact_input=None,
-        config=config(),
-        work_dir=tmp_path / "work",
-        packaging="auto",
-        environ={},
-        console=console,
-        run=no_run,
-        which=no_which,
+    result = LambdaPackage(packaging="auto").obtain(
+        ArtifactRequest(
+            project_root=root,
+            artifact_input=None,
+            config=config(),
+            work_dir=tmp_path / "work",
+            environ={},
+            console=console,
+            run=no_run,
+            which=no_which,
+        )
     )
 
     assert result.path == binary
@@ -506,16 +512,17 @@ def test_workspace_search_stops_after_five_directories(tmp_path: Path) -> None:
     console, _ = new_console()
 
     with pytest.raises(ConfigError) as caught:
-        resolve_artifact(
-            project_root=root,
-            artifact_input=None,
-            config=config(),
-            work_dir=tmp_path / "work",
-            packaging="auto",
-            environ={},
-            console=console,
-            run=no_run,
-            which=no_which,
+        LambdaPackage(packaging="auto").obtain(
+            ArtifactRequest(
+                project_root=root,
+                artifact_input=None,
+                config=config(),
+                work_dir=tmp_path / "work",
+                environ={},
+                console=console,
+                run=no_run,
+                which=no_which,
+            )
         )
 
     assert "target/lambda/bootstrap/bootstrap" in caught.value.message
@@ -529,14 +536,15 @@ def test_commented_workspace_header_does_not_count(tmp_path: Path) -> None:
     binary = write_bootstrap(root / "target" / "lambda" / "bootstrap" / "bootstrap")
     console, _ = new_console()
 
-    result = resolve_artifact(
-        project_root=root,
-        artifact_input=None,
-        config=config(),
-        work_dir=tmp_path / "work",
-        packaging="auto",
-        environ={},
-        console=console,
+    result = LambdaPackage(packaging="auto").obtain(
+        ArtifactRequest(
+            project_root=root,
+            artifact_input=None,
+            config=config(),
+            work_dir=tmp_path / "work",
+            environ={},
+            console=console,
+        )
     )
 
     assert result.path == binary
@@ -677,7 +685,7 @@ def test_build_runs_cargo_lambda_in_the_wrapper_crate(project: Project) -> None:
     assert kwargs["env"]["AWS_LC_SYS_CMAKE_BUILDER"] == "1"
     assert kwargs["env"]["AWS_LC_SYS_NO_JITTER_ENTROPY"] == "1"
     assert kwargs["env"]["PATH"] == "/usr/bin"
-    assert kwargs["timeout"] == artifact_module.BUILD_TIMEOUT_SECONDS
+    assert kwargs["timeout"] == BUILD_TIMEOUT_SECONDS
     assert kwargs["stderr"] == subprocess.STDOUT
     assert result.path == output
     assert result.source == "cargo lambda build (output target/lambda/bootstrap/bootstrap)"
@@ -1195,7 +1203,7 @@ def test_server_name_argument_overrides_config(project: Project) -> None:
 def test_unzipped_size_over_the_limit_is_an_error(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_UNZIPPED_LIMIT", 1000)
+    monkeypatch.setattr("pmcp_action.artifact.lambda_package.limits.LAMBDA_UNZIPPED_LIMIT", 1000)
     write_bootstrap(project.root / "target" / "lambda" / "bootstrap" / "bootstrap", body=b"x" * 600)
     write(project.root / "static" / "big.bin", b"y" * 500)
 
@@ -1213,7 +1221,7 @@ def test_unzipped_size_over_the_limit_is_an_error(
 def test_raw_bootstrap_over_the_limit_is_an_error(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_UNZIPPED_LIMIT", 100)
+    monkeypatch.setattr("pmcp_action.artifact.lambda_package.limits.LAMBDA_UNZIPPED_LIMIT", 100)
     write_bootstrap(project.root / "bootstrap", body=b"x" * 100)
 
     with pytest.raises(ConfigError, match="above AWS Lambda's limit"):
@@ -1223,7 +1231,7 @@ def test_raw_bootstrap_over_the_limit_is_an_error(
 def test_input_zip_unzipped_over_the_limit(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_UNZIPPED_LIMIT", 1000)
+    monkeypatch.setattr("pmcp_action.artifact.lambda_package.limits.LAMBDA_UNZIPPED_LIMIT", 1000)
     make_zip(project.root / "d.zip", {"bootstrap": elf(), "assets/big": b"\x00" * 5000})
 
     with pytest.raises(ConfigError, match=r"\(5128 bytes\) unzipped"):
@@ -1233,7 +1241,7 @@ def test_input_zip_unzipped_over_the_limit(
 def test_zip_over_the_direct_upload_limit_warns(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pmcp_action.artifact.limits.LAMBDA_DIRECT_UPLOAD_LIMIT", 10)
+    monkeypatch.setattr("pmcp_action.artifact.lambda_package.limits.LAMBDA_DIRECT_UPLOAD_LIMIT", 10)
     write_bootstrap(project.root / "target" / "lambda" / "bootstrap" / "bootstrap")
 
     result = project.resolve(packaging="zip")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ...artifact import Artifact
+from ...artifact.lambda_package import LambdaArtifact
 from ...ci.base import Platform
 from ...context import Project
 from ...errors import DeployError
@@ -89,7 +89,7 @@ def deploy_unchanged(
 def deploy_changed(
     conn: Connection,
     survey: Survey,
-    artifact: Artifact,
+    artifact: LambdaArtifact,
     *,
     config: LambdaConfig,
     console: Platform,
@@ -164,7 +164,7 @@ def deploy_changed(
 
 def _code_source(
     conn: Connection,
-    artifact: Artifact,
+    artifact: LambdaArtifact,
     config: LambdaConfig,
     console: Platform,
     direct_upload_limit: int,

@@ -14,15 +14,13 @@ This module holds the protocol methods; the deploy paths are in
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 from botocore.exceptions import ClientError
 
-from ...artifact import LAMBDA_DIRECT_UPLOAD_LIMIT, Artifact, resolve_artifact
+from ...artifact import Architecture, ArtifactRequest, work_dir
+from ...artifact.lambda_package import LAMBDA_DIRECT_UPLOAD_LIMIT, LambdaArtifact, LambdaPackage
 from ...context import RunContext
 from ...errors import DeployError, Problem
 from ...result import PlanChange, TargetResult
@@ -58,7 +56,7 @@ class AwsLambdaTarget:
         return tuple(self._problems)
 
     def plan(self) -> TargetResult:
-        with _work_dir() as work:
+        with work_dir("pmcp-aws-lambda-") as work:
             artifact = self._artifact(work)
             conn = self._connect()
             survey = take_survey(
@@ -89,7 +87,7 @@ class AwsLambdaTarget:
         return to_result(conn, self.config, outcome)
 
     def deploy(self) -> TargetResult:
-        with _work_dir() as work:
+        with work_dir("pmcp-aws-lambda-") as work:
             artifact = self._artifact(work)
             conn = self._connect()
             survey = take_survey(
@@ -239,27 +237,20 @@ class AwsLambdaTarget:
     def _connect(self) -> Connection:
         return connect(self.context, self.config, self._problems, self._requests)
 
-    def _artifact(self, work: Path) -> Artifact:
-        architecture: Literal["arm64", "x86_64"] = (
-            "x86_64" if self.config.architecture == "x86_64" else "arm64"
+    def _artifact(self, work: Path) -> LambdaArtifact:
+        architecture: Architecture = "x86_64" if self.config.architecture == "x86_64" else "arm64"
+        kind = LambdaPackage(packaging="zip", architecture=architecture)
+        return kind.obtain(
+            ArtifactRequest(
+                project_root=self.project.root,
+                artifact_input=self.config.artifact,
+                config=self.project.config,
+                work_dir=work,
+                environ=self.context.environ,
+                console=self.console,
+                server_name=self.config.function_name,
+            )
         )
-        return resolve_artifact(
-            project_root=self.project.root,
-            artifact_input=self.config.artifact,
-            config=self.project.config,
-            work_dir=work,
-            packaging="zip",
-            architecture=architecture,
-            environ=self.context.environ,
-            console=self.console,
-            server_name=self.config.function_name,
-        )
-
-
-@contextmanager
-def _work_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="pmcp-aws-lambda-") as work:
-        yield Path(work)
 
 
 def create(context: RunContext) -> AwsLambdaTarget:

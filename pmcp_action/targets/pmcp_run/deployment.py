@@ -3,7 +3,7 @@ and check the URL pmcp.run answers with."""
 
 from __future__ import annotations
 
-from ...artifact import Artifact
+from ...artifact.lambda_package import LambdaArtifact
 from ...ci.base import Platform
 from ...context import Project, RunContext
 from ...errors import RemoteApiError
@@ -28,7 +28,7 @@ def find_deployment(api: PmcpRunApi, server_name: str) -> DeploymentListItem | N
 
 
 def upload_files(
-    api: PmcpRunApi, context: RunContext, artifact: Artifact, rendered: Rendered
+    api: PmcpRunApi, context: RunContext, artifact: LambdaArtifact, rendered: Rendered
 ) -> UploadUrls:
     """``getUploadUrls``, then the template and the artifact through the presigned PUTs."""
     console = context.console

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...artifact import Artifact
+from ...artifact.lambda_package import LambdaArtifact
 from ...context import Project
 from ...result import PlanChange, TargetResult
 from .api import DeploymentListItem, OAuthInfo
@@ -25,7 +25,7 @@ def planned_result(
     conn: Connection,
     project: Project,
     existing: DeploymentListItem | None,
-    artifact: Artifact,
+    artifact: LambdaArtifact,
     rendered: Rendered,
 ) -> TargetResult:
     """What a deploy would create or update (nothing was changed)."""
@@ -70,14 +70,14 @@ def deployed_result(
     server_id: str,
     mcp_url: str,
     oauth: OAuthInfo | None,
-    artifact: Artifact,
+    artifact: LambdaArtifact,
 ) -> TargetResult:
     """A finished deploy: the live URL, the OAuth outputs and what was deployed."""
     oauth_on = oauth is not None and oauth.oauth_enabled
     discovery_url = oauth.discovery_url if oauth is not None and oauth_on else ""
     notes = [
         f"pmcp.run deployment {deployment_id} of {server_id} is live.",
-        f"Artifact: {artifact.kind} {artifact.size} bytes, sha256 {artifact.sha256[:12]} "
+        f"LambdaArtifact: {artifact.kind} {artifact.size} bytes, sha256 {artifact.sha256[:12]} "
         f"({artifact.source}).",
         *settings_notes(project),
         "pmcp.run has no rollback: to go back, deploy an earlier commit again.",

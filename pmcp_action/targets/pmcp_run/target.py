@@ -13,12 +13,11 @@ This module holds the protocol methods only; each step lives in its own module
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from ...artifact import Artifact, resolve_artifact
+from ...artifact import ArtifactRequest, work_dir
+from ...artifact.lambda_package import LambdaArtifact, LambdaPackage
 from ...context import RunContext
 from ...errors import DeployError, NotSupportedError, Problem
 from ...result import TargetResult
@@ -83,14 +82,14 @@ class PmcpRunTarget:
         return problems
 
     def plan(self) -> TargetResult:
-        with connect(self.context, self.options) as conn, _work_dir() as work:
+        with connect(self.context, self.options) as conn, work_dir("pmcp-run-") as work:
             artifact = self._artifact(work)
             rendered = render(self.context, self.options, work)
             existing = find_deployment(conn.api, self.project.server_name)
         return planned_result(conn, self.project, existing, artifact, rendered)
 
     def deploy(self) -> TargetResult:
-        with connect(self.context, self.options) as conn, _work_dir() as work:
+        with connect(self.context, self.options) as conn, work_dir("pmcp-run-") as work:
             with self.console.group("pmcp.run: artifact and template"):
                 artifact = self._artifact(work)
                 rendered = render(self.context, self.options, work)
@@ -154,24 +153,19 @@ class PmcpRunTarget:
             finish_destroy(conn.api, item.id, conn.api.destroy_deployment(item.id), self.context)
             return destroyed_result(conn, item, name)
 
-    def _artifact(self, work: Path) -> Artifact:
-        return resolve_artifact(
-            project_root=self.project.root,
-            artifact_input=self.options.artifact,
-            config=self.project.config,
-            work_dir=work,
-            packaging="auto",
-            architecture="arm64",
-            environ=self.context.environ,
-            console=self.console,
-            server_name=self.project.server_name,
+    def _artifact(self, work: Path) -> LambdaArtifact:
+        kind = LambdaPackage(packaging="auto", architecture="arm64")
+        return kind.obtain(
+            ArtifactRequest(
+                project_root=self.project.root,
+                artifact_input=self.options.artifact,
+                config=self.project.config,
+                work_dir=work,
+                environ=self.context.environ,
+                console=self.console,
+                server_name=self.project.server_name,
+            )
         )
-
-
-@contextmanager
-def _work_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="pmcp-run-") as work:
-        yield Path(work)
 
 
 def create(context: RunContext) -> PmcpRunTarget:
