@@ -1,50 +1,57 @@
-"""Find, check and package the Lambda ``bootstrap`` that pmcp.run and AWS Lambda run.
+"""Artifacts: what a target deploys, found or built in the project, checked, packaged.
 
-Where the artifact comes from, first match wins:
+A target asks for an artifact *kind*, a frozen value naming what it needs, and
+gets the kind's own result type back::
 
-1. the ``artifact`` input: a deployment zip (recognised by its magic bytes), a
-   directory holding ``bootstrap``, or the binary itself;
-2. cargo-lambda's output, ``<target>/lambda/<bin>/bootstrap``, under the Cargo
-   target directory (resolved like cargo-pmcp's ``builder.rs``);
-3. ``cargo lambda build --release --arm64`` in the Lambda wrapper crate, when
-   cargo-lambda is installed.
+    from pmcp_action.artifact import ArtifactRequest, work_dir
+    from pmcp_action.artifact.lambda_package import LambdaPackage
 
-Packaging follows cargo-pmcp ``deployment/builder.rs`` (reference §3.1.2): a
-deployment zip holds ``bootstrap`` (0755), an optional ``config.toml`` and the
-``[assets]`` files under ``assets/``. The zip is byte-for-byte reproducible:
-sorted entries, fixed timestamps and modes, a fixed compression level.
+    with work_dir("pmcp-aws-lambda-") as work:
+        artifact = LambdaPackage(packaging="zip", architecture="arm64").obtain(
+            ArtifactRequest(project_root=…, artifact_input=…, config=…, work_dir=work,
+                            environ=…, console=…, server_name=…)
+        )
 
-Modules, one responsibility each:
+Kinds, one sub-package each (a kind imports the modules below; they never
+import a kind, and kinds never import each other):
 
-- :mod:`.model` — :class:`Artifact`, a located input, the architecture/packaging types;
-- :mod:`.common` — shared names (``bootstrap``, chunk size) and path/size display helpers;
-- :mod:`.limits` — Lambda's size limits and the checks against them;
-- :mod:`.binary` — file-type checks: ELF machine, foreign formats, scripts, text, zip magic;
-- :mod:`.locate` — the ``artifact`` input, the Cargo target dir, cargo-lambda's output;
-- :mod:`.build` — running ``cargo lambda build`` (wrapper crate, env, streamed log);
+- :mod:`.lambda_package` — :class:`~.lambda_package.LambdaPackage`: a Lambda
+  ``bootstrap``, raw or in a deployment zip (pmcp-run, aws-lambda).
+- ``oci_image/`` (to come: google-cloud-run, azure-container-apps) — an
+  ``OciImage`` kind returning an image reference with its digest: a prebuilt
+  reference taken as is, a ``Dockerfile`` built (through :mod:`.command`), or a
+  Linux binary (checked with :mod:`.binary`, found with :mod:`.locate`) laid
+  onto a base image as a reproducible tar layer (a tar writer beside
+  :func:`.archive.write_zip`, digested with :mod:`.digest`).
+- ``workers_bundle/`` (to come: cloudflare-workers) — a ``WorkersBundle`` kind
+  returning the JS entry module and its wasm modules from ``worker-build``'s
+  output (``build/``), found through the ``artifact`` input or built with
+  :mod:`.command`.
+
+Kind-neutral modules, one responsibility each:
+
+- :mod:`.model` — :class:`ArtifactRequest`, the :class:`ArtifactKind` protocol,
+  :data:`Architecture`, the injectable ``run``/``which``, :func:`work_dir`;
+- :mod:`.common` — path, size and listing display helpers;
+- :mod:`.locate` — the ``artifact`` input resolved in the project; Cargo's target dir;
+- :mod:`.binary` — file-type facts: ELF and its machine, scripts, other formats, text, zip;
+- :mod:`.command` — running a build command with a streamed log, a timeout and its tail;
 - :mod:`.assets` — selecting the ``[assets]`` files by glob;
-- :mod:`.package` — reproducible zips and SHA-256 digests;
-- :mod:`.bundle` — bootstrap + ``config.toml`` + assets into ``deployment.zip``;
-- :mod:`.zip_input` — checking and using a zip the user supplies;
-- :mod:`.resolve` — :func:`resolve_artifact`, the order of it all.
+- :mod:`.archive` — reproducible zips (fixed order, times, modes, compression);
+- :mod:`.digest` — SHA-256 of files and streams.
 """
 
 from __future__ import annotations
 
 from .assets import collect_assets
-from .build import BUILD_TIMEOUT_SECONDS
-from .limits import LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT
-from .model import Artifact
-from .package import build_deployment_zip, sha256_file
-from .resolve import resolve_artifact
+from .digest import sha256_file
+from .model import Architecture, ArtifactKind, ArtifactRequest, work_dir
 
 __all__ = [
-    "BUILD_TIMEOUT_SECONDS",
-    "LAMBDA_DIRECT_UPLOAD_LIMIT",
-    "LAMBDA_UNZIPPED_LIMIT",
-    "Artifact",
-    "build_deployment_zip",
+    "Architecture",
+    "ArtifactKind",
+    "ArtifactRequest",
     "collect_assets",
-    "resolve_artifact",
     "sha256_file",
+    "work_dir",
 ]

@@ -1,4 +1,7 @@
-"""Selecting the ``[assets]`` files: glob patterns, excludes, containment in the project."""
+"""Selecting the ``[assets]`` files: glob patterns, excludes, containment in the project.
+
+Kind-neutral: a kind decides where the selected files go in its package.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,11 @@ __all__ = ["collect_assets"]
 
 
 def collect_assets(
-    project_root: Path, assets: AssetsConfig, *, console: Platform | None = None
+    project_root: Path,
+    assets: AssetsConfig,
+    *,
+    console: Platform | None = None,
+    title: str = "Assets",
 ) -> list[tuple[Path, str]]:
     """The files ``[assets]`` selects, as ``(file, "assets/<relpath>")`` sorted by name.
 
@@ -25,7 +32,8 @@ def collect_assets(
     stay within a path segment, ``**`` spans any number of directories (a
     trailing ``**`` takes every file below). Excludes are matched against the
     path relative to ``base_dir`` and to the project root. Anything that
-    resolves outside the project root is refused.
+    resolves outside the project root is refused. Warnings (a pattern that
+    matches nothing, a missing ``base_dir``) go to ``console`` under ``title``.
     """
     if not assets.include:
         return []
@@ -37,6 +45,7 @@ def collect_assets(
         _warn(
             console,
             f"[assets].base_dir {assets.base_dir!r} is not a directory ({base}); no assets.",
+            title,
         )
         return []
     base_rel = Path(os.path.relpath(base, project_root)).parts if base != project_root else ()
@@ -58,7 +67,7 @@ def collect_assets(
         selected["assets/" + "/".join(rel)] = path
     for i, pattern in enumerate(assets.include):
         if not matched[i]:
-            _warn(console, _unmatched_message(pattern, base, excluded[i]))
+            _warn(console, _unmatched_message(pattern, base, excluded[i]), title)
     return [(path, arcname) for arcname, path in sorted(selected.items())]
 
 
@@ -172,6 +181,6 @@ def _unmatched_message(pattern: str, base: Path, excluded: int) -> str:
     return message + "."
 
 
-def _warn(console: Platform | None, message: str) -> None:
+def _warn(console: Platform | None, message: str, title: str) -> None:
     if console is not None:
-        console.warning(message, title="Lambda assets")
+        console.warning(message, title=title)

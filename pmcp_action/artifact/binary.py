@@ -1,29 +1,30 @@
-"""Checking the bootstrap's bytes: ELF machine, foreign formats, scripts, text, zips."""
+"""What a file's first bytes say it is: ELF (and for which CPU), a script, another
+executable format, text, or a zip. Facts only; each kind words its own verdict."""
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-
-from ..ci.base import Platform
-from ..errors import ConfigError
-from .build import CARGO_LAMBDA_FLAG
-from .package import sha256_file
+from typing import Literal
 
 __all__ = [
+    "ELF_MACHINES",
+    "ELF_MACHINE_NAMES",
     "HEAD_BYTES",
-    "check_architecture",
-    "check_bootstrap_file",
-    "inspect_head",
+    "FileType",
+    "classify_head",
     "is_zip",
+    "read_head",
 ]
 
 #: How much of a file the format checks read.
 HEAD_BYTES = 4096
 
-_EM_BY_ARCH: Mapping[str, int] = {"arm64": 183, "x86_64": 62}
-_ELF_MACHINE_NAMES: Mapping[int, str] = {
+#: ELF ``e_machine`` by architecture name.
+ELF_MACHINES: Mapping[str, int] = {"arm64": 183, "x86_64": 62}
+#: Readable names for the ``e_machine`` values one meets in practice.
+ELF_MACHINE_NAMES: Mapping[int, str] = {
     3: "x86 (32-bit)",
     8: "MIPS",
     20: "PowerPC",
@@ -46,102 +47,44 @@ _FOREIGN_FORMATS: Sequence[tuple[bytes, str]] = (
 )
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
-
-def check_architecture(architecture: str) -> None:
-    if architecture not in _EM_BY_ARCH:
-        raise ConfigError(
-            f"Unknown Lambda architecture {architecture!r}.",
-            remediation="Use arm64 (the default, as cargo-pmcp) or x86_64.",
-        )
+Form = Literal["empty", "elf", "malformed-elf", "script", "foreign", "text", "unknown"]
 
 
-def check_bootstrap_file(path: Path, label: str, architecture: str, console: Platform) -> str:
-    """Check the binary (format, machine, mode); return its sha256."""
+@dataclass(frozen=True)
+class FileType:
+    """The verdict on a file's first bytes."""
+
+    form: Form
+    #: ELF ``e_machine`` (form ``elf``).
+    machine: int = 0
+    #: The format's name (``foreign``), the first line (``script``), the first
+    #: 60 bytes as text (``text``), or the first 4 bytes in hex (``unknown``).
+    detail: str = ""
+
+
+def read_head(path: Path) -> bytes:
+    """The first :data:`HEAD_BYTES` of a file."""
     with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    inspect_head(head, label, architecture, console)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if not mode & 0o111:
-        console.warning(
-            f"{label} is not executable on disk (mode {mode:04o}). The deployment zip stores "
-            "it as 0755, but check it is the built binary (`chmod +x` it if you upload it "
-            "yourself).",
-            title="Lambda artifact",
-        )
-    return sha256_file(path)
+        return handle.read(HEAD_BYTES)
 
 
-def inspect_head(head: bytes, label: str, architecture: str, console: Platform) -> None:
+def classify_head(head: bytes) -> FileType:
+    """Classify a file by its first bytes, ELF first, then scripts, formats and text."""
     if not head:
-        raise ConfigError(f"{label} is empty.", remediation=_rebuild_hint(architecture))
+        return FileType("empty")
     if head.startswith(b"\x7fELF"):
-        _check_elf_machine(head, label, architecture)
-        return
+        if len(head) < 20 or head[5] not in (1, 2):
+            return FileType("malformed-elf")
+        machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+        return FileType("elf", machine=machine)
     if head.startswith(b"#!"):
-        first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-        console.warning(
-            f"{label} is a script ({first}), not an ELF binary. Lambda runs it only if its "
-            "interpreter exists on provided.al2023 and what it starts is in the package.",
-            title="Lambda artifact",
-        )
-        return
+        return FileType("script", detail=head.split(b"\n", 1)[0].decode("utf-8", "replace"))
     for magic, kind in _FOREIGN_FORMATS:
         if head.startswith(magic):
-            raise ConfigError(
-                f"{label} is a {kind}, not a Linux ELF binary; Lambda (provided.al2023) "
-                "cannot run it.",
-                remediation=_rebuild_hint(architecture),
-            )
+            return FileType("foreign", detail=kind)
     if _looks_like_text(head):
-        start = head[:60].decode("utf-8", "replace")
-        raise ConfigError(
-            f"{label} is a text file, not a Linux executable; Lambda would fail to start it "
-            f"(Runtime.InvalidEntrypoint). It begins with {start!r}.",
-            remediation=_rebuild_hint(architecture),
-        )
-    console.warning(
-        f"{label} is not an ELF binary (it starts with bytes {head[:4].hex()}); Lambda on "
-        "provided.al2023 needs a Linux executable named bootstrap.",
-        title="Lambda artifact",
-    )
-
-
-def _check_elf_machine(head: bytes, label: str, architecture: str) -> None:
-    if len(head) < 20 or head[5] not in (1, 2):
-        raise ConfigError(
-            f"{label} has a truncated or malformed ELF header.",
-            remediation=_rebuild_hint(architecture),
-        )
-    machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
-    expected = _EM_BY_ARCH[architecture]
-    if machine == expected:
-        return
-    built_for = _ELF_MACHINE_NAMES.get(machine, "another CPU")
-    if machine == _EM_BY_ARCH["x86_64"]:
-        fix = (
-            "Rebuild for arm64 with `cargo lambda build --release --arm64`, or deploy it as "
-            "x86_64 by setting the architecture to x86_64."
-        )
-    elif machine == _EM_BY_ARCH["arm64"]:
-        fix = (
-            "Rebuild without --arm64, i.e. `cargo lambda build --release --x86-64`, or set the "
-            "architecture to arm64 (the default, as cargo-pmcp)."
-        )
-    else:
-        fix = _rebuild_hint(architecture)
-    raise ConfigError(
-        f"{label} is an ELF binary for {built_for} (e_machine {machine}), but the Lambda "
-        f"architecture is {architecture} (e_machine {expected}).",
-        remediation=fix,
-    )
-
-
-def _rebuild_hint(architecture: str) -> str:
-    return (
-        "Build the Lambda binary with "
-        f"`cargo lambda build --release {CARGO_LAMBDA_FLAG[architecture]}` and point "
-        "`artifact` at target/lambda/<bin>/bootstrap (or leave it unset)."
-    )
+        return FileType("text", detail=head[:60].decode("utf-8", "replace"))
+    return FileType("unknown", detail=head[:4].hex())
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -1,4 +1,4 @@
-"""Names and small path/format helpers shared by the artifact modules."""
+"""Small path, size and listing helpers shared by every artifact kind."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
-    "BOOTSTRAP",
     "CHUNK",
     "MIB",
     "absolute",
@@ -19,8 +18,6 @@ __all__ = [
 ]
 
 MIB = 1024 * 1024
-#: The file name Lambda's provided.al2023 runtime starts.
-BOOTSTRAP = "bootstrap"
 #: Read and copy files in pieces of this size.
 CHUNK = MIB
 _LISTING_LIMIT = 20

@@ -1,32 +1,30 @@
-"""Finding an existing artifact: the ``artifact`` input, or cargo-lambda's output
-under the Cargo target directory (resolved like cargo-pmcp's ``builder.rs``)."""
+"""Finding what a kind starts from: the ``artifact`` input, and Cargo's target
+directory (resolved like cargo-pmcp's ``builder.rs``, plus ``[build].target-dir``)."""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..ci.base import Platform
 from ..errors import ConfigError
-from .binary import is_zip
-from .build import CARGO_LAMBDA_FLAG
-from .common import BOOTSTRAP, absolute, display, join_listing, listing
-from .model import Found
+from .common import absolute, display
 
-__all__ = [
-    "TargetDir",
-    "find_lambda_output",
-    "from_input",
-    "no_artifact_error",
-    "preferred_output_names",
-    "resolve_target_dir",
-]
+__all__ = ["InputPath", "TargetDir", "locate_input", "resolve_target_dir"]
 
 _WORKSPACE_SEARCH_DIRS = 5
 _WORKSPACE_HEADER = re.compile(r"^[ \t]*\[workspace(?:\.[A-Za-z0-9_.-]+)?\][ \t]*(?:#.*)?$", re.M)
+
+
+@dataclass(frozen=True)
+class InputPath:
+    """The ``artifact`` input, resolved against the project root; it exists."""
+
+    path: Path
+    #: As messages show it: relative to the project root when it is inside it.
+    shown: str
 
 
 @dataclass(frozen=True)
@@ -35,45 +33,23 @@ class TargetDir:
     reason: str
 
 
-def from_input(
-    project_root: Path, artifact_input: Path, preferred: Sequence[str], console: Platform
-) -> Found:
+def locate_input(project_root: Path, artifact_input: Path, *, expected: str) -> InputPath:
+    """Resolve the ``artifact`` input (relative to ``project_root``, or absolute).
+
+    ``expected`` completes "Set `artifact` to …" when it does not exist: what
+    the kind accepts, e.g. "the binary, a directory containing it, or an archive".
+    """
     path = artifact_input if artifact_input.is_absolute() else project_root / artifact_input
     shown = display(path, project_root)
     if not path.exists():
         raise ConfigError(
             f"The `artifact` input points at {shown}, which does not exist (resolved to {path}).",
             remediation=(
-                "Set `artifact` to the bootstrap binary, a directory containing `bootstrap`, or "
-                f"a deployment zip, relative to the project root {project_root} or absolute. "
-                "Check that the build step before this one wrote it there."
+                f"Set `artifact` to {expected}, relative to the project root {project_root} or "
+                "absolute. Check that the build step before this one wrote it there."
             ),
         )
-    if path.is_dir():
-        found = _bootstrap_in_dir(path, preferred, project_root)
-        console.info(f"Using {display(found, project_root)} from the `artifact` directory.")
-        return Found(found, False, f"artifact input {display(found, project_root)}")
-    return Found(path, is_zip(path), f"artifact input {shown}")
-
-
-def _bootstrap_in_dir(directory: Path, preferred: Sequence[str], project_root: Path) -> Path:
-    direct = directory / BOOTSTRAP
-    if direct.is_file():
-        return direct
-    nested = find_lambda_output(directory, preferred, project_root)
-    if nested is not None:
-        return nested
-    names = listing(directory)
-    zips = [name for name in names if name.endswith(".zip")]
-    hint = f" To deploy a zip, point `artifact` at it (e.g. {directory / zips[0]})." if zips else ""
-    raise ConfigError(
-        f"The `artifact` directory {display(directory, project_root)} has no `bootstrap` file "
-        f"(nor a `<name>/bootstrap` below it). It contains: {join_listing(names)}.",
-        remediation=(
-            "Point `artifact` at the directory cargo-lambda wrote (target/lambda/bootstrap), at "
-            f"the binary itself, or at a deployment zip.{hint}"
-        ),
-    )
+    return InputPath(path, shown)
 
 
 def resolve_target_dir(start: Path, environ: Mapping[str, str], project_root: Path) -> TargetDir:
@@ -122,61 +98,3 @@ def _is_workspace_manifest(manifest: Path) -> bool:
         return bool(_WORKSPACE_HEADER.search(manifest.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError):
         return False
-
-
-def preferred_output_names(binary: str, server_name: str) -> tuple[str, ...]:
-    names = [BOOTSTRAP, binary, server_name, f"{server_name}-lambda" if server_name else ""]
-    return tuple(dict.fromkeys(n for n in names if n))
-
-
-def find_lambda_output(
-    lambda_dir: Path, preferred: Sequence[str], project_root: Path
-) -> Path | None:
-    """``<lambda_dir>/<bin>/bootstrap``: the preferred bin names first, else the only one."""
-    if not lambda_dir.is_dir():
-        return None
-    outputs = {
-        child.name: child / BOOTSTRAP
-        for child in sorted(lambda_dir.iterdir())
-        if child.is_dir() and (child / BOOTSTRAP).is_file()
-    }
-    for name in preferred:
-        if name in outputs:
-            return outputs[name]
-    if len(outputs) <= 1:
-        return next(iter(outputs.values()), None)
-    shown = ", ".join(display(p, project_root) for p in outputs.values())
-    example = display(next(iter(outputs.values())), project_root)
-    raise ConfigError(
-        f"Several cargo-lambda outputs exist under {display(lambda_dir, project_root)} and none "
-        f"is named {', '.join(n + '/' for n in preferred)}: {shown}.",
-        remediation=(
-            f"Set the `artifact` input to the one to deploy (e.g. `artifact: {example}`), set "
-            "[server].binary in .pmcp/deploy.toml to its directory name, or delete the stale "
-            "outputs (target/lambda) before building."
-        ),
-    )
-
-
-def no_artifact_error(target: TargetDir, project_root: Path, architecture: str) -> ConfigError:
-    lambda_dir = target.path / "lambda"
-    zips = sorted(lambda_dir.glob("*/bootstrap.zip")) if lambda_dir.is_dir() else []
-    zip_hint = (
-        f" Found {display(zips[0], project_root)}: cargo-lambda wrote a zip "
-        "(--output-format zip); set `artifact` to it, or build the default binary format."
-        if zips
-        else ""
-    )
-    return ConfigError(
-        "No Lambda artifact found. Searched: the `artifact` input (not set); "
-        f"{display(lambda_dir / BOOTSTRAP / BOOTSTRAP, project_root)} and "
-        f"{display(lambda_dir, project_root)}/*/bootstrap (target directory from "
-        f"{target.reason}); and `cargo-lambda` is not on PATH to build one.{zip_hint}",
-        remediation=(
-            "Build the binary in an earlier step with "
-            f"`cargo lambda build --release {CARGO_LAMBDA_FLAG[architecture]}` (install with "
-            "`pip install cargo-lambda`), then either leave `artifact` unset (the output under "
-            "target/lambda/ is picked up) or set `artifact` to the bootstrap binary, its "
-            "directory, or a deployment zip."
-        ),
-    )

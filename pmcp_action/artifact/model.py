@@ -1,34 +1,71 @@
-"""The artifact a target uploads, a located input, and the option types."""
+"""The contract between a target and an artifact kind.
+
+A target describes the artifact it deploys as a *kind*, a frozen value of one
+of the kind sub-packages (see the package docstring), and asks for it with one
+call, ``kind.obtain(request)``. The :class:`ArtifactRequest` says where to
+look and what may be run; the kind decides the order (the ``artifact`` input,
+an existing build output, a build) and returns its own result type.
+"""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
-__all__ = ["Architecture", "Artifact", "Found", "Packaging"]
+from ..ci.base import Platform
+from ..deploy_config import DeployConfig
 
+__all__ = ["Architecture", "ArtifactKind", "ArtifactRequest", "Runner", "Which", "work_dir"]
+
+#: The CPU a Linux binary is built for (OCI platforms linux/arm64 and linux/amd64).
 Architecture = Literal["arm64", "x86_64"]
-Packaging = Literal["zip", "auto"]
+#: ``subprocess.run``, injectable so tests stand in for builds.
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+#: ``shutil.which``, injectable so tests decide which tools are installed.
+Which = Callable[[str], str | None]
+
+T_co = TypeVar("T_co", covariant=True)
 
 
-@dataclass(frozen=True)
-class Artifact:
-    """The file a target uploads, and where it came from."""
+@dataclass(frozen=True, kw_only=True)
+class ArtifactRequest:
+    """Where a kind finds or builds its artifact, whatever the kind."""
 
-    path: Path
-    kind: str
-    content_type: str
-    sha256: str
-    size: int
-    source: str
-    bootstrap_sha256: str
+    project_root: Path
+    #: The ``artifact`` input as given (relative to ``project_root``, or absolute).
+    artifact_input: Path | None
+    config: DeployConfig
+    #: Scratch space for this command; what a kind writes here is gone afterwards.
+    work_dir: Path
+    environ: Mapping[str, str]
+    console: Platform
+    #: The name builds and outputs are looked up by; ``None`` means ``[server].name``.
+    server_name: str | None = None
+    run: Runner = subprocess.run
+    which: Which = shutil.which
+
+    @property
+    def name(self) -> str:
+        """``server_name``, else ``[server].name``."""
+        return self.config.server.name if self.server_name is None else self.server_name
 
 
-@dataclass(frozen=True)
-class Found:
-    """A located bootstrap binary or deployment zip."""
+class ArtifactKind(Protocol[T_co]):
+    """What a target can ask for: a frozen value whose ``obtain`` yields the artifact."""
 
-    path: Path
-    is_zip: bool
-    source: str
+    def obtain(self, request: ArtifactRequest) -> T_co:
+        """Find (or build) the artifact, check it, and package it into ``request.work_dir``."""
+        ...
+
+
+@contextmanager
+def work_dir(prefix: str) -> Iterator[Path]:
+    """A fresh temporary directory for one command, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as path:
+        yield Path(path)

@@ -126,9 +126,9 @@ def test_failed_deployment_shows_the_error_message(tmp_path: Path) -> None:
 def test_template_the_platform_rejects_fails_during_validation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pmcp_action.targets.pmcp_run import target as target_module
+    from pmcp_action.targets.pmcp_run import rendering
 
-    monkeypatch.setattr(target_module, "template_bytes", lambda template: b"not json at all")
+    monkeypatch.setattr(rendering, "template_bytes", lambda template: b"not json at all")
     h = make_harness(tmp_path)
 
     with pytest.raises(DeployError, match="Template format error: not valid JSON"):

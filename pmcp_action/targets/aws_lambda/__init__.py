@@ -16,7 +16,10 @@ responsibility each:
 - :mod:`.logs` — the log group and its retention;
 - :mod:`.storage` — the S3 path for zips over the direct-upload limit;
 - :mod:`.survey` — reading everything first; the "unchanged" decision; the plan;
-- :mod:`.target` — plan/deploy/outputs/rollback/destroy.
+- :mod:`.connection` — one command's session, managers and request-id log;
+- :mod:`.deploying` — the ownership check and the "unchanged"/"changed" deploy paths;
+- :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
+- :mod:`.target` — the protocol methods (validate/plan/deploy/outputs/rollback/destroy).
 
 botocore is imported only when this target is created.
 """

@@ -13,7 +13,7 @@ import base64
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ...artifact import Artifact
+from ...artifact.lambda_package import LambdaArtifact
 from ...result import PlanChange
 from .config import LambdaConfig
 from .function import (
@@ -54,12 +54,12 @@ class Survey:
         )
 
 
-def _code_sha256(artifact: Artifact) -> str:
+def _code_sha256(artifact: LambdaArtifact) -> str:
     """Lambda's CodeSha256: base64 of the zip's SHA-256 digest."""
     return base64.b64encode(bytes.fromhex(artifact.sha256)).decode()
 
 
-def code_sha256(artifact: Artifact) -> str:
+def code_sha256(artifact: LambdaArtifact) -> str:
     """Lambda's CodeSha256: base64 of the zip's SHA-256 digest."""
     return base64.b64encode(bytes.fromhex(artifact.sha256)).decode()
 
@@ -77,7 +77,7 @@ def take_survey(
     logs: LogGroupManager,
     urls: UrlManager,
     config: LambdaConfig,
-    artifact: Artifact,
+    artifact: LambdaArtifact,
 ) -> Survey:
     """Read everything a plan or deploy decides on; changes nothing."""
     function = functions.read()
@@ -119,7 +119,7 @@ def planned_changes(
     logs: LogGroupManager,
     urls: UrlManager,
     account: str,
-    artifact: Artifact,
+    artifact: LambdaArtifact,
     direct_upload_limit: int,
 ) -> list[PlanChange]:
     """What a deploy would do, from the survey alone."""

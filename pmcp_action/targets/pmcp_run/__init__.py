@@ -4,15 +4,22 @@ Modules, one responsibility each:
 
 - :mod:`.declaration` — inputs, outputs and fallbacks;
 - :mod:`.config` — the inputs resolved into one typed configuration;
+- :mod:`.service` — fixed names: the target's name, the Lambda runtime, the dashboard;
 - :mod:`.discovery` — ``/.well-known/pmcp-config`` and the ``PMCP_RUN_*`` overrides;
 - :mod:`.credentials` — choosing one credential kind and minting/refreshing tokens;
 - :mod:`.graphql` — the AppSync transport (raw token, errors, re-discovery);
 - :mod:`.api` — the typed GraphQL operations cargo-pmcp uses;
+- :mod:`.connection` — one command's credentials → discovery → token → GraphQL client;
 - :mod:`.metadata` — the ``mcp:*`` template metadata;
 - :mod:`.template` — the CloudFormation template, rendered natively;
+- :mod:`.rendering` — template and metadata rendered into the work dir;
 - :mod:`.uploads` — the presigned S3 uploads;
+- :mod:`.deployment` — find, upload and create the deployment; check its URL;
+- :mod:`.waiting` — waiting for a deployment and a destroy; the status vocabulary;
+- :mod:`.oauth` — configuring or reading OAuth after a deploy;
 - :mod:`.deployment_file` — ``.pmcp/deployment.toml``;
-- :mod:`.target` — plan/deploy/outputs/rollback/destroy.
+- :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
+- :mod:`.target` — the protocol methods (validate/plan/deploy/outputs/rollback/destroy).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from tomlkit.items import Table
 
 from ...ci.base import Platform
 
-__all__ = ["DEPLOYMENT_FILE", "write_deployment_file"]
+__all__ = ["DEPLOYMENT_FILE", "save_deployment_file", "write_deployment_file"]
 
 DEPLOYMENT_FILE = Path(".pmcp") / "deployment.toml"
 
@@ -76,3 +76,17 @@ def write_deployment_file(root: Path, *, server_id: str, endpoint: str, console:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_deployment_file(root: Path, *, server_id: str, endpoint: str, console: Platform) -> None:
+    """Write the file after a deploy; a failure is a warning (the deploy itself succeeded)."""
+    try:
+        path = write_deployment_file(root, server_id=server_id, endpoint=endpoint, console=console)
+    except OSError as exc:
+        console.warning(
+            f"Could not write {DEPLOYMENT_FILE}: {exc.strerror or exc}. The deployment "
+            "itself succeeded.",
+            title="deployment.toml",
+        )
+        return
+    console.info(f"Wrote {path}.")

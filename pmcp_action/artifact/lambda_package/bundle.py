@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..ci.base import Platform
-from ..deploy_config import DeployConfig
-from .assets import collect_assets
-from .common import BOOTSTRAP, inside, mib
+from ...ci.base import Platform
+from ...deploy_config import DeployConfig
+from ..archive import ZipEntry, file_entry, write_zip
+from ..assets import collect_assets
+from ..common import inside, mib
+from ..digest import sha256_file
 from .limits import check_unzipped_size, warn_zip_size
-from .model import Artifact, Found
-from .package import ZipEntry, file_entry, sha256_file, write_zip
+from .model import BOOTSTRAP, Found, LambdaArtifact
 
-__all__ = ["ZIP_NAME", "Extras", "find_config_toml", "gather_extras", "package_bootstrap"]
+__all__ = [
+    "ZIP_NAME",
+    "Extras",
+    "build_deployment_zip",
+    "find_config_toml",
+    "gather_extras",
+    "package_bootstrap",
+]
 
 ZIP_NAME = "deployment.zip"
 _TOKEN_SECRET_LINE = re.compile(r"^(\s*)token_secret\s*=")
@@ -41,7 +50,7 @@ class Extras:
 def gather_extras(
     project_root: Path, config: DeployConfig, work_dir: Path, console: Platform
 ) -> Extras:
-    assets = collect_assets(project_root, config.assets, console=console)
+    assets = collect_assets(project_root, config.assets, console=console, title="Lambda assets")
     work_real = os.path.realpath(work_dir)
     kept = tuple(
         (path, arcname) for path, arcname in assets if not inside(os.path.realpath(path), work_real)
@@ -104,7 +113,7 @@ def _config_entry(path: Path, arcname: str, sanitize: bool) -> ZipEntry:
 
 def package_bootstrap(
     found: Found, extras: Extras, work_dir: Path, bootstrap_sha: str, console: Platform
-) -> Artifact:
+) -> LambdaArtifact:
     entries = [file_entry(found.path, BOOTSTRAP, 0o755)]
     if extras.config_toml is not None:
         entries.append(_config_entry(extras.config_toml, "config.toml", extras.config_driven))
@@ -123,7 +132,7 @@ def package_bootstrap(
         parts.append(f"config.toml from {extras.config_toml.name}")
     contents = "bootstrap" + "".join(f" + {p}" for p in parts)
     console.info(f"Artifact: {dest} {mib(size)} ({contents}) from {found.source}")
-    return Artifact(
+    return LambdaArtifact(
         path=dest,
         kind="zip",
         content_type="application/zip",
@@ -132,3 +141,22 @@ def package_bootstrap(
         source=found.source,
         bootstrap_sha256=bootstrap_sha,
     )
+
+
+def build_deployment_zip(
+    bootstrap: Path,
+    dest: Path,
+    *,
+    assets: Sequence[tuple[Path, str]],
+    extra_root_files: Sequence[tuple[Path, str]] = (),
+) -> None:
+    """Write a reproducible Lambda zip: ``bootstrap`` (0755) plus files (0644).
+
+    ``assets`` and ``extra_root_files`` are ``(file, name in the zip)`` pairs;
+    the same inputs always give the same bytes, whatever the files' mtimes or
+    modes on disk.
+    """
+    entries = [file_entry(bootstrap, BOOTSTRAP, 0o755)]
+    entries += [file_entry(path, arcname, 0o644) for path, arcname in extra_root_files]
+    entries += [file_entry(path, arcname, 0o644) for path, arcname in assets]
+    write_zip(dest, entries)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..ci.base import Platform
-from ..errors import ConfigError
-from .common import MIB, mib
+from ...ci.base import Platform
+from ...errors import ConfigError
+from ..common import MIB, mib
 
 __all__ = [
     "LAMBDA_DIRECT_UPLOAD_LIMIT",

@@ -1,13 +1,13 @@
-"""Reproducible deployment zips and SHA-256 digests.
+"""Reproducible archives: the same files always give the same bytes.
 
-Packaging follows cargo-pmcp ``deployment/builder.rs`` (reference §3.1.2). The zip
-is byte-for-byte reproducible: sorted entries, fixed timestamps and modes, a
-fixed compression level.
+Entries are sorted, with fixed timestamps, modes and compression level, so a
+digest of the archive identifies its content (cargo-pmcp
+``deployment/builder.rs``, reference §3.1.2). Zips are written here; a
+reproducible tar writer (an OCI image layer) belongs beside :func:`write_zip`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -16,32 +16,20 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from ..errors import ConfigError
-from .common import BOOTSTRAP, CHUNK
+from .common import CHUNK
 
-__all__ = [
-    "ZipEntry",
-    "build_deployment_zip",
-    "file_entry",
-    "sha256_file",
-    "sha256_stream",
-    "write_zip",
-]
+__all__ = ["ZipEntry", "file_entry", "write_zip"]
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_COMPRESSLEVEL = 6
 _ZIP_UNIX = 3
 
 
-class _Readable(Protocol):
-    def read(self, size: int = ..., /) -> bytes: ...
-
-
 @dataclass(frozen=True)
 class ZipEntry:
-    """One file of a deployment zip: bytes on disk (``path``) or in memory (``data``)."""
+    """One file of a zip: bytes on disk (``path``) or in memory (``data``)."""
 
     arcname: str
     mode: int
@@ -50,40 +38,8 @@ class ZipEntry:
     data: bytes | None = None
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    with path.open("rb") as handle:
-        return sha256_stream(handle)
-
-
-def sha256_stream(handle: _Readable) -> str:
-    """Hex SHA-256 of what is left in an open binary stream, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    while chunk := handle.read(CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def build_deployment_zip(
-    bootstrap: Path,
-    dest: Path,
-    *,
-    assets: Sequence[tuple[Path, str]],
-    extra_root_files: Sequence[tuple[Path, str]] = (),
-) -> None:
-    """Write a reproducible Lambda zip: ``bootstrap`` (0755) plus files (0644).
-
-    ``assets`` and ``extra_root_files`` are ``(file, name in the zip)`` pairs;
-    the same inputs always give the same bytes, whatever the files' mtimes or
-    modes on disk.
-    """
-    entries = [file_entry(bootstrap, BOOTSTRAP, 0o755)]
-    entries += [file_entry(path, arcname, 0o644) for path, arcname in extra_root_files]
-    entries += [file_entry(path, arcname, 0o644) for path, arcname in assets]
-    write_zip(dest, entries)
-
-
 def file_entry(path: Path, arcname: str, mode: int) -> ZipEntry:
+    """A file on disk as the entry ``arcname`` with ``mode`` (its own mode is ignored)."""
     return ZipEntry(arcname=arcname, mode=mode, size=path.stat().st_size, path=path)
 
 

@@ -1,18 +1,18 @@
-"""Building the bootstrap with ``cargo lambda build``, as cargo-pmcp does."""
+"""Building the bootstrap with ``cargo lambda build``, as cargo-pmcp does: in the
+wrapper crate, with cargo-pmcp's environment (aws-lc-sys, zigcc), logged and bounded."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import threading
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..ci.base import Platform
-from ..errors import ConfigError, DeployError
-from .common import BOOTSTRAP, CHUNK
+from ...ci.base import Platform
+from ...errors import ConfigError, DeployError
+from ..command import output_tail, run_logged
+from ..model import Runner
+from .model import BOOTSTRAP
 
 __all__ = [
     "BUILD_LOG_NAME",
@@ -26,7 +26,6 @@ __all__ = [
 #: How long ``cargo lambda build`` may run.
 BUILD_TIMEOUT_SECONDS = 30 * 60
 BUILD_LOG_NAME = "cargo-lambda-build.log"
-_TAIL_LINES = 40
 
 CARGO_LAMBDA_FLAG: Mapping[str, str] = {"arm64": "--arm64", "x86_64": "--x86-64"}
 #: cargo-pmcp sets these for every Lambda build (builder.rs): they make
@@ -103,92 +102,43 @@ def run_build(
     env: Mapping[str, str],
     log_path: Path,
     console: Platform,
-    run: Callable[..., subprocess.CompletedProcess[str]],
+    run: Runner,
 ) -> None:
     """Run ``cargo lambda build``, stream its output to the console, fail with its tail."""
     command = " ".join(["cargo", *argv[1:]])
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.info(f"No Lambda artifact yet; running `{command}` in {cwd}.")
-    with console.group(f"{command} ({cwd.name})"):
-        with log_path.open("wb") as log, _streamed(log_path, console.info):
-            try:
-                result = run(
-                    list(argv),
-                    cwd=cwd,
-                    env=dict(env),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                    timeout=BUILD_TIMEOUT_SECONDS,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                result = None
-            except OSError as exc:
-                raise ConfigError(
-                    f"Could not start `{command}`: {exc.strerror or exc}.",
-                    remediation="Install Rust and cargo-lambda in the image, or build in an "
-                    "earlier step and set the `artifact` input.",
-                ) from exc
-    if result is None:
+    outcome = run_logged(
+        argv=argv,
+        cwd=cwd,
+        env=env,
+        log_path=log_path,
+        console=console,
+        run=run,
+        timeout=BUILD_TIMEOUT_SECONDS,
+        title=f"{command} ({cwd.name})",
+    )
+    if outcome.start_error is not None:
+        exc = outcome.start_error
+        raise ConfigError(
+            f"Could not start `{command}`: {exc.strerror or exc}.",
+            remediation="Install Rust and cargo-lambda in the image, or build in an "
+            "earlier step and set the `artifact` input.",
+        ) from exc
+    if outcome.returncode is None:
         raise DeployError(
             f"`{command}` did not finish within {BUILD_TIMEOUT_SECONDS // 60} minutes in {cwd}.",
-            details=_tail_text(log_path),
+            details=output_tail(log_path),
             remediation="Build in an earlier step (with a Rust cache) and set the `artifact` "
             "input, so the deploy step does not compile.",
         )
-    if result.returncode != 0:
+    if outcome.returncode != 0:
         raise DeployError(
-            f"`{command}` failed with exit code {result.returncode} in {cwd}.",
-            details=_tail_text(log_path),
+            f"`{command}` failed with exit code {outcome.returncode} in {cwd}.",
+            details=output_tail(log_path),
             remediation=(
                 "Fix the build error (the full output is in the log group above). Errors in "
                 "C code (ring, aws-lc-sys) while cross-compiling usually mean zig or cmake is "
                 "missing; or build in an earlier step and set the `artifact` input."
             ),
         )
-
-
-@contextmanager
-def _streamed(path: Path, emit: Callable[[str], None]) -> Iterator[None]:
-    """Echo lines appended to ``path`` while the body runs (a ``tail -f``)."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=_follow, args=(path, emit, stop), name="cargo-lambda-output", daemon=True
-    )
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-
-
-def _follow(path: Path, emit: Callable[[str], None], stop: threading.Event) -> None:
-    pending = b""
-    with path.open("rb") as handle:
-        while True:
-            stopping = stop.is_set()  # sampled first: the read after it sees all output
-            chunk = handle.read(CHUNK)
-            if chunk:
-                *lines, pending = (pending + chunk).split(b"\n")
-                for line in lines:
-                    emit(line.rstrip(b"\r").decode("utf-8", "replace"))
-            elif stopping:
-                break
-            else:
-                stop.wait(0.1)
-    if pending:
-        emit(pending.rstrip(b"\r").decode("utf-8", "replace"))
-
-
-def _tail_text(log_path: Path) -> str:
-    try:
-        with log_path.open("rb") as handle:
-            handle.seek(max(0, log_path.stat().st_size - 64 * 1024))
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    lines = text.splitlines()[-_TAIL_LINES:]
-    return f"Last {len(lines)} lines of the build output:\n" + "\n".join(lines)

@@ -6,15 +6,16 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..ci.base import Platform
-from ..deploy_config import DeployConfig
-from ..errors import ConfigError
-from .binary import HEAD_BYTES, inspect_head
+from ...ci.base import Platform
+from ...deploy_config import DeployConfig
+from ...errors import ConfigError
+from ..binary import HEAD_BYTES
+from ..common import display, join_listing, mib
+from ..digest import sha256_file, sha256_stream
 from .bundle import find_config_toml
-from .common import BOOTSTRAP, display, join_listing, mib
+from .checks import inspect_head
 from .limits import check_unzipped_size, warn_zip_size
-from .model import Artifact, Found
-from .package import sha256_file, sha256_stream
+from .model import BOOTSTRAP, Found, LambdaArtifact
 
 __all__ = ["use_zip"]
 
@@ -25,7 +26,7 @@ def use_zip(
     config: DeployConfig,
     architecture: str,
     console: Platform,
-) -> Artifact:
+) -> LambdaArtifact:
     try:
         with zipfile.ZipFile(found.path) as archive:
             infos = archive.infolist()
@@ -54,7 +55,7 @@ def use_zip(
     size = found.path.stat().st_size
     warn_zip_size(size, console)
     console.info(f"Artifact: zip {mib(size)} from {found.source} (used as is)")
-    return Artifact(
+    return LambdaArtifact(
         path=found.path,
         kind="zip",
         content_type="application/zip",

@@ -1,0 +1,108 @@
+"""Checking a bootstrap for Lambda: the architecture, the binary's format and machine,
+its mode, each verdict worded with the ``cargo lambda build`` that fixes it."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from ...ci.base import Platform
+from ...errors import ConfigError
+from ..binary import ELF_MACHINE_NAMES, ELF_MACHINES, classify_head, read_head
+from ..digest import sha256_file
+from .build import CARGO_LAMBDA_FLAG
+
+__all__ = ["check_architecture", "check_bootstrap_file", "inspect_head"]
+
+
+def check_architecture(architecture: str) -> None:
+    if architecture not in ELF_MACHINES:
+        raise ConfigError(
+            f"Unknown Lambda architecture {architecture!r}.",
+            remediation="Use arm64 (the default, as cargo-pmcp) or x86_64.",
+        )
+
+
+def check_bootstrap_file(path: Path, label: str, architecture: str, console: Platform) -> str:
+    """Check the binary (format, machine, mode); return its sha256."""
+    inspect_head(read_head(path), label, architecture, console)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o111:
+        console.warning(
+            f"{label} is not executable on disk (mode {mode:04o}). The deployment zip stores "
+            "it as 0755, but check it is the built binary (`chmod +x` it if you upload it "
+            "yourself).",
+            title="Lambda artifact",
+        )
+    return sha256_file(path)
+
+
+def inspect_head(head: bytes, label: str, architecture: str, console: Platform) -> None:
+    """Refuse what Lambda cannot start; warn about what it may not."""
+    found = classify_head(head)
+    if found.form == "empty":
+        raise ConfigError(f"{label} is empty.", remediation=_rebuild_hint(architecture))
+    if found.form == "malformed-elf":
+        raise ConfigError(
+            f"{label} has a truncated or malformed ELF header.",
+            remediation=_rebuild_hint(architecture),
+        )
+    if found.form == "elf":
+        _check_elf_machine(found.machine, label, architecture)
+        return
+    if found.form == "script":
+        console.warning(
+            f"{label} is a script ({found.detail}), not an ELF binary. Lambda runs it only if "
+            "its interpreter exists on provided.al2023 and what it starts is in the package.",
+            title="Lambda artifact",
+        )
+        return
+    if found.form == "foreign":
+        raise ConfigError(
+            f"{label} is a {found.detail}, not a Linux ELF binary; Lambda (provided.al2023) "
+            "cannot run it.",
+            remediation=_rebuild_hint(architecture),
+        )
+    if found.form == "text":
+        raise ConfigError(
+            f"{label} is a text file, not a Linux executable; Lambda would fail to start it "
+            f"(Runtime.InvalidEntrypoint). It begins with {found.detail!r}.",
+            remediation=_rebuild_hint(architecture),
+        )
+    console.warning(
+        f"{label} is not an ELF binary (it starts with bytes {found.detail}); Lambda on "
+        "provided.al2023 needs a Linux executable named bootstrap.",
+        title="Lambda artifact",
+    )
+
+
+def _check_elf_machine(machine: int, label: str, architecture: str) -> None:
+    expected = ELF_MACHINES[architecture]
+    if machine == expected:
+        return
+    built_for = ELF_MACHINE_NAMES.get(machine, "another CPU")
+    if machine == ELF_MACHINES["x86_64"]:
+        fix = (
+            "Rebuild for arm64 with `cargo lambda build --release --arm64`, or deploy it as "
+            "x86_64 by setting the architecture to x86_64."
+        )
+    elif machine == ELF_MACHINES["arm64"]:
+        fix = (
+            "Rebuild without --arm64, i.e. `cargo lambda build --release --x86-64`, or set the "
+            "architecture to arm64 (the default, as cargo-pmcp)."
+        )
+    else:
+        fix = _rebuild_hint(architecture)
+    raise ConfigError(
+        f"{label} is an ELF binary for {built_for} (e_machine {machine}), but the Lambda "
+        f"architecture is {architecture} (e_machine {expected}).",
+        remediation=fix,
+    )
+
+
+def _rebuild_hint(architecture: str) -> str:
+    return (
+        "Build the Lambda binary with "
+        f"`cargo lambda build --release {CARGO_LAMBDA_FLAG[architecture]}` and point "
+        "`artifact` at target/lambda/<bin>/bootstrap (or leave it unset)."
+    )

@@ -1,0 +1,115 @@
+""":class:`LambdaPackage`, the kind: find (or build) the bootstrap, check it, package it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import DeployError
+from ..common import display, mib
+from ..locate import resolve_target_dir
+from ..model import Architecture, ArtifactRequest
+from .build import BUILD_LOG_NAME, CARGO_LAMBDA_FLAG, build_env, lambda_package_dir, run_build
+from .bundle import gather_extras, package_bootstrap
+from .checks import check_architecture, check_bootstrap_file
+from .limits import check_unzipped_size
+from .locate import find_lambda_output, from_input, no_artifact_error, preferred_output_names
+from .model import BOOTSTRAP, Found, LambdaArtifact, Packaging
+from .zip_input import use_zip
+
+__all__ = ["LambdaPackage"]
+
+
+@dataclass(frozen=True)
+class LambdaPackage:
+    """A Lambda ``provided.al2023`` package for ``architecture``.
+
+    ``packaging="zip"`` always yields a zip (aws-lambda); ``"auto"`` yields the raw
+    binary unless assets or a ``config.toml`` need a deployment zip (pmcp-run,
+    like cargo-pmcp).
+    """
+
+    packaging: Packaging
+    architecture: Architecture = "arm64"
+
+    def __post_init__(self) -> None:
+        if self.packaging not in ("zip", "auto"):
+            raise ValueError(f"packaging must be 'zip' or 'auto', not {self.packaging!r}")
+
+    def obtain(self, request: ArtifactRequest) -> LambdaArtifact:
+        """The ``artifact`` input, else cargo-lambda's output, else a build; checked, packaged."""
+        architecture = self.architecture
+        check_architecture(architecture)
+        console = request.console
+        project_root = request.project_root
+        found = _locate(request, architecture)
+        if found.is_zip:
+            return use_zip(found, project_root, request.config, architecture, console)
+
+        bootstrap_sha = check_bootstrap_file(found.path, found.source, architecture, console)
+        extras = gather_extras(project_root, request.config, request.work_dir, console)
+        if self.packaging == "auto" and not extras.needed:
+            size = found.path.stat().st_size
+            check_unzipped_size([(BOOTSTRAP, size)])
+            console.info(f"Artifact: raw bootstrap {mib(size)} from {found.source}")
+            return LambdaArtifact(
+                path=found.path,
+                kind="bootstrap",
+                content_type="application/octet-stream",
+                sha256=bootstrap_sha,
+                size=size,
+                source=found.source,
+                bootstrap_sha256=bootstrap_sha,
+            )
+        return package_bootstrap(found, extras, request.work_dir, bootstrap_sha, console)
+
+
+def _locate(request: ArtifactRequest, architecture: Architecture) -> Found:
+    """The ``artifact`` input, else cargo-lambda's output, else build it and look again."""
+    project_root, environ, console = request.project_root, request.environ, request.console
+    preferred = preferred_output_names(request.config.server.binary, request.name)
+    if request.artifact_input is not None:
+        return from_input(project_root, request.artifact_input, preferred, console)
+
+    target = resolve_target_dir(project_root, environ, project_root)
+    console.debug(f"Cargo target directory: {target.path} ({target.reason})")
+    output = find_lambda_output(target.path / "lambda", preferred, project_root)
+    if output is not None:
+        return Found(output, False, f"cargo-lambda output {display(output, project_root)}")
+
+    cargo_lambda = request.which("cargo-lambda")
+    if cargo_lambda is None:
+        raise no_artifact_error(target, project_root, architecture)
+    package_dir = lambda_package_dir(project_root, request.name)
+    cargo = request.which("cargo")
+    argv = [cargo, "lambda"] if cargo else [cargo_lambda, "lambda"]
+    argv += ["build", "--release", CARGO_LAMBDA_FLAG[architecture]]
+    run_build(
+        argv=argv,
+        cwd=package_dir,
+        env=build_env(environ, architecture),
+        log_path=request.work_dir / BUILD_LOG_NAME,
+        console=console,
+        run=request.run,
+    )
+    searched: list[Path] = []
+    for candidate in (resolve_target_dir(package_dir, environ, project_root), target):
+        lambda_dir = candidate.path / "lambda"
+        if lambda_dir in searched:
+            continue
+        searched.append(lambda_dir)
+        output = find_lambda_output(lambda_dir, preferred, project_root)
+        if output is not None:
+            shown = display(output, project_root)
+            return Found(output, False, f"cargo lambda build (output {shown})")
+    raise DeployError(
+        f"`cargo lambda build` finished in {package_dir} but no bootstrap appeared under "
+        + " or ".join(f"{d}/*/bootstrap" for d in searched)
+        + ".",
+        remediation=(
+            "cargo-lambda names its output after the binary: give the wrapper crate a "
+            '`[[bin]] name = "bootstrap"`. If the build writes to another target directory '
+            "(CARGO_TARGET_DIR, [build].target-dir), set that variable for this step too, "
+            "or build in an earlier step and set the `artifact` input."
+        ),
+    )

@@ -1,0 +1,299 @@
+"""The Lambda package from the `artifact` input: a binary (format, machine, mode), a
+directory, or a zip."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pmcp_action.artifact import sha256_file
+from pmcp_action.artifact.lambda_package import LambdaArtifact
+from pmcp_action.errors import ConfigError
+from tests.unit.artifact.helpers import (
+    EM_AARCH64,
+    EM_X86_64,
+    Project,
+    config,
+    elf,
+    make_zip,
+    write,
+    write_bootstrap,
+    zip_names,
+    zip_read,
+)
+
+# --- artifact input: a bootstrap binary -------------------------------------------------
+
+
+def test_input_binary_is_used_raw_in_auto_mode(project: Project) -> None:
+    binary = write_bootstrap(project.root / "bin" / "bootstrap")
+
+    result = project.resolve(artifact_input=Path("bin/bootstrap"))
+
+    digest = hashlib.sha256(binary.read_bytes()).hexdigest()
+    assert result == LambdaArtifact(
+        path=binary,
+        kind="bootstrap",
+        content_type="application/octet-stream",
+        sha256=digest,
+        size=binary.stat().st_size,
+        source="artifact input bin/bootstrap",
+        bootstrap_sha256=digest,
+    )
+    assert not project.work.exists()
+
+
+def test_input_binary_absolute_path_outside_root(project: Project) -> None:
+    binary = write_bootstrap(project.tmp / "elsewhere" / "my-server")
+
+    result = project.resolve(artifact_input=binary)
+
+    assert result.path == binary
+    assert result.source == f"artifact input {binary}"
+
+
+def test_input_binary_is_zipped_in_zip_mode(project: Project) -> None:
+    binary = write_bootstrap(project.root / "bin" / "bootstrap")
+
+    result = project.resolve(artifact_input=Path("bin/bootstrap"), packaging="zip")
+
+    assert result.kind == "zip"
+    assert result.content_type == "application/zip"
+    assert result.path == project.work / "deployment.zip"
+    assert zip_names(result.path) == ["bootstrap"]
+    assert zip_read(result.path, "bootstrap") == binary.read_bytes()
+    assert result.sha256 == sha256_file(result.path)
+    assert result.size == result.path.stat().st_size
+    assert result.bootstrap_sha256 == sha256_file(binary)
+    assert result.source == "artifact input bin/bootstrap"
+
+
+def test_missing_input_names_the_path_and_the_input(project: Project) -> None:
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("build/bootstrap"))
+
+    message = caught.value.message
+    assert "`artifact` input" in message
+    assert "build/bootstrap" in message
+    assert str(project.root / "build" / "bootstrap") in message
+    assert "bootstrap binary, a directory" in caught.value.remediation
+
+
+def test_arm64_binary_for_x86_64_is_rejected(project: Project) -> None:
+    write_bootstrap(project.root / "bootstrap", EM_AARCH64)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"), architecture="x86_64")
+
+    assert "arm64 (aarch64) (e_machine 183)" in caught.value.message
+    assert "architecture is x86_64" in caught.value.message
+    assert "--x86-64" in caught.value.remediation
+    assert "without --arm64" in caught.value.remediation
+
+
+def test_x86_64_binary_for_arm64_is_rejected(project: Project) -> None:
+    write_bootstrap(project.root / "bootstrap", EM_X86_64)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert "x86_64 (e_machine 62)" in caught.value.message
+    assert "`cargo lambda build --release --arm64`" in caught.value.remediation
+    assert "x86_64" in caught.value.remediation
+
+
+def test_x86_64_binary_matches_x86_64(project: Project) -> None:
+    write_bootstrap(project.root / "bootstrap", EM_X86_64)
+
+    assert project.resolve(artifact_input=Path("bootstrap"), architecture="x86_64").kind == (
+        "bootstrap"
+    )
+
+
+def test_big_endian_elf_machine_is_read_big_endian(project: Project) -> None:
+    write(project.root / "bootstrap", elf(EM_AARCH64, big_endian=True), 0o755)
+
+    assert project.resolve(artifact_input=Path("bootstrap")).kind == "bootstrap"
+
+
+def test_other_cpu_gets_a_generic_rebuild_hint(project: Project) -> None:
+    write_bootstrap(project.root / "bootstrap", 40)  # 32-bit ARM
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert "ARM (32-bit) (e_machine 40)" in caught.value.message
+    assert "cargo lambda build --release --arm64" in caught.value.remediation
+
+
+def test_text_file_is_not_a_bootstrap(project: Project) -> None:
+    write(project.root / "bootstrap", "version https://git-lfs.github.com/spec/v1\n", 0o755)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert "is a text file" in caught.value.message
+    assert "version https" in caught.value.message
+    assert "cargo lambda build --release --arm64" in caught.value.remediation
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\xcf\xfa\xed\xfe" + b"\x00" * 60, "Mach-O"),
+        (b"MZ\x90\x00" + b"\x00" * 60, "Windows (PE)"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 60, "gzip"),
+    ],
+)
+def test_foreign_executables_are_rejected(project: Project, head: bytes, kind: str) -> None:
+    write(project.root / "bootstrap", head, 0o755)
+
+    with pytest.raises(ConfigError, match=re.escape(kind)):
+        project.resolve(artifact_input=Path("bootstrap"))
+
+
+def test_empty_file_is_rejected(project: Project) -> None:
+    write(project.root / "bootstrap", b"", 0o755)
+
+    with pytest.raises(ConfigError, match="is empty"):
+        project.resolve(artifact_input=Path("bootstrap"))
+
+
+def test_script_bootstrap_is_a_warning(project: Project) -> None:
+    write(project.root / "bootstrap", "#!/bin/sh\nexec ./server\n", 0o755)
+
+    result = project.resolve(artifact_input=Path("bootstrap"))
+
+    assert result.kind == "bootstrap"
+    assert "warning: Lambda artifact: artifact input bootstrap is a script (#!/bin/sh)" in (
+        project.output
+    )
+
+
+def test_unknown_binary_is_a_warning(project: Project) -> None:
+    write(project.root / "bootstrap", b"\x00\x01\x02\x03\xff" * 10, 0o755)
+
+    project.resolve(artifact_input=Path("bootstrap"))
+
+    assert "is not an ELF binary (it starts with bytes 00010203)" in project.output
+
+
+def test_non_executable_binary_is_a_warning(project: Project) -> None:
+    write(project.root / "bootstrap", elf(), 0o644)
+
+    result = project.resolve(artifact_input=Path("bootstrap"), packaging="zip")
+
+    assert "is not executable on disk (mode 0644)" in project.output
+    with zipfile.ZipFile(result.path) as archive:
+        assert archive.getinfo("bootstrap").external_attr >> 16 == 0o100755
+
+
+# --- artifact input: a directory --------------------------------------------------------
+
+
+def test_input_directory_with_bootstrap(project: Project) -> None:
+    binary = write_bootstrap(project.root / "dist" / "bootstrap")
+
+    result = project.resolve(artifact_input=Path("dist"))
+
+    assert result.path == binary
+    assert result.source == "artifact input dist/bootstrap"
+
+
+def test_input_directory_cargo_lambda_layout(project: Project) -> None:
+    binary = write_bootstrap(project.root / "target" / "lambda" / "bootstrap" / "bootstrap")
+
+    result = project.resolve(artifact_input=Path("target/lambda"))
+
+    assert result.path == binary
+
+
+def test_input_directory_without_bootstrap_lists_its_contents(project: Project) -> None:
+    write(project.root / "dist" / "server", elf())
+    write(project.root / "dist" / "lambda.zip", b"PK\x05\x06" + b"\x00" * 18)
+    (project.root / "dist" / "assets").mkdir()
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("dist"))
+
+    assert "dist has no `bootstrap` file" in caught.value.message
+    assert "assets/, lambda.zip, server" in caught.value.message
+    assert "lambda.zip" in caught.value.remediation
+
+
+# --- artifact input: a zip --------------------------------------------------------------
+
+
+def test_input_zip_detected_by_magic_not_name(project: Project) -> None:
+    binary = elf(body=b"zipped")
+    package = make_zip(project.root / "out" / "package.bin", {"bootstrap": binary, "a.txt": b"x"})
+
+    result = project.resolve(artifact_input=Path("out/package.bin"), packaging="zip")
+
+    assert result.kind == "zip"
+    assert result.content_type == "application/zip"
+    assert result.path == package
+    assert result.sha256 == sha256_file(package)
+    assert result.bootstrap_sha256 == hashlib.sha256(binary).hexdigest()
+    assert result.source == "artifact input out/package.bin"
+    assert not project.work.exists()
+
+
+def test_zip_without_bootstrap_explains_the_nested_folder(project: Project) -> None:
+    make_zip(project.root / "deployment.zip", {"build/bootstrap": elf(), "build/x.txt": b"x"})
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert "without a `bootstrap` entry at its root" in caught.value.message
+    assert "build/bootstrap, build/x.txt" in caught.value.message
+    assert "cd build && zip -r ../deployment.zip ." in caught.value.remediation
+
+
+def test_zip_without_any_bootstrap(project: Project) -> None:
+    make_zip(project.root / "deployment.zip", {"server": elf()})
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert "It contains: server." in caught.value.message
+    assert "zip -j deployment.zip" in caught.value.remediation
+
+
+def test_zip_with_wrong_architecture(project: Project) -> None:
+    make_zip(project.root / "deployment.zip", {"bootstrap": elf(EM_X86_64)})
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert "`bootstrap` in artifact input deployment.zip is an ELF binary for x86_64" in (
+        caught.value.message
+    )
+
+
+def test_zip_with_non_executable_bootstrap_warns(project: Project) -> None:
+    make_zip(project.root / "deployment.zip", {"bootstrap": elf()}, mode=0o644)
+
+    project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert "no execute permission in the zip (mode 0644)" in project.output
+
+
+def test_corrupt_zip_is_a_config_error(project: Project) -> None:
+    write(project.root / "deployment.zip", b"PK\x03\x04garbage")
+
+    with pytest.raises(ConfigError, match="cannot be read"):
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+
+def test_zip_input_without_configured_assets_warns(project: Project) -> None:
+    make_zip(project.root / "deployment.zip", {"bootstrap": elf()})
+    write(project.root / "static" / "a.css", "a")
+
+    project.resolve(artifact_input=Path("deployment.zip"), config=config(include=["static/**"]))
+
+    assert "has no assets/ entries, although [assets].include is set" in project.output
