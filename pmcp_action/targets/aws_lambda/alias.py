@@ -3,18 +3,41 @@
 The previous version is written into the alias description in the same call
 that moves the alias, so a later ``rollback`` run (a separate job) knows where
 to go back to without any other state.
+
+Every move is a conditional write (``UpdateAlias`` with the ``RevisionId`` read
+before): when another run moved ``live`` in between, the alias is read again.
+A newer version (a later deploy) keeps serving and this run says so; an older
+one (a run that started before ours) is replaced, once.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from ...errors import DeployError, PmcpActionError
+from .failures import has_code
 from .function import ALIAS, FunctionManager, FunctionState
 
-__all__ = ["alias_description", "move_alias", "previous_version_of"]
+__all__ = ["AliasMove", "alias_description", "move_alias", "previous_version_of"]
 
 _PREVIOUS = re.compile(r"previous-version=(\d+)")
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """Where ``live`` points after a move."""
+
+    arn: str
+    #: The version ``live`` serves now.
+    version: str
+    #: The version recorded as the one before it.
+    previous: str
+    #: When another deploy moved ``live`` past ours: the version it serves instead.
+    superseded_by: str = ""
 
 
 def previous_version_of(description: str) -> str:
@@ -28,10 +51,57 @@ def alias_description(previous: str) -> str:
     return f"{text} previous-version={previous}" if previous else text
 
 
+def _precondition_failed(exc: PmcpActionError) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, ClientError) and has_code(cause, "PreconditionFailedException")
+
+
+def _newer(version: str, than: str) -> bool:
+    return version.isdigit() and than.isdigit() and int(version) > int(than)
+
+
 def move_alias(
+    functions: FunctionManager,
+    state: FunctionState,
+    version: str,
+    previous: str,
+    *,
+    yield_to_newer: bool = True,
+) -> AliasMove:
+    """Point ``live`` at ``version`` (creating the alias if needed).
+
+    ``yield_to_newer``: a deploy leaves ``live`` on a newer version another run
+    put there; a rollback (False) refuses to guess and fails instead.
+    """
+    try:
+        return _move(functions, state, version, previous)
+    except PmcpActionError as exc:
+        if not state.alias_version or not _precondition_failed(exc):
+            raise
+    now = functions.read()
+    moved_to = now.alias_version
+    if yield_to_newer and _newer(moved_to, version):
+        return AliasMove(
+            now.alias_arn,
+            moved_to,
+            previous_version_of(now.alias_description),
+            superseded_by=moved_to,
+        )
+    if not yield_to_newer:
+        raise DeployError(
+            f"Another run moved alias {ALIAS} of {functions.name} (to version {moved_to}) "
+            f"while this one moved it to {version}; nothing was changed by this run.",
+            target="aws-lambda",
+            remediation="Let the other run finish (a `concurrency:` group per server avoids "
+            "this), then run the rollback again.",
+        )
+    # A run that started before ours moved it: ours is the newer version, so it wins.
+    return _move(functions, now, version, moved_to)
+
+
+def _move(
     functions: FunctionManager, state: FunctionState, version: str, previous: str
-) -> str:
-    """Point ``live`` at ``version`` (creating the alias if needed); return the alias ARN."""
+) -> AliasMove:
     description = alias_description(previous)
     if state.alias_version:
         guard: dict[str, Any] = {"RevisionId": state.alias_revision} if state.alias_revision else {}
@@ -54,4 +124,4 @@ def move_alias(
             FunctionVersion=version,
             Description=description,
         )
-    return str(response["AliasArn"])
+    return AliasMove(str(response["AliasArn"]), version, previous)

@@ -135,30 +135,43 @@ def deploy_changed(
         changes.append(PlanChange("create", f"version {version}"))
 
     previous = state.alias_version
-    alias_arn = move_alias(functions, state, version, previous)
-    console.info(
-        f"Alias {ALIAS}: version {previous} → {version}."
-        if previous
-        else f"Alias {ALIAS} → version {version}."
-    )
-    changes.append(
-        PlanChange(
-            "update" if previous else "create",
-            f"alias {ALIAS}",
-            f"{previous} → {version}" if previous else f"→ {version}",
+    move = move_alias(functions, state, version, previous)
+    notes: tuple[str, ...] = ()
+    if move.superseded_by:
+        text = (
+            f"Another deploy moved alias {ALIAS} to version {move.superseded_by} while this one "
+            f"ran: version {version} was published but does not serve, and version "
+            f"{move.superseded_by} is what the outputs and the verification describe."
         )
-    )
+        console.warning(text, title="Concurrent deploy")
+        notes = (text,)
+    else:
+        previous = move.previous
+        console.info(
+            f"Alias {ALIAS}: version {previous} → {version}."
+            if previous
+            else f"Alias {ALIAS} → version {version}."
+        )
+        changes.append(
+            PlanChange(
+                "update" if previous else "create",
+                f"alias {ALIAS}",
+                f"{previous} → {version}" if previous else f"→ {version}",
+            )
+        )
     url, url_changes = conn.urls.ensure(conn.urls.read())
     changes += url_changes
     console.info(f"Function URL: {url}")
     return Outcome(
         function_url=url,
-        version=version,
-        previous_version=previous,
-        arn=alias_arn,
+        version=move.version,
+        previous_version=move.previous if move.superseded_by else previous,
+        arn=move.arn,
         unchanged=False,
         changes=tuple(changes),
-        can_roll_back=bool(previous),
+        notes=notes,
+        # Never roll back a version another deploy put live.
+        can_roll_back=bool(previous) and not move.superseded_by,
     )
 
 

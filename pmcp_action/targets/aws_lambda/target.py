@@ -170,13 +170,13 @@ class AwsLambdaTarget:
                 target=self.name,
                 remediation="Pick a published version (the Lambda console lists them).",
             )
-        alias_arn = move_alias(conn.functions, state, wanted, previous=current)
+        move = move_alias(conn.functions, state, wanted, previous=current, yield_to_newer=False)
         self.console.info(f"Alias {ALIAS}: version {current} → {wanted} (rolled back).")
         outcome = Outcome(
             function_url=url,
             version=wanted,
             previous_version=current,
-            arn=alias_arn,
+            arn=move.arn,
             unchanged=False,
             changes=(PlanChange("update", f"alias {ALIAS}", f"{current} → {wanted}"),),
             can_roll_back=True,
