@@ -15,7 +15,7 @@ from tests.fakes.moto_server import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN, FakeOidcIssuer
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_fake
 from tests.fakes.server import serve
-from tests.unit.aws.conftest import DEPLOYER_ROLE
+from tests.support.aws import DEPLOYER_ROLE
 
 pytestmark = [pytest.mark.act, pytest.mark.docker, pytest.mark.timeout(1500)]
 
