@@ -8,5 +8,6 @@ conftest or helpers module (a level keeps only what it alone uses):
 - ``machine``: whether the Docker engine is usable (skip locally, fail under CI);
 - ``repository``: the checkout (REPO_ROOT) and its scripts;
 - ``aws``: the AWS account, region and role the aws-lambda tests deploy with;
-- ``act``: running a workflow job with act and reading its --json log.
+- ``act``: running a workflow job with act and reading its --json log;
+- ``demo``: the README's main job (scripts/demo), whose act job the act tests run too.
 """

@@ -7,6 +7,7 @@ import pytest
 
 from pmcp_action.registry import catalogue
 from tests.fakes.emulators import Emulator, demo_emulators, emulators
+from tests.support.demo import DemoRow, format_table
 
 #: Variables the action reads that are no input's: the cloud SDK's endpoint override and the
 #: runner's OIDC token request (an emulator may set these besides its inputs' variables).
@@ -50,3 +51,15 @@ def test_a_demo_emulator_gives_what_the_action_reads(emulator: Emulator) -> None
         # The emulator answers at its main URL while it runs.
         assert httpx.get(running.urls[emulator.name], timeout=10).status_code < 500
 
+
+def test_the_demo_table() -> None:
+    rows = [
+        DemoRow("pmcp-run", "http://127.0.0.1:4000/d-1/mcp", "0.3.1", "true", 41.26, True),
+        DemoRow("aws-lambda", "", "", "", 3.0, False),
+    ]
+    assert format_table(rows).splitlines() == [
+        "target      URL                            version  verified    seconds",
+        "----------  -----------------------------  -------  ----------  -------",
+        "pmcp-run    http://127.0.0.1:4000/d-1/mcp  0.3.1    true           41.3",
+        "aws-lambda  -                              -        - (FAILED)      3.0",
+    ]
