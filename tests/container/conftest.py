@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.helpers import (
-    REPO_ROOT,
-    ContainerRun,
-    docker,
-    docker_problem,
-    run_container,
-    run_script,
-    unavailable,
-)
-from tests.container.helpers import (
-    RunActionContainer as RunActionContainer,  # re-exported: tests import it from here
-)
+from tests.container.helpers import RunActionContainer, docker, run_container
+from tests.support.github import ContainerRun
+from tests.support.machine import docker_problem, unavailable
+from tests.support.repository import REPO_ROOT, run_script
 
 #: Set to use an image built elsewhere instead of building one (e.g. in CI after build-image).
 IMAGE_ENV = "PMCP_TEST_IMAGE"

@@ -1,77 +1,25 @@
-"""Helpers for tests that need a Docker engine (container tests, act tests).
+"""Running the action image the way GitHub's runner runs a Docker action (container tests only).
 
-Kept out of conftest.py so that tests/act can import them too. Nothing here touches the network
-beyond the local Docker engine.
+Nothing here touches the network beyond the local Docker engine.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
-from tests.gha import parse_github_output
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-#: Read once, when the conftest imports this module during collection: the autouse
-#: ``clean_environ`` fixture removes ``CI`` from os.environ before every test.
-_CI_VALUE = os.environ.get("CI", "")
-IN_CI = _CI_VALUE.strip().lower() not in ("", "0", "false", "no", "off")
-
-#: The targets action.yml documents for the ``target`` input.
-VALID_TARGETS = (
-    "pmcp-run",
-    "aws-lambda",
-    "google-cloud-run",
-    "azure-container-apps",
-    "cloudflare-workers",
+from tests.support.github import (
+    CONTAINER_FILE_COMMANDS,
+    CONTAINER_HOME,
+    CONTAINER_WORKFLOW,
+    CONTAINER_WORKSPACE,
+    HOST_RUNNER_TEMP,
+    ContainerRun,
+    parse_github_output,
 )
-
-#: Where GitHub's runner mounts things into a Docker action's container.
-CONTAINER_WORKSPACE = "/github/workspace"
-CONTAINER_HOME = "/github/home"
-CONTAINER_WORKFLOW = "/github/workflow"
-CONTAINER_FILE_COMMANDS = "/github/file_commands"
-#: The runner passes RUNNER_TEMP through unchanged: a host path that is NOT mounted.
-HOST_RUNNER_TEMP = "/home/runner/work/_temp"
-
-
-def unavailable(reason: str) -> None:
-    """Skip on a developer machine, fail under CI: container tests must never vanish in CI."""
-    hint = "Run scripts/prepare-machine to install and start the Docker engine."
-    reason = reason.rstrip(". ")
-    if IN_CI:
-        pytest.fail(f"CI is set but {reason}. {hint}", pytrace=False)
-    pytest.skip(f"{reason} ({hint})")
-
-
-def docker_problem() -> str | None:
-    """Why the Docker engine cannot be used, or None when ``docker info`` answers."""
-    if shutil.which("docker") is None:
-        return "the docker CLI is not on PATH"
-    try:
-        completed = subprocess.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return "`docker info` did not answer within 30 s"
-    if completed.returncode != 0 or not completed.stdout.strip():
-        detail = (completed.stderr or completed.stdout).strip().splitlines()
-        return "the Docker engine does not answer" + (f": {detail[-1]}" if detail else "")
-    return None
 
 
 def docker(
@@ -86,119 +34,6 @@ def docker(
             f"docker {' '.join(args)} exited {completed.returncode}:\n{completed.stderr}"
         )
     return completed
-
-
-def run_script(
-    name: str, *args: str, env: Mapping[str, str] | None = None, timeout: float = 1200
-) -> subprocess.CompletedProcess[str]:
-    """Run scripts/<name>; fail the test with its stderr when it fails."""
-    completed = subprocess.run(
-        ["bash", str(REPO_ROOT / "scripts" / name), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env=dict(os.environ if env is None else env),
-        stdin=subprocess.DEVNULL,
-    )
-    if completed.returncode != 0:
-        pytest.fail(
-            f"scripts/{name} exited {completed.returncode}:\n{completed.stderr[-4000:]}",
-            pytrace=False,
-        )
-    return completed
-
-
-# ---------------------------------------------------------------------------------------------
-# GitHub file commands and workflow commands
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """One ``::error``/``::warning``/``::notice`` workflow command, unescaped."""
-
-    kind: str
-    properties: dict[str, str]
-    message: str
-
-
-_COMMAND = re.compile(r"^::(?P<kind>error|warning|notice)(?: (?P<props>[^:]*))?::(?P<msg>.*)$")
-
-
-def _unescape_data(text: str) -> str:
-    return text.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
-
-
-def _unescape_property(text: str) -> str:
-    return _unescape_data(text.replace("%3A", ":").replace("%2C", ","))
-
-
-def parse_annotations(stdout: str) -> list[Annotation]:
-    """Every annotation command in a step's stdout, in order."""
-    found: list[Annotation] = []
-    for line in stdout.splitlines():
-        match = _COMMAND.match(line)
-        if match is None:
-            continue
-        properties: dict[str, str] = {}
-        for pair in filter(None, (match["props"] or "").split(",")):
-            key, _, value = pair.partition("=")
-            properties[key.strip()] = _unescape_property(value)
-        found.append(Annotation(match["kind"], properties, _unescape_data(match["msg"])))
-    return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Running the action image the way GitHub's runner does
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ContainerRun:
-    """What one ``docker run`` of the action left behind (same shape as the subprocess tests')."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    workspace: Path
-    env_file: str = ""
-    command: list[str] = field(default_factory=list)
-    #: The host directory standing in for the runner's RUNNER_TEMP.
-    runner_temp: Path | None = None
-
-    def annotations(self, kind: str | None = None) -> list[Annotation]:
-        found = parse_annotations(self.stdout)
-        return [a for a in found if kind is None or a.kind == kind]
-
-    @property
-    def errors(self) -> list[Annotation]:
-        return self.annotations("error")
-
-    def report(self) -> dict[str, object]:
-        """The JSON report; its output path is relative to the workspace (or absolute)."""
-        reported = self.outputs["report-path"]
-        if self.runner_temp is not None and reported.startswith(HOST_RUNNER_TEMP + "/"):
-            path = self.runner_temp / reported.removeprefix(HOST_RUNNER_TEMP + "/")
-            loaded: dict[str, object] = json.loads(path.read_text())
-            return loaded
-        if reported.startswith(CONTAINER_WORKSPACE + "/"):
-            reported = reported.removeprefix(CONTAINER_WORKSPACE + "/")
-        data: dict[str, object] = json.loads((self.workspace / reported).read_text())
-        return data
-
-    @property
-    def everything(self) -> str:
-        return self.stdout + self.stderr + self.summary + "\n".join(self.outputs.values())
-
-    def describe(self) -> str:
-        """For assertion messages."""
-        return (
-            f"exit code {self.exit_code}\n--- stdout ---\n{self.stdout}\n--- stderr ---\n"
-            f"{self.stderr}\n--- summary ---\n{self.summary}"
-        )
 
 
 def github_like_env(inputs: Mapping[str, str]) -> dict[str, str]:

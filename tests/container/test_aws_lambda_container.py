@@ -14,11 +14,11 @@ from urllib.parse import parse_qs
 import boto3
 import pytest
 
-from tests.container.conftest import RunActionContainer
+from tests.container.helpers import RunActionContainer
 from tests.fakes.moto_server import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN, FakeOidcIssuer
 from tests.fakes.server import serve
-from tests.unit.aws.conftest import DEPLOYER_ROLE, elf_bootstrap
+from tests.support.aws import DEPLOYER_ROLE, elf_bootstrap
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 

@@ -10,13 +10,8 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from pmcp_action import __version__
-from tests.container.helpers import (
-    REPO_ROOT,
-    RunActionContainer,
-    docker,
-    image_config,
-    image_size,
-)
+from tests.container.helpers import RunActionContainer, docker, image_config, image_size
+from tests.support.repository import REPO_ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 

@@ -8,7 +8,7 @@ import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.container.helpers import REPO_ROOT
+from tests.support.repository import REPO_ROOT
 
 REQUIREMENTS = REPO_ROOT / "requirements"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.conftest import RunActionContainer
+from tests.container.helpers import RunActionContainer
 from tests.fakes.artifacts import example_project
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun, create_fake
 from tests.fakes.server import serve

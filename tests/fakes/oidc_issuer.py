@@ -36,10 +36,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from .emulators import Emulator, single_fake
 from .server import FakeBase, json_response
 
 __all__ = [
     "DEFAULT_REQUEST_TOKEN",
+    "EMULATOR",
     "GITHUB_ISSUER",
     "GITLAB_ISSUER",
     "FakeOidcIssuer",
@@ -366,3 +368,18 @@ class FakeOidcIssuer(FakeBase):
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid"],
         }
+
+
+#: ``serve oidc``: GitHub's token endpoint, reached as a runner reaches it.
+EMULATOR = Emulator(
+    name="oidc",
+    summary="GitHub Actions' OIDC token endpoint (RS256 ID tokens, JWKS)",
+    start=single_fake(
+        "oidc",
+        FakeOidcIssuer,
+        env=lambda url: {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{url}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": DEFAULT_REQUEST_TOKEN,
+        },
+    ),
+)

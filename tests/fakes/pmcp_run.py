@@ -44,11 +44,13 @@ from urllib.parse import parse_qs, quote
 import graphql
 import httpx
 
+from .emulators import Emulator, single_fake
 from .server import FakeBase, json_response
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "EMULATOR",
     "MCP_PROTOCOL_VERSIONS",
     "PUBLIC_CLIENT_ID",
     "SCHEMA_SDL",
@@ -1101,5 +1103,24 @@ class _Root:
 
 
 def create_fake() -> FakePmcpRun:
-    """The registry factory: default credentials :data:`DEFAULT_CLIENT_ID`/`SECRET`."""
+    """A fresh fake with the default credentials :data:`DEFAULT_CLIENT_ID`/`SECRET`."""
     return FakePmcpRun()
+
+
+#: ``serve pmcp-run`` and the demo: the fake with its default client; the deploy reaches it
+#: through PMCP_API_URL and the client-credentials pair (the secret as a secret).
+EMULATOR = Emulator(
+    name="pmcp-run",
+    summary="pmcp.run: discovery, token endpoint, GraphQL API, uploads, the deployed MCP server",
+    start=single_fake(
+        "pmcp-run",
+        create_fake,
+        env=lambda url: {
+            "PMCP_API_URL": url,
+            "PMCP_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "PMCP_VERIFY_TOOLS": "echo",
+        },
+        secrets={"PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET},
+    ),
+    target=True,
+)

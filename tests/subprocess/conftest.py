@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.helpers import ContainerRun
-from tests.gha import parse_github_output
+from tests.support.github import ContainerRun, parse_github_output
 
 ROOT = Path(__file__).resolve().parents[2]
 

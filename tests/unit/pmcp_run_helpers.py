@@ -23,8 +23,8 @@ from tests.support.context import make_context
 
 #: In-process base URL: https, so the endpoint rule holds without loopback tricks.
 BASE = "https://pmcp.test"
-#: cargo-pmcp's renderer goldens, in the steering repo's shared/ beside this checkout.
-GOLDEN_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cfn-goldens"
+#: cargo-pmcp's renderer goldens (CloudFormation templates), vendored as test data.
+GOLDEN_DIR = Path(__file__).resolve().parents[1] / "data" / "cfn-goldens"
 
 DEPLOY_TOML = """\
 [target]

@@ -6,7 +6,7 @@ import re
 from pmcp_action.ci import GitHubActions, GitLabCi, Platform, detect_platform
 from pmcp_action.ci.github import SUMMARY_LIMIT, escape_data, escape_property
 from pmcp_action.ci.gitlab import DOTENV_LIMIT
-from tests.gha import parse_github_output
+from tests.support.github import parse_github_output
 
 
 def github(gha_files, stream=None) -> GitHubActions:

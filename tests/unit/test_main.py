@@ -11,7 +11,7 @@ import pytest
 from pmcp_action import __version__
 from pmcp_action.__main__ import main
 from pmcp_action.registry import catalogue
-from tests.gha import parse_github_output
+from tests.support.github import parse_github_output
 
 
 def run_main(args, environ, capsys=None):

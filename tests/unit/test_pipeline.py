@@ -19,7 +19,7 @@ from pmcp_action.__main__ import main
 from pmcp_action.context import RunContext
 from pmcp_action.result import TargetResult
 from tests.fakes.mcp_servers import serve_mcp, serve_static
-from tests.gha import parse_github_output
+from tests.support.github import parse_github_output
 
 
 @dataclass

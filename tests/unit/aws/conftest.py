@@ -24,23 +24,14 @@ from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
 from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
 from tests.fakes import server as fake_server
-from tests.fakes.artifacts import EM_AARCH64, stand_in_bootstrap
 from tests.fakes.moto_server import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.server import serve
+from tests.support.aws import DEPLOYER_ROLE, REGION, elf_bootstrap
 from tests.support.context import make_context
-
-ACCOUNT = "123456789012"
-DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/gh-deployer"
-REGION = "us-east-1"
 
 #: The ``aws`` fixture: a boto3 client of a service, straight to moto.
 AwsFactory = Callable[[str], Any]
-
-
-def elf_bootstrap(marker: bytes, machine: int = EM_AARCH64) -> bytes:
-    """A stand-in arm64 (or ``machine``) bootstrap carrying ``marker``."""
-    return stand_in_bootstrap(marker, machine=machine)
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,9 @@ import pytest
 
 from pmcp_action.errors import CredentialExchangeError
 from tests.fakes.moto_server import sts_error
+from tests.support.aws import ACCOUNT, DEPLOYER_ROLE
 
-from .conftest import ACCOUNT, DEPLOYER_ROLE, Harness
+from .conftest import Harness
 
 ACCESS_KEY = "ASIAFAKESESSIONKEY01"
 SECRET_KEY = "fakeSessionSecret/Key+0123456789abcdefABCDEF"

@@ -12,8 +12,9 @@ from pmcp_action.errors import DeployError
 from pmcp_action.targets import create_target
 from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
 from tests.fakes.moto_server import MotoProxy
+from tests.support.aws import ACCOUNT, REGION
 
-from .conftest import ACCOUNT, REGION, AwsFactory, Harness
+from .conftest import AwsFactory, Harness
 
 MUTATING_PREFIXES = ("Create", "Update", "Put", "Publish", "Add", "Attach", "Tag", "Delete")
 

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from pmcp_action.errors import ConfigError, DeployError
+from tests.support.aws import ACCOUNT
 
-from .conftest import ACCOUNT, AwsFactory, Harness
+from .conftest import AwsFactory, Harness
 
 
 def _deploy_two_versions(harness: Harness) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pmcp_action.__main__ import main
 from tests.fakes.mcp_servers import serve_mcp, serve_static
-from tests.gha import parse_github_output
-from tests.unit.aws.conftest import REGION, elf_bootstrap
+from tests.support.aws import REGION, elf_bootstrap
+from tests.support.github import parse_github_output
 
 SECRET_KEY = "moto-secret-key-for-rollback-test"
 

@@ -1,11 +1,10 @@
-"""The parsers the container and act tests rely on (no Docker needed)."""
+"""The GitHub parsers every test level relies on ($GITHUB_OUTPUT, annotations)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.container.helpers import parse_annotations
-from tests.gha import parse_github_output
+from tests.support.github import parse_annotations, parse_github_output
 
 
 def test_parse_github_output_both_forms() -> None:
