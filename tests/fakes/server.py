@@ -111,7 +111,8 @@ class Fault:
     content_type: str | None = None
     #: kind "delay": seconds to wait before answering (the request is then handled normally).
     seconds: float = 0.0
-    #: kind "drop": handle the request first (the server acted, the answer is lost).
+    #: kinds "drop" and "status": handle the request first (the server acted, the answer
+    #: is lost or replaced by the fault's status).
     after_handling: bool = False
     #: kind "drop": reset the connection (RST) instead of closing it (FIN).
     reset: bool = False
@@ -154,9 +155,13 @@ class _Entry:
     remaining: int
     method: str | None
     path: str | None
+    #: Only requests whose body contains this text (e.g. one GraphQL operation's name).
+    contains: bytes | None = None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         if self.method is not None and self.method != method.upper():
+            return False
+        if self.contains is not None and self.contains not in body:
             return False
         return self.path is None or path.startswith(self.path)
 
@@ -180,10 +185,17 @@ class FaultPlan:
         times: int = 1,
         method: str | None = None,
         path: str | None = None,
+        contains: str | None = None,
     ) -> FaultPlan:
         if times < 1:
             raise ValueError("times must be at least 1")
-        entry = _Entry(fault, times, method.upper() if method else None, path)
+        entry = _Entry(
+            fault,
+            times,
+            method.upper() if method else None,
+            path,
+            contains.encode() if contains is not None else None,
+        )
         with self._lock:
             self._entries.append(entry)
         return self
@@ -198,13 +210,24 @@ class FaultPlan:
         content_type: str | None = None,
         method: str | None = None,
         path: str | None = None,
+        contains: str | None = None,
+        after_handling: bool = False,
     ) -> FaultPlan:
-        """Answer with ``code`` (429 gets ``Retry-After: 1`` unless given)."""
+        """Answer with ``code`` (429 gets ``Retry-After: 1`` unless given).
+
+        ``after_handling``: the request is processed first, then answered with ``code``
+        (a server that acted and then failed to say so).
+        """
         raw = body.encode() if isinstance(body, str) else body
         fault = Fault(
-            "status", status=code, retry_after=retry_after, body=raw, content_type=content_type
+            "status",
+            status=code,
+            retry_after=retry_after,
+            body=raw,
+            content_type=content_type,
+            after_handling=after_handling,
         )
-        return self.add(fault, times=times, method=method, path=path)
+        return self.add(fault, times=times, method=method, path=path, contains=contains)
 
     def delay(
         self, seconds: float, *, times: int = 1, method: str | None = None, path: str | None = None
@@ -220,10 +243,11 @@ class FaultPlan:
         reset: bool = False,
         method: str | None = None,
         path: str | None = None,
+        contains: str | None = None,
     ) -> FaultPlan:
         """Close the connection without a response."""
         fault = Fault("drop", after_handling=after_handling, reset=reset)
-        return self.add(fault, times=times, method=method, path=path)
+        return self.add(fault, times=times, method=method, path=path, contains=contains)
 
     def garbage(
         self,
@@ -256,7 +280,7 @@ class FaultPlan:
             "reset",
             "garbage",
         }
-        unknown = set(spec) - known - {"kind", "times", "method", "path", "body"}
+        unknown = set(spec) - known - {"kind", "times", "method", "path", "body", "contains"}
         if unknown or spec.get("kind") not in ("status", "delay", "drop", "garbage"):
             raise ValueError(f"bad fault spec: {dict(spec)!r}")
         fields: dict[str, Any] = {k: v for k, v in spec.items() if k in known}
@@ -264,14 +288,18 @@ class FaultPlan:
             fields["body"] = str(spec["body"]).encode()
         fault = Fault(spec["kind"], **fields)
         return self.add(
-            fault, times=int(spec.get("times", 1)), method=spec.get("method"), path=spec.get("path")
+            fault,
+            times=int(spec.get("times", 1)),
+            method=spec.get("method"),
+            path=spec.get("path"),
+            contains=spec.get("contains"),
         )
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         """Consume the fault for a request, if one is queued for it."""
         with self._lock:
             for entry in self._entries:
-                if entry.matches(method, path):
+                if entry.matches(method, path, body):
                     entry.remaining -= 1
                     if entry.remaining == 0:
                         self._entries.remove(entry)
@@ -389,7 +417,7 @@ class FakeBase:
         path = request.url.path
         if path.startswith(CONTROL_PREFIX):
             return Outcome(self._control(request, path[len(CONTROL_PREFIX) :]))
-        fault = self.faults.take(request.method, path)
+        fault = self.faults.take(request.method, path, request.content)
         with self._lock:
             self.requests.append(
                 RecordedRequest(
@@ -410,6 +438,8 @@ class FakeBase:
             if fault.after_handling:
                 self.handle(request)
             return Outcome(None, reset=fault.reset)
+        if fault.after_handling:
+            self.handle(request)
         return Outcome(fault.response())
 
     def __call__(self, request: httpx.Request) -> httpx.Response:

@@ -241,3 +241,81 @@ def _toml(*, memory_mb: int) -> str:
         '[target]\ntype = "pmcp-run"\n[server]\nname = "weather"\n'
         f"memory_mb = {memory_mb}\n[environment]\n"
     )
+
+
+def _created(h) -> list[str]:
+    return [names for names, _ in h.fake.graphql_calls if "createDeploymentFromS3" in names]
+
+
+def test_a_create_that_pmcp_run_processed_but_answered_503_is_not_sent_again(
+    tmp_path: Path,
+) -> None:
+    h = make_harness(tmp_path)
+    h.fake.faults.status(
+        503, path="/graphql", contains="createDeploymentFromS3", after_handling=True
+    )
+
+    result = h.target.deploy()
+
+    assert len(h.fake.deployments) == 1
+    assert result.deployment_id == next(iter(h.fake.deployments))
+    assert len(_created(h)) == 1
+    assert (
+        f"warning: pmcp.run answer lost: createDeploymentFromS3 failed (HTTP 503), but "
+        f"pmcp.run had created deployment {result.deployment_id} of weather: using it, not "
+        "creating another." in h.output
+    )
+
+
+def test_a_create_whose_answer_was_lost_on_the_wire_is_found_not_repeated(
+    tmp_path: Path,
+) -> None:
+    h = make_harness(tmp_path)
+    h.fake.faults.drop(path="/graphql", contains="createDeploymentFromS3", after_handling=True)
+
+    result = h.target.deploy()
+
+    assert len(h.fake.deployments) == 1 and len(_created(h)) == 1
+    assert "createDeploymentFromS3 failed (RemoteProtocolError talking to pmcp.test)" in h.output
+    assert result.deployment_id in h.output
+
+
+def test_a_create_that_did_nothing_is_sent_again_after_the_check(tmp_path: Path) -> None:
+    h = make_harness(tmp_path)
+    h.fake.faults.status(503, path="/graphql", contains="createDeploymentFromS3")
+
+    result = h.target.deploy()
+
+    assert len(h.fake.deployments) == 1 and len(_created(h)) == 1
+    creates = [r for r in h.fake.requests_to("/graphql") if b"createDeploymentFromS3" in r.body]
+    assert [r.fault for r in creates] == ["status 503", None]
+    assert "pmcp.run lists no new deployment of weather, so it is sent again" in h.output
+    assert result.deployment_id
+
+
+def test_a_create_that_keeps_failing_says_what_was_checked(tmp_path: Path) -> None:
+    h = make_harness(tmp_path)
+    h.fake.faults.status(503, times=3, path="/graphql", contains="createDeploymentFromS3")
+
+    with pytest.raises(RemoteApiError) as caught:
+        h.target.deploy()
+
+    assert h.fake.deployments == {}
+    assert caught.value.message == (
+        "Creating the pmcp.run deployment of weather failed 3 times; it may or may not have "
+        "been created — checked: listDeployments shows no new deployment after each failure."
+    )
+    assert caught.value.details.splitlines() == [
+        f"attempt {n}: HTTP 503; no new deployment listed" for n in (1, 2, 3)
+    ]
+
+
+def test_a_status_poll_that_times_out_once_does_not_end_the_deploy(tmp_path: Path) -> None:
+    h = make_harness(tmp_path)
+    # The first getDeployment poll's answer is lost three times: more than the client retries.
+    h.fake.faults.drop(times=5, path="/graphql", contains="getDeployment")
+
+    result = h.target.deploy()
+
+    assert result.deployment_id
+    assert "pmcp.run deployment" in h.output and "trying again" in h.output

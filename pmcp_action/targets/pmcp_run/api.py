@@ -298,8 +298,9 @@ class PmcpRunApi:
         )
 
     def create_deployment_from_s3(self, variables: CreateDeploymentInput) -> DeploymentInfo:
+        # Not idempotent: sent once; create_deployment checks before sending it again.
         data = self.graphql.execute(
-            "createDeploymentFromS3", CREATE_DEPLOYMENT_FROM_S3, dict(variables)
+            "createDeploymentFromS3", CREATE_DEPLOYMENT_FROM_S3, dict(variables), retry=False
         )
         info = _object(data, "createDeploymentFromS3", "createDeploymentFromS3")
         if info is None:

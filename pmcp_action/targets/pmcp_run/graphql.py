@@ -81,15 +81,29 @@ class GraphQLClient:
         self.request_ids: list[str] = []
 
     def execute(
-        self, operation: str, query: str, variables: Mapping[str, Any] | None = None
+        self,
+        operation: str,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        retry: bool = True,
     ) -> dict[str, Any]:
-        """Run ``query``; return its ``data`` object or raise :class:`RemoteApiError`."""
+        """Run ``query``; return its ``data`` object or raise :class:`RemoteApiError`.
+
+        A query is a read: the HTTP client may resend it after a lost answer. A
+        mutation is resent only after a 429/5xx; with ``retry=False`` it is sent
+        once, and the caller decides (after a read) whether to send it again.
+        """
         payload = {"query": query, "variables": dict(variables or {})}
+        extensions = {
+            "pmcp_retry": retry,
+            "pmcp_idempotent": query.lstrip().startswith(("query", "{")),
+        }
         renewed = False
         rediscovered = False
         while True:
             try:
-                return self._round_trip(operation, payload)
+                return self._round_trip(operation, payload, extensions)
             except _Failure as failure:
                 if failure.status == 401 and not renewed and self._session.renewable:
                     renewed = True
@@ -114,7 +128,9 @@ class GraphQLClient:
                         continue
                 raise self._error(operation, failure) from None
 
-    def _round_trip(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _round_trip(
+        self, operation: str, payload: dict[str, Any], extensions: dict[str, bool]
+    ) -> dict[str, Any]:
         token = self._session.access_token()
         try:
             response = self._client.post(
@@ -126,6 +142,7 @@ class GraphQLClient:
                     "Accept": "application/json",
                 },
                 timeout=_GRAPHQL_TIMEOUT,
+                extensions=extensions,
             )
         except httpx.TransportError as exc:
             raise RemoteApiError(

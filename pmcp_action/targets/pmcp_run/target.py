@@ -96,7 +96,7 @@ class PmcpRunTarget:
             with self.console.group("pmcp.run: upload"):
                 urls = upload_files(conn.api, self.context, artifact, rendered)
             with self.console.group("pmcp.run: deployment"):
-                deployment_id = create_deployment(conn.api, self.project, urls, self.console)
+                deployment_id = create_deployment(conn.api, self.project, urls, self.context)
                 deployed = wait_for_deployment(conn.api, deployment_id, self.context)
                 oauth = settle_oauth(conn.api, self.project, deployment_id, self.console)
             mcp_url = checked_mcp_url(self.options, deployment_id, deployed)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ...context import RunContext
 from ...deadline import poll_until
 from ...errors import DeployError, TimeoutExceededError
+from ...http import transient_reason
 from .api import DestroyResult, PmcpRunApi
 from .service import CHECK_DASHBOARD, DASHBOARD_URL, NAME
 
@@ -71,6 +72,8 @@ def wait_for_deployment(api: PmcpRunApi, deployment_id: str, context: RunContext
             initial_delay=1.0,
             max_delay=10.0,
             sleep=context.sleep,
+            tolerate=transient_reason,
+            on_tolerated=context.console.info,
         )
     except TimeoutExceededError as exc:
         raise TimeoutExceededError(
@@ -124,6 +127,8 @@ def wait_for_operation(api: PmcpRunApi, operation_id: str, context: RunContext) 
             initial_delay=1.0,
             max_delay=10.0,
             sleep=context.sleep,
+            tolerate=transient_reason,
+            on_tolerated=context.console.info,
         )
     except TimeoutExceededError as exc:
         raise TimeoutExceededError(
