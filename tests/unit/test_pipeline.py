@@ -118,8 +118,9 @@ def test_no_rollback_when_disabled_or_nothing_to_return_to(scripted, gha_files, 
     with serve_static("junk", status=200) as server:
         made = scripted(TargetResult(url=server.url, version="1", can_roll_back=True))
         code, _, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="1")
+        # Nothing to return to: the failing version is still serving.
         assert (
-            code == 1 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
+            code == 3 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
         )
 
         for path in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
@@ -131,7 +132,7 @@ def test_no_rollback_when_disabled_or_nothing_to_return_to(scripted, gha_files, 
             gha_files, tmp_path, verify_timeout_seconds="1", rollback_on_failure="false"
         )
         assert (
-            code == 1 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
+            code == 3 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
         )
 
 
@@ -141,7 +142,7 @@ def test_target_that_cannot_roll_back_says_so(scripted, gha_files, tmp_path):
             TargetResult(url=server.url, version="2", previous_version="1", can_roll_back=False)
         )
         code, out, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="1")
-    assert code == 1 and made[0].calls == [("deploy", "")]
+    assert code == 3 and made[0].calls == [("deploy", "")]
     assert "cannot roll back; the new version stays live" in out
     assert outputs["rolled-back"] == "false"
 
@@ -195,4 +196,5 @@ def test_local_json_output_is_one_object_on_stdout(scripted, tmp_path, capsys):
     outputs = json.loads(stdout.getvalue())
     assert outputs["url"] == "https://demo.example/mcp" and outputs["version"] == "4"
     assert outputs["status"] == "success"
-    assert "## pmcp deploy" in stderr.getvalue()
+    assert "\npmcp deploy: Deployed\n" in stderr.getvalue()
+    assert "## pmcp deploy" not in stderr.getvalue()
