@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 
+#: ``typing`` costs more than the rest of ``--version``: the annotations need it only here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
+    from typing import TextIO
 
     from .ci.base import Platform
     from .pipeline import RunRecorder
