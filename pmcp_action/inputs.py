@@ -70,7 +70,7 @@ class InputSpec:
     #: Declared here, interpreted by the targets that list it in their ``uses``
     #: (each with its own fallbacks), never by the core itself.
     shared: bool = False
-    #: What an unknown CHOICE value is called in messages ("unknown architecture 'x'").
+    #: What an unknown CHOICE value is called in messages ("unknown <noun> 'x'").
     noun: str = "value"
 
     @property
