@@ -18,10 +18,20 @@ import sys
 import tempfile
 import time
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = {
     "import pmcp_action.__main__": [sys.executable, "-c", "import pmcp_action.__main__"],
     "pmcp-action --version": [sys.executable, "-m", "pmcp_action", "--version"],
-    "invalid input, full report": [sys.executable, "-m", "pmcp_action", "--target", "nope"],
+    "pmcp-action --help": [sys.executable, "-m", "pmcp_action", "--help"],
+    "invalid input, summary and report": [
+        sys.executable,
+        "-m",
+        "pmcp_action",
+        "--target",
+        "nope",
+        "--report-path",
+        "report.json",
+    ],
     "python -c pass (baseline)": [sys.executable, "-c", "pass"],
 }
 HEAVY = ("boto3", "botocore", "mcp", "pydantic", "starlette", "graphql")
@@ -29,7 +39,8 @@ HEAVY = ("boto3", "botocore", "mcp", "pydantic", "starlette", "graphql")
 
 def timed(argv: list[str], runs: int, cwd: str) -> list[float]:
     samples = []
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": cwd}
+    # PYTHONPATH: measure this checkout's package, whatever the interpreter has installed.
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": cwd, "PYTHONPATH": ROOT}
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
@@ -42,7 +53,10 @@ def heavy_imports() -> list[str]:
         "import sys, pmcp_action.__main__, pmcp_action.pipeline; "
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     return [m for m in out.stdout.strip().split(",") if m]
 
 

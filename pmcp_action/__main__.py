@@ -1,29 +1,35 @@
 """``pmcp-action`` / ``python -m pmcp_action``: the only place errors are caught.
 
-Any :class:`~pmcp_action.errors.PmcpActionError` becomes an annotation, a
-summary section and exit code 1; so does any unexpected exception (with the
-traceback only in debug mode). Outputs, summary and the JSON report are
-written for failures as well as successes.
+The command line is read first, before any log line: ``--version`` is answered
+before anything else is imported; help and completion print and exit 0; a
+mistake in the command line is a usage error (exit 2). Then the pipeline runs.
+
+Any :class:`~pmcp_action.errors.PmcpActionError` ends the run with its exit code
+(:mod:`pmcp_action.exit_codes`); so does any unexpected exception (exit 1, the
+traceback only in debug mode). In CI it becomes an annotation and a summary
+section; outputs, summary and the JSON report are written for failures as well
+as successes. Outside CI (a terminal, any other shell) a plain-text summary goes
+to stderr, ``--output-format json`` prints one object on stdout whatever the
+outcome, and the report is written only where ``report-path`` asks.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
-import traceback
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from pathlib import Path
-from typing import TextIO
 
-from .ci import detect_platform
-from .ci.base import Platform
-from .errors import PmcpActionError
-from .pipeline import RunRecorder, execute
-from .report import build_outputs, build_report, render_summary, write_report
-from .result import RunResult
+from . import __version__
+
+#: ``typing`` costs more than the rest of ``--version``: the annotations need it only here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from typing import TextIO
+
+    from .ci.base import Platform
+    from .pipeline import RunRecorder
+    from .result import RunResult
 
 __all__ = ["main"]
 
@@ -34,15 +40,41 @@ _CONTAINER_WORKSPACE = "/github/workspace"
 _CONTAINER_HOME = "/github/home"
 
 
+def _version_requested(argv: Sequence[str]) -> bool:
+    """``--version`` anywhere before ``--`` (answered without importing anything)."""
+    return "--version" in (argv[: argv.index("--")] if "--" in argv else argv)
+
+
+def _requested_report_path(recorder: RunRecorder) -> Path | None:
+    """The report-path input (with the settings, or as given when they are invalid)."""
+    from pathlib import Path
+
+    settings = recorder.settings
+    if settings is not None:
+        if settings.report_path is None:
+            return None
+        given, base = settings.report_path, settings.working_directory
+    else:
+        text = recorder.given_inputs.get("report-path")
+        if not isinstance(text, str) or not text.strip():
+            return None
+        given = Path(text.strip())
+        base = Path(str(recorder.given_inputs.get("working-directory") or ".").strip())
+    return given if given.is_absolute() else base / given
+
+
 def _report_path(
     recorder: RunRecorder, platform: Platform, environ: Mapping[str, str]
-) -> tuple[Path, str]:
-    """Where to write the report, and the path to announce to later steps."""
+) -> tuple[Path, str] | None:
+    """Where to write the report and the path to announce; None outside CI unless asked."""
+    from pathlib import Path
+
+    requested = _requested_report_path(recorder)
+    if requested is not None:
+        return requested, _display_path(requested, environ)
+    if not platform.ci:
+        return None
     settings = recorder.settings
-    if settings is not None and settings.report_path is not None:
-        given = settings.report_path
-        path = given if given.is_absolute() else settings.working_directory / given
-        return path, _display_path(path, environ)
     runner_temp = environ.get("RUNNER_TEMP", "")
     in_action_container = (
         platform.name == "github-actions"
@@ -62,6 +94,8 @@ def _report_path(
 
 def _display_path(path: Path, environ: Mapping[str, str]) -> str:
     """A path later steps can use: relative to the workspace when inside it."""
+    from pathlib import Path
+
     workspace = environ.get("GITHUB_WORKSPACE") or environ.get("CI_PROJECT_DIR")
     resolved = path.resolve()
     if workspace:
@@ -78,29 +112,127 @@ def _finalise(
     platform: Platform,
     environ: Mapping[str, str],
     started_at: float,
+    *,
+    json_output: bool,
 ) -> None:
-    path, announced = _report_path(recorder, platform, environ)
-    run = replace(run, report_path=announced)
-    settings = recorder.settings
-    report = build_report(
-        run,
-        settings=settings.redacted() if settings is not None else recorder.given_inputs,
-        platform=platform.name,
-        started_at=started_at,
-    )
-    try:
-        write_report(path, report, platform.redactor.redact)
-    except OSError as exc:
-        platform.warning(f"Could not write the deploy report to {path}: {exc.strerror or exc}.")
-        run = replace(run, report_path="")
+    import json
+    from dataclasses import replace
 
-    outputs = build_outputs(run)
-    if platform.name == "local" and settings is not None and settings.output_format == "json":
-        platform.result_stream.write(platform.redactor.redact(json.dumps(outputs)) + "\n")
+    from .report import (
+        build_json_result,
+        build_outputs,
+        build_report,
+        render_summary,
+        render_text_summary,
+        write_report,
+    )
+
+    located = _report_path(recorder, platform, environ)
+    if located is not None:
+        path, announced = located
+        run = replace(run, report_path=announced)
+        settings = recorder.settings
+        report = build_report(
+            run,
+            settings=settings.redacted() if settings is not None else recorder.given_inputs,
+            platform=platform.name,
+            started_at=started_at,
+        )
+        try:
+            write_report(path, report, platform.redactor.redact)
+        except OSError as exc:
+            platform.warning(f"Could not write the deploy report to {path}: {exc.strerror or exc}.")
+            run = replace(run, report_path="")
+
+    if platform.ci:
+        platform.write_outputs(build_outputs(run))
+        platform.write_summary(render_summary(run))
+        return
+    if json_output:
+        text = json.dumps(build_json_result(run))
+        platform.result_stream.write(platform.redactor.redact(text) + "\n")
         platform.result_stream.flush()
+    platform.info(render_text_summary(run, colour=platform.colour))
+
+
+def _help_width(environ: Mapping[str, str], stream: TextIO) -> int:
+    """Help is laid out for COLUMNS, else the terminal, else 80 columns (60 to 100)."""
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit():
+        width = int(columns)
     else:
-        platform.write_outputs(outputs)
-    platform.write_summary(render_summary(run))
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 80
+        except (AttributeError, OSError, ValueError):
+            width = 80
+    return max(60, min(width, 100))
+
+
+def _run(arguments: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+    import time
+    import traceback
+    from dataclasses import replace
+
+    from .ci import detect_platform
+    from .cli import output_format, parse_command_line
+    from .errors import PmcpActionError, UsageError
+    from .exit_codes import FAILED, INTERRUPTED, SUCCESS
+
+    platform = detect_platform(env, stdout=out, stderr=err)
+    started_at = time.time()
+    json_output = output_format(arguments, env) == "json"
+    command_line = None
+    early: BaseException | None = None
+    try:
+        command_line = parse_command_line(arguments, width=_help_width(env, out))
+    except (Exception, KeyboardInterrupt) as exc:  # reported below, like any failure
+        early = exc
+    if command_line is not None and command_line.show:
+        out.write(command_line.show)
+        out.flush()
+        return SUCCESS.code
+
+    from .pipeline import RunRecorder, execute
+
+    recorder = RunRecorder(platform)
+
+    def failed(title: str, text: str) -> RunResult:
+        if platform.ci:  # outside CI the plain-text summary carries the error
+            platform.error(text, title=title)
+        return recorder.finish("failure", error_title=title, error_text=text)
+
+    code = SUCCESS.code
+    try:
+        if early is not None:
+            raise early
+        assert command_line is not None
+        run = execute(command_line.flags, env, recorder)
+    except PmcpActionError as exc:
+        if isinstance(exc, UsageError):
+            recorder.command = ""  # nothing was read, not even the command
+        run = failed(exc.title, exc.diagnostics())
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        run = failed("Cancelled", "Interrupted.")
+        code = INTERRUPTED.code
+    except Exception as exc:  # noqa: BLE001 - the one catch-all, by design
+        text = f"{type(exc).__name__}: {exc}"
+        if platform.debug_enabled or env.get("RUNNER_DEBUG") == "1":
+            text += "\n\n" + "".join(traceback.format_exception(exc))
+        else:
+            text += (
+                "\n\nThis is a bug in pmcp-action. Re-run with debug: true (or RUNNER_DEBUG=1) "
+                "for a traceback, and report it."
+            )
+        run = failed("Unexpected error", text)
+        code = FAILED.code
+    run = replace(run, exit_code=code)
+    try:
+        _finalise(run, recorder, platform, env, started_at, json_output=json_output)
+    except OSError as exc:
+        platform.error(f"Could not write the results: {exc}", title="Reporting failed")
+        code = code or FAILED.code
+    return code
 
 
 def main(
@@ -110,44 +242,14 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    env = dict(os.environ if environ is None else environ)
-    platform = detect_platform(env, stdout=stdout, stderr=stderr)
-    recorder = RunRecorder(platform)
-    started_at = time.time()
     arguments = list(sys.argv[1:] if argv is None else argv)
-    code = 0
-    try:
-        run = execute(arguments, env, recorder)
-    except SystemExit as exc:  # --help and --version
-        return int(exc.code or 0)
-    except PmcpActionError as exc:
-        text = exc.diagnostics()
-        platform.error(text, title=exc.title)
-        run = recorder.finish("failure", error_title=exc.title, error_text=text)
-        code = 1
-    except KeyboardInterrupt:
-        platform.error("Interrupted.", title="Cancelled")
-        run = recorder.finish("failure", error_title="Cancelled", error_text="Interrupted.")
-        code = 130
-    except Exception as exc:  # noqa: BLE001 - the one catch-all, by design
-        title = "Unexpected error"
-        text = f"{type(exc).__name__}: {exc}"
-        if platform.debug_enabled or env.get("RUNNER_DEBUG") == "1":
-            text += "\n\n" + traceback.format_exc()
-        else:
-            text += (
-                "\n\nThis is a bug in pmcp-action. Re-run with debug: true (or RUNNER_DEBUG=1) "
-                "for a traceback, and report it."
-            )
-        platform.error(text, title=title)
-        run = recorder.finish("failure", error_title=title, error_text=text)
-        code = 1
-    try:
-        _finalise(run, recorder, platform, env, started_at)
-    except OSError as exc:
-        platform.error(f"Could not write the results: {exc}", title="Reporting failed")
-        code = code or 1
-    return code
+    out = stdout if stdout is not None else sys.stdout
+    if _version_requested(arguments):
+        out.write(f"pmcp-action {__version__}\n")
+        out.flush()
+        return 0
+    env = dict(os.environ if environ is None else environ)
+    return _run(arguments, env, out, stderr if stderr is not None else sys.stderr)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ def _empty_text() -> Mapping[str, str]:
     return MappingProxyType({})
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", ")")) else text + "."
+
+
 @dataclass(frozen=True)
 class OutputSpec:
     """One step output: its name, what it holds, and its row label in the summary."""
@@ -91,6 +96,39 @@ class TargetDeclaration:
     def input_names(self) -> tuple[str, ...]:
         """Every input this target reads besides the core's own."""
         return (*self.uses, *(spec.name for spec in self.inputs))
+
+    def describe(self, spec: InputSpec) -> str:
+        """What one of its inputs means for this target: the spec's text and the target's note.
+
+        A note on a shared input replaces the generic text (it says what the input is
+        here); a note on its own input is added to it.
+        """
+        note = self.notes.get(spec.name, "")
+        if spec.shared and note:
+            return note[:1].upper() + note[1:]
+        if note:
+            return f"{_sentence(spec.description)} {note}"
+        return spec.description
+
+    def default_of(self, spec: InputSpec) -> str:
+        """The default of one of its inputs here: its fallback's, else the spec's."""
+        fallback = self.fallbacks.get(spec.name)
+        if fallback is not None and fallback.default is not None:
+            return fallback.default
+        return spec.default
+
+    def fallback_lookups(self, spec: InputSpec) -> tuple[str, ...]:
+        """Where this target looks after the flag, the input and the spec's variables, in
+        order: ``[table].key`` of deploy.toml, then the cloud's variables."""
+        fallback = self.fallbacks.get(spec.name) or Fallback()
+        tables = tuple(
+            f"[{key.rpartition('.')[0]}].{key.rpartition('.')[2]}" for key in fallback.config
+        )
+        return (*tables, *fallback.env)
+
+    def lookups(self, spec: InputSpec) -> tuple[str, ...]:
+        """Everywhere it is looked for after the flag and the input, in order."""
+        return (*spec.env, *self.fallback_lookups(spec))
 
     def problems(self) -> list[str]:
         """Mistakes in the declaration itself (checked when the registry loads it)."""

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .declare import TargetDeclaration
+from .exit_codes import EXIT_CODES
 from .inputs import InputSpec
 from .registry import Catalogue, catalogue
 
@@ -128,34 +129,18 @@ def _common_inputs(cat: Catalogue) -> str:
 
 
 def _fallback_text(declaration: TargetDeclaration, spec: InputSpec) -> str:
-    parts = [_env_cell(spec)] if spec.env else []
-    fallback = declaration.fallbacks.get(spec.name)
-    if fallback is not None:
-        parts += [f"`[{k.rpartition('.')[0]}].{k.rpartition('.')[2]}`" for k in fallback.config]
-        parts += [f"`{name}`" for name in fallback.env]
-    return ", then ".join(p for p in parts if p)
-
-
-def _target_default(declaration: TargetDeclaration, spec: InputSpec) -> str:
-    fallback = declaration.fallbacks.get(spec.name)
-    if fallback is not None and fallback.default is not None:
-        return fallback.default
-    return spec.default
+    return ", then ".join(f"`{where}`" for where in declaration.lookups(spec))
 
 
 def _target_inputs(cat: Catalogue, declaration: TargetDeclaration) -> str:
     rows = [_INPUT_HEAD]
     for spec in cat.target_inputs(declaration.id):
-        note = declaration.notes.get(spec.name, "")
-        if spec.shared and note:
-            what = note[:1].upper() + note[1:]
-        elif note:
-            what = f"{_sentence(spec.description)} {note}"
-        else:
-            what = spec.description
         rows.append(
             _input_row(
-                spec, what, _target_default(declaration, spec), _fallback_text(declaration, spec)
+                spec,
+                declaration.describe(spec),
+                declaration.default_of(spec),
+                _fallback_text(declaration, spec),
             )
         )
     return "\n".join(rows) + "\n"
@@ -185,11 +170,18 @@ def _per_target(cat: Catalogue) -> str:
     return "\n".join(parts)
 
 
+def _exit_codes() -> str:
+    rows = ["| exit code | meaning |", "|---|---|"]
+    rows += [f"| `{entry.code}` | {_cell(entry.meaning)} |" for entry in EXIT_CODES]
+    return "\n".join(rows) + "\n"
+
+
 def readme_blocks(cat: Catalogue) -> dict[str, str]:
     return {
         "common-inputs": _common_inputs(cat),
         "target-inputs": _per_target(cat),
         "outputs": _outputs(cat),
+        "exit-codes": _exit_codes(),
     }
 
 

@@ -3,13 +3,17 @@
 Every error the program expects carries three things: a short title, a message
 that says what went wrong and where, and a remediation text that says how to fix
 it. Only the CLI entry (``pmcp_action.__main__``) catches these; it turns them
-into an ``::error::`` annotation, a step-summary section and exit code 1.
+into an ``::error::`` annotation, a step-summary section and the error's exit
+code (:mod:`pmcp_action.exit_codes`: 1, 2 for a usage error, 3 for a version
+left serving that failed verification).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from .exit_codes import FAILED, UNVERIFIED, USAGE
 
 __all__ = [
     "ConfigError",
@@ -23,6 +27,7 @@ __all__ = [
     "Problem",
     "RemoteApiError",
     "TimeoutExceededError",
+    "UsageError",
     "ValidationError",
     "VerificationError",
 ]
@@ -32,6 +37,8 @@ class PmcpActionError(Exception):
     """Base of every error pmcp-action reports to the user."""
 
     title = "pmcp-action failed"
+    #: The process exit code when this error ends the run.
+    exit_code = FAILED.code
 
     def __init__(self, message: str, *, remediation: str = "", details: str = "") -> None:
         super().__init__(message)
@@ -79,6 +86,13 @@ class ValidationError(PmcpActionError):
             f"The inputs have {header}; nothing was changed:\n{lines}",
             remediation="Correct the inputs listed above and run again.",
         )
+
+
+class UsageError(PmcpActionError):
+    """A mistake on the command line itself (not in a value): exit code 2."""
+
+    title = "Usage error"
+    exit_code = USAGE.code
 
 
 class ConfigError(PmcpActionError):
@@ -165,6 +179,22 @@ class NotSupportedError(PmcpActionError):
 
 
 class VerificationError(PmcpActionError):
-    """The deployed server did not prove that it works."""
+    """The deployed server did not prove that it works.
+
+    ``still_serving``: the version that failed is live (nothing put the previous
+    one back), which exits with 3 instead of 1.
+    """
 
     title = "Verification failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        remediation: str = "",
+        details: str = "",
+        still_serving: bool = False,
+    ) -> None:
+        super().__init__(message, remediation=remediation, details=details)
+        self.still_serving = still_serving
+        self.exit_code = UNVERIFIED.code if still_serving else FAILED.code

@@ -14,17 +14,31 @@ environment or ``.pmcp/deploy.toml`` can still win.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from types import MappingProxyType
 
 __all__ = [
     "COMMANDS",
+    "COMMAND_SUMMARIES",
     "COMMON_INPUTS",
     "InputKind",
     "InputSpec",
 ]
 
-COMMANDS: tuple[str, ...] = ("deploy", "plan", "outputs", "rollback", "destroy")
+#: What each command does, for the CLI's help; the command input's choices follow this order.
+COMMAND_SUMMARIES: Mapping[str, str] = MappingProxyType(
+    {
+        "deploy": "Build or locate the artifact, deploy it, verify the server over MCP, and roll "
+        "back when verification fails (the default command).",
+        "plan": "Validate everything and show what a deploy would change; touches nothing.",
+        "outputs": "Show what is deployed now.",
+        "rollback": "Return to the previous version (or --to VERSION) and verify it.",
+        "destroy": "Delete what deploy created; refused without --yes (confirm-destroy).",
+    }
+)
+COMMANDS: tuple[str, ...] = tuple(COMMAND_SUMMARIES)
 
 
 class InputKind(Enum):
@@ -56,7 +70,7 @@ class InputSpec:
     #: Declared here, interpreted by the targets that list it in their ``uses``
     #: (each with its own fallbacks), never by the core itself.
     shared: bool = False
-    #: What an unknown CHOICE value is called in messages ("unknown value 'x'").
+    #: What an unknown CHOICE value is called in messages ("unknown <noun> 'x'").
     noun: str = "value"
 
     @property

@@ -1,6 +1,7 @@
 """One run from flags to result: validate everything, act, prove, report.
 
-The pipeline raises :class:`~pmcp_action.errors.PmcpActionError` on failure;
+The command line is read before (:mod:`pmcp_action.cli`); the pipeline starts
+from its flags. It raises :class:`~pmcp_action.errors.PmcpActionError` on failure;
 the :class:`RunRecorder` keeps what was learnt so far (phases, the target's
 result, verification, rollback), so the CLI can report a failure as fully as
 a success.
@@ -9,17 +10,17 @@ a success.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from .ci.base import Platform
-from .cli import parse_args
+from .cli import ParsedArgs
 from .context import RunContext
 from .deadline import Deadline
-from .errors import Problem, ValidationError, VerificationError
+from .errors import PmcpActionError, Problem, ValidationError, VerificationError
 from .http import HttpClientFactory
 from .project import find_config, load_project
 from .registry import catalogue
@@ -80,14 +81,13 @@ def _remember_inputs(recorder: RunRecorder, raw: Mapping[str, RawValue]) -> None
 
 
 def _load(
-    argv: Sequence[str],
+    flags: ParsedArgs,
     environ: Mapping[str, str],
     recorder: RunRecorder,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
 ) -> tuple[Settings, RunContext]:
     platform = recorder.platform
-    flags = parse_args(argv)
     early = resolve_raw(flags, environ)
     _remember_inputs(recorder, early)
     workdir_raw = early.get("working-directory")
@@ -192,7 +192,7 @@ def _verify(context: RunContext, result: TargetResult) -> Verification:
 
 
 def execute(
-    argv: Sequence[str],
+    flags: ParsedArgs,
     environ: Mapping[str, str],
     recorder: RunRecorder,
     *,
@@ -201,7 +201,7 @@ def execute(
 ) -> RunResult:
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
     with recorder.phase("validate"):
-        settings, context = _load(argv, environ, recorder, transport, sleep)
+        settings, context = _load(flags, environ, recorder, transport, sleep)
         recorder.settings = settings
         recorder.command = settings.command
         recorder.target = settings.target
@@ -219,11 +219,14 @@ def execute(
             recorder.verification = _verify(context, recorder.result)
         verification = recorder.verification
         if verification.status == "false":
-            _roll_back_after_failed_verification(recorder, target, settings)
+            rollback_error = _roll_back_after_failed_verification(recorder, target, settings)
+            # Exit 3 when what failed is live: nothing put the previous version back.
+            still_serving = not recorder.rolled_back and not recorder.result.unchanged
             raise VerificationError(
                 f"The deployed server at {verification.url} did not prove that it works.",
                 details=verification.detail,
-                remediation=_verification_remediation(recorder),
+                remediation=_verification_remediation(recorder, settings, rollback_error),
+                still_serving=still_serving,
             )
 
     status = "unchanged" if recorder.result.unchanged else "success"
@@ -232,34 +235,60 @@ def execute(
 
 def _roll_back_after_failed_verification(
     recorder: RunRecorder, target: Target, settings: Settings
-) -> None:
+) -> PmcpActionError | None:
+    """Put the previous version back when asked and possible; the rollback's own error."""
     result = recorder.result
     if settings.command != "deploy" or not settings.rollback_on_failure:
-        return
+        return None
     if result.unchanged or not result.previous_version:
         recorder.platform.warning(
             "Verification failed and there is no previous version to return to."
         )
-        return
+        return None
     if not result.can_roll_back:
         recorder.platform.warning(
             f"Verification failed, but the {settings.target} target cannot roll back; "
             "the new version stays live."
         )
-        return
-    with recorder.phase("rollback"):
-        target.rollback(result.previous_version)
+        return None
+    try:
+        with recorder.phase("rollback"):
+            target.rollback(result.previous_version)
+    except PmcpActionError as exc:
+        recorder.platform.warning(
+            f"Verification failed, and putting version {result.previous_version} back failed "
+            f"too: {exc.message}",
+            title="Rollback failed",
+        )
+        return exc
     recorder.rolled_back = True
+    return None
 
 
-def _verification_remediation(recorder: RunRecorder) -> str:
+def _verification_remediation(
+    recorder: RunRecorder, settings: Settings, rollback_error: PmcpActionError | None
+) -> str:
     result = recorder.result
     if recorder.rolled_back:
         return (
             f"Version {result.previous_version} serves again. Fix the server (see the details), "
             "then deploy again; set rollback-on-failure: false to keep a failing version live."
         )
-    return (
+    advice = (
         "Look at the server's logs for why it does not answer MCP requests; set verify: false "
         "only if the endpoint is not meant to be reachable from CI."
     )
+    if result.unchanged:
+        return advice
+    live = f"version {result.version}" if result.version else "the new version"
+    if rollback_error is not None:
+        why = f"putting version {result.previous_version} back failed ({rollback_error.title})"
+    elif settings.command == "rollback":
+        why = "a rollback is not undone"
+    elif not settings.rollback_on_failure:
+        why = "rollback-on-failure is false"
+    elif not result.previous_version:
+        why = "there is no previous version"
+    else:
+        why = f"the {settings.target} target cannot roll back"
+    return f"{live[:1].upper()}{live[1:]} is still serving ({why}; exit code 3). {advice}"

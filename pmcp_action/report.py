@@ -1,8 +1,10 @@
 """Turn a :class:`RunResult` into step outputs, a job summary and a JSON report.
 
 One layout for every target and every CI; the platform adapter decides where
-each piece goes. Nothing here sees a secret: the settings are redacted and
-every text still passes the redactor on its way out.
+each piece goes. Outside CI the summary is plain text (:func:`render_text_summary`)
+and ``--output-format json`` prints :func:`build_json_result`. Nothing here sees
+a secret: the settings are redacted and every text still passes the redactor on
+its way out.
 """
 
 from __future__ import annotations
@@ -15,21 +17,35 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .exit_codes import UNVERIFIED
 from .registry import Catalogue, catalogue
 from .result import RunResult, Verification
 
-__all__ = ["build_outputs", "build_report", "render_summary", "write_report"]
+__all__ = [
+    "build_json_result",
+    "build_outputs",
+    "build_report",
+    "render_summary",
+    "render_text_summary",
+    "write_report",
+]
 
-_STATUS_LINE = {
-    "success": "✅ Deployed",
-    "unchanged": "✅ Up to date (nothing changed)",
-    "failure": "❌ Failed",
+#: (icon, text) of the status line, by status and then by command.
+_STATUS: Mapping[str, tuple[str, str]] = {
+    "success": ("✅", "Deployed"),
+    "unchanged": ("✅", "Up to date (nothing changed)"),
+    "failure": ("❌", "Failed"),
 }
-_COMMAND_DONE = {
-    "plan": "📝 Plan ready (nothing was changed)",
-    "outputs": "📋 Current deployment",
-    "rollback": "↩️ Rolled back",
-    "destroy": "🗑️ Destroyed",
+_COMMAND_DONE: Mapping[str, tuple[str, str]] = {
+    "plan": ("📝", "Plan ready (nothing was changed)"),
+    "outputs": ("📋", "Current deployment"),
+    "rollback": ("↩️", "Rolled back"),
+    "destroy": ("🗑️", "Destroyed"),
+}
+_VERIFIED: Mapping[str, tuple[str, str]] = {
+    "true": ("✅", "verified"),
+    "false": ("❌", "failed"),
+    "skipped": ("⏭️", "skipped"),
 }
 
 
@@ -72,13 +88,23 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
     return outputs
 
 
+def build_json_result(run: RunResult, known: Catalogue | None = None) -> dict[str, str | int]:
+    """The one object ``--output-format json`` prints: every output, the error and the exit
+    code, for every outcome (a usage error included)."""
+    result: dict[str, str | int] = dict(build_outputs(run, known))
+    result["error-title"] = run.error_title
+    result["error-text"] = run.error_text
+    result["exit-code"] = run.exit_code
+    return result
+
+
 def _target_rows(run: RunResult, known: Catalogue) -> list[tuple[str, str]]:
     """The target's own outputs that have a summary label, in its declared order."""
     declaration = known.target(run.target)
     if declaration is None:
         return []
     return [
-        (spec.label, _cell(run.result.outputs[spec.name]))
+        (spec.label, run.result.outputs[spec.name])
         for spec in declaration.outputs
         if spec.label and run.result.outputs.get(spec.name)
     ]
@@ -88,18 +114,22 @@ def _cell(text: str) -> str:
     return html.escape(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _status_line(run: RunResult) -> str:
+def _status(run: RunResult) -> tuple[str, str]:
     if run.status == "failure":
-        return _STATUS_LINE["failure"]
+        return _STATUS["failure"]
     if run.command in _COMMAND_DONE:
         return _COMMAND_DONE[run.command]
-    return _STATUS_LINE.get(run.status, run.status)
+    return _STATUS.get(run.status, ("", run.status))
 
 
-def _verification_rows(v: Verification) -> list[tuple[str, str]]:
-    label = {"true": "✅ verified", "false": "❌ failed", "skipped": "⏭️ skipped"}.get(
-        v.status, v.status
-    )
+def _status_line(run: RunResult) -> str:
+    icon, text = _status(run)
+    return f"{icon} {text}".strip()
+
+
+def _verification_rows(v: Verification, *, icons: bool) -> list[tuple[str, str]]:
+    icon, word = _VERIFIED.get(v.status, ("", v.status))
+    label = f"{icon} {word}".strip() if icons else word
     if v.protection:
         label += f" ({v.protection})"
     rows = [("MCP verification", label)]
@@ -112,19 +142,19 @@ def _verification_rows(v: Verification) -> list[tuple[str, str]]:
     return rows
 
 
-def render_summary(run: RunResult, *, identity: str = "") -> str:
-    """The job summary in Markdown (GitHub renders it; GitLab and local print it)."""
+def _summary_rows(
+    run: RunResult, known: Catalogue, identity: str, *, icons: bool
+) -> list[tuple[str, str, bool]]:
+    """(label, plain value, whether it is a URL) of the summary's table, in order."""
     r = run.result
-    known = catalogue()
     labels = {spec.name: spec.label for spec in known.outputs}
-    lines = [f"## pmcp deploy — {_status_line(run)}", ""]
-    rows: list[tuple[str, str]] = [
-        (labels["command"], run.command),
-        (labels["target"], run.target),
-        (labels["server-name"], run.server_name),
+    rows: list[tuple[str, str, bool]] = [
+        (labels["command"], run.command, False),
+        (labels["target"], run.target, False),
+        (labels["server-name"], run.server_name, False),
     ]
     if r.url:
-        rows.append((labels["url"], f"[{_cell(r.url)}]({r.url})"))
+        rows.append((labels["url"], r.url, True))
     for name, value in (
         ("health-url", r.health_url),
         ("version", r.version),
@@ -133,17 +163,32 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
         ("region", r.region),
     ):
         if value:
-            rows.append((labels[name], _cell(value)))
+            rows.append((labels[name], value, False))
     if r.unchanged is not None:
-        rows.append(("Changed", "no" if r.unchanged else "yes"))
+        rows.append(("Changed", "no" if r.unchanged else "yes", False))
     who = r.identity or identity
     if who:
-        rows.append(("Identity", _cell(who)))
-    rows.extend(_target_rows(run, known))
+        rows.append(("Identity", who, False))
+    rows += [(label, value, False) for label, value in _target_rows(run, known)]
     if run.verification is not None:
-        rows.extend(_verification_rows(run.verification))
+        rows += [
+            (label, value, False)
+            for label, value in _verification_rows(run.verification, icons=icons)
+        ]
     if run.rolled_back:
-        rows.append(("Rolled back", f"yes — version {_cell(r.previous_version)} serves again"))
+        rows.append(("Rolled back", f"yes — version {r.previous_version} serves again", False))
+    return rows
+
+
+def render_summary(run: RunResult, *, identity: str = "") -> str:
+    """The job summary in Markdown (GitHub renders it; GitLab prints it in a section)."""
+    r = run.result
+    known = catalogue()
+    lines = [f"## pmcp deploy — {_status_line(run)}", ""]
+    rows = [
+        (label, f"[{_cell(value)}]({value})" if is_url else _cell(value))
+        for label, value, is_url in _summary_rows(run, known, identity, icons=True)
+    ]
     lines.append("| | |")
     lines.append("|---|---|")
     lines.extend(f"| **{_cell(k)}** | {v} |" for k, v in rows)
@@ -181,6 +226,69 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
         lines += [run.error_text, "```", ""]
     if run.report_path:
         lines += [f"_Deploy report: `{run.report_path}`_", ""]
+    return "\n".join(lines)
+
+
+class _Paint:
+    """ANSI colour for a terminal; the identity when colour is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, codes: str, text: str) -> str:
+        return f"\x1b[{codes}m{text}\x1b[0m" if self.enabled and text else text
+
+
+def _indented(text: str, prefix: str = "  ") -> list[str]:
+    return [f"{prefix}{line}".rstrip() for line in text.splitlines()]
+
+
+def render_text_summary(run: RunResult, *, colour: bool = False, identity: str = "") -> str:
+    """The summary for a terminal (outside CI): the status line, the rows that have a value,
+    what a plan would change, the verification, the notes and the error, as plain text.
+    ``colour`` adds ANSI colour (only for a terminal that wants it)."""
+    paint = _Paint(colour)
+    r = run.result
+    _, status = _status(run)
+    if run.status == "failure":
+        tone = "33;1" if run.exit_code == UNVERIFIED.code else "31;1"
+    else:
+        tone = "32;1"
+    head = f"pmcp deploy: {paint(tone, status)}"
+    if run.exit_code:
+        head += f" (exit {run.exit_code})"
+    lines = [head]
+
+    rows = [
+        (label, value)
+        for label, value, _ in _summary_rows(run, catalogue(), identity, icons=False)
+        if value
+    ]
+    if run.report_path:
+        rows.append(("Deploy report", run.report_path))
+    if rows:
+        width = max(len(label) for label, _ in rows)
+        lines += [""] + [f"  {paint('1', label.ljust(width))}  {value}" for label, value in rows]
+
+    if r.changes:
+        lines += ["", "What a deploy would change:"]
+        action_width = max(len(c.action) for c in r.changes)
+        for change in r.changes:
+            detail = f"  ({change.detail})" if change.detail else ""
+            lines.append(f"  {change.action.ljust(action_width)}  {change.resource}{detail}")
+
+    v = run.verification
+    if v is not None and v.tools:
+        lines += ["", f"Tools ({len(v.tools)}): " + ", ".join(v.tools)]
+    if v is not None and v.detail and v.status != "true":
+        lines += ["", "Verification details:", *_indented(v.detail)]
+
+    if r.notes:
+        lines += ["", "Notes:"] + [f"  - {note}" for note in r.notes]
+
+    if run.status == "failure":
+        lines += ["", paint("31;1", f"error: {run.error_title or 'Error'}")]
+        lines += _indented(run.error_text)
     return "\n".join(lines)
 
 
@@ -234,6 +342,7 @@ def build_report(
             "detail": v.detail,
         },
         "rolled_back": run.rolled_back,
+        "exit_code": run.exit_code,
         "error": None
         if run.status != "failure"
         else {"title": run.error_title, "text": run.error_text},

@@ -105,3 +105,5 @@ class RunResult:
     error_title: str = ""
     error_text: str = ""
     report_path: str = ""
+    #: The process exit code (:mod:`pmcp_action.exit_codes`), known once the run ended.
+    exit_code: int = 0

@@ -23,6 +23,9 @@ class Platform:
 
     #: Identifier shown in reports: "github-actions", "gitlab-ci" or "local".
     name = "local"
+    #: A CI system (outputs, summary and report go where it collects them); False for a
+    #: terminal or any other shell, where a person reads the plain-text summary.
+    ci = False
 
     def __init__(
         self,
@@ -56,6 +59,18 @@ class Platform:
 
     def error(self, message: str, *, title: str = "") -> None:
         self._write(f"error: {title + ': ' if title else ''}{message}")
+
+    @property
+    def colour(self) -> bool:
+        """ANSI colour only for a person's terminal: never in CI, never when the log stream
+        is not a TTY, never when NO_COLOR is set (https://no-color.org)."""
+        if self.ci or self.environ.get("NO_COLOR", ""):
+            return False
+        isatty = getattr(self.log_stream, "isatty", None)
+        try:
+            return bool(isatty and isatty())
+        except ValueError:  # a closed stream
+            return False
 
     # --- secrets --------------------------------------------------------------
     def mask(self, secret: str) -> None:

@@ -27,6 +27,7 @@ def escape_property(text: str) -> str:
 
 class GitHubActions(Platform):
     name = "github-actions"
+    ci = True
 
     def _command(self, command: str, message: str, **properties: str) -> None:
         props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items() if v)

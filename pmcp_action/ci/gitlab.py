@@ -23,6 +23,7 @@ def dotenv_key(output_name: str) -> str:
 
 class GitLabCi(Platform):
     name = "gitlab-ci"
+    ci = True
 
     def __init__(self, *, dotenv_path: str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

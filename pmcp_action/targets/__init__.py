@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
-from ..context import RunContext
 from ..errors import NotSupportedError, Problem
-from ..result import TargetResult
+
+if TYPE_CHECKING:  # the registry imports this package: it must not pull in the HTTP client
+    from ..context import RunContext
+    from ..result import TargetResult
 
 __all__ = ["Target", "create_target"]
 
@@ -65,5 +67,5 @@ def create_target(context: RunContext) -> Target:
         )
     module_name, _, function = declaration.factory.partition(":")
     module = importlib.import_module(module_name)
-    factory = cast(Callable[[RunContext], Target], getattr(module, function))
+    factory = cast("Callable[[RunContext], Target]", getattr(module, function))
     return factory(context)

@@ -28,8 +28,16 @@ def project(tmp_path: Path) -> Path:
     return example_project(tmp_path / "project", b"cli")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
+    # PYTHONPATH: this checkout's package, not whichever one the interpreter has installed.
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(cwd),
+        "PYTHONPATH": str(ROOT),
+    }
     return subprocess.run(
         [sys.executable, "-m", "pmcp_action", *args],
         env=base | env,
@@ -63,6 +71,9 @@ def test_gitlab_job_writes_a_dotenv_report_and_sections(pmcp_run, project):
     report = json.loads((project / "pmcp-deploy-report.json").read_text())
     assert report["platform"] == "gitlab-ci" and report["status"] == "success"
     assert "section_start:" in completed.stderr and "section_end:" in completed.stderr
+    # GitLab shows the Markdown summary in a section, as before (not the terminal's text).
+    assert "Deploy summary\n## pmcp deploy — ✅ Deployed\n" in completed.stderr
+    assert completed.stdout == ""
     # GitLab cannot mask at run time: the secret must simply never be printed.
     everything = completed.stdout + completed.stderr + dotenv + json.dumps(report)
     assert DEFAULT_CLIENT_SECRET not in everything

@@ -85,3 +85,20 @@ def test_readme_documents_every_input_and_output():
         assert f"| `{spec.name}`" in readme, spec.name
     for output in catalogue().outputs:
         assert f"`{output.name}`" in readme, output.name
+
+
+def test_the_readme_lists_the_exit_codes_from_their_declaration():
+    from pmcp_action.docgen import readme_blocks
+    from pmcp_action.exit_codes import EXIT_CODES
+
+    block = readme_blocks(catalogue())["exit-codes"]
+    assert block.splitlines()[:2] == ["| exit code | meaning |", "|---|---|"]
+    assert block.splitlines()[2:] == [f"| `{e.code}` | {e.meaning} |" for e in EXIT_CODES]
+    assert [e.code for e in EXIT_CODES] == [0, 1, 2, 3, 130]
+    readme = (ROOT / "README.md").read_text()
+    assert f"<!-- generated:exit-codes -->\n{block}<!-- /generated:exit-codes -->" in readme
+    assert (
+        "| `3` | Deployed, but verification failed and the new version is still serving: "
+        "rollback-on-failure is false, there was no previous version, the target cannot roll "
+        "back, or the command was rollback (a rollback is not undone). |"
+    ) in block

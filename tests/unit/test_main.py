@@ -87,11 +87,18 @@ def test_no_server_name_anywhere_is_a_clear_error(gha_files, tmp_path):
     assert_clean_failure(code, out, gha_files, "no server name", "set the server-name input")
 
 
-def test_unknown_flag_is_a_validation_error_not_a_usage_exit():
-    code, _, err = run_main(["--no-such-flag"], {})
-    assert code == 1
-    assert "command line: unrecognized arguments: --no-such-flag" in err
-    assert "Traceback" not in err
+def test_unknown_flag_is_a_usage_error():
+    code, out, err = run_main(["--no-such-flag"], {})
+    assert code == 2
+    assert out == ""
+    assert err == (
+        "pmcp deploy: Failed (exit 2)\n"
+        "\n"
+        "error: Usage error\n"
+        "  unknown option --no-such-flag\n"
+        "\n"
+        "  How to fix: See `pmcp-action --help` for the options.\n"
+    )
 
 
 def test_version_flag(capsys):
@@ -148,8 +155,21 @@ def test_local_json_output_keeps_stdout_machine_readable(tmp_path):
         ["--output-format", "json", "--working-directory", str(tmp_path)], env
     )
     assert code == 1
-    # Invalid settings: the format is unknown, so outputs go to stderr as text.
-    assert out == ""
+    # Invalid settings: the format was read from the command line before them.
+    result = json.loads(out)
+    assert out.count("\n") == 1 and out.endswith("}\n")
+    assert list(result) == [spec.name for spec in catalogue().outputs] + [
+        "error-title",
+        "error-text",
+        "exit-code",
+    ]
+    assert result["status"] == "failure" and result["target"] == "heroku"
+    assert result["error-title"] == "Invalid input"
+    assert result["error-text"].startswith(
+        "The inputs have 1 problem; nothing was changed:\n"
+        "- environment variable PMCP_DEPLOY_TARGET: unknown value 'heroku'"
+    )
+    assert result["exit-code"] == 1
     assert "error: Invalid input" in err
 
 

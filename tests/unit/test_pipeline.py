@@ -118,8 +118,9 @@ def test_no_rollback_when_disabled_or_nothing_to_return_to(scripted, gha_files, 
     with serve_static("junk", status=200) as server:
         made = scripted(TargetResult(url=server.url, version="1", can_roll_back=True))
         code, _, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="1")
+        # Nothing to return to: the failing version is still serving.
         assert (
-            code == 1 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
+            code == 3 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
         )
 
         for path in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
@@ -131,7 +132,7 @@ def test_no_rollback_when_disabled_or_nothing_to_return_to(scripted, gha_files, 
             gha_files, tmp_path, verify_timeout_seconds="1", rollback_on_failure="false"
         )
         assert (
-            code == 1 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
+            code == 3 and made[-1].calls == [("deploy", "")] and outputs["rolled-back"] == "false"
         )
 
 
@@ -141,7 +142,7 @@ def test_target_that_cannot_roll_back_says_so(scripted, gha_files, tmp_path):
             TargetResult(url=server.url, version="2", previous_version="1", can_roll_back=False)
         )
         code, out, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="1")
-    assert code == 1 and made[0].calls == [("deploy", "")]
+    assert code == 3 and made[0].calls == [("deploy", "")]
     assert "cannot roll back; the new version stays live" in out
     assert outputs["rolled-back"] == "false"
 
@@ -195,4 +196,105 @@ def test_local_json_output_is_one_object_on_stdout(scripted, tmp_path, capsys):
     outputs = json.loads(stdout.getvalue())
     assert outputs["url"] == "https://demo.example/mcp" and outputs["version"] == "4"
     assert outputs["status"] == "success"
-    assert "## pmcp deploy" in stderr.getvalue()
+    assert "\npmcp deploy: Deployed\n" in stderr.getvalue()
+    assert "## pmcp deploy" not in stderr.getvalue()
+
+
+def _annotation(out: str) -> str:
+    (line,) = [line for line in out.splitlines() if line.startswith("::error")]
+    return line.replace("%0A", "\n")
+
+
+_ADVICE = (
+    "Look at the server's logs for why it does not answer MCP requests; set verify: false "
+    "only if the endpoint is not meant to be reachable from CI."
+)
+
+
+def test_exit_3_says_which_version_is_still_serving_and_why(scripted, gha_files, tmp_path):
+    with serve_static("junk", status=200) as server:
+        scripted(TargetResult(url=server.url, version="2", can_roll_back=True))
+        code, out, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="1")
+    assert (code, outputs["status"], outputs["rolled-back"]) == (3, "failure", "false")
+    assert _annotation(out).endswith(
+        f"How to fix: Version 2 is still serving (there is no previous version; exit code 3). "
+        f"{_ADVICE}"
+    )
+    report = json.loads(Path(outputs["report-path"]).read_text())
+    assert report["exit_code"] == 3
+
+
+class _FailingRollback(ScriptedTarget):
+    def rollback(self, to_version):
+        from pmcp_action.errors import DeployError
+
+        self.calls.append(("rollback", to_version))
+        raise DeployError("alias live could not be moved", target=self.name)
+
+
+def test_a_rollback_that_fails_leaves_the_new_version_serving(monkeypatch, gha_files, tmp_path):
+    made: list[ScriptedTarget] = []
+
+    def create(context):
+        result = TargetResult(url=server.url, version="5", previous_version="4", can_roll_back=True)
+        made.append(_FailingRollback(context=context, deploy_result=result))
+        return made[-1]
+
+    monkeypatch.setattr(pipeline, "create_target", create)
+    with serve_static("junk", status=200) as server:
+        code, out, outputs, summary = run(gha_files, tmp_path, verify_timeout_seconds="1")
+    assert code == 3 and made[0].calls == [("deploy", ""), ("rollback", "4")]
+    assert outputs["rolled-back"] == "false"
+    assert (
+        "::warning title=Rollback failed::Verification failed, and putting version 4 back "
+        "failed too: alias live could not be moved"
+    ) in out.splitlines()
+    assert _annotation(out).startswith("::error title=Verification failed::")
+    assert _annotation(out).endswith(
+        "How to fix: Version 5 is still serving (putting version 4 back failed "
+        f"(Deployment failed); exit code 3). {_ADVICE}"
+    )
+    report = json.loads(Path(outputs["report-path"]).read_text())
+    assert [(p["name"], p["outcome"]) for p in report["phases"]] == [
+        ("validate", "ok"),
+        ("deploy", "ok"),
+        ("verify", "ok"),
+        ("rollback", "failed"),
+    ]
+
+
+def test_a_rollback_command_that_fails_verification_exits_3(scripted, gha_files, tmp_path):
+    with serve_static("junk", status=200) as server:
+        made = scripted(TargetResult(url=server.url, version="9"))
+        code, out, outputs, _ = run(
+            gha_files, tmp_path, command="rollback", rollback_to="3", verify_timeout_seconds="1"
+        )
+    assert code == 3 and made[0].calls == [("rollback", "3")]
+    assert _annotation(out).endswith(
+        f"How to fix: Version 3 is still serving (a rollback is not undone; exit code 3). {_ADVICE}"
+    )
+
+
+def test_an_unchanged_deploy_that_fails_verification_exits_1(scripted, gha_files, tmp_path):
+    with serve_static("junk", status=200) as server:
+        made = scripted(
+            TargetResult(url=server.url, version="4", previous_version="3", unchanged=True)
+        )
+        code, out, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="1")
+    assert code == 1 and made[0].calls == [("deploy", "")]
+    assert outputs["unchanged"] == "true"
+    assert _annotation(out).endswith(f"How to fix: {_ADVICE}")
+
+
+def test_a_local_report_is_written_where_asked(scripted, tmp_path):
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    scripted(TargetResult(url="https://demo.example/mcp", version="4"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = ["--target", "aws-lambda", "--verify", "false", "--report-path", "r.json"]
+    code = main(
+        [*argv, "--working-directory", str(tmp_path)], environ={}, stdout=stdout, stderr=stderr
+    )
+    assert (code, stdout.getvalue()) == (0, "")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["status"], report["exit_code"]) == ("success", 0)
+    assert f"  Deploy report  {tmp_path / 'r.json'}\n" in stderr.getvalue() + "\n"

@@ -1,0 +1,61 @@
+"""The core is derived from the declarations: it names no target, nor a target's input or output.
+
+A target added (or renamed) in its own package must not need an edit here; a
+name spelt out in these modules would be a second copy of its declaration.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import pmcp_action
+from pmcp_action.registry import catalogue
+
+PACKAGE = Path(pmcp_action.__file__).parent
+CORE = (
+    "inputs.py",
+    "settings.py",
+    "result.py",
+    "report.py",
+    "pipeline.py",
+    "cli.py",
+    "__main__.py",
+    "exit_codes.py",
+)
+
+
+def target_names() -> set[str]:
+    cat = catalogue()
+    owned_outputs = {spec.name for spec in cat.outputs if cat.output_owners.get(spec.name)}
+    return set(cat.ids) | {spec.name for spec in cat.target_specific_inputs} | owned_outputs
+
+
+def mentions(text: str, names: set[str]) -> list[tuple[int, str]]:
+    """(line, name) of every whole-word mention, as a flag (``--name``) too; a hyphen or a
+    word character next to it makes it part of another word."""
+    found = []
+    for name in sorted(names):
+        for match in re.finditer(rf"(?<![\w-])(?:--)?{re.escape(name)}(?![\w-])", text):
+            found.append((text.count("\n", 0, match.start()) + 1, name))
+    return found
+
+
+def test_the_names_cover_every_target_and_what_each_declares():
+    names = target_names()
+    assert {"pmcp-run", "aws-lambda", "role-to-assume", "pmcp-client-id", "arn"} <= names
+    assert not {"target", "region", "url", "status"} & names  # common ones are the core's
+
+
+def test_the_check_finds_a_mention():
+    assert mentions('x = "aws-lambda"\n# --role-to-assume\nwarning', target_names()) == [
+        (1, "aws-lambda"),
+        (2, "role-to-assume"),
+    ]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_a_core_module_names_no_target(module):
+    assert mentions((PACKAGE / module).read_text(encoding="utf-8"), target_names()) == []
