@@ -24,7 +24,6 @@ from . import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
     from typing import TextIO
 
     from .ci.base import Platform
@@ -33,77 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-REPORT_NAME = "pmcp-deploy-report.json"
-#: How the runner mounts a Docker action: the workspace, and RUNNER_TEMP/_github_home as HOME.
-#: RUNNER_TEMP itself is passed through as a host path that is not mounted.
-_CONTAINER_WORKSPACE = "/github/workspace"
-_CONTAINER_HOME = "/github/home"
-
 
 def _version_requested(argv: Sequence[str]) -> bool:
     """``--version`` anywhere before ``--`` (answered without importing anything)."""
     return "--version" in (argv[: argv.index("--")] if "--" in argv else argv)
-
-
-def _requested_report_path(recorder: RunRecorder) -> Path | None:
-    """The report-path input (with the settings, or as given when they are invalid)."""
-    from pathlib import Path
-
-    settings = recorder.settings
-    if settings is not None:
-        if settings.report_path is None:
-            return None
-        given, base = settings.report_path, settings.working_directory
-    else:
-        text = recorder.given_inputs.get("report-path")
-        if not isinstance(text, str) or not text.strip():
-            return None
-        given = Path(text.strip())
-        base = Path(str(recorder.given_inputs.get("working-directory") or ".").strip())
-    return given if given.is_absolute() else base / given
-
-
-def _report_path(
-    recorder: RunRecorder, platform: Platform, environ: Mapping[str, str]
-) -> tuple[Path, str] | None:
-    """Where to write the report and the path to announce; None outside CI unless asked."""
-    from pathlib import Path
-
-    requested = _requested_report_path(recorder)
-    if requested is not None:
-        return requested, _display_path(requested, environ)
-    if not platform.ci:
-        return None
-    settings = recorder.settings
-    runner_temp = environ.get("RUNNER_TEMP", "")
-    in_action_container = (
-        platform.name == "github-actions"
-        and environ.get("GITHUB_WORKSPACE") == _CONTAINER_WORKSPACE
-    )
-    if in_action_container and runner_temp and Path(_CONTAINER_HOME).is_dir():
-        # Outside the workspace (no root-owned file in the checkout), yet visible to
-        # later steps on the host as RUNNER_TEMP/_github_home.
-        return Path(_CONTAINER_HOME) / REPORT_NAME, f"{runner_temp}/_github_home/{REPORT_NAME}"
-    directory = None if in_action_container else platform.default_report_dir
-    if directory and Path(directory).is_dir():
-        path = Path(directory) / REPORT_NAME
-    else:
-        path = (settings.working_directory if settings is not None else Path(".")) / REPORT_NAME
-    return path, _display_path(path, environ)
-
-
-def _display_path(path: Path, environ: Mapping[str, str]) -> str:
-    """A path later steps can use: relative to the workspace when inside it."""
-    from pathlib import Path
-
-    workspace = environ.get("GITHUB_WORKSPACE") or environ.get("CI_PROJECT_DIR")
-    resolved = path.resolve()
-    if workspace:
-        try:
-            return str(resolved.relative_to(Path(workspace).resolve()))
-        except ValueError:
-            pass
-    return str(resolved)
 
 
 def _finalise(
@@ -118,6 +50,7 @@ def _finalise(
     import json
     from dataclasses import replace
 
+    from .destinations import report_location
     from .report import (
         build_json_result,
         build_outputs,
@@ -127,7 +60,7 @@ def _finalise(
         write_report,
     )
 
-    located = _report_path(recorder, platform, environ)
+    located = report_location(recorder.settings, recorder.given_inputs, platform, environ)
     if located is not None:
         path, announced = located
         run = replace(run, report_path=announced)

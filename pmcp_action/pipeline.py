@@ -20,6 +20,7 @@ from .ci.base import Platform
 from .cli import ParsedArgs
 from .context import RunContext
 from .deadline import Deadline
+from .destinations import destination_problems, report_location
 from .errors import PmcpActionError, Problem, ValidationError, VerificationError
 from .http import HttpClientFactory
 from .project import find_config, load_project
@@ -208,6 +209,8 @@ def execute(
         recorder.server_name = context.project.server_name
         target = create_target(context)
         problems = list(target.validate())
+        report = report_location(settings, recorder.given_inputs, recorder.platform, environ)
+        problems += destination_problems(recorder.platform, report)
         if problems:
             raise ValidationError(problems)
 
@@ -223,7 +226,7 @@ def execute(
             # Exit 3 when what failed is live: nothing put the previous version back.
             still_serving = not recorder.rolled_back and not recorder.result.unchanged
             raise VerificationError(
-                f"The deployed server at {verification.url} did not prove that it works.",
+                f"{_verified_what(settings, verification.url)} did not prove that it works.",
                 details=verification.detail,
                 remediation=_verification_remediation(recorder, settings, rollback_error),
                 still_serving=still_serving,
@@ -263,6 +266,13 @@ def _roll_back_after_failed_verification(
         return exc
     recorder.rolled_back = True
     return None
+
+
+def _verified_what(settings: Settings, url: str) -> str:
+    """The server that was verified, named for what it is."""
+    if settings.verify_url:
+        return f"The MCP server at {url} (verify-url, not the deployed URL)"
+    return f"The deployed server at {url}"
 
 
 def _verification_remediation(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from ..redact import Redactor
@@ -98,6 +99,10 @@ class Platform:
     def write_summary(self, markdown: str) -> None:
         """Publish the job summary (Markdown)."""
         self._write(markdown)
+
+    def destinations(self) -> list[tuple[Path, str, str]]:
+        """The files this CI reads results from: (path, what it is, how to fix it)."""
+        return []
 
     @property
     def default_report_dir(self) -> str | None:

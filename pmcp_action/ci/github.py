@@ -96,6 +96,14 @@ class GitHubActions(Platform):
         with target.open("ab") as handle:
             handle.write(data)
 
+    def destinations(self) -> list[tuple[Path, str, str]]:
+        fix = "the runner sets it; a step that overrides it must point it at a writable file"
+        return [
+            (Path(self.environ[name]), f"environment variable {name}", fix)
+            for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+            if self.environ.get(name)
+        ]
+
     @property
     def default_report_dir(self) -> str | None:
         return self.environ.get("RUNNER_TEMP") or None

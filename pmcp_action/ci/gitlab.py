@@ -45,12 +45,26 @@ class GitLabCi(Platform):
             self.log_stream.write(f"{_ESC}[0Ksection_end:{int(time.time())}:{name}\r{_ESC}[0K\n")
             self.log_stream.flush()
 
+    @property
+    def _dotenv(self) -> Path:
+        return Path(
+            self.dotenv_path or self.environ.get("PMCP_DOTENV_PATH", "") or "pmcp-deploy.env"
+        )
+
+    def destinations(self) -> list[tuple[Path, str, str]]:
+        return [
+            (
+                self._dotenv,
+                "the dotenv report (PMCP_DOTENV_PATH)",
+                "point PMCP_DOTENV_PATH at a writable file, e.g. pmcp-deploy.env in the "
+                "project directory",
+            )
+        ]
+
     def write_outputs(self, outputs: Mapping[str, str]) -> None:
         """Write ``PMCP_<NAME>=value`` lines: single-line values, within 5 KiB."""
         super().write_outputs(outputs)
-        path = Path(
-            self.dotenv_path or self.environ.get("PMCP_DOTENV_PATH", "") or "pmcp-deploy.env"
-        )
+        path = self._dotenv
         lines: list[str] = []
         size = 0
         dropped: list[str] = []

@@ -298,3 +298,66 @@ def test_a_local_report_is_written_where_asked(scripted, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert (report["status"], report["exit_code"]) == ("success", 0)
     assert f"  Deploy report  {tmp_path / 'r.json'}\n" in stderr.getvalue() + "\n"
+
+
+def test_an_unwritable_destination_stops_the_run_before_the_target_is_touched(
+    scripted, gha_files, tmp_path
+):
+    made = scripted(TargetResult(url="https://demo.example/mcp", version="4"))
+    summary = gha_files["GITHUB_STEP_SUMMARY"]
+    summary.unlink()
+    summary.mkdir()  # a step summary path that is a directory
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    report = blocker / "reports" / "deploy.json"  # its parent cannot be created
+
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env |= {"INPUT_TARGET": "aws-lambda", "INPUT_WORKING-DIRECTORY": str(tmp_path)}
+    env |= {"INPUT_VERIFY": "false", "INPUT_REPORT-PATH": str(report)}
+    stdout = io.StringIO()
+    code = main([], environ=env, stdout=stdout, stderr=io.StringIO())
+    out = stdout.getvalue()
+
+    assert code == 1
+    assert made[0].calls == []  # nothing was deployed
+    errors = [line for line in out.splitlines() if line.startswith("::error")]
+    assert len(errors) == 2 and errors[1].startswith("::error title=Reporting failed::")
+    text = errors[0].replace("%0A", "\n")
+    assert "The inputs have 2 problems; nothing was changed:" in text
+    assert (
+        f"- environment variable GITHUB_STEP_SUMMARY: {summary} is a directory, not a file — "
+        "the runner sets it; a step that overrides it must point it at a writable file"
+    ) in text
+    assert (
+        f"- input 'report-path': {blocker}, a parent of {report}, is not a directory — point "
+        "report-path at a file in a writable directory (or leave it empty)"
+    ) in text
+
+
+def test_a_report_in_a_directory_still_to_be_made_is_fine(scripted, gha_files, tmp_path):
+    made = scripted(TargetResult(url="https://demo.example/mcp", version="4"))
+    report = tmp_path / "out" / "reports" / "deploy.json"
+
+    code, _, outputs, _ = run(gha_files, tmp_path, verify="false", report_path=str(report))
+
+    assert code == 0 and made[0].calls == [("deploy", "")]
+    assert json.loads(report.read_text())["status"] == "success"
+    assert outputs["report-path"] == str(report)
+
+
+def test_a_failed_verification_at_verify_url_names_it_for_what_it_is(scripted, gha_files, tmp_path):
+    with serve_static("<html>oops</html>", status=500) as server:
+        scripted(TargetResult(url="https://demo.example/mcp", version="2"))
+        code, out, _, _ = run(
+            gha_files,
+            tmp_path,
+            verify_url=server.url,
+            verify_timeout_seconds="2",
+            rollback_on_failure="false",
+        )
+    assert code == 3
+    assert _annotation(out).startswith(
+        f"::error title=Verification failed::The MCP server at {server.url} (verify-url, not "
+        "the deployed URL) did not prove that it works."
+    )
