@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,7 +42,7 @@ def wrangler(npm: NpmTools, cwd: Path, base: str, *args: str) -> str:
     return done.stdout
 
 
-def mcp(url: str, method: str) -> dict:
+def mcp(url: str, method: str) -> Any:
     answer = httpx.post(
         url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": {}}, timeout=30
     )
