@@ -87,6 +87,9 @@ class TargetDeclaration:
     credentials: str = ""
     #: A GitHub Actions ``with:`` block that deploys to it.
     example: str = ""
+    #: Environment variables it reads besides its inputs' own (name -> what for), e.g. an
+    #: SDK's endpoint override; the README lists them.
+    variables: Mapping[str, str] = field(default_factory=_empty_text)
 
     @property
     def available(self) -> bool:

@@ -182,7 +182,16 @@ def readme_blocks(cat: Catalogue) -> dict[str, str]:
         "target-inputs": _per_target(cat),
         "outputs": _outputs(cat),
         "exit-codes": _exit_codes(),
+        "variables": _variables(cat),
     }
+
+
+def _variables(cat: Catalogue) -> str:
+    rows = ["| variable | read by | what for |", "|---|---|---|"]
+    for name, (text, owners) in sorted(cat.variables.items()):
+        names = ", ".join(f"`{part}`" for part in name.split(", "))
+        rows.append(f"| {names} | {', '.join(owners) or 'all'} | {_cell(_sentence(text))} |")
+    return "\n".join(rows) + "\n"
 
 
 def render_readme(text: str, cat: Catalogue) -> str:

@@ -260,3 +260,17 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         cli_only=True,
     ),
 )
+
+
+#: Environment variables the core reads besides the inputs' own (name -> what for).
+COMMON_VARIABLES: Mapping[str, str] = MappingProxyType(
+    {
+        "RUNNER_DEBUG": "GitHub's debug logging; 1 turns on debug output.",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "GitHub Actions: where the job's OIDC ID token is "
+        "asked for.",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "GitHub Actions: the bearer token for that request.",
+        "PMCP_DOTENV_PATH": "GitLab CI: where the dotenv report is written "
+        "(default pmcp-deploy.env).",
+        "CARGO_TARGET_DIR": "Cargo's target directory, where built artifacts are looked for.",
+    }
+)

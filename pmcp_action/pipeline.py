@@ -27,7 +27,7 @@ from .project import find_config, load_project
 from .registry import catalogue
 from .result import PhaseRecord, RunResult, TargetResult, Verification
 from .settings import RawValue, Settings, load_settings, redact_given_inputs, resolve_raw
-from .targets import Target, create_target
+from .targets import StagingTarget, Target, create_target, staging_of
 
 __all__ = ["RunRecorder", "execute"]
 
@@ -175,11 +175,11 @@ def _run_command(target: Target, settings: Settings) -> TargetResult:
     return target.deploy()
 
 
-def _verify(context: RunContext, result: TargetResult) -> Verification:
+def _verify(context: RunContext, result: TargetResult, *, url: str = "") -> Verification:
     from .verify import VerifyOptions, verify_server
 
     settings = context.settings
-    url = settings.verify_url or result.url
+    url = url or settings.verify_url or result.url
     if not url:
         return Verification(status="skipped", detail="The target reported no URL to verify.")
     options = VerifyOptions(
@@ -214,8 +214,12 @@ def execute(
         if problems:
             raise ValidationError(problems)
 
-    with recorder.phase(settings.command):
-        recorder.result = _run_command(target, settings)
+    staging = _staging(target, settings)
+    if staging is not None:
+        _deploy_staged(recorder, context, staging)
+    else:
+        with recorder.phase(settings.command):
+            recorder.result = _run_command(target, settings)
 
     if settings.command in ("deploy", "rollback") and settings.verify != "false":
         with recorder.phase("verify"):
@@ -234,6 +238,41 @@ def execute(
 
     status = "unchanged" if recorder.result.unchanged else "success"
     return recorder.finish(status)
+
+
+def _staging(target: Target, settings: Settings) -> StagingTarget | None:
+    """The target's two-phase deploy, when this run verifies at the deployed URL."""
+    if settings.command != "deploy" or settings.verify == "false" or settings.verify_url:
+        return None
+    return staging_of(target)
+
+
+def _deploy_staged(recorder: RunRecorder, context: RunContext, target: StagingTarget) -> None:
+    """Stage the new version, prove it at its own URL, and only then move the traffic."""
+    with recorder.phase("deploy"):
+        staged = target.stage()
+        recorder.result = staged
+    if not staged.candidate_url:
+        return  # deployed live (first deploy, no candidate URL, or nothing changed)
+    with recorder.phase("verify candidate"):
+        recorder.verification = _verify(context, staged, url=staged.candidate_url)
+    verification = recorder.verification
+    if verification.status == "false":
+        with recorder.phase("discard"):
+            try:
+                target.discard(staged)
+            except PmcpActionError as exc:
+                recorder.platform.warning(f"Could not discard the new version: {exc.message}")
+        serving = staged.previous_version
+        raise VerificationError(
+            f"The new version at {verification.url} did not prove that it works; it was "
+            "given no traffic.",
+            details=verification.detail,
+            remediation=(f"Version {serving} still serves, untouched. " if serving else "")
+            + "Fix the server (see the details), then deploy again.",
+        )
+    with recorder.phase("promote"):
+        recorder.result = target.promote(staged)
 
 
 def _roll_back_after_failed_verification(

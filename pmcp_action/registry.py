@@ -25,7 +25,7 @@ from types import MappingProxyType, ModuleType
 
 from .declare import OutputSpec, TargetDeclaration
 from .errors import PmcpActionError
-from .inputs import COMMON_INPUTS, InputSpec
+from .inputs import COMMON_INPUTS, COMMON_VARIABLES, InputSpec
 from .outputs import COMMON_OUTPUTS
 
 __all__ = [
@@ -61,6 +61,18 @@ class Catalogue:
     input_owners: Mapping[str, tuple[str, ...]]
     #: Output name -> ids of the targets that declare it (empty for common ones).
     output_owners: Mapping[str, tuple[str, ...]]
+
+    @property
+    def variables(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Every variable read besides the inputs': name -> (what for, targets; () = core)."""
+        found: dict[str, tuple[str, tuple[str, ...]]] = {
+            name: (text, ()) for name, text in COMMON_VARIABLES.items()
+        }
+        for target in self.targets:
+            for name, text in target.variables.items():
+                owners = found[name][1] if name in found else ()
+                found[name] = (found[name][0] if name in found else text, (*owners, target.id))
+        return found
 
     @property
     def ids(self) -> tuple[str, ...]:

@@ -55,6 +55,9 @@ class TargetResult:
     request_ids: tuple[str, ...] = ()
     #: Whether the target can put ``previous_version`` back on its own.
     can_roll_back: bool = False
+    #: From ``stage()``: where the new version answers before it takes traffic ("" when the
+    #: target deployed it live instead, e.g. on a first deploy).
+    candidate_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the registry imports this package: it must not pull in the 
     from ..context import RunContext
     from ..result import TargetResult
 
-__all__ = ["Target", "create_target"]
+__all__ = ["StagingTarget", "Target", "create_target", "staging_of"]
 
 
 class Target(Protocol):
@@ -51,6 +51,38 @@ class Target(Protocol):
     def destroy(self) -> TargetResult:
         """Delete what this tool created; fail when nothing was found."""
         ...
+
+
+class StagingTarget(Target, Protocol):
+    """A target that can create a version without traffic, to be proven before it serves.
+
+    The pipeline uses these instead of :meth:`Target.deploy` when it verifies the
+    deployment: ``stage()`` uploads the new version and returns a result whose
+    ``candidate_url`` is where that version answers on its own; the pipeline
+    verifies it there, then calls ``promote()`` (move the traffic, return the final
+    result) or ``discard()`` (leave the serving version alone). A staged result with
+    no ``candidate_url`` means the target could not stage (first deploy, no
+    preview URLs, nothing changed) and has deployed as ``deploy()`` would.
+    """
+
+    def stage(self) -> TargetResult:
+        """Upload the new version without moving traffic; see the class docstring."""
+        ...
+
+    def promote(self, staged: TargetResult) -> TargetResult:
+        """Send all traffic to the staged version; the result is that of a deploy."""
+        ...
+
+    def discard(self, staged: TargetResult) -> None:
+        """Forget the staged version; the serving version was never touched."""
+        ...
+
+
+def staging_of(target: Target) -> StagingTarget | None:
+    """The target as a :class:`StagingTarget` when it offers all three methods."""
+    if all(callable(getattr(target, name, None)) for name in ("stage", "promote", "discard")):
+        return cast(StagingTarget, target)
+    return None
 
 
 def create_target(context: RunContext) -> Target:

@@ -78,3 +78,28 @@ def test_aws_lambda_deploy_job_with_oidc(act_run: RunAct, stand_in_artifact: Pat
     token = parse_qs(exchange.body.decode())["WebIdentityToken"][0]
     assert issuer.verify(token, "sts.amazonaws.com")["iss"] == issuer.issuer
     assert token not in run.text
+
+
+def test_cloudflare_workers_deploy_job(act_run: RunAct, act_repository: Path) -> None:
+    from tests.fakes.cloudflare_workers import TOKEN, FakeCloudflare
+
+    emulator = demo_emulators()["cloudflare-workers"]
+    assert emulator.stand_in is not None
+    emulator.stand_in(act_repository / "examples/hello-mcp")
+    with emulator.start() as running:
+        fake: FakeCloudflare = running.fakes["cloudflare-workers"]
+        run = act_run(
+            job=JOB,
+            workflow=WORKFLOW,
+            event=EVENT,
+            env=act_env(emulator, running),
+            secrets=running.secrets,
+        )
+        script = fake.script("hello-mcp")
+    assert run.exit_code == 0, run.describe()
+    outputs = run.outputs("deploy")
+    assert outputs["status"] == "success" and outputs["verified"] == "true", outputs
+    assert outputs["mcp-server-name"] == "stand-in-worker", outputs
+    assert script is not None and outputs["version"] == script.versions[-1].id
+    assert run.step_result("check") == "success", run.describe()
+    assert TOKEN not in run.text

@@ -41,3 +41,16 @@ def example_project(destination: Path, marker: bytes = b"example") -> Path:
     bootstrap.write_bytes(stand_in_bootstrap(marker))
     bootstrap.chmod(0o755)
     return destination
+
+
+#: Where cargo-lambda puts the bootstrap of a project's binary.
+LAMBDA_OUTPUT = Path("target") / "lambda" / "bootstrap" / "bootstrap"
+
+
+def write_stand_in_bootstrap(project: Path, marker: bytes = b"hello-mcp demo") -> str:
+    """A stand-in arm64 bootstrap where cargo-lambda would put it; what was written."""
+    path = project / LAMBDA_OUTPUT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(stand_in_bootstrap(marker, size=256 * 1024))
+    path.chmod(0o755)
+    return f"stand-in Lambda bootstrap {path} ({path.stat().st_size} bytes)"

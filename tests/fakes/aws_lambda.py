@@ -15,6 +15,7 @@ from types import MappingProxyType
 from tests.support.aws import DEPLOYER_ROLE, REGION
 
 from . import oidc_issuer
+from .artifacts import write_stand_in_bootstrap
 from .emulators import Emulator, EmulatorError, Running
 from .mcp_servers import serve_mcp
 from .moto_server import MotoProxy, MotoServer
@@ -69,4 +70,5 @@ EMULATOR = Emulator(
     summary="AWS Lambda: moto behind a recording proxy, GitHub's OIDC endpoint, an MCP server",
     start=emulate,
     target=True,
+    stand_in=write_stand_in_bootstrap,
 )

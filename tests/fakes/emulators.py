@@ -19,6 +19,7 @@ import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -72,6 +73,9 @@ class Emulator:
     start: Starter
     #: True when it stands in for the pmcp-action target ``name`` (the demo deploys to it).
     target: bool = False
+    #: For a target emulator: writes the stand-in artifact the target deploys into a project
+    #: directory (where its build would put it) and says what it wrote.
+    stand_in: Callable[[Path], str] | None = None
 
 
 def single_fake(

@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, quote
 import graphql
 import httpx
 
+from .artifacts import write_stand_in_bootstrap
 from .emulators import Emulator, single_fake
 from .server import FakeBase, json_response
 
@@ -1123,4 +1124,5 @@ EMULATOR = Emulator(
         secrets={"PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET},
     ),
     target=True,
+    stand_in=write_stand_in_bootstrap,
 )

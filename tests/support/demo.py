@@ -9,9 +9,11 @@ as a GitHub runner does, with ``DEMO_TARGET`` and the emulator's variables as th
 environment (``--env``) and its secrets as secrets (``--secret``). act's log is shown as it
 runs; at the end one table sums up every deploy. The act tests run the same job.
 
-The emulators never execute the Lambda binary, and neither cargo-lambda nor an aarch64
-toolchain is available here, so a stand-in arm64 ``bootstrap`` is placed where cargo-lambda
-puts its output (examples/hello-mcp/target/lambda/bootstrap/bootstrap).
+No toolchain for the targets' platforms is available here (no aarch64 Rust, no wasm
+target), so each emulator writes its target's stand-in artifact where the target's build
+would put it (``Emulator.stand_in``): a stand-in arm64 ``bootstrap`` under target/lambda/
+for the Lambda targets, a JS MCP worker with a wasm module under deploy/cloudflare/build/
+for Workers (run for real by workerd).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pmcp_action.registry import catalogue
-from tests.fakes.artifacts import stand_in_bootstrap
 from tests.fakes.emulators import Emulator, Running, demo_emulators
 from tests.support.act import ActRun, find_act, run_act
 from tests.support.repository import REPO_ROOT
@@ -48,7 +49,6 @@ JOB = "deploy"
 EVENT = "workflow_dispatch"
 #: The project deployed, relative to the repository.
 EXAMPLE = Path("examples/hello-mcp")
-_BOOTSTRAP = EXAMPLE / "target" / "lambda" / "bootstrap" / "bootstrap"
 
 
 def act_env(emulator: Emulator, running: Running) -> dict[str, str]:
@@ -110,14 +110,6 @@ def _printer(target: str) -> Callable[[str], None]:
             print(f"[{target}] {message}", flush=True)
 
     return echo
-
-
-def _write_stand_in_bootstrap(root: Path) -> None:
-    path = root / _BOOTSTRAP
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(stand_in_bootstrap(b"hello-mcp demo", size=256 * 1024))
-    path.chmod(0o755)
-    print(f"stand-in Lambda artifact: {_BOOTSTRAP} ({path.stat().st_size} bytes)")
 
 
 def _deploy(act: str, emulator: Emulator, work_dir: Path) -> tuple[ActRun, float]:
@@ -186,7 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("act is not installed: run scripts/prepare-machine", file=sys.stderr)
         return 2
 
-    _write_stand_in_bootstrap(REPO_ROOT)
+    for target in targets:
+        # No Rust toolchain for the targets' platforms here: each emulator's stand-in goes
+        # where the target's build would put its artifact.
+        stand_in = known[target].stand_in
+        if stand_in is not None:
+            print(f"{target}: {stand_in(REPO_ROOT / EXAMPLE)}")
     rows: list[DemoRow] = []
     with tempfile.TemporaryDirectory(prefix="pmcp-demo-") as work:
         for target in targets:

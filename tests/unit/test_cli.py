@@ -60,7 +60,9 @@ targets:
                         alias live, a function URL, instant rollback.
   google-cloud-run      Google Cloud Run — Not available in this version.
   azure-container-apps  Azure Container Apps — Not available in this version.
-  cloudflare-workers    Cloudflare Workers — Not available in this version.
+  cloudflare-workers    Cloudflare Workers — The Workers API with an API token:
+                        the workers-rs bundle as a new version, verified at its
+                        preview URL before it takes traffic, one-call rollback.
 
 `pmcp-action help TARGET` shows one target's inputs, outputs, credentials and an
 example; `pmcp-action COMMAND --help` lists a command's options.
@@ -101,7 +103,13 @@ def test_command_help_shows_the_common_options_then_each_targets_own():
         "  --target TARGET                 Where to deploy: pmcp-run, aws-lambda,\n"
     )
     titles = [line for line in out.splitlines() if re.fullmatch(r"[a-z][a-z -]*:", line)]
-    assert titles == ["options:", "pmcp-run options:", "aws-lambda options:", "exit codes:"]
+    assert titles == [
+        "options:",
+        "pmcp-run options:",
+        "aws-lambda options:",
+        "cloudflare-workers options:",
+        "exit codes:",
+    ]
     assert EXIT_CODES + "\n  130  Interrupted (Ctrl-C or SIGINT).\n" in out
     assert out.endswith(
         "`pmcp-action help TARGET` shows one target's inputs, outputs, credentials and an\n"

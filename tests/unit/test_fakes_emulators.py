@@ -9,13 +9,9 @@ from pmcp_action.registry import catalogue
 from tests.fakes.emulators import Emulator, demo_emulators, emulators
 from tests.support.demo import DemoRow, format_table
 
-#: Variables the action reads that are no input's: the cloud SDK's endpoint override and the
-#: runner's OIDC token request (an emulator may set these besides its inputs' variables).
-RUNNER_VARIABLES = {
-    "AWS_ENDPOINT_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-}
+#: Variables the action reads that are no input's, as the core and the targets declare them
+#: (an SDK's endpoint override, the runner's OIDC token request, ...).
+RUNNER_VARIABLES = set(catalogue().variables)
 
 
 def test_every_available_target_has_a_demo_emulator() -> None:

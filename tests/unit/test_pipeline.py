@@ -361,3 +361,111 @@ def test_a_failed_verification_at_verify_url_names_it_for_what_it_is(scripted, g
         f"::error title=Verification failed::The MCP server at {server.url} (verify-url, not "
         "the deployed URL) did not prove that it works."
     )
+
+
+# --- two-phase deploys: stage, verify the candidate, promote or discard -----------------------
+
+
+@dataclass
+class StagingTarget(ScriptedTarget):
+    """A scripted target that stages: its candidate answers at ``candidate_url``."""
+
+    staged_result: TargetResult = field(default_factory=TargetResult)
+
+    def stage(self):
+        self.calls.append(("stage", ""))
+        return self.staged_result
+
+    def promote(self, staged):
+        self.calls.append(("promote", staged.version))
+        return self.deploy_result
+
+    def discard(self, staged):
+        self.calls.append(("discard", staged.version))
+
+
+@pytest.fixture
+def staging(monkeypatch):
+    made: list[StagingTarget] = []
+
+    def install(staged: TargetResult, promoted: TargetResult) -> list[StagingTarget]:
+        def create(context):
+            target = StagingTarget(
+                context=context,
+                deploy_result=promoted,
+                name=context.settings.target,
+                staged_result=staged,
+            )
+            made.append(target)
+            return target
+
+        monkeypatch.setattr(pipeline, "create_target", create)
+        return made
+
+    return install
+
+
+def test_a_staged_candidate_is_verified_before_it_is_promoted(staging, gha_files, tmp_path):
+    with serve_mcp(tools=("greet",)) as live, serve_mcp(tools=("greet", "add")) as candidate:
+        made = staging(
+            TargetResult(candidate_url=candidate.url, version="8", previous_version="7"),
+            TargetResult(url=live.url, version="8", previous_version="7", can_roll_back=True),
+        )
+        code, _, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="20")
+        assert candidate.requests and live.requests
+    assert code == 0
+    assert made[0].calls == [("stage", ""), ("promote", "8")]
+    assert outputs["verified"] == "true" and outputs["version"] == "8"
+    report = json.loads(Path(outputs["report-path"]).read_text())
+    assert [p["name"] for p in report["phases"]] == [
+        "validate",
+        "deploy",
+        "verify candidate",
+        "promote",
+        "verify",
+    ]
+
+
+def test_a_failing_candidate_is_discarded_and_traffic_never_moves(staging, gha_files, tmp_path):
+    with serve_static("<html>broken</html>", status=500) as candidate:
+        made = staging(
+            TargetResult(candidate_url=candidate.url, version="8", previous_version="7"),
+            TargetResult(url="http://127.0.0.1:9/never", version="8"),
+        )
+        code, out, outputs, summary = run(gha_files, tmp_path, verify_timeout_seconds="2")
+    assert code == 1
+    assert made[0].calls == [("stage", ""), ("discard", "8")]
+    assert outputs["verified"] == "false" and outputs["rolled-back"] == "false"
+    assert "given no traffic" in out and "Version 7 still serves, untouched" in summary
+    report = json.loads(Path(outputs["report-path"]).read_text())
+    assert [p["name"] for p in report["phases"]] == [
+        "validate",
+        "deploy",
+        "verify candidate",
+        "discard",
+    ]
+
+
+def test_a_target_that_could_not_stage_is_verified_live_and_rolled_back(
+    staging, gha_files, tmp_path
+):
+    with serve_static("junk", status=500) as live:
+        made = staging(
+            TargetResult(url=live.url, version="8", previous_version="7", can_roll_back=True),
+            TargetResult(),
+        )
+        code, _, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="2")
+    assert code == 1
+    assert made[0].calls == [("stage", ""), ("rollback", "7")]
+    assert outputs["rolled-back"] == "true"
+
+
+def test_no_staging_without_verification_or_with_a_verify_url(staging, gha_files, tmp_path):
+    made = staging(TargetResult(candidate_url="http://127.0.0.1:9/"), TargetResult(version="3"))
+    code, _, _, _ = run(gha_files, tmp_path, verify="false")
+    assert code == 0 and made[-1].calls == [("deploy", "")]
+    with serve_mcp() as server:
+        code, _, outputs, _ = run(
+            gha_files, tmp_path, verify_url=server.url, verify_timeout_seconds="20"
+        )
+    assert code == 0 and made[-1].calls == [("deploy", "")] and outputs["verified"] == "true"

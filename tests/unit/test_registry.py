@@ -32,7 +32,7 @@ def test_built_in_targets_are_found_in_cargo_pmcps_order():
         "azure-container-apps",
         "cloudflare-workers",
     )
-    assert catalogue().available_ids == ("pmcp-run", "aws-lambda")
+    assert catalogue().available_ids == ("pmcp-run", "aws-lambda", "cloudflare-workers")
 
 
 def test_the_core_names_no_target_and_no_target_input_or_output():

@@ -119,6 +119,17 @@ DECLARATION = TargetDeclaration(
         "AWS_PROFILE), auth: ambient uses it and shows which identity it got. "
         "allowed-account-ids refuses any other account."
     ),
+    variables=MappingProxyType(
+        {
+            "AWS_ENDPOINT_URL": "One endpoint for every AWS API (an emulator such as moto or "
+            "LocalStack); http only on loopback.",
+            "AWS_ENDPOINT_URL_<SERVICE>": "The endpoint of one API (STS, IAM, LAMBDA, S3, LOGS).",
+            "AWS_CA_BUNDLE": "A CA bundle for AWS's TLS certificates (a TLS-inspecting proxy).",
+            "AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_SHARED_CREDENTIALS_FILE, "
+            "AWS_CONFIG_FILE, AWS_EC2_METADATA_DISABLED": "With auth: ambient only: botocore's "
+            "default credential chain.",
+        }
+    ),
     example=(
         "target: aws-lambda\n"
         "region: eu-west-1\n"

@@ -1,18 +1,101 @@
-"""The ``cloudflare-workers`` target is declared so its name is accepted, but not available yet.
-
-Choosing it fails fast with "not available in this version" before anything is
-touched. The target's issue fills in its inputs, outputs and factory here.
-"""
+"""What the ``cloudflare-workers`` target reads and writes (no HTTP client here)."""
 
 from __future__ import annotations
 
-from ...declare import TargetDeclaration
+from types import MappingProxyType
 
-__all__ = ["DECLARATION"]
+from ...declare import OutputSpec, TargetDeclaration
+from ...inputs import InputKind, InputSpec
+
+__all__ = ["DECLARATION", "DEFAULT_COMPATIBILITY_DATE"]
+
+#: cargo-pmcp's ``deploy init --target cloudflare-workers`` writes this date into wrangler.toml.
+DEFAULT_COMPATIBILITY_DATE = "2024-11-20"
 
 DECLARATION = TargetDeclaration(
     id="cloudflare-workers",
     title="Cloudflare Workers",
-    summary="Not available in this version.",
+    summary="The Workers API with an API token: the workers-rs bundle as a new version, "
+    "verified at its preview URL before it takes traffic, one-call rollback.",
+    factory="pmcp_action.targets.cloudflare_workers.target:create",
     order=50,
+    uses=("artifact",),
+    inputs=(
+        InputSpec(
+            "cloudflare-api-token",
+            "Cloudflare API token with the account permission Workers Scripts: Edit (and "
+            "Account Settings: Read to read the workers.dev subdomain).",
+            secret=True,
+            env=("CLOUDFLARE_API_TOKEN",),
+        ),
+        InputSpec(
+            "cloudflare-account-id",
+            "Cloudflare account id. Default: the only account the token can see.",
+            env=("CLOUDFLARE_ACCOUNT_ID",),
+        ),
+        InputSpec(
+            "cloudflare-api-base-url",
+            "Cloudflare API base URL (https, or http on loopback for an emulator; with one, "
+            "PMCP_WORKERS_DEV_ORIGIN maps the workers.dev host names onto a local origin).",
+            kind=InputKind.URL,
+            default="https://api.cloudflare.com/client/v4",
+            env=("CLOUDFLARE_API_BASE_URL", "CF_API_BASE_URL"),
+        ),
+        InputSpec(
+            "compatibility-date",
+            "Workers compatibility date (YYYY-MM-DD). Without this input: compatibility_date "
+            "of deploy/cloudflare/wrangler.toml, then the default.",
+            default=DEFAULT_COMPATIBILITY_DATE,
+        ),
+        InputSpec(
+            "worker-secrets",
+            "Secrets for the Worker, one KEY=VALUE per line, uploaded as secret_text bindings "
+            "(masked; never written to a report).",
+            kind=InputKind.MULTILINE,
+            secret=True,
+        ),
+        InputSpec(
+            "keep-bindings",
+            "Keep the Worker's bindings that this deploy does not send (variables and secrets "
+            "set in the dashboard or with wrangler secret put).",
+            kind=InputKind.BOOL,
+            default="true",
+            env=("PMCP_CLOUDFLARE_KEEP_BINDINGS",),
+        ),
+    ),
+    notes=MappingProxyType(
+        {
+            "artifact": "the workers-rs bundle: worker-build's output directory (default "
+            "deploy/cloudflare/build, built with worker-build when missing) or its main "
+            "module (index.js, or worker/shim.mjs of the older layout).",
+        }
+    ),
+    outputs=(
+        OutputSpec("account-id", "The Cloudflare account deployed to.", "Account"),
+        OutputSpec("script-name", "The Worker's script name (the server name).", "Worker"),
+        OutputSpec(
+            "preview-url",
+            "The new version's preview URL, where it was verified before taking traffic.",
+            "Preview URL",
+        ),
+    ),
+    credentials=(
+        "Cloudflare has no OIDC federation: create an API token (My Profile → API Tokens) "
+        "with the account permission Workers Scripts: Edit, plus Account Settings: Read, and "
+        "pass it from a secret as cloudflare-api-token (or CLOUDFLARE_API_TOKEN). "
+        "cloudflare-account-id may be left out when the token sees exactly one account."
+    ),
+    variables=MappingProxyType(
+        {
+            "PMCP_WORKERS_DEV_ORIGIN": "For emulators only: a loopback origin that serves the "
+            "workers.dev host names as <origin>/<host>/<path> (verification goes there).",
+        }
+    ),
+    example=(
+        "target: cloudflare-workers\n"
+        "cloudflare-api-token: ${{ secrets.CLOUDFLARE_API_TOKEN }}\n"
+        "cloudflare-account-id: ${{ vars.CLOUDFLARE_ACCOUNT_ID }}\n"
+        "worker-secrets: |\n"
+        "  API_KEY=${{ secrets.API_KEY }}"
+    ),
 )

@@ -80,6 +80,14 @@ DECLARATION = TargetDeclaration(
         "pmcp-access-token, or the content of ~/.pmcp/credentials.toml as pmcp-credentials "
         "(refreshed when expired). Exactly one kind may be given."
     ),
+    variables=MappingProxyType(
+        {
+            "PMCP_RUN_GRAPHQL_URL": "Overrides the GraphQL endpoint that discovery returns.",
+            "PMCP_RUN_COGNITO_DOMAIN": "Overrides the Cognito domain that discovery returns.",
+            "PMCP_RUN_COGNITO_CLIENT_ID": "Overrides the public client id that discovery returns "
+            "(used to refresh stored credentials).",
+        }
+    ),
     example=(
         "target: pmcp-run\n"
         "pmcp-client-id: ${{ secrets.PMCP_CLIENT_ID }}\n"

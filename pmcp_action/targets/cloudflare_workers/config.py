@@ -1,0 +1,209 @@
+"""The ``cloudflare-workers`` target's inputs, resolved once into a typed configuration.
+
+Precedence is declared in :mod:`.declaration`; the compatibility date also falls back to
+``deploy/cloudflare/wrangler.toml`` (what ``cargo pmcp deploy init`` writes) before the
+declared default. Every message names the source the value came from.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from ...context import RunContext
+from ...errors import Problem
+from ...urls import endpoint_problem
+
+__all__ = ["WRANGLER_TOML", "WORKERS_DEV_ORIGIN_ENV", "WorkersConfig", "resolve"]
+
+WRANGLER_TOML = "deploy/cloudflare/wrangler.toml"
+#: Emulators only: an origin serving ``<origin>/<host>.workers.dev/<path>``.
+WORKERS_DEV_ORIGIN_ENV = "PMCP_WORKERS_DEV_ORIGIN"
+
+_SCRIPT_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
+_ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+_BINDING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Workers allow 128 environment variables (64 on Free) of at most 5 KB each.
+_MAX_VARS = 128
+_MAX_VALUE_BYTES = 5 * 1024
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    """What the cloudflare-workers target was asked to use, offline-checked."""
+
+    api_base: str
+    api_token: str
+    account_id: str
+    script_name: str
+    compatibility_date: str
+    compatibility_flags: tuple[str, ...] = ()
+    #: ``[environment]`` + the environment input: plain_text bindings.
+    variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: worker-secrets: secret_text bindings.
+    secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    keep_bindings: bool = True
+    #: ``[server].mcp_path`` without slashes ("" = the root).
+    mcp_path: str = ""
+    artifact: Path | None = None
+    workers_dev_origin: str = ""
+    #: Where each value came from, by input name (for messages).
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def host_name(self) -> str:
+        """The script's label in workers.dev host names (``_`` is not allowed there)."""
+        return self.script_name.replace("_", "-")
+
+
+def _wrangler_toml(root: Path, problems: list[Problem]) -> Mapping[str, object]:
+    path = root / WRANGLER_TOML
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        problems.append(
+            Problem(WRANGLER_TOML, f"cannot be read as TOML ({type(exc).__name__})", "fix it")
+        )
+        return {}
+
+
+def _parse_secrets(text: str, where: str, problems: list[Problem]) -> dict[str, str]:
+    """KEY=VALUE lines; a message never quotes a line (it may be a secret)."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        key = key.strip()
+        if not sep or not _BINDING_NAME.match(key):
+            problems.append(
+                Problem(
+                    f"{where}, line {number}",
+                    "is not KEY=VALUE with a name of letters, digits and _",
+                    "write one secret per line as NAME=value",
+                )
+            )
+            continue
+        found[key] = value
+    return found
+
+
+def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
+    """Read the target's inputs; return them with every offline problem found."""
+    inputs = context.settings.inputs
+    project = context.project
+    problems: list[Problem] = []
+
+    token = inputs.text("cloudflare-api-token")
+    if not token:
+        problems.append(
+            Problem(
+                inputs.source("cloudflare-api-token"),
+                "no Cloudflare API token (Cloudflare has no OIDC federation, so a token is "
+                "the only credential)",
+                "create an API token with the account permission Workers Scripts: Edit and "
+                "pass it from a secret: cloudflare-api-token: ${{ secrets.CLOUDFLARE_API_TOKEN }}",
+            )
+        )
+    account_id = inputs.text("cloudflare-account-id").lower()
+    if account_id and not _ACCOUNT_ID.match(account_id):
+        problems.append(
+            Problem(
+                inputs.source("cloudflare-account-id"),
+                "is not a Cloudflare account id (32 hexadecimal characters)",
+                "copy the account id from the dashboard's Workers & Pages overview",
+            )
+        )
+
+    name = project.server_name
+    if not _SCRIPT_NAME.match(name):
+        problems.append(
+            Problem(
+                "server name",
+                f"{name[:70]!r} cannot be a Worker name",
+                "use 1 to 63 lower-case letters, digits, - or _, starting and ending with a "
+                "letter or digit (set server-name or [server].name)",
+            )
+        )
+
+    wrangler = _wrangler_toml(project.root, problems)
+    date = inputs.string("compatibility-date")
+    date_source = inputs.source("compatibility-date")
+    if not inputs.given("compatibility-date") and isinstance(
+        wrangler.get("compatibility_date"), str
+    ):
+        date = str(wrangler["compatibility_date"])
+        date_source = f"{WRANGLER_TOML} compatibility_date"
+    if not _DATE.match(date):
+        problems.append(Problem(date_source, f"{date[:20]!r} is not a date", "use YYYY-MM-DD"))
+    flags_value = wrangler.get("compatibility_flags", [])
+    flags = tuple(str(f) for f in flags_value) if isinstance(flags_value, list) else ()
+
+    secrets = _parse_secrets(
+        inputs.text("worker-secrets"), inputs.source("worker-secrets"), problems
+    )
+    for value in secrets.values():
+        context.console.mask(value)
+    variables = dict(project.environment)
+    clash = sorted(set(variables) & set(secrets))
+    if clash:
+        problems.append(
+            Problem(
+                inputs.source("worker-secrets"),
+                f"{', '.join(clash)} is also an environment variable; a binding name can be "
+                "used once",
+                "keep each name in either worker-secrets or [environment]/environment",
+            )
+        )
+    if len(variables) + len(secrets) > _MAX_VARS:
+        problems.append(
+            Problem(
+                "environment and worker-secrets",
+                f"{len(variables) + len(secrets)} bindings, above Workers' {_MAX_VARS}",
+                "move configuration into a KV namespace or fewer, larger values",
+            )
+        )
+    for key, value in {**variables, **secrets}.items():
+        if len(value.encode()) > _MAX_VALUE_BYTES:
+            problems.append(
+                Problem(
+                    key,
+                    f"is {len(value.encode())} bytes, above Workers' 5 KB per variable",
+                    "store large values in KV or R2",
+                )
+            )
+
+    mcp_path = project.config.table("server").get("mcp_path", "")
+    if not isinstance(mcp_path, str):
+        problems.append(Problem(project.config.where("server.mcp_path"), "must be a string"))
+        mcp_path = ""
+    origin = context.environ.get(WORKERS_DEV_ORIGIN_ENV, "").strip().rstrip("/")
+    if origin:
+        problem = endpoint_problem(origin, f"environment variable {WORKERS_DEV_ORIGIN_ENV}")
+        if problem is not None:
+            problems.append(problem)
+
+    resolved = WorkersConfig(
+        api_base=inputs.string("cloudflare-api-base-url", problems).rstrip("/"),
+        api_token=token,
+        account_id=account_id,
+        script_name=name,
+        compatibility_date=date,
+        compatibility_flags=flags,
+        variables=MappingProxyType(variables),
+        secrets=MappingProxyType(secrets),
+        keep_bindings=inputs.flag("keep-bindings", problems),
+        mcp_path=mcp_path.strip().strip("/"),
+        artifact=inputs.path("artifact"),
+        workers_dev_origin=origin,
+        sources=MappingProxyType({**inputs.sources, "compatibility-date": date_source}),
+    )
+    return resolved, problems
