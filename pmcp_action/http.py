@@ -29,6 +29,7 @@ __all__ = [
     "HttpClientFactory",
     "RetryPolicy",
     "RetryingClient",
+    "describe_transport_error",
     "transient_reason",
 ]
 
@@ -47,6 +48,27 @@ _MAYBE_SENT = (
     httpx.WriteTimeout,
     httpx.RemoteProtocolError,
 )
+
+
+def describe_transport_error(exc: httpx.TransportError) -> str:
+    """What a transport failure means, in words, with httpx's name for it in brackets."""
+    host = _host_of(exc)
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout):
+        text = f"{host} did not accept the connection in time"
+    elif isinstance(exc, httpx.ConnectError):
+        text = f"could not connect to {host}"
+    elif isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)):
+        text = f"{host} did not answer in time"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        text = f"the connection to {host} closed before it answered"
+    elif isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+        text = f"the connection to {host} broke"
+    elif isinstance(exc, httpx.ProxyError):
+        text = f"the proxy refused the connection to {host}"
+    else:
+        text = f"the request to {host} failed"
+    return f"{text} ({name})"
 
 
 def transient_reason(exc: Exception) -> str | None:

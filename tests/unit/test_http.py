@@ -146,3 +146,26 @@ def test_closing_one_client_leaves_an_injected_transport_open_for_the_next():
     with factory(base_url="https://api.example.test") as second:
         assert second.get("/b").status_code == 204
     assert OwnedTransport.closed == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        (httpx.ConnectError, "could not connect to api.example (ConnectError)"),
+        (
+            httpx.ConnectTimeout,
+            "api.example did not accept the connection in time (ConnectTimeout)",
+        ),
+        (httpx.ReadTimeout, "api.example did not answer in time (ReadTimeout)"),
+        (
+            httpx.RemoteProtocolError,
+            "the connection to api.example closed before it answered (RemoteProtocolError)",
+        ),
+        (httpx.ReadError, "the connection to api.example broke (ReadError)"),
+    ],
+)
+def test_transport_errors_are_described_in_words(error, text):
+    from pmcp_action.http import describe_transport_error
+
+    request = httpx.Request("POST", "https://api.example/graphql")
+    assert describe_transport_error(error("x", request=request)) == text

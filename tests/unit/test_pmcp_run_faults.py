@@ -319,3 +319,18 @@ def test_a_status_poll_that_times_out_once_does_not_end_the_deploy(tmp_path: Pat
 
     assert result.deployment_id
     assert "pmcp.run deployment" in h.output and "trying again" in h.output
+
+
+def test_a_lost_mutation_answer_is_described_and_not_resent(tmp_path: Path) -> None:
+    h = make_harness(tmp_path)
+    h.fake.faults.drop(path="/graphql", contains="getUploadUrls", after_handling=True)
+
+    with pytest.raises(RemoteApiError) as caught:
+        h.target.deploy()
+
+    assert caught.value.message == (
+        "GraphQL request getUploadUrls failed: the connection to pmcp.test closed before it "
+        "answered (RemoteProtocolError); pmcp.run may or may not have carried it out."
+    )
+    calls = [r for r in h.fake.requests_to("/graphql") if b"getUploadUrls" in r.body]
+    assert len(calls) == 1

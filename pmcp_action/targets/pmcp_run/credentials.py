@@ -39,7 +39,7 @@ from ...errors import (
     Problem,
     ValidationError,
 )
-from ...http import RetryingClient
+from ...http import RetryingClient, describe_transport_error
 from .config import PmcpRunSettings
 from .discovery import PmcpRunConfig
 
@@ -437,7 +437,7 @@ class TokenSession:
             )
         except httpx.TransportError as exc:
             raise CredentialExchangeError(
-                f"Could not reach the pmcp.run token endpoint {url}: {type(exc).__name__}.",
+                f"Could not reach the pmcp.run token endpoint {url}: {describe_transport_error(exc)}.",
                 remediation="Check the runner's network; the Cognito domain comes from "
                 "discovery (override: PMCP_RUN_COGNITO_DOMAIN).",
             ) from exc

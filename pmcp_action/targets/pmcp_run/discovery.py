@@ -18,7 +18,7 @@ from typing import TypedDict
 import httpx
 
 from ...errors import ConfigError, RemoteApiError
-from ...http import RetryingClient
+from ...http import RetryingClient, describe_transport_error
 from ...urls import endpoint_problem
 
 __all__ = [
@@ -112,7 +112,7 @@ def _fetch_document(client: RetryingClient, api_url: str) -> DiscoveryDocument:
         response = client.get(url, timeout=_DISCOVERY_TIMEOUT)
     except httpx.TransportError as exc:
         raise RemoteApiError(
-            f"Could not reach pmcp.run discovery at {url}: {type(exc).__name__}.",
+            f"Could not reach pmcp.run discovery at {url}: {describe_transport_error(exc)}.",
             remediation="Check pmcp-api-url (PMCP_API_URL) and the runner's network/proxy "
             "settings.",
         ) from exc

@@ -20,7 +20,7 @@ import httpx
 
 from ...ci.base import Platform
 from ...errors import CredentialExchangeError, RemoteApiError
-from ...http import RetryingClient
+from ...http import RetryingClient, describe_transport_error
 from .credentials import CREATE_CLIENT_HELP, TokenSession
 
 __all__ = ["GraphQLClient", "looks_like_unknown_schema"]
@@ -146,7 +146,12 @@ class GraphQLClient:
             )
         except httpx.TransportError as exc:
             raise RemoteApiError(
-                f"GraphQL request {operation} to {self.url} failed: {type(exc).__name__}.",
+                f"GraphQL request {operation} failed: {describe_transport_error(exc)}"
+                + (
+                    "."
+                    if extensions["pmcp_idempotent"]
+                    else "; pmcp.run may or may not have carried it out."
+                ),
                 remediation="Check the runner's network. The endpoint comes from discovery "
                 "(override: PMCP_RUN_GRAPHQL_URL).",
             ) from exc
