@@ -437,7 +437,8 @@ class TokenSession:
             )
         except httpx.TransportError as exc:
             raise CredentialExchangeError(
-                f"Could not reach the pmcp.run token endpoint {url}: {describe_transport_error(exc)}.",
+                f"Could not reach the pmcp.run token endpoint {url}: "
+                f"{describe_transport_error(exc)}.",
                 remediation="Check the runner's network; the Cognito domain comes from "
                 "discovery (override: PMCP_RUN_COGNITO_DOMAIN).",
             ) from exc
