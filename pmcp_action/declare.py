@@ -87,6 +87,9 @@ class TargetDeclaration:
     credentials: str = ""
     #: A GitHub Actions ``with:`` block that deploys to it.
     example: str = ""
+    #: Whether it can show what a deployed version logged (the logs command, and the
+    #: last lines in the summary when verification fails).
+    logs: bool = False
     #: Environment variables it reads besides its inputs' own (name -> what for), e.g. an
     #: SDK's endpoint override; the README lists them.
     variables: Mapping[str, str] = field(default_factory=_empty_text)

@@ -36,6 +36,7 @@ COMMAND_SUMMARIES: Mapping[str, str] = MappingProxyType(
         "outputs": "Show what is deployed now.",
         "rollback": "Return to the previous version (or --to VERSION) and verify it.",
         "destroy": "Delete what deploy created; refused without --yes (confirm-destroy).",
+        "logs": "Show the last lines the serving version logged (targets that keep logs).",
     }
 )
 COMMANDS: tuple[str, ...] = tuple(COMMAND_SUMMARIES)

@@ -21,13 +21,22 @@ from .cli import ParsedArgs
 from .context import RunContext
 from .deadline import Deadline
 from .destinations import destination_problems, report_location
-from .errors import PmcpActionError, Problem, ValidationError, VerificationError
+from .errors import (
+    NotSupportedError,
+    PmcpActionError,
+    Problem,
+    ValidationError,
+    VerificationError,
+)
 from .http import HttpClientFactory
 from .project import find_config, load_project
 from .registry import catalogue
-from .result import PhaseRecord, RunResult, TargetResult, Verification
+from .result import LogExcerpt, PhaseRecord, RunResult, TargetResult, Verification
 from .settings import RawValue, Settings, load_settings, redact_given_inputs, resolve_raw
-from .targets import StagingTarget, Target, create_target, staging_of
+from .targets import StagingTarget, Target, create_target, logs_of, staging_of
+
+#: How many of the server's last log lines a run shows.
+LOG_LINES = 50
 
 __all__ = ["RunRecorder", "execute"]
 
@@ -48,6 +57,7 @@ class RunRecorder:
         self.result = TargetResult()
         self.verification: Verification | None = None
         self.rolled_back = False
+        self.logs: LogExcerpt | None = None
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -69,6 +79,7 @@ class RunRecorder:
             result=self.result,
             verification=self.verification,
             rolled_back=self.rolled_back,
+            logs=self.logs,
             phases=tuple(self.phases),
             error_title=error_title,
             error_text=error_text,
@@ -214,9 +225,15 @@ def execute(
         if problems:
             raise ValidationError(problems)
 
+    if settings.command == "logs":
+        with recorder.phase("logs"):
+            recorder.logs = _logs_command(target, settings, context)
+        return recorder.finish("success")
+
     staging = _staging(target, settings)
+    deploy_started = recorder.clock()
     if staging is not None:
-        _deploy_staged(recorder, context, staging)
+        _deploy_staged(recorder, context, staging, deploy_started)
     else:
         with recorder.phase(settings.command):
             recorder.result = _run_command(target, settings)
@@ -226,6 +243,7 @@ def execute(
             recorder.verification = _verify(context, recorder.result)
         verification = recorder.verification
         if verification.status == "false":
+            _fetch_logs_of_failed_version(recorder, target, recorder.result.version, deploy_started)
             rollback_error = _roll_back_after_failed_verification(recorder, target, settings)
             # Exit 3 when what failed is live: nothing put the previous version back.
             still_serving = not recorder.rolled_back and not recorder.result.unchanged
@@ -247,7 +265,40 @@ def _staging(target: Target, settings: Settings) -> StagingTarget | None:
     return staging_of(target)
 
 
-def _deploy_staged(recorder: RunRecorder, context: RunContext, target: StagingTarget) -> None:
+def _logs_command(target: Target, settings: Settings, context: RunContext) -> LogExcerpt:
+    """``logs``: the serving version's last lines, printed and kept for the summary."""
+    reader = logs_of(target)
+    if reader is None:
+        raise NotSupportedError(
+            f"The {settings.target} target cannot show the server's logs.",
+            remediation="Read them where the platform keeps them (its console or CLI).",
+        )
+    excerpt = reader.logs(version="", since=None, limit=LOG_LINES)
+    context.console.info(f"{excerpt.source}:")
+    for line in excerpt.lines or (f"({excerpt.note or 'no lines'})",):
+        context.console.info(f"  {line}")
+    return excerpt
+
+
+def _fetch_logs_of_failed_version(
+    recorder: RunRecorder, target: Target, version: str, since: float
+) -> None:
+    """Best effort: what the failing version logged, for the summary and the report."""
+    reader = logs_of(target)
+    if reader is None or not version:
+        return
+    try:
+        with recorder.phase("logs"):
+            recorder.logs = reader.logs(version=version, since=since, limit=LOG_LINES)
+    except PmcpActionError as exc:
+        recorder.platform.warning(
+            f"Could not read the server's logs: {exc.message}", title="Server logs"
+        )
+
+
+def _deploy_staged(
+    recorder: RunRecorder, context: RunContext, target: StagingTarget, started: float
+) -> None:
     """Stage the new version, prove it at its own URL, and only then move the traffic."""
     with recorder.phase("deploy"):
         staged = target.stage()
@@ -258,6 +309,7 @@ def _deploy_staged(recorder: RunRecorder, context: RunContext, target: StagingTa
         recorder.verification = _verify(context, staged, url=staged.candidate_url)
     verification = recorder.verification
     if verification.status == "false":
+        _fetch_logs_of_failed_version(recorder, target, staged.version, started)
         with recorder.phase("discard"):
             try:
                 target.discard(staged)

@@ -19,7 +19,7 @@ from typing import Any
 from . import __version__
 from .exit_codes import UNVERIFIED
 from .registry import Catalogue, catalogue
-from .result import RunResult, Verification
+from .result import LogExcerpt, RunResult, Verification
 
 __all__ = [
     "build_json_result",
@@ -41,6 +41,7 @@ _COMMAND_DONE: Mapping[str, tuple[str, str]] = {
     "outputs": ("📋", "Current deployment"),
     "rollback": ("↩️", "Rolled back"),
     "destroy": ("🗑️", "Destroyed"),
+    "logs": ("📜", "Server logs"),
 }
 _VERIFIED: Mapping[str, tuple[str, str]] = {
     "true": ("✅", "verified"),
@@ -211,6 +212,9 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
         lines += ["<details><summary>Verification details</summary>", "", "```text"]
         lines += [v.detail, "```", "", "</details>", ""]
 
+    if run.logs is not None:
+        lines += _log_section(run.logs)
+
     notes = list(r.notes)
     if notes:
         lines += ["### Notes", ""] + [f"- {_cell(n)}" for n in notes] + [""]
@@ -241,6 +245,24 @@ class _Paint:
 
 def _indented(text: str, prefix: str = "  ") -> list[str]:
     return [f"{prefix}{line}".rstrip() for line in text.splitlines()]
+
+
+def _log_section(logs: LogExcerpt) -> list[str]:
+    """The server's last lines, folded, in a fence no line of theirs can close."""
+    count = len(logs.lines)
+    title = f"Server log: last {count} lines" if count else "Server log"
+    body = list(logs.lines) or [f"({logs.note or 'no lines'})"]
+    fence = "~~~~" if any("```" in line for line in body) else "```"
+    return [
+        f"<details><summary>{_cell(title)} ({_cell(logs.source)})</summary>",
+        "",
+        f"{fence}text",
+        *(line.replace(fence, "") for line in body),
+        fence,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def render_text_summary(run: RunResult, *, colour: bool = False, identity: str = "") -> str:
@@ -283,6 +305,9 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
     if v is not None and v.detail and v.status != "true":
         lines += ["", "Verification details:", *_indented(v.detail)]
 
+    if run.logs is not None:
+        lines += ["", f"Server log ({run.logs.source}):"]
+        lines += [f"  {line}" for line in run.logs.lines] or [f"  ({run.logs.note or 'no lines'})"]
     if r.notes:
         lines += ["", "Notes:"] + [f"  - {note}" for note in r.notes]
 
@@ -342,6 +367,9 @@ def build_report(
             "detail": v.detail,
         },
         "rolled_back": run.rolled_back,
+        "logs": None
+        if run.logs is None
+        else {"source": run.logs.source, "lines": list(run.logs.lines), "note": run.logs.note},
         "exit_code": run.exit_code,
         "error": None
         if run.status != "failure"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 __all__ = [
+    "LogExcerpt",
     "PhaseRecord",
     "PlanChange",
     "RunResult",
@@ -93,6 +94,17 @@ class PhaseRecord:
 
 
 @dataclass(frozen=True)
+class LogExcerpt:
+    """The last lines a deployed version logged (its stdout/stderr as the platform keeps it)."""
+
+    #: Where the lines come from ("CloudWatch Logs /aws/lambda/demo, version 3").
+    source: str
+    lines: tuple[str, ...] = ()
+    #: Why there are none, when there are none ("no log stream of version 3 yet").
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class RunResult:
     """Everything the reporter needs about one run, successful or not."""
 
@@ -110,3 +122,6 @@ class RunResult:
     report_path: str = ""
     #: The process exit code (:mod:`pmcp_action.exit_codes`), known once the run ended.
     exit_code: int = 0
+    #: The server's own recent log lines: asked for (command logs), or fetched because
+    #: verification failed; None when the target cannot show them or they were not fetched.
+    logs: LogExcerpt | None = None

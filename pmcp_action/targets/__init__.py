@@ -17,9 +17,16 @@ from ..errors import NotSupportedError, Problem
 
 if TYPE_CHECKING:  # the registry imports this package: it must not pull in the HTTP client
     from ..context import RunContext
-    from ..result import TargetResult
+    from ..result import LogExcerpt, TargetResult
 
-__all__ = ["StagingTarget", "Target", "create_target", "staging_of"]
+__all__ = [
+    "LogTarget",
+    "StagingTarget",
+    "Target",
+    "create_target",
+    "logs_of",
+    "staging_of",
+]
 
 
 class Target(Protocol):
@@ -76,6 +83,21 @@ class StagingTarget(Target, Protocol):
     def discard(self, staged: TargetResult) -> None:
         """Forget the staged version; the serving version was never touched."""
         ...
+
+
+class LogTarget(Target, Protocol):
+    """A target that can show what a deployed version of the server logged."""
+
+    def logs(self, *, version: str, since: float | None, limit: int) -> LogExcerpt:
+        """The last ``limit`` lines of ``version`` ("" = the serving one) since ``since``."""
+        ...
+
+
+def logs_of(target: Target) -> LogTarget | None:
+    """The target as a :class:`LogTarget` when it offers ``logs``."""
+    if callable(getattr(target, "logs", None)):
+        return cast(LogTarget, target)
+    return None
 
 
 def staging_of(target: Target) -> StagingTarget | None:

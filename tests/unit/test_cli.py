@@ -49,6 +49,8 @@ commands:
   rollback    Return to the previous version (or --to VERSION) and verify it.
   destroy     Delete what deploy created; refused without --yes
               (confirm-destroy).
+  logs        Show the last lines the serving version logged (targets that keep
+              logs).
   help        This overview, or one target's inputs, outputs, credentials and an
               example (help TARGET).
   completion  Print a shell completion script: bash, zsh, tcsh.
@@ -252,7 +254,7 @@ def usage_error(message: str, fix: str) -> str:
 
 
 _OPTIONS_FIX = "See `pmcp-action --help` for the options."
-_COMMANDS_FIX = "The commands are deploy, plan, outputs, rollback, destroy, help, completion."
+_COMMANDS_FIX = "The commands are deploy, plan, outputs, rollback, destroy, logs, help, completion."
 
 
 @pytest.mark.parametrize(
@@ -301,7 +303,7 @@ _COMMANDS_FIX = "The commands are deploy, plan, outputs, rollback, destroy, help
             "unknown help topic 'aws-lamda' — did you mean aws-lambda?",
             "The topics are the targets (pmcp-run, aws-lambda, google-cloud-run, "
             "azure-container-apps, cloudflare-workers) and the commands (deploy, plan, outputs, "
-            "rollback, destroy).",
+            "rollback, destroy, logs).",
         ),
         (
             ["help", "--target", "pmcp-run"],

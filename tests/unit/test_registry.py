@@ -107,3 +107,15 @@ def test_the_target_input_lists_every_target():
     assert spec.choices == catalogue().ids
     assert spec.description.startswith("Where to deploy: pmcp-run, aws-lambda, ")
     assert [s.name for s in catalogue().common_inputs] == [s.name for s in COMMON_INPUTS]
+
+
+def test_a_target_declares_logs_exactly_when_it_can_show_them():
+    import typing
+
+    for declaration in catalogue().targets:
+        if not declaration.available:
+            continue
+        module_name, _, function = declaration.factory.partition(":")
+        factory = getattr(importlib.import_module(module_name), function)
+        target_class = typing.get_type_hints(factory)["return"]
+        assert callable(getattr(target_class, "logs", None)) is declaration.logs, declaration.id

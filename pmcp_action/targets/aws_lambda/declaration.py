@@ -19,6 +19,7 @@ DECLARATION = TargetDeclaration(
     "rollback.",
     factory="pmcp_action.targets.aws_lambda.target:create",
     order=20,
+    logs=True,
     uses=("artifact", "region", "auth", "audience"),
     inputs=(
         InputSpec(

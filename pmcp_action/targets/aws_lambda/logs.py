@@ -1,4 +1,4 @@
-"""The function's CloudWatch log group ``/aws/lambda/<name>`` and its retention.
+"""The function's CloudWatch log group ``/aws/lambda/<name>``: retention, and what it holds.
 
 Created before the function so that the first invocation already logs into a
 group with the configured retention (Lambda would otherwise create it with
@@ -12,11 +12,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ...result import PlanChange
+from ...errors import PmcpActionError
+from ...result import LogExcerpt, PlanChange
 from .config import LambdaConfig
 from .failures import aws_step, has_code
 
-__all__ = ["LogGroupManager", "LogGroupState"]
+__all__ = ["LogGroupManager", "LogGroupState", "version_lines"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,43 @@ class LogGroupManager:
                         logGroupName=self.name, retentionInDays=self.wanted_retention
                     )
         return changes
+
+
+def version_lines(
+    logs: Any, group: str, version: str, *, since: float | None, limit: int
+) -> LogExcerpt:
+    """The last ``limit`` lines a published version logged (its streams are ``…/[N]…``).
+
+    Lambda names each execution environment's stream ``YYYY/MM/DD/[<version>]<id>``,
+    so the streams of one version are found by that marker among the latest ones.
+    """
+    source = f"CloudWatch Logs {group}, version {version}"
+    marker = f"[{version}]"
+    try:
+        with aws_step(f"list the log streams of {group}"):
+            streams = logs.describe_log_streams(
+                logGroupName=group, orderBy="LastEventTime", descending=True, limit=50
+            ).get("logStreams", [])
+    except PmcpActionError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ClientError) and has_code(cause, "ResourceNotFoundException"):
+            return LogExcerpt(source, note=f"the log group {group} does not exist (yet)")
+        raise
+    names = [str(s["logStreamName"]) for s in streams if marker in str(s.get("logStreamName"))]
+    if not names:
+        return LogExcerpt(source, note=f"no log stream of version {version} yet")
+    query: dict[str, Any] = {"logGroupName": group, "logStreamNames": names[:100]}
+    if since is not None:
+        query["startTime"] = int(since * 1000)
+    events: list[dict[str, Any]] = []
+    with aws_step(f"read the log events of version {version}"):
+        while True:
+            page = logs.filter_log_events(**query)
+            events += page.get("events", [])
+            token = page.get("nextToken")
+            if not token or len(events) >= 10_000:
+                break
+            query["nextToken"] = token
+    events.sort(key=lambda event: (event.get("timestamp", 0), event.get("eventId", "")))
+    lines = tuple(str(event.get("message", "")).rstrip("\n") for event in events[-limit:])
+    return LogExcerpt(source, lines, note="" if lines else "the streams hold no lines yet")

@@ -23,13 +23,14 @@ from ...artifact import Architecture, ArtifactRequest, work_dir
 from ...artifact.lambda_package import LAMBDA_DIRECT_UPLOAD_LIMIT, LambdaArtifact, LambdaPackage
 from ...context import RunContext
 from ...errors import DeployError, Problem
-from ...result import PlanChange, TargetResult
+from ...result import LogExcerpt, PlanChange, TargetResult
 from .alias import move_alias, previous_version_of
 from .config import LambdaConfig, resolve
 from .connection import Connection, RequestLog, connect, open_store
 from .deploying import check_ownership, deploy_changed, deploy_unchanged, version_description
 from .failures import aws_step, has_code
 from .function import ALIAS
+from .logs import version_lines
 from .results import Outcome, to_result
 from .role import is_managed
 from .survey import planned_changes, take_survey
@@ -127,6 +128,24 @@ class AwsLambdaTarget:
             can_roll_back=bool(previous_version_of(state.alias_description)),
         )
         return to_result(conn, self.config, outcome)
+
+    def logs(self, *, version: str, since: float | None, limit: int) -> LogExcerpt:
+        """What ``version`` (default: the one ``live`` serves) logged, last lines first out."""
+        conn = self._connect()
+        wanted = version
+        if not wanted:
+            state = conn.functions.read()
+            if not state.exists or not state.alias_version:
+                raise DeployError(
+                    f"No deployment of {self.config.function_name} was found in "
+                    f"{self.config.region} (no function with an alias {ALIAS}).",
+                    target=self.name,
+                    remediation="Deploy first, or check server-name and region.",
+                )
+            wanted = state.alias_version
+        return version_lines(
+            conn.logs.logs, self.config.log_group, wanted, since=since, limit=limit
+        )
 
     def rollback(self, to_version: str) -> TargetResult:
         conn = self._connect()

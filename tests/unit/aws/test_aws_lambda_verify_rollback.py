@@ -61,3 +61,71 @@ def test_failed_verification_moves_live_back_to_the_previous_version(
     assert "::error title=Verification failed::" in out
     printed = [line for line in out.splitlines() if not line.startswith("::add-mask::")]
     assert SECRET_KEY not in "\n".join(printed) + summary + "".join(second.values())
+
+
+def _log_lines(aws, version: str, lines: list[str]) -> None:
+    """What the version's execution environment wrote, as Lambda puts it in its group."""
+    import time
+
+    logs = aws("logs")
+    group = "/aws/lambda/rollback-demo"
+    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        logs.create_log_group(logGroupName=group)
+    stream = f"2026/12/01/[{version}]0123456789abcdef"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000) + 1000
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName=stream,
+        logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
+    )
+
+
+def test_a_failed_verification_shows_what_the_new_version_logged(gha_files, tmp_path, moto, aws):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    with serve_mcp(tools=("greet",)) as good:
+        assert deploy(gha_files, workspace, moto.url, b"v1", verify_url=good.url)[0] == 0
+    _log_lines(aws, "1", ["version 1 is fine"])
+    _log_lines(
+        aws,
+        "2",
+        [
+            "INIT_START Runtime Version: provided:al2023",
+            f"thread 'main' panicked: missing API_KEY (key {SECRET_KEY})",
+            "END RequestId: 1234",
+        ],
+    )
+
+    with serve_static("<h1>502 Bad Gateway</h1>", status=200) as broken:
+        code, _, _, summary = deploy(gha_files, workspace, moto.url, b"v2", verify_url=broken.url)
+
+    assert code == 1
+    assert (
+        "<details><summary>Server log: last 3 lines (CloudWatch Logs "
+        "/aws/lambda/rollback-demo, version 2)</summary>"
+    ) in summary
+    assert "thread 'main' panicked: missing API_KEY (key ***)" in summary
+    assert "version 1 is fine" not in summary
+    assert SECRET_KEY not in summary
+    report = __import__("json").loads(
+        (gha_files["RUNNER_TEMP"] / "pmcp-deploy-report.json").read_text()
+    )
+    assert report["logs"]["lines"][0] == "INIT_START Runtime Version: provided:al2023"
+    assert SECRET_KEY not in str(report)
+
+
+def test_the_logs_command_prints_what_the_serving_version_logged(gha_files, tmp_path, moto, aws):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    with serve_mcp(tools=("greet",)) as good:
+        assert deploy(gha_files, workspace, moto.url, b"v1", verify_url=good.url)[0] == 0
+    _log_lines(aws, "1", ["listening on the runtime API", "tools/list answered"])
+
+    code, out, outputs, summary = deploy(gha_files, workspace, moto.url, b"v1", command="logs")
+
+    assert code == 0, out
+    assert outputs["status"] == "success" and outputs["command"] == "logs"
+    assert "## pmcp deploy — 📜 Server logs" in summary
+    assert "  listening on the runtime API" in out and "  tools/list answered" in out
+    assert "CloudWatch Logs /aws/lambda/rollback-demo, version 1:" in out
