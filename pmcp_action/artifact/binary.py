@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .files import open_regular
+
 __all__ = [
     "ELF_MACHINES",
     "ELF_MACHINE_NAMES",
@@ -62,9 +64,9 @@ class FileType:
     detail: str = ""
 
 
-def read_head(path: Path) -> bytes:
-    """The first :data:`HEAD_BYTES` of a file."""
-    with path.open("rb") as handle:
+def read_head(path: Path, label: str | None = None) -> bytes:
+    """The first :data:`HEAD_BYTES` of a regular file (``label`` names it in errors)."""
+    with open_regular(path, label) as handle:
         return handle.read(HEAD_BYTES)
 
 
@@ -99,6 +101,6 @@ def _looks_like_text(head: bytes) -> bool:
     return False
 
 
-def is_zip(path: Path) -> bool:
-    with path.open("rb") as handle:
+def is_zip(path: Path, label: str | None = None) -> bool:
+    with open_regular(path, label) as handle:
         return handle.read(4) in _ZIP_MAGICS

@@ -4,13 +4,14 @@ its mode, each verdict worded with the ``cargo lambda build`` that fixes it."""
 from __future__ import annotations
 
 import stat
-from pathlib import Path
 
 from ...ci.base import Platform
+from ...deadline import Deadline
 from ...errors import ConfigError
 from ..binary import ELF_MACHINE_NAMES, ELF_MACHINES, classify_head, read_head
 from ..digest import sha256_file
 from .build import CARGO_LAMBDA_FLAG
+from .model import Found
 
 __all__ = ["check_architecture", "check_bootstrap_file", "inspect_head"]
 
@@ -23,9 +24,12 @@ def check_architecture(architecture: str) -> None:
         )
 
 
-def check_bootstrap_file(path: Path, label: str, architecture: str, console: Platform) -> str:
-    """Check the binary (format, machine, mode); return its sha256."""
-    inspect_head(read_head(path), label, architecture, console)
+def check_bootstrap_file(
+    found: Found, architecture: str, console: Platform, deadline: Deadline | None
+) -> str:
+    """Check the binary (format, machine, mode); return its sha256, read within ``deadline``."""
+    path, label = found.path, found.source
+    inspect_head(read_head(path, label), label, architecture, console)
     mode = stat.S_IMODE(path.stat().st_mode)
     if not mode & 0o111:
         console.warning(
@@ -34,7 +38,7 @@ def check_bootstrap_file(path: Path, label: str, architecture: str, console: Pla
             "yourself).",
             title="Lambda artifact",
         )
-    return sha256_file(path)
+    return sha256_file(path, label, deadline)
 
 
 def inspect_head(head: bytes, label: str, architecture: str, console: Platform) -> None:

@@ -10,11 +10,14 @@ from ...ci.base import Platform
 from ...errors import ConfigError
 from ..binary import is_zip
 from ..common import display, join_listing, listing
+from ..files import regular_size
 from ..locate import TargetDir, locate_input
 from .build import CARGO_LAMBDA_FLAG
+from .limits import check_file_size
 from .model import BOOTSTRAP, Found
 
 __all__ = [
+    "admit",
     "find_lambda_output",
     "from_input",
     "no_artifact_error",
@@ -32,8 +35,19 @@ def from_input(
     if path.is_dir():
         found = _bootstrap_in_dir(path, preferred, project_root)
         console.info(f"Using {display(found, project_root)} from the `artifact` directory.")
-        return Found(found, False, f"artifact input {display(found, project_root)}")
-    return Found(path, is_zip(path), f"artifact input {located.shown}")
+        return admit(found, f"artifact input {display(found, project_root)}", may_be_zip=False)
+    return admit(path, f"artifact input {located.shown}", may_be_zip=True)
+
+
+def admit(path: Path, source: str, *, may_be_zip: bool) -> Found:
+    """A located file, once it may be read: a regular file within Lambda's size limits,
+    both taken from its metadata before more than its magic bytes are read."""
+    size = regular_size(path, source)
+    check_file_size(size, source, zip_possible=may_be_zip)
+    zipped = may_be_zip and is_zip(path, source)
+    if not zipped:
+        check_file_size(size, source)
+    return Found(path, zipped, source, size)
 
 
 def _bootstrap_in_dir(directory: Path, preferred: Sequence[str], project_root: Path) -> Path:

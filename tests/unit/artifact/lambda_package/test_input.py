@@ -4,7 +4,9 @@ directory, or a zip."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import socket
 import zipfile
 from pathlib import Path
 
@@ -12,7 +14,9 @@ import pytest
 
 from pmcp_action.artifact import sha256_file
 from pmcp_action.artifact.lambda_package import LambdaArtifact
-from pmcp_action.errors import ConfigError
+from pmcp_action.artifact.lambda_package.limits import LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIP_FILE_LIMIT
+from pmcp_action.deadline import Deadline
+from pmcp_action.errors import ConfigError, TimeoutExceededError
 from tests.unit.artifact.helpers import (
     EM_AARCH64,
     EM_X86_64,
@@ -297,3 +301,96 @@ def test_zip_input_without_configured_assets_warns(project: Project) -> None:
     project.resolve(artifact_input=Path("deployment.zip"), config=config(include=["static/**"]))
 
     assert "has no assets/ entries, although [assets].include is set" in project.output
+
+
+# --- artifact input: only regular files, sized before reading, read within the deadline -
+
+_NOT_READ_FIX = (
+    "Set `artifact` to the bootstrap binary, a directory containing `bootstrap`, or a "
+    "deployment zip. Devices, FIFOs and sockets are never read: they can block or never end."
+)
+
+
+@pytest.mark.timeout(10)
+def test_a_device_is_refused_before_it_is_opened(project: Project) -> None:
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("/dev/zero"))
+
+    assert caught.value.message == (
+        "The `artifact` input points at /dev/zero, which is a character device, not a regular "
+        "file or a directory."
+    )
+    assert caught.value.remediation == _NOT_READ_FIX
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_is_refused_without_blocking(project: Project) -> None:
+    os.mkfifo(project.root / "bootstrap")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        "The `artifact` input points at bootstrap, which is a FIFO (named pipe), not a regular "
+        "file or a directory."
+    )
+    assert caught.value.remediation == _NOT_READ_FIX
+
+
+def test_a_socket_is_refused(project: Project) -> None:
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(project.root / "bootstrap.sock"))
+
+        with pytest.raises(ConfigError) as caught:
+            project.resolve(artifact_input=Path("bootstrap.sock"))
+
+    assert caught.value.message == (
+        "The `artifact` input points at bootstrap.sock, which is a socket, not a regular file or "
+        "a directory."
+    )
+
+
+def test_a_bootstrap_above_the_limit_is_refused_before_it_is_read(project: Project) -> None:
+    path = write_bootstrap(project.root / "bootstrap")
+    with path.open("r+b") as handle:
+        handle.truncate(LAMBDA_UNZIPPED_LIMIT + 1)  # sparse: cheap to make, slow to read
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        "artifact input bootstrap is 250.0 MiB (262144001 bytes), above AWS Lambda's limit of "
+        "250.0 MiB (262144000 bytes) for a package unzipped; it was not read."
+    )
+
+
+def test_a_file_above_any_zip_lambda_takes_is_refused_before_its_magic_is_read(
+    project: Project,
+) -> None:
+    path = write(project.root / "deployment.zip", b"PK\x03\x04")
+    with path.open("r+b") as handle:
+        handle.truncate(LAMBDA_ZIP_FILE_LIMIT + 1)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "artifact input deployment.zip is 266.0 MiB (278921217 bytes), too large for AWS Lambda: "
+        "no bootstrap or deployment zip above 266.0 MiB (278921216 bytes) fits its 250.0 MiB "
+        "unzipped limit; it was not read."
+    )
+
+
+def test_the_bootstrap_is_read_within_the_run_deadline(project: Project) -> None:
+    write_bootstrap(project.root / "bootstrap", body=b"\x01" * (3 * 1024 * 1024))
+    ticks = iter([0.0, 0.0, 61.0])  # the deadline's start, then one check per chunk
+
+    with pytest.raises(TimeoutExceededError) as caught:
+        project.resolve(
+            artifact_input=Path("bootstrap"), deadline=Deadline(60, clock=lambda: next(ticks))
+        )
+
+    assert caught.value.message == (
+        "Stopped reading artifact input bootstrap after 1.0 MiB (1048576 bytes): the run's "
+        "deadline of 60 s passed."
+    )
