@@ -42,7 +42,7 @@ def use_zip(
                 raise _zip_without_bootstrap(found, infos)
             with archive.open(entry) as handle:
                 head = handle.read(HEAD_BYTES)
-            inspect_head(head, label, architecture, console)
+            inspect_head(head, label, architecture, console, size=entry.file_size)
             with archive.open(entry) as handle:
                 bootstrap_sha = sha256_stream(handle, label, deadline)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:

@@ -141,7 +141,8 @@ def test_text_file_is_not_a_bootstrap(project: Project) -> None:
         project.resolve(artifact_input=Path("bootstrap"))
 
     assert "is a text file" in caught.value.message
-    assert "version https" in caught.value.message
+    assert "version https" not in caught.value.message  # described, never quoted
+    assert "It is a Git LFS pointer" in caught.value.message
     assert "cargo lambda build --release --arm64" in caught.value.remediation
 
 
@@ -173,7 +174,7 @@ def test_script_bootstrap_is_a_warning(project: Project) -> None:
     result = project.resolve(artifact_input=Path("bootstrap"))
 
     assert result.kind == "bootstrap"
-    assert "warning: Lambda artifact: artifact input bootstrap is a script (#!/bin/sh)" in (
+    assert "warning: Lambda artifact: artifact input bootstrap is a shell script (24 bytes)" in (
         project.output
     )
 
@@ -183,7 +184,9 @@ def test_unknown_binary_is_a_warning(project: Project) -> None:
 
     project.resolve(artifact_input=Path("bootstrap"))
 
-    assert "is not an ELF binary (it starts with bytes 00010203)" in project.output
+    assert "is a binary file of an unrecognised format (50 bytes), not an ELF binary" in (
+        project.output
+    )
 
 
 def test_non_executable_binary_is_a_warning(project: Project) -> None:
@@ -393,4 +396,86 @@ def test_the_bootstrap_is_read_within_the_run_deadline(project: Project) -> None
     assert caught.value.message == (
         "Stopped reading artifact input bootstrap after 1.0 MiB (1048576 bytes): the run's "
         "deadline of 60 s passed."
+    )
+
+
+# --- messages describe a file, never quote it -------------------------------------------
+
+FAKE_SECRET = "AKIAPMCPFAKESECRET42"
+CREDENTIALS = (
+    f"[default]\naws_access_key_id = {FAKE_SECRET}\n"
+    "aws_secret_access_key = pmcp/fake/SECRET/value/never/shown\n"
+)
+
+
+def test_a_credentials_file_is_described_not_quoted(project: Project) -> None:
+    write(project.tmp / "credentials", CREDENTIALS)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("../credentials"))
+
+    assert caught.value.message == (
+        "artifact input ../credentials is a text file (UTF-8, 3 lines, 110 bytes), not a Linux "
+        "executable; Lambda would fail to start it (Runtime.InvalidEntrypoint)."
+    )
+    assert FAKE_SECRET not in caught.value.diagnostics()
+    assert "aws_access_key_id" not in caught.value.diagnostics()
+    assert FAKE_SECRET not in project.output
+
+
+def test_an_absolute_path_to_a_system_file_is_described_not_quoted(project: Project) -> None:
+    passwd = write(project.tmp / "etc" / "passwd", "root:x:0:0:root:/root:/bin/bash\n")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=passwd)
+
+    assert caught.value.message == (
+        f"artifact input {passwd} is a text file (UTF-8, 1 line, 32 bytes), not a Linux "
+        "executable; Lambda would fail to start it (Runtime.InvalidEntrypoint)."
+    )
+    assert "root:" not in caught.value.diagnostics()
+
+
+def test_a_text_bootstrap_in_a_zip_is_described_not_quoted(project: Project) -> None:
+    make_zip(project.root / "deployment.zip", {"bootstrap": CREDENTIALS.encode()})
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "`bootstrap` in artifact input deployment.zip is a text file (UTF-8, 3 lines, 110 bytes), "
+        "not a Linux executable; Lambda would fail to start it (Runtime.InvalidEntrypoint)."
+    )
+    assert FAKE_SECRET not in caught.value.diagnostics()
+
+
+def test_a_script_warning_names_the_language_not_the_line(project: Project) -> None:
+    write(project.root / "bootstrap", f"#!/opt/run --key={FAKE_SECRET}\n", 0o755)
+
+    project.resolve(artifact_input=Path("bootstrap"))
+
+    assert (
+        "warning: Lambda artifact: artifact input bootstrap is a script for an unknown "
+        "interpreter (38 bytes), not an ELF binary."
+    ) in project.output
+    assert FAKE_SECRET not in project.output
+
+
+def test_a_git_lfs_pointer_says_to_fetch_the_file(project: Project) -> None:
+    write(
+        project.root / "bootstrap",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n",
+        0o755,
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        "artifact input bootstrap is a text file (UTF-8, 3 lines, 70 bytes), not a Linux "
+        "executable. It is a Git LFS pointer: the checkout did not fetch the file it stands for."
+    )
+    assert caught.value.remediation.startswith(
+        "Fetch the file itself: check out with `lfs: true` (actions/checkout) or run "
+        "`git lfs pull` before this step. Build the Lambda binary with"
     )
