@@ -36,6 +36,8 @@ Kind-neutral modules, one responsibility each:
 - :mod:`.common` — path, size and listing display helpers;
 - :mod:`.files` — reading: regular files only (never a device, FIFO or socket),
   sized from their metadata first, in chunks within the run's deadline;
+- :mod:`.workspace` — where a symlink in the project may lead (the workspace,
+  ``RUNNER_TEMP``, the system temp directory);
 - :mod:`.locate` — the ``artifact`` input resolved in the project; Cargo's target dir;
 - :mod:`.binary` — file-type facts: ELF and its machine, scripts, other formats, text, zip;
 - :mod:`.command` — running a build command with a streamed log, a timeout and its tail;

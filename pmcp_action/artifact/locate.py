@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from .common import absolute, display
 from .files import NEVER_READ, file_kind
+from .workspace import Bounds, check_links
 
 __all__ = ["InputPath", "TargetDir", "locate_input", "resolve_target_dir"]
 
@@ -37,12 +38,19 @@ class TargetDir:
 
 
 def locate_input(
-    project_root: Path, artifact_input: Path, *, expected: str, directories: bool = True
+    project_root: Path,
+    artifact_input: Path,
+    *,
+    expected: str,
+    bounds: Bounds,
+    directories: bool = True,
 ) -> InputPath:
     """Resolve the ``artifact`` input (relative to ``project_root``, or absolute).
 
     It must be a regular file, or a directory when the kind takes one
-    (``directories``); a device, FIFO or socket is refused before it is opened.
+    (``directories``); a device, FIFO or socket is refused before it is opened,
+    and so is a symlink of the project's that leads outside ``bounds``
+    (:func:`~.workspace.check_links`).
     ``expected`` completes "Set `artifact` to …": what the kind accepts, e.g.
     "the binary, a directory containing it, or an archive".
     """
@@ -56,6 +64,7 @@ def locate_input(
                 "absolute. Check that the build step before this one wrote it there."
             ),
         )
+    check_links(path, f"The `artifact` input {shown}", bounds)
     mode = os.stat(path).st_mode
     if not (stat.S_ISREG(mode) or (directories and stat.S_ISDIR(mode))):
         accepted = "a regular file or a directory" if directories else "a regular file"

@@ -17,9 +17,10 @@ from ...deadline import Deadline
 from ...deploy_config import DeployConfig
 from ..archive import ZipEntry, file_entry, write_zip
 from ..assets import collect_assets
-from ..common import inside, mib
+from ..common import display, inside, mib
 from ..digest import sha256_file
 from ..files import read_all, regular_size
+from ..workspace import Bounds, check_links
 from .limits import check_file_size, check_unzipped_size, warn_zip_size
 from .model import BOOTSTRAP, Found, LambdaArtifact
 
@@ -50,8 +51,10 @@ class Extras:
 
 
 def gather_extras(
-    project_root: Path, config: DeployConfig, work_dir: Path, console: Platform
+    project_root: Path, config: DeployConfig, work_dir: Path, console: Platform, bounds: Bounds
 ) -> Extras:
+    """The ``[assets]`` files and the ``config.toml`` to bundle; a ``config.toml`` that is
+    a symlink out of ``bounds`` is refused."""
     assets = collect_assets(project_root, config.assets, console=console, title="Lambda assets")
     work_real = os.path.realpath(work_dir)
     kept = tuple(
@@ -59,9 +62,12 @@ def gather_extras(
     )
     if len(kept) != len(assets):
         console.debug(f"Skipped {len(assets) - len(kept)} asset(s) inside the work dir {work_dir}.")
+    config_toml = find_config_toml(project_root)
+    if config_toml is not None:
+        check_links(config_toml, display(config_toml, project_root), bounds)
     return Extras(
         assets=kept,
-        config_toml=find_config_toml(project_root),
+        config_toml=config_toml,
         config_driven=_is_config_driven(project_root),
     )
 

@@ -9,6 +9,7 @@ from ...errors import DeployError
 from ..common import display, mib
 from ..locate import resolve_target_dir
 from ..model import Architecture, ArtifactRequest
+from ..workspace import Bounds
 from .build import BUILD_LOG_NAME, CARGO_LAMBDA_FLAG, build_env, lambda_package_dir, run_build
 from .bundle import gather_extras, package_bootstrap
 from .checks import check_architecture, check_bootstrap_file
@@ -54,7 +55,8 @@ class LambdaPackage:
             return use_zip(found, project_root, request.config, architecture, console, deadline)
 
         bootstrap_sha = check_bootstrap_file(found, architecture, console, deadline)
-        extras = gather_extras(project_root, request.config, request.work_dir, console)
+        bounds = Bounds.of(project_root, request.environ)
+        extras = gather_extras(project_root, request.config, request.work_dir, console, bounds)
         if self.packaging == "auto" and not extras.needed:
             size = found.size
             check_unzipped_size([(BOOTSTRAP, size)])
@@ -76,7 +78,8 @@ def _locate(request: ArtifactRequest, architecture: Architecture) -> Found:
     project_root, environ, console = request.project_root, request.environ, request.console
     preferred = preferred_output_names(request.config.server.binary, request.name)
     if request.artifact_input is not None:
-        return from_input(project_root, request.artifact_input, preferred, console)
+        bounds = Bounds.of(project_root, environ)
+        return from_input(project_root, request.artifact_input, preferred, console, bounds)
 
     target = resolve_target_dir(project_root, environ, project_root)
     console.debug(f"Cargo target directory: {target.path} ({target.reason})")

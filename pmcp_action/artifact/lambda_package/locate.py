@@ -12,6 +12,7 @@ from ..binary import is_zip
 from ..common import display, join_listing, listing
 from ..files import regular_size
 from ..locate import TargetDir, locate_input
+from ..workspace import Bounds, check_links
 from .build import CARGO_LAMBDA_FLAG
 from .limits import check_file_size
 from .model import BOOTSTRAP, Found
@@ -28,14 +29,22 @@ _EXPECTED_INPUT = "the bootstrap binary, a directory containing `bootstrap`, or 
 
 
 def from_input(
-    project_root: Path, artifact_input: Path, preferred: Sequence[str], console: Platform
+    project_root: Path,
+    artifact_input: Path,
+    preferred: Sequence[str],
+    console: Platform,
+    bounds: Bounds,
 ) -> Found:
-    located = locate_input(project_root, artifact_input, expected=_EXPECTED_INPUT)
+    """The ``artifact`` input: a file (a bootstrap or a zip), or a directory holding one;
+    links out of ``bounds`` are refused, the directory's ``bootstrap`` included."""
+    located = locate_input(project_root, artifact_input, expected=_EXPECTED_INPUT, bounds=bounds)
     path = located.path
     if path.is_dir():
         found = _bootstrap_in_dir(path, preferred, project_root)
+        source = f"artifact input {display(found, project_root)}"
+        check_links(found, source, bounds)
         console.info(f"Using {display(found, project_root)} from the `artifact` directory.")
-        return admit(found, f"artifact input {display(found, project_root)}", may_be_zip=False)
+        return admit(found, source, may_be_zip=False)
     return admit(path, f"artifact input {located.shown}", may_be_zip=True)
 
 

@@ -479,3 +479,121 @@ def test_a_git_lfs_pointer_says_to_fetch_the_file(project: Project) -> None:
         "Fetch the file itself: check out with `lfs: true` (actions/checkout) or run "
         "`git lfs pull` before this step. Build the Lambda binary with"
     )
+
+
+# --- artifact input: symlinks stay in the workspace and the temp directories ------------
+
+
+def test_a_bootstrap_linked_out_of_the_workspace_is_refused(
+    project: Project, system_temp: Path
+) -> None:
+    secret = write_bootstrap(project.tmp / "home" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(secret)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        f"The `artifact` input bootstrap is a symlink to {secret}, outside the workspace "
+        f"({project.root}) and the system temp directory ({system_temp}); it was not read."
+    )
+
+
+def test_the_workspace_and_runner_temp_come_from_the_environment(
+    project: Project, system_temp: Path
+) -> None:
+    secret = write_bootstrap(project.tmp / "home" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(secret)
+    environ = {"GITHUB_WORKSPACE": str(project.root), "RUNNER_TEMP": str(project.tmp / "rt")}
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"), environ=environ)
+
+    assert caught.value.message == (
+        f"The `artifact` input bootstrap is a symlink to {secret}, outside the workspace "
+        f"({project.root}), RUNNER_TEMP ({project.tmp / 'rt'}) and the system temp directory "
+        f"({system_temp}); it was not read."
+    )
+
+
+def test_a_bootstrap_linked_into_runner_temp_is_used(project: Project, system_temp: Path) -> None:
+    built = write_bootstrap(project.tmp / "rt" / "build" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(built)
+
+    result = project.resolve(
+        artifact_input=Path("bootstrap"), environ={"RUNNER_TEMP": str(project.tmp / "rt")}
+    )
+
+    assert result.sha256 == sha256_file(built)
+
+
+def test_a_bootstrap_linked_into_the_wider_workspace_is_used(
+    project: Project, system_temp: Path
+) -> None:
+    built = write_bootstrap(project.tmp / "shared" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(built)
+
+    result = project.resolve(
+        artifact_input=Path("bootstrap"), environ={"CI_PROJECT_DIR": str(project.tmp)}
+    )
+
+    assert result.sha256 == sha256_file(built)
+
+
+def test_a_directory_input_linked_out_of_the_workspace_is_refused(
+    project: Project, system_temp: Path
+) -> None:
+    write_bootstrap(project.tmp / "elsewhere" / "bootstrap")
+    (project.root / "dist").symlink_to(project.tmp / "elsewhere")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("dist"))
+
+    assert caught.value.message == (
+        f"The `artifact` input dist is a symlink to {project.tmp / 'elsewhere'}, outside the "
+        f"workspace ({project.root}) and the system temp directory ({system_temp}); it was not "
+        "read."
+    )
+
+
+def test_a_path_through_a_linked_directory_names_the_link(
+    project: Project, system_temp: Path
+) -> None:
+    write_bootstrap(project.tmp / "elsewhere" / "bootstrap")
+    (project.root / "dist").symlink_to(project.tmp / "elsewhere")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("dist/bootstrap"))
+
+    assert caught.value.message == (
+        "The `artifact` input dist/bootstrap leads through the symlink dist, which points to "
+        f"{project.tmp / 'elsewhere'}, outside the workspace ({project.root}) and the system "
+        f"temp directory ({system_temp}); it was not read."
+    )
+
+
+def test_the_bootstrap_in_an_input_directory_may_not_link_out(
+    project: Project, system_temp: Path
+) -> None:
+    (project.root / "dist").mkdir()
+    (project.root / "dist" / "bootstrap").symlink_to("/etc/passwd")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("dist"))
+
+    assert caught.value.message == (
+        "artifact input dist/bootstrap is a symlink to /etc/passwd, outside the workspace "
+        f"({project.root}) and the system temp directory ({system_temp}); it was not read."
+    )
+
+
+@pytest.mark.timeout(10)
+def test_a_link_to_a_device_outside_is_refused_as_a_link(
+    project: Project, system_temp: Path
+) -> None:
+    (project.root / "bootstrap").symlink_to("/dev/zero")
+
+    with pytest.raises(
+        ConfigError, match="^The `artifact` input bootstrap is a symlink to /dev/zero"
+    ):
+        project.resolve(artifact_input=Path("bootstrap"))
