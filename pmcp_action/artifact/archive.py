@@ -9,6 +9,7 @@ reproducible tar writer (an OCI image layer) belongs beside :func:`write_zip`.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 import zipfile
@@ -21,11 +22,13 @@ from ..deadline import Deadline
 from ..errors import ConfigError
 from .files import open_regular, read_chunks, regular_size
 
-__all__ = ["ZipEntry", "file_entry", "write_zip"]
+__all__ = ["ZipEntry", "file_entry", "unsafe_zip_entry", "write_zip"]
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_COMPRESSLEVEL = 6
 _ZIP_UNIX = 3
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,24 @@ def write_zip(dest: Path, entries: Sequence[ZipEntry], deadline: Deadline | None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def unsafe_zip_entry(info: zipfile.ZipInfo) -> str | None:
+    """Why unpacking this entry of a zip someone else wrote could write outside the
+    directory it is unpacked into (zip-slip), or None when it cannot.
+
+    An absolute name (``/…``, ``\\…``, ``C:…``), a ``..`` segment (``/`` or ``\\``
+    separated) and a symlink entry are unsafe. Says why in words, never the
+    entry's content (a symlink's target is its content).
+    """
+    name = info.filename
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return "an absolute path"
+    if ".." in _SEPARATORS.split(name):
+        return "it contains '..'"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symlink"
+    return None
 
 
 def _copy_file(path: Path, size: int, out: IO[bytes], deadline: Deadline | None) -> None:

@@ -10,6 +10,7 @@ from ...ci.base import Platform
 from ...deadline import Deadline
 from ...deploy_config import DeployConfig
 from ...errors import ConfigError
+from ..archive import unsafe_zip_entry
 from ..binary import HEAD_BYTES
 from ..common import display, join_listing, mib
 from ..digest import sha256_file, sha256_stream
@@ -30,12 +31,13 @@ def use_zip(
     console: Platform,
     deadline: Deadline | None,
 ) -> LambdaArtifact:
-    """Check the zip's entries from its directory (sizes first), then its ``bootstrap``;
-    the zip is used as is. Its size on disk was checked before it was opened."""
+    """Check the zip's entries from its directory (names and kinds, then sizes), then its
+    ``bootstrap``; the zip is used as is. Its size on disk was checked before it was opened."""
     label = f"`bootstrap` in {found.source}"
     try:
         with open_regular(found.path, found.source) as raw, zipfile.ZipFile(raw) as archive:
             infos = archive.infolist()
+            _refuse_unsafe_entries(found, infos)
             check_unzipped_size([(i.filename, i.file_size) for i in infos if not i.is_dir()])
             entry = next((i for i in infos if i.filename == BOOTSTRAP), None)
             if entry is None:
@@ -69,6 +71,24 @@ def use_zip(
         size=size,
         source=found.source,
         bootstrap_sha256=bootstrap_sha,
+    )
+
+
+def _refuse_unsafe_entries(found: Found, infos: Sequence[zipfile.ZipInfo]) -> None:
+    """Refuse a zip with entries that could be unpacked outside their directory (zip-slip)."""
+    unsafe = [(i.filename, why) for i in infos if (why := unsafe_zip_entry(i)) is not None]
+    if not unsafe:
+        return
+    count = f"{len(unsafe)} unsafe entr" + ("y" if len(unsafe) == 1 else "ies")
+    shown = join_listing([f"{name!r} ({why})" for name, why in unsafe])
+    raise ConfigError(
+        f"{found.source} has {count} that could write outside the directory the zip is "
+        f"unpacked into (zip-slip): {shown}. The zip was not used.",
+        remediation=(
+            "Rebuild it with relative names and regular files only, e.g. "
+            "`zip -j deployment.zip target/lambda/bootstrap/bootstrap` (without -y, which "
+            "stores symlinks), or set `artifact` to the binary and let the action package it."
+        ),
     )
 
 

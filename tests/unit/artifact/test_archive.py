@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from pmcp_action.artifact.archive import file_entry, write_zip
+from pmcp_action.artifact.archive import file_entry, unsafe_zip_entry, write_zip
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import ConfigError, TimeoutExceededError
 
@@ -46,3 +47,24 @@ def test_files_are_copied_within_the_deadline(tmp_path: Path) -> None:
     with pytest.raises(TimeoutExceededError, match=f"Stopped reading {path} after 0.0 MiB"):
         write_zip(tmp_path / "deployment.zip", [file_entry(path, "bootstrap", 0o755)], Deadline(0))
     assert not (tmp_path / "deployment.zip").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "why"),
+    [
+        ("bootstrap", 0o100755, None),
+        ("assets/a..b/..c", 0o100644, None),
+        ("/abs", 0o100644, "an absolute path"),
+        ("\\abs", 0o100644, "an absolute path"),
+        ("d:rel", 0o100644, "an absolute path"),
+        ("..", 0o100644, "it contains '..'"),
+        ("x/../../y", 0o100644, "it contains '..'"),
+        ("x\\..\\y", 0o100644, "it contains '..'"),
+        ("assets/link", 0o120777, "a symlink"),
+    ],
+)
+def test_unsafe_zip_entries(name: str, mode: int, why: str | None) -> None:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = mode << 16
+
+    assert unsafe_zip_entry(info) == why

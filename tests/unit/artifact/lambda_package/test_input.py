@@ -597,3 +597,71 @@ def test_a_link_to_a_device_outside_is_refused_as_a_link(
         ConfigError, match="^The `artifact` input bootstrap is a symlink to /dev/zero"
     ):
         project.resolve(artifact_input=Path("bootstrap"))
+
+
+# --- artifact input: a zip whose entries could leave their directory (zip-slip) ---------
+
+_ZIP_SLIP_FIX = (
+    "Rebuild it with relative names and regular files only, e.g. `zip -j deployment.zip "
+    "target/lambda/bootstrap/bootstrap` (without -y, which stores symlinks), or set `artifact` "
+    "to the binary and let the action package it."
+)
+
+
+def test_a_zip_with_unsafe_entries_is_refused_naming_them(project: Project) -> None:
+    path = make_zip(
+        project.root / "deployment.zip",
+        {"bootstrap": elf(), "../evil.sh": b"x", "/etc/cron.d/job": b"y", "a\\..\\..\\b": b"z"},
+    )
+    with zipfile.ZipFile(path, "a") as archive:
+        link = zipfile.ZipInfo("assets/passwd")
+        link.external_attr = 0o120777 << 16
+        archive.writestr(link, "/etc/passwd")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "artifact input deployment.zip has 4 unsafe entries that could write outside the "
+        "directory the zip is unpacked into (zip-slip): '../evil.sh' (it contains '..'), "
+        "'/etc/cron.d/job' (an absolute path), 'a\\\\..\\\\..\\\\b' (it contains '..'), "
+        "'assets/passwd' (a symlink). The zip was not used."
+    )
+    assert caught.value.remediation == _ZIP_SLIP_FIX
+    assert "/etc/passwd" not in caught.value.diagnostics()  # a link's target is its content
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [("C:/Windows/evil.dll", "an absolute path"), ("assets/../../x", "it contains '..'")],
+)
+def test_one_unsafe_entry_is_enough(project: Project, name: str, why: str) -> None:
+    make_zip(project.root / "deployment.zip", {"bootstrap": elf(), name: b"x"})
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "artifact input deployment.zip has 1 unsafe entry that could write outside the "
+        f"directory the zip is unpacked into (zip-slip): {name!r} ({why}). The zip was not used."
+    )
+
+
+def test_a_symlinked_bootstrap_entry_is_refused(project: Project) -> None:
+    path = project.root / "deployment.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        link = zipfile.ZipInfo("bootstrap")
+        link.external_attr = 0o120777 << 16
+        archive.writestr(link, "/usr/bin/env")
+
+    with pytest.raises(ConfigError, match=r"1 unsafe entry .*: 'bootstrap' \(a symlink\)\."):
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+
+def test_names_with_dots_that_stay_inside_are_fine(project: Project) -> None:
+    make_zip(
+        project.root / "deployment.zip",
+        {"bootstrap": elf(), "assets/..hidden": b"x", "assets/a..b/c": b"y", "assets/": b""},
+    )
+
+    assert project.resolve(artifact_input=Path("deployment.zip")).kind == "zip"
