@@ -49,13 +49,13 @@ class LambdaPackage:
         check_architecture(architecture)
         console = request.console
         project_root = request.project_root
-        found = _locate(request, architecture)
+        bounds = Bounds.of(project_root, request.environ)
+        found = _locate(request, architecture, bounds)
         deadline = request.deadline
         if found.is_zip:
             return use_zip(found, project_root, request.config, architecture, console, deadline)
 
         bootstrap_sha = check_bootstrap_file(found, architecture, console, deadline)
-        bounds = Bounds.of(project_root, request.environ)
         extras = gather_extras(project_root, request.config, request.work_dir, console, bounds)
         if self.packaging == "auto" and not extras.needed:
             size = found.size
@@ -73,12 +73,11 @@ class LambdaPackage:
         return package_bootstrap(found, extras, request.work_dir, bootstrap_sha, console, deadline)
 
 
-def _locate(request: ArtifactRequest, architecture: Architecture) -> Found:
+def _locate(request: ArtifactRequest, architecture: Architecture, bounds: Bounds) -> Found:
     """The ``artifact`` input, else cargo-lambda's output, else build it and look again."""
     project_root, environ, console = request.project_root, request.environ, request.console
     preferred = preferred_output_names(request.config.server.binary, request.name)
     if request.artifact_input is not None:
-        bounds = Bounds.of(project_root, environ)
         return from_input(project_root, request.artifact_input, preferred, console, bounds)
 
     target = resolve_target_dir(project_root, environ, project_root)
