@@ -9,7 +9,8 @@ gets the kind's own result type back::
     with work_dir("pmcp-aws-lambda-") as work:
         artifact = LambdaPackage(packaging="zip", architecture="arm64").obtain(
             ArtifactRequest(project_root=…, artifact_input=…, config=…, work_dir=work,
-                            environ=…, console=…, server_name=…)
+                            environ=…, console=…, deadline=context.deadline,
+                            server_name=…)
         )
 
 Kinds, one sub-package each (a kind imports the modules below; they never
@@ -33,6 +34,10 @@ Kind-neutral modules, one responsibility each:
 - :mod:`.model` — :class:`ArtifactRequest`, the :class:`ArtifactKind` protocol,
   :data:`Architecture`, the injectable ``run``/``which``, :func:`work_dir`;
 - :mod:`.common` — path, size and listing display helpers;
+- :mod:`.files` — reading: regular files only (never a device, FIFO or socket),
+  sized from their metadata first, in chunks within the run's deadline;
+- :mod:`.workspace` — where a symlink in the project may lead (the workspace,
+  ``RUNNER_TEMP``, the system temp directory);
 - :mod:`.locate` — the ``artifact`` input resolved in the project; Cargo's target dir;
 - :mod:`.binary` — file-type facts: ELF and its machine, scripts, other formats, text, zip;
 - :mod:`.command` — running a build command with a streamed log, a timeout and its tail;

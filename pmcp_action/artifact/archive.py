@@ -9,22 +9,26 @@ reproducible tar writer (an OCI image layer) belongs beside :func:`write_zip`.
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import stat
 import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+from ..deadline import Deadline
 from ..errors import ConfigError
-from .common import CHUNK
+from .files import open_regular, read_chunks, regular_size
 
-__all__ = ["ZipEntry", "file_entry", "write_zip"]
+__all__ = ["ZipEntry", "file_entry", "unsafe_zip_entry", "write_zip"]
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_COMPRESSLEVEL = 6
 _ZIP_UNIX = 3
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,16 @@ class ZipEntry:
 
 def file_entry(path: Path, arcname: str, mode: int) -> ZipEntry:
     """A file on disk as the entry ``arcname`` with ``mode`` (its own mode is ignored)."""
-    return ZipEntry(arcname=arcname, mode=mode, size=path.stat().st_size, path=path)
+    return ZipEntry(arcname=arcname, mode=mode, size=regular_size(path), path=path)
 
 
-def write_zip(dest: Path, entries: Sequence[ZipEntry]) -> None:
-    """Write ``entries`` to ``dest`` reproducibly (atomically: a temp file, then rename)."""
+def write_zip(dest: Path, entries: Sequence[ZipEntry], deadline: Deadline | None = None) -> None:
+    """Write ``entries`` to ``dest`` reproducibly (atomically: a temp file, then rename).
+
+    A file entry is copied in chunks within ``deadline``, exactly the ``size`` it
+    was measured at (what was checked against a limit is what is packaged); a
+    file that changed size meanwhile is an error.
+    """
     names = [e.arcname for e in entries]
     for name in names:
         if not name or name.startswith("/") or "\\" in name or ".." in name.split("/"):
@@ -60,8 +69,7 @@ def write_zip(dest: Path, entries: Sequence[ZipEntry]) -> None:
                     if entry.data is not None:
                         out.write(entry.data)
                     elif entry.path is not None:
-                        with entry.path.open("rb") as source:
-                            shutil.copyfileobj(source, out, CHUNK)
+                        _copy_file(entry.path, entry.size, out, deadline)
         os.replace(partial, dest)
     except OSError as exc:
         partial.unlink(missing_ok=True)
@@ -73,6 +81,41 @@ def write_zip(dest: Path, entries: Sequence[ZipEntry]) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def unsafe_zip_entry(info: zipfile.ZipInfo) -> str | None:
+    """Why unpacking this entry of a zip someone else wrote could write outside the
+    directory it is unpacked into (zip-slip), or None when it cannot.
+
+    An absolute name (``/…``, ``\\…``, ``C:…``), a ``..`` segment (``/`` or ``\\``
+    separated) and a symlink entry are unsafe. Says why in words, never the
+    entry's content (a symlink's target is its content).
+    """
+    name = info.filename
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return "an absolute path"
+    if ".." in _SEPARATORS.split(name):
+        return "it contains '..'"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symlink"
+    return None
+
+
+def _copy_file(path: Path, size: int, out: IO[bytes], deadline: Deadline | None) -> None:
+    copied = 0
+    with open_regular(path) as source:
+        for chunk in read_chunks(source, str(path), deadline, limit=size + 1):
+            copied += len(chunk)
+            if copied > size:
+                break
+            out.write(chunk)
+    if copied != size:
+        raise ConfigError(
+            f"{path} changed size while it was being packaged (it was {size} bytes when "
+            "measured); the zip was not written.",
+            remediation="Do not write to the project's files while the action packages them "
+            "(build in an earlier step).",
+        )
 
 
 def _zip_info(entry: ZipEntry) -> zipfile.ZipInfo:

@@ -15,6 +15,7 @@ from ..ci.base import Platform
 from ..deploy_config import AssetsConfig
 from ..errors import ConfigError
 from .common import inside
+from .files import NEVER_READ, file_kind
 
 __all__ = ["collect_assets"]
 
@@ -32,8 +33,10 @@ def collect_assets(
     stay within a path segment, ``**`` spans any number of directories (a
     trailing ``**`` takes every file below). Excludes are matched against the
     path relative to ``base_dir`` and to the project root. Anything that
-    resolves outside the project root is refused. Warnings (a pattern that
-    matches nothing, a missing ``base_dir``) go to ``console`` under ``title``.
+    resolves outside the project root is refused (a symlink is named with what
+    it points to), and so is a selected device, FIFO or socket. Warnings (a
+    pattern that matches nothing, a missing ``base_dir``) go to ``console``
+    under ``title``.
     """
     if not assets.include:
         return []
@@ -53,7 +56,7 @@ def collect_assets(
     selected: dict[str, Path] = {}
     matched = [0] * len(includes)
     excluded = [0] * len(includes)
-    for rel, path in _walk(base, root_real, includes):
+    for rel, path, regular in _walk(base, root_real, includes):
         hits = [i for i, pattern in enumerate(includes) if _match(pattern, rel)]
         if not hits:
             continue
@@ -62,6 +65,8 @@ def collect_assets(
                 excluded[i] += 1
             continue
         _ensure_inside(path, root_real, "/".join(rel))
+        if not regular:
+            raise _not_regular(path, "/".join(rel))
         for i in hits:
             matched[i] += 1
         selected["assets/" + "/".join(rel)] = path
@@ -128,12 +133,13 @@ def _could_match_below(pattern: Sequence[str], parts: Sequence[str]) -> bool:
 
 def _walk(
     base: Path, root_real: str, includes: Sequence[tuple[str, ...]]
-) -> Iterator[tuple[tuple[str, ...], Path]]:
-    """Files below ``base`` as (relative parts, path), sorted; only into useful directories."""
+) -> Iterator[tuple[tuple[str, ...], Path, bool]]:
+    """Files below ``base`` as (relative parts, path, is a regular file), sorted; only into
+    useful directories. Broken symlinks are left out (there is nothing to pack)."""
 
     def visit(
         directory: Path, rel: tuple[str, ...], seen: frozenset[str]
-    ) -> Iterator[tuple[tuple[str, ...], Path]]:
+    ) -> Iterator[tuple[tuple[str, ...], Path, bool]]:
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
@@ -153,7 +159,9 @@ def _walk(
                 if real not in seen:  # a symlink loop otherwise
                     yield from visit(path, parts, seen | {real})
             elif entry.is_file():
-                yield parts, path
+                yield parts, path, True
+            elif os.path.exists(path):  # a device, FIFO or socket
+                yield parts, path, False
 
     yield from visit(base, (), frozenset({os.path.realpath(base)}))
 
@@ -162,13 +170,25 @@ def _ensure_inside(path: Path, root_real: str, shown: str) -> None:
     real = os.path.realpath(path)
     if inside(real, root_real):
         return
+    if os.path.islink(path):
+        what = f"a symlink to {os.readlink(path)}, which resolves to {real}"
+    else:
+        what = f"which resolves to {real} through a symlink above it"
     raise ConfigError(
-        f"[assets] reaches {shown}, which resolves to {real}, outside the project root "
-        f"{root_real} (a symlink?).",
+        f"[assets] reaches {shown}, {what}, outside the project root {root_real}; it was not read.",
         remediation=(
             "Copy the files into the project, remove the symlink, or narrow [assets].include / "
             "add an [assets].exclude so it is not selected."
         ),
+    )
+
+
+def _not_regular(path: Path, shown: str) -> ConfigError:
+    return ConfigError(
+        f"[assets] selects {shown}, which is {file_kind(os.stat(path).st_mode)}, not a regular "
+        "file; it was not read.",
+        remediation="Add an [assets].exclude for it or narrow [assets].include; only regular "
+        f"files are packaged. {NEVER_READ}",
     )
 
 

@@ -1,29 +1,27 @@
-"""SHA-256 digests of files and streams, read in chunks."""
+"""SHA-256 digests of files and streams, read in chunks within the run's deadline."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Protocol
+from typing import IO
 
-from .common import CHUNK
+from ..deadline import Deadline
+from .files import open_regular, read_chunks
 
 __all__ = ["sha256_file", "sha256_stream"]
 
 
-class _Readable(Protocol):
-    def read(self, size: int = ..., /) -> bytes: ...
+def sha256_file(path: Path, label: str | None = None, deadline: Deadline | None = None) -> str:
+    """Hex SHA-256 of a regular file, read in 1 MiB chunks (``label`` names it in errors)."""
+    shown = label or str(path)
+    with open_regular(path, shown) as handle:
+        return sha256_stream(handle, shown, deadline)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    with path.open("rb") as handle:
-        return sha256_stream(handle)
-
-
-def sha256_stream(handle: _Readable) -> str:
+def sha256_stream(handle: IO[bytes], label: str = "", deadline: Deadline | None = None) -> str:
     """Hex SHA-256 of what is left in an open binary stream, read in 1 MiB chunks."""
     digest = hashlib.sha256()
-    while chunk := handle.read(CHUNK):
+    for chunk in read_chunks(handle, label or "a stream", deadline):
         digest.update(chunk)
     return digest.hexdigest()

@@ -3,7 +3,9 @@ directory (resolved like cargo-pmcp's ``builder.rs``, plus ``[build].target-dir`
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +13,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .common import absolute, display
+from .files import NEVER_READ, file_kind
+from .workspace import Bounds, check_links
 
 __all__ = ["InputPath", "TargetDir", "locate_input", "resolve_target_dir"]
 
@@ -33,11 +37,22 @@ class TargetDir:
     reason: str
 
 
-def locate_input(project_root: Path, artifact_input: Path, *, expected: str) -> InputPath:
+def locate_input(
+    project_root: Path,
+    artifact_input: Path,
+    *,
+    expected: str,
+    bounds: Bounds,
+    directories: bool = True,
+) -> InputPath:
     """Resolve the ``artifact`` input (relative to ``project_root``, or absolute).
 
-    ``expected`` completes "Set `artifact` to …" when it does not exist: what
-    the kind accepts, e.g. "the binary, a directory containing it, or an archive".
+    It must be a regular file, or a directory when the kind takes one
+    (``directories``); a device, FIFO or socket is refused before it is opened,
+    and so is a symlink of the project's that leads outside ``bounds``
+    (:func:`~.workspace.check_links`).
+    ``expected`` completes "Set `artifact` to …": what the kind accepts, e.g.
+    "the binary, a directory containing it, or an archive".
     """
     path = artifact_input if artifact_input.is_absolute() else project_root / artifact_input
     shown = display(path, project_root)
@@ -48,6 +63,14 @@ def locate_input(project_root: Path, artifact_input: Path, *, expected: str) -> 
                 f"Set `artifact` to {expected}, relative to the project root {project_root} or "
                 "absolute. Check that the build step before this one wrote it there."
             ),
+        )
+    check_links(path, f"The `artifact` input {shown}", bounds)
+    mode = os.stat(path).st_mode
+    if not (stat.S_ISREG(mode) or (directories and stat.S_ISDIR(mode))):
+        accepted = "a regular file or a directory" if directories else "a regular file"
+        raise ConfigError(
+            f"The `artifact` input points at {shown}, which is {file_kind(mode)}, not {accepted}.",
+            remediation=f"Set `artifact` to {expected}. {NEVER_READ}",
         )
     return InputPath(path, shown)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from ..ci.base import Platform
+from ..deadline import Deadline
 from ..deploy_config import DeployConfig
 
 __all__ = ["Architecture", "ArtifactKind", "ArtifactRequest", "Runner", "Which", "work_dir"]
@@ -43,8 +44,12 @@ class ArtifactRequest:
     config: DeployConfig
     #: Scratch space for this command; what a kind writes here is gone afterwards.
     work_dir: Path
+    #: The run's environment: ``GITHUB_WORKSPACE``/``CI_PROJECT_DIR``, ``RUNNER_TEMP``,
+    #: Cargo's variables, and the environment of builds.
     environ: Mapping[str, str]
     console: Platform
+    #: The run's deadline (``context.deadline``): files are read within it.
+    deadline: Deadline
     #: The name builds and outputs are looked up by; ``None`` means ``[server].name``.
     server_name: str | None = None
     run: Runner = subprocess.run

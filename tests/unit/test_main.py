@@ -251,3 +251,44 @@ def test_a_mistyped_deploy_toml_key_is_a_warning_with_file_and_line(gha_files, t
         f"::warning title=deploy.toml::{tmp_path}/.pmcp/deploy.toml:6 [server].memry_mb: "
         "unknown key [server].memry_mb — did you mean memory_mb?"
     ]
+
+
+@pytest.mark.parametrize("where", ["relative", "absolute"])
+def test_an_artifact_holding_a_secret_never_reaches_any_output(gha_files, tmp_path, where):
+    secret, other = "AKIAPMCPFAKESECRET42", "pmcp/fake/secret/never/shown"
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[default]\naws_access_key_id = {secret}\naws_secret_access_key = {other}\n"
+    )
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    artifact = "../credentials" if where == "relative" else str(credentials)
+    env = github_env(
+        gha_files,
+        target="aws-lambda",
+        server_name="demo",
+        region="eu-west-1",
+        artifact=artifact,
+        working_directory=str(workspace),
+    )
+    # Static keys and a closed loopback endpoint: the artifact fails before any call.
+    env |= {
+        "GITHUB_WORKSPACE": str(workspace),
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "AKIAPIPELINETEST0000",
+        "AWS_SECRET_ACCESS_KEY": "pipeline-test-secret-key",
+    }
+    code, out, err = run_main([], env)
+    _, summary, outputs = assert_clean_failure(
+        code,
+        out,
+        gha_files,
+        f"artifact input {artifact} is a text file (UTF-8, 3 lines, 104 bytes), not a Linux "
+        "executable; Lambda would fail to start it (Runtime.InvalidEntrypoint).",
+    )
+    report = Path(outputs["report-path"]).read_text()
+    assert json.loads(report)["error"]["title"] == "Configuration error"
+    for text in (out, err, summary, gha_files["GITHUB_OUTPUT"].read_text(), report):
+        assert secret not in text
+        assert other not in text
+        assert "aws_access_key_id" not in text

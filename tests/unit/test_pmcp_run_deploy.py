@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pmcp_action.errors import DeployError, NotSupportedError
+from pmcp_action.errors import DeployError, NotSupportedError, TimeoutExceededError
 from tests.fakes.pmcp_run import FakePmcpRun, Upload
 from tests.fakes.server import serve
 from tests.unit.pmcp_run_helpers import make_harness
@@ -379,3 +379,15 @@ def test_deploy_with_assets_uploads_a_deployment_zip(tmp_path: Path) -> None:
 
 def _named(name: str) -> str:
     return f'[target]\ntype = "pmcp-run"\n[server]\nname = "{name}"\n[environment]\n'
+
+
+def test_the_artifact_is_read_within_the_run_deadline(tmp_path: Path) -> None:
+    h = make_harness(tmp_path, deadline_seconds=0)  # passed before the first chunk
+
+    with pytest.raises(TimeoutExceededError) as caught:
+        h.target.plan()
+
+    assert caught.value.message == (
+        "Stopped reading artifact input build/bootstrap after 0.0 MiB (0 bytes): the run's "
+        "deadline of 0 s passed."
+    )

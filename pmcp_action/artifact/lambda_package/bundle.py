@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...ci.base import Platform
+from ...deadline import Deadline
 from ...deploy_config import DeployConfig
 from ..archive import ZipEntry, file_entry, write_zip
 from ..assets import collect_assets
-from ..common import inside, mib
+from ..common import display, inside, mib
 from ..digest import sha256_file
-from .limits import check_unzipped_size, warn_zip_size
+from ..files import read_all, regular_size
+from ..workspace import Bounds, check_links
+from .limits import check_file_size, check_unzipped_size, warn_zip_size
 from .model import BOOTSTRAP, Found, LambdaArtifact
 
 __all__ = [
@@ -48,8 +51,10 @@ class Extras:
 
 
 def gather_extras(
-    project_root: Path, config: DeployConfig, work_dir: Path, console: Platform
+    project_root: Path, config: DeployConfig, work_dir: Path, console: Platform, bounds: Bounds
 ) -> Extras:
+    """The ``[assets]`` files and the ``config.toml`` to bundle; a ``config.toml`` that is
+    a symlink out of ``bounds`` is refused."""
     assets = collect_assets(project_root, config.assets, console=console, title="Lambda assets")
     work_real = os.path.realpath(work_dir)
     kept = tuple(
@@ -57,9 +62,12 @@ def gather_extras(
     )
     if len(kept) != len(assets):
         console.debug(f"Skipped {len(assets) - len(kept)} asset(s) inside the work dir {work_dir}.")
+    config_toml = find_config_toml(project_root)
+    if config_toml is not None:
+        check_links(config_toml, display(config_toml, project_root), bounds)
     return Extras(
         assets=kept,
-        config_toml=find_config_toml(project_root),
+        config_toml=config_toml,
         config_driven=_is_config_driven(project_root),
     )
 
@@ -104,27 +112,36 @@ def _sanitize_config(data: bytes) -> bytes:
     return ("\n".join(out) + ("\n" if text.endswith("\n") else "")).encode("utf-8")
 
 
-def _config_entry(path: Path, arcname: str, sanitize: bool) -> ZipEntry:
-    data = path.read_bytes()
+def _config_entry(path: Path, arcname: str, sanitize: bool, deadline: Deadline | None) -> ZipEntry:
+    check_file_size(regular_size(path), str(path))
+    data = read_all(path, str(path), deadline)
     if sanitize:
         data = _sanitize_config(data)
     return ZipEntry(arcname=arcname, mode=0o644, size=len(data), data=data)
 
 
 def package_bootstrap(
-    found: Found, extras: Extras, work_dir: Path, bootstrap_sha: str, console: Platform
+    found: Found,
+    extras: Extras,
+    work_dir: Path,
+    bootstrap_sha: str,
+    console: Platform,
+    deadline: Deadline | None,
 ) -> LambdaArtifact:
+    """Write ``deployment.zip``: sizes are checked before any file is copied into it."""
     entries = [file_entry(found.path, BOOTSTRAP, 0o755)]
     if extras.config_toml is not None:
-        entries.append(_config_entry(extras.config_toml, "config.toml", extras.config_driven))
+        entries.append(
+            _config_entry(extras.config_toml, "config.toml", extras.config_driven, deadline)
+        )
     for path, arcname in extras.assets:
         if extras.config_driven and path.name == "config.toml":
-            entries.append(_config_entry(path, arcname, True))
+            entries.append(_config_entry(path, arcname, True, deadline))
         else:
             entries.append(file_entry(path, arcname, 0o644))
     check_unzipped_size([(e.arcname, e.size) for e in entries])
     dest = work_dir / ZIP_NAME
-    write_zip(dest, entries)
+    write_zip(dest, entries, deadline)
     size = dest.stat().st_size
     warn_zip_size(size, console)
     parts = [f"{len(extras.assets)} asset(s)"] if extras.assets else []
@@ -136,7 +153,7 @@ def package_bootstrap(
         path=dest,
         kind="zip",
         content_type="application/zip",
-        sha256=sha256_file(dest),
+        sha256=sha256_file(dest, str(dest), deadline),
         size=size,
         source=found.source,
         bootstrap_sha256=bootstrap_sha,

@@ -1,16 +1,22 @@
 """Checking a bootstrap for Lambda: the architecture, the binary's format and machine,
-its mode, each verdict worded with the ``cargo lambda build`` that fixes it."""
+its mode, each verdict worded with the ``cargo lambda build`` that fixes it.
+
+A verdict describes the file (:func:`~pmcp_action.artifact.binary.describe`) and
+never quotes it: ``artifact`` pointed at a credentials file must not put its
+content into an annotation, the step summary or the report.
+"""
 
 from __future__ import annotations
 
 import stat
-from pathlib import Path
 
 from ...ci.base import Platform
+from ...deadline import Deadline
 from ...errors import ConfigError
-from ..binary import ELF_MACHINE_NAMES, ELF_MACHINES, classify_head, read_head
+from ..binary import ELF_MACHINE_NAMES, ELF_MACHINES, classify_head, describe, read_head
 from ..digest import sha256_file
 from .build import CARGO_LAMBDA_FLAG
+from .model import Found
 
 __all__ = ["check_architecture", "check_bootstrap_file", "inspect_head"]
 
@@ -23,9 +29,12 @@ def check_architecture(architecture: str) -> None:
         )
 
 
-def check_bootstrap_file(path: Path, label: str, architecture: str, console: Platform) -> str:
-    """Check the binary (format, machine, mode); return its sha256."""
-    inspect_head(read_head(path), label, architecture, console)
+def check_bootstrap_file(
+    found: Found, architecture: str, console: Platform, deadline: Deadline | None
+) -> str:
+    """Check the binary (format, machine, mode); return its sha256, read within ``deadline``."""
+    path, label = found.path, found.source
+    inspect_head(read_head(path, label), label, architecture, console, size=found.size)
     mode = stat.S_IMODE(path.stat().st_mode)
     if not mode & 0o111:
         console.warning(
@@ -34,12 +43,18 @@ def check_bootstrap_file(path: Path, label: str, architecture: str, console: Pla
             "yourself).",
             title="Lambda artifact",
         )
-    return sha256_file(path)
+    return sha256_file(path, label, deadline)
 
 
-def inspect_head(head: bytes, label: str, architecture: str, console: Platform) -> None:
-    """Refuse what Lambda cannot start; warn about what it may not."""
+def inspect_head(
+    head: bytes, label: str, architecture: str, console: Platform, *, size: int
+) -> None:
+    """Refuse what Lambda cannot start; warn about what it may not.
+
+    ``head`` is the file's first bytes, ``size`` its whole size.
+    """
     found = classify_head(head)
+    what = describe(found, size)
     if found.form == "empty":
         raise ConfigError(f"{label} is empty.", remediation=_rebuild_hint(architecture))
     if found.form == "malformed-elf":
@@ -52,26 +67,33 @@ def inspect_head(head: bytes, label: str, architecture: str, console: Platform) 
         return
     if found.form == "script":
         console.warning(
-            f"{label} is a script ({found.detail}), not an ELF binary. Lambda runs it only if "
-            "its interpreter exists on provided.al2023 and what it starts is in the package.",
+            f"{label} is {what}, not an ELF binary. Lambda runs it only if its interpreter "
+            "exists on provided.al2023 and what it starts is in the package.",
             title="Lambda artifact",
         )
         return
     if found.form == "foreign":
         raise ConfigError(
-            f"{label} is a {found.detail}, not a Linux ELF binary; Lambda (provided.al2023) "
-            "cannot run it.",
+            f"{label} is {what}, not a Linux ELF binary; Lambda (provided.al2023) cannot run it.",
             remediation=_rebuild_hint(architecture),
         )
     if found.form == "text":
+        if found.lfs_pointer:
+            raise ConfigError(
+                f"{label} is {what}, not a Linux executable. It is a Git LFS pointer: the "
+                "checkout did not fetch the file it stands for.",
+                remediation="Fetch the file itself: check out with `lfs: true` "
+                "(actions/checkout) or run `git lfs pull` before this step. "
+                + _rebuild_hint(architecture),
+            )
         raise ConfigError(
-            f"{label} is a text file, not a Linux executable; Lambda would fail to start it "
-            f"(Runtime.InvalidEntrypoint). It begins with {found.detail!r}.",
+            f"{label} is {what}, not a Linux executable; Lambda would fail to start it "
+            "(Runtime.InvalidEntrypoint).",
             remediation=_rebuild_hint(architecture),
         )
     console.warning(
-        f"{label} is not an ELF binary (it starts with bytes {found.detail}); Lambda on "
-        "provided.al2023 needs a Linux executable named bootstrap.",
+        f"{label} is {what}, not an ELF binary; Lambda on provided.al2023 needs a Linux "
+        "executable named bootstrap.",
         title="Lambda artifact",
     )
 

@@ -9,11 +9,18 @@ from ...errors import DeployError
 from ..common import display, mib
 from ..locate import resolve_target_dir
 from ..model import Architecture, ArtifactRequest
+from ..workspace import Bounds
 from .build import BUILD_LOG_NAME, CARGO_LAMBDA_FLAG, build_env, lambda_package_dir, run_build
 from .bundle import gather_extras, package_bootstrap
 from .checks import check_architecture, check_bootstrap_file
 from .limits import check_unzipped_size
-from .locate import find_lambda_output, from_input, no_artifact_error, preferred_output_names
+from .locate import (
+    admit,
+    find_lambda_output,
+    from_input,
+    no_artifact_error,
+    preferred_output_names,
+)
 from .model import BOOTSTRAP, Found, LambdaArtifact, Packaging
 from .zip_input import use_zip
 
@@ -42,14 +49,16 @@ class LambdaPackage:
         check_architecture(architecture)
         console = request.console
         project_root = request.project_root
-        found = _locate(request, architecture)
+        bounds = Bounds.of(project_root, request.environ)
+        found = _locate(request, architecture, bounds)
+        deadline = request.deadline
         if found.is_zip:
-            return use_zip(found, project_root, request.config, architecture, console)
+            return use_zip(found, project_root, request.config, architecture, console, deadline)
 
-        bootstrap_sha = check_bootstrap_file(found.path, found.source, architecture, console)
-        extras = gather_extras(project_root, request.config, request.work_dir, console)
+        bootstrap_sha = check_bootstrap_file(found, architecture, console, deadline)
+        extras = gather_extras(project_root, request.config, request.work_dir, console, bounds)
         if self.packaging == "auto" and not extras.needed:
-            size = found.path.stat().st_size
+            size = found.size
             check_unzipped_size([(BOOTSTRAP, size)])
             console.info(f"Artifact: raw bootstrap {mib(size)} from {found.source}")
             return LambdaArtifact(
@@ -61,21 +70,23 @@ class LambdaPackage:
                 source=found.source,
                 bootstrap_sha256=bootstrap_sha,
             )
-        return package_bootstrap(found, extras, request.work_dir, bootstrap_sha, console)
+        return package_bootstrap(found, extras, request.work_dir, bootstrap_sha, console, deadline)
 
 
-def _locate(request: ArtifactRequest, architecture: Architecture) -> Found:
+def _locate(request: ArtifactRequest, architecture: Architecture, bounds: Bounds) -> Found:
     """The ``artifact`` input, else cargo-lambda's output, else build it and look again."""
     project_root, environ, console = request.project_root, request.environ, request.console
     preferred = preferred_output_names(request.config.server.binary, request.name)
     if request.artifact_input is not None:
-        return from_input(project_root, request.artifact_input, preferred, console)
+        return from_input(project_root, request.artifact_input, preferred, console, bounds)
 
     target = resolve_target_dir(project_root, environ, project_root)
     console.debug(f"Cargo target directory: {target.path} ({target.reason})")
     output = find_lambda_output(target.path / "lambda", preferred, project_root)
     if output is not None:
-        return Found(output, False, f"cargo-lambda output {display(output, project_root)}")
+        return admit(
+            output, f"cargo-lambda output {display(output, project_root)}", may_be_zip=False
+        )
 
     cargo_lambda = request.which("cargo-lambda")
     if cargo_lambda is None:
@@ -101,7 +112,7 @@ def _locate(request: ArtifactRequest, architecture: Architecture) -> Found:
         output = find_lambda_output(lambda_dir, preferred, project_root)
         if output is not None:
             shown = display(output, project_root)
-            return Found(output, False, f"cargo lambda build (output {shown})")
+            return admit(output, f"cargo lambda build (output {shown})", may_be_zip=False)
     raise DeployError(
         f"`cargo lambda build` finished in {package_dir} but no bootstrap appeared under "
         + " or ".join(f"{d}/*/bootstrap" for d in searched)

@@ -10,11 +10,15 @@ from ...ci.base import Platform
 from ...errors import ConfigError
 from ..binary import is_zip
 from ..common import display, join_listing, listing
+from ..files import regular_size
 from ..locate import TargetDir, locate_input
+from ..workspace import Bounds, check_links
 from .build import CARGO_LAMBDA_FLAG
+from .limits import check_file_size
 from .model import BOOTSTRAP, Found
 
 __all__ = [
+    "admit",
     "find_lambda_output",
     "from_input",
     "no_artifact_error",
@@ -25,15 +29,34 @@ _EXPECTED_INPUT = "the bootstrap binary, a directory containing `bootstrap`, or 
 
 
 def from_input(
-    project_root: Path, artifact_input: Path, preferred: Sequence[str], console: Platform
+    project_root: Path,
+    artifact_input: Path,
+    preferred: Sequence[str],
+    console: Platform,
+    bounds: Bounds,
 ) -> Found:
-    located = locate_input(project_root, artifact_input, expected=_EXPECTED_INPUT)
+    """The ``artifact`` input: a file (a bootstrap or a zip), or a directory holding one;
+    links out of ``bounds`` are refused, the directory's ``bootstrap`` included."""
+    located = locate_input(project_root, artifact_input, expected=_EXPECTED_INPUT, bounds=bounds)
     path = located.path
     if path.is_dir():
         found = _bootstrap_in_dir(path, preferred, project_root)
+        source = f"artifact input {display(found, project_root)}"
+        check_links(found, source, bounds)
         console.info(f"Using {display(found, project_root)} from the `artifact` directory.")
-        return Found(found, False, f"artifact input {display(found, project_root)}")
-    return Found(path, is_zip(path), f"artifact input {located.shown}")
+        return admit(found, source, may_be_zip=False)
+    return admit(path, f"artifact input {located.shown}", may_be_zip=True)
+
+
+def admit(path: Path, source: str, *, may_be_zip: bool) -> Found:
+    """A located file, once it may be read: a regular file within Lambda's size limits,
+    both taken from its metadata before more than its magic bytes are read."""
+    size = regular_size(path, source)
+    check_file_size(size, source, zip_possible=may_be_zip)
+    zipped = may_be_zip and is_zip(path, source)
+    if not zipped:
+        check_file_size(size, source)
+    return Found(path, zipped, source, size)
 
 
 def _bootstrap_in_dir(directory: Path, preferred: Sequence[str], project_root: Path) -> Path:

@@ -37,3 +37,5 @@ class Found:
     path: Path
     is_zip: bool
     source: str
+    #: Bytes on disk, taken from its metadata before any of it was read.
+    size: int

@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...ci.base import Platform
+from ...deadline import Deadline
 from ...deploy_config import DeployConfig
 from ...errors import ConfigError
+from ..archive import unsafe_zip_entry
 from ..binary import HEAD_BYTES
 from ..common import display, join_listing, mib
 from ..digest import sha256_file, sha256_stream
+from ..files import open_regular
 from .bundle import find_config_toml
 from .checks import inspect_head
 from .limits import check_unzipped_size, warn_zip_size
@@ -26,18 +29,24 @@ def use_zip(
     config: DeployConfig,
     architecture: str,
     console: Platform,
+    deadline: Deadline | None,
 ) -> LambdaArtifact:
+    """Check the zip's entries from its directory (names and kinds, then sizes), then its
+    ``bootstrap``; the zip is used as is. Its size on disk was checked before it was opened."""
+    label = f"`bootstrap` in {found.source}"
     try:
-        with zipfile.ZipFile(found.path) as archive:
+        with open_regular(found.path, found.source) as raw, zipfile.ZipFile(raw) as archive:
             infos = archive.infolist()
+            _refuse_unsafe_entries(found, infos)
+            check_unzipped_size([(i.filename, i.file_size) for i in infos if not i.is_dir()])
             entry = next((i for i in infos if i.filename == BOOTSTRAP), None)
             if entry is None:
                 raise _zip_without_bootstrap(found, infos)
             with archive.open(entry) as handle:
                 head = handle.read(HEAD_BYTES)
-            inspect_head(head, f"`bootstrap` in {found.source}", architecture, console)
+            inspect_head(head, label, architecture, console, size=entry.file_size)
             with archive.open(entry) as handle:
-                bootstrap_sha = sha256_stream(handle)
+                bootstrap_sha = sha256_stream(handle, label, deadline)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ConfigError(
             f"{found.source} starts like a zip but cannot be read: {exc}.",
@@ -50,19 +59,36 @@ def use_zip(
             f"(mode {mode:04o}); Lambda would fail with 'permission denied'.",
             title="Lambda artifact",
         )
-    check_unzipped_size([(i.filename, i.file_size) for i in infos if not i.is_dir()])
     _warn_zip_extras(infos, project_root, config, found.source, console)
-    size = found.path.stat().st_size
+    size = found.size
     warn_zip_size(size, console)
     console.info(f"Artifact: zip {mib(size)} from {found.source} (used as is)")
     return LambdaArtifact(
         path=found.path,
         kind="zip",
         content_type="application/zip",
-        sha256=sha256_file(found.path),
+        sha256=sha256_file(found.path, found.source, deadline),
         size=size,
         source=found.source,
         bootstrap_sha256=bootstrap_sha,
+    )
+
+
+def _refuse_unsafe_entries(found: Found, infos: Sequence[zipfile.ZipInfo]) -> None:
+    """Refuse a zip with entries that could be unpacked outside their directory (zip-slip)."""
+    unsafe = [(i.filename, why) for i in infos if (why := unsafe_zip_entry(i)) is not None]
+    if not unsafe:
+        return
+    count = f"{len(unsafe)} unsafe entr" + ("y" if len(unsafe) == 1 else "ies")
+    shown = join_listing([f"{name!r} ({why})" for name, why in unsafe])
+    raise ConfigError(
+        f"{found.source} has {count} that could write outside the directory the zip is "
+        f"unpacked into (zip-slip): {shown}. The zip was not used.",
+        remediation=(
+            "Rebuild it with relative names and regular files only, e.g. "
+            "`zip -j deployment.zip target/lambda/bootstrap/bootstrap` (without -y, which "
+            "stores symlinks), or set `artifact` to the binary and let the action package it."
+        ),
     )
 
 

@@ -267,6 +267,7 @@ class AwsLambdaTarget:
                 work_dir=work,
                 environ=self.context.environ,
                 console=self.console,
+                deadline=self.context.deadline,
                 server_name=self.config.function_name,
             )
         )

@@ -163,6 +163,7 @@ class PmcpRunTarget:
                 work_dir=work,
                 environ=self.context.environ,
                 console=self.console,
+                deadline=self.context.deadline,
                 server_name=self.project.server_name,
             )
         )

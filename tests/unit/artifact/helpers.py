@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pmcp_action.artifact import ArtifactRequest
 from pmcp_action.artifact.lambda_package import LambdaArtifact, LambdaPackage
 from pmcp_action.ci.base import Platform
+from pmcp_action.deadline import Deadline
 from pmcp_action.deploy_config import AssetsConfig, DeployConfig, ServerConfig
 
 EM_AARCH64 = 183
@@ -108,6 +109,7 @@ class Project:
             "work_dir": self.work,
             "environ": {},
             "console": self.console,
+            "deadline": Deadline(600),
             "run": no_run,
             "which": no_which,
         }

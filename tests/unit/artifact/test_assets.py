@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,72 @@ def test_assets_symlinks_inside_the_root_are_followed(tmp_path: Path) -> None:
     write(tmp_path / "real" / "a.css", "a")
     (tmp_path / "static").symlink_to(tmp_path / "real")
     (tmp_path / "real" / "loop").symlink_to(tmp_path / "real")
+
+    found = collect_assets(tmp_path, AssetsConfig(include=("static/**",)))
+
+    assert [arc for _, arc in found] == ["assets/static/a.css"]
+
+
+def test_an_escaping_asset_link_is_named_with_what_it_points_to(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    secret = write(tmp_path / "secret.txt", "s3cret")
+    (root / "static").mkdir(parents=True)
+    (root / "static" / "leak.txt").symlink_to("../../secret.txt")
+
+    with pytest.raises(ConfigError) as caught:
+        collect_assets(root, AssetsConfig(include=("static/*",)))
+
+    assert caught.value.message == (
+        f"[assets] reaches static/leak.txt, a symlink to ../../secret.txt, which resolves to "
+        f"{os.path.realpath(secret)}, outside the project root {os.path.realpath(root)}; it was "
+        "not read."
+    )
+
+
+def test_an_escaping_asset_directory_link_is_named(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    write(tmp_path / "shared" / "data.json", "{}")
+    (root / "static").mkdir(parents=True)
+    (root / "static" / "shared").symlink_to(tmp_path / "shared")
+
+    with pytest.raises(ConfigError) as caught:
+        collect_assets(root, AssetsConfig(include=("static/**",)))
+
+    assert caught.value.message.startswith(
+        f"[assets] reaches static/shared/, a symlink to {tmp_path / 'shared'}, which resolves to "
+    )
+
+
+@pytest.mark.timeout(10)
+def test_a_selected_fifo_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "static" / "a.css", "a")
+    os.mkfifo(tmp_path / "static" / "events")
+
+    with pytest.raises(ConfigError) as caught:
+        collect_assets(tmp_path, AssetsConfig(include=("static/**",)))
+
+    assert caught.value.message == (
+        "[assets] selects static/events, which is a FIFO (named pipe), not a regular file; it "
+        "was not read."
+    )
+    assert caught.value.remediation == (
+        "Add an [assets].exclude for it or narrow [assets].include; only regular files are "
+        "packaged. Devices, FIFOs and sockets are never read: they can block or never end."
+    )
+
+
+def test_an_excluded_fifo_is_fine(tmp_path: Path) -> None:
+    write(tmp_path / "static" / "a.css", "a")
+    os.mkfifo(tmp_path / "static" / "events")
+
+    found = collect_assets(tmp_path, AssetsConfig(include=("static/**",), exclude=("**/events",)))
+
+    assert [arc for _, arc in found] == ["assets/static/a.css"]
+
+
+def test_a_broken_asset_link_is_left_out(tmp_path: Path) -> None:
+    write(tmp_path / "static" / "a.css", "a")
+    (tmp_path / "static" / "gone.css").symlink_to(tmp_path / "nowhere")
 
     found = collect_assets(tmp_path, AssetsConfig(include=("static/**",)))
 

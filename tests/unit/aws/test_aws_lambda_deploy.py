@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 
-from pmcp_action.errors import DeployError
+from pmcp_action.ci.base import Platform
+from pmcp_action.deadline import Deadline
+from pmcp_action.deploy_config import DeployConfig, ServerConfig
+from pmcp_action.errors import DeployError, TimeoutExceededError
 from pmcp_action.targets import create_target
 from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
 from tests.fakes.moto_server import MotoProxy
-from tests.support.aws import ACCOUNT, REGION
+from tests.support.aws import ACCOUNT, REGION, elf_bootstrap
+from tests.support.context import make_context
 
 from .conftest import AwsFactory, Harness
 
@@ -356,3 +362,24 @@ def test_xray_tracing_follows_observability_enable_xray(harness: Harness, aws: A
     assert json.loads(update.body)["TracingConfig"] == {"Mode": "Active"}
     assert result.unchanged is False
     assert any("tracing PassThrough → Active" in c.detail for c in result.changes), result.changes
+
+
+def test_the_artifact_is_read_within_the_run_deadline(tmp_path: Path) -> None:
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_bytes(elf_bootstrap(b"v1"))
+    context = make_context(
+        target="aws-lambda",
+        root=tmp_path,
+        inputs={"server_name": "demo", "region": REGION, "artifact": bootstrap},
+        config=DeployConfig(server=ServerConfig(name="demo")),
+        console=Platform(environ={}, log_stream=io.StringIO()),
+        deadline=Deadline(0),  # passed before the first chunk
+    )
+
+    with pytest.raises(TimeoutExceededError) as caught:
+        AwsLambdaTarget(context).plan()
+
+    assert caught.value.message == (
+        "Stopped reading artifact input bootstrap after 0.0 MiB (0 bytes): the run's deadline "
+        "of 0 s passed."
+    )

@@ -219,3 +219,20 @@ def test_server_name_argument_overrides_config(project: Project) -> None:
     binary = write_bootstrap(lambda_dir / "detected" / "bootstrap")
 
     assert project.resolve(config=config(name=""), server_name="detected").path == binary
+
+
+def test_a_config_toml_linked_out_of_the_workspace_is_refused(
+    project: Project, system_temp: Path
+) -> None:
+    write_bootstrap(project.root / "target" / "lambda" / "bootstrap" / "bootstrap")
+    outside = write(project.tmp / "home" / "secrets.toml", "token_secret = 'x'\n")
+    (project.root / "config.toml").symlink_to(outside)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve()
+
+    assert caught.value.message == (
+        f"config.toml is a symlink to {outside}, outside the workspace ({project.root}) and the "
+        f"system temp directory ({system_temp}); it was not read."
+    )
+    assert not (project.work / "deployment.zip").exists()

@@ -4,7 +4,9 @@ directory, or a zip."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import socket
 import zipfile
 from pathlib import Path
 
@@ -12,7 +14,9 @@ import pytest
 
 from pmcp_action.artifact import sha256_file
 from pmcp_action.artifact.lambda_package import LambdaArtifact
-from pmcp_action.errors import ConfigError
+from pmcp_action.artifact.lambda_package.limits import LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIP_FILE_LIMIT
+from pmcp_action.deadline import Deadline
+from pmcp_action.errors import ConfigError, TimeoutExceededError
 from tests.unit.artifact.helpers import (
     EM_AARCH64,
     EM_X86_64,
@@ -137,7 +141,8 @@ def test_text_file_is_not_a_bootstrap(project: Project) -> None:
         project.resolve(artifact_input=Path("bootstrap"))
 
     assert "is a text file" in caught.value.message
-    assert "version https" in caught.value.message
+    assert "version https" not in caught.value.message  # described, never quoted
+    assert "It is a Git LFS pointer" in caught.value.message
     assert "cargo lambda build --release --arm64" in caught.value.remediation
 
 
@@ -169,7 +174,7 @@ def test_script_bootstrap_is_a_warning(project: Project) -> None:
     result = project.resolve(artifact_input=Path("bootstrap"))
 
     assert result.kind == "bootstrap"
-    assert "warning: Lambda artifact: artifact input bootstrap is a script (#!/bin/sh)" in (
+    assert "warning: Lambda artifact: artifact input bootstrap is a shell script (24 bytes)" in (
         project.output
     )
 
@@ -179,7 +184,9 @@ def test_unknown_binary_is_a_warning(project: Project) -> None:
 
     project.resolve(artifact_input=Path("bootstrap"))
 
-    assert "is not an ELF binary (it starts with bytes 00010203)" in project.output
+    assert "is a binary file of an unrecognised format (50 bytes), not an ELF binary" in (
+        project.output
+    )
 
 
 def test_non_executable_binary_is_a_warning(project: Project) -> None:
@@ -297,3 +304,364 @@ def test_zip_input_without_configured_assets_warns(project: Project) -> None:
     project.resolve(artifact_input=Path("deployment.zip"), config=config(include=["static/**"]))
 
     assert "has no assets/ entries, although [assets].include is set" in project.output
+
+
+# --- artifact input: only regular files, sized before reading, read within the deadline -
+
+_NOT_READ_FIX = (
+    "Set `artifact` to the bootstrap binary, a directory containing `bootstrap`, or a "
+    "deployment zip. Devices, FIFOs and sockets are never read: they can block or never end."
+)
+
+
+@pytest.mark.timeout(10)
+def test_a_device_is_refused_before_it_is_opened(project: Project) -> None:
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("/dev/zero"))
+
+    assert caught.value.message == (
+        "The `artifact` input points at /dev/zero, which is a character device, not a regular "
+        "file or a directory."
+    )
+    assert caught.value.remediation == _NOT_READ_FIX
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_is_refused_without_blocking(project: Project) -> None:
+    os.mkfifo(project.root / "bootstrap")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        "The `artifact` input points at bootstrap, which is a FIFO (named pipe), not a regular "
+        "file or a directory."
+    )
+    assert caught.value.remediation == _NOT_READ_FIX
+
+
+def test_a_socket_is_refused(project: Project) -> None:
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(project.root / "bootstrap.sock"))
+
+        with pytest.raises(ConfigError) as caught:
+            project.resolve(artifact_input=Path("bootstrap.sock"))
+
+    assert caught.value.message == (
+        "The `artifact` input points at bootstrap.sock, which is a socket, not a regular file or "
+        "a directory."
+    )
+
+
+def test_a_bootstrap_above_the_limit_is_refused_before_it_is_read(project: Project) -> None:
+    path = write_bootstrap(project.root / "bootstrap")
+    with path.open("r+b") as handle:
+        handle.truncate(LAMBDA_UNZIPPED_LIMIT + 1)  # sparse: cheap to make, slow to read
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        "artifact input bootstrap is 250.0 MiB (262144001 bytes), above AWS Lambda's limit of "
+        "250.0 MiB (262144000 bytes) for a package unzipped; it was not read."
+    )
+
+
+def test_a_file_above_any_zip_lambda_takes_is_refused_before_its_magic_is_read(
+    project: Project,
+) -> None:
+    path = write(project.root / "deployment.zip", b"PK\x03\x04")
+    with path.open("r+b") as handle:
+        handle.truncate(LAMBDA_ZIP_FILE_LIMIT + 1)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "artifact input deployment.zip is 266.0 MiB (278921217 bytes), too large for AWS Lambda: "
+        "no bootstrap or deployment zip above 266.0 MiB (278921216 bytes) fits its 250.0 MiB "
+        "unzipped limit; it was not read."
+    )
+
+
+def test_the_bootstrap_is_read_within_the_run_deadline(project: Project) -> None:
+    write_bootstrap(project.root / "bootstrap", body=b"\x01" * (3 * 1024 * 1024))
+    ticks = iter([0.0, 0.0, 61.0])  # the deadline's start, then one check per chunk
+
+    with pytest.raises(TimeoutExceededError) as caught:
+        project.resolve(
+            artifact_input=Path("bootstrap"), deadline=Deadline(60, clock=lambda: next(ticks))
+        )
+
+    assert caught.value.message == (
+        "Stopped reading artifact input bootstrap after 1.0 MiB (1048576 bytes): the run's "
+        "deadline of 60 s passed."
+    )
+
+
+# --- messages describe a file, never quote it -------------------------------------------
+
+FAKE_SECRET = "AKIAPMCPFAKESECRET42"
+CREDENTIALS = (
+    f"[default]\naws_access_key_id = {FAKE_SECRET}\n"
+    "aws_secret_access_key = pmcp/fake/SECRET/value/never/shown\n"
+)
+
+
+def test_a_credentials_file_is_described_not_quoted(project: Project) -> None:
+    write(project.tmp / "credentials", CREDENTIALS)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("../credentials"))
+
+    assert caught.value.message == (
+        "artifact input ../credentials is a text file (UTF-8, 3 lines, 110 bytes), not a Linux "
+        "executable; Lambda would fail to start it (Runtime.InvalidEntrypoint)."
+    )
+    assert FAKE_SECRET not in caught.value.diagnostics()
+    assert "aws_access_key_id" not in caught.value.diagnostics()
+    assert FAKE_SECRET not in project.output
+
+
+def test_an_absolute_path_to_a_system_file_is_described_not_quoted(project: Project) -> None:
+    passwd = write(project.tmp / "etc" / "passwd", "root:x:0:0:root:/root:/bin/bash\n")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=passwd)
+
+    assert caught.value.message == (
+        f"artifact input {passwd} is a text file (UTF-8, 1 line, 32 bytes), not a Linux "
+        "executable; Lambda would fail to start it (Runtime.InvalidEntrypoint)."
+    )
+    assert "root:" not in caught.value.diagnostics()
+
+
+def test_a_text_bootstrap_in_a_zip_is_described_not_quoted(project: Project) -> None:
+    make_zip(project.root / "deployment.zip", {"bootstrap": CREDENTIALS.encode()})
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "`bootstrap` in artifact input deployment.zip is a text file (UTF-8, 3 lines, 110 bytes), "
+        "not a Linux executable; Lambda would fail to start it (Runtime.InvalidEntrypoint)."
+    )
+    assert FAKE_SECRET not in caught.value.diagnostics()
+
+
+def test_a_script_warning_names_the_language_not_the_line(project: Project) -> None:
+    write(project.root / "bootstrap", f"#!/opt/run --key={FAKE_SECRET}\n", 0o755)
+
+    project.resolve(artifact_input=Path("bootstrap"))
+
+    assert (
+        "warning: Lambda artifact: artifact input bootstrap is a script for an unknown "
+        "interpreter (38 bytes), not an ELF binary."
+    ) in project.output
+    assert FAKE_SECRET not in project.output
+
+
+def test_a_git_lfs_pointer_says_to_fetch_the_file(project: Project) -> None:
+    write(
+        project.root / "bootstrap",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n",
+        0o755,
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        "artifact input bootstrap is a text file (UTF-8, 3 lines, 70 bytes), not a Linux "
+        "executable. It is a Git LFS pointer: the checkout did not fetch the file it stands for."
+    )
+    assert caught.value.remediation.startswith(
+        "Fetch the file itself: check out with `lfs: true` (actions/checkout) or run "
+        "`git lfs pull` before this step. Build the Lambda binary with"
+    )
+
+
+# --- artifact input: symlinks stay in the workspace and the temp directories ------------
+
+
+def test_a_bootstrap_linked_out_of_the_workspace_is_refused(
+    project: Project, system_temp: Path
+) -> None:
+    secret = write_bootstrap(project.tmp / "home" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(secret)
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"))
+
+    assert caught.value.message == (
+        f"The `artifact` input bootstrap is a symlink to {secret}, outside the workspace "
+        f"({project.root}) and the system temp directory ({system_temp}); it was not read."
+    )
+
+
+def test_the_workspace_and_runner_temp_come_from_the_environment(
+    project: Project, system_temp: Path
+) -> None:
+    secret = write_bootstrap(project.tmp / "home" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(secret)
+    environ = {"GITHUB_WORKSPACE": str(project.root), "RUNNER_TEMP": str(project.tmp / "rt")}
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("bootstrap"), environ=environ)
+
+    assert caught.value.message == (
+        f"The `artifact` input bootstrap is a symlink to {secret}, outside the workspace "
+        f"({project.root}), RUNNER_TEMP ({project.tmp / 'rt'}) and the system temp directory "
+        f"({system_temp}); it was not read."
+    )
+
+
+def test_a_bootstrap_linked_into_runner_temp_is_used(project: Project, system_temp: Path) -> None:
+    built = write_bootstrap(project.tmp / "rt" / "build" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(built)
+
+    result = project.resolve(
+        artifact_input=Path("bootstrap"), environ={"RUNNER_TEMP": str(project.tmp / "rt")}
+    )
+
+    assert result.sha256 == sha256_file(built)
+
+
+def test_a_bootstrap_linked_into_the_wider_workspace_is_used(
+    project: Project, system_temp: Path
+) -> None:
+    built = write_bootstrap(project.tmp / "shared" / "bootstrap")
+    (project.root / "bootstrap").symlink_to(built)
+
+    result = project.resolve(
+        artifact_input=Path("bootstrap"), environ={"CI_PROJECT_DIR": str(project.tmp)}
+    )
+
+    assert result.sha256 == sha256_file(built)
+
+
+def test_a_directory_input_linked_out_of_the_workspace_is_refused(
+    project: Project, system_temp: Path
+) -> None:
+    write_bootstrap(project.tmp / "elsewhere" / "bootstrap")
+    (project.root / "dist").symlink_to(project.tmp / "elsewhere")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("dist"))
+
+    assert caught.value.message == (
+        f"The `artifact` input dist is a symlink to {project.tmp / 'elsewhere'}, outside the "
+        f"workspace ({project.root}) and the system temp directory ({system_temp}); it was not "
+        "read."
+    )
+
+
+def test_a_path_through_a_linked_directory_names_the_link(
+    project: Project, system_temp: Path
+) -> None:
+    write_bootstrap(project.tmp / "elsewhere" / "bootstrap")
+    (project.root / "dist").symlink_to(project.tmp / "elsewhere")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("dist/bootstrap"))
+
+    assert caught.value.message == (
+        "The `artifact` input dist/bootstrap leads through the symlink dist, which points to "
+        f"{project.tmp / 'elsewhere'}, outside the workspace ({project.root}) and the system "
+        f"temp directory ({system_temp}); it was not read."
+    )
+
+
+def test_the_bootstrap_in_an_input_directory_may_not_link_out(
+    project: Project, system_temp: Path
+) -> None:
+    (project.root / "dist").mkdir()
+    (project.root / "dist" / "bootstrap").symlink_to("/etc/passwd")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("dist"))
+
+    assert caught.value.message == (
+        "artifact input dist/bootstrap is a symlink to /etc/passwd, outside the workspace "
+        f"({project.root}) and the system temp directory ({system_temp}); it was not read."
+    )
+
+
+@pytest.mark.timeout(10)
+def test_a_link_to_a_device_outside_is_refused_as_a_link(
+    project: Project, system_temp: Path
+) -> None:
+    (project.root / "bootstrap").symlink_to("/dev/zero")
+
+    with pytest.raises(
+        ConfigError, match="^The `artifact` input bootstrap is a symlink to /dev/zero"
+    ):
+        project.resolve(artifact_input=Path("bootstrap"))
+
+
+# --- artifact input: a zip whose entries could leave their directory (zip-slip) ---------
+
+_ZIP_SLIP_FIX = (
+    "Rebuild it with relative names and regular files only, e.g. `zip -j deployment.zip "
+    "target/lambda/bootstrap/bootstrap` (without -y, which stores symlinks), or set `artifact` "
+    "to the binary and let the action package it."
+)
+
+
+def test_a_zip_with_unsafe_entries_is_refused_naming_them(project: Project) -> None:
+    path = make_zip(
+        project.root / "deployment.zip",
+        {"bootstrap": elf(), "../evil.sh": b"x", "/etc/cron.d/job": b"y", "a\\..\\..\\b": b"z"},
+    )
+    with zipfile.ZipFile(path, "a") as archive:
+        link = zipfile.ZipInfo("assets/passwd")
+        link.external_attr = 0o120777 << 16
+        archive.writestr(link, "/etc/passwd")
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "artifact input deployment.zip has 4 unsafe entries that could write outside the "
+        "directory the zip is unpacked into (zip-slip): '../evil.sh' (it contains '..'), "
+        "'/etc/cron.d/job' (an absolute path), 'a\\\\..\\\\..\\\\b' (it contains '..'), "
+        "'assets/passwd' (a symlink). The zip was not used."
+    )
+    assert caught.value.remediation == _ZIP_SLIP_FIX
+    assert "/etc/passwd" not in caught.value.diagnostics()  # a link's target is its content
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [("C:/Windows/evil.dll", "an absolute path"), ("assets/../../x", "it contains '..'")],
+)
+def test_one_unsafe_entry_is_enough(project: Project, name: str, why: str) -> None:
+    make_zip(project.root / "deployment.zip", {"bootstrap": elf(), name: b"x"})
+
+    with pytest.raises(ConfigError) as caught:
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+    assert caught.value.message == (
+        "artifact input deployment.zip has 1 unsafe entry that could write outside the "
+        f"directory the zip is unpacked into (zip-slip): {name!r} ({why}). The zip was not used."
+    )
+
+
+def test_a_symlinked_bootstrap_entry_is_refused(project: Project) -> None:
+    path = project.root / "deployment.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        link = zipfile.ZipInfo("bootstrap")
+        link.external_attr = 0o120777 << 16
+        archive.writestr(link, "/usr/bin/env")
+
+    with pytest.raises(ConfigError, match=r"1 unsafe entry .*: 'bootstrap' \(a symlink\)\."):
+        project.resolve(artifact_input=Path("deployment.zip"))
+
+
+def test_names_with_dots_that_stay_inside_are_fine(project: Project) -> None:
+    make_zip(
+        project.root / "deployment.zip",
+        {"bootstrap": elf(), "assets/..hidden": b"x", "assets/a..b/c": b"y", "assets/": b""},
+    )
+
+    assert project.resolve(artifact_input=Path("deployment.zip")).kind == "zip"

@@ -9,6 +9,7 @@ import pytest
 
 from pmcp_action.artifact import ArtifactRequest
 from pmcp_action.artifact.lambda_package import LambdaPackage
+from pmcp_action.deadline import Deadline
 from pmcp_action.errors import ConfigError
 from tests.unit.artifact.helpers import (
     Project,
@@ -86,6 +87,7 @@ def test_workspace_ancestor_target(tmp_path: Path) -> None:
             work_dir=tmp_path / "work",
             environ={},
             console=console,
+            deadline=Deadline(600),
             run=no_run,
             which=no_which,
         )
@@ -110,6 +112,7 @@ def test_workspace_search_stops_after_five_directories(tmp_path: Path) -> None:
                 work_dir=tmp_path / "work",
                 environ={},
                 console=console,
+                deadline=Deadline(600),
                 run=no_run,
                 which=no_which,
             )
@@ -134,6 +137,7 @@ def test_commented_workspace_header_does_not_count(tmp_path: Path) -> None:
             work_dir=tmp_path / "work",
             environ={},
             console=console,
+            deadline=Deadline(600),
         )
     )
 
