@@ -18,6 +18,8 @@ stops the server cleanly on exit.
   through ``nextCursor`` (``MCPServer`` returns every tool on one page), and
   can send a notification while listing (which makes the SDK answer a
   2026-07-28 request as an event stream instead of JSON).
+- :func:`serve_gated_mcp` — a low-level ``Server`` that lists some tools only
+  to clients that declare the sampling capability.
 - :func:`serve_handler` — a tiny stdlib HTTP server whose answers a test
   scripts (wrong JSON-RPC, odd SSE framing, unknown protocol versions);
   :func:`spec_handler` is a ready hand-written MCP endpoint for it, and
@@ -46,6 +48,7 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "RunningServer",
+    "serve_gated_mcp",
     "serve_handler",
     "serve_mcp",
     "serve_paged_mcp",
@@ -466,6 +469,43 @@ def serve_paged_mcp(
         )
 
     server: Any = Server("paged-mcp", version="0.9.0", on_list_tools=list_tools)
+    port = unused_port()
+    running = RunningServer(url=f"http://{HOST}:{port}/mcp", port=port)
+    app = _only(server.streamable_http_app(json_response=json_response), only)
+    app = _Recorder(app, running.requests)
+    with _run_asgi(app, port, 0.0):
+        yield running
+
+
+@contextlib.contextmanager
+def serve_gated_mcp(
+    *,
+    tools: Sequence[str] = ("plain",),
+    sampling_tools: Sequence[str] = ("summarize",),
+    json_response: bool = True,
+    only: str = "",
+) -> Iterator[RunningServer]:
+    """A low-level SDK ``Server`` that lists ``sampling_tools`` only to clients declaring sampling.
+
+    Such tools call back into the client's model, so a server may hide them
+    from a client that could not serve those calls. In either era the SDK
+    checks what the client declared (``initialize`` capabilities, or the
+    2026-07-28 ``_meta`` envelope of each request).
+    """
+    import mcp.types as types
+    from mcp.server.lowlevel import Server
+
+    wants_sampling = types.ClientCapabilities(sampling=types.SamplingCapability())
+
+    async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> Any:
+        names = list(tools)
+        if ctx.session.check_client_capability(wants_sampling):
+            names += sampling_tools
+        return types.ListToolsResult(
+            tools=[types.Tool(name=n, input_schema={"type": "object"}) for n in names]
+        )
+
+    server: Any = Server("gated-mcp", version="0.1.0", on_list_tools=list_tools)
     port = unused_port()
     running = RunningServer(url=f"http://{HOST}:{port}/mcp", port=port)
     app = _only(server.streamable_http_app(json_response=json_response), only)
