@@ -119,8 +119,8 @@ class Negotiation:
                 self.log(f"MCP verify: the server supports {', '.join(supported)}; probing again")
                 self.version = untried[0]
                 return False
-            if self.era == _OPEN and set(supported) & set(SUPPORTED_PROTOCOL_VERSIONS):
-                return self._fall_back(exc)
+            if set(supported) & set(SUPPORTED_PROTOCOL_VERSIONS):
+                return self._fall_back(exc)  # it names handshake versions: positive evidence
             if set(supported) & set(STATELESS_PROTOCOL_VERSIONS):
                 exc.problem += (
                     "; it speaks only the stateless protocol era (no initialize handshake), "

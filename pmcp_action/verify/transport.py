@@ -241,7 +241,7 @@ class Transport:
             error = jsonrpc_error(body) if media == _JSON else None
             if error is not None:
                 problem, final = error_problem(error)
-            elif status == 404 and self.session_id and not self.stateless_version:
+            elif status == 404 and self.session_id:
                 problem = "the server no longer knows the session (404 after initialize)"
             elif status == 404:
                 problem = "nothing answers at this path; is it the MCP endpoint's URL?"
@@ -271,7 +271,7 @@ class Transport:
                 "the server answered a request with 202 Accepted and no JSON-RPC response",
                 kind="protocol error",
             )
-        if sent.rpc_method == "initialize" and not self.stateless_version:
+        if sent.rpc_method == "initialize":
             session_id = response.headers.get("mcp-session-id", "")
             if session_id and not all(0x21 <= ord(c) <= 0x7E for c in session_id):
                 raise self._fail(
