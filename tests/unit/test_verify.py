@@ -658,6 +658,49 @@ def test_probe_never_answered_fails_within_the_deadline(http: HttpClientFactory)
     assert "-H 'Mcp-Method: server/discover'" in result.detail
 
 
+def _sdk_client_listing(url: str) -> tuple[str, tuple[str, ...]]:
+    """What the official SDK client (``Client(url)``, ``mode="auto"``) negotiates and lists."""
+    import anyio
+    from mcp.client import Client
+
+    async def main() -> tuple[str, tuple[str, ...]]:
+        async with Client(url) as client:
+            names: list[str] = []
+            cursor: str | None = None
+            while True:
+                page = await client.list_tools(cursor=cursor)
+                names += [tool.name for tool in page.tools]
+                cursor = page.next_cursor
+                if not cursor:
+                    return client.protocol_version, tuple(names)
+
+    return anyio.run(main)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {},
+        {"json_response": True},
+        {"stateless": True},
+        {"only": "2026-07-28"},
+        {"only": "handshake"},
+        {"only": "handshake", "json_response": True, "stateless": True},
+    ],
+    ids=["sse", "json", "stateless", "2026-only", "handshake", "handshake-stateless-json"],
+)
+def test_negotiates_what_the_sdk_client_negotiates(
+    http: HttpClientFactory, mode: dict[str, Any]
+) -> None:
+    with serve_mcp(**mode) as server:
+        ours, _ = _verify(http, server.url)
+        theirs = _sdk_client_listing(server.url)
+    assert ours.status == "true", ours.detail
+    assert (ours.protocol_version, ours.tools) == theirs
+    expected = LATEST_PROTOCOL_VERSION if mode.get("only") == "handshake" else "2026-07-28"
+    assert ours.protocol_version == expected
+
+
 @pytest.mark.parametrize("only", ["", "handshake"])
 def test_tools_for_sampling_clients_are_not_counted(http: HttpClientFactory, only: str) -> None:
     """This verifier declares no capabilities, so it sees what such a client sees."""
