@@ -14,9 +14,14 @@ a fresh process, so cold imports are what users pay; bytecode is warm):
 2. Installed size: the dependency closure of ``mcp`` minus what the action
    already ships (its ``[project] dependencies`` closure), from each
    distribution's RECORD (files as installed, without ``__pycache__``).
-3. End to end: import + initialize + notifications/initialized + tools/list
-   (+ DELETE) against a local SDK server (SSE, stateful), per client, with
-   the child's peak RSS.
+3. End to end: import + negotiation + tools/list against local SDK servers
+   (SSE, stateful), per client, with the child's peak RSS. The SDK serves both
+   protocol eras, so a negotiating client speaks 2026-07-28 to it
+   (server/discover + tools/list); the same server made handshake-only
+   (``only="handshake"``) costs the probe plus initialize +
+   notifications/initialized + tools/list (+ DELETE). The SDK client runs as
+   ``Client(url)`` (``mode="auto"``, the same negotiation) and as
+   ``ClientSession.initialize()`` (the handshake only).
 """
 
 from __future__ import annotations
@@ -76,6 +81,9 @@ t1 = time.perf_counter()
 v = verify_server(VerifyOptions(sys.argv[1], timeout_seconds=30), http=HttpClientFactory())
 t2 = time.perf_counter()
 assert v.status == "true", v.detail
+assert v.protocol_version == sys.argv[2], v.protocol_version
+heavy = [name for name in ("mcp", "mcp_types", "pydantic") if name in sys.modules]
+assert not heavy, f"the verify client imported {heavy}"
 # What building one more client of the action's HTTP layer costs (SSL context + CA bundle).
 HttpClientFactory()().close()
 t3 = time.perf_counter()
@@ -105,6 +113,31 @@ async def main(url):
                 cursor = page.next_cursor
                 if not cursor:
                     return names
+
+names = anyio.run(main, sys.argv[1])
+t2 = time.perf_counter()
+rss = peak_rss_kb()
+print(json.dumps({"import_ms": (t1 - t) * 1000, "verify_ms": (t2 - t1) * 1000,
+                  "tools": len(names), "rss_kb": rss}))
+"""
+
+CHILD_SDK_AUTO = """
+import json, sys, time
+t = time.perf_counter()
+import anyio
+from mcp.client import Client
+t1 = time.perf_counter()
+
+async def main(url):
+    async with Client(url) as client:
+        names, cursor = [], None
+        while True:
+            page = await client.list_tools(cursor=cursor)
+            names += [tool.name for tool in page.tools]
+            cursor = page.next_cursor
+            if not cursor:
+                assert client.protocol_version == sys.argv[2], client.protocol_version
+                return names
 
 names = anyio.run(main, sys.argv[1])
 t2 = time.perf_counter()
@@ -216,27 +249,41 @@ def measure_sizes() -> None:
     print()
 
 
+#: (server era, client, child code, what it speaks to that server).
+END_TO_END = (
+    ("both eras", "ours (httpx)", CHILD_OURS, "2026-07-28"),
+    ("both eras", "SDK `Client` (auto)", CHILD_SDK_AUTO, "2026-07-28"),
+    ("both eras", "SDK `ClientSession.initialize`", CHILD_SDK, "2025-11-25"),
+    ("handshake only", "ours (httpx)", CHILD_OURS, "2025-11-25"),
+    ("handshake only", "SDK `Client` (auto)", CHILD_SDK_AUTO, "2025-11-25"),
+)
+
+
 def measure_end_to_end(runs: int) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.fakes.mcp_servers import serve_mcp
 
-    print(f"## End to end against a local SDK server (SSE, stateful), median of {runs} (ms)\n")
-    print("| client | import | initialize + tools/list | whole process wall | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|")
+    print(f"## End to end against local SDK servers (SSE, stateful), median of {runs} (ms)\n")
+    print(
+        "| server | client | protocol | import | negotiate + tools/list | whole process wall "
+        "| peak RSS MiB |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|")
     client_ms = ""
-    with serve_mcp() as server:
-        for name, code in (("ours (httpx)", CHILD_OURS), ("SDK client", CHILD_SDK)):
-            series = _series(code, runs, server.url)
+    with serve_mcp() as both, serve_mcp(only="handshake") as handshake:
+        urls = {"both eras": both.url, "handshake only": handshake.url}
+        for era, name, code, version in END_TO_END:
+            series = _series(code, runs, urls[era], version)
             assert set(series["tools"]) == {3.0}
             rss = statistics.median(series["rss_kb"]) / 1024
             print(
-                f"| {name} | {_fmt(series['import_ms'])} | {_fmt(series['verify_ms'])} "
-                f"| {_fmt(series['wall_ms'])} | {rss:.1f} |"
+                f"| {era} | {name} | {version} | {_fmt(series['import_ms'])} "
+                f"| {_fmt(series['verify_ms'])} | {_fmt(series['wall_ms'])} | {rss:.1f} |"
             )
-            if "client_ms" in series:
+            if "client_ms" in series and not client_ms:
                 client_ms = _fmt(series["client_ms"]).strip()
     print(
-        f"\nOf ours' initialize + tools/list, building the action's httpx client "
+        f"\nOf ours' negotiate + tools/list, building the action's httpx client "
         f"(SSL context + CA bundle) takes {client_ms} ms.\n"
     )
 

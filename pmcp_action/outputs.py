@@ -37,7 +37,9 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("mcp-server-name", "serverInfo.name reported by the deployed server."),
     OutputSpec("mcp-server-version", "serverInfo.version reported by the deployed server."),
     OutputSpec("mcp-protocol-version", "The MCP protocol version negotiated."),
-    OutputSpec("tool-count", "How many tools tools/list returned."),
+    OutputSpec(
+        "tool-count", "How many tools tools/list returned to a client declaring no capabilities."
+    ),
     OutputSpec("rolled-back", "true when a failed verification put the previous version back."),
     OutputSpec("report-path", "Path of the JSON deploy report."),
     OutputSpec("command", "The command that ran.", "Command"),

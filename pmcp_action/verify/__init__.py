@@ -2,12 +2,17 @@
 
 A small client for the MCP streamable HTTP transport, built on the action's
 own httpx client (see ``benchmarks/verify_client.md`` for why not the ``mcp``
-SDK's client): ``initialize`` → ``notifications/initialized`` → ``tools/list``
-(following ``nextCursor``), with JSON or SSE (``text/event-stream``) answers,
-``Mcp-Session-Id`` echoed back and ``MCP-Protocol-Version`` sent after the
-handshake. A fresh session is opened per attempt; attempts repeat with backoff
-until the verification deadline, because a freshly deployed server is often
-still cold (connection refused, 502/503/504, 429, a proxy's HTML page).
+SDK's client). It speaks the newest era the server supports, as the SDK
+client's ``mode="auto"`` does: first the 2026-07-28 revision (``server/discover``
+→ ``tools/list``, each one self-contained POST with the ``_meta`` envelope and
+``MCP-Protocol-Version`` / ``Mcp-Method`` headers), else the handshake
+(``initialize`` → ``notifications/initialized`` → ``tools/list``, with
+``Mcp-Session-Id`` echoed back and ``MCP-Protocol-Version`` sent after it).
+``tools/list`` follows ``nextCursor``; answers may be JSON or SSE
+(``text/event-stream``). A fresh conversation is opened per attempt; attempts
+repeat with backoff until the verification deadline, because a freshly
+deployed server is often still cold (connection refused, 502/503/504, 429, a
+proxy's HTML page).
 
 :func:`verify_server` never raises for anything the server does: it returns a
 :class:`~pmcp_action.result.Verification` whose ``detail`` says what was sent,
@@ -21,7 +26,9 @@ Modules, one responsibility each:
 - :mod:`.response` — reading an HTTP response's headers and quoting its body;
 - :mod:`.outcome` — what one attempt ends with (listing, failure, protection);
 - :mod:`.transport` — JSON-RPC requests over streamable HTTP;
-- :mod:`.session` — one initialize → tools/list conversation;
+- :mod:`.session` — one conversation: initialize → tools/list, or
+  server/discover → tools/list;
+- :mod:`.negotiation` — which era to speak, probe first, fallback to the handshake;
 - :mod:`.report` — the result's fields, failure details and curl lines;
 - this module — the retry loop within the deadline.
 """
@@ -38,24 +45,30 @@ from ..http import HttpClientFactory, RetryPolicy
 from ..redact import Redactor
 from ..result import Verification
 from ..urls import endpoint_problem
+from .negotiation import Negotiation
 from .options import VerifyOptions
 from .outcome import AttemptFailed, Protected
 from .protocol import (
+    CLIENT_CAPABILITIES,
     LATEST_PROTOCOL_VERSION,
+    LATEST_STATELESS_VERSION,
     STATELESS_PROTOCOL_VERSIONS,
     SUPPORTED_PROTOCOL_VERSIONS,
+    discover_payload,
     initialize_payload,
 )
 from .report import curl_command, failure_detail, listing_fields, protected_fields
-from .session import Session
 from .transport import REQUEST_TIMEOUT, Transport
 
 __all__ = [
+    "CLIENT_CAPABILITIES",
     "LATEST_PROTOCOL_VERSION",
+    "LATEST_STATELESS_VERSION",
     "STATELESS_PROTOCOL_VERSIONS",
     "SUPPORTED_PROTOCOL_VERSIONS",
     "VerifyOptions",
     "curl_command",
+    "discover_payload",
     "initialize_payload",
     "verify_server",
 ]
@@ -74,11 +87,11 @@ def verify_server(
 ) -> Verification:
     """Speak MCP to ``options.url`` until it proves itself or the deadline passes.
 
-    Returns status "true" (initialize and tools/list worked and every required
-    tool is listed), "false" (with a detail saying what was sent, what came
-    back and a curl line to reproduce it) or "skipped" (protected by OAuth and
-    no usable token; "false" in strict mode). Never raises for the server's
-    behaviour.
+    Returns status "true" (server/discover or initialize, then tools/list
+    worked and every required tool is listed), "false" (with a detail saying
+    what was sent, what came back and a curl line to reproduce it) or
+    "skipped" (protected by OAuth and no usable token; "false" in strict
+    mode). Never raises for the server's behaviour.
     """
     if options.timeout_seconds <= 0:
         raise ValueError("timeout_seconds must be positive")
@@ -99,28 +112,34 @@ def verify_server(
 
     deadline = Deadline(options.timeout_seconds, clock=clock)
     started = clock()
+    #: The kind of every request that failed (a probe that led to the handshake included).
     kinds: list[str] = []
+    attempts = 0
     failure: AttemptFailed | None = None
     delay = FIRST_RETRY_DELAY
     say(f"MCP verify: {options.url} (deadline {options.timeout_seconds:.0f} s)")
     with http(timeout=REQUEST_TIMEOUT, policy=RetryPolicy(attempts=1)) as client:
-        while True:
-            session = Session(
-                Transport(
-                    client,
-                    options.url,
-                    token=options.bearer_token,
-                    budget=deadline.remaining,
-                    clock=clock,
-                    log=say,
-                )
+
+        def transport() -> Transport:
+            return Transport(
+                client,
+                options.url,
+                token=options.bearer_token,
+                budget=deadline.remaining,
+                clock=clock,
+                log=say,
             )
+
+        negotiation = Negotiation(transport, say)
+        while True:
+            attempts += 1
             try:
-                listing = session.run()
+                listing = negotiation.attempt()
             except Protected as protected:
                 return done(**protected_fields(protected, options))
             except AttemptFailed as exc:
                 failure = exc
+                kinds.extend(negotiation.fell_back)
                 kinds.append(exc.kind)
                 if exc.final or deadline.expired:
                     break
@@ -129,16 +148,15 @@ def verify_server(
                     wait = max(wait, exc.retry_after)
                 wait = min(wait, deadline.remaining())
                 say(
-                    f"MCP verify: attempt {len(kinds)}: {exc.sent.describe()}: "
+                    f"MCP verify: attempt {attempts}: {exc.sent.describe()}: "
                     f"{exc.problem or exc.got}; retrying in {wait:.1f} s"
                 )
                 sleep(wait)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
                 continue
-            attempts = len(kinds) + 1
             return done(**listing_fields(listing, options, attempts, clock() - started))
     assert failure is not None
-    return done(
-        status="false",
-        detail=failure_detail(failure, options, kinds, clock() - started),
+    detail = failure_detail(
+        failure, options, kinds, attempts, clock() - started, probe=negotiation.fallback
     )
+    return done(status="false", detail=detail)

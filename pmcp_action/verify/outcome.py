@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["AttemptFailed", "Listing", "Protected", "Sent"]
 
@@ -33,6 +34,10 @@ class AttemptFailed(Exception):
         final: bool = False,
         retry_after: float | None = None,
         after_initialize: bool = False,
+        status: int | None = None,
+        error: dict[str, Any] | None = None,
+        stateless_version: str = "",
+        protocol_version: str = "",
     ) -> None:
         super().__init__(problem)
         self.sent = sent
@@ -43,7 +48,16 @@ class AttemptFailed(Exception):
         #: No point retrying: the server answered clearly and will answer the same.
         self.final = final
         self.retry_after = retry_after
+        #: Failed after the conversation was opened (initialize or server/discover).
         self.after_initialize = after_initialize
+        #: The HTTP status of the answer; None when none arrived (or it was cut short).
+        self.status = status
+        #: The JSON-RPC error the server answered with, if any.
+        self.error = error
+        #: The 2026-07-28-era version this request was sent at; "" for the handshake era.
+        self.stateless_version = stateless_version
+        #: The ``MCP-Protocol-Version`` header the request carried ("" for none).
+        self.protocol_version = protocol_version or stateless_version
 
 
 class Protected(Exception):
@@ -64,3 +78,7 @@ class Listing:
     protocol_version: str
     tools: tuple[str, ...]
     has_tools_capability: bool
+    #: The request that opened the conversation: ``initialize`` or ``server/discover``.
+    opened_with: str = "initialize"
+    #: Why the 2026-07-28 probe did not settle it, when the handshake was used after it.
+    probe_fallback: str = ""

@@ -1,4 +1,18 @@
-"""What this client speaks: protocol versions, its payloads, JSON-RPC answers."""
+"""What this client speaks: protocol versions, its payloads, JSON-RPC answers.
+
+Two eras of MCP over streamable HTTP:
+
+- the handshake era (2024-11-05 … 2025-11-25): ``initialize`` opens a
+  conversation, ``notifications/initialized`` confirms it, later requests
+  carry ``MCP-Protocol-Version`` (and ``Mcp-Session-Id`` when the server gave
+  one);
+- the stateless era (2026-07-28): every request is one self-contained POST
+  answered by one response. Its ``params._meta`` carries the envelope
+  (protocol version, client info, client capabilities), its headers repeat
+  the version (``MCP-Protocol-Version``) and the method (``Mcp-Method``);
+  ``server/discover`` says which versions the server supports and what it
+  offers. There is no ``initialize``, no session and no notification.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +23,23 @@ from .. import __version__
 
 __all__ = [
     "ACCEPT",
+    "CLIENT_CAPABILITIES",
     "CLIENT_NAME",
+    "DISCOVER",
     "LATEST_PROTOCOL_VERSION",
+    "LATEST_STATELESS_VERSION",
     "STATELESS_PROTOCOL_VERSIONS",
     "SUPPORTED_PROTOCOL_VERSIONS",
+    "UNSUPPORTED_PROTOCOL_VERSION",
+    "client_info",
+    "discover_payload",
     "error_problem",
     "initialize_payload",
     "is_id",
     "jsonrpc_error",
+    "stateless_headers",
+    "stateless_params",
+    "supported_versions",
 ]
 
 #: Protocol revisions reachable through the ``initialize`` handshake, newest
@@ -28,16 +51,34 @@ SUPPORTED_PROTOCOL_VERSIONS: tuple[str, ...] = (
     "2025-03-26",
     "2024-11-05",
 )
+#: What ``initialize`` offers.
 LATEST_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS[0]
-#: Revisions of the stateless per-request era (no ``initialize``; mcp 2.3's
-#: ``MODERN_PROTOCOL_VERSIONS``). Known so a server that speaks only these is
-#: reported as such instead of as garbage.
+#: Revisions of the stateless per-request era (no ``initialize``), newest
+#: first (mcp 2.3's ``MODERN_PROTOCOL_VERSIONS``).
 STATELESS_PROTOCOL_VERSIONS: tuple[str, ...] = ("2026-07-28",)
+#: What the ``server/discover`` probe asks for first.
+LATEST_STATELESS_VERSION = STATELESS_PROTOCOL_VERSIONS[0]
 
 CLIENT_NAME = "pmcp-deploy-action"
 ACCEPT = "application/json, text/event-stream"
+#: What this client declares it can do, in either era: nothing. No roots, no
+#: sampling, no elicitation (it never answers a server's request), so a server
+#: that shows some tools only to clients declaring those lists fewer tools.
+CLIENT_CAPABILITIES: dict[str, Any] = {}
 
-_UNSUPPORTED_PROTOCOL_VERSION = -32022
+DISCOVER = "server/discover"
+UNSUPPORTED_PROTOCOL_VERSION = -32022
+
+# Reserved ``_meta`` keys of the 2026-07-28 envelope (mcp_types' *_META_KEY).
+PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion"
+CLIENT_INFO_META_KEY = "io.modelcontextprotocol/clientInfo"
+CLIENT_CAPABILITIES_META_KEY = "io.modelcontextprotocol/clientCapabilities"
+#: Where a 2026-07-28 result names the server (optional, display only).
+SERVER_INFO_META_KEY = "io.modelcontextprotocol/serverInfo"
+
+
+def client_info() -> dict[str, str]:
+    return {"name": CLIENT_NAME, "version": __version__}
 
 
 def initialize_payload(request_id: int = 1) -> dict[str, Any]:
@@ -48,9 +89,36 @@ def initialize_payload(request_id: int = 1) -> dict[str, Any]:
         "method": "initialize",
         "params": {
             "protocolVersion": LATEST_PROTOCOL_VERSION,
-            "capabilities": {},
-            "clientInfo": {"name": CLIENT_NAME, "version": __version__},
+            "capabilities": dict(CLIENT_CAPABILITIES),
+            "clientInfo": client_info(),
         },
+    }
+
+
+def stateless_params(version: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``params`` with the 2026-07-28 envelope in ``_meta``."""
+    meta = {
+        PROTOCOL_VERSION_META_KEY: version,
+        CLIENT_INFO_META_KEY: client_info(),
+        CLIENT_CAPABILITIES_META_KEY: dict(CLIENT_CAPABILITIES),
+    }
+    return {**(params or {}), "_meta": meta}
+
+
+def stateless_headers(version: str, method: str) -> dict[str, str]:
+    """The routing headers of a 2026-07-28 request (they must match its body)."""
+    return {"MCP-Protocol-Version": version, "Mcp-Method": method}
+
+
+def discover_payload(
+    version: str = LATEST_STATELESS_VERSION, request_id: int = 1
+) -> dict[str, Any]:
+    """The JSON-RPC ``server/discover`` probe this client sends first."""
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": DISCOVER,
+        "params": stateless_params(version),
     }
 
 
@@ -71,22 +139,32 @@ def jsonrpc_error(body: bytes) -> dict[str, Any] | None:
     return None
 
 
+def supported_versions(error: Any) -> list[str] | None:
+    """``data.supported`` of an unsupported-protocol-version error, or None."""
+    fields = error if isinstance(error, dict) else {}
+    data = fields.get("data")
+    if fields.get("code") != UNSUPPORTED_PROTOCOL_VERSION or not isinstance(data, dict):
+        return None
+    supported = data.get("supported")
+    if not isinstance(supported, list) or not supported:
+        return None
+    return [str(version) for version in supported]
+
+
 def error_problem(error: Any) -> tuple[str, bool]:
     """How to report a JSON-RPC error, and whether retrying is pointless."""
     fields = error if isinstance(error, dict) else {}
-    code, text, data = fields.get("code"), fields.get("message"), fields.get("data")
+    code, text = fields.get("code"), fields.get("message")
     problem = f"JSON-RPC error {code}: {text}"
-    if code != _UNSUPPORTED_PROTOCOL_VERSION or not isinstance(data, dict):
+    supported = supported_versions(error)
+    if supported is None:
         return problem, False
-    supported = data.get("supported")
-    if not isinstance(supported, list) or not supported:
+    problem += f" (the server supports {', '.join(supported)})"
+    known = set(SUPPORTED_PROTOCOL_VERSIONS) | set(STATELESS_PROTOCOL_VERSIONS)
+    if set(supported) & known:
         return problem, False
-    problem += f" (the server supports {', '.join(map(str, supported))})"
-    if set(supported) & set(SUPPORTED_PROTOCOL_VERSIONS):
-        return problem, False
-    if set(supported) & set(STATELESS_PROTOCOL_VERSIONS):
-        problem += (
-            "; it speaks only the stateless protocol era (no initialize handshake), "
-            "which this verifier does not speak yet"
-        )
+    problem += (
+        "; this verifier speaks none of them (it speaks "
+        f"{', '.join(STATELESS_PROTOCOL_VERSIONS + SUPPORTED_PROTOCOL_VERSIONS)})"
+    )
     return problem, True

@@ -7,9 +7,18 @@ import shlex
 from collections import Counter
 from typing import Any
 
+from .negotiation import fallback_reason
 from .options import VerifyOptions
 from .outcome import AttemptFailed, Listing, Protected
-from .protocol import ACCEPT, LATEST_PROTOCOL_VERSION, initialize_payload
+from .protocol import (
+    ACCEPT,
+    DISCOVER,
+    LATEST_PROTOCOL_VERSION,
+    discover_payload,
+    initialize_payload,
+    stateless_headers,
+    stateless_params,
+)
 from .response import auth_param
 
 __all__ = [
@@ -47,6 +56,59 @@ def curl_command(
     return " ".join(parts)
 
 
+def _header_flags(headers: dict[str, str]) -> tuple[str, ...]:
+    return tuple(f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items())
+
+
+def _reproduce(failure: AttemptFailed, token: bool, url: str) -> list[str]:
+    """curl lines that replay the failed conversation up to the failed request."""
+    version = failure.stateless_version
+    if version:
+        lines = [
+            "Reproduce: "
+            + curl_command(
+                url,
+                discover_payload(version),
+                token=token,
+                extra_headers=_header_flags(stateless_headers(version, DISCOVER)),
+            )
+        ]
+        if failure.after_initialize:
+            followup = {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/list",
+                "params": stateless_params(version),
+            }
+            lines.append(
+                "then (each request stands alone; no session): "
+                + curl_command(
+                    url,
+                    followup,
+                    token=token,
+                    extra_headers=_header_flags(stateless_headers(version, "tools/list")),
+                )
+            )
+        return lines
+    lines = ["Reproduce: " + curl_command(url, initialize_payload(), token=token)]
+    if failure.after_initialize:
+        followup = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+        negotiated = failure.protocol_version or LATEST_PROTOCOL_VERSION
+        lines.append(
+            "then, with the Mcp-Session-Id header of that answer (if any): "
+            + curl_command(
+                url,
+                followup,
+                token=token,
+                extra_headers=(
+                    '-H "Mcp-Session-Id: $SESSION_ID"',
+                    f"-H 'MCP-Protocol-Version: {negotiated}'",
+                ),
+            )
+        )
+    return lines
+
+
 def listing_fields(
     listing: Listing, options: VerifyOptions, attempts: int, seconds: float
 ) -> dict[str, Any]:
@@ -57,7 +119,7 @@ def listing_fields(
         "tools": listing.tools,
     }
     tried = f"{attempts} attempt{'s' if attempts != 1 else ''} in {seconds:.1f} s"
-    server = f"{listing.server_name} {listing.server_version}".strip()
+    server = f"{listing.server_name} {listing.server_version}".strip() or "The server"
     missing = [name for name in options.required_tools if name not in listing.tools]
     if missing:
         detail = (
@@ -69,12 +131,17 @@ def listing_fields(
             detail += " (It declares no tools capability, so tools/list was not called.)"
         return {**fields, "status": "false", "detail": detail}
     detail = (
-        f"{server} at {options.url}: initialize and tools/list OK "
+        f"{server} at {options.url}: {listing.opened_with} and tools/list OK "
         f"(protocol {listing.protocol_version}, {len(listing.tools)} "
         f"tool{'s' if len(listing.tools) != 1 else ''}; {tried})."
     )
     if not listing.has_tools_capability:
         detail += " The server declares no tools capability; tools/list was not called."
+    if listing.probe_fallback:
+        detail += (
+            f" The 2026-07-28 probe ({DISCOVER}) got {listing.probe_fallback}, so the "
+            "initialize handshake was used."
+        )
     return {**fields, "status": "true", "detail": detail}
 
 
@@ -119,9 +186,19 @@ def protected_fields(protected: Protected, options: VerifyOptions) -> dict[str, 
 
 
 def failure_detail(
-    failure: AttemptFailed, options: VerifyOptions, kinds: list[str], seconds: float
+    failure: AttemptFailed,
+    options: VerifyOptions,
+    kinds: list[str],
+    attempts: int,
+    seconds: float,
+    *,
+    probe: AttemptFailed | None = None,
 ) -> str:
-    attempts = len(kinds)
+    """What was sent, what came back, what else failed, and curl lines to replay it.
+
+    ``kinds`` holds the kind of every request that failed; ``probe`` is the
+    ``server/discover`` answer that sent the verification to the handshake.
+    """
     tried = f"{attempts} attempt{'s' if attempts != 1 else ''} in {seconds:.1f} s"
     if failure.final:
         head = f"MCP verification of {options.url} failed ({tried})."
@@ -135,23 +212,13 @@ def failure_detail(
         lines.append(f"Problem: {failure.problem}")
     lines.append(f"Sent: {failure.sent.describe()}")
     lines.append(f"Got: {failure.got}")
-    if attempts > 1:
-        counts = Counter(kinds)
-        lines.append("Attempts: " + ", ".join(f"{n}× {kind}" for kind, n in counts.items()))
-    token = bool(options.bearer_token)
-    lines.append("Reproduce: " + curl_command(options.url, initialize_payload(), token=token))
-    if failure.after_initialize:
-        followup = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+    if probe is not None and not failure.stateless_version:
         lines.append(
-            "then, with the Mcp-Session-Id header of that answer (if any): "
-            + curl_command(
-                options.url,
-                followup,
-                token=token,
-                extra_headers=(
-                    '-H "Mcp-Session-Id: $SESSION_ID"',
-                    f"-H 'MCP-Protocol-Version: {LATEST_PROTOCOL_VERSION}'",
-                ),
-            )
+            f"Before it: {probe.sent.describe()} at {probe.stateless_version} got "
+            f"{fallback_reason(probe)} ({probe.got}), so the initialize handshake was used."
         )
+    if len(kinds) > 1:
+        counts = Counter(kinds)
+        lines.append("Failed requests: " + ", ".join(f"{n}× {kind}" for kind, n in counts.items()))
+    lines.extend(_reproduce(failure, bool(options.bearer_token), options.url))
     return "\n".join(lines)

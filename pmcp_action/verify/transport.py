@@ -1,9 +1,11 @@
 """JSON-RPC over MCP streamable HTTP: one request or notification at a time.
 
-POSTs each message with the session's headers, follows 307/308 within the
-endpoint's origin, and takes the answer as JSON or as an event stream. Every
-way a request can fail becomes :class:`~.outcome.AttemptFailed` (or
-:class:`~.outcome.Protected` for 401/403); it never retries on its own.
+POSTs each message with the conversation's headers (the handshake era's
+``Mcp-Session-Id`` and ``MCP-Protocol-Version``, or the 2026-07-28 era's
+``MCP-Protocol-Version`` and ``Mcp-Method`` on every request), follows 307/308
+within the endpoint's origin, and takes the answer as JSON or as an event
+stream. Every way a request can fail becomes :class:`~.outcome.AttemptFailed`
+(or :class:`~.outcome.Protected` for 401/403); it never retries on its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import httpx
 
 from ..errors import InsecureEndpointError
 from .outcome import AttemptFailed, Protected, Sent
-from .protocol import ACCEPT, error_problem, is_id, jsonrpc_error
+from .protocol import ACCEPT, error_problem, is_id, jsonrpc_error, stateless_headers
 from .response import EXCERPT_BYTES, describe_response, media_type, retry_after
 from .sse import iter_sse_data
 
@@ -74,10 +76,17 @@ class Transport:
         self.clock = clock
         self.log = log
         self.session_id = ""
+        #: Sent as ``MCP-Protocol-Version`` once the handshake settled it.
         self.protocol_version = ""
+        #: Set for a 2026-07-28-era conversation: every request carries this
+        #: version and its method in headers, and no session is kept.
+        self.stateless_version = ""
+        #: The conversation is open (initialize or server/discover answered).
         self.initialized = False
         #: How the last JSON-RPC response arrived (status, content type, body excerpt).
         self.last_got = ""
+        #: The HTTP status of the last response received.
+        self.last_status: int | None = None
         self._next_id = 0
 
     def close(self) -> None:
@@ -97,37 +106,44 @@ class Transport:
         self._next_id += 1
         return self._next_id
 
-    def _timeout(self) -> float:
-        return max(MIN_REQUEST_TIMEOUT, min(REQUEST_TIMEOUT, self.budget()))
+    def _timeout(self, limit: float = REQUEST_TIMEOUT) -> float:
+        return max(MIN_REQUEST_TIMEOUT, min(limit, self.budget()))
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, method: str = "") -> dict[str, str]:
         headers = {"Accept": ACCEPT}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if self.stateless_version:
+            headers.update(stateless_headers(self.stateless_version, method))
+            return headers
         if self.session_id:
             headers["Mcp-Session-Id"] = self.session_id
         if self.protocol_version:
             headers["MCP-Protocol-Version"] = self.protocol_version
         return headers
 
-    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def request(
+        self, method: str, params: dict[str, Any], *, timeout: float = REQUEST_TIMEOUT
+    ) -> dict[str, Any]:
+        """Send one request and return its result; ``timeout`` caps this request's wait."""
         request_id = self._take_id()
         message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
         sent = Sent("POST", self.url, method)
-        result = self._post(message, sent, request_id)
+        result = self._post(message, sent, request_id, timeout)
         assert result is not None
         return result
 
     def notify(self, method: str) -> None:
-        self._post({"jsonrpc": "2.0", "method": method}, Sent("POST", self.url, method), None)
+        message = {"jsonrpc": "2.0", "method": method}
+        self._post(message, Sent("POST", self.url, method), None, REQUEST_TIMEOUT)
 
     def _post(
-        self, message: dict[str, Any], sent: Sent, request_id: int | None
+        self, message: dict[str, Any], sent: Sent, request_id: int | None, limit: float
     ) -> dict[str, Any] | None:
         body = json.dumps(message, separators=(",", ":")).encode()
-        headers = self._headers()
+        headers = self._headers(str(message["method"]))
         headers["Content-Type"] = _JSON
-        timeout = self._timeout()
+        timeout = self._timeout(limit)
         ends_at = self.clock() + timeout
         request = self.client.build_request(
             "POST", self.url, content=body, headers=headers, timeout=timeout
@@ -142,6 +158,9 @@ class Transport:
             ) from exc
         try:
             return self._handle(response, sent, request_id, ends_at)
+        except AttemptFailed as exc:
+            exc.status = response.status_code
+            raise
         except httpx.HTTPError as exc:
             raise self._fail(
                 sent,
@@ -172,7 +191,16 @@ class Transport:
         return response
 
     def _fail(self, sent: Sent, got: str, problem: str, *, kind: str, **kw: Any) -> AttemptFailed:
-        return AttemptFailed(sent, got, problem, kind=kind, after_initialize=self.initialized, **kw)
+        return AttemptFailed(
+            sent,
+            got,
+            problem,
+            kind=kind,
+            after_initialize=self.initialized,
+            stateless_version=self.stateless_version,
+            protocol_version=self.protocol_version,
+            **kw,
+        )
 
     def _read_body(self, response: httpx.Response) -> bytes:
         chunks: list[bytes] = []
@@ -188,6 +216,7 @@ class Transport:
         self, response: httpx.Response, sent: Sent, request_id: int | None, ends_at: float
     ) -> dict[str, Any] | None:
         status = response.status_code
+        self.last_status = status
         media = media_type(response)
         if status in (401, 403):
             body = self._read_body(response)
@@ -230,6 +259,7 @@ class Transport:
                 kind=f"HTTP {status}",
                 final=final,
                 retry_after=retry_after(response) if status in (429, 503) else None,
+                error=error,
             )
         if request_id is None:  # a notification: 202 Accepted (any 2xx will do)
             return None
@@ -355,7 +385,14 @@ class Transport:
         if error is not None:
             problem, final = error_problem(error)
             code = error.get("code") if isinstance(error, dict) else None
-            raise self._fail(sent, got, problem, kind=f"JSON-RPC error {code}", final=final)
+            raise self._fail(
+                sent,
+                got,
+                problem,
+                kind=f"JSON-RPC error {code}",
+                final=final,
+                error=error if isinstance(error, dict) else {"message": str(error)},
+            )
         result = message.get("result")
         if not isinstance(result, dict):
             raise self._fail(

@@ -9,9 +9,17 @@ stops the server cleanly on exit.
   responses, stateful (``Mcp-Session-Id``) or stateless, optionally protected
   by the SDK's own bearer-token auth (401 + ``WWW-Authenticate`` with
   ``resource_metadata``), optionally answering 503 to the first requests or
-  binding its port only after a delay (a cold start).
+  binding its port only after a delay (a cold start). The SDK serves both
+  protocol eras at one endpoint, routed by the ``MCP-Protocol-Version``
+  header: the 2026-07-28 single exchange (``server/discover``, no session)
+  and the ``initialize`` handshake. ``only="handshake"`` hides the first (a
+  server of the handshake era), ``only="2026-07-28"`` the second.
 - :func:`serve_paged_mcp` — a low-level ``Server`` whose ``tools/list`` pages
-  through ``nextCursor`` (``MCPServer`` returns every tool on one page).
+  through ``nextCursor`` (``MCPServer`` returns every tool on one page), and
+  can send a notification while listing (which makes the SDK answer a
+  2026-07-28 request as an event stream instead of JSON).
+- :func:`serve_gated_mcp` — a low-level ``Server`` that lists some tools only
+  to clients that declare the sampling capability.
 - :func:`serve_handler` — a tiny stdlib HTTP server whose answers a test
   scripts (wrong JSON-RPC, odd SSE framing, unknown protocol versions);
   :func:`spec_handler` is a ready hand-written MCP endpoint for it, and
@@ -40,6 +48,7 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "RunningServer",
+    "serve_gated_mcp",
     "serve_handler",
     "serve_mcp",
     "serve_paged_mcp",
@@ -95,7 +104,10 @@ def unused_port() -> int:
 
 
 def _bind(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, as uvicorn's own bind gets it: asyncio sets TCP_NODELAY only on
+    # sockets that say so, and without it every keep-alive response written as headers then
+    # body waits ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
     sock.listen(128)
@@ -185,6 +197,108 @@ class _FailFirst:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+#: The SDK's handshake-era revisions (``mcp_types.version.HANDSHAKE_PROTOCOL_VERSIONS``).
+_HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+_STATELESS_ERA = "2026-07-28"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    headers = scope.get("headers", [])
+    return next((v.decode("latin-1") for k, v in headers if k.lower() == name), None)
+
+
+class _HandshakeOnly:
+    """ASGI middleware: the SDK as a server of the handshake era only.
+
+    The SDK routes a request whose ``MCP-Protocol-Version`` is not a handshake
+    revision to its 2026-07-28 entry. A server of the handshake era has no such
+    entry: the request reaches its streamable HTTP transport like any other
+    (stateful: 400 "Missing session ID"; stateless: an error for the unknown
+    method). So the routing headers are dropped before the SDK sees them.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        version = _header(scope, b"mcp-protocol-version")
+        if scope["type"] == "http" and version is not None and version not in _HANDSHAKE_VERSIONS:
+            dropped = (b"mcp-protocol-version", b"mcp-method", b"mcp-name")
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() not in dropped]
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
+class _StatelessOnly:
+    """ASGI middleware: the SDK as a server of the 2026-07-28 era only.
+
+    Requests without a 2026-07-28-era ``MCP-Protocol-Version`` (an
+    ``initialize``, a handshake-era request) are refused the way the SDK's own
+    2026-07-28 entry refuses a version it does not serve: HTTP 400 with
+    JSON-RPC error -32022 naming the supported versions. GET and DELETE
+    (session streams and endings) are 405, as at that entry.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        version = _header(scope, b"mcp-protocol-version")
+        if scope["type"] != "http" or version == _STATELESS_ERA:
+            await self.app(scope, receive, send)
+            return
+        from mcp.shared.inbound import unsupported_protocol_version_rejection
+
+        if scope["method"] != "POST":
+            await _send_plain(send, 405, b"", [(b"allow", b"POST")])
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        try:
+            request = json.loads(b"".join(chunks))
+        except ValueError:
+            request = None
+        request_id = request.get("id") if isinstance(request, dict) else None
+        params = request.get("params") if isinstance(request, dict) else None
+        offered = params.get("protocolVersion") if isinstance(params, dict) else None
+        rejection = unsupported_protocol_version_rejection(str(version or offered or ""))
+        assert rejection is not None
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": request_id,
+                "error": {
+                    "code": rejection.code,
+                    "message": rejection.message,
+                    "data": rejection.data,
+                },
+            }
+        ).encode()
+        await _send_plain(send, 400, body, [(b"content-type", b"application/json")])
+
+
+async def _send_plain(
+    send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _only(app: Any, only: str) -> Any:
+    if only == "handshake":
+        return _HandshakeOnly(app)
+    if only == _STATELESS_ERA:
+        return _StatelessOnly(app)
+    if only:
+        raise ValueError(f"only must be '', 'handshake' or {_STATELESS_ERA!r}, not {only!r}")
+    return app
 
 
 class _UvicornThread:
@@ -297,6 +411,7 @@ def serve_mcp(
     fail_first: int = 0,
     fail_status: int = 503,
     retry_after: str = "",
+    only: str = "",
 ) -> Iterator[RunningServer]:
     """A real ``MCPServer`` over streamable HTTP at ``http://127.0.0.1:PORT/mcp``.
 
@@ -305,11 +420,13 @@ def serve_mcp(
     SDK's auth (401 + ``WWW-Authenticate`` otherwise); ``start_delay`` binds the
     port only after that many seconds (the context is entered at once);
     ``fail_first`` answers the first N requests with ``fail_status`` (and a
-    ``Retry-After`` header when ``retry_after`` is set).
+    ``Retry-After`` header when ``retry_after`` is set); ``only`` serves one
+    protocol era instead of both (``"handshake"`` or ``"2026-07-28"``).
     """
     port = unused_port()
     server = _build_mcp_server(tools, token, port)
     app: Any = server.streamable_http_app(json_response=json_response, stateless_http=stateless)
+    app = _only(app, only)
     if fail_first:
         app = _FailFirst(app, fail_first, fail_status, retry_after)
     running = RunningServer(url=f"http://{HOST}:{port}/mcp", port=port)
@@ -320,13 +437,21 @@ def serve_mcp(
 
 @contextlib.contextmanager
 def serve_paged_mcp(
-    *, tool_count: int = 7, page_size: int = 3, json_response: bool = True
+    *,
+    tool_count: int = 7,
+    page_size: int = 3,
+    json_response: bool = True,
+    notify: bool = False,
+    only: str = "",
 ) -> Iterator[RunningServer]:
     """A low-level SDK ``Server`` whose ``tools/list`` pages via ``nextCursor``.
 
     Tools are named ``tool-00``, ``tool-01``, ...; the cursor is the index of the
     next page's first tool. Requests for ``tools/list`` are recorded as usual,
-    so tests can check the cursors sent.
+    so tests can check the cursors sent. ``notify`` sends a request-scoped
+    ``notifications/tools/list_changed`` before each page (with SSE responses,
+    the SDK then answers a 2026-07-28 request as an event stream; without one
+    it answers JSON even in SSE mode). ``only`` as for :func:`serve_mcp`.
     """
     import mcp.types as types
     from mcp.server.lowlevel import Server
@@ -334,6 +459,10 @@ def serve_paged_mcp(
     names = [f"tool-{i:02d}" for i in range(tool_count)]
 
     async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> Any:
+        if notify:
+            await ctx.session.send_notification(
+                types.ToolListChangedNotification(), related_request_id=ctx.request_id
+            )
         start = int(params.cursor) if params is not None and params.cursor else 0
         page = names[start : start + page_size]
         after = start + page_size
@@ -345,7 +474,45 @@ def serve_paged_mcp(
     server: Any = Server("paged-mcp", version="0.9.0", on_list_tools=list_tools)
     port = unused_port()
     running = RunningServer(url=f"http://{HOST}:{port}/mcp", port=port)
-    app = _Recorder(server.streamable_http_app(json_response=json_response), running.requests)
+    app = _only(server.streamable_http_app(json_response=json_response), only)
+    app = _Recorder(app, running.requests)
+    with _run_asgi(app, port, 0.0):
+        yield running
+
+
+@contextlib.contextmanager
+def serve_gated_mcp(
+    *,
+    tools: Sequence[str] = ("plain",),
+    sampling_tools: Sequence[str] = ("summarize",),
+    json_response: bool = True,
+    only: str = "",
+) -> Iterator[RunningServer]:
+    """A low-level SDK ``Server`` that lists ``sampling_tools`` only to clients declaring sampling.
+
+    Such tools call back into the client's model, so a server may hide them
+    from a client that could not serve those calls. In either era the SDK
+    checks what the client declared (``initialize`` capabilities, or the
+    2026-07-28 ``_meta`` envelope of each request).
+    """
+    import mcp.types as types
+    from mcp.server.lowlevel import Server
+
+    wants_sampling = types.ClientCapabilities(sampling=types.SamplingCapability())
+
+    async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> Any:
+        names = list(tools)
+        if ctx.session.check_client_capability(wants_sampling):
+            names += sampling_tools
+        return types.ListToolsResult(
+            tools=[types.Tool(name=n, input_schema={"type": "object"}) for n in names]
+        )
+
+    server: Any = Server("gated-mcp", version="0.1.0", on_list_tools=list_tools)
+    port = unused_port()
+    running = RunningServer(url=f"http://{HOST}:{port}/mcp", port=port)
+    app = _only(server.streamable_http_app(json_response=json_response), only)
+    app = _Recorder(app, running.requests)
     with _run_asgi(app, port, 0.0):
         yield running
 
@@ -426,19 +593,35 @@ def spec_handler(
     capabilities: dict[str, Any] | None = None,
     sse: bool = False,
     session_id: str = "",
+    strict_version: bool = False,
 ) -> Callable[[RecordedRequest], Reply]:
-    """A hand-written MCP endpoint (for :func:`serve_handler`) that follows the spec.
+    """A hand-written MCP endpoint (for :func:`serve_handler`) of the handshake era.
 
     It answers ``initialize`` with ``protocol_version`` whatever was offered (a
     server from the past or the future), ``tools/list`` page by page from
-    ``pages`` (cursor = page index), notifications with 202, and ``DELETE``
-    with 200; JSON bodies, or one SSE event per answer when ``sse``.
+    ``pages`` (cursor = page index), notifications with 202, ``DELETE`` with
+    200, and any other method (``server/discover`` too) with JSON-RPC -32601;
+    JSON bodies, or one SSE event per answer when ``sse``. ``strict_version``
+    refuses a request whose ``MCP-Protocol-Version`` header is not
+    ``protocol_version`` with HTTP 400, as handshake-era SDK servers did.
     """
     caps = {"tools": {}} if capabilities is None else capabilities
 
     def handle(request: RecordedRequest) -> Reply:
         if request.method != "POST":
             return 200, {}, b""
+        header = request.headers.get("mcp-protocol-version")
+        if strict_version and header is not None and header != protocol_version:
+            refusal = {
+                "jsonrpc": "2.0",
+                "id": "server-error",
+                "error": {
+                    "code": -32600,
+                    "message": f"Bad Request: Unsupported protocol version: {header}. "
+                    f"Supported versions: {protocol_version}",
+                },
+            }
+            return 400, {"Content-Type": "application/json"}, json.dumps(refusal)
         message = request.json
         if "id" not in message:
             return 202, {}, b""

@@ -91,9 +91,19 @@ def test_verified_deploy_reports_the_server(scripted, gha_files, tmp_path):
     assert made[0].calls == [("deploy", "")]
     assert outputs["verified"] == "true"
     assert outputs["tool-count"] == "2"
-    assert outputs["mcp-protocol-version"]
+    assert outputs["mcp-protocol-version"] == "2026-07-28"  # the SDK server's newest
     assert outputs["rolled-back"] == "false" and outputs["status"] == "success"
     assert "✅ verified" in summary and "`greet`" in summary
+
+
+def test_handshake_era_server_reports_the_negotiated_version(scripted, gha_files, tmp_path):
+    with serve_mcp(tools=("greet",), only="handshake") as server:
+        scripted(TargetResult(url=server.url, version="7"))
+        code, _, outputs, summary = run(gha_files, tmp_path, verify_timeout_seconds="20")
+    assert code == 0
+    assert outputs["verified"] == "true" and outputs["tool-count"] == "1"
+    assert outputs["mcp-protocol-version"] == "2025-11-25"
+    assert "2025-11-25" in summary
 
 
 def test_failed_verification_rolls_back_to_the_previous_version(scripted, gha_files, tmp_path):
