@@ -123,8 +123,14 @@ def redact_given_inputs(
     return out
 
 
-def parse_env_lines(text: str, where: str, problems: list[Problem]) -> dict[str, str]:
-    """Parse ``KEY=VALUE`` lines; blank lines and ``#`` comments are skipped."""
+def parse_env_lines(
+    text: str, where: str, problems: list[Problem], *, noun: str = "variable"
+) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines; blank lines and ``#`` comments are skipped.
+
+    A bad line is named by its number only: it may hold a secret (a value pasted
+    without its name), so no message quotes it.
+    """
     result: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -136,9 +142,9 @@ def parse_env_lines(text: str, where: str, problems: list[Problem]) -> dict[str,
             problems.append(
                 Problem(
                     f"{where}, line {number}",
-                    f"expected KEY=VALUE, got {stripped.split('=')[0][:40]!r}",
-                    "write one variable per line as NAME=value; names use letters, digits "
-                    "and _ and do not start with a digit",
+                    "expected KEY=VALUE, with a KEY of letters, digits and _ that does not "
+                    "start with a digit (the line is not shown: it may hold a secret)",
+                    f"write one {noun} per line as NAME=value",
                 )
             )
             continue

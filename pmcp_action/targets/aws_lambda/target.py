@@ -29,7 +29,7 @@ from .config import LambdaConfig, resolve
 from .connection import Connection, RequestLog, connect, open_store
 from .deploying import check_ownership, deploy_changed, deploy_unchanged, version_description
 from .failures import aws_step, has_code
-from .function import ALIAS
+from .function import ALIAS, FunctionState
 from .logs import version_lines
 from .results import Outcome, to_result
 from .role import is_managed
@@ -111,14 +111,7 @@ class AwsLambdaTarget:
 
     def outputs(self) -> TargetResult:
         conn = self._connect()
-        state = conn.functions.read()
-        if not state.exists or not state.alias_version:
-            raise DeployError(
-                f"No deployment of {self.config.function_name} was found in "
-                f"{self.config.region} (no function with an alias {ALIAS}).",
-                target=self.name,
-                remediation="Deploy first, or check server-name and region.",
-            )
+        state = self._deployed(conn)
         url = conn.urls.read().url
         outcome = Outcome(
             function_url=url,
@@ -134,15 +127,7 @@ class AwsLambdaTarget:
         conn = self._connect()
         wanted = version
         if not wanted:
-            state = conn.functions.read()
-            if not state.exists or not state.alias_version:
-                raise DeployError(
-                    f"No deployment of {self.config.function_name} was found in "
-                    f"{self.config.region} (no function with an alias {ALIAS}).",
-                    target=self.name,
-                    remediation="Deploy first, or check server-name and region.",
-                )
-            wanted = state.alias_version
+            wanted = self._deployed(conn).alias_version
         return version_lines(
             conn.logs.logs, self.config.log_group, wanted, since=since, limit=limit
         )
@@ -252,6 +237,18 @@ class AwsLambdaTarget:
         for change in changes:
             self.console.info(f"  {change.action:<7} {change.resource}  {change.detail}".rstrip())
         return to_result(conn, self.config, Outcome(unchanged=False, changes=tuple(changes)))
+
+    def _deployed(self, conn: Connection) -> FunctionState:
+        """The function as it serves now; an error when there is no alias live."""
+        state = conn.functions.read()
+        if not state.exists or not state.alias_version:
+            raise DeployError(
+                f"No deployment of {self.config.function_name} was found in "
+                f"{self.config.region} (no function with an alias {ALIAS}).",
+                target=self.name,
+                remediation="Deploy first, or check server-name and region.",
+            )
+        return state
 
     def _connect(self) -> Connection:
         return connect(self.context, self.config, self._problems, self._requests)

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from ...context import RunContext
 from ...errors import Problem
+from ...settings import parse_env_lines
 from ...urls import endpoint_problem
 
 __all__ = ["WRANGLER_TOML", "WORKERS_DEV_ORIGIN_ENV", "WorkersConfig", "resolve"]
@@ -27,7 +28,6 @@ WORKERS_DEV_ORIGIN_ENV = "PMCP_WORKERS_DEV_ORIGIN"
 _SCRIPT_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
-_BINDING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Workers allow 128 environment variables (64 on Free) of at most 5 KB each.
 _MAX_VARS = 128
 _MAX_VALUE_BYTES = 5 * 1024
@@ -72,28 +72,6 @@ def _wrangler_toml(root: Path, problems: list[Problem]) -> Mapping[str, object]:
             Problem(WRANGLER_TOML, f"cannot be read as TOML ({type(exc).__name__})", "fix it")
         )
         return {}
-
-
-def _parse_secrets(text: str, where: str, problems: list[Problem]) -> dict[str, str]:
-    """KEY=VALUE lines; a message never quotes a line (it may be a secret)."""
-    found: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        key, sep, value = stripped.partition("=")
-        key = key.strip()
-        if not sep or not _BINDING_NAME.match(key):
-            problems.append(
-                Problem(
-                    f"{where}, line {number}",
-                    "is not KEY=VALUE with a name of letters, digits and _",
-                    "write one secret per line as NAME=value",
-                )
-            )
-            continue
-        found[key] = value
-    return found
 
 
 def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
@@ -147,8 +125,8 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
     flags_value = wrangler.get("compatibility_flags", [])
     flags = tuple(str(f) for f in flags_value) if isinstance(flags_value, list) else ()
 
-    secrets = _parse_secrets(
-        inputs.text("worker-secrets"), inputs.source("worker-secrets"), problems
+    secrets = parse_env_lines(
+        inputs.text("worker-secrets"), inputs.source("worker-secrets"), problems, noun="secret"
     )
     for value in secrets.values():
         context.console.mask(value)

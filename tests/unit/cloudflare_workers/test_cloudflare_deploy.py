@@ -322,7 +322,7 @@ def test_bad_inputs_are_reported_together_without_quoting_secrets(tmp_path, fake
     rendered = "\n".join(p.render() for p in harness.target.validate())
     assert "cannot be a Worker name" in rendered
     assert "32 hexadecimal" in rendered and "is not a date" in rendered
-    assert "line 1: is not KEY=VALUE" in rendered
+    assert "line 1: expected KEY=VALUE" in rendered
     assert "just-a-secret" not in rendered
 
 
