@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Sequence
 
-from ...artifact.workers_bundle import ModuleBundle, WorkersBundle, resolve_workers_bundle
+from ...artifact import ArtifactRequest, work_dir
+from ...artifact.workers_bundle import ModuleBundle, WorkersBundle
 from ...context import RunContext
 from ...errors import Problem, ValidationError
 from .config import WorkersConfig
@@ -22,14 +25,24 @@ def obtain_bundle(
     """The checked bundle; refuses while the inputs have problems (before any file is read)."""
     if problems:
         raise ValidationError(problems)
-    bundle = resolve_workers_bundle(
-        kind,
-        project_root=context.project.root,
-        artifact_input=config.artifact,
-        artifact_source=config.sources.get("artifact", "input 'artifact'"),
-        environ=context.environ,
-        console=context.console,
-    )
+    environ = context.environ
+    path = environ.get("PATH") or os.defpath
+    with work_dir("pmcp-cloudflare-workers-") as work:
+        bundle = kind.obtain(
+            ArtifactRequest(
+                project_root=context.project.root,
+                artifact_input=config.artifact,
+                artifact_source=config.sources.get("artifact", "input 'artifact'"),
+                config=context.project.config,
+                work_dir=work,
+                environ=environ,
+                console=context.console,
+                deadline=context.deadline,
+                server_name=context.project.server_name,
+                # worker-build is looked up on the PATH the build runs with.
+                which=lambda name: shutil.which(name, path=path),
+            )
+        )
     context.console.info(
         f"Workers bundle ({bundle.layout} layout, from {bundle.source}): {describe(bundle)}."
     )
