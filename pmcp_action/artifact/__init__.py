@@ -18,16 +18,17 @@ import a kind, and kinds never import each other):
 
 - :mod:`.lambda_package` — :class:`~.lambda_package.LambdaPackage`: a Lambda
   ``bootstrap``, raw or in a deployment zip (pmcp-run, aws-lambda).
+- :mod:`.workers_bundle` — :class:`~.workers_bundle.WorkersBundle`: the ES
+  module bundle ``worker-build`` writes (``index.js`` and the wasm and other
+  modules its imports reach), from the ``artifact`` input, the build output
+  directory, or a ``worker-build`` run through :mod:`.command`; returns a
+  :class:`~.workers_bundle.ModuleBundle` (cloudflare-workers).
 - ``oci_image/`` (to come: google-cloud-run, azure-container-apps) — an
   ``OciImage`` kind returning an image reference with its digest: a prebuilt
   reference taken as is, a ``Dockerfile`` built (through :mod:`.command`), or a
   Linux binary (checked with :mod:`.binary`, found with :mod:`.locate`) laid
   onto a base image as a reproducible tar layer (a tar writer beside
   :func:`.archive.write_zip`, digested with :mod:`.digest`).
-- ``workers_bundle/`` (to come: cloudflare-workers) — a ``WorkersBundle`` kind
-  returning the JS entry module and its wasm modules from ``worker-build``'s
-  output (``build/``), found through the ``artifact`` input or built with
-  :mod:`.command`.
 
 Kind-neutral modules, one responsibility each:
 

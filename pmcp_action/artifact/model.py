@@ -50,6 +50,9 @@ class ArtifactRequest:
     console: Platform
     #: The run's deadline (``context.deadline``): files are read within it.
     deadline: Deadline
+    #: Where the ``artifact`` input's value came from, as messages name it
+    #: (``input 'artifact'``, a flag, a variable).
+    artifact_source: str = "input 'artifact'"
     #: The name builds and outputs are looked up by; ``None`` means ``[server].name``.
     server_name: str | None = None
     run: Runner = subprocess.run

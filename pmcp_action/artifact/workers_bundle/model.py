@@ -1,4 +1,4 @@
-"""The Workers bundle kind, its modules, and the platform's limits."""
+"""The Workers bundle's modules: their names, content types and bytes, and the bundle."""
 
 from __future__ import annotations
 
@@ -8,19 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = [
-    "CONTENT_TYPES",
-    "ESM",
-    "WASM",
-    "WORKERS_COMPRESSED_LIMIT",
-    "WORKERS_FREE_COMPRESSED_LIMIT",
-    "WORKERS_UNCOMPRESSED_LIMIT",
-    "BundleModule",
-    "ModuleBundle",
-    "WorkersBundle",
-]
+__all__ = ["CONTENT_TYPES", "ESM", "JS_TYPES", "WASM", "BundleModule", "ModuleBundle"]
 
-_MIB = 1024 * 1024
 ESM = "application/javascript+module"
 WASM = "application/wasm"
 
@@ -36,28 +25,8 @@ CONTENT_TYPES: Mapping[str, str] = MappingProxyType(
         ".bin": "application/octet-stream",
     }
 )
-
-#: The Workers Paid plan's limit on the gzip-compressed upload.
-WORKERS_COMPRESSED_LIMIT = 10 * _MIB
-#: The Workers Free plan's limit on the gzip-compressed upload (a warning only).
-WORKERS_FREE_COMPRESSED_LIMIT = 3 * _MIB
-#: The limit on the uncompressed upload.
-WORKERS_UNCOMPRESSED_LIMIT = 64 * _MIB
-
-
-@dataclass(frozen=True)
-class WorkersBundle:
-    """The artifact kind a Workers target asks for: an ES-module bundle.
-
-    The defaults are where ``cargo pmcp deploy init --target cloudflare-workers``
-    puts the adapter crate and where its ``worker-build`` writes the bundle.
-    """
-
-    crate_dir: str = "deploy/cloudflare"
-    build_dir: str = "deploy/cloudflare/build"
-    compressed_limit: int = WORKERS_COMPRESSED_LIMIT
-    free_compressed_limit: int = WORKERS_FREE_COMPRESSED_LIMIT
-    uncompressed_limit: int = WORKERS_UNCOMPRESSED_LIMIT
+#: The module types whose imports are followed.
+JS_TYPES = frozenset({ESM, "application/javascript"})
 
 
 @dataclass(frozen=True)

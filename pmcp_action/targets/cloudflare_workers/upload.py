@@ -1,62 +1,44 @@
-"""What one deploy uploads: the metadata, the bindings, and the digest that says "unchanged"."""
+"""What one upload sends: the metadata (bindings, annotations, tags) and the modules, and
+the messages that tell this run's versions and deployments apart."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from ...artifact.workers_bundle import ModuleBundle
 from .api import ScriptUpload
+from .bindings import KEPT_BINDING_TYPES, bindings
 from .config import WorkersConfig
 
-__all__ = ["KEPT_BINDING_TYPES", "MANAGED_TAG", "TAG_ANNOTATION", "deploy_tag", "make_upload"]
+__all__ = ["MANAGED_TAG", "MESSAGE_ANNOTATION", "TAG_ANNOTATION", "Messages", "make_upload"]
 
 #: The script tag that marks a Worker this tool deploys (destroy deletes only those).
 MANAGED_TAG = "pmcp-deploy-action"
-#: The version annotation that carries :func:`deploy_tag` (at most 25 characters).
+#: The version annotation that carries the deploy tag (at most 25 characters).
 TAG_ANNOTATION = "workers/tag"
 MESSAGE_ANNOTATION = "workers/message"
-#: Binding types kept from the live version when keep-bindings is on (wrangler's
-#: --keep-vars and secrets-kept sets together).
-KEPT_BINDING_TYPES = ("plain_text", "json", "secret_text", "secret_key")
 
 
-def bindings(config: WorkersConfig) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = [
-        {"type": "plain_text", "name": name, "text": value}
-        for name, value in sorted(config.variables.items())
-    ]
-    found += [
-        {"type": "secret_text", "name": name, "text": value}
-        for name, value in sorted(config.secrets.items())
-    ]
-    return found
+class Messages:
+    """The ``workers/message`` of each create call: unique per call, so a lost answer can
+    be looked up by it; it names the repository and commit where CI says."""
 
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self._nonce = uuid.uuid4().hex[:10]
+        self._count = 0
 
-def _secrets_digest(secrets: Mapping[str, str], salt: str) -> str:
-    """Secret values enter the digest only through scrypt, so the tag cannot be guessed back."""
-    if not secrets:
-        return ""
-    material = json.dumps(sorted(secrets.items())).encode()
-    return hashlib.scrypt(material, salt=salt.encode(), n=2**14, r=8, p=1, dklen=32).hex()
-
-
-def deploy_tag(config: WorkersConfig, bundle: ModuleBundle, account_id: str) -> str:
-    """``pmcp-`` + 20 hex digits over the bundle, bindings and compatibility settings."""
-    digest = hashlib.sha256()
-    for part in (
-        bundle.sha256,
-        bundle.main_module,
-        config.compatibility_date,
-        json.dumps(sorted(config.compatibility_flags)),
-        json.dumps(sorted(config.variables.items())),
-        _secrets_digest(config.secrets, f"{account_id}/{config.script_name}"),
-        "keep" if config.keep_bindings else "replace",
-    ):
-        digest.update(part.encode() + b"\0")
-    return "pmcp-" + digest.hexdigest()[:20]
+    def next(self) -> str:
+        environ = self.environ
+        self._count += 1
+        parts = [f"pmcp-deploy-action {self._nonce}.{self._count}"]
+        repository = environ.get("GITHUB_REPOSITORY") or environ.get("CI_PROJECT_PATH") or ""
+        sha = environ.get("GITHUB_SHA") or environ.get("CI_COMMIT_SHA") or ""
+        if repository or sha:
+            parts.append(f"{repository}@{sha[:12]}".strip("@"))
+        return " ".join(parts)[:100]
 
 
 def make_upload(

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from pmcp_action.artifact.workers_bundle import WorkersBundle, resolve_workers_bundle
+from pmcp_action.artifact.workers_bundle import WorkersBundle
 from pmcp_action.artifact.workers_bundle.imports import import_specifiers
-from pmcp_action.ci.base import Platform
 from pmcp_action.errors import ConfigError, DeployError
 from tests.fakes.workers_stand_in import ADD_WASM, write_bundle
+from tests.unit.artifact.workers_bundle.helpers import obtain
 
 KIND = WorkersBundle()
 
 
 def resolve(root: Path, artifact: Path | None = None, environ=None, kind=KIND):
-    log = io.StringIO()
-    bundle = resolve_workers_bundle(
-        kind,
-        project_root=root,
-        artifact_input=artifact,
-        artifact_source="input 'artifact'",
-        environ=environ if environ is not None else {"PATH": ""},
-        console=Platform(environ={}, log_stream=log),
-    )
-    return bundle, log.getvalue()
+    return obtain(kind, root, artifact=artifact, environ=environ)
 
 
 def test_current_layout_uploads_index_js_and_its_wasm(tmp_path):

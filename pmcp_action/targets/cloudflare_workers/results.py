@@ -1,0 +1,71 @@
+"""Each command's :class:`~pmcp_action.result.TargetResult`, the Worker's URLs, and how a
+bundle is described in changes and messages."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ...artifact.workers_bundle import ModuleBundle
+from ...result import PlanChange, TargetResult
+from .config import WorkersConfig
+from .connection import Known
+
+__all__ = ["describe", "live_url", "preview_url", "result"]
+
+
+def describe(bundle: ModuleBundle) -> str:
+    modules = ", ".join(f"{m.name} ({m.content_type}, {m.size} bytes)" for m in bundle.modules)
+    return f"{modules}; {bundle.compressed_size} bytes gzip-compressed"
+
+
+def _url(label: str, known: Known, config: WorkersConfig) -> str:
+    host = f"{label}.{known.subdomain}.workers.dev"
+    path = f"/{config.mcp_path}" if config.mcp_path else ""
+    origin = config.workers_dev_origin
+    return f"{origin}/{host}{path}" if origin else f"https://{host}{path}"
+
+
+def live_url(known: Known, config: WorkersConfig) -> str:
+    """The Worker's workers.dev URL (with the MCP path)."""
+    return _url(config.host_name, known, config)
+
+
+def preview_url(version_id: str, known: Known, config: WorkersConfig) -> str:
+    """The preview URL of one version: its first 8 characters before the Worker's name."""
+    return _url(f"{version_id[:8]}-{config.host_name}", known, config)
+
+
+def result(
+    known: Known,
+    config: WorkersConfig,
+    *,
+    url: str = "",
+    candidate_url: str = "",
+    version: str = "",
+    previous_version: str = "",
+    deployment_id: str = "",
+    unchanged: bool | None = None,
+    changes: tuple[PlanChange, ...] = (),
+    notes: tuple[str, ...] = (),
+    preview_url: str = "",
+    can_roll_back: bool = False,
+) -> TargetResult:
+    return TargetResult(
+        url=url,
+        candidate_url=candidate_url,
+        version=version,
+        previous_version=previous_version,
+        deployment_id=deployment_id,
+        unchanged=unchanged,
+        identity=f"{known.identity} on account {known.account_id}",
+        outputs=MappingProxyType(
+            {
+                "account-id": known.account_id,
+                "script-name": config.script_name,
+                "preview-url": preview_url,
+            }
+        ),
+        changes=changes,
+        notes=notes,
+        can_roll_back=can_roll_back,
+    )
