@@ -34,6 +34,9 @@ def read_modules(
     or the modules' so far) are refused, naming it.
     """
     main = Path(os.path.normpath(main.absolute()))
+    # worker-build's shim lives in build/worker/ and imports ../index.js: the bundle's
+    # directory is build/ then; otherwise the main module's own directory.
+    home = main.parent.parent if main.parent.name == "worker" else main.parent
     order: list[Path] = [main]
     types: dict[Path, str] = {main: CONTENT_TYPES.get(main.suffix, ESM)}
     labels: dict[Path, str] = {main: f"The Workers main module {display(main, project_root)}"}
@@ -66,6 +69,14 @@ def read_modules(
                     "with esbuild), then deploy again.",
                 )
             target = Path(os.path.normpath(current.parent / resolved))
+            if os.path.commonpath([str(target), str(home)]) != str(home):
+                raise ConfigError(
+                    f"{shown} imports {specifier!r}, which leads to {display(target, project_root)}"
+                    f", outside the bundle's directory {display(home, project_root)}; it was not "
+                    "read.",
+                    remediation="A Workers bundle uploads only its own modules: keep every "
+                    "imported module inside the build output (worker-build puts them there).",
+                )
             if not target.exists():
                 raise ConfigError(
                     f"{shown} imports {specifier!r}, but {display(target, project_root)} "

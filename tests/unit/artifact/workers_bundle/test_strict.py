@@ -216,3 +216,23 @@ def test_links_into_the_workspace_are_followed(
 
     assert [m.name for m in bundle.modules] == ["index.js", "index_bg.wasm"]
     assert bundle.modules[1].data == ADD_WASM
+
+
+def test_an_import_that_climbs_out_of_the_bundle_is_refused_unread(root: Path) -> None:
+    secret = root / "notes.txt"
+    secret.write_text("not part of the bundle")
+    main = root / BUILD / "index.js"
+    main.write_text('import notes from "../../../notes.txt";\n' + main.read_text())
+
+    error = _refused(root)
+
+    assert error.message == (
+        f"{BUILD}/index.js imports '../../../notes.txt', which leads to notes.txt, outside the "
+        f"bundle's directory {BUILD}; it was not read."
+    )
+    assert "not part of the bundle" not in error.diagnostics()
+
+
+def test_the_older_layouts_shim_may_import_from_the_build_directory(root: Path) -> None:
+    bundle, _log = obtain(WorkersBundle(), root, artifact=root / BUILD / "worker" / "shim.mjs")
+    assert {module.name for module in bundle.modules} >= {"worker/shim.mjs", "index.js"}
