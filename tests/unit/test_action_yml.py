@@ -69,9 +69,33 @@ def test_outputs_match_the_catalogue():
     assert all(entry["description"] for entry in ACTION["outputs"].values())
 
 
+INNER = yaml.safe_load((ROOT / "docker-action.yml").read_text())
+
+
 def test_runs_in_the_bundled_container():
-    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+    # The runs: block changed from `using: docker` to a composite trampoline (issue 12): it
+    # resolves the released image, else the bundled Dockerfile, and runs the generated inner
+    # Docker action, which is docker-action.yml with its image replaced.
+    runs = ACTION["runs"]
+    assert runs["using"] == "composite"
+    names = [step["name"] for step in runs["steps"]]
+    assert names == ["Check the runner", "Resolve the action image", "Run pmcp-action"]
+    resolve, run = runs["steps"][1], runs["steps"][2]
+    assert 'python3 -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py"' in resolve["run"]
+    assert run["uses"] == "./.github/.tmp/.generated-actions/pmcp-deploy-action"
+    assert INNER["runs"] == {"using": "docker", "image": "Dockerfile"}
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
+
+
+def test_the_trampoline_forwards_every_input_and_output():
+    run = ACTION["runs"]["steps"][2]
+    assert run["with"] == {name: f"${{{{ inputs.{name} }}}}" for name in ACTION["inputs"]}
+    for name, entry in ACTION["outputs"].items():
+        assert entry["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
+    assert INNER["inputs"] == ACTION["inputs"]
+    assert {name: {"description": e["description"]} for name, e in ACTION["outputs"].items()} == (
+        INNER["outputs"]
+    )
 
 
 def test_input_names_are_kebab_case():
