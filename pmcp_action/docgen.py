@@ -268,7 +268,12 @@ def render_readme(text: str, cat: Catalogue) -> str:
         if name not in blocks:
             raise ValueError(f"README has an unknown generated block {name!r}")
         found.add(name)
-        return f"{match.group(1)}{blocks[name]}{match.group(4)}"
+        content = blocks[name]
+        # A table must end at a blank line: a marker line right after its last row would
+        # be read as one more row by some renderers.
+        if content.rstrip("\n").rsplit("\n", 1)[-1].startswith("|"):
+            content += "\n"
+        return f"{match.group(1)}{content}{match.group(4)}"
 
     result = _BLOCK.sub(replace, text)
     missing = sorted(set(blocks) - found)

@@ -120,9 +120,16 @@ def test_the_readme_lists_the_exit_codes_from_their_declaration():
     assert block.splitlines()[2:] == [f"| `{e.code}` | {e.meaning} |" for e in EXIT_CODES]
     assert [e.code for e in EXIT_CODES] == [0, 1, 2, 3, 130]
     readme = (ROOT / "README.md").read_text()
-    assert f"<!-- generated:exit-codes -->\n{block}<!-- /generated:exit-codes -->" in readme
+    assert f"<!-- generated:exit-codes -->\n{block}\n<!-- /generated:exit-codes -->" in readme
     assert (
         "| `3` | Deployed, but verification failed and the new version is still serving: "
         "rollback-on-failure is false, there was no previous version, the target cannot roll "
         "back, or the command was rollback (a rollback is not undone). |"
     ) in block
+
+
+def test_every_readme_table_ends_at_a_blank_line():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    for number, (line, following) in enumerate(zip(lines, lines[1:], strict=False), start=1):
+        if line.startswith("|") and not following.startswith("|"):
+            assert following == "", f"README.md:{number + 1}: {following!r} right after a table"
