@@ -75,14 +75,17 @@ runs:
         echo "::error title=pmcp deploy::It runs a Linux container; this runner is $RUNNER_OS."
         exit 1
     - name: 'Resolve the action image'
-      shell: bash
+      # An absolute shell and PATH only appended to: a step env may break PATH (PATH:
+      # utter-nonsense in e2e.yml; gh-action-pypi-publish#112) and the action still runs.
+      shell: /bin/bash --noprofile --norc -e -o pipefail {0}
       env:
         PMCP_ACTION_REPOSITORY: ${{ github.action_repository }}
         PMCP_ACTION_REF: ${{ github.action_ref }}
       run: |
-        command -v python3 >/dev/null ||
+        PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin"
+        python="$(command -v python3)" ||
           { echo "::error title=pmcp deploy::python3 is not on PATH"; exit 1; }
-        python3 -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py"
+        "$python" -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py"
     - name: 'Run pmcp-action'
       id: run
       uses: ./%(generated)s

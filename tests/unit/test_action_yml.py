@@ -81,7 +81,9 @@ def test_runs_in_the_bundled_container():
     names = [step["name"] for step in runs["steps"]]
     assert names == ["Check the runner", "Resolve the action image", "Run pmcp-action"]
     resolve, run = runs["steps"][1], runs["steps"][2]
-    assert 'python3 -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py"' in resolve["run"]
+    assert '"$python" -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py"' in resolve["run"]
+    # A broken PATH from the step's env must not stop it (e2e.yml's bad-input job).
+    assert resolve["shell"].startswith("/bin/bash ")
     assert run["uses"] == "./.github/.tmp/.generated-actions/pmcp-deploy-action"
     assert INNER["runs"] == {"using": "docker", "image": "Dockerfile"}
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
