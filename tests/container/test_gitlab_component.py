@@ -180,7 +180,7 @@ def test_the_component_deploys_and_publishes_its_outputs(
     job = expanded["deploy"]
     assert job["environment"] == {"name": "review", "url": "$PMCP_URL"}, job
     assert job["image"] == {"name": action_image, "entrypoint": [""]}, job
-    assert job["id_tokens"] == {"PMCP_ID_TOKEN": {"aud": "https://pmcp.run"}}, job
+    assert job["id_tokens"] == {"PMCP_ID_TOKEN": {"aud": "sts.amazonaws.com"}}, job
     assert job["artifacts"]["reports"] == {"dotenv": "pmcp-deploy.env"}, job
     # ... and the outputs in a later job.
     assert f"later-job url={deployed} verified=true status=success" in log, log[-4000:]
