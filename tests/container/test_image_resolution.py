@@ -36,14 +36,16 @@ REPOSITORY = "acme/pmcp-deploy-action"
 def _registry_binary() -> str:
     found = shutil.which("docker-registry")
     if found is None and os.geteuid() == 0:
-        subprocess.run(
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (
             ["apt-get", "install", "-y", "-q", "docker-registry"],
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-            capture_output=True,
-            timeout=600,
-            check=False,
-        )
-        found = shutil.which("docker-registry")
+            ["apt-get", "update", "-q"],  # the package lists may be missing or stale
+            ["apt-get", "install", "-y", "-q", "docker-registry"],
+        ):
+            subprocess.run(command, env=env, capture_output=True, timeout=600, check=False)
+            found = shutil.which("docker-registry")
+            if found is not None:
+                break
     if found is None:
         unavailable("docker-registry (Debian package) is not installed")
     assert found is not None
