@@ -8,9 +8,13 @@
 # No BuildKit-only syntax (no `# syntax=`, no RUN --mount): the classic builder must work too.
 
 ARG BASE_IMAGE=python:3.12-slim
+# The release this Dockerfile builds: pmcp_action/__init__.py's __version__, checked below (and
+# by tests/unit/test_version.py), so the image label and `pmcp-action --version` always agree.
+ARG PMCP_VERSION=0.1.0
 
 # ---- builder: /opt/venv with the locked runtime deps and the project ----------------------
 FROM ${BASE_IMAGE} AS builder
+ARG PMCP_VERSION
 
 # Tagged by scripts/build-image as the build cache; the label lets it prune stale ones.
 LABEL org.opencontainers.image.title="pmcp-deploy-action-builder"
@@ -46,12 +50,17 @@ RUN set -eu; \
     /opt/venv/bin/python -m pip check; \
     /opt/venv/bin/python -m pip uninstall --quiet --yes pip setuptools; \
     rm -rf /opt/venv/bin/activate* /opt/venv/bin/Activate.ps1 /opt/venv/bin/__pycache__; \
-    /opt/venv/bin/pmcp-action --version
+    version="$(/opt/venv/bin/pmcp-action --version)"; \
+    if [ "$version" != "pmcp-action $PMCP_VERSION" ]; then \
+        echo "the package says '$version', PMCP_VERSION is $PMCP_VERSION" >&2; exit 1; \
+    fi
 
 # ---- final: the base image plus /opt/venv, nothing else ------------------------------------
 FROM ${BASE_IMAGE}
+ARG PMCP_VERSION
 
 LABEL org.opencontainers.image.title="pmcp-deploy-action" \
+      org.opencontainers.image.version="${PMCP_VERSION}" \
       org.opencontainers.image.description="Deploy Rust MCP servers (pmcp SDK) from CI and verify them over MCP" \
       org.opencontainers.image.licenses="MIT"
 

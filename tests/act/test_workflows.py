@@ -15,6 +15,9 @@ from tests.support.repository import REPO_ROOT
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.y*ml"))
 _PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 _ALLOWED_GRANTS = {"contents": {"read"}, "id-token": {"write"}}
+#: What a release needs beyond that, and only there: pushing the image (packages), its
+#: provenance attestation (attestations) and the GitHub release (contents: write).
+_RELEASE_GRANTS = {"contents": {"write"}, "packages": {"write"}, "attestations": {"write"}}
 
 
 def _load(path: Path) -> dict[Any, Any]:
@@ -45,8 +48,12 @@ def test_workflow_hygiene(path: Path) -> None:
         assert isinstance(job.get("timeout-minutes"), int), f"{where}: no timeout-minutes"
         grants = job.get("permissions")
         assert isinstance(grants, dict) and grants, f"{where}: no per-job permissions"
+        allowed = {k: set(v) for k, v in _ALLOWED_GRANTS.items()}
+        if path.name == "release.yml":
+            for scope, levels in _RELEASE_GRANTS.items():
+                allowed[scope] = allowed.get(scope, set()) | levels
         for scope, level in grants.items():
-            assert level in _ALLOWED_GRANTS.get(scope, set()), f"{where}: {scope}: {level}"
+            assert level in allowed.get(scope, set()), f"{where}: {scope}: {level}"
         for step in _steps(job):
             uses = step.get("uses")
             if uses is not None and not str(uses).startswith("./"):
@@ -70,3 +77,29 @@ def test_e2e_runs_on_github_and_under_act() -> None:
         # act cannot download actions/checkout; it gets the tree with --bind instead.
         assert all(s.get("if") == "${{ !env.ACT }}" for s in checkouts), name
         assert any(s.get("uses") == "./" and s.get("id") for s in steps), f"{name}: no `uses: ./`"
+
+
+def test_the_release_publishes_what_the_issue_asks() -> None:
+    workflow = _load(REPO_ROOT / ".github" / "workflows" / "release.yml")
+    assert workflow[True]["push"]["tags"] == ["v*.*.*"]  # YAML 1.1 reads `on` as True
+    jobs = workflow["jobs"]
+    platforms = [entry["platform"] for entry in jobs["image"]["strategy"]["matrix"]["include"]]
+    assert platforms == ["linux/amd64", "linux/arm64"]
+    tagging = "\n".join(str(step.get("run", "")) for step in _steps(jobs["publish-image"]))
+    for tag in (
+        '"$image:v$VERSION"',
+        '"$image:v$minor"',
+        '"$image:v$major"',
+        '"$image:$GITHUB_SHA"',
+    ):
+        assert tag in tagging, tag
+    uses = [str(step.get("uses", "")) for step in _steps(jobs["publish-image"])]
+    assert any(u.startswith("actions/attest-build-provenance@") for u in uses)
+    pypi = jobs["pypi"]
+    assert pypi["permissions"] == {"id-token": "write"}  # trusted publishing, no token
+    assert any(
+        str(s.get("uses", "")).startswith("pypa/gh-action-pypi-publish@") for s in _steps(pypi)
+    )
+    # Only the jobs that push hold write grants.
+    writers = {name for name, job in jobs.items() if "write" in job["permissions"].values()}
+    assert writers == {"image", "publish-image", "pypi", "github-release"}

@@ -195,3 +195,15 @@ def test_report_lands_outside_the_workspace_where_later_steps_find_it(
     report = run.report()
     assert report["status"] == "failure"
     assert list(run.workspace.iterdir()) == []
+
+
+def test_the_image_label_and_the_cli_version_agree(action_image: str) -> None:
+    """What the registry shows (the OCI label) is what the program says it is."""
+    config = image_config(action_image)
+    labels = config.get("Labels")
+    assert isinstance(labels, dict), config
+    completed = docker(
+        "run", "--rm", "--entrypoint", "pmcp-action", action_image, "--version", timeout=120
+    )
+    assert completed.stdout.strip() == f"pmcp-action {labels['org.opencontainers.image.version']}"
+    assert labels["org.opencontainers.image.version"] == __version__

@@ -69,9 +69,35 @@ def test_outputs_match_the_catalogue():
     assert all(entry["description"] for entry in ACTION["outputs"].values())
 
 
+INNER = yaml.safe_load((ROOT / "docker-action.yml").read_text())
+
+
 def test_runs_in_the_bundled_container():
-    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+    # The runs: block changed from `using: docker` to a composite trampoline (issue 12): it
+    # resolves the released image, else the bundled Dockerfile, and runs the generated inner
+    # Docker action, which is docker-action.yml with its image replaced.
+    runs = ACTION["runs"]
+    assert runs["using"] == "composite"
+    names = [step["name"] for step in runs["steps"]]
+    assert names == ["Check the runner", "Resolve the action image", "Run pmcp-action"]
+    resolve, run = runs["steps"][1], runs["steps"][2]
+    assert '"$python" -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py"' in resolve["run"]
+    # A broken PATH from the step's env must not stop it (e2e.yml's bad-input job).
+    assert resolve["shell"].startswith("/bin/bash ")
+    assert run["uses"] == "./.github/.tmp/.generated-actions/pmcp-deploy-action"
+    assert INNER["runs"] == {"using": "docker", "image": "Dockerfile"}
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
+
+
+def test_the_trampoline_forwards_every_input_and_output():
+    run = ACTION["runs"]["steps"][2]
+    assert run["with"] == {name: f"${{{{ inputs.{name} }}}}" for name in ACTION["inputs"]}
+    for name, entry in ACTION["outputs"].items():
+        assert entry["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
+    assert INNER["inputs"] == ACTION["inputs"]
+    assert {name: {"description": e["description"]} for name, e in ACTION["outputs"].items()} == (
+        INNER["outputs"]
+    )
 
 
 def test_input_names_are_kebab_case():
@@ -96,9 +122,16 @@ def test_the_readme_lists_the_exit_codes_from_their_declaration():
     assert block.splitlines()[2:] == [f"| `{e.code}` | {e.meaning} |" for e in EXIT_CODES]
     assert [e.code for e in EXIT_CODES] == [0, 1, 2, 3, 130]
     readme = (ROOT / "README.md").read_text()
-    assert f"<!-- generated:exit-codes -->\n{block}<!-- /generated:exit-codes -->" in readme
+    assert f"<!-- generated:exit-codes -->\n{block}\n<!-- /generated:exit-codes -->" in readme
     assert (
         "| `3` | Deployed, but verification failed and the new version is still serving: "
         "rollback-on-failure is false, there was no previous version, the target cannot roll "
         "back, or the command was rollback (a rollback is not undone). |"
     ) in block
+
+
+def test_every_readme_table_ends_at_a_blank_line():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    for number, (line, following) in enumerate(zip(lines, lines[1:], strict=False), start=1):
+        if line.startswith("|") and not following.startswith("|"):
+            assert following == "", f"README.md:{number + 1}: {following!r} right after a table"
