@@ -240,7 +240,7 @@ def _copy_blob(
     path = work_dir / f"blob-{digest.split(':')[-1][:16]}"
     hasher = hashlib.sha256()
     with source.open_blob(source_repo, digest) as response, path.open("wb") as out:
-        for chunk in response.iter_raw(1024 * 1024):
+        for chunk in response.iter_bytes(1024 * 1024):
             hasher.update(chunk)
             out.write(chunk)
     if f"sha256:{hasher.hexdigest()}" != digest:

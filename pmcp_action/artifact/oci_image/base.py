@@ -83,7 +83,7 @@ def base_glibc(client: RegistryClient, base: BaseImage) -> tuple[int, int] | Non
         if "zstd" in media_type:
             continue
         with client.open_blob(base.reference.repository, str(layer["digest"])) as response:
-            found = _scan_layer(response.iter_raw(), gzipped="gzip" in media_type)
+            found = _scan_layer(response.iter_bytes(), gzipped="gzip" in media_type)
         if found is not None:
             return found
     return None

@@ -17,7 +17,7 @@ from .assemble import assemble_image, check_binary
 from .inputs import DEFAULT_BASE_IMAGE
 from .model import PLATFORMS, OciImageResult, RegistryLogin
 from .reference import ImageReference, parse_reference, parse_repository
-from .registry import RegistryClient
+from .registry import CHUNK_SIZE, RegistryClient
 
 __all__ = ["OciImage"]
 
@@ -59,6 +59,8 @@ class OciImage:
     platform: str = "linux/amd64"
     #: Credentials for the base's registry; None: ``login`` when it is the same host, else none.
     base_login: RegistryLogin | None = None
+    #: Upload chunk size (bytes per PATCH); a seam for tests and benchmarks.
+    chunk_size: int = field(default=CHUNK_SIZE, compare=False, repr=False)
 
     def obtain(self, request: ArtifactRequest) -> OciImageResult:
         if self.image:
@@ -83,7 +85,11 @@ class OciImage:
         console = request.console
         with (
             RegistryClient(
-                registry=target, login=self.login, http=self.http, console=console
+                registry=target,
+                login=self.login,
+                http=self.http,
+                console=console,
+                chunk_size=self.chunk_size,
             ) as target_client,
             RegistryClient(
                 registry=base, login=base_login, http=self.http, console=console

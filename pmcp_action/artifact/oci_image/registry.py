@@ -33,6 +33,7 @@ from .model import RegistryLogin
 from .reference import ImageReference
 
 __all__ = [
+    "CHUNK_SIZE",
     "MANIFEST_TYPES",
     "OCI_INDEX",
     "OCI_MANIFEST",
