@@ -17,12 +17,12 @@ import a kind, and kinds never import each other):
 
 - :mod:`.lambda_package` — :class:`~.lambda_package.LambdaPackage`: a Lambda
   ``bootstrap``, raw or in a deployment zip (pmcp-run, aws-lambda).
-- ``oci_image/`` (to come: google-cloud-run, azure-container-apps) — an
-  ``OciImage`` kind returning an image reference with its digest: a prebuilt
-  reference taken as is, a ``Dockerfile`` built (through :mod:`.command`), or a
-  Linux binary (checked with :mod:`.binary`, found with :mod:`.locate`) laid
-  onto a base image as a reproducible tar layer (a tar writer beside
-  :func:`.archive.write_zip`, digested with :mod:`.digest`).
+- :mod:`.oci_image` — :class:`~.oci_image.OciImage`: a container image pushed
+  by digest to an OCI registry (google-cloud-run, azure-container-apps, when
+  they come): a prebuilt reference pinned to its digest, or a Linux binary
+  (checked with its own ELF reader for the platform and glibc, found with
+  :mod:`.locate`) laid onto a base image as a reproducible tar layer, pushed
+  through the OCI distribution API. Building a ``Dockerfile`` is to come.
 - ``workers_bundle/`` (to come: cloudflare-workers) — a ``WorkersBundle`` kind
   returning the JS entry module and its wasm modules from ``worker-build``'s
   output (``build/``), found through the ``artifact`` input or built with

@@ -20,9 +20,13 @@ Modules, one responsibility each:
 
 from __future__ import annotations
 
-from .kind import OciImage
-from .model import OciImageResult, RegistryLogin
-from .reference import ImageReference, parse_reference, parse_repository
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .kind import OciImage
+    from .model import OciImageResult, RegistryLogin
+    from .reference import ImageReference, parse_reference, parse_repository
 
 __all__ = [
     "ImageReference",
@@ -32,3 +36,20 @@ __all__ = [
     "parse_reference",
     "parse_repository",
 ]
+
+#: Loaded on first use, so a declaration importing :mod:`.inputs` stays light.
+_LAZY = {
+    "OciImage": ".kind",
+    "OciImageResult": ".model",
+    "RegistryLogin": ".model",
+    "ImageReference": ".reference",
+    "parse_reference": ".reference",
+    "parse_repository": ".reference",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module, __name__), name)

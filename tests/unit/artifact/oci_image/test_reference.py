@@ -61,3 +61,17 @@ def test_repository_takes_no_tag_and_loopback_is_plain_http() -> None:
     assert parse_repository("ghcr.io/acme/calc").base_url == "https://ghcr.io"
     pinned = parse_reference("ghcr.io/acme/calc:1").pinned(DIGEST)
     assert str(pinned) == f"ghcr.io/acme/calc@{DIGEST}"
+
+
+def test_the_input_specs_import_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pmcp_action.artifact.oci_image.inputs as i; "
+        "print(sorted(m for m in sys.modules if m.startswith('pmcp_action.artifact.oci_image')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == (
+        "['pmcp_action.artifact.oci_image', 'pmcp_action.artifact.oci_image.inputs']"
+    )
