@@ -24,9 +24,16 @@ from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.http import HttpClientFactory
 from pmcp_action.verify import VerifyOptions, verify_server
 from tests.container.helpers import docker
+from tests.fakes.registry_token import FakeRegistryTokenServer
 from tests.fakes.rust_mcp import build_standin, rustc_problem
+from tests.fakes.server import serve
 from tests.support.machine import unavailable
-from tests.support.registry import LocalRegistry, local_registry, registry_problem
+from tests.support.registry import (
+    LocalRegistry,
+    TokenAuth,
+    local_registry,
+    registry_problem,
+)
 from tests.unit.artifact.helpers import new_console
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -213,3 +220,74 @@ def test_wrong_password_is_refused_with_the_registry_text(
     assert refused.value.status == 401
     assert "UNAUTHORIZED" in refused.value.message
     assert "wrong" not in refused.value.diagnostics()
+
+
+def test_token_auth_registry_with_an_artifact_registry_style_login(
+    docker_engine: None, base_image: str, tmp_path: Path
+) -> None:
+    """docker-registry with ``auth: token``: a Bearer challenge, a token from the realm."""
+    problem = registry_problem() or rustc_problem()
+    if problem is not None:
+        unavailable(problem)
+    tokens = FakeRegistryTokenServer()
+    with serve(tokens) as realm:
+        auth = TokenAuth(
+            realm=f"{realm}/token",
+            service=tokens.service,
+            issuer=tokens.issuer,
+            bundle=tokens.write_bundle(tmp_path / "bundle.pem"),
+        )
+        with local_registry(tmp_path / "registry", token=auth) as registry:
+            creds = f"{tokens.username}:{tokens.password}"
+            base = f"{registry.host}/base/debian:bookworm"
+            subprocess.run(
+                [
+                    "skopeo",
+                    "copy",
+                    "--quiet",
+                    "--dest-tls-verify=false",
+                    "--dest-creds",
+                    creds,
+                    f"docker-daemon:{base_image}",
+                    f"docker://{base}",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+            login = RegistryLogin(
+                tokens.username, tokens.password, source="the Google access token"
+            )
+            console_request = _request(tmp_path / "work", build_standin("calc"))
+            result = OciImage(
+                repository=f"{registry.host}/acme/calc",
+                login=login,
+                base_image=base,
+                http=HttpClientFactory(),
+            ).obtain(console_request)
+            assert result.pushed
+            inspected = json.loads(
+                subprocess.run(
+                    [
+                        "skopeo",
+                        "inspect",
+                        "--tls-verify=false",
+                        "--creds",
+                        creds,
+                        f"docker://{result.tagged}",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                ).stdout
+            )
+            assert inspected["Digest"] == result.digest
+            # Our client asked for push on the target and pull on the mount source.
+            assert any(
+                "repository:acme/calc:pull,push" in scopes
+                and "repository:base/debian:pull" in scopes
+                for scopes in tokens.granted
+            )
+            output = console_request.console.log_stream.getvalue()  # type: ignore[union-attr]
+            assert tokens.password not in output.replace(f"::add-mask::{tokens.password}", "")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["LocalRegistry", "local_registry", "registry_problem"]
+__all__ = ["LocalRegistry", "TokenAuth", "local_registry", "registry_problem"]
 
 
 def registry_problem() -> str | None:
@@ -36,6 +36,16 @@ class LocalRegistry:
         return f"http://{self.host}"
 
 
+@dataclass(frozen=True)
+class TokenAuth:
+    """The registry's ``auth: token`` settings (a realm such as the token-server fake's)."""
+
+    realm: str
+    service: str
+    issuer: str
+    bundle: Path
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -44,21 +54,34 @@ def _free_port() -> int:
 
 @contextmanager
 def local_registry(
-    tmp: Path, username: str = "pusher", password: str = "s3cret-pw"
+    tmp: Path,
+    username: str = "pusher",
+    password: str = "s3cret-pw",
+    *,
+    token: TokenAuth | None = None,
 ) -> Iterator[LocalRegistry]:
+    """``docker-registry`` on 127.0.0.1: htpasswd auth, or ``token`` auth against a realm."""
     tmp.mkdir(parents=True, exist_ok=True)
-    htpasswd = tmp / "htpasswd"
-    subprocess.run(
-        ["htpasswd", "-Bbc", str(htpasswd), username, password], check=True, capture_output=True
-    )
+    if token is None:
+        htpasswd = tmp / "htpasswd"
+        subprocess.run(
+            ["htpasswd", "-Bbc", str(htpasswd), username, password],
+            check=True,
+            capture_output=True,
+        )
+        auth = f"auth: {{htpasswd: {{realm: pmcp-test, path: {htpasswd}}}}}\n"
+    else:
+        auth = (
+            f"auth: {{token: {{realm: '{token.realm}', service: {token.service}, "
+            f"issuer: {token.issuer}, rootcertbundle: {token.bundle}}}}}\n"
+        )
     port = _free_port()
     config = tmp / "config.yml"
     config.write_text(
         "version: 0.1\n"
         "log: {level: info}\n"
         f"storage: {{filesystem: {{rootdirectory: {tmp / 'data'}}}, delete: {{enabled: true}}}}\n"
-        f"http: {{addr: '127.0.0.1:{port}', secret: test-secret}}\n"
-        f"auth: {{htpasswd: {{realm: pmcp-test, path: {htpasswd}}}}}\n",
+        f"http: {{addr: '127.0.0.1:{port}', secret: test-secret}}\n" + auth,
         encoding="utf-8",
     )
     log = tmp / "registry.log"
