@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -164,11 +165,21 @@ def assemble_image(
     console: Platform,
 ) -> Assembled:
     """Check against the base, write the layer, push what is missing, put the manifest."""
-    base_image = read_base(base_client, base, platform)
-    if facts.dynamic and not facts.musl and facts.glibc:
-        check_glibc(facts, shown, base, base_glibc(base_client, base_image))
     entrypoint = f"/usr/local/bin/{binary.name}"
-    layer = write_binary_layer(binary, PurePosixPath(entrypoint), work_dir / "layer.tar.gz")
+    # The layer is compressed while the base is read and checked (zlib and the network both
+    # leave the GIL); a refused base only throws the layer away: nothing is pushed before.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layer") as pool:
+        writing = pool.submit(
+            write_binary_layer, binary, PurePosixPath(entrypoint), work_dir / "layer.tar.gz"
+        )
+        try:
+            base_image = read_base(base_client, base, platform)
+            if facts.dynamic and not facts.musl and facts.glibc:
+                check_glibc(facts, shown, base, base_glibc(base_client, base_image))
+        except BaseException:
+            writing.cancel()
+            raise
+        layer = writing.result()
     console.info(f"Layer {layer.digest[:19]}… ({mib(layer.size)}): {shown} as {entrypoint}")
     docker = base_image.media_type == DOCKER_MANIFEST
     config = _canonical(_config(base_image, layer, entrypoint, platform, labels))
