@@ -19,10 +19,11 @@ import a kind, and kinds never import each other):
   ``bootstrap``, raw or in a deployment zip (pmcp-run, aws-lambda).
 - :mod:`.oci_image` — :class:`~.oci_image.OciImage`: a container image pushed
   by digest to an OCI registry (google-cloud-run, azure-container-apps, when
-  they come): a prebuilt reference pinned to its digest, or a Linux binary
-  (checked with its own ELF reader for the platform and glibc, found with
-  :mod:`.locate`) laid onto a base image as a reproducible tar layer, pushed
-  through the OCI distribution API. Building a ``Dockerfile`` is to come.
+  they come): a prebuilt reference pinned to its digest, the project's
+  ``Dockerfile`` built with the Docker SDK, or a Linux binary (checked with its
+  own ELF reader for the platform and glibc, found with :mod:`.locate`) laid
+  onto a base image as a reproducible tar layer, pushed through the OCI
+  distribution API.
 - ``workers_bundle/`` (to come: cloudflare-workers) — a ``WorkersBundle`` kind
   returning the JS entry module and its wasm modules from ``worker-build``'s
   output (``build/``), found through the ``artifact`` input or built with

@@ -291,3 +291,89 @@ def test_token_auth_registry_with_an_artifact_registry_style_login(
             )
             output = console_request.console.log_stream.getvalue()  # type: ignore[union-attr]
             assert tokens.password not in output.replace(f"::add-mask::{tokens.password}", "")
+
+
+def test_the_project_dockerfile_is_built_pushed_by_digest_and_runs(
+    registry: LocalRegistry, base_image: str, tmp_path: Path, socket_enabled: None
+) -> None:
+    """The Docker SDK path: build args, .dockerignore, push with the login, digest output."""
+    project = tmp_path / "project"
+    (project / "junk").mkdir(parents=True)
+    (project / "junk" / "big.bin").write_bytes(b"\0" * 1024)
+    (project / ".dockerignore").write_text("junk/\n")
+    (project / "calc").write_bytes(build_standin("calc").read_bytes())
+    (project / "calc").chmod(0o755)
+    (project / "Dockerfile").write_text(
+        f"FROM {base_image}\n"
+        "ARG GREETING=none\n"
+        "LABEL org.example.greeting=$GREETING\n"
+        "COPY . /src/\n"
+        "RUN cp /src/calc /usr/local/bin/calc\n"
+        "ENV PORT=8080\nEXPOSE 8080\nUSER 65532:65532\n"
+        'ENTRYPOINT ["/usr/local/bin/calc"]\n'
+    )
+    login = RegistryLogin(registry.username, registry.password, source="registry-username")
+    kind = OciImage(
+        repository=f"{registry.host}/acme/built",
+        login=login,
+        http=HttpClientFactory(),
+        build_args=(("GREETING", "hello"),),
+    )
+    request = _request(tmp_path / "work", None)
+    request = ArtifactRequest(
+        project_root=project,
+        artifact_input=None,
+        config=request.config,
+        work_dir=request.work_dir,
+        environ=request.environ,
+        console=request.console,
+        server_name="calc",
+    )
+    result = kind.obtain(request)
+    assert result.source == "built" and result.digest.startswith("sha256:")
+    assert result.reference == f"{registry.host}/acme/built@{result.digest}"
+    config = _skopeo("--config", f"docker://{result.reference}", registry=registry)
+    assert config["config"]["Labels"]["org.example.greeting"] == "hello"
+    assert config["architecture"] == "amd64"
+    docker(
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/bin/sh",
+        str(result.tagged),
+        "-c",
+        "test ! -e /src/junk && test -x /usr/local/bin/calc",
+    )
+    container = docker("run", "-d", "--rm", "-p", "127.0.0.1::8080", result.reference)
+    name = container.stdout.strip()
+    try:
+        port = docker("port", name, "8080/tcp").stdout.strip().splitlines()[0].rsplit(":", 1)[1]
+        verification = verify_server(
+            VerifyOptions(url=f"http://127.0.0.1:{port}/mcp", timeout_seconds=30),
+            http=HttpClientFactory(),
+        )
+        assert verification.status == "true", verification.detail
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60)
+        subprocess.run(
+            ["docker", "image", "rm", "-f", str(result.tagged), result.reference],
+            capture_output=True,
+            timeout=60,
+        )
+
+
+def test_a_failing_dockerfile_build_shows_the_tail(
+    registry: LocalRegistry, base_image: str, tmp_path: Path, socket_enabled: None
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN echo compiling && echo 'error: linker failed' && false\n"
+    )
+    kind = OciImage(
+        repository=f"{registry.host}/acme/broken",
+        http=HttpClientFactory(),
+        login=RegistryLogin(registry.username, registry.password),
+    )
+    with pytest.raises(DeployError) as error:
+        kind.obtain(_request(tmp_path, None))
+    assert "returned a non-zero code: 1" in error.value.message
+    assert "error: linker failed" in error.value.details

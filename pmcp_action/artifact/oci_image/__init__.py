@@ -3,7 +3,8 @@
 A target asks for the kind :class:`OciImage` with where to push and a
 :class:`RegistryLogin`, and gets an :class:`OciImageResult`: the image reference
 pinned by digest and whether anything was pushed (see :class:`OciImage` for the
-order: a prebuilt ``image``, else the binary assembled onto a base image).
+order: a prebuilt ``image``, else the project's Dockerfile built when a Docker engine
+is reachable, else the binary assembled onto a base image).
 
 Modules, one responsibility each:
 
@@ -15,6 +16,7 @@ Modules, one responsibility each:
 - :mod:`.registry` — the OCI distribution API: auth, manifests, blobs, resumable uploads;
 - :mod:`.base` — the base image's manifest, config and glibc;
 - :mod:`.assemble` — checks, config and manifest, the push;
+- :mod:`.build` — the Dockerfile built and pushed with the Docker SDK (imported lazily);
 - :mod:`.kind` — :class:`OciImage`.
 """
 

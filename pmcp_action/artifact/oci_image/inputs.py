@@ -6,10 +6,11 @@ azure-container-apps list these in their declarations; the core does not.
 
 from __future__ import annotations
 
-from ...inputs import InputSpec
+from ...inputs import InputKind, InputSpec
 
 __all__ = [
     "BASE_IMAGE",
+    "BUILD_ARGS",
     "DEFAULT_BASE_IMAGE",
     "IMAGE",
     "IMAGE_INPUTS",
@@ -57,5 +58,20 @@ PLATFORM = InputSpec(
     env=("PMCP_PLATFORM",),
 )
 
+BUILD_ARGS = InputSpec(
+    "build-args",
+    "`docker build --build-arg` values for the project's Dockerfile, one KEY=VALUE a line.",
+    kind=InputKind.MULTILINE,
+    env=("PMCP_BUILD_ARGS",),
+)
+
 #: In the order a declaration lists them.
-IMAGE_INPUTS = (IMAGE, IMAGE_REPOSITORY, BASE_IMAGE, REGISTRY_USERNAME, REGISTRY_PASSWORD, PLATFORM)
+IMAGE_INPUTS = (
+    IMAGE,
+    IMAGE_REPOSITORY,
+    BASE_IMAGE,
+    REGISTRY_USERNAME,
+    REGISTRY_PASSWORD,
+    PLATFORM,
+    BUILD_ARGS,
+)

@@ -3,6 +3,7 @@ assembled onto a base image and pushed by digest."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from ..common import display
 from ..locate import locate_input, resolve_target_dir
 from ..model import ArtifactRequest
 from .assemble import assemble_image, check_binary
+from .build import build_and_push, docker_engine_url
 from .inputs import DEFAULT_BASE_IMAGE
 from .model import PLATFORMS, OciImageResult, RegistryLogin
 from .reference import ImageReference, parse_reference, parse_repository
@@ -47,8 +49,9 @@ class OciImage:
     ``target/[<triple>/]release/<[server].binary or name>``) laid onto ``base_image``
     (``[runtime].base``, else :data:`.inputs.DEFAULT_BASE_IMAGE`), tagged with the commit
     (else a content hash) and pushed to ``repository``. Every input is checked before the
-    first request. Building the project's Dockerfile is not available yet: a project
-    with a Dockerfile and no binary gets an error saying so.
+    first request. Between the two: a project ``Dockerfile`` is built with the Docker
+    SDK and pushed when a Docker engine is reachable (``DOCKER_HOST`` or the mounted
+    ``/var/run/docker.sock``), with ``build_args``, for ``platform``.
     """
 
     repository: str = ""
@@ -59,18 +62,26 @@ class OciImage:
     platform: str = "linux/amd64"
     #: Credentials for the base's registry; None: ``login`` when it is the same host, else none.
     base_login: RegistryLogin | None = None
+    #: ``docker build --build-arg`` pairs for the Dockerfile path.
+    build_args: tuple[tuple[str, str], ...] = ()
     #: Upload chunk size (bytes per PATCH); a seam for tests and benchmarks.
     chunk_size: int = field(default=CHUNK_SIZE, compare=False, repr=False)
+    #: The socket GitHub mounts into Docker actions; a seam for tests.
+    docker_socket: Path = field(default=Path("/var/run/docker.sock"), compare=False, repr=False)
 
     def obtain(self, request: ArtifactRequest) -> OciImageResult:
         if self.image:
             return self._prebuilt(request)
         target, base = self._validated(request)
-        binary, shown = _find_binary(request)
+        dockerfile = request.project_root / "Dockerfile"
+        engine = docker_engine_url(request.environ, self.docker_socket)
+        if dockerfile.is_file() and engine is not None:
+            return self._build(request, target, dockerfile, engine)
+        binary, shown = _find_binary(request, engine is not None)
         facts = check_binary(binary, shown, self.platform)
         environ = request.environ
         revision = environ.get("GITHUB_SHA") or environ.get("CI_COMMIT_SHA") or ""
-        tag = revision if _SHA.match(revision) else ""
+        tag = _revision(environ)
         if not tag:
             from ..digest import sha256_file
 
@@ -118,6 +129,35 @@ class OciImage:
             pushed=assembled.pushed,
             uploaded_bytes=assembled.uploaded_bytes,
             tagged=str(assembled.tagged),
+        )
+
+    def _build(
+        self, request: ArtifactRequest, target: ImageReference, dockerfile: Path, engine: str
+    ) -> OciImageResult:
+        revision = _revision(request.environ)
+        tag = revision
+        if not tag:
+            digest = hashlib.sha256(dockerfile.read_bytes())
+            digest.update(repr(self.build_args).encode())
+            tag = "sha256-" + digest.hexdigest()[:16]
+        built = build_and_push(
+            engine_url=engine,
+            context=request.project_root,
+            dockerfile=dockerfile,
+            target=target,
+            tag=tag,
+            platform=self.platform,
+            build_args=dict(self.build_args),
+            login=self.login,
+            console=request.console,
+            work_dir=request.work_dir,
+        )
+        return OciImageResult(
+            reference=str(target.pinned(built.digest)),
+            digest=built.digest,
+            source="built",
+            pushed=built.pushed,
+            tagged=str(built.tagged),
         )
 
     def _validated(self, request: ArtifactRequest) -> tuple[ImageReference, ImageReference]:
@@ -195,6 +235,12 @@ class OciImage:
         )
 
 
+def _revision(environ: Mapping[str, str]) -> str:
+    """The commit as a tag (GitHub, GitLab), "" when there is none."""
+    revision = environ.get("GITHUB_SHA") or environ.get("CI_COMMIT_SHA") or ""
+    return revision if _SHA.match(revision) else ""
+
+
 def _source_url(environ: Mapping[str, str]) -> str:
     get = environ.get
     server = get("GITHUB_SERVER_URL") or "https://github.com"
@@ -204,7 +250,7 @@ def _source_url(environ: Mapping[str, str]) -> str:
     return str(get("CI_PROJECT_URL") or "")
 
 
-def _find_binary(request: ArtifactRequest) -> tuple[Path, str]:
+def _find_binary(request: ArtifactRequest, engine: bool) -> tuple[Path, str]:
     root = request.project_root
     if request.artifact_input is not None:
         found = locate_input(root, request.artifact_input, expected="the Linux server binary")
@@ -233,13 +279,15 @@ def _find_binary(request: ArtifactRequest) -> tuple[Path, str]:
             if path.is_file():
                 return path, display(path, root)
     dockerfile = root / "Dockerfile"
-    if dockerfile.is_file():
+    if dockerfile.is_file() and not engine:
         raise DeployError(
-            f"The project has a Dockerfile but no built binary ({', '.join(searched[:3])}, …), "
-            "and building the Dockerfile is not available in this version.",
+            f"The project has a Dockerfile but no Docker engine is reachable (DOCKER_HOST is "
+            f"not set, no /var/run/docker.sock), and no built binary ({', '.join(searched[:3])}, "
+            "…) to lay onto a base image instead.",
             remediation=(
                 "Build the binary in an earlier step (`cargo build --release`) so it is laid "
-                "onto the base image, or build and push the image yourself and set `image`."
+                "onto the base image without Docker, run on a runner with a Docker engine, or "
+                "build and push the image yourself and set `image`."
             ),
         )
     raise DeployError(

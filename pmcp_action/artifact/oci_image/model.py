@@ -10,7 +10,7 @@ __all__ = ["PLATFORMS", "ImageSource", "OciImageResult", "RegistryLogin", "platf
 #: The platforms an image can be assembled for: OCI ``os/architecture`` → ELF ``e_machine``.
 PLATFORMS = {"linux/amd64": 62, "linux/arm64": 183}
 
-ImageSource = Literal["prebuilt", "assembled"]
+ImageSource = Literal["prebuilt", "built", "assembled"]
 
 
 @dataclass(frozen=True)

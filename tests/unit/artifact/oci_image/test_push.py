@@ -201,11 +201,12 @@ def test_no_binary_and_no_dockerfile_or_a_dockerfile_only(
 ) -> None:
     base = seed_base(fake)
     with pytest.raises(DeployError) as error:
-        kind(fake, base).obtain(request(tmp_path)[0])
+        kind(fake, base, docker_socket=tmp_path / "no.sock").obtain(request(tmp_path)[0])
     assert error.value.message.startswith("No image to deploy: `image` is not set, no Dockerfile")
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    with pytest.raises(DeployError, match="building the Dockerfile is not available"):
-        kind(fake, base).obtain(request(tmp_path)[0])
+    no_engine = kind(fake, base, docker_socket=tmp_path / "no.sock")
+    with pytest.raises(DeployError, match="has a Dockerfile but no Docker engine is reachable"):
+        no_engine.obtain(request(tmp_path)[0])
     assert fake.requests == []
 
 
