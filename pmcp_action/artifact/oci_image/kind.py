@@ -140,6 +140,8 @@ class OciImage:
             digest = hashlib.sha256(dockerfile.read_bytes())
             digest.update(repr(self.build_args).encode())
             tag = "sha256-" + digest.hexdigest()[:16]
+        if self.login.password:
+            request.console.mask(self.login.password)
         built = build_and_push(
             engine_url=engine,
             context=request.project_root,
