@@ -183,12 +183,12 @@ class OciImage:
             )
         else:
             try:
-                target = parse_repository(self.repository)
+                target = parse_repository(self.repository, "")
             except ValueError as exc:
                 problems.append(Problem("image-repository", str(exc)))
         base_text = self.base_image or str(request.config.table("runtime").get("base") or "")
         try:
-            base = parse_reference(base_text or DEFAULT_BASE_IMAGE, "the base image")
+            base = parse_reference(base_text or DEFAULT_BASE_IMAGE, "")
         except ValueError as exc:
             where = "base-image" if self.base_image else request.config.where("runtime.base")
             problems.append(Problem(where, str(exc)))
@@ -198,7 +198,7 @@ class OciImage:
 
     def _prebuilt(self, request: ArtifactRequest) -> OciImageResult:
         try:
-            reference = parse_reference(self.image, "`image`")
+            reference = parse_reference(self.image, "")
         except ValueError as exc:
             raise ValidationError([Problem("image", str(exc))]) from None
         console = request.console

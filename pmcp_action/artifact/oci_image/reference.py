@@ -66,7 +66,8 @@ class ImageReference:
 
 
 def _problem(value: str, where: str, what: str) -> ValueError:
-    return ValueError(f"{where} {value!r} is not an image reference: {what} (e.g. {_EXAMPLE}).")
+    subject = f"{where} {value!r}" if where else repr(value)
+    return ValueError(f"{subject} is not an image reference: {what} (e.g. {_EXAMPLE}).")
 
 
 def parse_reference(value: str, where: str = "the image") -> ImageReference:
