@@ -54,8 +54,11 @@ REGISTRY_PASSWORD = InputSpec(
 PLATFORM = InputSpec(
     "platform",
     "Image platform: linux/amd64 (Cloud Run and Container Apps run amd64) or linux/arm64.",
+    kind=InputKind.CHOICE,
+    choices=("linux/amd64", "linux/arm64"),
     default="linux/amd64",
     env=("PMCP_PLATFORM",),
+    noun="platform",
 )
 
 BUILD_ARGS = InputSpec(
