@@ -75,3 +75,17 @@ def test_the_input_specs_import_light() -> None:
     assert done.stdout.strip() == (
         "['pmcp_action.artifact.oci_image', 'pmcp_action.artifact.oci_image.inputs']"
     )
+
+
+def test_the_input_specs_can_be_declared_by_both_container_targets() -> None:
+    from pmcp_action.artifact.oci_image.inputs import IMAGE_INPUTS
+    from pmcp_action.declare import TargetDeclaration
+    from pmcp_action.registry import build_catalogue
+
+    declarations = [
+        TargetDeclaration(id=i, title=i, summary="s", factory="m:create", inputs=IMAGE_INPUTS)
+        for i in ("one", "two")
+    ]
+    catalogue = build_catalogue(declarations)
+    assert catalogue.input_owners["image-repository"] == ("one", "two")
+    assert [s.name for s in IMAGE_INPUTS if s.secret] == ["registry-password"]
