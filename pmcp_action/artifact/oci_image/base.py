@@ -118,7 +118,7 @@ class _StreamReader(io.RawIOBase):
 
 
 def _scan_layer(chunks: Iterator[bytes], *, gzipped: bool) -> tuple[int, int] | None:
-    stream = io.BufferedReader(_StreamReader(chunks, gzipped), buffer_size=1024 * 1024)
+    stream = io.BufferedReader(_StreamReader(chunks, gzipped), buffer_size=256 * 1024)
     try:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
