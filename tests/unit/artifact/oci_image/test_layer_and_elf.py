@@ -11,7 +11,7 @@ import pytest
 
 from pmcp_action.artifact.oci_image.assemble import check_binary, check_glibc
 from pmcp_action.artifact.oci_image.elf import ElfFacts, read_elf_facts
-from pmcp_action.artifact.oci_image.layer import write_binary_layer
+from pmcp_action.artifact.oci_image.layer import GZIP_BLOCK, write_binary_layer
 from pmcp_action.artifact.oci_image.reference import parse_reference
 from pmcp_action.errors import DeployError
 from tests.unit.artifact.helpers import EM_AARCH64, elf, write
@@ -71,3 +71,19 @@ def test_a_binary_needing_a_newer_glibc_than_the_base_is_refused() -> None:
     check_glibc(static, "calc", BASE, None)  # static: any base
     with pytest.raises(DeployError, match="has no glibc"):
         check_glibc(facts, "calc", BASE, None)
+
+
+@pytest.mark.parametrize("size", [0, 1, GZIP_BLOCK, 2 * GZIP_BLOCK + 7])
+def test_block_gzip_is_one_valid_gzip_member(size: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmcp_action.artifact.oci_image.layer import _BlockGzip, _HashingWriter
+
+    data = os.urandom(size // 2) + b"a" * (size - size // 2)
+    out = io.BytesIO()
+    with ThreadPoolExecutor(2) as pool:
+        stream = _BlockGzip(_HashingWriter(out), pool)
+        for start in range(0, size, 100_000):
+            stream.write(data[start : start + 100_000])
+        stream.close()
+    assert gzip.decompress(out.getvalue()) == data
