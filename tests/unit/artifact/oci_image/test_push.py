@@ -248,3 +248,18 @@ def test_prebuilt_images(fake: FakeOciRegistry, tmp_path: Path) -> None:
     unpinned = kind(fake, "", image=base).obtain(req)
     assert (unpinned.reference, unpinned.pinned) == (base, False)
     assert "deploying the reference as given, not pinned" in log.getvalue()
+
+
+def test_the_base_falls_back_to_runtime_base_in_deploy_toml(
+    fake: FakeOciRegistry, tmp_path: Path, binary: Path
+) -> None:
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    base = seed_base(fake, tag="from-toml")
+    req, _ = request(tmp_path)
+    tables = MappingProxyType({"runtime": MappingProxyType({"base": base})})
+    req = replace(req, config=replace(req.config, tables=tables))
+    result = kind(fake, "").obtain(req)
+    manifest = json.loads(fake.manifests["acme/calc"][result.digest][1])
+    assert manifest["layers"][0]["digest"] in fake.blobs["base/debian"]
