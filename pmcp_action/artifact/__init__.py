@@ -23,12 +23,13 @@ import a kind, and kinds never import each other):
   modules its imports reach), from the ``artifact`` input, the build output
   directory, or a ``worker-build`` run through :mod:`.command`; returns a
   :class:`~.workers_bundle.ModuleBundle` (cloudflare-workers).
-- ``oci_image/`` (to come: google-cloud-run, azure-container-apps) — an
-  ``OciImage`` kind returning an image reference with its digest: a prebuilt
-  reference taken as is, a ``Dockerfile`` built (through :mod:`.command`), or a
-  Linux binary (checked with :mod:`.binary`, found with :mod:`.locate`) laid
-  onto a base image as a reproducible tar layer (a tar writer beside
-  :func:`.archive.write_zip`, digested with :mod:`.digest`).
+- :mod:`.oci_image` — :class:`~.oci_image.OciImage`: a container image pushed
+  by digest to an OCI registry (google-cloud-run, azure-container-apps, when
+  they come): a prebuilt reference pinned to its digest, the project's
+  ``Dockerfile`` built with the Docker SDK, or a Linux binary (checked with its
+  own ELF reader for the platform and glibc, found with :mod:`.locate`) laid
+  onto a base image as a reproducible tar layer, pushed through the OCI
+  distribution API.
 
 Kind-neutral modules, one responsibility each:
 
