@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from pmcp_action import __version__
@@ -160,10 +161,15 @@ def test_image_holds_exactly_the_locked_runtime(action_image: str) -> None:
     installed = {canonicalize_name(n): v for n, v in found["dists"].items()}
 
     pins = {}
+    linux = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
     for line in (REPO_ROOT / "requirements" / "runtime.txt").read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
-        if match:
-            pins[canonicalize_name(match[1])] = match[2]
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)\s*(?:;\s*([^\\]+))?", line)
+        if match is None:
+            continue
+        marker = (match[3] or "").strip()
+        if marker and not Marker(marker).evaluate(linux):
+            continue  # e.g. pywin32 (docker's Windows-only dependency)
+        pins[canonicalize_name(match[1])] = match[2]
     assert pins, "no pins parsed from requirements/runtime.txt"
 
     assert installed.pop(canonicalize_name("pmcp-deploy-action")) == __version__
