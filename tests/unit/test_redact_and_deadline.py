@@ -162,9 +162,12 @@ def test_pmcp_run_notices_the_end_within_3_s_at_any_point_of_a_10_minute_deploy(
         def sleep(seconds: float, now: list[float] = now) -> None:
             now[0] += seconds
 
+        def clock(now: list[float] = now) -> float:
+            return now[0]
+
         seen = poll_until(
             probe,
-            deadline=Deadline(660, clock=lambda now=now: now[0]),
+            deadline=Deadline(660, clock=clock),
             what="x",
             schedule=POLL_SCHEDULE,
             sleep=sleep,
