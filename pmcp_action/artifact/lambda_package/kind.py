@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,14 +11,14 @@ from ..common import display, mib
 from ..locate import resolve_target_dir
 from ..model import Architecture, ArtifactRequest
 from .build import BUILD_LOG_NAME, CARGO_LAMBDA_FLAG, build_env, lambda_package_dir, run_build
-from .bundle import gather_extras, package_bootstrap
+from .bundle import gather_extras, package_entries, package_sha256, write_package
 from .checks import check_architecture, check_bootstrap_file
 from .limits import check_unzipped_size
 from .locate import find_lambda_output, from_input, no_artifact_error, preferred_output_names
 from .model import BOOTSTRAP, Found, LambdaArtifact, Packaging
 from .zip_input import use_zip
 
-__all__ = ["LambdaPackage"]
+__all__ = ["LambdaPackage", "PreparedPackage"]
 
 
 @dataclass(frozen=True)
@@ -38,21 +39,30 @@ class LambdaPackage:
 
     def obtain(self, request: ArtifactRequest) -> LambdaArtifact:
         """The ``artifact`` input, else cargo-lambda's output, else a build; checked, packaged."""
+        return self.prepare(request).artifact()
+
+    def prepare(self, request: ArtifactRequest) -> PreparedPackage:
+        """Like :meth:`obtain`, but a deployment zip is only written when asked for.
+
+        Everything is located and checked now, and :attr:`PreparedPackage.package_sha256`
+        says what the package will hold; :meth:`PreparedPackage.artifact` deflates it (a
+        target that finds the same package already deployed never needs to).
+        """
         architecture = self.architecture
         check_architecture(architecture)
         console = request.console
         project_root = request.project_root
         found = _locate(request, architecture)
         if found.is_zip:
-            return use_zip(found, project_root, request.config, architecture, console)
-
+            given = use_zip(found, project_root, request.config, architecture, console)
+            return PreparedPackage(given.sha256, given.bootstrap_sha256, lambda: given)
         bootstrap_sha = check_bootstrap_file(found.path, found.source, architecture, console)
         extras = gather_extras(project_root, request.config, request.work_dir, console)
         if self.packaging == "auto" and not extras.needed:
             size = found.path.stat().st_size
             check_unzipped_size([(BOOTSTRAP, size)])
             console.info(f"Artifact: raw bootstrap {mib(size)} from {found.source}")
-            return LambdaArtifact(
+            raw = LambdaArtifact(
                 path=found.path,
                 kind="bootstrap",
                 content_type="application/octet-stream",
@@ -61,7 +71,35 @@ class LambdaPackage:
                 source=found.source,
                 bootstrap_sha256=bootstrap_sha,
             )
-        return package_bootstrap(found, extras, request.work_dir, bootstrap_sha, console)
+            return PreparedPackage(bootstrap_sha, bootstrap_sha, lambda: raw)
+        entries = package_entries(found, extras)
+
+        def write() -> LambdaArtifact:
+            return write_package(found, extras, entries, request.work_dir, bootstrap_sha, console)
+
+        return PreparedPackage(package_sha256(entries, bootstrap_sha), bootstrap_sha, write)
+
+
+class PreparedPackage:
+    """A located, checked package whose zip is written on first use (then kept)."""
+
+    def __init__(
+        self, package_sha256: str, bootstrap_sha256: str, build: Callable[[], LambdaArtifact]
+    ) -> None:
+        #: What the package holds (:func:`.bundle.package_sha256`; a given zip's own SHA-256).
+        self.package_sha256 = package_sha256
+        self.bootstrap_sha256 = bootstrap_sha256
+        self._build = build
+        self._artifact: LambdaArtifact | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._artifact is not None
+
+    def artifact(self) -> LambdaArtifact:
+        if self._artifact is None:
+            self._artifact = self._build()
+        return self._artifact
 
 
 def _locate(request: ArtifactRequest, architecture: Architecture) -> Found:
