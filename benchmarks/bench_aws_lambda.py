@@ -6,11 +6,11 @@ run it) and a bootstrap of ``--mib`` MiB (an ELF header, then half
 pseudo-random, half zero bytes: it deflates about as slowly as a real binary).
 Each round, interleaved:
 
-* **unchanged**: ``deploy`` again with the bootstrap ``live`` already serves;
+* **boto3 script**: what a hand-written script does for a code change: zip, put
+  the zip in S3 (it is over Lambda's direct-upload limit), UpdateFunctionCode,
+  wait, PublishVersion, UpdateAlias;
 * **changed**: ``deploy`` of a bootstrap that differs in one marker;
-* **boto3 script**: what a hand-written script does for the same change: zip,
-  put the zip in S3 (it is over Lambda's direct-upload limit), UpdateFunctionCode,
-  wait, PublishVersion, UpdateAlias.
+* **unchanged**: ``deploy`` of the same bootstrap again.
 
 Prints a Markdown table of medians. Which pmcp_action is measured is whichever
 ``import pmcp_action`` finds (PYTHONPATH), so two checkouts compare side by side.
@@ -126,19 +126,23 @@ def main() -> None:
             h.target().deploy()  # the first deploy: creates everything
             client(moto.url, "s3").create_bucket(Bucket=BUCKET)
             for run in range(1, args.runs + 1):
+                # The script moves live to a build of its own, so each round's changed deploy
+                # starts from a version pmcp-action did not publish, and the unchanged one
+                # repeats the changed one.
+                write(artifact, bootstrap(f"s{run}".encode(), args.mib))
                 start = time.perf_counter()
-                h.target().deploy()
-                samples["unchanged"].append(time.perf_counter() - start)
+                boto3_script(moto.url, artifact, "bench", Path(tmp))
+                samples["boto3 script"].append(time.perf_counter() - start)
 
                 write(artifact, bootstrap(f"r{run}".encode(), args.mib))
                 start = time.perf_counter()
                 h.target().deploy()
                 samples["changed"].append(time.perf_counter() - start)
 
-                write(artifact, bootstrap(f"s{run}".encode(), args.mib))
                 start = time.perf_counter()
-                boto3_script(moto.url, artifact, "bench", Path(tmp))
-                samples["boto3 script"].append(time.perf_counter() - start)
+                result = h.target().deploy()
+                samples["unchanged"].append(time.perf_counter() - start)
+                assert result.unchanged, "the second deploy of a round must change nothing"
                 h.logs.clear()
                 h.consoles.clear()
     finally:
