@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .errors import TimeoutExceededError
@@ -48,6 +48,7 @@ def poll_until(
     sleep: Callable[[float], None] = time.sleep,
     tolerate: Callable[[Exception], str | None] | None = None,
     on_tolerated: Callable[[str], None] | None = None,
+    schedule: Sequence[float] = (),
 ) -> T:
     """Call ``probe`` until it returns a value, backing off between calls.
 
@@ -59,8 +60,13 @@ def poll_until(
     (it returns a short reason, or None to let the error through): a read that
     timed out or a 503 does not end the wait while the deadline has time left.
     Each tolerated failure is reported to ``on_tolerated``.
+
+    ``schedule``, when given, replaces the doubling: the delays before the
+    second, third, ... probe, its last entry repeated from then on (each with
+    the same jitter, which only ever shortens a delay).
     """
-    delay = initial_delay
+    delays = iter(schedule)
+    delay = next(delays, initial_delay)
     last_failure = ""
     while True:
         try:
@@ -85,4 +91,4 @@ def poll_until(
         deadline.check(what)
         # Sleep at most until the deadline, then probe once more before giving up.
         sleep(min(delay * random.uniform(0.8, 1.0), deadline.remaining()))
-        delay = min(delay * 2, max_delay)
+        delay = next(delays, delay) if schedule else min(delay * 2, max_delay)

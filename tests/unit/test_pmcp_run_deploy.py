@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from pmcp_action.errors import DeployError, NotSupportedError, TimeoutExceededError
+from pmcp_action.targets.pmcp_run.waiting import POLL_SCHEDULE
 from tests.fakes.pmcp_run import FakePmcpRun, Upload
 from tests.fakes.server import serve
 from tests.unit.pmcp_run_helpers import make_harness
@@ -61,7 +62,7 @@ def test_deploy_sends_cargo_pmcp_variables_with_config_memory_and_timeout(tmp_pa
     assert result.can_roll_back is False
 
 
-def test_deploy_polls_every_stage_with_backoff(tmp_path: Path) -> None:
+def test_deploy_polls_every_stage_quickly_then_every_3_s(tmp_path: Path) -> None:
     h = make_harness(tmp_path)
 
     h.target.deploy()
@@ -70,9 +71,13 @@ def test_deploy_polls_every_stage_with_backoff(tmp_path: Path) -> None:
     for stage in ("pending", "validating", "deploying", "success"):
         assert stage in statuses
     assert h.fake.graphql_operations().count("getDeployment") == 4
-    assert 0.8 <= h.clock.sleeps[0] <= 1.0
-    assert h.clock.sleeps == sorted(h.clock.sleeps)  # backing off, never faster
-    assert max(h.clock.sleeps) <= 10
+    # Quick at first, then capped at 3 s (the end is noticed within 3 s of the backend's).
+    schedule = POLL_SCHEDULE[: len(h.clock.sleeps)]
+    pairs = zip(h.clock.sleeps, schedule, strict=True)
+    assert all(0.8 * want <= got <= want for got, want in pairs)
+    assert h.clock.sleeps[0] <= 0.5
+    assert max(h.clock.sleeps) <= 3
+    assert sum(h.clock.sleeps) <= 2.5  # P6: the emulator's deploy waits 2.5 s at most
 
 
 def test_server_version_is_null_when_the_crate_version_is_unknown(tmp_path: Path) -> None:

@@ -130,3 +130,47 @@ def test_a_poll_lets_real_errors_through_and_names_the_last_failure_at_the_deadl
             tolerate=transient_reason,
         )
     assert "the last check failed (HTTP 503)" in caught.value.message
+
+
+def test_poll_until_follows_a_schedule_and_repeats_its_last_delay():
+    answers = iter([None] * 7 + ["ready"])
+    sleeps: list[float] = []
+    poll_until(
+        lambda: next(answers),
+        deadline=Deadline(100),
+        what="x",
+        schedule=(1, 1, 2, 2, 3),
+        sleep=sleeps.append,
+    )
+    expected = [1, 1, 2, 2, 3, 3, 3]
+    assert len(sleeps) == len(expected)
+    assert all(0.8 * want <= got <= want for got, want in zip(sleeps, expected, strict=True))
+
+
+def test_pmcp_run_notices_the_end_within_3_s_at_any_point_of_a_10_minute_deploy():
+    """P5: the lag between the backend finishing and the next status read is at most 3 s."""
+    from pmcp_action.targets.pmcp_run.waiting import POLL_SCHEDULE
+
+    worst = 0.0
+    for tenth in range(0, 6000, 7):  # the backend finishes at 0.0 s, 0.7 s, ... 599.9 s
+        finished_at = tenth / 10
+        now = [0.0]
+
+        def probe(finished_at: float = finished_at, now: list[float] = now) -> float | None:
+            return now[0] if now[0] >= finished_at else None
+
+        def sleep(seconds: float, now: list[float] = now) -> None:
+            now[0] += seconds
+
+        def clock(now: list[float] = now) -> float:
+            return now[0]
+
+        seen = poll_until(
+            probe,
+            deadline=Deadline(660, clock=clock),
+            what="x",
+            schedule=POLL_SCHEDULE,
+            sleep=sleep,
+        )
+        worst = max(worst, seen - finished_at)
+    assert worst <= 3.0

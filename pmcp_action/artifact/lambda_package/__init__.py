@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from .build import BUILD_TIMEOUT_SECONDS
 from .bundle import build_deployment_zip
-from .kind import LambdaPackage
+from .kind import LambdaPackage, PreparedPackage
 from .limits import LAMBDA_DIRECT_UPLOAD_LIMIT, LAMBDA_UNZIPPED_LIMIT
 from .model import BOOTSTRAP, LambdaArtifact, Packaging
 
@@ -43,5 +43,6 @@ __all__ = [
     "LambdaArtifact",
     "LambdaPackage",
     "Packaging",
+    "PreparedPackage",
     "build_deployment_zip",
 ]

@@ -6,6 +6,7 @@ The zip holds ``bootstrap`` (0755), an optional ``config.toml`` and the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -25,6 +26,10 @@ from .limits import check_file_size, check_unzipped_size, warn_zip_size
 from .model import BOOTSTRAP, Found, LambdaArtifact
 
 __all__ = [
+    "PACKAGE_FORMAT",
+    "package_entries",
+    "package_sha256",
+    "write_package",
     "ZIP_NAME",
     "Extras",
     "build_deployment_zip",
@@ -120,15 +125,14 @@ def _config_entry(path: Path, arcname: str, sanitize: bool, deadline: Deadline |
     return ZipEntry(arcname=arcname, mode=0o644, size=len(data), data=data)
 
 
-def package_bootstrap(
-    found: Found,
-    extras: Extras,
-    work_dir: Path,
-    bootstrap_sha: str,
-    console: Platform,
-    deadline: Deadline | None,
-) -> LambdaArtifact:
-    """Write ``deployment.zip``: sizes are checked before any file is copied into it."""
+#: Names the layout :func:`package_sha256` hashes; change it whenever the same entries could
+#: give a different zip (then nothing recorded with the old name counts as unchanged).
+PACKAGE_FORMAT = "pmcp-lambda-zip/1"
+
+
+def package_entries(found: Found, extras: Extras, deadline: Deadline | None) -> list[ZipEntry]:
+    """What ``deployment.zip`` holds, in order: bootstrap, config.toml, assets (sizes checked
+    before any file is copied into it)."""
     entries = [file_entry(found.path, BOOTSTRAP, 0o755)]
     if extras.config_toml is not None:
         entries.append(
@@ -140,6 +144,51 @@ def package_bootstrap(
         else:
             entries.append(file_entry(path, arcname, 0o644))
     check_unzipped_size([(e.arcname, e.size) for e in entries])
+    return entries
+
+
+def package_sha256(entries: Sequence[ZipEntry], bootstrap_sha: str) -> str:
+    """The SHA-256 of what the zip holds (names, modes, contents), known before zipping.
+
+    The zip is reproducible, so equal hashes mean equal zips: a deploy compares this
+    with what the serving version recorded and zips only when they differ.
+    """
+    digest = hashlib.sha256(f"{PACKAGE_FORMAT}\n".encode())
+    for entry in entries:
+        if entry.data is not None:
+            content = hashlib.sha256(entry.data).hexdigest()
+        elif entry.arcname == BOOTSTRAP:
+            content = bootstrap_sha
+        else:
+            assert entry.path is not None
+            content = sha256_file(entry.path)
+        digest.update(f"{entry.arcname}\0{entry.mode:o}\0{entry.size}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
+def package_bootstrap(
+    found: Found,
+    extras: Extras,
+    work_dir: Path,
+    bootstrap_sha: str,
+    console: Platform,
+    deadline: Deadline | None,
+) -> LambdaArtifact:
+    """Write ``deployment.zip``: sizes are checked before any file is copied into it."""
+    entries = package_entries(found, extras, deadline)
+    return write_package(found, extras, entries, work_dir, bootstrap_sha, console, deadline)
+
+
+def write_package(
+    found: Found,
+    extras: Extras,
+    entries: Sequence[ZipEntry],
+    work_dir: Path,
+    bootstrap_sha: str,
+    console: Platform,
+    deadline: Deadline | None,
+) -> LambdaArtifact:
+    """Deflate ``entries`` into ``work_dir/deployment.zip`` (the slow part: ~2 s per 100 MB)."""
     dest = work_dir / ZIP_NAME
     write_zip(dest, entries, deadline)
     size = dest.stat().st_size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from ..locate import resolve_target_dir
 from ..model import Architecture, ArtifactRequest
 from ..workspace import Bounds
 from .build import BUILD_LOG_NAME, CARGO_LAMBDA_FLAG, build_env, lambda_package_dir, run_build
-from .bundle import gather_extras, package_bootstrap
+from .bundle import gather_extras, package_entries, package_sha256, write_package
 from .checks import check_architecture, check_bootstrap_file
 from .limits import check_unzipped_size
 from .locate import (
@@ -24,7 +25,7 @@ from .locate import (
 from .model import BOOTSTRAP, Found, LambdaArtifact, Packaging
 from .zip_input import use_zip
 
-__all__ = ["LambdaPackage"]
+__all__ = ["LambdaPackage", "PreparedPackage"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,15 @@ class LambdaPackage:
 
     def obtain(self, request: ArtifactRequest) -> LambdaArtifact:
         """The ``artifact`` input, else cargo-lambda's output, else a build; checked, packaged."""
+        return self.prepare(request).artifact()
+
+    def prepare(self, request: ArtifactRequest) -> PreparedPackage:
+        """Like :meth:`obtain`, but a deployment zip is only written when asked for.
+
+        Everything is located and checked now, and :attr:`PreparedPackage.package_sha256`
+        says what the package will hold; :meth:`PreparedPackage.artifact` deflates it (a
+        target that finds the same package already deployed never needs to).
+        """
         architecture = self.architecture
         check_architecture(architecture)
         console = request.console
@@ -53,7 +63,8 @@ class LambdaPackage:
         found = _locate(request, architecture, bounds)
         deadline = request.deadline
         if found.is_zip:
-            return use_zip(found, project_root, request.config, architecture, console, deadline)
+            given = use_zip(found, project_root, request.config, architecture, console, deadline)
+            return PreparedPackage(given.sha256, given.bootstrap_sha256, lambda: given)
 
         bootstrap_sha = check_bootstrap_file(found, architecture, console, deadline)
         extras = gather_extras(project_root, request.config, request.work_dir, console, bounds)
@@ -61,7 +72,7 @@ class LambdaPackage:
             size = found.size
             check_unzipped_size([(BOOTSTRAP, size)])
             console.info(f"Artifact: raw bootstrap {mib(size)} from {found.source}")
-            return LambdaArtifact(
+            raw = LambdaArtifact(
                 path=found.path,
                 kind="bootstrap",
                 content_type="application/octet-stream",
@@ -70,7 +81,37 @@ class LambdaPackage:
                 source=found.source,
                 bootstrap_sha256=bootstrap_sha,
             )
-        return package_bootstrap(found, extras, request.work_dir, bootstrap_sha, console, deadline)
+            return PreparedPackage(bootstrap_sha, bootstrap_sha, lambda: raw)
+        entries = package_entries(found, extras, deadline)
+
+        def write() -> LambdaArtifact:
+            return write_package(
+                found, extras, entries, request.work_dir, bootstrap_sha, console, deadline
+            )
+
+        return PreparedPackage(package_sha256(entries, bootstrap_sha), bootstrap_sha, write)
+
+
+class PreparedPackage:
+    """A located, checked package whose zip is written on first use (then kept)."""
+
+    def __init__(
+        self, package_sha256: str, bootstrap_sha256: str, build: Callable[[], LambdaArtifact]
+    ) -> None:
+        #: What the package holds (:func:`.bundle.package_sha256`; a given zip's own SHA-256).
+        self.package_sha256 = package_sha256
+        self.bootstrap_sha256 = bootstrap_sha256
+        self._build = build
+        self._artifact: LambdaArtifact | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._artifact is not None
+
+    def artifact(self) -> LambdaArtifact:
+        if self._artifact is None:
+            self._artifact = self._build()
+        return self._artifact
 
 
 def _locate(request: ArtifactRequest, architecture: Architecture, bounds: Bounds) -> Found:

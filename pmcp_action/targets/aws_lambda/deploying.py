@@ -24,7 +24,7 @@ from .connection import Connection, open_store
 from .function import ALIAS, CodeSource, FunctionState, code_changes, config_changes
 from .results import Outcome
 from .role import is_managed
-from .survey import Survey, describe_shape
+from .survey import PACKAGE_MARK, Survey, describe_shape
 
 __all__ = [
     "check_ownership",
@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 _CLOUDFORMATION_TAG = "aws:cloudformation:stack-name"
+#: Lambda's limit for a version's description.
+_DESCRIPTION_LIMIT = 256
 
 
 def check_ownership(state: FunctionState, config: LambdaConfig, console: Platform) -> None:
@@ -188,8 +190,14 @@ def _code_source(
     return open_store(conn, config, console).upload(artifact.path, artifact.sha256)
 
 
-def version_description(project: Project, environ: Mapping[str, str]) -> str:
-    """The published version's description: server version, commit and CI run."""
+def version_description(
+    project: Project, environ: Mapping[str, str], package_sha256: str = ""
+) -> str:
+    """The published version's description: server version, commit, CI run, package hash.
+
+    The package hash (:data:`.survey.PACKAGE_MARK`) always fits: Lambda keeps 256
+    characters, and what gives way is the start.
+    """
     parts = ["pmcp-deploy-action"]
     if project.version:
         parts.append(f"server {project.version}")
@@ -200,4 +208,8 @@ def version_description(project: Project, environ: Mapping[str, str]) -> str:
     run_id = environ.get("GITHUB_RUN_ID") or environ.get("CI_PIPELINE_ID") or ""
     if run_id:
         parts.append(f"run {run_id}")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    if not package_sha256:
+        return text
+    mark = f", {PACKAGE_MARK}{package_sha256}"
+    return text[: _DESCRIPTION_LIMIT - len(mark)] + mark

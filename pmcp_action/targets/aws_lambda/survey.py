@@ -3,17 +3,20 @@
 :func:`take_survey` reads the function, its alias, the role, the log group and
 the URL without changing anything; :class:`Survey` then answers "does the
 version behind ``live`` already have exactly this code and configuration?"
-(the "unchanged" decision, made before any mutating call), and
+(the "unchanged" decision, made before any mutating call and, when the serving
+version recorded the package hash, before zipping), and
 :func:`planned_changes` turns the survey into the plan's list of changes.
 """
 
 from __future__ import annotations
 
 import base64
+import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ...artifact.lambda_package import LambdaArtifact
+from ...artifact.lambda_package import LambdaArtifact, PreparedPackage
 from ...result import PlanChange
 from .config import LambdaConfig
 from .function import (
@@ -29,7 +32,26 @@ from .role import RoleManager, RoleState, is_managed
 from .storage import bucket_name, object_key
 from .url import UrlManager, UrlState
 
-__all__ = ["Survey", "code_sha256", "describe_shape", "planned_changes", "take_survey"]
+__all__ = [
+    "PACKAGE_MARK",
+    "Survey",
+    "code_sha256",
+    "describe_shape",
+    "planned_changes",
+    "recorded_package_sha256",
+    "take_survey",
+]
+
+#: How a published version's description records what its package holds
+#: (:attr:`PreparedPackage.package_sha256`), so a redeploy decides "unchanged" before zipping.
+PACKAGE_MARK = "package-sha256="
+_RECORDED = re.compile(re.escape(PACKAGE_MARK) + r"([0-9a-f]{64})\b")
+
+
+def recorded_package_sha256(description: str) -> str:
+    """The package hash a version's description records, or ""."""
+    match = _RECORDED.search(description)
+    return match.group(1) if match else ""
 
 
 @dataclass(frozen=True)
@@ -77,11 +99,37 @@ def take_survey(
     logs: LogGroupManager,
     urls: UrlManager,
     config: LambdaConfig,
-    artifact: LambdaArtifact,
+    package: PreparedPackage,
 ) -> Survey:
-    """Read everything a plan or deploy decides on; changes nothing."""
-    function = functions.read()
-    role = roles.inspect()
+    """Read everything a plan or deploy decides on; changes nothing.
+
+    The reads that do not depend on each other run concurrently (botocore clients are
+    thread-safe): the function (then its versions and URL), the role and the log group.
+    Failures are raised in that order, as when the reads ran one after another.
+
+    The package is zipped (meanwhile) only when the version ``live`` serves does not record
+    the same package hash: equal contents give the same reproducible zip, so its CodeSha256
+    is the one ``live`` already has.
+    """
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="aws-survey") as pool:
+        role_read = pool.submit(roles.inspect)
+        log_group_read = pool.submit(logs.read)
+        function = functions.read()
+        live = function.live
+        recorded = recorded_package_sha256(str(live.get("Description", ""))) if live else ""
+        if live is not None and recorded == package.package_sha256:
+            zipped = None
+            code = str(live.get("CodeSha256", ""))
+        else:
+            zipped = pool.submit(package.artifact)
+        latest_read = pool.submit(functions.latest_published_version) if function.exists else None
+        url_read = pool.submit(urls.read) if function.alias_version else None
+        latest = latest_read.result() if latest_read is not None else None
+        url = url_read.result() if url_read is not None else UrlState()
+        role = role_read.result()
+        log_group = log_group_read.result()
+        if zipped is not None:
+            code = code_sha256(zipped.result())
     desired = DesiredFunction(
         name=config.function_name,
         role_arn=role.arn,
@@ -89,23 +137,21 @@ def take_survey(
         memory_mb=config.memory_mb,
         timeout_seconds=config.timeout_seconds,
         environment=MappingProxyType(dict(config.environment)),
-        code_sha256=code_sha256(artifact),
+        code_sha256=code,
         tracing_mode="Active" if config.enable_xray else "PassThrough",
     )
     reusable = ""
-    if function.exists:
-        latest = functions.latest_published_version()
-        if (
-            latest is not None
-            and not code_changes(desired, latest)
-            and not config_changes(desired, latest)
-        ):
-            reusable = str(latest["Version"])
+    if (
+        latest is not None
+        and not code_changes(desired, latest)
+        and not config_changes(desired, latest)
+    ):
+        reusable = str(latest["Version"])
     return Survey(
         function=function,
         role=role,
-        log_group=logs.read(),
-        url=urls.read() if function.alias_version else UrlState(),
+        log_group=log_group,
+        url=url,
         desired=desired,
         reusable_version=reusable,
     )
@@ -119,7 +165,7 @@ def planned_changes(
     logs: LogGroupManager,
     urls: UrlManager,
     account: str,
-    artifact: LambdaArtifact,
+    package: PreparedPackage,
     direct_upload_limit: int,
 ) -> list[PlanChange]:
     """What a deploy would do, from the survey alone."""
@@ -153,7 +199,8 @@ def planned_changes(
         changes.append(
             PlanChange("update", resource, f"reserved concurrency → {wanted_concurrency}")
         )
-    if artifact.size > direct_upload_limit and not live_matches:
+    # (The package is zipped already whenever live does not match.)
+    if not live_matches and (artifact := package.artifact()).size > direct_upload_limit:
         bucket = bucket_name(account, config.region)
         key = object_key(config.function_name, artifact.sha256)
         changes.append(PlanChange("create", f"s3://{bucket}/{key}", f"{artifact.size} bytes"))

@@ -1,8 +1,9 @@
 """The ``aws-lambda`` target: plan, deploy, outputs, rollback and destroy.
 
-A deploy reads everything first and decides "unchanged" itself (same
-CodeSha256 and configuration as the version alias ``live`` serves) before any
-call that changes something. Otherwise it ensures the execution role and log
+A deploy checks the credentials first, then reads everything (concurrently) and
+decides "unchanged" itself (the package hash ``live``'s version recorded, or
+else the same CodeSha256, and the same configuration) before any call that
+changes something, and before zipping anything. Otherwise it ensures the execution role and log
 group, creates or updates the function, publishes a version and moves
 ``live`` to it; the previous version serves until that move, which is the
 atomic switch. The function URL lives on ``live``, so it never changes.
@@ -20,7 +21,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from ...artifact import Architecture, ArtifactRequest, work_dir
-from ...artifact.lambda_package import LAMBDA_DIRECT_UPLOAD_LIMIT, LambdaArtifact, LambdaPackage
+from ...artifact.lambda_package import LAMBDA_DIRECT_UPLOAD_LIMIT, LambdaPackage, PreparedPackage
 from ...context import RunContext
 from ...errors import DeployError, Problem
 from ...result import LogExcerpt, PlanChange, TargetResult
@@ -57,11 +58,13 @@ class AwsLambdaTarget:
         return tuple(self._problems)
 
     def plan(self) -> TargetResult:
+        # The artifact is located and checked first (its header, size and links: no cloud is
+        # touched with a bad file), then the credentials, and only then is anything zipped.
         with work_dir("pmcp-aws-lambda-") as work:
-            artifact = self._artifact(work)
+            package = self._package(work)
             conn = self._connect()
             survey = take_survey(
-                conn.functions, conn.roles, conn.logs, conn.urls, self.config, artifact
+                conn.functions, conn.roles, conn.logs, conn.urls, self.config, package
             )
         changes = planned_changes(
             survey,
@@ -70,7 +73,7 @@ class AwsLambdaTarget:
             logs=conn.logs,
             urls=conn.urls,
             account=conn.session.account,
-            artifact=artifact,
+            package=package,
             direct_upload_limit=self.direct_upload_limit,
         )
         state = survey.function
@@ -88,11 +91,12 @@ class AwsLambdaTarget:
         return to_result(conn, self.config, outcome)
 
     def deploy(self) -> TargetResult:
+        # The artifact is checked before any call; the credentials before any zipping.
         with work_dir("pmcp-aws-lambda-") as work:
-            artifact = self._artifact(work)
+            package = self._package(work)
             conn = self._connect()
             survey = take_survey(
-                conn.functions, conn.roles, conn.logs, conn.urls, self.config, artifact
+                conn.functions, conn.roles, conn.logs, conn.urls, self.config, package
             )
             check_ownership(survey.function, self.config, self.console)
             if survey.live_matches:
@@ -101,10 +105,12 @@ class AwsLambdaTarget:
                 outcome = deploy_changed(
                     conn,
                     survey,
-                    artifact,
+                    package.artifact(),
                     config=self.config,
                     console=self.console,
-                    description=version_description(self.project, self.context.environ),
+                    description=version_description(
+                        self.project, self.context.environ, package.package_sha256
+                    ),
                     direct_upload_limit=self.direct_upload_limit,
                 )
             return to_result(conn, self.config, outcome)
@@ -253,10 +259,10 @@ class AwsLambdaTarget:
     def _connect(self) -> Connection:
         return connect(self.context, self.config, self._problems, self._requests)
 
-    def _artifact(self, work: Path) -> LambdaArtifact:
+    def _package(self, work: Path) -> PreparedPackage:
         architecture: Architecture = "x86_64" if self.config.architecture == "x86_64" else "arm64"
         kind = LambdaPackage(packaging="zip", architecture=architecture)
-        return kind.obtain(
+        return kind.prepare(
             ArtifactRequest(
                 project_root=self.project.root,
                 artifact_input=self.config.artifact,

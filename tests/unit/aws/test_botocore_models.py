@@ -1,0 +1,89 @@
+"""The image keeps only the botocore models the code creates clients for (scripts/prune-botocore).
+
+The prune script finds the services by scanning the package for ``.client("…")`` and
+``.anonymous("…")``; these tests fail when code creates a client any other way (so the
+scan would miss it and the image would lack its model), or when a service found has no
+botocore model at all.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.machinery
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import botocore.session
+import pytest
+
+from tests.support.repository import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "pmcp_action"
+#: The factory itself passes its ``service`` argument on; nothing else may.
+FACTORY = PACKAGE / "targets" / "aws_lambda" / "clients.py"
+
+
+def _prune_script() -> ModuleType:
+    path = REPO_ROOT / "scripts" / "prune-botocore"
+    loader = importlib.machinery.SourceFileLoader("prune_botocore", str(path))
+    spec = importlib.util.spec_from_loader("prune_botocore", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def _client_calls() -> list[tuple[Path, int, ast.Call]]:
+    calls = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("client", "anonymous", "create_client")
+            ):
+                calls.append((path, node.lineno, node))
+    return calls
+
+
+def test_every_client_the_code_creates_names_its_service_the_way_the_prune_scan_reads() -> None:
+    named: set[str] = set()
+    for path, line, call in _client_calls():
+        if path == FACTORY and call.func.attr == "create_client":  # type: ignore[attr-defined]
+            continue
+        where = f"{path.relative_to(REPO_ROOT)}:{line}"
+        assert call.func.attr != "create_client", (  # type: ignore[attr-defined]
+            f"{where}: create clients through the factory (client()/anonymous())"
+        )
+        first = call.args[0] if call.args else None
+        assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
+            f"{where}: the service must be a string literal, or scripts/prune-botocore "
+            "cannot see it and the image would lack its model"
+        )
+        named.add(first.value)
+    assert named == _prune_script().services_used(PACKAGE)
+    assert {"sts", "iam", "lambda", "logs", "s3"} <= named
+
+
+@pytest.mark.parametrize("service", sorted(_prune_script().services_used(PACKAGE)))
+def test_every_service_found_has_a_botocore_model(service: str) -> None:
+    session = botocore.session.get_session()
+    assert session.get_service_model(service).service_name == service
+
+
+def test_prune_keeps_the_named_services_and_the_shared_files(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for name in ("lambda", "sts", "ec2", "sagemaker"):
+        (data / name / "2015-03-31").mkdir(parents=True)
+        (data / name / "2015-03-31" / "service-2.json.gz").write_bytes(b"x" * 10)
+    (data / "endpoints.json").write_text("{}")
+    removed, freed = _prune_script().prune(data, {"lambda", "sts"})
+    assert (removed, freed) == (2, 20)
+    assert sorted(p.name for p in data.iterdir()) == ["endpoints.json", "lambda", "sts"]
+
+
+def test_prune_refuses_to_drop_a_model_it_was_asked_to_keep(tmp_path: Path) -> None:
+    (tmp_path / "lambda").mkdir()
+    with pytest.raises(SystemExit, match="no model for sts"):
+        _prune_script().prune(tmp_path, {"lambda", "sts"})
