@@ -1,1 +1,5 @@
-"""The ``google-cloud-run`` target: declared, not available in this version."""
+"""The ``google-cloud-run`` target: declared, not available in this version yet.
+
+Modules so far: ``endpoints`` (the Google API hosts and the PMCP_GOOGLE_API_URL
+override), ``failures`` (error envelopes -> errors naming the API or permission).
+"""
