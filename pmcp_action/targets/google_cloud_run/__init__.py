@@ -1,5 +1,6 @@
 """The ``google-cloud-run`` target: declared, not available in this version yet.
 
 Modules so far: ``endpoints`` (the Google API hosts and the PMCP_GOOGLE_API_URL
-override), ``failures`` (error envelopes -> errors naming the API or permission).
+override), ``failures`` (error envelopes -> errors naming the API or permission),
+``credentials`` (OIDC -> STS -> optional impersonation; key JSON; external_account).
 """
