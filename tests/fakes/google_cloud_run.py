@@ -52,6 +52,10 @@ _INGRESS = {
 _LATEST = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
 _REVISION = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
 _ROUTE = re.compile(r"^/v2/projects/([^/]+)/locations/([^/]+)/(.*)$")
+_AR_ROUTE = re.compile(
+    r"^/v1/projects/([^/]+)/locations/([^/]+)/(repositories|operations)(?:/([^/]+))?$"
+)
+_REPOSITORY_FIELDS = {"format", "description", "labels", "name", "mode", "kmsKeyName"}
 
 
 def error(code: int, status: str, message: str, **info: Any) -> httpx.Response:
@@ -151,6 +155,9 @@ class FakeCloudRun(FakeBase):
         self.operations: dict[str, dict[str, Any]] = {}
         self.never_ready: set[str] = set()
         self.org_policy_blocks_all_users = False
+        self.repositories: dict[str, dict[str, Any]] = {}
+        #: Create a repository behind the caller's back between its read and its create.
+        self.race_repository_create = False
         self._ids = itertools.count(1)
 
     def snapshot(self) -> dict[str, Any]:
@@ -158,6 +165,9 @@ class FakeCloudRun(FakeBase):
 
     # --- routing ----------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
+        ar = _AR_ROUTE.match(request.url.path)
+        if ar is not None:
+            return self._artifact_registry(request, *ar.groups())
         match = _ROUTE.match(request.url.path)
         if match is None:
             return error(404, "NOT_FOUND", f"no route {request.url.path}")
@@ -332,3 +342,34 @@ class FakeCloudRun(FakeBase):
             )
         service.policy = {**policy, "etag": f"BwE{next(self._ids)}", "version": 1}
         return json_response(200, service.policy)
+
+    # --- Artifact Registry ------------------------------------------------------------
+    def _artifact_registry(
+        self, request: httpx.Request, project: str, region: str, kind: str, item: str | None
+    ) -> httpx.Response:
+        parent = f"projects/{project}/locations/{region}"
+        if kind == "operations":
+            op = self.operations.get(f"{parent}/operations/{item}")
+            return json_response(200, op) if op else error(404, "NOT_FOUND", "no operation")
+        if item and request.method == "GET":
+            repo = self.repositories.get(f"{parent}/repositories/{item}")
+            if repo is None:
+                return error(404, "NOT_FOUND", "Requested entity was not found.")
+            return json_response(200, repo)
+        if item is None and request.method == "POST":
+            repo_id = request.url.params.get("repositoryId", "")
+            body = json.loads(request.content or b"null")
+            if not isinstance(body, dict) or set(body) - _REPOSITORY_FIELDS:
+                return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+            if body.get("format") != "DOCKER" or not re.match(
+                r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", repo_id
+            ):
+                return error(400, "INVALID_ARGUMENT", "invalid repositoryId or format")
+            name = f"{parent}/repositories/{repo_id}"
+            if self.race_repository_create:
+                self.repositories[name] = {"name": name, "format": "DOCKER"}
+            if name in self.repositories:
+                return error(409, "ALREADY_EXISTS", "the repository already exists")
+            self.repositories[name] = {**body, "name": name}
+            return self._operation(parent, self.repositories[name])
+        return error(404, "NOT_FOUND", "no route")
