@@ -6,5 +6,6 @@ override), ``failures`` (error envelopes -> errors naming the API or permission)
 ``run_api`` (Cloud Run Admin API v2: services, revisions, operations, IAM),
 ``service`` (the desired body, what changed, stage/promote/rollback traffic),
 ``artifact_registry`` (the Docker repository, created if missing), ``access``
-(allUsers as run.invoker with the etag; an org policy refusing it).
+(allUsers as run.invoker with the etag; an org policy refusing it),
+``deploying`` (first deploy, stage/promote/discard, rollback, destroy over the API).
 """
