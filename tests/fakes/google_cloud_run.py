@@ -5,12 +5,15 @@ writable field out of its enum, is refused with 400 INVALID_ARGUMENT, as the rea
 refuses it. Operations finish on their first poll. Faults beyond the shared fault plan:
 ``never_ready`` (images whose revision never becomes ready) and ``org_policy_blocks_all_users``.
 
-Not yet here: STS / iamcredentials / oauth2 / artifactregistry routes and the EMULATOR
+Also served: Artifact Registry repositories, and the credential endpoints (STS
+``/v1/token``, iamcredentials ``generateAccessToken``, the oauth2 ``/token`` JWT-bearer
+grant, signature checked against registered public keys). Not yet here: the EMULATOR
 declaration (the target is not available yet).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
@@ -156,6 +159,14 @@ class FakeCloudRun(FakeBase):
         self.never_ready: set[str] = set()
         self.org_policy_blocks_all_users = False
         self.repositories: dict[str, dict[str, Any]] = {}
+        #: WIF providers: resource name -> required claims (an "attribute condition").
+        self.providers: dict[str, dict[str, str]] = {}
+        #: Service accounts -> the provider whose principals may impersonate them.
+        self.service_accounts: dict[str, str] = {}
+        #: Service-account keys: client email -> PEM public key.
+        self.keys: dict[str, bytes] = {}
+        #: Access tokens handed out, with who they speak for.
+        self.tokens: dict[str, str] = {}
         #: Create a repository behind the caller's back between its read and its create.
         self.race_repository_create = False
         self._ids = itertools.count(1)
@@ -165,6 +176,15 @@ class FakeCloudRun(FakeBase):
 
     # --- routing ----------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/token":
+            return self._sts(request)
+        if path == "/token":
+            return self._jwt_bearer(request)
+        if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith(
+            ":generateAccessToken"
+        ):
+            return self._generate(request, path)
         ar = _AR_ROUTE.match(request.url.path)
         if ar is not None:
             return self._artifact_registry(request, *ar.groups())
@@ -373,3 +393,123 @@ class FakeCloudRun(FakeBase):
             self.repositories[name] = {**body, "name": name}
             return self._operation(parent, self.repositories[name])
         return error(404, "NOT_FOUND", "no route")
+
+    # --- credentials ------------------------------------------------------------------
+    def _mint(self, who: str) -> str:
+        token = f"ya29.fake-{next(self._ids)}"
+        self.tokens[token] = who
+        return token
+
+    def _sts(self, request: httpx.Request) -> httpx.Response:
+        fields = {
+            "grantType", "audience", "scope", "requestedTokenType", "subjectToken",
+            "subjectTokenType", "options",
+        }  # fmt: skip
+        if request.headers.get("content-type", "").startswith("application/json"):
+            body = json.loads(request.content or b"null")
+        else:  # google-auth's RFC 8693 form, snake_case
+            form = dict(httpx.QueryParams(request.content.decode()))
+            body = {"".join(w.title() if i else w for i, w in enumerate(k.split("_"))): v
+                    for k, v in form.items()}  # fmt: skip
+        if not isinstance(body, dict) or set(body) - fields:
+            return json_response(
+                400, {"error": "invalid_request", "error_description": "unknown field"}
+            )
+        if body.get("grantType") != "urn:ietf:params:oauth:grant-type:token-exchange":
+            return json_response(400, {"error": "unsupported_grant_type"})
+        provider = str(body.get("audience", "")).removeprefix("//iam.googleapis.com/")
+        condition = self.providers.get(provider)
+        if condition is None:
+            return json_response(
+                400, {"error": "invalid_target", "error_description": "provider not found"}
+            )
+        try:
+            payload = str(body.get("subjectToken", "")).split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (IndexError, ValueError):
+            return json_response(400, {"error": "invalid_grant", "error_description": "not a JWT"})
+        if any(claims.get(k) != v for k, v in condition.items()):
+            return json_response(
+                400,
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "The given credential is rejected by the attribute "
+                    "condition.",
+                },
+            )
+        token = self._mint(f"principal://{provider}/subject/{claims.get('sub', '')}")
+        return json_response(
+            200,
+            {
+                "access_token": token,
+                "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+            },
+        )
+
+    def _generate(self, request: httpx.Request, path: str) -> httpx.Response:
+        email = path.removeprefix("/v1/projects/-/serviceAccounts/").removesuffix(
+            ":generateAccessToken"
+        )
+        caller = self.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
+        if caller is None:
+            return error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        body = json.loads(request.content or b"null")
+        if not isinstance(body, dict) or set(body) - {"scope", "lifetime", "delegates"}:
+            return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        provider = self.service_accounts.get(email)
+        if provider is None or not caller.startswith(f"principal://{provider}/"):
+            return error(
+                403,
+                "PERMISSION_DENIED",
+                "Permission 'iam.serviceAccounts.getAccessToken' denied on resource "
+                "(or it may not exist).",
+                reason="IAM_PERMISSION_DENIED",
+                domain="iam.googleapis.com",
+                metadata={"permission": "iam.serviceAccounts.getAccessToken"},
+            )
+        return json_response(
+            200, {"accessToken": self._mint(email), "expireTime": "2030-01-01T00:00:00Z"}
+        )
+
+    def _jwt_bearer(self, request: httpx.Request) -> httpx.Response:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return json_response(400, {"error": "unsupported_grant_type"})
+        try:
+            head, claims_part, signature = form.get("assertion", "").split(".")
+            claims = json.loads(base64.urlsafe_b64decode(claims_part + "=="))
+        except ValueError:
+            return json_response(400, {"error": "invalid_grant", "error_description": "bad JWT"})
+        pem = self.keys.get(str(claims.get("iss", "")))
+        if pem is None:
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            )
+        key = serialization.load_pem_public_key(pem)
+        assert isinstance(key, rsa.RSAPublicKey)
+        try:
+            key.verify(
+                base64.urlsafe_b64decode(signature + "=="),
+                f"{head}.{claims_part}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except InvalidSignature:
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            )
+        if int(claims.get("exp", 0)) - int(claims.get("iat", 0)) > 3600:
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT: exp too far"}
+            )
+        return json_response(
+            200,
+            {"access_token": self._mint(str(claims["iss"])), "expires_in": 3599,
+             "token_type": "Bearer"},
+        )  # fmt: skip

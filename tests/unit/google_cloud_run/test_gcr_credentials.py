@@ -20,6 +20,7 @@ from pmcp_action.targets.google_cloud_run.credentials import (
     from_oidc,
 )
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from tests.fakes.google_cloud_run import FakeCloudRun
 
 PROVIDER = "projects/123/locations/global/workloadIdentityPools/ci/providers/github"
 SA = "deployer@demo.iam.gserviceaccount.com"
@@ -232,3 +233,62 @@ def test_unusable_credentials_json(text: str):
         from_credentials_json(
             _client(FakeGoogle()), GoogleEndpoints(BASE), text, mask=lambda _s: None
         )
+
+
+# --- against the contract fake (tests/fakes/google_cloud_run.py) ------------------------
+
+
+def _contract() -> tuple[FakeCloudRun, httpx.Client]:
+    fake = FakeCloudRun()
+    fake.providers[PROVIDER] = {"repository": "o/r"}
+    fake.service_accounts[SA] = PROVIDER
+    return fake, httpx.Client(transport=httpx.MockTransport(fake))
+
+
+def test_contract_fake_wif_with_impersonation_and_condition():
+    fake, client = _contract()
+    token = from_oidc(
+        client,
+        GoogleEndpoints(BASE),
+        provider=PROVIDER,
+        id_token=_id_token(repository="o/r"),
+        service_account=SA,
+        mask=lambda _s: None,
+    )
+    assert fake.tokens[token.access_token] == SA
+    with pytest.raises(CredentialsError, match="attribute condition"):
+        from_oidc(
+            client,
+            GoogleEndpoints(BASE),
+            provider=PROVIDER,
+            id_token=_id_token(repository="other/r"),
+            mask=lambda _s: None,
+        )
+
+
+def test_contract_fake_refuses_an_unbound_service_account():
+    fake, client = _contract()
+    fake.service_accounts.clear()
+    with pytest.raises(CredentialsError) as caught:
+        from_oidc(
+            client,
+            GoogleEndpoints(BASE),
+            provider=PROVIDER,
+            id_token=_id_token(repository="o/r"),
+            service_account=SA,
+            mask=lambda _s: None,
+        )
+    assert "roles/iam.workloadIdentityUser" in caught.value.remediation
+
+
+def test_contract_fake_key_json_signature_checked():
+    fake, client = _contract()
+    text, public = _key_json()
+    fake.keys[SA] = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    token = from_credentials_json(client, GoogleEndpoints(BASE), text, mask=lambda _s: None)
+    assert fake.tokens[token.access_token] == SA
+    other, _ = _key_json()
+    with pytest.raises(CredentialsError, match="Invalid JWT Signature"):
+        from_credentials_json(client, GoogleEndpoints(BASE), other, mask=lambda _s: None)
