@@ -292,3 +292,19 @@ def test_contract_fake_key_json_signature_checked():
     other, _ = _key_json()
     with pytest.raises(CredentialsError, match="Invalid JWT Signature"):
         from_credentials_json(client, GoogleEndpoints(BASE), other, mask=lambda _s: None)
+
+
+def test_contract_fake_accepts_the_rfc8693_form_and_refuses_unknown_fields():
+    fake, client = _contract()
+    form = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "audience": f"//iam.googleapis.com/{PROVIDER}",
+        "scope": CLOUD_PLATFORM,
+        "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+        "subject_token": _id_token(repository="o/r"),
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+    }
+    answer = client.post(f"{BASE}/v1/token", data=form)
+    assert answer.status_code == 200 and answer.json()["access_token"] in fake.tokens
+    refused = client.post(f"{BASE}/v1/token", data={**form, "client_secret": "x"})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
