@@ -1,0 +1,162 @@
+"""The steps of a Cloud Run deploy over :class:`RunApi`, without the run context.
+
+First deploy: create with traffic (a revision never ready fails with Cloud Run's
+message). Redeploy: unchanged settings make no revision; otherwise the new revision is
+created with an explicit name, no traffic and the ``candidate`` tag (its own URL), and
+only ``promote`` moves 100 % to it; ``discard`` drops the tag, the previous revision
+serving throughout. Rollback moves 100 % to the previous ready revision or a named one;
+destroy deletes only a service labelled ``managed-by=pmcp``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import DeployError
+from .run_api import RunApi
+from .service import (
+    ServiceSettings,
+    all_to,
+    changes,
+    desired_body,
+    pinned_traffic,
+    revision_name,
+    serving_revision,
+    short_name,
+    staged_traffic,
+    tagged_uri,
+)
+
+__all__ = ["Outcome", "Steps"]
+
+NAME = "google-cloud-run"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a step left behind."""
+
+    service: dict[str, Any]
+    revision: str
+    previous: str = ""
+    candidate_url: str = ""
+    unchanged: bool = False
+    changes: tuple[str, ...] = ()
+
+
+def _ready(revision: dict[str, Any]) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("state") == "CONDITION_SUCCEEDED"
+        for c in revision.get("conditions") or ()
+    )
+
+
+class Steps:
+    def __init__(self, api: RunApi, service: str) -> None:
+        self.api = api
+        self.service = service
+
+    def first_deploy(self, settings: ServiceSettings) -> Outcome:
+        created = self.api.wait(
+            self.api.create_service(self.service, desired_body(settings)),
+            f"creating service {self.service}",
+        )
+        return Outcome(created, serving_revision(created), changes=("create service",))
+
+    def stage(self, current: dict[str, Any], settings: ServiceSettings, attempt: str) -> Outcome:
+        previous = serving_revision(current)
+        found = tuple(changes(current, settings))
+        if not found:
+            return Outcome(current, previous, previous, unchanged=True)
+        candidate = revision_name(self.service, settings.image.rpartition("@")[2], attempt)
+        body = desired_body(
+            settings,
+            current=current,
+            revision=candidate,
+            traffic=staged_traffic(current, candidate),
+        )
+        after = self.api.wait(
+            self.api.update_service(self.service, body),
+            f"creating revision {candidate} of {self.service} (no traffic)",
+        )
+        if serving_revision(after) != previous:  # pragma: no cover - the API keeps the split
+            raise DeployError(f"staging moved traffic off {previous}", target=NAME)
+        return Outcome(after, candidate, previous, tagged_uri(after), changes=found)
+
+    def _traffic(
+        self, current: dict[str, Any], traffic: list[dict[str, Any]], what: str
+    ) -> dict[str, Any]:
+        body = {
+            k: v
+            for k, v in current.items()
+            if k
+            in (
+                "labels",
+                "annotations",
+                "ingress",
+                "template",
+                "scaling",
+                "description",
+                "invokerIamDisabled",
+                "etag",
+            )
+        }
+        body["traffic"] = traffic
+        return self.api.wait(self.api.update_service(self.service, body), what)
+
+    def promote(self, revision: str) -> dict[str, Any]:
+        current = self._current()
+        return self._traffic(current, all_to(revision), f"moving 100 % to {revision}")
+
+    def discard(self) -> dict[str, Any]:
+        current = self._current()
+        return self._traffic(current, pinned_traffic(current), "removing the candidate tag")
+
+    def _current(self) -> dict[str, Any]:
+        current = self.api.get_service(self.service)
+        if current is None:
+            raise DeployError(
+                f"service {self.service} does not exist in {self.api.parent}",
+                target=NAME,
+                remediation="deploy first, or check server-name, gcp-project and region",
+            )
+        return current
+
+    def rollback(self, to_revision: str = "") -> Outcome:
+        current = self._current()
+        serving = serving_revision(current)
+        revisions = self.api.list_revisions(self.service)
+        ready = [short_name(str(r.get("name", ""))) for r in revisions if _ready(r)]
+        if to_revision:
+            wanted = to_revision.strip()
+            if wanted not in ready:
+                raise DeployError(
+                    f"revision {wanted} is not a ready revision of {self.service}",
+                    target=NAME,
+                    remediation=f"ready revisions, newest first: {', '.join(ready[:10]) or 'none'}",
+                )
+        else:
+            older = [name for name in ready if name != serving]
+            if not older:
+                raise DeployError(
+                    f"service {self.service} has no ready revision other than {serving}",
+                    target=NAME,
+                )
+            wanted = older[0]
+        if wanted == serving:
+            return Outcome(current, serving, serving, unchanged=True)
+        after = self._traffic(current, all_to(wanted), f"moving 100 % to {wanted}")
+        return Outcome(after, wanted, serving, changes=(f"traffic {serving} -> {wanted}",))
+
+    def destroy(self) -> dict[str, Any]:
+        current = self._current()
+        if (current.get("labels") or {}).get("managed-by") != "pmcp":
+            raise DeployError(
+                f"service {self.service} was not deployed by pmcp-action (no label "
+                "managed-by=pmcp); it is left alone",
+                target=NAME,
+                remediation="delete it where it was made: gcloud run services delete "
+                f"{self.service}",
+            )
+        return self.api.wait(self.api.delete_service(self.service), f"deleting {self.service}")

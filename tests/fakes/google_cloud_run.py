@@ -1,0 +1,515 @@
+"""A stateful contract fake of Cloud Run Admin API v2 (services, revisions, LROs, IAM).
+
+Strict on request shapes: a Service body with a field the v2 API does not have, or a
+writable field out of its enum, is refused with 400 INVALID_ARGUMENT, as the real API
+refuses it. Operations finish on their first poll. Faults beyond the shared fault plan:
+``never_ready`` (images whose revision never becomes ready) and ``org_policy_blocks_all_users``.
+
+Also served: Artifact Registry repositories, and the credential endpoints (STS
+``/v1/token``, iamcredentials ``generateAccessToken``, the oauth2 ``/token`` JWT-bearer
+grant, signature checked against registered public keys). Not yet here: the EMULATOR
+declaration (the target is not available yet).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .server import FakeBase, json_response
+
+__all__ = ["FakeCloudRun", "Service"]
+
+_SERVICE_FIELDS = {
+    "name", "description", "uid", "generation", "labels", "annotations", "createTime",
+    "updateTime", "deleteTime", "expireTime", "creator", "lastModifier", "client",
+    "clientVersion", "ingress", "launchStage", "binaryAuthorization", "template", "traffic",
+    "scaling", "invokerIamDisabled", "defaultUriDisabled", "urls", "customAudiences",
+    "observedGeneration", "terminalCondition", "conditions", "latestReadyRevision",
+    "latestCreatedRevision", "trafficStatuses", "uri", "satisfiesPzs", "reconciling", "etag",
+}  # fmt: skip
+_TEMPLATE_FIELDS = {
+    "revision", "labels", "annotations", "scaling", "vpcAccess", "timeout", "serviceAccount",
+    "containers", "volumes", "executionEnvironment", "encryptionKey",
+    "maxInstanceRequestConcurrency", "serviceMesh", "sessionAffinity", "healthCheckDisabled",
+    "nodeSelector",
+}  # fmt: skip
+_CONTAINER_FIELDS = {
+    "name", "image", "command", "args", "env", "resources", "ports", "volumeMounts",
+    "workingDir", "livenessProbe", "startupProbe", "dependsOn",
+}  # fmt: skip
+_TRAFFIC_FIELDS = {"type", "revision", "percent", "tag"}
+_INGRESS = {
+    "INGRESS_TRAFFIC_ALL",
+    "INGRESS_TRAFFIC_INTERNAL_ONLY",
+    "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+    "INGRESS_TRAFFIC_NONE",
+}
+_LATEST = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
+_REVISION = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
+_ROUTE = re.compile(r"^/v2/projects/([^/]+)/locations/([^/]+)/(.*)$")
+_AR_ROUTE = re.compile(
+    r"^/v1/projects/([^/]+)/locations/([^/]+)/(repositories|operations)(?:/([^/]+))?$"
+)
+_REPOSITORY_FIELDS = {"format", "description", "labels", "name", "mode", "kmsKeyName"}
+
+
+def error(code: int, status: str, message: str, **info: Any) -> httpx.Response:
+    details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", **info}] if info else []
+    body = {"error": {"code": code, "status": status, "message": message, "details": details}}
+    return json_response(code, body)
+
+
+@dataclass
+class Revision:
+    name: str
+    template: dict[str, Any]
+    ready: bool
+
+    def to_api(self, service: str) -> dict[str, Any]:
+        state = "CONDITION_SUCCEEDED" if self.ready else "CONDITION_FAILED"
+        message = (
+            ""
+            if self.ready
+            else (
+                "The user-provided container failed to start and listen on the port defined "
+                "provided by the PORT=8080 environment variable."
+            )
+        )
+        return {
+            "name": f"{service}/revisions/{self.name}",
+            "service": service,
+            "containers": self.template.get("containers", []),
+            "labels": self.template.get("labels", {}),
+            "conditions": [{"type": "Ready", "state": state, "message": message}],
+        }
+
+
+@dataclass
+class Service:
+    name: str  # full resource name
+    body: dict[str, Any]
+    revisions: list[Revision] = field(default_factory=list)
+    traffic: list[dict[str, Any]] = field(default_factory=list)
+    generation: int = 1
+    etag: str = ""
+    policy: dict[str, Any] = field(default_factory=lambda: {"version": 1, "etag": "BwE1"})
+
+    @property
+    def short(self) -> str:
+        return self.name.rsplit("/", 1)[1]
+
+    def latest_ready(self) -> Revision | None:
+        return next((r for r in reversed(self.revisions) if r.ready), None)
+
+    def host(self, tag: str = "") -> str:
+        prefix = f"{tag}---" if tag else ""
+        return f"https://{prefix}{self.short}-abc123-uc.a.run.app"
+
+    def to_api(self) -> dict[str, Any]:
+        body = copy.deepcopy(self.body)
+        ready = self.latest_ready()
+        statuses = []
+        for entry in self.traffic:
+            status = dict(entry)
+            if entry.get("type") == _LATEST and ready is not None:
+                status["revision"] = ready.name
+            if entry.get("tag"):
+                status["uri"] = self.host(entry["tag"])
+            statuses.append(status)
+        body.update(
+            name=self.name,
+            uid="uid-" + self.short,
+            generation=str(self.generation),
+            observedGeneration=str(self.generation),
+            etag=self.etag,
+            traffic=copy.deepcopy(self.traffic),
+            trafficStatuses=statuses,
+            uri=self.host(),
+            urls=[self.host()],
+            latestCreatedRevision=(
+                f"{self.name}/revisions/{self.revisions[-1].name}" if self.revisions else ""
+            ),
+            latestReadyRevision=f"{self.name}/revisions/{ready.name}" if ready else "",
+            reconciling=False,
+            terminalCondition={"type": "Ready", "state": "CONDITION_SUCCEEDED"},
+        )
+        return body
+
+
+class FakeCloudRun(FakeBase):
+    """Cloud Run Admin API v2 for one or more projects (any project and region accepted)."""
+
+    name = "google-cloud-run"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.services: dict[str, Service] = {}
+        self.operations: dict[str, dict[str, Any]] = {}
+        self.never_ready: set[str] = set()
+        self.org_policy_blocks_all_users = False
+        self.repositories: dict[str, dict[str, Any]] = {}
+        #: WIF providers: resource name -> required claims (an "attribute condition").
+        self.providers: dict[str, dict[str, str]] = {}
+        #: Service accounts -> the provider whose principals may impersonate them.
+        self.service_accounts: dict[str, str] = {}
+        #: Service-account keys: client email -> PEM public key.
+        self.keys: dict[str, bytes] = {}
+        #: Access tokens handed out, with who they speak for.
+        self.tokens: dict[str, str] = {}
+        #: Create a repository behind the caller's back between its read and its create.
+        self.race_repository_create = False
+        self._ids = itertools.count(1)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {name: s.to_api() for name, s in self.services.items()}
+
+    # --- routing ----------------------------------------------------------------------
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/token":
+            return self._sts(request)
+        if path == "/token":
+            return self._jwt_bearer(request)
+        if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith(
+            ":generateAccessToken"
+        ):
+            return self._generate(request, path)
+        ar = _AR_ROUTE.match(request.url.path)
+        if ar is not None:
+            return self._artifact_registry(request, *ar.groups())
+        match = _ROUTE.match(request.url.path)
+        if match is None:
+            return error(404, "NOT_FOUND", f"no route {request.url.path}")
+        project, region, rest = match.groups()
+        parent = f"projects/{project}/locations/{region}"
+        method = request.method
+        if rest.startswith("operations/"):
+            op = self.operations.get(f"{parent}/{rest}")
+            if op is None or method != "GET":
+                return error(404, "NOT_FOUND", "operation not found")
+            return json_response(200, op)
+        if rest == "services" and method == "POST":
+            return self._create(request, parent)
+        parts = rest.split("/")
+        if len(parts) < 2 or parts[0] != "services":
+            return error(404, "NOT_FOUND", f"no route {rest}")
+        short, _, verb = parts[1].partition(":")
+        name = f"{parent}/services/{short}"
+        service = self.services.get(name)
+        if service is None:
+            return error(404, "NOT_FOUND", f"Resource '{name}' was not found")
+        if verb == "getIamPolicy" and method == "GET":
+            return json_response(200, service.policy)
+        if verb == "setIamPolicy" and method == "POST":
+            return self._set_policy(request, service)
+        if len(parts) == 3 and parts[2] == "revisions" and method == "GET":
+            revisions = [r.to_api(name) for r in reversed(service.revisions)]
+            return json_response(200, {"revisions": revisions})
+        if len(parts) == 2 and not verb:
+            if method == "GET":
+                return json_response(200, service.to_api())
+            if method == "PATCH":
+                return self._update(request, service)
+            if method == "DELETE":
+                del self.services[name]
+                return self._operation(parent, service.to_api())
+        return error(404, "NOT_FOUND", f"no route {method} {rest}")
+
+    # --- strictness -------------------------------------------------------------------
+    def _problem(self, body: Any) -> str:
+        if not isinstance(body, dict):
+            return "the body must be a Service object"
+        unknown = set(body) - _SERVICE_FIELDS
+        template = body.get("template", {})
+        if not isinstance(template, dict):
+            return "template must be an object"
+        unknown |= {f"template.{k}" for k in set(template) - _TEMPLATE_FIELDS}
+        for container in template.get("containers", []):
+            unknown |= {f"template.containers.{k}" for k in set(container) - _CONTAINER_FIELDS}
+            if not container.get("image"):
+                return "template.containers.image is required"
+            if any(e.get("name") == "PORT" for e in container.get("env", [])):
+                return "The following reserved env names were provided: PORT"
+        for entry in body.get("traffic", []):
+            unknown |= {f"traffic.{k}" for k in set(entry) - _TRAFFIC_FIELDS}
+        if unknown:
+            return f'Invalid JSON payload received. Unknown name "{sorted(unknown)[0]}"'
+        if "ingress" in body and body["ingress"] not in _INGRESS:
+            return f"ingress: invalid value {body['ingress']!r}"
+        traffic = body.get("traffic")
+        if traffic and sum(int(e.get("percent", 0)) for e in traffic) != 100:
+            return "traffic percentages must sum to 100"
+        return ""
+
+    def _operation(self, parent: str, response: dict[str, Any], err: str = "") -> httpx.Response:
+        name = f"{parent}/operations/op-{next(self._ids)}"
+        done: dict[str, Any] = {"name": name, "done": True}
+        if err:
+            done["error"] = {"code": 9, "message": err}
+        else:
+            done["response"] = response
+        self.operations[name] = done
+        return json_response(200, {"name": name, "done": False})
+
+    def _new_revision(self, service: Service, template: dict[str, Any]) -> Revision:
+        name = template.get("revision") or f"{service.short}-{len(service.revisions) + 1:05d}-x"
+        if any(r.name == name for r in service.revisions):
+            raise ValueError(
+                f"Revision named '{name}' with different configuration already exists."
+            )
+        image = template["containers"][0]["image"]
+        revision = Revision(name, copy.deepcopy(template), ready=image not in self.never_ready)
+        service.revisions.append(revision)
+        return revision
+
+    def _create(self, request: httpx.Request, parent: str) -> httpx.Response:
+        service_id = request.url.params.get("serviceId", "")
+        if not re.match(r"^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$", service_id):
+            return error(400, "INVALID_ARGUMENT", "serviceId is invalid or missing")
+        name = f"{parent}/services/{service_id}"
+        if name in self.services:
+            return error(409, "ALREADY_EXISTS", f"Resource '{name}' already exists.")
+        body = json.loads(request.content or b"null")
+        problem = self._problem(body)
+        if problem or "name" in body:
+            return error(400, "INVALID_ARGUMENT", problem or "name must be empty on create")
+        service = Service(name, body, etag=f'"e{next(self._ids)}"')
+        revision = self._new_revision(service, body["template"])
+        if not revision.ready:
+            message = revision.to_api(name)["conditions"][0]["message"]
+            self.services[name] = service
+            service.traffic = []
+            return self._operation(
+                parent, {}, f"Revision '{revision.name}' is not ready. {message}"
+            )
+        service.traffic = body.get("traffic") or [{"type": _LATEST, "percent": 100}]
+        self.services[name] = service
+        return self._operation(parent, service.to_api())
+
+    def _update(self, request: httpx.Request, service: Service) -> httpx.Response:
+        body = json.loads(request.content or b"null")
+        problem = self._problem(body)
+        if problem:
+            return error(400, "INVALID_ARGUMENT", problem)
+        if body.get("etag") and body["etag"] != service.etag:
+            return error(409, "ABORTED", "etag mismatch: the service was modified")
+        parent = service.name.rsplit("/services/", 1)[0]
+        old_template = service.body.get("template", {})
+        new_template = body.get("template", old_template)
+        revision: Revision | None = None
+        if new_template != old_template or (
+            new_template.get("revision")
+            and not any(r.name == new_template["revision"] for r in service.revisions)
+        ):
+            try:
+                revision = self._new_revision(service, new_template)
+            except ValueError as exc:
+                return error(409, "ALREADY_EXISTS", str(exc))
+        traffic = body.get("traffic") or [{"type": _LATEST, "percent": 100}]
+        known = {r.name for r in service.revisions if r.ready}
+        for entry in traffic:
+            if entry.get("type") == _REVISION and entry.get("revision") not in known:
+                if (
+                    revision is not None
+                    and entry["revision"] == revision.name
+                    and not revision.ready
+                ):
+                    message = revision.to_api(service.name)["conditions"][0]["message"]
+                    return self._operation(
+                        parent, {}, f"Revision '{revision.name}' is not ready. {message}"
+                    )
+                return error(400, "INVALID_ARGUMENT", f"revision {entry.get('revision')} not found")
+        if (
+            revision is not None
+            and not revision.ready
+            and any(e.get("type") == _LATEST and int(e.get("percent", 0)) for e in traffic)
+        ):
+            message = revision.to_api(service.name)["conditions"][0]["message"]
+            return self._operation(
+                parent, {}, f"Revision '{revision.name}' is not ready. {message}"
+            )
+        service.body = {k: v for k, v in body.items() if k not in ("etag", "traffic")}
+        service.body.setdefault("template", new_template)
+        service.traffic = traffic
+        service.generation += 1
+        service.etag = f'"e{next(self._ids)}"'
+        return self._operation(parent, service.to_api())
+
+    def _set_policy(self, request: httpx.Request, service: Service) -> httpx.Response:
+        body = json.loads(request.content or b"null")
+        if not isinstance(body, dict) or set(body) - {"policy", "updateMask"}:
+            return error(400, "INVALID_ARGUMENT", "unknown field in SetIamPolicyRequest")
+        policy = body.get("policy") or {}
+        if policy.get("etag") and policy["etag"] != service.policy.get("etag"):
+            return error(409, "ABORTED", "There were concurrent policy changes.")
+        members = {m for b in policy.get("bindings", []) for m in b.get("members", [])}
+        if "allUsers" in members and self.org_policy_blocks_all_users:
+            return error(
+                400,
+                "FAILED_PRECONDITION",
+                "One or more users named in the policy do not belong to a permitted customer.",
+            )
+        service.policy = {**policy, "etag": f"BwE{next(self._ids)}", "version": 1}
+        return json_response(200, service.policy)
+
+    # --- Artifact Registry ------------------------------------------------------------
+    def _artifact_registry(
+        self, request: httpx.Request, project: str, region: str, kind: str, item: str | None
+    ) -> httpx.Response:
+        parent = f"projects/{project}/locations/{region}"
+        if kind == "operations":
+            op = self.operations.get(f"{parent}/operations/{item}")
+            return json_response(200, op) if op else error(404, "NOT_FOUND", "no operation")
+        if item and request.method == "GET":
+            repo = self.repositories.get(f"{parent}/repositories/{item}")
+            if repo is None:
+                return error(404, "NOT_FOUND", "Requested entity was not found.")
+            return json_response(200, repo)
+        if item is None and request.method == "POST":
+            repo_id = request.url.params.get("repositoryId", "")
+            body = json.loads(request.content or b"null")
+            if not isinstance(body, dict) or set(body) - _REPOSITORY_FIELDS:
+                return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+            if body.get("format") != "DOCKER" or not re.match(
+                r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", repo_id
+            ):
+                return error(400, "INVALID_ARGUMENT", "invalid repositoryId or format")
+            name = f"{parent}/repositories/{repo_id}"
+            if self.race_repository_create:
+                self.repositories[name] = {"name": name, "format": "DOCKER"}
+            if name in self.repositories:
+                return error(409, "ALREADY_EXISTS", "the repository already exists")
+            self.repositories[name] = {**body, "name": name}
+            return self._operation(parent, self.repositories[name])
+        return error(404, "NOT_FOUND", "no route")
+
+    # --- credentials ------------------------------------------------------------------
+    def _mint(self, who: str) -> str:
+        token = f"ya29.fake-{next(self._ids)}"
+        self.tokens[token] = who
+        return token
+
+    def _sts(self, request: httpx.Request) -> httpx.Response:
+        fields = {
+            "grantType", "audience", "scope", "requestedTokenType", "subjectToken",
+            "subjectTokenType", "options",
+        }  # fmt: skip
+        if request.headers.get("content-type", "").startswith("application/json"):
+            body = json.loads(request.content or b"null")
+        else:  # google-auth's RFC 8693 form, snake_case
+            form = dict(httpx.QueryParams(request.content.decode()))
+            body = {"".join(w.title() if i else w for i, w in enumerate(k.split("_"))): v
+                    for k, v in form.items()}  # fmt: skip
+        if not isinstance(body, dict) or set(body) - fields:
+            return json_response(
+                400, {"error": "invalid_request", "error_description": "unknown field"}
+            )
+        if body.get("grantType") != "urn:ietf:params:oauth:grant-type:token-exchange":
+            return json_response(400, {"error": "unsupported_grant_type"})
+        provider = str(body.get("audience", "")).removeprefix("//iam.googleapis.com/")
+        condition = self.providers.get(provider)
+        if condition is None:
+            return json_response(
+                400, {"error": "invalid_target", "error_description": "provider not found"}
+            )
+        try:
+            payload = str(body.get("subjectToken", "")).split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (IndexError, ValueError):
+            return json_response(400, {"error": "invalid_grant", "error_description": "not a JWT"})
+        if any(claims.get(k) != v for k, v in condition.items()):
+            return json_response(
+                400,
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "The given credential is rejected by the attribute "
+                    "condition.",
+                },
+            )
+        token = self._mint(f"principal://{provider}/subject/{claims.get('sub', '')}")
+        return json_response(
+            200,
+            {
+                "access_token": token,
+                "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+            },
+        )
+
+    def _generate(self, request: httpx.Request, path: str) -> httpx.Response:
+        email = path.removeprefix("/v1/projects/-/serviceAccounts/").removesuffix(
+            ":generateAccessToken"
+        )
+        caller = self.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
+        if caller is None:
+            return error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        body = json.loads(request.content or b"null")
+        if not isinstance(body, dict) or set(body) - {"scope", "lifetime", "delegates"}:
+            return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        provider = self.service_accounts.get(email)
+        if provider is None or not caller.startswith(f"principal://{provider}/"):
+            return error(
+                403,
+                "PERMISSION_DENIED",
+                "Permission 'iam.serviceAccounts.getAccessToken' denied on resource "
+                "(or it may not exist).",
+                reason="IAM_PERMISSION_DENIED",
+                domain="iam.googleapis.com",
+                metadata={"permission": "iam.serviceAccounts.getAccessToken"},
+            )
+        return json_response(
+            200, {"accessToken": self._mint(email), "expireTime": "2030-01-01T00:00:00Z"}
+        )
+
+    def _jwt_bearer(self, request: httpx.Request) -> httpx.Response:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return json_response(400, {"error": "unsupported_grant_type"})
+        try:
+            head, claims_part, signature = form.get("assertion", "").split(".")
+            claims = json.loads(base64.urlsafe_b64decode(claims_part + "=="))
+        except ValueError:
+            return json_response(400, {"error": "invalid_grant", "error_description": "bad JWT"})
+        pem = self.keys.get(str(claims.get("iss", "")))
+        if pem is None:
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            )
+        key = serialization.load_pem_public_key(pem)
+        assert isinstance(key, rsa.RSAPublicKey)
+        try:
+            key.verify(
+                base64.urlsafe_b64decode(signature + "=="),
+                f"{head}.{claims_part}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except InvalidSignature:
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            )
+        if int(claims.get("exp", 0)) - int(claims.get("iat", 0)) > 3600:
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT: exp too far"}
+            )
+        return json_response(
+            200,
+            {"access_token": self._mint(str(claims["iss"])), "expires_in": 3599,
+             "token_type": "Bearer"},
+        )  # fmt: skip

@@ -1,0 +1,105 @@
+"""The google-cloud-run endpoint override and error decoding."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pmcp_action.errors import Problem, RemoteApiError
+from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints, resolve_endpoints
+from pmcp_action.targets.google_cloud_run.failures import (
+    oauth_error_text,
+    parse_error,
+    raise_for_google,
+)
+
+
+def test_default_hosts_per_service():
+    problems: list[Problem] = []
+    endpoints = resolve_endpoints({}, problems)
+    assert problems == []
+    assert endpoints.url("sts", "/v1/token") == "https://sts.googleapis.com/v1/token"
+    assert endpoints.url("run", "v2/projects/p") == "https://run.googleapis.com/v2/projects/p"
+    assert endpoints.token_uri("") == "https://oauth2.googleapis.com/token"
+
+
+def test_override_replaces_every_host_and_keeps_paths():
+    problems: list[Problem] = []
+    endpoints = resolve_endpoints({"PMCP_GOOGLE_API_URL": "http://127.0.0.1:9/g/"}, problems)
+    assert problems == []
+    assert endpoints.url("iamcredentials", "/v1/x") == "http://127.0.0.1:9/g/v1/x"
+    assert endpoints.url("artifactregistry", "/v1/y") == "http://127.0.0.1:9/g/v1/y"
+    assert (
+        endpoints.token_uri("https://oauth2.googleapis.com/token") == "http://127.0.0.1:9/g/token"
+    )
+    with pytest.raises(ValueError):
+        endpoints.base("storage")
+
+
+def test_plain_http_override_off_loopback_is_a_problem():
+    problems: list[Problem] = []
+    endpoints = resolve_endpoints({"PMCP_GOOGLE_API_URL": "http://example.com"}, problems)
+    assert endpoints == GoogleEndpoints()
+    assert len(problems) == 1
+    assert "PMCP_GOOGLE_API_URL" in problems[0].where
+
+
+def _envelope(code: int, status: str, message: str, **info: object) -> httpx.Response:
+    details = []
+    if info:
+        details.append({"@type": "type.googleapis.com/google.rpc.ErrorInfo", **info})
+    return httpx.Response(
+        code,
+        json={"error": {"code": code, "status": status, "message": message, "details": details}},
+    )
+
+
+def test_service_disabled_names_the_api_and_the_link():
+    response = _envelope(
+        403,
+        "PERMISSION_DENIED",
+        "Cloud Run Admin API has not been used in project 123",
+        reason="SERVICE_DISABLED",
+        domain="googleapis.com",
+        metadata={"service": "run.googleapis.com", "activationUrl": "https://console/x"},
+    )
+    with pytest.raises(RemoteApiError) as caught:
+        raise_for_google(response, "reading the service", project="demo")
+    assert "run.googleapis.com" in caught.value.remediation
+    assert "https://console/x" in caught.value.remediation
+    assert caught.value.status == 403
+
+
+def test_permission_denied_names_the_permission_and_a_role():
+    response = _envelope(
+        403, "PERMISSION_DENIED", "Permission 'run.services.create' denied on resource"
+    )
+    assert parse_error(response).permission == "run.services.create"
+    with pytest.raises(RemoteApiError) as caught:
+        raise_for_google(response, "creating the service")
+    assert "run.services.create" in caught.value.remediation
+    assert "roles/run.admin" in caught.value.remediation
+
+
+def test_impersonation_denied_names_workload_identity_user():
+    response = _envelope(
+        403, "PERMISSION_DENIED", "Permission 'iam.serviceAccounts.getAccessToken' denied"
+    )
+    with pytest.raises(RemoteApiError) as caught:
+        raise_for_google(response, "impersonating")
+    assert "roles/iam.workloadIdentityUser" in caught.value.remediation
+
+
+def test_non_json_and_success_answers():
+    raise_for_google(httpx.Response(200, json={}), "ok")
+    assert parse_error(httpx.Response(502, text="<html>")).status_code == 502
+    with pytest.raises(RemoteApiError, match="HTTP 502"):
+        raise_for_google(httpx.Response(502, text="<html>"), "x")
+
+
+def test_oauth_style_error_text():
+    response = httpx.Response(
+        400, json={"error": "unauthorized_client", "error_description": "attribute condition"}
+    )
+    assert oauth_error_text(response) == "unauthorized_client: attribute condition"
+    assert oauth_error_text(httpx.Response(500, text="x")) == "HTTP 500"
