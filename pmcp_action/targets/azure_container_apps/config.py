@@ -59,6 +59,8 @@ class AzureConfig:
     target_port: int
     min_replicas: int
     delete_resource_group: bool
+    #: The auth input: auto, oidc, secrets or ambient.
+    auth: str = "auto"
     #: ``[server].mcp_path`` with a leading slash ("" = the root).
     mcp_path: str = ""
     variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -222,6 +224,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         target_port=_number(context, "target_port", TARGET_PORT_ENV, 8080, (1, 65535), problems),
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
+        auth=inputs.text("auth") or "auto",
         mcp_path=f"/{mcp_path}" if mcp_path else "",
         variables=MappingProxyType(dict(context.project.environment)),
         sources=MappingProxyType(dict(inputs.sources)),
