@@ -25,6 +25,8 @@ LOGIN_URL_ENV = "PMCP_AZURE_LOGIN_URL"
 ARM_URL_ENV = "PMCP_AZURE_ARM_URL"
 TARGET_PORT_ENV = "AZURE_TARGET_PORT"
 MIN_REPLICAS_ENV = "AZURE_MIN_REPLICAS"
+#: Emulators only: a loopback URL standing for every https://<fqdn> of the app.
+APPS_ORIGIN_ENV = "PMCP_AZURE_APPS_ORIGIN"
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 #: Resource group: 1-90 of letters, digits, _ - . ( ); not ending in a period.
@@ -34,6 +36,7 @@ _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$")
 #: Registry: 5-50 alphanumerics.
 _REGISTRY = re.compile(r"^[A-Za-z0-9]{5,50}$")
+_PINNED = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{1,39}$")
 
 
@@ -63,6 +66,7 @@ class AzureConfig:
     auth: str = "auto"
     #: ``[server].mcp_path`` with a leading slash ("" = the root).
     mcp_path: str = ""
+    apps_origin: str = ""
     variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -205,6 +209,28 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         mcp_path = ""
     mcp_path = mcp_path.strip().strip("/")
 
+    image = inputs.text("image").strip()
+    if not image:
+        problems.append(
+            Problem(
+                inputs.source("image"),
+                "no image: azure-container-apps deploys a prebuilt image in this version (ACR "
+                "cloud builds and pushed local builds are not available yet)",
+                "build and push the image in an earlier step and pass it by digest: "
+                "image: <registry>/<repo>@sha256:<64 hex>",
+            )
+        )
+    elif not _PINNED.match(image):
+        problems.append(
+            Problem(
+                inputs.source("image"),
+                f"{image[:120]!r} is not pinned by digest (this version does not resolve tags)",
+                "pass <registry>/<repo>@sha256:<64 hex> (docker buildx --push prints it; "
+                "or docker inspect --format '{{index .RepoDigests 0}}')",
+            )
+        )
+    apps_origin = _endpoint(context.environ, APPS_ORIGIN_ENV, "", problems)
+
     resolved = AzureConfig(
         tenant_id=tenant,
         client_id=client,
@@ -220,12 +246,13 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         app_name=name,
         location=location,
         registry=registry,
-        image=inputs.text("image").strip(),
+        image=image,
         target_port=_number(context, "target_port", TARGET_PORT_ENV, 8080, (1, 65535), problems),
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
         auth=inputs.text("auth") or "auto",
         mcp_path=f"/{mcp_path}" if mcp_path else "",
+        apps_origin=apps_origin,
         variables=MappingProxyType(dict(context.project.environment)),
         sources=MappingProxyType(dict(inputs.sources)),
     )

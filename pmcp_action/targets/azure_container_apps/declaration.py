@@ -1,16 +1,13 @@
 """What the ``azure-container-apps`` target reads and writes (no HTTP client here).
 
-The target is not available yet: :data:`DECLARATION` has no inputs and no ``factory`` until
-its commands work and are tested, so choosing it fails fast with "not available in this
-version" before anything is touched. :data:`INTENDED` holds the inputs, fallbacks and
-outputs it will declare (issue 9's names).
+Issue 9's names. This version deploys a prebuilt ``image``; the image pipeline (ACR
+Tasks cloud builds, local builds pushed to ACR) is not wired in yet.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...artifact.oci_image.inputs import IMAGE
 from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 
@@ -18,6 +15,15 @@ __all__ = ["CLOUDS", "DECLARATION", "DEFAULT_AUDIENCE", "INTENDED"]
 
 #: The audience Entra ID expects in a federated credential's token.
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
+#: Equal to ``artifact.oci_image.inputs.IMAGE`` (a test keeps them equal; the registry
+#: refuses two different specs named image). It is not imported from there because the
+#: artifact package imports tomlkit, and help and discovery must stay light.
+IMAGE = InputSpec(
+    "image",
+    "A prebuilt image to deploy as is (host/repo/name:tag or …@sha256:<64 hex>); a tag is "
+    "resolved to its digest. Default: assemble the Linux binary onto `base-image`.",
+    env=("PMCP_IMAGE",),
+)
 #: The sovereign clouds by name: (login host, ARM host, registry suffix).
 CLOUDS = MappingProxyType(
     {
@@ -39,14 +45,13 @@ CLOUDS = MappingProxyType(
     }
 )
 
-#: The declaration the target will have once its commands work (factory still unset). The
-#: core documents and parses only DECLARATION, so these inputs are not public yet; the
-#: target's configuration and credential tests resolve against this one.
+#: The target's declaration (tests resolve inputs against it by this name too).
 INTENDED = TargetDeclaration(
     id="azure-container-apps",
     title="Azure Container Apps",
     summary="ARM REST with an Entra ID federated credential (or a client secret): a new "
     "revision without traffic, verified at its own FQDN, then 100 %.",
+    factory="pmcp_action.targets.azure_container_apps.target:create",
     order=40,
     uses=("region", "auth", "audience"),
     inputs=(
@@ -139,6 +144,8 @@ INTENDED = TargetDeclaration(
             "loopback for an emulator).",
             "AZURE_TARGET_PORT": "Overrides [azure].target_port (8080).",
             "AZURE_MIN_REPLICAS": "Overrides [azure].min_replicas (1).",
+            "PMCP_AZURE_APPS_ORIGIN": "For emulators only: a loopback URL that stands for "
+            "every https://<fqdn> of the app and its revisions (verification goes there).",
         }
     ),
     example=(
@@ -150,9 +157,4 @@ INTENDED = TargetDeclaration(
     ),
 )
 
-DECLARATION = TargetDeclaration(
-    id="azure-container-apps",
-    title="Azure Container Apps",
-    summary="Not available in this version.",
-    order=40,
-)
+DECLARATION = INTENDED

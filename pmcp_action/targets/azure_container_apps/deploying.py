@@ -44,13 +44,6 @@ class Connector:
     def open(self) -> Iterator[Arm]:
         if self.problems:
             raise ValidationError(self.problems)
-        if not self.config.image:
-            raise DeployError(
-                "azure-container-apps deploys a prebuilt image in this version, and image is "
-                "not set.",
-                target=NAME,
-                remediation="Pass image: <registry>/<repo>@sha256:<digest> (or a tag).",
-            )
         with self.context.http() as client:
             if self._session is None:
                 self._session = sign_in(self.context, self.config, client)

@@ -41,7 +41,10 @@ class AzureContainerAppsTarget:
 
     # --- results ---------------------------------------------------------------------------
     def _url(self, fqdn: str) -> str:
-        return f"https://{fqdn}{self.config.mcp_path}" if fqdn else ""
+        if not fqdn:
+            return ""
+        origin = self.config.apps_origin or f"https://{fqdn}"
+        return f"{origin}{self.config.mcp_path}"
 
     def _result(self, **fields: object) -> TargetResult:
         image = str(fields.pop("image", self.config.image))
@@ -277,5 +280,5 @@ class AzureContainerAppsTarget:
 
 
 def create(context: RunContext) -> AzureContainerAppsTarget:
-    """The factory the declaration will name once the target is available."""
+    """The factory the declaration names."""
     return AzureContainerAppsTarget(context)

@@ -28,6 +28,7 @@ BASE = {
     "azure-tenant-id": TENANT,
     "azure-client-id": CLIENT,
     "azure-subscription-id": SUBSCRIPTION,
+    "image": "ghcr.io/acme/calc@sha256:" + "9" * 64,
 }
 
 

@@ -118,3 +118,18 @@ def test_mcp_path_is_appended_with_one_slash(tmp_path: Path) -> None:
     deploy = _toml(tmp_path, '[server]\nmcp_path = "/mcp/"\n')
     _, config, _ = resolved(tmp_path, config=deploy)
     assert config.mcp_path == "/mcp"
+
+
+def test_the_image_input_is_the_shared_spec() -> None:
+    from pmcp_action.artifact.oci_image.inputs import IMAGE as SHARED
+    from pmcp_action.targets.azure_container_apps.declaration import IMAGE
+
+    assert IMAGE == SHARED
+
+
+def test_the_image_must_be_given_and_pinned_by_digest(tmp_path: Path) -> None:
+    _, _, problems = resolved(tmp_path, {"image": ""})
+    assert [p.where for p in problems] == ["input 'image'"]
+    assert "prebuilt image" in problems[0].what
+    _, _, problems = resolved(tmp_path, {"image": "ghcr.io/acme/calc:latest"})
+    assert "not pinned by digest" in problems[0].what
