@@ -21,6 +21,8 @@ __all__ = ["APP_API", "Arm", "RESOURCES_API"]
 
 RESOURCES_API = "2021-04-01"
 APP_API = "2024-03-01"
+#: 409 codes that mean "refused, nothing done: another operation is running".
+_BUSY = ("OperationInProgress", "AnotherOperationInProgress")
 _TERMINAL = frozenset({"Succeeded", "Failed", "Canceled"})
 
 
@@ -61,6 +63,33 @@ class Arm:
         return f"/subscriptions/{self.subscription}{rest}"
 
     def call(
+        self,
+        method: str,
+        path: str,
+        api_version: str,
+        what: str,
+        *,
+        body: dict[str, Any] | None = None,
+        missing_ok: bool = False,
+    ) -> httpx.Response:
+        """One call; a write refused because another operation runs is sent again later."""
+        if method == "GET":
+            return self._send(method, path, api_version, what, body=body, missing_ok=missing_ok)
+
+        def attempt() -> httpx.Response | None:
+            try:
+                return self._send(method, path, api_version, what, body=body, missing_ok=missing_ok)
+            except ArmError as exc:
+                if exc.status == 409 and exc.code.endswith(_BUSY):
+                    self.on_wait(f"{what}: another operation is running on it; waiting")
+                    return None
+                raise
+
+        return poll_until(
+            attempt, deadline=self.deadline, what=what, sleep=self.sleep, initial_delay=2.0
+        )
+
+    def _send(
         self,
         method: str,
         path: str,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,11 @@ class World:
         return httpx.MockTransport(route)
 
     def target(self, **inputs: Any) -> AzureContainerAppsTarget:
+        return self.sleeping_target(lambda _s: None, inputs)
+
+    def sleeping_target(
+        self, sleep: Callable[[float], None], inputs: dict[str, Any]
+    ) -> AzureContainerAppsTarget:
         given = {"image": IMAGE_1, **inputs}
         context, config, problems = resolved(
             self.tmp_path,
@@ -47,6 +53,7 @@ class World:
             console=Platform(environ={}, log_stream=self.log),
             transport=self.transport(),
             id_token=self.issuer.issue,
+            sleep=sleep,
         )
         return AzureContainerAppsTarget(context, resolved=(config, problems))
 
@@ -185,3 +192,25 @@ def test_an_app_not_made_by_pmcp_is_left_alone(world: World) -> None:
         world.target(image=IMAGE_2).deploy()
     with pytest.raises(DeployError, match="left alone"):
         world.target().destroy()
+
+
+def test_throttling_and_a_running_operation_are_waited_out(world: World) -> None:
+
+    world.target().deploy()
+    app = next(k for k, r in world.arm.resources.items() if "containerApps" in r["type"])
+    world.arm.busy.add(app)  # an operation someone else started
+
+    def finish_the_other_operation(_s: float) -> None:
+        world.arm.busy.discard(app)
+
+    staged = world.sleeping_target(finish_the_other_operation, {"image": IMAGE_2}).stage()
+    assert staged.candidate_url
+    assert "another operation is running" in world.log.getvalue()
+
+
+def test_a_throttled_write_is_sent_again_after_retry_after(world: World) -> None:
+    from tests.fakes.server import Fault
+
+    world.arm.faults.add(Fault("status", status=429, retry_after=1), method="PUT")
+    assert world.target().deploy().version
+    assert any(r.fault for r in world.arm.requests)
