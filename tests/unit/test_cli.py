@@ -61,7 +61,10 @@ targets:
   aws-lambda            AWS Lambda — Direct Lambda APIs: a version per deploy,
                         alias live, a function URL, instant rollback.
   google-cloud-run      Google Cloud Run — Not available in this version.
-  azure-container-apps  Azure Container Apps — Not available in this version.
+  azure-container-apps  Azure Container Apps — ARM REST with an Entra ID
+                        federated credential (or a client secret): a new
+                        revision without traffic, verified at its own FQDN, then
+                        100 %.
   cloudflare-workers    Cloudflare Workers — The Workers API with an API token:
                         the workers-rs bundle as a new version, verified at its
                         preview URL before it takes traffic, one-call rollback.
@@ -109,6 +112,7 @@ def test_command_help_shows_the_common_options_then_each_targets_own():
         "options:",
         "pmcp-run options:",
         "aws-lambda options:",
+        "azure-container-apps options:",
         "cloudflare-workers options:",
         "exit codes:",
     ]

@@ -32,7 +32,12 @@ def test_built_in_targets_are_found_in_cargo_pmcps_order():
         "azure-container-apps",
         "cloudflare-workers",
     )
-    assert catalogue().available_ids == ("pmcp-run", "aws-lambda", "cloudflare-workers")
+    assert catalogue().available_ids == (
+        "pmcp-run",
+        "aws-lambda",
+        "azure-container-apps",
+        "cloudflare-workers",
+    )
 
 
 def test_the_core_names_no_target_and_no_target_input_or_output():
@@ -55,7 +60,12 @@ def test_an_entry_point_target_is_discovered(tmp_path, monkeypatch):
     cat = build_catalogue(discover_declarations())
     assert cat.ids[-1] == "demo-cloud"  # order 90, after the built-in ones
     assert cat.input_owners["demo-token"] == ("demo-cloud",)
-    assert cat.input_owners["region"] == ("pmcp-run", "aws-lambda", "demo-cloud")
+    assert cat.input_owners["region"] == (
+        "pmcp-run",
+        "aws-lambda",
+        "azure-container-apps",
+        "demo-cloud",
+    )
     assert [s.name for s in cat.target_inputs("demo-cloud")] == [
         "region",
         "demo-endpoint",

@@ -1,18 +1,160 @@
-"""The ``azure-container-apps`` target is declared so its name is accepted, but not available yet.
+"""What the ``azure-container-apps`` target reads and writes (no HTTP client here).
 
-Choosing it fails fast with "not available in this version" before anything is
-touched. The target's issue fills in its inputs, outputs and factory here.
+Issue 9's names. This version deploys a prebuilt ``image``; the image pipeline (ACR
+Tasks cloud builds, local builds pushed to ACR) is not wired in yet.
 """
 
 from __future__ import annotations
 
-from ...declare import TargetDeclaration
+from types import MappingProxyType
 
-__all__ = ["DECLARATION"]
+from ...declare import Fallback, OutputSpec, TargetDeclaration
+from ...inputs import InputKind, InputSpec
 
-DECLARATION = TargetDeclaration(
+__all__ = ["CLOUDS", "DECLARATION", "DEFAULT_AUDIENCE", "INTENDED"]
+
+#: The audience Entra ID expects in a federated credential's token.
+DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
+#: Equal to ``artifact.oci_image.inputs.IMAGE`` (a test keeps them equal; the registry
+#: refuses two different specs named image). It is not imported from there because the
+#: artifact package imports tomlkit, and help and discovery must stay light.
+IMAGE = InputSpec(
+    "image",
+    "A prebuilt image to deploy as is (host/repo/name:tag or …@sha256:<64 hex>); a tag is "
+    "resolved to its digest. Default: assemble the Linux binary onto `base-image`.",
+    env=("PMCP_IMAGE",),
+)
+#: The sovereign clouds by name: (login host, ARM host, registry suffix).
+CLOUDS = MappingProxyType(
+    {
+        "AzureCloud": (
+            "https://login.microsoftonline.com",
+            "https://management.azure.com",
+            "azurecr.io",
+        ),
+        "AzureUSGovernment": (
+            "https://login.microsoftonline.us",
+            "https://management.usgovcloudapi.net",
+            "azurecr.us",
+        ),
+        "AzureChinaCloud": (
+            "https://login.chinacloudapi.cn",
+            "https://management.chinacloudapi.cn",
+            "azurecr.cn",
+        ),
+    }
+)
+
+#: The target's declaration (tests resolve inputs against it by this name too).
+INTENDED = TargetDeclaration(
     id="azure-container-apps",
     title="Azure Container Apps",
-    summary="Not available in this version.",
+    summary="ARM REST with an Entra ID federated credential (or a client secret): a new "
+    "revision without traffic, verified at its own FQDN, then 100 %.",
+    factory="pmcp_action.targets.azure_container_apps.target:create",
     order=40,
+    uses=("region", "auth", "audience"),
+    inputs=(
+        InputSpec(
+            "azure-client-id",
+            "Client (application) id of the Entra ID app registration or user-assigned "
+            "identity deployed as.",
+            env=("AZURE_CLIENT_ID",),
+        ),
+        InputSpec("azure-tenant-id", "Entra ID tenant (directory) id.", env=("AZURE_TENANT_ID",)),
+        InputSpec(
+            "azure-subscription-id",
+            "Azure subscription id the container app lives in.",
+            env=("AZURE_SUBSCRIPTION_ID",),
+        ),
+        InputSpec(
+            "azure-client-secret",
+            "Client secret of the app registration (masked). Without it, the CI's OIDC token "
+            "is exchanged through a federated credential (recommended).",
+            secret=True,
+            env=("AZURE_CLIENT_SECRET",),
+        ),
+        InputSpec(
+            "azure-resource-group",
+            "Resource group of the container app (created when missing). Default: <name>-rg.",
+        ),
+        InputSpec(
+            "azure-managed-environment",
+            "Container Apps managed environment (created when missing). Default: <name>-env.",
+        ),
+        InputSpec(
+            "azure-registry",
+            "Azure Container Registry name for the images the action builds (created Basic "
+            "when missing).",
+            env=("AZURE_CONTAINER_REGISTRY",),
+        ),
+        InputSpec(
+            "azure-cloud",
+            "Azure cloud: its login, Resource Manager and registry host names.",
+            kind=InputKind.CHOICE,
+            choices=tuple(CLOUDS),
+            default="AzureCloud",
+            env=("AZURE_CLOUD",),
+            noun="Azure cloud",
+        ),
+        InputSpec(
+            "azure-delete-resource-group",
+            "destroy: also delete the resource group (only when pmcp-action created it).",
+            kind=InputKind.BOOL,
+            default="false",
+        ),
+        IMAGE,
+    ),
+    fallbacks=MappingProxyType(
+        {
+            "region": Fallback(
+                config=("azure.location",), env=("AZURE_LOCATION",), default="eastus"
+            ),
+            "azure-resource-group": Fallback(
+                config=("azure.resource_group",), env=("AZURE_RESOURCE_GROUP",)
+            ),
+            "azure-managed-environment": Fallback(
+                config=("azure.environment",), env=("AZURE_CONTAINERAPP_ENV",)
+            ),
+        }
+    ),
+    notes=MappingProxyType(
+        {
+            "region": "the Azure location of the resource group, environment and app.",
+            "audience": f"default {DEFAULT_AUDIENCE}.",
+            "auth": "auto uses the client secret when azure-client-secret is set, else OIDC.",
+        }
+    ),
+    outputs=(
+        OutputSpec("image", "The image deployed, by digest.", "Image"),
+        OutputSpec("resource-group", "The resource group of the container app.", "Resource group"),
+    ),
+    credentials=(
+        "Add a federated credential to the app registration (Certificates & secrets → "
+        "Federated credentials) matching the CI's token (issuer, subject, audience "
+        f"{DEFAULT_AUDIENCE}), grant it Contributor on the resource group (or the "
+        "subscription, to create the group), and pass azure-client-id, azure-tenant-id and "
+        "azure-subscription-id. A client secret (azure-client-secret) works too, with a warning."
+    ),
+    variables=MappingProxyType(
+        {
+            "PMCP_AZURE_LOGIN_URL": "Replaces https://login.microsoftonline.com (https, or "
+            "http on loopback for an emulator).",
+            "PMCP_AZURE_ARM_URL": "Replaces https://management.azure.com (https, or http on "
+            "loopback for an emulator).",
+            "AZURE_TARGET_PORT": "Overrides [azure].target_port (8080).",
+            "AZURE_MIN_REPLICAS": "Overrides [azure].min_replicas (1).",
+            "PMCP_AZURE_APPS_ORIGIN": "For emulators only: a loopback URL that stands for "
+            "every https://<fqdn> of the app and its revisions (verification goes there).",
+        }
+    ),
+    example=(
+        "target: azure-container-apps\n"
+        "azure-client-id: ${{ vars.AZURE_CLIENT_ID }}\n"
+        "azure-tenant-id: ${{ vars.AZURE_TENANT_ID }}\n"
+        "azure-subscription-id: ${{ vars.AZURE_SUBSCRIPTION_ID }}\n"
+        "region: westeurope"
+    ),
 )
+
+DECLARATION = INTENDED

@@ -1,0 +1,240 @@
+"""Azure Resource Manager calls: providers, resource groups, managed environments, apps.
+
+One client over an injected HTTP client (retries of 429/5xx are the client's). A
+long-running PUT/PATCH/DELETE is awaited through ``Azure-AsyncOperation`` (status), else
+``Location`` (202 until 200/204), else the resource's ``provisioningState``; a long-poll that
+drops is followed by a re-read of the resource, not a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ...deadline import Deadline, poll_until
+from ...errors import DeployError
+from .failures import ArmError, arm_error
+
+__all__ = ["APP_API", "Arm", "RESOURCES_API"]
+
+RESOURCES_API = "2021-04-01"
+APP_API = "2024-03-01"
+#: 409 codes that mean "refused, nothing done: another operation is running".
+_BUSY = ("OperationInProgress", "AnotherOperationInProgress")
+_TERMINAL = frozenset({"Succeeded", "Failed", "Canceled"})
+
+
+def _tolerate(exc: Exception) -> str | None:
+    if isinstance(exc, httpx.TransportError):
+        return f"the long-poll dropped ({type(exc).__name__})"
+    if isinstance(exc, ArmError) and exc.status is not None and exc.status >= 500:
+        return f"HTTP {exc.status}"
+    return None
+
+
+class Arm:
+    """ARM under one subscription with one bearer token."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        base: str,
+        token: str,
+        subscription: str,
+        *,
+        deadline: Deadline,
+        sleep: Callable[[float], None],
+        client_id: str = "",
+        on_wait: Callable[[str], None] = lambda _m: None,
+    ) -> None:
+        self.client = client
+        self.base = base.rstrip("/")
+        self.subscription = subscription
+        self.deadline = deadline
+        self.sleep = sleep
+        self.client_id = client_id
+        self.on_wait = on_wait
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    # --- plumbing -----------------------------------------------------------------------
+    def sub_path(self, rest: str) -> str:
+        return f"/subscriptions/{self.subscription}{rest}"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        api_version: str,
+        what: str,
+        *,
+        body: dict[str, Any] | None = None,
+        missing_ok: bool = False,
+    ) -> httpx.Response:
+        """One call; a write refused because another operation runs is sent again later."""
+        if method == "GET":
+            return self._send(method, path, api_version, what, body=body, missing_ok=missing_ok)
+
+        def attempt() -> httpx.Response | None:
+            try:
+                return self._send(method, path, api_version, what, body=body, missing_ok=missing_ok)
+            except ArmError as exc:
+                if exc.status == 409 and exc.code.endswith(_BUSY):
+                    self.on_wait(f"{what}: another operation is running on it; waiting")
+                    return None
+                raise
+
+        return poll_until(
+            attempt, deadline=self.deadline, what=what, sleep=self.sleep, initial_delay=2.0
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        api_version: str,
+        what: str,
+        *,
+        body: dict[str, Any] | None = None,
+        missing_ok: bool = False,
+    ) -> httpx.Response:
+        url = path if path.startswith("http") else f"{self.base}{path}"
+        params = None if "api-version=" in url else {"api-version": api_version}
+        response = self.client.request(method, url, params=params, json=body, headers=self._headers)
+        if response.status_code == 404 and missing_ok:
+            return response
+        if response.status_code >= 400:
+            raise arm_error(response, what, self.client_id)
+        return response
+
+    def get(self, path: str, api_version: str, what: str) -> dict[str, Any] | None:
+        response = self.call("GET", path, api_version, what, missing_ok=True)
+        if response.status_code == 404:
+            return None
+        data = response.json()
+        return data if isinstance(data, dict) else {}
+
+    def wait(
+        self, response: httpx.Response, path: str, api_version: str, what: str
+    ) -> dict[str, Any] | None:
+        """Await a long-running operation; the resource afterwards (None when deleted)."""
+        operation = response.headers.get("Azure-AsyncOperation", "")
+        location = response.headers.get("Location", "")
+        if operation:
+            self._poll(lambda: self._operation_done(operation, api_version, what), what)
+        elif location:
+            self._poll(lambda: self._location_done(location, api_version, what), what)
+        resource = self._poll(lambda: self._resource_done(path, api_version, what), what)
+        return resource or None
+
+    def _poll(self, probe: Callable[[], Any], what: str) -> Any:
+        return poll_until(
+            probe,
+            deadline=self.deadline,
+            what=what,
+            sleep=self.sleep,
+            tolerate=_tolerate,
+            on_tolerated=lambda reason: self.on_wait(f"{what}: {reason}; checking again"),
+            initial_delay=1.0,
+            max_delay=10.0,
+        )
+
+    def _operation_done(self, url: str, api_version: str, what: str) -> bool | None:
+        data = self.call("GET", url, api_version, what).json()
+        status = str(data.get("status", ""))
+        if status == "Succeeded":
+            return True
+        if status in _TERMINAL:
+            error = data.get("error") or {}
+            raise DeployError(
+                f"{what} ended {status}: {error.get('code', '')}: {error.get('message', '')}",
+                target="azure-container-apps",
+            )
+        return None
+
+    def _location_done(self, url: str, api_version: str, what: str) -> bool | None:
+        response = self.call("GET", url, api_version, what)
+        return None if response.status_code == 202 else True
+
+    def _resource_done(self, path: str, api_version: str, what: str) -> dict[str, Any] | None:
+        resource = self.get(path, api_version, what)
+        if resource is None:
+            return {}
+        state = str(resource.get("properties", {}).get("provisioningState", "Succeeded"))
+        if state in ("Failed", "Canceled"):
+            raise DeployError(
+                f"{what} ended {state}.",
+                target="azure-container-apps",
+                remediation="See the resource's activity log in the Azure portal.",
+            )
+        return resource if state == "Succeeded" else None
+
+    # --- providers ---------------------------------------------------------------------
+    def provider_state(self, namespace: str) -> str:
+        data = self.get(self.sub_path(f"/providers/{namespace}"), RESOURCES_API, namespace)
+        return str((data or {}).get("registrationState", "NotRegistered"))
+
+    def register_provider(self, namespace: str) -> None:
+        what = f"registering the resource provider {namespace}"
+        self.call("POST", self.sub_path(f"/providers/{namespace}/register"), RESOURCES_API, what)
+
+        def registered() -> bool | None:
+            return True if self.provider_state(namespace) == "Registered" else None
+
+        self._poll(registered, what)
+
+    # --- resource groups ---------------------------------------------------------------
+    def group_path(self, group: str) -> str:
+        return self.sub_path(f"/resourcegroups/{group}")
+
+    def resource_group(self, group: str) -> dict[str, Any] | None:
+        return self.get(self.group_path(group), RESOURCES_API, f"reading resource group {group}")
+
+    def create_resource_group(
+        self, group: str, location: str, tags: dict[str, str]
+    ) -> dict[str, Any]:
+        response = self.call(
+            "PUT",
+            self.group_path(group),
+            RESOURCES_API,
+            f"creating resource group {group}",
+            body={"location": location, "tags": tags},
+        )
+        return dict(response.json())
+
+    def delete_resource_group(self, group: str) -> None:
+        what = f"deleting resource group {group}"
+        response = self.call("DELETE", self.group_path(group), RESOURCES_API, what)
+        self.wait(response, self.group_path(group), RESOURCES_API, what)
+
+    # --- Microsoft.App -------------------------------------------------------------------
+    def app_resource(self, group: str, kind: str, name: str) -> str:
+        return f"{self.group_path(group)}/providers/Microsoft.App/{kind}/{name}"
+
+    def put(self, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+        response = self.call("PUT", path, APP_API, what, body=body)
+        return self.wait(response, path, APP_API, what) or {}
+
+    def patch(self, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+        response = self.call("PATCH", path, APP_API, what, body=body)
+        return self.wait(response, path, APP_API, what) or {}
+
+    def delete(self, path: str, what: str) -> None:
+        response = self.call("DELETE", path, APP_API, what, missing_ok=True)
+        if response.status_code in (202, 200):
+            self.wait(response, path, APP_API, what)
+
+    def revisions(self, group: str, app: str) -> list[dict[str, Any]]:
+        path = self.app_resource(group, "containerApps", app) + "/revisions"
+        found: list[dict[str, Any]] = []
+        url: str = path
+        while url:
+            data = self.call("GET", url, APP_API, f"listing revisions of {app}").json()
+            found.extend(item for item in data.get("value", []) if isinstance(item, dict))
+            url = str(data.get("nextLink") or "")
+        return found
+
+    def activate(self, group: str, app: str, revision: str) -> None:
+        path = self.app_resource(group, "containerApps", app) + f"/revisions/{revision}/activate"
+        self.call("POST", path, APP_API, f"activating revision {revision}")

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pmcp_action.deadline import Deadline
+from pmcp_action.targets.azure_container_apps.arm import Arm
+from pmcp_action.targets.azure_container_apps.failures import ArmError
+from tests.fakes.azure_container_apps import FakeArm, FakeEntra
+from tests.fakes.server import Fault
+
+from .helpers import CLIENT, SUBSCRIPTION, TENANT
+
+
+def _arm(*, token: str | None = None) -> tuple[FakeArm, Arm, list[str]]:
+    entra = FakeEntra()
+    entra.add_app(CLIENT, TENANT, secret="s")
+    issued = "tok-" + CLIENT
+    entra.issued[issued] = CLIENT
+    fake = FakeArm(entra, SUBSCRIPTION)
+    waits: list[str] = []
+    client = httpx.Client(transport=httpx.MockTransport(fake))
+    arm = Arm(
+        client,
+        fake.base,
+        token or issued,
+        SUBSCRIPTION,
+        deadline=Deadline(60),
+        sleep=lambda _s: None,
+        client_id=CLIENT,
+        on_wait=waits.append,
+    )
+    return fake, arm, waits
+
+
+def test_a_cold_subscription_registers_the_provider_and_waits() -> None:
+    fake, arm, _ = _arm()
+    fake.cold()
+    assert arm.provider_state("Microsoft.App") == "NotRegistered"
+    arm.register_provider("Microsoft.App")
+    assert fake.providers["Microsoft.App"] == "Registered"
+
+
+def test_group_environment_and_app_with_both_operation_headers() -> None:
+    fake, arm, _ = _arm()
+    arm.create_resource_group("calc-rg", "eastus", {"managed-by": "pmcp"})
+    env_path = arm.app_resource("calc-rg", "managedEnvironments", "calc-env")
+    env = arm.put(env_path, {"location": "eastus", "properties": {}}, "creating env")
+    assert env["properties"]["provisioningState"] == "Succeeded"  # Azure-AsyncOperation
+    app_path = arm.app_resource("calc-rg", "containerApps", "calc")
+    body = {
+        "location": "eastus",
+        "properties": {
+            "managedEnvironmentId": env["id"],
+            "configuration": {"activeRevisionsMode": "Multiple"},
+            "template": {"revisionSuffix": "a1", "containers": [{"name": "c", "image": "x@1"}]},
+        },
+    }
+    app = arm.put(app_path, body, "creating app")
+    assert app["properties"]["latestRevisionName"] == "calc--a1"
+    patched = arm.patch(  # Location
+        app_path,
+        {
+            "properties": {
+                "template": {"revisionSuffix": "b2", "containers": [{"name": "c", "image": "x@2"}]}
+            }
+        },
+        "patching app",
+    )
+    assert patched["properties"]["latestRevisionName"] == "calc--b2"
+    assert [r["name"] for r in arm.revisions("calc-rg", "calc")] == ["calc--a1", "calc--b2"]
+
+
+def test_a_dropped_long_poll_is_checked_again_not_a_failure() -> None:
+    fake, arm, waits = _arm()
+    arm.create_resource_group("calc-rg", "eastus", {})
+    fake.faults.add(Fault("drop"), method="GET", path="/__ops__/")
+    env = arm.put(
+        arm.app_resource("calc-rg", "managedEnvironments", "calc-env"),
+        {"location": "eastus", "properties": {}},
+        "creating env",
+    )
+    assert env["properties"]["provisioningState"] == "Succeeded"
+    assert any("dropped" in w for w in waits)
+
+
+def test_forbidden_names_the_role_and_scope() -> None:
+    fake, arm, _ = _arm()
+    fake.forbidden.append(f"/subscriptions/{SUBSCRIPTION}/resourcegroups/calc-rg".lower())
+    with pytest.raises(ArmError) as caught:
+        arm.create_resource_group("calc-rg", "eastus", {})
+    assert caught.value.status == 403
+    assert "Contributor" in caught.value.remediation
+    assert f"/subscriptions/{SUBSCRIPTION}" in caught.value.remediation
+
+
+def test_a_wrong_token_is_401_with_what_to_check() -> None:
+    _, arm, _ = _arm(token="forged")
+    with pytest.raises(ArmError) as caught:
+        arm.resource_group("calc-rg")
+    assert caught.value.status == 401 and "azure-cloud" in caught.value.remediation

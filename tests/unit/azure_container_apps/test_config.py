@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pmcp_action.ci.base import Platform
+from pmcp_action.deploy_config import load_deploy_config
+
+from .helpers import CLIENT, SUBSCRIPTION, TENANT, resolved
+
+
+def _toml(tmp_path: Path, text: str):
+    path = tmp_path / ".pmcp" / "deploy.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return load_deploy_config(path)[0]
+
+
+def test_defaults_follow_the_server_name_and_azure_cloud(tmp_path: Path) -> None:
+    _, config, problems = resolved(tmp_path)
+    assert problems == []
+    assert (config.tenant_id, config.client_id, config.subscription_id) == (
+        TENANT,
+        CLIENT,
+        SUBSCRIPTION,
+    )
+    assert config.resource_group == "calc-rg"
+    assert config.environment == "calc-env"
+    assert config.location == "eastus"
+    assert config.login_url == "https://login.microsoftonline.com"
+    assert config.scope == "https://management.azure.com/.default"
+    assert config.audience == "api://AzureADTokenExchange"
+    assert (config.target_port, config.min_replicas) == (8080, 1)
+    assert not config.uses_secret and not config.delete_resource_group
+
+
+def test_input_beats_deploy_toml_beats_azure_variables(tmp_path: Path) -> None:
+    deploy = _toml(
+        tmp_path,
+        '[azure]\nresource_group = "from-toml"\nlocation = "westeurope"\n'
+        "target_port = 3000\nmin_replicas = 0\n",
+    )
+    environ = {
+        "AZURE_RESOURCE_GROUP": "from-env",
+        "AZURE_CONTAINERAPP_ENV": "env-from-env",
+        "AZURE_LOCATION": "northeurope",
+        "AZURE_MIN_REPLICAS": "2",
+    }
+    _, config, problems = resolved(
+        tmp_path, {"azure-resource-group": "from-input"}, environ=environ, config=deploy
+    )
+    assert problems == []
+    assert config.resource_group == "from-input"
+    assert config.environment == "env-from-env"
+    assert config.location == "westeurope"
+    assert config.target_port == 3000
+    assert config.min_replicas == 2  # AZURE_MIN_REPLICAS overrides [azure].min_replicas
+
+
+def test_sovereign_clouds_and_endpoint_overrides(tmp_path: Path) -> None:
+    _, config, _ = resolved(tmp_path, {"azure-cloud": "AzureUSGovernment"})
+    assert config.login_url == "https://login.microsoftonline.us"
+    assert config.arm_url == "https://management.usgovcloudapi.net"
+    assert config.registry_suffix == "azurecr.us"
+    _, config, problems = resolved(
+        tmp_path,
+        environ={
+            "PMCP_AZURE_LOGIN_URL": "http://127.0.0.1:9000/",
+            "PMCP_AZURE_ARM_URL": "http://127.0.0.1:9001",
+        },
+    )
+    assert problems == []
+    assert (config.login_url, config.arm_url) == ("http://127.0.0.1:9000", "http://127.0.0.1:9001")
+    _, _, problems = resolved(tmp_path, environ={"PMCP_AZURE_ARM_URL": "http://arm.example"})
+    assert [p.where for p in problems] == ["environment variable PMCP_AZURE_ARM_URL"]
+
+
+def test_every_problem_is_reported_with_its_source(tmp_path: Path) -> None:
+    environ = {"AZURE_TARGET_PORT": "eighty", "AZURE_MIN_REPLICAS": "-1"}
+    _, _, problems = resolved(
+        tmp_path,
+        {
+            "azure-tenant-id": "contoso",
+            "azure-client-id": "",
+            "azure-registry": "no-dashes",
+            "region": "East US!",
+            "azure-managed-environment": "-bad-",
+        },
+        environ=environ,
+        server_name="Calc_Server",
+    )
+    where = {p.where for p in problems}
+    assert {
+        "input 'azure-tenant-id'",
+        "input 'azure-client-id'",
+        "input 'azure-registry'",
+        "input 'region'",
+        "input 'azure-managed-environment'",
+        "server name",
+        "environment variable AZURE_TARGET_PORT",
+        "environment variable AZURE_MIN_REPLICAS",
+    } <= where
+
+
+def test_the_client_secret_is_masked_when_read(tmp_path: Path) -> None:
+    log = io.StringIO()
+    console = Platform(environ={}, log_stream=log)
+    context, config, problems = resolved(
+        tmp_path, {"azure-client-secret": "s3cr3t~value"}, console=console
+    )
+    assert problems == [] and config.uses_secret
+    context.console.info("the secret is s3cr3t~value")
+    assert "s3cr3t~value" not in log.getvalue()
+    assert "the secret is" in log.getvalue()
+
+
+def test_mcp_path_is_appended_with_one_slash(tmp_path: Path) -> None:
+    deploy = _toml(tmp_path, '[server]\nmcp_path = "/mcp/"\n')
+    _, config, _ = resolved(tmp_path, config=deploy)
+    assert config.mcp_path == "/mcp"
+
+
+def test_the_image_input_is_the_shared_spec() -> None:
+    from pmcp_action.artifact.oci_image.inputs import IMAGE as SHARED
+    from pmcp_action.targets.azure_container_apps.declaration import IMAGE
+
+    assert IMAGE == SHARED
+
+
+def test_the_image_must_be_given_and_pinned_by_digest(tmp_path: Path) -> None:
+    _, _, problems = resolved(tmp_path, {"image": ""})
+    assert [p.where for p in problems] == ["input 'image'"]
+    assert "prebuilt image" in problems[0].what
+    _, _, problems = resolved(tmp_path, {"image": "ghcr.io/acme/calc:latest"})
+    assert "not pinned by digest" in problems[0].what
