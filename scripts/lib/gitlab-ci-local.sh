@@ -25,22 +25,10 @@ if ! command -v rsync >/dev/null 2>&1; then
         { echo "gitlab-ci-local: apt-get install rsync failed:" >&2; tail -n 20 /tmp/pmcp-gitlab-ci-local-apt.log >&2; exit 1; }
 fi
 
-if ! ready; then
-    command -v npm >/dev/null 2>&1 || { echo "gitlab-ci-local: npm is not on PATH" >&2; exit 1; }
-    command -v node >/dev/null 2>&1 || { echo "gitlab-ci-local: node is not on PATH" >&2; exit 1; }
-    mkdir -p "$DIR"
-    exec 9>"$DIR/.lock"
-    flock -w 600 9 || { echo "gitlab-ci-local: another install holds $DIR/.lock" >&2; exit 1; }
-    if ! ready; then
-        if ! npm install --prefix "$DIR" --no-audit --no-fund --ignore-scripts --loglevel=error \
-            "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" >"$DIR/install.log" 2>&1; then
-            echo "gitlab-ci-local: npm install gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION failed:" >&2
-            tail -n 30 "$DIR/install.log" >&2
-            exit 1
-        fi
-    fi
-    ready || { echo "gitlab-ci-local: installed, but $BIN is missing" >&2; exit 1; }
-fi
+# shellcheck source=scripts/lib/npm-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/npm-install.sh"
+npm_install_pinned gitlab-ci-local "$DIR" "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" ready
+ready || { echo "gitlab-ci-local: installed, but $BIN is missing" >&2; exit 1; }
 if ! version="$("$BIN" --version 2>&1)"; then
     echo "gitlab-ci-local: $BIN does not start on node $(node --version): ${version##*$'\n'}" >&2
     exit 1

@@ -20,21 +20,8 @@ ready() {
     [[ -x "$MODULES/.bin/wrangler" && -x "$MODULES/@cloudflare/workerd-linux-64/bin/workerd" ]]
 }
 
-if ! ready; then
-    command -v npm >/dev/null 2>&1 || { echo "npm-tools: npm is not on PATH" >&2; exit 1; }
-    command -v node >/dev/null 2>&1 || { echo "npm-tools: node is not on PATH" >&2; exit 1; }
-    mkdir -p "$DIR"
-    exec 9>"$DIR/.lock"
-    flock -w 600 9 || { echo "npm-tools: another install holds $DIR/.lock" >&2; exit 1; }
-    if ! ready; then
-        # --ignore-scripts: the binaries come inside the packages; no install script may fetch.
-        if ! npm install --prefix "$DIR" --no-audit --no-fund --ignore-scripts --loglevel=error \
-            "wrangler@$WRANGLER_VERSION" >"$DIR/install.log" 2>&1; then
-            echo "npm-tools: npm install wrangler@$WRANGLER_VERSION failed:" >&2
-            tail -n 30 "$DIR/install.log" >&2
-            exit 1
-        fi
-    fi
-    ready || { echo "npm-tools: installed, but wrangler or workerd is missing in $MODULES" >&2; exit 1; }
-fi
+# shellcheck source=scripts/lib/npm-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/npm-install.sh"
+npm_install_pinned npm-tools "$DIR" "wrangler@$WRANGLER_VERSION" ready
+ready || { echo "npm-tools: installed, but wrangler or workerd is missing in $MODULES" >&2; exit 1; }
 echo "$MODULES"
