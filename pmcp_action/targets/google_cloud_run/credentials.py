@@ -4,8 +4,8 @@ Three ways in (reference: cloud-apis.md §1.1):
 
 - the CI's OIDC token -> STS token exchange (Workload Identity Federation), then
   ``generateAccessToken`` when a service account is to be impersonated;
-- a service-account key JSON -> a signed RS256 JWT -> the JWT-bearer grant (needs the
-  ``cryptography`` package; it is imported only on this path);
+- a service-account key JSON -> a signed RS256 JWT -> the JWT-bearer grant (signed with the
+  pure-Python ``rsa`` package, imported only on this path);
 - an ``external_account`` JSON (what google-github-actions/auth writes): its audience,
   token URL, impersonation URL and subject-token source are honoured.
 
@@ -210,32 +210,48 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def _rsa_key(key_pem: str) -> Any:
+    """The RSA key of a PEM ``PRIVATE KEY`` (PKCS#8, as Google issues) or ``RSA PRIVATE KEY``."""
+    import rsa  # pure Python (with pyasn1): a few hundred kB instead of cryptography's 16 MB
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error
+
+    text = key_pem.strip()
+    try:
+        if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):
+            return rsa.PrivateKey.load_pkcs1(text.encode(), format="PEM")
+        if text.startswith("-----BEGIN PRIVATE KEY-----"):
+            body = "".join(text.splitlines()[1:-1])
+            info, _rest = decoder.decode(base64.b64decode(body, validate=True))
+            # PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, privateKey OCTET STRING }
+            if str(info[1][0]) != _RSA_ENCRYPTION:
+                raise CredentialsError("the service-account key's private_key is not an RSA key")
+            return rsa.PrivateKey.load_pkcs1(bytes(info[2]), format="DER")
+    except CredentialsError:
+        raise
+    except (ValueError, TypeError, IndexError, PyAsn1Error):
+        pass
+    raise CredentialsError(
+        "the service-account key's private_key is not an unencrypted PEM RSA key",
+        remediation="create a new JSON key for the service account",
+    )
+
+
+_RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
+
+
 def sign_jwt(key_pem: str, key_id: str, claims: Mapping[str, Any]) -> str:
-    """An RS256 JWT (needs ``cryptography``)."""
-    try:
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise CredentialsError(
-            "a service-account key needs the cryptography package to sign its JWT",
-            remediation="use Workload Identity Federation, or pip install cryptography",
-        ) from None
-    try:
-        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
-    except (ValueError, TypeError):
-        raise CredentialsError(
-            "the service-account key's private_key is not an unencrypted PEM RSA key",
-            remediation="create a new JSON key for the service account",
-        ) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise CredentialsError("the service-account key's private_key is not an RSA key")
+    """An RS256 JWT: RSASSA-PKCS1-v1_5 over SHA-256, as RFC 7518 §3.3 defines it."""
+    import rsa
+
+    key = _rsa_key(key_pem)
     header = {"alg": "RS256", "typ": "JWT", "kid": key_id}
     signing_input = (
         _b64(json.dumps(header, separators=(",", ":")).encode())
         + "."
         + _b64(json.dumps(dict(claims), separators=(",", ":")).encode())
     )
-    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    signature = rsa.sign(signing_input.encode(), key, "SHA-256")
     return f"{signing_input}.{_b64(signature)}"
 
 
