@@ -40,7 +40,11 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec(
         "tool-count", "How many tools tools/list returned to a client declaring no capabilities."
     ),
-    OutputSpec("rolled-back", "true when a failed verification put the previous version back."),
+    OutputSpec(
+        "rolled-back",
+        "true when a failed verification left the previous version serving: put back, or "
+        "never moved off when the new version was verified before it took traffic.",
+    ),
     OutputSpec("report-path", "Path of the JSON deploy report."),
     OutputSpec("command", "The command that ran.", "Command"),
     OutputSpec("status", "success, unchanged or failure."),

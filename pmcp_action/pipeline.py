@@ -199,6 +199,7 @@ def _verify(context: RunContext, result: TargetResult, *, url: str = "") -> Veri
         bearer_token=settings.verify_bearer_token,
         required_tools=settings.verify_tools,
         strict=settings.verify == "strict",
+        access_settling=result.access_settling,
     )
     return verify_server(options, http=context.http, sleep=context.sleep, log=context.console.info)
 
@@ -316,6 +317,9 @@ def _deploy_staged(
             except PmcpActionError as exc:
                 recorder.platform.warning(f"Could not discard the new version: {exc.message}")
         serving = staged.previous_version
+        # The failed version never served: what serves is the previous one, as a rollback
+        # would have left it (rolled-back=true), and the exit code is 1, not 3.
+        recorder.rolled_back = bool(serving)
         raise VerificationError(
             f"The new version at {verification.url} did not prove that it works; it was "
             "given no traffic.",

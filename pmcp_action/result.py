@@ -59,6 +59,9 @@ class TargetResult:
     #: From ``stage()``: where the new version answers before it takes traffic ("" when the
     #: target deployed it live instead, e.g. on a first deploy).
     candidate_url: str = ""
+    #: Why a 401/403 from the new version may only mean "not yet" (an access grant this
+    #: deploy just made, still propagating): verification then retries it until its deadline.
+    access_settling: str = ""
 
 
 @dataclass(frozen=True)

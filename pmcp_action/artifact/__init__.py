@@ -50,9 +50,13 @@ Kind-neutral modules, one responsibility each:
 
 from __future__ import annotations
 
-from .assets import collect_assets
-from .digest import sha256_file
-from .model import Architecture, ArtifactKind, ArtifactRequest, work_dir
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .assets import collect_assets
+    from .digest import sha256_file
+    from .model import Architecture, ArtifactKind, ArtifactRequest, work_dir
 
 __all__ = [
     "Architecture",
@@ -62,3 +66,21 @@ __all__ = [
     "sha256_file",
     "work_dir",
 ]
+
+#: Loaded on first use: a declaration importing a kind's light ``inputs`` module passes
+#: through this package, and help and discovery must not pay for tomlkit and the rest.
+_LAZY = {
+    "Architecture": ".model",
+    "ArtifactKind": ".model",
+    "ArtifactRequest": ".model",
+    "work_dir": ".model",
+    "collect_assets": ".assets",
+    "sha256_file": ".digest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module, __name__), name)

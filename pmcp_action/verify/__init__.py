@@ -136,7 +136,25 @@ def verify_server(
             try:
                 listing = negotiation.attempt()
             except Protected as protected:
-                return done(**protected_fields(protected, options))
+                if options.access_settling and not deadline.expired:
+                    # Not an answer yet: the grant that opens the server may still be spreading.
+                    wait = min(delay * random.uniform(0.8, 1.0), deadline.remaining())
+                    say(
+                        f"MCP verify: attempt {attempts}: HTTP {protected.status}, not yet "
+                        f"({options.access_settling}); retrying in {wait:.1f} s"
+                    )
+                    sleep(wait)
+                    delay = min(delay * 2, MAX_RETRY_DELAY)
+                    continue
+                fields = protected_fields(protected, options)
+                if options.access_settling:
+                    fields["detail"] += (
+                        f"\nIt still answered HTTP {protected.status} after "
+                        f"{clock() - started:.0f} s, although {options.access_settling}: the "
+                        "grant has not taken effect, or something else (an organization "
+                        "policy, ingress settings) keeps the server closed."
+                    )
+                return done(**fields)
             except AttemptFailed as exc:
                 failure = exc
                 kinds.extend(negotiation.fell_back)

@@ -19,3 +19,6 @@ class VerifyOptions:
     required_tools: tuple[str, ...] = ()
     #: verify: strict — a server protected by OAuth is a failure, not a skip.
     strict: bool = False
+    #: When set (the target's reason, e.g. "allUsers was just granted roles/run.invoker"),
+    #: 401/403 is retried as "not yet" until the deadline instead of ending verification.
+    access_settling: str = ""

@@ -445,7 +445,8 @@ def test_a_failing_candidate_is_discarded_and_traffic_never_moves(staging, gha_f
         code, out, outputs, summary = run(gha_files, tmp_path, verify_timeout_seconds="2")
     assert code == 1
     assert made[0].calls == [("stage", ""), ("discard", "8")]
-    assert outputs["verified"] == "false" and outputs["rolled-back"] == "false"
+    # The failed version never served; the previous one does, as after a rollback.
+    assert outputs["verified"] == "false" and outputs["rolled-back"] == "true"
     assert "given no traffic" in out and "Version 7 still serves, untouched" in summary
     report = json.loads(Path(outputs["report-path"]).read_text())
     assert [p["name"] for p in report["phases"]] == [
@@ -454,6 +455,21 @@ def test_a_failing_candidate_is_discarded_and_traffic_never_moves(staging, gha_f
         "verify candidate",
         "discard",
     ]
+
+
+def test_a_target_that_just_opened_access_gets_its_403s_retried(staging, gha_files, tmp_path):
+    with serve_mcp(json_response=True, fail_first=2, fail_status=403) as candidate:
+        staged = TargetResult(
+            candidate_url=candidate.url,
+            version="8",
+            previous_version="7",
+            access_settling="allUsers was just granted roles/run.invoker",
+        )
+        made = staging(staged, TargetResult(url=candidate.url, version="8"))
+        code, out, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="20")
+    assert code == 0, out
+    assert made[0].calls == [("stage", ""), ("promote", "8")]
+    assert "HTTP 403, not yet (allUsers was just granted roles/run.invoker)" in out
 
 
 def test_a_target_that_could_not_stage_is_verified_live_and_rolled_back(

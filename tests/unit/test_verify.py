@@ -797,6 +797,46 @@ def test_protected_with_rejected_token(
     assert strict.status == "false"
 
 
+def test_403_right_after_an_access_grant_is_not_yet(http: HttpClientFactory) -> None:
+    # Cloud Run's front end answers 403 until a fresh allUsers binding has spread.
+    fake = FakeTime()
+    with serve_mcp(json_response=True, fail_first=3, fail_status=403) as server:
+        result, logs = _verify(
+            http, server.url, fake=fake, access_settling="allUsers was just granted"
+        )
+        plain, _ = _verify(http, server.url)  # the fake's 403s are used up: a clear answer
+    assert result.status == "true", result.detail
+    assert result.tools == DEFAULT_TOOLS
+    assert len(fake.sleeps) == 3
+    assert "HTTP 403, not yet (allUsers was just granted); retrying" in "\n".join(logs)
+    assert plain.status == "true"
+
+
+def test_without_a_grant_403_ends_verification_at_once(http: HttpClientFactory) -> None:
+    with serve_mcp(json_response=True, fail_first=3, fail_status=403) as server:
+        result, _ = _verify(http, server.url, fake=FakeTime())
+        assert len(server.requests) == 1
+    assert result.status == "skipped" and result.protection == "protected"
+
+
+def test_a_grant_that_never_takes_effect_is_named(
+    http: HttpClientFactory, protected_server: RunningServer
+) -> None:
+    fake = FakeTime()
+    result, _ = _verify(
+        http,
+        protected_server.url,
+        fake=fake,
+        timeout_seconds=20,
+        access_settling="allUsers was just granted",
+    )
+    assert result.status == "skipped" and result.protection == "protected"
+    assert "still answered HTTP 401 after 20 s, although allUsers was just granted" in (
+        result.detail
+    )
+    assert fake.now - 1000.0 == pytest.approx(20, abs=0.01)
+
+
 # --- cold starts and retries ----------------------------------------------------------
 
 

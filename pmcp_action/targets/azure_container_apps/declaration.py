@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from ...artifact.oci_image.inputs import IMAGE
 from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 
@@ -15,15 +16,6 @@ __all__ = ["CLOUDS", "DECLARATION", "DEFAULT_AUDIENCE", "INTENDED"]
 
 #: The audience Entra ID expects in a federated credential's token.
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
-#: Equal to ``artifact.oci_image.inputs.IMAGE`` (a test keeps them equal; the registry
-#: refuses two different specs named image). It is not imported from there because the
-#: artifact package imports tomlkit, and help and discovery must stay light.
-IMAGE = InputSpec(
-    "image",
-    "A prebuilt image to deploy as is (host/repo/name:tag or …@sha256:<64 hex>); a tag is "
-    "resolved to its digest. Default: assemble the Linux binary onto `base-image`.",
-    env=("PMCP_IMAGE",),
-)
 #: The sovereign clouds by name: (login host, ARM host, registry suffix).
 CLOUDS = MappingProxyType(
     {

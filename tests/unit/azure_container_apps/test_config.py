@@ -122,9 +122,10 @@ def test_mcp_path_is_appended_with_one_slash(tmp_path: Path) -> None:
 
 def test_the_image_input_is_the_shared_spec() -> None:
     from pmcp_action.artifact.oci_image.inputs import IMAGE as SHARED
-    from pmcp_action.targets.azure_container_apps.declaration import IMAGE
+    from pmcp_action.targets.azure_container_apps.declaration import DECLARATION
 
-    assert IMAGE == SHARED
+    assert [spec for spec in DECLARATION.inputs if spec.name == "image"] == [SHARED]
+    assert next(spec for spec in DECLARATION.inputs if spec.name == "image") is SHARED
 
 
 def test_the_image_must_be_given_and_pinned_by_digest(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ def test_a_failing_candidate_never_takes_traffic(live_fake, gha_files, tmp_path)
     write_project(tmp_path, version="2.0.0", broken=True)
     code, out, outputs, summary, _ = run(live_fake, gha_files, tmp_path, verify_timeout_seconds="3")
     assert code == 1
-    assert outputs["verified"] == "false" and outputs["rolled-back"] == "false"
+    assert outputs["verified"] == "false" and outputs["rolled-back"] == "true"
     assert "given no traffic" in out and f"Version {live.id} still serves" in summary
     script = fake.script(NAME)
     assert len(script.versions) == 2 and script.live_version() is live
