@@ -80,11 +80,13 @@ ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 # Bytecode for the stdlib, which the base images ship without (and the entrypoint runs with -B,
 # so nothing is ever cached): without it every run compiles each stdlib module it imports.
 # unchecked-hash: the image never changes, so the sources are not even looked at; the venv is
-# compiled the same way in the builder stage. Skipped: what the action never imports.
+# compiled the same way in the builder stage. Skipped: what the action never imports (tests
+# import every module of ours in the image and check that nothing they load lacks bytecode);
+# this keeps about 3 MB of bytecode out of the image.
 RUN set -eu; \
     stdlib="$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"; \
     python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash \
-        -x '/(test|tests|idlelib|idle_test|tkinter|turtledemo|lib2to3|ensurepip|site-packages|dist-packages)/' \
+        -x '/(test|tests|idlelib|idle_test|tkinter|turtledemo|lib2to3|ensurepip|site-packages|dist-packages|pydoc_data|distutils|unittest|xmlrpc|sqlite3|curses|dbm|wsgiref|msilib)/|/(turtle|_pydecimal|pydoc|mailbox|doctest|pdb|imaplib|nntplib|tabnanny|pickletools)\.py$' \
         "$stdlib"
 
 COPY --from=builder /opt/venv /opt/venv
