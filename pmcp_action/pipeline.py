@@ -57,6 +57,8 @@ class RunRecorder:
         self.result = TargetResult()
         self.verification: Verification | None = None
         self.rolled_back = False
+        #: The version another run put live after this one's deploy (its rollback was skipped).
+        self.superseded_by = ""
         self.logs: LogExcerpt | None = None
 
     @contextmanager
@@ -247,7 +249,9 @@ def execute(
             _fetch_logs_of_failed_version(recorder, target, recorder.result.version, deploy_started)
             rollback_error = _roll_back_after_failed_verification(recorder, target, settings)
             # Exit 3 when what failed is live: nothing put the previous version back.
-            still_serving = not recorder.rolled_back and not recorder.result.unchanged
+            still_serving = not (
+                recorder.rolled_back or recorder.superseded_by or recorder.result.unchanged
+            )
             raise VerificationError(
                 f"{_verified_what(settings, verification.url)} did not prove that it works.",
                 details=verification.detail,
@@ -351,6 +355,17 @@ def _roll_back_after_failed_verification(
         return None
     try:
         with recorder.phase("rollback"):
+            serving = _serving_now(target)
+            if serving and result.version and serving != result.version:
+                # Another run deployed after this one: its version is not ours to undo.
+                recorder.superseded_by = serving
+                recorder.platform.warning(
+                    f"Verification failed, but version {serving} serves now, not version "
+                    f"{result.version} that this run deployed: another run deployed since. "
+                    "It is left serving; nothing was rolled back.",
+                    title="Rollback skipped",
+                )
+                return None
             target.rollback(result.previous_version)
     except PmcpActionError as exc:
         recorder.platform.warning(
@@ -361,6 +376,14 @@ def _roll_back_after_failed_verification(
         return exc
     recorder.rolled_back = True
     return None
+
+
+def _serving_now(target: Target) -> str:
+    """The version serving right now, read just before a rollback ("" when it cannot tell)."""
+    try:
+        return target.outputs().version
+    except PmcpActionError:
+        return ""
 
 
 def _verified_what(settings: Settings, url: str) -> str:
@@ -374,6 +397,12 @@ def _verification_remediation(
     recorder: RunRecorder, settings: Settings, rollback_error: PmcpActionError | None
 ) -> str:
     result = recorder.result
+    if recorder.superseded_by:
+        return (
+            f"Version {recorder.superseded_by}, deployed by another run after this one, serves "
+            "and was left alone. Fix the server (see the details) before the next deploy; a "
+            "`concurrency:` group per server keeps deploys from overlapping."
+        )
     if recorder.rolled_back:
         return (
             f"Version {result.previous_version} serves again. Fix the server (see the details), "

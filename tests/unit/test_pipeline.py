@@ -106,6 +106,24 @@ def test_handshake_era_server_reports_the_negotiated_version(scripted, gha_files
     assert "2025-11-25" in summary
 
 
+def test_a_version_another_run_put_live_meanwhile_is_not_rolled_back(
+    scripted, gha_files, tmp_path, monkeypatch
+):
+    with serve_static("<html>oops</html>", status=500) as server:
+        made = scripted(
+            TargetResult(url=server.url, version="7", previous_version="6", can_roll_back=True)
+        )
+        # While this run verified version 7, another deploy put version 8 live.
+        monkeypatch.setattr(ScriptedTarget, "outputs", lambda self: TargetResult(version="8"))
+        code, out, outputs, summary = run(gha_files, tmp_path, verify_timeout_seconds="2")
+    assert code == 1  # not 3: the failing version 7 no longer serves
+    assert made[0].calls == [("deploy", "")]  # no rollback over version 8
+    assert outputs["verified"] == "false" and outputs["rolled-back"] == "false"
+    assert "::warning title=Rollback skipped::" in out
+    assert "version 8 serves now, not version 7 that this run deployed" in out
+    assert "Version 8, deployed by another run after this one, serves" in summary
+
+
 def test_failed_verification_rolls_back_to_the_previous_version(scripted, gha_files, tmp_path):
     with serve_static("<html>oops</html>", status=500) as server:
         made = scripted(
@@ -113,7 +131,7 @@ def test_failed_verification_rolls_back_to_the_previous_version(scripted, gha_fi
         )
         code, out, outputs, summary = run(gha_files, tmp_path, verify_timeout_seconds="2")
     assert code == 1
-    assert made[0].calls == [("deploy", ""), ("rollback", "6")]
+    assert made[0].calls == [("deploy", ""), ("outputs", ""), ("rollback", "6")]
     assert outputs["verified"] == "false" and outputs["rolled-back"] == "true"
     assert outputs["status"] == "failure"
     assert "::error title=Verification failed::" in out
@@ -253,7 +271,7 @@ def test_a_rollback_that_fails_leaves_the_new_version_serving(monkeypatch, gha_f
     monkeypatch.setattr(pipeline, "create_target", create)
     with serve_static("junk", status=200) as server:
         code, out, outputs, summary = run(gha_files, tmp_path, verify_timeout_seconds="1")
-    assert code == 3 and made[0].calls == [("deploy", ""), ("rollback", "4")]
+    assert code == 3 and made[0].calls == [("deploy", ""), ("outputs", ""), ("rollback", "4")]
     assert outputs["rolled-back"] == "false"
     assert (
         "::warning title=Rollback failed::Verification failed, and putting version 4 back "
@@ -482,7 +500,7 @@ def test_a_target_that_could_not_stage_is_verified_live_and_rolled_back(
         )
         code, _, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="2")
     assert code == 1
-    assert made[0].calls == [("stage", ""), ("rollback", "7")]
+    assert made[0].calls == [("stage", ""), ("outputs", ""), ("rollback", "7")]
     assert outputs["rolled-back"] == "true"
 
 
