@@ -87,3 +87,19 @@ def test_prune_refuses_to_drop_a_model_it_was_asked_to_keep(tmp_path: Path) -> N
     (tmp_path / "lambda").mkdir()
     with pytest.raises(SystemExit, match="no model for sts"):
         _prune_script().prune(tmp_path, {"lambda", "sts"})
+
+
+def test_the_models_botocores_credential_chain_needs_are_kept() -> None:
+    """`auth: ambient` runs botocore's chain, which makes clients of its own (SSO, assume-role)."""
+    import re
+
+    import botocore
+
+    source = Path(botocore.__file__).parent
+    made: set[str] = set()
+    for name in ("credentials.py", "tokens.py"):
+        text = (source / name).read_text(encoding="utf-8")
+        made.update(re.findall(r"""_client_creator\(\s*['"]([a-z0-9-]+)['"]""", text))
+        made.update(re.findall(r"""create_nested_client\([^,]+,\s*['"]([a-z0-9-]+)['"]""", text))
+    assert {"sts", "sso", "sso-oidc"} <= made  # the scan still reads botocore's code
+    assert made <= _prune_script().CREDENTIAL_CHAIN
