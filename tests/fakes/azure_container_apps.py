@@ -32,6 +32,8 @@ __all__ = ["EMULATOR", "FakeArm", "FakeAzure", "FakeEntra", "FederatedCredential
 
 _JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+#: ``GET /<tenant>/v2.0/.well-known/openid-configuration``: MSAL's tenant discovery.
+_DISCOVERY = ["v2.0", ".well-known", "openid-configuration"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,11 @@ def _aadsts(status: int, error: str, code: int, text: str) -> httpx.Response:
 
 
 class FakeEntra(FakeBase):
-    """``POST /<tenant>/oauth2/v2.0/token`` (client credentials, secret or assertion)."""
+    """``POST /<tenant>/oauth2/v2.0/token`` (client credentials, secret or assertion).
+
+    ``GET /<tenant>/v2.0/.well-known/openid-configuration`` answers the tenant discovery that
+    MSAL (azure-identity) makes before its first token; an unknown tenant is AADSTS90002.
+    """
 
     name = "entra"
 
@@ -108,6 +114,8 @@ class FakeEntra(FakeBase):
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         parts = request.url.path.strip("/").split("/")
+        if request.method == "GET" and parts[1:] == _DISCOVERY:
+            return self._discovery(request, parts[0])
         if request.method != "POST" or parts[1:] != ["oauth2", "v2.0", "token"]:
             return json_response(404, {"error": "not_found"})
         if not request.headers.get("content-type", "").startswith(
@@ -168,6 +176,41 @@ class FakeEntra(FakeBase):
                 "expires_in": 3599,
                 "ext_expires_in": 3599,
                 "access_token": token,
+            },
+        )
+
+    def _discovery(self, request: httpx.Request, tenant: str) -> httpx.Response:
+        """The tenant's OpenID configuration, which MSAL reads before its first token."""
+        with self._lock:
+            known = any(app.tenant_id == tenant for app in self.apps.values())
+        if not known:
+            return _aadsts(
+                400,
+                "invalid_tenant",
+                90002,
+                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+                "and are signing into the correct cloud.",
+            )
+        root = f"{request.url.scheme}://{request.url.netloc.decode()}/{tenant}"
+        return json_response(
+            200,
+            {
+                "token_endpoint": f"{root}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
+                "jwks_uri": f"{root}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{root}/v2.0",
+                "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+                "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
             },
         )
 
@@ -720,7 +763,7 @@ class FakeAzure(FakeBase):
         return {"entra": self.entra.snapshot(), "arm": self.arm.snapshot()}
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/oauth2/v2.0/token"):
+        if request.url.path.endswith(("/oauth2/v2.0/token", "/.well-known/openid-configuration")):
             return self.entra.handle(request)
         return self.arm.handle(request)
 
