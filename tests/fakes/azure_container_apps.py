@@ -282,6 +282,8 @@ class FakeArm(FakeBase):
         self.entra = entra
         self.subscription = subscription
         self.base = "http://arm.invalid"
+        #: The ``Retry-After`` of long-running answers (seconds; "0" keeps SDK pollers fast).
+        self.retry_after = "1"
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -300,6 +302,9 @@ class FakeArm(FakeBase):
             self.forbidden: list[str] = []
             #: Images whose revisions fail to provision, with Azure's reason.
             self.failing_images: dict[str, str] = {}
+            #: Resources (lower-case id) whose next long-running operation ends ``Failed``
+            #: with this ARM error (``{"code", "message"}``).
+            self.failing_operations: dict[str, dict[str, str]] = {}
             self.mutations: list[str] = []
 
     def cold(self) -> None:
@@ -348,6 +353,16 @@ class FakeArm(FakeBase):
             )
         in_app = "/resourcegroups/" in low and "/providers/microsoft.app/" in low
         allowed = APP_VERSIONS if in_app else RESOURCES_VERSIONS
+        if version not in allowed and in_app:
+            # A resource provider's type: ARM finds no provider registration for the version.
+            at = low.index("/providers/microsoft.app/") + len("/providers/microsoft.app/")
+            kind = path[at:].split("/")[0]
+            return arm_failure(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for API version '{version}' and type "
+                f"'{kind}'. The supported api-versions are '{', '.join(sorted(allowed))}'.",
+            )
         if version not in allowed:
             return arm_failure(
                 400,
@@ -437,14 +452,20 @@ class FakeArm(FakeBase):
     # --- operations --------------------------------------------------------------------
     def _new_operation(self, resource: str, *, deleting: bool = False) -> str:
         op_id = uuid.uuid4().hex
-        self.operations[op_id] = Operation(resource.lower(), deleting=deleting)
+        error = self.failing_operations.pop(resource.lower(), None)
+        self.operations[op_id] = Operation(
+            resource.lower(),
+            deleting=deleting,
+            status="Failed" if error else "Succeeded",
+            error=error,
+        )
         self.busy.add(resource.lower())
         return op_id
 
     def _accepted_location(self, resource: str, *, deleting: bool = False) -> httpx.Response:
         op_id = self._new_operation(resource, deleting=deleting)
         url = f"{self.base}/__ops__/location/{op_id}?api-version=2021-04-01"
-        return httpx.Response(202, headers={"Location": url, "Retry-After": "1"})
+        return httpx.Response(202, headers={"Location": url, "Retry-After": self.retry_after})
 
     def _operation(self, request: httpx.Request, op_id: str) -> httpx.Response:
         with self._lock:
@@ -456,14 +477,16 @@ class FakeArm(FakeBase):
                 op.polls -= 1
                 if kind == "location":
                     return httpx.Response(
-                        202, headers={"Location": str(request.url), "Retry-After": "1"}
+                        202, headers={"Location": str(request.url), "Retry-After": self.retry_after}
                     )
                 return json_response(200, {"id": op_id, "name": op_id, "status": "InProgress"})
             self.busy.discard(op.resource)
             resource = self.resources.get(op.resource)
-            if resource is not None and op.status == "Succeeded":
-                resource["properties"]["provisioningState"] = "Succeeded"
+            if resource is not None:
+                resource["properties"]["provisioningState"] = op.status
             if kind == "location":
+                if op.error:  # a failed operation's Location answers ARM's error envelope
+                    return json_response(400, {"error": op.error})
                 return httpx.Response(204) if op.deleting else json_response(200, resource or {})
             body: dict[str, Any] = {"id": op_id, "name": op_id, "status": op.status}
             if op.error:
@@ -565,7 +588,7 @@ class FakeArm(FakeBase):
         return json_response(
             201 if resource is None else 200,
             self.resources[key],
-            {"Azure-AsyncOperation": url, "Retry-After": "1"},
+            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
         )
 
     def _write_app(
@@ -675,7 +698,7 @@ class FakeArm(FakeBase):
         return json_response(
             201 if old is None else 200,
             self.resources[key],
-            {"Azure-AsyncOperation": url, "Retry-After": "1"},
+            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
         )
 
     def _check_traffic(
