@@ -254,7 +254,13 @@ class FakeEntra(FakeBase):
 
 RESOURCES_VERSIONS = frozenset({"2021-04-01", "2022-09-01"})
 APP_VERSIONS = frozenset({"2023-05-01", "2024-03-01", "2025-01-01", "2026-07-01"})
-_APP_FIELDS = frozenset({"location", "tags", "identity", "properties", "name", "type", "id"})
+#: Top-level members ARM takes on a Microsoft.App resource (``id``, ``name``, ``type`` and
+#: ``systemData`` are read-only: accepted, ignored); the optional ones are kept as sent.
+_KEPT_FIELDS = ("kind", "managedBy", "extendedLocation")
+_APP_FIELDS = frozenset(
+    {"location", "tags", "identity", "properties", "name", "type", "id", "systemData"}
+    | set(_KEPT_FIELDS)
+)
 
 
 def arm_failure(status: int, code: str, message: str, **headers: str) -> httpx.Response:
@@ -576,6 +582,7 @@ class FakeArm(FakeBase):
             "type": "Microsoft.App/managedEnvironments",
             "location": body.get("location"),
             "tags": body.get("tags", {}),
+            **{k: body[k] for k in _KEPT_FIELDS if k in body},
             "properties": {
                 **properties,
                 "provisioningState": "InitializationInProgress",
@@ -677,6 +684,7 @@ class FakeArm(FakeBase):
             "location": body.get("location"),
             "tags": body.get("tags", {}),
             "identity": body.get("identity", {"type": "None"}),
+            **{k: body[k] for k in _KEPT_FIELDS if k in body},
             "properties": {
                 **props,
                 "configuration": {

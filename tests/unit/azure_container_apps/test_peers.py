@@ -680,3 +680,22 @@ def test_what_the_sdk_deploys_our_client_reads_and_moves(peer: Peer, ours: Ours)
     assert weights == {"calc--v1": 0, "calc--v2": 100}
     assert moved.template and moved.template.containers
     assert moved.template.containers[0].env == [m.EnvironmentVar(name="RUST_LOG", value="info")]
+
+
+def test_top_level_fields_the_sdk_may_send_are_accepted_and_kept(peer: Peer, ours: Ours) -> None:
+    our_group(ours)
+    client = sdk(peer)
+    environment = sdk_environment(client)
+    app = sdk_app(environment, "v1", IMAGE_1, [m.TrafficWeight(latest_revision=True, weight=100)])
+    app.kind = "workflowapp"
+    app.managed_by = "/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites/z"
+    created = client.container_apps.begin_create_or_update(GROUP, APP, app).result()
+    got = client.container_apps.get(GROUP, APP)
+    assert (created.kind, got.kind) == ("workflowapp", "workflowapp")
+    assert got.managed_by == app.managed_by
+    # A member ARM does not have is still refused, in ARM's shape.
+    bogus = m.ContainerApp({**app.as_dict(), "revisionMode": "Single"})
+    with pytest.raises(HttpResponseError) as caught:
+        client.container_apps.begin_create_or_update(GROUP, APP, bogus)
+    assert caught.value.status_code == 400
+    assert caught.value.error is not None and caught.value.error.code == "InvalidRequestContent"
