@@ -25,7 +25,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import trustme
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
@@ -394,6 +394,7 @@ def test_revisions_and_traffic_through_the_sdk(peer: Peer, ours: Ours) -> None:
     v2 = client.container_apps_revisions.get_revision(GROUP, APP, "calc--v2")
     assert (v2.traffic_weight, v2.active, v2.provisioning_state) == (0, True, "Provisioned")
     assert v2.template and v2.template.containers and v2.template.containers[0].image == IMAGE_2
+    assert v2.created_time is not None and v2.created_time.tzinfo is not None
 
     client.container_apps_revisions.deactivate_revision(GROUP, APP, "calc--v2")
     assert client.container_apps_revisions.get_revision(GROUP, APP, "calc--v2").active is False
@@ -443,6 +444,43 @@ def test_an_api_version_arm_does_not_know_is_refused_in_arms_shape(peer: Peer, o
     # The version our own client pins is one ARM knows.
     with pytest.raises(ResourceNotFoundError):
         sdk(peer, api_version="2024-03-01").container_apps.get(GROUP, APP)
+
+
+class StaticToken:
+    """A credential that presents one fixed bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+
+def test_arms_refusals_reach_the_sdk_as_arm_states_them(peer: Peer, ours: Ours) -> None:
+    our_group(ours)
+    with pytest.raises(ClientAuthenticationError) as unauthenticated:
+        sdk(peer, StaticToken("eyJ.not-issued")).container_apps.get(GROUP, APP)
+    assert unauthenticated.value.status_code == 401
+    assert unauthenticated.value.error is not None
+    assert unauthenticated.value.error.code == "InvalidAuthenticationToken"
+
+    client = sdk(peer)
+    environment = sdk_environment(client)
+    peer.fake.arm.forbidden.append(peer.app_id().lower())
+    app = sdk_app(environment, "v1", IMAGE_1, [m.TrafficWeight(latest_revision=True, weight=100)])
+    with pytest.raises(HttpResponseError) as forbidden:
+        client.container_apps.begin_create_or_update(GROUP, APP, app)
+    assert forbidden.value.status_code == 403
+    assert forbidden.value.error is not None
+    assert forbidden.value.error.code == "AuthorizationFailed"
+    assert CLIENT in str(forbidden.value.error.message)
 
 
 # --- faults through the SDK ----------------------------------------------------------------
