@@ -326,6 +326,42 @@ def test_an_expired_ci_token_is_aadsts700024_through_the_credential(peer: Peer) 
     assert "AADSTS700024" in str(caught.value)
 
 
+def _token_form(request: Any) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+
+
+@pytest.mark.parametrize("mode", ["oidc", "client-secret"])
+def test_our_sign_in_posts_the_form_msal_posts(peer: Peer, tmp_path: Path, mode: str) -> None:
+    secret = {"azure-client-secret": SECRET} if mode == "client-secret" else {}
+    context, config, problems = resolved(
+        tmp_path,
+        secret,
+        environ={"PMCP_AZURE_LOGIN_URL": peer.base, "PMCP_AZURE_ARM_URL": peer.base},
+        id_token=peer.issuer.issue,
+    )
+    assert problems == []
+    with httpx.Client(verify=ssl.create_default_context(cafile=peer.ca_bundle)) as client:
+        session = sign_in(context, config, client)
+    assert session.mode == mode and session.access_token in peer.fake.entra.issued
+    credential = (
+        secret_credential(peer)
+        if mode == "client-secret"
+        else assertion_credential(peer, peer.issuer)
+    )
+    credential.get_token(config.scope)
+    ours_post, msal_post = peer.sent("POST", "/oauth2/v2.0/token")
+    assert ours_post.path == msal_post.path == f"/{TENANT}/oauth2/v2.0/token"
+    for post in (ours_post, msal_post):
+        assert post.headers["content-type"] == "application/x-www-form-urlencoded"
+    ours_form, msal_form = _token_form(ours_post), _token_form(msal_post)
+    # The same fields; MSAL's secret flow adds client_info=1 (its account-info ask).
+    assert set(msal_form) - {"client_info"} == set(ours_form)
+    assertions = {"client_assertion"}  # a fresh CI token each time
+    assert {k: v for k, v in ours_form.items() if k not in assertions} == {
+        k: v for k, v in msal_form.items() if k not in assertions | {"client_info"}
+    }
+
+
 # --- azure-mgmt-appcontainers ------------------------------------------------------------
 
 
