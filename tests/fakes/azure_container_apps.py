@@ -350,6 +350,14 @@ class FakeArm(FakeBase):
             )
         if low.startswith("/__ops__/"):
             return self._operation(request, path.rsplit("/", 1)[-1])
+        media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if request.method in ("PUT", "PATCH") and request.content and media != "application/json":
+            return arm_failure(
+                415,
+                "UnsupportedMediaType",
+                f"The content media type '{media}' is not supported. Only 'application/json' is "
+                "supported.",
+            )
         prefix = f"/subscriptions/{self.subscription}"
         if not low.startswith(prefix.lower()):
             return arm_failure(

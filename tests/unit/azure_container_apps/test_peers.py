@@ -773,3 +773,34 @@ def test_top_level_fields_the_sdk_may_send_are_accepted_and_kept(peer: Peer, our
         client.container_apps.begin_create_or_update(GROUP, APP, bogus)
     assert caught.value.status_code == 400
     assert caught.value.error is not None and caught.value.error.code == "InvalidRequestContent"
+
+
+def test_a_body_that_is_not_json_is_refused_as_arm_refuses_it(peer: Peer, ours: Ours) -> None:
+    our_group(ours)
+    environment = sdk_environment(sdk(peer))
+    token = secret_credential(peer).get_token(peer.scope).token
+    body = app_body(ours.config, str(environment.id), IMAGE_1, LATEST)
+    with httpx.Client(verify=ssl.create_default_context(cafile=peer.ca_bundle)) as client:
+        refused = client.put(
+            f"{peer.base}{peer.app_id()}",
+            params={"api-version": "2026-07-01"},
+            content=json.dumps(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+        )
+    assert refused.status_code == 415
+    assert refused.json()["error"]["code"] == "UnsupportedMediaType"
+    assert peer.app_id().lower() not in peer.fake.arm.resources
+    # Both clients label their bodies as JSON.
+    ours.arm.put(ours.steps.app_path(ours.arm), body, "creating the app")
+    sdk(peer).container_apps.begin_update(
+        GROUP, APP, m.ContainerApp(location="eastus", tags={"team": "calc"})
+    ).result()
+    writes = [
+        r
+        for r in peer.fake.requests
+        if r.method in ("PUT", "PATCH") and r.headers.get("content-type") != "text/plain"
+    ]
+    agents = {r.headers["user-agent"].split("/")[0] for r in writes}
+    assert agents == {"python-httpx", "azsdk-python-mgmt-appcontainers"}
+    assert {r.headers["content-type"] for r in writes} == {"application/json"}
+    assert len(writes) == 4  # the group and our app; the SDK's environment and PATCH
