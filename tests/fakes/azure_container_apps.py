@@ -290,6 +290,8 @@ class FakeArm(FakeBase):
         self.base = "http://arm.invalid"
         #: The ``Retry-After`` of long-running answers (seconds; "0" keeps SDK pollers fast).
         self.retry_after = "1"
+        #: Revisions per page of a list (0 = all on one page); pages link on with nextLink.
+        self.page_size = 0
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -748,7 +750,19 @@ class FakeArm(FakeBase):
         revisions = self.revisions.get(key, {})
         if sub == ["revisions"] and request.method == "GET":
             items = sorted(revisions.values(), key=lambda r: r["properties"]["createdTime"])
-            return json_response(200, {"value": items})
+            if not self.page_size:
+                return json_response(200, {"value": items})
+            skip = int(request.url.params.get("$skiptoken") or 0)
+            page: dict[str, Any] = {"value": items[skip : skip + self.page_size]}
+            if skip + self.page_size < len(items):
+                query = httpx.QueryParams(
+                    {
+                        "api-version": request.url.params["api-version"],
+                        "$skiptoken": skip + self.page_size,
+                    }
+                )
+                page["nextLink"] = f"{self.base}{request.url.path}?{query}"
+            return json_response(200, page)
         if len(sub) >= 2 and sub[0] == "revisions":
             revision = revisions.get(sub[1])
             if revision is None:

@@ -804,3 +804,20 @@ def test_a_body_that_is_not_json_is_refused_as_arm_refuses_it(peer: Peer, ours: 
     assert agents == {"python-httpx", "azsdk-python-mgmt-appcontainers"}
     assert {r.headers["content-type"] for r in writes} == {"application/json"}
     assert len(writes) == 4  # the group and our app; the SDK's environment and PATCH
+
+
+def test_both_clients_follow_revision_pages(peer: Peer, ours: Ours) -> None:
+    our_group(ours)
+    client = sdk(peer)
+    environment = sdk_environment(client)
+    latest = [m.TrafficWeight(latest_revision=True, weight=100)]
+    for n in range(1, 6):
+        image = "ghcr.io/acme/calc@sha256:" + str(n) * 64
+        app = sdk_app(environment, f"v{n}", image, latest)
+        client.container_apps.begin_create_or_update(GROUP, APP, app).result()
+    peer.fake.arm.page_size = 2
+    names = [f"calc--v{n}" for n in range(1, 6)]
+    assert [r.name for r in client.container_apps_revisions.list_revisions(GROUP, APP)] == names
+    assert [r["name"] for r in ours.arm.revisions(GROUP, APP)] == names
+    pages = peer.sent("GET", "/containerApps/calc/revisions")
+    assert [r.params.get("$skiptoken") for r in pages] == [None, "2", "4"] * 2
