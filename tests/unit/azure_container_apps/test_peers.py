@@ -821,3 +821,23 @@ def test_both_clients_follow_revision_pages(peer: Peer, ours: Ours) -> None:
     assert [r["name"] for r in ours.arm.revisions(GROUP, APP)] == names
     pages = peer.sent("GET", "/containerApps/calc/revisions")
     assert [r.params.get("$skiptoken") for r in pages] == [None, "2", "4"] * 2
+
+
+def test_deletes_seen_from_both_clients(peer: Peer, ours: Ours) -> None:
+    environment_id = ours.steps.prepare(ours.arm)
+    body = app_body(ours.config, environment_id, IMAGE_1, LATEST)
+    ours.arm.put(ours.steps.app_path(ours.arm), body, "creating the app")
+    client = sdk(peer)
+    assert client.container_apps.get(GROUP, APP).name == APP
+
+    ours.arm.delete(ours.steps.app_path(ours.arm), "deleting the app")  # 202 + Location
+    with pytest.raises(ResourceNotFoundError):
+        client.container_apps.get(GROUP, APP)
+    with pytest.raises(ResourceNotFoundError):  # its revisions went with it
+        list(client.container_apps_revisions.list_revisions(GROUP, APP))
+    # Deleting what is gone: 204 at once, no operation to wait for, for either client.
+    before = len(peer.fake.arm.operations)
+    assert client.container_apps.begin_delete(GROUP, APP).result() is None
+    ours.arm.delete(ours.steps.app_path(ours.arm), "deleting the app again")
+    assert len(peer.fake.arm.operations) == before
+    assert len(peer.sent("DELETE", "/containerApps/")) == 3
