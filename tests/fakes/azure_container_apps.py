@@ -32,6 +32,8 @@ __all__ = ["EMULATOR", "FakeArm", "FakeAzure", "FakeEntra", "FederatedCredential
 
 _JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+#: ``GET /<tenant>/v2.0/.well-known/openid-configuration``: MSAL's tenant discovery.
+_DISCOVERY = ["v2.0", ".well-known", "openid-configuration"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,11 @@ def _aadsts(status: int, error: str, code: int, text: str) -> httpx.Response:
 
 
 class FakeEntra(FakeBase):
-    """``POST /<tenant>/oauth2/v2.0/token`` (client credentials, secret or assertion)."""
+    """``POST /<tenant>/oauth2/v2.0/token`` (client credentials, secret or assertion).
+
+    ``GET /<tenant>/v2.0/.well-known/openid-configuration`` answers the tenant discovery that
+    MSAL (azure-identity) makes before its first token; an unknown tenant is AADSTS90002.
+    """
 
     name = "entra"
 
@@ -108,6 +114,8 @@ class FakeEntra(FakeBase):
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         parts = request.url.path.strip("/").split("/")
+        if request.method == "GET" and parts[1:] == _DISCOVERY:
+            return self._discovery(request, parts[0])
         if request.method != "POST" or parts[1:] != ["oauth2", "v2.0", "token"]:
             return json_response(404, {"error": "not_found"})
         if not request.headers.get("content-type", "").startswith(
@@ -171,6 +179,41 @@ class FakeEntra(FakeBase):
             },
         )
 
+    def _discovery(self, request: httpx.Request, tenant: str) -> httpx.Response:
+        """The tenant's OpenID configuration, which MSAL reads before its first token."""
+        with self._lock:
+            known = any(app.tenant_id == tenant for app in self.apps.values())
+        if not known:
+            return _aadsts(
+                400,
+                "invalid_tenant",
+                90002,
+                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+                "and are signing into the correct cloud.",
+            )
+        root = f"{request.url.scheme}://{request.url.netloc.decode()}/{tenant}"
+        return json_response(
+            200,
+            {
+                "token_endpoint": f"{root}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
+                "jwks_uri": f"{root}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{root}/v2.0",
+                "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+                "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
+            },
+        )
+
     def _check_assertion(self, app: App, assertion: str) -> httpx.Response | None:
         try:
             unverified = jwt.decode(assertion, options={"verify_signature": False})
@@ -211,7 +254,13 @@ class FakeEntra(FakeBase):
 
 RESOURCES_VERSIONS = frozenset({"2021-04-01", "2022-09-01"})
 APP_VERSIONS = frozenset({"2023-05-01", "2024-03-01", "2025-01-01", "2026-07-01"})
-_APP_FIELDS = frozenset({"location", "tags", "identity", "properties", "name", "type", "id"})
+#: Top-level members ARM takes on a Microsoft.App resource (``id``, ``name``, ``type`` and
+#: ``systemData`` are read-only: accepted, ignored); the optional ones are kept as sent.
+_KEPT_FIELDS = ("kind", "managedBy", "extendedLocation")
+_APP_FIELDS = frozenset(
+    {"location", "tags", "identity", "properties", "name", "type", "id", "systemData"}
+    | set(_KEPT_FIELDS)
+)
 
 
 def arm_failure(status: int, code: str, message: str, **headers: str) -> httpx.Response:
@@ -239,6 +288,10 @@ class FakeArm(FakeBase):
         self.entra = entra
         self.subscription = subscription
         self.base = "http://arm.invalid"
+        #: The ``Retry-After`` of long-running answers (seconds; "0" keeps SDK pollers fast).
+        self.retry_after = "1"
+        #: Revisions per page of a list (0 = all on one page); pages link on with nextLink.
+        self.page_size = 0
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -257,6 +310,9 @@ class FakeArm(FakeBase):
             self.forbidden: list[str] = []
             #: Images whose revisions fail to provision, with Azure's reason.
             self.failing_images: dict[str, str] = {}
+            #: Resources (lower-case id) whose next long-running operation ends ``Failed``
+            #: with this ARM error (``{"code", "message"}``).
+            self.failing_operations: dict[str, dict[str, str]] = {}
             self.mutations: list[str] = []
 
     def cold(self) -> None:
@@ -296,6 +352,14 @@ class FakeArm(FakeBase):
             )
         if low.startswith("/__ops__/"):
             return self._operation(request, path.rsplit("/", 1)[-1])
+        media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if request.method in ("PUT", "PATCH") and request.content and media != "application/json":
+            return arm_failure(
+                415,
+                "UnsupportedMediaType",
+                f"The content media type '{media}' is not supported. Only 'application/json' is "
+                "supported.",
+            )
         prefix = f"/subscriptions/{self.subscription}"
         if not low.startswith(prefix.lower()):
             return arm_failure(
@@ -305,6 +369,16 @@ class FakeArm(FakeBase):
             )
         in_app = "/resourcegroups/" in low and "/providers/microsoft.app/" in low
         allowed = APP_VERSIONS if in_app else RESOURCES_VERSIONS
+        if version not in allowed and in_app:
+            # A resource provider's type: ARM finds no provider registration for the version.
+            at = low.index("/providers/microsoft.app/") + len("/providers/microsoft.app/")
+            kind = path[at:].split("/")[0]
+            return arm_failure(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for API version '{version}' and type "
+                f"'{kind}'. The supported api-versions are '{', '.join(sorted(allowed))}'.",
+            )
         if version not in allowed:
             return arm_failure(
                 400,
@@ -394,14 +468,20 @@ class FakeArm(FakeBase):
     # --- operations --------------------------------------------------------------------
     def _new_operation(self, resource: str, *, deleting: bool = False) -> str:
         op_id = uuid.uuid4().hex
-        self.operations[op_id] = Operation(resource.lower(), deleting=deleting)
+        error = self.failing_operations.pop(resource.lower(), None)
+        self.operations[op_id] = Operation(
+            resource.lower(),
+            deleting=deleting,
+            status="Failed" if error else "Succeeded",
+            error=error,
+        )
         self.busy.add(resource.lower())
         return op_id
 
     def _accepted_location(self, resource: str, *, deleting: bool = False) -> httpx.Response:
         op_id = self._new_operation(resource, deleting=deleting)
         url = f"{self.base}/__ops__/location/{op_id}?api-version=2021-04-01"
-        return httpx.Response(202, headers={"Location": url, "Retry-After": "1"})
+        return httpx.Response(202, headers={"Location": url, "Retry-After": self.retry_after})
 
     def _operation(self, request: httpx.Request, op_id: str) -> httpx.Response:
         with self._lock:
@@ -413,14 +493,16 @@ class FakeArm(FakeBase):
                 op.polls -= 1
                 if kind == "location":
                     return httpx.Response(
-                        202, headers={"Location": str(request.url), "Retry-After": "1"}
+                        202, headers={"Location": str(request.url), "Retry-After": self.retry_after}
                     )
                 return json_response(200, {"id": op_id, "name": op_id, "status": "InProgress"})
             self.busy.discard(op.resource)
             resource = self.resources.get(op.resource)
-            if resource is not None and op.status == "Succeeded":
-                resource["properties"]["provisioningState"] = "Succeeded"
+            if resource is not None:
+                resource["properties"]["provisioningState"] = op.status
             if kind == "location":
+                if op.error:  # a failed operation's Location answers ARM's error envelope
+                    return json_response(400, {"error": op.error})
                 return httpx.Response(204) if op.deleting else json_response(200, resource or {})
             body: dict[str, Any] = {"id": op_id, "name": op_id, "status": op.status}
             if op.error:
@@ -510,6 +592,7 @@ class FakeArm(FakeBase):
             "type": "Microsoft.App/managedEnvironments",
             "location": body.get("location"),
             "tags": body.get("tags", {}),
+            **{k: body[k] for k in _KEPT_FIELDS if k in body},
             "properties": {
                 **properties,
                 "provisioningState": "InitializationInProgress",
@@ -522,7 +605,7 @@ class FakeArm(FakeBase):
         return json_response(
             201 if resource is None else 200,
             self.resources[key],
-            {"Azure-AsyncOperation": url, "Retry-After": "1"},
+            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
         )
 
     def _write_app(
@@ -611,6 +694,7 @@ class FakeArm(FakeBase):
             "location": body.get("location"),
             "tags": body.get("tags", {}),
             "identity": body.get("identity", {"type": "None"}),
+            **{k: body[k] for k in _KEPT_FIELDS if k in body},
             "properties": {
                 **props,
                 "configuration": {
@@ -632,7 +716,7 @@ class FakeArm(FakeBase):
         return json_response(
             201 if old is None else 200,
             self.resources[key],
-            {"Azure-AsyncOperation": url, "Retry-After": "1"},
+            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
         )
 
     def _check_traffic(
@@ -666,7 +750,19 @@ class FakeArm(FakeBase):
         revisions = self.revisions.get(key, {})
         if sub == ["revisions"] and request.method == "GET":
             items = sorted(revisions.values(), key=lambda r: r["properties"]["createdTime"])
-            return json_response(200, {"value": items})
+            if not self.page_size:
+                return json_response(200, {"value": items})
+            skip = int(request.url.params.get("$skiptoken") or 0)
+            page: dict[str, Any] = {"value": items[skip : skip + self.page_size]}
+            if skip + self.page_size < len(items):
+                query = httpx.QueryParams(
+                    {
+                        "api-version": request.url.params["api-version"],
+                        "$skiptoken": skip + self.page_size,
+                    }
+                )
+                page["nextLink"] = f"{self.base}{request.url.path}?{query}"
+            return json_response(200, page)
         if len(sub) >= 2 and sub[0] == "revisions":
             revision = revisions.get(sub[1])
             if revision is None:
@@ -720,7 +816,7 @@ class FakeAzure(FakeBase):
         return {"entra": self.entra.snapshot(), "arm": self.arm.snapshot()}
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/oauth2/v2.0/token"):
+        if request.url.path.endswith(("/oauth2/v2.0/token", "/.well-known/openid-configuration")):
             return self.entra.handle(request)
         return self.arm.handle(request)
 
