@@ -1,0 +1,392 @@
+"""Issue 13's contract check: Google's own clients against the Cloud Run contract fake.
+
+The fake is served on 127.0.0.1 and driven by google-auth (identity-pool and service-account
+credentials) and google-cloud-run's v2 REST transport, so what the fake accepts is what
+Google's clients send: form-encoded STS, ``delegates: null``, enums as numbers with
+``$alt=json;enum-encoding=int``, proto3 defaults omitted, output-only fields sent back on a
+read-modify-write, update masks, ``validateOnly``, ``allowMissing``, base64 IAM etags. Our
+hand-written client (``pmcp_action.targets.google_cloud_run``) is checked against the same
+served fake, and the two clients are shown to leave the same service behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.api_core import exceptions as core_exceptions
+from google.api_core.client_options import ClientOptions
+from google.auth import exceptions as auth_exceptions
+from google.auth import identity_pool
+from google.auth.credentials import AnonymousCredentials, Credentials
+from google.auth.transport.requests import Request
+from google.cloud import run_v2
+from google.iam.v1 import iam_policy_pb2, policy_pb2
+
+from pmcp_action.deadline import Deadline
+from pmcp_action.targets.google_cloud_run import service as desired
+from pmcp_action.targets.google_cloud_run.access import INVOKER, PUBLIC, set_public
+from pmcp_action.targets.google_cloud_run.credentials import CLOUD_PLATFORM, from_oidc
+from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from pmcp_action.targets.google_cloud_run.run_api import RunApi
+from tests.fakes.google_cloud_run import FakeCloudRun
+from tests.fakes.server import ServedUrl, serve
+
+PROVIDER = "projects/123/locations/global/workloadIdentityPools/ci/providers/github"
+SA = "deployer@demo.iam.gserviceaccount.com"
+PARENT = "projects/demo/locations/us-central1"
+IMAGE = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:" + "a" * 64
+NEXT_IMAGE = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:" + "c" * 64
+IAM_SCOPE = "https://www.googleapis.com/auth/iam"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _decode(part: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _ci_token(repository: str = "o/r") -> str:
+    """An OIDC token as the fake STS reads it (it checks claims, not the CI's signature)."""
+    claims = {"iss": "https://token.actions.githubusercontent.com", "sub": f"repo:{repository}"}
+    claims["repository"] = repository
+    return f"{_b64(b'{}')}.{_b64(json.dumps(claims).encode())}.c2ln"
+
+
+@pytest.fixture
+def fake() -> FakeCloudRun:
+    made = FakeCloudRun()
+    made.providers[PROVIDER] = {"repository": "o/r"}
+    made.service_accounts[SA] = PROVIDER
+    return made
+
+
+@pytest.fixture
+def url(fake: FakeCloudRun) -> Iterator[ServedUrl]:
+    with serve(fake) as base:
+        yield base
+
+
+@pytest.fixture
+def closing() -> Iterator[ExitStack]:
+    """Clients and sessions made by a test, closed after it (no socket is left open)."""
+    with ExitStack() as stack:
+        yield stack
+
+
+@pytest.fixture
+def auth_request(closing: ExitStack) -> Request:
+    """google-auth's transport, on a session that is closed after the test."""
+    return Request(closing.enter_context(requests.Session()))
+
+
+def _external_account(
+    url: str, token_file: Path, *, impersonate: bool = True, repository: str = "o/r"
+) -> identity_pool.Credentials:
+    token_file.write_text(_ci_token(repository))
+    info: dict[str, Any] = {
+        "type": "external_account",
+        "audience": f"//iam.googleapis.com/{PROVIDER}",
+        "subject_token_type": JWT_TYPE,
+        "token_url": f"{url}/v1/token",
+        "credential_source": {"file": str(token_file), "format": {"type": "text"}},
+    }
+    if impersonate:
+        info["service_account_impersonation_url"] = (
+            f"{url}/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+        )
+    credentials = identity_pool.Credentials.from_info(info, scopes=[CLOUD_PLATFORM])
+    assert isinstance(credentials, identity_pool.Credentials)
+    return credentials
+
+
+def _form(body: bytes) -> dict[str, str]:
+    return dict(httpx.QueryParams(body.decode()))
+
+
+# --- google-auth: identity pool (Workload Identity Federation) ------------------------------
+
+
+def test_identity_pool_without_impersonation_gets_the_federated_token(
+    fake, url, tmp_path, auth_request
+):
+    credentials = _external_account(url, tmp_path / "oidc", impersonate=False)
+    credentials.refresh(auth_request)
+
+    assert fake.tokens[credentials.token] == f"principal://{PROVIDER}/subject/repo:o/r"
+    (sts,) = fake.requests
+    assert (sts.method, sts.path) == ("POST", "/v1/token")
+    assert sts.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert "authorization" not in sts.headers  # workload pools send no client auth
+    assert _form(sts.body) == {
+        "grant_type": TOKEN_EXCHANGE,
+        "audience": f"//iam.googleapis.com/{PROVIDER}",
+        "scope": CLOUD_PLATFORM,
+        "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+        "subject_token": _ci_token(),
+        "subject_token_type": JWT_TYPE,
+    }
+
+
+def test_identity_pool_with_impersonation_gets_the_service_accounts_token(
+    fake, url, tmp_path, auth_request
+):
+    credentials = _external_account(url, tmp_path / "oidc")
+    credentials.refresh(auth_request)
+
+    assert fake.tokens[credentials.token] == SA
+    assert credentials.expiry is not None and credentials.expiry.year == 2030
+    sts, generate = fake.requests
+    # google-auth asks STS for the iam scope only; the SA's token gets the scopes asked for.
+    assert _form(sts.body)["scope"] == IAM_SCOPE
+    federated = generate.headers["authorization"].removeprefix("Bearer ")
+    assert fake.tokens[federated].startswith(f"principal://{PROVIDER}/")
+    assert generate.path == f"/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+    assert generate.json() == {"delegates": None, "scope": [CLOUD_PLATFORM], "lifetime": "3600s"}
+
+
+def test_identity_pool_refusals_surface_as_google_auth_errors(fake, url, tmp_path, auth_request):
+    other_repo = _external_account(url, tmp_path / "oidc", repository="someone/else")
+    # STS speaks OAuth errors; google-auth raises OAuthError (not a RefreshError) for them.
+    with pytest.raises(
+        auth_exceptions.OAuthError, match="Error code unauthorized_client: The given"
+    ):
+        other_repo.refresh(auth_request)
+
+    del fake.service_accounts[SA]
+    unbound = _external_account(url, tmp_path / "oidc2")
+    with pytest.raises(auth_exceptions.RefreshError, match="getAccessToken"):
+        unbound.refresh(auth_request)
+
+
+def test_our_sts_json_and_google_auths_form_get_the_same_identity(fake, url):
+    with httpx.Client() as http:
+        ours = from_oidc(
+            http,
+            GoogleEndpoints(url),
+            provider=PROVIDER,
+            id_token=_ci_token(),
+            service_account=SA,
+            mask=lambda _s: None,
+        )
+    sts, _generate = fake.requests
+    assert sts.headers["content-type"] == "application/json"
+    assert json.loads(sts.body)["grantType"] == TOKEN_EXCHANGE
+    assert fake.tokens[ours.access_token] == SA
+
+
+# --- google-auth: service-account key JSON ---------------------------------------------------
+
+
+def _key_info(url: str, fake: FakeCloudRun, *, registered: bool = True) -> dict[str, Any]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    if registered:
+        fake.keys[SA] = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    return {
+        "type": "service_account",
+        "project_id": "demo",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": SA,
+        "client_id": "1",
+        "token_uri": f"{url}/token",
+    }
+
+
+def test_service_account_key_jwt_grant_is_checked_and_answered(fake, url, auth_request):
+    from google.oauth2 import service_account
+
+    credentials = service_account.Credentials.from_service_account_info(
+        _key_info(url, fake), scopes=[CLOUD_PLATFORM]
+    )
+    credentials.refresh(auth_request)
+
+    assert fake.tokens[credentials.token] == SA
+    (grant,) = fake.requests
+    form = _form(grant.body)
+    assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    head, claims, _signature = form["assertion"].split(".")
+    assert _decode(head) == {"alg": "RS256", "typ": "JWT", "kid": "k1"}
+    decoded = _decode(claims)
+    assert decoded["iss"] == SA and decoded["scope"] == CLOUD_PLATFORM
+    # Google's canonical token endpoint, whatever token_uri is posted to (ours sends the same).
+    assert decoded["aud"] == "https://oauth2.googleapis.com/token"
+    assert decoded["exp"] - decoded["iat"] == 3600
+
+
+def test_service_account_key_with_the_wrong_key_is_refused(fake, url, auth_request):
+    from google.oauth2 import service_account
+
+    info = _key_info(url, fake)
+    _key_info(url, fake)  # the fake now knows another key for the same account
+    credentials = service_account.Credentials.from_service_account_info(
+        info, scopes=[CLOUD_PLATFORM]
+    )
+    with pytest.raises(auth_exceptions.RefreshError, match="Invalid JWT Signature"):
+        credentials.refresh(auth_request)
+
+
+# --- google-cloud-run v2, REST transport ------------------------------------------------------
+
+
+def _clients(
+    url: str, closing: ExitStack, credentials: Credentials | None = None
+) -> tuple[run_v2.ServicesClient, run_v2.RevisionsClient]:
+    """Both v2 clients over REST at the fake; the http:// endpoint is kept as given."""
+    options = ClientOptions(api_endpoint=url)
+    creds = credentials or AnonymousCredentials()
+    return (
+        closing.enter_context(
+            run_v2.ServicesClient(credentials=creds, transport="rest", client_options=options)
+        ),
+        closing.enter_context(
+            run_v2.RevisionsClient(credentials=creds, transport="rest", client_options=options)
+        ),
+    )
+
+
+def _google_service(image: str = IMAGE) -> run_v2.Service:
+    return run_v2.Service(
+        labels={"managed-by": "pmcp", "pmcp-server": "calc"},
+        ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_ALL,
+        template=run_v2.RevisionTemplate(
+            labels={"managed-by": "pmcp", "pmcp-server": "calc"},
+            containers=[
+                run_v2.Container(
+                    image=image,
+                    ports=[run_v2.ContainerPort(container_port=8080)],
+                    resources=run_v2.ResourceRequirements(limits={"cpu": "1", "memory": "512Mi"}),
+                )
+            ],
+            scaling=run_v2.RevisionScaling(min_instance_count=0, max_instance_count=10),
+        ),
+    )
+
+
+def _settings(image: str = IMAGE) -> desired.ServiceSettings:
+    return desired.ServiceSettings(server_name="calc", image=image)
+
+
+def _our_api(url: str, closing: ExitStack, token: str = "tok") -> RunApi:
+    return RunApi(
+        closing.enter_context(httpx.Client()),
+        GoogleEndpoints(url),
+        token=token,
+        project="demo",
+        region="us-central1",
+        deadline=Deadline(30),
+        sleep=lambda _s: None,
+    )
+
+
+def test_full_lifecycle_through_googles_client(fake, url, tmp_path, closing):
+    credentials = _external_account(url, tmp_path / "oidc")
+    services, revisions = _clients(url, closing, credentials)
+    name = f"{PARENT}/services/calc"
+
+    created = services.create_service(
+        parent=PARENT, service=_google_service(), service_id="calc"
+    ).result(timeout=10)
+    assert created.latest_ready_revision == f"{name}/revisions/calc-00001-x"
+    assert created.ingress == run_v2.IngressTraffic.INGRESS_TRAFFIC_ALL
+
+    # What the client sent: enums as numbers, defaults omitted, the bearer from the fake's STS.
+    (create,) = fake.requests_to(f"/v2/{PARENT}/services", "POST")
+    assert create.params["$alt"] == "json;enum-encoding=int"
+    assert create.params["serviceId"] == "calc"
+    assert create.headers["x-goog-request-params"] == "location=us-central1"
+    assert fake.tokens[create.headers["authorization"].removeprefix("Bearer ")] == SA
+    sent = create.json()
+    assert sent["ingress"] == 1
+    assert sent["template"]["scaling"] == {"maxInstanceCount": 10}  # minInstanceCount: 0 omitted
+    assert fake.requests_to(f"/v2/{PARENT}/operations/", "GET")
+
+    got = services.get_service(name=name)
+    assert got.etag == created.etag and got.generation == 1
+
+    # Stage: a named revision tagged "candidate" at 0 %, 100 % pinned to the first one.
+    staged = run_v2.Service(got)
+    staged.template.revision = "calc-cand1"
+    staged.template.containers[0].image = NEXT_IMAGE
+    staged.traffic = [
+        run_v2.TrafficTarget(
+            type_=run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
+            revision="calc-00001-x",
+            percent=100,
+        ),
+        run_v2.TrafficTarget(
+            type_=run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
+            revision="calc-cand1",
+            tag="candidate",
+        ),
+    ]
+    after = services.update_service(service=staged).result(timeout=10)
+    patch = fake.requests_to(f"/v2/{name}", "PATCH")[-1]
+    assert patch.json()["traffic"][1] == {"type": 2, "revision": "calc-cand1", "tag": "candidate"}
+    assert "uri" in patch.json() and "trafficStatuses" in patch.json()  # output-only, sent back
+    tagged = [s for s in after.traffic_statuses if s.tag == "candidate"]
+    assert tagged and tagged[0].uri.startswith("https://candidate---calc-")
+    assert after.latest_ready_revision == f"{name}/revisions/calc-cand1"  # ready, not serving
+    serving = after.traffic_statuses[0]
+    assert (serving.revision, serving.percent) == ("calc-00001-x", 100)
+
+    listed = list(revisions.list_revisions(parent=name))
+    assert [r.name.rsplit("/", 1)[1] for r in listed] == ["calc-cand1", "calc-00001-x"]
+    one = revisions.get_revision(name=f"{name}/revisions/calc-cand1")
+    assert one.containers[0].image == NEXT_IMAGE
+    assert one.conditions[0].state == run_v2.Condition.State.CONDITION_SUCCEEDED
+    with pytest.raises(core_exceptions.NotFound):
+        revisions.get_revision(name=f"{name}/revisions/calc-nope")
+
+    deleted = services.delete_service(name=name).result(timeout=10)
+    assert deleted.name == name
+    with pytest.raises(core_exceptions.NotFound):
+        services.get_service(name=name)
+    assert fake.errors == []
+
+
+def test_iam_policy_read_modify_write_with_the_etag(fake, url, closing):
+    services, _ = _clients(url, closing)
+    name = f"{PARENT}/services/calc"
+    services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
+
+    policy = services.get_iam_policy(request=iam_policy_pb2.GetIamPolicyRequest(resource=name))
+    assert policy.etag == base64.b64decode("ACAB") and not policy.bindings
+    policy.bindings.add(role=INVOKER, members=[PUBLIC])
+    stored = services.set_iam_policy(
+        request=iam_policy_pb2.SetIamPolicyRequest(resource=name, policy=policy)
+    )
+    (sent,) = fake.requests_to(f"/v2/{name}:setIamPolicy", "POST")
+    assert sent.json()["policy"]["etag"] == "ACAB"  # bytes go out base64-encoded
+    assert list(stored.bindings[0].members) == [PUBLIC] and stored.etag != policy.etag
+
+    stale = policy_pb2.Policy(etag=policy.etag)
+    with pytest.raises(core_exceptions.Conflict, match="concurrent policy changes"):
+        services.set_iam_policy(
+            request=iam_policy_pb2.SetIamPolicyRequest(resource=name, policy=stale)
+        )
+
+    # Our client reads the policy Google's client wrote, and withdraws allUsers with its etag.
+    assert set_public(_our_api(url, closing), "calc", False) is True
+    after = services.get_iam_policy(request=iam_policy_pb2.GetIamPolicyRequest(resource=name))
+    assert not any(PUBLIC in b.members for b in after.bindings)
