@@ -31,6 +31,8 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import Request
 from google.cloud import run_v2
 from google.iam.v1 import iam_policy_pb2, policy_pb2
+from google.longrunning import operations_pb2
+from google.protobuf import field_mask_pb2, json_format
 
 from pmcp_action.deadline import Deadline
 from pmcp_action.targets.google_cloud_run import service as desired
@@ -390,3 +392,154 @@ def test_iam_policy_read_modify_write_with_the_etag(fake, url, closing):
     assert set_public(_our_api(url, closing), "calc", False) is True
     after = services.get_iam_policy(request=iam_policy_pb2.GetIamPolicyRequest(resource=name))
     assert not any(PUBLIC in b.members for b in after.bindings)
+
+
+def test_update_mask_changes_only_the_named_fields(fake, url, closing):
+    services, _ = _clients(url, closing)
+    name = f"{PARENT}/services/calc"
+    services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
+    before = services.get_service(name=name)
+
+    latest = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
+    only_traffic = run_v2.Service(
+        name=name, traffic=[run_v2.TrafficTarget(type_=latest, percent=100, tag="main")]
+    )
+    after = services.update_service(
+        service=only_traffic, update_mask=field_mask_pb2.FieldMask(paths=["traffic"])
+    ).result()
+
+    patch = fake.requests_to(f"/v2/{name}", "PATCH")[-1]
+    assert patch.params["updateMask"] == "traffic"
+    assert after.template == before.template  # the body had no template; the mask kept it
+    assert after.labels == before.labels
+    assert [t.tag for t in after.traffic] == ["main"]
+    assert len(fake.services[name].revisions) == 1  # a traffic-only change makes no revision
+
+    with pytest.raises(core_exceptions.BadRequest, match="Invalid field mask path"):
+        services.update_service(
+            service=only_traffic, update_mask=field_mask_pb2.FieldMask(paths=["uri"])
+        )
+
+
+def test_validate_only_persists_nothing_and_allow_missing_creates(fake, url, closing):
+    services, _ = _clients(url, closing)
+    name = f"{PARENT}/services/calc"
+    dry = services.create_service(
+        request=run_v2.CreateServiceRequest(
+            parent=PARENT, service=_google_service(), service_id="calc", validate_only=True
+        )
+    ).result()
+    assert dry.name == name and fake.services == {}
+    assert fake.requests_to(f"/v2/{PARENT}/services", "POST")[0].params["validateOnly"] == "true"
+
+    upserted = services.update_service(
+        request=run_v2.UpdateServiceRequest(
+            service=run_v2.Service(_google_service(), name=name), allow_missing=True
+        )
+    ).result()
+    assert upserted.latest_ready_revision == f"{name}/revisions/calc-00001-x"
+    assert list(fake.services) == [name]
+
+    services.delete_service(
+        request=run_v2.DeleteServiceRequest(name=name, validate_only=True)
+    ).result()
+    assert list(fake.services) == [name]
+    with pytest.raises(core_exceptions.Conflict, match="etag mismatch"):
+        services.delete_service(request=run_v2.DeleteServiceRequest(name=name, etag='"stale"'))
+    services.delete_service(
+        request=run_v2.DeleteServiceRequest(name=name, etag=upserted.etag)
+    ).result()
+    assert fake.services == {}
+
+
+# --- the fake itself: in step with the v2 protos, and still strict ----------------------------
+
+
+def _json_names(message: Any) -> set[str]:
+    return {f.json_name for f in message.pb().DESCRIPTOR.fields}
+
+
+def test_the_fakes_field_lists_are_the_v2_protos():
+    from tests.fakes import google_cloud_run as fake_module
+
+    assert fake_module._SERVICE_FIELDS == _json_names(run_v2.Service)
+    assert fake_module._TEMPLATE_FIELDS == _json_names(run_v2.RevisionTemplate)
+    assert fake_module._CONTAINER_FIELDS == _json_names(run_v2.Container)
+    assert fake_module._TRAFFIC_FIELDS == _json_names(run_v2.TrafficTarget)
+    assert fake_module._OUTPUT_ONLY < fake_module._SERVICE_FIELDS
+
+
+def test_the_fakes_enum_numbers_are_the_v2_protos():
+    from google.api import launch_stage_pb2
+
+    from tests.fakes import google_cloud_run as fake_module
+
+    def numbers(enum: Any) -> dict[str, int]:
+        return {member.name: member.value for member in enum}
+
+    enums = fake_module._ENUMS
+    assert enums["ingress"] == numbers(run_v2.IngressTraffic)
+    assert enums["type"] == numbers(run_v2.TrafficTargetAllocationType)
+    assert enums["state"] == numbers(run_v2.Condition.State)
+    assert enums["executionEnvironment"] == numbers(run_v2.ExecutionEnvironment)
+    assert enums["scalingMode"] == numbers(run_v2.ServiceScaling.ScalingMode)
+    assert enums["launchStage"] == dict(launch_stage_pb2.LaunchStage.items())
+
+
+def test_the_fakes_answers_parse_strictly_as_v2_messages(fake, url, closing):
+    """Every field the fake answers with exists in Google's protos (no ignore_unknown_fields)."""
+    api = _our_api(url, closing)
+    operation = api.create_service("calc", desired.desired_body(_settings()))
+    service = api.wait(operation, "create")
+    name = api.service_name("calc")
+    plain = closing.enter_context(httpx.Client(base_url=url))
+
+    assert service == api.get_service("calc")  # the operation's Any, unpacked (no "@type")
+    json_format.ParseDict(service, run_v2.Service.pb(run_v2.Service()))
+    for revision in api.list_revisions("calc"):
+        json_format.ParseDict(revision, run_v2.Revision.pb(run_v2.Revision()))
+    done = plain.get(f"/v2/{operation['name']}").json()
+    parsed = json_format.ParseDict(done, operations_pb2.Operation())
+    unpacked = run_v2.Service.pb(run_v2.Service())
+    assert parsed.response.Unpack(unpacked) and unpacked.name == name
+    policy = plain.get(f"/v2/{name}:getIamPolicy").json()
+    json_format.ParseDict(policy, policy_pb2.Policy())
+
+
+def test_enums_are_answered_as_numbers_only_when_asked(fake, url, closing):
+    api = _our_api(url, closing)
+    api.wait(api.create_service("calc", desired.desired_body(_settings())), "create")
+    plain = closing.enter_context(httpx.Client(base_url=url))
+    path = f"/v2/{api.service_name('calc')}"
+
+    named = plain.get(path).json()
+    numbered = plain.get(path, params={"$alt": "json;enum-encoding=int"}).json()
+    assert named["ingress"] == "INGRESS_TRAFFIC_ALL" and numbered["ingress"] == 1
+    assert (
+        named["traffic"][0]["type"] == desired.LATEST_TYPE and numbered["traffic"][0]["type"] == 1
+    )
+    assert numbered["terminalCondition"] == {"type": "Ready", "state": 4}
+    assert numbered["labels"] == named["labels"]  # map entries are data, never renumbered
+
+
+@pytest.mark.parametrize(
+    ("query", "body_change", "message"),
+    [
+        ({"serviceId": "calc", "dryRun": "true"}, {}, 'Unknown name "dryRun"'),
+        ({"serviceId": "calc", "validateOnly": "yes"}, {}, "Invalid value at 'validateOnly'"),
+        ({"serviceId": "calc"}, {"ingres": "INGRESS_TRAFFIC_ALL"}, 'Unknown name "ingres"'),
+        ({"serviceId": "calc"}, {"ingress": 9}, "Invalid value at 'service.ingress'"),
+        ({"serviceId": "calc"}, {"ingress": "ALL"}, "Invalid value at 'service.ingress'"),
+        ({"serviceId": "calc"}, {"template": {"containers": []}}, "at least one container"),
+    ],
+)
+def test_what_the_real_api_refuses_is_still_refused(
+    fake, url, closing, query, body_change, message
+):
+    plain = closing.enter_context(httpx.Client(base_url=url))
+    body = desired.desired_body(_settings()) | body_change
+    answer = plain.post(f"/v2/{PARENT}/services", params=query, json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert message in answer.json()["error"]["message"]
+    assert fake.services == {}
