@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.api_core import exceptions as core_exceptions
 from google.api_core.client_options import ClientOptions
+from google.api_core.retry import retry_unary
 from google.auth import exceptions as auth_exceptions
 from google.auth import identity_pool
 from google.auth.credentials import AnonymousCredentials, Credentials
@@ -543,3 +546,169 @@ def test_what_the_real_api_refuses_is_still_refused(
     assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert message in answer.json()["error"]["message"]
     assert fake.services == {}
+
+
+# --- the same service through both clients ------------------------------------------------------
+
+
+def test_our_body_and_googles_body_leave_the_same_service(fake, url, closing):
+    api = _our_api(url, closing)
+    services, _ = _clients(url, closing)
+    api.wait(api.create_service("ours", desired.desired_body(_settings())), "create")
+    services.create_service(parent=PARENT, service=_google_service(), service_id="theirs").result()
+
+    # Numbers vs names and an explicit minInstanceCount 0 vs none: the same Service to the API.
+    ours, theirs = (fake.services[f"{PARENT}/services/{s}"] for s in ("ours", "theirs"))
+    assert ours.body == theirs.body
+    assert ours.traffic == theirs.traffic
+
+    # Each client reads the other's service as its own.
+    assert desired.changes(api.get_service("theirs") or {}, _settings()) == []
+    read_ours = services.get_service(name=f"{PARENT}/services/ours")
+    read_theirs = services.get_service(name=f"{PARENT}/services/theirs")
+    for field_name in ("labels", "ingress", "template", "traffic"):
+        assert getattr(read_ours, field_name) == getattr(read_theirs, field_name), field_name
+
+
+def test_googles_read_modify_write_of_our_service_makes_no_revision(fake, url, closing):
+    api = _our_api(url, closing)
+    services, _ = _clients(url, closing)
+    name = api.service_name("calc")
+    created = api.wait(api.create_service("calc", desired.desired_body(_settings())), "create")
+
+    # Google's client sends back what it read: output-only fields, numbers, defaults omitted.
+    got = services.get_service(name=name)
+    rewritten = services.update_service(service=got).result()
+    assert rewritten.generation == 2
+    assert len(fake.services[name].revisions) == 1
+
+    # Our client sees no difference to deploy, and stages the next image as a tagged revision.
+    current = api.get_service("calc") or {}
+    assert desired.changes(current, _settings()) == []
+    staged = desired.desired_body(
+        _settings(NEXT_IMAGE),
+        current=current,
+        revision="calc-cand1",
+        traffic=desired.staged_traffic(current, "calc-cand1"),
+    )
+    api.wait(api.update_service("calc", staged), "stage")
+    seen = services.get_service(name=name)
+    tags = {s.tag: s.revision for s in seen.traffic_statuses if s.tag}
+    assert tags == {"candidate": "calc-cand1"}
+    assert desired.serving_revision(api.get_service("calc") or {}) == "calc-00001-x"
+
+    # What our wait() returned is a Service body the API takes back as it is.
+    assert "@type" not in created
+    api.wait(api.update_service("calc", {**created, "etag": seen.etag}), "write back")
+    assert fake.errors == []
+
+
+def test_our_deploy_steps_on_a_service_googles_client_made(fake, url, closing):
+    from pmcp_action.targets.google_cloud_run.deploying import Steps
+
+    services, revisions = _clients(url, closing)
+    name = f"{PARENT}/services/calc"
+    services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
+
+    steps = Steps(_our_api(url, closing), "calc")
+    current = steps.api.get_service("calc") or {}
+    assert current["ingress"] == "INGRESS_TRAFFIC_ALL"  # stored by name, whatever was sent
+    outcome = steps.stage(current, _settings(NEXT_IMAGE), attempt="1")
+    assert outcome.previous == "calc-00001-x" and outcome.candidate_url
+    steps.promote(outcome.revision)
+
+    after = services.get_service(name=name)
+    assert [(t.revision, t.percent) for t in after.traffic] == [(outcome.revision, 100)]
+    newest = next(iter(revisions.list_revisions(parent=name)))
+    assert newest.containers[0].image == NEXT_IMAGE
+    rolled = steps.rollback()
+    assert rolled.revision == "calc-00001-x"
+    assert services.get_service(name=name).traffic[0].revision == "calc-00001-x"
+
+
+# --- faults through Google's clients --------------------------------------------------------------
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff sleeps of google-api-core's retries and google-auth's, recorded, not slept."""
+    from google.auth import _exponential_backoff
+
+    slept: list[float] = []
+    clock = SimpleNamespace(sleep=slept.append, monotonic=time.monotonic, time=time.time)
+    monkeypatch.setattr(retry_unary, "time", clock)
+    monkeypatch.setattr(_exponential_backoff, "time", clock)
+    return slept
+
+
+def test_get_service_retries_503_by_default_but_not_429(fake, url, closing, sleeps):
+    services, _ = _clients(url, closing)
+    name = f"{PARENT}/services/calc"
+    services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
+
+    fake.faults.status(503, path=f"/v2/{name}", method="GET")
+    assert services.get_service(name=name).name == name
+    assert [r.fault for r in fake.requests_to(f"/v2/{name}", "GET")] == ["status 503", None]
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= 1.0  # initial 1 s, with jitter
+
+    fake.faults.status(429, path=f"/v2/{name}", method="GET")
+    with pytest.raises(core_exceptions.TooManyRequests):
+        services.get_service(name=name)
+    assert len(fake.requests_to(f"/v2/{name}", "GET")) == 3  # the 429 was not retried
+
+
+def test_create_is_not_retried_and_a_lost_answer_leaves_the_service(fake, url, closing, sleeps):
+    services, _ = _clients(url, closing)
+    fake.faults.status(503, path=f"/v2/{PARENT}/services", method="POST", after_handling=True)
+    with pytest.raises(core_exceptions.ServiceUnavailable):
+        services.create_service(parent=PARENT, service=_google_service(), service_id="calc")
+    assert len(fake.requests_to(f"/v2/{PARENT}/services", "POST")) == 1 and sleeps == []
+    # The API acted: trying again is a conflict, which a caller must read as "it exists".
+    with pytest.raises(core_exceptions.Conflict, match="already exists"):
+        services.create_service(parent=PARENT, service=_google_service(), service_id="calc")
+
+
+def test_operation_poll_503_is_polled_again(fake, url, closing, sleeps):
+    services, _ = _clients(url, closing)
+    fake.faults.status(503, path=f"/v2/{PARENT}/operations/")
+    created = services.create_service(
+        parent=PARENT, service=_google_service(), service_id="calc"
+    ).result(timeout=10)
+    assert created.name == f"{PARENT}/services/calc"
+    polls = fake.requests_to(f"/v2/{PARENT}/operations/", "GET")
+    assert [p.fault for p in polls] == ["status 503", None]
+    assert sleeps
+
+
+def test_a_dropped_connection_is_not_retried_or_wrapped(fake, url, closing, sleeps):
+    services, _ = _clients(url, closing)
+    name = f"{PARENT}/services/calc"
+    services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
+    fake.faults.drop(path=f"/v2/{name}", method="GET")
+    # requests' own error, not a GoogleAPICallError: api-core's default retry never sees it.
+    with pytest.raises(requests.exceptions.ConnectionError):
+        services.get_service(name=name)
+    assert len(fake.requests_to(f"/v2/{name}", "GET")) == 1 and sleeps == []
+
+
+def test_token_endpoint_faults_through_google_auth(fake, url, tmp_path, auth_request, sleeps):
+    from google.oauth2 import service_account
+
+    # STS: google-auth does not retry; a 503 is an OAuthError, a drop a TransportError.
+    fake.faults.status(503, path="/v1/token")
+    with pytest.raises(auth_exceptions.OAuthError, match="503"):
+        _external_account(url, tmp_path / "oidc").refresh(auth_request)
+    fake.faults.drop(path="/v1/token")
+    with pytest.raises(auth_exceptions.TransportError):
+        _external_account(url, tmp_path / "oidc").refresh(auth_request)
+    assert len(fake.requests_to("/v1/token")) == 2
+
+    # The oauth2 JWT grant: 503 and 429 are retried with backoff, then the token comes.
+    fake.faults.status(503, path="/token").status(429, path="/token")
+    credentials = service_account.Credentials.from_service_account_info(
+        _key_info(url, fake), scopes=[CLOUD_PLATFORM]
+    )
+    credentials.refresh(auth_request)
+    assert fake.tokens[credentials.token] == SA
+    assert [r.fault for r in fake.requests_to("/token")] == ["status 503", "status 429", None]
+    assert len(sleeps) == 2
