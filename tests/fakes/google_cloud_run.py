@@ -5,6 +5,11 @@ writable field out of its enum, is refused with 400 INVALID_ARGUMENT, as the rea
 refuses it. Operations finish on their first poll. Faults beyond the shared fault plan:
 ``never_ready`` (images whose revision never becomes ready) and ``org_policy_blocks_all_users``.
 
+What Google's own clients send is accepted (tests/unit/google_cloud_run/test_gcr_peers.py):
+enum numbers (answered in kind under ``$alt=json;enum-encoding=int``), omitted proto3
+defaults, output-only fields sent back, ``updateMask``, ``validateOnly``, ``allowMissing``;
+a query parameter the request message does not have is refused.
+
 Also served: Artifact Registry repositories, and the credential endpoints (STS
 ``/v1/token``, iamcredentials ``generateAccessToken``, the oauth2 ``/token`` JWT-bearer
 grant, signature checked against registered public keys). Not yet here: the EMULATOR

@@ -33,7 +33,7 @@ from google.auth import identity_pool
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import Request
 from google.cloud import run_v2
-from google.iam.v1 import iam_policy_pb2, policy_pb2
+from google.iam.v1 import iam_policy_pb2, options_pb2, policy_pb2
 from google.longrunning import operations_pb2
 from google.protobuf import field_mask_pb2, json_format
 
@@ -375,7 +375,13 @@ def test_iam_policy_read_modify_write_with_the_etag(fake, url, closing):
     name = f"{PARENT}/services/calc"
     services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
 
-    policy = services.get_iam_policy(request=iam_policy_pb2.GetIamPolicyRequest(resource=name))
+    policy = services.get_iam_policy(
+        request=iam_policy_pb2.GetIamPolicyRequest(
+            resource=name, options=options_pb2.GetPolicyOptions(requested_policy_version=3)
+        )
+    )
+    (read,) = fake.requests_to(f"/v2/{name}:getIamPolicy", "GET")
+    assert read.params["options.requestedPolicyVersion"] == "3"
     assert policy.etag == base64.b64decode("ACAB") and not policy.bindings
     policy.bindings.add(role=INVOKER, members=[PUBLIC])
     stored = services.set_iam_policy(
@@ -712,3 +718,35 @@ def test_token_endpoint_faults_through_google_auth(fake, url, tmp_path, auth_req
     assert fake.tokens[credentials.token] == SA
     assert [r.fault for r in fake.requests_to("/token")] == ["status 503", "status 429", None]
     assert len(sleeps) == 2
+
+
+# --- Artifact Registry: no Google client here; our requests against the documented shapes -----
+
+
+def test_our_artifact_registry_requests_are_the_documented_shapes(fake, url, closing):
+    from pmcp_action.targets.google_cloud_run.artifact_registry import ensure_repository
+
+    created = ensure_repository(
+        closing.enter_context(httpx.Client()),
+        GoogleEndpoints(url),
+        token="ya29.t",
+        project="demo",
+        region="us-central1",
+        repository="pmcp",
+        deadline=Deadline(30),
+        sleep=lambda _s: None,
+    )
+    assert created is True
+    read, create, poll = fake.requests
+    repositories = f"/v1/{PARENT}/repositories"
+    assert (read.method, read.path, read.query) == ("GET", f"{repositories}/pmcp", "")
+    assert (create.method, create.path) == ("POST", repositories)
+    assert dict(create.params) == {"repositoryId": "pmcp"}
+    assert create.headers["content-type"] == "application/json"
+    assert create.json() == {
+        "format": "DOCKER",
+        "description": "MCP server images deployed by pmcp-action",
+        "labels": {"managed-by": "pmcp"},
+    }
+    assert poll.method == "GET" and poll.path.startswith(f"/v1/{PARENT}/operations/")
+    assert {r.headers["authorization"] for r in fake.requests} == {"Bearer ya29.t"}
