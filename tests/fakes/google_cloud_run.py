@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from .server import FakeBase, Outcome, json_response
+from .server import FakeBase, json_response
 
 __all__ = ["FakeCloudRun", "Service"]
 
@@ -303,25 +303,15 @@ class FakeCloudRun(FakeBase):
     def snapshot(self) -> dict[str, Any]:
         return {name: s.to_api() for name, s in self.services.items()}
 
-    def process(self, request: httpx.Request) -> Outcome:
-        """As the base, but ``$alt=json;enum-encoding=int`` is answered with enum numbers."""
-        outcome = super().process(request)
-        answer = outcome.response
-        if (
-            answer is None
-            or "enum-encoding=int" not in request.url.params.get("$alt", "")
-            or not answer.headers.get("content-type", "").startswith("application/json")
-        ):
-            return outcome
-        try:
-            payload = json.loads(answer.content)
-        except ValueError:
-            return outcome
-        numbered = json_response(answer.status_code, _as_numbers(payload), answer.headers)
-        return Outcome(numbered, delay=outcome.delay, reset=outcome.reset)
-
     # --- routing ----------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
+        """Routes; ``$alt=json;enum-encoding=int`` (Google's clients) is answered in numbers."""
+        answer = self._route(request)
+        if "enum-encoding=int" not in request.url.params.get("$alt", ""):
+            return answer
+        return json_response(answer.status_code, _as_numbers(json.loads(answer.content)))
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/v1/token":
             return self._sts(request)
