@@ -750,3 +750,37 @@ def test_our_artifact_registry_requests_are_the_documented_shapes(fake, url, clo
     }
     assert poll.method == "GET" and poll.path.startswith(f"/v1/{PARENT}/operations/")
     assert {r.headers["authorization"] for r in fake.requests} == {"Bearer ya29.t"}
+
+
+def test_every_body_our_deploy_steps_send_parses_as_googles_messages(fake, url, closing):
+    """Independent of the fake's field lists: Google's protos, unknown fields not ignored."""
+    from pmcp_action.targets.google_cloud_run.deploying import Steps
+
+    steps = Steps(_our_api(url, closing), "calc")
+    env = {"RUST_LOG": "info"}
+    first = steps.first_deploy(desired.ServiceSettings("calc", IMAGE, environment=env))
+    staged = steps.stage(first.service, _settings(NEXT_IMAGE), attempt="2")
+    steps.promote(staged.revision)
+    current = steps.api.get_service("calc") or {}
+    again = steps.stage(
+        current, _settings("us-central1-docker.pkg.dev/d/p/c@sha256:" + "d" * 64), "3"
+    )
+    steps.discard()
+    assert steps.rollback("calc-00001-x").revision == "calc-00001-x"
+    set_public(steps.api, "calc", True)
+    steps.destroy()
+
+    writes = [
+        r for r in fake.requests if r.method in ("POST", "PATCH") and r.path.startswith("/v2/")
+    ]
+    methods = [r.method for r in writes]
+    assert methods == ["POST"] + ["PATCH"] * 5 + ["POST"]  # create, 5 updates, setIamPolicy
+    assert staged.revision != again.revision
+    for sent in writes:
+        if sent.path.endswith(":setIamPolicy"):
+            request = json_format.ParseDict(sent.json(), iam_policy_pb2.SetIamPolicyRequest())
+            assert request.policy.bindings[0].role == INVOKER
+        else:
+            service = json_format.ParseDict(sent.json(), run_v2.Service.pb(run_v2.Service()))
+            assert service.template.containers[0].image
+        assert set(sent.params) <= {"serviceId"}
