@@ -784,3 +784,44 @@ def test_every_body_our_deploy_steps_send_parses_as_googles_messages(fake, url, 
             service = json_format.ParseDict(sent.json(), run_v2.Service.pb(run_v2.Service()))
             assert service.template.containers[0].image
         assert set(sent.params) <= {"serviceId"}
+
+
+def test_one_external_account_file_through_google_auth_and_ours(fake, url, tmp_path, auth_request):
+    from pmcp_action.targets.google_cloud_run.credentials import from_credentials_json
+
+    source = tmp_path / "oidc.json"
+    source.write_text(json.dumps({"value": _ci_token()}))
+    info = {
+        "type": "external_account",
+        "audience": f"//iam.googleapis.com/{PROVIDER}",
+        "subject_token_type": JWT_TYPE,
+        "token_url": f"{url}/v1/token",
+        "service_account_impersonation_url": (
+            f"{url}/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+        ),
+        "service_account_impersonation": {"token_lifetime_seconds": 1800},
+        "credential_source": {
+            "file": str(source),
+            "format": {"type": "json", "subject_token_field_name": "value"},
+        },
+    }
+    theirs = identity_pool.Credentials.from_info(info, scopes=[CLOUD_PLATFORM])
+    theirs.refresh(auth_request)
+    with httpx.Client() as http:
+        ours = from_credentials_json(
+            http, GoogleEndpoints(), json.dumps(info), mask=lambda _s: None
+        )
+    assert fake.tokens[theirs.token] == fake.tokens[ours.access_token] == SA
+
+    their_sts, their_generate, our_sts, our_generate = fake.requests
+    form, body = _form(their_sts.body), our_sts.json()
+    for snake, camel in (
+        ("grant_type", "grantType"),
+        ("audience", "audience"),
+        ("subject_token", "subjectToken"),
+        ("subject_token_type", "subjectTokenType"),
+        ("requested_token_type", "requestedTokenType"),
+    ):
+        assert form[snake] == body[camel], snake
+    assert their_generate.json()["lifetime"] == our_generate.json()["lifetime"] == "1800s"
+    assert their_generate.json()["scope"] == our_generate.json()["scope"] == [CLOUD_PLATFORM]
