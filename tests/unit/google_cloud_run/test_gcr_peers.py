@@ -825,3 +825,33 @@ def test_one_external_account_file_through_google_auth_and_ours(fake, url, tmp_p
         assert form[snake] == body[camel], snake
     assert their_generate.json()["lifetime"] == our_generate.json()["lifetime"] == "1800s"
     assert their_generate.json()["scope"] == our_generate.json()["scope"] == [CLOUD_PLATFORM]
+
+
+def test_googles_run_client_signs_its_own_jwt_with_a_key(fake, url, closing):
+    """With a key, the GAPIC client sends a self-signed JWT and never calls the token endpoint.
+
+    Ours always makes the JWT-bearer grant instead: ``docker login`` to Artifact Registry
+    needs a real OAuth access token (cloud-apis.md §1.1 C).
+    """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from google.oauth2 import service_account
+
+    credentials = service_account.Credentials.from_service_account_info(_key_info(url, fake))
+    services, _ = _clients(url, closing, credentials)
+    with pytest.raises(core_exceptions.NotFound):
+        services.get_service(name=f"{PARENT}/services/calc")
+
+    (sent,) = fake.requests
+    assert sent.path.startswith("/v2/")  # no POST /token
+    head, claims, signature = sent.headers["authorization"].removeprefix("Bearer ").split(".")
+    assert _decode(claims)["aud"] == "https://run.googleapis.com/"
+    assert _decode(claims)["iss"] == _decode(claims)["sub"] == SA
+    public = serialization.load_pem_public_key(fake.keys[SA])
+    assert isinstance(public, rsa.RSAPublicKey)
+    public.verify(  # raises InvalidSignature otherwise
+        base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
+        f"{head}.{claims}".encode(),
+        padding.PKCS1v15(),
+        hashes.SHA256(),
+    )
