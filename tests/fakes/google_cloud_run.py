@@ -5,6 +5,11 @@ writable field out of its enum, is refused with 400 INVALID_ARGUMENT, as the rea
 refuses it. Operations finish on their first poll. Faults beyond the shared fault plan:
 ``never_ready`` (images whose revision never becomes ready) and ``org_policy_blocks_all_users``.
 
+What Google's own clients send is accepted (tests/unit/google_cloud_run/test_gcr_peers.py):
+enum numbers (answered in kind under ``$alt=json;enum-encoding=int``), omitted proto3
+defaults, output-only fields sent back, ``updateMask``, ``validateOnly``, ``allowMissing``;
+a query parameter the request message does not have is refused.
+
 Also served: Artifact Registry repositories, and the credential endpoints (STS
 ``/v1/token``, iamcredentials ``generateAccessToken``, the oauth2 ``/token`` JWT-bearer
 grant, signature checked against registered public keys). Not yet here: the EMULATOR
@@ -34,16 +39,19 @@ _SERVICE_FIELDS = {
     "scaling", "invokerIamDisabled", "defaultUriDisabled", "urls", "customAudiences",
     "observedGeneration", "terminalCondition", "conditions", "latestReadyRevision",
     "latestCreatedRevision", "trafficStatuses", "uri", "satisfiesPzs", "reconciling", "etag",
+    "iapEnabled", "multiRegionSettings", "threatDetectionEnabled", "buildConfig",
 }  # fmt: skip
 _TEMPLATE_FIELDS = {
     "revision", "labels", "annotations", "scaling", "vpcAccess", "timeout", "serviceAccount",
     "containers", "volumes", "executionEnvironment", "encryptionKey",
     "maxInstanceRequestConcurrency", "serviceMesh", "sessionAffinity", "healthCheckDisabled",
-    "nodeSelector",
+    "nodeSelector", "encryptionKeyRevocationAction", "encryptionKeyShutdownDuration",
+    "gpuZonalRedundancyDisabled",
 }  # fmt: skip
 _CONTAINER_FIELDS = {
     "name", "image", "command", "args", "env", "resources", "ports", "volumeMounts",
-    "workingDir", "livenessProbe", "startupProbe", "dependsOn",
+    "workingDir", "livenessProbe", "startupProbe", "dependsOn", "sourceCode", "readinessProbe",
+    "baseImageUri", "buildInfo",
 }  # fmt: skip
 _TRAFFIC_FIELDS = {"type", "revision", "percent", "tag"}
 _INGRESS = {
@@ -59,6 +67,126 @@ _AR_ROUTE = re.compile(
     r"^/v1/projects/([^/]+)/locations/([^/]+)/(repositories|operations)(?:/([^/]+))?$"
 )
 _REPOSITORY_FIELDS = {"format", "description", "labels", "name", "mode", "kmsKeyName"}
+#: Enum fields by JSON name -> {value name: proto number}. The REST surface takes the name or
+#: the number; Google's client sends numbers (``$alt=json;enum-encoding=int``) and is answered
+#: with numbers. The fake stores names.
+_ENUMS: dict[str, dict[str, int]] = {
+    "ingress": {
+        "INGRESS_TRAFFIC_UNSPECIFIED": 0, "INGRESS_TRAFFIC_ALL": 1,
+        "INGRESS_TRAFFIC_INTERNAL_ONLY": 2, "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER": 3,
+        "INGRESS_TRAFFIC_NONE": 4,
+    },
+    "type": {"TRAFFIC_TARGET_ALLOCATION_TYPE_UNSPECIFIED": 0, _LATEST: 1, _REVISION: 2},
+    "state": {
+        "STATE_UNSPECIFIED": 0, "CONDITION_PENDING": 1, "CONDITION_RECONCILING": 2,
+        "CONDITION_FAILED": 3, "CONDITION_SUCCEEDED": 4,
+    },
+    "executionEnvironment": {
+        "EXECUTION_ENVIRONMENT_UNSPECIFIED": 0, "EXECUTION_ENVIRONMENT_GEN1": 1,
+        "EXECUTION_ENVIRONMENT_GEN2": 2,
+    },
+    "scalingMode": {"SCALING_MODE_UNSPECIFIED": 0, "AUTOMATIC": 1, "MANUAL": 2},
+    "launchStage": {
+        "LAUNCH_STAGE_UNSPECIFIED": 0, "EARLY_ACCESS": 1, "ALPHA": 2, "BETA": 3, "GA": 4,
+        "DEPRECATED": 5, "UNIMPLEMENTED": 6, "PRELAUNCH": 7,
+    },
+}  # fmt: skip
+#: Output-only Service fields: accepted in a body (a read-modify-write sends them back), ignored.
+_OUTPUT_ONLY = {
+    "uid", "generation", "createTime", "updateTime", "deleteTime", "expireTime", "creator",
+    "lastModifier", "observedGeneration", "terminalCondition", "conditions",
+    "latestReadyRevision", "latestCreatedRevision", "trafficStatuses", "uri", "urls",
+    "satisfiesPzs", "reconciling",
+}  # fmt: skip
+#: Map fields: their entries are data, kept as given.
+_MAPS = {"labels", "annotations", "limits", "nodeSelector"}
+#: Query parameters every Google REST API takes (system parameters).
+_SYSTEM_PARAMS = {"$alt", "alt", "$fields", "fields", "key", "prettyPrint", "quotaUser"}
+
+
+def _enum_name(field_name: str, value: Any) -> str | None:
+    """The enum value's name, from its name or its number; None when it is neither."""
+    values = _ENUMS[field_name]
+    if isinstance(value, str) and value in values:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return next((n for n, i in values.items() if i == value), None)
+    return None
+
+
+def _as_numbers(payload: Any, key: str = "") -> Any:
+    """A response for ``enum-encoding=int``: enum names of known fields become numbers."""
+    if isinstance(payload, dict):
+        return {k: v if k in _MAPS else _as_numbers(v, k) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [_as_numbers(v, key) for v in payload]
+    if isinstance(payload, str) and key in _ENUMS:
+        return _ENUMS[key].get(payload, payload)
+    return payload
+
+
+def _proto_defaults_dropped(value: Any) -> Any:
+    """A message as proto3 sees it: null, 0, false, "" and [] are the unset default."""
+    if isinstance(value, dict):
+        kept = {k: v if k in _MAPS else _proto_defaults_dropped(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, 0, False, "", [])}
+    if isinstance(value, list):
+        return [_proto_defaults_dropped(v) for v in value]
+    return value
+
+
+def _stored(body: dict[str, Any]) -> dict[str, Any]:
+    """A Service body as the API keeps it: no output-only fields, no proto defaults."""
+    kept = {k: v for k, v in body.items() if k not in _OUTPUT_ONLY}
+    dropped: dict[str, Any] = _proto_defaults_dropped(kept)
+    return dropped
+
+
+def _masked(current: dict[str, Any], body: dict[str, Any], mask: str) -> tuple[dict[str, Any], str]:
+    """``current`` with the ``updateMask`` paths (comma-separated, camelCase) from ``body``."""
+    merged = copy.deepcopy(current)
+    for path in mask.split(","):
+        keys = path.strip().split(".")
+        if keys[0] not in _SERVICE_FIELDS or keys[0] in _OUTPUT_ONLY | {"name", "etag"}:
+            return {}, f"Invalid field mask path: {path.strip()!r}"
+        source: Any = body
+        target = merged
+        for key in keys[:-1]:
+            source = source.get(key) if isinstance(source, dict) else None
+            target = target.setdefault(key, {})
+        if isinstance(source, dict) and keys[-1] in source:
+            target[keys[-1]] = copy.deepcopy(source[keys[-1]])
+        else:
+            target.pop(keys[-1], None)
+    return merged, ""
+
+
+def _query_problem(method: str, rest: str, params: httpx.QueryParams) -> str:
+    """Cloud Run v2 refuses a query parameter its request message does not have."""
+    if rest.startswith("operations/") or rest.endswith(":setIamPolicy"):
+        allowed: set[str] = set()
+    elif rest == "services" and method == "POST":
+        allowed = {"serviceId", "validateOnly"}
+    elif rest.endswith(":getIamPolicy"):
+        allowed = {"options.requestedPolicyVersion"}
+    elif rest == "services" or rest.endswith("/revisions"):
+        allowed = {"pageSize", "pageToken", "showDeleted"}
+    elif method == "PATCH":
+        allowed = {"updateMask", "validateOnly", "allowMissing"}
+    elif method == "DELETE":
+        allowed = {"validateOnly", "etag"}
+    else:
+        allowed = set()
+    unknown = sorted(set(params) - allowed - _SYSTEM_PARAMS)
+    if unknown:
+        return (
+            f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot bind query '
+            "parameter."
+        )
+    for flag in ("validateOnly", "allowMissing", "showDeleted"):
+        if params.get(flag, "false") not in ("true", "false"):
+            return f"Invalid value at '{flag}' (TYPE_BOOL), \"{params[flag]}\""
+    return ""
 
 
 def error(code: int, status: str, message: str, **info: Any) -> httpx.Response:
@@ -100,7 +228,8 @@ class Service:
     traffic: list[dict[str, Any]] = field(default_factory=list)
     generation: int = 1
     etag: str = ""
-    policy: dict[str, Any] = field(default_factory=lambda: {"version": 1, "etag": "BwE1"})
+    #: "ACAB" is the etag of an empty policy; etags are base64 (``bytes`` in the proto).
+    policy: dict[str, Any] = field(default_factory=lambda: {"version": 1, "etag": "ACAB"})
 
     @property
     def short(self) -> str:
@@ -176,6 +305,13 @@ class FakeCloudRun(FakeBase):
 
     # --- routing ----------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
+        """Routes; ``$alt=json;enum-encoding=int`` (Google's clients) is answered in numbers."""
+        answer = self._route(request)
+        if "enum-encoding=int" not in request.url.params.get("$alt", ""):
+            return answer
+        return json_response(answer.status_code, _as_numbers(json.loads(answer.content)))
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/v1/token":
             return self._sts(request)
@@ -192,6 +328,9 @@ class FakeCloudRun(FakeBase):
         if match is None:
             return error(404, "NOT_FOUND", f"no route {request.url.path}")
         project, region, rest = match.groups()
+        query_problem = _query_problem(request.method, rest, request.url.params)
+        if query_problem:
+            return error(400, "INVALID_ARGUMENT", query_problem)
         parent = f"projects/{project}/locations/{region}"
         method = request.method
         if rest.startswith("operations/"):
@@ -207,6 +346,9 @@ class FakeCloudRun(FakeBase):
         short, _, verb = parts[1].partition(":")
         name = f"{parent}/services/{short}"
         service = self.services.get(name)
+        if service is None and method == "PATCH" and len(parts) == 2 and not verb:
+            if request.url.params.get("allowMissing") == "true":
+                return self._create(request, parent, short)
         if service is None:
             return error(404, "NOT_FOUND", f"Resource '{name}' was not found")
         if verb == "getIamPolicy" and method == "GET":
@@ -216,13 +358,24 @@ class FakeCloudRun(FakeBase):
         if len(parts) == 3 and parts[2] == "revisions" and method == "GET":
             revisions = [r.to_api(name) for r in reversed(service.revisions)]
             return json_response(200, {"revisions": revisions})
+        if len(parts) == 4 and parts[2] == "revisions" and method == "GET":
+            found = next((r for r in service.revisions if r.name == parts[3]), None)
+            if found is None:
+                return error(
+                    404, "NOT_FOUND", f"Resource '{name}/revisions/{parts[3]}' was not found"
+                )
+            return json_response(200, found.to_api(name))
         if len(parts) == 2 and not verb:
             if method == "GET":
                 return json_response(200, service.to_api())
             if method == "PATCH":
                 return self._update(request, service)
             if method == "DELETE":
-                del self.services[name]
+                etag = request.url.params.get("etag")
+                if etag and etag != service.etag:
+                    return error(409, "ABORTED", "etag mismatch: the service was modified")
+                if request.url.params.get("validateOnly") != "true":
+                    del self.services[name]
                 return self._operation(parent, service.to_api())
         return error(404, "NOT_FOUND", f"no route {method} {rest}")
 
@@ -245,6 +398,18 @@ class FakeCloudRun(FakeBase):
             unknown |= {f"traffic.{k}" for k in set(entry) - _TRAFFIC_FIELDS}
         if unknown:
             return f'Invalid JSON payload received. Unknown name "{sorted(unknown)[0]}"'
+        for where, holder, key in (
+            ("", body, "ingress"),
+            ("", body, "launchStage"),
+            ("scaling.", body.get("scaling") or {}, "scalingMode"),
+            ("template.", template, "executionEnvironment"),
+            *(("traffic.", entry, "type") for entry in body.get("traffic", [])),
+        ):
+            if key in holder:
+                name = _enum_name(key, holder[key])
+                if name is None:
+                    return f"Invalid value at 'service.{where}{key}', {holder[key]!r}"
+                holder[key] = name
         if "ingress" in body and body["ingress"] not in _INGRESS:
             return f"ingress: invalid value {body['ingress']!r}"
         traffic = body.get("traffic")
@@ -252,15 +417,27 @@ class FakeCloudRun(FakeBase):
             return "traffic percentages must sum to 100"
         return ""
 
-    def _operation(self, parent: str, response: dict[str, Any], err: str = "") -> httpx.Response:
+    def _operation(
+        self,
+        parent: str,
+        response: dict[str, Any],
+        err: str = "",
+        type_url: str = "type.googleapis.com/google.cloud.run.v2.Service",
+        metadata_type: str = "",
+    ) -> httpx.Response:
+        """An LRO, done at its first poll; ``metadata`` and ``response`` are typed ``Any``s.
+
+        Cloud Run's metadata is the Service itself; other APIs name their own type.
+        """
         name = f"{parent}/operations/op-{next(self._ids)}"
-        done: dict[str, Any] = {"name": name, "done": True}
+        metadata = {"@type": metadata_type} if metadata_type else {"@type": type_url, **response}
+        done: dict[str, Any] = {"name": name, "metadata": metadata, "done": True}
         if err:
             done["error"] = {"code": 9, "message": err}
         else:
-            done["response"] = response
+            done["response"] = {"@type": type_url, **response}
         self.operations[name] = done
-        return json_response(200, {"name": name, "done": False})
+        return json_response(200, {"name": name, "metadata": metadata, "done": False})
 
     def _new_revision(self, service: Service, template: dict[str, Any]) -> Revision:
         name = template.get("revision") or f"{service.short}-{len(service.revisions) + 1:05d}-x"
@@ -273,8 +450,9 @@ class FakeCloudRun(FakeBase):
         service.revisions.append(revision)
         return revision
 
-    def _create(self, request: httpx.Request, parent: str) -> httpx.Response:
-        service_id = request.url.params.get("serviceId", "")
+    def _create(self, request: httpx.Request, parent: str, service_id: str = "") -> httpx.Response:
+        """``name`` in the body is ignored (v2: composed from parent and serviceId)."""
+        service_id = service_id or request.url.params.get("serviceId", "")
         if not re.match(r"^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$", service_id):
             return error(400, "INVALID_ARGUMENT", "serviceId is invalid or missing")
         name = f"{parent}/services/{service_id}"
@@ -282,10 +460,16 @@ class FakeCloudRun(FakeBase):
             return error(409, "ALREADY_EXISTS", f"Resource '{name}' already exists.")
         body = json.loads(request.content or b"null")
         problem = self._problem(body)
-        if problem or "name" in body:
-            return error(400, "INVALID_ARGUMENT", problem or "name must be empty on create")
+        if not problem and not (body.get("template") or {}).get("containers"):
+            problem = "template.containers: at least one container is required"
+        if problem:
+            return error(400, "INVALID_ARGUMENT", problem)
+        body = _stored(body)
         service = Service(name, body, etag=f'"e{next(self._ids)}"')
         revision = self._new_revision(service, body["template"])
+        if request.url.params.get("validateOnly") == "true":
+            service.traffic = body.get("traffic") or [{"type": _LATEST, "percent": 100}]
+            return self._operation(parent, service.to_api())
         if not revision.ready:
             message = revision.to_api(name)["conditions"][0]["message"]
             self.services[name] = service
@@ -305,6 +489,15 @@ class FakeCloudRun(FakeBase):
         if body.get("etag") and body["etag"] != service.etag:
             return error(409, "ABORTED", "etag mismatch: the service was modified")
         parent = service.name.rsplit("/services/", 1)[0]
+        body = _stored(body)
+        if request.url.params.get("updateMask"):
+            current = {**service.body, "traffic": copy.deepcopy(service.traffic)}
+            body, problem = _masked(current, body, request.url.params["updateMask"])
+            if problem:
+                return error(400, "INVALID_ARGUMENT", problem)
+        if request.url.params.get("validateOnly") == "true":
+            # Validated; nothing persisted (traffic against revisions is not checked here).
+            return self._operation(parent, {**service.to_api(), **body})
         old_template = service.body.get("template", {})
         new_template = body.get("template", old_template)
         revision: Revision | None = None
@@ -360,7 +553,8 @@ class FakeCloudRun(FakeBase):
                 "FAILED_PRECONDITION",
                 "One or more users named in the policy do not belong to a permitted customer.",
             )
-        service.policy = {**policy, "etag": f"BwE{next(self._ids)}", "version": 1}
+        etag = base64.b64encode(b"\x07\x06" + next(self._ids).to_bytes(4, "big")).decode()
+        service.policy = {**policy, "etag": etag, "version": 1}
         return json_response(200, service.policy)
 
     # --- Artifact Registry ------------------------------------------------------------
@@ -391,7 +585,12 @@ class FakeCloudRun(FakeBase):
             if name in self.repositories:
                 return error(409, "ALREADY_EXISTS", "the repository already exists")
             self.repositories[name] = {**body, "name": name}
-            return self._operation(parent, self.repositories[name])
+            return self._operation(
+                parent,
+                self.repositories[name],
+                type_url="type.googleapis.com/google.devtools.artifactregistry.v1.Repository",
+                metadata_type="type.googleapis.com/google.devtools.artifactregistry.v1.OperationMetadata",
+            )
         return error(404, "NOT_FOUND", "no route")
 
     # --- credentials ------------------------------------------------------------------
@@ -503,6 +702,10 @@ class FakeCloudRun(FakeBase):
         except InvalidSignature:
             return json_response(
                 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            )
+        if claims.get("aud") != "https://oauth2.googleapis.com/token":
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Invalid JWT audience."}
             )
         if int(claims.get("exp", 0)) - int(claims.get("iat", 0)) > 3600:
             return json_response(

@@ -162,4 +162,7 @@ class RunApi:
                 target="google-cloud-run",
             )
         response = done.get("response")
-        return response if isinstance(response, dict) else {}
+        if not isinstance(response, dict):
+            return {}
+        # An Any: the Service plus "@type", which a Service body sent back must not carry.
+        return {k: v for k, v in response.items() if k != "@type"}
