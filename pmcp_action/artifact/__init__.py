@@ -45,6 +45,7 @@ Kind-neutral modules, one responsibility each:
 - :mod:`.command` — running a build command with a streamed log, a timeout and its tail;
 - :mod:`.assets` — selecting the ``[assets]`` files by glob;
 - :mod:`.archive` — reproducible zips (fixed order, times, modes, compression);
+- :mod:`.tarball` — reproducible ``tar+gzip`` streams, deflated in blocks, hashed as written;
 - :mod:`.digest` — SHA-256 of files and streams.
 """
 
