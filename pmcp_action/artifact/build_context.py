@@ -48,6 +48,8 @@ class BuildContext:
     #: How many regular files it holds, and their bytes.
     files: int
     content_size: int
+    #: The Dockerfile's name in the archive (``/``-separated, normalised).
+    dockerfile: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def _pack(
         digest=f"sha256:{written.blob.hash.hexdigest()}",
         files=len(files),
         content_size=total,
+        dockerfile=wanted,
     )
 
 

@@ -8,7 +8,8 @@ resource itself is :mod:`tests.fakes.azure_acr`'s):
   ``x-ms-blob-type: BlockBlob``, a Content-Length and no bearer token;
 * ``POST …/scheduleRun`` with a ``DockerBuildRequest``, validated strictly (unknown
   fields, types, the platform, a source that was uploaded, a Dockerfile in the archive)
-  → 200 with the Run (``ca1``, ``ca2``…);
+  → 200 with the Run (``ca1``, ``ca2``…), or 202 without it (:attr:`FakeAcrTasks.accept_async`);
+  :attr:`FakeAcrTasks.concurrent_builds` starts other jobs' runs at the same moment;
 * ``GET …/runs`` (``$filter`` on ``CreateTime ge`` and ``RunType eq``, ``$top``, newest
   first) and ``GET …/runs/<id>``: each read of a run moves it on, Queued → Running
   (a few build steps a read, appended to its log blob) → Succeeded with
@@ -178,6 +179,10 @@ class FakeAcrTasks:
         self.never_finish = False
         #: Reads of a run that find it Queued.
         self.queued_reads = 1
+        #: scheduleRun answers 202 without the run (the 2019-06-01-preview LRO form).
+        self.accept_async = False
+        #: Runs another job starts in the same registry with each scheduleRun.
+        self.concurrent_builds = 0
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -364,6 +369,16 @@ class FakeAcrTasks:
                 "DockerfileNotFound",
                 f"Unable to find '{body['dockerFilePath']}' in the uploaded source.",
             )
+        run = self._new_run(registry_id, body, bytes(blob.data), dockerfile)
+        for _ in range(self.concurrent_builds):  # another job's build, that very moment
+            self._new_run(registry_id, {**body, "imageNames": ["other:latest"]}, b"", b"FROM x")
+        if self.accept_async:
+            return httpx.Response(202, headers={"Retry-After": "2"})
+        return json_response(200, run.resource(login_server))
+
+    def _new_run(
+        self, registry_id: str, body: dict[str, Any], source: bytes, dockerfile: bytes
+    ) -> FakeRun:
         key = registry_id.lower()
         self.counters[key] = number = self.counters.get(key, 0) + 1
         run_id = f"ca{number}"
@@ -373,12 +388,12 @@ class FakeAcrTasks:
             if line.strip() and not line.lstrip().startswith("#")
         ]
         fail_at = next((i for i, s in enumerate(steps) if s == FAILING_STEP), None)
-        digest = hashlib.sha256(bytes(blob.data) + body["dockerFilePath"].encode()).hexdigest()
+        digest = hashlib.sha256(source + body["dockerFilePath"].encode()).hexdigest()
         run = FakeRun(
             registry_id=registry_id,
             run_id=run_id,
             request=body,
-            source=bytes(blob.data),
+            source=source,
             steps=steps,
             fail_at=fail_at,
             digest=f"sha256:{digest}",
@@ -386,7 +401,7 @@ class FakeAcrTasks:
         )
         self.blobs[run.log_blob] = _Blob(secrets.token_urlsafe(24), writable=False)
         self.runs[f"{registry_id}/runs/{run_id}".lower()] = run
-        return json_response(200, run.resource(login_server))
+        return run
 
     def _list(self, request: httpx.Request, registry_id: str, login_server: str) -> httpx.Response:
         runs = [r for r in self.runs.values() if r.registry_id.lower() == registry_id.lower()]

@@ -66,9 +66,7 @@ class AcrTasks:
         )
 
     def _post(self, rest: str, what: str) -> dict[str, Any]:
-        response = self.arm.call("POST", f"{self.registry_id}/{rest}", TASKS_API, what)
-        data = response.json() if response.content else {}
-        return data if isinstance(data, dict) else {}
+        return _json(self.arm.call("POST", f"{self.registry_id}/{rest}", TASKS_API, what), what)
 
     # --- source ------------------------------------------------------------------------
     def source_upload_url(self) -> tuple[str, str]:
@@ -100,44 +98,46 @@ class AcrTasks:
                     body=request,
                     retry=False,
                 )
-            except (httpx.TransportError, ArmError) as exc:
+                run_id = _run_id(_json(response, what))
+            except (httpx.TransportError, RemoteApiError) as exc:
                 reason = transient_reason(exc)
-                if reason is None:
+                if reason is None and not _garbled(exc):
                     raise _explained(exc) from None
-                last = exc
-                self.arm.sleep(min(2.0 * 2**attempt, self.deadline.remaining()))
-                found = self._new_runs(since, known, request, what)
-                if found:
-                    self.console.info(
-                        f"{what}: {reason}, but run {found} was created; following it"
+                last, lost = exc, reason or "an answer that is not a run"
+            else:
+                if run_id:
+                    return run_id
+                if response.status_code == 202:  # accepted: the run shows in the list
+                    return self._retrying(
+                        lambda: self._new_runs(since, known, request, what) or None,
+                        f"{what}: waiting for the accepted run to appear",
                     )
-                    return found
-                self.deadline.check(what)
-                self.console.info(f"{what}: {reason}; no run was created, sending it again")
-                continue
-            data = response.json() if response.content else {}
-            props = data.get("properties", {}) if isinstance(data, dict) else {}
-            run_id = str(props.get("runId") or (data.get("name") if isinstance(data, dict) else ""))
-            if run_id:
-                return run_id
-            # Accepted without the run (202): it shows in the list of runs when it exists.
-            return self._retrying(
-                lambda: self._new_runs(since, known, request, what) or None,
-                f"{what}: waiting for the accepted run to appear",
-            )
+                last = RemoteApiError(f"{what}: the answer names no run.", status=200)
+                lost = "an answer that names no run"
+            # The answer is lost: read whether the run exists before sending it again.
+            self.arm.sleep(min(2.0 * 2**attempt, self.deadline.remaining()))
+            found = self._new_runs(since, known, request, what)
+            if found:
+                self.console.info(f"{what}: {lost}, but run {found} was created; following it")
+                return found
+            self.deadline.check(what)
+            self.console.info(f"{what}: {lost}; no run was created, sending it again")
         assert last is not None
         raise _explained(last)
 
     def _recent(self, since: str) -> dict[str, dict[str, Any]]:
         query = urlencode({"$filter": f"CreateTime ge {since}", "$top": str(_RECENT)})
         path = f"{self.registry_id}/runs?{query}"
-        data = self.arm.call("GET", path, TASKS_API, "listing the registry's runs").json()
+        what = "listing the registry's runs"
+        data = _json(self.arm.call("GET", path, TASKS_API, what), what)
         runs: dict[str, dict[str, Any]] = {}
-        for item in data.get("value", []) if isinstance(data, dict) else []:
-            props = item.get("properties", {}) if isinstance(item, dict) else {}
-            run_id = str(props.get("runId") or item.get("name") or "")
+        items = data.get("value")
+        for item in items if isinstance(items, list) else []:
+            run_id = _run_id(item)
             if run_id:
-                runs[run_id] = props
+                runs[run_id] = (
+                    item["properties"] if isinstance(item.get("properties"), dict) else {}
+                )
         return runs
 
     def _new_runs(self, since: str, known: set[str], request: dict[str, Any], what: str) -> str:
@@ -194,6 +194,37 @@ class AcrTasks:
         except (httpx.TransportError, PmcpActionError) as exc:
             return str(exc) if isinstance(exc, PmcpActionError) else type(exc).__name__
         return ""
+
+
+def _json(response: httpx.Response, what: str) -> dict[str, Any]:
+    """The JSON object answered ({} for no body); an error for anything else."""
+    if not response.content:
+        return {}
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise RemoteApiError(
+            f"{what}: the answer is not a JSON object (HTTP {response.status_code}).",
+            status=response.status_code,
+            remediation="Run again; if it persists, a proxy may be answering instead of Azure.",
+        )
+    return data
+
+
+def _garbled(exc: Exception) -> bool:
+    """A 2xx answer that could not be read (the call may have happened)."""
+    return isinstance(exc, RemoteApiError) and exc.status is not None and exc.status < 300
+
+
+def _run_id(run: Any) -> str:
+    """A Run's id ("" when the answer is not a Run)."""
+    if not isinstance(run, dict):
+        return ""
+    props = run.get("properties")
+    run_id = props.get("runId") if isinstance(props, dict) else None
+    return str(run_id or run.get("name") or "")
 
 
 def _explained(exc: Exception) -> Exception:

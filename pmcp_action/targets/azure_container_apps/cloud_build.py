@@ -108,7 +108,7 @@ def build_in_registry(
             "isPushEnabled": True,
             "noCache": False,
             "sourceLocation": source,
-            "dockerFilePath": dockerfile,
+            "dockerFilePath": packed.dockerfile,
             "platform": named_platform,
             "arguments": [
                 {"name": name, "value": value, "isSecret": False}

@@ -16,7 +16,13 @@ import pytest
 
 from pmcp_action.ci.base import Platform
 from pmcp_action.deadline import Deadline
-from pmcp_action.errors import ConfigError, PmcpActionError, RemoteApiError, TimeoutExceededError
+from pmcp_action.errors import (
+    ConfigError,
+    DeployError,
+    PmcpActionError,
+    RemoteApiError,
+    TimeoutExceededError,
+)
 from pmcp_action.http import HttpClientFactory
 from pmcp_action.targets.azure_container_apps.acr_tasks import TASKS_API
 from pmcp_action.targets.azure_container_apps.arm import Arm
@@ -302,6 +308,48 @@ def test_a_lost_schedule_answer_is_read_back_not_sent_twice(
     assert len(world.runs()) == 1  # the run the lost answer created, followed
     assert len(world.requests("scheduleRun")) == 1
     assert "but run ca1 was created; following it" in world.output
+    assert reference == _expected_reference(world.fake.tasks.uploaded()[0])
+
+
+def test_an_accepted_schedule_without_the_run_finds_it_in_the_list(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.fake.tasks.accept_async = True
+    reference = world.build()
+    assert len(world.runs()) == 1 and len(world.requests("scheduleRun")) == 1
+    assert reference == _expected_reference(world.fake.tasks.uploaded()[0])
+
+
+def test_a_lost_answer_with_two_new_runs_is_reported_not_guessed(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.fake.tasks.concurrent_builds = 1
+    world.fake.faults.drop(after_handling=True, method="POST", path=f"{REGISTRY_ID}/scheduleRun")
+    with pytest.raises(DeployError) as caught:
+        world.build()
+    assert caught.value.message == (
+        "scheduling the ACR Tasks build of calc:v1: the answer was lost, and 2 new builds "
+        "started meanwhile (ca1, ca2); which one is this run's cannot be told."
+    )
+    assert len(world.requests("scheduleRun")) == 1
+
+
+def test_a_concurrent_build_does_not_confuse_a_clean_answer(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.fake.tasks.concurrent_builds = 1
+    reference = world.build()
+    assert reference == _expected_reference(world.fake.tasks.uploaded()[0])
+    assert "run ca1 builds calc:v1" in world.output
+
+
+@pytest.mark.parametrize("garbage", ["json", "truncated-json", "content-type"])
+def test_an_unreadable_schedule_answer_is_read_back_then_sent_again(
+    tmp_path: Path, garbage: Any
+) -> None:
+    world = _world(tmp_path)
+    world.fake.faults.garbage(garbage, method="POST", path=f"{REGISTRY_ID}/scheduleRun")
+    reference = world.build()
+    assert len(world.requests("scheduleRun")) == 2  # the garbled one did not start a run
+    assert len(world.runs()) == 1
+    assert "no run was created, sending it again" in world.output
     assert reference == _expected_reference(world.fake.tasks.uploaded()[0])
 
 
