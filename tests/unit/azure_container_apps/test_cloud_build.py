@@ -486,3 +486,44 @@ def test_the_fake_refuses_what_acr_tasks_refuses(tmp_path: Path) -> None:
     assert error.code == "InvalidRequestContent" and "cacheFrom" in error.message
     assert "timeout" in refused({**good, "timeout": 10}).message
     assert world.runs() == []
+
+
+def test_a_build_over_real_loopback_sockets(tmp_path: Path) -> None:
+    """The streamed upload and the ranged log reads over HTTP/1.1, not a mock transport."""
+    from tests.fakes.azure_container_apps import FakeAzure
+    from tests.fakes.mcp_servers import unused_port
+    from tests.fakes.server import LoopbackServer
+
+    port = unused_port()
+    base = f"http://127.0.0.1:{port}"
+    fake = FakeAzure(base, SUBSCRIPTION)
+    fake.entra.issued[TOKEN] = CLIENT
+    clock = Clock()
+    deadline = Deadline(900, clock=clock.time)
+    log = io.StringIO()
+    console = Platform(environ={}, log_stream=log)
+    root = _project(tmp_path / "calc")
+    (root / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))  # several chunks, incompressible
+    with (
+        LoopbackServer(fake, port=port),
+        HttpClientFactory(deadline=deadline, sleep=clock.sleep)() as client,
+    ):
+        arm = Arm(client, base, TOKEN, SUBSCRIPTION, deadline=deadline, sleep=clock.sleep)
+        reference = build_in_registry(
+            arm,
+            registry_id=REGISTRY_ID,
+            login_server=LOGIN_SERVER,
+            context_dir=root,
+            repository="calc",
+            tag="v1",
+            dockerfile="Dockerfile",
+            build_args={},
+            platform="linux/amd64",
+            deadline=deadline,
+            console=console,
+        )
+    [archive] = fake.arm.tasks.uploaded()
+    assert len(archive) > 3 * 1024 * 1024
+    assert _members(archive)["big.bin"] == (root / "big.bin").read_bytes()
+    assert reference == _expected_reference(archive)
+    assert log.getvalue().count("Run ID: ca1 was successful after 3s\n") == 1
