@@ -10,6 +10,7 @@ building in the same registry that moment) are reported, not guessed between.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -41,6 +42,11 @@ _TASKS_REMEDIATION = {
     "InvalidRequestContent": "This is a bug in pmcp-action's request; please report it with "
     "the message above.",
 }
+_REGISTRY_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/"
+    r"registries/[A-Za-z0-9]+/?$",
+    re.IGNORECASE,
+)
 T = TypeVar("T")
 
 
@@ -48,6 +54,8 @@ class AcrTasks:
     """The Tasks calls of one registry (``registry_id``, its ARM resource id)."""
 
     def __init__(self, arm: Arm, registry_id: str, deadline: Deadline, console: Platform) -> None:
+        if not _REGISTRY_ID.match(registry_id):
+            raise ValueError(f"not a registry's resource id: {registry_id!r}")
         self.arm = arm
         self.registry_id = registry_id.rstrip("/")
         self.deadline = deadline

@@ -102,20 +102,7 @@ def build_in_registry(
             sleep=arm.sleep,
             on_retry=console.info,
         )
-        request: dict[str, Any] = {
-            "type": "DockerBuildRequest",
-            "imageNames": [image],
-            "isPushEnabled": True,
-            "noCache": False,
-            "sourceLocation": source,
-            "dockerFilePath": packed.dockerfile,
-            "platform": named_platform,
-            "arguments": [
-                {"name": name, "value": value, "isSecret": False}
-                for name, value in sorted(build_args.items())
-            ],
-            "timeout": int(min(max(deadline.remaining(), _RUN_TIMEOUT[0]), _RUN_TIMEOUT[1])),
-        }
+        request = _request(image, source, packed.dockerfile, named_platform, build_args, deadline)
         run_id = tasks.schedule(request, f"scheduling the ACR Tasks build of {image}")
         console.info(f"ACR Tasks run {run_id} builds {image} ({platform})")
         follower = LogFollower(
@@ -133,6 +120,31 @@ def build_in_registry(
         digest = _digest(run, repository, tag, run_id)
     console.info(f"ACR Tasks run {run_id} pushed {login_server}/{image} as {digest}")
     return f"{login_server}/{repository}@{digest}"
+
+
+def _request(
+    image: str,
+    source: str,
+    dockerfile: str,
+    platform: dict[str, str],
+    build_args: Mapping[str, str],
+    deadline: Deadline,
+) -> dict[str, Any]:
+    """The DockerBuildRequest; the run's own timeout is what is left of the deadline."""
+    return {
+        "type": "DockerBuildRequest",
+        "imageNames": [image],
+        "isPushEnabled": True,
+        "noCache": False,
+        "sourceLocation": source,
+        "dockerFilePath": dockerfile,
+        "platform": platform,
+        "arguments": [
+            {"name": name, "value": value, "isSecret": False}
+            for name, value in sorted(build_args.items())
+        ],
+        "timeout": int(min(max(deadline.remaining(), _RUN_TIMEOUT[0]), _RUN_TIMEOUT[1])),
+    }
 
 
 def _follow(

@@ -26,7 +26,7 @@ from pmcp_action.errors import (
 from pmcp_action.http import HttpClientFactory
 from pmcp_action.targets.azure_container_apps.acr_tasks import TASKS_API
 from pmcp_action.targets.azure_container_apps.arm import Arm
-from pmcp_action.targets.azure_container_apps.cloud_build import build_in_registry
+from pmcp_action.targets.azure_container_apps.cloud_build import build_in_registry, task_platform
 from pmcp_action.targets.azure_container_apps.failures import ArmError, CloudBuildError
 from tests.fakes.azure_acr_tasks import BLOB_PREFIX
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
@@ -279,6 +279,43 @@ def test_a_failing_build_shows_the_runs_error_and_the_log_tail(tmp_path: Path) -
     )
     assert "Step 4/4" not in world.output
     assert "Fix Dockerfile" in error.remediation
+
+
+@pytest.mark.parametrize(
+    ("platform", "named"),
+    [
+        ("linux/amd64", {"os": "Linux", "architecture": "amd64"}),
+        ("Linux/ARM64/v8", {"os": "Linux", "architecture": "arm64", "variant": "v8"}),
+        ("darwin/arm64", None),
+        ("linux", None),
+        ("linux/riscv64", None),
+    ],
+)
+def test_the_platform_is_named_as_acr_tasks_names_it(
+    platform: str, named: dict[str, str] | None
+) -> None:
+    if named is None:
+        with pytest.raises(ConfigError, match="cannot be built in ACR Tasks"):
+            task_platform(platform)
+    else:
+        assert task_platform(platform) == named
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"repository": "Calc"}, "is not a valid image name"),
+        ({"tag": "-v1"}, "is not a valid image name"),
+        ({"platform": "linux/sparc"}, "cannot be built"),
+    ],
+)
+def test_bad_names_are_refused_before_anything_is_sent(
+    tmp_path: Path, overrides: dict[str, str], match: str
+) -> None:
+    world = _world(tmp_path)
+    with pytest.raises(ConfigError, match=match):
+        world.build(**overrides)
+    assert world.fake.requests == []
 
 
 def test_a_dockerfile_missing_from_the_context_is_refused_locally(tmp_path: Path) -> None:
