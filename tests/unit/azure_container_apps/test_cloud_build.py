@@ -435,6 +435,36 @@ def test_a_run_that_never_finishes_stops_at_the_deadline_and_is_cancelled(tmp_pa
     assert 600 <= world.clock.now < 700
 
 
+def test_a_refused_log_link_is_asked_for_again(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.fake.faults.status(403, method="GET", path=BLOB_PREFIX + "logs/")
+    world.build()
+    assert len(world.requests("runs/ca1/listLogSasUrl")) == 2
+    steps = [line for line in world.output.splitlines() if line.startswith("Step ")]
+    assert len(steps) == len(set(steps)) == 7
+
+
+def test_a_log_that_may_not_be_read_does_not_stop_the_build(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.fake.forbidden.append(f"{REGISTRY_ID}/runs/ca1/listLogSasUrl".lower())
+    reference = world.build()
+    assert reference == _expected_reference(world.fake.tasks.uploaded()[0])
+    assert len(world.requests("runs/ca1/listLogSasUrl")) == 1
+    assert "warning: asking for the log of run ca1 failed: AuthorizationFailed" in world.output
+    assert "The build goes on; its log is not shown here." in world.output
+    assert "Step 1/" not in world.output
+
+
+def test_a_forbidden_registry_names_the_role_and_is_not_retried(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.fake.forbidden.append(REGISTRY_ID.lower())
+    with pytest.raises(ArmError) as caught:
+        world.build()
+    assert caught.value.status == 403
+    assert "Contributor" in caught.value.remediation and "calc-rg" in caught.value.remediation
+    assert len(world.requests("listBuildSourceUploadUrl")) == 1
+
+
 # --- secrets ---------------------------------------------------------------------------
 
 
