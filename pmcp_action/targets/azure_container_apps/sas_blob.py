@@ -19,7 +19,7 @@ import httpx
 from ...artifact.files import open_regular, read_chunks
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
-from ...errors import RemoteApiError
+from ...errors import PmcpActionError, RemoteApiError
 from ...http import transient_reason
 from ...redact import redact_url
 from ...urls import check_endpoint
@@ -29,6 +29,10 @@ __all__ = ["BLOB_VERSION", "LogFollower", "mask_sas", "put_block_blob"]
 #: The storage service version sent with every blob request (az sends one too).
 BLOB_VERSION = "2021-08-06"
 _CODE = re.compile(r"<Code>([^<]+)</Code>")
+#: A log is read in pieces of at most this size (a poll reads one).
+_WINDOW = 4 * 1024 * 1024
+#: A fresh SAS refused this many times in a row: the log is not readable from here.
+_REFUSALS = 3
 
 
 def mask_sas(console: Platform, url: str) -> None:
@@ -130,30 +134,35 @@ class LogFollower:
         self.console = console
         self.what = what
         self._link = ""
+        self._refused = 0
         self._broken = False
         self.offset = 0
         self._pending = b""
         log_path.write_bytes(b"")
 
     def poll(self) -> int:
-        """Print what is new; how many bytes were."""
+        """Print what is new (at most :data:`_WINDOW` bytes); how many bytes were."""
         if self._broken:
             return 0
+        window = f"bytes={self.offset}-{self.offset + _WINDOW - 1}"
         try:
             if not self._link:
                 self._link = self._new_link()
                 check_endpoint(redact_url(self._link), self.what)
             response = self.client.get(
-                self._link,
-                headers={"Range": f"bytes={self.offset}-", "x-ms-version": BLOB_VERSION},
+                self._link, headers={"Range": window, "x-ms-version": BLOB_VERSION}
             )
-        except (httpx.TransportError, RemoteApiError) as exc:
-            if isinstance(exc, RemoteApiError) and transient_reason(exc) is None:
+        except (httpx.TransportError, PmcpActionError) as exc:
+            if isinstance(exc, PmcpActionError) and transient_reason(exc) is None:
                 self._give_up(exc.message)
             return 0
         if response.status_code == 403:
             self._link = ""
+            self._refused += 1
+            if self._refused >= _REFUSALS:
+                self._give_up(_storage_error(response, f"reading {self.what}").message)
             return 0
+        self._refused = 0
         if response.status_code in (404, 416) or response.status_code >= 500:
             return 0
         if response.status_code >= 400:
@@ -170,10 +179,10 @@ class LogFollower:
         self._broken = True
         self.console.warning(f"{why} The build goes on; its log is not shown here.")
 
-    def drain(self, attempts: int = 3) -> None:
-        """After the run ended: read until nothing more comes, then print the last line."""
+    def drain(self, attempts: int = 256) -> None:
+        """After the run ended: read until the rest has come, then print the last line."""
         for _ in range(attempts):
-            if not self.poll():
+            if self.poll() < _WINDOW:
                 break
         self._emit(b"", final=True)
 

@@ -435,6 +435,23 @@ def test_a_run_that_never_finishes_stops_at_the_deadline_and_is_cancelled(tmp_pa
     assert 600 <= world.clock.now < 700
 
 
+def test_a_log_read_in_small_windows_shows_each_line_once_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pmcp_action.targets.azure_container_apps import sas_blob
+
+    monkeypatch.setattr(sas_blob, "_WINDOW", 50)  # lines split across reads
+    world = _world(tmp_path)
+    world.build()
+    [run] = world.runs()
+    blob = world.fake.tasks.blobs[run.log_blob].data.decode()
+    shown = world.output.splitlines()
+    first = shown.index(blob.splitlines()[0])
+    assert shown[first : first + len(blob.splitlines())] == blob.splitlines()
+    ranges = [r.headers["range"] for r in world.fake.requests_to(BLOB_PREFIX + "logs/", "GET")]
+    assert "bytes=50-99" in ranges and len(ranges) > len(blob) // 50
+
+
 def test_a_refused_log_link_is_asked_for_again(tmp_path: Path) -> None:
     world = _world(tmp_path)
     world.fake.faults.status(403, method="GET", path=BLOB_PREFIX + "logs/")
