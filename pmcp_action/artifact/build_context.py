@@ -3,10 +3,15 @@
 What ``docker build`` would send, as ``az acr build`` packs it: the context
 directory without what ``.dockerignore`` leaves out (:mod:`.dockerignore`); the
 Dockerfile and ``.dockerignore`` are always sent (the builder needs them and
-applies the same rules again). Symlinks are sent as links, and only when they
-resolve inside the context: a link out of it would dangle on the builder, or
-point the build at a file elsewhere on the runner, so it is refused, named.
-Regular files only: a device, FIFO or socket is refused, named, never opened.
+applies the same rules again). A directory left out is still looked into when
+the file has a ``!`` exception (Docker looks only when an exception's text
+starts with the directory's path): that may send a file Docker would not, never
+misses one, and the builder's own pass leaves it out again.
+
+Symlinks are sent as links, and only when they resolve inside the context: a
+link out of it would dangle on the builder, or point the build at a file
+elsewhere on the runner, so it is refused, named. Regular files only: a device,
+FIFO or socket is refused, named, never opened.
 
 The archive is streamed into a file (never held in memory) with every entry
 sorted, mtime 0, owner 0, modes 0644/0755 (executable or not), so the same
