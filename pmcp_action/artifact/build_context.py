@@ -149,7 +149,7 @@ class _Walker:
         for child in children:
             name = f"{prefix}{child.name}"
             if self.ignore.excluded(name) and name not in self.keep:
-                if child.is_dir(follow_symlinks=False) and self.ignore.has_exceptions:
+                if child.is_dir(follow_symlinks=False) and self._may_keep_below(name):
                     # An exception may take something below back in: look, keep the
                     # directory only when it does.
                     inner = list(self.walk(Path(child.path), name + "/"))
@@ -158,6 +158,11 @@ class _Walker:
                         yield from inner
                 continue
             yield from self._entry(child, name)
+
+    def _may_keep_below(self, directory: str) -> bool:
+        """Whether something below a left-out directory may still be sent."""
+        inner = directory + "/"
+        return self.ignore.has_exceptions or any(k.startswith(inner) for k in self.keep)
 
     def _entry(self, child: os.DirEntry[str], name: str) -> Iterator[_Entry]:
         info = child.stat(follow_symlinks=False)

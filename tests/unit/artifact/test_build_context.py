@@ -63,6 +63,20 @@ def test_the_context_honours_dockerignore_and_its_exceptions(tmp_path: Path) -> 
     assert gzip.decompress(packed.path.read_bytes())[:100].rstrip(b"\0") == b".dockerignore"
 
 
+def test_a_dockerfile_in_a_left_out_directory_is_still_sent(tmp_path: Path) -> None:
+    root = _project(tmp_path / "calc")
+    (root / "docker").mkdir()
+    (root / "docker" / "Dockerfile").write_text("FROM scratch\n")
+    (root / "docker" / "other").write_text("not sent\n")
+    (root / ".dockerignore").write_text("docker/\ntarget/\n")
+    packed = pack_context(
+        root, tmp_path / "c.tar.gz", dockerfile="docker/Dockerfile", deadline=Deadline(60)
+    )
+    members = _names(packed.path)
+    assert "docker/Dockerfile" in members and "docker/other" not in members
+    assert packed.dockerfile == "docker/Dockerfile"
+
+
 def test_the_same_files_give_the_same_bytes(tmp_path: Path) -> None:
     root = _project(tmp_path / "calc")
     first = pack_context(
