@@ -45,6 +45,10 @@ Kind-neutral modules, one responsibility each:
 - :mod:`.command` — running a build command with a streamed log, a timeout and its tail;
 - :mod:`.assets` — selecting the ``[assets]`` files by glob;
 - :mod:`.archive` — reproducible zips (fixed order, times, modes, compression);
+- :mod:`.dockerignore` — which paths a ``.dockerignore`` leaves out, as Docker decides;
+- :mod:`.build_context` — a Docker build context as a reproducible ``tar.gz`` for a cloud
+  builder (``.dockerignore``, links only inside the context, regular files, a size limit);
+- :mod:`.tarball` — reproducible ``tar+gzip`` streams, deflated in blocks, hashed as written;
 - :mod:`.digest` — SHA-256 of files and streams.
 """
 

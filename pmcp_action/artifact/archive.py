@@ -2,8 +2,8 @@
 
 Entries are sorted, with fixed timestamps, modes and compression level, so a
 digest of the archive identifies its content (cargo-pmcp
-``deployment/builder.rs``, reference §3.1.2). Zips are written here; a
-reproducible tar writer (an OCI image layer) belongs beside :func:`write_zip`.
+``deployment/builder.rs``, reference §3.1.2). Zips are written here; reproducible
+``tar+gzip`` streams (an OCI image layer, a build context) are :mod:`.tarball`'s.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 import httpx
 import jwt
 
+from .azure_acr_tasks import FakeAcrTasks
 from .emulators import Emulator, EmulatorError, Running
 from .oidc_issuer import GITHUB_ISSUER, verify_token
 from .server import FakeBase, LoopbackServer, json_response
@@ -314,6 +315,8 @@ class FakeArm(FakeBase):
             #: with this ARM error (``{"code", "message"}``).
             self.failing_operations: dict[str, dict[str, str]] = {}
             self.mutations: list[str] = []
+            #: ACR Tasks builds and their blobs, under any registry of the subscription.
+            self.tasks = FakeAcrTasks(self)
 
     def cold(self) -> None:
         """A subscription that never used Container Apps."""
@@ -332,7 +335,13 @@ class FakeArm(FakeBase):
             }
 
     # --- dispatch ----------------------------------------------------------------------
+    def signed_in(self, request: httpx.Request) -> bool:
+        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self.entra.issued
+
     def handle(self, request: httpx.Request) -> httpx.Response:
+        routed = self.tasks.handle(request)
+        if routed is not None:
+            return routed
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self.entra.issued:
             return arm_failure(

@@ -71,14 +71,21 @@ class Arm:
         *,
         body: dict[str, Any] | None = None,
         missing_ok: bool = False,
+        retry: bool = True,
     ) -> httpx.Response:
-        """One call; a write refused because another operation runs is sent again later."""
+        """One call; a write refused because another operation runs is sent again later.
+
+        ``retry=False``: the client sends it once, whatever the answer (a call that is not
+        idempotent, whose caller reads whether it happened before sending it again).
+        """
         if method == "GET":
             return self._send(method, path, api_version, what, body=body, missing_ok=missing_ok)
 
         def attempt() -> httpx.Response | None:
             try:
-                return self._send(method, path, api_version, what, body=body, missing_ok=missing_ok)
+                return self._send(
+                    method, path, api_version, what, body=body, missing_ok=missing_ok, retry=retry
+                )
             except ArmError as exc:
                 if exc.status == 409 and exc.code.endswith(_BUSY):
                     self.on_wait(f"{what}: another operation is running on it; waiting")
@@ -98,10 +105,18 @@ class Arm:
         *,
         body: dict[str, Any] | None = None,
         missing_ok: bool = False,
+        retry: bool = True,
     ) -> httpx.Response:
         url = path if path.startswith("http") else f"{self.base}{path}"
         params = None if "api-version=" in url else {"api-version": api_version}
-        response = self.client.request(method, url, params=params, json=body, headers=self._headers)
+        response = self.client.request(
+            method,
+            url,
+            params=params,
+            json=body,
+            headers=self._headers,
+            extensions=None if retry else {"pmcp_retry": False},
+        )
         if response.status_code == 404 and missing_ok:
             return response
         if response.status_code >= 400:

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from ...errors import RemoteApiError
+from ...errors import DeployError, RemoteApiError
 
-__all__ = ["ArmError", "arm_error", "role_for"]
+__all__ = ["ArmError", "CloudBuildError", "arm_error", "role_for"]
 
 
 class ArmError(RemoteApiError):
@@ -27,6 +27,21 @@ class ArmError(RemoteApiError):
     ) -> None:
         super().__init__(message, status=status, body=body, remediation=remediation)
         self.code = code
+
+
+class CloudBuildError(DeployError):
+    """An ACR Tasks build run ended without an image: its status, error and log tail."""
+
+    title = "Cloud build failed"
+
+    def __init__(
+        self, message: str, *, run_id: str, status: str, remediation: str, details: str
+    ) -> None:
+        super().__init__(
+            message, target="azure-container-apps", remediation=remediation, details=details
+        )
+        self.run_id = run_id
+        self.status = status
 
 
 def role_for(path: str) -> tuple[str, str]:

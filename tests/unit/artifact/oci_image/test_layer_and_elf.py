@@ -77,12 +77,12 @@ def test_a_binary_needing_a_newer_glibc_than_the_base_is_refused() -> None:
 def test_block_gzip_is_one_valid_gzip_member(size: int) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from pmcp_action.artifact.oci_image.layer import _BlockGzip, _HashingWriter
+    from pmcp_action.artifact.tarball import BlockGzip, HashingWriter
 
     data = os.urandom(size // 2) + b"a" * (size - size // 2)
     out = io.BytesIO()
     with ThreadPoolExecutor(2) as pool:
-        stream = _BlockGzip(_HashingWriter(out), pool)
+        stream = BlockGzip(HashingWriter(out), pool)
         for start in range(0, size, 100_000):
             stream.write(data[start : start + 100_000])
         stream.close()
