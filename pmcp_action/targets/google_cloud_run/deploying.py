@@ -28,7 +28,7 @@ from .service import (
     tagged_uri,
 )
 
-__all__ = ["Outcome", "Steps"]
+__all__ = ["Outcome", "Steps", "is_ready"]
 
 NAME = "google-cloud-run"
 
@@ -45,7 +45,7 @@ class Outcome:
     changes: tuple[str, ...] = ()
 
 
-def _ready(revision: dict[str, Any]) -> bool:
+def is_ready(revision: dict[str, Any]) -> bool:
     return any(
         c.get("type") == "Ready" and c.get("state") == "CONDITION_SUCCEEDED"
         for c in revision.get("conditions") or ()
@@ -64,11 +64,22 @@ class Steps:
         )
         return Outcome(created, serving_revision(created), changes=("create service",))
 
-    def stage(self, current: dict[str, Any], settings: ServiceSettings, attempt: str) -> Outcome:
+    def stage(
+        self,
+        current: dict[str, Any],
+        settings: ServiceSettings,
+        attempt: str,
+        *,
+        force: bool = False,
+    ) -> Outcome:
+        """A new revision at 0 % under the candidate tag; ``force`` makes one even when the
+        template is unchanged (the serving revision does not run it, e.g. after a discard)."""
         previous = serving_revision(current)
         found = tuple(changes(current, settings))
-        if not found:
+        if not found and not force:
             return Outcome(current, previous, previous, unchanged=True)
+        if not found:
+            found = (f"revision {previous} does not run the service's template",)
         candidate = revision_name(self.service, settings.image.rpartition("@")[2], attempt)
         body = desired_body(
             settings,
@@ -83,6 +94,19 @@ class Steps:
         if serving_revision(after) != previous:  # pragma: no cover - the API keeps the split
             raise DeployError(f"staging moved traffic off {previous}", target=NAME)
         return Outcome(after, candidate, previous, tagged_uri(after), changes=found)
+
+    def serve_directly(
+        self, current: dict[str, Any], settings: ServiceSettings, attempt: str
+    ) -> Outcome:
+        """A service no revision serves (its first revision never became ready): the new
+        revision takes 100 % at once, as on a first deploy."""
+        revision = revision_name(self.service, settings.image.rpartition("@")[2], attempt)
+        body = desired_body(settings, current=current, revision=revision, traffic=all_to(revision))
+        after = self.api.wait(
+            self.api.update_service(self.service, body),
+            f"creating revision {revision} of {self.service}",
+        )
+        return Outcome(after, revision, changes=(f"revision {revision} at 100 %",))
 
     def _traffic(
         self, current: dict[str, Any], traffic: list[dict[str, Any]], what: str
@@ -127,7 +151,7 @@ class Steps:
         current = self._current()
         serving = serving_revision(current)
         revisions = self.api.list_revisions(self.service)
-        ready = [short_name(str(r.get("name", ""))) for r in revisions if _ready(r)]
+        ready = [short_name(str(r.get("name", ""))) for r in revisions if is_ready(r)]
         if to_revision:
             wanted = to_revision.strip()
             if wanted not in ready:
