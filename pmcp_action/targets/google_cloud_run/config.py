@@ -121,7 +121,7 @@ def _project(
 ) -> str:
     value = inputs.text("gcp-project")
     where = inputs.source("gcp-project")
-    if value == PROJECT_PLACEHOLDER and where.startswith(".pmcp/"):
+    if value == PROJECT_PLACEHOLDER and where.endswith("[gcp].project_id"):
         value = ""  # cargo-pmcp's placeholder counts as unset: go on down the chain
         for variable in ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"):
             found = context.environ.get(variable, "").strip()
@@ -238,17 +238,33 @@ def _ambient_file(context: RunContext, problems: list[Problem]) -> tuple[str, st
     except OSError:
         size = -1
     if size < 0:
-        problems.append(Problem(where, f"{path[:200]} is not a readable regular file"))
+        problems.append(
+            Problem(
+                where,
+                f"{path[:200]} is not a readable regular file",
+                f"point {ADC_ENV} at the credentials file (google-github-actions/auth writes one)",
+            )
+        )
         return path, ""
     if size > MAX_CREDENTIALS_FILE:
         problems.append(
-            Problem(where, f"{path[:200]} holds {size} bytes; a credentials file is a few kB")
+            Problem(
+                where,
+                f"{path[:200]} holds {size} bytes; a credentials file is a few kB",
+                f"point {ADC_ENV} at a key or external_account JSON",
+            )
         )
         return path, ""
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        problems.append(Problem(where, f"{path[:200]} cannot be read as UTF-8 text"))
+        problems.append(
+            Problem(
+                where,
+                f"{path[:200]} cannot be read as UTF-8 text",
+                f"point {ADC_ENV} at a key or external_account JSON",
+            )
+        )
         return path, ""
     context.console.mask(text)
     return path, text
@@ -305,7 +321,9 @@ def _count(context: RunContext, key: str, env: str, default: int, problems: list
     text, where = _server_value(context, key, env, str(default), problems)
     if text.isdigit() and 0 <= int(text) <= 1000:
         return int(text)
-    problems.append(Problem(where, f"{key} must be an integer from 0 to 1000"))
+    problems.append(
+        Problem(where, f"{key} must be an integer from 0 to 1000", f"set {key} to such a number")
+    )
     return default
 
 
@@ -434,6 +452,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
             Problem(
                 context.project.config.where("server.min_instances"),
                 f"min_instances ({min_instances}) is above max_instances ({max_instances})",
+                "lower [server].min_instances or raise [server].max_instances",
             )
         )
     ingress_name, where = _server_value(context, "ingress", "", "all", problems)
@@ -446,7 +465,11 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
     mcp_path: object = context.project.config.table("server").get("mcp_path", "")
     if not isinstance(mcp_path, str):
         problems.append(
-            Problem(context.project.config.where("server.mcp_path"), "must be a string")
+            Problem(
+                context.project.config.where("server.mcp_path"),
+                "must be a string",
+                'write it as mcp_path = "/mcp"',
+            )
         )
         mcp_path = ""
     mcp_path = mcp_path.strip().strip("/") or "mcp"

@@ -1,0 +1,216 @@
+"""The google-cloud-run target's methods against the fakes: key JSON, ambient ADC, OIDC with
+impersonation, the image assembled and pushed to Artifact Registry with the access token,
+unchanged redeploys, a discarded candidate; no secret in the log."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from pmcp_action.ci.base import Platform
+from pmcp_action.errors import PmcpActionError
+from pmcp_action.targets.google_cloud_run.target import GoogleCloudRunTarget
+from tests.fakes.google_cloud_run import FakeArtifactRegistryDocker, FakeGoogleCloud
+from tests.fakes.oidc_issuer import FakeOidcIssuer
+from tests.support.context import make_context
+from tests.unit.artifact.oci_image.helpers import HOST_BINARY, seed_base
+
+API = "http://127.0.0.1:7001"
+REGISTRY = "127.0.0.1:5000"
+PROVIDER = "projects/123456789/locations/global/workloadIdentityPools/ci-pool/providers/github"
+SA = "deployer@demo-project.iam.gserviceaccount.com"
+SERVICE = "projects/demo-project/locations/us-central1/services/calc"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _key() -> tuple[str, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    text = json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "demo-project",
+            "private_key_id": "kid-1",
+            "private_key": pem,
+            "client_email": SA,
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    )
+    return text, public
+
+
+@dataclass
+class World:
+    google: FakeGoogleCloud
+    registry: FakeArtifactRegistryDocker
+    issuer: FakeOidcIssuer
+    tmp_path: Path
+    key_json: str
+    log: io.StringIO
+
+    def transport(self) -> httpx.MockTransport:
+        def route(request: httpx.Request) -> httpx.Response:
+            fake = self.registry if request.url.port == 5000 else self.google
+            return fake(request)
+
+        return httpx.MockTransport(route)
+
+    def target(self, inputs: dict[str, Any], **environ: str) -> GoogleCloudRunTarget:
+        context = make_context(
+            target="google-cloud-run",
+            root=self.tmp_path,
+            inputs={"gcp-project": "demo-project", **inputs},
+            environ={
+                "PMCP_GOOGLE_API_URL": API,
+                "PMCP_GOOGLE_REGISTRY_HOST": REGISTRY,
+                "GITHUB_SHA": SHA,
+                **environ,
+            },
+            environment={"GREETING": "hello", "PORT": "1234"},
+            server_name="calc",
+            console=Platform(environ={}, log_stream=self.log),
+            transport=self.transport(),
+            id_token=self.issuer.issue,
+        )
+        return GoogleCloudRunTarget(context)
+
+    def secrets(self) -> list[str]:
+        private_key = json.loads(self.key_json)["private_key"]
+        issued = [t.token for t in self.issuer.issued]
+        return [self.key_json, private_key, *self.google.tokens, *issued]
+
+    def assert_no_secret_logged(self) -> None:
+        text = self.log.getvalue()
+        for secret in self.secrets():
+            assert secret not in text
+        for line in json.loads(self.key_json)["private_key"].splitlines()[1:-1]:
+            assert line not in text
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    google = FakeGoogleCloud()
+    registry = FakeArtifactRegistryDocker(google, host=REGISTRY)
+    issuer = FakeOidcIssuer()
+    google.providers[PROVIDER] = {"repository": issuer.repository}
+    google.service_accounts[SA] = PROVIDER
+    key_json, public = _key()
+    google.keys[SA] = public
+    binary = tmp_path / "target" / "release" / "calc"
+    binary.parent.mkdir(parents=True)
+    shutil.copy(HOST_BINARY, binary)
+    return World(google, registry, issuer, tmp_path, key_json, io.StringIO())
+
+
+def _container(world: World) -> dict[str, Any]:
+    body = world.google.services[SERVICE].body
+    return dict(body["template"]["containers"][0])
+
+
+def test_key_json_assembles_pushes_to_artifact_registry_and_an_unchanged_redeploy(
+    world: World,
+) -> None:
+    base = seed_base(world.registry)
+    inputs = {"gcp-credentials-json": world.key_json, "base-image": base}
+    result = world.target(inputs).deploy()
+    repository = f"{REGISTRY}/demo-project/pmcp/calc"
+    image = result.outputs["image"]
+    assert image.startswith(f"{repository}@sha256:")
+    assert result.outputs["project"] == "demo-project" and result.identity == SA
+    assert result.version == "calc-00001-x" and not result.candidate_url
+    assert result.access_settling == "allUsers was just granted roles/run.invoker"
+    assert result.url.endswith("-abc123-uc.a.run.app/mcp")
+    repo = world.google.repositories[
+        "projects/demo-project/locations/us-central1/repositories/pmcp"
+    ]
+    assert repo["format"] == "DOCKER" and repo["labels"] == {"managed-by": "pmcp"}
+    assert world.registry.tags["demo-project/pmcp/calc"][SHA] == image.rpartition("@")[2]
+    container = _container(world)
+    assert container["image"] == image
+    assert container["env"] == [{"name": "GREETING", "value": "hello"}]  # never PORT
+    assert container["resources"] == {"limits": {"cpu": "1", "memory": "512Mi"}}
+    assert container["ports"] == [{"containerPort": 8080}]
+    log = world.log.getvalue()
+    assert "Workload Identity Federation" in log and "Long-lived key" in log
+    # Artifact Registry's login: oauth2accesstoken and the access token, to its token service.
+    token_requests = world.registry.requests_to("/token")
+    assert token_requests and all(
+        r.headers["authorization"].startswith("Basic ") for r in token_requests
+    )
+
+    again = world.target(inputs).deploy()
+    assert again.unchanged is True and again.version == "calc-00001-x"
+    assert again.access_settling == ""  # the grant was already there
+    assert len(world.google.services[SERVICE].revisions) == 1
+    world.assert_no_secret_logged()
+
+
+def test_ambient_reads_the_file_application_default_credentials_name(world: World) -> None:
+    adc = world.tmp_path / "adc.json"
+    adc.write_text(world.key_json)
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "a" * 64
+    target = world.target(
+        {"auth": "ambient", "image": image}, GOOGLE_APPLICATION_CREDENTIALS=str(adc)
+    )
+    result = target.deploy()
+    assert result.identity == SA and result.outputs["image"] == image
+    assert f"Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS): {SA}" in (
+        world.log.getvalue()
+    )
+    world.assert_no_secret_logged()
+
+
+def test_oidc_with_impersonation_stage_and_discard(world: World) -> None:
+    image_1 = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "1" * 64
+    image_2 = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "2" * 64
+    oidc = {"gcp-workload-identity-provider": PROVIDER, "gcp-service-account": SA}
+    world.target({**oidc, "image": image_1}).deploy()
+    assert world.issuer.audiences == [f"https://iam.googleapis.com/{PROVIDER}"]
+    target = world.target({**oidc, "image": image_2})
+    staged = target.stage()
+    assert staged.previous_version == "calc-00001-x" and staged.can_roll_back
+    assert staged.version.startswith("calc-2222222-")
+    assert staged.candidate_url == "https://candidate---calc-abc123-uc.a.run.app/mcp"
+    assert staged.url == "https://calc-abc123-uc.a.run.app/mcp"
+    traffic = world.google.services[SERVICE].traffic
+    assert {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": staged.version,
+            "tag": "candidate"} in traffic  # fmt: skip
+    target.discard(staged)
+    assert world.google.services[SERVICE].traffic == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": "calc-00001-x",
+         "percent": 100}
+    ]  # fmt: skip
+    assert target.outputs().version == "calc-00001-x"
+    world.assert_no_secret_logged()
+
+
+def test_no_request_while_the_inputs_have_problems(world: World) -> None:
+    target = world.target({"gcp-workload-identity-provider": "pool/github"})
+    assert target.validate()
+    with pytest.raises(PmcpActionError):
+        target.deploy()
+    assert world.google.requests == [] and world.issuer.issued == []
+
+
+def test_a_prebuilt_tag_is_pinned_with_the_google_login(world: World) -> None:
+    base = seed_base(world.registry, repository="demo-project/pmcp/calc", tag="1.0")
+    digest = world.registry.tags["demo-project/pmcp/calc"]["1.0"]
+    result = world.target({"gcp-credentials-json": world.key_json, "image": base}).deploy()
+    assert result.outputs["image"] == f"{REGISTRY}/demo-project/pmcp/calc@{digest}"
+    assert not world.google.repositories  # a prebuilt image needs no repository
