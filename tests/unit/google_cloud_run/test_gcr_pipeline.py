@@ -343,3 +343,28 @@ def test_service_disabled_and_permission_denied(emulator, gha_files, tmp_path):
     result = run(emulator, gha_files, project)
     assert result.code != 0
     assert "run.services.create" in result.printed and "roles/run.admin" in result.printed
+
+
+def test_a_service_account_key_through_the_whole_program(emulator, gha_files, tmp_path):
+    from tests.unit.google_cloud_run.test_gcr_target import _key
+
+    project = _project(tmp_path)
+    fake = _fake(emulator)
+    key_json, public = _key()
+    email = json.loads(key_json)["client_email"]
+    fake.keys[email] = public
+    result = run(
+        emulator,
+        gha_files,
+        project,
+        key_json,
+        json.loads(key_json)["private_key"],
+        GCP_CREDENTIALS_JSON=key_json,
+        GCP_WORKLOAD_IDENTITY_PROVIDER="",
+        GCP_SERVICE_ACCOUNT="",
+    )
+    assert result.code == 0, result.printed
+    assert result.outputs["verified"] == "true"
+    assert "Long-lived key" in result.printed and email in result.printed + result.summary
+    assert emulator.fakes["oidc"].issued == []  # no OIDC token was asked for
+    assert result.report["inputs"]["gcp-credentials-json"] == "***"
