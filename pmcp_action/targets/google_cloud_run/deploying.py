@@ -10,10 +10,11 @@ destroy deletes only a service labelled ``managed-by=pmcp``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import DeployError
+from ...errors import DeployError, RemoteApiError
 from .run_api import RunApi
 from .service import (
     ServiceSettings,
@@ -31,6 +32,8 @@ from .service import (
 __all__ = ["Outcome", "Steps", "is_ready"]
 
 NAME = "google-cloud-run"
+#: Conditional writes refused because the service changed in between (etag), then re-read.
+_CONFLICT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -129,13 +132,28 @@ class Steps:
         body["traffic"] = traffic
         return self.api.wait(self.api.update_service(self.service, body), what)
 
+    def _moved(
+        self,
+        traffic_of: Callable[[dict[str, Any]], list[dict[str, Any]]],
+        what: str,
+        current: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A conditional traffic write (the etag); a conflict (409) re-reads and writes again."""
+        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+            current = current or self._current()
+            try:
+                return self._traffic(current, traffic_of(current), what)
+            except RemoteApiError as exc:
+                if exc.status != 409 or attempt == _CONFLICT_ATTEMPTS:
+                    raise
+                current = None  # another change to the service came first: read it again
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def promote(self, revision: str) -> dict[str, Any]:
-        current = self._current()
-        return self._traffic(current, all_to(revision), f"moving 100 % to {revision}")
+        return self._moved(lambda _current: all_to(revision), f"moving 100 % to {revision}")
 
     def discard(self) -> dict[str, Any]:
-        current = self._current()
-        return self._traffic(current, pinned_traffic(current), "removing the candidate tag")
+        return self._moved(pinned_traffic, "removing the candidate tag")
 
     def _current(self) -> dict[str, Any]:
         current = self.api.get_service(self.service)
@@ -170,7 +188,7 @@ class Steps:
             wanted = older[0]
         if wanted == serving:
             return Outcome(current, serving, serving, unchanged=True)
-        after = self._traffic(current, all_to(wanted), f"moving 100 % to {wanted}")
+        after = self._moved(lambda _current: all_to(wanted), f"moving 100 % to {wanted}", current)
         return Outcome(after, wanted, serving, changes=(f"traffic {serving} -> {wanted}",))
 
     def destroy(self) -> dict[str, Any]:

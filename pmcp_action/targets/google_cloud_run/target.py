@@ -216,7 +216,11 @@ class GoogleCloudRunTarget:
                     deployment_id=outcome.revision,
                     unchanged=False,
                     access_settling=settling,
-                    changes=(PlanChange("create", f"Cloud Run service {c.service}"),),
+                    changes=(
+                        PlanChange("create", f"Cloud Run service {c.service}")
+                        if current is None
+                        else PlanChange("update", f"service {c.service}", *outcome.changes),
+                    ),
                 )
             serving = serving_revision(current)
             latest = short_name(str(current.get("latestCreatedRevision", "")))

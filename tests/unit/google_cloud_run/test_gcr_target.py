@@ -214,3 +214,20 @@ def test_a_prebuilt_tag_is_pinned_with_the_google_login(world: World) -> None:
     result = world.target({"gcp-credentials-json": world.key_json, "image": base}).deploy()
     assert result.outputs["image"] == f"{REGISTRY}/demo-project/pmcp/calc@{digest}"
     assert not world.google.repositories  # a prebuilt image needs no repository
+
+
+def test_a_first_revision_never_ready_then_a_good_one_serves_directly(world: World) -> None:
+    bad = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "b" * 64
+    good = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "c" * 64
+    world.google.never_ready.add(bad)
+    inputs = {"gcp-credentials-json": world.key_json}
+    with pytest.raises(PmcpActionError) as failed:
+        world.target({**inputs, "image": bad}).deploy()
+    assert "failed to start and listen on the port" in failed.value.message
+    assert world.google.services[SERVICE].traffic == []  # nothing serves
+    result = world.target({**inputs, "image": good}).deploy()
+    assert result.version.startswith("calc-ccccccc-") and not result.candidate_url
+    assert world.google.services[SERVICE].traffic == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": result.version,
+         "percent": 100}
+    ]  # fmt: skip
