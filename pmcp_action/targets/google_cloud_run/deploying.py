@@ -29,7 +29,7 @@ from .service import (
     tagged_uri,
 )
 
-__all__ = ["Outcome", "Steps", "is_ready"]
+__all__ = ["MovedPast", "Outcome", "Steps", "is_ready"]
 
 NAME = "google-cloud-run"
 #: Conditional writes refused because the service changed in between (etag), then re-read.
@@ -46,6 +46,14 @@ class Outcome:
     candidate_url: str = ""
     unchanged: bool = False
     changes: tuple[str, ...] = ()
+
+
+class MovedPast(Exception):
+    """Another deploy moved the service's traffic while ours was being verified."""
+
+    def __init__(self, serving: str) -> None:
+        super().__init__(serving)
+        self.serving = serving
 
 
 def is_ready(revision: dict[str, Any]) -> bool:
@@ -149,8 +157,17 @@ class Steps:
                 current = None  # another change to the service came first: read it again
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def promote(self, revision: str) -> dict[str, Any]:
-        return self._moved(lambda _current: all_to(revision), f"moving 100 % to {revision}")
+    def promote(self, revision: str, previous: str = "") -> dict[str, Any]:
+        """100 % to ``revision``; :class:`MovedPast` when another deploy moved the traffic off
+        ``previous`` meanwhile (checked on every read, so a re-read after a conflict too)."""
+
+        def traffic(current: dict[str, Any]) -> list[dict[str, Any]]:
+            serving = serving_revision(current)
+            if previous and serving not in (previous, revision):
+                raise MovedPast(serving)
+            return all_to(revision)
+
+        return self._moved(traffic, f"moving 100 % to {revision}")
 
     def discard(self) -> dict[str, Any]:
         return self._moved(pinned_traffic, "removing the candidate tag")

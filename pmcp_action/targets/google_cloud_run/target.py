@@ -23,7 +23,7 @@ from ...result import PlanChange, TargetResult
 from .access import INVOKER, PUBLIC, OrgPolicyRefused, set_public
 from .config import GoogleConfig, resolve
 from .connection import NAME, Connector, Session
-from .deploying import Steps, is_ready
+from .deploying import MovedPast, Steps, is_ready
 from .service import changes, serving_revision, short_name
 
 __all__ = ["GoogleCloudRunTarget", "create"]
@@ -264,7 +264,10 @@ class GoogleCloudRunTarget:
 
     def promote(self, staged: TargetResult) -> TargetResult:
         with self._connector.open() as session:
-            after = self._steps(session).promote(staged.version)
+            try:
+                after = self._steps(session).promote(staged.version, staged.previous_version)
+            except MovedPast as moved:
+                return self._moved_past(session, staged, moved.serving)
         self.console.info(
             f"Revision {staged.version}, verified at its candidate URL, now serves 100 % "
             f"(was {staged.previous_version})."
@@ -285,6 +288,28 @@ class GoogleCloudRunTarget:
                     "update", "traffic", f"{staged.previous_version} → {staged.version} at 100 %"
                 ),
             ),
+        )
+
+    def _moved_past(self, session: Session, staged: TargetResult, serving: str) -> TargetResult:
+        """Another deploy promoted its revision while ours was verified: the later one wins."""
+        note = (
+            f"Another deploy moved the traffic of {self.config.service} to {serving} while "
+            f"revision {staged.version} was being verified; {serving} keeps serving and "
+            f"{staged.version} stays without traffic (tag candidate)."
+        )
+        self.console.warning(note, title="Another deploy came first")
+        current = session.api.get_service(self.config.service) or {}
+        return self._result(
+            session,
+            image=_image_of(current),
+            url=self._url(str(current.get("uri", ""))) or staged.url,
+            version=serving,
+            previous_version=staged.previous_version,
+            deployment_id=staged.deployment_id,
+            unchanged=False,
+            can_roll_back=False,  # never roll back what the other deploy made live
+            notes=(note,),
+            changes=staged.changes,
         )
 
     def discard(self, staged: TargetResult) -> None:

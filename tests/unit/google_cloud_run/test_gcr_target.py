@@ -231,3 +231,22 @@ def test_a_first_revision_never_ready_then_a_good_one_serves_directly(world: Wor
         {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": result.version,
          "percent": 100}
     ]  # fmt: skip
+
+
+def test_a_deploy_that_another_one_moved_past_leaves_the_later_one_serving(world: World) -> None:
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:"
+    inputs = {"gcp-credentials-json": world.key_json}
+    world.target({**inputs, "image": image + "1" * 64}).deploy()
+    ours = world.target({**inputs, "image": image + "2" * 64})
+    staged = ours.stage()
+    theirs = world.target({**inputs, "image": image + "3" * 64}).deploy()
+    assert theirs.version.startswith("calc-3333333-")
+    result = ours.promote(staged)
+    assert result.version == theirs.version and result.can_roll_back is False
+    assert result.outputs["image"] == image + "3" * 64
+    assert "Another deploy moved the traffic of calc to " + theirs.version in result.notes[0]
+    assert "Another deploy came first" in world.log.getvalue()
+    assert world.google.services[SERVICE].traffic == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": theirs.version,
+         "percent": 100}
+    ]  # fmt: skip
