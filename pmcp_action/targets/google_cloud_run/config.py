@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from ...context import RunContext
 from ...errors import Problem
@@ -336,7 +337,7 @@ def _registry(
         return registry_host(region)
     where = f"environment variable {REGISTRY_HOST_ENV}"
     match = _HOST_PORT.match(value)
-    api_host = endpoints.override.partition("://")[2].partition("/")[0].rpartition(":")[0]
+    api_host = urlsplit(endpoints.override).hostname or ""
     if match is None or not is_loopback_host(match["host"]):
         problems.append(
             Problem(where, f"{value[:80]!r} is not a loopback host:port", "e.g. 127.0.0.1:5000")

@@ -215,7 +215,7 @@ def test_the_emulator_registry_needs_a_loopback_api(tmp_path: Path) -> None:
         tmp_path / "b",
         environ={
             "PMCP_GOOGLE_REGISTRY_HOST": "127.0.0.1:5000",
-            "PMCP_GOOGLE_API_URL": "http://127.0.0.1:9",
+            "PMCP_GOOGLE_API_URL": "http://localhost",
         },
     )
     assert problems == [] and config.default_repository == "127.0.0.1:5000/demo-project/pmcp/calc"
