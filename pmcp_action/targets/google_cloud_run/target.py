@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -29,6 +30,16 @@ from .service import changes, serving_revision, short_name
 __all__ = ["GoogleCloudRunTarget", "create"]
 
 SETTLING = f"{PUBLIC} was just granted {INVOKER}"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What making the service public (or private) as asked did."""
+
+    changes: tuple[PlanChange, ...] = ()
+    #: TargetResult.access_settling: set when this run granted allUsers.
+    settling: str = ""
+    notes: tuple[str, ...] = ()
 
 
 def _image_of(service: dict[str, Any]) -> str:
@@ -89,21 +100,22 @@ class GoogleCloudRunTarget:
                 return name
         return ""
 
-    def _access(self, session: Session) -> str:
-        """allUsers as run.invoker as asked; the settling reason when this run granted it."""
+    def _access(self, session: Session) -> Access:
+        """allUsers as run.invoker as asked (an organisation policy refusing it: a warning)."""
         wanted = self.config.allow_unauthenticated
         try:
             changed = set_public(session.api, self.config.service, wanted)
         except OrgPolicyRefused as exc:
             self.console.warning(f"{exc.message} {exc.remediation}", title=exc.title)
-            return ""
-        if changed:
-            self.console.info(
-                f"Granted {PUBLIC} {INVOKER} on {self.config.service}."
-                if wanted
-                else f"Withdrew {PUBLIC} {INVOKER} from {self.config.service}."
-            )
-        return SETTLING if changed and wanted else ""
+            return Access(notes=(exc.message,))
+        if not changed:
+            return Access()
+        done = f"granted {PUBLIC} {INVOKER}" if wanted else f"withdrew {PUBLIC} {INVOKER}"
+        self.console.info(f"IAM of {self.config.service}: {done}.")
+        return Access(
+            changes=(PlanChange("update", f"IAM of {self.config.service}", done),),
+            settling=SETTLING if wanted else "",
+        )
 
     def _refuse_unmanaged(self, current: dict[str, Any]) -> None:
         if (current.get("labels") or {}).get("managed-by") != "pmcp":
@@ -203,7 +215,7 @@ class GoogleCloudRunTarget:
                     outcome = steps.first_deploy(settings)
                 else:
                     outcome = steps.serve_directly(current, settings, attempt)
-                settling = self._access(session)
+                access = self._access(session)
                 self.console.info(
                     f"Created {c.service}: revision {outcome.revision} serves 100 % (first "
                     "deploy: verified live)."
@@ -215,22 +227,24 @@ class GoogleCloudRunTarget:
                     version=outcome.revision,
                     deployment_id=outcome.revision,
                     unchanged=False,
-                    access_settling=settling,
+                    access_settling=access.settling,
+                    notes=access.notes,
                     changes=(
                         PlanChange("create", f"Cloud Run service {c.service}")
                         if current is None
                         else PlanChange("update", f"service {c.service}", *outcome.changes),
+                        *access.changes,
                     ),
                 )
             serving = serving_revision(current)
             latest = short_name(str(current.get("latestCreatedRevision", "")))
             force = bool(latest) and latest != serving
             outcome = steps.stage(current, settings, attempt, force=force)
-            settling = self._access(session)
+            access = self._access(session)
             if outcome.unchanged:
                 self.console.info(
-                    f"Revision {serving} already runs this image and these settings; nothing "
-                    "to change."
+                    f"Revision {serving} already runs this image and these settings"
+                    + ("; nothing to change." if not access.changes else ".")
                 )
                 previous = self._previous(session, serving)
                 return self._result(
@@ -240,9 +254,11 @@ class GoogleCloudRunTarget:
                     version=serving,
                     previous_version=previous,
                     deployment_id=serving,
-                    unchanged=True,
+                    unchanged=not access.changes,
                     can_roll_back=bool(previous),
-                    access_settling=settling,
+                    access_settling=access.settling,
+                    notes=access.notes,
+                    changes=access.changes,
                 )
         self.console.info(
             f"Revision {outcome.revision} is ready with no traffic (tag candidate); "
@@ -258,8 +274,12 @@ class GoogleCloudRunTarget:
             unchanged=False,
             candidate_url=self._url(outcome.candidate_url),
             can_roll_back=True,
-            access_settling=settling,
-            changes=tuple(PlanChange("update", f"service {c.service}", d) for d in outcome.changes),
+            access_settling=access.settling,
+            notes=access.notes,
+            changes=(
+                *(PlanChange("update", f"service {c.service}", d) for d in outcome.changes),
+                *access.changes,
+            ),
         )
 
     def promote(self, staged: TargetResult) -> TargetResult:
@@ -282,6 +302,7 @@ class GoogleCloudRunTarget:
             unchanged=False,
             can_roll_back=True,
             access_settling=staged.access_settling,
+            notes=staged.notes,
             changes=(
                 *staged.changes,
                 PlanChange(

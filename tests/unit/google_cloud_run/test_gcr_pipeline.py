@@ -247,7 +247,7 @@ def test_org_policy_refusing_all_users_deploys_a_private_service(emulator, gha_f
     _fake(emulator).org_policy_blocks_all_users = True
     result = run(emulator, gha_files, project)
     assert result.code == 0, result.printed
-    assert "deployed but private" in result.printed
+    assert "deployed but private" in result.printed and "deployed but private" in result.summary
     assert "allow-unauthenticated: false" in result.printed
     assert result.outputs["verified"] == "skipped"
 

@@ -250,3 +250,18 @@ def test_a_deploy_that_another_one_moved_past_leaves_the_later_one_serving(world
         {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": theirs.version,
          "percent": 100}
     ]  # fmt: skip
+
+
+def test_only_the_access_changing_is_a_change_too(world: World) -> None:
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "1" * 64
+    inputs = {"gcp-credentials-json": world.key_json, "image": image}
+    world.target(inputs).deploy()
+    private = world.target({**inputs, "allow-unauthenticated": False}).deploy()
+    assert private.unchanged is False and private.access_settling == ""
+    assert [(c.action, c.detail) for c in private.changes] == [
+        ("update", "withdrew allUsers roles/run.invoker")
+    ]
+    assert "allUsers" not in json.dumps(world.google.services[SERVICE].policy)
+    again = world.target({**inputs, "allow-unauthenticated": False}).deploy()
+    assert again.unchanged is True and again.changes == ()
+    assert len(world.google.services[SERVICE].revisions) == 1
