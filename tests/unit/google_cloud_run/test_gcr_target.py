@@ -265,3 +265,32 @@ def test_only_the_access_changing_is_a_change_too(world: World) -> None:
     again = world.target({**inputs, "allow-unauthenticated": False}).deploy()
     assert again.unchanged is True and again.changes == ()
     assert len(world.google.services[SERVICE].revisions) == 1
+
+
+def test_ambient_with_the_external_account_file_google_github_actions_auth_writes(
+    world: World,
+) -> None:
+    token_file = world.tmp_path / "oidc-token"
+    token_file.write_text(world.issuer.issue(f"https://iam.googleapis.com/{PROVIDER}"))
+    adc = world.tmp_path / "gha-creds.json"
+    adc.write_text(
+        json.dumps(
+            {
+                "type": "external_account",
+                "audience": f"//iam.googleapis.com/{PROVIDER}",
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "token_url": "https://sts.googleapis.com/v1/token",
+                "service_account_impersonation_url": "https://iamcredentials.googleapis.com/v1/"
+                f"projects/-/serviceAccounts/{SA}:generateAccessToken",
+                "credential_source": {"file": str(token_file)},
+            }
+        )
+    )
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "e" * 64
+    result = world.target(
+        {"auth": "ambient", "image": image}, GOOGLE_APPLICATION_CREDENTIALS=str(adc)
+    ).deploy()
+    assert result.identity == SA and result.version == "calc-00001-x"
+    assert "(external-account)" in world.log.getvalue()
+    assert "Long-lived key" not in world.log.getvalue()
+    world.assert_no_secret_logged()
