@@ -104,7 +104,8 @@ class Connector:
         from ...artifact.oci_image import RegistryLogin
 
         c = self.config
-        if host == c.registry or host.endswith("-docker.pkg.dev"):
+        google = host.endswith(("-docker.pkg.dev", ".gcr.io")) or host == "gcr.io"
+        if host == c.registry or google:  # Artifact Registry (gcr.io is served by it too)
             return RegistryLogin(AR_USERNAME, token.access_token, source="the Google access token")
         if c.registry_username or c.registry_password:
             return RegistryLogin(
