@@ -561,12 +561,51 @@ class FakeGoogleCloud(FakeCloudRun):
         self.broken_images: set[str] = set()
         self.settling_403s = 0
         self._pending_403s = 0
+        #: Cloud Logging entries (LogEntry JSON), oldest first.
+        self.log_entries: list[dict[str, Any]] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         first, _, rest = request.url.path.lstrip("/").partition("/")
         if first.endswith(".run.app"):
             return self._run_app(request, first, "/" + rest)
+        if request.url.path == "/v2/entries:list" and request.method == "POST":
+            return self._entries(request)
         return super().handle(request)
+
+    def log(self, service: Service, revision: Revision, text: str) -> None:
+        self.log_entries.append(
+            {
+                "logName": f"projects/x/logs/run.googleapis.com%2Fstderr-{len(self.log_entries)}",
+                "resource": {
+                    "type": "cloud_run_revision",
+                    "labels": {"service_name": service.short, "revision_name": revision.name},
+                },
+                "textPayload": text,
+                "severity": "ERROR",
+                "timestamp": "2026-12-02T00:00:00Z",
+            }
+        )
+
+    def _entries(self, request: httpx.Request) -> httpx.Response:
+        """``entries:list``, strict about its fields; the filter's labels are honoured."""
+        body = json.loads(request.content or b"null")
+        known = {"resourceNames", "filter", "orderBy", "pageSize", "pageToken", "projectIds"}
+        if not isinstance(body, dict) or set(body) - known or not body.get("resourceNames"):
+            return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        if (
+            self.tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
+            is None
+        ):
+            return error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+        wanted = dict(re.findall(r'resource\.labels\.(\w+)="([^"]*)"', str(body.get("filter", ""))))
+        entries = [
+            e
+            for e in self.log_entries
+            if all(e["resource"]["labels"].get(k) == v for k, v in wanted.items())
+        ]
+        if body.get("orderBy") == "timestamp desc":
+            entries.reverse()
+        return json_response(200, {"entries": entries[: int(body.get("pageSize", 50))]})
 
     def _set_policy(self, request: httpx.Request, service: Service) -> httpx.Response:
         was_public = _public(service.policy)
@@ -611,6 +650,7 @@ class FakeGoogleCloud(FakeCloudRun):
                 "get URL from this server.</h2>",
             )
         if revision.template["containers"][0]["image"] in self.broken_images:
+            self.log(service, revision, "thread 'main' panicked at src/main.rs:12: no tools")
             return httpx.Response(503, text="Service Unavailable")
         if not self.mcp_url:
             return httpx.Response(503, text="the fake has no MCP server behind run.app")

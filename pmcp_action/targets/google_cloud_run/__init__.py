@@ -13,6 +13,7 @@ Modules, one responsibility each:
 - :mod:`.artifact_registry` — the Docker repository, created if missing;
 - :mod:`.access` — allUsers as run.invoker with the etag; an org policy refusing it;
 - :mod:`.deploying` — first deploy, stage/promote/discard, rollback, destroy over the API;
+- :mod:`.logs` — what a revision logged (Cloud Logging ``entries:list``);
 - :mod:`.connection` — one command's sign-in, the Run client and the image (pushed to
   Artifact Registry with the access token as its login);
 - :mod:`.target` — the protocol methods (validate/plan/deploy/outputs/rollback/destroy and

@@ -107,6 +107,7 @@ DECLARATION = TargetDeclaration(
             "names (a key or an external_account JSON).",
         }
     ),
+    logs=True,
     outputs=(
         OutputSpec("image", "The image deployed, by digest.", "Image"),
         OutputSpec("project", "The Google Cloud project.", "Project"),
@@ -115,10 +116,10 @@ DECLARATION = TargetDeclaration(
         "Create a Workload Identity pool and an OIDC provider for the CI's issuer (attribute "
         "condition e.g. assertion.repository == 'owner/repo'), grant the federated principal "
         "(or a service account it may impersonate, roles/iam.workloadIdentityUser) "
-        "roles/run.admin, roles/artifactregistry.writer and roles/iam.serviceAccountUser on the "
-        "runtime service account, and pass gcp-workload-identity-provider (and "
-        "gcp-service-account). A service-account key (gcp-credentials-json) works too, with a "
-        "warning."
+        "roles/run.admin, roles/artifactregistry.writer, roles/iam.serviceAccountUser on the "
+        "runtime service account (and roles/logging.viewer for the logs), and pass "
+        "gcp-workload-identity-provider (and gcp-service-account). A service-account key "
+        "(gcp-credentials-json) works too, with a warning."
     ),
     variables=MappingProxyType(
         {

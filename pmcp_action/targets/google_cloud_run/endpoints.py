@@ -25,6 +25,7 @@ SERVICES = (
     "run",
     "artifactregistry",
     "cloudresourcemanager",
+    "logging",
 )
 
 

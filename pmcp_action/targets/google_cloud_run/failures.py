@@ -35,6 +35,7 @@ _ROLES = {
     "principal) or roles/iam.serviceAccountTokenCreator",
     "iam.serviceAccounts.actAs": "roles/iam.serviceAccountUser on the service's runtime "
     "service account",
+    "logging.": "roles/logging.viewer",
 }
 
 

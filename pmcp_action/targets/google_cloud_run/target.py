@@ -20,11 +20,12 @@ from typing import Any
 
 from ...context import RunContext
 from ...errors import DeployError, Problem
-from ...result import PlanChange, TargetResult
+from ...result import LogExcerpt, PlanChange, TargetResult
 from .access import INVOKER, PUBLIC, OrgPolicyRefused, set_public
 from .config import GoogleConfig, resolve
 from .connection import NAME, Connector, Session
 from .deploying import MovedPast, Steps, is_ready
+from .logs import revision_lines
 from .service import changes, serving_revision, short_name
 
 __all__ = ["GoogleCloudRunTarget", "create"]
@@ -355,6 +356,23 @@ class GoogleCloudRunTarget:
             deployment_id=short_name(str(current.get("latestCreatedRevision", ""))),
             can_roll_back=bool(previous),
         )
+
+    def logs(self, *, version: str, since: float | None, limit: int) -> LogExcerpt:
+        """What ``version`` (default: the serving revision) logged, oldest of the last first."""
+        with self._connector.open() as session:
+            wanted = version.strip()
+            if not wanted:
+                wanted = serving_revision(self._existing(session, "No logs"))
+            return revision_lines(
+                session.client,
+                self.config.endpoints,
+                token=session.token.access_token,
+                project=self.config.project,
+                service=self.config.service,
+                revision=wanted,
+                since=since,
+                limit=limit,
+            )
 
     def rollback(self, to_version: str) -> TargetResult:
         with self._connector.open() as session:

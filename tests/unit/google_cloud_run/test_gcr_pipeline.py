@@ -368,3 +368,26 @@ def test_a_service_account_key_through_the_whole_program(emulator, gha_files, tm
     assert "Long-lived key" in result.printed and email in result.printed + result.summary
     assert emulator.fakes["oidc"].issued == []  # no OIDC token was asked for
     assert result.report["inputs"]["gcp-credentials-json"] == "***"
+
+
+def test_a_failing_candidates_logs_are_in_the_summary_and_logs_shows_the_serving_ones(
+    emulator, gha_files, tmp_path
+):
+    project = _project(tmp_path)
+    fake = _fake(emulator)
+    assert run(emulator, gha_files, project).code == 0
+    fake.broken_images.add(IMAGE_2)
+    failing = run(emulator, gha_files, project, PMCP_IMAGE=IMAGE_2)
+    assert failing.code == 1, failing.printed
+    assert "panicked at src/main.rs:12: no tools" in failing.summary
+    candidate = failing.outputs["version"]
+    assert failing.report["logs"]["source"] == (f"Cloud Logging of calc, revision {candidate}"), (
+        failing.report["logs"]
+    )
+    listed = fake.requests_to("/v2/entries:list", "POST")
+    assert listed and f'resource.labels.revision_name="{candidate}"' in listed[-1].json()["filter"]
+
+    shown = run(emulator, gha_files, project, INPUT_COMMAND="logs")
+    assert shown.code == 0, shown.printed
+    assert "Cloud Logging of calc, revision calc-00001-x:" in shown.printed
+    assert "no log entries of revision calc-00001-x yet" in shown.printed
