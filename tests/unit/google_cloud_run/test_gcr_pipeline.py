@@ -15,6 +15,8 @@ from pmcp_action.targets.google_cloud_run.service import serving_revision
 from tests.fakes.google_cloud_run import EMULATOR, EMULATOR_IMAGE, FakeGoogleCloud
 from tests.support.github import parse_github_output
 
+from .helpers import service_account_key
+
 pytestmark = pytest.mark.timeout(300)
 
 DIGEST = "us-central1-docker.pkg.dev/pmcp-emulator/pmcp/hello-mcp@sha256:"
@@ -346,11 +348,9 @@ def test_service_disabled_and_permission_denied(emulator, gha_files, tmp_path):
 
 
 def test_a_service_account_key_through_the_whole_program(emulator, gha_files, tmp_path):
-    from tests.unit.google_cloud_run.test_gcr_target import _key
-
     project = _project(tmp_path)
     fake = _fake(emulator)
-    key_json, public = _key()
+    key_json, public = service_account_key("deployer@pmcp-emulator.iam.gserviceaccount.com")
     email = json.loads(key_json)["client_email"]
     fake.keys[email] = public
     result = run(

@@ -13,8 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pmcp_action.ci.base import Platform
 from pmcp_action.errors import PmcpActionError
@@ -24,35 +22,14 @@ from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.support.context import make_context
 from tests.unit.artifact.oci_image.helpers import HOST_BINARY, seed_base
 
+from .helpers import service_account_key
+
 API = "http://127.0.0.1:7001"
 REGISTRY = "127.0.0.1:5000"
 PROVIDER = "projects/123456789/locations/global/workloadIdentityPools/ci-pool/providers/github"
 SA = "deployer@demo-project.iam.gserviceaccount.com"
 SERVICE = "projects/demo-project/locations/us-central1/services/calc"
 SHA = "0123456789abcdef0123456789abcdef01234567"
-
-
-def _key() -> tuple[str, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    text = json.dumps(
-        {
-            "type": "service_account",
-            "project_id": "demo-project",
-            "private_key_id": "kid-1",
-            "private_key": pem,
-            "client_email": SA,
-            "token_uri": "https://oauth2.googleapis.com/token",
-        }
-    )
-    return text, public
 
 
 @dataclass
@@ -110,7 +87,7 @@ def world(tmp_path: Path) -> World:
     issuer = FakeOidcIssuer()
     google.providers[PROVIDER] = {"repository": issuer.repository}
     google.service_accounts[SA] = PROVIDER
-    key_json, public = _key()
+    key_json, public = service_account_key(SA)
     google.keys[SA] = public
     binary = tmp_path / "target" / "release" / "calc"
     binary.parent.mkdir(parents=True)
