@@ -103,3 +103,47 @@ def test_cloudflare_workers_deploy_job(act_run: RunAct, act_repository: Path) ->
     assert script is not None and outputs["version"] == script.versions[-1].id
     assert run.step_result("check") == "success", run.describe()
     assert TOKEN not in run.text
+
+
+def test_google_cloud_run_deploy_job(act_run: RunAct, act_repository: Path) -> None:
+    """WIF with impersonation, the binary assembled onto a base and pushed to the Artifact
+    Registry stand-in as oauth2accesstoken, the service verified at its run.app URL."""
+    import shutil
+
+    from tests.fakes.google_cloud_run import FakeArtifactRegistryDocker, FakeGoogleCloud
+    from tests.fakes.mcp_servers import unused_port
+    from tests.fakes.server import LoopbackServer
+    from tests.unit.artifact.oci_image.helpers import HOST_BINARY, seed_base
+
+    emulator = demo_emulators()["google-cloud-run"]
+    binary = act_repository / "examples/hello-mcp/target/release/hello-mcp"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HOST_BINARY, binary)
+    try:
+        with emulator.start() as running:
+            fake: FakeGoogleCloud = running.fakes["google-cloud-run"]
+            issuer: FakeOidcIssuer = running.fakes["oidc"]
+            port = unused_port()
+            host = f"127.0.0.1:{port}"
+            registry = FakeArtifactRegistryDocker(fake, host=host)
+            base = seed_base(registry).replace("127.0.0.1:5000", host)
+            env = {k: v for k, v in act_env(emulator, running).items() if k != "PMCP_IMAGE"}
+            env |= {"PMCP_GOOGLE_REGISTRY_HOST": host, "PMCP_BASE_IMAGE": base}
+            with LoopbackServer(registry, port=port):
+                run = act_run(
+                    job=JOB, workflow=WORKFLOW, event=EVENT, env=env, secrets=running.secrets
+                )
+            tokens = [*fake.tokens, *(t.token for t in issuer.issued)]
+            pushed = dict(registry.tags.get("pmcp-emulator/pmcp/hello-mcp", {}))
+    finally:
+        binary.unlink()
+    assert run.exit_code == 0, run.describe()
+    outputs = run.outputs("deploy")
+    assert outputs["status"] == "success" and outputs["verified"] == "true", outputs
+    assert outputs["image"].startswith(f"{host}/pmcp-emulator/pmcp/hello-mcp@sha256:"), outputs
+    assert outputs["image"].rpartition("@")[2] in pushed.values(), pushed
+    assert outputs["project"] == "pmcp-emulator" and outputs["version"] == "hello-mcp-00001-x"
+    assert run.step_result("check") == "success", run.describe()
+    assert tokens
+    for token in tokens:
+        assert token not in run.text

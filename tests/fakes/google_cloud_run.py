@@ -12,8 +12,9 @@ a query parameter the request message does not have is refused.
 
 Also served: Artifact Registry repositories, and the credential endpoints (STS
 ``/v1/token``, iamcredentials ``generateAccessToken``, the oauth2 ``/token`` JWT-bearer
-grant, signature checked against registered public keys). Not yet here: the EMULATOR
-declaration (the target is not available yet).
+grant, signature checked against registered public keys). At the end: the EMULATOR
+(:class:`FakeGoogleCloud` serves the ``*.run.app`` URLs too) and the Docker registry of
+Artifact Registry (:class:`FakeArtifactRegistryDocker`).
 """
 
 from __future__ import annotations
@@ -23,14 +24,28 @@ import copy
 import itertools
 import json
 import re
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
 
-from .server import FakeBase, json_response
+from .emulators import Emulator, EmulatorError, Running
+from .google_logging import FakeCloudLogging, LogEntry
+from .oci_registry import FakeOciRegistry
+from .server import FakeBase, LoopbackServer, json_response
 
-__all__ = ["FakeCloudRun", "Service"]
+__all__ = [
+    "EMULATOR",
+    "FakeArtifactRegistryDocker",
+    "FakeCloudRun",
+    "FakeGoogleCloud",
+    "Service",
+]
 
 _SERVICE_FIELDS = {
     "name", "description", "uid", "generation", "labels", "annotations", "createTime",
@@ -716,3 +731,210 @@ class FakeCloudRun(FakeBase):
             {"access_token": self._mint(str(claims["iss"])), "expires_in": 3599,
              "token_type": "Bearer"},
         )  # fmt: skip
+
+
+# --- the emulator: run.app on loopback, Google's registry login, one origin ---------------
+
+#: What the emulator is set up with (the OIDC fake's repository is the attribute condition).
+EMULATOR_PROJECT = "pmcp-emulator"
+EMULATOR_PROVIDER = (
+    "projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github"
+)
+EMULATOR_SERVICE_ACCOUNT = "deployer@pmcp-emulator.iam.gserviceaccount.com"
+#: A prebuilt image reference pinned by digest: the emulator runs no container.
+EMULATOR_IMAGE = "us-central1-docker.pkg.dev/pmcp-emulator/pmcp/hello-mcp@sha256:" + "0" * 64
+
+
+class FakeGoogleCloud(FakeCloudRun):
+    """The Cloud Run fake plus the ``*.run.app`` hosts, served under its own origin.
+
+    ``<origin>/<host>/<path>`` answers for ``https://<host>/<path>``: the service's URL
+    (the revision with the most traffic) and each tag's URL (``<tag>---<service>-…``)
+    forward to one real MCP server (``mcp_url``), so every revision speaks MCP. A
+    revision whose image is in ``broken_images`` answers 503 instead (a candidate that
+    fails verification). Like Cloud Run, a service without ``allUsers`` as
+    ``roles/run.invoker`` answers 403; ``settling_403s`` more 403s follow the grant that
+    adds it (IAM propagation).
+    """
+
+    def __init__(self, mcp_url: str = "") -> None:
+        super().__init__()
+        self.mcp_url = mcp_url
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.broken_images: set[str] = set()
+        self.settling_403s = 0
+        self._pending_403s = 0
+        #: Cloud Logging's entries:list, for the tokens this fake handed out.
+        self.logging = FakeCloudLogging(accepts=lambda token: token in self.tokens)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        first, _, rest = request.url.path.lstrip("/").partition("/")
+        if first.endswith(".run.app"):
+            return self._run_app(request, first, "/" + rest)
+        if request.url.path == "/v2/entries:list" and request.method == "POST":
+            return self.logging.entries_list(request)
+        return super().handle(request)
+
+    def log(self, service: Service, revision: Revision, text: str) -> None:
+        """What the revision's container writes to stderr, timestamped now."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        project = service.name.split("/")[1]
+        self.logging.add(
+            LogEntry(
+                project,
+                service.short,
+                revision.name,
+                stamp,
+                text,
+                stream="stderr",
+                severity="ERROR",
+            )
+        )
+
+    def _set_policy(self, request: httpx.Request, service: Service) -> httpx.Response:
+        was_public = _public(service.policy)
+        answer = super()._set_policy(request, service)
+        if answer.status_code == 200 and not was_public and _public(service.policy):
+            self._pending_403s = self.settling_403s
+        return answer
+
+    def served_revision(self, host: str) -> tuple[Service, Revision] | None:
+        label = host.split(".", 1)[0]
+        tag, sep, rest = label.partition("---")
+        if not sep:
+            tag, rest = "", label
+        short = rest.removesuffix("-abc123-uc")
+        service = next((s for s in self.services.values() if s.short == short), None)
+        if service is None:
+            return None
+        api = service.to_api()
+        wanted = ""
+        best = -1
+        for status in api["trafficStatuses"]:
+            name = str(status.get("revision", ""))
+            if tag and status.get("tag") == tag:
+                wanted = name
+                break
+            if not tag and int(status.get("percent", 0) or 0) > best:
+                wanted, best = name, int(status.get("percent", 0) or 0)
+        revision = next((r for r in service.revisions if r.name == wanted and r.ready), None)
+        return (service, revision) if revision is not None else None
+
+    def _run_app(self, request: httpx.Request, host: str, path: str) -> httpx.Response:
+        found = self.served_revision(host)
+        if found is None:
+            return httpx.Response(404, text=f"Page not found ({host}).")
+        service, revision = found
+        if not _public(service.policy) or self._pending_403s > 0:
+            self._pending_403s = max(0, self._pending_403s - 1)
+            return httpx.Response(
+                403,
+                headers={"Content-Type": "text/html; charset=UTF-8"},
+                text="<h1>Error: Forbidden</h1><h2>Your client does not have permission to "
+                "get URL from this server.</h2>",
+            )
+        if revision.template["containers"][0]["image"] in self.broken_images:
+            self.log(service, revision, "thread 'main' panicked at src/main.rs:12: no tools")
+            return httpx.Response(503, text="Service Unavailable")
+        if not self.mcp_url:
+            return httpx.Response(503, text="the fake has no MCP server behind run.app")
+        origin = self.mcp_url.split("/mcp", 1)[0]
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
+        }
+        query = f"?{request.url.query.decode()}" if request.url.query else ""
+        try:
+            answer = httpx.request(
+                request.method,
+                f"{origin}{path}{query}",
+                headers=headers,
+                content=request.content,
+                timeout=30,
+            )
+        except httpx.HTTPError as exc:
+            return httpx.Response(502, text=f"the MCP server did not answer: {exc}")
+        kept = {
+            k: v
+            for k, v in answer.headers.items()
+            if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+        }
+        return httpx.Response(answer.status_code, headers=kept, content=answer.content)
+
+
+def _public(policy: dict[str, Any]) -> bool:
+    return any(
+        b.get("role") == "roles/run.invoker" and "allUsers" in (b.get("members") or ())
+        for b in policy.get("bindings") or ()
+    )
+
+
+class FakeArtifactRegistryDocker(FakeOciRegistry):
+    """``<region>-docker.pkg.dev``: the login is ``oauth2accesstoken`` and an access token
+    the Google fake minted (and has not forgotten)."""
+
+    def __init__(self, google: FakeCloudRun, *, host: str = "127.0.0.1:5000") -> None:
+        super().__init__(host=host, auth="bearer", username="oauth2accesstoken", password="")
+        self.google = google
+
+    def _basic_ok(self, request: httpx.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user == "oauth2accesstoken" and password in self.google.tokens
+
+
+@contextmanager
+def emulate(*, host: str = "127.0.0.1", tls: bool = False) -> Iterator[Running]:
+    """STS, iamcredentials, Cloud Run and Artifact Registry on one origin, the OIDC fake
+    (whose repository the provider's attribute condition names), and one MCP server
+    behind every ``*.run.app`` URL (``PMCP_GOOGLE_RUN_APP_ORIGIN``)."""
+    if tls:
+        raise EmulatorError("google-cloud-run is emulated over plain http on loopback")
+    from . import oidc_issuer
+    from .mcp_servers import serve_mcp
+
+    with ExitStack() as stack:
+        oidc = stack.enter_context(oidc_issuer.EMULATOR.start(host=host))
+        issuer = oidc.fakes["oidc"]
+        mcp = stack.enter_context(serve_mcp())
+        fake = FakeGoogleCloud(mcp.url)
+        fake.providers[EMULATOR_PROVIDER] = {"repository": issuer.repository}
+        fake.service_accounts[EMULATOR_SERVICE_ACCOUNT] = EMULATOR_PROVIDER
+        url = str(stack.enter_context(LoopbackServer(fake, host=host)).url).rstrip("/")
+        yield Running(
+            urls=MappingProxyType(
+                {"google-cloud-run": url, "google-cloud-run/oidc": oidc.urls["oidc"]}
+            ),
+            env=MappingProxyType(
+                {
+                    "PMCP_GOOGLE_API_URL": url,
+                    "PMCP_GOOGLE_RUN_APP_ORIGIN": url,
+                    "GOOGLE_CLOUD_PROJECT": EMULATOR_PROJECT,
+                    "GCP_WORKLOAD_IDENTITY_PROVIDER": EMULATOR_PROVIDER,
+                    "GCP_SERVICE_ACCOUNT": EMULATOR_SERVICE_ACCOUNT,
+                    "PMCP_IMAGE": EMULATOR_IMAGE,
+                    **oidc.env,
+                }
+            ),
+            fakes=MappingProxyType({"google-cloud-run": fake, "oidc": issuer, "mcp": mcp}),
+        )
+
+
+def _stand_in(project: Path) -> str:
+    return f"nothing to build: the emulator deploys the prebuilt image {EMULATOR_IMAGE}"
+
+
+#: ``serve google-cloud-run`` and the demo: WIF (the OIDC fake's token through STS, then
+#: impersonation), Cloud Run v2 and Artifact Registry on one origin; every service and tag
+#: URL answers from one local MCP server.
+EMULATOR = Emulator(
+    name="google-cloud-run",
+    summary="Google STS + iamcredentials + Cloud Run v2 + Artifact Registry; run.app URLs "
+    "served by one MCP server",
+    start=emulate,
+    target=True,
+    stand_in=_stand_in,
+)

@@ -60,7 +60,10 @@ targets:
                         API, with client credentials.
   aws-lambda            AWS Lambda — Direct Lambda APIs: a version per deploy,
                         alias live, a function URL, instant rollback.
-  google-cloud-run      Google Cloud Run — Not available in this version.
+  google-cloud-run      Google Cloud Run — Cloud Run Admin API v2 with Workload
+                        Identity Federation (or a key JSON): a new revision
+                        without traffic under the tag candidate, verified at its
+                        own URL, then 100 %.
   azure-container-apps  Azure Container Apps — ARM REST with an Entra ID
                         federated credential (or a client secret): a new
                         revision without traffic, verified at its own FQDN, then
@@ -112,6 +115,7 @@ def test_command_help_shows_the_common_options_then_each_targets_own():
         "options:",
         "pmcp-run options:",
         "aws-lambda options:",
+        "google-cloud-run options:",
         "azure-container-apps options:",
         "cloudflare-workers options:",
         "exit codes:",
@@ -235,10 +239,19 @@ def test_target_and_help_flag_show_the_same_page():
     ]
 
 
-def test_an_unavailable_target_says_so_and_nothing_else():
-    assert run(["help", "google-cloud-run"]) == (
+def test_an_unavailable_target_says_so_and_nothing_else(monkeypatch):
+    # Every built-in target is available: a declared-only one stands for a future target.
+    from pmcp_action import registry
+    from pmcp_action.declare import TargetDeclaration
+
+    future = TargetDeclaration(
+        id="future-cloud", title="Future Cloud", summary="Not available in this version."
+    )
+    known = registry.build_catalogue([*registry.discover_declarations(), future])
+    monkeypatch.setattr(registry, "catalogue", lambda: known)
+    assert run(["help", "future-cloud"]) == (
         0,
-        "google-cloud-run — Google Cloud Run\n\nNot available in this version.\n",
+        "future-cloud — Future Cloud\n\nNot available in this version.\n",
         "",
     )
 

@@ -36,6 +36,13 @@ def test_serve_knows_the_helper_fakes_and_every_target_emulator() -> None:
 def test_a_demo_emulator_gives_what_the_action_reads(emulator: Emulator) -> None:
     inputs = catalogue().inputs
     declared = {name for spec in inputs for name in spec.env}
+    # A target's fallback variables (GOOGLE_CLOUD_PROJECT after [gcp].project_id) are read too.
+    declared |= {
+        name
+        for target in catalogue().targets
+        for fallback in target.fallbacks.values()
+        for name in fallback.env
+    }
     secret = {name for spec in inputs if spec.secret for name in spec.env}
     with emulator.start() as running:
         assert next(iter(running.urls)) == emulator.name

@@ -10,10 +10,11 @@ destroy deletes only a service labelled ``managed-by=pmcp``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import DeployError
+from ...errors import DeployError, RemoteApiError
 from .run_api import RunApi
 from .service import (
     ServiceSettings,
@@ -28,9 +29,11 @@ from .service import (
     tagged_uri,
 )
 
-__all__ = ["Outcome", "Steps"]
+__all__ = ["MovedPast", "Outcome", "Steps", "is_ready"]
 
 NAME = "google-cloud-run"
+#: Conditional writes refused because the service changed in between (etag), then re-read.
+_CONFLICT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,15 @@ class Outcome:
     changes: tuple[str, ...] = ()
 
 
-def _ready(revision: dict[str, Any]) -> bool:
+class MovedPast(Exception):
+    """Another deploy moved the service's traffic while ours was being verified."""
+
+    def __init__(self, serving: str) -> None:
+        super().__init__(serving)
+        self.serving = serving
+
+
+def is_ready(revision: dict[str, Any]) -> bool:
     return any(
         c.get("type") == "Ready" and c.get("state") == "CONDITION_SUCCEEDED"
         for c in revision.get("conditions") or ()
@@ -64,11 +75,22 @@ class Steps:
         )
         return Outcome(created, serving_revision(created), changes=("create service",))
 
-    def stage(self, current: dict[str, Any], settings: ServiceSettings, attempt: str) -> Outcome:
+    def stage(
+        self,
+        current: dict[str, Any],
+        settings: ServiceSettings,
+        attempt: str,
+        *,
+        force: bool = False,
+    ) -> Outcome:
+        """A new revision at 0 % under the candidate tag; ``force`` makes one even when the
+        template is unchanged (the serving revision does not run it, e.g. after a discard)."""
         previous = serving_revision(current)
         found = tuple(changes(current, settings))
-        if not found:
+        if not found and not force:
             return Outcome(current, previous, previous, unchanged=True)
+        if not found:
+            found = (f"revision {previous} does not run the service's template",)
         candidate = revision_name(self.service, settings.image.rpartition("@")[2], attempt)
         body = desired_body(
             settings,
@@ -83,6 +105,19 @@ class Steps:
         if serving_revision(after) != previous:  # pragma: no cover - the API keeps the split
             raise DeployError(f"staging moved traffic off {previous}", target=NAME)
         return Outcome(after, candidate, previous, tagged_uri(after), changes=found)
+
+    def serve_directly(
+        self, current: dict[str, Any], settings: ServiceSettings, attempt: str
+    ) -> Outcome:
+        """A service no revision serves (its first revision never became ready): the new
+        revision takes 100 % at once, as on a first deploy."""
+        revision = revision_name(self.service, settings.image.rpartition("@")[2], attempt)
+        body = desired_body(settings, current=current, revision=revision, traffic=all_to(revision))
+        after = self.api.wait(
+            self.api.update_service(self.service, body),
+            f"creating revision {revision} of {self.service}",
+        )
+        return Outcome(after, revision, changes=(f"revision {revision} at 100 %",))
 
     def _traffic(
         self, current: dict[str, Any], traffic: list[dict[str, Any]], what: str
@@ -105,13 +140,37 @@ class Steps:
         body["traffic"] = traffic
         return self.api.wait(self.api.update_service(self.service, body), what)
 
-    def promote(self, revision: str) -> dict[str, Any]:
-        current = self._current()
-        return self._traffic(current, all_to(revision), f"moving 100 % to {revision}")
+    def _moved(
+        self,
+        traffic_of: Callable[[dict[str, Any]], list[dict[str, Any]]],
+        what: str,
+        current: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A conditional traffic write (the etag); a conflict (409) re-reads and writes again."""
+        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+            current = current or self._current()
+            try:
+                return self._traffic(current, traffic_of(current), what)
+            except RemoteApiError as exc:
+                if exc.status != 409 or attempt == _CONFLICT_ATTEMPTS:
+                    raise
+                current = None  # another change to the service came first: read it again
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def promote(self, revision: str, previous: str = "") -> dict[str, Any]:
+        """100 % to ``revision``; :class:`MovedPast` when another deploy moved the traffic off
+        ``previous`` meanwhile (checked on every read, so a re-read after a conflict too)."""
+
+        def traffic(current: dict[str, Any]) -> list[dict[str, Any]]:
+            serving = serving_revision(current)
+            if previous and serving not in (previous, revision):
+                raise MovedPast(serving)
+            return all_to(revision)
+
+        return self._moved(traffic, f"moving 100 % to {revision}")
 
     def discard(self) -> dict[str, Any]:
-        current = self._current()
-        return self._traffic(current, pinned_traffic(current), "removing the candidate tag")
+        return self._moved(pinned_traffic, "removing the candidate tag")
 
     def _current(self) -> dict[str, Any]:
         current = self.api.get_service(self.service)
@@ -127,7 +186,7 @@ class Steps:
         current = self._current()
         serving = serving_revision(current)
         revisions = self.api.list_revisions(self.service)
-        ready = [short_name(str(r.get("name", ""))) for r in revisions if _ready(r)]
+        ready = [short_name(str(r.get("name", ""))) for r in revisions if is_ready(r)]
         if to_revision:
             wanted = to_revision.strip()
             if wanted not in ready:
@@ -146,7 +205,7 @@ class Steps:
             wanted = older[0]
         if wanted == serving:
             return Outcome(current, serving, serving, unchanged=True)
-        after = self._traffic(current, all_to(wanted), f"moving 100 % to {wanted}")
+        after = self._moved(lambda _current: all_to(wanted), f"moving 100 % to {wanted}", current)
         return Outcome(after, wanted, serving, changes=(f"traffic {serving} -> {wanted}",))
 
     def destroy(self) -> dict[str, Any]:

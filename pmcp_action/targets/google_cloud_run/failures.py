@@ -35,7 +35,7 @@ _ROLES = {
     "principal) or roles/iam.serviceAccountTokenCreator",
     "iam.serviceAccounts.actAs": "roles/iam.serviceAccountUser on the service's runtime "
     "service account",
-    "logging.logEntries.list": "roles/logging.viewer",
+    "logging.": "roles/logging.viewer",
 }
 
 

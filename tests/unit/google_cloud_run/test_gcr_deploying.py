@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from pmcp_action.deadline import Deadline
-from pmcp_action.errors import DeployError
+from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.targets.google_cloud_run.deploying import Steps
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
 from pmcp_action.targets.google_cloud_run.run_api import RunApi
@@ -118,3 +118,36 @@ def test_destroy_only_a_managed_service():
     service.body["labels"] = {}
     with pytest.raises(DeployError, match="not deployed by pmcp-action"):
         steps.destroy()
+
+
+_ABORTED = (
+    '{"error": {"code": 409, "status": "ABORTED", "message": "etag mismatch: the service '
+    'was modified"}}'
+)
+
+
+def test_a_traffic_write_refused_on_the_etag_is_read_again_and_written():
+    fake = FakeCloudRun()
+    steps = _steps(fake)
+    steps.first_deploy(_settings("a"))
+    current = steps.api.get_service("calc")
+    assert current is not None
+    staged = steps.stage(current, _settings("b"), "2")
+    service_path = "/v2/projects/demo/locations/us-central1/services/calc"
+    fake.faults.status(409, method="PATCH", path=service_path, body=_ABORTED)
+    promoted = steps.promote(staged.revision)
+    assert serving_revision(promoted) == staged.revision
+    assert len(fake.requests_to(service_path, "PATCH")) == 3  # stage, refused, written again
+    reads = [r for r in fake.requests_to(service_path, "GET") if r.path == service_path]
+    assert len(reads) == 3  # before stage, before the refused write, after it
+
+
+def test_a_traffic_write_refused_every_time_gives_up():
+    fake = FakeCloudRun()
+    steps = _steps(fake)
+    steps.first_deploy(_settings("a"))
+    service_path = "/v2/projects/demo/locations/us-central1/services/calc"
+    fake.faults.status(409, times=3, method="PATCH", path=service_path, body=_ABORTED)
+    with pytest.raises(RemoteApiError) as refused:
+        steps.discard()
+    assert refused.value.status == 409 and "ABORTED" in refused.value.message

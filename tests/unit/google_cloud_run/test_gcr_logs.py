@@ -109,3 +109,22 @@ def test_the_fake_is_strict_about_the_request():
         {"resourceNames": ["projects/demo"], "filter": "service_name:calc"},
     ):
         assert http.post(url, json=body, headers=auth).status_code == 400, body
+
+
+def test_the_emulator_serves_entries_list_for_the_tokens_it_handed_out():
+    from tests.fakes.google_cloud_run import FakeGoogleCloud
+
+    fake = FakeGoogleCloud()
+    fake.tokens["tok"] = "someone"
+    fake.logging.add(LogEntry("demo", "calc", "calc-2", "2026-12-02T00:00:01Z", "listening"))
+    fake.logging.add(LogEntry("demo", "calc", "calc-1", "2026-12-02T00:00:02Z", "older one"))
+    http = httpx.Client(transport=httpx.MockTransport(fake))
+    excerpt = read_log_lines(
+        http, GoogleEndpoints(BASE), token="tok", project="demo", service="calc",
+        revision="calc-2", limit=50,
+    )  # fmt: skip
+    assert excerpt.lines == ("2026-12-02 00:00:01 listening",)
+    with pytest.raises(RemoteApiError, match="HTTP 401"):
+        read_log_lines(
+            http, GoogleEndpoints(BASE), token="stolen", project="demo", service="calc", limit=5
+        )
