@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 import httpx
 import jwt
 
+from .azure_acr import FakeAcr
 from .emulators import Emulator, EmulatorError, Running
 from .oidc_issuer import GITHUB_ISSUER, verify_token
 from .server import FakeBase, LoopbackServer, json_response
@@ -239,6 +240,8 @@ class FakeArm(FakeBase):
         self.entra = entra
         self.subscription = subscription
         self.base = "http://arm.invalid"
+        #: Microsoft.ContainerRegistry, role assignments and the login servers (azure_acr).
+        self.acr = FakeAcr(self)
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -258,6 +261,7 @@ class FakeArm(FakeBase):
             #: Images whose revisions fail to provision, with Azure's reason.
             self.failing_images: dict[str, str] = {}
             self.mutations: list[str] = []
+            self.acr.reset_state()
 
     def cold(self) -> None:
         """A subscription that never used Container Apps."""
@@ -304,7 +308,7 @@ class FakeArm(FakeBase):
                 f"The subscription '{path.split('/')[2:3]}' could not be found.",
             )
         in_app = "/resourcegroups/" in low and "/providers/microsoft.app/" in low
-        allowed = APP_VERSIONS if in_app else RESOURCES_VERSIONS
+        allowed = self.acr.versions(low) or (APP_VERSIONS if in_app else RESOURCES_VERSIONS)
         if version not in allowed:
             return arm_failure(
                 400,
@@ -324,6 +328,9 @@ class FakeArm(FakeBase):
         with self._lock:
             if request.method != "GET":
                 self.mutations.append(f"{request.method} {rest}")
+            routed = self.acr.route(request, parts)
+            if routed is not None:
+                return routed
             if parts[0] == "providers" and len(parts) in (2, 3):
                 return self._provider(request, parts)
             if parts[0].lower() == "resourcegroups" and len(parts) == 2:
@@ -568,9 +575,12 @@ class FakeArm(FakeBase):
         if refused is not None:
             return refused
         domain = environment["properties"]["defaultDomain"]
+        identity = self.acr.identity(body.get("identity"), old)
+        config = {**config, "secrets": self.acr.remember_secrets(key, config)}
+        reason = self.failing_images.get(containers[0]["image"], "")
         if new_revision:
             image = containers[0]["image"]
-            reason = self.failing_images.get(image, "")
+            reason = reason or self.acr.pull_refusal(key, image, config, identity)
             revisions[new_revision] = {
                 "id": f"{rid}/revisions/{new_revision}",
                 "name": new_revision,
@@ -594,7 +604,7 @@ class FakeArm(FakeBase):
         latest = new_revision or (old or {}).get("properties", {}).get("latestRevisionName", "")
         latest_ready = (
             latest
-            if not self.failing_images.get(containers[0]["image"])
+            if not reason
             else ((old or {}).get("properties", {}).get("latestReadyRevisionName", ""))
         )
         for rev in revisions.values():
@@ -610,7 +620,7 @@ class FakeArm(FakeBase):
             "type": "Microsoft.App/containerApps",
             "location": body.get("location"),
             "tags": body.get("tags", {}),
-            "identity": body.get("identity", {"type": "None"}),
+            "identity": identity,
             "properties": {
                 **props,
                 "configuration": {
@@ -722,6 +732,8 @@ class FakeAzure(FakeBase):
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/oauth2/v2.0/token"):
             return self.entra.handle(request)
+        if request.url.path.startswith(("/oauth2/", "/v2/")):
+            return self.arm.acr.login(request)  # a login server on this origin
         return self.arm.handle(request)
 
 
