@@ -124,7 +124,7 @@ class FakeAcr:
         """The api-versions a path takes, None when it is not one of these resources."""
         if "/providers/microsoft.authorization/" in low_path:
             return AUTHORIZATION_VERSIONS
-        if "/providers/microsoft.containerregistry/" in low_path:
+        if "/providers/microsoft.containerregistry/registries" in low_path:
             return REGISTRY_VERSIONS
         return None
 

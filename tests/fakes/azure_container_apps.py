@@ -260,6 +260,8 @@ class FakeArm(FakeBase):
             self.forbidden: list[str] = []
             #: Images whose revisions fail to provision, with Azure's reason.
             self.failing_images: dict[str, str] = {}
+            #: Images whose new revisions show these properties (run states, stuck, …).
+            self.revision_states: dict[str, dict[str, Any]] = {}
             self.mutations: list[str] = []
             self.acr.reset_state()
 
@@ -597,6 +599,7 @@ class FakeArm(FakeBase):
                     "runningState": "Failed" if reason else "Running",
                 },
             }
+            revisions[new_revision]["properties"].update(self.revision_states.get(image, {}))
             if mode == "Single":
                 for other in revisions.values():
                     if other["name"] != new_revision:
