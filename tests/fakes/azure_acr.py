@@ -96,6 +96,9 @@ class FakeAcr:
         self.refuse_role_assignments = False
         self.principal_lag = 0
         self.exchanges: list[dict[str, str]] = []
+        #: (user, password) the token service takes for any service (a test's own pushes
+        #: and pulls, e.g. the base image, before the action made the registry).
+        self.test_logins: set[tuple[str, str]] = set()
 
     # --- seeding -------------------------------------------------------------------------
     def registries(self) -> list[dict[str, Any]]:
@@ -450,13 +453,17 @@ class FakeAcr:
                 else ("", "", "")
             )
         registry = self.by_login_server(service)
-        if registry is None or not self._valid(registry, user, password):
+        valid = registry is not None and self._valid(registry, user, password)
+        if not valid and (user, password) not in self.test_logins:
             return _error(401, "UNAUTHORIZED", "incorrect username or password")
         if self.signer is not None:
             token = self.signer.sign(user, scopes, audience=service)
         else:
             token = "acr-access-" + _secrets.token_urlsafe(24)
-            self.backends[service.lower()].tokens[token] = set(scopes)
+            backend = self.backends.get(service.lower())
+            if backend is None:
+                return _error(401, "UNAUTHORIZED", f"no registry {service!r}")
+            backend.tokens[token] = set(scopes)
         return json_response(200, {"access_token": token, "token": token})
 
     def _valid(self, registry: dict[str, Any], user: str, password: str) -> bool:
