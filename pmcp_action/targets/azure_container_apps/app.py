@@ -189,6 +189,17 @@ class Live:
         return self.serving.endswith(f"--{BOOTSTRAP_SUFFIX}")
 
     @property
+    def registry_access(self) -> str:
+        """How the app pulls from a registry (``Pull.mode``), "" for none."""
+        configuration = (self.app.get("properties") or {}).get("configuration") or {}
+        for entry in configuration.get("registries") or []:
+            if isinstance(entry, dict) and entry.get("identity"):
+                return "managed-identity"
+            if isinstance(entry, dict) and entry.get("passwordSecretRef"):
+                return "admin-credentials"
+        return ""
+
+    @property
     def principal_id(self) -> str:
         """The system-assigned identity's object id ("" when the app has none)."""
         identity = self.app.get("identity") or {}

@@ -265,6 +265,7 @@ class AzureContainerAppsTarget:
             previous_version=live.previous,
             deployment_id=live.latest,
             image=live.image,
+            access=live.registry_access,
             can_roll_back=bool(live.previous),
         )
 

@@ -154,6 +154,10 @@ def test_the_binary_is_assembled_and_pushed_to_a_registry_made_for_it(world: Wor
     assert app["properties"]["template"]["containers"][0]["image"] == outputs["image"]
     assert any("assembled onto the base image" in note for note in result.notes)
     assert any("system-assigned identity" in note for note in result.notes)
+    # The bootstrap revision the identity was made with is not a version to roll back to.
+    assert any(name.endswith("--bootstrap") for name in world.arm.revisions[app["id"].lower()])
+    shown = world.target().outputs()
+    assert shown.previous_version == "" and shown.version == result.version
 
 
 def test_the_same_binary_again_is_unchanged_and_writes_nothing(world: World) -> None:
@@ -334,3 +338,17 @@ def test_a_dockerfile_is_built_by_acr_tasks_and_a_built_commit_is_reused(
     again = world.target(**{"build-args": "GREETING=hi"}).deploy()
     assert len(build.calls) == 1 and again.unchanged is True
     assert "not built again" in world.log.getvalue()
+
+
+def test_an_app_deployed_from_a_public_image_gets_an_identity_for_acr(world: World) -> None:
+    public = world.target(image="ghcr.io/acme/calc@sha256:" + "5" * 64).deploy()
+    assert world.app()["identity"] == {"type": "None"}
+    target = world.target()
+    staged = target.stage()
+    assert staged.previous_version == public.version and staged.candidate_url
+    app = world.app()
+    assert app["identity"]["type"] == "SystemAssigned"
+    assert any(m.startswith("PATCH ") and "containerApps/calc" in m for m in world.arm.mutations)
+    assert "bootstrap" not in json.dumps(world.arm.revisions)
+    target.promote(staged)
+    assert world.target().outputs().outputs["registry-access"] == "managed-identity"
