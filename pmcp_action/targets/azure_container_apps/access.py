@@ -80,6 +80,17 @@ def grant_acr_pull(
 def admin_pull(arm: Arm, group: str, registry: Registry, console: Platform) -> Pull:
     """The registry's admin user (switched on when off) and its first password, masked."""
     path = registry_path(arm, group, registry.name)
+    if not registry.admin_enabled and not registry.managed:
+        raise DeployError(
+            f"The app cannot pull from {registry.name}: the deploying identity may not assign "
+            "AcrPull to the app's identity (403), and the registry's admin user is off. The "
+            "registry was not made by pmcp-action (no tag managed-by=pmcp), so it is not "
+            "switched on here.",
+            target="azure-container-apps",
+            remediation="Grant the deploying identity User Access Administrator (or Owner) on "
+            f"the registry, or enable its admin user yourself (az acr update -n {registry.name} "
+            "--admin-enabled true).",
+        )
     if not registry.admin_enabled:
         arm.patch(
             path,

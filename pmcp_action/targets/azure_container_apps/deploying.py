@@ -5,8 +5,8 @@ reused by ``stage`` then ``promote``). ``plan`` reads only: provider states, the
 environment, the registry and the app; nothing is PUT, PATCHed, POSTed or DELETEd.
 
 A revision is ready when ARM's write succeeded (the app's ``provisioningState``), the
-revision is ``Provisioned`` and it runs: ``runningState`` Running and ``healthState``
-Healthy (with no minimum replicas, any state but Failed). A failure, or the deadline,
+revision is ``Provisioned`` and it runs: ``runningState`` Running and ``healthState`` not
+Unhealthy (with no minimum replicas, any state but Failed). A failure, or the deadline,
 reports ``provisioningError``, the running state and its details.
 """
 
@@ -283,7 +283,8 @@ class Steps:
                 raise failed(props, "failed to run")
             if state != "Provisioned":
                 return None
-            if scaled_to_zero or (running == "Running" and props.get("healthState") == "Healthy"):
+            runs = str(running or "").startswith("Running")  # also RunningAtMaxScale
+            if scaled_to_zero or (runs and props.get("healthState") != "Unhealthy"):
                 return found
             if running is None and props.get("healthState") is None:
                 return found  # an API version without the run states: provisioned is all

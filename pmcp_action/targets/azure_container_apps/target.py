@@ -142,6 +142,7 @@ class AzureContainerAppsTarget:
                     can_roll_back=bool(live.previous),
                     image=image.reference,
                     image_source=image.source,
+                    access=live.registry_access,
                     notes=(image.note,),
                 )
             pull, access_note = self._pull(arm, image, live, environment_id)

@@ -352,3 +352,20 @@ def test_an_app_deployed_from_a_public_image_gets_an_identity_for_acr(world: Wor
     assert "bootstrap" not in json.dumps(world.arm.revisions)
     target.promote(staged)
     assert world.target().outputs().outputs["registry-access"] == "managed-identity"
+
+
+def test_an_unmanaged_registry_is_not_switched_to_admin_credentials(world: World) -> None:
+    world.target(**{"azure-registry": "TheirRegistry1"}).deploy()  # made (and tagged) by us
+    registry = world.registry()
+    registry["tags"] = {}  # now it is someone else's
+    world.arm.acr.refuse_role_assignments = True
+    binary = world.root / "target" / "release" / "calc"
+    binary.write_bytes(binary.read_bytes() + b"\0")
+    app_key = world.app()["id"].lower()  # a new app: a new identity
+    world.arm.resources.pop(app_key)
+    world.arm.revisions.pop(app_key)
+    with pytest.raises(DeployError) as error:
+        world.target(**{"azure-registry": "TheirRegistry1"}).deploy()
+    assert "admin user is off" in error.value.message
+    assert "az acr update -n TheirRegistry1 --admin-enabled true" in error.value.remediation
+    assert registry["properties"]["adminUserEnabled"] is False
