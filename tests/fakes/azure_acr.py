@@ -66,7 +66,8 @@ class _LoginBackend(FakeOciRegistry):
     """An in-memory registry whose Bearer challenge names the ACR token service."""
 
     def _challenge(self, scope: str) -> httpx.Response:
-        header = f'Bearer realm="https://{self.host}/oauth2/token",service="{self.host}"'
+        scheme = "http" if self.host.startswith(("127.", "localhost")) else "https"
+        header = f'Bearer realm="{scheme}://{self.host}/oauth2/token",service="{self.host}"'
         if scope:
             header += f',scope="{scope}"'
         return _error(401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": header})
