@@ -246,6 +246,7 @@ class Arm:
             url = str(data.get("nextLink") or "")
         return found
 
-    def activate(self, group: str, app: str, revision: str) -> None:
-        path = self.app_resource(group, "containerApps", app) + f"/revisions/{revision}/activate"
-        self.call("POST", path, APP_API, f"activating revision {revision}")
+    def activate(self, group: str, app: str, revision: str, *, action: str = "activate") -> None:
+        """``activate`` (or ``deactivate``) a revision."""
+        path = self.app_resource(group, "containerApps", app) + f"/revisions/{revision}/{action}"
+        self.call("POST", path, APP_API, f"{action[:-1]}ing revision {revision}")

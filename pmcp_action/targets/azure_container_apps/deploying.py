@@ -22,10 +22,11 @@ from ...deadline import poll_until
 from ...errors import DeployError, Problem, TimeoutExceededError, ValidationError
 from ...result import PlanChange
 from .acr import Registry, read_registry
-from .app import MANAGED_TAG, Live, bootstrap_body, read_live, revision_suffix
+from .app import BOOTSTRAP_SUFFIX, MANAGED_TAG, Live, bootstrap_body, read_live, revision_suffix
 from .arm import APP_API, Arm
 from .config import AzureConfig
 from .credentials import ArmSession, sign_in
+from .failures import ArmError
 
 __all__ = ["NAME", "Connector", "Steps"]
 
@@ -242,6 +243,21 @@ class Steps:
                 remediation="Check the app's Identity blade in the portal and run again.",
             )
         return principal
+
+    def retire_bootstrap(self, arm: Arm) -> None:
+        """Deactivate the bootstrap revision once a real one serves (best effort)."""
+        c = self.config
+        try:
+            arm.activate(
+                c.resource_group,
+                c.app_name,
+                f"{c.app_name}--{BOOTSTRAP_SUFFIX}",
+                action="deactivate",
+            )
+        except ArmError as exc:
+            self.console.info(
+                f"The bootstrap revision stays active ({exc.code}); it runs no replicas."
+            )
 
     def wait_revision(self, arm: Arm, revision: str) -> dict[str, Any]:
         """The revision once it is provisioned and runs; its state and reason otherwise."""

@@ -165,6 +165,9 @@ class AzureContainerAppsTarget:
                 f"writing container app {c.app_name}",
             )
             revision = self._steps.wait_revision(arm, wanted)
+            # A new app pulling from ACR was made with the bootstrap revision (.app).
+            if (live is None and pull.server) or (live is not None and live.bootstrapping):
+                self._steps.retire_bootstrap(arm)
             fqdn = str(
                 app.get("properties", {})
                 .get("configuration", {})
