@@ -5,11 +5,12 @@ In this order:
 1. ``prebuilt`` — the ``image`` input, used as is; a tag is resolved to its digest (with
    the ACR login when the image is in an Azure Container Registry of the subscription, which
    the app then pulls from; anonymously otherwise).
-2. ``cloud-build`` — no ``image`` and the project has a ``Dockerfile``: ACR Tasks builds it
-   in the cloud into ``<login server>/<server name>:<commit>`` (no local Docker). With a
-   commit tag already in the registry, that image is reused and nothing is built.
-3. ``assembled`` — otherwise the release Linux binary is laid onto ``base-image`` without
-   Docker and pushed to ``<login server>/<server name>:<commit or content digest>``.
+2. ``cloud-build`` — no ``image``, no ``artifact`` and the project has a ``Dockerfile``: ACR
+   Tasks builds it in the cloud into ``<login server>/<server name>:<commit>`` (no local
+   Docker). With a commit tag already in the registry, that image is reused, not rebuilt.
+3. ``assembled`` — otherwise the release Linux binary (``artifact``, else Cargo's release
+   output) is laid onto ``base-image`` without Docker and pushed to
+   ``<login server>/<server name>:<commit or content digest>``.
 
 The registry (``azure-registry``) is read, and created when missing, only for 2 and 3 and
 for an image already in ACR. Every offline check (the binary found, ELF for amd64) is made
@@ -88,7 +89,7 @@ class ImageStep:
     def source(self) -> str:
         if self.config.image:
             return "prebuilt"
-        if (self.context.project.root / "Dockerfile").is_file():
+        if self.config.artifact is None and (self.context.project.root / "Dockerfile").is_file():
             return "cloud-build"
         return "assembled"
 

@@ -370,3 +370,9 @@ def test_an_unmanaged_registry_is_not_switched_to_admin_credentials(world: World
     assert "admin user is off" in error.value.message
     assert "az acr update -n TheirRegistry1 --admin-enabled true" in error.value.remediation
     assert registry["properties"]["adminUserEnabled"] is False
+
+
+def test_an_artifact_input_wins_over_the_dockerfile(world: World) -> None:
+    (world.root / "Dockerfile").write_text("FROM scratch\n")
+    result = world.target(artifact="target/release/calc").deploy()
+    assert result.outputs["image-source"] == "assembled"
