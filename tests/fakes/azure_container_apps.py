@@ -751,6 +751,8 @@ def emulate(*, host: str = "127.0.0.1", tls: bool = False) -> Iterator[Running]:
     base = f"http://{host}:{port}"
     fake = FakeAzure(base)
     fake.entra.add_app(EMULATOR_CLIENT, EMULATOR_TENANT, secret=EMULATOR_SECRET)
+    # A registry the action makes has this origin as its (in-memory) login server.
+    fake.arm.acr.login_server_for = lambda _name: f"{host}:{port}"
     with serve_mcp() as mcp, LoopbackServer(fake, host=host, port=port) as server:
         url = str(server.url).rstrip("/")
         yield Running(
