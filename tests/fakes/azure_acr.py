@@ -280,6 +280,12 @@ class FakeAcr:
             if found is None:
                 return _failure(404, "RoleAssignmentNotFound", f"'{name}' was not found.")
             return json_response(200, found)
+        if request.method == "DELETE":
+            if self.refuse_role_assignments:
+                return _failure(403, "AuthorizationFailed", "roleAssignments/delete is denied.")
+            if found is None:
+                return httpx.Response(204)
+            return json_response(200, self.assignments.pop(key))
         if request.method != "PUT":
             return _failure(405, "MethodNotAllowed", "")
         if self.refuse_role_assignments:

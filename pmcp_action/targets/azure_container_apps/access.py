@@ -17,12 +17,19 @@ from collections.abc import Callable
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
-from .acr import REGISTRY_API, Registry, registry_path
-from .app import Pull
+from .acr import REGISTRY_API, Registry, find_registry, registry_path
+from .app import Live, Pull
 from .arm import Arm
 from .failures import ArmError
 
-__all__ = ["ACR_PULL_ROLE", "AUTHORIZATION_API", "admin_pull", "grant_acr_pull", "pull_access"]
+__all__ = [
+    "ACR_PULL_ROLE",
+    "AUTHORIZATION_API",
+    "admin_pull",
+    "grant_acr_pull",
+    "pull_access",
+    "revoke_acr_pull",
+]
 
 ACR_PULL_ROLE = "7f951dba-4ed5-480c-a3a5-b6fc5d2a7f82"
 AUTHORIZATION_API = "2022-04-01"
@@ -155,3 +162,39 @@ def pull_access(
         f"The app pulls from {registry.login_server} with the registry's admin credentials "
         "(AcrPull could not be assigned: 403).",
     )
+
+
+def revoke_acr_pull(arm: Arm, live: Live, console: Platform) -> str:
+    """Delete the AcrPull assignment this tool gave the app's identity (destroy); the
+    registry's name, "" when there was none (or it may not be deleted: a warning)."""
+    configuration = (live.app.get("properties") or {}).get("configuration") or {}
+    servers = [
+        str(entry.get("server"))
+        for entry in configuration.get("registries") or []
+        if isinstance(entry, dict) and entry.get("identity") == "system"
+    ]
+    if not servers or not live.principal_id:
+        return ""
+    registry = find_registry(arm, servers[0])
+    if registry is None:
+        return ""
+    name = assignment_name(registry.id, live.principal_id, ACR_PULL_ROLE)
+    path = f"{registry.id}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    try:
+        response = arm.call(
+            "DELETE",
+            path,
+            AUTHORIZATION_API,
+            f"deleting the app's AcrPull role assignment on {registry.name}",
+            missing_ok=True,
+        )
+    except ArmError as exc:
+        if exc.status != 403:
+            raise
+        console.warning(
+            f"The AcrPull role assignment {name} on {registry.name} could not be deleted "
+            "(403); remove it in the registry's Access control (IAM).",
+            title="Role assignment kept",
+        )
+        return ""
+    return registry.name if response.status_code == 200 else ""  # 204: there was none

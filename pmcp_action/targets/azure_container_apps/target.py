@@ -20,7 +20,7 @@ from types import MappingProxyType
 from ...context import RunContext
 from ...errors import DeployError, Problem
 from ...result import PlanChange, TargetResult
-from .access import pull_access
+from .access import pull_access, revoke_acr_pull
 from .app import Live, Pull, app_body, revision_suffix
 from .arm import Arm
 from .config import AzureConfig, resolve
@@ -323,8 +323,13 @@ class AzureContainerAppsTarget:
                     remediation=f"Delete it where it was made (az containerapp delete -n "
                     f"{c.app_name} -g {c.resource_group}).",
                 )
+            registry = revoke_acr_pull(arm, live, self.console)
             arm.delete(self._steps.app_path(arm), f"deleting container app {c.app_name}")
             changes.append(PlanChange("delete", f"container app {c.app_name}", "all revisions"))
+            if registry:
+                changes.append(
+                    PlanChange("delete", f"AcrPull role assignment on {registry}", "its identity")
+                )
             if c.delete_resource_group:
                 group = arm.resource_group(c.resource_group) or {}
                 if (group.get("tags") or {}).get("managed-by") != "pmcp":
@@ -343,8 +348,8 @@ class AzureContainerAppsTarget:
             f"Deleted container app {c.app_name}"
             + (
                 f" and resource group {c.resource_group}."
-                if len(changes) > 1
-                else f"; resource group {c.resource_group} is kept."
+                if any(change.resource.startswith("resource group") for change in changes)
+                else f"; resource group {c.resource_group} (and any registry in it) is kept."
             )
         )
         return self._result(unchanged=False, changes=tuple(changes))

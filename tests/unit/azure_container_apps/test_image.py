@@ -376,3 +376,17 @@ def test_an_artifact_input_wins_over_the_dockerfile(world: World) -> None:
     (world.root / "Dockerfile").write_text("FROM scratch\n")
     result = world.target(artifact="target/release/calc").deploy()
     assert result.outputs["image-source"] == "assembled"
+
+
+def test_destroy_removes_the_apps_acr_pull_assignment_and_keeps_the_registry(
+    world: World,
+) -> None:
+    world.target().deploy()
+    assert len(world.arm.acr.assignments) == 1
+    result = world.target().destroy()
+    assert world.arm.acr.assignments == {}
+    resources = [c.resource for c in result.changes]
+    assert resources[0] == "container app calc"
+    assert resources[1].startswith("AcrPull role assignment on calc")
+    assert world.registry()["tags"] == {"managed-by": "pmcp"}  # kept, with its images
+    assert "(and any registry in it) is kept" in world.log.getvalue()
