@@ -156,6 +156,17 @@ class Steps:
                     survey.registry.login_server if survey.registry else "SKU Basic",
                 )
             )
+        if survey.needs_registry:
+            access = survey.live.registry_access if survey.live else ""
+            changes.append(
+                PlanChange(
+                    "keep" if access else "update",
+                    "registry access",
+                    access
+                    or "the app's identity with AcrPull (the admin credentials if a role "
+                    "assignment is refused)",
+                )
+            )
         if survey.image:
             # A prebuilt image is only read; one built or assembled may be pushed.
             action = "update" if survey.needs_registry else "keep"

@@ -297,6 +297,13 @@ def test_plan_names_the_registry_and_the_image_source_and_writes_nothing(world: 
     registry = next(name for name in changes if name.startswith("container registry calc"))
     assert changes[registry] == ("create", "SKU Basic") and "(derived name)" in registry
     assert changes["image"][0] == "update" and "laid onto" in changes["image"][1]
+    assert changes["registry access"][0] == "update"
+    world.target().deploy()
+    again = {c.resource: c for c in world.target().plan().changes}
+    assert (again["registry access"].action, again["registry access"].detail) == (
+        "keep",
+        "managed-identity",
+    )
 
 
 class _CloudBuild:
