@@ -147,3 +147,52 @@ def test_google_cloud_run_deploy_job(act_run: RunAct, act_repository: Path) -> N
     assert tokens
     for token in tokens:
         assert token not in run.text
+
+
+def test_azure_container_apps_deploy_job_with_an_assembled_image(
+    act_run: RunAct, act_repository: Path, tmp_path: Path
+) -> None:
+    """The Rust MCP stand-in assembled and pushed to ACR (docker-registry), run as the revision."""
+    from tests.fakes.azure_container_apps import EMULATOR_SECRET
+    from tests.fakes.rust_mcp import build_standin, rustc_problem
+    from tests.support.azure_acr import azure_with_registry
+    from tests.support.machine import unavailable
+    from tests.support.registry import registry_problem
+    from tests.support.repository import REPO_ROOT
+
+    problem = registry_problem() or rustc_problem()
+    if problem is not None:
+        unavailable(problem)
+    base_image = next(
+        line.split("=", 1)[1].strip()
+        for line in (REPO_ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("ARG BASE_IMAGE=")
+    )
+    emulator = demo_emulators()["azure-container-apps"]
+    binary = act_repository / "examples/hello-mcp/target/release/hello-mcp"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    binary.write_bytes(build_standin("hello-mcp").read_bytes())
+    binary.chmod(0o755)
+    try:
+        with azure_with_registry(tmp_path / "azure", base_image) as azure:
+            run = act_run(
+                job=JOB,
+                workflow=WORKFLOW,
+                event=EVENT,
+                env=act_env(emulator, azure.running),
+                secrets=azure.running.secrets,
+            )
+            pulled = list(azure.runner.pulled)
+            errors = list(azure.runner.errors)
+            registry = azure.registry
+    finally:
+        binary.unlink()
+    assert run.exit_code == 0, run.describe() + "\n" + "\n".join(errors)
+    outputs = run.outputs("deploy")
+    assert outputs["status"] == "success" and outputs["verified"] == "true", outputs
+    assert outputs["mcp-server-name"] == "rust-standin", outputs
+    assert outputs["image-source"] == "assembled", outputs
+    assert outputs["image"].startswith(f"{registry}/hello-mcp@sha256:"), outputs
+    assert pulled == [outputs["image"]], errors
+    assert run.step_result("check") == "success", run.describe()
+    assert EMULATOR_SECRET not in run.text

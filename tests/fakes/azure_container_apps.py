@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 import httpx
 import jwt
 
+from .azure_acr import FakeAcr
 from .azure_acr_tasks import FakeAcrTasks
 from .emulators import Emulator, EmulatorError, Running
 from .oidc_issuer import GITHUB_ISSUER, verify_token
@@ -293,6 +294,8 @@ class FakeArm(FakeBase):
         self.retry_after = "1"
         #: Revisions per page of a list (0 = all on one page); pages link on with nextLink.
         self.page_size = 0
+        #: Microsoft.ContainerRegistry, role assignments and the login servers (azure_acr).
+        self.acr = FakeAcr(self)
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -317,6 +320,9 @@ class FakeArm(FakeBase):
             self.mutations: list[str] = []
             #: ACR Tasks builds and their blobs, under any registry of the subscription.
             self.tasks = FakeAcrTasks(self)
+            #: Images whose new revisions show these properties (run states, stuck, …).
+            self.revision_states: dict[str, dict[str, Any]] = {}
+            self.acr.reset_state()
 
     def cold(self) -> None:
         """A subscription that never used Container Apps."""
@@ -377,7 +383,7 @@ class FakeArm(FakeBase):
                 f"The subscription '{path.split('/')[2:3]}' could not be found.",
             )
         in_app = "/resourcegroups/" in low and "/providers/microsoft.app/" in low
-        allowed = APP_VERSIONS if in_app else RESOURCES_VERSIONS
+        allowed = self.acr.versions(low) or (APP_VERSIONS if in_app else RESOURCES_VERSIONS)
         if version not in allowed and in_app:
             # A resource provider's type: ARM finds no provider registration for the version.
             at = low.index("/providers/microsoft.app/") + len("/providers/microsoft.app/")
@@ -407,6 +413,9 @@ class FakeArm(FakeBase):
         with self._lock:
             if request.method != "GET":
                 self.mutations.append(f"{request.method} {rest}")
+            routed = self.acr.route(request, parts)
+            if routed is not None:
+                return routed
             if parts[0] == "providers" and len(parts) in (2, 3):
                 return self._provider(request, parts)
             if parts[0].lower() == "resourcegroups" and len(parts) == 2:
@@ -660,9 +669,12 @@ class FakeArm(FakeBase):
         if refused is not None:
             return refused
         domain = environment["properties"]["defaultDomain"]
+        identity = self.acr.identity(body.get("identity"), old)
+        config = {**config, "secrets": self.acr.remember_secrets(key, config)}
+        reason = self.failing_images.get(containers[0]["image"], "")
         if new_revision:
             image = containers[0]["image"]
-            reason = self.failing_images.get(image, "")
+            reason = reason or self.acr.pull_refusal(key, image, config, identity)
             revisions[new_revision] = {
                 "id": f"{rid}/revisions/{new_revision}",
                 "name": new_revision,
@@ -679,6 +691,7 @@ class FakeArm(FakeBase):
                     "runningState": "Failed" if reason else "Running",
                 },
             }
+            revisions[new_revision]["properties"].update(self.revision_states.get(image, {}))
             if mode == "Single":
                 for other in revisions.values():
                     if other["name"] != new_revision:
@@ -686,7 +699,7 @@ class FakeArm(FakeBase):
         latest = new_revision or (old or {}).get("properties", {}).get("latestRevisionName", "")
         latest_ready = (
             latest
-            if not self.failing_images.get(containers[0]["image"])
+            if not reason
             else ((old or {}).get("properties", {}).get("latestReadyRevisionName", ""))
         )
         for rev in revisions.values():
@@ -702,7 +715,7 @@ class FakeArm(FakeBase):
             "type": "Microsoft.App/containerApps",
             "location": body.get("location"),
             "tags": body.get("tags", {}),
-            "identity": body.get("identity", {"type": "None"}),
+            "identity": identity,
             **{k: body[k] for k in _KEPT_FIELDS if k in body},
             "properties": {
                 **props,
@@ -827,6 +840,8 @@ class FakeAzure(FakeBase):
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith(("/oauth2/v2.0/token", "/.well-known/openid-configuration")):
             return self.entra.handle(request)
+        if request.url.path.startswith(("/oauth2/", "/v2/")):
+            return self.arm.acr.login(request)  # a login server on this origin
         return self.arm.handle(request)
 
 
@@ -841,6 +856,8 @@ def emulate(*, host: str = "127.0.0.1", tls: bool = False) -> Iterator[Running]:
     base = f"http://{host}:{port}"
     fake = FakeAzure(base)
     fake.entra.add_app(EMULATOR_CLIENT, EMULATOR_TENANT, secret=EMULATOR_SECRET)
+    # A registry the action makes has this origin as its (in-memory) login server.
+    fake.arm.acr.login_server_for = lambda _name: f"{host}:{port}"
     with serve_mcp() as mcp, LoopbackServer(fake, host=host, port=port) as server:
         url = str(server.url).rstrip("/")
         yield Running(

@@ -79,6 +79,10 @@ class FakeRegistryTokenServer(FakeBase):
                 401, {"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]}
             )
         scopes = request.url.params.get_list("scope")
+        return json_response(200, {"token": self.sign(user, scopes), "expires_in": 300})
+
+    def sign(self, user: str, scopes: list[str], *, audience: str = "") -> str:
+        """A JWT granting ``scopes`` that the registry (``rootcertbundle``) accepts."""
         self.granted.append(scopes)
         access: list[dict[str, Any]] = []
         for scope in scopes:
@@ -89,7 +93,7 @@ class FakeRegistryTokenServer(FakeBase):
         claims = {
             "iss": self.issuer,
             "sub": user,
-            "aud": self.service,
+            "aud": audience or self.service,
             "exp": now + 300,
             "nbf": now - 10,
             "iat": now,
@@ -97,10 +101,9 @@ class FakeRegistryTokenServer(FakeBase):
             "access": access,
         }
         der = self.certificate.public_bytes(serialization.Encoding.DER)
-        token = jwt.encode(
+        return jwt.encode(
             claims,
             self._key,
             algorithm="RS256",
             headers={"x5c": [base64.b64encode(der).decode()]},
         )
-        return json_response(200, {"token": token, "expires_in": 300})

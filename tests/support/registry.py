@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["LocalRegistry", "TokenAuth", "local_registry", "registry_problem"]
+__all__ = ["LocalRegistry", "TokenAuth", "free_port", "local_registry", "registry_problem"]
 
 
 def registry_problem() -> str | None:
@@ -46,7 +46,7 @@ class TokenAuth:
     bundle: Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -59,8 +59,10 @@ def local_registry(
     password: str = "s3cret-pw",
     *,
     token: TokenAuth | None = None,
+    port: int = 0,
 ) -> Iterator[LocalRegistry]:
-    """``docker-registry`` on 127.0.0.1: htpasswd auth, or ``token`` auth against a realm."""
+    """``docker-registry`` on 127.0.0.1 (``port``, else a free one): htpasswd auth, or
+    ``token`` auth against a realm."""
     tmp.mkdir(parents=True, exist_ok=True)
     if token is None:
         htpasswd = tmp / "htpasswd"
@@ -75,7 +77,7 @@ def local_registry(
             f"auth: {{token: {{realm: '{token.realm}', service: {token.service}, "
             f"issuer: {token.issuer}, rootcertbundle: {token.bundle}}}}}\n"
         )
-    port = _free_port()
+    port = port or free_port()
     config = tmp / "config.yml"
     config.write_text(
         "version: 0.1\n"

@@ -71,6 +71,22 @@ class OciImage:
     #: The socket GitHub mounts into Docker actions; a seam for tests.
     docker_socket: Path = field(default=Path("/var/run/docker.sock"), compare=False, repr=False)
 
+    def check(self, request: ArtifactRequest) -> None:
+        """The offline checks of :meth:`obtain`, before a target touches its cloud: the
+        references and platform, and the binary when it would be assembled."""
+        if self.image:
+            try:
+                parse_reference(self.image, "")
+            except ValueError as exc:
+                raise ValidationError([Problem("image", str(exc))]) from None
+            return
+        self._validated(request)
+        engine = docker_engine_url(request.environ, self.docker_socket)
+        if (request.project_root / "Dockerfile").is_file() and engine is not None:
+            return
+        binary, shown = _find_binary(request, engine is not None)
+        check_binary(binary, shown, self.platform)
+
     def obtain(self, request: ArtifactRequest) -> OciImageResult:
         if self.image:
             return self._prebuilt(request)

@@ -5,18 +5,41 @@ and rollback need it), CORS as cargo-pmcp enables it, min replicas, the server's
 environment, cargo-pmcp's resources (0.5 CPU / 1Gi). The revision suffix is derived from the
 image reference and these settings, so the same image and settings name the same revision:
 that is the "unchanged" test, and a changed setting can never reuse a suffix.
+
+An image in ACR is pulled with the app's system-assigned identity (``registries`` entry
+``identity: system``) or, when AcrPull could not be granted, with the registry's admin
+user and a password secret (:class:`Pull`). A new app that pulls with its identity is first
+created with a public bootstrap image (revision ``<app>--bootstrap``, no replicas), as
+``az containerapp create --registry-identity system`` does: the identity exists only once
+the app does, and AcrPull is granted to it before the real revision is written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .config import AzureConfig
 
-__all__ = ["MANAGED_TAG", "Live", "app_body", "read_live", "revision_suffix"]
+__all__ = [
+    "BOOTSTRAP_IMAGE",
+    "BOOTSTRAP_SUFFIX",
+    "MANAGED_TAG",
+    "Live",
+    "Pull",
+    "app_body",
+    "bootstrap_body",
+    "read_live",
+    "revision_suffix",
+]
+
+#: The public image a new app is created with before its identity may pull from ACR.
+BOOTSTRAP_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
+BOOTSTRAP_SUFFIX = "bootstrap"
+#: The app secret holding the registry's admin password.
+PASSWORD_SECRET = "acr-admin-password"
 
 MANAGED_TAG = ("managed-by", "pmcp")
 _CORS = {
@@ -42,15 +65,54 @@ def revision_suffix(config: AzureConfig, image: str) -> str:
     return f"p{digest[:12]}"
 
 
+@dataclass(frozen=True)
+class Pull:
+    """How the app pulls its image: anonymously (no server), or from ACR ``server`` with its
+    identity (``managed-identity``) or the admin user and password (``admin-credentials``)."""
+
+    server: str = ""
+    mode: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    def configuration(self) -> dict[str, Any]:
+        """The ``registries`` (and ``secrets``) of the app's configuration."""
+        if not self.server:
+            return {}
+        if self.mode == "admin-credentials":
+            return {
+                "secrets": [{"name": PASSWORD_SECRET, "value": self.password}],
+                "registries": [
+                    {
+                        "server": self.server,
+                        "username": self.username,
+                        "passwordSecretRef": PASSWORD_SECRET,
+                    }
+                ],
+            }
+        return {"registries": [{"server": self.server, "identity": "system"}]}
+
+
 def app_body(
-    config: AzureConfig, environment_id: str, image: str, traffic: list[dict[str, object]]
+    config: AzureConfig,
+    environment_id: str,
+    image: str,
+    traffic: list[dict[str, object]],
+    pull: Pull | None = None,
+    *,
+    identity: bool = False,
+    suffix: str = "",
+    min_replicas: int | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The full app; ``identity`` keeps (or makes) its system-assigned identity."""
+    pull = pull or Pull()
+    body: dict[str, Any] = {
         "location": config.location,
         "tags": {MANAGED_TAG[0]: MANAGED_TAG[1]},
         "properties": {
             "managedEnvironmentId": environment_id,
             "configuration": {
+                **pull.configuration(),
                 "activeRevisionsMode": "Multiple",
                 "ingress": {
                     "external": True,
@@ -62,7 +124,7 @@ def app_body(
                 },
             },
             "template": {
-                "revisionSuffix": revision_suffix(config, image),
+                "revisionSuffix": suffix or revision_suffix(config, image),
                 "containers": [
                     {
                         "name": config.app_name,
@@ -73,10 +135,29 @@ def app_body(
                         "resources": {"cpu": 0.5, "memory": "1Gi"},
                     }
                 ],
-                "scale": {"minReplicas": config.min_replicas, "maxReplicas": 10},
+                "scale": {
+                    "minReplicas": config.min_replicas if min_replicas is None else min_replicas,
+                    "maxReplicas": 10,
+                },
             },
         },
     }
+    if identity or pull.server:
+        body["identity"] = {"type": "SystemAssigned"}
+    return body
+
+
+def bootstrap_body(config: AzureConfig, environment_id: str) -> dict[str, Any]:
+    """A new app with its identity and the public bootstrap image (no replicas)."""
+    return app_body(
+        config,
+        environment_id,
+        BOOTSTRAP_IMAGE,
+        [{"latestRevision": True, "weight": 100}],
+        identity=True,
+        suffix=BOOTSTRAP_SUFFIX,
+        min_replicas=0,
+    )
 
 
 @dataclass(frozen=True)
@@ -102,6 +183,30 @@ class Live:
     def managed(self) -> bool:
         return (self.app.get("tags") or {}).get(MANAGED_TAG[0]) == MANAGED_TAG[1]
 
+    @property
+    def bootstrapping(self) -> bool:
+        """Only the bootstrap revision serves: the first deploy did not finish."""
+        return self.serving.endswith(f"--{BOOTSTRAP_SUFFIX}")
+
+    @property
+    def registry_access(self) -> str:
+        """How the app pulls from a registry (``Pull.mode``), "" for none."""
+        configuration = (self.app.get("properties") or {}).get("configuration") or {}
+        for entry in configuration.get("registries") or []:
+            if isinstance(entry, dict) and entry.get("identity"):
+                return "managed-identity"
+            if isinstance(entry, dict) and entry.get("passwordSecretRef"):
+                return "admin-credentials"
+        return ""
+
+    @property
+    def principal_id(self) -> str:
+        """The system-assigned identity's object id ("" when the app has none)."""
+        identity = self.app.get("identity") or {}
+        if "SystemAssigned" not in str(identity.get("type", "")):
+            return ""
+        return str(identity.get("principalId") or "")
+
 
 def read_live(app: dict[str, Any], revisions: list[dict[str, Any]]) -> Live:
     props = app.get("properties") or {}
@@ -120,6 +225,7 @@ def read_live(app: dict[str, Any], revisions: list[dict[str, Any]]) -> Live:
         for r in sorted(
             revisions, key=lambda r: str((r.get("properties") or {}).get("createdTime"))
         )
+        if not str(r.get("name")).endswith(f"--{BOOTSTRAP_SUFFIX}")
     )
     return Live(
         app=app,

@@ -227,13 +227,24 @@ class Arm:
     def app_resource(self, group: str, kind: str, name: str) -> str:
         return f"{self.group_path(group)}/providers/Microsoft.App/{kind}/{name}"
 
-    def put(self, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
-        response = self.call("PUT", path, APP_API, what, body=body)
-        return self.wait(response, path, APP_API, what) or {}
+    def put(
+        self, path: str, body: dict[str, Any], what: str, api_version: str = APP_API
+    ) -> dict[str, Any]:
+        response = self.call("PUT", path, api_version, what, body=body)
+        return self.wait(response, path, api_version, what) or {}
 
-    def patch(self, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
-        response = self.call("PATCH", path, APP_API, what, body=body)
-        return self.wait(response, path, APP_API, what) or {}
+    def patch(
+        self, path: str, body: dict[str, Any], what: str, api_version: str = APP_API
+    ) -> dict[str, Any]:
+        response = self.call("PATCH", path, api_version, what, body=body)
+        return self.wait(response, path, api_version, what) or {}
+
+    def post(
+        self, path: str, api_version: str, what: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A synchronous action (``listCredentials``): its JSON answer."""
+        data = self.call("POST", path, api_version, what, body=body).json()
+        return data if isinstance(data, dict) else {}
 
     def delete(self, path: str, what: str) -> None:
         response = self.call("DELETE", path, APP_API, what, missing_ok=True)
@@ -250,6 +261,7 @@ class Arm:
             url = str(data.get("nextLink") or "")
         return found
 
-    def activate(self, group: str, app: str, revision: str) -> None:
-        path = self.app_resource(group, "containerApps", app) + f"/revisions/{revision}/activate"
-        self.call("POST", path, APP_API, f"activating revision {revision}")
+    def activate(self, group: str, app: str, revision: str, *, action: str = "activate") -> None:
+        """``activate`` (or ``deactivate``) a revision."""
+        path = self.app_resource(group, "containerApps", app) + f"/revisions/{revision}/{action}"
+        self.call("POST", path, APP_API, f"{action[:-1]}ing revision {revision}")

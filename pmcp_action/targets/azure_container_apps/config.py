@@ -1,25 +1,36 @@
 """The ``azure-container-apps`` target's inputs, resolved once into a typed configuration.
 
 Precedence is declared in :mod:`.declaration`; the name-derived defaults (``<name>-rg``,
-``<name>-env``) and cargo-pmcp's ``[azure].target_port`` / ``[azure].min_replicas`` (with
-their ``AZURE_TARGET_PORT`` / ``AZURE_MIN_REPLICAS`` overrides) are applied here. Every
-message names the source the value came from; every secret is masked when it is read.
+``<name>-env``, the registry name), the image inputs and cargo-pmcp's
+``[azure].target_port`` / ``[azure].min_replicas`` (with their ``AZURE_TARGET_PORT`` /
+``AZURE_MIN_REPLICAS`` overrides) are applied here. Every message names the source the
+value came from; every secret is masked when it is read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
+from ...artifact.oci_image.reference import parse_reference
 from ...context import RunContext
 from ...errors import Problem
 from ...target_inputs import TargetInputs
 from ...urls import endpoint_problem
 from .declaration import CLOUDS, DEFAULT_AUDIENCE
 
-__all__ = ["ARM_URL_ENV", "LOGIN_URL_ENV", "AzureConfig", "resolve", "resolve_inputs"]
+__all__ = [
+    "ARM_URL_ENV",
+    "LOGIN_URL_ENV",
+    "AzureConfig",
+    "derived_registry_name",
+    "resolve",
+    "resolve_inputs",
+]
 
 LOGIN_URL_ENV = "PMCP_AZURE_LOGIN_URL"
 ARM_URL_ENV = "PMCP_AZURE_ARM_URL"
@@ -36,7 +47,7 @@ _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$")
 #: Registry: 5-50 alphanumerics.
 _REGISTRY = re.compile(r"^[A-Za-z0-9]{5,50}$")
-_PINNED = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
+_BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{1,39}$")
 
 
@@ -57,6 +68,7 @@ class AzureConfig:
     environment: str
     app_name: str
     location: str
+    #: The ACR name: the input's, else :func:`derived_registry_name` (``registry_derived``).
     registry: str
     image: str
     target_port: int
@@ -67,6 +79,12 @@ class AzureConfig:
     #: ``[server].mcp_path`` with a leading slash ("" = the root).
     mcp_path: str = ""
     apps_origin: str = ""
+    registry_derived: bool = False
+    base_image: str = ""
+    #: Container Apps runs linux/amd64 only.
+    platform: str = "linux/amd64"
+    build_args: tuple[tuple[str, str], ...] = ()
+    artifact: Path | None = None
     variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -77,6 +95,38 @@ class AzureConfig:
     @property
     def scope(self) -> str:
         return f"{self.arm_url}/.default"
+
+    @property
+    def registry_host(self) -> str:
+        """The registry's usual login server (ARM's ``loginServer`` is what is used)."""
+        return f"{self.registry.lower()}.{self.registry_suffix}"
+
+
+def derived_registry_name(subscription: str, group: str, name: str) -> str:
+    """The registry name when none is given: the server name's letters and digits and 10 hex
+    of a hash of the subscription, group and name (ACR names are global, hence the hash)."""
+    letters = re.sub(r"[^a-z0-9]", "", name.lower())[:40]
+    digest = hashlib.sha256(f"{subscription}/{group.lower()}/{name}".encode()).hexdigest()
+    return f"{letters or 'pmcp'}{digest[:10]}"
+
+
+def _build_args(inputs: TargetInputs, problems: list[Problem]) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for number, line in enumerate(inputs.text("build-args").splitlines(), 1):
+        if not line.strip():
+            continue
+        key, equals, value = line.strip().partition("=")
+        if not equals or not _BUILD_ARG.match(key):
+            problems.append(
+                Problem(
+                    inputs.source("build-args"),
+                    f"line {number} is not KEY=VALUE",
+                    "give one KEY=VALUE a line (the key: letters, digits and _)",
+                )
+            )
+            continue
+        pairs.append((key, value))
+    return tuple(pairs)
 
 
 def _guid(inputs: TargetInputs, name: str, what: str, problems: list[Problem]) -> str:
@@ -210,25 +260,20 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
     mcp_path = mcp_path.strip().strip("/")
 
     image = inputs.text("image").strip()
-    if not image:
-        problems.append(
-            Problem(
-                inputs.source("image"),
-                "no image: azure-container-apps deploys a prebuilt image in this version (ACR "
-                "cloud builds and pushed local builds are not available yet)",
-                "build and push the image in an earlier step and pass it by digest: "
-                "image: <registry>/<repo>@sha256:<64 hex>",
-            )
-        )
-    elif not _PINNED.match(image):
-        problems.append(
-            Problem(
-                inputs.source("image"),
-                f"{image[:120]!r} is not pinned by digest (this version does not resolve tags)",
-                "pass <registry>/<repo>@sha256:<64 hex> (docker buildx --push prints it; "
-                "or docker inspect --format '{{index .RepoDigests 0}}')",
-            )
-        )
+    if image:
+        try:
+            parse_reference(image, "")
+        except ValueError as exc:
+            problems.append(Problem(inputs.source("image"), str(exc)))
+    base_image = inputs.text("base-image").strip()
+    if base_image:
+        try:
+            parse_reference(base_image, "")
+        except ValueError as exc:
+            problems.append(Problem(inputs.source("base-image"), str(exc)))
+    derived = not registry
+    if derived:
+        registry = derived_registry_name(subscription, group, name)
     apps_origin = _endpoint(context.environ, APPS_ORIGIN_ENV, "", problems)
 
     resolved = AzureConfig(
@@ -253,6 +298,10 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         auth=inputs.text("auth") or "auto",
         mcp_path=f"/{mcp_path}" if mcp_path else "",
         apps_origin=apps_origin,
+        registry_derived=derived,
+        base_image=base_image,
+        build_args=_build_args(inputs, problems),
+        artifact=inputs.path("artifact"),
         variables=MappingProxyType(dict(context.project.environment)),
         sources=MappingProxyType(dict(inputs.sources)),
     )

@@ -1,14 +1,15 @@
 """What the ``azure-container-apps`` target reads and writes (no HTTP client here).
 
-Issue 9's names. This version deploys a prebuilt ``image``; the image pipeline (ACR
-Tasks cloud builds, local builds pushed to ACR) is not wired in yet.
+Issue 9's names. The image is a prebuilt ``image`` (a tag pinned to its digest), else the
+project's Dockerfile built in the cloud by ACR Tasks, else the release Linux binary laid onto
+``base-image`` and pushed to the registry (``azure-registry``).
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...artifact.oci_image.inputs import IMAGE
+from ...artifact.oci_image.inputs import BASE_IMAGE, BUILD_ARGS, IMAGE
 from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 
@@ -45,7 +46,7 @@ INTENDED = TargetDeclaration(
     "revision without traffic, verified at its own FQDN, then 100 %.",
     factory="pmcp_action.targets.azure_container_apps.target:create",
     order=40,
-    uses=("region", "auth", "audience"),
+    uses=("region", "artifact", "auth", "audience"),
     inputs=(
         InputSpec(
             "azure-client-id",
@@ -76,8 +77,9 @@ INTENDED = TargetDeclaration(
         ),
         InputSpec(
             "azure-registry",
-            "Azure Container Registry name for the images the action builds (created Basic "
-            "when missing).",
+            "Azure Container Registry (5-50 letters and digits) the action builds into or "
+            "pushes to, in the resource group (created Basic when missing). Default: the server "
+            "name's letters and digits and 10 hex of a hash of the subscription, group and name.",
             env=("AZURE_CONTAINER_REGISTRY",),
         ),
         InputSpec(
@@ -96,6 +98,8 @@ INTENDED = TargetDeclaration(
             default="false",
         ),
         IMAGE,
+        BASE_IMAGE,
+        BUILD_ARGS,
     ),
     fallbacks=MappingProxyType(
         {
@@ -115,10 +119,26 @@ INTENDED = TargetDeclaration(
             "region": "the Azure location of the resource group, environment and app.",
             "audience": f"default {DEFAULT_AUDIENCE}.",
             "auth": "auto uses the client secret when azure-client-secret is set, else OIDC.",
+            "artifact": "the Linux x86_64 server binary laid onto base-image when there is no "
+            "image and no Dockerfile (default target/release/<name>); Container Apps runs "
+            "linux/amd64 only, so images are built for it (there is no platform input).",
+            "logs": "not offered: Container Apps keeps console logs only in a Log Analytics "
+            "workspace, which this target does not create (the environment has none).",
         }
     ),
     outputs=(
         OutputSpec("image", "The image deployed, by digest.", "Image"),
+        OutputSpec(
+            "image-source",
+            "Where the image came from: prebuilt, cloud-build (ACR Tasks) or assembled.",
+            "Image source",
+        ),
+        OutputSpec(
+            "registry-access",
+            "How the app pulls from ACR: managed-identity (AcrPull) or admin-credentials; "
+            "empty for a public image.",
+            "Registry access",
+        ),
         OutputSpec("resource-group", "The resource group of the container app.", "Resource group"),
     ),
     credentials=(
@@ -126,7 +146,10 @@ INTENDED = TargetDeclaration(
         "Federated credentials) matching the CI's token (issuer, subject, audience "
         f"{DEFAULT_AUDIENCE}), grant it Contributor on the resource group (or the "
         "subscription, to create the group), and pass azure-client-id, azure-tenant-id and "
-        "azure-subscription-id. A client secret (azure-client-secret) works too, with a warning."
+        "azure-subscription-id. A client secret (azure-client-secret) works too, with a warning. "
+        "The app pulls from ACR with its managed identity when the deployer may assign AcrPull "
+        "(Owner, or User Access Administrator on the registry); with Contributor only, the "
+        "registry's admin credentials are used instead (stored as an app secret)."
     ),
     variables=MappingProxyType(
         {

@@ -6,7 +6,10 @@ serving one pinned at 100 % (``stage``); the pipeline verifies the revision at i
 FQDN, and ``promote`` moves 100 % to it; ``discard`` leaves the previous revision serving.
 The same image and settings name the same revision: no new revision (``unchanged``).
 
-This module holds the protocol methods only; the steps live in :mod:`.deploying`.
+The image comes from :mod:`.image` (prebuilt, ACR Tasks cloud build, or assembled and
+pushed), pull access from :mod:`.access` (managed identity + AcrPull, else the registry's
+admin credentials). This module holds the protocol methods only; the steps live in
+:mod:`.deploying`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from types import MappingProxyType
 from ...context import RunContext
 from ...errors import DeployError, Problem
 from ...result import PlanChange, TargetResult
-from .app import Live, app_body, revision_suffix
+from .access import pull_access, revoke_acr_pull
+from .app import Live, Pull, app_body, revision_suffix
+from .arm import Arm
 from .config import AzureConfig, resolve
 from .deploying import NAME, Connector, Steps
+from .image import DeployImage, ImageStep
 
 __all__ = ["AzureContainerAppsTarget", "create"]
 
@@ -38,6 +44,7 @@ class AzureContainerAppsTarget:
         self.config, self._problems = resolved or resolve(context)
         self._connector = Connector(context, self.config, self._problems)
         self._steps = Steps(context, self.config)
+        self._image = ImageStep(context, self.config)
 
     # --- results ---------------------------------------------------------------------------
     def _url(self, fqdn: str) -> str:
@@ -48,11 +55,18 @@ class AzureContainerAppsTarget:
 
     def _result(self, **fields: object) -> TargetResult:
         image = str(fields.pop("image", self.config.image))
+        source = str(fields.pop("image_source", ""))
+        access = str(fields.pop("access", ""))
         return TargetResult(
             region=self.config.location,
             identity=self._connector.identity,
             outputs=MappingProxyType(
-                {"image": image, "resource-group": self.config.resource_group}
+                {
+                    "image": image,
+                    "image-source": source,
+                    "registry-access": access,
+                    "resource-group": self.config.resource_group,
+                }
             ),
             **fields,  # type: ignore[arg-type]
         )
@@ -73,7 +87,11 @@ class AzureContainerAppsTarget:
 
     def plan(self) -> TargetResult:
         with self._connector.open() as arm:
-            survey = self._steps.survey(arm)
+            survey = self._steps.survey(
+                arm,
+                image=self._image.describe(),
+                needs_registry=self._image.source != "prebuilt",
+            )
         changes = self._steps.planned(survey)
         for change in changes:
             self.console.info(f"  {change.action:<7} {change.resource}  {change.detail}".rstrip())
@@ -93,7 +111,8 @@ class AzureContainerAppsTarget:
 
     def stage(self) -> TargetResult:
         c = self.config
-        wanted = f"{c.app_name}--{revision_suffix(c, c.image)}"
+        self._connector.check()
+        self._image.check()
         with self._connector.open() as arm:
             environment_id = self._steps.prepare(arm)
             live = self._steps.live(arm)
@@ -105,6 +124,10 @@ class AzureContainerAppsTarget:
                     remediation="Add the tag managed-by=pmcp to adopt it, or pick another "
                     "server-name.",
                 )
+            image = self._image.obtain(arm, self._connector.token)
+            self.console.info(image.note)
+            wanted = f"{c.app_name}--{revision_suffix(c, image.reference)}"
+            first = live is None or live.bootstrapping
             if live is not None and live.serving == wanted:
                 self.console.info(
                     f"Revision {wanted} (this image and settings) already "
@@ -117,25 +140,48 @@ class AzureContainerAppsTarget:
                     deployment_id=live.latest,
                     unchanged=True,
                     can_roll_back=bool(live.previous),
+                    image=image.reference,
+                    image_source=image.source,
+                    access=live.registry_access,
+                    notes=(image.note,),
                 )
+            pull, access_note = self._pull(arm, image, live, environment_id)
             traffic: list[dict[str, object]]
-            if live is None:
+            if first:
                 traffic = [{"latestRevision": True, "weight": 100}]
             else:
+                assert live is not None
                 traffic = [{"revisionName": live.serving, "weight": 100}]
             app = arm.put(
                 self._steps.app_path(arm),
-                app_body(c, environment_id, c.image, traffic),
+                app_body(
+                    c,
+                    environment_id,
+                    image.reference,
+                    traffic,
+                    pull,
+                    identity=bool(live and live.principal_id),
+                ),
                 f"writing container app {c.app_name}",
             )
             revision = self._steps.wait_revision(arm, wanted)
+            # A new app pulling from ACR was made with the bootstrap revision (.app).
+            if (live is None and pull.server) or (live is not None and live.bootstrapping):
+                self._steps.retire_bootstrap(arm)
             fqdn = str(
                 app.get("properties", {})
                 .get("configuration", {})
                 .get("ingress", {})
                 .get("fqdn", "")
             )
-        if live is None:
+        notes = tuple(n for n in (image.note, access_note) if n)
+        extra: dict[str, object] = {
+            "image": image.reference,
+            "image_source": image.source,
+            "access": pull.mode,
+            "notes": notes,
+        }
+        if first:
             self.console.info(
                 f"Created container app {c.app_name}: revision {wanted} serves "
                 "100 % (first deploy: verified live)."
@@ -146,7 +192,9 @@ class AzureContainerAppsTarget:
                 deployment_id=wanted,
                 unchanged=False,
                 changes=(PlanChange("create", f"container app {c.app_name}", wanted),),
+                **extra,
             )
+        assert live is not None
         candidate = str(revision.get("properties", {}).get("fqdn", ""))
         self.console.info(
             f"Revision {wanted} is provisioned with 0 % traffic; {live.serving} still serves 100 %."
@@ -160,6 +208,24 @@ class AzureContainerAppsTarget:
             candidate_url=self._url(candidate),
             can_roll_back=True,
             changes=(PlanChange("create", f"revision {wanted}", "0 % traffic"),),
+            **extra,
+        )
+
+    def _pull(
+        self, arm: Arm, image: DeployImage, live: Live | None, environment_id: str
+    ) -> tuple[Pull, str]:
+        """How the app pulls ``image``: nothing to set for a public one."""
+        registry = image.registry
+        if registry is None:
+            return Pull(), ""
+        return pull_access(
+            arm,
+            self.config.resource_group,
+            registry,
+            lambda: self._steps.ensure_identity(arm, live, environment_id),
+            deadline=self.context.deadline,
+            sleep=self.context.sleep,
+            console=self.console,
         )
 
     def promote(self, staged: TargetResult) -> TargetResult:
@@ -170,6 +236,10 @@ class AzureContainerAppsTarget:
             f"100 % (was {staged.previous_version})."
         )
         return self._result(
+            image=staged.outputs.get("image", self.config.image),
+            image_source=staged.outputs.get("image-source", ""),
+            access=staged.outputs.get("registry-access", ""),
+            notes=staged.notes,
             url=staged.url,
             version=staged.version,
             previous_version=staged.previous_version,
@@ -199,6 +269,7 @@ class AzureContainerAppsTarget:
             previous_version=live.previous,
             deployment_id=live.latest,
             image=live.image,
+            access=live.registry_access,
             can_roll_back=bool(live.previous),
         )
 
@@ -252,8 +323,13 @@ class AzureContainerAppsTarget:
                     remediation=f"Delete it where it was made (az containerapp delete -n "
                     f"{c.app_name} -g {c.resource_group}).",
                 )
+            registry = revoke_acr_pull(arm, live, self.console)
             arm.delete(self._steps.app_path(arm), f"deleting container app {c.app_name}")
             changes.append(PlanChange("delete", f"container app {c.app_name}", "all revisions"))
+            if registry:
+                changes.append(
+                    PlanChange("delete", f"AcrPull role assignment on {registry}", "its identity")
+                )
             if c.delete_resource_group:
                 group = arm.resource_group(c.resource_group) or {}
                 if (group.get("tags") or {}).get("managed-by") != "pmcp":
@@ -272,8 +348,8 @@ class AzureContainerAppsTarget:
             f"Deleted container app {c.app_name}"
             + (
                 f" and resource group {c.resource_group}."
-                if len(changes) > 1
-                else f"; resource group {c.resource_group} is kept."
+                if any(change.resource.startswith("resource group") for change in changes)
+                else f"; resource group {c.resource_group} (and any registry in it) is kept."
             )
         )
         return self._result(unchanged=False, changes=tuple(changes))

@@ -128,9 +128,39 @@ def test_the_image_input_is_the_shared_spec() -> None:
     assert next(spec for spec in DECLARATION.inputs if spec.name == "image") is SHARED
 
 
-def test_the_image_must_be_given_and_pinned_by_digest(tmp_path: Path) -> None:
-    _, _, problems = resolved(tmp_path, {"image": ""})
-    assert [p.where for p in problems] == ["input 'image'"]
-    assert "prebuilt image" in problems[0].what
-    _, _, problems = resolved(tmp_path, {"image": "ghcr.io/acme/calc:latest"})
-    assert "not pinned by digest" in problems[0].what
+def test_image_inputs_registry_default_and_their_problems(tmp_path: Path) -> None:
+    from pmcp_action.targets.azure_container_apps.config import derived_registry_name
+
+    _, config, problems = resolved(tmp_path, {"image": ""})
+    assert problems == [] and config.image == ""
+    assert config.registry_derived and config.registry == derived_registry_name(
+        SUBSCRIPTION, "calc-rg", "calc"
+    )
+    assert config.registry.startswith("calc") and len(config.registry) == 14
+    assert config.registry.isalnum() and config.registry_host.endswith(".azurecr.io")
+    _, again, _ = resolved(tmp_path, {"image": "", "azure-resource-group": "other"})
+    assert again.registry != config.registry  # a hash of the subscription, group and name
+    _, given, _ = resolved(tmp_path, {"azure-registry": "AcmeRegistry1"})
+    assert given.registry == "AcmeRegistry1" and not given.registry_derived
+
+    _, tagged, problems = resolved(tmp_path, {"image": "ghcr.io/acme/calc:latest"})
+    assert problems == [] and tagged.image == "ghcr.io/acme/calc:latest"
+    _, config, problems = resolved(
+        tmp_path,
+        {
+            "image": "calc:latest",
+            "base-image": "not a ref",
+            "build-args": "GOOD=1\nnot-a-pair\n",
+            "azure-registry": "no",
+        },
+    )
+    where = [p.where for p in problems]
+    assert where == [
+        "input 'azure-registry'",
+        "input 'image'",
+        "input 'base-image'",
+        "input 'build-args'",
+    ], problems
+    assert "must start with the registry host" in problems[1].what
+    assert "line 2 is not KEY=VALUE" in problems[3].what
+    assert config.build_args == (("GOOD", "1"),)

@@ -1,0 +1,86 @@
+"""azure-container-apps through the action image: the Rust MCP stand-in assembled onto the
+base image, pushed to a real registry (Debian's docker-registry) with the ACR refresh token
+the fake's ``/oauth2/exchange`` gave, pulled by the revision (its identity holding AcrPull)
+and run by the Docker engine; the action verifies the deployed revision over MCP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.container.helpers import RunActionContainer
+from tests.fakes.azure_container_apps import EMULATOR_SECRET
+from tests.fakes.rust_mcp import build_standin, rustc_problem
+from tests.support.azure_acr import AzureWithRegistry, azure_with_registry
+from tests.support.machine import unavailable
+from tests.support.registry import registry_problem
+
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
+
+NAME = "calc"
+
+
+@pytest.fixture
+def azure(docker_engine: None, base_image: str, tmp_path: Path) -> Iterator[AzureWithRegistry]:
+    problem = registry_problem() or rustc_problem()
+    if problem is not None:
+        unavailable(problem)
+    with azure_with_registry(tmp_path / "azure", base_image) as world:
+        yield world
+
+
+def _project(root: Path) -> Path:
+    (root / ".pmcp").mkdir(parents=True, exist_ok=True)
+    (root / ".pmcp" / "deploy.toml").write_text(
+        f'[target]\ntype = "azure-container-apps"\n\n[server]\nname = "{NAME}"\n'
+        'mcp_path = "mcp"\n\n[environment]\nGREETING = "hello"\n'
+    )
+    binary = root / "target" / "release" / NAME
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(build_standin(NAME), binary)
+    binary.chmod(0o755)
+    return root
+
+
+def test_an_assembled_image_is_pushed_to_acr_and_the_revision_verified_over_mcp(
+    run_action_container: RunActionContainer, azure: AzureWithRegistry, tmp_path: Path
+) -> None:
+    workspace = _project(tmp_path / "workspace")
+    inputs = {
+        "azure-client-secret": EMULATOR_SECRET,
+        "verify-timeout-seconds": "90",
+    }
+    run = run_action_container(
+        inputs=inputs, env=dict(azure.running.env), workspace=workspace, timeout=600
+    )
+    assert run.exit_code == 0, run.describe() + "\n" + "\n".join(azure.runner.errors)
+    outputs = run.outputs
+    assert outputs["verified"] == "true", run.describe()
+    assert outputs["mcp-server-name"] == "rust-standin", outputs
+    assert outputs["image-source"] == "assembled"
+    assert outputs["registry-access"] == "managed-identity"
+    image = outputs["image"]
+    assert image.startswith(f"{azure.registry}/{NAME}@sha256:"), outputs
+    assert azure.runner.pulled == [image], azure.runner.errors
+
+    # Pushed with the exchanged token: skopeo reads it; the tag is the commit.
+    manifest = azure.pulled_manifest(image)
+    assert manifest["schemaVersion"] == 2 and len(manifest["layers"]) >= 2
+    tagged = azure.pulled_manifest(f"{azure.registry}/{NAME}:{'0' * 40}")
+    assert tagged == manifest
+    [exchange] = azure.fake.arm.acr.exchanges
+    assert exchange["service"] == azure.registry and exchange["grant_type"] == "access_token"
+
+    registry = next(
+        r for r in azure.fake.arm.resources.values() if r["type"].endswith("/registries")
+    )
+    assert registry["tags"] == {"managed-by": "pmcp"} and registry["sku"]["name"] == "Basic"
+    assert "Image source" in run.summary and "assembled" in run.summary
+    printed = "\n".join(
+        line for line in run.everything.splitlines() if not line.startswith("::add-mask::")
+    )
+    assert EMULATOR_SECRET not in printed
+    assert EMULATOR_SECRET not in str(run.report())

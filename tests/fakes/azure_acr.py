@@ -1,0 +1,485 @@
+"""A stateful contract fake of Azure Container Registry for azure-container-apps.
+
+Mounted by :class:`tests.fakes.azure_container_apps.FakeArm` (``arm.acr``), two faces:
+
+* **ARM** (``Microsoft.ContainerRegistry``, api-versions :data:`REGISTRY_VERSIONS`):
+  ``GET/PUT/PATCH …/registries/<name>`` (the PUT an async operation; names checked, a
+  ``taken`` set answers 409 ``AlreadyInUse``; the provider must be registered), the
+  subscription's registry list, ``POST …/listCredentials`` (only with ``adminUserEnabled``);
+  and ``Microsoft.Authorization`` role assignments on a registry (``GET/PUT …/roleAssignments/
+  <guid>``, ``refuse_role_assignments`` answers 403 ``AuthorizationFailed`` as for a
+  Contributor, ``principal_lag`` answers ``PrincipalNotFound`` for a new identity that many
+  times).
+* **The login server** (``login``): ``/v2/`` challenges naming ``https://<host>/oauth2/token``;
+  ``POST /oauth2/exchange`` (``grant_type=access_token`` with an Entra ID token the fake
+  issued) answers a refresh token; ``/oauth2/token`` (GET with Basic credentials as docker
+  does: the user ``00000000-…`` and a refresh token, or the admin user and a password; or
+  POST ``grant_type=refresh_token``) answers an access token. The registry behind it is an
+  in-memory :class:`~tests.fakes.oci_registry.FakeOciRegistry` per login server, or, with a
+  ``signer``, a real ``docker-registry`` whose ``auth: token`` realm is this fake (the
+  access token is then the signer's JWT).
+
+A revision whose image is on one of these login servers is pulled as Container Apps does
+(:meth:`FakeAcr.pull_refusal`): with the app's identity holding AcrPull on the registry, or
+the admin user and a secret holding its password; otherwise it fails to provision. ACR
+Tasks endpoints live in ``tests/fakes/azure_acr_tasks.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets as _secrets
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from .oci_registry import FakeOciRegistry, _error
+from .server import json_response
+
+if TYPE_CHECKING:
+    from .azure_container_apps import FakeArm
+    from .registry_token import FakeRegistryTokenServer
+
+__all__ = ["ACR_PULL", "ACR_USER", "AUTHORIZATION_VERSIONS", "REGISTRY_VERSIONS", "FakeAcr"]
+
+REGISTRY_VERSIONS = frozenset({"2019-05-01", "2023-07-01", "2025-11-01"})
+AUTHORIZATION_VERSIONS = frozenset({"2020-04-01-preview", "2022-04-01"})
+ACR_PULL = "7f951dba-4ed5-480c-a3a5-b6fc5d2a7f82"
+ACR_USER = "00000000-0000-0000-0000-000000000000"
+_NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
+_REGISTRY_FIELDS = frozenset({"location", "tags", "sku", "properties", "identity"})
+_REGISTRY_PROPERTIES = frozenset(
+    {"adminUserEnabled", "publicNetworkAccess", "policies", "anonymousPullEnabled"}
+)
+
+
+def _failure(status: int, code: str, message: str) -> httpx.Response:
+    return json_response(status, {"error": {"code": code, "message": message}})
+
+
+class _LoginBackend(FakeOciRegistry):
+    """An in-memory registry whose Bearer challenge names the ACR token service."""
+
+    def _challenge(self, scope: str) -> httpx.Response:
+        scheme = "http" if self.host.startswith(("127.", "localhost")) else "https"
+        header = f'Bearer realm="{scheme}://{self.host}/oauth2/token",service="{self.host}"'
+        if scope:
+            header += f',scope="{scope}"'
+        return _error(401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": header})
+
+
+class FakeAcr:
+    """Registries, role assignments and login servers of one fake subscription."""
+
+    def __init__(self, arm: FakeArm) -> None:
+        self.arm = arm
+        #: How a registry's loginServer is spelled (a loopback host for served fakes).
+        self.login_server_for: Callable[[str], str] = lambda name: f"{name.lower()}.azurecr.io"
+        #: Sign access tokens for a real docker-registry (None: in-memory registries).
+        self.signer: FakeRegistryTokenServer | None = None
+        #: Called with the image after a revision pulled it (a container test runs it).
+        self.on_pull: Callable[[str], None] | None = None
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.passwords: dict[str, list[str]] = {}  # registry id (lower) -> admin passwords
+        self.assignments: dict[str, dict[str, Any]] = {}  # assignment id (lower) -> resource
+        self.principals: set[str] = set()
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> login server
+        self.backends: dict[str, _LoginBackend] = {}
+        self.app_secrets: dict[str, dict[str, str]] = {}  # app id (lower) -> name -> value
+        self.taken: set[str] = set()
+        self.refuse_role_assignments = False
+        self.principal_lag = 0
+        self.exchanges: list[dict[str, str]] = []
+        #: (user, password) the token service takes for any service (a test's own pushes
+        #: and pulls, e.g. the base image, before the action made the registry).
+        self.test_logins: set[tuple[str, str]] = set()
+
+    # --- seeding -------------------------------------------------------------------------
+    def registries(self) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.arm.resources.values()
+            if r.get("type") == "Microsoft.ContainerRegistry/registries"
+        ]
+
+    def by_login_server(self, host: str) -> dict[str, Any] | None:
+        host = host.lower()
+        for registry in self.registries():
+            if str(registry["properties"]["loginServer"]).lower() == host:
+                return registry
+        return None
+
+    def issue_refresh_token(self, login_server: str) -> str:
+        """A refresh token for the test itself (e.g. to pull what the action pushed)."""
+        token = "acr-refresh-" + _secrets.token_urlsafe(24)
+        self.refresh_tokens[token] = login_server
+        return token
+
+    # --- ARM ----------------------------------------------------------------------------------
+    @staticmethod
+    def versions(low_path: str) -> frozenset[str] | None:
+        """The api-versions a path takes, None when it is not one of these resources."""
+        if "/providers/microsoft.authorization/" in low_path:
+            return AUTHORIZATION_VERSIONS
+        if "/providers/microsoft.containerregistry/registries" in low_path:
+            return REGISTRY_VERSIONS
+        return None
+
+    def route(self, request: httpx.Request, parts: list[str]) -> httpx.Response | None:
+        """ARM under the subscription (``parts`` after it), None for other resources."""
+        lowered = [p.lower() for p in parts]
+        if "microsoft.authorization" in lowered:
+            at = lowered.index("microsoft.authorization")
+            if lowered[at + 1 : at + 2] == ["roleassignments"] and len(parts) == at + 3:
+                return self._assignment(request, parts[: at - 1], parts[at + 2])
+            return None
+        if lowered[:3] == ["providers", "microsoft.containerregistry", "registries"]:
+            if len(parts) == 3 and request.method == "GET":
+                return json_response(200, {"value": self.registries()})
+            return None
+        if len(parts) >= 6 and lowered[2:5] == [
+            "providers",
+            "microsoft.containerregistry",
+            "registries",
+        ]:
+            return self._registry(request, parts[1], parts[5], parts[6:])
+        return None
+
+    def _rid(self, group: str, name: str) -> str:
+        return (
+            f"/subscriptions/{self.arm.subscription}/resourceGroups/{group}"
+            f"/providers/Microsoft.ContainerRegistry/registries/{name}"
+        )
+
+    def _registry(
+        self, request: httpx.Request, group: str, name: str, sub: list[str]
+    ) -> httpx.Response:
+        if group.lower() not in self.arm.groups:
+            return _failure(404, "ResourceGroupNotFound", f"Resource group '{group}' not found.")
+        rid = self._rid(group, name)
+        key = rid.lower()
+        registry = self.arm.resources.get(key)
+        if sub:
+            if registry is None:
+                return _failure(404, "ResourceNotFound", f"Registry '{name}' was not found.")
+            if sub == ["listCredentials"] and request.method == "POST":
+                if not registry["properties"]["adminUserEnabled"]:
+                    return _failure(
+                        400,
+                        "AdminUserDisabled",
+                        f"Admin user is disabled for the registry '{name}'.",
+                    )
+                values = self.passwords[key]
+                return json_response(
+                    200,
+                    {
+                        "username": registry["name"],
+                        "passwords": [
+                            {"name": "password", "value": values[0]},
+                            {"name": "password2", "value": values[1]},
+                        ],
+                    },
+                )
+            return _failure(404, "NotFound", "/".join(sub))
+        if request.method == "GET":
+            if registry is None:
+                return _failure(
+                    404,
+                    "ResourceNotFound",
+                    f"The Resource 'Microsoft.ContainerRegistry/registries/{name}' under "
+                    f"resource group '{group}' was not found.",
+                )
+            return json_response(200, registry)
+        try:
+            body = json.loads(request.content or b"{}")
+        except ValueError:
+            return _failure(400, "InvalidRequestContent", "The body is not JSON.")
+        unknown = sorted(set(body) - _REGISTRY_FIELDS) or sorted(
+            set(body.get("properties") or {}) - _REGISTRY_PROPERTIES
+        )
+        if unknown:
+            return _failure(400, "InvalidRequestContent", f"Could not find member '{unknown[0]}'.")
+        if request.method == "PATCH":
+            if registry is None:
+                return _failure(404, "ResourceNotFound", f"Registry '{name}' was not found.")
+            enabled = (body.get("properties") or {}).get("adminUserEnabled")
+            if enabled is not None:
+                registry["properties"]["adminUserEnabled"] = bool(enabled)
+            if "tags" in body:
+                registry["tags"] = body["tags"]
+            return json_response(200, registry)
+        if request.method != "PUT":
+            return _failure(405, "MethodNotAllowed", "")
+        if self.arm.providers.get("Microsoft.ContainerRegistry") != "Registered":
+            return _failure(
+                409,
+                "MissingSubscriptionRegistration",
+                "The subscription is not registered to use namespace "
+                "'Microsoft.ContainerRegistry'.",
+            )
+        if not _NAME.match(name):
+            return _failure(
+                400,
+                "RegistryNameInvalid",
+                "Registry names may contain only alpha numeric characters and must be "
+                "between 5 and 50 characters.",
+            )
+        if registry is None and name.lower() in self.taken:
+            return _failure(
+                409,
+                "AlreadyInUse",
+                f"The registry DNS name {name.lower()}.azurecr.io is already in use.",
+            )
+        sku = (body.get("sku") or {}).get("name")
+        if sku not in ("Basic", "Standard", "Premium") or not isinstance(body.get("location"), str):
+            return _failure(400, "InvalidRequestContent", "location and sku.name are required.")
+        login_server = self.login_server_for(name)
+        props = body.get("properties") or {}
+        self.arm.resources[key] = {
+            "id": rid,
+            "name": name,
+            "type": "Microsoft.ContainerRegistry/registries",
+            "location": body["location"],
+            "tags": body.get("tags", {}),
+            "sku": {"name": sku, "tier": sku},
+            "properties": {
+                "loginServer": login_server,
+                "adminUserEnabled": bool(props.get("adminUserEnabled", False)),
+                "provisioningState": "Creating",
+                "creationDate": "2026-12-02T00:00:00Z",
+            },
+        }
+        self.passwords.setdefault(key, [_secrets.token_urlsafe(24), _secrets.token_urlsafe(24)])
+        if self.signer is None:
+            self.backends.setdefault(
+                login_server.lower(), _LoginBackend(host=login_server, auth="bearer")
+            )
+        op_id = self.arm._new_operation(rid)
+        url = f"{self.arm.base}/__ops__/async/{op_id}?api-version=2023-07-01"
+        return json_response(
+            201 if registry is None else 200,
+            self.arm.resources[key],
+            {"Azure-AsyncOperation": url, "Retry-After": "1"},
+        )
+
+    def _assignment(
+        self, request: httpx.Request, scope_parts: list[str], name: str
+    ) -> httpx.Response:
+        scope = f"/subscriptions/{self.arm.subscription}/" + "/".join(scope_parts)
+        aid = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        key = aid.lower()
+        found = self.assignments.get(key)
+        if request.method == "GET":
+            if found is None:
+                return _failure(404, "RoleAssignmentNotFound", f"'{name}' was not found.")
+            return json_response(200, found)
+        if request.method == "DELETE":
+            if self.refuse_role_assignments:
+                return _failure(403, "AuthorizationFailed", "roleAssignments/delete is denied.")
+            if found is None:
+                return httpx.Response(204)
+            return json_response(200, self.assignments.pop(key))
+        if request.method != "PUT":
+            return _failure(405, "MethodNotAllowed", "")
+        if self.refuse_role_assignments:
+            return _failure(
+                403,
+                "AuthorizationFailed",
+                "The client does not have authorization to perform action "
+                "'Microsoft.Authorization/roleAssignments/write' over scope "
+                f"'{scope}' or the scope is invalid.",
+            )
+        try:
+            uuid.UUID(name)
+        except ValueError:
+            return _failure(400, "InvalidRoleAssignmentId", f"'{name}' is not a GUID.")
+        props = (json.loads(request.content or b"{}").get("properties")) or {}
+        role = str(props.get("roleDefinitionId", ""))
+        prefix = f"/subscriptions/{self.arm.subscription}/providers/Microsoft.Authorization/"
+        if not role.startswith(prefix + "roleDefinitions/"):
+            return _failure(400, "InvalidRoleDefinitionId", f"'{role}' is not a role definition.")
+        principal = str(props.get("principalId", ""))
+        if principal not in self.principals:
+            return _failure(400, "PrincipalNotFound", f"Principal {principal} does not exist.")
+        if self.principal_lag > 0:
+            self.principal_lag -= 1
+            return _failure(
+                400,
+                "PrincipalNotFound",
+                f"Principal {principal} does not exist in the directory (replication).",
+            )
+        for other in self.assignments.values():
+            same = other["properties"]
+            if (
+                other["id"].lower() != key
+                and same["scope"].lower() == scope.lower()
+                and same["principalId"] == principal
+                and same["roleDefinitionId"] == role
+            ):
+                return _failure(409, "RoleAssignmentExists", "The role assignment already exists.")
+        self.assignments[key] = {
+            "id": aid,
+            "name": name,
+            "type": "Microsoft.Authorization/roleAssignments",
+            "properties": {
+                "roleDefinitionId": role,
+                "principalId": principal,
+                "principalType": props.get("principalType", "ServicePrincipal"),
+                "scope": scope,
+            },
+        }
+        return json_response(201, self.assignments[key])
+
+    # --- what Container Apps does with it ---------------------------------------------------
+    def identity(self, asked: Any, old: dict[str, Any] | None) -> dict[str, Any]:
+        """The app's identity after a write: a principal id for a system-assigned one."""
+        kind = str((asked or {}).get("type", "None")) if isinstance(asked, dict) else "None"
+        if "SystemAssigned" not in kind:
+            return {"type": "None"}
+        previous = (old or {}).get("identity") or {}
+        principal = str(previous.get("principalId") or "") or str(uuid.uuid4())
+        self.principals.add(principal)
+        tenants = sorted({app.tenant_id for app in self.arm.entra.apps.values()})
+        return {"type": kind, "principalId": principal, "tenantId": tenants[0] if tenants else ""}
+
+    def remember_secrets(self, app_key: str, configuration: dict[str, Any]) -> list[Any]:
+        """Secrets kept for pulls; the app shows their names only, as ARM does."""
+        given = configuration.get("secrets")
+        if given is None:
+            return [{"name": n} for n in self.app_secrets.get(app_key, {})]
+        self.app_secrets[app_key] = {
+            str(s.get("name")): str(s.get("value", "")) for s in given if isinstance(s, dict)
+        }
+        return [{"name": n} for n in self.app_secrets[app_key]]
+
+    def pull_refusal(
+        self, app_key: str, image: str, configuration: dict[str, Any], identity: dict[str, Any]
+    ) -> str:
+        """Why a revision could not pull ``image`` ("" when it can, or it is not ACR's)."""
+        host = image.split("/", 1)[0].lower()
+        registry = self.by_login_server(host)
+        if registry is None:
+            return ""
+        entries = [
+            e
+            for e in configuration.get("registries") or []
+            if str(e.get("server", "")).lower() == host
+        ]
+        denied = (
+            f"Failed to pull image '{image}': GET https://{host}/oauth2/token: unauthorized: "
+            "authentication required"
+        )
+        if not entries:
+            return denied
+        entry = entries[0]
+        if entry.get("identity") == "system":
+            principal = str(identity.get("principalId") or "")
+            rid = str(registry["id"]).lower()
+            granted = any(
+                a["properties"]["principalId"] == principal
+                and a["properties"]["roleDefinitionId"].endswith(ACR_PULL)
+                and rid.startswith(a["properties"]["scope"].lower())
+                for a in self.assignments.values()
+            )
+            if not granted:
+                return denied + " (the identity has no AcrPull on the registry)"
+        else:
+            secret = self.app_secrets.get(app_key, {}).get(str(entry.get("passwordSecretRef")))
+            key = str(registry["id"]).lower()
+            if not (
+                registry["properties"]["adminUserEnabled"]
+                and entry.get("username") == registry["name"]
+                and secret in self.passwords.get(key, [])
+            ):
+                return denied + " (incorrect username or password)"
+        backend = self.backends.get(host)
+        if backend is not None:
+            rest = image.split("/", 1)[1]
+            repository, _, digest = rest.partition("@")
+            repository, _, tag = repository.partition(":")
+            wanted = digest or backend.tags.get(repository, {}).get(tag or "latest", "")
+            if wanted not in backend.manifests.get(repository, {}):
+                return f"Failed to pull image '{image}': manifest unknown"
+        if self.on_pull is not None:
+            self.on_pull(image)
+        return ""
+
+    # --- the login server ---------------------------------------------------------------------
+    def login(self, request: httpx.Request) -> httpx.Response:
+        """``/oauth2/exchange``, ``/oauth2/token`` and (in memory) ``/v2/…`` of a login server."""
+        path = request.url.path
+        if path == "/oauth2/exchange":
+            return self._exchange(request)
+        if path == "/oauth2/token":
+            return self._token(request)
+        host = request.url.netloc.decode().lower()
+        backend = self.backends.get(host)
+        if backend is None or not path.startswith("/v2/"):
+            return _error(404, "NAME_UNKNOWN", f"no registry at {host}")
+        return backend(request)
+
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST":
+            return _error(405, "UNSUPPORTED", "POST only")
+        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        self.exchanges.append({k: v for k, v in form.items() if k != "access_token"})
+        if form.get("grant_type") != "access_token":
+            return _error(400, "UNSUPPORTED", "grant_type must be access_token")
+        service = form.get("service", "")
+        if self.by_login_server(service) is None:
+            return _error(400, "UNKNOWN_SERVICE", f"unknown service {service!r}")
+        client = self.arm.entra.issued.get(form.get("access_token", ""))
+        if client is None:
+            return _error(401, "UNAUTHORIZED", "the access token is not valid")
+        if form.get("tenant", "") != self.arm.entra.apps[client].tenant_id:
+            return _error(401, "UNAUTHORIZED", "the token is not for this tenant")
+        return json_response(200, {"refresh_token": self.issue_refresh_token(service)})
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            form = {k: v for k, v in parse_qs(request.content.decode()).items()}
+            service = form.get("service", [""])[0]
+            scopes = form.get("scope", [])
+            user, password = ACR_USER, form.get("refresh_token", [""])[0]
+            if form.get("grant_type", [""])[0] != "refresh_token":
+                return _error(400, "UNSUPPORTED", "grant_type must be refresh_token")
+        else:
+            service = request.url.params.get("service", "")
+            scopes = request.url.params.get_list("scope")
+            header = request.headers.get("Authorization", "")
+            user, _, password = (
+                base64.b64decode(header[6:]).decode().partition(":")
+                if header.startswith("Basic ")
+                else ("", "", "")
+            )
+        registry = self.by_login_server(service)
+        valid = registry is not None and self._valid(registry, user, password)
+        if not valid and (user, password) not in self.test_logins:
+            return _error(401, "UNAUTHORIZED", "incorrect username or password")
+        if self.signer is not None:
+            token = self.signer.sign(user, scopes, audience=service)
+        else:
+            token = "acr-access-" + _secrets.token_urlsafe(24)
+            backend = self.backends.get(service.lower())
+            if backend is None:
+                return _error(401, "UNAUTHORIZED", f"no registry {service!r}")
+            backend.tokens[token] = set(scopes)
+        return json_response(200, {"access_token": token, "token": token})
+
+    def _valid(self, registry: dict[str, Any], user: str, password: str) -> bool:
+        server = str(registry["properties"]["loginServer"]).lower()
+        if user == ACR_USER:
+            return self.refresh_tokens.get(password, "").lower() == server
+        key = str(registry["id"]).lower()
+        return (
+            bool(registry["properties"]["adminUserEnabled"])
+            and user == registry["name"]
+            and password in self.passwords.get(key, [])
+        )
