@@ -38,14 +38,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 import httpx
 
 from .server import json_response
 
-__all__ = ["BLOB_PREFIX", "TASKS_VERSIONS", "FakeAcrTasks", "FakeRun"]
+if TYPE_CHECKING:
+    from .azure_acr import FakeAcr
+
+__all__ = ["BLOB_PREFIX", "TASKS_VERSIONS", "FakeAcrTasks", "FakeRun", "built_manifest"]
 
 TASKS_VERSIONS = frozenset({"2019-06-01-preview", "2025-03-01-preview"})
 BLOB_PREFIX = "/__blob__/"
@@ -86,6 +89,10 @@ class ArmHost(Protocol):
     base: str
     subscription: str
     forbidden: list[str]
+    #: ARM resources by lower-case id (a registry's loginServer is read there).
+    resources: dict[str, dict[str, Any]]
+    #: The registries' login servers; a build's image goes into their in-memory stores.
+    acr: FakeAcr
 
     def signed_in(self, request: httpx.Request) -> bool: ...
 
@@ -129,6 +136,8 @@ class FakeRun:
     steps: list[str]
     fail_at: int | None
     digest: str
+    #: The image manifest the build "pushes" (its sha256 is ``digest``).
+    manifest: bytes = b""
     created: str = field(default_factory=_now)
     status: str = "Queued"
     reads: int = 0
@@ -229,7 +238,8 @@ class FakeAcrTasks:
                 f"The client does not have authorization to perform action over scope '{path}'.",
             )
         registry_id = path[: match.start("rest") - 1]
-        login_server = f"{match['registry'].lower()}.azurecr.io"
+        known = self.host.resources.get(registry_id.lower(), {}).get("properties", {})
+        login_server = str(known.get("loginServer") or f"{match['registry'].lower()}.azurecr.io")
         rest = match["rest"].split("/")
         with self._lock:
             return self._route(request, registry_id, login_server, rest)
@@ -388,7 +398,8 @@ class FakeAcrTasks:
             if line.strip() and not line.lstrip().startswith("#")
         ]
         fail_at = next((i for i, s in enumerate(steps) if s == FAILING_STEP), None)
-        digest = hashlib.sha256(source + body["dockerFilePath"].encode()).hexdigest()
+        manifest = built_manifest(source, body["dockerFilePath"])
+        digest = hashlib.sha256(manifest).hexdigest()
         run = FakeRun(
             registry_id=registry_id,
             run_id=run_id,
@@ -397,6 +408,7 @@ class FakeAcrTasks:
             steps=steps,
             fail_at=fail_at,
             digest=f"sha256:{digest}",
+            manifest=manifest,
             log_blob=f"logs/{run_id}-{secrets.token_hex(4)}/rawtext.log",
         )
         self.blobs[run.log_blob] = _Blob(secrets.token_urlsafe(24), writable=False)
@@ -426,6 +438,17 @@ class FakeAcrTasks:
         return json_response(200, {"value": [r.resource(login_server) for r in runs]})
 
     # --- progress ----------------------------------------------------------------------
+    def _push(self, run: FakeRun) -> None:
+        """A finished build's image lands in the registry's in-memory store, when it has one."""
+        registry = self.host.resources.get(run.registry_id.lower(), {})
+        login_server = str(registry.get("properties", {}).get("loginServer", "")).lower()
+        backend = self.host.acr.backends.get(login_server)
+        if backend is None:
+            return
+        for name in run.request["imageNames"]:
+            repository, _, tag = name.partition(":")
+            backend.add_manifest(repository, tag or "latest", run.manifest, MANIFEST_TYPE)
+
     def _advance(self, run: FakeRun) -> None:
         run.reads += 1
         if run.status not in ("Queued", "Running"):
@@ -467,6 +490,28 @@ class FakeAcrTasks:
                 log.data += f"{name}: digest: {run.digest} size: 1234\n".encode()
             log.data += f"Run ID: {run.run_id} was successful after 3s\n".encode()
             run.status = "Succeeded"
+            self._push(run)
+
+
+MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
+
+
+def built_manifest(source: bytes, dockerfile: str) -> bytes:
+    """The manifest a build of ``source`` "pushes": the same context, the same digest."""
+    config = hashlib.sha256(source + dockerfile.encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_TYPE,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": f"sha256:{config}",
+                "size": len(source),
+            },
+            "layers": [],
+        },
+        sort_keys=True,
+    ).encode()
 
 
 def _check_request(body: Any) -> str:

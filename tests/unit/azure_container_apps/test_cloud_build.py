@@ -28,7 +28,7 @@ from pmcp_action.targets.azure_container_apps.acr_tasks import TASKS_API
 from pmcp_action.targets.azure_container_apps.arm import Arm
 from pmcp_action.targets.azure_container_apps.cloud_build import build_in_registry, task_platform
 from pmcp_action.targets.azure_container_apps.failures import ArmError, CloudBuildError
-from tests.fakes.azure_acr_tasks import BLOB_PREFIX
+from tests.fakes.azure_acr_tasks import BLOB_PREFIX, built_manifest
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
 
 from .helpers import CLIENT, SUBSCRIPTION, TENANT
@@ -160,7 +160,7 @@ def _members(archive: bytes) -> dict[str, bytes]:
 
 
 def _expected_reference(archive: bytes) -> str:
-    digest = hashlib.sha256(archive + b"Dockerfile").hexdigest()
+    digest = hashlib.sha256(built_manifest(archive, "Dockerfile")).hexdigest()
     return f"{LOGIN_SERVER}/calc@sha256:{digest}"
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,6 @@ LOGIN = "http://127.0.0.1:7001"
 ARM = "http://127.0.0.1:7002"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 BASE = "127.0.0.1:5000/base/debian:bookworm"
-CLOUD_BUILD = "pmcp_action.targets.azure_container_apps.cloud_build"
 
 
 @dataclass
@@ -306,45 +303,28 @@ def test_plan_names_the_registry_and_the_image_source_and_writes_nothing(world: 
     )
 
 
-class _CloudBuild:
-    """Stands in for the other module's ``build_in_registry``: pushes a manifest, says where."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.calls: list[dict[str, Any]] = []
-
-    def __call__(self, arm: Any, **kwargs: Any) -> str:
-        self.calls.append(kwargs)
-        backend = self.world.arm.acr.backends[kwargs["login_server"]]
-        body = json.dumps({"schemaVersion": 2, "built": len(self.calls)}).encode()
-        digest = backend.add_manifest(
-            kwargs["repository"], kwargs["tag"], body, "application/vnd.oci.image.manifest.v1+json"
-        )
-        return f"{kwargs['login_server']}/{kwargs['repository']}@{digest}"
-
-
-def test_a_dockerfile_is_built_by_acr_tasks_and_a_built_commit_is_reused(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    build = _CloudBuild(world)
-    module = types.ModuleType(CLOUD_BUILD)
-    module.build_in_registry = build  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, CLOUD_BUILD, module)
-    (world.root / "Dockerfile").write_text("FROM scratch\n")
+def test_a_dockerfile_is_built_by_acr_tasks_and_a_built_commit_is_reused(world: World) -> None:
+    (world.root / "Dockerfile").write_text("FROM scratch\nCOPY target/release/calc /calc\n")
     result = world.target(**{"build-args": "GREETING=hi"}).deploy()
-    [call] = build.calls
+    [run] = world.arm.tasks.all_runs()
     registry = world.registry()
-    assert call["registry_id"] == registry["id"]
-    assert call["login_server"] == registry["properties"]["loginServer"]
-    assert (call["repository"], call["tag"], call["dockerfile"]) == ("calc", SHA, "Dockerfile")
-    assert call["build_args"] == {"GREETING": "hi"} and call["platform"] == "linux/amd64"
-    assert call["context_dir"] == world.root
+    login_server = registry["properties"]["loginServer"]
+    assert run.registry_id.lower() == registry["id"].lower()
+    assert run.request["imageNames"] == [f"calc:{SHA}"]
+    assert run.request["dockerFilePath"] == "Dockerfile"
+    assert run.request["arguments"] == [{"name": "GREETING", "value": "hi", "isSecret": False}]
+    assert run.request["platform"] == {"os": "Linux", "architecture": "amd64"}
+    # What ACR Tasks pushed is what the revision runs, by digest, and the revision pulled it.
+    image = f"{login_server}/calc@{run.digest}"
+    assert result.outputs["image"] == image
+    assert world.app()["properties"]["template"]["containers"][0]["image"] == image
     assert result.outputs["image-source"] == "cloud-build"
     assert result.outputs["registry-access"] == "managed-identity"
     assert any("built by ACR Tasks" in note for note in result.notes)
+    assert "Step 2/2 : COPY target/release/calc /calc" in world.log.getvalue()
 
     again = world.target(**{"build-args": "GREETING=hi"}).deploy()
-    assert len(build.calls) == 1 and again.unchanged is True
+    assert len(world.arm.tasks.all_runs()) == 1 and again.unchanged is True
     assert "not built again" in world.log.getvalue()
 
 
