@@ -39,7 +39,7 @@ def run(emulator: Any, gha_files: dict[str, Path], project: Path, **extra: str):
     env |= {
         "INPUT_TARGET": "azure-container-apps",
         "INPUT_WORKING-DIRECTORY": str(project),
-        "INPUT_VERIFY-TIMEOUT-SECONDS": "5",
+        "INPUT_VERIFY-TIMEOUT-SECONDS": "20",
     }
     env |= extra
     out = io.StringIO()
@@ -92,3 +92,35 @@ def test_deploy_redeploy_unchanged_and_a_failing_candidate(emulator, gha_files, 
     assert code == 1, out
     assert outputs["verified"] == "false"
     assert _traffic(emulator) == [{"revisionName": second, "weight": 100}]
+
+
+def test_a_dockerfile_is_built_in_acr_tasks_and_a_failing_build_changes_nothing(
+    emulator, gha_files, tmp_path
+):
+    project = _project(tmp_path)
+    (project / "Dockerfile").write_text("FROM scratch\nCOPY server /server\n")
+    (project / "server").write_text("stand-in\n")
+    code, out, outputs, summary, _ = run(
+        emulator, gha_files, project, PMCP_IMAGE="", GITHUB_SHA="a" * 40
+    )
+    assert code == 0, out
+    assert outputs["image-source"] == "cloud-build" and outputs["verified"] == "true"
+    assert "Step 2/2 : COPY server /server" in out  # the build's log, streamed
+    served = outputs["image"]
+    assert "/calc@sha256:" in served
+    arm = emulator.fakes["azure-container-apps"].arm
+    assert [r.status for r in arm.tasks.all_runs()] == ["Succeeded"]
+    traffic = _traffic(emulator)
+    revisions = sum(len(v) for v in arm.revisions.values())
+
+    (project / "Dockerfile").write_text("FROM scratch\nRUN false\n")
+    code, out, outputs, summary, _ = run(
+        emulator, gha_files, project, PMCP_IMAGE="", GITHUB_SHA="b" * 40
+    )
+    assert code == 1, out
+    assert "::error" in out and "returned a non-zero code: 1" in out + summary
+    assert [r.status for r in arm.tasks.all_runs()] == ["Succeeded", "Failed"]
+    assert _traffic(emulator) == traffic  # no new revision took any traffic
+    assert sum(len(v) for v in arm.revisions.values()) == revisions
+    code, _, outputs, _, _ = run(emulator, gha_files, project, INPUT_COMMAND="outputs")
+    assert code == 0 and outputs["image"] == served  # the built image still serves
