@@ -21,12 +21,15 @@ from .service import (
     all_to,
     changes,
     desired_body,
+    is_ready,
     pinned_traffic,
+    previous_revision,
     revision_name,
     serving_revision,
     short_name,
     staged_traffic,
     tagged_uri,
+    with_previous,
 )
 
 __all__ = ["MovedPast", "Outcome", "Steps", "is_ready"]
@@ -54,13 +57,6 @@ class MovedPast(Exception):
     def __init__(self, serving: str) -> None:
         super().__init__(serving)
         self.serving = serving
-
-
-def is_ready(revision: dict[str, Any]) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("state") == "CONDITION_SUCCEEDED"
-        for c in revision.get("conditions") or ()
-    )
 
 
 class Steps:
@@ -138,6 +134,7 @@ class Steps:
             )
         }
         body["traffic"] = traffic
+        body["annotations"] = with_previous(current, traffic)
         return self.api.wait(self.api.update_service(self.service, body), what)
 
     def _moved(
@@ -196,13 +193,14 @@ class Steps:
                     remediation=f"ready revisions, newest first: {', '.join(ready[:10]) or 'none'}",
                 )
         else:
-            older = [name for name in ready if name != serving]
-            if not older:
+            wanted = previous_revision(current, revisions)
+            if not wanted:
                 raise DeployError(
-                    f"service {self.service} has no ready revision other than {serving}",
+                    f"service {self.service} has no ready revision that served before {serving}",
                     target=NAME,
+                    remediation="name the revision to return to with rollback-to (--to); "
+                    f"ready revisions, newest first: {', '.join(ready[:10]) or 'none'}",
                 )
-            wanted = older[0]
         if wanted == serving:
             return Outcome(current, serving, serving, unchanged=True)
         after = self._moved(lambda _current: all_to(wanted), f"moving 100 % to {wanted}", current)

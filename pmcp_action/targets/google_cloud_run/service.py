@@ -210,6 +210,46 @@ def staged_traffic(service: Mapping[str, Any], revision: str) -> list[dict[str, 
     ]
 
 
+def is_ready(revision: Mapping[str, Any]) -> bool:
+    """Cloud Run's Ready condition has succeeded."""
+    return any(
+        c.get("type") == "Ready" and c.get("state") == "CONDITION_SUCCEEDED"
+        for c in revision.get("conditions") or ()
+    )
+
+
+#: The service annotation where each traffic move records the revision it moved off: the
+#: "previous" of outputs and rollback (a newer revision that never served — a discarded
+#: candidate — must not be taken for it).
+PREVIOUS_ANNOTATION = "pmcp-action/previous-revision"
+
+
+def previous_revision(service: Mapping[str, Any], revisions: list[dict[str, Any]]) -> str:
+    """The revision that served before the serving one ("" when none is ready).
+
+    The one the last traffic move recorded, when it is still ready; otherwise the newest
+    ready revision created before the serving one (``revisions`` newest first).
+    """
+    serving = serving_revision(service)
+    ready = [short_name(str(r.get("name", ""))) for r in revisions if is_ready(r)]
+    recorded = str((service.get("annotations") or {}).get(PREVIOUS_ANNOTATION, ""))
+    if recorded and recorded != serving and recorded in ready:
+        return recorded
+    older = ready[ready.index(serving) + 1 :] if serving in ready else []
+    return older[0] if older else ""
+
+
+def with_previous(service: Mapping[str, Any], traffic: list[dict[str, Any]]) -> dict[str, str]:
+    """The service's annotations after a write of ``traffic``: the revision it moves off."""
+    annotations = dict(service.get("annotations") or {})
+    before = serving_revision(service)
+    after = max(traffic, key=lambda t: int(t.get("percent", 0) or 0), default={})
+    moved_to = str(after.get("revision", "")) if int(after.get("percent", 0) or 0) else ""
+    if before and moved_to and moved_to != before:
+        annotations[PREVIOUS_ANNOTATION] = before
+    return annotations
+
+
 def all_to(revision: str) -> list[dict[str, Any]]:
     """100 % to one revision (promote and rollback): no new revision is made."""
     return [{"type": REVISION_TYPE, "revision": revision, "percent": 100}]

@@ -25,8 +25,8 @@ from .access import INVOKER, PUBLIC, OrgPolicyRefused, set_public
 from .cloud_logging import read_log_lines
 from .config import GoogleConfig, resolve
 from .connection import NAME, Connector, Session
-from .deploying import MovedPast, Steps, is_ready
-from .service import changes, serving_revision, short_name
+from .deploying import MovedPast, Steps
+from .service import changes, previous_revision, serving_revision, short_name
 
 __all__ = ["GoogleCloudRunTarget", "create"]
 
@@ -93,13 +93,9 @@ class GoogleCloudRunTarget:
             )
         return current
 
-    def _previous(self, session: Session, serving: str) -> str:
-        """The newest ready revision other than the serving one ("" when none)."""
-        for revision in session.api.list_revisions(self.config.service):
-            name = short_name(str(revision.get("name", "")))
-            if name != serving and is_ready(revision):
-                return name
-        return ""
+    def _previous(self, session: Session, current: dict[str, Any]) -> str:
+        """The revision that served before the serving one ("" when none is ready)."""
+        return previous_revision(current, session.api.list_revisions(self.config.service))
 
     def _access(self, session: Session) -> Access:
         """allUsers as run.invoker as asked (an organisation policy refusing it: a warning)."""
@@ -247,7 +243,7 @@ class GoogleCloudRunTarget:
                     f"Revision {serving} already runs this image and these settings"
                     + ("; nothing to change." if not access.changes else ".")
                 )
-                previous = self._previous(session, serving)
+                previous = self._previous(session, current)
                 return self._result(
                     session,
                     image=image.reference,
@@ -346,7 +342,7 @@ class GoogleCloudRunTarget:
         with self._connector.open() as session:
             current = self._existing(session, "No outputs")
             serving = serving_revision(current)
-            previous = self._previous(session, serving)
+            previous = self._previous(session, current)
         return self._result(
             session,
             image=_image_of(current),

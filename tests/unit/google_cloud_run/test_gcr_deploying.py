@@ -11,7 +11,12 @@ from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.targets.google_cloud_run.deploying import Steps
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
 from pmcp_action.targets.google_cloud_run.run_api import RunApi
-from pmcp_action.targets.google_cloud_run.service import ServiceSettings, serving_revision
+from pmcp_action.targets.google_cloud_run.service import (
+    PREVIOUS_ANNOTATION,
+    ServiceSettings,
+    previous_revision,
+    serving_revision,
+)
 from tests.fakes.google_cloud_run import FakeCloudRun
 
 REPO = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:"
@@ -101,8 +106,39 @@ def test_rollback_without_an_older_revision_fails():
     fake = FakeCloudRun()
     steps = _steps(fake)
     steps.first_deploy(_settings("a"))
-    with pytest.raises(DeployError, match="no ready revision other than"):
+    with pytest.raises(DeployError, match="no ready revision that served before"):
         steps.rollback()
+
+
+def test_rollback_returns_to_what_served_before_never_to_a_discarded_candidate():
+    fake = FakeCloudRun()
+    steps = _steps(fake)
+    steps.first_deploy(_settings("a"))  # calc-00001-x
+    current = steps.api.get_service("calc")
+    assert current is not None
+    steps.promote(steps.stage(current, _settings("b"), "2").revision)  # b serves, a before it
+    current = steps.api.get_service("calc")
+    assert current is not None
+    steps.stage(current, _settings("c"), "3")
+    steps.discard()  # c failed its verification: ready, newest, never served
+    current = steps.api.get_service("calc")
+    assert current is not None
+    assert current["annotations"][PREVIOUS_ANNOTATION] == "calc-00001-x"
+    back = steps.rollback()
+    assert back.revision == "calc-00001-x" and back.previous == "calc-bbbbbbb-2"
+    # The move recorded what it left: a second rollback goes forward again, as a toggle.
+    again = steps.rollback()
+    assert again.revision == "calc-bbbbbbb-2"
+
+
+def test_previous_without_a_record_is_the_newest_ready_revision_older_than_the_serving():
+    service = {"trafficStatuses": [{"revision": "s-2", "percent": 100}]}
+    ready = {"conditions": [{"type": "Ready", "state": "CONDITION_SUCCEEDED"}]}
+    revisions = [{"name": f"x/revisions/s-{n}", **ready} for n in (3, 2, 1)]
+    assert previous_revision(service, revisions) == "s-1"  # s-3 is newer than what serves
+    recorded = {**service, "annotations": {PREVIOUS_ANNOTATION: "s-3"}}
+    assert previous_revision(recorded, revisions) == "s-3"  # a rollback from s-3 recorded it
+    assert previous_revision(service, revisions[:2]) == ""
 
 
 def test_destroy_only_a_managed_service():
