@@ -49,7 +49,7 @@ from typing import Any
 import httpx
 
 from .emulators import Emulator, EmulatorError, Running
-from .server import FakeBase, LoopbackServer, json_response
+from .server import FakeBase, LoopbackServer, forward, json_response
 
 __all__ = [
     "ACCOUNT_ID",
@@ -799,26 +799,7 @@ class FakeCloudflare(FakeBase):
         if self.pool is None:
             return httpx.Response(503, text="the fake has no workerd to run workers on")
         port = self.pool.port_for(version)
-        headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
-        }
-        query = f"?{request.url.query.decode()}" if request.url.query else ""
-        try:
-            answer = httpx.request(
-                request.method,
-                f"http://127.0.0.1:{port}{path}{query}",
-                headers=headers,
-                content=request.content,
-                timeout=30,
-            )
-        except httpx.HTTPError as exc:
-            return httpx.Response(502, text=f"workerd did not answer: {exc}")
-        kept = {
-            k: v
-            for k, v in answer.headers.items()
-            if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
-        }
-        return httpx.Response(answer.status_code, headers=kept, content=answer.content)
+        return forward(request, f"http://127.0.0.1:{port}", path, "workerd")
 
     def _served_version(self, label: str, zone: str) -> Version | None:
         for account in self.accounts.values():

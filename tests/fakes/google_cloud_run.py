@@ -37,7 +37,7 @@ import httpx
 from .emulators import Emulator, EmulatorError, Running
 from .google_logging import FakeCloudLogging, LogEntry
 from .oci_registry import FakeOciRegistry
-from .server import FakeBase, LoopbackServer, json_response
+from .server import FakeBase, LoopbackServer, forward, json_response
 
 __all__ = [
     "EMULATOR",
@@ -841,26 +841,7 @@ class FakeGoogleCloud(FakeCloudRun):
         if not self.mcp_url:
             return httpx.Response(503, text="the fake has no MCP server behind run.app")
         origin = self.mcp_url.split("/mcp", 1)[0]
-        headers = {
-            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
-        }
-        query = f"?{request.url.query.decode()}" if request.url.query else ""
-        try:
-            answer = httpx.request(
-                request.method,
-                f"{origin}{path}{query}",
-                headers=headers,
-                content=request.content,
-                timeout=30,
-            )
-        except httpx.HTTPError as exc:
-            return httpx.Response(502, text=f"the MCP server did not answer: {exc}")
-        kept = {
-            k: v
-            for k, v in answer.headers.items()
-            if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
-        }
-        return httpx.Response(answer.status_code, headers=kept, content=answer.content)
+        return forward(request, origin, path, "the MCP server")
 
 
 def _public(policy: dict[str, Any]) -> bool:

@@ -60,6 +60,7 @@ __all__ = [
     "Outcome",
     "RecordedRequest",
     "ServedUrl",
+    "forward",
     "json_response",
     "serve",
 ]
@@ -91,6 +92,32 @@ def json_response(
     all_headers = {"Content-Type": "application/json; charset=utf-8"}
     all_headers.update(headers or {})
     return httpx.Response(status, headers=all_headers, content=json.dumps(payload).encode())
+
+
+def forward(request: httpx.Request, origin: str, path: str, who: str) -> httpx.Response:
+    """``request`` passed on to ``origin`` + ``path`` (its query kept), as a front end would:
+    what a fake's public host name stands for (a run.app URL, a workers.dev host) is served
+    by a real server on loopback. ``who`` names that server when it does not answer."""
+    headers = {
+        k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
+    }
+    query = f"?{request.url.query.decode()}" if request.url.query else ""
+    try:
+        answer = httpx.request(
+            request.method,
+            f"{origin}{path}{query}",
+            headers=headers,
+            content=request.content,
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        return httpx.Response(502, text=f"{who} did not answer: {exc}")
+    kept = {
+        k: v
+        for k, v in answer.headers.items()
+        if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+    }
+    return httpx.Response(answer.status_code, headers=kept, content=answer.content)
 
 
 # --- faults --------------------------------------------------------------------------

@@ -21,20 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
-from typing import Protocol
 
 from ...artifact import ArtifactRequest, work_dir
 from ...artifact.oci_image.kind import OciImage
 from ...artifact.oci_image.model import RegistryLogin
 from ...artifact.oci_image.reference import parse_reference
 from ...artifact.oci_image.registry import RegistryClient
-from ...ci.base import Platform
 from ...context import RunContext
-from ...deadline import Deadline
 from ...errors import DeployError
 from .acr import Registry, acr_login, ensure_registry, find_registry, read_registry
 from .arm import Arm
@@ -43,24 +38,6 @@ from .config import AzureConfig
 __all__ = ["DeployImage", "ImageStep"]
 
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
-
-
-class _BuildInRegistry(Protocol):
-    def __call__(
-        self,
-        arm: Arm,
-        *,
-        registry_id: str,
-        login_server: str,
-        context_dir: Path,
-        repository: str,
-        tag: str,
-        dockerfile: str,
-        build_args: Mapping[str, str],
-        platform: str,
-        deadline: Deadline,
-        console: Platform,
-    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -224,8 +201,9 @@ class ImageStep:
                     note=f"Image: {registry.login_server}/{repository}:{tag} is already in "
                     "the registry (built by an earlier run of this commit); not built again.",
                 )
-        build: _BuildInRegistry = import_module(".cloud_build", __package__).build_in_registry
-        reference = build(
+        from .cloud_build import build_in_registry  # only this path needs it
+
+        reference = build_in_registry(
             arm,
             registry_id=registry.id,
             login_server=registry.login_server,

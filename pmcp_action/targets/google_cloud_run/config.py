@@ -26,7 +26,7 @@ from .artifact_registry import REPOSITORY_ID, registry_host
 from .credentials import default_audience
 from .declaration import REGISTRY_HOST_ENV, RUN_APP_ORIGIN_ENV
 from .endpoints import GoogleEndpoints, resolve_endpoints
-from .service import INGRESS, SERVICE_NAME, ServiceSettings
+from .service import DEFAULTS, INGRESS, SERVICE_NAME, ServiceSettings
 
 __all__ = ["ADC_ENV", "GoogleConfig", "resolve", "resolve_inputs"]
 
@@ -78,12 +78,12 @@ class GoogleConfig:
     build_args: tuple[tuple[str, str], ...] = ()
     artifact: Path | None = None
     artifact_source: str = "input 'artifact'"
-    memory: str = "512Mi"
-    cpu: str = "1"
-    max_instances: int = 10
-    min_instances: int = 0
-    ingress: str = "INGRESS_TRAFFIC_ALL"
-    port: int = 8080
+    memory: str = DEFAULTS.memory
+    cpu: str = DEFAULTS.cpu
+    max_instances: int = DEFAULTS.max_instances
+    min_instances: int = DEFAULTS.min_instances
+    ingress: str = DEFAULTS.ingress
+    port: int = DEFAULTS.port
     environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: ``[server].mcp_path`` with a leading slash (default /mcp).
     mcp_path: str = "/mcp"
@@ -440,14 +440,16 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
             )
         )
 
-    memory, where = _server_value(context, "memory", "CLOUD_RUN_MEMORY", "512Mi", problems)
+    memory, where = _server_value(context, "memory", "CLOUD_RUN_MEMORY", DEFAULTS.memory, problems)
     if not _MEMORY.match(memory):
         problems.append(Problem(where, f"memory {memory[:20]!r} is not a size", "e.g. 512Mi, 1Gi"))
-    cpu, where = _server_value(context, "cpu", "CLOUD_RUN_CPU", "1", problems)
+    cpu, where = _server_value(context, "cpu", "CLOUD_RUN_CPU", DEFAULTS.cpu, problems)
     if not _CPU.match(cpu):
         problems.append(Problem(where, f"cpu {cpu[:20]!r} is not a CPU count", "e.g. 1, 2, 1000m"))
-    max_instances = _count(context, "max_instances", "CLOUD_RUN_MAX_INSTANCES", 10, problems)
-    min_instances = _count(context, "min_instances", "", 0, problems)
+    max_instances = _count(
+        context, "max_instances", "CLOUD_RUN_MAX_INSTANCES", DEFAULTS.max_instances, problems
+    )
+    min_instances = _count(context, "min_instances", "", DEFAULTS.min_instances, problems)
     if max_instances and min_instances > max_instances:
         problems.append(
             Problem(
@@ -456,7 +458,8 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
                 "lower [server].min_instances or raise [server].max_instances",
             )
         )
-    ingress_name, where = _server_value(context, "ingress", "", "all", problems)
+    default_ingress = next(key for key, name in INGRESS.items() if name == DEFAULTS.ingress)
+    ingress_name, where = _server_value(context, "ingress", "", default_ingress, problems)
     ingress = INGRESS.get(ingress_name, "")
     if not ingress:
         problems.append(
@@ -518,7 +521,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
         cpu=cpu,
         max_instances=max_instances,
         min_instances=min_instances,
-        ingress=ingress or "INGRESS_TRAFFIC_ALL",
+        ingress=ingress or DEFAULTS.ingress,
         environment=MappingProxyType(environment),
         mcp_path=f"/{mcp_path}",
         endpoints=endpoints,

@@ -64,6 +64,10 @@ class ServiceSettings:
         return {"managed-by": "pmcp", "pmcp-server": self.server_name}
 
 
+#: cargo-pmcp's service defaults, written once (the configuration falls back to these).
+DEFAULTS = ServiceSettings(server_name="", image="")
+
+
 def short_name(resource: str) -> str:
     """``projects/…/revisions/calc-00002-x`` -> ``calc-00002-x``."""
     return resource.rsplit("/", 1)[-1]
