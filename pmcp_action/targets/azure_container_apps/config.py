@@ -198,7 +198,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
     if secret:
         context.console.mask(secret)
 
-    cloud = inputs.string("azure-cloud", problems) or "AzureCloud"
+    cloud = inputs.string("azure-cloud", problems)
     login, arm, suffix = CLOUDS.get(cloud, CLOUDS["AzureCloud"])
     login = _endpoint(context.environ, LOGIN_URL_ENV, login, problems)
     arm = _endpoint(context.environ, ARM_URL_ENV, arm, problems)
@@ -231,7 +231,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
                 "use 2 to 60 letters, digits or -, starting and ending with a letter or digit",
             )
         )
-    location = (inputs.text("region").strip() or "eastus").lower().replace(" ", "")
+    location = inputs.text("region").strip().lower().replace(" ", "")
     if not _LOCATION.match(location):
         problems.append(
             Problem(
@@ -295,7 +295,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         target_port=_number(context, "target_port", TARGET_PORT_ENV, 8080, (1, 65535), problems),
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
-        auth=inputs.text("auth") or "auto",
+        auth=inputs.text("auth"),
         mcp_path=f"/{mcp_path}" if mcp_path else "",
         apps_origin=apps_origin,
         registry_derived=derived,

@@ -67,14 +67,14 @@ class GoogleConfig:
     #: The credentials JSON's type: service_account or external_account ("" for OIDC).
     credentials_type: str = ""
     ambient_file: str = ""
-    repository: str = "pmcp"
-    allow_unauthenticated: bool = True
+    repository: str = ""
+    allow_unauthenticated: bool = False
     image: str = ""
     image_repository: str = ""
     base_image: str = ""
     registry_username: str = ""
     registry_password: str = field(default="", repr=False)
-    platform: str = "linux/amd64"
+    platform: str = ""
     build_args: tuple[tuple[str, str], ...] = ()
     artifact: Path | None = None
     artifact_source: str = "input 'artifact'"
@@ -272,7 +272,7 @@ def _ambient_file(context: RunContext, problems: list[Problem]) -> tuple[str, st
 
 
 def _mode(inputs: TargetInputs, provider: str, json_text: str, problems: list[Problem]) -> str:
-    auth = inputs.text("auth") or "auto"
+    auth = inputs.text("auth")
     if auth == "ambient":
         return "ambient"
     if auth == "secrets" or (auth == "auto" and json_text):
@@ -421,7 +421,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
                 "ending with - (set server-name or [server].name)",
             )
         )
-    region = inputs.string("region", problems) or "us-central1"
+    region = inputs.string("region", problems)
     if not _REGION.match(region):
         problems.append(
             Problem(
@@ -430,7 +430,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
                 "use a region such as us-central1 or europe-west1 (gcloud run regions list)",
             )
         )
-    repository = inputs.string("gcp-repository", problems) or "pmcp"
+    repository = inputs.string("gcp-repository", problems)
     if not REPOSITORY_ID.match(repository):
         problems.append(
             Problem(
@@ -513,7 +513,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
         base_image=inputs.text("base-image"),
         registry_username=inputs.text("registry-username"),
         registry_password=password,
-        platform=inputs.string("platform", problems) or "linux/amd64",
+        platform=inputs.string("platform", problems),
         build_args=_build_args(inputs, problems),
         artifact=inputs.path("artifact"),
         artifact_source=inputs.source("artifact"),
