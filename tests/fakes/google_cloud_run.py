@@ -13,8 +13,10 @@ a query parameter the request message does not have is refused.
 Also served: Artifact Registry repositories, and the credential endpoints (STS
 ``/v1/token``, iamcredentials ``generateAccessToken``, the oauth2 ``/token`` JWT-bearer
 grant, signature checked against registered public keys). At the end: the EMULATOR
-(:class:`FakeGoogleCloud` serves the ``*.run.app`` URLs too) and the Docker registry of
-Artifact Registry (:class:`FakeArtifactRegistryDocker`).
+(:class:`FakeGoogleCloud` serves the ``*.run.app`` URLs too, and ``/v2/token`` as Artifact
+Registry's token service for a real ``docker-registry``: tests/support/google_registry, the
+container and act runs) and an in-process Docker registry of Artifact Registry for the unit
+tests (:class:`FakeArtifactRegistryDocker`).
 """
 
 from __future__ import annotations
