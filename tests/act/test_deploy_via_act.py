@@ -168,7 +168,7 @@ def test_google_cloud_run_deploy_job_with_an_assembled_image(
     assert image.startswith(f"{registry}/pmcp-emulator/pmcp/hello-mcp@sha256:"), outputs
     assert pulled == [image], errors
     assert manifest["schemaVersion"] == 2 and len(manifest["layers"]) >= 2, manifest
-    assert outputs["project"] == "pmcp-emulator" and outputs["version"].startswith("hello-mcp-")
+    assert outputs["project"] == "pmcp-emulator" and outputs["version"] == "hello-mcp-00001-x"
     checked = run.step_stdout("check")
     assert "e2e-check: status=success verified=true server=rust-standin tools=1" in checked
     assert run.step_result("check") == "success", run.describe()

@@ -90,8 +90,8 @@ def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redep
         fake.registry_signer.granted
     )
 
-    second_workspace = _workspace(workspace, b"\0second build")
-    second = run_action_container(inputs=inputs, env=env, workspace=second_workspace, timeout=600)
+    _workspace(workspace, b"\0second build")
+    second = run_action_container(inputs=inputs, env=env, workspace=workspace, timeout=600)
     assert second.exit_code == 0, _describe(second, google)
     assert second.outputs["previous-version"] == outputs["version"]
     candidate = second.outputs["image"]

@@ -58,10 +58,12 @@ class GoogleWithRegistry:
         return registry_manifest(reference, f"{USER}:{self.pull_token}")
 
     def secrets(self) -> list[str]:
-        """Every credential handed out so far: access tokens, OIDC tokens, registry JWTs."""
+        """Every credential handed out so far: access tokens, OIDC tokens and the request
+        token that asks for them, registry JWTs."""
         return [
             *self.fake.tokens,
             *(t.token for t in self.issuer.issued),
+            self.running.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
             *self.fake.registry_tokens,
         ]
 
