@@ -19,6 +19,7 @@ from tests.fakes.moto_server import MotoProxy
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_SECRET, FakePmcpRun
 from tests.support.demo import EVENT, JOB, WORKFLOW, act_env
+from tests.support.repository import dockerfile_base_image
 
 pytestmark = [pytest.mark.act, pytest.mark.docker, pytest.mark.timeout(1500)]
 
@@ -105,17 +106,6 @@ def test_cloudflare_workers_deploy_job(act_run: RunAct, act_repository: Path) ->
     assert TOKEN not in run.text
 
 
-def _base_image() -> str:
-    """The action image's own base (the Dockerfile's ARG BASE_IMAGE)."""
-    from tests.support.repository import REPO_ROOT
-
-    return next(
-        line.split("=", 1)[1].strip()
-        for line in (REPO_ROOT / "Dockerfile").read_text().splitlines()
-        if line.startswith("ARG BASE_IMAGE=")
-    )
-
-
 def _standin_binary(act_repository: Path) -> Path:
     """The Rust MCP stand-in where examples/hello-mcp's release build puts its binary."""
     from tests.fakes.rust_mcp import build_standin, rustc_problem
@@ -142,7 +132,7 @@ def test_google_cloud_run_deploy_job_with_an_assembled_image(
     emulator = demo_emulators()["google-cloud-run"]
     binary = _standin_binary(act_repository)
     try:
-        with google_with_registry(tmp_path / "google", _base_image()) as google:
+        with google_with_registry(tmp_path / "google", dockerfile_base_image()) as google:
             run = act_run(
                 job=JOB,
                 workflow=WORKFLOW,
@@ -184,7 +174,7 @@ def test_azure_container_apps_deploy_job_with_an_assembled_image(
     from tests.fakes.azure_container_apps import EMULATOR_SECRET
     from tests.support.azure_acr import azure_with_registry
 
-    base_image = _base_image()
+    base_image = dockerfile_base_image()
     emulator = demo_emulators()["azure-container-apps"]
     binary = _standin_binary(act_repository)
     try:
