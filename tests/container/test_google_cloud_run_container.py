@@ -18,7 +18,7 @@ from tests.container.helpers import RunActionContainer
 from tests.fakes.google_cloud_run import EMULATOR_SERVICE_ACCOUNT
 from tests.fakes.rust_mcp import build_standin, rustc_problem
 from tests.support.github import ContainerRun
-from tests.support.google_registry import GoogleWithRegistry, google_with_registry
+from tests.support.google_registry import SERVICE_AGENT, GoogleWithRegistry, google_with_registry
 from tests.support.machine import unavailable
 from tests.support.registry import registry_problem
 
@@ -109,8 +109,9 @@ def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redep
     served = fake.served_revision(f"{NAME}-abc123-uc.a.run.app")
     assert served is not None and served[1].template["containers"][0]["image"] == candidate
 
-    # The deployer's impersonated token pushed: the registry's token service saw it.
-    assert EMULATOR_SERVICE_ACCOUNT in fake.tokens.values() and fake.registry_tokens
+    # The deployer's impersonated token logged in to push; the service agent's to pull.
+    assert EMULATOR_SERVICE_ACCOUNT in fake.registry_logins, fake.registry_logins
+    assert SERVICE_AGENT in fake.registry_logins, fake.registry_logins
     secrets = google.secrets()
     for run in (first, second):
         printed = "\n".join(

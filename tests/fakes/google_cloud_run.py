@@ -793,8 +793,10 @@ class FakeGoogleCloud(FakeCloudRun):
         self._pending_403s = 0
         #: Cloud Logging's entries:list, for the tokens this fake handed out.
         self.logging = FakeCloudLogging(accepts=lambda token: token in self.tokens)
-        #: The registry JWTs ``/v2/token`` answered.
+        #: The registry JWTs ``/v2/token`` answered, and whom each login's access token
+        #: speaks for.
         self.registry_tokens: list[str] = []
+        self.registry_logins: list[str] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         first, _, rest = request.url.path.lstrip("/").partition("/")
@@ -823,6 +825,7 @@ class FakeGoogleCloud(FakeCloudRun):
         service = request.url.params.get("service", "")
         token = signer.sign(user, request.url.params.get_list("scope"), audience=service)
         self.registry_tokens.append(token)
+        self.registry_logins.append(self.tokens[password])
         return json_response(200, {"token": token, "access_token": token, "expires_in": 300})
 
     def log(self, service: Service, revision: Revision, text: str) -> None:

@@ -34,7 +34,7 @@ from tests.fakes.registry_token import FakeRegistryTokenServer
 from tests.support.registry import TokenAuth, free_port, local_registry
 from tests.support.revision_runner import RevisionRunner, copy_into_registry, registry_manifest
 
-__all__ = ["GoogleWithRegistry", "google_with_registry"]
+__all__ = ["SERVICE_AGENT", "GoogleWithRegistry", "google_with_registry"]
 
 #: Who the runner's pulls speak for (Cloud Run pulls as its service agent).
 SERVICE_AGENT = "service-123456789012@serverless-robot-prod.iam.gserviceaccount.com"

@@ -237,6 +237,7 @@ def test_v2_token_is_artifact_registrys_login_for_a_minted_access_token():
     assert answer.status_code == 200, answer.text
     issued = answer.json()["token"]
     assert fake.registry_tokens == [issued]
+    assert fake.registry_logins == ["deployer@demo.iam.gserviceaccount.com"]
     key = signer.certificate.public_key()
     assert isinstance(key, rsa.RSAPublicKey)
     claims = jwt.decode(
