@@ -19,6 +19,7 @@ from tests.fakes.moto_server import MotoProxy
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_SECRET, FakePmcpRun
 from tests.support.demo import EVENT, JOB, WORKFLOW, act_env
+from tests.support.repository import dockerfile_base_image
 
 pytestmark = [pytest.mark.act, pytest.mark.docker, pytest.mark.timeout(1500)]
 
@@ -105,48 +106,65 @@ def test_cloudflare_workers_deploy_job(act_run: RunAct, act_repository: Path) ->
     assert TOKEN not in run.text
 
 
-def test_google_cloud_run_deploy_job(act_run: RunAct, act_repository: Path) -> None:
-    """WIF with impersonation, the binary assembled onto a base and pushed to the Artifact
-    Registry stand-in as oauth2accesstoken, the service verified at its run.app URL."""
-    import shutil
+def _standin_binary(act_repository: Path) -> Path:
+    """The Rust MCP stand-in where examples/hello-mcp's release build puts its binary."""
+    from tests.fakes.rust_mcp import build_standin, rustc_problem
+    from tests.support.machine import unavailable
+    from tests.support.registry import registry_problem
 
-    from tests.fakes.google_cloud_run import FakeArtifactRegistryDocker, FakeGoogleCloud
-    from tests.fakes.mcp_servers import unused_port
-    from tests.fakes.server import LoopbackServer
-    from tests.unit.artifact.oci_image.helpers import HOST_BINARY, seed_base
-
-    emulator = demo_emulators()["google-cloud-run"]
+    problem = registry_problem() or rustc_problem()
+    if problem is not None:
+        unavailable(problem)
     binary = act_repository / "examples/hello-mcp/target/release/hello-mcp"
     binary.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(HOST_BINARY, binary)
+    binary.write_bytes(build_standin("hello-mcp").read_bytes())
+    binary.chmod(0o755)
+    return binary
+
+
+def test_google_cloud_run_deploy_job_with_an_assembled_image(
+    act_run: RunAct, act_repository: Path, tmp_path: Path
+) -> None:
+    """WIF with impersonation; the Rust MCP stand-in assembled onto the base and pushed to
+    docker-registry as oauth2accesstoken, pulled and run as the revision, verified over MCP."""
+    from tests.support.google_registry import google_with_registry
+
+    emulator = demo_emulators()["google-cloud-run"]
+    binary = _standin_binary(act_repository)
     try:
-        with emulator.start() as running:
-            fake: FakeGoogleCloud = running.fakes["google-cloud-run"]
-            issuer: FakeOidcIssuer = running.fakes["oidc"]
-            port = unused_port()
-            host = f"127.0.0.1:{port}"
-            registry = FakeArtifactRegistryDocker(fake, host=host)
-            base = seed_base(registry).replace("127.0.0.1:5000", host)
-            env = {k: v for k, v in act_env(emulator, running).items() if k != "PMCP_IMAGE"}
-            env |= {"PMCP_GOOGLE_REGISTRY_HOST": host, "PMCP_BASE_IMAGE": base}
-            with LoopbackServer(registry, port=port):
-                run = act_run(
-                    job=JOB, workflow=WORKFLOW, event=EVENT, env=env, secrets=running.secrets
-                )
-            tokens = [*fake.tokens, *(t.token for t in issuer.issued)]
-            pushed = dict(registry.tags.get("pmcp-emulator/pmcp/hello-mcp", {}))
+        with google_with_registry(tmp_path / "google", dockerfile_base_image()) as google:
+            run = act_run(
+                job=JOB,
+                workflow=WORKFLOW,
+                event=EVENT,
+                env=act_env(emulator, google.running),
+                secrets=google.running.secrets,
+            )
+            pulled = list(google.runner.pulled)
+            errors = list(google.runner.errors)
+            registry = google.registry
+            manifest = (
+                google.pulled_manifest(run.outputs("deploy")["image"]) if run.exit_code == 0 else {}
+            )
+            secrets = google.secrets()
     finally:
         binary.unlink()
-    assert run.exit_code == 0, run.describe()
+    assert run.exit_code == 0, run.describe() + "\n" + "\n".join(errors)
     outputs = run.outputs("deploy")
     assert outputs["status"] == "success" and outputs["verified"] == "true", outputs
-    assert outputs["image"].startswith(f"{host}/pmcp-emulator/pmcp/hello-mcp@sha256:"), outputs
-    assert outputs["image"].rpartition("@")[2] in pushed.values(), pushed
+    assert outputs["mcp-server-name"] == "rust-standin", outputs
+    assert outputs["tool-count"] == "1", outputs
+    image = outputs["image"]
+    assert image.startswith(f"{registry}/pmcp-emulator/pmcp/hello-mcp@sha256:"), outputs
+    assert pulled == [image], errors
+    assert manifest["schemaVersion"] == 2 and len(manifest["layers"]) >= 2, manifest
     assert outputs["project"] == "pmcp-emulator" and outputs["version"] == "hello-mcp-00001-x"
+    checked = run.step_stdout("check")
+    assert "e2e-check: status=success verified=true server=rust-standin tools=1" in checked
     assert run.step_result("check") == "success", run.describe()
-    assert tokens
-    for token in tokens:
-        assert token not in run.text
+    assert secrets
+    for secret in secrets:
+        assert secret not in run.text
 
 
 def test_azure_container_apps_deploy_job_with_an_assembled_image(
@@ -154,25 +172,11 @@ def test_azure_container_apps_deploy_job_with_an_assembled_image(
 ) -> None:
     """The Rust MCP stand-in assembled and pushed to ACR (docker-registry), run as the revision."""
     from tests.fakes.azure_container_apps import EMULATOR_SECRET
-    from tests.fakes.rust_mcp import build_standin, rustc_problem
     from tests.support.azure_acr import azure_with_registry
-    from tests.support.machine import unavailable
-    from tests.support.registry import registry_problem
-    from tests.support.repository import REPO_ROOT
 
-    problem = registry_problem() or rustc_problem()
-    if problem is not None:
-        unavailable(problem)
-    base_image = next(
-        line.split("=", 1)[1].strip()
-        for line in (REPO_ROOT / "Dockerfile").read_text().splitlines()
-        if line.startswith("ARG BASE_IMAGE=")
-    )
+    base_image = dockerfile_base_image()
     emulator = demo_emulators()["azure-container-apps"]
-    binary = act_repository / "examples/hello-mcp/target/release/hello-mcp"
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    binary.write_bytes(build_standin("hello-mcp").read_bytes())
-    binary.chmod(0o755)
+    binary = _standin_binary(act_repository)
     try:
         with azure_with_registry(tmp_path / "azure", base_image) as azure:
             run = act_run(

@@ -16,7 +16,7 @@ import pytest
 from tests.container.helpers import RunActionContainer, docker, run_container
 from tests.support.github import ContainerRun
 from tests.support.machine import docker_problem, unavailable
-from tests.support.repository import REPO_ROOT, run_script
+from tests.support.repository import REPO_ROOT, dockerfile_base_image, run_script
 
 #: Set to use an image built elsewhere instead of building one (e.g. in CI after build-image).
 IMAGE_ENV = "PMCP_TEST_IMAGE"
@@ -51,10 +51,7 @@ def action_image(docker_engine: None) -> str:
 @pytest.fixture(scope="session")
 def base_image(docker_engine: None) -> str:
     """The FROM image of the final stage (python:3.12-slim, or its local stand-in)."""
-    for line in (REPO_ROOT / "Dockerfile").read_text().splitlines():
-        if line.startswith("ARG BASE_IMAGE="):
-            return line.split("=", 1)[1].strip()
-    raise AssertionError("Dockerfile has no ARG BASE_IMAGE=...")
+    return dockerfile_base_image()
 
 
 @pytest.fixture

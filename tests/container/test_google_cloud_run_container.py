@@ -1,92 +1,104 @@
-"""The google-cloud-run target through the action image, as a GitHub Docker step runs it.
-
-The emulator (STS, iamcredentials, Cloud Run v2, Artifact Registry, the OIDC token endpoint
-and one MCP server behind every run.app URL) and Artifact Registry's Docker registry run in
-this process on 127.0.0.1; the container (``--network host``) reaches them through
-``PMCP_GOOGLE_API_URL``, ``PMCP_GOOGLE_REGISTRY_HOST`` and ``ACTIONS_ID_TOKEN_REQUEST_URL``.
-The Linux binary in the workspace is laid onto a base image and pushed as
-``oauth2accesstoken``; a second binary becomes a revision verified at its candidate URL.
-"""
+"""google-cloud-run through the action image, as a GitHub Docker step runs it: the Rust MCP
+stand-in assembled onto the base image and pushed to a real registry (Debian's
+docker-registry, token auth whose realm is the Google fake's Artifact Registry login) as
+``oauth2accesstoken`` with the access token WIF and impersonation gave; each ready revision
+pulls its image and the Docker engine runs it, so the action verifies the deployed image
+over MCP at its run.app URL. A second binary becomes a revision verified at its candidate
+URL (its own container, beside the serving one), then promoted."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.container.helpers import RunActionContainer
-from tests.fakes.google_cloud_run import EMULATOR, FakeArtifactRegistryDocker, FakeGoogleCloud
-from tests.fakes.mcp_servers import unused_port
-from tests.fakes.server import LoopbackServer
-from tests.unit.artifact.oci_image.helpers import seed_base
+from tests.fakes.google_cloud_run import EMULATOR_SERVICE_ACCOUNT
+from tests.fakes.rust_mcp import build_standin, rustc_problem
+from tests.support.github import ContainerRun
+from tests.support.google_registry import SERVICE_AGENT, GoogleWithRegistry, google_with_registry
+from tests.support.machine import unavailable
+from tests.support.registry import registry_problem
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 
-SERVICE = "projects/pmcp-emulator/locations/us-central1/services/calc"
+NAME = "calc"
+SERVICE = f"projects/pmcp-emulator/locations/us-central1/services/{NAME}"
 
 
 @pytest.fixture
-def google() -> Iterator[tuple[Any, FakeArtifactRegistryDocker, str]]:
-    with EMULATOR.start() as running:
-        fake = running.fakes["google-cloud-run"]
-        assert isinstance(fake, FakeGoogleCloud)
-        port = unused_port()
-        host = f"127.0.0.1:{port}"
-        registry = FakeArtifactRegistryDocker(fake, host=host)
-        with LoopbackServer(registry, port=port):
-            yield running, registry, host
+def google(docker_engine: None, base_image: str, tmp_path: Path) -> Iterator[GoogleWithRegistry]:
+    problem = registry_problem() or rustc_problem()
+    if problem is not None:
+        unavailable(problem)
+    with google_with_registry(tmp_path / "google", base_image) as world:
+        yield world
 
 
-def _workspace(root: Path, binary: str) -> Path:
+def _workspace(root: Path, trailer: bytes = b"") -> Path:
+    """The project, its binary the stand-in (``trailer`` appended: another image, same server)."""
     (root / ".pmcp").mkdir(parents=True, exist_ok=True)
     (root / ".pmcp" / "deploy.toml").write_text(
-        '[target]\ntype = "google-cloud-run"\n\n[server]\nname = "calc"\n\n'
+        f'[target]\ntype = "google-cloud-run"\n\n[server]\nname = "{NAME}"\n\n'
         '[environment]\nGREETING = "hello"\n'
     )
-    target = root / "target" / "release"
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shutil.which(binary) or f"/bin/{binary}", target / "calc")
+    binary = root / "target" / "release" / NAME
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(build_standin(NAME), binary)
+    if trailer:
+        with binary.open("ab") as handle:
+            handle.write(trailer)
+    binary.chmod(0o755)
     return root
 
 
-def test_assembled_image_deployed_then_a_candidate_verified_redeploy(
-    run_action_container: RunActionContainer,
-    tmp_path: Path,
-    google: tuple[Any, FakeArtifactRegistryDocker, str],
-) -> None:
-    running, registry, host = google
-    fake: FakeGoogleCloud = running.fakes["google-cloud-run"]
-    base = seed_base(registry).replace("127.0.0.1:5000", host)
-    env: dict[str, str | None] = {
-        **running.env,
-        "PMCP_IMAGE": None,
-        "PMCP_GOOGLE_REGISTRY_HOST": host,
-        "PMCP_BASE_IMAGE": base,
-    }
-    inputs = {"verify-timeout-seconds": "30"}
-    workspace = _workspace(tmp_path / "workspace", "true")
+def _describe(run: ContainerRun, google: GoogleWithRegistry) -> str:
+    return run.describe() + "\n" + "\n".join(google.runner.errors)
 
-    first = run_action_container(inputs=inputs, env=env, workspace=workspace)
-    assert first.exit_code == 0, first.describe()
-    image = first.outputs["image"]
-    assert image.startswith(f"{host}/pmcp-emulator/pmcp/calc@sha256:"), first.describe()
-    assert first.outputs["verified"] == "true", first.describe()
-    assert first.outputs["project"] == "pmcp-emulator"
-    assert first.outputs["url"].endswith("/calc-abc123-uc.a.run.app/mcp")
+
+def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redeploy(
+    run_action_container: RunActionContainer, google: GoogleWithRegistry, tmp_path: Path
+) -> None:
+    fake = google.fake
+    env = dict(google.running.env)
+    inputs = {"verify-timeout-seconds": "90"}
+    workspace = _workspace(tmp_path / "workspace")
+
+    first = run_action_container(inputs=inputs, env=env, workspace=workspace, timeout=600)
+    assert first.exit_code == 0, _describe(first, google)
+    outputs = first.outputs
+    image = outputs["image"]
+    assert image.startswith(f"{google.registry}/pmcp-emulator/pmcp/{NAME}@sha256:"), outputs
+    assert outputs["verified"] == "true", first.describe()
+    assert outputs["mcp-server-name"] == "rust-standin", outputs
+    assert outputs["tool-count"] == "1", outputs  # the stand-in's one tool, greet
+    assert outputs["project"] == "pmcp-emulator"
+    assert outputs["url"].endswith(f"/{NAME}-abc123-uc.a.run.app/mcp"), outputs
+    assert google.runner.pulled == [image], google.runner.errors
     assert fake.services[SERVICE].body["template"]["containers"][0]["env"] == [
         {"name": "GREETING", "value": "hello"}
     ]
-    assert "pmcp-emulator/pmcp/calc" in registry.manifests
 
-    _workspace(workspace, "false")
-    second = run_action_container(inputs=inputs, env=env, workspace=workspace)
-    assert second.exit_code == 0, second.describe()
-    assert second.outputs["previous-version"] == first.outputs["version"]
-    assert second.outputs["image"] != image and second.outputs["verified"] == "true"
-    assert any(r.path.startswith("/candidate---calc-") for r in fake.requests)
+    # Pushed with the oauth2accesstoken login: skopeo reads it by the digest in the output.
+    manifest = google.pulled_manifest(image)
+    assert manifest["schemaVersion"] == 2 and len(manifest["layers"]) >= 2, manifest
+    assert fake.registry_signer is not None
+    wanted = f"repository:pmcp-emulator/pmcp/{NAME}:pull,push"
+    assert any(wanted in scopes for scopes in fake.registry_signer.granted), (
+        fake.registry_signer.granted
+    )
+
+    _workspace(workspace, b"\0second build")
+    second = run_action_container(inputs=inputs, env=env, workspace=workspace, timeout=600)
+    assert second.exit_code == 0, _describe(second, google)
+    assert second.outputs["previous-version"] == outputs["version"]
+    candidate = second.outputs["image"]
+    assert candidate != image and second.outputs["verified"] == "true", second.outputs
+    assert google.runner.pulled == [image, candidate], google.runner.errors
+    assert google.pulled_manifest(candidate)["layers"] != manifest["layers"]
+    assert any(r.path.startswith(f"/candidate---{NAME}-") for r in fake.requests)
     assert fake.services[SERVICE].traffic == [
         {
             "type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
@@ -94,9 +106,13 @@ def test_assembled_image_deployed_then_a_candidate_verified_redeploy(
             "percent": 100,
         }
     ]
+    served = fake.served_revision(f"{NAME}-abc123-uc.a.run.app")
+    assert served is not None and served[1].template["containers"][0]["image"] == candidate
 
-    secrets = [*fake.tokens, *(t.token for t in running.fakes["oidc"].issued)]
-    assert secrets
+    # The deployer's impersonated token logged in to push; the service agent's to pull.
+    assert EMULATOR_SERVICE_ACCOUNT in fake.registry_logins, fake.registry_logins
+    assert SERVICE_AGENT in fake.registry_logins, fake.registry_logins
+    secrets = google.secrets()
     for run in (first, second):
         printed = "\n".join(
             line for line in run.everything.splitlines() if not line.startswith("::add-mask::")

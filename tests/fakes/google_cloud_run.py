@@ -13,8 +13,10 @@ a query parameter the request message does not have is refused.
 Also served: Artifact Registry repositories, and the credential endpoints (STS
 ``/v1/token``, iamcredentials ``generateAccessToken``, the oauth2 ``/token`` JWT-bearer
 grant, signature checked against registered public keys). At the end: the EMULATOR
-(:class:`FakeGoogleCloud` serves the ``*.run.app`` URLs too) and the Docker registry of
-Artifact Registry (:class:`FakeArtifactRegistryDocker`).
+(:class:`FakeGoogleCloud` serves the ``*.run.app`` URLs too, and ``/v2/token`` as Artifact
+Registry's token service for a real ``docker-registry``: tests/support/google_registry, the
+container and act runs) and an in-process Docker registry of Artifact Registry for the unit
+tests (:class:`FakeArtifactRegistryDocker`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ import httpx
 from .emulators import Emulator, EmulatorError, Running
 from .google_logging import FakeCloudLogging, LogEntry
 from .oci_registry import FakeOciRegistry
+from .registry_token import FakeRegistryTokenServer
 from .server import FakeBase, LoopbackServer, forward, json_response
 
 __all__ = [
@@ -295,6 +298,8 @@ class FakeCloudRun(FakeBase):
 
     def __init__(self) -> None:
         super().__init__()
+        #: Called with a ready revision's image when it is created (its container pulls it).
+        self.on_revision: Callable[[str], None] | None = None
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -494,7 +499,13 @@ class FakeCloudRun(FakeBase):
             )
         service.traffic = body.get("traffic") or [{"type": _LATEST, "percent": 100}]
         self.services[name] = service
+        self._created(revision)
         return self._operation(parent, service.to_api())
+
+    def _created(self, revision: Revision) -> None:
+        """A ready revision was created: it pulls its image (``on_revision``, when set)."""
+        if self.on_revision is not None:
+            self.on_revision(revision.template["containers"][0]["image"])
 
     def _update(self, request: httpx.Request, service: Service) -> httpx.Response:
         body = json.loads(request.content or b"null")
@@ -552,6 +563,8 @@ class FakeCloudRun(FakeBase):
         service.traffic = traffic
         service.generation += 1
         service.etag = f'"e{next(self._ids)}"'
+        if revision is not None and revision.ready:
+            self._created(revision)
         return self._operation(parent, service.to_api())
 
     def _set_policy(self, request: httpx.Request, service: Service) -> httpx.Response:
@@ -613,6 +626,10 @@ class FakeCloudRun(FakeBase):
         token = f"ya29.fake-{next(self._ids)}"
         self.tokens[token] = who
         return token
+
+    def issue_token(self, who: str) -> str:
+        """An access token for ``who`` (e.g. the test's own pulls), as the fake mints them."""
+        return self._mint(who)
 
     def _sts(self, request: httpx.Request) -> httpx.Response:
         fields = {
@@ -755,11 +772,19 @@ class FakeGoogleCloud(FakeCloudRun):
     fails verification). Like Cloud Run, a service without ``allUsers`` as
     ``roles/run.invoker`` answers 403; ``settling_403s`` more 403s follow the grant that
     adds it (IAM propagation).
+
+    With ``origin_for`` (image -> the loopback origin its container answers on, None while
+    it starts) a revision's URLs forward to its own container instead of ``mcp_url``. With
+    ``registry_signer``, ``GET /v2/token`` is Artifact Registry's token service for a real
+    ``docker-registry`` (``auth: token``, this realm): Basic ``oauth2accesstoken`` and an
+    access token this fake minted answer the signer's JWT for the requested scopes.
     """
 
     def __init__(self, mcp_url: str = "") -> None:
         super().__init__()
         self.mcp_url = mcp_url
+        self.origin_for: Callable[[str], str | None] | None = None
+        self.registry_signer: FakeRegistryTokenServer | None = None
 
     def reset_state(self) -> None:
         super().reset_state()
@@ -768,14 +793,40 @@ class FakeGoogleCloud(FakeCloudRun):
         self._pending_403s = 0
         #: Cloud Logging's entries:list, for the tokens this fake handed out.
         self.logging = FakeCloudLogging(accepts=lambda token: token in self.tokens)
+        #: The registry JWTs ``/v2/token`` answered, and whom each login's access token
+        #: speaks for.
+        self.registry_tokens: list[str] = []
+        self.registry_logins: list[str] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         first, _, rest = request.url.path.lstrip("/").partition("/")
         if first.endswith(".run.app"):
             return self._run_app(request, first, "/" + rest)
+        if request.url.path == "/v2/token" and self.registry_signer is not None:
+            return self._registry_token(request, self.registry_signer)
         if request.url.path == "/v2/entries:list" and request.method == "POST":
             return self.logging.entries_list(request)
         return super().handle(request)
+
+    def _registry_token(
+        self, request: httpx.Request, signer: FakeRegistryTokenServer
+    ) -> httpx.Response:
+        """Artifact Registry's token service: ``oauth2accesstoken`` + a minted access token."""
+        header = request.headers.get("Authorization", "")
+        user, _, password = (
+            base64.b64decode(header[6:]).decode().partition(":")
+            if header.startswith("Basic ")
+            else ("", "", "")
+        )
+        if request.method != "GET" or user != "oauth2accesstoken" or password not in self.tokens:
+            return json_response(
+                401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication failed"}]}
+            )
+        service = request.url.params.get("service", "")
+        token = signer.sign(user, request.url.params.get_list("scope"), audience=service)
+        self.registry_tokens.append(token)
+        self.registry_logins.append(self.tokens[password])
+        return json_response(200, {"token": token, "access_token": token, "expires_in": 300})
 
     def log(self, service: Service, revision: Revision, text: str) -> None:
         """What the revision's container writes to stderr, timestamped now."""
@@ -838,6 +889,11 @@ class FakeGoogleCloud(FakeCloudRun):
         if revision.template["containers"][0]["image"] in self.broken_images:
             self.log(service, revision, "thread 'main' panicked at src/main.rs:12: no tools")
             return httpx.Response(503, text="Service Unavailable")
+        if self.origin_for is not None:
+            container = self.origin_for(revision.template["containers"][0]["image"])
+            if container is None:
+                return httpx.Response(503, text=f"revision {revision.name} is starting")
+            return forward(request, container, path, f"revision {revision.name}'s container")
         if not self.mcp_url:
             return httpx.Response(503, text="the fake has no MCP server behind run.app")
         origin = self.mcp_url.split("/mcp", 1)[0]

@@ -9,20 +9,17 @@ really pushed there with the exchanged ACR refresh token. The base image (the ac
 image's own ``python:3.12-slim``, a Debian 12 with glibc) is copied in with skopeo first.
 
 A revision that pulls its image (identity with AcrPull, or the admin user) runs it: the
-Docker engine pulls it from the registry and runs it on one loopback port, which
-``PMCP_AZURE_APPS_ORIGIN`` names, so the action's verification speaks MCP to the deployed
-revision.
+:class:`~tests.support.revision_runner.RevisionRunner` has the Docker engine pull it from the
+registry and run it on one loopback port, which ``PMCP_AZURE_APPS_ORIGIN`` names, so the
+action's verification speaks MCP to the deployed revision.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -38,69 +35,12 @@ from tests.fakes.emulators import Running
 from tests.fakes.registry_token import FakeRegistryTokenServer
 from tests.fakes.server import LoopbackServer
 from tests.support.registry import TokenAuth, free_port, local_registry
+from tests.support.revision_runner import RevisionRunner, copy_into_registry, registry_manifest
 
 __all__ = ["AzureWithRegistry", "azure_with_registry"]
 
 TEST_USER = "pmcp-test"
 TEST_PASSWORD = "pmcp-test-pull-" + uuid.uuid4().hex[:8]
-
-
-@dataclass
-class RevisionRunner:
-    """Runs each pulled image with the Docker engine on one loopback port (the latest wins)."""
-
-    registry: str
-    port: int
-    docker_config: Path
-    containers: list[str] = field(default_factory=list)
-    pulled: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _docker(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(
-            ["docker", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "DOCKER_CONFIG": str(self.docker_config)},
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"docker {' '.join(args[:2])}: {done.stderr.strip()[-500:]}")
-        return done.stdout.strip()
-
-    def login(self) -> None:
-        self.docker_config.mkdir(parents=True, exist_ok=True)
-        self._docker(
-            "login", self.registry, "-u", TEST_USER, "--password-stdin", stdin=TEST_PASSWORD
-        )
-
-    def on_pull(self, image: str) -> None:
-        threading.Thread(target=self._run, args=(image,), daemon=True).start()
-
-    def _run(self, image: str) -> None:
-        with self._lock:
-            try:
-                self._docker("pull", "-q", image)
-                for container in self.containers:
-                    subprocess.run(["docker", "rm", "-f", container], capture_output=True)
-                name = f"pmcp-aca-{uuid.uuid4().hex[:10]}"
-                self._docker(
-                    "run", "-d", "--rm", "--name", name, "-p", f"127.0.0.1:{self.port}:8080", image
-                )
-                self.containers.append(name)
-                self.pulled.append(image)
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                self.errors.append(f"{image}: {exc}")
-
-    def stop(self) -> None:
-        with self._lock:
-            for container in self.containers:
-                subprocess.run(["docker", "rm", "-f", container], capture_output=True, timeout=60)
-            for image in self.pulled:
-                subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
 
 
 @dataclass(frozen=True)
@@ -114,25 +54,7 @@ class AzureWithRegistry:
 
     def pulled_manifest(self, reference: str) -> dict[str, Any]:
         """The manifest of ``reference`` as skopeo reads it from the registry."""
-        import json
-
-        done = subprocess.run(
-            [
-                "skopeo",
-                "inspect",
-                "--raw",
-                "--tls-verify=false",
-                "--creds",
-                f"{TEST_USER}:{TEST_PASSWORD}",
-                f"docker://{reference}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        data: dict[str, Any] = json.loads(done.stdout)
-        return data
+        return registry_manifest(reference, f"{TEST_USER}:{TEST_PASSWORD}")
 
 
 @contextmanager
@@ -159,28 +81,16 @@ def azure_with_registry(tmp: Path, base_image: str) -> Iterator[AzureWithRegistr
         issuer=signer.issuer,
         bundle=signer.write_bundle(tmp / "bundle.pem"),
     )
-    runner = RevisionRunner(registry, app_port, tmp / "docker-config")
+    runner = RevisionRunner(
+        registry, tmp / "docker-config", TEST_USER, TEST_PASSWORD, port=app_port, prefix="pmcp-aca"
+    )
     acr.on_pull = runner.on_pull
     with (
         LoopbackServer(fake, host="127.0.0.1", port=arm_port),
         local_registry(tmp / "registry", token=auth, port=registry_port),
     ):
         base_ref = f"{registry}/base/debian:bookworm"
-        subprocess.run(
-            [
-                "skopeo",
-                "copy",
-                "--quiet",
-                "--dest-tls-verify=false",
-                "--dest-creds",
-                f"{TEST_USER}:{TEST_PASSWORD}",
-                f"docker-daemon:{base_image}",
-                f"docker://{base_ref}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        copy_into_registry(base_image, base_ref, f"{TEST_USER}:{TEST_PASSWORD}")
         runner.login()
         env = {
             "AZURE_TENANT_ID": EMULATOR_TENANT,

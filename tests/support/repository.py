@@ -1,4 +1,5 @@
-"""The checkout the tests run from, and its scripts (prepare-machine, build-image)."""
+"""The checkout the tests run from, its scripts (prepare-machine, build-image) and the
+action image's base (the Dockerfile's ``ARG BASE_IMAGE``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["REPO_ROOT", "run_script"]
+__all__ = ["REPO_ROOT", "dockerfile_base_image", "run_script"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def dockerfile_base_image() -> str:
+    """The FROM image of the action image's final stage: the Dockerfile's ARG BASE_IMAGE."""
+    for line in (REPO_ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("ARG BASE_IMAGE="):
+            return line.split("=", 1)[1].strip()
+    raise AssertionError("Dockerfile has no ARG BASE_IMAGE=...")
 
 
 def run_script(
