@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.rust_mcp import build_standin  # noqa: E402
-from tests.support.registry import local_registry  # noqa: E402
+from tests.support.registry import copy_into_registry, local_registry  # noqa: E402
 
 BASE_IMAGE = "python:3.12-slim"  # the Debian stand-in prepare-machine makes
 
@@ -135,20 +135,7 @@ def main() -> None:
         with local_registry(tmp / "registry") as reg:
             creds = f"{reg.username}:{reg.password}"
             base = f"{reg.host}/base/debian:bookworm"
-            subprocess.run(
-                [
-                    "skopeo",
-                    "copy",
-                    "--quiet",
-                    "--dest-tls-verify=false",
-                    "--dest-creds",
-                    creds,
-                    f"docker-daemon:{BASE_IMAGE}",
-                    f"docker://{base}",
-                ],
-                check=True,
-                capture_output=True,
-            )
+            copy_into_registry(BASE_IMAGE, base, creds)
             docker_env = {**os.environ, "DOCKER_CONFIG": str(tmp / "docker")}
             (tmp / "docker").mkdir()
             subprocess.run(

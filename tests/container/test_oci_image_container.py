@@ -32,6 +32,7 @@ from tests.support.machine import unavailable
 from tests.support.registry import (
     LocalRegistry,
     TokenAuth,
+    copy_into_registry,
     local_registry,
     registry_problem,
 )
@@ -53,21 +54,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry
 def base_ref(registry: LocalRegistry, docker_engine: None, base_image: str) -> str:
     """The stand-in Debian base (python:3.12-slim here), copied into the registry by skopeo."""
     ref = f"{registry.host}/base/debian:bookworm"
-    subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--quiet",
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            f"{registry.username}:{registry.password}",
-            f"docker-daemon:{base_image}",
-            f"docker://{ref}",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    copy_into_registry(base_image, ref, f"{registry.username}:{registry.password}")
     return ref
 
 
@@ -242,21 +229,7 @@ def test_token_auth_registry_with_an_artifact_registry_style_login(
         with local_registry(tmp_path / "registry", token=auth) as registry:
             creds = f"{tokens.username}:{tokens.password}"
             base = f"{registry.host}/base/debian:bookworm"
-            subprocess.run(
-                [
-                    "skopeo",
-                    "copy",
-                    "--quiet",
-                    "--dest-tls-verify=false",
-                    "--dest-creds",
-                    creds,
-                    f"docker-daemon:{base_image}",
-                    f"docker://{base}",
-                ],
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
+            copy_into_registry(base_image, base, creds)
             login = RegistryLogin(
                 tokens.username, tokens.password, source="the Google access token"
             )

@@ -34,8 +34,14 @@ from tests.fakes.azure_container_apps import (
 from tests.fakes.emulators import Running
 from tests.fakes.registry_token import FakeRegistryTokenServer
 from tests.fakes.server import LoopbackServer
-from tests.support.registry import TokenAuth, free_port, local_registry
-from tests.support.revision_runner import RevisionRunner, copy_into_registry, registry_manifest
+from tests.support.registry import (
+    TokenAuth,
+    copy_into_registry,
+    free_port,
+    local_registry,
+    registry_manifest,
+)
+from tests.support.revision_runner import RevisionRunner
 
 __all__ = ["AzureWithRegistry", "azure_with_registry"]
 

@@ -31,8 +31,14 @@ from tests.fakes.emulators import Running
 from tests.fakes.google_cloud_run import EMULATOR, FakeGoogleCloud
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.registry_token import FakeRegistryTokenServer
-from tests.support.registry import TokenAuth, free_port, local_registry
-from tests.support.revision_runner import RevisionRunner, copy_into_registry, registry_manifest
+from tests.support.registry import (
+    TokenAuth,
+    copy_into_registry,
+    free_port,
+    local_registry,
+    registry_manifest,
+)
+from tests.support.revision_runner import RevisionRunner
 
 __all__ = ["SERVICE_AGENT", "GoogleWithRegistry", "google_with_registry"]
 

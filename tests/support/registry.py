@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -11,10 +12,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-__all__ = ["LocalRegistry", "TokenAuth", "free_port", "local_registry", "registry_problem"]
+__all__ = [
+    "LocalRegistry",
+    "TokenAuth",
+    "copy_into_registry",
+    "free_port",
+    "local_registry",
+    "registry_manifest",
+    "registry_problem",
+]
 
 
 def registry_problem() -> str | None:
@@ -113,3 +123,43 @@ def local_registry(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def copy_into_registry(image: str, reference: str, creds: str) -> None:
+    """The Docker engine's ``image`` copied to ``reference`` in the registry (skopeo)."""
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            creds,
+            f"docker-daemon:{image}",
+            f"docker://{reference}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def registry_manifest(reference: str, creds: str) -> dict[str, Any]:
+    """The manifest of ``reference`` as skopeo reads it from the registry."""
+    done = subprocess.run(
+        [
+            "skopeo",
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            creds,
+            f"docker://{reference}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data

@@ -7,18 +7,16 @@ with the skopeo steps around it: the base image copied in, a pushed manifest rea
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tests.support.registry import free_port
 
-__all__ = ["RevisionRunner", "copy_into_registry", "registry_manifest"]
+__all__ = ["RevisionRunner"]
 
 
 @dataclass
@@ -102,43 +100,3 @@ class RevisionRunner:
                 subprocess.run(["docker", "rm", "-f", container], capture_output=True, timeout=60)
             for image in self.pulled:
                 subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
-
-
-def copy_into_registry(image: str, reference: str, creds: str) -> None:
-    """The Docker engine's ``image`` copied to ``reference`` in the registry (skopeo)."""
-    subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--quiet",
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            creds,
-            f"docker-daemon:{image}",
-            f"docker://{reference}",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-
-
-def registry_manifest(reference: str, creds: str) -> dict[str, Any]:
-    """The manifest of ``reference`` as skopeo reads it from the registry."""
-    done = subprocess.run(
-        [
-            "skopeo",
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--creds",
-            creds,
-            f"docker://{reference}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    data: dict[str, Any] = json.loads(done.stdout)
-    return data
