@@ -42,6 +42,7 @@ from pmcp_action.artifact import ArtifactRequest
 from pmcp_action.artifact.oci_image import OciImage, RegistryLogin
 from pmcp_action.ci.base import Platform
 from pmcp_action.deploy_config import DeployConfig
+from pmcp_action.deadline import Deadline
 from pmcp_action.http import HttpClientFactory
 import io
 args = json.loads(sys.argv[1])
@@ -68,6 +69,7 @@ request = ArtifactRequest(
     project_root=work, artifact_input=Path(args["binary"]), config=DeployConfig(),
     work_dir=work, environ={"GITHUB_SHA": args["sha"]},
     console=Platform(environ={}, log_stream=io.StringIO()), server_name="calc",
+    deadline=Deadline(600),
 )
 start = time.perf_counter()
 result = OciImage(
