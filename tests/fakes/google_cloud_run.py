@@ -806,6 +806,16 @@ class FakeGoogleCloud(FakeCloudRun):
             return self._registry_token(request, self.registry_signer)
         if request.url.path == "/v2/entries:list" and request.method == "POST":
             return self.logging.entries_list(request)
+        if request.url.path.startswith(("/v1/projects/", "/v2/projects/")):
+            # Cloud Run, Artifact Registry and iamcredentials take only a token Google gave.
+            token = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if token not in self.tokens:
+                return error(
+                    401,
+                    "UNAUTHENTICATED",
+                    "Request had invalid authentication credentials. Expected OAuth 2 access "
+                    "token, login cookie or other valid authentication credential.",
+                )
         return super().handle(request)
 
     def _registry_token(

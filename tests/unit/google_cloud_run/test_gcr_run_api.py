@@ -29,6 +29,7 @@ REVISION = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
 
 
 def _api(fake: FakeCloudRun) -> RunApi:
+    fake.tokens.setdefault("tok", "deployer@demo.iam.gserviceaccount.com")
     return RunApi(
         httpx.Client(transport=httpx.MockTransport(fake)),
         GoogleEndpoints("http://127.0.0.1:9"),
@@ -258,3 +259,20 @@ def test_without_a_signer_v2_token_is_not_served():
     client = httpx.Client(transport=httpx.MockTransport(fake))
     answer = client.get("http://127.0.0.1:1/v2/token", headers=_basic("oauth2accesstoken", token))
     assert answer.status_code == 404 and fake.registry_tokens == []
+
+
+def test_the_emulator_refuses_a_token_it_did_not_issue():
+    fake = FakeGoogleCloud()
+    api = _api(fake)
+    api.wait(api.create_service("calc", _body()), "create")
+    stolen = RunApi(
+        httpx.Client(transport=httpx.MockTransport(fake)),
+        GoogleEndpoints("http://127.0.0.1:9"),
+        token="ya29.not-from-google",
+        project="demo",
+        region="us-central1",
+        deadline=Deadline(30),
+        sleep=lambda _s: None,
+    )
+    with pytest.raises(RemoteApiError, match="HTTP 401 UNAUTHENTICATED"):
+        stolen.get_service("calc")
