@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.act.helpers import RunAct, copy_repository
-from tests.support.act import ActRun, find_act, run_act
+from tests.act.helpers import RunAct
+from tests.support.act import ActRun, copy_repository, find_act, run_act
 from tests.support.machine import docker_problem, unavailable
 from tests.support.repository import run_script
 

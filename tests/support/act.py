@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.github import Annotation
+from tests.support.repository import REPO_ROOT
 
-__all__ = ["PLATFORM_IMAGE", "ActRun", "find_act", "run_act"]
+__all__ = ["PLATFORM_IMAGE", "ActRun", "copy_repository", "find_act", "run_act"]
 
 #: The job image act runs `run:` steps in. The action itself runs in its own container, built
 #: from the Dockerfile by act on the host engine; the job image only needs bash.
@@ -98,6 +99,49 @@ def _write_dotenv(path: Path, values: Mapping[str, str]) -> None:
     path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
 
 
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".cache",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "target",
+    "node_modules",
+    "pmcp-deploy-report.json",
+    ".env",
+    ".secrets",
+    ".vars",
+    ".actrc",
+)
+
+
+def copy_repository(destination: Path) -> Path:
+    """The working tree (wheelhouse/ included, caches excluded) as a one-commit git repo.
+
+    act runs with --bind, and act has been seen to empty a bound directory (two runs of one
+    job at once): it only ever gets such a copy, never the checkout. The commit gives act a
+    sha and a ref for the github context.
+    """
+    shutil.copytree(REPO_ROOT, destination, ignore=_COPY_IGNORE, symlinks=True)
+    if shutil.which("git"):
+        git = [
+            "git",
+            "-C",
+            str(destination),
+            "-c",
+            "user.name=e2e",
+            "-c",
+            "user.email=e2e@localhost",
+        ]
+        subprocess.run([*git, "init", "--quiet", "--initial-branch=main"], check=True, timeout=60)
+        subprocess.run(
+            [*git, "commit", "--quiet", "--allow-empty", "-m", "e2e"], check=True, timeout=60
+        )
+    return destination
+
+
 def run_act(
     act: str,
     repository: Path,
@@ -119,6 +163,11 @@ def run_act(
     line act prints as it prints it (for a live log). Past ``timeout`` act gets SIGINT (it
     then removes its containers), a minute later SIGKILL, and TimeoutExpired is raised.
     """
+    if repository.resolve() == REPO_ROOT.resolve():
+        raise ValueError(
+            "act runs with --bind: give it a copy of the working tree (copy_repository), "
+            "never the checkout itself"
+        )
     work_dir.mkdir(parents=True, exist_ok=True)
     home = work_dir / "home"
     home.mkdir(exist_ok=True)

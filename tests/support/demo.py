@@ -7,7 +7,9 @@ emulator tests.fakes declares for it on 127.0.0.1 and runs the job ``deploy`` of
 .github/workflows/deploy-local.yml with act: act builds the action's Dockerfile and runs it
 as a GitHub runner does, with ``DEMO_TARGET`` and the emulator's variables as the job's
 environment (``--env``) and its secrets as secrets (``--secret``). act's log is shown as it
-runs; at the end one table sums up every deploy. The act tests run the same job.
+runs; at the end one table sums up every deploy. The act tests run the same job. act works
+on a throwaway copy of the working tree (it binds its repository into its containers, and a
+bound directory has been seen emptied), never on the checkout.
 
 No toolchain for the targets' platforms is available here (no aarch64 Rust, no wasm
 target), so each emulator writes its target's stand-in artifact where the target's build
@@ -29,8 +31,7 @@ from pathlib import Path
 
 from pmcp_action.registry import catalogue
 from tests.fakes.emulators import Emulator, Running, demo_emulators
-from tests.support.act import ActRun, find_act, run_act
-from tests.support.repository import REPO_ROOT
+from tests.support.act import ActRun, copy_repository, find_act, run_act
 
 __all__ = [
     "EVENT",
@@ -112,7 +113,7 @@ def _printer(target: str) -> Callable[[str], None]:
     return echo
 
 
-def _deploy(act: str, emulator: Emulator, work_dir: Path) -> tuple[ActRun, float]:
+def _deploy(act: str, emulator: Emulator, repository: Path, work_dir: Path) -> tuple[ActRun, float]:
     print(f"\n==> {emulator.name}: starting the emulator ({emulator.summary})", flush=True)
     started = time.monotonic()
     with emulator.start() as running:
@@ -121,7 +122,7 @@ def _deploy(act: str, emulator: Emulator, work_dir: Path) -> tuple[ActRun, float
         print(f"\n==> {emulator.name}: act runs {WORKFLOW}, job {JOB}", flush=True)
         run = run_act(
             act,
-            REPO_ROOT,
+            repository,
             work_dir,
             job=JOB,
             workflow=WORKFLOW,
@@ -178,16 +179,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("act is not installed: run scripts/prepare-machine", file=sys.stderr)
         return 2
 
-    for target in targets:
-        # No Rust toolchain for the targets' platforms here: each emulator's stand-in goes
-        # where the target's build would put its artifact.
-        stand_in = known[target].stand_in
-        if stand_in is not None:
-            print(f"{target}: {stand_in(REPO_ROOT / EXAMPLE)}")
     rows: list[DemoRow] = []
     with tempfile.TemporaryDirectory(prefix="pmcp-demo-") as work:
+        # act binds the repository into its containers: it gets a copy, never the checkout.
+        repository = copy_repository(Path(work) / "repo")
         for target in targets:
-            run, seconds = _deploy(act, known[target], Path(work) / target)
+            # No Rust toolchain for the targets' platforms here: each emulator's stand-in
+            # goes where the target's build would put its artifact.
+            stand_in = known[target].stand_in
+            if stand_in is not None:
+                print(f"{target}: {stand_in(repository / EXAMPLE)}")
+        for target in targets:
+            run, seconds = _deploy(act, known[target], repository, Path(work) / target)
             outputs = run.outputs("deploy")
             ok = _succeeded(run)
             _show_outputs(target, outputs)
