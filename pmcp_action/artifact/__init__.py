@@ -54,8 +54,9 @@ Kind-neutral modules, one responsibility each:
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .assets import collect_assets
@@ -82,9 +83,4 @@ _LAZY = {
     "sha256_file": ".digest",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module, __name__), name)
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -26,15 +26,9 @@ botocore is imported only when this target is created.
 
 from __future__ import annotations
 
-from typing import Any
+from ...lazy import lazy_exports
 
 __all__ = ["AwsLambdaTarget", "create"]
 
-
-def __getattr__(name: str) -> Any:
-    """Import the target (and botocore) only when it is asked for."""
-    if name in __all__:
-        from . import target
-
-        return getattr(target, name)
-    raise AttributeError(name)
+#: Imported only when asked for: the registry reads the declaration, not the target.
+__getattr__ = lazy_exports(__name__, {"AwsLambdaTarget": ".target", "create": ".target"})

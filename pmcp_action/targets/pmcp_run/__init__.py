@@ -24,15 +24,9 @@ Modules, one responsibility each:
 
 from __future__ import annotations
 
-from typing import Any
+from ...lazy import lazy_exports
 
 __all__ = ["PmcpRunTarget", "create"]
 
-
-def __getattr__(name: str) -> Any:
-    """Import the target only when it is asked for (the registry reads the declaration)."""
-    if name in __all__:
-        from . import target
-
-        return getattr(target, name)
-    raise AttributeError(name)
+#: Imported only when asked for: the registry reads the declaration, not the target.
+__getattr__ = lazy_exports(__name__, {"PmcpRunTarget": ".target", "create": ".target"})
