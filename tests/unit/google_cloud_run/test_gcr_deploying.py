@@ -3,6 +3,8 @@ rollback, destroy."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -20,6 +22,13 @@ from pmcp_action.targets.google_cloud_run.service import (
 from tests.fakes.google_cloud_run import FakeCloudRun
 
 REPO = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:"
+
+
+def _service(steps: Steps) -> dict[str, Any]:
+    """The service ``calc`` as Cloud Run returns it now (it must exist)."""
+    current = steps.api.get_service("calc")
+    assert current is not None
+    return current
 
 
 def _steps(fake: FakeCloudRun) -> Steps:
@@ -44,8 +53,7 @@ def test_first_deploy_then_unchanged_makes_no_revision():
     steps = _steps(fake)
     first = steps.first_deploy(_settings("a"))
     assert first.revision == "calc-00001-x"
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     again = steps.stage(current, _settings("a"), "2")
     assert again.unchanged and again.revision == "calc-00001-x"
     assert len(next(iter(fake.services.values())).revisions) == 1
@@ -55,8 +63,7 @@ def test_stage_keeps_traffic_then_promote_moves_it():
     fake = FakeCloudRun()
     steps = _steps(fake)
     steps.first_deploy(_settings("a"))
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     staged = steps.stage(current, _settings("b"), "2")
     assert staged.previous == "calc-00001-x" and staged.revision == "calc-bbbbbbb-2"
     assert staged.candidate_url.startswith("https://candidate---calc-")
@@ -70,8 +77,7 @@ def test_discard_drops_the_tag_and_the_previous_revision_serves():
     fake = FakeCloudRun()
     steps = _steps(fake)
     steps.first_deploy(_settings("a"))
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     steps.stage(current, _settings("b"), "2")
     after = steps.discard()
     assert serving_revision(after) == "calc-00001-x"
@@ -89,8 +95,7 @@ def test_rollback_to_previous_and_to_a_named_revision():
     fake = FakeCloudRun()
     steps = _steps(fake)
     steps.first_deploy(_settings("a"))
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     steps.promote(steps.stage(current, _settings("b"), "2").revision)
     back = steps.rollback()
     assert back.revision == "calc-00001-x" and back.previous == "calc-bbbbbbb-2"
@@ -114,15 +119,12 @@ def test_rollback_returns_to_what_served_before_never_to_a_discarded_candidate()
     fake = FakeCloudRun()
     steps = _steps(fake)
     steps.first_deploy(_settings("a"))  # calc-00001-x
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     steps.promote(steps.stage(current, _settings("b"), "2").revision)  # b serves, a before it
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     steps.stage(current, _settings("c"), "3")
     steps.discard()  # c failed its verification: ready, newest, never served
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     assert current["annotations"][PREVIOUS_ANNOTATION] == "calc-00001-x"
     back = steps.rollback()
     assert back.revision == "calc-00001-x" and back.previous == "calc-bbbbbbb-2"
@@ -166,8 +168,7 @@ def test_a_traffic_write_refused_on_the_etag_is_read_again_and_written():
     fake = FakeCloudRun()
     steps = _steps(fake)
     steps.first_deploy(_settings("a"))
-    current = steps.api.get_service("calc")
-    assert current is not None
+    current = _service(steps)
     staged = steps.stage(current, _settings("b"), "2")
     service_path = "/v2/projects/demo/locations/us-central1/services/calc"
     fake.faults.status(409, method="PATCH", path=service_path, body=_ABORTED)
