@@ -108,18 +108,16 @@ def test_cloudflare_workers_deploy_job(act_run: RunAct, act_repository: Path) ->
 
 def _standin_binary(act_repository: Path) -> Path:
     """The Rust MCP stand-in where examples/hello-mcp's release build puts its binary."""
-    from tests.fakes.rust_mcp import build_standin, rustc_problem
+    from tests.fakes.rust_mcp import place_standin, rustc_problem
     from tests.support.machine import unavailable
     from tests.support.registry import registry_problem
 
     problem = registry_problem() or rustc_problem()
     if problem is not None:
         unavailable(problem)
-    binary = act_repository / "examples/hello-mcp/target/release/hello-mcp"
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    binary.write_bytes(build_standin("hello-mcp").read_bytes())
-    binary.chmod(0o755)
-    return binary
+    return place_standin(
+        act_repository / "examples/hello-mcp/target/release/hello-mcp", "hello-mcp"
+    )
 
 
 def test_google_cloud_run_deploy_job_with_an_assembled_image(

@@ -5,7 +5,6 @@ and run by the Docker engine; the action verifies the deployed revision over MCP
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from tests.container.helpers import RunActionContainer
 from tests.fakes.azure_container_apps import EMULATOR_SECRET
-from tests.fakes.rust_mcp import build_standin, rustc_problem
+from tests.fakes.rust_mcp import place_standin, rustc_problem
 from tests.support.azure_acr import AzureWithRegistry, azure_with_registry
 from tests.support.machine import unavailable
 from tests.support.registry import registry_problem
@@ -38,10 +37,7 @@ def _project(root: Path) -> Path:
         f'[target]\ntype = "azure-container-apps"\n\n[server]\nname = "{NAME}"\n'
         'mcp_path = "mcp"\n\n[environment]\nGREETING = "hello"\n'
     )
-    binary = root / "target" / "release" / NAME
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(build_standin(NAME), binary)
-    binary.chmod(0o755)
+    place_standin(root / "target" / "release" / NAME, NAME)
     return root
 
 

@@ -8,7 +8,6 @@ URL (its own container, beside the serving one), then promoted."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from tests.container.helpers import RunActionContainer
 from tests.fakes.google_cloud_run import EMULATOR_SERVICE_ACCOUNT
-from tests.fakes.rust_mcp import build_standin, rustc_problem
+from tests.fakes.rust_mcp import place_standin, rustc_problem
 from tests.support.github import ContainerRun
 from tests.support.google_registry import SERVICE_AGENT, GoogleWithRegistry, google_with_registry
 from tests.support.machine import unavailable
@@ -44,13 +43,7 @@ def _workspace(root: Path, trailer: bytes = b"") -> Path:
         f'[target]\ntype = "google-cloud-run"\n\n[server]\nname = "{NAME}"\n\n'
         '[environment]\nGREETING = "hello"\n'
     )
-    binary = root / "target" / "release" / NAME
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(build_standin(NAME), binary)
-    if trailer:
-        with binary.open("ab") as handle:
-            handle.write(trailer)
-    binary.chmod(0o755)
+    place_standin(root / "target" / "release" / NAME, NAME, trailer)
     return root
 
 

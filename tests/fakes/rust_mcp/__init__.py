@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["SOURCE", "build_standin", "rustc_problem"]
+__all__ = ["SOURCE", "build_standin", "place_standin", "rustc_problem"]
 
 SOURCE = Path(__file__).with_name("main.rs")
 _CACHE = Path(__file__).resolve().parents[3] / ".cache" / "rust-standin"
@@ -36,3 +36,12 @@ def build_standin(name: str = "rust-standin") -> Path:
         )
         part.replace(out)
     return out
+
+
+def place_standin(binary: Path, name: str, trailer: bytes = b"") -> Path:
+    """The stand-in, named ``name``, written executable at ``binary`` (where a release build
+    puts it); ``trailer`` appended makes another image of the same server."""
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    binary.write_bytes(build_standin(name).read_bytes() + trailer)
+    binary.chmod(0o755)
+    return binary
