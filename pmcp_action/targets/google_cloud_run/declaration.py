@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...artifact.oci_image.inputs import (
-    BASE_IMAGE,
-    BUILD_ARGS,
-    IMAGE,
-    IMAGE_REPOSITORY,
-    PLATFORM,
-    REGISTRY_PASSWORD,
-    REGISTRY_USERNAME,
-)
+from ...artifact.oci_image.inputs import IMAGE_INPUTS
 from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 
@@ -74,13 +66,7 @@ DECLARATION = TargetDeclaration(
             "Google identity token (false withdraws it).",
             kind=InputKind.BOOL,
         ),
-        IMAGE,
-        IMAGE_REPOSITORY,
-        BASE_IMAGE,
-        REGISTRY_USERNAME,
-        REGISTRY_PASSWORD,
-        PLATFORM,
-        BUILD_ARGS,
+        *IMAGE_INPUTS,
     ),
     fallbacks=MappingProxyType(
         {
