@@ -261,13 +261,7 @@ class FakeAcr:
             self.backends.setdefault(
                 login_server.lower(), _LoginBackend(host=login_server, auth="bearer")
             )
-        op_id = self.arm._new_operation(rid)
-        url = f"{self.arm.base}/__ops__/async/{op_id}?api-version=2023-07-01"
-        return json_response(
-            201 if registry is None else 200,
-            self.arm.resources[key],
-            {"Azure-AsyncOperation": url, "Retry-After": "1"},
-        )
+        return self.arm._written(rid, key, created=registry is None, api_version="2023-07-01")
 
     def _assignment(
         self, request: httpx.Request, scope_parts: list[str], name: str

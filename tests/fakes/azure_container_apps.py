@@ -501,6 +501,18 @@ class FakeArm(FakeBase):
         url = f"{self.base}/__ops__/location/{op_id}?api-version=2021-04-01"
         return httpx.Response(202, headers={"Location": url, "Retry-After": self.retry_after})
 
+    def _written(
+        self, rid: str, key: str, *, created: bool, api_version: str = "2024-03-01"
+    ) -> httpx.Response:
+        """A PUT's answer: the resource (201 when it is new), its operation to follow."""
+        op_id = self._new_operation(rid)
+        url = f"{self.base}/__ops__/async/{op_id}?api-version={api_version}"
+        return json_response(
+            201 if created else 200,
+            self.resources[key],
+            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
+        )
+
     def _operation(self, request: httpx.Request, op_id: str) -> httpx.Response:
         with self._lock:
             op = self.operations.get(op_id)
@@ -618,13 +630,7 @@ class FakeArm(FakeBase):
                 f"{body.get('location')}.azurecontainerapps.io",
             },
         }
-        op_id = self._new_operation(rid)
-        url = f"{self.base}/__ops__/async/{op_id}?api-version=2024-03-01"
-        return json_response(
-            201 if resource is None else 200,
-            self.resources[key],
-            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
-        )
+        return self._written(rid, key, created=resource is None)
 
     def _write_app(
         self,
@@ -733,13 +739,7 @@ class FakeArm(FakeBase):
         }
         if patch:
             return self._accepted_location(rid)
-        op_id = self._new_operation(rid)
-        url = f"{self.base}/__ops__/async/{op_id}?api-version=2024-03-01"
-        return json_response(
-            201 if old is None else 200,
-            self.resources[key],
-            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
-        )
+        return self._written(rid, key, created=old is None)
 
     def _check_traffic(
         self, traffic: list[dict[str, Any]], mode: str, revisions: set[str]
