@@ -131,6 +131,18 @@ def verify_server(
             )
 
         negotiation = Negotiation(transport, say)
+
+        def pause(why: str, at_least: float | None = None) -> None:
+            """Sleep the jittered backoff (or ``at_least``), within the deadline, then double it."""
+            nonlocal delay
+            wait = delay * random.uniform(0.8, 1.0)
+            if at_least is not None:
+                wait = max(wait, at_least)
+            wait = min(wait, deadline.remaining())
+            say(f"MCP verify: attempt {attempts}: {why}; retrying in {wait:.1f} s")
+            sleep(wait)
+            delay = min(delay * 2, MAX_RETRY_DELAY)
+
         while True:
             attempts += 1
             try:
@@ -138,13 +150,7 @@ def verify_server(
             except Protected as protected:
                 if options.access_settling and not deadline.expired:
                     # Not an answer yet: the grant that opens the server may still be spreading.
-                    wait = min(delay * random.uniform(0.8, 1.0), deadline.remaining())
-                    say(
-                        f"MCP verify: attempt {attempts}: HTTP {protected.status}, not yet "
-                        f"({options.access_settling}); retrying in {wait:.1f} s"
-                    )
-                    sleep(wait)
-                    delay = min(delay * 2, MAX_RETRY_DELAY)
+                    pause(f"HTTP {protected.status}, not yet ({options.access_settling})")
                     continue
                 fields = protected_fields(protected, options)
                 if options.access_settling:
@@ -161,16 +167,7 @@ def verify_server(
                 kinds.append(exc.kind)
                 if exc.final or deadline.expired:
                     break
-                wait = delay * random.uniform(0.8, 1.0)
-                if exc.retry_after is not None:
-                    wait = max(wait, exc.retry_after)
-                wait = min(wait, deadline.remaining())
-                say(
-                    f"MCP verify: attempt {attempts}: {exc.sent.describe()}: "
-                    f"{exc.problem or exc.got}; retrying in {wait:.1f} s"
-                )
-                sleep(wait)
-                delay = min(delay * 2, MAX_RETRY_DELAY)
+                pause(f"{exc.sent.describe()}: {exc.problem or exc.got}", exc.retry_after)
                 continue
             return done(**listing_fields(listing, options, attempts, clock() - started))
     assert failure is not None
