@@ -17,7 +17,7 @@ from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from ...http import transient_reason
 from .endpoints import GoogleEndpoints
-from .failures import parse_error, raise_for_google
+from .failures import json_object, parse_error, raise_for_google
 
 __all__ = ["REPOSITORY_ID", "ensure_repository", "registry_host", "repository_path"]
 
@@ -75,18 +75,16 @@ def ensure_repository(
     )
     if created.status_code == 409 and parse_error(created).status == "ALREADY_EXISTS":
         return False
-    raise_for_google(
+    operation = json_object(
         created, f"creating Artifact Registry repository {repository}", project=project
     )
-    operation: dict[str, Any] = created.json()
 
     def probe() -> dict[str, Any] | None:
         answer = http.get(
             endpoints.url("artifactregistry", f"/v1/{operation['name']}"), headers=headers
         )
-        raise_for_google(answer, "waiting for the repository", project=project)
-        current = answer.json()
-        return current if isinstance(current, dict) and current.get("done") else None
+        current = json_object(answer, "waiting for the repository", project=project)
+        return current if current.get("done") else None
 
     done = (
         operation

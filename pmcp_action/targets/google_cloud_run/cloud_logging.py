@@ -16,10 +16,9 @@ from typing import Any
 
 import httpx
 
-from ...errors import RemoteApiError
 from ...result import LogExcerpt
 from .endpoints import GoogleEndpoints
-from .failures import raise_for_google
+from .failures import json_object
 
 __all__ = ["log_filter", "read_log_lines"]
 
@@ -89,13 +88,7 @@ def read_log_lines(
             "pageSize": limit,
         },
     )
-    raise_for_google(response, f"reading the logs of {what}", project=project)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise RemoteApiError(f"reading the logs of {what}: Cloud Logging answered without JSON")
+    body = json_object(response, f"reading the logs of {what}", project=project)
     entries = [e for e in body.get("entries") or [] if isinstance(e, dict)][:limit]
     lines = tuple(line for line in (_line(e) for e in reversed(entries)) if line)
     if not lines:

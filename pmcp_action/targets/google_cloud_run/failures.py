@@ -18,6 +18,7 @@ from ...errors import RemoteApiError
 __all__ = [
     "GoogleError",
     "granting_role",
+    "json_object",
     "oauth_error_text",
     "parse_error",
     "raise_for_google",
@@ -134,3 +135,20 @@ def raise_for_google(response: httpx.Response, doing: str, *, project: str = "")
             remediation = "grant the deploying identity roles/run.admin and "
             remediation += "roles/artifactregistry.writer in the project"
     raise RemoteApiError(message, status=error.status_code, remediation=remediation)
+
+
+def json_object(response: httpx.Response, doing: str, *, project: str = "") -> dict[str, Any]:
+    """The JSON object of a successful answer; an error answer, or one that is not a JSON
+    object, raises :class:`RemoteApiError` saying what was being done."""
+    raise_for_google(response, doing, project=project)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise RemoteApiError(
+            f"{doing}: {response.request.url.host} answered HTTP {response.status_code} "
+            "without a JSON object",
+            status=response.status_code,
+        )
+    return body

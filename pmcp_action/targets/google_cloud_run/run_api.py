@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 
 from ...deadline import Deadline, poll_until
-from ...errors import DeployError, RemoteApiError
+from ...errors import DeployError
 from ...http import transient_reason
 from .endpoints import GoogleEndpoints
-from .failures import raise_for_google
+from .failures import json_object
 
 __all__ = ["RunApi"]
 
@@ -58,14 +58,7 @@ class RunApi:
         return self._endpoints.url("run", f"/v2/{path}")
 
     def _json(self, response: httpx.Response, doing: str) -> JsonObject:
-        raise_for_google(response, doing, project=self.project)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise RemoteApiError(f"{doing}: Cloud Run answered without a JSON object")
-        return body
+        return json_object(response, doing, project=self.project)
 
     # --- services ---------------------------------------------------------------------
     def get_service(self, service: str) -> JsonObject | None:

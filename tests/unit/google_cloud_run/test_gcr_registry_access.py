@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from pmcp_action.deadline import Deadline
-from pmcp_action.errors import DeployError
+from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.targets.google_cloud_run.access import OrgPolicyRefused, set_public
 from pmcp_action.targets.google_cloud_run.artifact_registry import (
     ensure_repository,
@@ -30,6 +30,19 @@ def _ensure(fake: FakeCloudRun) -> bool:
         repository="pmcp",
         deadline=Deadline(30),
         sleep=lambda _s: None,
+    )
+
+
+@pytest.mark.parametrize("kind", ["bytes", "content-type"])
+def test_a_create_answered_without_json_is_an_error_naming_the_step(kind):
+    fake = FakeCloudRun()
+    path = "/v1/projects/demo/locations/us-central1/repositories"
+    fake.faults.garbage(kind, method="POST", path=path)
+    with pytest.raises(RemoteApiError) as caught:
+        _ensure(fake)
+    assert caught.value.message == (
+        "creating Artifact Registry repository pmcp: 127.0.0.1 answered HTTP 200 without a "
+        "JSON object"
     )
 
 
