@@ -10,7 +10,6 @@ over a fake) to swap the network, never globals.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import ssl
 import time
@@ -22,6 +21,8 @@ import httpx
 
 from . import __version__
 from .deadline import Deadline
+from .rest.retry_after import retry_after_seconds
+from .rest.transport import NOT_SENT, TransportFailure, host_of, transport_failure
 from .urls import check_endpoint
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "HttpClientFactory",
     "RetryPolicy",
     "RetryingClient",
-    "describe_transport_error",
     "transient_reason",
 ]
 
@@ -37,38 +37,6 @@ USER_AGENT = f"pmcp-deploy-action/{__version__} httpx/{httpx.__version__}"
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-#: Errors where the request certainly never reached the server: always safe to retry.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-#: Errors where the server may have acted: retried for idempotent requests only.
-_MAYBE_SENT = (
-    httpx.ReadError,
-    httpx.ReadTimeout,
-    httpx.WriteError,
-    httpx.WriteTimeout,
-    httpx.RemoteProtocolError,
-)
-
-
-def describe_transport_error(exc: httpx.TransportError) -> str:
-    """What a transport failure means, in words, with httpx's name for it in brackets."""
-    host = _host_of(exc)
-    name = type(exc).__name__
-    if isinstance(exc, httpx.ConnectTimeout):
-        text = f"{host} did not accept the connection in time"
-    elif isinstance(exc, httpx.ConnectError):
-        text = f"could not connect to {host}"
-    elif isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)):
-        text = f"{host} did not answer in time"
-    elif isinstance(exc, httpx.RemoteProtocolError):
-        text = f"the connection to {host} closed before it answered"
-    elif isinstance(exc, (httpx.ReadError, httpx.WriteError)):
-        text = f"the connection to {host} broke"
-    elif isinstance(exc, httpx.ProxyError):
-        text = f"the proxy refused the connection to {host}"
-    else:
-        text = f"the request to {host} failed"
-    return f"{text} ({name})"
 
 
 def transient_reason(exc: Exception) -> str | None:
@@ -79,21 +47,16 @@ def transient_reason(exc: Exception) -> str | None:
     """
     from .errors import RemoteApiError
 
-    if isinstance(exc, httpx.TransportError):
-        return f"{type(exc).__name__} talking to {_host_of(exc)}"
+    cause = exc.__cause__ if isinstance(exc, TransportFailure) else exc
+    if isinstance(cause, httpx.TransportError):
+        return f"{type(cause).__name__} talking to {host_of(cause)}"
+    if isinstance(exc, TransportFailure):
+        return f"no answer from {exc.host}"
     if isinstance(exc, RemoteApiError) and exc.status in RETRY_STATUSES:
         return f"HTTP {exc.status}"
-    cause = exc.__cause__
-    if isinstance(cause, httpx.TransportError):
-        return f"{type(cause).__name__} talking to {_host_of(cause)}"
+    if isinstance(exc.__cause__, httpx.TransportError):
+        return f"{type(exc.__cause__).__name__} talking to {host_of(exc.__cause__)}"
     return None
-
-
-def _host_of(exc: httpx.TransportError) -> str:
-    try:
-        return exc.request.url.host or "the API"
-    except RuntimeError:  # no request attached
-        return "the API"
 
 
 @dataclass(frozen=True)
@@ -107,25 +70,13 @@ class RetryPolicy:
         return random.uniform(0.0, min(self.max_delay, self.base_delay * (2**attempt)))
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 class RetryingClient(httpx.Client):
     """An httpx client that retries transient failures within a deadline.
 
-    A request whose body is a one-shot stream cannot be replayed; callers
+    A failure with no answer (DNS, refused, reset, TLS, timeout) raises
+    :class:`~pmcp_action.rest.TransportFailure` once the retries are spent: it names the
+    host, the call and whether the server may have acted, so no caller catches httpx
+    errors. A request whose body is a one-shot stream cannot be replayed; callers
     that stream uploads pass a fresh stream per attempt through their own
     loop, or send with ``extensions={"pmcp_retry": False}``.
     """
@@ -155,19 +106,19 @@ class RetryingClient(httpx.Client):
         while True:
             try:
                 response = super().send(request, **kwargs)
-            except _NOT_SENT as exc:
+            except NOT_SENT as exc:
                 self._record(request, type(exc).__name__)
                 if not retry_allowed or not self._pause(attempt, None):
-                    raise
-            except _MAYBE_SENT as exc:
+                    raise transport_failure(exc, attempts=attempt + 1) from exc
+            except httpx.TransportError as exc:  # sent: the server may have acted
                 self._record(request, type(exc).__name__)
                 if not (retry_allowed and idempotent) or not self._pause(attempt, None):
-                    raise
+                    raise transport_failure(exc, attempts=attempt + 1) from exc
             else:
                 self._record(request, str(response.status_code))
                 if response.status_code not in RETRY_STATUSES or not retry_allowed:
                     return response
-                wait = _retry_after(response)
+                wait = retry_after_seconds(response.headers)
                 if not self._pause(attempt, wait):
                     return response
                 response.close()

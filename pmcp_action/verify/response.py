@@ -10,7 +10,6 @@ __all__ = [
     "describe_response",
     "excerpt",
     "media_type",
-    "retry_after",
 ]
 
 #: How much of an unexpected body a failure report quotes.
@@ -38,14 +37,6 @@ def describe_response(response: httpx.Response, body: bytes) -> str:
 def media_type(response: httpx.Response) -> str:
     content_type = str(response.headers.get("content-type", ""))
     return content_type.split(";")[0].strip().lower()
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP date; the backoff is good enough
 
 
 def auth_param(header: str, name: str) -> str:

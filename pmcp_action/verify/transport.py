@@ -17,9 +17,10 @@ from typing import Any
 import httpx
 
 from ..errors import InsecureEndpointError
+from ..rest import TransportFailure, retry_after_seconds
 from .outcome import AttemptFailed, Protected, Sent
 from .protocol import ACCEPT, error_problem, is_id, jsonrpc_error, stateless_headers
-from .response import EXCERPT_BYTES, describe_response, media_type, retry_after
+from .response import EXCERPT_BYTES, describe_response, media_type
 from .sse import iter_sse_data
 
 __all__ = [
@@ -98,7 +99,7 @@ class Transport:
                 self.url, headers=self._headers(), timeout=min(5.0, self._timeout())
             )
             response.close()
-        except httpx.HTTPError:
+        except (httpx.HTTPError, TransportFailure):
             pass
         self.session_id = ""
 
@@ -152,10 +153,14 @@ class Transport:
             response = self._send_following(request, sent)
         except InsecureEndpointError as exc:
             raise self._fail(sent, "a redirect", exc.message, kind="insecure redirect") from exc
-        except httpx.HTTPError as exc:
+        except TransportFailure as failure:
+            cause = failure.__cause__ if isinstance(failure.__cause__, Exception) else failure
             raise self._fail(
-                sent, f"no response ({type(exc).__name__}: {exc})", "", kind=type(exc).__name__
-            ) from exc
+                sent,
+                f"no response ({type(cause).__name__}: {cause})",
+                "",
+                kind=type(cause).__name__,
+            ) from cause
         try:
             return self._handle(response, sent, request_id, ends_at)
         except AttemptFailed as exc:
@@ -258,7 +263,7 @@ class Transport:
                 problem,
                 kind=f"HTTP {status}",
                 final=final,
-                retry_after=retry_after(response) if status in (429, 503) else None,
+                retry_after=retry_after_seconds(response.headers) if status in (429, 503) else None,
                 error=error,
             )
         if request_id is None:  # a notification: 202 Accepted (any 2xx will do)

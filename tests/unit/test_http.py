@@ -6,6 +6,7 @@ import pytest
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import InsecureEndpointError
 from pmcp_action.http import USER_AGENT, HttpClientFactory, RetryPolicy
+from pmcp_action.rest import TransportFailure
 
 
 class FlakyServer:
@@ -63,9 +64,16 @@ def test_gives_up_after_the_last_attempt_and_returns_the_last_response():
 
 def test_connection_errors_are_raised_after_the_last_attempt():
     server = FlakyServer(failures=10, how="connect")
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(TransportFailure) as caught:
         make(server, attempts=2).get("/x")
     assert len(server.calls) == 2
+    failure = caught.value
+    assert isinstance(failure.__cause__, httpx.ConnectError)
+    assert failure.host == "api.example.test" and not failure.may_have_happened
+    assert failure.message == (
+        "GET https://api.example.test/x got no answer after 2 attempts: api.example.test "
+        "refused the connection (ConnectError)."
+    )
 
 
 def test_retry_after_is_honoured():
@@ -77,9 +85,12 @@ def test_retry_after_is_honoured():
 
 def test_post_is_not_replayed_after_a_read_timeout_but_get_is():
     post_server = FlakyServer(failures=1, how="read-timeout")
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(TransportFailure) as caught:
         make(post_server).post("/mutate", json={})
     assert len(post_server.calls) == 1
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert caught.value.may_have_happened
+    assert "may have been carried out" in caught.value.message
 
     get_server = FlakyServer(failures=1, how="read-timeout")
     assert make(get_server).get("/read").status_code == 200
@@ -165,7 +176,7 @@ def test_closing_one_client_leaves_an_injected_transport_open_for_the_next():
     ],
 )
 def test_transport_errors_are_described_in_words(error, text):
-    from pmcp_action.http import describe_transport_error
+    from pmcp_action.rest.transport import describe_transport_error
 
     request = httpx.Request("POST", "https://api.example/graphql")
     assert describe_transport_error(error("x", request=request)) == text

@@ -329,8 +329,9 @@ def test_a_lost_mutation_answer_is_described_and_not_resent(tmp_path: Path) -> N
         h.target.deploy()
 
     assert caught.value.message == (
-        "GraphQL request getUploadUrls failed: the connection to pmcp.test closed before it "
-        "answered (RemoteProtocolError); pmcp.run may or may not have carried it out."
+        "The GraphQL request getUploadUrls got no answer: the connection to pmcp.test closed "
+        "before it answered (RemoteProtocolError). The request was sent, so it may have been "
+        "carried out."
     )
     calls = [r for r in h.fake.requests_to("/graphql") if b"getUploadUrls" in r.body]
     assert len(calls) == 1

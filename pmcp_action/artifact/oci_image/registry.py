@@ -28,7 +28,8 @@ import httpx
 
 from ...ci.base import Platform
 from ...errors import RemoteApiError, TimeoutExceededError
-from ...http import RETRY_STATUSES, HttpClientFactory, RetryingClient, describe_transport_error
+from ...http import RETRY_STATUSES, HttpClientFactory, RetryingClient
+from ...rest.transport import DOING, TransportFailure, describe_transport_error
 from .model import RegistryLogin
 from .reference import ImageReference
 
@@ -165,14 +166,8 @@ class RegistryClient:
                 params=params,
                 extensions={} if retry else {"pmcp_retry": False},
             )
-            try:
-                response = self._client.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                raise RemoteApiError(
-                    f"The registry {self.registry} could not be reached for {method} "
-                    f"{_path(request)}: {describe_transport_error(exc)}.",
-                    remediation="Check the registry host name and that the runner can reach it.",
-                ) from exc
+            request.extensions[DOING] = f"{method} {_path(request)} on the registry {self.registry}"
+            response = self._client.send(request, stream=stream)
             if response.status_code != 401 or attempt == 1:
                 return response
             challenge = response.headers.get("WWW-Authenticate", "")
@@ -204,13 +199,12 @@ class RegistryClient:
         if not self.login.anonymous:
             raw = f"{self.login.username}:{self.login.password}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
-        try:
-            response = self._client.get(realm, params=query, headers=headers)
-        except httpx.TransportError as exc:
-            raise RemoteApiError(
-                f"The token service of {self.registry} ({_strip_query(realm)}) could not be "
-                f"reached: {describe_transport_error(exc)}."
-            ) from exc
+        response = self._client.get(
+            realm,
+            params=query,
+            headers=headers,
+            extensions={DOING: f"asking the token service of {self.registry} for a token"},
+        )
         if response.status_code != 200:
             raise RemoteApiError(
                 f"The token service of {self.registry} ({_strip_query(realm)}) refused "
@@ -485,10 +479,13 @@ class RegistryClient:
                 content=body,
                 retry=False,
             )
-        except RemoteApiError as exc:
-            if isinstance(exc.__cause__, httpx.TransportError):
-                raise _Retryable(describe_transport_error(exc.__cause__)) from exc
-            raise
+        except TransportFailure as exc:
+            cause = exc.__cause__
+            raise _Retryable(
+                describe_transport_error(cause)
+                if isinstance(cause, httpx.TransportError)
+                else exc.message
+            ) from exc
         if response.status_code in RETRY_STATUSES or response.status_code == 416:
             raise _Retryable(f"HTTP {response.status_code} {registry_error_text(response)}")
         if response.status_code != 202:

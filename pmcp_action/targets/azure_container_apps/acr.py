@@ -26,7 +26,7 @@ from ...artifact.oci_image.model import RegistryLogin
 from ...artifact.oci_image.reference import ImageReference
 from ...ci.base import Platform
 from ...errors import DeployError, RemoteApiError
-from ...http import describe_transport_error
+from ...rest.transport import DOING
 from ...urls import is_loopback_host
 from .arm import Arm
 from .failures import ArmError
@@ -149,13 +149,9 @@ def find_registry(arm: Arm, login_server: str) -> Registry | None:
 
 def _challenge(client: httpx.Client, base: str, host: str) -> tuple[str, str]:
     """The token service's origin and service name from the registry's ``/v2/`` answer."""
-    try:
-        response = client.get(f"{base}/v2/")
-    except httpx.TransportError as exc:
-        raise RemoteApiError(
-            f"The registry {host} could not be reached: {describe_transport_error(exc)}.",
-            remediation="Check that the runner can reach the registry's login server.",
-        ) from exc
+    response = client.get(
+        f"{base}/v2/", extensions={DOING: f"asking the registry {host} how to log in"}
+    )
     header = response.headers.get("WWW-Authenticate", "")
     scheme, _, rest = header.partition(" ")
     params = {m[1].lower(): m[2] or m[3] for m in _PARAM.finditer(rest)}
@@ -193,13 +189,11 @@ def acr_login(
         "tenant": tenant,
         "access_token": arm_token,
     }
-    try:
-        response = client.post(f"{origin}/oauth2/exchange", data=form)
-    except httpx.TransportError as exc:
-        raise RemoteApiError(
-            f"The token exchange of {login_server} could not be reached: "
-            f"{describe_transport_error(exc)}.",
-        ) from exc
+    response = client.post(
+        f"{origin}/oauth2/exchange",
+        data=form,
+        extensions={DOING: f"exchanging the Entra ID token at {login_server}"},
+    )
     try:
         body = response.json()
     except ValueError:

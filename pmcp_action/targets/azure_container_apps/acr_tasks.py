@@ -21,7 +21,7 @@ import httpx
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError, PmcpActionError, RemoteApiError
-from ...http import describe_transport_error, transient_reason
+from ...http import transient_reason
 from .arm import Arm
 from .failures import ArmError
 from .sas_blob import mask_sas
@@ -107,7 +107,7 @@ class AcrTasks:
                     retry=False,
                 )
                 run_id = _run_id(_json(response, what))
-            except (httpx.TransportError, RemoteApiError) as exc:
+            except RemoteApiError as exc:
                 reason = transient_reason(exc)
                 if reason is None and not _garbled(exc):
                     raise _explained(exc) from None
@@ -199,8 +199,8 @@ class AcrTasks:
                 TASKS_API,
                 f"cancelling {run_id}",
             )
-        except (httpx.TransportError, PmcpActionError) as exc:
-            return str(exc) if isinstance(exc, PmcpActionError) else type(exc).__name__
+        except PmcpActionError as exc:
+            return str(exc)
         return ""
 
 
@@ -237,11 +237,6 @@ def _run_id(run: Any) -> str:
 
 def _explained(exc: Exception) -> Exception:
     """The error, with what to do for the codes ACR Tasks is known to answer."""
-    if isinstance(exc, httpx.TransportError):
-        return RemoteApiError(
-            f"Scheduling the ACR Tasks build failed: {describe_transport_error(exc)}.",
-            remediation="Check that management.azure.com is reachable from the runner; run again.",
-        )
     if isinstance(exc, ArmError) and not exc.remediation:
         exc.remediation = _TASKS_REMEDIATION.get(exc.code, "")
     return exc

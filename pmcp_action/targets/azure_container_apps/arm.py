@@ -15,6 +15,7 @@ import httpx
 
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
+from ...rest import TransportFailure
 from .failures import ArmError, arm_error
 
 __all__ = ["APP_API", "Arm", "RESOURCES_API"]
@@ -27,8 +28,9 @@ _TERMINAL = frozenset({"Succeeded", "Failed", "Canceled"})
 
 
 def _tolerate(exc: Exception) -> str | None:
-    if isinstance(exc, httpx.TransportError):
-        return f"the long-poll dropped ({type(exc).__name__})"
+    if isinstance(exc, (TransportFailure, httpx.TransportError)):
+        cause = exc.__cause__ if isinstance(exc, TransportFailure) else exc
+        return f"the long-poll dropped ({type(cause).__name__})"
     if isinstance(exc, ArmError) and exc.status is not None and exc.status >= 500:
         return f"HTTP {exc.status}"
     return None

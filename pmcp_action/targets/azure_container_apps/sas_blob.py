@@ -152,8 +152,8 @@ class LogFollower:
             response = self.client.get(
                 self._link, headers={"Range": window, "x-ms-version": BLOB_VERSION}
             )
-        except (httpx.TransportError, PmcpActionError) as exc:
-            if isinstance(exc, PmcpActionError) and transient_reason(exc) is None:
+        except PmcpActionError as exc:
+            if transient_reason(exc) is None:
                 self._give_up(exc.message)
             return 0
         if response.status_code == 403:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-import httpx
-
 from ...context import RunContext
+from ...rest import TransportFailure
 from .failures import CloudflareApiError
 
 __all__ = ["CREATE_ATTEMPTS", "create_once"]
@@ -30,8 +29,8 @@ def create_once(
     while True:
         try:
             return send()
-        except (CloudflareApiError, httpx.TransportError) as exc:
-            transient = isinstance(exc, httpx.TransportError) or (
+        except (CloudflareApiError, TransportFailure) as exc:
+            transient = isinstance(exc, TransportFailure) or (
                 exc.status is not None and (exc.status >= 500 or exc.status == 429)
             )
             if not transient:

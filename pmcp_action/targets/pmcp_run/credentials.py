@@ -39,7 +39,8 @@ from ...errors import (
     Problem,
     ValidationError,
 )
-from ...http import RetryingClient, describe_transport_error
+from ...http import RetryingClient
+from ...rest.transport import DOING, HINT
 from .config import PmcpRunSettings
 from .discovery import PmcpRunConfig
 
@@ -427,21 +428,17 @@ class TokenSession:
 
     def _token_request(self, data: dict[str, str], auth: httpx.BasicAuth | None) -> TokenResponse:
         url = self._config.token_url
-        try:
-            response = self._client.post(
-                url,
-                data=data,
-                auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
-                headers={"Accept": "application/json"},
-                timeout=_TOKEN_TIMEOUT,
-            )
-        except httpx.TransportError as exc:
-            raise CredentialExchangeError(
-                f"Could not reach the pmcp.run token endpoint {url}: "
-                f"{describe_transport_error(exc)}.",
-                remediation="Check the runner's network; the Cognito domain comes from "
-                "discovery (override: PMCP_RUN_COGNITO_DOMAIN).",
-            ) from exc
+        response = self._client.post(
+            url,
+            data=data,
+            auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+            headers={"Accept": "application/json"},
+            timeout=_TOKEN_TIMEOUT,
+            extensions={
+                DOING: f"asking the pmcp.run token endpoint {url} for a token",
+                HINT: "the Cognito domain comes from discovery; override: PMCP_RUN_COGNITO_DOMAIN",
+            },
+        )
         if response.status_code != 200:
             raise _TokenHttpError(response.status_code, _oauth_error(response))
         try:

@@ -18,7 +18,8 @@ from typing import TypedDict
 import httpx
 
 from ...errors import ConfigError, RemoteApiError
-from ...http import RetryingClient, describe_transport_error
+from ...http import RetryingClient
+from ...rest.transport import DOING, HINT
 from ...urls import endpoint_problem
 
 __all__ = [
@@ -108,14 +109,14 @@ def _checked_url(value: str, where: str) -> str:
 
 def _fetch_document(client: RetryingClient, api_url: str) -> DiscoveryDocument:
     url = f"{api_url.rstrip('/')}{DISCOVERY_PATH}"
-    try:
-        response = client.get(url, timeout=_DISCOVERY_TIMEOUT)
-    except httpx.TransportError as exc:
-        raise RemoteApiError(
-            f"Could not reach pmcp.run discovery at {url}: {describe_transport_error(exc)}.",
-            remediation="Check pmcp-api-url (PMCP_API_URL) and the runner's network/proxy "
-            "settings.",
-        ) from exc
+    response = client.get(
+        url,
+        timeout=_DISCOVERY_TIMEOUT,
+        extensions={
+            DOING: f"reading pmcp.run discovery at {url}",
+            HINT: "pmcp-api-url, PMCP_API_URL",
+        },
+    )
     if response.status_code != 200:
         raise RemoteApiError(
             f"Discovery endpoint returned status {response.status_code} ({url}).",

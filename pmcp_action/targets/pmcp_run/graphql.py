@@ -16,11 +16,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
-
 from ...ci.base import Platform
 from ...errors import CredentialExchangeError, RemoteApiError
-from ...http import RetryingClient, describe_transport_error
+from ...http import RetryingClient
+from ...rest.transport import DOING, HINT
 from .credentials import CREATE_CLIENT_HELP, TokenSession
 
 __all__ = ["GraphQLClient", "looks_like_unknown_schema"]
@@ -132,29 +131,21 @@ class GraphQLClient:
         self, operation: str, payload: dict[str, Any], extensions: dict[str, bool]
     ) -> dict[str, Any]:
         token = self._session.access_token()
-        try:
-            response = self._client.post(
-                self.url,
-                content=json.dumps(payload).encode("utf-8"),
-                headers={
-                    "Authorization": token,
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                },
-                timeout=_GRAPHQL_TIMEOUT,
-                extensions=extensions,
-            )
-        except httpx.TransportError as exc:
-            raise RemoteApiError(
-                f"GraphQL request {operation} failed: {describe_transport_error(exc)}"
-                + (
-                    "."
-                    if extensions["pmcp_idempotent"]
-                    else "; pmcp.run may or may not have carried it out."
-                ),
-                remediation="Check the runner's network. The endpoint comes from discovery "
-                "(override: PMCP_RUN_GRAPHQL_URL).",
-            ) from exc
+        response = self._client.post(
+            self.url,
+            content=json.dumps(payload).encode("utf-8"),
+            headers={
+                "Authorization": token,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout=_GRAPHQL_TIMEOUT,
+            extensions={
+                **extensions,
+                DOING: f"the GraphQL request {operation}",
+                HINT: "the endpoint comes from discovery; override: PMCP_RUN_GRAPHQL_URL",
+            },
+        )
         for header in _REQUEST_ID_HEADERS:
             request_id = response.headers.get(header)
             if request_id:

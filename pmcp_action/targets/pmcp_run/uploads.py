@@ -23,6 +23,7 @@ from ...ci.base import Platform
 from ...deadline import Deadline
 from ...errors import DeployError, InsecureEndpointError, PmcpActionError
 from ...http import HttpClientFactory
+from ...rest import TransportFailure
 from ...urls import endpoint_problem
 
 __all__ = ["UploadJob", "upload_all"]
@@ -103,8 +104,8 @@ def _upload_one(
                         },
                         extensions={"pmcp_retry": False},
                     )
-            except httpx.TransportError as exc:
-                cause = f"{type(exc).__name__} talking to {job.host}"
+            except TransportFailure as exc:
+                cause = f"{type(exc.__cause__).__name__} talking to {job.host}"
                 retryable = True
             else:
                 if 200 <= response.status_code < 300:

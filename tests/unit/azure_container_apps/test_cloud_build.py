@@ -23,7 +23,7 @@ from pmcp_action.errors import (
     RemoteApiError,
     TimeoutExceededError,
 )
-from pmcp_action.http import HttpClientFactory
+from pmcp_action.http import HttpClientFactory, RetryPolicy
 from pmcp_action.targets.azure_container_apps.acr_tasks import TASKS_API
 from pmcp_action.targets.azure_container_apps.arm import Arm
 from pmcp_action.targets.azure_container_apps.cloud_build import build_in_registry, task_platform
@@ -130,11 +130,12 @@ def _world(tmp_path: Path, *, retrying: bool = False, seconds: float = 900) -> W
     clock = Clock()
     deadline = Deadline(seconds, clock=clock.time)
     transport = httpx.MockTransport(fake)
-    client: httpx.Client
-    if retrying:  # what a run uses: retries of 429/5xx and dropped connections
-        client = HttpClientFactory(transport=transport, deadline=deadline, sleep=clock.sleep)()
-    else:
-        client = httpx.Client(transport=transport)
+    # What a run uses (retries of 429/5xx and dropped connections), or the same client
+    # with no retries of its own, so the target's own read-back is what recovers.
+    policy = RetryPolicy() if retrying else RetryPolicy(attempts=1)
+    client = HttpClientFactory(
+        transport=transport, deadline=deadline, sleep=clock.sleep, policy=policy
+    )()
     log = io.StringIO()
     console = Platform(environ={}, log_stream=log)
     console.mask(TOKEN)  # as sign-in does
@@ -328,7 +329,7 @@ def test_a_dockerfile_missing_from_the_context_is_refused_locally(tmp_path: Path
 # --- lost answers, throttling, outages -------------------------------------------------
 
 
-@pytest.mark.parametrize("retrying", [False, True], ids=["plain-client", "retrying-client"])
+@pytest.mark.parametrize("retrying", [False, True], ids=["no-client-retries", "retrying-client"])
 @pytest.mark.parametrize("fault", ["drop", "503"])
 def test_a_lost_schedule_answer_is_read_back_not_sent_twice(
     tmp_path: Path, retrying: bool, fault: str
@@ -399,7 +400,7 @@ def test_a_schedule_refused_before_it_ran_is_sent_again_after_a_read(tmp_path: P
     assert "HTTP 429; no run was created, sending it again" in world.output
 
 
-@pytest.mark.parametrize("retrying", [False, True], ids=["plain-client", "retrying-client"])
+@pytest.mark.parametrize("retrying", [False, True], ids=["no-client-retries", "retrying-client"])
 def test_throttling_and_outages_are_retried(tmp_path: Path, retrying: bool) -> None:
     world = _world(tmp_path, retrying=retrying)
     faults = world.fake.faults
