@@ -23,6 +23,7 @@ from .declare import TargetDeclaration
 from .deploy_config import DeployConfig
 from .errors import Problem, ValidationError
 from .inputs import InputSpec
+from .keyvalue import parse_key_values
 from .registry import Catalogue, catalogue
 from .target_inputs import TargetInputs
 
@@ -31,12 +32,10 @@ __all__ = [
     "Settings",
     "load_settings",
     "parse_bool",
-    "parse_env_lines",
     "redact_given_inputs",
     "resolve_raw",
 ]
 
-_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 #: Stands in for the target while the target input is missing or invalid.
 _NO_TARGET = TargetDeclaration(id="none", title="no target", summary="")
@@ -117,39 +116,10 @@ def redact_given_inputs(
         if name in secret:
             out[name] = "***"
         elif name == "environment":
-            out[name] = sorted(parse_env_lines(value.text, value.source, []))
+            out[name] = sorted(parse_key_values(value.text, value.source, []))
         else:
             out[name] = value.text
     return out
-
-
-def parse_env_lines(
-    text: str, where: str, problems: list[Problem], *, noun: str = "variable"
-) -> dict[str, str]:
-    """Parse ``KEY=VALUE`` lines; blank lines and ``#`` comments are skipped.
-
-    A bad line is named by its number only: it may hold a secret (a value pasted
-    without its name), so no message quotes it.
-    """
-    result: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        key, sep, value = stripped.partition("=")
-        key = key.strip()
-        if not sep or not _ENV_KEY.match(key):
-            problems.append(
-                Problem(
-                    f"{where}, line {number}",
-                    "expected KEY=VALUE, with a KEY of letters, digits and _ that does not "
-                    "start with a digit (the line is not shown: it may hold a secret)",
-                    f"write one {noun} per line as NAME=value",
-                )
-            )
-            continue
-        result[key] = value
-    return result
 
 
 def _lookup(
@@ -251,7 +221,7 @@ def load_settings(
     environment: dict[str, str] = {}
     if "environment" in raw:
         environment.update(
-            parse_env_lines(raw["environment"].text, raw["environment"].source, problems)
+            parse_key_values(raw["environment"].text, raw["environment"].source, problems)
         )
     values["environment"] = MappingProxyType(environment)
     values["verify_tools"] = split_list(raw["verify-tools"].text) if "verify-tools" in raw else ()

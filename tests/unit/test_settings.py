@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from pmcp_action.errors import Problem, ValidationError
-from pmcp_action.settings import RawValue, load_settings, parse_env_lines
+from pmcp_action.keyvalue import parse_key_values
+from pmcp_action.settings import RawValue, load_settings
 
 
 def _load(flags=None, environ=None, config_values=None, **kwargs):
@@ -116,7 +117,7 @@ def test_environment_input_parses_lines_and_reports_bad_ones():
 
 def test_parse_env_lines_collects_problems():
     problems: list[Problem] = []
-    assert parse_env_lines("K=v\nbad", "x", problems) == {"K": "v"}
+    assert parse_key_values("K=v\nbad", "x", problems) == {"K": "v"}
     assert problems[0].where == "x, line 2"
 
 

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from ...context import RunContext
 from ...errors import Problem
-from ...settings import parse_env_lines
+from ...keyvalue import parse_key_values
 from ...urls import endpoint_problem
 
 __all__ = ["WRANGLER_TOML", "WORKERS_DEV_ORIGIN_ENV", "WorkersConfig", "resolve"]
@@ -125,7 +125,7 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
     flags_value = wrangler.get("compatibility_flags", [])
     flags = tuple(str(f) for f in flags_value) if isinstance(flags_value, list) else ()
 
-    secrets = parse_env_lines(
+    secrets = parse_key_values(
         inputs.text("worker-secrets"), inputs.source("worker-secrets"), problems, noun="secret"
     )
     for value in secrets.values():
