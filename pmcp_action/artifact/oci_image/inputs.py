@@ -6,7 +6,16 @@ azure-container-apps list these in their declarations; the core does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ...errors import Problem
 from ...inputs import InputKind, InputSpec
+from ...keyvalue import parse_key_values
+
+if TYPE_CHECKING:
+    from ...target_inputs import TargetInputs
 
 __all__ = [
     "BASE_IMAGE",
@@ -18,6 +27,8 @@ __all__ = [
     "PLATFORM",
     "REGISTRY_PASSWORD",
     "REGISTRY_USERNAME",
+    "ImageInputs",
+    "read_image_inputs",
 ]
 
 #: A distroless/cc-style base: glibc 2.36 (Debian 12), libgcc, CA certificates, no shell.
@@ -78,3 +89,72 @@ IMAGE_INPUTS = (
     PLATFORM,
     BUILD_ARGS,
 )
+
+
+@dataclass(frozen=True)
+class ImageInputs:
+    """The image inputs a target declares, read and checked once (empty where not declared)."""
+
+    image: str = ""
+    repository: str = ""
+    base_image: str = ""
+    registry_username: str = ""
+    registry_password: str = field(default="", repr=False)
+    platform: str = ""
+    build_args: tuple[tuple[str, str], ...] = ()
+
+
+def read_image_inputs(
+    inputs: TargetInputs, problems: list[Problem], *, mask: Callable[[str], None]
+) -> ImageInputs:
+    """Every declared image input, with each problem named by its source (offline).
+
+    ``image`` and ``base-image`` must be image references; the registry password is
+    masked the moment it is read; ``build-args`` are ``KEY=VALUE`` lines.
+    """
+    from .reference import parse_reference
+
+    declared = set(inputs.names)
+
+    def text(spec: InputSpec) -> str:
+        return inputs.text(spec.name).strip() if spec.name in declared else ""
+
+    for spec in (IMAGE, BASE_IMAGE):
+        value = text(spec)
+        if value:
+            try:
+                parse_reference(value, "")
+            except ValueError as exc:
+                problems.append(Problem(inputs.source(spec.name), str(exc)))
+    password = inputs.text(REGISTRY_PASSWORD.name) if REGISTRY_PASSWORD.name in declared else ""
+    if password:
+        mask(password)
+    username = text(REGISTRY_USERNAME)
+    if bool(username) != bool(password):
+        given, missing = (REGISTRY_USERNAME, REGISTRY_PASSWORD)[:: 1 if username else -1]
+        problems.append(
+            Problem(
+                inputs.source(given.name),
+                f"{given.name} is given without {missing.name}",
+                "give both (a user name and its password or token), or neither",
+            )
+        )
+    build_args = (
+        parse_key_values(
+            inputs.text(BUILD_ARGS.name),
+            inputs.source(BUILD_ARGS.name),
+            problems,
+            noun="build argument",
+        )
+        if BUILD_ARGS.name in declared
+        else {}
+    )
+    return ImageInputs(
+        image=text(IMAGE),
+        repository=text(IMAGE_REPOSITORY),
+        base_image=text(BASE_IMAGE),
+        registry_username=username,
+        registry_password=password,
+        platform=inputs.string(PLATFORM.name, problems) if PLATFORM.name in declared else "",
+        build_args=tuple(build_args.items()),
+    )
