@@ -1,0 +1,233 @@
+"""The deploy flow's order, written once for every target, against a recording platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pmcp_action.errors import DeployError, NotSupportedError, Problem, ValidationError
+from pmcp_action.flow import Deployed, NothingDeployedError, ServesLogs, Steps
+from pmcp_action.ownership import Adoption, NotOursError, Resource
+from pmcp_action.result import LogExcerpt, PlanChange, TargetResult
+from tests.support.context import make_context
+
+
+@dataclass
+class Platform:
+    """What is deployed, and every step the flow took, in order."""
+
+    exists: bool = False
+    serving: str = ""
+    previous: str = ""
+    managed: bool = True
+    artifact_digest: str = ""
+    log: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Survey:
+    deployed: Deployed
+    digest: str
+
+
+class ToySteps(Steps[Survey, str]):
+    def __init__(self, platform: Platform, adoption: Adoption) -> None:
+        self.platform = platform
+        self.adoption = adoption  # type: ignore[misc]
+
+    def _step(self, name: str) -> None:
+        self.platform.log.append(name)
+
+    def resource(self) -> Resource:
+        return Resource("Toy", "calc", "in the toy cloud", "the tag toy", "server-name")
+
+    def survey(self, artifact: str | None) -> Survey:
+        self._step(f"survey({artifact})")
+        p = self.platform
+        return Survey(Deployed(p.exists, p.serving, p.previous, p.managed), p.artifact_digest)
+
+    def planned(self, survey: Survey, artifact: str) -> TargetResult:
+        self._step("planned")
+        return TargetResult(changes=(PlanChange("create", "toy calc"),), unchanged=False)
+
+    def adopt(self, survey: Survey) -> None:
+        self._step("adopt")
+
+    def first_deploy(self, survey: Survey, artifact: str) -> TargetResult:
+        self._step("first_deploy")
+        self.platform.exists, self.platform.serving = True, "v1"
+        return TargetResult(url="https://toy/calc", version="v1", unchanged=False)
+
+    def unchanged(self, survey: Survey, artifact: str) -> TargetResult | None:
+        self._step("unchanged?")
+        if survey.digest == artifact:
+            return TargetResult(version=survey.deployed.serving, unchanged=True)
+        return None
+
+    def stage(self, survey: Survey, artifact: str) -> TargetResult:
+        self._step("stage")
+        return TargetResult(
+            version="v2", previous_version="v1", candidate_url="https://toy/calc/v2"
+        )
+
+    def promote(self, staged: TargetResult) -> TargetResult:
+        self._step(f"promote({staged.version})")
+        return TargetResult(version=staged.version, previous_version=staged.previous_version)
+
+    def discard(self, staged: TargetResult) -> None:
+        self._step(f"discard({staged.version})")
+
+    def outputs(self, survey: Survey) -> TargetResult:
+        self._step("outputs")
+        return TargetResult(version=survey.deployed.serving)
+
+    def move_traffic(self, survey: Survey, version: str) -> TargetResult:
+        self._step(f"move_traffic({version})")
+        return TargetResult(version=version, previous_version=survey.deployed.serving)
+
+    def remove(self, survey: Survey) -> TargetResult:
+        self._step("remove")
+        return TargetResult(changes=(PlanChange("delete", "toy calc"),), unchanged=False)
+
+    def read_logs(
+        self, survey: Survey, version: str, *, since: float | None, limit: int
+    ) -> LogExcerpt:
+        self._step(f"read_logs({version})")
+        return LogExcerpt(source=f"toy logs of {version}")
+
+
+class ToyFlow(ServesLogs[Platform, Survey, str]):
+    name = "toy"
+
+    def __init__(self, tmp_path: Path, platform: Platform, **kw: object) -> None:
+        context = make_context(target="cloudflare-workers", root=tmp_path)
+        super().__init__(context, list(kw.get("problems", [])))  # type: ignore[call-overload]
+        self.platform = platform
+        self.adoption = kw.get("adoption", Adoption.REFUSE)
+
+    @contextmanager
+    def prepare(self) -> Iterator[str]:
+        self.platform.log.append("prepare")
+        yield "digest-2"
+
+    @contextmanager
+    def connect(self) -> Iterator[Platform]:
+        self.platform.log.append("connect")
+        yield self.platform
+
+    def steps(self, conn: Platform) -> ToySteps:
+        return ToySteps(conn, self.adoption)  # type: ignore[arg-type]
+
+
+def test_a_first_deploy_creates_without_asking_unchanged(tmp_path: Path) -> None:
+    toy = Platform()
+    result = ToyFlow(tmp_path, toy).deploy()
+    assert toy.log == ["prepare", "connect", "survey(digest-2)", "first_deploy"]
+    assert result.version == "v1"
+
+
+def test_a_redeploy_stages_then_promotes(tmp_path: Path) -> None:
+    toy = Platform(exists=True, serving="v1", artifact_digest="digest-1")
+    result = ToyFlow(tmp_path, toy).deploy()
+    assert toy.log == [
+        "prepare",
+        "connect",
+        "survey(digest-2)",
+        "unchanged?",
+        "stage",
+        "connect",
+        "promote(v2)",
+    ]
+    assert (result.version, result.previous_version) == ("v2", "v1")
+
+
+def test_the_same_artifact_is_unchanged(tmp_path: Path) -> None:
+    toy = Platform(exists=True, serving="v1", artifact_digest="digest-2")
+    assert ToyFlow(tmp_path, toy).deploy().unchanged is True
+    assert toy.log[-1] == "unchanged?"
+
+
+def test_what_another_tool_made_is_refused_or_adopted(tmp_path: Path) -> None:
+    toy = Platform(exists=True, serving="v1", managed=False)
+    with pytest.raises(NotOursError, match="lacks the tag toy"):
+        ToyFlow(tmp_path, toy).deploy()
+    assert "unchanged?" not in toy.log
+
+    adopted = Platform(exists=True, serving="v1", managed=False)
+    ToyFlow(tmp_path, adopted, adoption=Adoption.ADOPT).stage()
+    assert adopted.log[-3:] == ["adopt", "unchanged?", "stage"]
+    for command in ("rollback", "destroy"):
+        with pytest.raises(NotOursError):
+            flow = ToyFlow(tmp_path, adopted, adoption=Adoption.ADOPT)
+            flow.rollback("v0") if command == "rollback" else flow.destroy()
+
+
+@pytest.mark.parametrize(
+    ("command", "doing"),
+    [
+        ("outputs", "No outputs"),
+        ("rollback", "There is nothing to roll back"),
+        ("destroy", "Nothing to destroy"),
+        ("logs", "No logs"),
+    ],
+)
+def test_commands_on_nothing_deployed_say_so(tmp_path: Path, command: str, doing: str) -> None:
+    flow = ToyFlow(tmp_path, Platform())
+    with pytest.raises(NothingDeployedError) as caught:
+        if command == "rollback":
+            flow.rollback("")
+        elif command == "logs":
+            flow.logs(version="", since=None, limit=5)
+        else:
+            getattr(flow, command)()
+    assert caught.value.message == f"{doing}: there is no Toy calc in the toy cloud."
+    assert caught.value.remediation == "Deploy first, or check server-name."
+    assert caught.value.title == "Nothing deployed"
+
+
+def test_rollback_to_the_previous_or_a_named_version(tmp_path: Path) -> None:
+    toy = Platform(exists=True, serving="v2", previous="v1")
+    assert ToyFlow(tmp_path, toy).rollback("").version == "v1"
+    assert toy.log[-1] == "move_traffic(v1)"
+    assert ToyFlow(tmp_path, toy).rollback(" v2 ").version == "v2"
+    assert toy.log[-1] == "outputs"  # already serving: nothing moves
+
+
+def test_no_previous_version_is_an_error_naming_rollback_to(tmp_path: Path) -> None:
+    with pytest.raises(DeployError, match="no previous version to return to"):
+        ToyFlow(tmp_path, Platform(exists=True, serving="v1")).rollback("")
+
+
+def test_problems_stop_every_command_before_anything_is_touched(tmp_path: Path) -> None:
+    toy = Platform(exists=True, serving="v1")
+    flow = ToyFlow(tmp_path, toy, problems=[Problem("input 'x'", "bad")])
+    assert [p.where for p in flow.validate()] == ["input 'x'"]
+    for command in ("plan", "deploy", "outputs", "destroy"):
+        with pytest.raises(ValidationError):
+            getattr(flow, command)()
+    assert toy.log == []
+
+
+def test_plan_reads_and_prints_and_logs_read_the_serving_version(tmp_path: Path) -> None:
+    toy = Platform(exists=True, serving="v3")
+    flow = ToyFlow(tmp_path, toy)
+    assert flow.plan().changes == (PlanChange("create", "toy calc"),)
+    assert flow.logs(version="", since=None, limit=5).source == "toy logs of v3"
+    assert toy.log[-1] == "read_logs(v3)"
+
+
+def test_a_target_that_cannot_roll_back_says_why_first(tmp_path: Path) -> None:
+    class NoRollback(ToyFlow):
+        can_roll_back = False
+
+        def refuse_rollback(self, to_version: str) -> None:
+            raise NotSupportedError("Toy keeps no versions.")
+
+    toy = Platform(exists=True, serving="v1", previous="v0")
+    with pytest.raises(NotSupportedError, match="Toy keeps no versions"):
+        NoRollback(tmp_path, toy).rollback("")
+    assert toy.log == []
