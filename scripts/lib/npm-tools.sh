@@ -2,7 +2,7 @@
 # Install the pinned npm packages the tests use as real peers, outside the checkout, and print
 # the node_modules directory that holds them:
 #
-#   wrangler  the Cloudflare CLI (a client checked against tests/fakes/cloudflare_workers.py)
+#   wrangler  the Cloudflare CLI (a client checked against tests/fakes/cloudflare_workers/)
 #   workerd   the Workers runtime, as wrangler pins it (@cloudflare/workerd-linux-64 ships the
 #             binary inside the npm package, so nothing is downloaded at install time)
 #

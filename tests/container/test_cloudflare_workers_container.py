@@ -10,9 +10,9 @@ import pytest
 
 from tests.container.helpers import RunActionContainer
 from tests.fakes.cloudflare_workers import ACCOUNT_ID, SUBDOMAIN, TOKEN, FakeCloudflare
+from tests.fakes.cloudflare_workers.stand_in import write_bundle
 from tests.fakes.npm_tools import NpmToolsUnavailable, npm_tools
 from tests.fakes.server import serve
-from tests.fakes.workers_stand_in import write_bundle
 from tests.support.machine import unavailable
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
 
 from ...artifact import ArtifactRequest, work_dir
 from ...artifact.workers_bundle import ModuleBundle, WorkersBundle
 from ...context import RunContext
-from ...errors import Problem, ValidationError
 from .config import WorkersConfig
 from .results import describe
 
@@ -20,11 +18,8 @@ def obtain_bundle(
     context: RunContext,
     config: WorkersConfig,
     kind: WorkersBundle,
-    problems: Sequence[Problem],
 ) -> ModuleBundle:
-    """The checked bundle; refuses while the inputs have problems (before any file is read)."""
-    if problems:
-        raise ValidationError(problems)
+    """The checked bundle (the flow has refused bad inputs before any file is read)."""
     environ = context.environ
     path = environ.get("PATH") or os.defpath
     with work_dir("pmcp-cloudflare-workers-") as work:

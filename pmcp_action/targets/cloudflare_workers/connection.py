@@ -1,4 +1,4 @@
-"""One command's connection: the token checked, the account picked, its workers.dev subdomain.
+"""One command's connection: signed in once, the account picked, its workers.dev subdomain.
 
 The token, the account and the subdomain are read once per target (the first command
 that connects) and reused by later ones (``stage`` then ``promote``).
@@ -6,19 +6,19 @@ that connects) and reused by later ones (``stage`` then ``promote``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ...context import RunContext
-from ...errors import ConfigError, DeployError, Problem, ValidationError
+from ...errors import ConfigError, DeployError
 from .api import WorkersApi
 from .config import WorkersConfig
-from .failures import ERR_NO_SUBDOMAIN, TOKEN_PAGE, CloudflareApiError, CloudflareAuthError
+from .credentials import check_token
+from .declaration import NAME
+from .failures import ERR_NO_SUBDOMAIN, CloudflareApiError
 
-__all__ = ["NAME", "Connection", "Connector", "Known"]
-
-NAME = "cloudflare-workers"
+__all__ = ["Connection", "Connector", "Known"]
 
 
 @dataclass(frozen=True)
@@ -37,49 +37,23 @@ class Connection:
 
 
 class Connector:
-    """Opens connections for one target; refuses while the inputs have problems."""
+    """Opens connections for one target (the flow has checked the inputs first)."""
 
-    def __init__(
-        self, context: RunContext, config: WorkersConfig, problems: Sequence[Problem]
-    ) -> None:
+    def __init__(self, context: RunContext, config: WorkersConfig) -> None:
         self.context = context
         self.config = config
-        self.problems = problems
         self._known: Known | None = None
 
     @contextmanager
     def open(self) -> Iterator[Connection]:
-        if self.problems:
-            raise ValidationError(self.problems)
         with self.context.http() as client:
             api = WorkersApi(client, self.config.api_base, self.config.api_token)
             if self._known is None:
-                identity = _check_token(api, self.config)
+                identity = check_token(api, self.config)
                 api.account_id = _account(api, self.config, self.context)
                 self._known = Known(api.account_id, _subdomain(api), identity)
             api.account_id = self._known.account_id
             yield Connection(api, self._known)
-
-
-def _check_token(api: WorkersApi, config: WorkersConfig) -> str:
-    try:
-        verified = api.verify_token()
-    except CloudflareAuthError:
-        if not config.account_id:
-            raise
-        # Account-owned tokens are verified under their account.
-        verified = api.verify_account_token(config.account_id)
-    status = str(verified.get("status", ""))
-    if status != "active":
-        raise CloudflareAuthError(
-            f"The Cloudflare API token is {status or 'not active'}.",
-            status=None,
-            remediation=f"Create a new token ({TOKEN_PAGE}) with Workers Scripts: Edit "
-            "(an account permission) and store it in the secret behind "
-            "cloudflare-api-token.",
-        )
-    token_id = str(verified.get("id", ""))
-    return f"API token {token_id[:8]}…" if token_id else "API token"
 
 
 def _account(api: WorkersApi, config: WorkersConfig, context: RunContext) -> str:

@@ -7,13 +7,15 @@ from types import MappingProxyType
 from ...declare import OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 
-__all__ = ["DECLARATION", "DEFAULT_COMPATIBILITY_DATE"]
+__all__ = ["DECLARATION", "DEFAULT_COMPATIBILITY_DATE", "NAME"]
+
+NAME = "cloudflare-workers"
 
 #: cargo-pmcp's ``deploy init --target cloudflare-workers`` writes this date into wrangler.toml.
 DEFAULT_COMPATIBILITY_DATE = "2024-11-20"
 
 DECLARATION = TargetDeclaration(
-    id="cloudflare-workers",
+    id=NAME,
     title="Cloudflare Workers",
     summary="The Workers API with an API token: the workers-rs bundle as a new version, "
     "verified at its preview URL before it takes traffic, one-call rollback.",

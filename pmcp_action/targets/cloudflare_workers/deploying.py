@@ -1,74 +1,144 @@
-"""The deploy steps: a first deploy in one PUT, an unchanged Worker (its route repaired),
-a new version uploaded without traffic, a version deployed at 100 %."""
+"""The steps of the flow on Workers: a first deploy in one PUT, an unchanged Worker (its
+route repaired), a new version uploaded without traffic, a version deployed at 100 %, a
+rollback, the Worker deleted."""
 
 from __future__ import annotations
 
 from ...artifact.workers_bundle import ModuleBundle
 from ...context import RunContext
+from ...flow import NothingDeployedError
+from ...flow import Steps as FlowSteps
+from ...once import create_once
+from ...ownership import Adoption, Resource
 from ...result import PlanChange, TargetResult
 from .api import DeploymentInfo
 from .config import WorkersConfig
 from .connection import Connection
+from .decision import deploy_tag
+from .declaration import NAME
 from .failures import ERR_SECRETS_CHANGED, CloudflareApiError
 from .results import describe, live_url, preview_url, result
-from .retry import create_once
-from .survey import Survey
-from .upload import MESSAGE_ANNOTATION, Messages, make_upload
+from .survey import Survey, matches, pick_version, planned_changes, take_survey
+from .upload import MANAGED_TAG, MESSAGE_ANNOTATION, Messages, make_upload
 
 __all__ = ["Steps"]
 
 
-class Steps:
-    """The calls that change a Worker, for one target (its messages are unique per call)."""
+class Steps(FlowSteps[Survey, ModuleBundle]):
+    """The calls that read and change one Worker over one connection."""
 
-    def __init__(self, context: RunContext, config: WorkersConfig) -> None:
+    #: A Worker made elsewhere has nothing this tool could lose: it is tagged and updated.
+    adoption = Adoption.ADOPT
+
+    def __init__(
+        self, context: RunContext, config: WorkersConfig, conn: Connection, messages: Messages
+    ) -> None:
         self.context = context
         self.config = config
+        self.conn = conn
         self.console = context.console
-        self.messages = Messages(context.environ)
+        #: Unique per create call (and per target), so a lost answer can be looked up.
+        self.messages = messages
+        self._tags: dict[str, str] = {}
 
-    def first_deploy(self, conn: Connection, bundle: ModuleBundle, tag: str) -> TargetResult:
+    # --- reading -------------------------------------------------------------------------
+    def resource(self) -> Resource:
         name = self.config.script_name
-        upload = make_upload(self.config, bundle, tag=tag, message=self.messages.next(), first=True)
+        return Resource(
+            kind="Worker",
+            name=name,
+            where=f"on account {self.conn.known.account_id}",
+            mark=f"the tag {MANAGED_TAG}",
+            chosen_by="server-name and cloudflare-account-id",
+            delete_hint=f"`wrangler delete --name {name}` or the dashboard",
+        )
+
+    def survey(self, artifact: ModuleBundle | None) -> Survey:
+        return take_survey(self.conn, self.config)
+
+    def _tag(self, bundle: ModuleBundle) -> str:
+        """The deploy tag of this bundle and these settings (computed once per bundle)."""
+        if bundle.sha256 not in self._tags:
+            self._tags[bundle.sha256] = deploy_tag(self.config, bundle, self.conn.known.account_id)
+        return self._tags[bundle.sha256]
+
+    def planned(self, survey: Survey, artifact: ModuleBundle) -> TargetResult:
+        tag = self._tag(artifact)
+        changes = planned_changes(survey, self.config, artifact, tag)
+        return self._result(
+            url=live_url(self.conn.known, self.config) if survey.exists else "",
+            version=survey.current,
+            previous_version=survey.previous,
+            deployment_id=survey.deployments[0].id if survey.deployments else "",
+            unchanged=all(change.action == "keep" for change in changes),
+            changes=tuple(changes),
+            notes=(f"Deploy tag of this bundle and its settings: {tag}.",),
+        )
+
+    def outputs(self, survey: Survey) -> TargetResult:
+        if not survey.deployments:
+            raise self._never_deployed("No outputs")
+        return self._result(
+            url=live_url(self.conn.known, self.config),
+            version=survey.current,
+            previous_version=survey.previous,
+            deployment_id=survey.deployments[0].id,
+            can_roll_back=bool(survey.previous),
+        )
+
+    # --- deploying -----------------------------------------------------------------------
+    def adopt(self, survey: Survey) -> None:
+        """Tag a Worker this tool did not make, with a warning, before it is updated."""
+        self.console.warning(
+            f"The Worker {self.config.script_name} exists but was not deployed by pmcp-action; "
+            f"it is updated and tagged {MANAGED_TAG} from now on.",
+            title="Existing Worker",
+        )
+        self.conn.api.set_tags(self.config.script_name, [*survey.tags, MANAGED_TAG])
+
+    def first_deploy(self, survey: Survey, artifact: ModuleBundle) -> TargetResult:
+        name = self.config.script_name
+        upload = make_upload(
+            self.config, artifact, tag=self._tag(artifact), message=self.messages.next(), first=True
+        )
         self.console.info(
-            f"{name} is a new Worker: uploading {len(bundle.modules)} modules and deploying "
+            f"{name} is a new Worker: uploading {len(artifact.modules)} modules and deploying "
             "them at 100 % (a first deploy has no earlier version to keep serving)."
         )
-        answer = conn.api.upload_script(name, upload)
-        deployments = conn.api.deployments(name)
+        api = self.conn.api
+        answer = api.upload_script(name, upload)
+        deployments = api.deployments(name)
         version = deployments[0].main_version if deployments else ""
-        conn.api.enable_script_subdomain(name, previews=True)
+        api.enable_script_subdomain(name, previews=True)
         deployment_id = str(answer.get("deployment_id") or "") or (
             deployments[0].id if deployments else ""
         )
-        return result(
-            conn.known,
-            self.config,
-            url=live_url(conn.known, self.config),
+        return self._result(
+            url=live_url(self.conn.known, self.config),
             version=version,
             deployment_id=deployment_id,
             unchanged=False,
             changes=(
-                PlanChange("create", f"Worker {name}", describe(bundle)),
+                PlanChange("create", f"Worker {name}", describe(artifact)),
                 PlanChange("create", "workers.dev route", "with version preview URLs"),
             ),
         )
 
-    def unchanged(self, conn: Connection, survey: Survey) -> TargetResult:
+    def unchanged(self, survey: Survey, artifact: ModuleBundle) -> TargetResult | None:
+        if not matches(survey, self._tag(artifact)):
+            return None
         name = self.config.script_name
         changes: tuple[PlanChange, ...] = ()
         if not survey.subdomain_enabled:
-            conn.api.enable_script_subdomain(name, previews=survey.previews_enabled)
+            self.conn.api.enable_script_subdomain(name, previews=survey.previews_enabled)
             changes = (PlanChange("update", "workers.dev route", "enabled again"),)
         self.console.info(
             f"{name}: version {survey.current} already serves this bundle with these bindings "
             "and compatibility settings; no new version."
             + (" Repaired: the workers.dev route was off." if changes else "")
         )
-        return result(
-            conn.known,
-            self.config,
-            url=live_url(conn.known, self.config),
+        return self._result(
+            url=live_url(self.conn.known, self.config),
             version=survey.current,
             previous_version=survey.previous,
             deployment_id=survey.deployments[0].id,
@@ -77,19 +147,20 @@ class Steps:
             can_roll_back=bool(survey.previous),
         )
 
-    def stage_version(
-        self, conn: Connection, survey: Survey, bundle: ModuleBundle, tag: str
-    ) -> TargetResult:
+    def stage(self, survey: Survey, artifact: ModuleBundle) -> TargetResult:
         name = self.config.script_name
+        api, known = self.conn.api, self.conn.known
         message = self.messages.next()
-        upload = make_upload(self.config, bundle, tag=tag, message=message, first=False)
+        upload = make_upload(
+            self.config, artifact, tag=self._tag(artifact), message=message, first=False
+        )
         version = create_once(
             self.context,
-            lambda: conn.api.upload_version(name, upload),
+            lambda: api.upload_version(name, upload),
             lambda: next(
                 (
                     v
-                    for v in conn.api.versions(name)
+                    for v in api.versions(name)
                     if v.annotations.get(MESSAGE_ANNOTATION) == message[:100]
                 ),
                 None,
@@ -97,18 +168,16 @@ class Steps:
             f"the upload of a new version of {name}",
         )
         if not survey.subdomain_enabled:
-            conn.api.enable_script_subdomain(name, previews=survey.previews_enabled)
+            api.enable_script_subdomain(name, previews=survey.previews_enabled)
         current = survey.current
-        created = PlanChange("create", f"version {version.id}", describe(bundle))
+        created = PlanChange("create", f"version {version.id}", describe(artifact))
         if version.has_preview and survey.previews_enabled:
-            preview = preview_url(version.id, conn.known, self.config)
+            preview = preview_url(version.id, known, self.config)
             self.console.info(
                 f"Uploaded version {version.id} without traffic; it is verified at its preview "
                 f"URL {preview} before it serves. Version {current} serves meanwhile."
             )
-            return result(
-                conn.known,
-                self.config,
+            return self._result(
                 candidate_url=preview,
                 version=version.id,
                 previous_version=current,
@@ -125,11 +194,9 @@ class Steps:
             f"Uploaded version {version.id}; {reason}, so it is deployed at 100 % now and "
             f"verified at the live URL (version {current} comes back if that fails)."
         )
-        deployment = self.deploy_version(conn, version.id)
-        return result(
-            conn.known,
-            self.config,
-            url=live_url(conn.known, self.config),
+        deployment = self._deploy_version(version.id)
+        return self._result(
+            url=live_url(known, self.config),
             version=version.id,
             previous_version=current,
             deployment_id=deployment.id,
@@ -142,21 +209,100 @@ class Steps:
             can_roll_back=bool(current),
         )
 
-    def deploy_version(
-        self, conn: Connection, version_id: str, *, rollback: bool = False
-    ) -> DeploymentInfo:
+    def promote(self, staged: TargetResult) -> TargetResult:
+        deployment = self._deploy_version(staged.version)
+        self.console.info(
+            f"Version {staged.version} verified at its preview URL now serves 100 % "
+            f"(deployment {deployment.id})."
+        )
+        return self._result(
+            url=live_url(self.conn.known, self.config),
+            version=staged.version,
+            previous_version=staged.previous_version,
+            deployment_id=deployment.id,
+            unchanged=False,
+            changes=(
+                *staged.changes,
+                PlanChange(
+                    "update", "deployment", f"{staged.previous_version} → {staged.version} at 100 %"
+                ),
+            ),
+            preview_url=staged.outputs.get("preview-url", ""),
+            can_roll_back=bool(staged.previous_version),
+        )
+
+    def discard(self, staged: TargetResult) -> None:
+        self.console.info(
+            f"Version {staged.version} got no traffic and stays in the version history only; "
+            f"version {staged.previous_version} still serves."
+        )
+
+    # --- rolling back and removing -----------------------------------------------------
+    def rollback_version(self, survey: Survey, wanted: str) -> str:
+        if not survey.deployments:
+            raise self._never_deployed("There is nothing to roll back")
+        return pick_version(self.conn, survey, self.config, wanted)
+
+    def already_serving(self, survey: Survey) -> TargetResult:
+        return self._result(
+            url=live_url(self.conn.known, self.config),
+            version=survey.current,
+            previous_version=survey.previous,
+            deployment_id=survey.deployments[0].id,
+            unchanged=True,
+        )
+
+    def move_traffic(self, survey: Survey, version: str) -> TargetResult:
+        current = survey.current
+        deployment = self._deploy_version(version, rollback=True)
+        self.console.info(
+            f"{self.config.script_name}: version {current} → {version} at 100 % (rolled back)."
+        )
+        return self._result(
+            url=live_url(self.conn.known, self.config),
+            version=version,
+            previous_version=current,
+            deployment_id=deployment.id,
+            unchanged=False,
+            changes=(PlanChange("update", "deployment", f"{current} → {version} at 100 %"),),
+            can_roll_back=True,
+        )
+
+    def remove(self, survey: Survey) -> TargetResult:
+        name = self.config.script_name
+        self.conn.api.delete_script(name)
+        self.console.info(f"Deleted the Worker {name} (all its versions and deployments).")
+        return self._result(
+            unchanged=False,
+            changes=(PlanChange("delete", f"Worker {name}", "all versions and deployments"),),
+        )
+
+    # --- helpers --------------------------------------------------------------------------
+    def _result(self, **fields: object) -> TargetResult:
+        return result(self.conn.known, self.config, **fields)  # type: ignore[arg-type]
+
+    def _never_deployed(self, doing: str) -> NothingDeployedError:
+        resource = self.resource()
+        return NothingDeployedError(
+            f"{doing}: the {resource.title} {resource.where} has never been deployed.",
+            target=NAME,
+            remediation=f"Deploy first, or check {resource.chosen_by}.",
+        )
+
+    def _deploy_version(self, version_id: str, *, rollback: bool = False) -> DeploymentInfo:
         """Deploy one version at 100 %; a rollback refused for changed secrets is forced."""
         name = self.config.script_name
+        api = self.conn.api
 
         def create(force: bool) -> DeploymentInfo:
             message = self.messages.next()
             return create_once(
                 self.context,
-                lambda: conn.api.create_deployment(name, version_id, message, force=force),
+                lambda: api.create_deployment(name, version_id, message, force=force),
                 lambda: next(
                     (
                         d
-                        for d in conn.api.deployments(name)[:5]
+                        for d in api.deployments(name)[:5]
                         if d.annotations.get(MESSAGE_ANNOTATION) == message[:100]
                     ),
                     None,

@@ -6,18 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...artifact.workers_bundle import ModuleBundle
-from ...ci.base import Platform
 from ...errors import DeployError
+from ...flow import Deployed
 from ...result import PlanChange
 from .api import DeploymentInfo, VersionInfo
 from .bindings import binding_changes
 from .config import WorkersConfig
-from .connection import NAME, Connection
+from .connection import Connection
 from .decision import serves_tag
+from .declaration import NAME
 from .results import describe
 from .upload import MANAGED_TAG, TAG_ANNOTATION
 
-__all__ = ["Survey", "adopt", "matches", "pick_version", "planned_changes", "take_survey"]
+__all__ = ["Survey", "matches", "pick_version", "planned_changes", "take_survey"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,18 @@ class Survey:
 
     @property
     def current(self) -> str:
+        """The version with the largest share of the newest deployment."""
         return self.deployments[0].main_version if self.deployments else ""
+
+    @property
+    def deployed(self) -> Deployed:
+        whole = self.deployments[0].whole_version if self.deployments else ""
+        return Deployed(
+            exists=self.exists,
+            serving=whole,
+            previous=self.previous,
+            managed=MANAGED_TAG in self.tags,
+        )
 
 
 def take_survey(conn: Connection, config: WorkersConfig) -> Survey:
@@ -61,18 +73,6 @@ def matches(survey: Survey, tag: str) -> bool:
     return serves_tag(survey.live, survey.deployments[0] if survey.deployments else None, tag)
 
 
-def adopt(conn: Connection, survey: Survey, config: WorkersConfig, console: Platform) -> None:
-    """Tag a Worker this tool did not make, with a warning, before it is updated."""
-    if MANAGED_TAG in survey.tags:
-        return
-    console.warning(
-        f"The Worker {config.script_name} exists but was not deployed by pmcp-action; "
-        f"it is updated and tagged {MANAGED_TAG} from now on.",
-        title="Existing Worker",
-    )
-    conn.api.set_tags(config.script_name, [*survey.tags, MANAGED_TAG])
-
-
 def pick_version(conn: Connection, survey: Survey, config: WorkersConfig, wanted: str) -> str:
     """The version a rollback deploys: the one asked for (8+ characters), else the previous."""
     name = config.script_name
@@ -87,12 +87,12 @@ def pick_version(conn: Connection, survey: Survey, config: WorkersConfig, wanted
         return survey.previous
     versions = conn.api.versions(name)
     exact = [v.id for v in versions if v.id == wanted]
-    matches = exact or [v.id for v in versions if len(wanted) >= 8 and v.id.startswith(wanted)]
-    if len(matches) == 1:
-        return matches[0]
+    found = exact or [v.id for v in versions if len(wanted) >= 8 and v.id.startswith(wanted)]
+    if len(found) == 1:
+        return found[0]
     recent = ", ".join(v.id for v in versions[:5]) or "none"
     raise DeployError(
-        f"{wanted!r} names {'no' if not matches else 'more than one'} version of {name}.",
+        f"{wanted!r} names {'no' if not found else 'more than one'} version of {name}.",
         target=NAME,
         remediation=f"Give a version id (or its first 8+ characters); recent versions: {recent}.",
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...artifact.workers_bundle import ModuleBundle
+from ...ownership import LIST_TAG
 from .api import ScriptUpload
 from .bindings import KEPT_BINDING_TYPES, bindings
 from .config import WorkersConfig
@@ -15,7 +16,7 @@ from .config import WorkersConfig
 __all__ = ["MANAGED_TAG", "MESSAGE_ANNOTATION", "TAG_ANNOTATION", "Messages", "make_upload"]
 
 #: The script tag that marks a Worker this tool deploys (destroy deletes only those).
-MANAGED_TAG = "pmcp-deploy-action"
+MANAGED_TAG = LIST_TAG
 #: The version annotation that carries the deploy tag (at most 25 characters).
 TAG_ANNOTATION = "workers/tag"
 MESSAGE_ANNOTATION = "workers/message"

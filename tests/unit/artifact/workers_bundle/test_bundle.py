@@ -11,7 +11,7 @@ import pytest
 from pmcp_action.artifact.workers_bundle import WorkersBundle
 from pmcp_action.artifact.workers_bundle.imports import import_specifiers
 from pmcp_action.errors import ConfigError, DeployError
-from tests.fakes.workers_stand_in import ADD_WASM, write_bundle
+from tests.fakes.cloudflare_workers.stand_in import ADD_WASM, write_bundle
 from tests.unit.artifact.workers_bundle.helpers import obtain
 
 KIND = WorkersBundle()

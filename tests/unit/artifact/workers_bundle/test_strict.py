@@ -12,7 +12,7 @@ import pytest
 from pmcp_action.artifact.files import NEVER_READ
 from pmcp_action.artifact.workers_bundle import WORKERS_UNCOMPRESSED_LIMIT, WorkersBundle
 from pmcp_action.errors import ConfigError
-from tests.fakes.workers_stand_in import ADD_WASM, write_bundle
+from tests.fakes.cloudflare_workers.stand_in import ADD_WASM, write_bundle
 from tests.unit.artifact.workers_bundle.helpers import obtain
 
 BUILD = "deploy/cloudflare/build"

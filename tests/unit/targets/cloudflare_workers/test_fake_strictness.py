@@ -7,7 +7,7 @@ import json
 import httpx
 
 from tests.fakes.cloudflare_workers import ACCOUNT_ID, TOKEN, FakeCloudflare
-from tests.fakes.workers_stand_in import ADD_WASM, worker_source
+from tests.fakes.cloudflare_workers.stand_in import ADD_WASM, worker_source
 
 BASE = f"https://api.cf.test/client/v4/accounts/{ACCOUNT_ID}/workers/scripts"
 

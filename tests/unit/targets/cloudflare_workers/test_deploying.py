@@ -1,14 +1,14 @@
-"""The cloudflare-workers target over the contract fake (in process, MockTransport)."""
+"""deploying.Steps over the contract fake: first deploy, staged redeploy, unchanged, rollback,
+outputs, destroy, adoption, plan, lost answers and retries."""
 
 from __future__ import annotations
 
 import pytest
 
-from pmcp_action.artifact.workers_bundle import WorkersBundle
-from pmcp_action.errors import ConfigError, DeployError, ValidationError
-from pmcp_action.targets.cloudflare_workers.failures import CloudflareApiError, CloudflareAuthError
-from tests.fakes.cloudflare_workers import ACCOUNT_ID, SUBDOMAIN, WORKERS_EDIT
-from tests.unit.cloudflare_workers.helpers import NAME, make_target, write_project
+from pmcp_action.errors import DeployError
+from pmcp_action.targets.cloudflare_workers.failures import CloudflareApiError
+from tests.fakes.cloudflare_workers import ACCOUNT_ID, SUBDOMAIN
+from tests.unit.targets.cloudflare_workers.helpers import NAME, make_target, write_project
 
 LIVE_URL = f"https://{NAME}.{SUBDOMAIN}.workers.dev/mcp"
 
@@ -77,21 +77,6 @@ def test_same_bundle_and_settings_make_no_new_version(tmp_path, fake):
     assert tag.startswith("pmcp-") and len(tag) <= 25 and "two" not in tag
 
 
-def test_compatibility_date_input_beats_wrangler_toml_beats_the_default(tmp_path, fake):
-    write_project(
-        tmp_path,
-        wrangler_toml='name = "weather"\ncompatibility_date = "2025-03-01"\n'
-        'compatibility_flags = ["nodejs_compat"]\n',
-    )
-    make_target(tmp_path, fake).target.deploy()
-    version = fake.script(NAME).versions[-1]
-    assert version.compatibility_date == "2025-03-01"
-    assert version.compatibility_flags == ["nodejs_compat"]
-    harness = make_target(tmp_path, fake, inputs={"compatibility-date": "2025-06-01"})
-    harness.target.deploy()
-    assert fake.script(NAME).versions[-1].compatibility_date == "2025-06-01"
-
-
 def test_without_preview_urls_the_version_is_deployed_and_can_roll_back(tmp_path, fake):
     write_project(tmp_path)
     first = make_target(tmp_path, fake).target.deploy()
@@ -146,7 +131,7 @@ def test_outputs_report_the_live_deployment(tmp_path, fake):
     result = make_target(tmp_path, fake).target.outputs()
     assert result.url == LIVE_URL and result.version == second.version
     assert result.previous_version == first.version and result.deployment_id
-    with pytest.raises(DeployError, match="No Worker other"):
+    with pytest.raises(DeployError, match="No outputs: there is no Worker other"):
         make_target(tmp_path, fake, inputs={"server-name": "other"}).target.outputs()
 
 
@@ -159,7 +144,7 @@ def test_destroy_deletes_only_a_worker_this_tool_deployed(tmp_path, fake):
         make_target(tmp_path, fake).target.destroy()
     make_target(tmp_path, fake).target.deploy()
     fake.script(NAME).tags = []
-    with pytest.raises(DeployError, match="not deployed by pmcp-action"):
+    with pytest.raises(DeployError, match="not made by pmcp-action"):
         make_target(tmp_path, fake).target.destroy()
     assert fake.script(NAME) is not None
 
@@ -200,130 +185,6 @@ def test_plan_shows_the_upload_and_the_diff_and_changes_nothing(tmp_path, fake):
     write_project(tmp_path)
     unchanged = make_target(tmp_path, fake).target.plan()
     assert unchanged.unchanged is True and unchanged.changes[0].action == "keep"
-
-
-def test_an_invalid_token_is_refused_with_how_to_make_one(tmp_path, fake):
-    write_project(tmp_path)
-    harness = make_target(tmp_path, fake, token="not-a-token")
-    with pytest.raises(CloudflareAuthError) as caught:
-        harness.target.deploy()
-    assert "invalid, revoked or expired" in caught.value.message
-    assert "Workers Scripts: Edit" in caught.value.remediation
-    assert harness.mutations() == []
-
-
-def test_an_expired_token_says_so(tmp_path, fake):
-    write_project(tmp_path)
-    fake.add_token("expired-token", status="expired")
-    with pytest.raises(CloudflareAuthError, match="token is expired"):
-        make_target(tmp_path, fake, token="expired-token").target.deploy()
-
-
-def test_an_under_scoped_token_names_the_permission(tmp_path, fake):
-    write_project(tmp_path)
-    fake.add_token("read-only", permissions=frozenset({"Account Settings:Read"}))
-    harness = make_target(tmp_path, fake, token="read-only")
-    with pytest.raises(CloudflareAuthError) as caught:
-        harness.target.deploy()
-    assert f"may not read the Worker {NAME} on account {ACCOUNT_ID}" in caught.value.message
-    assert "Workers Scripts: Edit (an account permission)" in caught.value.remediation
-    assert WORKERS_EDIT and harness.mutations() == []
-
-
-def test_the_only_account_the_token_sees_is_used_and_named(tmp_path, fake):
-    write_project(tmp_path)
-    harness = make_target(tmp_path, fake, account=False)
-    harness.target.deploy()
-    assert f"the token sees one account, CI account ({ACCOUNT_ID})" in harness.output
-    fake.add_account("f" * 32, name="second", subdomain="other")
-    fake.tokens[next(iter(fake.tokens))].accounts = (ACCOUNT_ID, "f" * 32)
-    with pytest.raises(ConfigError, match="sees 2 accounts"):
-        make_target(tmp_path, fake, account=False).target.deploy()
-
-
-def test_an_account_without_a_workers_dev_subdomain_gets_a_hint(tmp_path, fake):
-    write_project(tmp_path)
-    fake.accounts[ACCOUNT_ID].subdomain = None
-    harness = make_target(tmp_path, fake)
-    with pytest.raises(DeployError, match="no workers.dev subdomain") as caught:
-        harness.target.deploy()
-    assert "does not pick a name" in caught.value.remediation
-    assert harness.mutations() == []
-
-
-def test_a_missing_bundle_fails_before_any_api_call(tmp_path, fake):
-    write_project(tmp_path)
-    (tmp_path / "deploy" / "cloudflare" / "build" / "index.js").unlink()
-    (tmp_path / "deploy" / "cloudflare" / "build" / "worker" / "shim.mjs").unlink()
-    with pytest.raises(ConfigError) as caught:
-        make_target(tmp_path, fake, environ={"PATH": "/nonexistent"}).target.deploy()
-    assert "worker-build --release" in caught.value.remediation
-    assert fake.requests == []
-
-
-def test_a_missing_import_fails_before_any_api_call(tmp_path, fake):
-    build = write_project(tmp_path).parent
-    (build / "index_bg.wasm").unlink()
-    with pytest.raises(ConfigError, match="imports './index_bg.wasm'"):
-        make_target(tmp_path, fake, inputs={"artifact": str(build / "index.js")}).target.deploy()
-    assert fake.requests == []
-
-
-def test_an_oversize_bundle_fails_before_any_api_call(tmp_path, fake):
-    write_project(tmp_path)
-    kind = WorkersBundle(compressed_limit=200, free_compressed_limit=100)
-    with pytest.raises(ConfigError, match="above the Workers Paid limit"):
-        make_target(tmp_path, fake, bundle_kind=kind).target.deploy()
-    assert fake.requests == []
-
-
-def test_no_token_anywhere_is_an_input_problem(tmp_path, fake):
-    write_project(tmp_path)
-    harness = make_target(tmp_path, fake, token=None)
-    problems = harness.target.validate()
-    assert [p.where for p in problems] == ["input 'cloudflare-api-token'"]
-    assert "no OIDC federation" in problems[0].what
-    with pytest.raises(ValidationError):
-        harness.target.deploy()
-    assert fake.requests == []
-
-
-def test_no_worker_secrets_anywhere_sends_no_secret_binding(tmp_path, fake):
-    write_project(tmp_path)
-    make_target(tmp_path, fake).target.deploy()
-    version = fake.script(NAME).versions[0]
-    assert [b["type"] for b in version.bindings] == ["plain_text"]
-
-
-def test_worker_secrets_become_masked_secret_text_bindings(tmp_path, fake):
-    write_project(tmp_path)
-    secret = "s3cr3t-value-for-the-worker"
-    harness = make_target(tmp_path, fake, inputs={"worker-secrets": f"API_KEY={secret}\n"})
-    result = harness.target.deploy()
-    version = fake.script(NAME).versions[0]
-    assert {"type": "secret_text", "name": "API_KEY", "text": secret} in version.bindings
-    uploads = [r for r in fake.requests if r.method == "PUT"]
-    assert b'"keep_bindings"' in uploads[0].body
-    assert secret not in harness.output + repr(result)
-    assert secret not in harness.target.console.redactor.redact(f"leak: {secret}")
-
-
-def test_bad_inputs_are_reported_together_without_quoting_secrets(tmp_path, fake):
-    write_project(tmp_path, deploy_toml='[server]\nname = "Bad Name"\n')
-    harness = make_target(
-        tmp_path,
-        fake,
-        inputs={
-            "worker-secrets": "just-a-secret-without-equals",
-            "cloudflare-account-id": "nope",
-            "compatibility-date": "yesterday",
-        },
-    )
-    rendered = "\n".join(p.render() for p in harness.target.validate())
-    assert "cannot be a Worker name" in rendered
-    assert "32 hexadecimal" in rendered and "is not a date" in rendered
-    assert "line 1: expected KEY=VALUE" in rendered
-    assert "just-a-secret" not in rendered
 
 
 def test_a_lost_version_upload_answer_is_found_by_a_read_not_sent_twice(tmp_path, fake):

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.fakes.cloudflare_workers import ACCOUNT_ID, SUBDOMAIN, TOKEN, FakeCloudflare
+from tests.fakes.cloudflare_workers.stand_in import SERVER_NAME, write_bundle
 from tests.fakes.npm_tools import NpmTools
-from tests.fakes.workers_stand_in import SERVER_NAME, write_bundle
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -13,7 +13,7 @@ import pytest
 from pmcp_action.__main__ import main
 from tests.fakes.cloudflare_workers import ACCOUNT_ID, SUBDOMAIN, TOKEN, FakeCloudflare
 from tests.support.github import parse_github_output
-from tests.unit.cloudflare_workers.helpers import NAME, write_project
+from tests.unit.targets.cloudflare_workers.helpers import NAME, write_project
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -15,7 +15,7 @@ from pmcp_action.ci.base import Platform
 from pmcp_action.deploy_config import DeployConfig, load_deploy_config
 from pmcp_action.targets.cloudflare_workers.target import CloudflareWorkersTarget
 from tests.fakes.cloudflare_workers import TOKEN, FakeCloudflare
-from tests.fakes.workers_stand_in import write_bundle
+from tests.fakes.cloudflare_workers.stand_in import write_bundle
 from tests.support.context import make_context
 
 #: In-process API base: https, so the endpoint rule holds without loopback.
