@@ -23,8 +23,10 @@ from . import __version__
 #: ``typing`` costs more than the rest of ``--version``: the annotations need it only here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import TextIO
+
+    import httpx
 
     from .ci.base import Platform
     from .pipeline import RunRecorder
@@ -101,7 +103,14 @@ def _help_width(environ: Mapping[str, str], stream: TextIO) -> int:
     return max(60, min(width, 100))
 
 
-def _run(arguments: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+def _run(
+    arguments: Sequence[str],
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> int:
     import time
     import traceback
     from dataclasses import replace
@@ -139,7 +148,9 @@ def _run(arguments: Sequence[str], env: Mapping[str, str], out: TextIO, err: Tex
         if early is not None:
             raise early
         assert command_line is not None
-        run = execute(command_line.flags, env, recorder)
+        run = execute(
+            command_line.flags, env, recorder, transport=transport, sleep=sleep or time.sleep
+        )
     except PmcpActionError as exc:
         if isinstance(exc, UsageError):
             recorder.command = ""  # nothing was read, not even the command
@@ -174,7 +185,11 @@ def main(
     environ: Mapping[str, str] | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> int:
+    """Run the program; ``transport`` and ``sleep`` replace the network and the clock's
+    waits (tests only)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     out = stdout if stdout is not None else sys.stdout
     if _version_requested(arguments):
@@ -182,7 +197,7 @@ def main(
         out.flush()
         return 0
     env = dict(os.environ if environ is None else environ)
-    return _run(arguments, env, out, stderr if stderr is not None else sys.stderr)
+    return _run(arguments, env, out, stderr if stderr is not None else sys.stderr, transport, sleep)
 
 
 if __name__ == "__main__":

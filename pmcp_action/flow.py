@@ -201,7 +201,7 @@ class Steps(ABC, Generic[SurveyT, ArtifactT]):
 class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
     """A target: the protocol of :class:`pmcp_action.targets.Target` over its steps."""
 
-    #: The target id, e.g. "aws-lambda".
+    #: The target id (its declaration's).
     name: ClassVar[str]
     #: False for a platform that cannot serve an earlier version again (rollback refused).
     can_roll_back: ClassVar[bool] = True

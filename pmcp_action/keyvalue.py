@@ -1,6 +1,7 @@
 """``KEY=VALUE`` lines, read one way for every input that takes them.
 
-``environment``, ``build-args`` and the secret inputs are all one ``KEY=VALUE`` a line;
+The server's environment, a Dockerfile's build arguments and secrets are all one
+``KEY=VALUE`` a line;
 blank lines and ``#`` comments are skipped. A value of several lines is given in GitHub's
 heredoc form (``KEY<<EOF``, the lines, then ``EOF`` alone on a line), the form
 ``$GITHUB_ENV`` and ``$GITHUB_OUTPUT`` use. A bad line is named by its number only: it may

@@ -24,6 +24,10 @@ CORE = (
     "cli.py",
     "__main__.py",
     "exit_codes.py",
+    "flow.py",
+    "ownership.py",
+    "once.py",
+    "keyvalue.py",
 )
 
 

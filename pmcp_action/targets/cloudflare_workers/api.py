@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...http import RetryingClient
-from .failures import ERR_NOT_FOUND, ERR_SERVICE_NOT_FOUND, CloudflareApiError, api_error
+from ...rest import RestApi
+from .failures import ERR_NOT_FOUND, ERR_SERVICE_NOT_FOUND, CloudflareApiError, CloudflareEnvelope
 
 __all__ = ["DeploymentInfo", "ScriptUpload", "VersionInfo", "WorkersApi"]
 
@@ -72,17 +73,20 @@ def _annotations(value: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
-class WorkersApi:
+class WorkersApi(RestApi):
     """One account's Workers API."""
 
     def __init__(self, client: RetryingClient, base: str, token: str) -> None:
-        self.client = client
-        self.base = base.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {token}"}
+        super().__init__(
+            client,
+            base,
+            envelope=CloudflareEnvelope(self),
+            headers={"Authorization": f"Bearer {token}"},
+            reach_hint="cloudflare-api-base-url, CLOUDFLARE_API_BASE_URL",
+        )
         self.account_id = ""
 
-    # --- plumbing -------------------------------------------------------------------
-    def call(
+    def result(
         self,
         method: str,
         path: str,
@@ -94,24 +98,22 @@ class WorkersApi:
         headers: Mapping[str, str] | None = None,
         once: bool = False,
     ) -> Any:
-        response = self.client.request(
+        """The ``result`` of a call Cloudflare answered with ``success: true``."""
+        response = self.call(
             method,
-            self.base + path,
-            headers={**self.headers, **(headers or {})},
+            path,
+            what,
             json=json_body,
             files=files,
             params=params,
-            extensions={"pmcp_retry": False} if once else None,
+            headers=headers,
+            once=once,
         )
+        assert response is not None
         if response.status_code in (204, 205) and not response.content:
             return None
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict) or payload.get("success") is not True:
-            raise api_error(response, what, account_id=self.account_id)
-        return payload.get("result")
+        payload = self.body(response)
+        return payload.get("result") if isinstance(payload, dict) else None
 
     def _account(self, path: str) -> str:
         return f"/accounts/{self.account_id}{path}"
@@ -121,17 +123,17 @@ class WorkersApi:
 
     # --- token and account ------------------------------------------------------------
     def verify_token(self) -> Mapping[str, Any]:
-        result = self.call("GET", "/user/tokens/verify", "verify the API token")
+        result = self.result("GET", "/user/tokens/verify", "verifying the API token")
         return result if isinstance(result, dict) else {}
 
     def verify_account_token(self, account_id: str) -> Mapping[str, Any]:
-        result = self.call(
-            "GET", f"/accounts/{account_id}/tokens/verify", "verify the account API token"
+        result = self.result(
+            "GET", f"/accounts/{account_id}/tokens/verify", "verifying the account API token"
         )
         return result if isinstance(result, dict) else {}
 
     def accounts(self) -> list[tuple[str, str]]:
-        result = self.call("GET", "/accounts", "list the accounts", params={"per_page": "50"})
+        result = self.result("GET", "/accounts", "listing the accounts", params={"per_page": "50"})
         found = []
         for item in result if isinstance(result, list) else []:
             if isinstance(item, dict) and item.get("id"):
@@ -139,8 +141,8 @@ class WorkersApi:
         return found
 
     def account_subdomain(self) -> str:
-        result = self.call(
-            "GET", self._account("/workers/subdomain"), "read the workers.dev subdomain"
+        result = self.result(
+            "GET", self._account("/workers/subdomain"), "reading the workers.dev subdomain"
         )
         return str(result.get("subdomain", "")) if isinstance(result, dict) else ""
 
@@ -148,8 +150,8 @@ class WorkersApi:
     def service(self, name: str) -> Mapping[str, Any] | None:
         """The Worker, or None when it does not exist."""
         try:
-            result = self.call(
-                "GET", self._account(f"/workers/services/{name}"), f"read the Worker {name}"
+            result = self.result(
+                "GET", self._account(f"/workers/services/{name}"), f"reading the Worker {name}"
             )
         except CloudflareApiError as exc:
             if exc.has(ERR_NOT_FOUND) or exc.has(ERR_SERVICE_NOT_FOUND):
@@ -159,20 +161,20 @@ class WorkersApi:
 
     def upload_script(self, name: str, upload: ScriptUpload) -> Mapping[str, Any]:
         """PUT: upload and deploy at 100 % (a new Worker's first version)."""
-        result = self.call(
+        result = self.result(
             "PUT",
             self._script(name),
-            f"upload the Worker {name}",
+            f"uploading the Worker {name}",
             files=upload.files(),
             params={"bindings_inherit": "strict", "excludeScript": "true"},
         )
         return result if isinstance(result, dict) else {}
 
     def upload_version(self, name: str, upload: ScriptUpload) -> VersionInfo:
-        result = self.call(
+        result = self.result(
             "POST",
             self._script(name, "/versions"),
-            f"upload a new version of {name}",
+            f"uploading a new version of {name}",
             files=upload.files(),
             params={"bindings_inherit": "strict"},
             once=True,
@@ -180,15 +182,17 @@ class WorkersApi:
         return self._version(result)
 
     def versions(self, name: str) -> list[VersionInfo]:
-        result = self.call("GET", self._script(name, "/versions"), f"list the versions of {name}")
+        result = self.result(
+            "GET", self._script(name, "/versions"), f"listing the versions of {name}"
+        )
         items = result.get("items", []) if isinstance(result, dict) else []
         return [self._version(item) for item in items if isinstance(item, dict)]
 
     def version(self, name: str, version_id: str) -> VersionInfo:
-        result = self.call(
+        result = self.result(
             "GET",
             self._script(name, f"/versions/{version_id}"),
-            f"read version {version_id} of {name}",
+            f"reading version {version_id} of {name}",
         )
         return self._version(result)
 
@@ -210,8 +214,8 @@ class WorkersApi:
 
     def deployments(self, name: str) -> list[DeploymentInfo]:
         """Newest first."""
-        result = self.call(
-            "GET", self._script(name, "/deployments"), f"list the deployments of {name}"
+        result = self.result(
+            "GET", self._script(name, "/deployments"), f"listing the deployments of {name}"
         )
         items = result.get("deployments", []) if isinstance(result, dict) else []
         found = [self._deployment(item) for item in items if isinstance(item, dict)]
@@ -220,10 +224,10 @@ class WorkersApi:
     def create_deployment(
         self, name: str, version_id: str, message: str, *, force: bool = False
     ) -> DeploymentInfo:
-        result = self.call(
+        result = self.result(
             "POST",
             self._script(name, "/deployments"),
-            f"deploy version {version_id} of {name}",
+            f"deploying version {version_id} of {name}",
             json_body={
                 "strategy": "percentage",
                 "versions": [{"version_id": version_id, "percentage": 100}],
@@ -251,34 +255,31 @@ class WorkersApi:
 
     def script_subdomain(self, name: str) -> tuple[bool, bool]:
         """(enabled, previews_enabled) of the Worker's workers.dev route."""
-        result = self.call(
+        result = self.result(
             "GET",
             self._script(name, "/subdomain"),
-            f"read the workers.dev settings of {name}",
+            f"reading the workers.dev settings of {name}",
             headers=_SCRIPT_API_DATE,
         )
         data = result if isinstance(result, dict) else {}
         return bool(data.get("enabled")), bool(data.get("previews_enabled"))
 
     def enable_script_subdomain(self, name: str, *, previews: bool) -> None:
-        self.call(
+        self.result(
             "POST",
             self._script(name, "/subdomain"),
-            f"enable workers.dev for {name}",
+            f"enabling workers.dev for {name}",
             json_body={"enabled": True, "previews_enabled": previews},
             headers=_SCRIPT_API_DATE,
         )
 
     def set_tags(self, name: str, tags: Sequence[str]) -> None:
-        self.call(
+        self.result(
             "PATCH",
             self._script(name, "/script-settings"),
-            f"tag the Worker {name}",
+            f"tagging the Worker {name}",
             json_body={"tags": list(tags)},
         )
 
     def delete_script(self, name: str) -> None:
-        self.call("DELETE", self._script(name), f"delete the Worker {name}")
-
-    def close(self) -> None:
-        self.client.close()
+        self.result("DELETE", self._script(name), f"deleting the Worker {name}")

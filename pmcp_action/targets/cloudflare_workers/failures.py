@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from ...errors import CredentialExchangeError, RemoteApiError
+from ...rest import json_or_none
 
 __all__ = [
     "CloudflareApiError",
@@ -15,6 +16,7 @@ __all__ = [
     "ERR_SECRETS_CHANGED",
     "ERR_SERVICE_NOT_FOUND",
     "TOKEN_PAGE",
+    "CloudflareEnvelope",
     "api_error",
 ]
 
@@ -79,12 +81,10 @@ def _items(payload: object) -> list[ApiErrorItem]:
 
 
 def api_error(response: httpx.Response, what: str, *, account_id: str = "") -> CloudflareApiError:
-    """The error for a failed call to ``what`` (e.g. "upload the version")."""
+    """The error for a failed call doing ``what`` (e.g. "uploading a new version of x")."""
+    doing = what[:1].upper() + what[1:]
     status = response.status_code
-    try:
-        payload: object = response.json()
-    except ValueError:
-        payload = None
+    payload = json_or_none(response)
     body = response.text[:500]
     items = _items(payload)
     codes = tuple(item.code for item in items)
@@ -92,7 +92,7 @@ def api_error(response: httpx.Response, what: str, *, account_id: str = "") -> C
     where = f" on account {account_id}" if account_id else ""
     if status == 429:
         return CloudflareApiError(
-            f"Cloudflare rate-limited {what}: {text}.",
+            f"{doing}: Cloudflare rate-limited the call: {text}.",
             status=status,
             codes=codes,
             body=body,
@@ -102,7 +102,7 @@ def api_error(response: httpx.Response, what: str, *, account_id: str = "") -> C
         )
     if payload is None:
         return CloudflareApiError(
-            f"Cloudflare answered {what} with HTTP {status} and a body that is not JSON "
+            f"{doing}: Cloudflare answered HTTP {status} with a body that is not JSON "
             "(a proxy, firewall or WAF page?).",
             status=status,
             body=body,
@@ -113,7 +113,7 @@ def api_error(response: httpx.Response, what: str, *, account_id: str = "") -> C
     if status in (401, 403) or set(codes) & _AUTH_CODES:
         if status == 401 or set(codes) & _INVALID_TOKEN_CODES:
             return CloudflareAuthError(
-                f"Cloudflare refused the API token when asked to {what}: {text}. The token is "
+                f"{doing}: Cloudflare refused the API token: {text}. The token is "
                 "invalid, revoked or expired.",
                 status=status,
                 codes=codes,
@@ -122,7 +122,7 @@ def api_error(response: httpx.Response, what: str, *, account_id: str = "") -> C
                 "store it in the secret behind cloudflare-api-token.",
             )
         return CloudflareAuthError(
-            f"The API token may not {what}{where}: {text}.",
+            f"{doing}{where}: the API token lacks a permission: {text}.",
             status=status,
             codes=codes,
             body=body,
@@ -130,12 +130,29 @@ def api_error(response: httpx.Response, what: str, *, account_id: str = "") -> C
             "account, and Account Settings: Read to read the workers.dev subdomain.",
         )
     return CloudflareApiError(
-        f"Cloudflare could not {what}{where}: {text}.",
+        f"{doing}{where} failed: {text}.",
         status=status,
         codes=codes,
         body=body,
         remediation=_remedy(codes, status),
     )
+
+
+class CloudflareEnvelope:
+    """Cloudflare's envelope: a call failed unless it answered ``success: true``."""
+
+    def __init__(self, api: object) -> None:
+        #: The API whose ``account_id`` names the account in messages.
+        self.api = api
+
+    def failed(self, response: httpx.Response) -> bool:
+        if response.status_code in (204, 205) and not response.content:
+            return False
+        payload = json_or_none(response)
+        return not isinstance(payload, dict) or payload.get("success") is not True
+
+    def error(self, response: httpx.Response, doing: str) -> CloudflareApiError:
+        return api_error(response, doing, account_id=str(getattr(self.api, "account_id", "")))
 
 
 def _remedy(codes: tuple[int, ...], status: int) -> str:

@@ -32,6 +32,8 @@ def test_an_under_scoped_token_names_the_permission(tmp_path, fake):
     harness = make_target(tmp_path, fake, token="read-only")
     with pytest.raises(CloudflareAuthError) as caught:
         harness.target.deploy()
-    assert f"may not read the Worker {NAME} on account {ACCOUNT_ID}" in caught.value.message
+    assert f"Reading the Worker {NAME} on account {ACCOUNT_ID}: the API token lacks" in (
+        caught.value.message
+    )
     assert "Workers Scripts: Edit (an account permission)" in caught.value.remediation
     assert WORKERS_EDIT and harness.mutations() == []
