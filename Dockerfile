@@ -8,9 +8,11 @@
 # No BuildKit-only syntax (no `# syntax=`, no RUN --mount): the classic builder must work too.
 
 ARG BASE_IMAGE=python:3.12-slim
-# The release this Dockerfile builds: pmcp_action/__init__.py's __version__, checked below (and
-# by tests/unit/test_version.py), so the image label and `pmcp-action --version` always agree.
-ARG PMCP_VERSION=0.1.0
+# The version is written once, in pmcp_action/__init__.py. A release build passes it
+# (--build-arg PMCP_VERSION=X.Y.Z, from scripts/release-version), and the build checks the
+# package says the same, so the image label and `pmcp-action --version` always agree; a build
+# without it (GitHub building the Dockerfile of an unreleased ref) labels the image "dev".
+ARG PMCP_VERSION=dev
 
 # ---- builder: /opt/venv with the locked runtime deps and the project ----------------------
 FROM ${BASE_IMAGE} AS builder
@@ -55,7 +57,7 @@ RUN set -eu; \
     find /opt/venv -name __pycache__ -prune -exec rm -rf {} +; \
     /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib; \
     version="$(/opt/venv/bin/pmcp-action --version)"; \
-    if [ "$version" != "pmcp-action $PMCP_VERSION" ]; then \
+    if [ "$PMCP_VERSION" != dev ] && [ "$version" != "pmcp-action $PMCP_VERSION" ]; then \
         echo "the package says '$version', PMCP_VERSION is $PMCP_VERSION" >&2; exit 1; \
     fi
 

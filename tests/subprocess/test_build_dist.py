@@ -24,7 +24,12 @@ def test_the_distributions_install_and_run(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     done = subprocess.run(
         ["bash", str(REPO_ROOT / "scripts" / "build-dist"), "--check-version", __version__],
-        env={"PATH": os.environ["PATH"], "PYTHON": sys.executable, "PMCP_DIST_DIR": str(dist)},
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHON": sys.executable,
+            "PMCP_DIST_DIR": str(dist),
+            "SOURCE_DATE_EPOCH": "1700000000",
+        },
         capture_output=True,
         text=True,
         timeout=540,
@@ -43,6 +48,9 @@ def test_the_distributions_install_and_run(tmp_path: Path) -> None:
     assert "pmcp_action/action_image.py" in names
     assert "pmcp-action = pmcp_action.__main__:main" in entry_points
     with tarfile.open(sdist) as archive:
+        # Reproducible: every member dated SOURCE_DATE_EPOCH (and the script checked the wheel
+        # built again from the sdist is byte for byte the same).
+        assert {m.mtime for m in archive.getmembers()} == {1700000000}
         members = {
             Path(m).relative_to(f"pmcp_deploy_action-{__version__}").as_posix()
             for m in archive.getnames()
