@@ -16,7 +16,9 @@ Two eras of MCP over streamable HTTP:
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from typing import Any
 
 from .. import __version__
@@ -105,9 +107,35 @@ def stateless_params(version: str, params: dict[str, Any] | None = None) -> dict
     return {**(params or {}), "_meta": meta}
 
 
-def stateless_headers(version: str, method: str) -> dict[str, str]:
-    """The routing headers of a 2026-07-28 request (they must match its body)."""
-    return {"MCP-Protocol-Version": version, "Mcp-Method": method}
+#: 2026-07-28 requests whose target is mirrored in the ``Mcp-Name`` header (method -> param).
+NAME_BEARING_METHODS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+_HEADER_SAFE = re.compile(r"^[\x20-\x7E]*$")
+_BASE64_SENTINEL = re.compile(r"^=\?base64\?.*\?=$")
+
+
+def header_value(value: str) -> str:
+    """``value`` as a header carries it: as is when it is plain visible ASCII, else wrapped as
+    ``=?base64?<UTF-8 base64>?=`` so the receiver recovers the exact text."""
+    if (
+        _HEADER_SAFE.fullmatch(value)
+        and value == value.strip()
+        and not _BASE64_SENTINEL.match(value)
+    ):
+        return value
+    return f"=?base64?{base64.b64encode(value.encode('utf-8')).decode('ascii')}?="
+
+
+def stateless_headers(
+    version: str, method: str, params: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The routing headers of a 2026-07-28 request (they must match its body): the version,
+    the method and, for a call that names its target, ``Mcp-Name``."""
+    headers = {"MCP-Protocol-Version": version, "Mcp-Method": method}
+    key = NAME_BEARING_METHODS.get(method)
+    named = (params or {}).get(key) if key else None
+    if isinstance(named, str):
+        headers["Mcp-Name"] = header_value(named)
+    return headers
 
 
 def discover_payload(

@@ -110,12 +110,12 @@ class Transport:
     def _timeout(self, limit: float = REQUEST_TIMEOUT) -> float:
         return max(MIN_REQUEST_TIMEOUT, min(limit, self.budget()))
 
-    def _headers(self, method: str = "") -> dict[str, str]:
+    def _headers(self, method: str = "", params: dict[str, Any] | None = None) -> dict[str, str]:
         headers = {"Accept": ACCEPT}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if self.stateless_version:
-            headers.update(stateless_headers(self.stateless_version, method))
+            headers.update(stateless_headers(self.stateless_version, method, params))
             return headers
         if self.session_id:
             headers["Mcp-Session-Id"] = self.session_id
@@ -142,7 +142,10 @@ class Transport:
         self, message: dict[str, Any], sent: Sent, request_id: int | None, limit: float
     ) -> dict[str, Any] | None:
         body = json.dumps(message, separators=(",", ":")).encode()
-        headers = self._headers(str(message["method"]))
+        params = message.get("params")
+        headers = self._headers(
+            str(message["method"]), params if isinstance(params, dict) else None
+        )
         headers["Content-Type"] = _JSON
         timeout = self._timeout(limit)
         ends_at = self.clock() + timeout

@@ -14,6 +14,10 @@ stops the server cleanly on exit.
   header: the 2026-07-28 single exchange (``server/discover``, no session)
   and the ``initialize`` handshake. ``only="handshake"`` hides the first (a
   server of the handshake era), ``only="2026-07-28"`` the second.
+- :func:`serve_shop_mcp` — an ``MCPServer`` with tools that answer JSON, text and errors,
+  a resource and a prompt: what scenario files call and assert on.
+- :func:`serve_everything` — ``@modelcontextprotocol/server-everything`` from npm (the
+  reference server, written by the MCP maintainers) over streamable HTTP, held to 127.0.0.1.
 - :func:`serve_paged_mcp` — a low-level ``Server`` whose ``tools/list`` pages
   through ``nextCursor`` (``MCPServer`` returns every tool on one page), and
   can send a notification while listing (which makes the SDK answer a
@@ -41,6 +45,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -48,10 +53,12 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "RunningServer",
+    "serve_everything",
     "serve_gated_mcp",
     "serve_handler",
     "serve_mcp",
     "serve_paged_mcp",
+    "serve_shop_mcp",
     "serve_static",
     "spec_handler",
     "unused_port",
@@ -433,6 +440,83 @@ def serve_mcp(
     app = _Recorder(app, running.requests)
     with _run_asgi(app, port, start_delay):
         yield running
+
+
+def _build_shop_server() -> Any:
+    from mcp.server.mcpserver import MCPServer
+
+    server = MCPServer("shop-mcp", version="2.0.0", log_level="WARNING")
+    stock = {"apple": 3, "pear": 0}
+
+    def price(item: str, quantity: int = 1) -> str:
+        """The price of an item, as JSON."""
+        if item not in stock:
+            raise ValueError(f"no such item: {item}")
+        return json.dumps({"item": item, "quantity": quantity, "total": 1.5 * quantity})
+
+    def items() -> str:
+        """The items in stock, as JSON."""
+        return json.dumps([name for name, count in stock.items() if count])
+
+    def greet(name: str) -> str:
+        """A plain-text greeting."""
+        return f"Hello, {name}!"
+
+    server.add_tool(price, name="price", description="The price of an item.")
+    server.add_tool(items, name="items", description="The items in stock.")
+    server.add_tool(greet, name="greet", description="Say hello.")
+
+    @server.resource("shop://catalogue", name="catalogue", mime_type="text/plain")
+    def catalogue() -> str:
+        return "apple, pear"
+
+    @server.prompt(name="order", description="Ask for an order.")
+    def order(item: str) -> str:
+        return f"Please order one {item}."
+
+    return server
+
+
+@contextlib.contextmanager
+def serve_shop_mcp(
+    *, json_response: bool = False, stateless: bool = False, only: str = ""
+) -> Iterator[RunningServer]:
+    """A real ``MCPServer`` with JSON-answering tools, a failing call, a resource and a prompt."""
+    port = unused_port()
+    server = _build_shop_server()
+    app: Any = server.streamable_http_app(json_response=json_response, stateless_http=stateless)
+    app = _only(app, only)
+    running = RunningServer(url=f"http://{HOST}:{port}/mcp", port=port)
+    app = _Recorder(app, running.requests)
+    with _run_asgi(app, port, 0.0):
+        yield running
+
+
+@contextlib.contextmanager
+def serve_everything(launcher: Path) -> Iterator[RunningServer]:
+    """``node <launcher> streamableHttp`` on a free loopback port, stopped on exit."""
+    import os
+    import subprocess
+
+    port = unused_port()
+    preload = Path(__file__).with_name("loopback_only.cjs")
+    process = subprocess.Popen(
+        ["node", "--require", str(preload), str(launcher), "streamableHttp"],
+        env={"PATH": os.environ.get("PATH", ""), "PORT": str(port), "HOME": str(Path.home())},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_listening(port, 30)
+        yield RunningServer(url=f"http://{HOST}:{port}/mcp", port=port)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @contextlib.contextmanager

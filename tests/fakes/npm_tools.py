@@ -1,4 +1,5 @@
-"""The pinned npm peers of the tests (wrangler, workerd), installed by scripts/lib/npm-tools.sh.
+"""The pinned npm peers of the tests (wrangler, workerd, server-everything), installed by
+scripts/lib/npm-tools.sh.
 
 :func:`npm_tools` installs them once per process (into a cache outside the checkout) and
 returns their paths, or raises :class:`NpmToolsUnavailable` saying why; a fixture turns that
@@ -29,6 +30,13 @@ class NpmTools:
     @property
     def wrangler(self) -> Path:
         return self.node_modules / ".bin" / "wrangler"
+
+    @property
+    def everything(self) -> Path:
+        """The reference MCP server's launcher (``node <it> streamableHttp``)."""
+        return (
+            self.node_modules / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
+        )
 
     @property
     def workerd(self) -> Path:

@@ -6,28 +6,20 @@ under CI (``CI`` set), as the container tests do for Docker: they must never van
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.fakes.cloudflare_workers import FakeCloudflare
-from tests.fakes.npm_tools import NpmTools, NpmToolsUnavailable, npm_tools
+from tests.fakes.npm_tools import NpmTools
 from tests.fakes.server import serve
-
-#: Read at import: the autouse clean_environ fixture removes CI before every test.
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+from tests.support.npm import require_npm_tools
 
 
 @pytest.fixture(scope="session")
 def npm() -> NpmTools:
     """wrangler and workerd from npm (pinned by scripts/lib/npm-tools.sh)."""
-    try:
-        return npm_tools()
-    except NpmToolsUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"CI is set but the npm peers are unavailable: {exc}", pytrace=False)
-        pytest.skip(f"the npm peers are unavailable: {exc}")
+    return require_npm_tools()
 
 
 @pytest.fixture
