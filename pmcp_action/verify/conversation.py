@@ -16,7 +16,12 @@ import httpx
 
 from ..scenarios.executor import CallFailed
 from .outcome import AttemptFailed, Protected
-from .protocol import STATELESS_PROTOCOL_VERSIONS, initialize_payload, stateless_params
+from .protocol import (
+    DISCOVER,
+    STATELESS_PROTOCOL_VERSIONS,
+    initialize_payload,
+    stateless_params,
+)
 from .transport import Transport
 
 __all__ = ["Conversation"]
@@ -25,8 +30,11 @@ __all__ = ["Conversation"]
 class Conversation:
     """One MCP session's requests, in the era it was opened in."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, capabilities: dict[str, Any] | None = None) -> None:
         self.transport = transport
+        #: What the server declared when the conversation opened (initialize or
+        #: server/discover).
+        self.capabilities: dict[str, Any] = capabilities or {}
 
     @classmethod
     def open(
@@ -45,15 +53,23 @@ class Conversation:
         conversation = cls(transport)
         if protocol_version in STATELESS_PROTOCOL_VERSIONS:
             transport.stateless_version = protocol_version
+            discovered = conversation.call(DISCOVER, {}, timeout=15.0)
+            supported = discovered.get("supportedVersions")
+            if not isinstance(supported, list) or protocol_version not in supported:
+                raise CallFailed(f"server/discover does not list {protocol_version}")
             transport.initialized = True
+            conversation.capabilities = _capabilities(discovered)
             return conversation
         try:
             result = transport.request("initialize", initialize_payload()["params"])
         except (AttemptFailed, Protected) as exc:
-            raise CallFailed(_described(exc)) from exc
+            raise CallFailed(_described(exc), error=getattr(exc, "error", None)) from exc
         version = result.get("protocolVersion")
-        transport.protocol_version = version if isinstance(version, str) else protocol_version
+        if not isinstance(version, str) or version in STATELESS_PROTOCOL_VERSIONS:
+            raise CallFailed("the initialize result has no handshake protocolVersion")
+        transport.protocol_version = version
         transport.initialized = True
+        conversation.capabilities = _capabilities(result)
         try:
             transport.notify("notifications/initialized")
         except (AttemptFailed, Protected) as exc:
@@ -72,6 +88,11 @@ class Conversation:
 
     def close(self) -> None:
         self.transport.close()
+
+
+def _capabilities(result: dict[str, Any]) -> dict[str, Any]:
+    found = result.get("capabilities")
+    return found if isinstance(found, dict) else {}
 
 
 def _described(exc: AttemptFailed | Protected) -> str:
