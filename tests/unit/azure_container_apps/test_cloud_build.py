@@ -28,8 +28,7 @@ from pmcp_action.targets.azure_container_apps.acr_tasks import TASKS_API
 from pmcp_action.targets.azure_container_apps.arm import Arm
 from pmcp_action.targets.azure_container_apps.cloud_build import build_in_registry, task_platform
 from pmcp_action.targets.azure_container_apps.failures import ArmError, CloudBuildError
-from tests.fakes.azure_acr_tasks import BLOB_PREFIX, built_manifest
-from tests.fakes.azure_container_apps import FakeArm, FakeEntra
+from tests.fakes.azure_container_apps import BLOB_PREFIX, FakeArm, FakeEntra, built_manifest
 
 from .helpers import CLIENT, SUBSCRIPTION, TENANT
 
