@@ -30,7 +30,7 @@ from pmcp_action.targets.azure_container_apps.cloud_build import build_in_regist
 from pmcp_action.targets.azure_container_apps.failures import ArmError, CloudBuildError
 from tests.fakes.azure_container_apps import BLOB_PREFIX, FakeArm, FakeEntra, built_manifest
 
-from .helpers import CLIENT, SUBSCRIPTION, TENANT
+from .helpers import CLIENT, SUBSCRIPTION, TENANT, client
 
 ARM_BASE = "http://127.0.0.1:7002"
 REGISTRY_ID = (
@@ -562,7 +562,7 @@ def test_the_fake_refuses_what_acr_tasks_refuses(tmp_path: Path) -> None:
     with tarfile.open(fileobj=archive, mode="w:gz") as tar:
         info = tarfile.TarInfo("README")
         tar.addfile(info, io.BytesIO(b""))
-    httpx.Client(transport=httpx.MockTransport(world.fake)).put(
+    client(httpx.MockTransport(world.fake)).put(
         upload["uploadUrl"], content=archive.getvalue(), headers={"x-ms-blob-type": "BlockBlob"}
     )
     assert refused(good).code == "DockerfileNotFound"

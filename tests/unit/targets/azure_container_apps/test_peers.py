@@ -17,6 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,19 +40,22 @@ from azure.identity import ClientAssertionCredential, ClientSecretCredential
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.appcontainers import models as m
 
+from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import DeployError
-from pmcp_action.targets.azure_container_apps.app import app_body, revision_suffix
+from pmcp_action.targets.azure_container_apps.app import app_body, app_path, revision_suffix
 from pmcp_action.targets.azure_container_apps.arm import Arm
 from pmcp_action.targets.azure_container_apps.config import AzureConfig
 from pmcp_action.targets.azure_container_apps.credentials import sign_in
-from pmcp_action.targets.azure_container_apps.deploying import Steps
+from pmcp_action.targets.azure_container_apps.environment import prepare_environment
 from pmcp_action.targets.azure_container_apps.failures import ArmError
+from pmcp_action.targets.azure_container_apps.revisions import move_traffic, wait_revision
+from pmcp_action.targets.azure_container_apps.survey import Survey, read_app
 from tests.fakes.azure_container_apps import FakeAzure
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.server import LoopbackServer
 
-from .helpers import CLIENT, SUBSCRIPTION, TENANT, resolved
+from .helpers import CLIENT, SUBSCRIPTION, TENANT, client, resolved
 
 SECRET = "Xy8Q~peer.client.secret"
 EXCHANGE = "api://AzureADTokenExchange"
@@ -222,10 +226,34 @@ def sdk_app(
 @dataclass
 class Ours:
     arm: Arm
-    steps: Steps
     config: AzureConfig
+    context: RunContext
     #: What our client said while it waited.
     notes: list[str]
+
+    @property
+    def app_path(self) -> str:
+        return app_path(self.arm, self.config)
+
+    def prepare(self) -> str:
+        """The group and the environment, made by our client; the environment's id."""
+        return prepare_environment(self.arm, self.config, Survey(None), self.context.console)
+
+    def wait_revision(self, revision: str) -> dict[str, Any]:
+        return wait_revision(
+            self.arm, self.config, revision, deadline=Deadline(30), sleep=lambda _s: None
+        )
+
+    def move_traffic(self, revision: str) -> None:
+        move_traffic(self.arm, self.config, revision)
+
+
+@contextmanager
+def tls_client(peer: Peer) -> Iterator[httpx.Client]:
+    """Our client as a run builds it, trusting the fake's CA."""
+    verify = ssl.create_default_context(cafile=peer.ca_bundle)
+    with httpx.HTTPTransport(verify=verify) as transport, client(transport) as http:
+        yield http
 
 
 @pytest.fixture
@@ -238,12 +266,11 @@ def ours(peer: Peer, tmp_path: Path) -> Iterator[Ours]:
         id_token=peer.issuer.issue,
     )
     assert problems == []
-    verify = ssl.create_default_context(cafile=peer.ca_bundle)
     notes: list[str] = []
-    with httpx.Client(verify=verify, timeout=10) as client:
-        session = sign_in(context, config, client)
+    with tls_client(peer) as http:
+        session = sign_in(context, config, http)
         arm = Arm(
-            client,
+            http,
             config.arm_url,
             session.access_token,
             config.subscription_id,
@@ -252,7 +279,7 @@ def ours(peer: Peer, tmp_path: Path) -> Iterator[Ours]:
             client_id=config.client_id,
             on_wait=notes.append,
         )
-        yield Ours(arm, Steps(context, config), config, notes)
+        yield Ours(arm, config, context, notes)
 
 
 def our_group(ours: Ours) -> None:
@@ -340,8 +367,8 @@ def test_our_sign_in_posts_the_form_msal_posts(peer: Peer, tmp_path: Path, mode:
         id_token=peer.issuer.issue,
     )
     assert problems == []
-    with httpx.Client(verify=ssl.create_default_context(cafile=peer.ca_bundle)) as client:
-        session = sign_in(context, config, client)
+    with tls_client(peer) as http:
+        session = sign_in(context, config, http)
     assert session.mode == mode and session.access_token in peer.fake.entra.issued
     credential = (
         secret_credential(peer)
@@ -575,11 +602,11 @@ def test_a_failed_operation_fails_the_sdk_poller_and_our_client(peer: Peer, ours
     peer.fake.arm.failing_operations[peer.app_id().lower()] = dict(error)
     body = app_body(ours.config, str(environment.id), IMAGE_2, LATEST)
     with pytest.raises(DeployError, match="ended Failed: ContainerAppImagePullFailed"):
-        ours.arm.put(ours.steps.app_path(ours.arm), body, "creating the app")
+        ours.arm.put(ours.app_path, body, "creating the app")
     # ... and Location for a PATCH.
     peer.fake.arm.failing_operations[peer.app_id().lower()] = dict(error)
     with pytest.raises(ArmError) as ours_caught:
-        ours.steps.move_traffic(ours.arm, f"{APP}--v1")
+        ours.move_traffic(f"{APP}--v1")
     assert ours_caught.value.code == error["code"]
 
 
@@ -607,12 +634,12 @@ def test_a_write_while_an_operation_runs_is_a_409(peer: Peer, ours: Ours) -> Non
     ours.arm.sleep = let_it_finish
     suffix = revision_suffix(ours.config, IMAGE_2)
     body = app_body(ours.config, str(environment.id), IMAGE_2, LATEST)
-    moved = ours.arm.put(ours.steps.app_path(ours.arm), body, "updating the app")
+    moved = ours.arm.put(ours.app_path, body, "updating the app")
     assert ours.notes[0] == "updating the app: another operation is running on it; waiting"
     our_puts = [
         r
         for r in peer.sent("PUT", "/containerApps/")
-        if r.headers["user-agent"].startswith("python-httpx")
+        if r.headers["user-agent"].startswith("pmcp-deploy-action")
     ]
     assert len(our_puts) == 2  # refused with 409, then written
     assert moved["properties"]["latestRevisionName"] == f"{APP}--{suffix}"
@@ -687,11 +714,11 @@ def test_every_field_our_client_writes_is_one_the_sdk_sends(ours: Ours) -> None:
 
 
 def test_what_our_client_deploys_the_sdk_reads_back(peer: Peer, ours: Ours) -> None:
-    environment_id = ours.steps.prepare(ours.arm)  # group and environment, by our client
+    environment_id = ours.prepare()  # group and environment, by our client
     body = app_body(ours.config, environment_id, IMAGE_1, LATEST)
-    written = ours.arm.put(ours.steps.app_path(ours.arm), body, "creating the app")
+    written = ours.arm.put(ours.app_path, body, "creating the app")
     revision = f"{APP}--{revision_suffix(ours.config, IMAGE_1)}"
-    ours.steps.wait_revision(ours.arm, revision)
+    ours.wait_revision(revision)
 
     client = sdk(peer, assertion_credential(peer, peer.issuer))
     environment = client.managed_environments.get(GROUP, ENV)
@@ -712,7 +739,7 @@ def test_what_our_client_deploys_the_sdk_reads_back(peer: Peer, ours: Ours) -> N
     assert app.template and app.template.containers
     resources = app.template.containers[0].resources
     assert resources and (resources.cpu, resources.memory) == (0.5, "1Gi")
-    ours_live = ours.steps.live(ours.arm)
+    ours_live = read_app(ours.arm, ours.config)
     assert ours_live is not None
     sdk_revisions = list(client.container_apps_revisions.list_revisions(GROUP, APP))
     assert tuple(r.name for r in sdk_revisions) == ours_live.revisions == (revision,)
@@ -733,15 +760,15 @@ def test_what_the_sdk_deploys_our_client_reads_and_moves(peer: Peer, ours: Ours)
         GROUP, APP, sdk_app(environment, "v2", IMAGE_2, pinned)
     ).result()
 
-    live = ours.steps.live(ours.arm)
+    live = read_app(ours.arm, ours.config)
     assert live is not None and live.managed
     assert (live.serving, live.latest, live.image) == ("calc--v1", "calc--v2", IMAGE_2)
     assert live.revisions == ("calc--v1", "calc--v2")
     assert app.configuration and app.configuration.ingress
     assert live.fqdn == app.configuration.ingress.fqdn
-    assert ours.steps.wait_revision(ours.arm, "calc--v2")["properties"]["active"] is True
+    assert ours.wait_revision("calc--v2")["properties"]["active"] is True
 
-    ours.steps.move_traffic(ours.arm, "calc--v2")  # activate, then PATCH the weights
+    ours.move_traffic("calc--v2")  # activate, then PATCH the weights
     moved = client.container_apps.get(GROUP, APP)
     assert moved.configuration and moved.configuration.ingress
     traffic = moved.configuration.ingress.traffic or []
@@ -779,8 +806,8 @@ def test_a_body_that_is_not_json_is_refused_as_arm_refuses_it(peer: Peer, ours: 
     environment = sdk_environment(sdk(peer))
     token = secret_credential(peer).get_token(peer.scope).token
     body = app_body(ours.config, str(environment.id), IMAGE_1, LATEST)
-    with httpx.Client(verify=ssl.create_default_context(cafile=peer.ca_bundle)) as client:
-        refused = client.put(
+    with tls_client(peer) as http:
+        refused = http.put(
             f"{peer.base}{peer.app_id()}",
             params={"api-version": "2026-07-01"},
             content=json.dumps(body),
@@ -790,7 +817,7 @@ def test_a_body_that_is_not_json_is_refused_as_arm_refuses_it(peer: Peer, ours: 
     assert refused.json()["error"]["code"] == "UnsupportedMediaType"
     assert peer.app_id().lower() not in peer.fake.arm.resources
     # Both clients label their bodies as JSON.
-    ours.arm.put(ours.steps.app_path(ours.arm), body, "creating the app")
+    ours.arm.put(ours.app_path, body, "creating the app")
     sdk(peer).container_apps.begin_update(
         GROUP, APP, m.ContainerApp(location="eastus", tags={"team": "calc"})
     ).result()
@@ -800,7 +827,7 @@ def test_a_body_that_is_not_json_is_refused_as_arm_refuses_it(peer: Peer, ours: 
         if r.method in ("PUT", "PATCH") and r.headers.get("content-type") != "text/plain"
     ]
     agents = {r.headers["user-agent"].split("/")[0] for r in writes}
-    assert agents == {"python-httpx", "azsdk-python-mgmt-appcontainers"}
+    assert agents == {"pmcp-deploy-action", "azsdk-python-mgmt-appcontainers"}
     assert {r.headers["content-type"] for r in writes} == {"application/json"}
     assert len(writes) == 4  # the group and our app; the SDK's environment and PATCH
 
@@ -823,13 +850,13 @@ def test_both_clients_follow_revision_pages(peer: Peer, ours: Ours) -> None:
 
 
 def test_deletes_seen_from_both_clients(peer: Peer, ours: Ours) -> None:
-    environment_id = ours.steps.prepare(ours.arm)
+    environment_id = ours.prepare()
     body = app_body(ours.config, environment_id, IMAGE_1, LATEST)
-    ours.arm.put(ours.steps.app_path(ours.arm), body, "creating the app")
+    ours.arm.put(ours.app_path, body, "creating the app")
     client = sdk(peer)
     assert client.container_apps.get(GROUP, APP).name == APP
 
-    ours.arm.delete(ours.steps.app_path(ours.arm), "deleting the app")  # 202 + Location
+    ours.arm.delete(ours.app_path, "deleting the app")  # 202 + Location
     with pytest.raises(ResourceNotFoundError):
         client.container_apps.get(GROUP, APP)
     with pytest.raises(ResourceNotFoundError):  # its revisions went with it
@@ -837,6 +864,6 @@ def test_deletes_seen_from_both_clients(peer: Peer, ours: Ours) -> None:
     # Deleting what is gone: 204 at once, no operation to wait for, for either client.
     before = len(peer.fake.arm.operations)
     assert client.container_apps.begin_delete(GROUP, APP).result() is None
-    ours.arm.delete(ours.steps.app_path(ours.arm), "deleting the app again")
+    ours.arm.delete(ours.app_path, "deleting the app again")
     assert len(peer.fake.arm.operations) == before
     assert len(peer.sent("DELETE", "/containerApps/")) == 3

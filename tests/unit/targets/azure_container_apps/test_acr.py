@@ -11,10 +11,9 @@ import pytest
 from pmcp_action.ci.base import Platform
 from pmcp_action.errors import RemoteApiError
 from pmcp_action.targets.azure_container_apps.acr import ACR_USER, acr_login
-from pmcp_action.targets.azure_container_apps.config import derived_registry_name
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
 
-from .helpers import CLIENT, SUBSCRIPTION, TENANT
+from .helpers import CLIENT, SUBSCRIPTION, TENANT, client
 
 SERVER = "calcregistry.azurecr.io"
 
@@ -40,8 +39,8 @@ def _arm_with_registry() -> tuple[FakeArm, str]:
 def _login(handler: Any, token: str) -> tuple[Any, Platform, io.StringIO]:
     log = io.StringIO()
     console = Platform(environ={}, log_stream=log)
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        login = acr_login(client, SERVER, tenant=TENANT, arm_token=token, console=console)
+    with client(httpx.MockTransport(handler)) as http:
+        login = acr_login(http, SERVER, tenant=TENANT, arm_token=token, console=console)
     return login, console, log
 
 
@@ -82,10 +81,3 @@ def test_the_entra_token_is_not_sent_to_a_token_service_on_another_host() -> Non
     with pytest.raises(RemoteApiError, match="another host"):
         _login(registry, "arm-token")
     assert sent == [f"https://{SERVER}/v2/"]
-
-
-def test_the_derived_name_is_a_valid_registry_name_for_any_server_name() -> None:
-    for name in ("calc", "a-b", "x" * 32, "9lives"):
-        derived = derived_registry_name(SUBSCRIPTION, "rg", name)
-        assert derived.isalnum() and 5 <= len(derived) <= 50
-        assert derived == derived_registry_name(SUBSCRIPTION, "RG", name)

@@ -9,7 +9,7 @@ from pmcp_action.targets.azure_container_apps.failures import ArmError
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
 from tests.fakes.server import Fault
 
-from .helpers import CLIENT, SUBSCRIPTION, TENANT
+from .helpers import CLIENT, SUBSCRIPTION, TENANT, client
 
 
 def _arm(*, token: str | None = None) -> tuple[FakeArm, Arm, list[str]]:
@@ -18,10 +18,11 @@ def _arm(*, token: str | None = None) -> tuple[FakeArm, Arm, list[str]]:
     issued = "tok-" + CLIENT
     entra.issued[issued] = CLIENT
     fake = FakeArm(entra, SUBSCRIPTION)
+    fake.base = "https://arm.azure.test"
     waits: list[str] = []
-    client = httpx.Client(transport=httpx.MockTransport(fake))
+    # No client retries: what ARM's own polling tolerates is what is tested.
     arm = Arm(
-        client,
+        client(httpx.MockTransport(fake), retries=False),
         fake.base,
         token or issued,
         SUBSCRIPTION,

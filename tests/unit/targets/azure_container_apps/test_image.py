@@ -21,7 +21,7 @@ from pmcp_action.ci.base import Platform
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import DeployError
 from pmcp_action.result import TargetResult
-from pmcp_action.targets.azure_container_apps.access import ACR_PULL_ROLE
+from pmcp_action.targets.azure_container_apps.pull_access import ACR_PULL_ROLE
 from pmcp_action.targets.azure_container_apps.target import AzureContainerAppsTarget
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
 from tests.fakes.oci_registry import FakeOciRegistry

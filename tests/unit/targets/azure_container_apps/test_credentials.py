@@ -13,7 +13,7 @@ from pmcp_action.targets.azure_container_apps.credentials import sign_in
 from tests.fakes.azure_container_apps import FakeEntra
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 
-from .helpers import CLIENT, TENANT, resolved
+from .helpers import CLIENT, TENANT, client, resolved
 
 SECRET = "Xy8Q~client.secret.value"
 
@@ -40,7 +40,7 @@ def _setup(tmp_path: Path, inputs: dict[str, str] | None = None, **issuer_args: 
 
 
 def _client(entra: FakeEntra) -> httpx.Client:
-    return httpx.Client(transport=httpx.MockTransport(entra))
+    return client(httpx.MockTransport(entra))
 
 
 def test_oidc_exchanges_the_ci_token_as_a_jwt_bearer_assertion(tmp_path: Path) -> None:
