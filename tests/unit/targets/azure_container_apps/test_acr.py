@@ -1,4 +1,5 @@
-"""The ACR login without az: the challenge, /oauth2/exchange, and where the token may go."""
+"""The registry read or made (a taken name), and the ACR login without az: the challenge,
+/oauth2/exchange, and where the Entra ID token may go."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import httpx
 import pytest
 
 from pmcp_action.ci.base import Platform
-from pmcp_action.errors import RemoteApiError
+from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.targets.azure_container_apps.acr import ACR_USER, acr_login
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
 
-from .helpers import CLIENT, SUBSCRIPTION, TENANT, client
+from .helpers import CLIENT, SUBSCRIPTION, TENANT, RegistryWorld, client
 
 SERVER = "calcregistry.azurecr.io"
 
@@ -81,3 +82,11 @@ def test_the_entra_token_is_not_sent_to_a_token_service_on_another_host() -> Non
     with pytest.raises(RemoteApiError, match="another host"):
         _login(registry, "arm-token")
     assert sent == [f"https://{SERVER}/v2/"]
+
+
+def test_a_taken_registry_name_says_to_pick_another(registries: RegistryWorld) -> None:
+    registries.arm.acr.taken.add("acmeregistry1")
+    with pytest.raises(DeployError) as error:
+        registries.target(**{"azure-registry": "AcmeRegistry1"}).deploy()
+    assert "The registry name AcmeRegistry1 is taken" in error.value.message
+    assert "Set azure-registry to another name" in error.value.remediation

@@ -1,3 +1,5 @@
+"""The inputs, resolved once: defaults, precedence, clouds, every problem with its source."""
+
 from __future__ import annotations
 
 import io
