@@ -181,9 +181,13 @@ def acr_login(
     console: Platform,
 ) -> RegistryLogin:
     """The ACR refresh token for ``login_server`` as a :class:`RegistryLogin`."""
-    registry = RestApi(client, ImageReference(login_server, "pmcp").base_url)
+    registry = RestApi(
+        client, ImageReference(login_server, "pmcp").base_url, reach_hint="azure-registry"
+    )
     origin, service = _challenge(registry, login_server)
-    exchange = RestApi(client, origin, envelope=AcrExchangeEnvelope(login_server))
+    exchange = RestApi(
+        client, origin, envelope=AcrExchangeEnvelope(login_server), reach_hint="azure-registry"
+    )
     form = {
         "grant_type": "access_token",
         "service": service,

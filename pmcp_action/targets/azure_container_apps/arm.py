@@ -193,7 +193,8 @@ class Arm:
 
     # --- providers ---------------------------------------------------------------------
     def provider_state(self, namespace: str) -> str:
-        data = self.get(self.sub_path(f"/providers/{namespace}"), RESOURCES_API, namespace)
+        what = f"reading the state of resource provider {namespace}"
+        data = self.get(self.sub_path(f"/providers/{namespace}"), RESOURCES_API, what)
         return str((data or {}).get("registrationState", "NotRegistered"))
 
     def register_provider(self, namespace: str) -> None:

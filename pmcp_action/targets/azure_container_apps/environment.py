@@ -34,7 +34,9 @@ def prepare_environment(arm: Arm, config: AzureConfig, survey: Survey, console: 
         arm.create_resource_group(c.resource_group, c.location, ownership.labels())
         console.info(f"Created resource group {c.resource_group} in {c.location}.")
     path = environment_path(arm, c)
-    environment = survey.environment or arm.get(path, APP_API, "reading the environment")
+    environment = survey.environment or arm.get(
+        path, APP_API, f"reading managed environment {c.environment}"
+    )
     if environment is None:
         console.info(
             f"Creating managed environment {c.environment} (no Log Analytics; a few minutes)…"

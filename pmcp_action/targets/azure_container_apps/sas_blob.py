@@ -21,7 +21,7 @@ from ...artifact.files import open_regular, read_chunks
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import PmcpActionError
-from ...http import transient_reason
+from ...http import RetryPolicy, transient_reason
 from ...redact import redact_url
 from ...rest import RestApi
 from ...urls import check_endpoint
@@ -33,6 +33,8 @@ __all__ = ["BLOB_VERSION", "LogFollower", "mask_sas", "put_block_blob"]
 BLOB_VERSION = "2021-08-06"
 #: A log is read in pieces of at most this size (a poll reads one).
 _WINDOW = 4 * 1024 * 1024
+#: Sends of an upload that met a passing failure (the retrying client's own number).
+_UPLOAD_ATTEMPTS = RetryPolicy().attempts
 #: A fresh SAS refused this many times in a row: the log is not readable from here.
 _REFUSALS = 3
 
@@ -64,7 +66,13 @@ def put_block_blob(
     sleep: Callable[[float], None],
     on_retry: Callable[[str], None],
 ) -> None:
-    """``PUT`` the file at ``path`` as a block blob, streamed, sent again on a passing failure."""
+    """``PUT`` the file at ``path`` as a block blob, streamed, sent again on a passing failure.
+
+    A stream is sent once by the client, so this loop resends it: as often as the client
+    would retry a call of its own, then the last failure ends the upload (a host that does
+    not resolve or refuses every connection is a network error, not a wait until the
+    deadline).
+    """
     check_endpoint(redact_url(url), what)
     with open_regular(path, what) as handle:
         size = os.fstat(handle.fileno()).st_size
@@ -74,6 +82,15 @@ def put_block_blob(
             yield from read_chunks(handle, what, deadline, limit=size)
 
     storage = blob_storage(client)
+    failures = 0
+
+    def passing(exc: Exception) -> str | None:
+        nonlocal failures
+        reason = transient_reason(exc)
+        if reason is None:
+            return None
+        failures += 1
+        return reason if failures < _UPLOAD_ATTEMPTS else None
 
     def attempt() -> bool:
         storage.call(
@@ -96,7 +113,7 @@ def put_block_blob(
         deadline=deadline,
         what=what,
         sleep=sleep,
-        tolerate=transient_reason,
+        tolerate=passing,
         on_tolerated=on_retry,
         initial_delay=1.0,
         max_delay=10.0,

@@ -55,7 +55,7 @@ def read_app(arm: Arm, config: AzureConfig) -> Live | None:
     """The app and its revisions; None when the group or the app is not there."""
     if arm.resource_group(config.resource_group) is None:
         return None
-    app = arm.get(app_path(arm, config), APP_API, f"reading {config.app_name}")
+    app = arm.get(app_path(arm, config), APP_API, f"reading container app {config.app_name}")
     if app is None:
         return None
     return read_live(app, arm.revisions(config.resource_group, config.app_name))
@@ -73,7 +73,11 @@ def take_survey(conn: Connection, config: AzureConfig, image: ImageStep | None) 
     group = arm.resource_group(config.resource_group)
     environment = live = registry = None
     if group is not None and providers[APP_PROVIDER] == "Registered":
-        environment = arm.get(environment_path(arm, config), APP_API, "reading the environment")
+        environment = arm.get(
+            environment_path(arm, config),
+            APP_API,
+            f"reading managed environment {config.environment}",
+        )
         live = read_app(arm, config)
     if group is not None and needs_registry:
         registry = read_registry(arm, config.resource_group, config.registry)

@@ -157,7 +157,10 @@ class FakeAcrTasks:
     def __init__(self, host: ArmHost) -> None:
         self.host = host
         self._lock = threading.RLock()
-        self.storage = FakeBlobStorage(lambda: self.host.base, self._lock)
+        #: The origin of the SAS URLs handed out ("": ARM's own), so a test can tell the
+        #: blob host from ARM's; any origin routed to this fake serves them.
+        self.blob_origin = ""
+        self.storage = FakeBlobStorage(lambda: self.blob_origin or self.host.base, self._lock)
         #: The source archives and run logs, by path.
         self.blobs = self.storage.blobs
         self.runs: dict[str, FakeRun] = {}  # lower-case run resource id -> run

@@ -91,7 +91,11 @@ def test_an_app_not_made_by_pmcp_is_left_alone(world: World) -> None:
     world.target().deploy()
     app = next(r for r in world.arm.resources.values() if "containerApps" in r["type"])
     app["tags"] = {}
+    before = list(world.arm.mutations)
     with pytest.raises(DeployError, match="managed-by=pmcp"):
         world.target(image=IMAGE_2).deploy()
     with pytest.raises(DeployError, match="left alone"):
         world.target().destroy()
+    with pytest.raises(DeployError, match="left alone"):  # nor is its traffic moved
+        world.target().rollback("")
+    assert world.arm.mutations == before

@@ -138,6 +138,17 @@ def test_a_dockerfile_is_built_by_acr_tasks_and_a_built_commit_is_reused(
     assert "not built again" in registries.log.getvalue()
 
 
+def test_a_staged_redeploy_builds_its_image_once(registries: RegistryWorld) -> None:
+    """The unchanged check and the staged revision share one image: one ACR Tasks run."""
+    public = registries.target(image="ghcr.io/acme/calc@sha256:" + "5" * 64).deploy()
+    (registries.root / "Dockerfile").write_text("FROM scratch\nCOPY target/release/calc /calc\n")
+    staged = registries.target().stage()
+    [run] = registries.arm.tasks.all_runs()
+    assert staged.previous_version == public.version and staged.candidate_url
+    assert staged.outputs["image"].endswith(f"/calc@{run.digest}")
+    assert registries.log.getvalue().count("Image: the project's Dockerfile built by") == 1
+
+
 def test_an_artifact_input_wins_over_the_dockerfile(registries: RegistryWorld) -> None:
     (registries.root / "Dockerfile").write_text("FROM scratch\n")
     result = registries.target(artifact="target/release/calc").deploy()
