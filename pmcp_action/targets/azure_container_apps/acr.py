@@ -1,7 +1,7 @@
 """Azure Container Registry: the registry resource, and a registry login without ``az``.
 
 The registry (``Microsoft.ContainerRegistry/registries/<name>`` in the app's resource
-group) is read, and created SKU Basic with the tag managed-by=pmcp when missing (the
+group) is read, and created SKU Basic with the ownership mark when missing (the
 provider registered first when it is ``NotRegistered``); an image already in another
 registry of the subscription is found by its login server.
 
