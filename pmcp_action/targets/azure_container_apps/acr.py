@@ -1,7 +1,7 @@
 """Azure Container Registry: the registry resource, and a registry login without ``az``.
 
 The registry (``Microsoft.ContainerRegistry/registries/<name>`` in the app's resource
-group) is read, and created SKU Basic with the tag managed-by=pmcp when missing (the
+group) is read, and created SKU Basic with the ownership mark when missing (the
 provider registered first when it is ``NotRegistered``); an image already in another
 registry of the subscription is found by its login server.
 
@@ -22,14 +22,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ... import ownership
 from ...artifact.oci_image.model import RegistryLogin
 from ...artifact.oci_image.reference import ImageReference
 from ...ci.base import Platform
 from ...errors import DeployError, RemoteApiError
-from ...rest.transport import DOING
+from ...rest import RestApi, json_object
 from ...urls import is_loopback_host
 from .arm import Arm
-from .failures import ArmError
+from .declaration import NAME
+from .failures import AcrExchangeEnvelope, ArmError
 
 __all__ = [
     "ACR_USER",
@@ -46,7 +48,6 @@ REGISTRY_API = "2023-07-01"
 PROVIDER = "Microsoft.ContainerRegistry"
 #: The user name ACR's token service takes with a refresh token as the password.
 ACR_USER = "00000000-0000-0000-0000-000000000000"
-_TAGS = {"managed-by": "pmcp"}
 _PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
 _NAME_TAKEN = ("AlreadyInUse", "RegistryNameNotAvailable", "NameNotAvailable")
 
@@ -72,7 +73,7 @@ class Registry:
             login_server=str(props.get("loginServer") or ""),
             admin_enabled=bool(props.get("adminUserEnabled")),
             created=created,
-            managed=(resource.get("tags") or {}).get("managed-by") == "pmcp",
+            managed=ownership.is_managed(resource.get("tags")),
         )
 
 
@@ -88,7 +89,7 @@ def read_registry(arm: Arm, group: str, name: str) -> Registry | None:
 def ensure_registry(
     arm: Arm, group: str, name: str, location: str, console: Platform, *, derived: bool
 ) -> Registry:
-    """The registry, created Basic (tag managed-by=pmcp) when missing; the LRO awaited."""
+    """The registry, created Basic (with the ownership mark) when missing; the LRO awaited."""
     found = read_registry(arm, group, name)
     if found is not None:
         return found
@@ -103,7 +104,7 @@ def ensure_registry(
     path = registry_path(arm, group, name)
     body = {
         "location": location,
-        "tags": dict(_TAGS),
+        "tags": ownership.labels(),
         "sku": {"name": "Basic"},
         "properties": {"adminUserEnabled": False},
     }
@@ -114,7 +115,7 @@ def ensure_registry(
             raise DeployError(
                 f"The registry name {name} is taken: ACR names are global, and "
                 f"{name}.azurecr.io belongs to someone else.",
-                target="azure-container-apps",
+                target=NAME,
                 remediation="Set azure-registry to another name (5 to 50 letters and digits).",
             ) from exc
         raise
@@ -134,7 +135,8 @@ def find_registry(arm: Arm, login_server: str) -> Registry | None:
     """The subscription's registry with this login server (an image's host)."""
     url: str = arm.sub_path(f"/providers/{PROVIDER}/registries")
     while url:
-        data = arm.call("GET", url, REGISTRY_API, "listing the container registries").json()
+        what = "listing the container registries"
+        data = json_object(arm.call("GET", url, REGISTRY_API, what), what)
         for item in data.get("value") or []:
             if isinstance(item, dict):
                 registry = Registry.of(item)
@@ -147,17 +149,15 @@ def find_registry(arm: Arm, login_server: str) -> Registry | None:
 # --- the login -------------------------------------------------------------------------------
 
 
-def _challenge(client: httpx.Client, base: str, host: str) -> tuple[str, str]:
+def _challenge(registry: RestApi, host: str) -> tuple[str, str]:
     """The token service's origin and service name from the registry's ``/v2/`` answer."""
-    response = client.get(
-        f"{base}/v2/", extensions={DOING: f"asking the registry {host} how to log in"}
-    )
+    response = registry.send("GET", "/v2/", f"asking the registry {host} how to log in")
     header = response.headers.get("WWW-Authenticate", "")
     scheme, _, rest = header.partition(" ")
     params = {m[1].lower(): m[2] or m[3] for m in _PARAM.finditer(rest)}
     realm = params.get("realm", "") if scheme.lower() == "bearer" else ""
     if not realm:
-        return base, host
+        return registry.base, host
     parts = urlsplit(realm)
     same = (parts.hostname or "").lower() == host.rsplit(":", 1)[0].lower()
     loopback = is_loopback_host(parts.hostname or "") and is_loopback_host(
@@ -181,38 +181,26 @@ def acr_login(
     console: Platform,
 ) -> RegistryLogin:
     """The ACR refresh token for ``login_server`` as a :class:`RegistryLogin`."""
-    base = ImageReference(login_server, "pmcp").base_url
-    origin, service = _challenge(client, base, login_server)
+    registry = RestApi(
+        client, ImageReference(login_server, "pmcp").base_url, reach_hint="azure-registry"
+    )
+    origin, service = _challenge(registry, login_server)
+    exchange = RestApi(
+        client, origin, envelope=AcrExchangeEnvelope(login_server), reach_hint="azure-registry"
+    )
     form = {
         "grant_type": "access_token",
         "service": service,
         "tenant": tenant,
         "access_token": arm_token,
     }
-    response = client.post(
-        f"{origin}/oauth2/exchange",
+    body = exchange.call_json(
+        "POST",
+        "/oauth2/exchange",
+        f"exchanging the Entra ID token at {login_server}",
         data=form,
-        extensions={DOING: f"exchanging the Entra ID token at {login_server}"},
     )
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    token = body.get("refresh_token") if isinstance(body, dict) else None
-    if response.status_code != 200 or not isinstance(token, str) or not token:
-        errors = body.get("errors") if isinstance(body, dict) else None
-        text = ""
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            text = f"{errors[0].get('code', '')}: {errors[0].get('message', '')}"
-        raise RemoteApiError(
-            f"{login_server} refused to exchange the Entra ID token for a registry token: "
-            f"HTTP {response.status_code} {text or '(no error text)'}.",
-            status=response.status_code,
-            remediation="Grant the deploying identity AcrPush (or Contributor) on the registry "
-            "(az role assignment create --assignee <client-id> --role AcrPush --scope "
-            "<registry id>), and keep the registry's 'Azure AD authentication as ARM' "
-            "policy enabled (the default).",
-        )
+    token = str(body["refresh_token"])  # the envelope refuses an answer without one
     console.mask(token)
     return RegistryLogin(
         ACR_USER,

@@ -16,19 +16,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-import httpx
-
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError, PmcpActionError, RemoteApiError
 from ...http import transient_reason
+from ...rest import json_object
 from .arm import Arm
+from .declaration import NAME
 from .failures import ArmError
 from .sas_blob import mask_sas
 
 __all__ = ["TASKS_API", "TERMINAL", "AcrTasks"]
 
-#: What ``az acr build`` uses for Tasks and runs (cloud-apis.md §2.6).
+#: The api-version ``az acr build`` uses for Tasks and runs.
 TASKS_API = "2019-06-01-preview"
 TERMINAL = frozenset({"Succeeded", "Failed", "Canceled", "Error", "Timeout"})
 #: Runs created this long before the request count as "recent" (covers clock skew).
@@ -74,7 +74,9 @@ class AcrTasks:
         )
 
     def _post(self, rest: str, what: str) -> dict[str, Any]:
-        return _json(self.arm.call("POST", f"{self.registry_id}/{rest}", TASKS_API, what), what)
+        return json_object(
+            self.arm.call("POST", f"{self.registry_id}/{rest}", TASKS_API, what), what
+        )
 
     # --- source ------------------------------------------------------------------------
     def source_upload_url(self) -> tuple[str, str]:
@@ -106,7 +108,8 @@ class AcrTasks:
                     body=request,
                     retry=False,
                 )
-                run_id = _run_id(_json(response, what))
+                # 202 Accepted may come without a body: the run shows in the list.
+                run_id = _run_id(json_object(response, what) if response.content else {})
             except RemoteApiError as exc:
                 reason = transient_reason(exc)
                 if reason is None and not _garbled(exc):
@@ -137,7 +140,7 @@ class AcrTasks:
         query = urlencode({"$filter": f"CreateTime ge {since}", "$top": str(_RECENT)})
         path = f"{self.registry_id}/runs?{query}"
         what = "listing the registry's runs"
-        data = _json(self.arm.call("GET", path, TASKS_API, what), what)
+        data = json_object(self.arm.call("GET", path, TASKS_API, what), what)
         runs: dict[str, dict[str, Any]] = {}
         items = data.get("value")
         for item in items if isinstance(items, list) else []:
@@ -164,7 +167,7 @@ class AcrTasks:
             raise DeployError(
                 f"{what}: the answer was lost, and {len(new)} new builds started meanwhile "
                 f"({', '.join(new)}); which one is this run's cannot be told.",
-                target="azure-container-apps",
+                target=NAME,
                 remediation="Another job builds in the same registry at the same time; run "
                 "again (a build that is not needed can be cancelled: az acr task cancel-run).",
             )
@@ -202,23 +205,6 @@ class AcrTasks:
         except PmcpActionError as exc:
             return str(exc)
         return ""
-
-
-def _json(response: httpx.Response, what: str) -> dict[str, Any]:
-    """The JSON object answered ({} for no body); an error for anything else."""
-    if not response.content:
-        return {}
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise RemoteApiError(
-            f"{what}: the answer is not a JSON object (HTTP {response.status_code}).",
-            status=response.status_code,
-            remediation="Run again; if it persists, a proxy may be answering instead of Azure.",
-        )
-    return data
 
 
 def _garbled(exc: Exception) -> bool:

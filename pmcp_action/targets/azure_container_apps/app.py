@@ -21,17 +21,21 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ... import ownership
+from .arm import Arm
 from .config import AzureConfig
 
 __all__ = [
     "BOOTSTRAP_IMAGE",
     "BOOTSTRAP_SUFFIX",
-    "MANAGED_TAG",
     "Live",
     "Pull",
     "app_body",
+    "app_path",
     "bootstrap_body",
+    "environment_path",
     "read_live",
+    "revision_name",
     "revision_suffix",
 ]
 
@@ -41,12 +45,21 @@ BOOTSTRAP_SUFFIX = "bootstrap"
 #: The app secret holding the registry's admin password.
 PASSWORD_SECRET = "acr-admin-password"
 
-MANAGED_TAG = ("managed-by", "pmcp")
 _CORS = {
     "allowedOrigins": ["*"],
     "allowedMethods": ["GET", "POST", "DELETE", "OPTIONS"],
     "allowedHeaders": ["*"],
 }
+
+
+def app_path(arm: Arm, config: AzureConfig) -> str:
+    """The container app's ARM path."""
+    return arm.app_resource(config.resource_group, "containerApps", config.app_name)
+
+
+def environment_path(arm: Arm, config: AzureConfig) -> str:
+    """The managed environment's ARM path."""
+    return arm.app_resource(config.resource_group, "managedEnvironments", config.environment)
 
 
 def _settings(config: AzureConfig) -> dict[str, Any]:
@@ -63,6 +76,11 @@ def revision_suffix(config: AzureConfig, image: str) -> str:
         json.dumps({"image": image, **_settings(config)}, sort_keys=True).encode()
     ).hexdigest()
     return f"p{digest[:12]}"
+
+
+def revision_name(config: AzureConfig, image: str) -> str:
+    """The revision ``image`` with these settings is: the same pair, the same name."""
+    return f"{config.app_name}--{revision_suffix(config, image)}"
 
 
 @dataclass(frozen=True)
@@ -108,7 +126,7 @@ def app_body(
     pull = pull or Pull()
     body: dict[str, Any] = {
         "location": config.location,
-        "tags": {MANAGED_TAG[0]: MANAGED_TAG[1]},
+        "tags": ownership.labels(),
         "properties": {
             "managedEnvironmentId": environment_id,
             "configuration": {
@@ -181,7 +199,7 @@ class Live:
 
     @property
     def managed(self) -> bool:
-        return (self.app.get("tags") or {}).get(MANAGED_TAG[0]) == MANAGED_TAG[1]
+        return ownership.is_managed(self.app.get("tags"))
 
     @property
     def bootstrapping(self) -> bool:

@@ -1,9 +1,10 @@
 """Azure Resource Manager calls: providers, resource groups, managed environments, apps.
 
-One client over an injected HTTP client (retries of 429/5xx are the client's). A
-long-running PUT/PATCH/DELETE is awaited through ``Azure-AsyncOperation`` (status), else
-``Location`` (202 until 200/204), else the resource's ``provisioningState``; a long-poll that
-drops is followed by a re-read of the resource, not a failure.
+One client (a :class:`~pmcp_action.rest.RestApi` with ARM's envelope) over an injected HTTP
+client (retries of 429/5xx are the client's). A long-running PUT/PATCH/DELETE is awaited
+through ``Azure-AsyncOperation`` (status), else ``Location`` (202 until 200/204), else the
+resource's ``provisioningState``; a long-poll that drops is followed by a re-read of the
+resource, not a failure.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import httpx
 
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
-from ...rest import TransportFailure
-from .failures import ArmError, arm_error
+from ...rest import RestApi, TransportFailure, json_object
+from .config import ARM_URL_ENV
+from .declaration import NAME
+from .failures import ArmEnvelope, ArmError
 
 __all__ = ["APP_API", "Arm", "RESOURCES_API"]
 
@@ -28,9 +31,8 @@ _TERMINAL = frozenset({"Succeeded", "Failed", "Canceled"})
 
 
 def _tolerate(exc: Exception) -> str | None:
-    if isinstance(exc, (TransportFailure, httpx.TransportError)):
-        cause = exc.__cause__ if isinstance(exc, TransportFailure) else exc
-        return f"the long-poll dropped ({type(cause).__name__})"
+    if isinstance(exc, TransportFailure):
+        return f"the long-poll dropped ({type(exc.__cause__).__name__})"
     if isinstance(exc, ArmError) and exc.status is not None and exc.status >= 500:
         return f"HTTP {exc.status}"
     return None
@@ -52,13 +54,18 @@ class Arm:
         on_wait: Callable[[str], None] = lambda _m: None,
     ) -> None:
         self.client = client
-        self.base = base.rstrip("/")
+        self.api = RestApi(
+            client,
+            base,
+            envelope=ArmEnvelope(client_id),
+            headers={"Authorization": f"Bearer {token}"},
+            reach_hint=f"azure-cloud, or {ARM_URL_ENV}",
+        )
         self.subscription = subscription
         self.deadline = deadline
         self.sleep = sleep
         self.client_id = client_id
         self.on_wait = on_wait
-        self._headers = {"Authorization": f"Bearer {token}"}
 
     # --- plumbing -----------------------------------------------------------------------
     def sub_path(self, rest: str) -> str:
@@ -72,7 +79,6 @@ class Arm:
         what: str,
         *,
         body: dict[str, Any] | None = None,
-        missing_ok: bool = False,
         retry: bool = True,
     ) -> httpx.Response:
         """One call; a write refused because another operation runs is sent again later.
@@ -80,25 +86,17 @@ class Arm:
         ``retry=False``: the client sends it once, whatever the answer (a call that is not
         idempotent, whose caller reads whether it happened before sending it again).
         """
-        if method == "GET":
-            return self._send(method, path, api_version, what, body=body, missing_ok=missing_ok)
+        response = self._call(method, path, api_version, what, body=body, retry=retry)
+        assert response is not None  # missing_ok was not asked for
+        return response
 
-        def attempt() -> httpx.Response | None:
-            try:
-                return self._send(
-                    method, path, api_version, what, body=body, missing_ok=missing_ok, retry=retry
-                )
-            except ArmError as exc:
-                if exc.status == 409 and exc.code.endswith(_BUSY):
-                    self.on_wait(f"{what}: another operation is running on it; waiting")
-                    return None
-                raise
+    def call_or_none(
+        self, method: str, path: str, api_version: str, what: str
+    ) -> httpx.Response | None:
+        """One call whose 404 means "there is none" (a read, or a delete of what is gone)."""
+        return self._call(method, path, api_version, what, missing_ok=True)
 
-        return poll_until(
-            attempt, deadline=self.deadline, what=what, sleep=self.sleep, initial_delay=2.0
-        )
-
-    def _send(
+    def _call(
         self,
         method: str,
         path: str,
@@ -108,29 +106,35 @@ class Arm:
         body: dict[str, Any] | None = None,
         missing_ok: bool = False,
         retry: bool = True,
-    ) -> httpx.Response:
-        url = path if path.startswith("http") else f"{self.base}{path}"
-        params = None if "api-version=" in url else {"api-version": api_version}
-        response = self.client.request(
-            method,
-            url,
-            params=params,
-            json=body,
-            headers=self._headers,
-            extensions=None if retry else {"pmcp_retry": False},
-        )
-        if response.status_code == 404 and missing_ok:
-            return response
-        if response.status_code >= 400:
-            raise arm_error(response, what, self.client_id)
-        return response
+    ) -> httpx.Response | None:
+        params = None if "api-version=" in path else {"api-version": api_version}
+
+        def send() -> httpx.Response | None:
+            return self.api.call(
+                method, path, what, params=params, json=body, missing_ok=missing_ok, once=not retry
+            )
+
+        if method == "GET":
+            return send()
+        answer: list[httpx.Response | None] = []
+
+        def attempt() -> bool | None:
+            try:
+                answer.append(send())
+            except ArmError as exc:
+                if exc.status == 409 and exc.code.endswith(_BUSY):
+                    self.on_wait(f"{what}: another operation is running on it; waiting")
+                    return None
+                raise
+            return True
+
+        poll_until(attempt, deadline=self.deadline, what=what, sleep=self.sleep, initial_delay=2.0)
+        return answer[-1]
 
     def get(self, path: str, api_version: str, what: str) -> dict[str, Any] | None:
-        response = self.call("GET", path, api_version, what, missing_ok=True)
-        if response.status_code == 404:
-            return None
-        data = response.json()
-        return data if isinstance(data, dict) else {}
+        """The resource at ``path``; None when there is none."""
+        response = self.call_or_none("GET", path, api_version, what)
+        return None if response is None else json_object(response, what)
 
     def wait(
         self, response: httpx.Response, path: str, api_version: str, what: str
@@ -158,7 +162,7 @@ class Arm:
         )
 
     def _operation_done(self, url: str, api_version: str, what: str) -> bool | None:
-        data = self.call("GET", url, api_version, what).json()
+        data = json_object(self.call("GET", url, api_version, what), what)
         status = str(data.get("status", ""))
         if status == "Succeeded":
             return True
@@ -166,7 +170,7 @@ class Arm:
             error = data.get("error") or {}
             raise DeployError(
                 f"{what} ended {status}: {error.get('code', '')}: {error.get('message', '')}",
-                target="azure-container-apps",
+                target=NAME,
             )
         return None
 
@@ -182,14 +186,15 @@ class Arm:
         if state in ("Failed", "Canceled"):
             raise DeployError(
                 f"{what} ended {state}.",
-                target="azure-container-apps",
+                target=NAME,
                 remediation="See the resource's activity log in the Azure portal.",
             )
         return resource if state == "Succeeded" else None
 
     # --- providers ---------------------------------------------------------------------
     def provider_state(self, namespace: str) -> str:
-        data = self.get(self.sub_path(f"/providers/{namespace}"), RESOURCES_API, namespace)
+        what = f"reading the state of resource provider {namespace}"
+        data = self.get(self.sub_path(f"/providers/{namespace}"), RESOURCES_API, what)
         return str((data or {}).get("registrationState", "NotRegistered"))
 
     def register_provider(self, namespace: str) -> None:
@@ -218,7 +223,7 @@ class Arm:
             f"creating resource group {group}",
             body={"location": location, "tags": tags},
         )
-        return dict(response.json())
+        return json_object(response, f"creating resource group {group}")
 
     def delete_resource_group(self, group: str) -> None:
         what = f"deleting resource group {group}"
@@ -245,12 +250,11 @@ class Arm:
         self, path: str, api_version: str, what: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """A synchronous action (``listCredentials``): its JSON answer."""
-        data = self.call("POST", path, api_version, what, body=body).json()
-        return data if isinstance(data, dict) else {}
+        return json_object(self.call("POST", path, api_version, what, body=body), what)
 
     def delete(self, path: str, what: str) -> None:
-        response = self.call("DELETE", path, APP_API, what, missing_ok=True)
-        if response.status_code in (202, 200):
+        response = self.call_or_none("DELETE", path, APP_API, what)
+        if response is not None and response.status_code in (202, 200):
             self.wait(response, path, APP_API, what)
 
     def revisions(self, group: str, app: str) -> list[dict[str, Any]]:
@@ -258,7 +262,8 @@ class Arm:
         found: list[dict[str, Any]] = []
         url: str = path
         while url:
-            data = self.call("GET", url, APP_API, f"listing revisions of {app}").json()
+            what = f"listing revisions of {app}"
+            data = json_object(self.call("GET", url, APP_API, what), what)
             found.extend(item for item in data.get("value", []) if isinstance(item, dict))
             url = str(data.get("nextLink") or "")
         return found

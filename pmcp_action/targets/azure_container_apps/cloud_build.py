@@ -44,7 +44,7 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ARCHITECTURES = {"amd64": "amd64", "arm64": "arm64", "arm": "arm", "386": "386", "x86": "x86"}
 #: scheduleRun's own timeout bounds (seconds).
 _RUN_TIMEOUT = (300, 28800)
-#: Poll a run every 2–5 s (cloud-apis.md §2.6).
+#: Poll a run every 2–5 s, as ``az acr build`` does.
 _POLL = (2.0, 3.0, 5.0)
 
 

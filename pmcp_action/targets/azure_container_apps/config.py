@@ -1,7 +1,8 @@
 """The ``azure-container-apps`` target's inputs, resolved once into a typed configuration.
 
 Precedence is declared in :mod:`.declaration`; the name-derived defaults (``<name>-rg``,
-``<name>-env``, the registry name), the image inputs and cargo-pmcp's
+``<name>-env``, the registry name), the image inputs (read by the shared
+:func:`~pmcp_action.artifact.oci_image.inputs.read_image_inputs`) and cargo-pmcp's
 ``[azure].target_port`` / ``[azure].min_replicas`` (with their ``AZURE_TARGET_PORT`` /
 ``AZURE_MIN_REPLICAS`` overrides) are applied here. Every message names the source the
 value came from; every secret is masked when it is read.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from ...artifact.oci_image.reference import parse_reference
+from ...artifact.oci_image.inputs import read_image_inputs
 from ...context import RunContext
 from ...errors import Problem
 from ...target_inputs import TargetInputs
@@ -47,7 +48,6 @@ _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$")
 #: Registry: 5-50 alphanumerics.
 _REGISTRY = re.compile(r"^[A-Za-z0-9]{5,50}$")
-_BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{1,39}$")
 
 
@@ -108,25 +108,6 @@ def derived_registry_name(subscription: str, group: str, name: str) -> str:
     letters = re.sub(r"[^a-z0-9]", "", name.lower())[:40]
     digest = hashlib.sha256(f"{subscription}/{group.lower()}/{name}".encode()).hexdigest()
     return f"{letters or 'pmcp'}{digest[:10]}"
-
-
-def _build_args(inputs: TargetInputs, problems: list[Problem]) -> tuple[tuple[str, str], ...]:
-    pairs: list[tuple[str, str]] = []
-    for number, line in enumerate(inputs.text("build-args").splitlines(), 1):
-        if not line.strip():
-            continue
-        key, equals, value = line.strip().partition("=")
-        if not equals or not _BUILD_ARG.match(key):
-            problems.append(
-                Problem(
-                    inputs.source("build-args"),
-                    f"line {number} is not KEY=VALUE",
-                    "give one KEY=VALUE a line (the key: letters, digits and _)",
-                )
-            )
-            continue
-        pairs.append((key, value))
-    return tuple(pairs)
 
 
 def _guid(inputs: TargetInputs, name: str, what: str, problems: list[Problem]) -> str:
@@ -259,18 +240,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         mcp_path = ""
     mcp_path = mcp_path.strip().strip("/")
 
-    image = inputs.text("image").strip()
-    if image:
-        try:
-            parse_reference(image, "")
-        except ValueError as exc:
-            problems.append(Problem(inputs.source("image"), str(exc)))
-    base_image = inputs.text("base-image").strip()
-    if base_image:
-        try:
-            parse_reference(base_image, "")
-        except ValueError as exc:
-            problems.append(Problem(inputs.source("base-image"), str(exc)))
+    image = read_image_inputs(inputs, problems, mask=context.console.mask)
     derived = not registry
     if derived:
         registry = derived_registry_name(subscription, group, name)
@@ -291,7 +261,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         app_name=name,
         location=location,
         registry=registry,
-        image=image,
+        image=image.image,
         target_port=_number(context, "target_port", TARGET_PORT_ENV, 8080, (1, 65535), problems),
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
@@ -299,8 +269,8 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         mcp_path=f"/{mcp_path}" if mcp_path else "",
         apps_origin=apps_origin,
         registry_derived=derived,
-        base_image=base_image,
-        build_args=_build_args(inputs, problems),
+        base_image=image.base_image,
+        build_args=image.build_args,
         artifact=inputs.path("artifact"),
         variables=MappingProxyType(dict(context.project.environment)),
         sources=MappingProxyType(dict(inputs.sources)),

@@ -1,6 +1,6 @@
 """What the ``azure-container-apps`` target reads and writes (no HTTP client here).
 
-Issue 9's names. The image is a prebuilt ``image`` (a tag pinned to its digest), else the
+The image is a prebuilt ``image`` (a tag pinned to its digest), else the
 project's Dockerfile built in the cloud by ACR Tasks, else the release Linux binary laid onto
 ``base-image`` and pushed to the registry (``azure-registry``).
 """
@@ -13,7 +13,9 @@ from ...artifact.oci_image.inputs import BASE_IMAGE, BUILD_ARGS, IMAGE
 from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 
-__all__ = ["CLOUDS", "DECLARATION", "DEFAULT_AUDIENCE", "INTENDED"]
+__all__ = ["CLOUDS", "DECLARATION", "DEFAULT_AUDIENCE", "NAME"]
+
+NAME = "azure-container-apps"
 
 #: The audience Entra ID expects in a federated credential's token.
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
@@ -38,9 +40,8 @@ CLOUDS = MappingProxyType(
     }
 )
 
-#: The target's declaration (tests resolve inputs against it by this name too).
-INTENDED = TargetDeclaration(
-    id="azure-container-apps",
+DECLARATION = TargetDeclaration(
+    id=NAME,
     title="Azure Container Apps",
     summary="ARM REST with an Entra ID federated credential (or a client secret): a new "
     "revision without traffic, verified at its own FQDN, then 100 %.",
@@ -171,5 +172,3 @@ INTENDED = TargetDeclaration(
         "region: westeurope"
     ),
 )
-
-DECLARATION = INTENDED

@@ -1,342 +1,372 @@
-"""The steps of a deploy: sign in, the subscription made ready, the app written, traffic moved.
+"""The steps of the flow on Container Apps: a first deploy (the app with its revision at
+100 %), an unchanged app (the same image and settings name the revision that serves), a
+revision staged at weight 0 with the serving one pinned, promoted or left without traffic,
+a rollback, the app removed (its AcrPull assignment, and the group when asked).
 
-``Session`` is one command's connection (the ARM token is minted once per target and
-reused by ``stage`` then ``promote``). ``plan`` reads only: provider states, the group, the
-environment, the registry and the app; nothing is PUT, PATCHed, POSTed or DELETEd.
-
-A revision is ready when ARM's write succeeded (the app's ``provisioningState``), the
-revision is ``Provisioned`` and it runs: ``runningState`` Running and ``healthState`` not
-Unhealthy (with no minimum replicas, any state but Failed). A failure, or the deadline,
-reports ``provisioningError``, the running state and its details.
+The image is obtained here, once per command (:meth:`Steps.image`): building or pushing it
+needs the ARM token and the registry's login, and ``unchanged`` and ``stage`` share it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
+from ... import ownership
 from ...context import RunContext
-from ...deadline import poll_until
-from ...errors import DeployError, Problem, TimeoutExceededError, ValidationError
-from ...result import PlanChange
-from .acr import Registry, read_registry
-from .app import BOOTSTRAP_SUFFIX, MANAGED_TAG, Live, bootstrap_body, read_live, revision_suffix
-from .arm import APP_API, Arm
+from ...errors import DeployError
+from ...flow import Steps as FlowSteps
+from ...ownership import Adoption, Resource
+from ...result import PlanChange, TargetResult
+from .app import Live, Pull, app_body, app_path, revision_name
 from .config import AzureConfig
-from .credentials import ArmSession, sign_in
-from .failures import ArmError
+from .connection import Connection
+from .declaration import NAME
+from .environment import prepare_environment
+from .image import DeployImage, ImageStep
+from .pull_access import ensure_identity, pull_access, revoke_acr_pull
+from .results import Shipped, app_url, result
+from .revisions import move_traffic, retire_bootstrap, wait_revision
+from .survey import Survey, planned_changes, take_survey
 
-__all__ = ["NAME", "Connector", "Steps"]
+__all__ = ["Steps"]
 
-NAME = "azure-container-apps"
-_TAGS = {MANAGED_TAG[0]: MANAGED_TAG[1]}
+#: The traffic of a first deploy: whichever revision is the latest, at 100 %.
+_LATEST: list[dict[str, object]] = [{"latestRevision": True, "weight": 100}]
 
 
-class Connector:
-    """Opens ARM connections for one target; refuses while the inputs have problems."""
+class Steps(FlowSteps[Survey, ImageStep]):
+    """The calls that read and change one container app over one connection."""
 
-    def __init__(self, context: RunContext, config: AzureConfig, problems: list[Problem]) -> None:
+    #: An app made elsewhere is left alone (its revisions and settings are someone's).
+    adoption = Adoption.REFUSE
+
+    def __init__(self, context: RunContext, config: AzureConfig, conn: Connection) -> None:
         self.context = context
         self.config = config
-        self.problems = problems
-        self._session: ArmSession | None = None
+        self.conn = conn
+        self.console = context.console
+        self._image: DeployImage | None = None
+
+    # --- reading -------------------------------------------------------------------------
+    def resource(self) -> Resource:
+        c = self.config
+        mark = f"{ownership.MANAGED_BY}={ownership.OWNER}"
+        return Resource(
+            kind="container app",
+            name=c.app_name,
+            where=f"in resource group {c.resource_group}",
+            mark=f"the tag {mark}",
+            chosen_by="server-name and azure-resource-group",
+            adopt_hint=f"Add the tag {mark} to adopt it",
+            delete_hint=f"az containerapp delete -n {c.app_name} -g {c.resource_group}",
+        )
+
+    def survey(self, artifact: ImageStep | None) -> Survey:
+        return take_survey(self.conn, self.config, artifact)
+
+    def planned(self, survey: Survey, artifact: ImageStep) -> TargetResult:
+        changes = planned_changes(survey, self.config)
+        live = survey.live
+        return result(
+            self.config,
+            self.identity,
+            url=app_url(self.config, live.fqdn) if live else "",
+            version=live.serving if live else "",
+            previous_version=live.previous if live else "",
+            deployment_id=live.latest if live else "",
+            unchanged=all(change.action == "keep" for change in changes),
+            changes=tuple(changes),
+        )
+
+    def outputs(self, survey: Survey) -> TargetResult:
+        live = self._live(survey)
+        return result(
+            self.config,
+            self.identity,
+            url=app_url(self.config, live.fqdn),
+            version=live.serving,
+            previous_version=live.previous,
+            deployment_id=live.latest,
+            shipped=Shipped(live.image, access=live.registry_access),
+            can_roll_back=bool(live.previous),
+        )
 
     @property
     def identity(self) -> str:
-        return self._session.identity if self._session else ""
+        """Who deploys, for every result (never a secret)."""
+        return self.conn.session.identity
 
-    @property
-    def token(self) -> str:
-        """The ARM token of the open session (for the registry's token exchange)."""
-        return self._session.access_token if self._session else ""
+    def image(self, artifact: ImageStep) -> DeployImage:
+        """The image this command deploys, obtained on first use (built or pushed if need be)."""
+        if self._image is None:
+            self._image = artifact.obtain(self.conn)
+            self.console.info(self._image.note)
+        return self._image
 
-    def check(self) -> None:
-        """Refuse while the inputs have problems (before any network call)."""
-        if self.problems:
-            raise ValidationError(self.problems)
-
-    @contextmanager
-    def open(self) -> Iterator[Arm]:
-        self.check()
-        with self.context.http() as client:
-            if self._session is None:
-                self._session = sign_in(self.context, self.config, client)
-            yield Arm(
-                client,
-                self.config.arm_url,
-                self._session.access_token,
-                self.config.subscription_id,
-                deadline=self.context.deadline,
-                sleep=self.context.sleep,
-                client_id=self.config.client_id,
-                on_wait=self.context.console.info,
-            )
-
-
-@dataclass(frozen=True)
-class Survey:
-    providers: dict[str, str]
-    group: dict[str, Any] | None
-    environment: dict[str, Any] | None
-    live: Live | None
-    registry: Registry | None = None
-    #: What the image is made from (:meth:`.image.ImageStep.describe`).
-    image: str = ""
-    #: True when the image needs the registry (built or assembled into it).
-    needs_registry: bool = False
-
-
-class Steps:
-    def __init__(self, context: RunContext, config: AzureConfig) -> None:
-        self.context = context
-        self.config = config
-        self.console = context.console
-
-    # --- reading -------------------------------------------------------------------------
-    def app_path(self, arm: Arm) -> str:
-        return arm.app_resource(self.config.resource_group, "containerApps", self.config.app_name)
-
-    def env_path(self, arm: Arm) -> str:
-        return arm.app_resource(
-            self.config.resource_group, "managedEnvironments", self.config.environment
+    # --- deploying -----------------------------------------------------------------------
+    def first_deploy(self, survey: Survey, artifact: ImageStep) -> TargetResult:
+        """The app with its revision at 100 %; also finishes one that only has the bootstrap
+        revision (a first deploy that stopped after its identity was made)."""
+        c = self.config
+        environment_id = self._prepare(survey)
+        image = self.image(artifact)
+        live = survey.live
+        wanted = revision_name(c, image.reference)
+        pull, access_note = self._pull(image, live, environment_id)
+        app = self._write(live, environment_id, image, _LATEST, pull)
+        self._ready(wanted)
+        # A new app pulling from ACR was made with the bootstrap revision (.pull_access).
+        if live is not None or pull.server:
+            retire_bootstrap(self.conn.arm, c, self.console)
+        self.console.info(
+            f"Created container app {c.app_name}: revision {wanted} serves "
+            "100 % (first deploy: verified live)."
+        )
+        return result(
+            self.config,
+            self.identity,
+            url=app_url(c, _fqdn(app)),
+            version=wanted,
+            deployment_id=wanted,
+            unchanged=False,
+            changes=(PlanChange("create", f"container app {c.app_name}", wanted),),
+            shipped=Shipped(image.reference, image.source, pull.mode),
+            notes=tuple(n for n in (image.note, access_note) if n),
         )
 
-    def live(self, arm: Arm) -> Live | None:
-        if arm.resource_group(self.config.resource_group) is None:
+    def unchanged(self, survey: Survey, artifact: ImageStep) -> TargetResult | None:
+        live = self._live(survey)
+        image = self.image(artifact)
+        wanted = revision_name(self.config, image.reference)
+        if live.serving != wanted:
             return None
-        app = arm.get(self.app_path(arm), "2024-03-01", f"reading {self.config.app_name}")
-        if app is None:
-            return None
-        return read_live(app, arm.revisions(self.config.resource_group, self.config.app_name))
-
-    def survey(self, arm: Arm, *, image: str = "", needs_registry: bool = False) -> Survey:
-        providers = {"Microsoft.App": arm.provider_state("Microsoft.App")}
-        if needs_registry:
-            providers["Microsoft.ContainerRegistry"] = arm.provider_state(
-                "Microsoft.ContainerRegistry"
-            )
-        group = arm.resource_group(self.config.resource_group)
-        environment = live = registry = None
-        if group is not None and providers["Microsoft.App"] == "Registered":
-            environment = arm.get(self.env_path(arm), APP_API, "reading the environment")
-            live = self.live(arm)
-        if group is not None and needs_registry:
-            registry = read_registry(arm, self.config.resource_group, self.config.registry)
-        return Survey(providers, group, environment, live, registry, image, needs_registry)
-
-    def planned(self, survey: Survey) -> list[PlanChange]:
-        c = self.config
-        changes = [
-            PlanChange("update", f"provider {ns}", "register (NotRegistered)")
-            for ns, state in survey.providers.items()
-            if state == "NotRegistered"
-        ]
-        changes.append(
-            PlanChange(
-                "keep" if survey.group else "create",
-                f"resource group {c.resource_group}",
-                c.location,
-            )
+        self.console.info(
+            f"Revision {wanted} (this image and settings) already serves 100 %; nothing to change."
         )
-        changes.append(
-            PlanChange(
-                "keep" if survey.environment else "create",
-                f"managed environment {c.environment}",
-                "no Log Analytics",
-            )
+        return result(
+            self.config,
+            self.identity,
+            url=app_url(self.config, live.fqdn),
+            version=wanted,
+            previous_version=live.previous,
+            deployment_id=live.latest,
+            unchanged=True,
+            can_roll_back=bool(live.previous),
+            shipped=Shipped(image.reference, image.source, live.registry_access),
+            notes=(image.note,),
         )
-        if survey.needs_registry:
-            how = " (derived name)" if c.registry_derived else ""
-            changes.append(
-                PlanChange(
-                    "keep" if survey.registry else "create",
-                    f"container registry {c.registry}{how}",
-                    survey.registry.login_server if survey.registry else "SKU Basic",
-                )
-            )
-        if survey.needs_registry:
-            access = survey.live.registry_access if survey.live else ""
-            changes.append(
-                PlanChange(
-                    "keep" if access else "update",
-                    "registry access",
-                    access
-                    or "the app's identity with AcrPull (the admin credentials if a role "
-                    "assignment is refused)",
-                )
-            )
-        if survey.image:
-            # A prebuilt image is only read; one built or assembled may be pushed.
-            action = "update" if survey.needs_registry else "keep"
-            changes.append(PlanChange(action, "image", survey.image))
-        pinned = bool(c.image) and "@sha256:" in c.image
-        wanted = f"{c.app_name}--{revision_suffix(c, c.image)}" if pinned else "a new revision"
-        if survey.live is None:
-            changes.append(
-                PlanChange("create", f"container app {c.app_name}", f"{wanted} at 100 %")
-            )
-        elif pinned and survey.live.serving == wanted:
-            changes.append(
-                PlanChange("keep", f"container app {c.app_name}", f"revision {wanted} serves 100 %")
-            )
-        else:
-            changes.append(
-                PlanChange(
-                    "update",
-                    f"container app {c.app_name}",
-                    f"{wanted} at 0 % (unless the image is unchanged), verified, then 100 % "
-                    f"(now {survey.live.serving})",
-                )
-            )
-        return changes
 
-    # --- preparing -------------------------------------------------------------------------
-    def prepare(self, arm: Arm) -> str:
-        """Providers registered, the group and the environment there; the environment id."""
-        c = self.config
-        for namespace in ("Microsoft.App",):  # Microsoft.ContainerRegistry: .acr, when used
-            if arm.provider_state(namespace) == "NotRegistered":
-                self.console.info(
-                    f"Registering the resource provider {namespace} (first use "
-                    "in this subscription; this takes a minute or two)…"
-                )
-                arm.register_provider(namespace)
-                self.console.info(f"{namespace} is registered.")
-        if arm.resource_group(c.resource_group) is None:
-            arm.create_resource_group(c.resource_group, c.location, dict(_TAGS))
-            self.console.info(f"Created resource group {c.resource_group} in {c.location}.")
-        environment = arm.get(self.env_path(arm), APP_API, "reading the environment")
-        if environment is None:
-            self.console.info(
-                f"Creating managed environment {c.environment} (no Log Analytics; a few minutes)…"
-            )
-            environment = arm.put(
-                self.env_path(arm),
-                {"location": c.location, "tags": dict(_TAGS), "properties": {}},
-                f"creating managed environment {c.environment}",
-            )
-        return str(environment.get("id") or self.env_path(arm))
+    def stage(self, survey: Survey, artifact: ImageStep) -> TargetResult:
+        """The new revision at weight 0, the serving one pinned at 100 %; its own FQDN is the
+        candidate the pipeline verifies."""
+        live = self._live(survey)
+        if live.bootstrapping:
+            return self.first_deploy(survey, artifact)
+        environment_id = self._prepare(survey)
+        image = self.image(artifact)
+        wanted = revision_name(self.config, image.reference)
+        pull, access_note = self._pull(image, live, environment_id)
+        pinned: list[dict[str, object]] = [{"revisionName": live.serving, "weight": 100}]
+        app = self._write(live, environment_id, image, pinned, pull)
+        revision = self._ready(wanted)
+        candidate = str((revision.get("properties") or {}).get("fqdn", ""))
+        self.console.info(
+            f"Revision {wanted} is provisioned with 0 % traffic; {live.serving} still serves 100 %."
+        )
+        return result(
+            self.config,
+            self.identity,
+            url=app_url(self.config, _fqdn(app)),
+            version=wanted,
+            previous_version=live.serving,
+            deployment_id=wanted,
+            unchanged=False,
+            candidate_url=app_url(self.config, candidate),
+            can_roll_back=True,
+            changes=(PlanChange("create", f"revision {wanted}", "0 % traffic"),),
+            shipped=Shipped(image.reference, image.source, pull.mode),
+            notes=tuple(n for n in (image.note, access_note) if n),
+        )
 
-    def ensure_identity(self, arm: Arm, live: Live | None, environment_id: str) -> str:
-        """The app's system-assigned identity (its principal id), made when missing.
+    def promote(self, staged: TargetResult) -> TargetResult:
+        move_traffic(self.conn.arm, self.config, staged.version)
+        self.console.info(
+            f"Revision {staged.version}, verified at its own FQDN, now serves "
+            f"100 % (was {staged.previous_version})."
+        )
+        return result(
+            self.config,
+            self.identity,
+            shipped=Shipped(
+                staged.outputs.get("image", self.config.image),
+                staged.outputs.get("image-source", ""),
+                staged.outputs.get("registry-access", ""),
+            ),
+            notes=staged.notes,
+            url=staged.url,
+            version=staged.version,
+            previous_version=staged.previous_version,
+            deployment_id=staged.deployment_id,
+            unchanged=False,
+            can_roll_back=True,
+            changes=(
+                *staged.changes,
+                PlanChange(
+                    "update", "traffic", f"{staged.previous_version} → {staged.version} at 100 %"
+                ),
+            ),
+        )
 
-        A new app is created with the public bootstrap image first (the identity exists
-        only with the app); an existing one gets the identity by a PATCH (no new revision).
-        """
-        c = self.config
-        if live is not None and live.principal_id:
-            return live.principal_id
-        if live is None:
-            self.console.info(
-                f"Creating container app {c.app_name} with a system-assigned identity and a "
-                "bootstrap image (no replicas), so AcrPull can be granted before its first "
-                "revision pulls from the registry…"
-            )
-            app = arm.put(
-                self.app_path(arm),
-                bootstrap_body(c, environment_id),
-                f"creating container app {c.app_name} (bootstrap)",
-            )
-        else:
-            app = arm.patch(
-                self.app_path(arm),
-                {"identity": {"type": "SystemAssigned"}},
-                f"giving container app {c.app_name} a system-assigned identity",
-            )
-        principal = str((app.get("identity") or {}).get("principalId") or "")
-        if not principal:
+    def discard(self, staged: TargetResult) -> None:
+        self.console.info(
+            f"Revision {staged.version} got no traffic; revision "
+            f"{staged.previous_version} still serves 100 %."
+        )
+
+    # --- rollback --------------------------------------------------------------------------
+    def rollback_version(self, survey: Survey, wanted: str) -> str:
+        """The revision asked for (with or without the ``<app>--`` prefix), else the one
+        created before the serving one; it must be one of the app's revisions."""
+        live = self._live(survey)
+        prefix = f"{self.config.app_name}--"
+        if wanted and not wanted.startswith(prefix):
+            wanted = f"{prefix}{wanted}"
+        target = wanted or live.previous
+        if not target or target not in live.revisions:
             raise DeployError(
-                f"Container app {c.app_name} has no system-assigned identity after it was "
-                "asked for one.",
+                f"There is no revision {target or 'before ' + live.serving} to roll back "
+                f"to; the revisions are {', '.join(live.revisions) or 'none'}.",
                 target=NAME,
-                remediation="Check the app's Identity blade in the portal and run again.",
+                remediation="Name one of them with rollback-to.",
             )
-        return principal
+        return target
 
-    def retire_bootstrap(self, arm: Arm) -> None:
-        """Deactivate the bootstrap revision once a real one serves (best effort)."""
-        c = self.config
-        try:
-            arm.activate(
-                c.resource_group,
-                c.app_name,
-                f"{c.app_name}--{BOOTSTRAP_SUFFIX}",
-                action="deactivate",
-            )
-        except ArmError as exc:
-            self.console.info(
-                f"The bootstrap revision stays active ({exc.code}); it runs no replicas."
-            )
-
-    def wait_revision(self, arm: Arm, revision: str) -> dict[str, Any]:
-        """The revision once it is provisioned and runs; its state and reason otherwise."""
-        path = f"{self.app_path(arm)}/revisions/{revision}"
-        seen: dict[str, Any] = {}
-        scaled_to_zero = self.config.min_replicas == 0
-
-        def describe(props: dict[str, Any]) -> str:
-            details = props.get("runningStateDetails") or ""
-            return (
-                f"provisioning {props.get('provisioningState', 'unknown')}, running "
-                f"{props.get('runningState', 'unknown')}"
-                + (f" ({details})" if details else "")
-                + f", health {props.get('healthState', 'unknown')}"
-            )
-
-        def failed(props: dict[str, Any], why: str) -> DeployError:
-            reason = props.get("provisioningError") or props.get("runningStateDetails") or ""
-            return DeployError(
-                f"Revision {revision} {why}: {reason or 'Azure gave no reason'} "
-                f"({describe(props)}).",
-                target=NAME,
-                remediation="Check the image runs, listens on 0.0.0.0 at the target port "
-                f"({self.config.target_port}) and can be pulled (registry access); see the "
-                "revision's system logs in the portal (Revisions → the revision → Console "
-                "logs / System logs).",
-            )
-
-        def ready() -> dict[str, Any] | None:
-            found = arm.get(path, APP_API, f"reading revision {revision}") or {}
-            props = found.get("properties") or {}
-            seen.clear()
-            seen.update(props)
-            state = props.get("provisioningState")
-            running = props.get("runningState")
-            if state == "Failed":
-                raise failed(props, "failed to provision")
-            if running == "Failed":
-                raise failed(props, "failed to run")
-            if state != "Provisioned":
-                return None
-            runs = str(running or "").startswith("Running")  # also RunningAtMaxScale
-            if scaled_to_zero or (runs and props.get("healthState") != "Unhealthy"):
-                return found
-            if running is None and props.get("healthState") is None:
-                return found  # an API version without the run states: provisioned is all
-            return None
-
-        try:
-            return poll_until(
-                ready,
-                deadline=self.context.deadline,
-                what=f"revision {revision} provisioning",
-                sleep=self.context.sleep,
-            )
-        except TimeoutExceededError:
-            raise failed(seen, "did not become ready in time") from None
-
-    def move_traffic(self, arm: Arm, revision: str) -> None:
-        arm.activate(self.config.resource_group, self.config.app_name, revision)
-        arm.patch(
-            self.app_path(arm),
-            {
-                "properties": {
-                    "configuration": {
-                        "ingress": {"traffic": [{"revisionName": revision, "weight": 100}]}
-                    }
-                }
-            },
-            f"moving traffic to {revision}",
+    def already_serving(self, survey: Survey) -> TargetResult:
+        live = self._live(survey)
+        return result(
+            self.config,
+            self.identity,
+            url=app_url(self.config, live.fqdn),
+            version=live.serving,
+            previous_version=live.previous,
+            deployment_id=live.latest,
+            unchanged=True,
         )
+
+    def move_traffic(self, survey: Survey, version: str) -> TargetResult:
+        live = self._live(survey)
+        move_traffic(self.conn.arm, self.config, version)
+        self.console.info(
+            f"{self.config.app_name}: traffic {live.serving} → {version} at 100 % (rolled back)."
+        )
+        return result(
+            self.config,
+            self.identity,
+            url=app_url(self.config, live.fqdn),
+            version=version,
+            previous_version=live.serving,
+            deployment_id=live.latest,
+            unchanged=False,
+            can_roll_back=True,
+            changes=(PlanChange("update", "traffic", f"{live.serving} → {version} at 100 %"),),
+        )
+
+    # --- destroy ---------------------------------------------------------------------------
+    def remove(self, survey: Survey) -> TargetResult:
+        """The app (all its revisions) and its AcrPull assignment; the group only when asked
+        and when it carries the ownership mark. A registry is kept, with its images."""
+        c = self.config
+        arm = self.conn.arm
+        live = self._live(survey)
+        changes: list[PlanChange] = []
+        registry = revoke_acr_pull(arm, live, self.console)
+        arm.delete(app_path(arm, c), f"deleting container app {c.app_name}")
+        changes.append(PlanChange("delete", f"container app {c.app_name}", "all revisions"))
+        if registry:
+            changes.append(
+                PlanChange("delete", f"AcrPull role assignment on {registry}", "its identity")
+            )
+        group_deleted = False
+        if c.delete_resource_group:
+            group = arm.resource_group(c.resource_group) or {}
+            if not ownership.is_managed(group.get("tags")):
+                self.console.warning(
+                    f"Resource group {c.resource_group} lacks the tag "
+                    f"{ownership.MANAGED_BY}={ownership.OWNER}; it is kept."
+                )
+            else:
+                arm.delete_resource_group(c.resource_group)
+                group_deleted = True
+                changes.append(
+                    PlanChange("delete", f"resource group {c.resource_group}", "everything in it")
+                )
+        self.console.info(
+            f"Deleted container app {c.app_name}"
+            + (
+                f" and resource group {c.resource_group}."
+                if group_deleted
+                else f"; resource group {c.resource_group} (and any registry in it) is kept."
+            )
+        )
+        return result(self.config, self.identity, unchanged=False, changes=tuple(changes))
+
+    # --- the parts ---------------------------------------------------------------------------
+    def _live(self, survey: Survey) -> Live:
+        """The app the flow found (it calls these steps only when there is one)."""
+        assert survey.live is not None, "the flow calls this step only for an existing app"
+        return survey.live
+
+    def _prepare(self, survey: Survey) -> str:
+        return prepare_environment(self.conn.arm, self.config, survey, self.console)
+
+    def _pull(self, image: DeployImage, live: Live | None, environment_id: str) -> tuple[Pull, str]:
+        """How the app pulls ``image``: nothing to set for a public one."""
+        registry = image.registry
+        if registry is None:
+            return Pull(), ""
+        arm = self.conn.arm
+        return pull_access(
+            arm,
+            self.config.resource_group,
+            registry,
+            lambda: ensure_identity(arm, self.config, live, environment_id, self.console),
+            deadline=self.context.deadline,
+            sleep=self.context.sleep,
+            console=self.console,
+        )
+
+    def _write(
+        self,
+        live: Live | None,
+        environment_id: str,
+        image: DeployImage,
+        traffic: list[dict[str, object]],
+        pull: Pull,
+    ) -> dict[str, Any]:
+        """The app PUT with the new revision and ``traffic``; the app once ARM is done."""
+        c = self.config
+        arm = self.conn.arm
+        body = app_body(
+            c,
+            environment_id,
+            image.reference,
+            traffic,
+            pull,
+            identity=bool(live and live.principal_id),
+        )
+        return arm.put(app_path(arm, c), body, f"writing container app {c.app_name}")
+
+    def _ready(self, revision: str) -> dict[str, Any]:
+        return wait_revision(
+            self.conn.arm,
+            self.config,
+            revision,
+            deadline=self.context.deadline,
+            sleep=self.context.sleep,
+        )
+
+
+def _fqdn(app: dict[str, Any]) -> str:
+    """The app's own FQDN, as the written app shows it."""
+    ingress = ((app.get("properties") or {}).get("configuration") or {}).get("ingress") or {}
+    return str(ingress.get("fqdn", ""))

@@ -34,6 +34,8 @@ from ...errors import DeployError
 from .acr import Registry, acr_login, ensure_registry, find_registry, read_registry
 from .arm import Arm
 from .config import AzureConfig
+from .connection import Connection
+from .declaration import NAME
 
 __all__ = ["DeployImage", "ImageStep"]
 
@@ -123,30 +125,31 @@ class ImageStep:
             arm, c.resource_group, c.registry, c.location, self.console, derived=c.registry_derived
         )
 
-    def _login(self, arm_token: str, login_server: str) -> RegistryLogin:
-        with self.context.http() as client:
-            return acr_login(
-                client,
-                login_server,
-                tenant=self.config.tenant_id,
-                arm_token=arm_token,
-                console=self.console,
-            )
+    def _login(self, conn: Connection, login_server: str) -> RegistryLogin:
+        return acr_login(
+            conn.client,
+            login_server,
+            tenant=self.config.tenant_id,
+            arm_token=conn.session.access_token,
+            console=self.console,
+        )
 
-    def obtain(self, arm: Arm, arm_token: str) -> DeployImage:
+    def obtain(self, conn: Connection) -> DeployImage:
+        """The image, in the registry the app pulls from (built or pushed when needed)."""
         if self.source == "prebuilt":
-            return self._prebuilt(arm, arm_token)
-        registry = self._registry(arm)
+            return self._prebuilt(conn)
+        registry = self._registry(conn.arm)
         if self.source == "cloud-build":
-            return self._cloud_build(arm, arm_token, registry)
-        return self._assembled(arm_token, registry)
+            return self._cloud_build(conn, registry)
+        return self._assembled(conn, registry)
 
-    def _prebuilt(self, arm: Arm, arm_token: str) -> DeployImage:
+    def _prebuilt(self, conn: Connection) -> DeployImage:
         c = self.config
         reference = parse_reference(c.image, "")
         registry: Registry | None = None
         login = RegistryLogin()
         host = reference.registry.lower()
+        arm = conn.arm
         if host.endswith(f".{c.registry_suffix}"):
             registry = read_registry(arm, c.resource_group, c.registry)
             if registry is None or registry.login_server.lower() != host:
@@ -156,12 +159,12 @@ class ImageStep:
                     f"The image {c.image} is in the registry {host}, which is not in "
                     f"subscription {c.subscription_id}: the app could not be given access to "
                     "pull it.",
-                    target="azure-container-apps",
+                    target=NAME,
                     remediation="Push the image to a registry of this subscription (or set "
                     "azure-registry and leave image empty to build into it), or use a public "
                     "image.",
                 )
-            login = self._login(arm_token, registry.login_server)
+            login = self._login(conn, registry.login_server)
         with work_dir("pmcp-azure-image-") as work:
             result = self._kind("", login).obtain(self._request(work))
         how = "pinned by digest" if reference.digest else f"the tag resolved to {result.digest}"
@@ -180,7 +183,7 @@ class ImageStep:
         revision = environ.get("GITHUB_SHA") or environ.get("CI_COMMIT_SHA") or ""
         return revision if _SHA.match(revision) else ""
 
-    def _cloud_build(self, arm: Arm, arm_token: str, registry: Registry) -> DeployImage:
+    def _cloud_build(self, conn: Connection, registry: Registry) -> DeployImage:
         c = self.config
         root = self.context.project.root
         commit = self._tag()
@@ -191,7 +194,7 @@ class ImageStep:
             tag = "sha256-" + digest.hexdigest()[:16]
         repository = c.app_name
         if commit:
-            existing = self._existing(arm_token, registry, repository, tag)
+            existing = self._existing(conn, registry, repository, tag)
             if existing:
                 return DeployImage(
                     reference=existing,
@@ -204,7 +207,7 @@ class ImageStep:
         from .cloud_build import build_in_registry  # only this path needs it
 
         reference = build_in_registry(
-            arm,
+            conn.arm,
             registry_id=registry.id,
             login_server=registry.login_server,
             context_dir=root,
@@ -225,8 +228,8 @@ class ImageStep:
             f"{registry.login_server}/{repository}:{tag}.",
         )
 
-    def _existing(self, arm_token: str, registry: Registry, repository: str, tag: str) -> str:
-        login = self._login(arm_token, registry.login_server)
+    def _existing(self, conn: Connection, registry: Registry, repository: str, tag: str) -> str:
+        login = self._login(conn, registry.login_server)
         target = parse_reference(f"{registry.login_server}/{repository}:{tag}", "")
         with RegistryClient(
             registry=target, login=login, http=self.context.http, console=self.console
@@ -234,9 +237,9 @@ class ImageStep:
             digest = client.head_manifest(repository, tag)
         return str(target.pinned(digest)) if digest else ""
 
-    def _assembled(self, arm_token: str, registry: Registry) -> DeployImage:
+    def _assembled(self, conn: Connection, registry: Registry) -> DeployImage:
         c = self.config
-        login = self._login(arm_token, registry.login_server)
+        login = self._login(conn, registry.login_server)
         repository = f"{registry.login_server}/{c.app_name}"
         with work_dir("pmcp-azure-image-") as work:
             result = self._kind(repository, login).obtain(self._request(work))

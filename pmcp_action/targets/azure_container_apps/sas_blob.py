@@ -3,7 +3,8 @@
 The SAS in the URL is the only credential (no bearer token is sent: the ARM token must
 not reach storage), and it is a secret: :func:`mask_sas` registers the URL and its
 signature the moment it is known, and no URL is ever put in a message or an error
-(they name the host, at most). Storage errors are XML with ``x-ms-error-code``.
+(they name the host, at most). Storage errors are XML with ``x-ms-error-code``
+(:class:`.failures.StorageEnvelope`).
 """
 
 from __future__ import annotations
@@ -19,18 +20,21 @@ import httpx
 from ...artifact.files import open_regular, read_chunks
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
-from ...errors import PmcpActionError, RemoteApiError
-from ...http import transient_reason
+from ...errors import PmcpActionError
+from ...http import RetryPolicy, transient_reason
 from ...redact import redact_url
+from ...rest import RestApi
 from ...urls import check_endpoint
+from .failures import StorageEnvelope
 
 __all__ = ["BLOB_VERSION", "LogFollower", "mask_sas", "put_block_blob"]
 
 #: The storage service version sent with every blob request (az sends one too).
 BLOB_VERSION = "2021-08-06"
-_CODE = re.compile(r"<Code>([^<]+)</Code>")
 #: A log is read in pieces of at most this size (a poll reads one).
 _WINDOW = 4 * 1024 * 1024
+#: Sends of an upload that met a passing failure (the retrying client's own number).
+_UPLOAD_ATTEMPTS = RetryPolicy().attempts
 #: A fresh SAS refused this many times in a row: the log is not readable from here.
 _REFUSALS = 3
 
@@ -47,22 +51,9 @@ def mask_sas(console: Platform, url: str) -> None:
         console.mask(unquote(raw))
 
 
-def _storage_error(response: httpx.Response, what: str) -> RemoteApiError:
-    code = response.headers.get("x-ms-error-code", "")
-    if not code:
-        found = _CODE.search(response.text)
-        code = found[1] if found else f"HTTP {response.status_code}"
-    remediation = ""
-    if response.status_code == 403:
-        remediation = (
-            "The SAS URL ACR Tasks issued was refused (expired, or the clock of the runner is "
-            "off); run again."
-        )
-    return RemoteApiError(
-        f"{what} failed: HTTP {response.status_code} {code}.",
-        status=response.status_code,
-        remediation=remediation,
-    )
+def blob_storage(client: httpx.Client) -> RestApi:
+    """Blob Storage through SAS URLs (each call names the whole URL; no bearer token)."""
+    return RestApi(client, "", envelope=StorageEnvelope())
 
 
 def put_block_blob(
@@ -75,7 +66,13 @@ def put_block_blob(
     sleep: Callable[[float], None],
     on_retry: Callable[[str], None],
 ) -> None:
-    """``PUT`` the file at ``path`` as a block blob, streamed, sent again on a passing failure."""
+    """``PUT`` the file at ``path`` as a block blob, streamed, sent again on a passing failure.
+
+    A stream is sent once by the client, so this loop resends it: as often as the client
+    would retry a call of its own, then the last failure ends the upload (a host that does
+    not resolve or refuses every connection is a network error, not a wait until the
+    deadline).
+    """
     check_endpoint(redact_url(url), what)
     with open_regular(path, what) as handle:
         size = os.fstat(handle.fileno()).st_size
@@ -84,9 +81,22 @@ def put_block_blob(
         with open_regular(path, what) as handle:
             yield from read_chunks(handle, what, deadline, limit=size)
 
+    storage = blob_storage(client)
+    failures = 0
+
+    def passing(exc: Exception) -> str | None:
+        nonlocal failures
+        reason = transient_reason(exc)
+        if reason is None:
+            return None
+        failures += 1
+        return reason if failures < _UPLOAD_ATTEMPTS else None
+
     def attempt() -> bool:
-        response = client.put(
+        storage.call(
+            "PUT",
             url,
+            what,
             content=body(),
             headers={
                 "x-ms-blob-type": "BlockBlob",
@@ -94,18 +104,16 @@ def put_block_blob(
                 "Content-Type": "application/gzip",
                 "Content-Length": str(size),
             },
-            extensions={"pmcp_retry": False},  # a stream is sent once; this loop resends
+            once=True,  # a stream is sent once; this loop resends
         )
-        if response.status_code in (200, 201):
-            return True
-        raise _storage_error(response, what)
+        return True
 
     poll_until(
         attempt,
         deadline=deadline,
         what=what,
         sleep=sleep,
-        tolerate=transient_reason,
+        tolerate=passing,
         on_tolerated=on_retry,
         initial_delay=1.0,
         max_delay=10.0,
@@ -128,7 +136,7 @@ class LogFollower:
         console: Platform,
         what: str,
     ) -> None:
-        self.client = client
+        self.storage = blob_storage(client)
         self._new_link = link
         self.log_path = log_path
         self.console = console
@@ -149,8 +157,11 @@ class LogFollower:
             if not self._link:
                 self._link = self._new_link()
                 check_endpoint(redact_url(self._link), self.what)
-            response = self.client.get(
-                self._link, headers={"Range": window, "x-ms-version": BLOB_VERSION}
+            response = self.storage.send(
+                "GET",
+                self._link,
+                f"reading {self.what}",
+                headers={"Range": window, "x-ms-version": BLOB_VERSION},
             )
         except PmcpActionError as exc:
             if transient_reason(exc) is None:
@@ -160,13 +171,13 @@ class LogFollower:
             self._link = ""
             self._refused += 1
             if self._refused >= _REFUSALS:
-                self._give_up(_storage_error(response, f"reading {self.what}").message)
+                self._give_up(self._refused_by(response))
             return 0
         self._refused = 0
         if response.status_code in (404, 416) or response.status_code >= 500:
             return 0
         if response.status_code >= 400:
-            self._give_up(_storage_error(response, f"reading {self.what}").message)
+            self._give_up(self._refused_by(response))
             return 0
         data = response.content
         if response.status_code == 200:  # the whole blob: the Range was not honoured
@@ -174,6 +185,9 @@ class LogFollower:
         self.offset += len(data)
         self._emit(data)
         return len(data)
+
+    def _refused_by(self, response: httpx.Response) -> str:
+        return self.storage.envelope.error(response, f"reading {self.what}").message
 
     def _give_up(self, why: str) -> None:
         self._broken = True

@@ -1,28 +1,35 @@
-"""The whole program against the emulator: verify before traffic, promote, discard."""
+"""The whole program against the Azure fakes: verify before traffic, promote, discard.
+
+Two setups: the emulator (a prebuilt image; an ACR Tasks build), and the fake on its own
+origin with the ACR login server (in memory) for an image the program assembles, the base
+image in a public registry and verification at a local MCP server. The summary and the
+outputs say which image source and which registry access were used; the client secret and
+the registry's admin password (the fallback) are in no output, the summary or the report.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pmcp_action.__main__ import main
-from tests.fakes.azure_container_apps import EMULATOR, EMULATOR_SECRET
+from tests.fakes.azure_container_apps import (
+    EMULATOR_SECRET,
+)
 from tests.fakes.mcp_servers import unused_port
 from tests.support.github import parse_github_output
+from tests.unit.artifact.oci_image.helpers import HOST_BINARY
+
+from .helpers import Emulated
 
 pytestmark = pytest.mark.timeout(300)
 
 IMAGE_2 = "ghcr.io/paiml/hello-mcp@sha256:" + "2" * 64
-
-
-@pytest.fixture
-def emulator() -> Any:
-    with EMULATOR.start() as running:
-        yield running
 
 
 def _project(root: Path) -> Path:
@@ -124,3 +131,72 @@ def test_a_dockerfile_is_built_in_acr_tasks_and_a_failing_build_changes_nothing(
     assert sum(len(v) for v in arm.revisions.values()) == revisions
     code, _, outputs, _, _ = run(emulator, gha_files, project, INPUT_COMMAND="outputs")
     assert code == 0 and outputs["image"] == served  # the built image still serves
+
+
+# --- an assembled image, pushed to the ACR login server on the fake's origin -------------
+
+
+def _binary_project(root: Path) -> Path:
+    (root / ".pmcp").mkdir(parents=True, exist_ok=True)
+    (root / ".pmcp" / "deploy.toml").write_text('[server]\nname = "calc"\n', encoding="utf-8")
+    binary = root / "target" / "release" / "calc"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HOST_BINARY, binary)
+    return root
+
+
+def run_assembled(
+    azure: Emulated, gha_files: dict[str, Path], project: Path
+) -> tuple[int, str, dict[str, str], str, str]:
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        gha_files[name].write_text("")
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env |= azure.env | {
+        "INPUT_TARGET": "azure-container-apps",
+        "INPUT_WORKING-DIRECTORY": str(project),
+        "INPUT_VERIFY-TIMEOUT-SECONDS": "10",
+    }
+    out = io.StringIO()
+    code = main([], environ=env, stdout=out, stderr=io.StringIO())
+    outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
+    summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
+    printed = "\n".join(
+        line for line in out.getvalue().splitlines() if not line.startswith("::add-mask::")
+    )
+    report = Path(outputs["report-path"]).read_text()
+    return code, printed, outputs, summary, report
+
+
+def _app(azure: Emulated) -> dict[str, Any]:
+    return next(r for r in azure.fake.arm.resources.values() if r["type"].endswith("containerApps"))
+
+
+def test_an_assembled_image_deploys_then_is_unchanged(azure, gha_files, tmp_path):
+    project = _binary_project(tmp_path)
+    code, out, outputs, summary, report = run_assembled(azure, gha_files, project)
+    assert code == 0, out
+    assert outputs["verified"] == "true" and outputs["image-source"] == "assembled"
+    assert outputs["registry-access"] == "managed-identity"
+    assert outputs["image"].startswith(f"{azure.env['PMCP_AZURE_ARM_URL'][7:]}/calc@sha256:")
+    assert "| **Image source** | assembled |" in summary, summary
+    assert "| **Registry access** | managed-identity |" in summary
+    assert "### Notes" in summary and "with its system-assigned identity" in summary
+    assert "assembled onto the base image" in json.loads(report)["notes"][0]
+
+    code, out, again, _, _ = run_assembled(azure, gha_files, project)
+    assert code == 0, out
+    assert again["unchanged"] == "true" and again["image"] == outputs["image"]
+
+
+def test_the_admin_password_of_the_fallback_is_in_no_output(azure, gha_files, tmp_path):
+    azure.fake.arm.acr.refuse_role_assignments = True
+    code, out, outputs, summary, report = run_assembled(azure, gha_files, _binary_project(tmp_path))
+    assert code == 0, out
+    assert outputs["registry-access"] == "admin-credentials"
+    assert "| **Registry access** | admin-credentials |" in summary
+    assert "admin credentials" in out
+    [passwords] = azure.fake.arm.acr.passwords.values()
+    assert _app(azure)["properties"]["configuration"]["secrets"] == [{"name": "acr-admin-password"}]
+    for password in passwords:
+        assert password not in out + summary + report + "".join(outputs.values())
+    assert EMULATOR_SECRET not in out + summary + report

@@ -1,4 +1,4 @@
-"""How the container app pulls its image from ACR.
+"""Registry pull access: how the container app pulls its image from ACR.
 
 Preferred: the app's system-assigned identity with the role AcrPull on the registry (a role
 assignment named by a GUID derived from the registry, the identity and the role, so a
@@ -7,6 +7,8 @@ second deploy finds it instead of adding another). That needs
 deployer with Contributor only is refused with 403, and the app then pulls with the
 registry's admin user: ``adminUserEnabled`` switched on, ``listCredentials`` read, the
 password masked at once and stored as an app secret (``registries[].passwordSecretRef``).
+The identity exists only with the app: a new one is made with a public bootstrap image
+first (:func:`ensure_identity`). Destroy deletes the AcrPull assignment it made.
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from ... import ownership
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from .acr import REGISTRY_API, Registry, find_registry, registry_path
-from .app import Live, Pull
+from .app import Live, Pull, app_path, bootstrap_body
 from .arm import Arm
+from .config import AzureConfig
+from .declaration import NAME
 from .failures import ArmError
 
 __all__ = [
     "ACR_PULL_ROLE",
     "AUTHORIZATION_API",
     "admin_pull",
+    "ensure_identity",
     "grant_acr_pull",
     "pull_access",
     "revoke_acr_pull",
@@ -40,6 +46,45 @@ _NOT_YET = ("PrincipalNotFound",)
 def assignment_name(scope: str, principal: str, role: str) -> str:
     """The role assignment's GUID: the same registry, identity and role give the same one."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope.lower()}|{principal}|{role}"))
+
+
+def ensure_identity(
+    arm: Arm, config: AzureConfig, live: Live | None, environment_id: str, console: Platform
+) -> str:
+    """The app's system-assigned identity (its principal id), made when missing.
+
+    A new app is created with the public bootstrap image first (the identity exists
+    only with the app); an existing one gets the identity by a PATCH (no new revision).
+    """
+    if live is not None and live.principal_id:
+        return live.principal_id
+    path = app_path(arm, config)
+    if live is None:
+        console.info(
+            f"Creating container app {config.app_name} with a system-assigned identity and a "
+            "bootstrap image (no replicas), so AcrPull can be granted before its first "
+            "revision pulls from the registry…"
+        )
+        app = arm.put(
+            path,
+            bootstrap_body(config, environment_id),
+            f"creating container app {config.app_name} (bootstrap)",
+        )
+    else:
+        app = arm.patch(
+            path,
+            {"identity": {"type": "SystemAssigned"}},
+            f"giving container app {config.app_name} a system-assigned identity",
+        )
+    principal = str((app.get("identity") or {}).get("principalId") or "")
+    if not principal:
+        raise DeployError(
+            f"Container app {config.app_name} has no system-assigned identity after it was "
+            "asked for one.",
+            target=NAME,
+            remediation="Check the app's Identity blade in the portal and run again.",
+        )
+    return principal
 
 
 def grant_acr_pull(
@@ -91,9 +136,10 @@ def admin_pull(arm: Arm, group: str, registry: Registry, console: Platform) -> P
         raise DeployError(
             f"The app cannot pull from {registry.name}: the deploying identity may not assign "
             "AcrPull to the app's identity (403), and the registry's admin user is off. The "
-            "registry was not made by pmcp-action (no tag managed-by=pmcp), so it is not "
+            f"registry was not made by pmcp-action (no tag {ownership.MANAGED_BY}="
+            f"{ownership.OWNER}), so it is not "
             "switched on here.",
-            target="azure-container-apps",
+            target=NAME,
             remediation="Grant the deploying identity User Access Administrator (or Owner) on "
             f"the registry, or enable its admin user yourself (az acr update -n {registry.name} "
             "--admin-enabled true).",
@@ -115,7 +161,7 @@ def admin_pull(arm: Arm, group: str, registry: Registry, console: Platform) -> P
     if not username or not passwords:
         raise DeployError(
             f"The registry {registry.name} gave no admin credentials.",
-            target="azure-container-apps",
+            target=NAME,
             remediation="Enable its admin user (az acr update -n "
             f"{registry.name} --admin-enabled true), or grant the deploying identity "
             "User Access Administrator on the registry so the app can pull with AcrPull.",
@@ -181,12 +227,11 @@ def revoke_acr_pull(arm: Arm, live: Live, console: Platform) -> str:
     name = assignment_name(registry.id, live.principal_id, ACR_PULL_ROLE)
     path = f"{registry.id}/providers/Microsoft.Authorization/roleAssignments/{name}"
     try:
-        response = arm.call(
+        response = arm.call_or_none(
             "DELETE",
             path,
             AUTHORIZATION_API,
             f"deleting the app's AcrPull role assignment on {registry.name}",
-            missing_ok=True,
         )
     except ArmError as exc:
         if exc.status != 403:
@@ -197,4 +242,5 @@ def revoke_acr_pull(arm: Arm, live: Live, console: Platform) -> str:
             title="Role assignment kept",
         )
         return ""
-    return registry.name if response.status_code == 200 else ""  # 204: there was none
+    # 204 (or 404): there was none.
+    return registry.name if response is not None and response.status_code == 200 else ""

@@ -1,3 +1,5 @@
+"""The inputs, resolved once: defaults, precedence, clouds, every problem with its source."""
+
 from __future__ import annotations
 
 import io
@@ -159,8 +161,17 @@ def test_image_inputs_registry_default_and_their_problems(tmp_path: Path) -> Non
         "input 'azure-registry'",
         "input 'image'",
         "input 'base-image'",
-        "input 'build-args'",
+        "input 'build-args', line 2",
     ], problems
     assert "must start with the registry host" in problems[1].what
-    assert "line 2 is not KEY=VALUE" in problems[3].what
+    assert "expected KEY=VALUE" in problems[3].what
     assert config.build_args == (("GOOD", "1"),)
+
+
+def test_the_derived_name_is_a_valid_registry_name_for_any_server_name() -> None:
+    from pmcp_action.targets.azure_container_apps.config import derived_registry_name
+
+    for name in ("calc", "a-b", "x" * 32, "9lives"):
+        derived = derived_registry_name(SUBSCRIPTION, "rg", name)
+        assert derived.isalnum() and 5 <= len(derived) <= 50
+        assert derived == derived_registry_name(SUBSCRIPTION, "RG", name)

@@ -1,7 +1,7 @@
-"""A stateful contract fake of ACR Tasks quick builds (``az acr build``), and its blobs.
+"""ACR Tasks quick builds (``az acr build``) under ARM, as a stateful contract fake.
 
 Under any registry of the subscription (any resource group, any name; the registry
-resource itself is :mod:`tests.fakes.azure_acr`'s):
+resource itself is :mod:`.acr`'s; the blobs are :mod:`.blob_storage`'s):
 
 * ``POST …/listBuildSourceUploadUrl`` → ``{uploadUrl, relativePath}``: a SAS URL on the
   loopback blob endpoint (``<base>/__blob__/…?sv=…&sig=…``) that takes one ``PUT`` with
@@ -22,7 +22,7 @@ resource itself is :mod:`tests.fakes.azure_acr`'s):
 * ``POST …/runs/<id>/cancel``.
 
 Faults (429, 503, a dropped answer after the run was created) are the owning
-:class:`~tests.fakes.azure_container_apps.FakeArm`'s fault plan.
+:class:`~.container_apps.FakeArm`'s fault plan.
 """
 
 from __future__ import annotations
@@ -35,23 +35,21 @@ import re
 import secrets
 import tarfile
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qs
 
 import httpx
 
-from .server import json_response
+from ..server import json_response
+from .blob_storage import BLOB_PREFIX, Blob, FakeBlobStorage
 
 if TYPE_CHECKING:
-    from .azure_acr import FakeAcr
+    from .acr import FakeAcr
 
 __all__ = ["BLOB_PREFIX", "TASKS_VERSIONS", "FakeAcrTasks", "FakeRun", "built_manifest"]
 
 TASKS_VERSIONS = frozenset({"2019-06-01-preview", "2025-03-01-preview"})
-BLOB_PREFIX = "/__blob__/"
 FAILING_STEP = "RUN false"
 _ROUTE = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<group>[^/]+)/providers/"
@@ -101,30 +99,8 @@ def arm_error(status: int, code: str, message: str) -> httpx.Response:
     return json_response(status, {"error": {"code": code, "message": message}})
 
 
-def storage_error(status: int, code: str, message: str) -> httpx.Response:
-    body = (
-        f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code>'
-        f"<Message>{message}\nRequestId:{secrets.token_hex(8)}</Message></Error>"
-    )
-    return httpx.Response(
-        status,
-        headers={"Content-Type": "application/xml", "x-ms-error-code": code},
-        content=body.encode(),
-    )
-
-
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass
-class _Blob:
-    sig: str
-    writable: bool
-    data: bytearray = field(default_factory=bytearray)
-    exists: bool = False
-    #: Every PUT's headers, for tests.
-    puts: list[httpx.Headers] = field(default_factory=list)
 
 
 @dataclass
@@ -181,7 +157,12 @@ class FakeAcrTasks:
     def __init__(self, host: ArmHost) -> None:
         self.host = host
         self._lock = threading.RLock()
-        self.blobs: dict[str, _Blob] = {}
+        #: The origin of the SAS URLs handed out ("": ARM's own), so a test can tell the
+        #: blob host from ARM's; any origin routed to this fake serves them.
+        self.blob_origin = ""
+        self.storage = FakeBlobStorage(lambda: self.blob_origin or self.host.base, self._lock)
+        #: The source archives and run logs, by path.
+        self.blobs = self.storage.blobs
         self.runs: dict[str, FakeRun] = {}  # lower-case run resource id -> run
         self.counters: dict[str, int] = {}  # lower-case registry id -> runs so far
         #: Every run stays Running (a build that never finishes).
@@ -212,10 +193,10 @@ class FakeAcrTasks:
     # --- dispatch ----------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response | None:
         """The answer for a route of this fake, None for any other request."""
+        stored = self.storage.handle(request)
+        if stored is not None:
+            return stored
         path = request.url.path
-        if path.startswith(BLOB_PREFIX):
-            with self._lock:
-                return self._blob(request, path[len(BLOB_PREFIX) :])
         match = _ROUTE.match(path)
         if match is None:
             return None
@@ -249,7 +230,7 @@ class FakeAcrTasks:
     ) -> httpx.Response:
         head, method = rest[0].lower(), request.method
         if head == "listbuildsourceuploadurl" and method == "POST":
-            return self._upload_url()
+            return self.storage.upload_url()
         if head == "schedulerun" and method == "POST":
             return self._schedule(request, registry_id, login_server)
         if head == "runs" and len(rest) == 1 and method == "GET":
@@ -263,96 +244,14 @@ class FakeAcrTasks:
                 self._advance(run)
                 return json_response(200, run.resource(login_server))
             if tail == ["listlogsasurl"] and method == "POST":
-                return json_response(200, {"logLink": self._sas(run.log_blob, writable=False)})
+                return json_response(
+                    200, {"logLink": self.storage.sas(run.log_blob, writable=False)}
+                )
             if tail == ["cancel"] and method == "POST":
                 if run.status in ("Queued", "Started", "Running"):
                     run.status = "Canceled"
                 return httpx.Response(202)
         return arm_error(404, "NotFound", f"No route for {method} {'/'.join(rest)}.")
-
-    # --- upload ------------------------------------------------------------------------
-    def _sas(self, blob_path: str, *, writable: bool) -> str:
-        sig = secrets.token_urlsafe(24)
-        blob = self.blobs.get(blob_path)
-        if blob is None:
-            self.blobs[blob_path] = blob = _Blob(sig, writable)
-        blob.sig = sig
-        expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-        perms = "cw" if writable else "r"
-        return (
-            f"{self.host.base}{BLOB_PREFIX}{blob_path}?sv=2021-08-06&se={expiry}&sr=b"
-            f"&sp={perms}&sig={sig}"
-        )
-
-    def _upload_url(self) -> httpx.Response:
-        relative = f"source/{time.strftime('%Y%m%d%H')}/{secrets.token_hex(16)}.tar.gz"
-        return json_response(
-            200, {"uploadUrl": self._sas(relative, writable=True), "relativePath": relative}
-        )
-
-    def _blob(self, request: httpx.Request, blob_path: str) -> httpx.Response:
-        blob = self.blobs.get(blob_path)
-        query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
-        if blob is None or query.get("sig") != blob.sig:
-            return storage_error(
-                403,
-                "AuthenticationFailed",
-                "Server failed to authenticate the request. Make sure the value of "
-                "Authorization header is formed correctly including the signature.",
-            )
-        if "authorization" in request.headers:
-            return storage_error(
-                400,
-                "InvalidAuthenticationInfo",
-                "Authentication information is not given in the correct format: a SAS and "
-                "an Authorization header at once.",
-            )
-        if request.method == "PUT":
-            return self._put_blob(request, blob)
-        if request.method == "GET":
-            return self._get_blob(request, blob)
-        return storage_error(405, "UnsupportedHttpVerb", "The verb is not supported.")
-
-    def _put_blob(self, request: httpx.Request, blob: _Blob) -> httpx.Response:
-        if not blob.writable:
-            return storage_error(403, "AuthorizationPermissionMismatch", "No write permission.")
-        if request.headers.get("x-ms-blob-type") != "BlockBlob":
-            return storage_error(
-                400, "MissingRequiredHeader", "An HTTP header that's mandatory is missing."
-            )
-        length = request.headers.get("content-length")
-        if length is None or "chunked" in request.headers.get("transfer-encoding", ""):
-            return storage_error(411, "MissingContentLengthHeader", "Content-Length required.")
-        if int(length) != len(request.content):
-            return storage_error(400, "InvalidHeaderValue", "Content-Length does not match.")
-        blob.data = bytearray(request.content)
-        blob.exists = True
-        blob.puts.append(httpx.Headers(request.headers))
-        md5 = hashlib.md5(request.content).hexdigest()
-        return httpx.Response(201, headers={"ETag": f'"0x{md5[:16].upper()}"'})
-
-    def _get_blob(self, request: httpx.Request, blob: _Blob) -> httpx.Response:
-        if not blob.exists:
-            return storage_error(404, "BlobNotFound", "The specified blob does not exist.")
-        data = bytes(blob.data)
-        wanted = request.headers.get("range") or request.headers.get("x-ms-range")
-        if not wanted:
-            return httpx.Response(200, headers={"Content-Type": "text/plain"}, content=data)
-        match = re.fullmatch(r"bytes=(\d+)-(\d*)", wanted)
-        if match is None:
-            return storage_error(400, "InvalidRange", f"Cannot parse the range {wanted!r}.")
-        start = int(match[1])
-        end = min(int(match[2]) if match[2] else len(data) - 1, len(data) - 1)
-        if start >= len(data) or start > end:
-            return storage_error(416, "InvalidRange", "The range specified is invalid.")
-        return httpx.Response(
-            206,
-            headers={
-                "Content-Type": "text/plain",
-                "Content-Range": f"bytes {start}-{end}/{len(data)}",
-            },
-            content=data[start : end + 1],
-        )
 
     # --- schedule ----------------------------------------------------------------------
     def _schedule(
@@ -411,7 +310,7 @@ class FakeAcrTasks:
             manifest=manifest,
             log_blob=f"logs/{run_id}-{secrets.token_hex(4)}/rawtext.log",
         )
-        self.blobs[run.log_blob] = _Blob(secrets.token_urlsafe(24), writable=False)
+        self.blobs[run.log_blob] = Blob(secrets.token_urlsafe(24), writable=False)
         self.runs[f"{registry_id}/runs/{run_id}".lower()] = run
         return run
 

@@ -1,6 +1,6 @@
-"""A stateful contract fake of Azure Container Registry for azure-container-apps.
+"""ACR management under ARM: registries, their admin credentials, AcrPull role assignments.
 
-Mounted by :class:`tests.fakes.azure_container_apps.FakeArm` (``arm.acr``), two faces:
+Mounted by :class:`~.arm.ArmBase` (``arm.acr``), two faces:
 
 * **ARM** (``Microsoft.ContainerRegistry``, api-versions :data:`REGISTRY_VERSIONS`):
   ``GET/PUT/PATCH …/registries/<name>`` (the PUT an async operation; names checked, a
@@ -10,47 +10,37 @@ Mounted by :class:`tests.fakes.azure_container_apps.FakeArm` (``arm.acr``), two 
   <guid>``, ``refuse_role_assignments`` answers 403 ``AuthorizationFailed`` as for a
   Contributor, ``principal_lag`` answers ``PrincipalNotFound`` for a new identity that many
   times).
-* **The login server** (``login``): ``/v2/`` challenges naming ``https://<host>/oauth2/token``;
-  ``POST /oauth2/exchange`` (``grant_type=access_token`` with an Entra ID token the fake
-  issued) answers a refresh token; ``/oauth2/token`` (GET with Basic credentials as docker
-  does: the user ``00000000-…`` and a refresh token, or the admin user and a password; or
-  POST ``grant_type=refresh_token``) answers an access token. The registry behind it is an
-  in-memory :class:`~tests.fakes.oci_registry.FakeOciRegistry` per login server, or, with a
-  ``signer``, a real ``docker-registry`` whose ``auth: token`` realm is this fake (the
-  access token is then the signer's JWT).
+* **The login server** (``login``, :mod:`.acr_login`).
 
 A revision whose image is on one of these login servers is pulled as Container Apps does
 (:meth:`FakeAcr.pull_refusal`): with the app's identity holding AcrPull on the registry, or
 the admin user and a secret holding its password; otherwise it fails to provision. ACR
-Tasks endpoints live in ``tests/fakes/azure_acr_tasks.py``.
+Tasks endpoints live in :mod:`.acr_tasks`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets as _secrets
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import httpx
 
-from .oci_registry import FakeOciRegistry, _error
-from .server import json_response
+from ..server import json_response
+from .acr_login import ACR_USER, AcrLoginServer, LoginBackend
 
 if TYPE_CHECKING:
-    from .azure_container_apps import FakeArm
-    from .registry_token import FakeRegistryTokenServer
+    from ..registry_token import FakeRegistryTokenServer
+    from .arm import ArmBase
 
 __all__ = ["ACR_PULL", "ACR_USER", "AUTHORIZATION_VERSIONS", "REGISTRY_VERSIONS", "FakeAcr"]
 
 REGISTRY_VERSIONS = frozenset({"2019-05-01", "2023-07-01", "2025-11-01"})
 AUTHORIZATION_VERSIONS = frozenset({"2020-04-01-preview", "2022-04-01"})
 ACR_PULL = "7f951dba-4ed5-480c-a3a5-b6fc5d2a7f82"
-ACR_USER = "00000000-0000-0000-0000-000000000000"
 _NAME = re.compile(r"^[A-Za-z0-9]{5,50}$")
 _REGISTRY_FIELDS = frozenset({"location", "tags", "sku", "properties", "identity"})
 _REGISTRY_PROPERTIES = frozenset(
@@ -62,21 +52,10 @@ def _failure(status: int, code: str, message: str) -> httpx.Response:
     return json_response(status, {"error": {"code": code, "message": message}})
 
 
-class _LoginBackend(FakeOciRegistry):
-    """An in-memory registry whose Bearer challenge names the ACR token service."""
-
-    def _challenge(self, scope: str) -> httpx.Response:
-        scheme = "http" if self.host.startswith(("127.", "localhost")) else "https"
-        header = f'Bearer realm="{scheme}://{self.host}/oauth2/token",service="{self.host}"'
-        if scope:
-            header += f',scope="{scope}"'
-        return _error(401, "UNAUTHORIZED", "authentication required", {"WWW-Authenticate": header})
-
-
-class FakeAcr:
+class FakeAcr(AcrLoginServer):
     """Registries, role assignments and login servers of one fake subscription."""
 
-    def __init__(self, arm: FakeArm) -> None:
+    def __init__(self, arm: ArmBase) -> None:
         self.arm = arm
         #: How a registry's loginServer is spelled (a loopback host for served fakes).
         self.login_server_for: Callable[[str], str] = lambda name: f"{name.lower()}.azurecr.io"
@@ -91,7 +70,7 @@ class FakeAcr:
         self.assignments: dict[str, dict[str, Any]] = {}  # assignment id (lower) -> resource
         self.principals: set[str] = set()
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> login server
-        self.backends: dict[str, _LoginBackend] = {}
+        self.backends: dict[str, LoginBackend] = {}
         self.app_secrets: dict[str, dict[str, str]] = {}  # app id (lower) -> name -> value
         self.taken: set[str] = set()
         self.refuse_role_assignments = False
@@ -100,27 +79,6 @@ class FakeAcr:
         #: (user, password) the token service takes for any service (a test's own pushes
         #: and pulls, e.g. the base image, before the action made the registry).
         self.test_logins: set[tuple[str, str]] = set()
-
-    # --- seeding -------------------------------------------------------------------------
-    def registries(self) -> list[dict[str, Any]]:
-        return [
-            r
-            for r in self.arm.resources.values()
-            if r.get("type") == "Microsoft.ContainerRegistry/registries"
-        ]
-
-    def by_login_server(self, host: str) -> dict[str, Any] | None:
-        host = host.lower()
-        for registry in self.registries():
-            if str(registry["properties"]["loginServer"]).lower() == host:
-                return registry
-        return None
-
-    def issue_refresh_token(self, login_server: str) -> str:
-        """A refresh token for the test itself (e.g. to pull what the action pushed)."""
-        token = "acr-refresh-" + _secrets.token_urlsafe(24)
-        self.refresh_tokens[token] = login_server
-        return token
 
     # --- ARM ----------------------------------------------------------------------------------
     @staticmethod
@@ -259,7 +217,7 @@ class FakeAcr:
         self.passwords.setdefault(key, [_secrets.token_urlsafe(24), _secrets.token_urlsafe(24)])
         if self.signer is None:
             self.backends.setdefault(
-                login_server.lower(), _LoginBackend(host=login_server, auth="bearer")
+                login_server.lower(), LoginBackend(host=login_server, auth="bearer")
             )
         return self.arm._written(rid, key, created=registry is None, api_version="2023-07-01")
 
@@ -404,76 +362,3 @@ class FakeAcr:
         if self.on_pull is not None:
             self.on_pull(image)
         return ""
-
-    # --- the login server ---------------------------------------------------------------------
-    def login(self, request: httpx.Request) -> httpx.Response:
-        """``/oauth2/exchange``, ``/oauth2/token`` and (in memory) ``/v2/…`` of a login server."""
-        path = request.url.path
-        if path == "/oauth2/exchange":
-            return self._exchange(request)
-        if path == "/oauth2/token":
-            return self._token(request)
-        host = request.url.netloc.decode().lower()
-        backend = self.backends.get(host)
-        if backend is None or not path.startswith("/v2/"):
-            return _error(404, "NAME_UNKNOWN", f"no registry at {host}")
-        return backend(request)
-
-    def _exchange(self, request: httpx.Request) -> httpx.Response:
-        if request.method != "POST":
-            return _error(405, "UNSUPPORTED", "POST only")
-        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-        self.exchanges.append({k: v for k, v in form.items() if k != "access_token"})
-        if form.get("grant_type") != "access_token":
-            return _error(400, "UNSUPPORTED", "grant_type must be access_token")
-        service = form.get("service", "")
-        if self.by_login_server(service) is None:
-            return _error(400, "UNKNOWN_SERVICE", f"unknown service {service!r}")
-        client = self.arm.entra.issued.get(form.get("access_token", ""))
-        if client is None:
-            return _error(401, "UNAUTHORIZED", "the access token is not valid")
-        if form.get("tenant", "") != self.arm.entra.apps[client].tenant_id:
-            return _error(401, "UNAUTHORIZED", "the token is not for this tenant")
-        return json_response(200, {"refresh_token": self.issue_refresh_token(service)})
-
-    def _token(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            form = {k: v for k, v in parse_qs(request.content.decode()).items()}
-            service = form.get("service", [""])[0]
-            scopes = form.get("scope", [])
-            user, password = ACR_USER, form.get("refresh_token", [""])[0]
-            if form.get("grant_type", [""])[0] != "refresh_token":
-                return _error(400, "UNSUPPORTED", "grant_type must be refresh_token")
-        else:
-            service = request.url.params.get("service", "")
-            scopes = request.url.params.get_list("scope")
-            header = request.headers.get("Authorization", "")
-            user, _, password = (
-                base64.b64decode(header[6:]).decode().partition(":")
-                if header.startswith("Basic ")
-                else ("", "", "")
-            )
-        registry = self.by_login_server(service)
-        valid = registry is not None and self._valid(registry, user, password)
-        if not valid and (user, password) not in self.test_logins:
-            return _error(401, "UNAUTHORIZED", "incorrect username or password")
-        if self.signer is not None:
-            token = self.signer.sign(user, scopes, audience=service)
-        else:
-            token = "acr-access-" + _secrets.token_urlsafe(24)
-            backend = self.backends.get(service.lower())
-            if backend is None:
-                return _error(401, "UNAUTHORIZED", f"no registry {service!r}")
-            backend.tokens[token] = set(scopes)
-        return json_response(200, {"access_token": token, "token": token})
-
-    def _valid(self, registry: dict[str, Any], user: str, password: str) -> bool:
-        server = str(registry["properties"]["loginServer"]).lower()
-        if user == ACR_USER:
-            return self.refresh_tokens.get(password, "").lower() == server
-        key = str(registry["id"]).lower()
-        return (
-            bool(registry["properties"]["adminUserEnabled"])
-            and user == registry["name"]
-            and password in self.passwords.get(key, [])
-        )

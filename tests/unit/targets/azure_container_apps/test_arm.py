@@ -1,3 +1,6 @@
+"""ARM: providers, groups, long-running operations (both headers), dropped long-polls,
+refusals that name the role and scope, throttling and a running operation waited out."""
+
 from __future__ import annotations
 
 import httpx
@@ -9,7 +12,7 @@ from pmcp_action.targets.azure_container_apps.failures import ArmError
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
 from tests.fakes.server import Fault
 
-from .helpers import CLIENT, SUBSCRIPTION, TENANT
+from .helpers import CLIENT, IMAGE_2, SUBSCRIPTION, TENANT, World, client
 
 
 def _arm(*, token: str | None = None) -> tuple[FakeArm, Arm, list[str]]:
@@ -18,10 +21,11 @@ def _arm(*, token: str | None = None) -> tuple[FakeArm, Arm, list[str]]:
     issued = "tok-" + CLIENT
     entra.issued[issued] = CLIENT
     fake = FakeArm(entra, SUBSCRIPTION)
+    fake.base = "https://arm.azure.test"
     waits: list[str] = []
-    client = httpx.Client(transport=httpx.MockTransport(fake))
+    # No client retries: what ARM's own polling tolerates is what is tested.
     arm = Arm(
-        client,
+        client(httpx.MockTransport(fake), retries=False),
         fake.base,
         token or issued,
         SUBSCRIPTION,
@@ -99,3 +103,25 @@ def test_a_wrong_token_is_401_with_what_to_check() -> None:
     with pytest.raises(ArmError) as caught:
         arm.resource_group("calc-rg")
     assert caught.value.status == 401 and "azure-cloud" in caught.value.remediation
+
+
+def test_throttling_and_a_running_operation_are_waited_out(world: World) -> None:
+
+    world.target().deploy()
+    app = next(k for k, r in world.arm.resources.items() if "containerApps" in r["type"])
+    world.arm.busy.add(app)  # an operation someone else started
+
+    def finish_the_other_operation(_s: float) -> None:
+        world.arm.busy.discard(app)
+
+    staged = world.sleeping_target(finish_the_other_operation, {"image": IMAGE_2}).stage()
+    assert staged.candidate_url
+    assert "another operation is running" in world.log.getvalue()
+
+
+def test_a_throttled_write_is_sent_again_after_retry_after(world: World) -> None:
+    from tests.fakes.server import Fault
+
+    world.arm.faults.add(Fault("status", status=429, retry_after=1), method="PUT")
+    assert world.target().deploy().version
+    assert any(r.fault for r in world.arm.requests)

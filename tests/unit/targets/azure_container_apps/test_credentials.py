@@ -1,3 +1,6 @@
+"""Signing in at Entra ID: OIDC (jwt-bearer) or a client secret, refusals that say what to
+fix, every token and secret masked."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,9 +16,7 @@ from pmcp_action.targets.azure_container_apps.credentials import sign_in
 from tests.fakes.azure_container_apps import FakeEntra
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 
-from .helpers import CLIENT, TENANT, resolved
-
-SECRET = "Xy8Q~client.secret.value"
+from .helpers import CLIENT, SECRET, TENANT, World, client, resolved
 
 
 def _setup(tmp_path: Path, inputs: dict[str, str] | None = None, **issuer_args: str):
@@ -40,7 +41,7 @@ def _setup(tmp_path: Path, inputs: dict[str, str] | None = None, **issuer_args: 
 
 
 def _client(entra: FakeEntra) -> httpx.Client:
-    return httpx.Client(transport=httpx.MockTransport(entra))
+    return client(httpx.MockTransport(entra))
 
 
 def test_oidc_exchanges_the_ci_token_as_a_jwt_bearer_assertion(tmp_path: Path) -> None:
@@ -106,3 +107,15 @@ def test_auth_secrets_without_a_secret_and_ambient_are_refused(tmp_path: Path) -
     with pytest.raises(ConfigError, match="ambient"):
         sign_in(context, config, _client(entra))
     assert entra.requests == []
+
+
+def test_client_secret_mode_and_secrets_absent_everywhere(world: World) -> None:
+    target = world.target(**{"azure-client-secret": SECRET})
+    results = [target.deploy(), world.target(**{"azure-client-secret": SECRET}).outputs()]
+    text = world.log.getvalue() + repr(results)
+    assert "client secret" in world.log.getvalue()
+    assert SECRET not in text
+    for token in world.entra.issued:
+        assert token not in text
+    for request in world.arm.requests:
+        assert SECRET not in request.url

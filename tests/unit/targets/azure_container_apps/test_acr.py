@@ -1,4 +1,5 @@
-"""The ACR login without az: the challenge, /oauth2/exchange, and where the token may go."""
+"""The registry read or made (a taken name), and the ACR login without az: the challenge,
+/oauth2/exchange, and where the Entra ID token may go."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ import httpx
 import pytest
 
 from pmcp_action.ci.base import Platform
-from pmcp_action.errors import RemoteApiError
+from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.targets.azure_container_apps.acr import ACR_USER, acr_login
-from pmcp_action.targets.azure_container_apps.config import derived_registry_name
 from tests.fakes.azure_container_apps import FakeArm, FakeEntra
 
-from .helpers import CLIENT, SUBSCRIPTION, TENANT
+from .helpers import CLIENT, SUBSCRIPTION, TENANT, RegistryWorld, client
 
 SERVER = "calcregistry.azurecr.io"
 
@@ -40,8 +40,8 @@ def _arm_with_registry() -> tuple[FakeArm, str]:
 def _login(handler: Any, token: str) -> tuple[Any, Platform, io.StringIO]:
     log = io.StringIO()
     console = Platform(environ={}, log_stream=log)
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        login = acr_login(client, SERVER, tenant=TENANT, arm_token=token, console=console)
+    with client(httpx.MockTransport(handler)) as http:
+        login = acr_login(http, SERVER, tenant=TENANT, arm_token=token, console=console)
     return login, console, log
 
 
@@ -84,8 +84,9 @@ def test_the_entra_token_is_not_sent_to_a_token_service_on_another_host() -> Non
     assert sent == [f"https://{SERVER}/v2/"]
 
 
-def test_the_derived_name_is_a_valid_registry_name_for_any_server_name() -> None:
-    for name in ("calc", "a-b", "x" * 32, "9lives"):
-        derived = derived_registry_name(SUBSCRIPTION, "rg", name)
-        assert derived.isalnum() and 5 <= len(derived) <= 50
-        assert derived == derived_registry_name(SUBSCRIPTION, "RG", name)
+def test_a_taken_registry_name_says_to_pick_another(registries: RegistryWorld) -> None:
+    registries.arm.acr.taken.add("acmeregistry1")
+    with pytest.raises(DeployError) as error:
+        registries.target(**{"azure-registry": "AcmeRegistry1"}).deploy()
+    assert "The registry name AcmeRegistry1 is taken" in error.value.message
+    assert "Set azure-registry to another name" in error.value.remediation

@@ -1,0 +1,310 @@
+"""ARM for one subscription: the bearer token, api-versions, scopes the identity may not
+write, resource providers, resource groups and long-running operations.
+
+Each resource provider's routes are their own module: Microsoft.App in
+:mod:`.container_apps` (whose :class:`~.container_apps.FakeArm` is this with them),
+Microsoft.ContainerRegistry and role assignments in :mod:`.acr`, ACR Tasks in
+:mod:`.acr_tasks`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..server import FakeBase, json_response
+from .acr import FakeAcr
+from .acr_tasks import FakeAcrTasks
+from .entra import FakeEntra
+
+__all__ = ["APP_VERSIONS", "RESOURCES_VERSIONS", "ArmBase", "Operation", "arm_failure"]
+
+RESOURCES_VERSIONS = frozenset({"2021-04-01", "2022-09-01"})
+APP_VERSIONS = frozenset({"2023-05-01", "2024-03-01", "2025-01-01", "2026-07-01"})
+
+
+def arm_failure(status: int, code: str, message: str, **headers: str) -> httpx.Response:
+    return json_response(status, {"error": {"code": code, "message": message}}, headers)
+
+
+@dataclass
+class Operation:
+    """A long-running operation: in progress for ``polls`` reads, then ``status``."""
+
+    resource: str
+    polls: int = 1
+    status: str = "Succeeded"
+    error: dict[str, str] | None = None
+    deleting: bool = False
+
+
+class ArmBase(FakeBase):
+    """ARM for one subscription: its state, providers, resource groups and operations.
+
+    The state of every resource is kept here (``resources`` by lower-case id, the apps'
+    ``revisions``); the routes of Microsoft.App are :class:`~.container_apps.FakeArm`'s.
+    """
+
+    name = "arm"
+
+    def __init__(self, entra: FakeEntra, subscription: str) -> None:
+        super().__init__()
+        self.entra = entra
+        self.subscription = subscription
+        self.base = "http://arm.invalid"
+        #: The ``Retry-After`` of long-running answers (seconds; "0" keeps SDK pollers fast).
+        self.retry_after = "1"
+        #: Revisions per page of a list (0 = all on one page); pages link on with nextLink.
+        self.page_size = 0
+        #: Microsoft.ContainerRegistry, role assignments and the login servers (:mod:`.acr`).
+        self.acr = FakeAcr(self)
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        with self._lock:
+            self.providers: dict[str, str] = {
+                "Microsoft.App": "Registered",
+                "Microsoft.ContainerRegistry": "Registered",
+            }
+            self.registering: dict[str, int] = {}
+            self.groups: dict[str, dict[str, Any]] = {}
+            self.resources: dict[str, dict[str, Any]] = {}  # lower-cased id -> resource
+            self.revisions: dict[str, dict[str, dict[str, Any]]] = {}  # app id -> name -> rev
+            self.operations: dict[str, Operation] = {}
+            self.busy: set[str] = set()
+            #: Path prefixes (lower-case) the identity may not write: 403 AuthorizationFailed.
+            self.forbidden: list[str] = []
+            #: Images whose revisions fail to provision, with Azure's reason.
+            self.failing_images: dict[str, str] = {}
+            #: Resources (lower-case id) whose next long-running operation ends ``Failed``
+            #: with this ARM error (``{"code", "message"}``).
+            self.failing_operations: dict[str, dict[str, str]] = {}
+            self.mutations: list[str] = []
+            #: ACR Tasks builds and their blobs, under any registry of the subscription.
+            self.tasks = FakeAcrTasks(self)
+            #: Images whose new revisions show these properties (run states, stuck, …).
+            self.revision_states: dict[str, dict[str, Any]] = {}
+            self.acr.reset_state()
+
+    def cold(self) -> None:
+        """A subscription that never used Container Apps."""
+        with self._lock:
+            self.providers = {
+                "Microsoft.App": "NotRegistered",
+                "Microsoft.ContainerRegistry": "NotRegistered",
+            }
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "groups": sorted(self.groups),
+                "resources": sorted(self.resources),
+                "providers": dict(self.providers),
+            }
+
+    # --- dispatch ----------------------------------------------------------------------
+    def signed_in(self, request: httpx.Request) -> bool:
+        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self.entra.issued
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        routed = self.tasks.handle(request)
+        if routed is not None:
+            return routed
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.entra.issued:
+            return arm_failure(
+                401,
+                "InvalidAuthenticationToken",
+                "The access token is invalid.",
+                **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        path = request.url.path
+        low = path.lower()
+        version = request.url.params.get("api-version", "")
+        if not version:
+            return arm_failure(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required.",
+            )
+        if low.startswith("/__ops__/"):
+            return self._operation(request, path.rsplit("/", 1)[-1])
+        media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if request.method in ("PUT", "PATCH") and request.content and media != "application/json":
+            return arm_failure(
+                415,
+                "UnsupportedMediaType",
+                f"The content media type '{media}' is not supported. Only 'application/json' is "
+                "supported.",
+            )
+        prefix = f"/subscriptions/{self.subscription}"
+        if not low.startswith(prefix.lower()):
+            return arm_failure(
+                404,
+                "SubscriptionNotFound",
+                f"The subscription '{path.split('/')[2:3]}' could not be found.",
+            )
+        in_app = "/resourcegroups/" in low and "/providers/microsoft.app/" in low
+        allowed = self.acr.versions(low) or (APP_VERSIONS if in_app else RESOURCES_VERSIONS)
+        if version not in allowed and in_app:
+            # A resource provider's type: ARM finds no provider registration for the version.
+            at = low.index("/providers/microsoft.app/") + len("/providers/microsoft.app/")
+            kind = path[at:].split("/")[0]
+            return arm_failure(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for API version '{version}' and type "
+                f"'{kind}'. The supported api-versions are '{', '.join(sorted(allowed))}'.",
+            )
+        if version not in allowed:
+            return arm_failure(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid. The supported "
+                f"versions are '{', '.join(sorted(allowed))}'.",
+            )
+        if request.method != "GET" and any(low.startswith(f) for f in self.forbidden):
+            return arm_failure(
+                403,
+                "AuthorizationFailed",
+                f"The client '{self.entra.issued[token]}' does not have "
+                f"authorization to perform action over scope '{path}'.",
+            )
+        rest = path[len(prefix) :]
+        parts = rest.strip("/").split("/")
+        with self._lock:
+            if request.method != "GET":
+                self.mutations.append(f"{request.method} {rest}")
+            routed = self.acr.route(request, parts)
+            if routed is not None:
+                return routed
+            if parts[0] == "providers" and len(parts) in (2, 3):
+                return self._provider(request, parts)
+            if parts[0].lower() == "resourcegroups" and len(parts) == 2:
+                return self._group(request, parts[1])
+            if (
+                parts[0].lower() == "resourcegroups"
+                and len(parts) >= 6
+                and parts[2:4] == ["providers", "Microsoft.App"]
+            ):
+                return self._app_resource(request, parts)
+        return arm_failure(404, "NotFound", f"No route for {request.method} {path}.")
+
+    # --- providers ---------------------------------------------------------------------
+    def _provider(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
+        namespace = parts[1]
+        if len(parts) == 3 and parts[2] == "register" and request.method == "POST":
+            if self.providers.get(namespace) != "Registered":
+                self.providers[namespace] = "Registering"
+                self.registering[namespace] = 2
+            return json_response(
+                200, {"namespace": namespace, "registrationState": self.providers[namespace]}
+            )
+        if request.method != "GET":
+            return arm_failure(405, "MethodNotAllowed", "")
+        state = self.providers.get(namespace, "NotRegistered")
+        if state == "Registering":
+            self.registering[namespace] -= 1
+            if self.registering[namespace] <= 0:
+                self.providers[namespace] = state = "Registered"
+        return json_response(200, {"namespace": namespace, "registrationState": state})
+
+    # --- resource groups ---------------------------------------------------------------
+    def _group(self, request: httpx.Request, name: str) -> httpx.Response:
+        key = name.lower()
+        group = self.groups.get(key)
+        if request.method == "GET":
+            if group is None:
+                return arm_failure(
+                    404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found."
+                )
+            return json_response(200, group)
+        if request.method == "PUT":
+            body = json.loads(request.content or b"{}")
+            if not isinstance(body.get("location"), str):
+                return arm_failure(400, "LocationRequired", "The location property is required.")
+            created = group is None
+            self.groups[key] = {
+                "id": f"/subscriptions/{self.subscription}/resourceGroups/{name}",
+                "name": name,
+                "location": body["location"],
+                "tags": body.get("tags", {}),
+                "properties": {"provisioningState": "Succeeded"},
+            }
+            return json_response(201 if created else 200, self.groups[key])
+        if request.method == "DELETE":
+            if group is None:
+                return arm_failure(
+                    404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found."
+                )
+            prefix = group["id"].lower()
+            del self.groups[key]
+            for rid in [r for r in self.resources if r.startswith(prefix + "/")]:
+                del self.resources[rid]
+                self.revisions.pop(rid, None)
+            return self._accepted_location(group["id"], deleting=True)
+        return arm_failure(405, "MethodNotAllowed", "")
+
+    # --- operations --------------------------------------------------------------------
+    def _new_operation(self, resource: str, *, deleting: bool = False) -> str:
+        op_id = uuid.uuid4().hex
+        error = self.failing_operations.pop(resource.lower(), None)
+        self.operations[op_id] = Operation(
+            resource.lower(),
+            deleting=deleting,
+            status="Failed" if error else "Succeeded",
+            error=error,
+        )
+        self.busy.add(resource.lower())
+        return op_id
+
+    def _accepted_location(self, resource: str, *, deleting: bool = False) -> httpx.Response:
+        op_id = self._new_operation(resource, deleting=deleting)
+        url = f"{self.base}/__ops__/location/{op_id}?api-version=2021-04-01"
+        return httpx.Response(202, headers={"Location": url, "Retry-After": self.retry_after})
+
+    def _written(
+        self, rid: str, key: str, *, created: bool, api_version: str = "2024-03-01"
+    ) -> httpx.Response:
+        """A PUT's answer: the resource (201 when it is new), its operation to follow."""
+        op_id = self._new_operation(rid)
+        url = f"{self.base}/__ops__/async/{op_id}?api-version={api_version}"
+        return json_response(
+            201 if created else 200,
+            self.resources[key],
+            {"Azure-AsyncOperation": url, "Retry-After": self.retry_after},
+        )
+
+    def _operation(self, request: httpx.Request, op_id: str) -> httpx.Response:
+        with self._lock:
+            op = self.operations.get(op_id)
+            if op is None:
+                return arm_failure(404, "OperationNotFound", "")
+            kind = request.url.path.split("/")[2]
+            if op.polls > 0:
+                op.polls -= 1
+                if kind == "location":
+                    return httpx.Response(
+                        202, headers={"Location": str(request.url), "Retry-After": self.retry_after}
+                    )
+                return json_response(200, {"id": op_id, "name": op_id, "status": "InProgress"})
+            self.busy.discard(op.resource)
+            resource = self.resources.get(op.resource)
+            if resource is not None:
+                resource["properties"]["provisioningState"] = op.status
+            if kind == "location":
+                if op.error:  # a failed operation's Location answers ARM's error envelope
+                    return json_response(400, {"error": op.error})
+                return httpx.Response(204) if op.deleting else json_response(200, resource or {})
+            body: dict[str, Any] = {"id": op_id, "name": op_id, "status": op.status}
+            if op.error:
+                body["error"] = op.error
+            return json_response(200, body)
+
+    # --- Microsoft.App (routed by the subclass) -----------------------------------------
+    def _app_resource(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
+        return arm_failure(404, "NotFound", f"No route for {request.method} {request.url.path}.")
