@@ -15,7 +15,7 @@ calls: ``self.call("GET", path, "reading service x")``. What every call shares i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import httpx
@@ -83,7 +83,7 @@ class RestApi:
         doing: str,
         *,
         json: object = None,
-        content: bytes | None = None,
+        content: bytes | Iterable[bytes] | None = None,
         files: Any = None,
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
