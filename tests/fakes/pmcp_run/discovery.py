@@ -10,7 +10,7 @@ from .state import PUBLIC_CLIENT_ID, PmcpRunState
 
 
 class Discovery(PmcpRunState):
-    """The discovery document; ``graphql_paths`` and ``api_type`` steer it."""
+    """The discovery document; ``graphql_paths``, ``api_type`` and ``origins`` steer it."""
 
     def _discovery(self, request: httpx.Request, base: str) -> httpx.Response:
         if request.method != "GET":
@@ -18,15 +18,18 @@ class Discovery(PmcpRunState):
         graphql_path = (
             self.graphql_paths.pop(0) if len(self.graphql_paths) > 1 else self.graphql_paths[0]
         )
-        host = request.url.netloc.decode("ascii")
+        cognito = httpx.URL(self.origins.get("cognito", base))
         # Like the real service: a bare host for https; loopback emulators need the scheme.
-        domain = host if request.url.scheme == "https" else base
+        domain = cognito.netloc.decode("ascii")
+        if cognito.scheme != "https":
+            domain = f"{cognito.scheme}://{domain}"
+        graphql_origin = self.origins.get("graphql", base)
         return json_response(
             200,
             {
                 "cognito_client_id": PUBLIC_CLIENT_ID,
                 "cognito_domain": domain,
-                "graphql_url": f"{base}{graphql_path}",
+                "graphql_url": f"{graphql_origin}{graphql_path}",
                 "mcp_url": base,
                 "api_type": self.api_type,
                 "version": "1.0",

@@ -116,6 +116,10 @@ class PmcpRunState(FakeBase):
             self.graphql_paths: list[str] = ["/graphql"]
             #: Override discovery's api_type (e.g. "rest" to test refusal).
             self.api_type = "graphql"
+            #: Where each API lives, as the real service spreads them over hosts ("cognito",
+            #: "graphql", "uploads" -> an https origin); by default the request's own origin.
+            #: The routes are by path, so one in-process fake answers on every host.
+            self.origins: dict[str, str] = {}
             #: MCP behaviour per deployment id ("" = default for all).
             self.mcp_modes: dict[str, str] = {}
             self.mcp_sessions: dict[str, str] = {}

@@ -40,7 +40,7 @@ class PresignedUploads(PmcpRunState):
             f"&X-Amz-Date={issued}&X-Amz-Expires={UPLOAD_EXPIRES}"
             f"&X-Amz-SignedHeaders=content-length%3Bhost&X-Amz-Signature={signature}"
         )
-        return f"{base}/uploads/{quote(key)}?{query}"
+        return f"{self.origins.get('uploads', base)}/uploads/{quote(key)}?{query}"
 
     def _upload(self, request: httpx.Request, raw_key: str) -> httpx.Response:
         key = httpx.URL("/" + raw_key).path.lstrip("/")
