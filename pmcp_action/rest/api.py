@@ -8,12 +8,14 @@ calls: ``self.call("GET", path, "reading service x")``. What every call shares i
 - an error answer becomes the provider's error through its :class:`ErrorEnvelope`;
 - ``missing_ok`` turns a 404 into ``None``;
 - ``once=True`` sends a call that is not idempotent exactly once (no client retry), so the
-  caller can read whether it happened before it sends it again.
+  caller can read whether it happened before it sends it again;
+- ``idempotent=True`` marks a POST that only reads (a GraphQL query): the client may send it
+  again after an answer lost on the way back, as it does a GET.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import httpx
@@ -81,12 +83,13 @@ class RestApi:
         doing: str,
         *,
         json: object = None,
-        content: bytes | None = None,
+        content: bytes | Iterable[bytes] | None = None,
         files: Any = None,
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         once: bool = False,
+        idempotent: bool = False,
     ) -> httpx.Response:
         """The raw answer, whatever its status (transport failures raise)."""
         extensions: dict[str, Any] = {DOING: doing}
@@ -94,6 +97,8 @@ class RestApi:
             extensions[HINT] = self.reach_hint
         if once:
             extensions["pmcp_retry"] = False
+        if idempotent:
+            extensions["pmcp_idempotent"] = True
         return self.client.request(
             method,
             self.url(path),

@@ -114,7 +114,11 @@ def transport_failure(exc: httpx.TransportError, *, attempts: int = 1) -> Transp
     host = host_of(exc)
     doing = _doing(request) if request is not None else "a request"
     sent = not isinstance(exc, NOT_SENT) and request is not None
-    may_have_happened = sent and request is not None and request.method != "GET"
+    # A GET, or a POST marked as a read (a GraphQL query), changes nothing when it happens.
+    reads = request is not None and (
+        request.method == "GET" or request.extensions.get("pmcp_idempotent") is True
+    )
+    may_have_happened = sent and not reads
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     message = (
         f"{doing[:1].upper()}{doing[1:]} got no answer{tries}: {describe_transport_error(exc)}."

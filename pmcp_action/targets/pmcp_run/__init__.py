@@ -1,25 +1,35 @@
 """The ``pmcp-run`` target: deploy to pmcp.run from CI, without a browser login.
 
-Modules, one responsibility each:
+The anatomy every target shares (``docs/adding-a-target.md``):
 
-- :mod:`.declaration` — inputs, outputs and fallbacks;
-- :mod:`.config` — the inputs resolved into one typed configuration;
-- :mod:`.service` — fixed names: the target's name, the Lambda runtime, the dashboard;
+- :mod:`.declaration` — inputs, outputs and fallbacks (and ``NAME``);
+- :mod:`.config` — the inputs resolved into one typed configuration, with every problem
+  pmcp.run would refuse found offline (projectName, Lambda limits, ``[iam]``, credentials);
+- :mod:`.credentials` — sign-in: the chosen credentials → an access token, renewed where
+  the kind allows;
+- :mod:`.connection` — one command's connection: discovery → token → GraphQL client;
+- :mod:`.failures` — the envelopes of discovery, the token endpoint, GraphQL and S3 →
+  errors with remediation; the rollback refusal;
+- :mod:`.survey` — the project's deployment, found by ``projectName``;
+- :mod:`.deploying` — the steps: a deployment created live (first or not), destroyed;
+- :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
+- :mod:`.target` — the flow's hooks: prepare (the files), connect, steps; no rollback.
+
+And pmcp.run's own:
+
+- :mod:`.credential_inputs` — the three credential kinds, read and checked offline;
 - :mod:`.discovery` — ``/.well-known/pmcp-config`` and the ``PMCP_RUN_*`` overrides;
-- :mod:`.credentials` — choosing one credential kind and minting/refreshing tokens;
-- :mod:`.graphql` — the AppSync transport (raw token, errors, re-discovery);
+- :mod:`.graphql` — the AppSync transport (raw token, renewal, re-discovery);
 - :mod:`.api` — the typed GraphQL operations cargo-pmcp uses;
-- :mod:`.connection` — one command's credentials → discovery → token → GraphQL client;
+- :mod:`.files` — the artifact and the rendered template, prepared offline;
 - :mod:`.metadata` — the ``mcp:*`` template metadata;
 - :mod:`.template` — the CloudFormation template, rendered natively;
 - :mod:`.rendering` — template and metadata rendered into the work dir;
 - :mod:`.uploads` — the presigned S3 uploads;
-- :mod:`.deployment` — find, upload and create the deployment; check its URL;
+- :mod:`.deployment` — the files uploaded, the deployment created once, its URL checked;
 - :mod:`.waiting` — waiting for a deployment and a destroy; the status vocabulary;
 - :mod:`.oauth` — configuring or reading OAuth after a deploy;
-- :mod:`.deployment_file` — ``.pmcp/deployment.toml``;
-- :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
-- :mod:`.target` — the protocol methods (validate/plan/deploy/outputs/rollback/destroy).
+- :mod:`.deployment_file` — ``.pmcp/deployment.toml``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The pmcp.run GraphQL operations cargo-pmcp uses, with typed results.
 
-Operation names, variables and selected fields are exactly cargo-pmcp's
-(``targets/pmcp_run/graphql.rs``), so the same AppSync schema accepts them.
+Operation names, variables and selected fields are exactly the ones cargo-pmcp sends, so
+the AppSync schema that accepts cargo-pmcp accepts them; each call is named for messages
+("creating the pmcp.run deployment of weather (createDeploymentFromS3)").
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from ...errors import DeployError, RemoteApiError
+from .declaration import NAME
 from .graphql import GraphQLClient
 
 __all__ = [
@@ -276,6 +278,7 @@ class PmcpRunApi:
                 "templateSize": template_size,
                 "bootstrapSize": bootstrap_size,
             },
+            doing=f"asking pmcp.run for upload URLs for {project_name} (getUploadUrls)",
         )
         urls = _object(data, "getUploadUrls", "getUploadUrls")
         if urls is None:
@@ -298,15 +301,20 @@ class PmcpRunApi:
         )
 
     def create_deployment_from_s3(self, variables: CreateDeploymentInput) -> DeploymentInfo:
-        # Not idempotent: sent once; create_deployment checks before sending it again.
+        # Not idempotent: sent once; create_deployment reads before sending it again.
         data = self.graphql.execute(
-            "createDeploymentFromS3", CREATE_DEPLOYMENT_FROM_S3, dict(variables), retry=False
+            "createDeploymentFromS3",
+            CREATE_DEPLOYMENT_FROM_S3,
+            dict(variables),
+            doing=f"creating the pmcp.run deployment of {variables['projectName']} "
+            "(createDeploymentFromS3)",
+            once=True,
         )
         info = _object(data, "createDeploymentFromS3", "createDeploymentFromS3")
         if info is None:
             raise DeployError(
                 "Deployment creation returned null - check pmcp.run service logs.",
-                target="pmcp-run",
+                target=NAME,
                 remediation="Retry the deploy; if it persists contact pmcp.run support with "
                 "the request ids.",
             )
@@ -319,12 +327,17 @@ class PmcpRunApi:
         )
 
     def get_deployment(self, deployment_id: str) -> DeploymentStatus:
-        data = self.graphql.execute("getDeployment", GET_DEPLOYMENT, {"id": deployment_id})
+        data = self.graphql.execute(
+            "getDeployment",
+            GET_DEPLOYMENT,
+            {"id": deployment_id},
+            doing=f"reading pmcp.run deployment {deployment_id} (getDeployment)",
+        )
         item = _object(data, "getDeployment", "getDeployment")
         if item is None:
             raise DeployError(
                 f"Deployment not found: pmcp.run no longer knows deployment {deployment_id}.",
-                target="pmcp-run",
+                target=NAME,
                 remediation="Someone may have destroyed it meanwhile; run the deploy again.",
             )
         return DeploymentStatus(
@@ -338,7 +351,11 @@ class PmcpRunApi:
         )
 
     def list_deployments(self) -> list[DeploymentListItem]:
-        data = self.graphql.execute("listDeployments", LIST_DEPLOYMENTS)
+        data = self.graphql.execute(
+            "listDeployments",
+            LIST_DEPLOYMENTS,
+            doing="listing the pmcp.run deployments (listDeployments)",
+        )
         listing = _object(data, "listDeployments", "listDeployments")
         items = listing.get("items") if listing is not None else None
         if not isinstance(items, list):
@@ -355,12 +372,17 @@ class PmcpRunApi:
         ]
 
     def destroy_deployment(self, deployment_id: str) -> DestroyResult:
-        data = self.graphql.execute("destroyDeployment", DESTROY_DEPLOYMENT, {"id": deployment_id})
+        data = self.graphql.execute(
+            "destroyDeployment",
+            DESTROY_DEPLOYMENT,
+            {"id": deployment_id},
+            doing=f"destroying pmcp.run deployment {deployment_id} (destroyDeployment)",
+        )
         result = _object(data, "destroyDeployment", "destroyDeployment")
         if result is None:
             raise DeployError(
                 "Failed to destroy deployment: no response returned.",
-                target="pmcp-run",
+                target=NAME,
                 remediation="Retry; if it persists contact pmcp.run support.",
             )
         return DestroyResult(
@@ -372,13 +394,16 @@ class PmcpRunApi:
 
     def get_operation_status(self, operation_id: str) -> OperationStatus:
         data = self.graphql.execute(
-            "getDeploymentOperationStatus", GET_DEPLOYMENT_OPERATION_STATUS, {"id": operation_id}
+            "getDeploymentOperationStatus",
+            GET_DEPLOYMENT_OPERATION_STATUS,
+            {"id": operation_id},
+            doing=f"reading the destroy of {operation_id} (getDeploymentOperationStatus)",
         )
         result = _object(data, "getDeploymentOperationStatus", "getDeploymentOperationStatus")
         if result is None:
             raise DeployError(
                 f"Operation not found: pmcp.run does not know operation {operation_id}.",
-                target="pmcp-run",
+                target=NAME,
             )
         return OperationStatus(
             id=_text(result, "id"),
@@ -406,6 +431,7 @@ class PmcpRunApi:
                 "publicClientPatterns": public_client_patterns,
                 "sharedPoolName": None,
             },
+            doing=f"configuring OAuth for {server_id} (configureServerOAuth)",
         )
         result = _object(data, "configureServerOAuth", "configureServerOAuth")
         if result is None:
@@ -414,7 +440,10 @@ class PmcpRunApi:
 
     def fetch_server_oauth_endpoints(self, server_id: str) -> OAuthInfo | None:
         data = self.graphql.execute(
-            "fetchServerOAuthEndpoints", FETCH_SERVER_OAUTH_ENDPOINTS, {"serverId": server_id}
+            "fetchServerOAuthEndpoints",
+            FETCH_SERVER_OAUTH_ENDPOINTS,
+            {"serverId": server_id},
+            doing=f"reading the OAuth settings of {server_id} (fetchServerOAuthEndpoints)",
         )
         result = _object(data, "fetchServerOAuthEndpoints", "fetchServerOAuthEndpoints")
         return None if result is None else _oauth_info(result)

@@ -8,10 +8,12 @@ from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 from ..lambda_inputs import ARCHITECTURE, LAMBDA_ARTIFACT_NOTE
 
-__all__ = ["DECLARATION"]
+__all__ = ["DECLARATION", "NAME"]
+
+NAME = "pmcp-run"
 
 DECLARATION = TargetDeclaration(
-    id="pmcp-run",
+    id=NAME,
     title="pmcp.run",
     summary="Managed hosting through pmcp.run's GraphQL API, with client credentials.",
     factory="pmcp_action.targets.pmcp_run.target:create",

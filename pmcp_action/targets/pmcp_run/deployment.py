@@ -1,40 +1,30 @@
-"""The deployment itself: find it by ``projectName``, upload its two files, create it,
-and check the URL pmcp.run answers with."""
+"""The deployment itself: its two files uploaded, the deployment created exactly once, and
+the URL pmcp.run answers with checked."""
 
 from __future__ import annotations
 
-from ...artifact.lambda_package import LambdaArtifact
 from ...context import Project, RunContext
 from ...errors import DeployError, RemoteApiError
 from ...http import transient_reason
+from ...once import create_once
 from ...urls import endpoint_problem
-from .api import CreateDeploymentInput, DeploymentListItem, PmcpRunApi, UploadUrls
+from .api import CreateDeploymentInput, PmcpRunApi, UploadUrls
 from .config import PmcpRunSettings
-from .rendering import Rendered
-from .service import RUNTIME
+from .declaration import NAME
+from .files import DeploymentFiles
 from .uploads import UploadJob, upload_all
 from .waiting import Deployed
 
-__all__ = ["checked_mcp_url", "create_deployment", "find_deployment", "upload_files"]
+__all__ = ["RUNTIME", "checked_mcp_url", "create_deployment", "upload_files"]
 
-#: Sends of createDeploymentFromS3, each after a read showed the previous one did nothing.
-_CREATE_ATTEMPTS = 3
-
-
-def find_deployment(api: PmcpRunApi, server_name: str) -> DeploymentListItem | None:
-    """The live deployment of ``server_name`` (else any of its deployments), or ``None``."""
-    matches = [item for item in api.list_deployments() if item.project_name == server_name]
-    if not matches:
-        return None
-    live = [item for item in matches if item.status.lower() == "success"]
-    return (live or matches)[0]
+#: The Lambda runtime pmcp.run runs the bootstrap on (sent with every deployment).
+RUNTIME = "provided.al2023"
 
 
-def upload_files(
-    api: PmcpRunApi, context: RunContext, artifact: LambdaArtifact, rendered: Rendered
-) -> UploadUrls:
+def upload_files(api: PmcpRunApi, context: RunContext, files: DeploymentFiles) -> UploadUrls:
     """``getUploadUrls``, then the template and the artifact through the presigned PUTs."""
     console = context.console
+    artifact, rendered = files.artifact, files.rendered
     urls = api.get_upload_urls(context.project.server_name, rendered.size, artifact.size)
     package = artifact.kind == "zip"
     console.info(
@@ -68,20 +58,9 @@ def upload_files(
     return urls
 
 
-def create_deployment(
-    api: PmcpRunApi, project: Project, urls: UploadUrls, context: RunContext
-) -> str:
-    """``createDeploymentFromS3`` with the project's settings; the new deployment's id.
-
-    The mutation is not idempotent (pmcp.run has no idempotency key): it is sent
-    once, and after an answer that leaves it unknown whether pmcp.run acted (a 5xx,
-    a 429, a connection lost after sending) the project's deployments are read
-    again. A new one is the request's own; only when there is none is the request
-    sent again.
-    """
-    console = context.console
+def _variables(project: Project, urls: UploadUrls) -> CreateDeploymentInput:
     config = project.config
-    variables: CreateDeploymentInput = {
+    return {
         "templateS3Key": urls.template_s3_key,
         "bootstrapS3Key": urls.bootstrap_s3_key,
         "projectName": project.server_name,
@@ -94,53 +73,77 @@ def create_deployment(
         "internalOnly": config.composition.internal_only,
         "compositionDescription": config.composition.description or None,
     }
-    before = _deployment_ids(api, project.server_name)
+
+
+def create_deployment(
+    api: PmcpRunApi, project: Project, urls: UploadUrls, context: RunContext
+) -> str:
+    """``createDeploymentFromS3`` with the project's settings; the new deployment's id.
+
+    The mutation is not idempotent (pmcp.run has no idempotency key): it is sent once
+    (no retry by the HTTP client), and after an answer that leaves it unknown whether
+    pmcp.run acted (a 5xx, a 429, a connection lost after sending) the project's
+    deployments are read again (:func:`pmcp_action.once.create_once`). A new one is the
+    request's own; only when there is none is the request sent again.
+    """
+    console = context.console
+    name = project.server_name
+    variables = _variables(project, urls)
+    before = _deployment_ids(api, name)
+    #: Why each send failed, and what the read after it showed.
     checks: list[str] = []
-    for attempt in range(1, _CREATE_ATTEMPTS + 1):
-        try:
-            created = api.create_deployment_from_s3(variables)
-        except RemoteApiError as exc:
-            reason = transient_reason(exc)
-            if reason is None:
-                raise
-            new = sorted(_deployment_ids(api, project.server_name) - before)
-            if len(new) == 1:
-                console.warning(
-                    f"createDeploymentFromS3 failed ({reason}), but pmcp.run had created "
-                    f"deployment {new[0]} of {project.server_name}: using it, not creating "
-                    "another.",
-                    title="pmcp.run answer lost",
-                )
-                return new[0]
-            if len(new) > 1:
-                raise DeployError(
-                    f"createDeploymentFromS3 failed ({reason}) and pmcp.run now lists "
-                    f"{len(new)} new deployments of {project.server_name} "
-                    f"({', '.join(new)}); another deploy of the same server is running.",
-                    target="pmcp-run",
-                    remediation="Run one deploy per server at a time (a `concurrency:` group "
-                    "in the workflow), then deploy again.",
-                ) from exc
-            checks.append(f"attempt {attempt}: {reason}; no new deployment listed")
-            if attempt == _CREATE_ATTEMPTS or context.deadline.remaining() < 5:
-                raise RemoteApiError(
-                    f"Creating the pmcp.run deployment of {project.server_name} failed "
-                    f"{attempt} times; it may or may not have been created — checked: "
-                    "listDeployments shows no new deployment after each failure.",
-                    status=exc.status,
-                    details="\n".join(checks),
-                    remediation="Check pmcp.run's status and the dashboard, then deploy "
-                    "again (it creates a new deployment).",
-                ) from exc
-            console.info(
-                f"createDeploymentFromS3 failed ({reason}); pmcp.run lists no new deployment "
-                f"of {project.server_name}, so it is sent again."
+    reasons: list[str] = []
+
+    def transient(exc: Exception) -> str | None:
+        reason = transient_reason(exc)
+        if reason is not None:
+            reasons.append(reason)
+        return reason
+
+    def find() -> str | None:
+        reason = reasons[-1]
+        new = sorted(_deployment_ids(api, name) - before)
+        if len(new) > 1:
+            raise DeployError(
+                f"createDeploymentFromS3 failed ({reason}) and pmcp.run now lists "
+                f"{len(new)} new deployments of {name} ({', '.join(new)}); another deploy of "
+                "the same server is running.",
+                target=NAME,
+                remediation="Run one deploy per server at a time (a `concurrency:` group "
+                "in the workflow), then deploy again.",
             )
-            context.sleep(min(2.0 * attempt, context.deadline.remaining()))
-            continue
-        console.info(f"Deployment {created.deployment_id} created; waiting for it.")
-        return created.deployment_id
-    raise AssertionError("unreachable")  # pragma: no cover
+        if new:
+            console.warning(
+                f"createDeploymentFromS3 failed ({reason}), but pmcp.run had created "
+                f"deployment {new[0]} of {name}: using it, not creating another.",
+                title="pmcp.run answer lost",
+            )
+            return new[0]
+        checks.append(f"attempt {len(reasons)}: {reason}; no new deployment listed")
+        return None
+
+    try:
+        deployment_id = create_once(
+            context,
+            lambda: api.create_deployment_from_s3(variables).deployment_id,
+            find,
+            f"createDeploymentFromS3 for {name}",
+            transient=transient,
+        )
+    except RemoteApiError as exc:
+        if not checks or transient_reason(exc) is None:
+            raise
+        raise RemoteApiError(
+            f"Creating the pmcp.run deployment of {name} failed {len(checks)} times; it may or "
+            "may not have been created — checked: listDeployments shows no new deployment "
+            "after each failure.",
+            status=exc.status,
+            details="\n".join(checks),
+            remediation="Check pmcp.run's status and the dashboard, then deploy again (it "
+            "creates a new deployment).",
+        ) from exc
+    console.info(f"Deployment {deployment_id} created; waiting for it.")
+    return deployment_id
 
 
 def _deployment_ids(api: PmcpRunApi, server_name: str) -> set[str]:

@@ -10,7 +10,6 @@ set no discovery request is made at all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict
@@ -18,16 +17,17 @@ from typing import TypedDict
 import httpx
 
 from ...errors import ConfigError, RemoteApiError
-from ...http import RetryingClient
-from ...rest.transport import DOING, HINT
+from ...rest import RestApi
 from ...urls import endpoint_problem
+from .failures import DiscoveryEnvelope
 
 __all__ = [
     "ENV_COGNITO_CLIENT_ID",
     "ENV_COGNITO_DOMAIN",
     "ENV_GRAPHQL_URL",
+    "DISCOVERY_TIMEOUT",
     "DiscoveryDocument",
-    "PmcpRunConfig",
+    "Endpoints",
     "discover",
     "normalize_cognito_domain",
 ]
@@ -37,7 +37,8 @@ ENV_COGNITO_DOMAIN = "PMCP_RUN_COGNITO_DOMAIN"
 ENV_COGNITO_CLIENT_ID = "PMCP_RUN_COGNITO_CLIENT_ID"
 
 DISCOVERY_PATH = "/.well-known/pmcp-config"
-_DISCOVERY_TIMEOUT = 10.0
+#: Seconds a discovery request may take (the connection opens its client with it).
+DISCOVERY_TIMEOUT = 10.0
 
 
 class DiscoveryDocument(TypedDict, total=False):
@@ -52,7 +53,7 @@ class DiscoveryDocument(TypedDict, total=False):
 
 
 @dataclass(frozen=True)
-class PmcpRunConfig:
+class Endpoints:
     """Where pmcp.run lives, after discovery and environment overrides."""
 
     api_url: str
@@ -71,7 +72,7 @@ class PmcpRunConfig:
 
 
 def _nonempty(environ: Mapping[str, str], key: str) -> str:
-    """cargo-pmcp [L] treats an empty or blank override as absent."""
+    """An empty or blank override counts as absent (as cargo-pmcp reads them)."""
     return environ.get(key, "").strip()
 
 
@@ -107,38 +108,13 @@ def _checked_url(value: str, where: str) -> str:
     return value
 
 
-def _fetch_document(client: RetryingClient, api_url: str) -> DiscoveryDocument:
-    url = f"{api_url.rstrip('/')}{DISCOVERY_PATH}"
-    response = client.get(
-        url,
-        timeout=_DISCOVERY_TIMEOUT,
-        extensions={
-            DOING: f"reading pmcp.run discovery at {url}",
-            HINT: "pmcp-api-url, PMCP_API_URL",
-        },
+def _fetch_document(client: httpx.Client, api_url: str) -> DiscoveryDocument:
+    api = RestApi(
+        client, api_url, envelope=DiscoveryEnvelope(), reach_hint="pmcp-api-url, PMCP_API_URL"
     )
-    if response.status_code != 200:
-        raise RemoteApiError(
-            f"Discovery endpoint returned status {response.status_code} ({url}).",
-            status=response.status_code,
-            body=response.text[:500],
-            remediation="Check that pmcp-api-url (PMCP_API_URL) points at a pmcp.run API; "
-            "the default is https://api.pmcp.run.",
-        )
-    try:
-        document = json.loads(response.text)
-    except ValueError as exc:
-        raise RemoteApiError(
-            f"Discovery endpoint {url} did not return JSON.",
-            status=response.status_code,
-            body=response.text[:500],
-            remediation="Check that pmcp-api-url (PMCP_API_URL) points at a pmcp.run API.",
-        ) from exc
-    if not isinstance(document, dict):
-        raise RemoteApiError(
-            f"Discovery endpoint {url} returned JSON that is not an object.",
-            body=response.text[:500],
-        )
+    document = api.call_json(
+        "GET", DISCOVERY_PATH, f"reading pmcp.run discovery at {api.url(DISCOVERY_PATH)}"
+    )
     clean: DiscoveryDocument = {}
     for key in ("cognito_client_id", "cognito_domain", "graphql_url", "mcp_url", "api_type"):
         value = document.get(key)
@@ -150,7 +126,7 @@ def _fetch_document(client: RetryingClient, api_url: str) -> DiscoveryDocument:
     return clean
 
 
-def discover(client: RetryingClient, api_url: str, environ: Mapping[str, str]) -> PmcpRunConfig:
+def discover(client: httpx.Client, api_url: str, environ: Mapping[str, str]) -> Endpoints:
     """Resolve the pmcp.run endpoints: overrides first, discovery for the rest."""
     graphql_override = _nonempty(environ, ENV_GRAPHQL_URL)
     domain_override = _nonempty(environ, ENV_COGNITO_DOMAIN)
@@ -194,7 +170,7 @@ def discover(client: RetryingClient, api_url: str, environ: Mapping[str, str]) -
         )
     graphql_where = ENV_GRAPHQL_URL if graphql_override else f"graphql_url in {source}"
     domain_where = ENV_COGNITO_DOMAIN if domain_override else f"cognito_domain in {source}"
-    return PmcpRunConfig(
+    return Endpoints(
         api_url=api_url,
         cognito_origin=normalize_cognito_domain(domain, domain_where),
         cognito_client_id=cognito_client_id,

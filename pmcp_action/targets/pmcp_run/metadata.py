@@ -1,4 +1,4 @@
-"""The ``mcp:*`` template Metadata pmcp.run reads (cargo-pmcp §5.1).
+"""The ``mcp:*`` template Metadata pmcp.run reads (what cargo-pmcp writes into the template).
 
 Sources, first existing wins: ``builtin-manifest.toml``,
 ``.pmcp/template-info.toml``, ``pmcp.toml``, ``.pmcp/config.toml``, then the

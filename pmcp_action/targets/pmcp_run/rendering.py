@@ -24,7 +24,7 @@ class Rendered:
     metadata: McpMetadata
 
 
-def render(context: RunContext, options: PmcpRunSettings, work: Path) -> Rendered:
+def render(context: RunContext, settings: PmcpRunSettings, work: Path) -> Rendered:
     """Write ``<work>/template.json``; warn about [secrets] kept out of it."""
     project = context.project
     console = context.console
@@ -33,7 +33,7 @@ def render(context: RunContext, options: PmcpRunSettings, work: Path) -> Rendere
     inputs = render_inputs_from_config(
         config,
         server_name=project.server_name,
-        region=options.region,
+        region=settings.region,
         environment=project.environment,
         metadata=metadata,
     )

@@ -1,16 +1,18 @@
-"""The :class:`TargetResult` of each command: URLs, outputs, notes and request ids."""
+"""Every :class:`~pmcp_action.result.TargetResult` of pmcp-run: URLs, outputs, notes and
+request ids; none can be rolled back (pmcp.run keeps no earlier version)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
-from ...artifact.lambda_package import LambdaArtifact
 from ...context import Project
 from ...result import PlanChange, TargetResult
 from .api import DeploymentListItem, OAuthInfo
 from .connection import Connection
-from .rendering import Rendered, metadata_note
-from .service import RUNTIME
+from .deployment import RUNTIME
+from .files import DeploymentFiles
+from .rendering import metadata_note
 
 __all__ = [
     "deployed_result",
@@ -18,18 +20,44 @@ __all__ = [
     "found_result",
     "health_url",
     "planned_result",
+    "result",
 ]
+
+
+def result(
+    conn: Connection,
+    *,
+    url: str = "",
+    version: str = "",
+    deployment_id: str = "",
+    outputs: Mapping[str, str] | None = None,
+    changes: tuple[PlanChange, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> TargetResult:
+    """The one builder: identity, request ids, the health URL and ``can_roll_back=False``."""
+    return TargetResult(
+        url=url,
+        version=version,
+        deployment_id=deployment_id,
+        health_url=health_url(url) if url else "",
+        identity=conn.session.identity,
+        outputs=MappingProxyType(dict(outputs or {})),
+        changes=changes,
+        notes=notes,
+        request_ids=_recent(conn.graphql.request_ids),
+        can_roll_back=False,
+    )
 
 
 def planned_result(
     conn: Connection,
     project: Project,
     existing: DeploymentListItem | None,
-    artifact: LambdaArtifact,
-    rendered: Rendered,
+    files: DeploymentFiles,
 ) -> TargetResult:
     """What a deploy would create or update (nothing was changed)."""
     name = project.server_name
+    artifact, rendered = files.artifact, files.rendered
     verb = "update" if existing else "create"
     changes: tuple[PlanChange, ...] = (
         PlanChange(
@@ -50,15 +78,12 @@ def planned_result(
     )
     if project.config.auth.enabled:
         changes += (PlanChange("update", "OAuth (configureServerOAuth)", "[auth].enabled"),)
-    return TargetResult(
+    return result(
+        conn,
         url=existing.url if existing else "",
         deployment_id=existing.id if existing else "",
-        health_url=health_url(existing.url) if existing and existing.url else "",
-        identity=conn.session.identity,
         changes=changes,
         notes=(*settings_notes(project), metadata_note(rendered.metadata)),
-        request_ids=_recent(conn.graphql.request_ids),
-        can_roll_back=False,
     )
 
 
@@ -70,9 +95,10 @@ def deployed_result(
     server_id: str,
     mcp_url: str,
     oauth: OAuthInfo | None,
-    artifact: LambdaArtifact,
+    files: DeploymentFiles,
 ) -> TargetResult:
     """A finished deploy: the live URL, the OAuth outputs and what was deployed."""
+    artifact = files.artifact
     oauth_on = oauth is not None and oauth.oauth_enabled
     discovery_url = oauth.discovery_url if oauth is not None and oauth_on else ""
     notes = [
@@ -87,45 +113,44 @@ def deployed_result(
             "The server is protected by OAuth; clients discover it at "
             f"{discovery_url or '(no discovery URL reported)'}."
         )
-    return TargetResult(
+    return result(
+        conn,
         url=mcp_url,
         version=project.version,
         deployment_id=deployment_id,
-        health_url=health_url(mcp_url),
-        identity=conn.session.identity,
         outputs={
             "oauth-enabled": "true" if oauth_on else "false",
             "oauth-discovery-url": discovery_url,
         },
         notes=tuple(notes),
-        request_ids=_recent(conn.graphql.request_ids),
-        can_roll_back=False,
     )
 
 
 def found_result(conn: Connection, item: DeploymentListItem, name: str) -> TargetResult:
     """The outputs of an existing deployment."""
-    return TargetResult(
+    return result(
+        conn,
         url=item.url,
         deployment_id=item.id,
-        health_url=health_url(item.url) if item.url else "",
-        identity=conn.session.identity,
         notes=(f"pmcp.run deployment {item.id} of {name}: status {item.status}.",),
-        request_ids=_recent(conn.graphql.request_ids),
-        can_roll_back=False,
     )
 
 
 def destroyed_result(conn: Connection, item: DeploymentListItem, name: str) -> TargetResult:
-    return TargetResult(
+    return result(
+        conn,
         deployment_id=item.id,
-        identity=conn.session.identity,
+        changes=(
+            PlanChange(
+                "delete",
+                f"pmcp.run deployment {item.id}",
+                "stack, OAuth configuration and registry entry",
+            ),
+        ),
         notes=(
             f"pmcp.run deployment {item.id} of {name} was destroyed "
             "(stack, OAuth configuration and registry entry).",
         ),
-        request_ids=_recent(conn.graphql.request_ids),
-        can_roll_back=False,
     )
 
 

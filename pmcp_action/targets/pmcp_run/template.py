@@ -5,11 +5,11 @@ descriptor (the plain-Lambda kernel: ``McpFunction``, ``LogGroup``,
 ``ExecutionRole``, ``ExecutionRoleDefaultPolicy`` and five Outputs), plus
 what cargo-pmcp adds around it:
 
-- the ``mcp:*`` template ``Metadata`` (§5.1);
+- the ``mcp:*`` template ``Metadata``;
 - ``[environment]`` (merged with the ``environment`` input, keys of
-  ``[secrets]`` excluded) over the function's variables (§3.1.5);
+  ``[secrets]`` excluded) over the function's variables;
 - ``[iam]`` tables, buckets and statements appended to the execution
-  policy, validated fail-closed first (§2.1.2).
+  policy, validated fail-closed first.
 
 As in cargo-pmcp, the Lambda ``MemorySize`` in the template is the
 scaffold's fixed 256; the memory pmcp.run applies is sent separately as

@@ -5,13 +5,14 @@ A presigned URL is a bearer credential, so no message here contains one
 streamed body cannot be replayed; the shared client's own retries are off
 for these requests (``pmcp_retry: False``) and this module backs off itself
 (2, 4, 8, 16 s as cargo-pmcp, within the run's deadline). S3 rejects chunked
-bodies on presigned PUTs, so ``Content-Length`` is always sent.
+bodies on presigned PUTs, so ``Content-Length`` is always sent. S3's refusals are read by
+:class:`~.failures.S3Envelope`; a host that stays unreachable ends in the network error
+naming it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,16 +23,17 @@ import httpx
 from ...ci.base import Platform
 from ...deadline import Deadline
 from ...errors import DeployError, InsecureEndpointError, PmcpActionError
-from ...http import HttpClientFactory
-from ...rest import TransportFailure
+from ...http import HttpClientFactory, transient_reason
+from ...rest import RestApi, TransportFailure
 from ...urls import endpoint_problem
+from .declaration import NAME
+from .failures import S3Envelope, s3_code
 
 __all__ = ["UploadJob", "upload_all"]
 
 ATTEMPTS = 5
 _UPLOAD_TIMEOUT = 300.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_S3_CODE = re.compile(r"<Code>([^<]{1,100})</Code>")
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,6 @@ class UploadJob:
             return httpx.URL(self.url).host or "?"
         except httpx.InvalidURL:
             return "?"
-
-
-def _s3_error(response: httpx.Response) -> str:
-    match = _S3_CODE.search(response.text)
-    if match:
-        return match.group(1)
-    text = response.text.strip()
-    return text[:120] if text and "<" not in text else response.reason_phrase or "error"
 
 
 def _check_url(job: UploadJob) -> None:
@@ -83,48 +77,49 @@ def _upload_one(
     attempts: int,
 ) -> None:
     _check_url(job)
+    doing = f"uploading the {job.label.lower()} to S3"
     with http(timeout=_UPLOAD_TIMEOUT) as client:
+        s3 = RestApi(client, "", envelope=S3Envelope())
         for attempt in range(1, attempts + 1):
             actual = os.stat(job.path).st_size
             if actual != job.size:
                 raise DeployError(
                     f"{job.label} changed on disk during the deploy ({job.path}: "
                     f"{actual} bytes, {job.size} announced).",
-                    target="pmcp-run",
+                    target=NAME,
                     remediation="Do not modify the build output while the deploy runs.",
                 )
             try:
                 with open(job.path, "rb") as body:
-                    response = client.put(
+                    response = s3.send(
+                        "PUT",
                         job.url,
+                        doing,
                         content=body,
                         headers={
                             "Content-Type": job.content_type,
                             "Content-Length": str(job.size),
                         },
-                        extensions={"pmcp_retry": False},
+                        once=True,
                     )
             except TransportFailure as exc:
-                cause = f"{type(exc.__cause__).__name__} talking to {job.host}"
-                retryable = True
+                lost: TransportFailure | None = exc
+                cause = transient_reason(exc) or exc.message
             else:
-                if 200 <= response.status_code < 300:
+                if not s3.envelope.failed(response):
                     console.debug(f"{job.label} uploaded ({job.size} bytes) on attempt {attempt}.")
                     return
-                cause = f"HTTP {response.status_code} — {_s3_error(response)}"
-                retryable = response.status_code in _RETRY_STATUSES
-            if not retryable:
-                raise DeployError(
-                    f"{job.label} upload to S3 failed: {cause}.",
-                    target="pmcp-run",
-                    remediation="The presigned URL was refused; if this persists, report it to "
-                    "pmcp.run (mention the S3 error code).",
-                )
+                if response.status_code not in _RETRY_STATUSES:
+                    raise s3.envelope.error(response, doing)
+                lost = None
+                cause = f"HTTP {response.status_code} — {s3_code(response)}"
             delay = float(2**attempt)
             if attempt == attempts or delay >= deadline.remaining():
+                if lost is not None:
+                    raise lost  # the network error, naming the host and the upload
                 raise DeployError(
                     f"{job.label} upload failed after {attempt} attempts: {cause}.",
-                    target="pmcp-run",
+                    target=NAME,
                     remediation="Retry the deploy; S3 or the network was unavailable. Raise "
                     "timeout-minutes if the deadline cut the retries short.",
                 )
@@ -169,6 +164,6 @@ def upload_all(
             raise first
         raise DeployError(
             f"Upload to S3 failed: {type(first).__name__}: {first}",
-            target="pmcp-run",
+            target=NAME,
             remediation="Retry the deploy.",
         ) from first

@@ -1,7 +1,7 @@
 """Waiting for pmcp.run within the run's deadline: a deployment, and a destroy.
 
-The status vocabulary (reference §7.1 item 10) lives here, with what each word
-means and the messages for failures and timeouts.
+The status vocabulary pmcp.run answers with lives here, with what each word means and
+the messages for failures and timeouts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from ...deadline import poll_until
 from ...errors import DeployError, TimeoutExceededError
 from ...http import transient_reason
 from .api import DestroyResult, PmcpRunApi
-from .service import CHECK_DASHBOARD, DASHBOARD_URL, NAME
+from .declaration import NAME
+from .failures import CHECK_DASHBOARD, DASHBOARD_URL
 
 __all__ = [
     "POLL_SCHEDULE",

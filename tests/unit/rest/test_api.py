@@ -76,3 +76,24 @@ def test_once_sends_a_mutation_exactly_once() -> None:
 
     response = _api(handler).send("POST", "/versions", "creating a version", once=True)
     assert response.status_code == 503 and calls == ["POST"]
+
+
+@pytest.mark.parametrize(("idempotent", "sent"), [(True, 2), (False, 1)])
+def test_a_post_that_only_reads_is_sent_again_after_a_lost_answer(
+    idempotent: bool, sent: int
+) -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) == 1:
+            raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+        return httpx.Response(200, json={"data": {}})
+
+    api = _api(handler)
+    if idempotent:
+        assert api.call_json("POST", "/graphql", "reading x", idempotent=True) == {"data": {}}
+    else:
+        with pytest.raises(TransportFailure, match="may have been carried out"):
+            api.call_json("POST", "/graphql", "changing x")
+    assert len(calls) == sent

@@ -65,6 +65,11 @@ def test_a_sent_mutation_may_have_happened_a_read_not() -> None:
     read.request = _request("GET")
     assert not transport_failure(read).may_have_happened
 
+    query = httpx.ReadError("reset")
+    query.request = _request("POST")
+    query.request.extensions["pmcp_idempotent"] = True  # a POST that only reads
+    assert not transport_failure(query).may_have_happened
+
 
 def test_without_a_named_call_the_method_and_url_name_it_query_left_out() -> None:
     error = httpx.ReadError("reset")

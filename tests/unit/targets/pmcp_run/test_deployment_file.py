@@ -1,44 +1,52 @@
-"""pmcp-run building blocks: Cognito domain rules and deployment.toml edge cases."""
+""".pmcp/deployment.toml: cargo-pmcp's text when new, other content kept when it exists."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-import pytest
-
 from pmcp_action.ci.base import Platform
-from pmcp_action.errors import ConfigError
 from pmcp_action.targets.pmcp_run.deployment_file import write_deployment_file
-from pmcp_action.targets.pmcp_run.discovery import normalize_cognito_domain
+
+from .helpers import make_harness
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("auth.pmcp.run", "https://auth.pmcp.run"),
-        ("auth.pmcp.run/", "https://auth.pmcp.run"),
-        ("https://auth.pmcp.run", "https://auth.pmcp.run"),
-        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
-        ("http://localhost:9000", "http://localhost:9000"),
-    ],
-)
-def test_cognito_domain_may_be_a_bare_host_or_an_origin(value: str, expected: str) -> None:
-    assert normalize_cognito_domain(value, "cognito_domain") == expected
+def test_deploy_writes_deployment_toml_like_cargo_pmcp(tmp_path: Path) -> None:
+    h = make_harness(tmp_path)
+
+    result = h.target.deploy()
+
+    assert (tmp_path / ".pmcp" / "deployment.toml").read_text() == (
+        "# Auto-generated deployment info for landing page integration\n"
+        "# This file is created automatically when deploying to pmcp-run\n"
+        "\n"
+        "[deployment]\n"
+        'server_id = "weather"\n'
+        f'endpoint = "{result.url}"\n'
+    )
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("http://auth.pmcp.run", "plain http:// to a non-loopback host"),
-        ("https://auth.pmcp.run/oauth2", "bare host or an origin"),
-        ("   ", "is empty"),
-        ("ftp://auth.pmcp.run", "not an http(s) URL"),
-    ],
-)
-def test_bad_cognito_domains_are_refused(value: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        normalize_cognito_domain(value, "cognito_domain")
+def test_deploy_keeps_existing_deployment_toml_content_and_comments(tmp_path: Path) -> None:
+    existing = (
+        "# my notes about this server\n"
+        "[landing]\n"
+        'theme = "dark"  # keep me\n'
+        "\n"
+        "[deployment]\n"
+        'server_id = "old"\n'
+        'endpoint = "https://old.example/mcp"\n'
+        "custom = 1  # mine\n"
+    )
+    h = make_harness(tmp_path, extra_files={".pmcp/deployment.toml": existing})
+
+    result = h.target.deploy()
+
+    text = (tmp_path / ".pmcp" / "deployment.toml").read_text()
+    assert text.startswith('# my notes about this server\n[landing]\ntheme = "dark"  # keep me\n')
+    assert 'server_id = "weather"' in text
+    assert f'endpoint = "{result.url}"' in text
+    assert "custom = 1  # mine" in text
+    assert "old.example" not in text
 
 
 def _console() -> tuple[Platform, io.StringIO]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cfnlint.api
 import httpx
 import pytest
 
@@ -17,14 +18,20 @@ from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
 from pmcp_action.deploy_config import load_deploy_config
 from pmcp_action.targets.pmcp_run import PmcpRunTarget, create
+from pmcp_action.targets.pmcp_run.template import (
+    template_bytes,
+)
 from tests.fakes.artifacts import stand_in_bootstrap
-from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun
+from tests.fakes.pmcp_run import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    FakePmcpRun,
+    Upload,
+)
 from tests.support.context import make_context
 
 #: In-process base URL: https, so the endpoint rule holds without loopback tricks.
 BASE = "https://pmcp.test"
-#: cargo-pmcp's renderer goldens (CloudFormation templates), vendored as test data.
-GOLDEN_DIR = Path(__file__).resolve().parents[1] / "data" / "cfn-goldens"
 
 DEPLOY_TOML = """\
 [target]
@@ -193,108 +200,6 @@ def make_harness(
     return Harness(create(context), context, fake, log, artifact, clock)
 
 
-def load_golden(name: str = "plain-lambda") -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((GOLDEN_DIR / f"{name}.golden.json").read_text())
-    return data
-
-
-def normalize_template(template: Mapping[str, Any], *, region: str, account: str) -> Any:
-    """cargo-pmcp's semantic-golden normalizer (tests/support/mod.rs), ported.
-
-    Drops template-level noise and per-resource Metadata, sentinelises the
-    function code and policy name, canonicalises logical ids to
-    ``<TypeSuffix>-<n>`` (two passes) and replaces the render's region and
-    account inside ARNs by ``<region>``/``<account>`` as the reference golden does.
-    """
-    root = json.loads(json.dumps(template))
-    for key in ("AWSTemplateFormatVersion", "Metadata", "Rules"):
-        root.pop(key, None)
-    resources: dict[str, Any] = root.pop("Resources", {})
-    resources.pop("CDKMetadata", None)
-    for resource in resources.values():
-        resource.pop("Metadata", None)
-        for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
-            if resource.get(policy) == "Delete":
-                resource.pop(policy)
-        properties = resource.get("Properties", {})
-        if resource.get("Type") == "AWS::Lambda::Function" and "Code" in properties:
-            properties["Code"] = {"S3Bucket": "<artifact>", "S3Key": "<artifact>"}
-        if resource.get("Type") == "AWS::IAM::Policy" and "PolicyName" in properties:
-            properties["PolicyName"] = "<policy-name>"
-    for erase in (True, False):
-        mapping = _canonical_ids(resources, erase)
-        resources = {
-            mapping.get(old, old): _rewrite(resource, mapping)
-            for old, resource in resources.items()
-        }
-        for resource in resources.values():
-            if "DependsOn" in resource:
-                resource["DependsOn"] = sorted(resource["DependsOn"])
-                if not resource["DependsOn"]:
-                    del resource["DependsOn"]
-        if "Outputs" in root:
-            root["Outputs"] = _rewrite(root["Outputs"], mapping)
-    root["Resources"] = resources
-    for key in ("Outputs", "Parameters", "Conditions"):
-        if key in root and not root[key]:
-            del root[key]
-    text = json.dumps(root, sort_keys=True)
-    text = text.replace(f":{region}:{account}:", ":<region>:<account>:")
-    return json.loads(text)
-
-
-def _fingerprint(value: Any, erase: bool) -> Any:
-    if isinstance(value, dict):
-        if erase and len(value) == 1 and "Ref" in value:
-            return "<ref>"
-        if erase and len(value) == 1 and "Fn::GetAtt" in value:
-            att = value["Fn::GetAtt"]
-            attr = att[1] if isinstance(att, list) and len(att) == 2 else str(att).partition(".")[2]
-            return f"<getatt:{attr}>"
-        return {k: _fingerprint(v, erase) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fingerprint(v, erase) for v in value]
-    return value
-
-
-def _canonical_ids(resources: Mapping[str, Any], erase: bool) -> dict[str, str]:
-    def key(old: str) -> tuple[str, str, str]:
-        resource = resources[old]
-        fingerprint = _fingerprint(resource.get("Properties"), erase)
-        return (resource.get("Type", ""), json.dumps(fingerprint, sort_keys=True), old)
-
-    counters: dict[str, int] = {}
-    mapping: dict[str, str] = {}
-    for old in sorted(resources, key=key):
-        suffix = resources[old].get("Type", "Unknown").rsplit("::", 1)[-1]
-        index = counters.get(suffix, 0)
-        mapping[old] = f"{suffix}-{index}"
-        counters[suffix] = index + 1
-    return mapping
-
-
-def _rewrite(value: Any, mapping: Mapping[str, str]) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and isinstance(value.get("Ref"), str):
-            return {"Ref": mapping.get(value["Ref"], value["Ref"])}
-        if len(value) == 1 and "Fn::GetAtt" in value:
-            att = value["Fn::GetAtt"]
-            if isinstance(att, list) and len(att) == 2:
-                return {"Fn::GetAtt": [mapping.get(att[0], att[0]), att[1]]}
-            return value
-        return {
-            k: (
-                [mapping.get(d, d) for d in v]
-                if k == "DependsOn" and isinstance(v, list)
-                else _rewrite(v, mapping)
-            )
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_rewrite(v, mapping) for v in value]
-    return value
-
-
 def secret_values(harness: Harness) -> list[str]:
     """Every secret the run saw or minted: nothing of it may be printed."""
     found = [
@@ -311,3 +216,36 @@ def secret_values(harness: Harness) -> list[str]:
             if "token" in name and name != "grant_type":
                 found.append(value)
     return [value for value in found if value]
+
+
+def graphql_tokens(fake: FakePmcpRun) -> list[str]:
+    """The Authorization header of every GraphQL request the fake received."""
+    return [r.headers.get("Authorization", "") for r in fake.requests_to("/graphql")]
+
+
+def uploaded(fake: FakePmcpRun, kind: str) -> list[Upload]:
+    """The uploads of ``kind`` ("template" or "bootstrap") that arrived whole."""
+    return [u for u in fake.uploads.values() if u.kind == kind and u.stored]
+
+
+def named_toml(name: str) -> str:
+    """A minimal deploy.toml for a server called ``name``."""
+    return f'[target]\ntype = "pmcp-run"\n[server]\nname = "{name}"\n[environment]\n'
+
+
+#: cdk synth emits an explicit DependsOn on the role next to the GetAtt; the golden keeps it.
+ACCEPTED_LINT = {"W3005"}
+
+
+def deployed_template(h: Harness) -> dict[str, Any]:
+    """Deploy, and return the CloudFormation template that was uploaded."""
+    h.target.deploy()
+    (upload,) = [u for u in h.fake.uploads.values() if u.kind == "template" and u.stored]
+    template: dict[str, Any] = json.loads(upload.data)
+    return template
+
+
+def lint(template: dict[str, Any], region: str) -> list[str]:
+    """What cfn-lint finds in ``template`` (beyond what the golden itself has)."""
+    matches = cfnlint.api.lint(template_bytes(template).decode(), regions=[region])
+    return [str(m) for m in matches if m.rule.id not in ACCEPTED_LINT]
