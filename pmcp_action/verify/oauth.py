@@ -176,8 +176,10 @@ def client_credentials_token(
             "verify-bearer-token.",
         )
     methods = server.get("token_endpoint_auth_methods_supported")
-    in_form = isinstance(methods, list) and "client_secret_basic" not in methods and (
-        "client_secret_post" in methods
+    in_form = (
+        isinstance(methods, list)
+        and "client_secret_basic" not in methods
+        and ("client_secret_post" in methods)
     )
     form = {"grant_type": "client_credentials", "resource": endpoint}
     if credentials.scope:
