@@ -17,7 +17,7 @@ from pmcp_action.errors import DeployError, TimeoutExceededError
 from pmcp_action.targets import create_target
 from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
 from tests.fakes.moto_server import MotoProxy
-from tests.support.aws import ACCOUNT, REGION, elf_bootstrap
+from tests.support.aws import ACCOUNT, DEPLOYER_ROLE, REGION, elf_bootstrap
 from tests.support.context import make_context
 
 from .conftest import AwsFactory, Harness
@@ -307,7 +307,9 @@ def test_outputs_reads_the_live_deployment(harness: Harness) -> None:
 
 
 def test_outputs_without_a_deployment_fails(harness: Harness) -> None:
-    with pytest.raises(DeployError, match="No deployment of demo"):
+    with pytest.raises(
+        DeployError, match="No outputs: there is no Lambda function demo in us-east-1"
+    ):
         harness.target().outputs()
 
 
@@ -370,7 +372,13 @@ def test_the_artifact_is_read_within_the_run_deadline(tmp_path: Path) -> None:
     context = make_context(
         target="aws-lambda",
         root=tmp_path,
-        inputs={"server_name": "demo", "region": REGION, "artifact": bootstrap},
+        # Complete inputs: the flow refuses inputs with problems before the artifact is read.
+        inputs={
+            "server_name": "demo",
+            "region": REGION,
+            "role_to_assume": DEPLOYER_ROLE,
+            "artifact": bootstrap,
+        },
         config=DeployConfig(server=ServerConfig(name="demo")),
         console=Platform(environ={}, log_stream=io.StringIO()),
         deadline=Deadline(0),  # passed before the first chunk

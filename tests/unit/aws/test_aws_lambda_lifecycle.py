@@ -141,7 +141,7 @@ def test_destroy_refuses_a_function_pmcp_did_not_create(harness: Harness, aws: A
         Code={"ZipFile": b"PK"},
     )
 
-    with pytest.raises(DeployError, match="was not deployed by pmcp-action"):
+    with pytest.raises(DeployError, match="was not made by pmcp-action"):
         harness.target().destroy()
 
     assert len(aws("lambda").list_functions()["Functions"]) == 1

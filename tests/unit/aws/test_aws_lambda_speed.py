@@ -15,7 +15,7 @@ from pmcp_action.artifact.lambda_package import kind
 from pmcp_action.context import Project
 from pmcp_action.deploy_config import DeployConfig
 from pmcp_action.errors import CredentialExchangeError
-from pmcp_action.targets.aws_lambda import target as target_module
+from pmcp_action.targets.aws_lambda import deploying
 from pmcp_action.targets.aws_lambda.deploying import version_description
 from pmcp_action.targets.aws_lambda.survey import PACKAGE_MARK, recorded_package_sha256
 from tests.fakes.moto_server import sts_error
@@ -59,7 +59,7 @@ def test_a_version_that_recorded_no_hash_is_compared_by_its_zip(
 ) -> None:
     """Versions published before the hash was recorded still count as unchanged."""
     with monkeypatch.context() as patched:
-        patched.setattr(target_module, "version_description", lambda *_a: "pmcp-deploy-action")
+        patched.setattr(deploying, "version_description", lambda *_a: "pmcp-deploy-action")
         harness.target().deploy()
 
     result = harness.target().deploy()
