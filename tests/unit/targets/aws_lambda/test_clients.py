@@ -1,10 +1,5 @@
-"""The image keeps only the botocore models the code creates clients for (scripts/prune-botocore).
-
-The prune script finds the services by scanning the package for ``.client("…")`` and
-``.anonymous("…")``; these tests fail when code creates a client any other way (so the
-scan would miss it and the image would lack its model), or when a service found has no
-botocore model at all.
-"""
+"""The botocore client factory: throttling and 5xx retried by botocore itself, and every
+client named the way the image's model prune (scripts/prune-botocore) finds it."""
 
 from __future__ import annotations
 
@@ -17,9 +12,41 @@ from types import ModuleType
 import botocore.session
 import pytest
 
+from tests.fakes.aws_lambda import lambda_error, sts_error
 from tests.support.repository import REPO_ROOT
 
+from .helpers import AwsFactory, Harness
+
+
+def test_throttling_and_server_errors_are_retried(harness: Harness, aws: AwsFactory) -> None:
+    harness.proxy.inject(
+        "CreateFunction", lambda: lambda_error(429, "TooManyRequestsException", "Rate exceeded")
+    )
+    harness.proxy.inject("GetCallerIdentity", lambda: sts_error(400, "Throttling", "Rate exceeded"))
+    harness.proxy.inject(
+        "PublishVersion", lambda: lambda_error(500, "ServiceException", "internal error")
+    )
+    # A plain 503 from an overloaded front end (path-based fault of the fake server).
+    harness.proxy.faults.status(503, method="POST", path="/2021-10-31/functions/demo/url")
+
+    result = harness.target().deploy()
+
+    assert result.version == "1"
+    operations = harness.proxy.operations()
+    assert operations.count("CreateFunction") == 2
+    assert operations.count("GetCallerIdentity") == 2
+    assert operations.count("PublishVersion") == 2
+    assert operations.count("CreateFunctionUrlConfig") == 2
+    assert harness.proxy.pending_injections == 0 and harness.proxy.faults.pending == 0
+    assert [
+        v["Version"]
+        for v in aws("lambda").list_versions_by_function(FunctionName="demo")["Versions"]
+    ] == ["$LATEST", "1"]
+
+
 PACKAGE = REPO_ROOT / "pmcp_action"
+
+
 #: The factory itself passes its ``service`` argument on; nothing else may.
 FACTORY = PACKAGE / "targets" / "aws_lambda" / "clients.py"
 
