@@ -1,21 +1,32 @@
-"""The botocore client factory: throttling and 5xx retried by botocore itself, and every
-client named the way the image's model prune (scripts/prune-botocore) finds it."""
+"""The botocore client factory: throttling and 5xx retried by botocore itself, an answer cut
+short refused, a failure without an answer naming its operation, and every client named the
+way the image's model prune (scripts/prune-botocore) finds it."""
 
 from __future__ import annotations
 
 import ast
 import importlib.machinery
 import importlib.util
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
 import botocore.session
 import pytest
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
+from pmcp_action.targets.aws_lambda.clients import OPERATION, AwsClients, AwsCredentials
+from pmcp_action.targets.aws_lambda.config import resolve
 from tests.fakes.aws_lambda import lambda_error, sts_error
+from tests.support.network_faults import closed_port
 from tests.support.repository import REPO_ROOT
 
-from .helpers import AwsFactory, Harness
+from .helpers import AwsFactory, Harness, offline_context
+
+KEYS = AwsCredentials("AKIACLIENTSTEST00000", "secret")
 
 
 def test_throttling_and_server_errors_are_retried(harness: Harness, aws: AwsFactory) -> None:
@@ -72,6 +83,58 @@ def _client_calls() -> list[tuple[Path, int, ast.Call]]:
             ):
                 calls.append((path, node.lineno, node))
     return calls
+
+
+@contextmanager
+def short_answer_server() -> Iterator[int]:
+    """A loopback server that promises 100 bytes, sends 12 and closes cleanly (FIN)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b'{"Version":')
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        listener.close()
+
+
+def _clients(tmp_path: Path, endpoint: str) -> AwsClients:
+    config, problems = resolve(offline_context(tmp_path, environ={"AWS_ENDPOINT_URL": endpoint}))
+    assert problems == []
+    return AwsClients(config, environ={}, max_attempts=1)
+
+
+def test_an_answer_cut_short_is_a_broken_connection_not_a_success(tmp_path: Path) -> None:
+    with short_answer_server() as port:
+        lam = _clients(tmp_path, f"http://127.0.0.1:{port}").client("lambda", KEYS)
+        with pytest.raises(ConnectionClosedError, match="127.0.0.1") as caught:
+            lam.publish_version(FunctionName="demo")
+
+    assert "the answer ended after 11 of 100 bytes" in str(caught.value.kwargs["error"])
+    assert getattr(caught.value, OPERATION) == "PublishVersion"
+
+
+def test_a_failure_without_an_answer_names_its_operation(tmp_path: Path) -> None:
+    sts = _clients(tmp_path, f"http://127.0.0.1:{closed_port()}").anonymous("sts")
+
+    with pytest.raises(EndpointConnectionError) as caught:
+        sts.get_caller_identity()
+
+    assert getattr(caught.value, OPERATION) == "GetCallerIdentity"
 
 
 def test_every_client_the_code_creates_names_its_service_the_way_the_prune_scan_reads() -> None:

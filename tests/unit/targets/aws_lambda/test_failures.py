@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import (
     ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     ParamValidationError,
+    ReadTimeoutError,
 )
 
 from pmcp_action.errors import (
@@ -15,6 +18,8 @@ from pmcp_action.errors import (
     DeployError,
     RemoteApiError,
 )
+from pmcp_action.rest import TransportFailure
+from pmcp_action.targets.aws_lambda.clients import OPERATION
 from pmcp_action.targets.aws_lambda.failures import translate
 from tests.fakes.aws_lambda import lambda_error
 
@@ -29,6 +34,64 @@ def _client_error(code: str, status: int, message: str = "msg") -> ClientError:
         },
         "CreateFunction",
     )
+
+
+def _without_answer(exc: Exception, operation: str) -> Exception:
+    setattr(exc, OPERATION, operation)
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "operation", "said", "may_have_happened"),
+    [
+        (
+            EndpointConnectionError(
+                endpoint_url="https://lambda.x.test/f",
+                error="Failed to resolve 'lambda.x.test' ([Errno -2] Name or service not known)",
+            ),
+            "CreateFunction",
+            "the host name lambda.x.test does not resolve",
+            False,
+        ),
+        (
+            ConnectTimeoutError(endpoint_url="https://lambda.x.test/f", error="timed out"),
+            "CreateFunction",
+            "lambda.x.test did not accept the connection in time",
+            False,
+        ),
+        (
+            ConnectionClosedError(endpoint_url="https://lambda.x.test/f", error="reset"),
+            "PublishVersion",
+            "the connection to lambda.x.test broke before the answer was complete",
+            True,
+        ),
+        (
+            ConnectionClosedError(endpoint_url="https://lambda.x.test/f", error="reset"),
+            "GetFunction",
+            "the connection to lambda.x.test broke before the answer was complete",
+            False,
+        ),
+        (
+            ReadTimeoutError(endpoint_url="https://lambda.x.test/f", error="read timed out"),
+            "UpdateAlias",
+            "lambda.x.test did not answer in time",
+            True,
+        ),
+    ],
+    ids=["dns", "connect-timeout", "reset-mutation", "reset-read", "read-timeout"],
+)
+def test_no_answer_is_a_network_failure_that_says_whether_it_may_have_happened(
+    exc: Exception, operation: str, said: str, may_have_happened: bool
+) -> None:
+    failure = translate(_without_answer(exc, operation), "publish a version of demo")
+
+    assert isinstance(failure, TransportFailure)
+    assert failure.title == "Network error"
+    assert failure.host == "lambda.x.test" and failure.doing == "publish a version of demo"
+    assert failure.message.startswith(f"Could not publish a version of demo: {said} (")
+    assert failure.may_have_happened is may_have_happened
+    assert ("may have been carried out" in failure.message) is may_have_happened
+    assert "lambda.x.test" in failure.remediation
 
 
 def test_translate_gives_each_failure_a_way_out() -> None:
