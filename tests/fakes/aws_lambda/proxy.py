@@ -86,6 +86,8 @@ class MotoProxy(FakeBase):
     def __init__(self, upstream: str) -> None:
         super().__init__()
         self.upstream = upstream.rstrip("/")
+        #: Where the proxy itself is served (set by whoever serves it).
+        self.url = ""
         self._client = httpx.Client(timeout=30.0, trust_env=False)
         self._injections: list[_Injection] = []
         self._injection_lock = threading.Lock()

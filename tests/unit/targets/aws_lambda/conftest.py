@@ -46,7 +46,7 @@ def proxy(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoPro
     monkeypatch.setattr(fake_server._Handler, "disable_nagle_algorithm", True)
     fake = MotoProxy(moto.url)
     with serve(fake) as url:
-        fake.url = str(url)  # type: ignore[attr-defined]
+        fake.url = str(url)
         yield fake
     fake.close()
 
@@ -93,7 +93,7 @@ def harness(tmp_path: Path, proxy: MotoProxy, issuer: FakeOidcIssuer) -> Harness
         ),
         environment={"RUST_LOG": "info", "GREETING": "hello"},
         environ={
-            "AWS_ENDPOINT_URL": proxy.url,  # type: ignore[attr-defined]
+            "AWS_ENDPOINT_URL": proxy.url,
             "GITHUB_ACTIONS": "true",
             "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token?api-version=2.0",
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",

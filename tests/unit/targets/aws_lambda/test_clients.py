@@ -140,10 +140,11 @@ def test_a_failure_without_an_answer_names_its_operation(tmp_path: Path) -> None
 def test_every_client_the_code_creates_names_its_service_the_way_the_prune_scan_reads() -> None:
     named: set[str] = set()
     for path, line, call in _client_calls():
-        if path == FACTORY and call.func.attr == "create_client":  # type: ignore[attr-defined]
+        assert isinstance(call.func, ast.Attribute)
+        if path == FACTORY and call.func.attr == "create_client":
             continue
         where = f"{path.relative_to(REPO_ROOT)}:{line}"
-        assert call.func.attr != "create_client", (  # type: ignore[attr-defined]
+        assert call.func.attr != "create_client", (
             f"{where}: create clients through the factory (client()/anonymous())"
         )
         first = call.args[0] if call.args else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ def _aws_table(**values: object) -> DeployConfig:
     )
 
 
-def _problems(tmp_path: Path, **kwargs: object) -> list[str]:
-    _config, problems = resolve(offline_context(tmp_path, **kwargs))  # type: ignore[arg-type]
+def _problems(tmp_path: Path, **kwargs: Any) -> list[str]:
+    _config, problems = resolve(offline_context(tmp_path, **kwargs))
     return [p.render() for p in problems]
 
 
