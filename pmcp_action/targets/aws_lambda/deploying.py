@@ -40,8 +40,8 @@ _DESCRIPTION_LIMIT = 256
 class Steps(FlowSteps[Survey, PreparedPackage]):
     """The calls that read and change one function over one connection."""
 
-    #: A function made elsewhere is updated and tagged (with a warning): what it had is
-    #: kept as a published version. One a CloudFormation stack made is refused in adopt.
+    #: A function made elsewhere is updated and tagged, with a warning (its published
+    #: versions stay); one a CloudFormation stack made is refused (:meth:`adopt`).
     adoption = Adoption.ADOPT
 
     def __init__(
