@@ -32,11 +32,11 @@ from typing import Any
 import boto3
 
 from tests.fakes import server as fake_server
-from tests.fakes.moto_server import MotoProxy, MotoServer
+from tests.fakes.aws_lambda import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.server import serve
 from tests.support.aws import ACCOUNT, REGION, elf_bootstrap
-from tests.unit.aws.conftest import Harness
+from tests.unit.targets.aws_lambda.helpers import Harness
 
 
 def bootstrap(marker: bytes, mib: int) -> bytes:

@@ -14,8 +14,8 @@ import pytest
 
 from tests.act.helpers import RunAct
 from tests.fakes.artifacts import stand_in_bootstrap
+from tests.fakes.aws_lambda import MotoProxy
 from tests.fakes.emulators import demo_emulators
-from tests.fakes.moto_server import MotoProxy
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_SECRET, FakePmcpRun
 from tests.support.demo import EVENT, JOB, WORKFLOW, act_env

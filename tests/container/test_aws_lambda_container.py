@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from tests.container.helpers import RunActionContainer
-from tests.fakes.moto_server import MotoProxy, MotoServer
+from tests.fakes.aws_lambda import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN, FakeOidcIssuer
 from tests.fakes.server import serve
 from tests.support.aws import DEPLOYER_ROLE, elf_bootstrap

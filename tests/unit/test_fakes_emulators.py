@@ -18,7 +18,7 @@ def test_every_available_target_has_a_demo_emulator() -> None:
     missing = set(catalogue().available_ids) - set(demo_emulators())
     assert not missing, (
         f"no emulator for {sorted(missing)}: declare EMULATOR = Emulator(name=<target>, "
-        "target=True, ...) in a module of tests/fakes (see tests/fakes/aws_lambda.py)"
+        "target=True, ...) in a module of tests/fakes (see tests/fakes/aws_lambda/emulator.py)"
     )
 
 

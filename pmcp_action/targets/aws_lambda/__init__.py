@@ -1,25 +1,35 @@
 """The ``aws-lambda`` target: a Rust MCP server on AWS Lambda, behind a function URL.
 
-Direct Lambda APIs (no CloudFormation, no CDK): faster, testable against moto,
-and instantly reversible through the alias ``live``. Modules, one
-responsibility each:
+Direct Lambda APIs (no CloudFormation, no CDK): faster, testable against moto, and
+instantly reversible through the alias ``live``. The anatomy every target shares
+(``docs/adding-a-target.md``):
 
-- :mod:`.declaration` — inputs, outputs and fallbacks (no botocore);
-- :mod:`.config` — resolving and checking settings offline (region, names, limits);
+- :mod:`.declaration` — inputs, outputs and fallbacks (and ``NAME``; no botocore);
+- :mod:`.config` — the settings resolved and checked offline (region, names, limits), and
+  the ownership tags of what this target makes;
+- :mod:`.credentials` — OIDC web identity, access keys or the runner's own credentials,
+  then the caller identity and the account allow-list;
+- :mod:`.connection` — the :class:`~.connection.Connector`: signed in once per target, one
+  command's managers, the request ids of what changed;
+- :mod:`.failures` — botocore errors turned into the program's errors (a network failure
+  into a :class:`~pmcp_action.rest.TransportFailure` naming the host and the call);
+- :mod:`.survey` — reading everything first; the "unchanged" decision; the plan;
+- :mod:`.deploying` — the steps: deploy (live: a version published, ``live`` moved),
+  unchanged, rollback, removal, logs;
+- :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
+- :mod:`.target` — the flow's three hooks: prepare (the package), connect, steps;
+- :mod:`.logs` — what a published version logged (CloudWatch Logs).
+
+And Lambda's own:
+
 - :mod:`.clients` — the one botocore client factory (retries, endpoints, no globals);
-- :mod:`.failures` — botocore errors turned into the program's errors;
-- :mod:`.credentials` — OIDC web identity or access keys, caller identity, account allow-list;
+- :mod:`.package` — the Lambda package, asked of :mod:`pmcp_action.artifact.lambda_package`;
 - :mod:`.role` — the execution role (the user's, or ``<name>-lambda-role``);
 - :mod:`.function` — the function: read, compare, create, update, wait, publish;
 - :mod:`.alias` — alias ``live`` and the recorded previous version;
 - :mod:`.url` — the function URL, CORS and public-invoke permissions;
-- :mod:`.logs` — the log group and its retention;
-- :mod:`.storage` — the S3 path for zips over the direct-upload limit;
-- :mod:`.survey` — reading everything first; the "unchanged" decision; the plan;
-- :mod:`.connection` — one command's session, managers and request-id log;
-- :mod:`.deploying` — the ownership check and the "unchanged"/"changed" deploy paths;
-- :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
-- :mod:`.target` — the protocol methods (validate/plan/deploy/outputs/rollback/destroy).
+- :mod:`.log_group` — the log group and its retention;
+- :mod:`.storage` — the S3 path for zips over the direct-upload limit.
 
 botocore is imported only when this target is created.
 """

@@ -4,8 +4,14 @@ Clients come from a botocore session that reads nothing from the process
 environment or ``~/.aws``: region, endpoint, credentials and CA bundle are
 passed explicitly from the run's context, so a stray ``AWS_PROFILE`` or
 ``AWS_ENDPOINT_URL`` in the process cannot redirect a deploy, and tests do not
-depend on globals. Every client retries throttling and 5xx answers itself
-(botocore's "standard" mode, 8 attempts).
+depend on globals. Every client retries throttling, 5xx answers and connection
+failures itself (botocore's "standard" mode, :data:`MAX_ATTEMPTS` attempts).
+
+botocore reads an answer without holding it to its Content-Length, so a connection
+cut in the middle of an answer could parse as a short success; every client here
+refuses such an answer as the broken connection it is (:func:`_whole_answer`). A
+failure that got no answer names its AWS operation (:data:`OPERATION`), so the
+error can say whether the call may have been carried out.
 
 botocore is untyped; clients are ``Any`` at this boundary.
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import botocore
@@ -23,17 +30,52 @@ from botocore.config import Config
 from botocore.configprovider import (
     BOTOCORE_DEFAUT_SESSION_VARIABLES,
 )
+from botocore.exceptions import ClientError, ConnectionClosedError
 
 from ... import __version__
 from .config import LambdaConfig
 
-__all__ = ["AwsClients", "AwsCredentials", "MAX_ATTEMPTS", "load_default_chain"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "OPERATION",
+    "AwsClients",
+    "AwsCredentials",
+    "is_read",
+    "load_default_chain",
+]
 
 #: Attempts per API call, counting the first (botocore "standard" retry mode).
 MAX_ATTEMPTS = 8
 
 #: Operations that only read; everything else is recorded as a mutation.
 _READ_PREFIXES = ("Get", "List", "Head", "Describe")
+
+#: The attribute a failure without an AWS answer carries its operation in ("GetFunction").
+OPERATION = "aws_operation"
+
+
+def is_read(operation: str) -> bool:
+    """Whether an AWS operation only reads ("" — unknown — counts as a change)."""
+    return bool(operation) and operation.startswith(_READ_PREFIXES)
+
+
+def _whole_answer(
+    endpoint_url: str, operation_model: Any, response_dict: dict[str, Any], **_: Any
+) -> None:
+    """Refuse an answer shorter than its Content-Length: the connection broke inside it."""
+    body = response_dict.get("body")
+    length = response_dict.get("headers", {}).get("content-length", "")
+    if (
+        not isinstance(body, bytes)
+        or not str(length).isdigit()
+        or operation_model.http.get("method") == "HEAD"
+    ):
+        return
+    if len(body) < int(length):
+        raise ConnectionClosedError(
+            endpoint_url=endpoint_url,
+            error=f"the answer ended after {len(body)} of {length} bytes",
+        )
 
 
 @dataclass(frozen=True)
@@ -126,15 +168,16 @@ class AwsClients:
         *,
         environ: Mapping[str, str],
         on_mutation: Callable[[str, str], None] = lambda _operation, _request_id: None,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_attempts: int | None = None,
     ) -> None:
         self.config = config
         self._on_mutation = on_mutation
         self._session = botocore.session.Session(session_vars=_isolated_session_variables())
         self._session.register("after-call", self._after_call)
+        self._session.register("after-call-error", _name_the_operation)
         self._verify: str | None = environ.get("AWS_CA_BUNDLE") or None
         self._base_config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "max_attempts": max_attempts or MAX_ATTEMPTS},
             connect_timeout=10,
             read_timeout=60,
             user_agent_extra=f"pmcp-deploy-action/{__version__}",
@@ -151,16 +194,25 @@ class AwsClients:
         request_id = str(metadata.get("RequestId", ""))
         self._on_mutation(name, request_id)
 
+    def _checked(self, client: Any) -> Any:
+        """``client``, refusing answers cut short (see the module docstring)."""
+        client.meta.events.register(
+            "before-parse", partial(_whole_answer, str(client.meta.endpoint_url))
+        )
+        return client
+
     def anonymous(self, service: str) -> Any:
         """An unsigned client (STS AssumeRoleWithWebIdentity needs no credentials)."""
         key: tuple[str, AwsCredentials | None] = (service, None)
         if key not in self._cache:
-            self._cache[key] = self._session.create_client(
-                service,
-                region_name=self.config.region,
-                endpoint_url=self.config.endpoint_for(service),
-                verify=self._verify,
-                config=self._base_config.merge(Config(signature_version=botocore.UNSIGNED)),
+            self._cache[key] = self._checked(
+                self._session.create_client(
+                    service,
+                    region_name=self.config.region,
+                    endpoint_url=self.config.endpoint_for(service),
+                    verify=self._verify,
+                    config=self._base_config.merge(Config(signature_version=botocore.UNSIGNED)),
+                )
             )
         return self._cache[key]
 
@@ -168,14 +220,22 @@ class AwsClients:
         """A client signing with ``credentials``."""
         key: tuple[str, AwsCredentials | None] = (service, credentials)
         if key not in self._cache:
-            self._cache[key] = self._session.create_client(
-                service,
-                region_name=self.config.region,
-                endpoint_url=self.config.endpoint_for(service),
-                verify=self._verify,
-                aws_access_key_id=credentials.access_key_id,
-                aws_secret_access_key=credentials.secret_access_key,
-                aws_session_token=credentials.session_token or None,
-                config=self._base_config,
+            self._cache[key] = self._checked(
+                self._session.create_client(
+                    service,
+                    region_name=self.config.region,
+                    endpoint_url=self.config.endpoint_for(service),
+                    verify=self._verify,
+                    aws_access_key_id=credentials.access_key_id,
+                    aws_secret_access_key=credentials.secret_access_key,
+                    aws_session_token=credentials.session_token or None,
+                    config=self._base_config,
+                )
             )
         return self._cache[key]
+
+
+def _name_the_operation(event_name: str, exception: BaseException, **_: Any) -> None:
+    """Put the operation on a failure that got no AWS answer (a ClientError has its own)."""
+    if not isinstance(exception, ClientError):
+        setattr(exception, OPERATION, event_name.rsplit(".", 1)[-1])

@@ -20,14 +20,18 @@ from types import MappingProxyType
 
 from ...context import RunContext
 from ...errors import Problem
+from ...ownership import is_managed, labels
 from ...urls import endpoint_problem
 from ..lambda_rules import lambda_problems
+from .declaration import NAME
 
 __all__ = [
     "LOG_RETENTION_DAYS",
+    "SERVER_TAG",
     "LambdaConfig",
     "account_of_arn",
     "default_session_name",
+    "is_ours",
     "resolve",
 ]
 
@@ -138,9 +142,18 @@ def managed_role_name(function_name: str) -> str:
     return f"{function_name[:43]}-{digest}-lambda-role"
 
 
+#: The tag naming the server a resource was made for, next to the ownership mark.
+SERVER_TAG = "pmcp:server"
+
+
 def resource_tags(function_name: str) -> dict[str, str]:
-    """The tags on everything this target creates."""
-    return {"managed-by": "pmcp", "pmcp:server": function_name, "target": "aws-lambda"}
+    """The tags on everything this target creates: the ownership mark for this server."""
+    return {**labels(function_name, server_key=SERVER_TAG), "target": NAME}
+
+
+def is_ours(tags: Mapping[str, str], function_name: str) -> bool:
+    """Whether a resource carries the mark this target puts on what it makes for the server."""
+    return is_managed(tags, server=function_name, server_key=SERVER_TAG)
 
 
 def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:

@@ -8,12 +8,14 @@ from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 from ..lambda_inputs import ARCHITECTURE, LAMBDA_ARTIFACT_NOTE
 
-__all__ = ["DECLARATION"]
+__all__ = ["DECLARATION", "NAME"]
+
+NAME = "aws-lambda"
 
 _REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 DECLARATION = TargetDeclaration(
-    id="aws-lambda",
+    id=NAME,
     title="AWS Lambda",
     summary="Direct Lambda APIs: a version per deploy, alias live, a function URL, instant "
     "rollback.",

@@ -1,11 +1,10 @@
-"""The two deploy paths once the survey is taken, and what they need.
+"""The steps of the flow on Lambda: a function created or updated, a version published and
+alias ``live`` moved to it (the atomic switch); an unchanged function repaired around;
+a rollback that moves ``live`` back; everything this tool made deleted.
 
-"Unchanged" repairs what is around the function (role, log group, tags,
-concurrency, URL) and publishes nothing. "Changed" ensures the role and log
-group, creates or updates the function, publishes a version (or reuses one
-with the same code and configuration) and moves ``live`` to it: the atomic
-switch. Before either, :func:`check_ownership` refuses a function that
-belongs to a CloudFormation stack.
+Lambda has no version that answers without traffic at its own URL here, so ``stage``
+deploys live (no ``candidate_url``): the previous version serves until ``live`` moves, and
+a failed verification moves it back (``can_roll_back``).
 """
 
 from __future__ import annotations
@@ -13,181 +12,367 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ...artifact.lambda_package import LambdaArtifact
-from ...ci.base import Platform
-from ...context import Project
+from botocore.exceptions import ClientError
+
+from ...artifact.lambda_package import PreparedPackage
+from ...context import Project, RunContext
 from ...errors import DeployError
-from ...result import PlanChange
-from .alias import move_alias, previous_version_of
-from .config import LambdaConfig
-from .connection import Connection, open_store
+from ...flow import NothingDeployedError
+from ...flow import Steps as FlowSteps
+from ...ownership import Adoption, Resource
+from ...result import LogExcerpt, PlanChange, TargetResult
+from .alias import move_alias
+from .config import SERVER_TAG, LambdaConfig
+from .connection import Connection
+from .declaration import NAME
+from .failures import aws_step, has_code
 from .function import ALIAS, CodeSource, FunctionState, code_changes, config_changes
-from .results import Outcome
-from .role import is_managed
-from .survey import PACKAGE_MARK, Survey, describe_shape
+from .logs import read_logs
+from .results import Outcome, result
+from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
 
-__all__ = [
-    "check_ownership",
-    "deploy_changed",
-    "deploy_unchanged",
-    "version_description",
-]
+__all__ = ["Steps", "version_description"]
 
-_CLOUDFORMATION_TAG = "aws:cloudformation:stack-name"
 #: Lambda's limit for a version's description.
 _DESCRIPTION_LIMIT = 256
 
 
-def check_ownership(state: FunctionState, config: LambdaConfig, console: Platform) -> None:
-    """Refuse a CloudFormation-owned function; warn about one pmcp-action did not create."""
-    if not state.exists:
-        return
-    stack = state.tags.get(_CLOUDFORMATION_TAG)
-    if stack:
-        raise DeployError(
-            f"The function {config.function_name} belongs to the CloudFormation stack "
-            f"{stack}; changing it directly would make the stack drift. Nothing was changed.",
-            target="aws-lambda",
-            remediation="Deploy that stack with cargo pmcp deploy, or delete the stack and "
-            "let pmcp-action create the function, or choose another server-name.",
+class Steps(FlowSteps[Survey, PreparedPackage]):
+    """The calls that read and change one function over one connection."""
+
+    #: A function made elsewhere is updated and tagged, with a warning (its published
+    #: versions stay); one a CloudFormation stack made is refused (:meth:`adopt`).
+    adoption = Adoption.ADOPT
+
+    def __init__(
+        self,
+        context: RunContext,
+        config: LambdaConfig,
+        conn: Connection,
+        *,
+        direct_upload_limit: int,
+    ) -> None:
+        self.context = context
+        self.config = config
+        self.conn = conn
+        self.console = context.console
+        self.direct_upload_limit = direct_upload_limit
+
+    # --- reading -------------------------------------------------------------------------
+    def resource(self) -> Resource:
+        name = self.config.function_name
+        return Resource(
+            kind="Lambda function",
+            name=name,
+            where=f"in {self.config.region}",
+            mark=f"the tags managed-by=pmcp and {SERVER_TAG}={name}",
+            chosen_by="server-name and region",
+            delete_hint="its CloudFormation stack, cargo pmcp deploy destroy, or the console",
         )
-    if not is_managed(state.tags, config.function_name):
-        console.warning(
-            f"The function {config.function_name} exists but was not created by "
-            "pmcp-action; it is updated and tagged as managed from now on.",
+
+    def survey(self, artifact: PreparedPackage | None) -> Survey:
+        return take_survey(self.conn, self.config, artifact)
+
+    def planned(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
+        changes = planned_changes(
+            survey, self.conn, artifact, direct_upload_limit=self.direct_upload_limit
+        )
+        state = survey.function
+        return self._result(
+            Outcome(
+                function_url=survey.compared.url.url,
+                version=state.alias_version,
+                previous_version=survey.deployed.previous,
+                arn=state.alias_arn,
+                unchanged=not any(c.action != "keep" for c in changes),
+                changes=tuple(changes),
+                notes=(f"CodeSha256 of the artifact: {survey.compared.desired.code_sha256}",),
+            )
+        )
+
+    def outputs(self, survey: Survey) -> TargetResult:
+        state = self._serving(survey, "No outputs")
+        previous = survey.deployed.previous
+        return self._result(
+            Outcome(
+                function_url=self.conn.urls.read().url,
+                version=state.alias_version,
+                previous_version=previous,
+                arn=state.alias_arn,
+                can_roll_back=bool(previous),
+            )
+        )
+
+    def read_logs(
+        self, survey: Survey, version: str, *, since: float | None, limit: int
+    ) -> LogExcerpt:
+        if not version:
+            self._serving(survey, "No logs")
+        return read_logs(self.conn.logs, self.config.log_group, version, since=since, limit=limit)
+
+    # --- deploying -----------------------------------------------------------------------
+    def adopt(self, survey: Survey) -> None:
+        """Refuse a CloudFormation stack's function; warn about one made elsewhere.
+
+        The mark itself is written by the deploy that follows (``ensure_tags``), which
+        reports it as a change.
+        """
+        name = self.config.function_name
+        if survey.stack:
+            raise DeployError(
+                f"The function {name} belongs to the CloudFormation stack {survey.stack}; "
+                "changing it directly would make the stack drift. Nothing was changed.",
+                target=NAME,
+                remediation="Deploy that stack with cargo pmcp deploy, or delete the stack and "
+                "let pmcp-action create the function, or choose another server-name.",
+            )
+        self.console.warning(
+            f"The function {name} exists but was not created by pmcp-action; it is updated "
+            "and tagged as managed from now on.",
             title="Existing Lambda function",
         )
 
+    def first_deploy(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
+        return self._deploy(survey, artifact)
 
-def deploy_unchanged(
-    conn: Connection, survey: Survey, config: LambdaConfig, console: Platform
-) -> Outcome:
-    """``live`` already serves this code and configuration: repair the rest, publish nothing."""
-    state = survey.function
-    changes: list[PlanChange] = []
-    changes += conn.roles.ensure(survey.role)[2]
-    changes += conn.logs.ensure(survey.log_group)
-    changes += conn.functions.ensure_tags(state)
-    changes += conn.functions.ensure_concurrency(state)
-    url, url_changes = conn.urls.ensure(survey.url)
-    changes += url_changes
-    previous = previous_version_of(state.alias_description)
-    console.info(
-        f"{config.function_name}: version {state.alias_version} already serves this "
-        "code and configuration; no new version."
-        + (f" Repaired: {', '.join(c.resource for c in changes)}." if changes else "")
-    )
-    return Outcome(
-        function_url=url,
-        version=state.alias_version,
-        previous_version=previous,
-        arn=state.alias_arn,
-        unchanged=not changes,
-        changes=tuple(changes),
-        can_roll_back=bool(previous),
-    )
+    def stage(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
+        return self._deploy(survey, artifact)
 
-
-def deploy_changed(
-    conn: Connection,
-    survey: Survey,
-    artifact: LambdaArtifact,
-    *,
-    config: LambdaConfig,
-    console: Platform,
-    description: str,
-    direct_upload_limit: int,
-) -> Outcome:
-    """Create or update the function, publish a version and move ``live`` to it."""
-    state = survey.function
-    functions = conn.functions
-    changes: list[PlanChange] = []
-
-    role_arn, role_created, role_changes = conn.roles.ensure(survey.role)
-    changes += role_changes
-    desired = replace(survey.desired, role_arn=role_arn)
-    changes += conn.logs.ensure(survey.log_group)
-    code = _code_source(conn, artifact, config, console, direct_upload_limit)
-
-    resource = f"Lambda function {config.function_name}"
-    if not state.exists:
-        functions.create(desired, code, role_just_created=role_created)
-        console.info(f"Created the function {config.function_name}.")
-        changes.append(PlanChange("create", resource, describe_shape(desired)))
-    else:
-        config_diff = config_changes(desired, state.latest)
-        if config_diff:
-            functions.update_configuration(desired, role_just_created=role_created)
-            console.info(f"Updated the configuration: {'; '.join(config_diff)}.")
-            changes.append(PlanChange("update", resource, "; ".join(config_diff)))
-        code_diff = code_changes(desired, state.latest)
-        if code_diff:
-            functions.update_code(desired, code)
-            console.info(f"Updated the code: {'; '.join(code_diff)}.")
-            changes.append(PlanChange("update", resource, "; ".join(code_diff)))
-        changes += functions.ensure_tags(state)
-    changes += functions.ensure_concurrency(state)
-
-    if survey.reusable_version:
-        version = survey.reusable_version
-        console.info(f"Version {version} already has this code and configuration.")
-    else:
-        version = functions.publish(desired, description)
-        console.info(f"Published version {version}.")
-        changes.append(PlanChange("create", f"version {version}"))
-
-    previous = state.alias_version
-    move = move_alias(functions, state, version, previous)
-    notes: tuple[str, ...] = ()
-    if move.superseded_by:
-        text = (
-            f"Another deploy moved alias {ALIAS} to version {move.superseded_by} while this one "
-            f"ran: version {version} was published but does not serve, and version "
-            f"{move.superseded_by} is what the outputs and the verification describe."
+    def unchanged(self, survey: Survey, artifact: PreparedPackage) -> TargetResult | None:
+        """``live`` already serves this code and configuration: repair the rest, publish
+        nothing."""
+        if not survey.live_matches:
+            return None
+        conn, state, compared = self.conn, survey.function, survey.compared
+        changes: list[PlanChange] = []
+        changes += conn.roles.ensure(compared.role)[2]
+        changes += conn.log_group.ensure(compared.log_group)
+        changes += conn.functions.ensure_tags(state)
+        changes += conn.functions.ensure_concurrency(state)
+        url, url_changes = conn.urls.ensure(compared.url)
+        changes += url_changes
+        previous = survey.deployed.previous
+        self.console.info(
+            f"{self.config.function_name}: version {state.alias_version} already serves this "
+            "code and configuration; no new version."
+            + (f" Repaired: {', '.join(c.resource for c in changes)}." if changes else "")
         )
-        console.warning(text, title="Concurrent deploy")
-        notes = (text,)
-    else:
-        previous = move.previous
-        console.info(
-            f"Alias {ALIAS}: version {previous} → {version}."
-            if previous
-            else f"Alias {ALIAS} → version {version}."
-        )
-        changes.append(
-            PlanChange(
-                "update" if previous else "create",
-                f"alias {ALIAS}",
-                f"{previous} → {version}" if previous else f"→ {version}",
+        return self._result(
+            Outcome(
+                function_url=url,
+                version=state.alias_version,
+                previous_version=previous,
+                arn=state.alias_arn,
+                unchanged=not changes,
+                changes=tuple(changes),
+                can_roll_back=bool(previous),
             )
         )
-    url, url_changes = conn.urls.ensure(conn.urls.read())
-    changes += url_changes
-    console.info(f"Function URL: {url}")
-    return Outcome(
-        function_url=url,
-        version=move.version,
-        previous_version=move.previous if move.superseded_by else previous,
-        arn=move.arn,
-        unchanged=False,
-        changes=tuple(changes),
-        notes=notes,
-        # Never roll back a version another deploy put live.
-        can_roll_back=bool(previous) and not move.superseded_by,
-    )
 
+    def _deploy(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
+        """Create or update the function, publish a version and move ``live`` to it."""
+        conn, config, console = self.conn, self.config, self.console
+        state, compared = survey.function, survey.compared
+        functions = conn.functions
+        changes: list[PlanChange] = []
 
-def _code_source(
-    conn: Connection,
-    artifact: LambdaArtifact,
-    config: LambdaConfig,
-    console: Platform,
-    direct_upload_limit: int,
-) -> CodeSource:
-    """The zip inline when it is small enough, else through the S3 store."""
-    if artifact.size <= direct_upload_limit:
-        return CodeSource(zip_bytes=artifact.path.read_bytes())
-    return open_store(conn, config, console).upload(artifact.path, artifact.sha256)
+        role_arn, role_created, role_changes = conn.roles.ensure(compared.role)
+        changes += role_changes
+        desired = replace(compared.desired, role_arn=role_arn)
+        changes += conn.log_group.ensure(compared.log_group)
+        code = self._code_source(artifact)
+
+        resource = f"Lambda function {config.function_name}"
+        if not state.exists:
+            functions.create(desired, code, role_just_created=role_created)
+            console.info(f"Created the function {config.function_name}.")
+            changes.append(PlanChange("create", resource, describe_shape(desired)))
+        else:
+            config_diff = config_changes(desired, state.latest)
+            if config_diff:
+                functions.update_configuration(desired, role_just_created=role_created)
+                console.info(f"Updated the configuration: {'; '.join(config_diff)}.")
+                changes.append(PlanChange("update", resource, "; ".join(config_diff)))
+            code_diff = code_changes(desired, state.latest)
+            if code_diff:
+                functions.update_code(desired, code)
+                console.info(f"Updated the code: {'; '.join(code_diff)}.")
+                changes.append(PlanChange("update", resource, "; ".join(code_diff)))
+            changes += functions.ensure_tags(state)
+        changes += functions.ensure_concurrency(state)
+
+        if compared.reusable_version:
+            version = compared.reusable_version
+            console.info(f"Version {version} already has this code and configuration.")
+        else:
+            description = version_description(
+                self.context.project, self.context.environ, artifact.package_sha256
+            )
+            version = functions.publish(desired, description)
+            console.info(f"Published version {version}.")
+            changes.append(PlanChange("create", f"version {version}"))
+
+        previous = state.alias_version
+        move = move_alias(functions, state, version, previous)
+        notes: tuple[str, ...] = ()
+        if move.superseded_by:
+            text = (
+                f"Another deploy moved alias {ALIAS} to version {move.superseded_by} while this "
+                f"one ran: version {version} was published but does not serve, and version "
+                f"{move.superseded_by} is what the outputs and the verification describe."
+            )
+            console.warning(text, title="Concurrent deploy")
+            notes = (text,)
+        else:
+            previous = move.previous
+            console.info(
+                f"Alias {ALIAS}: version {previous} → {version}."
+                if previous
+                else f"Alias {ALIAS} → version {version}."
+            )
+            changes.append(
+                PlanChange(
+                    "update" if previous else "create",
+                    f"alias {ALIAS}",
+                    f"{previous} → {version}" if previous else f"→ {version}",
+                )
+            )
+        url, url_changes = conn.urls.ensure(conn.urls.read())
+        changes += url_changes
+        console.info(f"Function URL: {url}")
+        return self._result(
+            Outcome(
+                function_url=url,
+                version=move.version,
+                previous_version=move.previous if move.superseded_by else previous,
+                arn=move.arn,
+                unchanged=False,
+                changes=tuple(changes),
+                notes=notes,
+                # Never roll back a version another deploy put live.
+                can_roll_back=bool(previous) and not move.superseded_by,
+            )
+        )
+
+    def _code_source(self, package: PreparedPackage) -> CodeSource:
+        """The zip inline when it is small enough, else through the S3 store."""
+        artifact = package.artifact()
+        if artifact.size <= self.direct_upload_limit:
+            return CodeSource(zip_bytes=artifact.path.read_bytes())
+        return self.conn.store().upload(artifact.path, artifact.sha256)
+
+    # --- rolling back and removing -----------------------------------------------------
+    def rollback_version(self, survey: Survey, wanted: str) -> str:
+        """``wanted`` (a published version number), else the one ``live`` recorded."""
+        name = self.config.function_name
+        current = self._serving(survey, "There is nothing to roll back").alias_version
+        version = wanted or survey.deployed.previous
+        if not version:
+            raise DeployError(
+                f"No previous version of {name} is recorded (version {current} is the first "
+                "one deployed with pmcp-action).",
+                target=NAME,
+                remediation="Give the version to return to with rollback-to (--to N).",
+            )
+        if not version.isdigit():
+            raise DeployError(
+                f"{version!r} is not a Lambda version number.",
+                target=NAME,
+                remediation="Give a published version number, e.g. rollback-to: 3.",
+            )
+        if version != current and not self.conn.functions.version_exists(version):
+            raise DeployError(
+                f"Version {version} of {name} does not exist.",
+                target=NAME,
+                remediation="Pick a published version (the Lambda console lists them).",
+            )
+        return version
+
+    def already_serving(self, survey: Survey) -> TargetResult:
+        state = survey.function
+        return self._result(
+            Outcome(
+                function_url=self.conn.urls.read().url,
+                version=state.alias_version,
+                previous_version=survey.deployed.previous,
+                arn=state.alias_arn,
+                unchanged=True,
+            )
+        )
+
+    def move_traffic(self, survey: Survey, version: str) -> TargetResult:
+        """Move ``live`` back with the conditional write; a concurrent move fails it."""
+        state = survey.function
+        current = state.alias_version
+        url = self.conn.urls.read().url
+        move = move_alias(
+            self.conn.functions, state, version, previous=current, yield_to_newer=False
+        )
+        self.console.info(f"Alias {ALIAS}: version {current} → {version} (rolled back).")
+        return self._result(
+            Outcome(
+                function_url=url,
+                version=version,
+                previous_version=current,
+                arn=move.arn,
+                unchanged=False,
+                changes=(PlanChange("update", f"alias {ALIAS}", f"{current} → {version}"),),
+                can_roll_back=True,
+            )
+        )
+
+    def remove(self, survey: Survey) -> TargetResult:
+        """Delete the URL, the alias, the function, our role, the uploads (and the log group
+        when asked)."""
+        conn, config = self.conn, self.config
+        name = config.function_name
+        changes: list[PlanChange] = []
+        if conn.urls.delete():
+            changes.append(PlanChange("delete", f"function URL {name}:{ALIAS}"))
+        with aws_step(f"delete the alias {ALIAS}"):
+            try:
+                conn.functions.lam.delete_alias(FunctionName=name, Name=ALIAS)
+                changes.append(PlanChange("delete", f"alias {ALIAS}"))
+            except ClientError as exc:
+                if not has_code(exc, "ResourceNotFoundException"):
+                    raise
+        conn.functions.delete()
+        changes.append(PlanChange("delete", f"Lambda function {name}", "all versions"))
+        role_arn = str(survey.function.latest.get("Role", ""))
+        if role_arn and conn.roles.delete_if_managed(role_arn):
+            changes.append(PlanChange("delete", f"IAM role {role_arn.rsplit('/', 1)[-1]}"))
+        store = conn.store()
+        try:
+            removed = store.delete_objects_of(name)
+        except DeployError as exc:
+            self.console.warning(f"Could not delete the uploaded artifacts: {exc.message}")
+            removed = 0
+        if removed:
+            changes.append(
+                PlanChange("delete", f"s3://{store.bucket}/{name}/", f"{removed} objects")
+            )
+        if not config.delete_log_group:
+            changes.append(PlanChange("keep", f"log group {config.log_group}"))
+        elif conn.log_group.delete():
+            changes.append(PlanChange("delete", f"log group {config.log_group}"))
+        return self._result(Outcome(unchanged=False, changes=tuple(changes)))
+
+    # --- helpers --------------------------------------------------------------------------
+    def _result(self, outcome: Outcome) -> TargetResult:
+        return result(self.conn, outcome)
+
+    def _serving(self, survey: Survey, doing: str) -> FunctionState:
+        """The function as ``live`` serves it; :class:`NothingDeployedError` without alias."""
+        state = survey.function
+        if not state.alias_version:
+            resource = self.resource()
+            raise NothingDeployedError(
+                f"{doing}: the {resource.title} {resource.where} has no alias {ALIAS} (no "
+                "version of it serves).",
+                target=NAME,
+                remediation=f"Deploy first, or check {resource.chosen_by}.",
+            )
+        return state
 
 
 def version_description(

@@ -1,30 +1,51 @@
-"""Turn botocore exceptions into the program's errors, with a way out for each."""
+"""Turn botocore exceptions into the program's errors, with a way out for each.
+
+AWS's own answers (a :class:`~botocore.exceptions.ClientError`: its code, message and
+request id) become :class:`~pmcp_action.errors.RemoteApiError` or
+:class:`~pmcp_action.errors.CredentialExchangeError` with the permission or setting that
+fixes them. A call that got no answer once botocore's retries were spent (the host does
+not resolve, refuses, resets, times out) becomes a
+:class:`~pmcp_action.rest.TransportFailure` naming the host, what was being done and
+whether it may have happened anyway, as every target's network failures do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectionError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
     ParamValidationError,
+    ProxyConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 
 from ...errors import CredentialExchangeError, DeployError, PmcpActionError, RemoteApiError
-from .clients import MAX_ATTEMPTS
+from ...rest import TransportFailure
+from .clients import MAX_ATTEMPTS, OPERATION, is_read
 
 __all__ = [
     "aws_step",
     "error_code",
     "error_message",
     "has_code",
+    "network_failure",
     "request_id",
     "transient_reason",
     "translate",
 ]
+
+#: What the resolver says when a host name does not resolve (glibc, macOS, urllib3).
+_UNRESOLVED = ("name or service not known", "nodename nor servname", "failed to resolve")
 
 _ACCESS_DENIED = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
@@ -92,6 +113,8 @@ def translate(exc: Exception, doing: str) -> PmcpActionError:
             target="aws-lambda",
             remediation="Check the values in .pmcp/deploy.toml and the inputs named above.",
         )
+    if isinstance(exc, (ConnectionError, HTTPClientError)):
+        return network_failure(exc, doing)
     if not isinstance(exc, ClientError):
         if isinstance(exc, BotoCoreError):
             return RemoteApiError(
@@ -168,6 +191,66 @@ def translate(exc: Exception, doing: str) -> PmcpActionError:
             ),
         )
     return RemoteApiError(text, status=status, details=details)
+
+
+def _host(exc: BotoCoreError) -> str:
+    url = str(exc.kwargs.get("endpoint_url") or exc.kwargs.get("proxy_url") or "")
+    try:
+        return urlsplit(url).hostname or "AWS"
+    except ValueError:
+        return "AWS"
+
+
+def _what_happened(exc: BotoCoreError, host: str) -> str:
+    """What a network failure means, in words."""
+    if isinstance(exc, ProxyConnectionError):
+        return f"the proxy {host} refused the connection"
+    if isinstance(exc, SSLError):
+        return f"the TLS handshake with {host} failed"
+    if isinstance(exc, ConnectTimeoutError):
+        return f"{host} did not accept the connection in time"
+    if isinstance(exc, EndpointConnectionError):
+        detail = str(exc.kwargs.get("error", "")).lower()
+        if any(text in detail for text in _UNRESOLVED):
+            return f"the host name {host} does not resolve"
+        if "refused" in detail:
+            return f"{host} refused the connection"
+        return f"could not connect to {host}"
+    if isinstance(exc, ReadTimeoutError):
+        return f"{host} did not answer in time"
+    if isinstance(exc, ConnectionClosedError):
+        return f"the connection to {host} broke before the answer was complete"
+    return f"the request to {host} failed"
+
+
+def network_failure(exc: BotoCoreError, doing: str) -> TransportFailure:
+    """The program's error for a call that got no answer while ``doing`` something.
+
+    A connection that was never made sent nothing; one that broke (or timed out) after the
+    request went out may have been carried out, unless the operation only reads.
+    """
+    host = _host(exc)
+    sent = not isinstance(exc, ConnectionError)
+    may_have_happened = sent and not is_read(str(getattr(exc, OPERATION, "")))
+    message = f"Could not {doing}: {_what_happened(exc, host)} ({type(exc).__name__})."
+    if may_have_happened:
+        message += " The request was sent, so it may have been carried out."
+    return TransportFailure(
+        message,
+        host=host,
+        doing=doing,
+        may_have_happened=may_have_happened,
+        remediation=(
+            f"Check that the runner's network reaches {host} (DNS, firewall, HTTPS_PROXY and "
+            "NO_PROXY) and, when AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE> is set, that "
+            "it points at a running endpoint; then run again"
+            + (
+                ", which reads what is there before it changes anything."
+                if may_have_happened
+                else "."
+            )
+        ),
+    )
 
 
 def transient_reason(exc: Exception) -> str | None:

@@ -1,4 +1,8 @@
-"""The :class:`TargetResult` of each command, from what it found or changed."""
+"""Every :class:`TargetResult` of this target: what a command leaves behind, as reported.
+
+The outputs are written here by their declared names (``arn``, ``function-name``,
+``log-group``); the URL is the MCP endpoint under the function URL.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from ...result import PlanChange, TargetResult
 from .config import LambdaConfig
 from .connection import Connection
 
-__all__ = ["Outcome", "mcp_url", "to_result"]
+__all__ = ["Outcome", "mcp_url", "result"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,9 @@ class Outcome:
     can_roll_back: bool = False
 
 
-def to_result(conn: Connection, config: LambdaConfig, outcome: Outcome) -> TargetResult:
+def result(conn: Connection, outcome: Outcome) -> TargetResult:
+    """The result of a command over ``conn`` that leaves ``outcome`` behind."""
+    config = conn.config
     url = mcp_url(config, outcome.function_url)
     notes = list(outcome.notes)
     if url and config.url_auth_type == "AWS_IAM":

@@ -18,10 +18,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ...ci.base import Platform
 from ...errors import ConfigError
 from ...result import PlanChange
-from .config import LambdaConfig, account_of_arn
+from .config import LambdaConfig, account_of_arn, is_ours
 from .failures import aws_step, has_code, translate
 
-__all__ = ["RoleManager", "RoleState", "is_managed"]
+__all__ = ["RoleManager", "RoleState"]
 
 LAMBDA_TRUST_POLICY: Mapping[str, Any] = {
     "Version": "2012-10-17",
@@ -45,11 +45,6 @@ def _tags(raw: Any) -> dict[str, str]:
     if isinstance(raw, dict):
         return {str(k): str(v) for k, v in raw.items()}
     return {}
-
-
-def is_managed(tags: Mapping[str, str], function_name: str) -> bool:
-    """Whether a resource was created by this target for this server."""
-    return tags.get("managed-by") == "pmcp" and tags.get("pmcp:server") == function_name
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,7 @@ class RoleManager:
                 if has_code(exc, "NoSuchEntity"):
                     return RoleState(name, "", False, False, False, False)
                 raise
-            managed = is_managed(_tags(role.get("Tags")), config.function_name)
+            managed = is_ours(_tags(role.get("Tags")), config.function_name)
             attached = False
             if managed:
                 policies = self.iam.list_attached_role_policies(RoleName=name)
@@ -216,7 +211,7 @@ class RoleManager:
                 if has_code(exc, "NoSuchEntity"):
                     return False
                 raise
-        if not is_managed(_tags(role.get("Tags")), self.config.function_name):
+        if not is_ours(_tags(role.get("Tags")), self.config.function_name):
             self.console.info(f"Keeping the role {name}: pmcp-action did not create it.")
             return False
         with aws_step(f"delete the IAM role {name}"):

@@ -1,10 +1,10 @@
-"""What a plan or deploy reads first, and what a deploy would change.
+"""What a command reads first, and what a deploy would change.
 
-:func:`take_survey` reads the function, its alias, the role, the log group and
-the URL without changing anything; :class:`Survey` then answers "does the
-version behind ``live`` already have exactly this code and configuration?"
-(the "unchanged" decision, made before any mutating call and, when the serving
-version recorded the package hash, before zipping), and
+:func:`take_survey` reads the function and its alias ``live`` without changing anything;
+with a package to compare (a plan or a deploy) it also reads the role, the log group and
+the URL, and :class:`Comparison` then answers "does the version behind ``live`` already
+have exactly this code and configuration?" (the "unchanged" decision, made before any
+mutating call and, when the serving version recorded the package hash, before zipping).
 :func:`planned_changes` turns the survey into the plan's list of changes.
 """
 
@@ -17,23 +17,27 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ...artifact.lambda_package import LambdaArtifact, PreparedPackage
+from ...flow import Deployed
 from ...result import PlanChange
-from .config import LambdaConfig
+from .alias import previous_version_of
+from .config import LambdaConfig, is_ours
+from .connection import Connection
 from .function import (
     ALIAS,
     DesiredFunction,
-    FunctionManager,
     FunctionState,
     code_changes,
     config_changes,
 )
-from .logs import LogGroupManager, LogGroupState
-from .role import RoleManager, RoleState, is_managed
+from .log_group import LogGroupState
+from .role import RoleState
 from .storage import bucket_name, object_key
-from .url import UrlManager, UrlState
+from .url import UrlState
 
 __all__ = [
+    "CLOUDFORMATION_TAG",
     "PACKAGE_MARK",
+    "Comparison",
     "Survey",
     "code_sha256",
     "describe_shape",
@@ -46,6 +50,8 @@ __all__ = [
 #: (:attr:`PreparedPackage.package_sha256`), so a redeploy decides "unchanged" before zipping.
 PACKAGE_MARK = "package-sha256="
 _RECORDED = re.compile(re.escape(PACKAGE_MARK) + r"([0-9a-f]{64})\b")
+#: The tag CloudFormation puts on what a stack made.
+CLOUDFORMATION_TAG = "aws:cloudformation:stack-name"
 
 
 def recorded_package_sha256(description: str) -> str:
@@ -55,10 +61,9 @@ def recorded_package_sha256(description: str) -> str:
 
 
 @dataclass(frozen=True)
-class Survey:
-    """Everything read before a plan or deploy decides anything."""
+class Comparison:
+    """What a plan or deploy reads beside the function, to compare with the package."""
 
-    function: FunctionState
     role: RoleState
     log_group: LogGroupState
     url: UrlState
@@ -66,19 +71,50 @@ class Survey:
     #: The highest published version, when it already has exactly the desired code and config.
     reusable_version: str
 
+
+@dataclass(frozen=True)
+class Survey:
+    """Everything read before a command decides anything."""
+
+    #: The function's name (the server's).
+    name: str
+    function: FunctionState
+    #: Read only with a package to compare (plan, deploy).
+    comparison: Comparison | None = None
+
     @property
-    def live_matches(self) -> bool:
-        live = self.function.live
-        return (
-            live is not None
-            and not code_changes(self.desired, live)
-            and not config_changes(self.desired, live)
+    def stack(self) -> str:
+        """The CloudFormation stack the function belongs to ("" when none)."""
+        return self.function.tags.get(CLOUDFORMATION_TAG, "")
+
+    @property
+    def deployed(self) -> Deployed:
+        state = self.function
+        return Deployed(
+            exists=state.exists,
+            serving=state.alias_version,
+            previous=previous_version_of(state.alias_description),
+            # A function a CloudFormation stack made is the stack's, whatever its tags say.
+            managed=state.exists and is_ours(state.tags, self.name) and not self.stack,
         )
 
+    @property
+    def compared(self) -> Comparison:
+        """The comparison with the package (a survey taken with one)."""
+        if self.comparison is None:
+            raise RuntimeError("the survey was taken without a package to compare")
+        return self.comparison
 
-def _code_sha256(artifact: LambdaArtifact) -> str:
-    """Lambda's CodeSha256: base64 of the zip's SHA-256 digest."""
-    return base64.b64encode(bytes.fromhex(artifact.sha256)).decode()
+    @property
+    def live_matches(self) -> bool:
+        """Whether the version ``live`` serves has exactly the desired code and configuration."""
+        live = self.function.live
+        desired = self.compared.desired
+        return (
+            live is not None
+            and not code_changes(desired, live)
+            and not config_changes(desired, live)
+        )
 
 
 def code_sha256(artifact: LambdaArtifact) -> str:
@@ -93,27 +129,24 @@ def describe_shape(desired: DesiredFunction) -> str:
     )
 
 
-def take_survey(
-    functions: FunctionManager,
-    roles: RoleManager,
-    logs: LogGroupManager,
-    urls: UrlManager,
-    config: LambdaConfig,
-    package: PreparedPackage,
-) -> Survey:
-    """Read everything a plan or deploy decides on; changes nothing.
+def take_survey(conn: Connection, config: LambdaConfig, package: PreparedPackage | None) -> Survey:
+    """Read what a command decides on; change nothing.
 
-    The reads that do not depend on each other run concurrently (botocore clients are
-    thread-safe): the function (then its versions and URL), the role and the log group.
-    Failures are raised in that order, as when the reads ran one after another.
+    Without a package: the function and its alias. With one, the reads that do not depend on
+    each other run concurrently (botocore clients are thread-safe): the function (then its
+    versions and URL), the role and the log group. Failures are raised in that order, as
+    when the reads ran one after another.
 
     The package is zipped (meanwhile) only when the version ``live`` serves does not record
     the same package hash: equal contents give the same reproducible zip, so its CodeSha256
     is the one ``live`` already has.
     """
+    functions = conn.functions
+    if package is None:
+        return Survey(config.function_name, functions.read())
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="aws-survey") as pool:
-        role_read = pool.submit(roles.inspect)
-        log_group_read = pool.submit(logs.read)
+        role_read = pool.submit(conn.roles.inspect)
+        log_group_read = pool.submit(conn.log_group.read)
         function = functions.read()
         live = function.live
         recorded = recorded_package_sha256(str(live.get("Description", ""))) if live else ""
@@ -123,7 +156,7 @@ def take_survey(
         else:
             zipped = pool.submit(package.artifact)
         latest_read = pool.submit(functions.latest_published_version) if function.exists else None
-        url_read = pool.submit(urls.read) if function.alias_version else None
+        url_read = pool.submit(conn.urls.read) if function.alias_version else None
         latest = latest_read.result() if latest_read is not None else None
         url = url_read.result() if url_read is not None else UrlState()
         role = role_read.result()
@@ -148,51 +181,52 @@ def take_survey(
     ):
         reusable = str(latest["Version"])
     return Survey(
-        function=function,
-        role=role,
-        log_group=log_group,
-        url=url,
-        desired=desired,
-        reusable_version=reusable,
+        config.function_name,
+        function,
+        Comparison(
+            role=role,
+            log_group=log_group,
+            url=url,
+            desired=desired,
+            reusable_version=reusable,
+        ),
     )
 
 
 def planned_changes(
     survey: Survey,
-    config: LambdaConfig,
-    *,
-    roles: RoleManager,
-    logs: LogGroupManager,
-    urls: UrlManager,
-    account: str,
+    conn: Connection,
     package: PreparedPackage,
+    *,
     direct_upload_limit: int,
 ) -> list[PlanChange]:
     """What a deploy would do, from the survey alone."""
+    config = conn.config
     state = survey.function
+    compared = survey.compared
     changes: list[PlanChange] = []
-    changes += roles.plan(survey.role)
-    changes += logs.plan(survey.log_group)
+    changes += conn.roles.plan(compared.role)
+    changes += conn.log_group.plan(compared.log_group)
     resource = f"Lambda function {config.function_name}"
     live_matches = survey.live_matches
     if not state.exists:
-        changes.append(PlanChange("create", resource, describe_shape(survey.desired)))
+        changes.append(PlanChange("create", resource, describe_shape(compared.desired)))
     elif not live_matches:
-        role_unknown = not survey.role.exists
-        desired = survey.desired
+        role_unknown = not compared.role.exists
+        desired = compared.desired
         config_diff = [
             c
             for c in config_changes(desired, state.latest)
             if not (role_unknown and c.startswith("role "))
         ]
         if role_unknown:
-            config_diff.append(f"role → {survey.role.name} (new)")
+            config_diff.append(f"role → {compared.role.name} (new)")
         code_diff = code_changes(desired, state.latest)
         if config_diff:
             changes.append(PlanChange("update", resource, "; ".join(config_diff)))
         if code_diff:
             changes.append(PlanChange("update", resource, "; ".join(code_diff)))
-    if state.exists and not is_managed(state.tags, config.function_name):
+    if state.exists and not is_ours(state.tags, config.function_name):
         changes.append(PlanChange("update", resource, "tags"))
     wanted_concurrency = config.reserved_concurrency
     if wanted_concurrency is not None and wanted_concurrency != state.reserved_concurrency:
@@ -201,14 +235,14 @@ def planned_changes(
         )
     # (The package is zipped already whenever live does not match.)
     if not live_matches and (artifact := package.artifact()).size > direct_upload_limit:
-        bucket = bucket_name(account, config.region)
+        bucket = bucket_name(conn.session.account, config.region)
         key = object_key(config.function_name, artifact.sha256)
         changes.append(PlanChange("create", f"s3://{bucket}/{key}", f"{artifact.size} bytes"))
     if live_matches:
         changes.append(PlanChange("keep", resource, f"version {state.alias_version} is up to date"))
     else:
-        if survey.reusable_version:
-            changes.append(PlanChange("keep", f"version {survey.reusable_version}", "reused"))
+        if compared.reusable_version:
+            changes.append(PlanChange("keep", f"version {compared.reusable_version}", "reused"))
         else:
             changes.append(PlanChange("create", "a new version"))
         previous = state.alias_version
@@ -219,5 +253,5 @@ def planned_changes(
                 f"{previous} → new version" if previous else "→ new version",
             )
         )
-    changes += urls.plan(survey.url)
+    changes += conn.urls.plan(compared.url)
     return changes

@@ -1,43 +1,22 @@
-"""aws-lambda deploy against moto: first deploy, redeploys, unchanged, S3, URL auth, plan."""
+"""The steps against moto: first deploy, redeploys, unchanged, adoption, outputs, rollback,
+destroy, and the published version's description."""
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 
-from pmcp_action.ci.base import Platform
-from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig, ServerConfig
-from pmcp_action.errors import DeployError, TimeoutExceededError
-from pmcp_action.targets import create_target
-from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
-from tests.fakes.moto_server import MotoProxy
-from tests.support.aws import ACCOUNT, REGION, elf_bootstrap
-from tests.support.context import make_context
+from pmcp_action.context import Project
+from pmcp_action.deploy_config import DeployConfig
+from pmcp_action.errors import DeployError
+from pmcp_action.targets.aws_lambda.deploying import version_description
+from pmcp_action.targets.aws_lambda.survey import PACKAGE_MARK, recorded_package_sha256
+from tests.support.aws import ACCOUNT, REGION
 
-from .conftest import AwsFactory, Harness
-
-MUTATING_PREFIXES = ("Create", "Update", "Put", "Publish", "Add", "Attach", "Tag", "Delete")
-
-
-def _mutations(proxy: MotoProxy) -> list[str]:
-    return [
-        op
-        for op in proxy.operations()
-        if op.startswith(MUTATING_PREFIXES) or op.startswith(("S3 PUT", "S3 POST"))
-    ]
-
-
-def test_create_target_builds_the_aws_lambda_target(harness: Harness) -> None:
-    target = create_target(harness.context())
-    assert isinstance(target, AwsLambdaTarget)
-    assert target.name == "aws-lambda"
-    assert list(target.validate()) == []
+from .helpers import AwsFactory, Harness, mutations
 
 
 def test_first_deploy_creates_role_function_version_alias_url_and_log_group(
@@ -102,28 +81,6 @@ def test_first_deploy_creates_role_function_version_alias_url_and_log_group(
     assert {c.action for c in result.changes} == {"create"}
 
 
-def test_public_url_gets_both_resource_permissions(harness: Harness, aws: AwsFactory) -> None:
-    harness.target().deploy()
-
-    adds = harness.proxy.requests_for("AddPermission")
-    statements = {r.json()["StatementId"]: r.json() for r in adds}
-    assert all(parse_qs(r.query)["Qualifier"] == ["live"] for r in adds)
-    assert statements["pmcp-function-url-public"] == {
-        "StatementId": "pmcp-function-url-public",
-        "Action": "lambda:InvokeFunctionUrl",
-        "Principal": "*",
-        "FunctionUrlAuthType": "NONE",
-    }
-    assert statements["pmcp-function-url-invoke"] == {
-        "StatementId": "pmcp-function-url-invoke",
-        "Action": "lambda:InvokeFunction",
-        "Principal": "*",
-        "InvokedViaFunctionUrl": True,
-    }
-    policy = json.loads(aws("lambda").get_policy(FunctionName="demo", Qualifier="live")["Policy"])
-    assert {s["Sid"] for s in policy["Statement"]} == set(statements)
-
-
 def test_redeploy_with_new_code_publishes_a_version_and_moves_the_alias(
     harness: Harness, aws: AwsFactory
 ) -> None:
@@ -164,7 +121,7 @@ def test_redeploy_unchanged_changes_nothing(harness: Harness, aws: AwsFactory) -
     assert result.unchanged is True
     assert result.version == "1"
     assert result.changes == ()
-    assert _mutations(harness.proxy) == []
+    assert mutations(harness.proxy) == []
     assert "AssumeRoleWithWebIdentity" in harness.proxy.operations()
     versions = aws("lambda").list_versions_by_function(FunctionName="demo")["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST", "1"]
@@ -224,75 +181,6 @@ def test_architecture_x86_64_from_the_config_table(harness: Harness, aws: AwsFac
     assert config["Architectures"] == ["x86_64"]
 
 
-def test_large_zip_goes_through_a_private_tagged_s3_bucket(
-    harness: Harness, aws: AwsFactory
-) -> None:
-    harness.target(direct_upload_limit=10).deploy()
-
-    bucket = f"pmcp-deploy-{ACCOUNT}-{REGION}"
-    s3 = aws("s3")
-    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert all(block.values()) and len(block) == 4
-    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
-    assert tags["managed-by"] == "pmcp"
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
-    assert len(keys) == 1 and keys[0].startswith("demo/bootstrap-") and keys[0].endswith(".zip")
-    create = harness.proxy.requests_for("CreateFunction")[0].json()
-    assert create["Code"] == {"S3Bucket": bucket, "S3Key": keys[0]}
-
-    harness.write_bootstrap(b"v2")
-    harness.proxy.reset()
-    harness.target(direct_upload_limit=10).deploy()
-    update = harness.proxy.requests_for("UpdateFunctionCode")[0].json()
-    assert update["S3Bucket"] == bucket and update["S3Key"] != keys[0]
-    assert "CreateBucket" not in " ".join(harness.proxy.operations())
-
-
-def test_aws_iam_url_has_no_public_permissions_and_switching_removes_them(
-    harness: Harness, aws: AwsFactory
-) -> None:
-    harness.target().deploy()
-    harness.proxy.reset()
-
-    result = harness.target(function_url_auth_type="AWS_IAM").deploy()
-
-    url = aws("lambda").get_function_url_config(FunctionName="demo", Qualifier="live")
-    assert url["AuthType"] == "AWS_IAM"
-    removed = [r.path.rsplit("/", 1)[-1] for r in harness.proxy.requests_for("RemovePermission")]
-    assert sorted(removed) == ["pmcp-function-url-invoke", "pmcp-function-url-public"]
-    assert "AddPermission" not in harness.proxy.operations()
-    assert result.unchanged is False  # the URL changed although no new version was needed
-    assert result.version == "1"
-    assert any("SigV4" in note for note in result.notes)
-
-
-def test_plan_changes_nothing_and_lists_what_deploy_would_do(
-    harness: Harness, aws: AwsFactory
-) -> None:
-    plan = harness.target().plan()
-
-    assert _mutations(harness.proxy) == []
-    assert aws("lambda").list_functions()["Functions"] == []
-    resources = {(c.action, c.resource) for c in plan.changes}
-    assert ("create", "IAM role demo-lambda-role") in resources
-    assert ("create", "Lambda function demo") in resources
-    assert ("create", "function URL demo:live") in resources
-    assert ("create", "log group /aws/lambda/demo") in resources
-    assert plan.unchanged is False
-
-    harness.target().deploy()
-    assert harness.target().plan().unchanged is True
-
-    harness.write_bootstrap(b"v2")
-    harness.proxy.reset()
-    plan = harness.target().plan()
-    assert _mutations(harness.proxy) == []
-    assert plan.unchanged is False
-    details = [c.detail for c in plan.changes if c.resource == "Lambda function demo"]
-    assert any(d.startswith("code ") for d in details)
-    assert ("update", "alias live") in {(c.action, c.resource) for c in plan.changes}
-
-
 def test_outputs_reads_the_live_deployment(harness: Harness) -> None:
     deployed = harness.target().deploy()
     harness.proxy.reset()
@@ -303,11 +191,13 @@ def test_outputs_reads_the_live_deployment(harness: Harness) -> None:
     assert outputs.version == "1"
     assert outputs.outputs["arn"] == deployed.outputs["arn"]
     assert outputs.outputs["log-group"] == "/aws/lambda/demo"
-    assert _mutations(harness.proxy) == []
+    assert mutations(harness.proxy) == []
 
 
 def test_outputs_without_a_deployment_fails(harness: Harness) -> None:
-    with pytest.raises(DeployError, match="No deployment of demo"):
+    with pytest.raises(
+        DeployError, match="No outputs: there is no Lambda function demo in us-east-1"
+    ):
         harness.target().outputs()
 
 
@@ -327,19 +217,59 @@ def test_function_of_a_cloudformation_stack_is_not_touched(
     with pytest.raises(DeployError, match="CloudFormation stack demo-stack"):
         harness.target().deploy()
 
-    assert _mutations(harness.proxy) == []
+    assert mutations(harness.proxy) == []
 
 
-def test_mcp_path_is_appended_to_the_function_url(harness: Harness) -> None:
-    from dataclasses import replace
-    from types import MappingProxyType
-
-    harness.config = replace(
-        harness.config, tables=MappingProxyType({"server": MappingProxyType({"mcp_path": "/mcp"})})
+def _function_made_elsewhere(aws: AwsFactory, **tags: str) -> None:
+    aws("iam").create_role(RoleName="theirs", AssumeRolePolicyDocument="{}")
+    aws("lambda").create_function(
+        FunctionName="demo",
+        Runtime="provided.al2023",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/theirs",
+        Handler="bootstrap",
+        Code={"ZipFile": b"PK"},
+        Tags=tags,
     )
+
+
+def test_a_function_made_elsewhere_is_adopted_with_a_warning(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    _function_made_elsewhere(aws, team="web")
+
     result = harness.target().deploy()
-    assert result.url.endswith(".on.aws/mcp")
-    assert result.health_url.endswith(".on.aws/")
+
+    assert result.version == "1" and result.unchanged is False
+    assert "warning: Existing Lambda function: The function demo exists" in harness.last_output
+    assert ("update", "Lambda function demo", "tags") in {
+        (c.action, c.resource, c.detail) for c in result.changes
+    }
+    tags = aws("lambda").get_function(FunctionName="demo")["Tags"]
+    assert tags["managed-by"] == "pmcp" and tags["pmcp:server"] == "demo"
+    assert tags["team"] == "web"  # what it carried stays
+    # From now on it is ours: destroy deletes it.
+    harness.target().destroy()
+    assert aws("lambda").list_functions()["Functions"] == []
+
+
+def test_a_stack_function_with_our_tags_is_the_stacks(harness: Harness, aws: AwsFactory) -> None:
+    _function_made_elsewhere(
+        aws,
+        **{
+            "managed-by": "pmcp",
+            "pmcp:server": "demo",
+            "aws:cloudformation:stack-name": "demo-stack",
+        },
+    )
+
+    with pytest.raises(DeployError, match="CloudFormation stack demo-stack"):
+        harness.target().deploy()
+    with pytest.raises(DeployError, match="was not made by pmcp-action") as caught:
+        harness.target().destroy()
+
+    assert "its CloudFormation stack" in caught.value.remediation
+    assert mutations(harness.proxy) == []
+    assert len(aws("lambda").list_functions()["Functions"]) == 1
 
 
 def test_xray_tracing_follows_observability_enable_xray(harness: Harness, aws: AwsFactory) -> None:
@@ -364,22 +294,124 @@ def test_xray_tracing_follows_observability_enable_xray(harness: Harness, aws: A
     assert any("tracing PassThrough → Active" in c.detail for c in result.changes), result.changes
 
 
-def test_the_artifact_is_read_within_the_run_deadline(tmp_path: Path) -> None:
-    bootstrap = tmp_path / "bootstrap"
-    bootstrap.write_bytes(elf_bootstrap(b"v1"))
-    context = make_context(
-        target="aws-lambda",
-        root=tmp_path,
-        inputs={"server_name": "demo", "region": REGION, "artifact": bootstrap},
-        config=DeployConfig(server=ServerConfig(name="demo")),
-        console=Platform(environ={}, log_stream=io.StringIO()),
-        deadline=Deadline(0),  # passed before the first chunk
+def _deploy_two_versions(harness: Harness) -> None:
+    harness.target().deploy()
+    harness.write_bootstrap(b"v2")
+    harness.target().deploy()
+
+
+def test_rollback_moves_live_back_to_the_previous_version(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    _deploy_two_versions(harness)
+    harness.proxy.reset()
+
+    result = harness.target().rollback("")
+
+    assert (result.version, result.previous_version) == ("1", "2")
+    assert result.can_roll_back is True
+    assert result.url.startswith("https://")
+    assert aws("lambda").get_alias(FunctionName="demo", Name="live")["FunctionVersion"] == "1"
+    mutations = [op for op in harness.proxy.operations() if op.startswith(("Update", "Publish"))]
+    assert mutations == ["UpdateAlias"]  # seconds, no rebuild, no new version
+    assert "UpdateAlias" in " ".join(result.request_ids)
+
+    # Rolling back again returns to 2: the alias remembers where it came from.
+    again = harness.target().rollback("")
+    assert (again.version, again.previous_version) == ("2", "1")
+
+
+def test_rollback_to_an_explicit_version(harness: Harness, aws: AwsFactory) -> None:
+    _deploy_two_versions(harness)
+    harness.write_bootstrap(b"v3")
+    harness.target().deploy()
+
+    result = harness.target().rollback("1")
+
+    assert (result.version, result.previous_version) == ("1", "3")
+    assert aws("lambda").get_alias(FunctionName="demo", Name="live")["FunctionVersion"] == "1"
+
+
+def test_rollback_to_the_live_version_is_a_no_op(harness: Harness) -> None:
+    _deploy_two_versions(harness)
+    harness.proxy.reset()
+
+    result = harness.target().rollback("2")
+
+    assert result.unchanged is True
+    assert "UpdateAlias" not in harness.proxy.operations()
+
+
+@pytest.mark.parametrize(
+    ("to_version", "message"),
+    [("", "No previous version of demo is recorded"), ("9", "Version 9 of demo does not exist")],
+)
+def test_rollback_refuses_what_it_cannot_do(
+    harness: Harness, to_version: str, message: str
+) -> None:
+    harness.target().deploy()
+
+    with pytest.raises(DeployError, match=message):
+        harness.target().rollback(to_version)
+
+
+def test_rollback_without_a_deployment_fails(harness: Harness) -> None:
+    with pytest.raises(DeployError, match="nothing to roll back"):
+        harness.target().rollback("")
+
+
+def test_destroy_deletes_url_alias_function_and_our_role_but_keeps_logs(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.target().deploy()
+    harness.proxy.reset()
+
+    result = harness.target().destroy()
+
+    operations = harness.proxy.operations()
+    order = [
+        operations.index(op)
+        for op in ("DeleteFunctionUrlConfig", "DeleteAlias", "DeleteFunction", "DeleteRole")
+    ]
+    assert order == sorted(order)
+    lam = aws("lambda")
+    assert lam.list_functions()["Functions"] == []
+    roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]
+    assert "demo-lambda-role" not in roles
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/demo")["logGroups"]
+    assert len(groups) == 1
+    assert ("keep", "log group /aws/lambda/demo") in {
+        (c.action, c.resource) for c in result.changes
+    }
+
+    with pytest.raises(DeployError, match="Nothing to destroy"):
+        harness.target().destroy()
+
+
+def test_destroy_refuses_a_function_pmcp_did_not_create(harness: Harness, aws: AwsFactory) -> None:
+    aws("iam").create_role(RoleName="theirs", AssumeRolePolicyDocument="{}")
+    aws("lambda").create_function(
+        FunctionName="demo",
+        Runtime="provided.al2023",
+        Role=f"arn:aws:iam::{ACCOUNT}:role/theirs",
+        Handler="bootstrap",
+        Code={"ZipFile": b"PK"},
     )
 
-    with pytest.raises(TimeoutExceededError) as caught:
-        AwsLambdaTarget(context).plan()
+    with pytest.raises(DeployError, match="was not made by pmcp-action"):
+        harness.target().destroy()
 
-    assert caught.value.message == (
-        "Stopped reading artifact input bootstrap after 0.0 MiB (0 bytes): the run's deadline "
-        "of 0 s passed."
-    )
+    assert len(aws("lambda").list_functions()["Functions"]) == 1
+
+
+def test_the_recorded_hash_always_fits_the_description() -> None:
+    digest = "ab" * 32
+    project = Project(root=Path("."), config=DeployConfig(), server_name="demo", version="1.2.3")
+    environ = {"GITHUB_REPOSITORY": "o/" + "r" * 300, "GITHUB_SHA": "f" * 40}
+
+    text = version_description(project, environ, digest)
+
+    assert len(text) == 256
+    assert text.endswith(f", {PACKAGE_MARK}{digest}")
+    assert recorded_package_sha256(text) == digest
+    assert version_description(project, {}, "") == "pmcp-deploy-action, server 1.2.3"

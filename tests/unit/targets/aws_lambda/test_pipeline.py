@@ -1,4 +1,5 @@
-"""Issue 5 on aws-lambda: a failed MCP verification puts alias live back (moto + real MCP)."""
+"""Whole runs through ``main``: a failed MCP verification puts alias ``live`` back and
+shows what the new version logged; the logs command (moto + real MCP servers)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pmcp_action.__main__ import main
 from tests.fakes.mcp_servers import serve_mcp, serve_static
 from tests.support.aws import REGION, elf_bootstrap
 from tests.support.github import parse_github_output
+
+from .helpers import write_log_lines
 
 SECRET_KEY = "moto-secret-key-for-rollback-test"
 
@@ -63,32 +66,15 @@ def test_failed_verification_moves_live_back_to_the_previous_version(
     assert SECRET_KEY not in "\n".join(printed) + summary + "".join(second.values())
 
 
-def _log_lines(aws, version: str, lines: list[str]) -> None:
-    """What the version's execution environment wrote, as Lambda puts it in its group."""
-    import time
-
-    logs = aws("logs")
-    group = "/aws/lambda/rollback-demo"
-    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
-        logs.create_log_group(logGroupName=group)
-    stream = f"2026/12/01/[{version}]0123456789abcdef"
-    logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    now = int(time.time() * 1000) + 1000
-    logs.put_log_events(
-        logGroupName=group,
-        logStreamName=stream,
-        logEvents=[{"timestamp": now + i, "message": line} for i, line in enumerate(lines)],
-    )
-
-
 def test_a_failed_verification_shows_what_the_new_version_logged(gha_files, tmp_path, moto, aws):
     workspace = tmp_path / "ws"
     workspace.mkdir()
     with serve_mcp(tools=("greet",)) as good:
         assert deploy(gha_files, workspace, moto.url, b"v1", verify_url=good.url)[0] == 0
-    _log_lines(aws, "1", ["version 1 is fine"])
-    _log_lines(
+    write_log_lines(aws, "rollback-demo", "1", ["version 1 is fine"])
+    write_log_lines(
         aws,
+        "rollback-demo",
         "2",
         [
             "INIT_START Runtime Version: provided:al2023",
@@ -120,7 +106,9 @@ def test_the_logs_command_prints_what_the_serving_version_logged(gha_files, tmp_
     workspace.mkdir()
     with serve_mcp(tools=("greet",)) as good:
         assert deploy(gha_files, workspace, moto.url, b"v1", verify_url=good.url)[0] == 0
-    _log_lines(aws, "1", ["listening on the runtime API", "tools/list answered"])
+    write_log_lines(
+        aws, "rollback-demo", "1", ["listening on the runtime API", "tools/list answered"]
+    )
 
     code, out, outputs, summary = deploy(gha_files, workspace, moto.url, b"v1", command="logs")
 

@@ -14,12 +14,13 @@ from types import MappingProxyType
 
 from tests.support.aws import DEPLOYER_ROLE, REGION
 
-from . import oidc_issuer
-from .artifacts import write_stand_in_bootstrap
-from .emulators import Emulator, EmulatorError, Running
-from .mcp_servers import serve_mcp
-from .moto_server import MotoProxy, MotoServer
-from .server import LoopbackServer
+from .. import oidc_issuer
+from ..artifacts import write_stand_in_bootstrap
+from ..emulators import Emulator, EmulatorError, Running
+from ..mcp_servers import serve_mcp
+from ..server import LoopbackServer
+from .moto_server import MotoServer
+from .proxy import MotoProxy
 
 __all__ = ["EMULATOR", "emulate"]
 

@@ -1,39 +1,23 @@
-"""aws-lambda offline parts: settings resolution and checks, naming, auth choice, errors."""
+"""The settings, resolved and checked offline: precedence, defaults, names, every problem
+at once."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
-import jwt
 import pytest
-from botocore.exceptions import (
-    ClientError,
-    EndpointConnectionError,
-    ParamValidationError,
-)
 
 from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
-from pmcp_action.errors import CredentialExchangeError, DeployError, RemoteApiError
-from pmcp_action.targets.aws_lambda.alias import alias_description, previous_version_of
 from pmcp_action.targets.aws_lambda.config import (
     default_session_name,
     managed_role_name,
     resolve,
 )
-from pmcp_action.targets.aws_lambda.credentials import choose_auth, trust_policy_hint
-from pmcp_action.targets.aws_lambda.failures import translate
-from pmcp_action.targets.aws_lambda.function import (
-    DesiredFunction,
-    code_changes,
-    config_changes,
-)
 
-from .conftest import offline_context
+from .helpers import offline_context
 
 
 def _aws_table(**values: object) -> DeployConfig:
@@ -43,8 +27,8 @@ def _aws_table(**values: object) -> DeployConfig:
     )
 
 
-def _problems(tmp_path: Path, **kwargs: object) -> list[str]:
-    _config, problems = resolve(offline_context(tmp_path, **kwargs))  # type: ignore[arg-type]
+def _problems(tmp_path: Path, **kwargs: Any) -> list[str]:
+    _config, problems = resolve(offline_context(tmp_path, **kwargs))
     return [p.render() for p in problems]
 
 
@@ -191,124 +175,6 @@ def test_managed_role_name_fits_iam() -> None:
     long_name = managed_role_name("x" * 64)
     assert len(long_name) <= 64 and long_name.endswith("-lambda-role")
     assert managed_role_name("x" * 64) != managed_role_name("x" * 63 + "y")
-
-
-@pytest.mark.parametrize(
-    ("auth", "role", "keys", "environ", "expected"),
-    [
-        ("auto", "r", False, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "oidc"),
-        ("auto", "r", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "oidc"),
-        ("auto", "r", True, {}, "keys"),
-        ("auto", "r", False, {}, "oidc"),  # the only way; its error explains id-token
-        ("auto", "r", True, {"PMCP_ID_TOKEN": "jwt"}, "oidc"),
-        ("auto", "", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "keys"),
-        ("secrets", "r", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "keys"),
-        ("oidc", "r", True, {}, "oidc"),
-    ],
-)
-def test_auth_choice(
-    tmp_path: Path, auth: str, role: str, keys: bool, environ: dict[str, str], expected: str
-) -> None:
-    config, _ = resolve(
-        offline_context(
-            tmp_path,
-            auth=auth,
-            role_to_assume=role,
-            aws_access_key_id="AKIA" if keys else "",
-            aws_secret_access_key="secret" if keys else "",
-        )
-    )
-    assert choose_auth(config, environ) == expected
-
-
-def test_trust_policy_hint_for_a_github_environment_token() -> None:
-    token = jwt.encode(
-        {
-            "iss": "https://token.actions.githubusercontent.com",
-            "aud": "sts.amazonaws.com",
-            "sub": "repo:org/repo:environment:prod",
-        },
-        "k" * 32,
-        algorithm="HS256",
-    )
-    hint = trust_policy_hint(token, "arn:aws-cn:iam::123456789012:role/deploy", "sts.amazonaws.com")
-    statement = json.loads(hint[hint.index("{") : hint.index("\n\nTo trust")])
-    assert statement["Principal"]["Federated"] == (
-        "arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-    )
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert token not in hint
-    assert '"repo:org/repo:*"' in hint
-
-
-def _client_error(code: str, status: int, message: str = "msg") -> ClientError:
-    return ClientError(
-        {
-            "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"RequestId": "rid-1", "HTTPStatusCode": status},
-        },
-        "CreateFunction",
-    )
-
-
-def test_translate_gives_each_failure_a_way_out() -> None:
-    throttled = translate(_client_error("TooManyRequestsException", 429), "create it")
-    assert isinstance(throttled, RemoteApiError) and "8 attempts" in throttled.remediation
-    assert throttled.details == "AWS request id: rid-1"
-    server = translate(_client_error("ServiceException", 500), "create it")
-    assert "server error" in server.remediation
-    keys = translate(_client_error("InvalidClientTokenId", 403), "create it")
-    assert isinstance(keys, CredentialExchangeError)
-    expired = translate(_client_error("ExpiredTokenException", 403), "create it")
-    assert "role-duration-seconds" in expired.remediation
-    offline = translate(EndpointConnectionError(endpoint_url="https://x"), "create it")
-    assert isinstance(offline, RemoteApiError) and "network" in offline.remediation
-    bad = translate(ParamValidationError(report="Invalid length"), "create it")
-    assert isinstance(bad, DeployError)
-
-
-def test_diffs_show_names_not_values() -> None:
-    desired = DesiredFunction(
-        name="demo",
-        role_arn="arn:aws:iam::1:role/r",
-        architecture="arm64",
-        memory_mb=512,
-        timeout_seconds=30,
-        environment={"A": "secret-1", "B": "2"},
-        code_sha256="NEWSHA",
-    )
-    current = {
-        "Runtime": "provided.al2023",
-        "Handler": "bootstrap",
-        "Role": "arn:aws:iam::1:role/r",
-        "MemorySize": 256,
-        "Timeout": 30,
-        "Environment": {"Variables": {"A": "secret-0", "C": "3"}},
-        "Architectures": ["x86_64"],
-        "CodeSha256": "OLDSHA",
-    }
-    changes = config_changes(desired, current)
-    assert changes == ["memory 256 → 512", "environment +B -C ~A"]
-    assert "secret" not in " ".join(changes)
-    assert code_changes(desired, current) == [
-        "code OLDSHA… → NEWSHA…",
-        "architecture x86_64 → arm64",
-    ]
-
-
-def test_previous_version_round_trips_through_the_alias_description() -> None:
-    assert previous_version_of(alias_description("12")) == "12"
-    assert previous_version_of(alias_description("")) == ""
-    assert len(alias_description("123456")) <= 256
-
-
-def test_importing_the_target_package_does_not_import_botocore() -> None:
-    code = (
-        "import sys, pmcp_action.targets, pmcp_action.targets.aws_lambda; "
-        "print('botocore' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_account_ids_are_split_and_checked(tmp_path: Path) -> None:

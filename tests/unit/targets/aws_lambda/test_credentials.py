@@ -1,26 +1,91 @@
-"""aws-lambda credentials: OIDC request shape, refusals with claims, keys, secrets hygiene."""
+"""Signing in: OIDC web identity, access keys, the runner's own credentials, the caller
+identity and allowed-account-ids; secrets never shown."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
+import jwt
 import pytest
 
 from pmcp_action.errors import CredentialExchangeError
-from tests.fakes.moto_server import sts_error
+from pmcp_action.targets.aws_lambda.config import (
+    resolve,
+)
+from pmcp_action.targets.aws_lambda.credentials import choose_auth, trust_policy_hint
+from tests.fakes.aws_lambda import sts_error
 from tests.support.aws import ACCOUNT, DEPLOYER_ROLE
 
-from .conftest import Harness
+from .helpers import Harness, offline_context
+
+
+@pytest.mark.parametrize(
+    ("auth", "role", "keys", "environ", "expected"),
+    [
+        ("auto", "r", False, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "oidc"),
+        ("auto", "r", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "oidc"),
+        ("auto", "r", True, {}, "keys"),
+        ("auto", "r", False, {}, "oidc"),  # the only way; its error explains id-token
+        ("auto", "r", True, {"PMCP_ID_TOKEN": "jwt"}, "oidc"),
+        ("auto", "", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "keys"),
+        ("secrets", "r", True, {"ACTIONS_ID_TOKEN_REQUEST_URL": "u"}, "keys"),
+        ("oidc", "r", True, {}, "oidc"),
+    ],
+)
+def test_auth_choice(
+    tmp_path: Path, auth: str, role: str, keys: bool, environ: dict[str, str], expected: str
+) -> None:
+    config, _ = resolve(
+        offline_context(
+            tmp_path,
+            auth=auth,
+            role_to_assume=role,
+            aws_access_key_id="AKIA" if keys else "",
+            aws_secret_access_key="secret" if keys else "",
+        )
+    )
+    assert choose_auth(config, environ) == expected
+
+
+def test_trust_policy_hint_for_a_github_environment_token() -> None:
+    token = jwt.encode(
+        {
+            "iss": "https://token.actions.githubusercontent.com",
+            "aud": "sts.amazonaws.com",
+            "sub": "repo:org/repo:environment:prod",
+        },
+        "k" * 32,
+        algorithm="HS256",
+    )
+    hint = trust_policy_hint(token, "arn:aws-cn:iam::123456789012:role/deploy", "sts.amazonaws.com")
+    statement = json.loads(hint[hint.index("{") : hint.index("\n\nTo trust")])
+    assert statement["Principal"]["Federated"] == (
+        "arn:aws-cn:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    )
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert token not in hint
+    assert '"repo:org/repo:*"' in hint
+
 
 ACCESS_KEY = "ASIAFAKESESSIONKEY01"
+
+
 SECRET_KEY = "fakeSessionSecret/Key+0123456789abcdefABCDEF"
+
+
 SESSION_TOKEN = "FwoGZXIvYXdzEFAKESESSIONTOKEN//0123456789abcdefghijklmnopqrstuvwxyz=="
 
+
 STATIC_KEY_ID = "AKIAFAKESTATICKEY001"
+
+
 STATIC_SECRET = "fakeStaticSecret/Key+abcdefghijklmnopqrstuvwx"
+
+
 STATIC_TOKEN = "IQoJb3JpZ2luX2VjEFAKESTATICSESSIONTOKEN=="
 
 
@@ -45,6 +110,29 @@ def _sts_credentials_response() -> httpx.Response:
 
 def _form(request_body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(request_body.decode()).items()}
+
+
+AMBIENT_KEY_ID = "AKIAFAKEPROFILEKEY01"
+
+
+AMBIENT_SECRET = "fakeProfileSecret/Key+abcdefghijklmnopqrstu"
+
+
+def _ambient_environ(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A profile in a shared credentials file, as a runner with AWS_PROFILE has it."""
+    home = tmp_path_factory.mktemp("aws-home")
+    credentials = home / "credentials"
+    credentials.write_text(
+        f"[ci]\naws_access_key_id = {AMBIENT_KEY_ID}\naws_secret_access_key = {AMBIENT_SECRET}\n"
+    )
+    harness.environ.update(
+        {
+            "AWS_PROFILE": "ci",
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+            "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
 
 
 def test_oidc_exchange_sends_the_issuers_token_for_the_sts_audience(harness: Harness) -> None:
@@ -242,27 +330,6 @@ def test_allowed_account_ids_stop_a_deploy_to_another_account(harness: Harness) 
 def test_allowed_account_ids_accept_the_right_account(harness: Harness) -> None:
     result = harness.target(allowed_account_ids=(ACCOUNT,)).deploy()
     assert result.version == "1"
-
-
-AMBIENT_KEY_ID = "AKIAFAKEPROFILEKEY01"
-AMBIENT_SECRET = "fakeProfileSecret/Key+abcdefghijklmnopqrstu"
-
-
-def _ambient_environ(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A profile in a shared credentials file, as a runner with AWS_PROFILE has it."""
-    home = tmp_path_factory.mktemp("aws-home")
-    credentials = home / "credentials"
-    credentials.write_text(
-        f"[ci]\naws_access_key_id = {AMBIENT_KEY_ID}\naws_secret_access_key = {AMBIENT_SECRET}\n"
-    )
-    harness.environ.update(
-        {
-            "AWS_PROFILE": "ci",
-            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
-            "AWS_CONFIG_FILE": str(home / "config"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
 
 
 def test_ambient_uses_the_runners_profile_and_says_which_identity(

@@ -1,24 +1,16 @@
-"""moto as a real HTTP server on loopback, and a recording proxy in front of it.
+"""A recording proxy in front of moto, naming each request's AWS operation.
 
-:class:`MotoServer` runs ``moto.server.ThreadedMotoServer`` on 127.0.0.1 (never
-0.0.0.0) with Lambda's Docker use switched off and AWS managed IAM policies
-loaded (reference: style-anchors §3.1). :meth:`MotoServer.reset` empties every
-backend between tests in ~20 ms.
-
-moto is lax (it accepts any web-identity token, publishes duplicate versions,
-ignores most request shapes), so tests put :class:`MotoProxy` between the
-program and moto. It is a :class:`~tests.fakes.server.FakeBase`: it records
-every request (``proxy.requests``), applies the base's path-based faults, and
-adds operation-based injections (``proxy.inject("AssumeRoleWithWebIdentity",
-sts_error(403, "AccessDenied", ...))``), since STS and IAM post every action to
-``/``. Everything else is forwarded to moto unchanged.
+moto is lax (it accepts any web-identity token, publishes duplicate versions, ignores most
+request shapes), so tests put :class:`MotoProxy` between the program and moto. It is a
+:class:`~tests.fakes.server.FakeBase`: it records every request (``proxy.requests``),
+applies the base's path-based faults, and adds operation-based injections
+(``proxy.inject("AssumeRoleWithWebIdentity", sts_error(403, "AccessDenied", ...))``),
+since STS and IAM post every action to ``/``. Everything else is forwarded to moto
+unchanged.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -27,36 +19,9 @@ from urllib.parse import parse_qs, unquote
 
 import httpx
 
-from .server import FakeBase, RecordedRequest
+from ..server import FakeBase, RecordedRequest
 
-# moto reads this when it builds the IAM backend: without it, attaching
-# arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole fails.
-os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-
-import moto.iam.models  # noqa: E402
-from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: E402
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-#: The AWS managed policies the tests need. moto builds all ~1,600 of them for each of
-#: six partitions on every reset (~1.5 s per test); keeping these few makes a reset
-#: ~30 ms. Attaching any other AWS managed policy fails with NoSuchEntity, which also
-#: proves the target attaches only what it means to.
-KEPT_MANAGED_POLICIES = ("AWSLambdaBasicExecutionRole", "AWSXRayDaemonWriteAccess")
-_all_policies = json.loads(aws_managed_policies_data)
-setattr(  # noqa: B010 - moto.iam.models reads this module global on every IAM reset
-    moto.iam.models,
-    "aws_managed_policies_data",
-    json.dumps({name: _all_policies[name] for name in KEPT_MANAGED_POLICIES}),
-)
-del _all_policies
-
-__all__ = [
-    "MotoProxy",
-    "MotoServer",
-    "lambda_error",
-    "operation_of",
-    "sts_error",
-]
+__all__ = ["MotoProxy", "operation_of"]
 
 _LAMBDA_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     (method, re.compile(pattern), name)
@@ -106,37 +71,6 @@ def operation_of(method: str, path: str, headers: httpx.Headers, body: bytes) ->
     return f"S3 {method} {decoded}"
 
 
-def sts_error(status: int, code: str, message: str) -> httpx.Response:
-    """An STS (query protocol) error response, as AWS sends it."""
-    body = (
-        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-        "<RequestId>4f3c2b1a-0000-4000-8000-fake00000001</RequestId>"
-        "</ErrorResponse>"
-    )
-    return httpx.Response(
-        status,
-        headers={
-            "Content-Type": "text/xml",
-            "x-amzn-RequestId": "4f3c2b1a-0000-4000-8000-fake00000001",
-        },
-        content=body.encode(),
-    )
-
-
-def lambda_error(status: int, code: str, message: str) -> httpx.Response:
-    """A Lambda (rest-json protocol) error response, as AWS sends it."""
-    return httpx.Response(
-        status,
-        headers={
-            "Content-Type": "application/json",
-            "x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/com.amazon.coral/",
-            "x-amzn-RequestId": "7d6e5f4a-0000-4000-8000-fake00000002",
-        },
-        content=json.dumps({"Type": "User", "message": message}).encode(),
-    )
-
-
 @dataclass
 class _Injection:
     operation: str
@@ -152,6 +86,8 @@ class MotoProxy(FakeBase):
     def __init__(self, upstream: str) -> None:
         super().__init__()
         self.upstream = upstream.rstrip("/")
+        #: Where the proxy itself is served (set by whoever serves it).
+        self.url = ""
         self._client = httpx.Client(timeout=30.0, trust_env=False)
         self._injections: list[_Injection] = []
         self._injection_lock = threading.Lock()
@@ -223,29 +159,3 @@ class MotoProxy(FakeBase):
         return httpx.Response(
             upstream.status_code, headers=response_headers, content=upstream.content
         )
-
-
-class MotoServer:
-    """One moto server for the whole test session, reset before each test."""
-
-    def __init__(self) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.url = ""
-
-    def start(self) -> MotoServer:
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-        # Lambda without Docker (invoke echoes); this also resets Lambda state, so first.
-        response = httpx.post(
-            f"{self.url}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=30
-        )
-        response.raise_for_status()
-        return self
-
-    def reset(self) -> None:
-        httpx.post(f"{self.url}/moto-api/reset", timeout=30).raise_for_status()
-
-    def stop(self) -> None:
-        self._server.stop()

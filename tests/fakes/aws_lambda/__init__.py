@@ -1,0 +1,26 @@
+"""The AWS world the aws-lambda target deploys into: moto on loopback behind a recording
+proxy, and the emulator the demo and the act runs start.
+
+- :mod:`.moto_server` — :class:`MotoServer`: moto's threaded server on 127.0.0.1, reset per test;
+- :mod:`.proxy` — :class:`MotoProxy`: records requests by AWS operation, injects answers;
+- :mod:`.errors` — STS and Lambda error answers as AWS sends them;
+- :mod:`.emulator` — ``EMULATOR``: moto, the proxy, the OIDC fake and an MCP server.
+"""
+
+from __future__ import annotations
+
+from .emulator import EMULATOR, emulate
+from .errors import lambda_error, sts_error
+from .moto_server import KEPT_MANAGED_POLICIES, MotoServer
+from .proxy import MotoProxy, operation_of
+
+__all__ = [
+    "EMULATOR",
+    "KEPT_MANAGED_POLICIES",
+    "MotoProxy",
+    "MotoServer",
+    "emulate",
+    "lambda_error",
+    "operation_of",
+    "sts_error",
+]

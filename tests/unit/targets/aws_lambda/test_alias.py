@@ -1,0 +1,101 @@
+"""Alias ``live``: the previous version it records, and its conditional moves when another
+run moved it meanwhile (a newer deploy keeps serving; an older run is replaced once; a
+rollback refuses)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pmcp_action.errors import (
+    DeployError,
+)
+from pmcp_action.targets.aws_lambda.alias import alias_description, previous_version_of
+from tests.fakes.aws_lambda import lambda_error
+
+from .helpers import AwsFactory, Harness
+
+
+def test_previous_version_round_trips_through_the_alias_description() -> None:
+    assert previous_version_of(alias_description("12")) == "12"
+    assert previous_version_of(alias_description("")) == ""
+    assert len(alias_description("123456")) <= 256
+
+
+PRECONDITION = "The Revision Id provided does not match the latest Revision Id."
+
+
+def _another_deploy_moves_live(aws: AwsFactory, *, to_new_version: bool):
+    """What a concurrent run does between our read of ``live`` and our UpdateAlias."""
+
+    def move() -> object:
+        lam = aws("lambda")
+        if to_new_version:
+            lam.update_function_configuration(FunctionName="demo", Description="other run")
+            waiter = lam.get_waiter("function_updated_v2")
+            waiter.wait(FunctionName="demo")
+            other = lam.publish_version(FunctionName="demo")["Version"]
+        else:
+            other = "1"
+        lam.update_alias(FunctionName="demo", Name="live", FunctionVersion=other)
+        return lambda_error(412, "PreconditionFailedException", PRECONDITION)
+
+    return move
+
+
+def test_a_newer_deploy_that_moved_live_meanwhile_keeps_serving_and_we_say_so(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.target().deploy()  # version 1 serves
+    harness.write_bootstrap(b"v2")
+    harness.proxy.reset()
+    harness.proxy.inject("UpdateAlias", _another_deploy_moves_live(aws, to_new_version=True))
+
+    result = harness.target().deploy()  # publishes 2; the other run published 3 and moved live
+
+    live = aws("lambda").get_alias(FunctionName="demo", Name="live")
+    assert live["FunctionVersion"] == "3"
+    assert result.version == "3" and result.outputs["arn"] == live["AliasArn"]
+    assert result.can_roll_back is False  # never roll back what another deploy put live
+    assert "warning: Concurrent deploy: Another deploy moved alias live to version 3" in (
+        harness.last_output
+    )
+    assert any("version 2 was published but does not serve" in n for n in result.notes)
+    assert harness.proxy.operations().count("UpdateAlias") == 1
+
+
+def test_an_older_run_that_moved_live_meanwhile_is_replaced_once(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.target().deploy()
+    harness.write_bootstrap(b"v2")
+    harness.target().deploy()  # live: 2
+    harness.write_bootstrap(b"v3")
+    harness.proxy.reset()
+    harness.proxy.inject("UpdateAlias", _another_deploy_moves_live(aws, to_new_version=False))
+
+    result = harness.target().deploy()  # publishes 3; meanwhile an older run moved live to 1
+
+    live = aws("lambda").get_alias(FunctionName="demo", Name="live")
+    assert live["FunctionVersion"] == "3" and result.version == "3"
+    assert result.previous_version == "1"
+    assert "previous-version=1" in live["Description"]
+    assert harness.proxy.operations().count("UpdateAlias") == 2
+
+
+def test_a_rollback_that_meets_a_concurrent_move_changes_nothing(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.target().deploy()
+    harness.write_bootstrap(b"v2")
+    harness.target().deploy()
+    harness.proxy.reset()
+    harness.proxy.inject("UpdateAlias", _another_deploy_moves_live(aws, to_new_version=True))
+
+    with pytest.raises(DeployError) as caught:
+        harness.target().rollback("1")
+
+    assert caught.value.message == (
+        "Another run moved alias live of demo (to version 3) while this one moved it to 1; "
+        "nothing was changed by this run."
+    )
+    assert aws("lambda").get_alias(FunctionName="demo", Name="live")["FunctionVersion"] == "3"

@@ -1,0 +1,144 @@
+"""The function: its diffs (names, never values), the waits for an update in progress and
+for IAM to propagate a new role, bounded by the deadline."""
+
+from __future__ import annotations
+
+import pytest
+
+from pmcp_action.errors import (
+    RemoteApiError,
+    TimeoutExceededError,
+)
+from pmcp_action.targets.aws_lambda.function import (
+    DesiredFunction,
+    code_changes,
+    config_changes,
+)
+from tests.fakes.aws_lambda import lambda_error
+
+from .helpers import AwsFactory, Harness
+
+
+def test_diffs_show_names_not_values() -> None:
+    desired = DesiredFunction(
+        name="demo",
+        role_arn="arn:aws:iam::1:role/r",
+        architecture="arm64",
+        memory_mb=512,
+        timeout_seconds=30,
+        environment={"A": "secret-1", "B": "2"},
+        code_sha256="NEWSHA",
+    )
+    current = {
+        "Runtime": "provided.al2023",
+        "Handler": "bootstrap",
+        "Role": "arn:aws:iam::1:role/r",
+        "MemorySize": 256,
+        "Timeout": 30,
+        "Environment": {"Variables": {"A": "secret-0", "C": "3"}},
+        "Architectures": ["x86_64"],
+        "CodeSha256": "OLDSHA",
+    }
+    changes = config_changes(desired, current)
+    assert changes == ["memory 256 → 512", "environment +B -C ~A"]
+    assert "secret" not in " ".join(changes)
+    assert code_changes(desired, current) == [
+        "code OLDSHA… → NEWSHA…",
+        "architecture x86_64 → arm64",
+    ]
+
+
+IN_PROGRESS = (
+    "The operation cannot be performed at this time. An update is in progress for resource: "
+    "arn:aws:lambda:us-east-1:123456789012:function:demo"
+)
+
+
+def test_update_in_progress_is_waited_out(harness: Harness) -> None:
+    harness.target().deploy()
+    harness.write_bootstrap(b"v2")
+    harness.proxy.reset()
+    harness.proxy.inject(
+        "UpdateFunctionCode", lambda: lambda_error(409, "ResourceConflictException", IN_PROGRESS)
+    )
+    harness.proxy.inject(
+        "UpdateAlias", lambda: lambda_error(409, "ResourceConflictException", IN_PROGRESS)
+    )
+
+    result = harness.target().deploy()
+
+    assert (result.version, result.previous_version) == ("2", "1")
+    operations = harness.proxy.operations()
+    assert operations.count("UpdateFunctionCode") == 2
+    assert operations.count("UpdateAlias") == 2
+    # It looked at the function's state before trying again.
+    first_retry = operations.index("UpdateFunctionCode")
+    assert operations[first_retry + 1] == "GetFunctionConfiguration"
+    assert "still applying an earlier change" in harness.last_output
+
+
+def test_a_conflict_that_never_clears_ends_at_the_deadline(harness: Harness) -> None:
+    harness.target().deploy()
+    harness.write_bootstrap(b"v2")
+    now = [0.0]
+    harness.clock = lambda: now[0]
+    harness.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
+    harness.deadline_seconds = 20.0
+    harness.proxy.inject(
+        "UpdateFunctionCode",
+        lambda: lambda_error(409, "ResourceConflictException", IN_PROGRESS),
+        times=100,
+    )
+
+    with pytest.raises(TimeoutExceededError):
+        harness.target().deploy()
+
+    assert 2 <= harness.proxy.operations().count("UpdateFunctionCode") < 12
+    assert now[0] <= 20.0 + 1e-6  # never slept past the deadline
+
+
+def test_other_conflicts_are_not_retried(harness: Harness) -> None:
+    harness.proxy.inject(
+        "CreateFunction",
+        lambda: lambda_error(409, "ResourceConflictException", "Function already exist: demo"),
+    )
+
+    with pytest.raises(RemoteApiError, match="Function already exist"):
+        harness.target().deploy()
+
+    assert harness.proxy.operations().count("CreateFunction") == 1
+
+
+def test_a_new_role_is_given_time_to_propagate(harness: Harness) -> None:
+    not_yet = "The role defined for the function cannot be assumed by Lambda."
+    harness.proxy.inject(
+        "CreateFunction",
+        lambda: lambda_error(400, "InvalidParameterValueException", not_yet),
+        times=2,
+    )
+
+    result = harness.target().deploy()
+
+    assert result.version == "1"
+    assert harness.proxy.operations().count("CreateFunction") == 3
+    assert "Waiting for IAM to propagate" in harness.last_output
+
+
+def test_a_users_role_that_lambda_cannot_assume_fails_at_once(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    role = aws("iam").create_role(RoleName="not-for-lambda", AssumeRolePolicyDocument="{}")
+    harness.proxy.inject(
+        "CreateFunction",
+        lambda: lambda_error(
+            400,
+            "InvalidParameterValueException",
+            "The role defined for the function cannot be assumed by Lambda.",
+        ),
+    )
+
+    with pytest.raises(RemoteApiError, match="cannot be assumed"):
+        harness.target(lambda_role_arn=role["Role"]["Arn"]).deploy()
+
+    assert harness.proxy.operations().count("CreateFunction") == 1
+    assert "does not name lambda.amazonaws.com" in harness.output
