@@ -107,16 +107,23 @@ def client_credentials_token(
 ) -> OAuthToken:
     """A token for ``endpoint`` from its authorization server; raises saying what is missing."""
     api = RestApi(client, "")
+    where, issuer, findings = _protected_resource(api, endpoint, challenge, strict=strict)
+    server = _authorization_server(api, issuer)
+    token = _token(client, server, endpoint, credentials)
+    mask(token)
+    return OAuthToken(token, where, str(server["token_endpoint"]), findings)
+
+
+def _protected_resource(
+    api: RestApi, endpoint: str, challenge: str, *, strict: bool
+) -> tuple[str, str, tuple[MetadataFinding, ...]]:
+    """Where the metadata is, the first authorization server, and what is wrong with it."""
     severity: Literal["failure", "warning"] = "failure" if strict else "warning"
-    findings: list[MetadataFinding] = []
-    metadata: dict[str, Any] | None = None
-    where = ""
-    for url in metadata_urls(endpoint, challenge):
-        metadata = _get_json(api, url, "reading the protected-resource metadata")
+    for where in metadata_urls(endpoint, challenge):
+        metadata = _get_json(api, where, "reading the protected-resource metadata")
         if metadata is not None:
-            where = url
             break
-    if metadata is None:
+    else:
         raise _refused(
             f"The server at {endpoint} asks for a token, but publishes no OAuth "
             "protected-resource metadata (RFC 9728): neither its WWW-Authenticate "
@@ -125,6 +132,7 @@ def client_credentials_token(
             "Give a token in verify-bearer-token instead of client credentials, or serve the "
             "protected-resource metadata.",
         )
+    findings: list[MetadataFinding] = []
     resource = metadata.get("resource")
     if resource != endpoint:
         findings.append(
@@ -137,20 +145,19 @@ def client_credentials_token(
         )
     servers = metadata.get("authorization_servers")
     if not isinstance(servers, list) or not servers or not isinstance(servers[0], str):
-        findings.append(
-            MetadataFinding(
-                "prm-authorization-servers",
-                "failure",
-                f"the protected-resource metadata at {where} lists no authorization_servers",
-            )
-        )
         raise _refused(
-            f"The protected-resource metadata of {endpoint} names no authorization server.",
+            f"The protected-resource metadata of {endpoint} at {where} names no authorization "
+            "server (authorization_servers is empty).",
             "List the authorization server in authorization_servers, or give a token in "
             "verify-bearer-token.",
         )
-    issuer = servers[0]
-    server = None
+    return where, servers[0], tuple(findings)
+
+
+def _authorization_server(api: RestApi, issuer: str) -> dict[str, Any]:
+    """The issuer's metadata (RFC 8414, then OpenID discovery), with a client-credentials
+    token endpoint."""
+    server: dict[str, Any] | None = None
     for url in (
         _well_known(issuer, "oauth-authorization-server"),
         _well_known(issuer, "openid-configuration"),
@@ -160,13 +167,12 @@ def client_credentials_token(
         if server is not None:
             break
     token_endpoint = server.get("token_endpoint") if server else None
-    if not isinstance(token_endpoint, str) or not token_endpoint:
+    if server is None or not isinstance(token_endpoint, str) or not token_endpoint:
         raise _refused(
             f"The authorization server {issuer} publishes no metadata with a token_endpoint "
             "(RFC 8414 or OpenID discovery).",
             "Check the authorization server's issuer URL in the protected-resource metadata.",
         )
-    assert server is not None
     grants = server.get("grant_types_supported")
     if isinstance(grants, list) and "client_credentials" not in grants:
         raise _refused(
@@ -175,39 +181,47 @@ def client_credentials_token(
             "Enable client credentials for the verifying client, or give a token in "
             "verify-bearer-token.",
         )
+    return server
+
+
+def _token(
+    client: httpx.Client, server: dict[str, Any], endpoint: str, credentials: ClientCredentials
+) -> str:
+    """The access token of a client-credentials grant (HTTP Basic unless the server takes the
+    secret only in the form), for ``endpoint`` as the resource."""
+    token_endpoint = str(server["token_endpoint"])
     methods = server.get("token_endpoint_auth_methods_supported")
     in_form = (
         isinstance(methods, list)
         and "client_secret_basic" not in methods
-        and ("client_secret_post" in methods)
+        and "client_secret_post" in methods
     )
     form = {"grant_type": "client_credentials", "resource": endpoint}
     if credentials.scope:
         form["scope"] = credentials.scope
+    auth: httpx.Auth | Any = httpx.USE_CLIENT_DEFAULT
     if in_form:
         form |= {"client_id": credentials.client_id, "client_secret": credentials.client_secret}
-        auth: httpx.Auth | None = None
     else:
         auth = httpx.BasicAuth(credentials.client_id, credentials.client_secret)
     response = client.post(
         token_endpoint,
         data=form,
-        auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+        auth=auth,
         headers={"Accept": "application/json"},
         timeout=_TIMEOUT,
         extensions={"pmcp_doing": f"asking {token_endpoint} for a token (client credentials)"},
     )
     body = json_or_none(response)
     token = body.get("access_token") if isinstance(body, dict) else None
-    if response.status_code != 200 or not isinstance(token, str) or not token:
-        error = body.get("error") if isinstance(body, dict) else None
-        described = body.get("error_description") if isinstance(body, dict) else None
-        why = f"{error}: {described}" if error and described else str(error or "")
-        raise _refused(
-            f"The authorization server refused the client credentials (HTTP "
-            f"{response.status_code}{', ' + why[:300] if why else ''}).",
-            "Check verify-oauth-client-id, verify-oauth-client-secret and verify-oauth-scope "
-            "against the client registered with the authorization server.",
-        )
-    mask(token)
-    return OAuthToken(token, where, token_endpoint, tuple(findings))
+    if response.status_code == 200 and isinstance(token, str) and token:
+        return token
+    error = body.get("error") if isinstance(body, dict) else None
+    described = body.get("error_description") if isinstance(body, dict) else None
+    why = f"{error}: {described}" if error and described else str(error or "")
+    raise _refused(
+        f"The authorization server refused the client credentials (HTTP "
+        f"{response.status_code}{', ' + why[:300] if why else ''}).",
+        "Check verify-oauth-client-id, verify-oauth-client-secret and verify-oauth-scope "
+        "against the client registered with the authorization server.",
+    )
