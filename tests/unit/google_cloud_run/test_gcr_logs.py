@@ -12,7 +12,7 @@ from pmcp_action.errors import RemoteApiError
 from pmcp_action.result import LogExcerpt
 from pmcp_action.targets.google_cloud_run.cloud_logging import log_filter, read_log_lines
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
-from tests.fakes.google_logging import FakeCloudLogging, LogEntry, parse_filter
+from tests.fakes.google_cloud_run import FakeCloudLogging, LogEntry, parse_filter
 
 BASE = "http://127.0.0.1:9"
 TOKEN = "ya29.logs-token"

@@ -469,24 +469,24 @@ def _json_names(message: Any) -> set[str]:
 
 
 def test_the_fakes_field_lists_are_the_v2_protos():
-    from tests.fakes import google_cloud_run as fake_module
+    from tests.fakes.google_cloud_run import run_schema as fake_module
 
-    assert fake_module._SERVICE_FIELDS == _json_names(run_v2.Service)
-    assert fake_module._TEMPLATE_FIELDS == _json_names(run_v2.RevisionTemplate)
-    assert fake_module._CONTAINER_FIELDS == _json_names(run_v2.Container)
-    assert fake_module._TRAFFIC_FIELDS == _json_names(run_v2.TrafficTarget)
-    assert fake_module._OUTPUT_ONLY < fake_module._SERVICE_FIELDS
+    assert fake_module.SERVICE_FIELDS == _json_names(run_v2.Service)
+    assert fake_module.TEMPLATE_FIELDS == _json_names(run_v2.RevisionTemplate)
+    assert fake_module.CONTAINER_FIELDS == _json_names(run_v2.Container)
+    assert fake_module.TRAFFIC_FIELDS == _json_names(run_v2.TrafficTarget)
+    assert fake_module.OUTPUT_ONLY < fake_module.SERVICE_FIELDS
 
 
 def test_the_fakes_enum_numbers_are_the_v2_protos():
     from google.api import launch_stage_pb2
 
-    from tests.fakes import google_cloud_run as fake_module
+    from tests.fakes.google_cloud_run import run_schema as fake_module
 
     def numbers(enum: Any) -> dict[str, int]:
         return {member.name: member.value for member in enum}
 
-    enums = fake_module._ENUMS
+    enums = fake_module.ENUMS
     assert enums["ingress"] == numbers(run_v2.IngressTraffic)
     assert enums["type"] == numbers(run_v2.TrafficTargetAllocationType)
     assert enums["state"] == numbers(run_v2.Condition.State)
