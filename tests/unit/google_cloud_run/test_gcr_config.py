@@ -68,7 +68,7 @@ def test_defaults_are_cargo_pmcps(tmp_path: Path) -> None:
     )
     assert config.ingress == "INGRESS_TRAFFIC_ALL" and config.port == 8080
     assert config.repository == "pmcp" and config.allow_unauthenticated is True
-    assert config.mcp_path == "/mcp" and config.platform == "linux/amd64"
+    assert config.mcp_path == "/mcp" and config.images.platform == "linux/amd64"
     assert config.default_repository == "us-central1-docker.pkg.dev/demo-project/pmcp/calc"
 
 
@@ -227,3 +227,22 @@ def test_the_emulator_registry_needs_a_loopback_api(tmp_path: Path) -> None:
         },
     )
     assert "is not a loopback host:port" in _text(problems)
+
+
+def test_the_image_inputs_are_checked_offline_by_the_shared_rule(tmp_path: Path) -> None:
+    _, problems, log = _resolve(
+        tmp_path,
+        {
+            **OIDC,
+            "image": "not a reference",
+            "image-repository": "ghcr.io/acme/calc:1.0",
+            "registry-password": "s3cret-registry-token",
+            "build-args": "FEATURES=full\nnot a pair",
+        },
+    )
+    text = _text(problems)
+    assert "input 'image': 'not a reference' is not an image reference" in text
+    assert "input 'image-repository': " in text and "takes no tag or digest" in text
+    assert "registry-password is given without registry-username" in text
+    assert "input 'build-args'" in text
+    assert "s3cret-registry-token" not in text + log

@@ -12,14 +12,14 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from pmcp_action.targets.google_cloud_run.credential_inputs import default_audience
 from pmcp_action.targets.google_cloud_run.credentials import (
     CLOUD_PLATFORM,
-    CredentialsError,
-    default_audience,
     from_credentials_json,
     from_oidc,
 )
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from pmcp_action.targets.google_cloud_run.failures import CredentialsError
 from tests.fakes.google_cloud_run import FakeCloudRun
 
 PROVIDER = "projects/123/locations/global/workloadIdentityPools/ci/providers/github"
@@ -317,7 +317,7 @@ def test_contract_fake_accepts_the_rfc8693_form_and_refuses_unknown_fields():
     "fmt", [serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL]
 )
 def test_signer_matches_cryptography_byte_for_byte(fmt: serialization.PrivateFormat):
-    from pmcp_action.targets.google_cloud_run.credentials import sign_jwt
+    from pmcp_action.targets.google_cloud_run.jwt_signing import sign_jwt
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
@@ -332,7 +332,7 @@ def test_signer_matches_cryptography_byte_for_byte(fmt: serialization.PrivateFor
 def test_signer_refuses_a_non_rsa_or_broken_key():
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from pmcp_action.targets.google_cloud_run.credentials import sign_jwt
+    from pmcp_action.targets.google_cloud_run.jwt_signing import sign_jwt
 
     ec_pem = (
         ec.generate_private_key(ec.SECP256R1())

@@ -5,12 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pmcp_action.errors import Problem, RemoteApiError
+from pmcp_action.errors import Problem
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints, resolve_endpoints
 from pmcp_action.targets.google_cloud_run.failures import (
+    GoogleEnvelope,
+    OAuthEnvelope,
     oauth_error_text,
     parse_error,
-    raise_for_google,
 )
 
 
@@ -63,11 +64,13 @@ def test_service_disabled_names_the_api_and_the_link():
         domain="googleapis.com",
         metadata={"service": "run.googleapis.com", "activationUrl": "https://console/x"},
     )
-    with pytest.raises(RemoteApiError) as caught:
-        raise_for_google(response, "reading the service", project="demo")
-    assert "run.googleapis.com" in caught.value.remediation
-    assert "https://console/x" in caught.value.remediation
-    assert caught.value.status == 403
+    envelope = GoogleEnvelope("demo")
+    assert envelope.failed(response)
+    error = envelope.error(response, "reading the service")
+    assert error.message.startswith("Reading the service failed: HTTP 403 PERMISSION_DENIED: ")
+    assert "run.googleapis.com" in error.remediation
+    assert "https://console/x" in error.remediation
+    assert error.status == 403 and error.google.reason == "SERVICE_DISABLED"
 
 
 def test_permission_denied_names_the_permission_and_a_role():
@@ -75,26 +78,24 @@ def test_permission_denied_names_the_permission_and_a_role():
         403, "PERMISSION_DENIED", "Permission 'run.services.create' denied on resource"
     )
     assert parse_error(response).permission == "run.services.create"
-    with pytest.raises(RemoteApiError) as caught:
-        raise_for_google(response, "creating the service")
-    assert "run.services.create" in caught.value.remediation
-    assert "roles/run.admin" in caught.value.remediation
+    error = GoogleEnvelope().error(response, "creating the service")
+    assert "run.services.create" in error.remediation
+    assert "roles/run.admin" in error.remediation
 
 
 def test_impersonation_denied_names_workload_identity_user():
     response = _envelope(
         403, "PERMISSION_DENIED", "Permission 'iam.serviceAccounts.getAccessToken' denied"
     )
-    with pytest.raises(RemoteApiError) as caught:
-        raise_for_google(response, "impersonating")
-    assert "roles/iam.workloadIdentityUser" in caught.value.remediation
+    error = GoogleEnvelope().error(response, "impersonating")
+    assert "roles/iam.workloadIdentityUser" in error.remediation
 
 
 def test_non_json_and_success_answers():
-    raise_for_google(httpx.Response(200, json={}), "ok")
+    assert not GoogleEnvelope().failed(httpx.Response(200, json={}))
     assert parse_error(httpx.Response(502, text="<html>")).status_code == 502
-    with pytest.raises(RemoteApiError, match="HTTP 502"):
-        raise_for_google(httpx.Response(502, text="<html>"), "x")
+    error = GoogleEnvelope().error(httpx.Response(502, text="<html>"), "reading x")
+    assert error.message == "Reading x failed: HTTP 502" and error.status == 502
 
 
 def test_oauth_style_error_text():
@@ -103,3 +104,8 @@ def test_oauth_style_error_text():
     )
     assert oauth_error_text(response) == "unauthorized_client: attribute condition"
     assert oauth_error_text(httpx.Response(500, text="x")) == "HTTP 500"
+    refusal = OAuthEnvelope().error(response, "exchanging the token")
+    assert refusal.text == "unauthorized_client: attribute condition"
+    assert refusal.message == (
+        "Exchanging the token failed: unauthorized_client: attribute condition"
+    )

@@ -10,8 +10,9 @@ import pytest
 
 from pmcp_action.errors import RemoteApiError
 from pmcp_action.result import LogExcerpt
-from pmcp_action.targets.google_cloud_run.cloud_logging import log_filter, read_log_lines
+from pmcp_action.targets.google_cloud_run.cloud_logging import CloudLoggingApi, log_filter
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from pmcp_action.targets.google_cloud_run.logs import read_logs
 from tests.fakes.google_cloud_run import FakeCloudLogging, LogEntry, parse_filter
 
 BASE = "http://127.0.0.1:9"
@@ -43,12 +44,14 @@ def _fake() -> FakeCloudLogging:
     return fake
 
 
+def _api(transport: httpx.MockTransport, token: str = TOKEN) -> CloudLoggingApi:
+    http = httpx.Client(transport=transport)
+    return CloudLoggingApi(http, GoogleEndpoints(BASE), token=token, project="demo")
+
+
 def _read(fake: FakeCloudLogging, token: str = TOKEN, **kwargs: Any) -> LogExcerpt:
-    http = httpx.Client(transport=httpx.MockTransport(fake.entries_list))
     kwargs.setdefault("limit", 50)
-    return read_log_lines(
-        http, GoogleEndpoints(BASE), token=token, project="demo", service="calc", **kwargs
-    )
+    return read_logs(_api(httpx.MockTransport(fake.entries_list), token), service="calc", **kwargs)
 
 
 def test_a_revisions_last_lines_oldest_first_with_severity():
@@ -118,13 +121,8 @@ def test_the_emulator_serves_entries_list_for_the_tokens_it_handed_out():
     fake.tokens["tok"] = "someone"
     fake.logging.add(LogEntry("demo", "calc", "calc-2", "2026-12-02T00:00:01Z", "listening"))
     fake.logging.add(LogEntry("demo", "calc", "calc-1", "2026-12-02T00:00:02Z", "older one"))
-    http = httpx.Client(transport=httpx.MockTransport(fake))
-    excerpt = read_log_lines(
-        http, GoogleEndpoints(BASE), token="tok", project="demo", service="calc",
-        revision="calc-2", limit=50,
-    )  # fmt: skip
+    transport = httpx.MockTransport(fake)
+    excerpt = read_logs(_api(transport, "tok"), service="calc", revision="calc-2", limit=50)
     assert excerpt.lines == ("2026-12-02 00:00:01 listening",)
     with pytest.raises(RemoteApiError, match="HTTP 401"):
-        read_log_lines(
-            http, GoogleEndpoints(BASE), token="stolen", project="demo", service="calc", limit=5
-        )
+        read_logs(_api(transport, "stolen"), service="calc", limit=5)

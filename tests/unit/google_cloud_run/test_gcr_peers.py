@@ -1,4 +1,4 @@
-"""Issue 13's contract check: Google's own clients against the Cloud Run contract fake.
+"""The contract check: Google's own clients against the Cloud Run contract fake.
 
 The fake is served on 127.0.0.1 and driven by google-auth (identity-pool and service-account
 credentials) and google-cloud-run's v2 REST transport, so what the fake accepts is what
@@ -39,16 +39,21 @@ from google.protobuf import field_mask_pb2, json_format
 
 from pmcp_action.deadline import Deadline
 from pmcp_action.targets.google_cloud_run import service as desired
-from pmcp_action.targets.google_cloud_run.access import INVOKER, PUBLIC, set_public
 from pmcp_action.targets.google_cloud_run.credentials import CLOUD_PLATFORM, from_oidc
+from pmcp_action.targets.google_cloud_run.deploying import Steps
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from pmcp_action.targets.google_cloud_run.invoker import INVOKER, PUBLIC, set_public
 from pmcp_action.targets.google_cloud_run.run_api import RunApi
 from tests.fakes.google_cloud_run import FakeCloudRun
 from tests.fakes.server import ServedUrl, serve
 
+from .helpers import steps_for
+
 PROVIDER = "projects/123/locations/global/workloadIdentityPools/ci/providers/github"
 SA = "deployer@demo.iam.gserviceaccount.com"
 PARENT = "projects/demo/locations/us-central1"
+#: Where our deploy steps work (their configuration takes a real project id).
+OUR_PARENT = "projects/demo-project/locations/us-central1"
 IMAGE = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:" + "a" * 64
 NEXT_IMAGE = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:" + "c" * 64
 IAM_SCOPE = "https://www.googleapis.com/auth/iam"
@@ -302,6 +307,13 @@ def _our_api(url: str, closing: ExitStack, token: str = "tok") -> RunApi:
         deadline=Deadline(30),
         sleep=lambda _s: None,
     )
+
+
+def _our_steps(root: Path, image: str, url: str, closing: ExitStack, **inputs: Any) -> Steps:
+    """Our deploy steps for calc in demo-project at the served fake (closed after the test)."""
+    steps = steps_for(root, image, base=url, **inputs)
+    closing.callback(steps.conn.client.close)
+    return steps
 
 
 def test_full_lifecycle_through_googles_client(fake, url, tmp_path, closing):
@@ -609,26 +621,27 @@ def test_googles_read_modify_write_of_our_service_makes_no_revision(fake, url, c
     assert fake.errors == []
 
 
-def test_our_deploy_steps_on_a_service_googles_client_made(fake, url, closing):
-    from pmcp_action.targets.google_cloud_run.deploying import Steps
-
+def test_our_deploy_steps_on_a_service_googles_client_made(fake, url, closing, tmp_path):
     services, revisions = _clients(url, closing)
-    name = f"{PARENT}/services/calc"
-    services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
+    name = f"{OUR_PARENT}/services/calc"
+    services.create_service(
+        parent=OUR_PARENT, service=_google_service(), service_id="calc"
+    ).result()
 
-    steps = Steps(_our_api(url, closing), "calc")
-    current = steps.api.get_service("calc") or {}
-    assert current["ingress"] == "INGRESS_TRAFFIC_ALL"  # stored by name, whatever was sent
-    outcome = steps.stage(current, _settings(NEXT_IMAGE), attempt="1")
-    assert outcome.previous == "calc-00001-x" and outcome.candidate_url
-    steps.promote(outcome.revision)
+    steps = _our_steps(tmp_path, NEXT_IMAGE, url, closing)
+    survey = steps.survey(None)
+    assert survey.current["ingress"] == "INGRESS_TRAFFIC_ALL"  # stored by name, whatever was sent
+    staged = steps.stage(survey, None)
+    assert staged.previous_version == "calc-00001-x" and staged.candidate_url
+    steps.promote(staged)
 
     after = services.get_service(name=name)
-    assert [(t.revision, t.percent) for t in after.traffic] == [(outcome.revision, 100)]
+    assert [(t.revision, t.percent) for t in after.traffic] == [(staged.version, 100)]
     newest = next(iter(revisions.list_revisions(parent=name)))
     assert newest.containers[0].image == NEXT_IMAGE
-    rolled = steps.rollback()
-    assert rolled.revision == "calc-00001-x"
+    survey = steps.survey(None)
+    rolled = steps.move_traffic(survey, steps.rollback_version(survey, ""))
+    assert rolled.version == "calc-00001-x"
     assert services.get_service(name=name).traffic[0].revision == "calc-00001-x"
 
 
@@ -724,13 +737,16 @@ def test_token_endpoint_faults_through_google_auth(fake, url, tmp_path, auth_req
 
 
 def test_our_artifact_registry_requests_are_the_documented_shapes(fake, url, closing):
-    from pmcp_action.targets.google_cloud_run.artifact_registry import ensure_repository
+    from pmcp_action.targets.google_cloud_run.artifact_registry import (
+        ArtifactRegistryApi,
+        ensure_repository,
+    )
 
+    api = ArtifactRegistryApi(
+        closing.enter_context(httpx.Client()), GoogleEndpoints(url), token="ya29.t", project="demo"
+    )
     created = ensure_repository(
-        closing.enter_context(httpx.Client()),
-        GoogleEndpoints(url),
-        token="ya29.t",
-        project="demo",
+        api,
         region="us-central1",
         repository="pmcp",
         deadline=Deadline(30),
@@ -752,34 +768,32 @@ def test_our_artifact_registry_requests_are_the_documented_shapes(fake, url, clo
     assert {r.headers["authorization"] for r in fake.requests} == {"Bearer ya29.t"}
 
 
-def test_every_body_our_deploy_steps_send_parses_as_googles_messages(fake, url, closing):
+def test_every_body_our_deploy_steps_send_parses_as_googles_messages(fake, url, tmp_path, closing):
     """Independent of the fake's field lists: Google's protos, unknown fields not ignored."""
-    from pmcp_action.targets.google_cloud_run.deploying import Steps
-
-    steps = Steps(_our_api(url, closing), "calc")
-    env = {"RUST_LOG": "info"}
-    first = steps.first_deploy(desired.ServiceSettings("calc", IMAGE, environment=env))
-    staged = steps.stage(first.service, _settings(NEXT_IMAGE), attempt="2")
-    steps.promote(staged.revision)
-    current = steps.api.get_service("calc") or {}
-    again = steps.stage(
-        current, _settings("us-central1-docker.pkg.dev/d/p/c@sha256:" + "d" * 64), "3"
-    )
-    steps.discard()
-    assert steps.rollback("calc-00001-x").revision == "calc-00001-x"
-    set_public(steps.api, "calc", True)
-    steps.destroy()
+    first = _our_steps(tmp_path, IMAGE, url, closing)
+    first.first_deploy(first.survey(None), None)
+    staging = _our_steps(tmp_path, NEXT_IMAGE, url, closing, allow_unauthenticated=False)
+    staged = staging.stage(staging.survey(None), None)
+    staging.promote(staged)
+    third = "us-central1-docker.pkg.dev/d/p/c@sha256:" + "d" * 64
+    again = _our_steps(tmp_path, third, url, closing)
+    discarded = again.stage(again.survey(None), None)
+    again.discard(discarded)
+    survey = again.survey(None)
+    again.move_traffic(survey, again.rollback_version(survey, "calc-00001-x"))
+    again.remove(again.survey(None))
 
     writes = [
         r for r in fake.requests if r.method in ("POST", "PATCH") and r.path.startswith("/v2/")
     ]
     methods = [r.method for r in writes]
-    assert methods == ["POST"] + ["PATCH"] * 5 + ["POST"]  # create, 5 updates, setIamPolicy
-    assert staged.revision != again.revision
+    # create, grant allUsers, stage, withdraw it, promote, stage, grant it, discard, rollback
+    assert methods == ["POST", "POST", "PATCH", "POST", "PATCH", "PATCH", "POST", "PATCH", "PATCH"]
+    assert staged.version != discarded.version
     for sent in writes:
         if sent.path.endswith(":setIamPolicy"):
             request = json_format.ParseDict(sent.json(), iam_policy_pb2.SetIamPolicyRequest())
-            assert request.policy.bindings[0].role == INVOKER
+            assert request.policy.etag
         else:
             service = json_format.ParseDict(sent.json(), run_v2.Service.pb(run_v2.Service()))
             assert service.template.containers[0].image
@@ -830,8 +844,8 @@ def test_one_external_account_file_through_google_auth_and_ours(fake, url, tmp_p
 def test_googles_run_client_signs_its_own_jwt_with_a_key(fake, url, closing):
     """With a key, the GAPIC client sends a self-signed JWT and never calls the token endpoint.
 
-    Ours always makes the JWT-bearer grant instead: ``docker login`` to Artifact Registry
-    needs a real OAuth access token (cloud-apis.md §1.1 C).
+    Ours always makes the JWT-bearer grant instead: the login to Artifact Registry
+    (``oauth2accesstoken``) takes an OAuth access token, never a self-signed JWT.
     """
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding

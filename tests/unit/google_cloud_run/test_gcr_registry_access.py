@@ -7,12 +7,13 @@ import pytest
 
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import DeployError, RemoteApiError
-from pmcp_action.targets.google_cloud_run.access import OrgPolicyRefused, set_public
 from pmcp_action.targets.google_cloud_run.artifact_registry import (
+    ArtifactRegistryApi,
     ensure_repository,
     repository_path,
 )
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from pmcp_action.targets.google_cloud_run.invoker import OrgPolicyRefused, set_public
 from pmcp_action.targets.google_cloud_run.run_api import RunApi
 from pmcp_action.targets.google_cloud_run.service import ServiceSettings, desired_body
 from tests.fakes.google_cloud_run import FakeCloudRun
@@ -21,11 +22,11 @@ ENDPOINTS = GoogleEndpoints("http://127.0.0.1:9")
 
 
 def _ensure(fake: FakeCloudRun) -> bool:
+    api = ArtifactRegistryApi(
+        httpx.Client(transport=httpx.MockTransport(fake)), ENDPOINTS, token="t", project="demo"
+    )
     return ensure_repository(
-        httpx.Client(transport=httpx.MockTransport(fake)),
-        ENDPOINTS,
-        token="t",
-        project="demo",
+        api,
         region="us-central1",
         repository="pmcp",
         deadline=Deadline(30),
@@ -41,8 +42,8 @@ def test_a_create_answered_without_json_is_an_error_naming_the_step(kind):
     with pytest.raises(RemoteApiError) as caught:
         _ensure(fake)
     assert caught.value.message == (
-        "creating Artifact Registry repository pmcp: 127.0.0.1 answered HTTP 200 without a "
-        "JSON object"
+        "Creating Artifact Registry repository pmcp: 127.0.0.1 answered HTTP 200 with a body "
+        "that is not a JSON object."
     )
 
 

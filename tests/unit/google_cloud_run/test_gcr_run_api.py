@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from pmcp_action.targets.google_cloud_run.failures import GoogleApiError
 from pmcp_action.targets.google_cloud_run.run_api import RunApi
 from tests.fakes.google_cloud_run import FakeCloudRun, FakeGoogleCloud
 from tests.fakes.registry_token import FakeRegistryTokenServer
@@ -148,12 +149,16 @@ def test_iam_policy_etag_and_org_policy():
     api.wait(api.create_service("calc", _body()), "create")
     policy = api.get_iam_policy("calc")
     grant = {**policy, "bindings": [{"role": "roles/run.invoker", "members": ["allUsers"]}]}
-    assert api.set_iam_policy("calc", {**grant, "etag": "old"}).status_code == 409
+    with pytest.raises(GoogleApiError) as stale:
+        api.set_iam_policy("calc", {**grant, "etag": "old"})
+    assert stale.value.status == 409 and stale.value.google.status == "ABORTED"
     fake.org_policy_blocks_all_users = True
-    refused = api.set_iam_policy("calc", grant)
-    assert refused.status_code == 400 and "permitted customer" in refused.text
+    with pytest.raises(GoogleApiError) as refused:
+        api.set_iam_policy("calc", grant)
+    assert refused.value.google.status == "FAILED_PRECONDITION"
+    assert "permitted customer" in refused.value.message
     fake.org_policy_blocks_all_users = False
-    assert api.set_iam_policy("calc", grant).status_code == 200
+    assert api.set_iam_policy("calc", grant)["bindings"][0]["members"] == ["allUsers"]
     assert api.get_iam_policy("calc")["bindings"][0]["members"] == ["allUsers"]
 
 
@@ -211,7 +216,7 @@ def test_run_app_forwards_to_the_served_revisions_own_container():
     api.wait(api.create_service("calc", _body()), "create")
     policy = api.get_iam_policy("calc")
     grant = {**policy, "bindings": [{"role": "roles/run.invoker", "members": ["allUsers"]}]}
-    assert api.set_iam_policy("calc", grant).status_code == 200
+    api.set_iam_policy("calc", grant)
     client = httpx.Client(transport=httpx.MockTransport(fake))
     url = "http://127.0.0.1:1/calc-abc123-uc.a.run.app/mcp"
 
