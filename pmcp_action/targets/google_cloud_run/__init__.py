@@ -1,21 +1,35 @@
 """The ``google-cloud-run`` target: Cloud Run Admin API v2 with Workload Identity Federation.
 
-Modules, one responsibility each:
+The anatomy every target shares (``docs/adding-a-target.md``):
 
-- :mod:`.declaration` — inputs, outputs and help (issue 13's names);
+- :mod:`.declaration` — inputs, outputs and help (and ``NAME``);
 - :mod:`.config` — the inputs, once, checked offline (service name, project id, provider,
-  service account, the credential mode, cargo-pmcp's ``[server]`` Cloud Run keys);
+  service account, the credential mode, the image inputs, cargo-pmcp's ``[server]`` Cloud
+  Run keys);
+- :mod:`.credentials` — sign-in: OIDC → STS → optional impersonation; key JSON;
+  external_account; every token masked;
+- :mod:`.connection` — one command's connection: signed in once per target, a client for
+  Cloud Run, Artifact Registry and Cloud Logging;
+- :mod:`.failures` — Google's error envelope and the token endpoints' OAuth envelope →
+  errors naming the API to enable or the permission to grant;
+- :mod:`.survey` — reading the service and its revisions; what serves, what served before,
+  whether it is ours; the plan's view of the service;
+- :mod:`.deploying` — the steps: a first revision at 100 %, unchanged, a candidate staged,
+  promoted or discarded, a rollback, the service removed, its logs;
+- :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`, the URLs;
+- :mod:`.target` — the flow's hooks: connect, steps;
+- :mod:`.logs` — what a revision logged, oldest line first.
+
+And Cloud Run's own:
+
+- :mod:`.credential_inputs` — how to sign in, as the inputs say (read offline);
 - :mod:`.endpoints` — the Google API hosts and the ``PMCP_GOOGLE_API_URL`` override;
-- :mod:`.credentials` — OIDC → STS → optional impersonation; key JSON; external_account;
-- :mod:`.failures` — error envelopes → errors naming the API or permission;
+- :mod:`.jwt_signing` — the RS256 JWT a service-account key signs;
 - :mod:`.run_api` — Cloud Run Admin API v2: services, revisions, operations, IAM;
-- :mod:`.service` — the desired body, what changed, stage/promote/rollback traffic;
+- :mod:`.service` — the desired body, what changed, the traffic lists, the previous revision;
+- :mod:`.traffic` — traffic moved by a conditional write (the etag), re-read on conflict;
+- :mod:`.invoker` — allUsers as run.invoker with the etag; an org policy refusing it;
 - :mod:`.artifact_registry` — the Docker repository, created if missing;
-- :mod:`.access` — allUsers as run.invoker with the etag; an org policy refusing it;
-- :mod:`.deploying` — first deploy, stage/promote/discard, rollback, destroy over the API;
-- :mod:`.cloud_logging` — what a revision logged (Cloud Logging ``entries:list``);
-- :mod:`.connection` — one command's sign-in, the Run client and the image (pushed to
-  Artifact Registry with the access token as its login);
-- :mod:`.target` — the protocol methods (validate/plan/deploy/outputs/rollback/destroy and
-  the two-phase ``stage``/``promote``/``discard``).
+- :mod:`.image` — the image a revision runs: prebuilt, or pushed with the access token;
+- :mod:`.cloud_logging` — Cloud Logging's ``entries:list``.
 """

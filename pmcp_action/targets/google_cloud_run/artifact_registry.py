@@ -1,8 +1,10 @@
 """Artifact Registry: the Docker repository assembled images are pushed to.
 
-``ensure_repository`` reads it, creates it when missing (the create is a long-running
-operation, awaited within the deadline) and treats ``ALREADY_EXISTS`` (another job created
-it in between) as success. It never deletes a repository: destroy keeps images.
+:class:`ArtifactRegistryApi` reads a repository and creates one; ``ensure_repository``
+creates it when missing (the create is a long-running operation, awaited within the
+deadline) and treats ``ALREADY_EXISTS`` (another job created it in between, or a retried
+create that had already happened) as success. It never deletes a repository: destroy
+keeps images.
 """
 
 from __future__ import annotations
@@ -16,12 +18,23 @@ import httpx
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from ...http import transient_reason
+from ...ownership import labels
+from ...rest import RestApi
+from .declaration import NAME
 from .endpoints import GoogleEndpoints
-from .failures import json_object, parse_error, raise_for_google
+from .failures import GoogleApiError, GoogleEnvelope
 
-__all__ = ["REPOSITORY_ID", "ensure_repository", "registry_host", "repository_path"]
+__all__ = [
+    "REPOSITORY_ID",
+    "ArtifactRegistryApi",
+    "ensure_repository",
+    "registry_host",
+    "repository_path",
+]
 
 REPOSITORY_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+#: ``google.rpc.Code.ALREADY_EXISTS``, as a finished operation's error carries it.
+_ALREADY_EXISTS = 6
 
 
 def registry_host(region: str) -> str:
@@ -33,57 +46,74 @@ def repository_path(region: str, project: str, repository: str, service: str) ->
     return f"{registry_host(region)}/{project}/{repository}/{service}"
 
 
+class ArtifactRegistryApi(RestApi):
+    """One project and region of Artifact Registry, with a bearer token."""
+
+    def __init__(
+        self, client: httpx.Client, endpoints: GoogleEndpoints, *, token: str, project: str
+    ) -> None:
+        super().__init__(
+            client,
+            endpoints.base("artifactregistry"),
+            envelope=GoogleEnvelope(project),
+            headers={"Authorization": f"Bearer {token}"},
+            reach_hint=endpoints.reach_hint,
+        )
+        self.project = project
+
+    def find_repository(self, region: str, repository: str) -> dict[str, Any] | None:
+        """The repository, or None when there is none."""
+        name = f"projects/{self.project}/locations/{region}/repositories/{repository}"
+        return self.find_json(f"/v1/{name}", f"reading Artifact Registry repository {repository}")
+
+    def create_repository(self, region: str, repository: str) -> dict[str, Any]:
+        """The create operation of a Docker repository marked as this tool's."""
+        return self.call_json(
+            "POST",
+            f"/v1/projects/{self.project}/locations/{region}/repositories",
+            f"creating Artifact Registry repository {repository}",
+            params={"repositoryId": repository},
+            json={
+                "format": "DOCKER",
+                "description": "MCP server images deployed by pmcp-action",
+                "labels": labels(),
+            },
+        )
+
+    def operation(self, name: str, repository: str) -> dict[str, Any]:
+        return self.call_json(
+            "GET", f"/v1/{name}", f"waiting for Artifact Registry repository {repository}"
+        )
+
+
 def ensure_repository(
-    http: httpx.Client,
-    endpoints: GoogleEndpoints,
+    api: ArtifactRegistryApi,
     *,
-    token: str,
-    project: str,
     region: str,
     repository: str,
     deadline: Deadline,
     sleep: Callable[[float], None],
 ) -> bool:
     """Make sure the DOCKER repository exists; True when this call created it."""
-    headers = {"Authorization": f"Bearer {token}"}
-    parent = f"projects/{project}/locations/{region}"
-    name = f"{parent}/repositories/{repository}"
-    found = http.get(endpoints.url("artifactregistry", f"/v1/{name}"), headers=headers)
-    if found.status_code == 200:
-        body = found.json()
-        if isinstance(body, dict) and body.get("format") not in (None, "DOCKER"):
+    found = api.find_repository(region, repository)
+    if found is not None:
+        if found.get("format") not in (None, "DOCKER"):
             raise DeployError(
-                f"Artifact Registry repository {name} holds {body.get('format')} packages, "
-                "not Docker images",
-                target="google-cloud-run",
-                remediation="choose another gcp-repository ([gcp].repository)",
+                f"Artifact Registry repository {repository} in {region} holds "
+                f"{found.get('format')} packages, not Docker images.",
+                target=NAME,
+                remediation="Choose another gcp-repository ([gcp].repository).",
             )
         return False
-    if found.status_code != 404:
-        raise_for_google(
-            found, f"reading Artifact Registry repository {repository}", project=project
-        )
-    created = http.post(
-        endpoints.url("artifactregistry", f"/v1/{parent}/repositories"),
-        params={"repositoryId": repository},
-        headers=headers,
-        json={
-            "format": "DOCKER",
-            "description": "MCP server images deployed by pmcp-action",
-            "labels": {"managed-by": "pmcp"},
-        },
-    )
-    if created.status_code == 409 and parse_error(created).status == "ALREADY_EXISTS":
-        return False
-    operation = json_object(
-        created, f"creating Artifact Registry repository {repository}", project=project
-    )
+    try:
+        operation = api.create_repository(region, repository)
+    except GoogleApiError as exc:
+        if exc.status == 409 and exc.google.status == "ALREADY_EXISTS":
+            return False
+        raise
 
     def probe() -> dict[str, Any] | None:
-        answer = http.get(
-            endpoints.url("artifactregistry", f"/v1/{operation['name']}"), headers=headers
-        )
-        current = json_object(answer, "waiting for the repository", project=project)
+        current = api.operation(str(operation.get("name", "")), repository)
         return current if current.get("done") else None
 
     done = (
@@ -99,11 +129,11 @@ def ensure_repository(
     )
     error = done.get("error")
     if isinstance(error, dict):
-        if error.get("code") == 6:  # ALREADY_EXISTS
+        if error.get("code") == _ALREADY_EXISTS:
             return False
         raise DeployError(
-            f"creating Artifact Registry repository {repository} failed: "
+            f"Creating Artifact Registry repository {repository} failed: "
             f"{str(error.get('message', ''))[:300]}",
-            target="google-cloud-run",
+            target=NAME,
         )
     return True

@@ -1,11 +1,10 @@
-"""Cloud Logging: the last lines a Cloud Run service (or one revision) wrote.
+"""Cloud Logging's ``entries:list`` (logging.googleapis.com/v2), for a Cloud Run service.
 
 What a container prints to stdout and stderr lands in the project's
 ``run.googleapis.com/stdout`` / ``run.googleapis.com/stderr`` logs, as entries of
 resource type ``cloud_run_revision`` labelled with the service and revision. One
-``entries:list`` call (newest first, one page) gives the last ``limit`` of them;
-they are returned oldest first, as a log reads. Needs ``logging.logEntries.list``
-(roles/logging.viewer) — without it, the caller's warning says which role.
+``entries:list`` call (newest first, one page) gives the last ``limit`` of them. Needs
+``logging.logEntries.list`` (roles/logging.viewer): the envelope's error names the role.
 """
 
 from __future__ import annotations
@@ -16,11 +15,11 @@ from typing import Any
 
 import httpx
 
-from ...result import LogExcerpt
+from ...rest import RestApi
 from .endpoints import GoogleEndpoints
-from .failures import json_object
+from .failures import GoogleEnvelope
 
-__all__ = ["log_filter", "read_log_lines"]
+__all__ = ["CloudLoggingApi", "log_filter"]
 
 #: The logs a Cloud Run container's stdout and stderr go to.
 _STREAMS = ("run.googleapis.com%2Fstdout", "run.googleapis.com%2Fstderr")
@@ -46,51 +45,32 @@ def log_filter(project: str, service: str, revision: str = "", since: float | No
     return " AND ".join(parts)
 
 
-def _text(entry: dict[str, Any]) -> str:
-    if isinstance(entry.get("textPayload"), str):
-        return str(entry["textPayload"])
-    payload = entry.get("jsonPayload")
-    if isinstance(payload, dict):
-        message = payload.get("message")
-        return str(message) if isinstance(message, str) else json.dumps(payload, sort_keys=True)
-    return ""
+class CloudLoggingApi(RestApi):
+    """One project's Cloud Logging, with a bearer token."""
 
+    def __init__(
+        self, client: httpx.Client, endpoints: GoogleEndpoints, *, token: str, project: str
+    ) -> None:
+        super().__init__(
+            client,
+            endpoints.base("logging"),
+            envelope=GoogleEnvelope(project),
+            headers={"Authorization": f"Bearer {token}"},
+            reach_hint=endpoints.reach_hint,
+        )
+        self.project = project
 
-def _line(entry: dict[str, Any]) -> str:
-    stamp = str(entry.get("timestamp", ""))[:19].replace("T", " ")
-    severity = str(entry.get("severity", "") or "")
-    text = _text(entry).rstrip("\n")
-    head = " ".join(p for p in (stamp, severity if severity != "DEFAULT" else "") if p)
-    return f"{head} {text}".strip()
-
-
-def read_log_lines(
-    http: httpx.Client,
-    endpoints: GoogleEndpoints,
-    *,
-    token: str,
-    project: str,
-    service: str,
-    revision: str = "",
-    since: float | None = None,
-    limit: int,
-) -> LogExcerpt:
-    """The last ``limit`` lines of the service's (or revision's) stdout/stderr, oldest first."""
-    what = f"revision {revision}" if revision else f"service {service}"
-    source = f"Cloud Logging, {what} (project {project})"
-    response = http.post(
-        endpoints.url("logging", "/v2/entries:list"),
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "resourceNames": [f"projects/{project}"],
-            "filter": log_filter(project, service, revision, since),
-            "orderBy": "timestamp desc",
-            "pageSize": limit,
-        },
-    )
-    body = json_object(response, f"reading the logs of {what}", project=project)
-    entries = [e for e in body.get("entries") or [] if isinstance(e, dict)][:limit]
-    lines = tuple(line for line in (_line(e) for e in reversed(entries)) if line)
-    if not lines:
-        return LogExcerpt(source, note=f"no lines from {what} yet")
-    return LogExcerpt(source, lines)
+    def last_entries(self, log: str, doing: str, *, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries matching the filter ``log``, newest first."""
+        body = self.call_json(
+            "POST",
+            "/v2/entries:list",
+            doing,
+            json={
+                "resourceNames": [f"projects/{self.project}"],
+                "filter": log,
+                "orderBy": "timestamp desc",
+                "pageSize": limit,
+            },
+        )
+        return [e for e in body.get("entries") or [] if isinstance(e, dict)][:limit]

@@ -3,52 +3,42 @@
 Precedence is declared in :mod:`.declaration`; cargo-pmcp's Cloud Run keys
 (``[server].memory``/``cpu``/``max_instances``/``min_instances``/``ingress``, with the
 ``CLOUD_RUN_MEMORY``/``CLOUD_RUN_CPU``/``CLOUD_RUN_MAX_INSTANCES`` fallbacks) are read
-here. Every message names the source its value came from and never quotes a secret or a
-file's content; every secret is masked the moment it is read.
+here; the credential inputs by :mod:`.credential_inputs`, the image inputs by the rule every
+container target shares. Every message names the source its value came from and never
+quotes a secret or a file's content; every secret is masked the moment it is read.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from urllib.parse import urlsplit
 
+from ...artifact.oci_image.inputs import ImageInputs, read_image_inputs
+from ...artifact.oci_image.reference import parse_repository
 from ...context import RunContext
 from ...errors import Problem
 from ...target_inputs import TargetInputs
 from ...urls import endpoint_problem, is_loopback_host
 from .artifact_registry import REPOSITORY_ID, registry_host
-from .credentials import default_audience
+from .credential_inputs import read_credential_inputs
 from .declaration import REGISTRY_HOST_ENV, RUN_APP_ORIGIN_ENV
 from .endpoints import GoogleEndpoints, resolve_endpoints
 from .service import DEFAULTS, INGRESS, SERVICE_NAME, ServiceSettings
 
-__all__ = ["ADC_ENV", "GoogleConfig", "resolve", "resolve_inputs"]
+__all__ = ["GoogleConfig", "resolve", "resolve_inputs"]
 
-ADC_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 #: cargo-pmcp's init placeholder, treated as unset.
 PROJECT_PLACEHOLDER = "your-gcp-project-id"
 #: A project id (6-30 of a-z 0-9 -, starting with a letter), optionally domain-scoped.
 _PROJECT = re.compile(r"^(?:[a-z][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_PROVIDER = re.compile(
-    r"^projects/(?P<number>[^/]+)/locations/global/workloadIdentityPools/(?P<pool>[^/]+)"
-    r"/providers/(?P<provider>[^/]+)$"
-)
-_POOL_ID = re.compile(r"^[a-z0-9-]{4,32}$")
-_SERVICE_ACCOUNT = re.compile(
-    r"^[a-z0-9][a-z0-9._-]{0,99}@[a-z0-9][a-z0-9.-]*\.gserviceaccount\.com$"
-)
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]{1,2}$")
 _MEMORY = re.compile(r"^[0-9]+(?:Mi|Gi|M|G)$")
 _CPU = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?|[0-9]+m)$")
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})$")
-#: A credentials file (key or external_account) is a few kB.
-MAX_CREDENTIALS_FILE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -69,13 +59,9 @@ class GoogleConfig:
     ambient_file: str = ""
     repository: str = ""
     allow_unauthenticated: bool = False
-    image: str = ""
-    image_repository: str = ""
-    base_image: str = ""
-    registry_username: str = ""
-    registry_password: str = field(default="", repr=False)
-    platform: str = ""
-    build_args: tuple[tuple[str, str], ...] = ()
+    #: The image inputs (image, image-repository, base-image, the registry login, platform,
+    #: build-args), read by the rule every container target shares.
+    images: ImageInputs = field(default_factory=ImageInputs)
     artifact: Path | None = None
     artifact_source: str = "input 'artifact'"
     memory: str = DEFAULTS.memory
@@ -91,7 +77,6 @@ class GoogleConfig:
     #: The registry host images are pushed to (``<region>-docker.pkg.dev`` unless emulated).
     registry: str = ""
     run_app_origin: str = ""
-    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def settings(self, image: str) -> ServiceSettings:
         return ServiceSettings(
@@ -151,154 +136,6 @@ def _project(
     return value
 
 
-def _provider(inputs: TargetInputs, problems: list[Problem]) -> str:
-    value = inputs.text("gcp-workload-identity-provider").removeprefix("//iam.googleapis.com/")
-    if not value:
-        return ""
-    match = _PROVIDER.match(value)
-    fix = (
-        "use projects/<project number>/locations/global/workloadIdentityPools/<pool>/providers/"
-        "<provider> (gcloud iam workload-identity-pools providers describe <provider> "
-        "--location=global --workload-identity-pool=<pool> --format='value(name)')"
-    )
-    where = inputs.source("gcp-workload-identity-provider")
-    if match is None:
-        problems.append(Problem(where, "is not a Workload Identity provider resource name", fix))
-    elif not match["number"].isdigit():
-        problems.append(
-            Problem(
-                where,
-                f"names the project {match['number'][:40]!r}; a provider's name holds the "
-                "project number, not its id",
-                "find the number with gcloud projects describe <project> "
-                "--format='value(projectNumber)'",
-            )
-        )
-    elif not (_POOL_ID.match(match["pool"]) and _POOL_ID.match(match["provider"])):
-        problems.append(
-            Problem(where, "has a pool or provider id that is not 4-32 of a-z 0-9 -", fix)
-        )
-    return value
-
-
-def _credentials_info(text: str, where: str, problems: list[Problem]) -> dict[str, Any]:
-    """The JSON's non-secret facts (type, client_email, project_id), never its content."""
-    try:
-        info = json.loads(text)
-    except ValueError:
-        info = None
-    if not isinstance(info, dict):
-        problems.append(
-            Problem(
-                where,
-                f"is not a JSON object ({len(text)} characters)",
-                "pass the whole key or credential-configuration file, e.g. "
-                "${{ secrets.GCP_CREDENTIALS_JSON }}",
-            )
-        )
-        return {}
-    kind = info.get("type")
-    if kind not in ("service_account", "external_account"):
-        problems.append(
-            Problem(
-                where,
-                f"has type {str(kind)[:40]!r}; expected service_account or external_account",
-                "use a service-account key or a Workload Identity credential configuration "
-                "(gcloud iam workload-identity-pools create-cred-config)",
-            )
-        )
-        return {}
-    if kind == "service_account" and not (info.get("client_email") and info.get("private_key")):
-        problems.append(
-            Problem(
-                where,
-                "is a service-account key without client_email or private_key",
-                "create a new JSON key for the service account",
-            )
-        )
-    return info
-
-
-def _ambient_file(context: RunContext, problems: list[Problem]) -> tuple[str, str]:
-    path = context.environ.get(ADC_ENV, "").strip()
-    where = f"environment variable {ADC_ENV}"
-    if not path:
-        problems.append(
-            Problem(
-                "input 'auth'",
-                f"auth: ambient reads Application Default Credentials from the file {ADC_ENV} "
-                "names, and it is not set (the metadata server is not used)",
-                f"set {ADC_ENV} (google-github-actions/auth does), or use OIDC with "
-                "gcp-workload-identity-provider",
-            )
-        )
-        return "", ""
-    file = Path(path)
-    try:
-        size = file.stat().st_size if file.is_file() else -1
-    except OSError:
-        size = -1
-    if size < 0:
-        problems.append(
-            Problem(
-                where,
-                f"{path[:200]} is not a readable regular file",
-                f"point {ADC_ENV} at the credentials file (google-github-actions/auth writes one)",
-            )
-        )
-        return path, ""
-    if size > MAX_CREDENTIALS_FILE:
-        problems.append(
-            Problem(
-                where,
-                f"{path[:200]} holds {size} bytes; a credentials file is a few kB",
-                f"point {ADC_ENV} at a key or external_account JSON",
-            )
-        )
-        return path, ""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        problems.append(
-            Problem(
-                where,
-                f"{path[:200]} cannot be read as UTF-8 text",
-                f"point {ADC_ENV} at a key or external_account JSON",
-            )
-        )
-        return path, ""
-    context.console.mask(text)
-    return path, text
-
-
-def _mode(inputs: TargetInputs, provider: str, json_text: str, problems: list[Problem]) -> str:
-    auth = inputs.text("auth")
-    if auth == "ambient":
-        return "ambient"
-    if auth == "secrets" or (auth == "auto" and json_text):
-        if not json_text:
-            problems.append(
-                Problem(
-                    inputs.source("auth"),
-                    "auth: secrets, but gcp-credentials-json is empty",
-                    "pass gcp-credentials-json from a secret, or use OIDC with "
-                    "gcp-workload-identity-provider",
-                )
-            )
-        return "key"
-    if not provider:
-        problems.append(
-            Problem(
-                "input 'gcp-workload-identity-provider'",
-                "no Google credentials: neither gcp-workload-identity-provider (OIDC) nor "
-                "gcp-credentials-json is set",
-                "set gcp-workload-identity-provider (and give the job id-token: write), or "
-                "pass gcp-credentials-json from a secret",
-            )
-        )
-    return "oidc"
-
-
 def _server_value(
     context: RunContext, key: str, env: str, default: str, problems: list[Problem]
 ) -> tuple[str, str]:
@@ -353,63 +190,19 @@ def _registry(
     return value
 
 
-def _build_args(inputs: TargetInputs, problems: list[Problem]) -> tuple[tuple[str, str], ...]:
-    pairs: list[tuple[str, str]] = []
-    for line in inputs.text("build-args").splitlines():
-        if not line.strip():
-            continue
-        key, sep, value = line.strip().partition("=")
-        if not sep or not key.strip():
-            problems.append(
-                Problem(inputs.source("build-args"), "each line must be KEY=VALUE", "fix the line")
-            )
-            continue
-        pairs.append((key.strip(), value))
-    return tuple(pairs)
-
-
 def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleConfig, list[Problem]]:
     """Read the target's inputs; return them with every offline problem found."""
     problems: list[Problem] = []
     mask = context.console.mask
-    json_text = inputs.text("gcp-credentials-json")
-    if json_text:
-        mask(json_text)
-    password = inputs.text("registry-password")
-    if password:
-        mask(password)
+    images = read_image_inputs(inputs, problems, mask=mask)
+    if images.repository:
+        try:
+            parse_repository(images.repository, "")
+        except ValueError as exc:
+            problems.append(Problem(inputs.source("image-repository"), str(exc)))
 
-    provider = _provider(inputs, problems)
-    mode = _mode(inputs, provider, json_text, problems)
-    ambient_file = ""
-    info: dict[str, Any] = {}
-    if mode == "ambient":
-        ambient_file, ambient_text = _ambient_file(context, problems)
-        if ambient_text:
-            info = _credentials_info(ambient_text, f"the file {ADC_ENV} names", problems)
-            json_text = ambient_text
-    elif mode == "key" and json_text:
-        info = _credentials_info(json_text, inputs.source("gcp-credentials-json"), problems)
-        if info.get("private_key"):
-            mask(str(info["private_key"]))
-    key_project = str(info.get("project_id", "")) if info.get("type") == "service_account" else ""
-    project = _project(context, inputs, key_project, problems)
-
-    service_account = inputs.text("gcp-service-account")
-    if service_account and not _SERVICE_ACCOUNT.match(service_account):
-        problems.append(
-            Problem(
-                inputs.source("gcp-service-account"),
-                f"{service_account[:80]!r} is not a service-account email",
-                "use <name>@<project>.iam.gserviceaccount.com",
-            )
-        )
-    if service_account and mode != "oidc":
-        context.console.warning(
-            f"{inputs.source('gcp-service-account')} is used only with OIDC (Workload Identity "
-            "Federation); the credentials JSON says whom it impersonates itself.",
-            title="Input not used",
-        )
+    signer = read_credential_inputs(context, inputs, problems)
+    project = _project(context, inputs, signer.key_project, problems)
 
     service = context.project.server_name
     if not SERVICE_NAME.match(service):
@@ -494,27 +287,20 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
             title="Environment",
         )
 
-    audience = inputs.text("audience") or (default_audience(provider) if provider else "")
     resolved = GoogleConfig(
         project=project,
         region=region,
         service=service,
-        mode=mode,
-        provider=provider,
-        service_account=service_account if mode == "oidc" else "",
-        audience=audience,
-        credentials_json=json_text,
-        credentials_type=str(info.get("type", "")),
-        ambient_file=ambient_file,
+        mode=signer.mode,
+        provider=signer.provider,
+        service_account=signer.service_account,
+        audience=signer.audience,
+        credentials_json=signer.credentials_json,
+        credentials_type=signer.credentials_type,
+        ambient_file=signer.ambient_file,
         repository=repository,
         allow_unauthenticated=inputs.flag("allow-unauthenticated", problems),
-        image=inputs.text("image"),
-        image_repository=inputs.text("image-repository"),
-        base_image=inputs.text("base-image"),
-        registry_username=inputs.text("registry-username"),
-        registry_password=password,
-        platform=inputs.string("platform", problems),
-        build_args=_build_args(inputs, problems),
+        images=images,
         artifact=inputs.path("artifact"),
         artifact_source=inputs.source("artifact"),
         memory=memory,
@@ -527,6 +313,5 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
         endpoints=endpoints,
         registry=_registry(context, endpoints, region, problems),
         run_app_origin=origin,
-        sources=MappingProxyType(dict(inputs.sources)),
     )
     return resolved, problems

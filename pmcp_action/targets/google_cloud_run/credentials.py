@@ -1,41 +1,54 @@
 """Google credentials -> one OAuth access token for cloud-platform, masked at once.
 
-Three ways in (reference: cloud-apis.md §1.1):
+Three ways in:
 
 - the CI's OIDC token -> STS token exchange (Workload Identity Federation), then
   ``generateAccessToken`` when a service account is to be impersonated;
-- a service-account key JSON -> a signed RS256 JWT -> the JWT-bearer grant (signed with the
-  pure-Python ``rsa`` package, imported only on this path);
+- a service-account key JSON -> a signed RS256 JWT (:mod:`.jwt_signing`) -> the JWT-bearer
+  grant;
 - an ``external_account`` JSON (what google-github-actions/auth writes): its audience,
   token URL, impersonation URL and subject-token source are honoured.
 
-Every token, assertion and key is given to ``mask`` the moment it exists.
+Every token, assertion and key is given to ``mask`` the moment it exists. The token
+endpoints answer in the OAuth envelope, iamcredentials in Google's
+(:mod:`.failures`); :func:`sign_in` picks the way the configuration asks for.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ...errors import PmcpActionError, RemoteApiError
+from ...errors import RemoteApiError
 from ...oidc import describe_claims_for_error
+from ...rest import RestApi
+from .config import GoogleConfig
+from .credential_inputs import ADC_ENV
 from .endpoints import GoogleEndpoints
-from .failures import oauth_error_text, raise_for_google
+from .failures import (
+    CredentialsError,
+    GoogleApiError,
+    GoogleEnvelope,
+    OAuthEnvelope,
+    OAuthRefusal,
+)
+from .jwt_signing import sign_jwt
+
+if TYPE_CHECKING:
+    from ...context import RunContext
 
 __all__ = [
     "CLOUD_PLATFORM",
-    "CredentialsError",
     "GoogleToken",
-    "default_audience",
     "from_credentials_json",
     "from_oidc",
+    "sign_in",
 ]
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -45,12 +58,6 @@ _JWT = "urn:ietf:params:oauth:token-type:jwt"
 _JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 Mask = Callable[[str], None]
-
-
-class CredentialsError(PmcpActionError):
-    """Google refused the credentials, or they cannot be used."""
-
-    title = "Google credentials refused"
 
 
 @dataclass(frozen=True)
@@ -70,26 +77,22 @@ class GoogleToken:
         return f"GoogleToken(identity={self.identity!r}, mode={self.mode!r})"
 
 
-def default_audience(provider: str) -> str:
-    """The OIDC audience Google expects by default for a provider resource name."""
-    return f"https://iam.googleapis.com/{provider}"
+class _TokenApis:
+    """The token endpoints (OAuth envelope) and iamcredentials (Google's), over one client.
 
+    Their URLs come from the endpoints or from a credentials file, so each call gives one.
+    """
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise RemoteApiError(
-            f"{response.request.url.host} answered HTTP {response.status_code} without JSON",
-            status=response.status_code,
+    def __init__(self, http: httpx.Client, endpoints: GoogleEndpoints) -> None:
+        hint = endpoints.reach_hint
+        self.oauth = RestApi(http, endpoints.base("sts"), envelope=OAuthEnvelope(), reach_hint=hint)
+        self.iam = RestApi(
+            http, endpoints.base("iamcredentials"), envelope=GoogleEnvelope(), reach_hint=hint
         )
-    return body
 
 
 def _sts_exchange(
-    http: httpx.Client,
+    apis: _TokenApis,
     token_url: str,
     *,
     audience: str,
@@ -98,25 +101,28 @@ def _sts_exchange(
     provider_hint: str,
     mask: Mask,
 ) -> str:
-    response = http.post(
-        token_url,
-        json={
-            "grantType": _TOKEN_EXCHANGE,
-            "audience": audience,
-            "scope": CLOUD_PLATFORM,
-            "requestedTokenType": _ACCESS_TOKEN,
-            "subjectToken": subject_token,
-            "subjectTokenType": subject_token_type,
-        },
-    )
-    if response.status_code >= 400:
+    try:
+        answer = apis.oauth.call_json(
+            "POST",
+            token_url,
+            f"exchanging the CI token at Google STS for {provider_hint}",
+            json={
+                "grantType": _TOKEN_EXCHANGE,
+                "audience": audience,
+                "scope": CLOUD_PLATFORM,
+                "requestedTokenType": _ACCESS_TOKEN,
+                "subjectToken": subject_token,
+                "subjectTokenType": subject_token_type,
+            },
+        )
+    except OAuthRefusal as refused:
         details = ""
         try:
             details = describe_claims_for_error(subject_token)
         except Exception:  # noqa: BLE001 - a non-JWT subject token has no claims to show
             details = ""
         raise CredentialsError(
-            f"Google STS refused the CI token for {provider_hint}: {oauth_error_text(response)}",
+            f"Google STS refused the CI token for {provider_hint}: {refused.text}",
             remediation=(
                 f"the provider {provider_hint} must accept these claims: its issuer URI must be "
                 "the token's iss, its allowed audiences must include the token's aud (or leave "
@@ -124,8 +130,8 @@ def _sts_exchange(
                 "hold for them (e.g. assertion.repository == 'owner/repo')"
             ),
             details=details,
-        )
-    token = str(_json(response).get("access_token", ""))
+        ) from None
+    token = str(answer.get("access_token", ""))
     if not token:
         raise RemoteApiError("Google STS answered without access_token")
     mask(token)
@@ -133,7 +139,7 @@ def _sts_exchange(
 
 
 def _impersonate(
-    http: httpx.Client,
+    apis: _TokenApis,
     url: str,
     federated: str,
     service_account: str,
@@ -141,25 +147,26 @@ def _impersonate(
     mask: Mask,
     lifetime: int = 3600,
 ) -> str:
-    response = http.post(
-        url,
-        headers={"Authorization": f"Bearer {federated}"},
-        json={"scope": [CLOUD_PLATFORM], "lifetime": f"{lifetime}s"},
-    )
-    if response.status_code == 403:
-        try:
-            raise_for_google(response, f"impersonating {service_account}")
-        except RemoteApiError as exc:
-            raise CredentialsError(
-                exc.message,
-                remediation=(
-                    f"grant the federated principal of {provider_hint} "
-                    f"roles/iam.workloadIdentityUser on {service_account}, e.g. for "
-                    "principalSet://iam.googleapis.com/<pool>/attribute.repository/<owner/repo>"
-                ),
-            ) from None
-    raise_for_google(response, f"impersonating {service_account}")
-    token = str(_json(response).get("accessToken", ""))
+    try:
+        answer = apis.iam.call_json(
+            "POST",
+            url,
+            f"impersonating {service_account}",
+            headers={"Authorization": f"Bearer {federated}"},
+            json={"scope": [CLOUD_PLATFORM], "lifetime": f"{lifetime}s"},
+        )
+    except GoogleApiError as exc:
+        if exc.status != 403:
+            raise
+        raise CredentialsError(
+            exc.message,
+            remediation=(
+                f"grant the federated principal of {provider_hint} "
+                f"roles/iam.workloadIdentityUser on {service_account}, e.g. for "
+                "principalSet://iam.googleapis.com/<pool>/attribute.repository/<owner/repo>"
+            ),
+        ) from None
+    token = str(answer.get("accessToken", ""))
     if not token:
         raise RemoteApiError("generateAccessToken answered without accessToken")
     mask(token)
@@ -184,8 +191,9 @@ def from_oidc(
 ) -> GoogleToken:
     """The CI's OIDC token through Workload Identity Federation (and impersonation)."""
     mask(id_token)
+    apis = _TokenApis(http, endpoints)
     federated = _sts_exchange(
-        http,
+        apis,
         endpoints.url("sts", "/v1/token"),
         audience=f"//iam.googleapis.com/{provider}",
         subject_token=id_token,
@@ -196,7 +204,7 @@ def from_oidc(
     if not service_account:
         return GoogleToken(federated, f"principal of {provider}", "workload-identity")
     token = _impersonate(
-        http,
+        apis,
         _impersonation_url(endpoints, service_account),
         federated,
         service_account,
@@ -204,55 +212,6 @@ def from_oidc(
         mask,
     )
     return GoogleToken(token, service_account, "workload-identity+impersonation")
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _rsa_key(key_pem: str) -> Any:
-    """The RSA key of a PEM ``PRIVATE KEY`` (PKCS#8, as Google issues) or ``RSA PRIVATE KEY``."""
-    import rsa  # pure Python (with pyasn1): a few hundred kB instead of cryptography's 16 MB
-    from pyasn1.codec.der import decoder
-    from pyasn1.error import PyAsn1Error
-
-    text = key_pem.strip()
-    try:
-        if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):
-            return rsa.PrivateKey.load_pkcs1(text.encode(), format="PEM")
-        if text.startswith("-----BEGIN PRIVATE KEY-----"):
-            body = "".join(text.splitlines()[1:-1])
-            info, _rest = decoder.decode(base64.b64decode(body, validate=True))
-            # PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, privateKey OCTET STRING }
-            if str(info[1][0]) != _RSA_ENCRYPTION:
-                raise CredentialsError("the service-account key's private_key is not an RSA key")
-            return rsa.PrivateKey.load_pkcs1(bytes(info[2]), format="DER")
-    except CredentialsError:
-        raise
-    except (ValueError, TypeError, IndexError, PyAsn1Error):
-        pass
-    raise CredentialsError(
-        "the service-account key's private_key is not an unencrypted PEM RSA key",
-        remediation="create a new JSON key for the service account",
-    )
-
-
-_RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
-
-
-def sign_jwt(key_pem: str, key_id: str, claims: Mapping[str, Any]) -> str:
-    """An RS256 JWT: RSASSA-PKCS1-v1_5 over SHA-256, as RFC 7518 §3.3 defines it."""
-    import rsa
-
-    key = _rsa_key(key_pem)
-    header = {"alg": "RS256", "typ": "JWT", "kid": key_id}
-    signing_input = (
-        _b64(json.dumps(header, separators=(",", ":")).encode())
-        + "."
-        + _b64(json.dumps(dict(claims), separators=(",", ":")).encode())
-    )
-    signature = rsa.sign(signing_input.encode(), key, "SHA-256")
-    return f"{signing_input}.{_b64(signature)}"
 
 
 def _from_key(
@@ -283,17 +242,22 @@ def _from_key(
         },
     )
     mask(assertion)
-    response = http.post(token_uri, data={"grant_type": _JWT_BEARER, "assertion": assertion})
-    if response.status_code >= 400:
+    try:
+        answer = _TokenApis(http, endpoints).oauth.call_json(
+            "POST",
+            token_uri,
+            f"signing in with the service-account key of {info['client_email']}",
+            data={"grant_type": _JWT_BEARER, "assertion": assertion},
+        )
+    except OAuthRefusal as refused:
         raise CredentialsError(
-            f"Google refused the service-account key of {info['client_email']}: "
-            f"{oauth_error_text(response)}",
+            f"Google refused the service-account key of {info['client_email']}: {refused.text}",
             remediation=(
                 "check that the key was not deleted or disabled and that the runner's clock "
                 "is right; better, use Workload Identity Federation"
             ),
-        )
-    token = str(_json(response).get("access_token", ""))
+        ) from None
+    token = str(answer.get("access_token", ""))
     if not token:
         raise RemoteApiError("the token endpoint answered without access_token")
     mask(token)
@@ -313,8 +277,11 @@ def _subject_token(http: httpx.Client, source: Mapping[str, Any]) -> str:
     elif source.get("url"):
         headers = source.get("headers") if isinstance(source.get("headers"), dict) else {}
         assert isinstance(headers, dict)
-        response = http.get(
-            str(source["url"]), headers={str(k): str(v) for k, v in headers.items()}
+        response = RestApi(http, "").send(
+            "GET",
+            str(source["url"]),
+            "reading the external_account credential_source URL",
+            headers={str(k): str(v) for k, v in headers.items()},
         )
         if response.status_code >= 400:
             raise CredentialsError(
@@ -357,8 +324,9 @@ def _from_external_account(
     token_url = str(info.get("token_url") or "https://sts.googleapis.com/v1/token")
     if endpoints.override and token_url.startswith("https://sts.googleapis.com/"):
         token_url = endpoints.override + token_url.removeprefix("https://sts.googleapis.com")
+    apis = _TokenApis(http, endpoints)
     federated = _sts_exchange(
-        http,
+        apis,
         token_url,
         audience=audience,
         subject_token=subject,
@@ -376,7 +344,7 @@ def _from_external_account(
     lifetime = 3600
     if isinstance(lifetime_info, dict):
         lifetime = int(lifetime_info.get("token_lifetime_seconds", 3600))
-    token = _impersonate(http, url, federated, service_account, provider, mask, lifetime)
+    token = _impersonate(apis, url, federated, service_account, provider, mask, lifetime)
     return GoogleToken(token, service_account, "external-account")
 
 
@@ -409,3 +377,31 @@ def from_credentials_json(
         "external_account",
         remediation="use a service-account key or a Workload Identity credential configuration",
     )
+
+
+def sign_in(context: RunContext, config: GoogleConfig, client: httpx.Client) -> GoogleToken:
+    """A cloud-platform access token for the configured identity (masked)."""
+    mask = context.console.mask
+    if config.mode == "oidc":
+        id_token = context.id_token(config.audience)
+        return from_oidc(
+            client,
+            config.endpoints,
+            provider=config.provider,
+            id_token=id_token,
+            service_account=config.service_account,
+            mask=mask,
+        )
+    if config.mode == "key" and config.credentials_type == "service_account":
+        context.console.warning(
+            "google-cloud-run signs in with a service-account key. Workload Identity "
+            "Federation (gcp-workload-identity-provider) needs no stored key and cannot "
+            "leak: set it up and drop gcp-credentials-json.",
+            title="Long-lived key",
+        )
+    token = from_credentials_json(client, config.endpoints, config.credentials_json, mask=mask)
+    if config.mode == "ambient":
+        context.console.info(
+            f"Application Default Credentials ({ADC_ENV}): {token.identity} ({token.mode})."
+        )
+    return token

@@ -1,6 +1,6 @@
 """What the ``google-cloud-run`` target reads and writes (no HTTP client here).
 
-Issue 13's names. The image is a prebuilt one (pinned by digest), the project's
+The image is a prebuilt one (pinned by digest), the project's
 Dockerfile built with the Docker SDK, or the Linux binary laid onto a base image, pushed
 to Artifact Registry (``<region>-docker.pkg.dev/<project>/<repository>/<service>``).
 """
@@ -13,8 +13,9 @@ from ...artifact.oci_image.inputs import IMAGE_INPUTS
 from ...declare import Fallback, OutputSpec, TargetDeclaration
 from ...inputs import InputKind, InputSpec
 
-__all__ = ["DECLARATION", "GOOGLE_API_URL_ENV", "RUN_APP_ORIGIN_ENV", "REGISTRY_HOST_ENV"]
+__all__ = ["DECLARATION", "GOOGLE_API_URL_ENV", "NAME", "REGISTRY_HOST_ENV", "RUN_APP_ORIGIN_ENV"]
 
+NAME = "google-cloud-run"
 GOOGLE_API_URL_ENV = "PMCP_GOOGLE_API_URL"
 #: Emulators only: a loopback registry standing for ``<region>-docker.pkg.dev``.
 REGISTRY_HOST_ENV = "PMCP_GOOGLE_REGISTRY_HOST"
@@ -22,7 +23,7 @@ REGISTRY_HOST_ENV = "PMCP_GOOGLE_REGISTRY_HOST"
 RUN_APP_ORIGIN_ENV = "PMCP_GOOGLE_RUN_APP_ORIGIN"
 
 DECLARATION = TargetDeclaration(
-    id="google-cloud-run",
+    id=NAME,
     title="Google Cloud Run",
     summary="Cloud Run Admin API v2 with Workload Identity Federation (or a key JSON): a new "
     "revision without traffic under the tag candidate, verified at its own URL, then 100 %.",

@@ -1,219 +1,419 @@
-"""The steps of a Cloud Run deploy over :class:`RunApi`, without the run context.
+"""The steps of the flow on Cloud Run: a first revision at 100 %, an unchanged service, a
+new revision without traffic under the tag ``candidate`` (its own URL), promoted to 100 %
+or left without its tag, a rollback to an earlier revision, the service deleted, its logs.
 
-First deploy: create with traffic (a revision never ready fails with Cloud Run's
-message). Redeploy: unchanged settings make no revision; otherwise the new revision is
-created with an explicit name, no traffic and the ``candidate`` tag (its own URL), and
-only ``promote`` moves 100 % to it; ``discard`` drops the tag, the previous revision
-serving throughout. Rollback moves 100 % to the previous ready revision or a named one;
-destroy deletes only a service labelled ``managed-by=pmcp``.
+The previous revision serves until the candidate is proven; every traffic move is a
+conditional write (:mod:`.traffic`). The image is obtained once per command (a deploy that
+turns out unchanged and one that stages push it once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import secrets
 from typing import Any
 
-from ...errors import DeployError, RemoteApiError
-from .run_api import RunApi
+from ...artifact.oci_image import OciImageResult
+from ...context import RunContext
+from ...errors import DeployError
+from ...flow import Steps as FlowSteps
+from ...once import create_once
+from ...ownership import MANAGED_BY, OWNER, Resource
+from ...result import LogExcerpt, PlanChange, TargetResult
+from .config import GoogleConfig
+from .connection import Connection
+from .declaration import NAME
+from .image import obtain_image, uses_default_repository
+from .invoker import INVOKER, PUBLIC, Access, apply_access, is_public
+from .logs import read_logs
+from .results import app_url, result
 from .service import (
-    ServiceSettings,
     all_to,
     changes,
     desired_body,
-    is_ready,
     pinned_traffic,
-    previous_revision,
     revision_name,
     serving_revision,
-    short_name,
     staged_traffic,
     tagged_uri,
-    with_previous,
 )
+from .survey import Survey, planned_service_change, take_survey
+from .traffic import MovedPast, move
 
-__all__ = ["MovedPast", "Outcome", "Steps", "is_ready"]
-
-NAME = "google-cloud-run"
-#: Conditional writes refused because the service changed in between (etag), then re-read.
-_CONFLICT_ATTEMPTS = 3
+__all__ = ["Steps"]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a step left behind."""
+class Steps(FlowSteps[Survey, None]):
+    """The calls that read and change one Cloud Run service over one connection."""
 
-    service: dict[str, Any]
-    revision: str
-    previous: str = ""
-    candidate_url: str = ""
-    unchanged: bool = False
-    changes: tuple[str, ...] = ()
+    def __init__(self, context: RunContext, config: GoogleConfig, conn: Connection) -> None:
+        self.context = context
+        self.config = config
+        self.conn = conn
+        self.console = context.console
+        self._image: OciImageResult | None = None
 
-
-class MovedPast(Exception):
-    """Another deploy moved the service's traffic while ours was being verified."""
-
-    def __init__(self, serving: str) -> None:
-        super().__init__(serving)
-        self.serving = serving
-
-
-class Steps:
-    def __init__(self, api: RunApi, service: str) -> None:
-        self.api = api
-        self.service = service
-
-    def first_deploy(self, settings: ServiceSettings) -> Outcome:
-        created = self.api.wait(
-            self.api.create_service(self.service, desired_body(settings)),
-            f"creating service {self.service}",
+    # --- reading ---------------------------------------------------------------------------
+    def resource(self) -> Resource:
+        c = self.config
+        where = f"--region {c.region} --project {c.project}"
+        return Resource(
+            kind="Cloud Run service",
+            name=c.service,
+            where=f"in project {c.project} ({c.region})",
+            mark=f"the label {MANAGED_BY}={OWNER}",
+            chosen_by="server-name, gcp-project and region",
+            adopt_hint=f"Add the label {MANAGED_BY}={OWNER} to adopt it (gcloud run services "
+            f"update {c.service} {where} --update-labels {MANAGED_BY}={OWNER})",
+            delete_hint=f"gcloud run services delete {c.service} {where}",
         )
-        return Outcome(created, serving_revision(created), changes=("create service",))
 
-    def stage(
-        self,
-        current: dict[str, Any],
-        settings: ServiceSettings,
-        attempt: str,
-        *,
-        force: bool = False,
-    ) -> Outcome:
-        """A new revision at 0 % under the candidate tag; ``force`` makes one even when the
-        template is unchanged (the serving revision does not run it, e.g. after a discard)."""
-        previous = serving_revision(current)
-        found = tuple(changes(current, settings))
-        if not found and not force:
-            return Outcome(current, previous, previous, unchanged=True)
-        if not found:
-            found = (f"revision {previous} does not run the service's template",)
-        candidate = revision_name(self.service, settings.image.rpartition("@")[2], attempt)
+    def survey(self, artifact: None) -> Survey:
+        return take_survey(self.conn, self.config)
+
+    def planned(self, survey: Survey, artifact: None) -> TargetResult:
+        c = self.config
+        planned: list[PlanChange] = []
+        if uses_default_repository(c):
+            exists = self.conn.registry.find_repository(c.region, c.repository) is not None
+            planned.append(
+                PlanChange(
+                    "keep" if exists else "create",
+                    f"Artifact Registry repository {c.repository}",
+                    f"{c.region}, Docker",
+                )
+            )
+        planned.append(planned_service_change(survey, c))
+        public = survey.service is not None and is_public(self.conn.run.get_iam_policy(c.service))
+        if public != c.allow_unauthenticated:
+            verb = "grant " if c.allow_unauthenticated else "withdraw "
+            planned.append(PlanChange("update", f"IAM of {c.service}", f"{verb}{PUBLIC} {INVOKER}"))
+        return result(
+            self.config,
+            self._identity,
+            image=survey.image,
+            url=app_url(c, survey.uri),
+            version=survey.serving,
+            unchanged=all(change.action == "keep" for change in planned),
+            changes=tuple(planned),
+        )
+
+    def outputs(self, survey: Survey) -> TargetResult:
+        previous = survey.previous
+        return result(
+            self.config,
+            self._identity,
+            image=survey.image,
+            url=app_url(self.config, survey.uri),
+            version=survey.serving,
+            previous_version=previous,
+            deployment_id=survey.latest,
+            can_roll_back=bool(previous),
+        )
+
+    def read_logs(
+        self, survey: Survey, version: str, *, since: float | None, limit: int
+    ) -> LogExcerpt:
+        return read_logs(
+            self.conn.logging,
+            service=self.config.service,
+            revision=version,
+            since=since,
+            limit=limit,
+        )
+
+    # --- deploying -------------------------------------------------------------------------
+    def first_deploy(self, survey: Survey, artifact: None) -> TargetResult:
+        c = self.config
+        run = self.conn.run
+        image = self._obtain_image()
+
+        def find() -> dict[str, Any] | None:
+            found = run.get_service(c.service)
+            return found if found is not None and serving_revision(found) else None
+
+        created = create_once(
+            self.context,
+            lambda: run.wait(
+                run.create_service(c.service, desired_body(c.settings(image.reference))),
+                f"creating service {c.service}",
+            ),
+            find,
+            f"the creation of service {c.service}",
+        )
+        return self._first_serving(
+            created,
+            serving_revision(created),
+            PlanChange("create", f"Cloud Run service {c.service}"),
+        )
+
+    def unchanged(self, survey: Survey, artifact: None) -> TargetResult | None:
+        serving = survey.serving
+        if not serving or (survey.latest and survey.latest != serving):
+            return None  # nothing serves, or the serving revision does not run the template
+        image = self._obtain_image()
+        if changes(survey.current, self.config.settings(image.reference)):
+            return None
+        access = self._access()
+        self.console.info(
+            f"Revision {serving} already runs this image and these settings"
+            + ("; nothing to change." if not access.changes else ".")
+        )
+        previous = survey.previous
+        return result(
+            self.config,
+            self._identity,
+            image=image.reference,
+            url=app_url(self.config, survey.uri),
+            version=serving,
+            previous_version=previous,
+            deployment_id=serving,
+            unchanged=not access.changes,
+            can_roll_back=bool(previous),
+            access_settling=access.settling,
+            notes=access.notes,
+            changes=access.changes,
+        )
+
+    def stage(self, survey: Survey, artifact: None) -> TargetResult:
+        c = self.config
+        run = self.conn.run
+        image = self._obtain_image()
+        settings = c.settings(image.reference)
+        revision = revision_name(c.service, image.reference.rpartition("@")[2], _attempt())
+        previous = survey.serving
+        if not previous:
+            # Its first revision never became ready: the new one takes 100 % at once.
+            body = desired_body(
+                settings, current=survey.current, revision=revision, traffic=all_to(revision)
+            )
+            after = run.wait(
+                run.update_service(c.service, body), f"creating revision {revision} of {c.service}"
+            )
+            return self._first_serving(
+                after,
+                revision,
+                PlanChange("update", f"service {c.service}", f"revision {revision} at 100 %"),
+            )
+        found = tuple(changes(survey.current, settings)) or (
+            f"revision {previous} does not run the service's template",
+        )
         body = desired_body(
             settings,
-            current=current,
-            revision=candidate,
-            traffic=staged_traffic(current, candidate),
+            current=survey.current,
+            revision=revision,
+            traffic=staged_traffic(survey.current, revision),
         )
-        after = self.api.wait(
-            self.api.update_service(self.service, body),
-            f"creating revision {candidate} of {self.service} (no traffic)",
+        after = run.wait(
+            run.update_service(c.service, body),
+            f"creating revision {revision} of {c.service} (no traffic)",
         )
         if serving_revision(after) != previous:  # pragma: no cover - the API keeps the split
-            raise DeployError(f"staging moved traffic off {previous}", target=NAME)
-        return Outcome(after, candidate, previous, tagged_uri(after), changes=found)
-
-    def serve_directly(
-        self, current: dict[str, Any], settings: ServiceSettings, attempt: str
-    ) -> Outcome:
-        """A service no revision serves (its first revision never became ready): the new
-        revision takes 100 % at once, as on a first deploy."""
-        revision = revision_name(self.service, settings.image.rpartition("@")[2], attempt)
-        body = desired_body(settings, current=current, revision=revision, traffic=all_to(revision))
-        after = self.api.wait(
-            self.api.update_service(self.service, body),
-            f"creating revision {revision} of {self.service}",
+            raise DeployError(f"Staging moved the traffic off {previous}.", target=NAME)
+        access = self._access()
+        self.console.info(
+            f"Revision {revision} is ready with no traffic (tag candidate); "
+            f"{previous} still serves 100 %."
         )
-        return Outcome(after, revision, changes=(f"revision {revision} at 100 %",))
+        return result(
+            self.config,
+            self._identity,
+            image=image.reference,
+            url=app_url(c, str(after.get("uri", ""))),
+            candidate_url=app_url(c, tagged_uri(after)),
+            version=revision,
+            previous_version=previous,
+            deployment_id=revision,
+            unchanged=False,
+            can_roll_back=True,
+            access_settling=access.settling,
+            notes=access.notes,
+            changes=(
+                *(PlanChange("update", f"service {c.service}", detail) for detail in found),
+                *access.changes,
+            ),
+        )
 
-    def _traffic(
-        self, current: dict[str, Any], traffic: list[dict[str, Any]], what: str
-    ) -> dict[str, Any]:
-        body = {
-            k: v
-            for k, v in current.items()
-            if k
-            in (
-                "labels",
-                "annotations",
-                "ingress",
-                "template",
-                "scaling",
-                "description",
-                "invokerIamDisabled",
-                "etag",
-            )
-        }
-        body["traffic"] = traffic
-        body["annotations"] = with_previous(current, traffic)
-        return self.api.wait(self.api.update_service(self.service, body), what)
+    def promote(self, staged: TargetResult) -> TargetResult:
+        revision, previous = staged.version, staged.previous_version
 
-    def _moved(
-        self,
-        traffic_of: Callable[[dict[str, Any]], list[dict[str, Any]]],
-        what: str,
-        current: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """A conditional traffic write (the etag); a conflict (409) re-reads and writes again."""
-        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
-            current = current or self._current()
-            try:
-                return self._traffic(current, traffic_of(current), what)
-            except RemoteApiError as exc:
-                if exc.status != 409 or attempt == _CONFLICT_ATTEMPTS:
-                    raise
-                current = None  # another change to the service came first: read it again
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def promote(self, revision: str, previous: str = "") -> dict[str, Any]:
-        """100 % to ``revision``; :class:`MovedPast` when another deploy moved the traffic off
-        ``previous`` meanwhile (checked on every read, so a re-read after a conflict too)."""
-
-        def traffic(current: dict[str, Any]) -> list[dict[str, Any]]:
+        def all_to_ours(current: dict[str, Any]) -> list[dict[str, Any]]:
             serving = serving_revision(current)
             if previous and serving not in (previous, revision):
                 raise MovedPast(serving)
             return all_to(revision)
 
-        return self._moved(traffic, f"moving 100 % to {revision}")
-
-    def discard(self) -> dict[str, Any]:
-        return self._moved(pinned_traffic, "removing the candidate tag")
-
-    def _current(self) -> dict[str, Any]:
-        current = self.api.get_service(self.service)
-        if current is None:
-            raise DeployError(
-                f"service {self.service} does not exist in {self.api.parent}",
-                target=NAME,
-                remediation="deploy first, or check server-name, gcp-project and region",
+        try:
+            after = move(
+                self.conn.run, self.config.service, all_to_ours, f"moving 100 % to {revision}"
             )
-        return current
+        except MovedPast as moved:
+            return self._moved_past(staged, moved.serving)
+        self.console.info(
+            f"Revision {revision}, verified at its candidate URL, now serves 100 % "
+            f"(was {previous})."
+        )
+        return result(
+            self.config,
+            self._identity,
+            image=staged.outputs.get("image", ""),
+            url=app_url(self.config, str(after.get("uri", ""))) or staged.url,
+            version=revision,
+            previous_version=previous,
+            deployment_id=staged.deployment_id,
+            unchanged=False,
+            can_roll_back=True,
+            access_settling=staged.access_settling,
+            notes=staged.notes,
+            changes=(
+                *staged.changes,
+                PlanChange("update", "traffic", f"{previous} → {revision} at 100 %"),
+            ),
+        )
 
-    def rollback(self, to_revision: str = "") -> Outcome:
-        current = self._current()
-        serving = serving_revision(current)
-        revisions = self.api.list_revisions(self.service)
-        ready = [short_name(str(r.get("name", ""))) for r in revisions if is_ready(r)]
-        if to_revision:
-            wanted = to_revision.strip()
+    def discard(self, staged: TargetResult) -> None:
+        move(self.conn.run, self.config.service, pinned_traffic, "removing the candidate tag")
+        self.console.info(
+            f"Revision {staged.version} got no traffic and lost the tag candidate; revision "
+            f"{staged.previous_version} still serves 100 %."
+        )
+
+    # --- rolling back and removing ---------------------------------------------------------
+    def rollback_version(self, survey: Survey, wanted: str) -> str:
+        service = self.config.service
+        ready = survey.ready
+        listed = f"Ready revisions, newest first: {', '.join(ready[:10]) or 'none'}."
+        if wanted:
             if wanted not in ready:
                 raise DeployError(
-                    f"revision {wanted} is not a ready revision of {self.service}",
+                    f"Revision {wanted} is not a ready revision of {service}.",
                     target=NAME,
-                    remediation=f"ready revisions, newest first: {', '.join(ready[:10]) or 'none'}",
+                    remediation=listed,
                 )
-        else:
-            wanted = previous_revision(current, revisions)
-            if not wanted:
-                raise DeployError(
-                    f"service {self.service} has no ready revision that served before {serving}",
-                    target=NAME,
-                    remediation="name the revision to return to with rollback-to (--to); "
-                    f"ready revisions, newest first: {', '.join(ready[:10]) or 'none'}",
-                )
-        if wanted == serving:
-            return Outcome(current, serving, serving, unchanged=True)
-        after = self._moved(lambda _current: all_to(wanted), f"moving 100 % to {wanted}", current)
-        return Outcome(after, wanted, serving, changes=(f"traffic {serving} -> {wanted}",))
-
-    def destroy(self) -> dict[str, Any]:
-        current = self._current()
-        if (current.get("labels") or {}).get("managed-by") != "pmcp":
+            return wanted
+        previous = survey.previous
+        if not previous:
             raise DeployError(
-                f"service {self.service} was not deployed by pmcp-action (no label "
-                "managed-by=pmcp); it is left alone",
+                f"Service {service} has no ready revision that served before {survey.serving}.",
                 target=NAME,
-                remediation="delete it where it was made: gcloud run services delete "
-                f"{self.service}",
+                remediation=f"Name the revision to return to with rollback-to (--to). {listed}",
             )
-        return self.api.wait(self.api.delete_service(self.service), f"deleting {self.service}")
+        return previous
+
+    def already_serving(self, survey: Survey) -> TargetResult:
+        serving = survey.serving
+        return result(
+            self.config,
+            self._identity,
+            image=survey.image,
+            url=app_url(self.config, survey.uri),
+            version=serving,
+            previous_version=serving,
+            deployment_id=serving,
+            unchanged=True,
+        )
+
+    def move_traffic(self, survey: Survey, version: str) -> TargetResult:
+        c = self.config
+        serving = survey.serving
+        after = move(
+            self.conn.run,
+            c.service,
+            lambda _current: all_to(version),
+            f"moving 100 % to {version}",
+            survey.current,
+        )
+        self.console.info(f"{c.service}: traffic {serving} → {version} at 100 % (rolled back).")
+        return result(
+            self.config,
+            self._identity,
+            image=Survey(after).image,
+            url=app_url(c, str(after.get("uri", ""))),
+            version=version,
+            previous_version=serving,
+            deployment_id=version,
+            unchanged=False,
+            can_roll_back=True,
+            changes=(PlanChange("update", "traffic", f"traffic {serving} -> {version}"),),
+        )
+
+    def remove(self, survey: Survey) -> TargetResult:
+        c = self.config
+        run = self.conn.run
+        run.wait(run.delete_service(c.service), f"deleting {c.service}")
+        self.console.info(
+            f"Deleted Cloud Run service {c.service} and its revisions; the images in Artifact "
+            f"Registry ({c.repository}) are kept."
+        )
+        return result(
+            self.config,
+            self._identity,
+            unchanged=False,
+            changes=(PlanChange("delete", f"Cloud Run service {c.service}", "all revisions"),),
+        )
+
+    # --- helpers ---------------------------------------------------------------------------
+    @property
+    def _identity(self) -> str:
+        return self.conn.token.identity
+
+    def _obtain_image(self) -> OciImageResult:
+        """The image, obtained (and pushed, when the action makes it) once per command."""
+        if self._image is None:
+            self._image = obtain_image(self.context, self.config, self.conn)
+        return self._image
+
+    def _access(self) -> Access:
+        c = self.config
+        return apply_access(self.conn.run, c.service, c.allow_unauthenticated, self.console)
+
+    def _first_serving(
+        self, after: dict[str, Any], revision: str, change: PlanChange
+    ) -> TargetResult:
+        """A first revision at 100 % (nothing earlier to protect: verified live)."""
+        c = self.config
+        image = self._obtain_image()
+        access = self._access()
+        self.console.info(
+            f"Created {c.service}: revision {revision} serves 100 % (first deploy: verified live)."
+        )
+        return result(
+            self.config,
+            self._identity,
+            image=image.reference,
+            url=app_url(c, str(after.get("uri", ""))),
+            version=revision,
+            deployment_id=revision,
+            unchanged=False,
+            access_settling=access.settling,
+            notes=access.notes,
+            changes=(change, *access.changes),
+        )
+
+    def _moved_past(self, staged: TargetResult, serving: str) -> TargetResult:
+        """Another deploy promoted its revision while ours was verified: the later one wins."""
+        service = self.config.service
+        note = (
+            f"Another deploy moved the traffic of {service} to {serving} while "
+            f"revision {staged.version} was being verified; {serving} keeps serving and "
+            f"{staged.version} stays without traffic (tag candidate)."
+        )
+        self.console.warning(note, title="Another deploy came first")
+        now = Survey(self.conn.run.get_service(service) or {})
+        return result(
+            self.config,
+            self._identity,
+            image=now.image,
+            url=app_url(self.config, now.uri) or staged.url,
+            version=serving,
+            previous_version=staged.previous_version,
+            deployment_id=staged.deployment_id,
+            unchanged=False,
+            can_roll_back=False,  # never roll back what the other deploy made live
+            notes=(note,),
+            changes=staged.changes,
+        )
+
+
+def _attempt() -> str:
+    """What makes this run's revision name unique beside the image digest."""
+    return secrets.token_hex(3)

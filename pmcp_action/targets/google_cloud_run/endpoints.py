@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from ...errors import Problem
 from ...urls import endpoint_problem
+from .declaration import GOOGLE_API_URL_ENV
 
 __all__ = ["GOOGLE_API_URL_ENV", "SERVICES", "GoogleEndpoints", "resolve_endpoints"]
-
-GOOGLE_API_URL_ENV = "PMCP_GOOGLE_API_URL"
 
 #: The services this target calls, by their host label.
 SERVICES = (
@@ -24,7 +23,6 @@ SERVICES = (
     "oauth2",
     "run",
     "artifactregistry",
-    "cloudresourcemanager",
     "logging",
 )
 
@@ -34,6 +32,9 @@ class GoogleEndpoints:
     """The base URL of each service (no trailing slash)."""
 
     override: str = ""
+
+    #: Where the endpoints come from, for a network failure's advice.
+    reach_hint = GOOGLE_API_URL_ENV
 
     def base(self, service: str) -> str:
         if service not in SERVICES:

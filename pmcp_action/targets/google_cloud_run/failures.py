@@ -1,27 +1,34 @@
 """Google's error answers -> the program's errors, with the API or permission named.
 
-Two shapes: the Google error envelope of every googleapis.com JSON API
-(``{"error": {"code", "message", "status", "details": [...]}}``) and the OAuth-style
-body of the STS and oauth2 token endpoints (``{"error", "error_description"}``).
+Two envelopes, each a :class:`~pmcp_action.rest.ErrorEnvelope` of the REST kit:
+
+- :class:`GoogleEnvelope`: the error body of every googleapis.com JSON API
+  (``{"error": {"code", "message", "status", "details": [...]}}``), an ``ErrorInfo``
+  detail naming the reason (``SERVICE_DISABLED``) or the missing permission;
+- :class:`OAuthEnvelope`: the OAuth-style body of the STS and oauth2 token endpoints
+  (``{"error", "error_description"}``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
-from ...errors import RemoteApiError
+from ...errors import PmcpActionError, RemoteApiError
+from ...rest import json_or_none
 
 __all__ = [
+    "CredentialsError",
+    "GoogleApiError",
+    "GoogleEnvelope",
     "GoogleError",
+    "OAuthEnvelope",
+    "OAuthRefusal",
     "granting_role",
-    "json_object",
     "oauth_error_text",
     "parse_error",
-    "raise_for_google",
 ]
 
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -59,6 +66,30 @@ class GoogleError:
         return match.group(1) if match else ""
 
 
+class CredentialsError(PmcpActionError):
+    """Google refused the credentials, or they cannot be used."""
+
+    title = "Google credentials refused"
+
+
+class GoogleApiError(RemoteApiError):
+    """A googleapis.com call answered with an error; ``google`` is what its envelope said."""
+
+    def __init__(
+        self, message: str, *, google: GoogleError, body: str = "", remediation: str = ""
+    ) -> None:
+        super().__init__(message, status=google.status_code, body=body, remediation=remediation)
+        self.google = google
+
+
+class OAuthRefusal(RemoteApiError):
+    """STS or the oauth2 token endpoint refused; ``text`` is ``"<error>: <description>"``."""
+
+    def __init__(self, message: str, *, status: int, text: str, body: str = "") -> None:
+        super().__init__(message, status=status, body=body)
+        self.text = text
+
+
 def granting_role(permission: str) -> str:
     for prefix, role in _ROLES.items():
         if permission == prefix or (prefix.endswith(".") and permission.startswith(prefix)):
@@ -68,10 +99,7 @@ def granting_role(permission: str) -> str:
 
 def parse_error(response: httpx.Response) -> GoogleError:
     """The envelope of an error answer; anything else gives the status code only."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return GoogleError(response.status_code)
+    body = json_or_none(response)
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return GoogleError(response.status_code)
@@ -93,62 +121,76 @@ def parse_error(response: httpx.Response) -> GoogleError:
     )
 
 
-def oauth_error_text(response: httpx.Response) -> str:
-    """``"<error>: <error_description>"`` of an STS/oauth2 refusal (as google-auth shows it)."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}"
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        description = str(body.get("error_description", ""))[:500]
-        return f"{body['error']}: {description}" if description else str(body["error"])
-    return f"HTTP {response.status_code}"
-
-
-def raise_for_google(response: httpx.Response, doing: str, *, project: str = "") -> None:
-    """Raise a :class:`RemoteApiError` for an error answer, saying how to fix it."""
-    if response.status_code < 400:
-        return
-    error = parse_error(response)
-    message = f"{doing} failed: HTTP {error.status_code} {error.status}".rstrip()
-    if error.message:
-        message += f": {error.message}"
-    remediation = ""
+def _remedy(error: GoogleError, project: str) -> str:
     if error.reason == "SERVICE_DISABLED":
         api = error.metadata.get("service", "the API")
         link = error.metadata.get("activationUrl") or (
             f"https://console.cloud.google.com/apis/library/{api}"
             + (f"?project={project}" if project else "")
         )
-        remediation = (
+        return (
             f"enable {api} in the project: {link} (or gcloud services enable {api}), "
             "wait a minute, then deploy again"
         )
-    elif error.status == "PERMISSION_DENIED" or error.status_code == 403:
+    if error.status == "PERMISSION_DENIED" or error.status_code == 403:
         permission = error.permission
         if permission:
-            remediation = (
+            return (
                 f"grant the deploying identity the permission {permission}, e.g. with "
                 f"{granting_role(permission)}"
             )
-        else:
-            remediation = "grant the deploying identity roles/run.admin and "
-            remediation += "roles/artifactregistry.writer in the project"
-    raise RemoteApiError(message, status=error.status_code, remediation=remediation)
-
-
-def json_object(response: httpx.Response, doing: str, *, project: str = "") -> dict[str, Any]:
-    """The JSON object of a successful answer; an error answer, or one that is not a JSON
-    object, raises :class:`RemoteApiError` saying what was being done."""
-    raise_for_google(response, doing, project=project)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise RemoteApiError(
-            f"{doing}: {response.request.url.host} answered HTTP {response.status_code} "
-            "without a JSON object",
-            status=response.status_code,
+        return (
+            "grant the deploying identity roles/run.admin and roles/artifactregistry.writer "
+            "in the project"
         )
-    return body
+    return ""
+
+
+class GoogleEnvelope:
+    """Google's JSON APIs: 4xx/5xx with ``{"error": {...}}``; the fix names the API to
+    enable or the permission (and a role that grants it) the identity lacks."""
+
+    def __init__(self, project: str = "") -> None:
+        #: The project an "enable the API" link opens.
+        self.project = project
+
+    def failed(self, response: httpx.Response) -> bool:
+        return response.status_code >= 400
+
+    def error(self, response: httpx.Response, doing: str) -> GoogleApiError:
+        error = parse_error(response)
+        message = f"{doing[:1].upper()}{doing[1:]} failed: HTTP {error.status_code} {error.status}"
+        message = message.rstrip()
+        if error.message:
+            message += f": {error.message}"
+        return GoogleApiError(
+            message,
+            google=error,
+            body=response.text[:500],
+            remediation=_remedy(error, self.project),
+        )
+
+
+def oauth_error_text(response: httpx.Response) -> str:
+    """``"<error>: <error_description>"`` of an STS/oauth2 refusal (as google-auth shows it)."""
+    body = json_or_none(response)
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        description = str(body.get("error_description", ""))[:500]
+        return f"{body['error']}: {description}" if description else str(body["error"])
+    return f"HTTP {response.status_code}"
+
+
+class OAuthEnvelope:
+    """The token endpoints (STS, oauth2): 4xx/5xx with ``{"error", "error_description"}``."""
+
+    def failed(self, response: httpx.Response) -> bool:
+        return response.status_code >= 400
+
+    def error(self, response: httpx.Response, doing: str) -> OAuthRefusal:
+        text = oauth_error_text(response)
+        return OAuthRefusal(
+            f"{doing[:1].upper()}{doing[1:]} failed: {text}",
+            status=response.status_code,
+            text=text,
+            body=response.text[:500],
+        )

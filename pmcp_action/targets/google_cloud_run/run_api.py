@@ -1,9 +1,10 @@
-"""The Cloud Run Admin API v2 (services, revisions, operations, IAM) over an injected client.
+"""The Cloud Run Admin API v2 (services, revisions, operations, IAM) as a REST kit client.
 
 String enum names and lowerCamelCase JSON, as the public REST surface documents them.
 Every long-running operation is awaited within the run's deadline; an operation that
 ends with an error raises :class:`~pmcp_action.errors.DeployError` with Cloud Run's
-message (the revision's condition when it never became ready).
+message (the revision's condition when it never became ready). A failed call raises
+:class:`~.failures.GoogleApiError` through :class:`~.failures.GoogleEnvelope`.
 """
 
 from __future__ import annotations
@@ -16,20 +17,22 @@ import httpx
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from ...http import transient_reason
+from ...rest import RestApi
+from .declaration import NAME
 from .endpoints import GoogleEndpoints
-from .failures import json_object
+from .failures import GoogleEnvelope
 
 __all__ = ["RunApi"]
 
 JsonObject = dict[str, Any]
 
 
-class RunApi:
+class RunApi(RestApi):
     """One project and region of Cloud Run, with a bearer token."""
 
     def __init__(
         self,
-        http: httpx.Client,
+        client: httpx.Client,
         endpoints: GoogleEndpoints,
         *,
         token: str,
@@ -38,9 +41,13 @@ class RunApi:
         deadline: Deadline,
         sleep: Callable[[float], None],
     ) -> None:
-        self._http = http
-        self._endpoints = endpoints
-        self._headers = {"Authorization": f"Bearer {token}"}
+        super().__init__(
+            client,
+            endpoints.base("run"),
+            envelope=GoogleEnvelope(project),
+            headers={"Authorization": f"Bearer {token}"},
+            reach_hint=endpoints.reach_hint,
+        )
         self.project = project
         self.region = region
         self._deadline = deadline
@@ -54,51 +61,50 @@ class RunApi:
     def service_name(self, service: str) -> str:
         return f"{self.parent}/services/{service}"
 
-    def _url(self, path: str) -> str:
-        return self._endpoints.url("run", f"/v2/{path}")
-
-    def _json(self, response: httpx.Response, doing: str) -> JsonObject:
-        return json_object(response, doing, project=self.project)
+    def _path(self, name: str) -> str:
+        return f"/v2/{name}"
 
     # --- services ---------------------------------------------------------------------
     def get_service(self, service: str) -> JsonObject | None:
-        response = self._http.get(self._url(self.service_name(service)), headers=self._headers)
-        if response.status_code == 404:
-            return None
-        return self._json(response, f"reading service {service}")
+        """The service, or None when there is none."""
+        return self.find_json(self._path(self.service_name(service)), f"reading service {service}")
 
     def create_service(self, service: str, body: JsonObject) -> JsonObject:
-        response = self._http.post(
-            self._url(f"{self.parent}/services"),
+        """The create operation; sent once (a lost answer is read back by the caller)."""
+        return self.call_json(
+            "POST",
+            self._path(f"{self.parent}/services"),
+            f"creating service {service}",
             params={"serviceId": service},
-            headers=self._headers,
             json=body,
+            once=True,
         )
-        return self._json(response, f"creating service {service}")
 
     def update_service(self, service: str, body: JsonObject) -> JsonObject:
         """PATCH the whole updatable surface (send ``etag`` in the body for a conditional write)."""
-        response = self._http.patch(
-            self._url(self.service_name(service)), headers=self._headers, json=body
+        return self.call_json(
+            "PATCH",
+            self._path(self.service_name(service)),
+            f"updating service {service}",
+            json=body,
         )
-        return self._json(response, f"updating service {service}")
 
     def delete_service(self, service: str) -> JsonObject:
-        response = self._http.delete(self._url(self.service_name(service)), headers=self._headers)
-        return self._json(response, f"deleting service {service}")
+        return self.call_json(
+            "DELETE", self._path(self.service_name(service)), f"deleting service {service}"
+        )
 
     def list_revisions(self, service: str) -> list[JsonObject]:
+        """Every revision of the service, newest first."""
         revisions: list[JsonObject] = []
         token = ""
         while True:
             params = {"pageSize": "100", **({"pageToken": token} if token else {})}
-            body = self._json(
-                self._http.get(
-                    self._url(f"{self.service_name(service)}/revisions"),
-                    params=params,
-                    headers=self._headers,
-                ),
+            body = self.call_json(
+                "GET",
+                self._path(f"{self.service_name(service)}/revisions"),
                 f"listing the revisions of {service}",
+                params=params,
             )
             revisions.extend(r for r in body.get("revisions", ()) if isinstance(r, dict))
             token = str(body.get("nextPageToken", ""))
@@ -107,16 +113,18 @@ class RunApi:
 
     # --- IAM --------------------------------------------------------------------------
     def get_iam_policy(self, service: str) -> JsonObject:
-        response = self._http.get(
-            self._url(f"{self.service_name(service)}:getIamPolicy"), headers=self._headers
+        return self.call_json(
+            "GET",
+            self._path(f"{self.service_name(service)}:getIamPolicy"),
+            f"reading the IAM policy of {service}",
         )
-        return self._json(response, f"reading the IAM policy of {service}")
 
-    def set_iam_policy(self, service: str, policy: JsonObject) -> httpx.Response:
-        """The raw answer: the caller tells an etag conflict and an org policy apart."""
-        return self._http.post(
-            self._url(f"{self.service_name(service)}:setIamPolicy"),
-            headers=self._headers,
+    def set_iam_policy(self, service: str, policy: JsonObject) -> JsonObject:
+        """Write ``policy`` (its ``etag`` makes the write conditional)."""
+        return self.call_json(
+            "POST",
+            self._path(f"{self.service_name(service)}:setIamPolicy"),
+            f"setting the IAM policy of {service}",
             json={"policy": policy},
         )
 
@@ -128,9 +136,7 @@ class RunApi:
         def probe() -> JsonObject | None:
             current = operation
             if not current.get("done"):
-                current = self._json(
-                    self._http.get(self._url(name), headers=self._headers), f"waiting for {what}"
-                )
+                current = self.call_json("GET", self._path(name), f"waiting for {what}")
             if not current.get("done"):
                 return None
             return current
@@ -151,8 +157,9 @@ class RunApi:
         error = done.get("error")
         if isinstance(error, dict):
             raise DeployError(
-                f"{what} failed: {str(error.get('message', 'no message'))[:500]}",
-                target="google-cloud-run",
+                f"{what[:1].upper()}{what[1:]} failed: "
+                f"{str(error.get('message', 'no message'))[:500]}",
+                target=NAME,
             )
         response = done.get("response")
         if not isinstance(response, dict):

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ...ownership import labels
+
 __all__ = [
     "CANDIDATE_TAG",
     "all_to",
     "INGRESS",
+    "SERVER_LABEL",
     "SERVICE_NAME",
     "ServiceSettings",
     "changes",
@@ -30,6 +33,8 @@ __all__ = [
 ]
 
 CANDIDATE_TAG = "candidate"
+#: The label that names the server a service was deployed for.
+SERVER_LABEL = "pmcp-server"
 REVISION_TYPE = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
 LATEST_TYPE = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
 #: Cloud Run service names: lower-case letters, digits and hyphens, starting with a letter,
@@ -61,7 +66,8 @@ class ServiceSettings:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {"managed-by": "pmcp", "pmcp-server": self.server_name}
+        """The ownership mark and the server's name (on the service and its revisions)."""
+        return labels(self.server_name, server_key=SERVER_LABEL)
 
 
 #: cargo-pmcp's service defaults, written once (the configuration falls back to these).

@@ -1,20 +1,18 @@
-"""The desired service body, change detection and traffic lists, round-tripped through the fake."""
+"""The desired service body, change detection, traffic lists and the previous revision,
+round-tripped through the fake."""
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-import httpx
-
-from pmcp_action.deadline import Deadline
-from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
-from pmcp_action.targets.google_cloud_run.run_api import RunApi
 from pmcp_action.targets.google_cloud_run.service import (
+    PREVIOUS_ANNOTATION,
     SERVICE_NAME,
     ServiceSettings,
     all_to,
     changes,
     desired_body,
+    previous_revision,
     revision_name,
     serving_revision,
     staged_traffic,
@@ -22,21 +20,15 @@ from pmcp_action.targets.google_cloud_run.service import (
 )
 from tests.fakes.google_cloud_run import FakeCloudRun
 
+from .helpers import run_api_over
+
 DIGEST_A = "sha256:" + "a" * 64
+
+
 DIGEST_B = "sha256:" + "b" * 64
+
+
 REPO = "us-central1-docker.pkg.dev/demo/pmcp/calc"
-
-
-def _api(fake: FakeCloudRun) -> RunApi:
-    return RunApi(
-        httpx.Client(transport=httpx.MockTransport(fake)),
-        GoogleEndpoints("http://127.0.0.1:9"),
-        token="t",
-        project="demo",
-        region="us-central1",
-        deadline=Deadline(30),
-        sleep=lambda _s: None,
-    )
 
 
 def _settings(
@@ -72,7 +64,7 @@ def test_names():
 
 def test_unchanged_after_a_round_trip_and_each_change_named():
     fake = FakeCloudRun()
-    api = _api(fake)
+    api = run_api_over(fake)
     api.wait(api.create_service("calc", desired_body(_settings())), "create")
     current = api.get_service("calc")
     assert current is not None
@@ -85,7 +77,7 @@ def test_unchanged_after_a_round_trip_and_each_change_named():
 
 def test_stage_verify_promote_and_rollback_with_the_fake():
     fake = FakeCloudRun()
-    api = _api(fake)
+    api = run_api_over(fake)
     first = api.wait(api.create_service("calc", desired_body(_settings())), "create")
     previous = serving_revision(first)
     assert previous == "calc-00001-x"
@@ -126,3 +118,13 @@ def test_stage_verify_promote_and_rollback_with_the_fake():
     )
     assert serving_revision(rolled) == previous
     assert len(next(iter(fake.services.values())).revisions) == 2
+
+
+def test_previous_without_a_record_is_the_newest_ready_revision_older_than_the_serving():
+    service = {"trafficStatuses": [{"revision": "s-2", "percent": 100}]}
+    ready = {"conditions": [{"type": "Ready", "state": "CONDITION_SUCCEEDED"}]}
+    revisions = [{"name": f"x/revisions/s-{n}", **ready} for n in (3, 2, 1)]
+    assert previous_revision(service, revisions) == "s-1"  # s-3 is newer than what serves
+    recorded = {**service, "annotations": {PREVIOUS_ANNOTATION: "s-3"}}
+    assert previous_revision(recorded, revisions) == "s-3"  # a rollback from s-3 recorded it
+    assert previous_revision(service, revisions[:2]) == ""

@@ -2,57 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
-from typing import Any
 
-from pmcp_action.ci.base import Platform
-from pmcp_action.deploy_config import load_deploy_config
-from pmcp_action.errors import Problem
-from pmcp_action.targets.google_cloud_run.config import GoogleConfig, resolve
-from tests.support.context import make_context
-
-PROVIDER = "projects/123456789/locations/global/workloadIdentityPools/ci-pool/providers/github"
-OIDC = {"gcp-project": "demo-project", "gcp-workload-identity-provider": PROVIDER}
-
-
-def _resolve(
-    tmp_path: Path,
-    inputs: dict[str, Any] | None = None,
-    *,
-    toml: str = "",
-    environ: dict[str, str] | None = None,
-    environment: dict[str, str] | None = None,
-    server_name: str = "calc",
-) -> tuple[GoogleConfig, list[Problem], str]:
-    config = None
-    if toml:
-        path = tmp_path / ".pmcp" / "deploy.toml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f'[server]\nname = "{server_name}"\n{toml}', encoding="utf-8")
-        config = load_deploy_config(path)[0]
-    log = io.StringIO()
-    context = make_context(
-        target="google-cloud-run",
-        root=tmp_path,
-        inputs=inputs if inputs is not None else OIDC,
-        config=config,
-        environ=environ,
-        environment=environment,
-        server_name=server_name,
-        console=Platform(environ={}, log_stream=log),
-    )
-    resolved, problems = resolve(context)
-    return resolved, problems, log.getvalue()
-
-
-def _text(problems: list[Problem]) -> str:
-    return "\n".join(f"{p.where}: {p.what} ({p.fix})" for p in problems)
+from .helpers import OIDC, PROVIDER, problems_text, resolve_config
 
 
 def test_defaults_are_cargo_pmcps(tmp_path: Path) -> None:
-    config, problems, _ = _resolve(tmp_path)
+    config, problems, _ = resolve_config(tmp_path)
     assert problems == []
     assert (config.project, config.region, config.service) == (
         "demo-project",
@@ -68,7 +24,7 @@ def test_defaults_are_cargo_pmcps(tmp_path: Path) -> None:
     )
     assert config.ingress == "INGRESS_TRAFFIC_ALL" and config.port == 8080
     assert config.repository == "pmcp" and config.allow_unauthenticated is True
-    assert config.mcp_path == "/mcp" and config.platform == "linux/amd64"
+    assert config.mcp_path == "/mcp" and config.images.platform == "linux/amd64"
     assert config.default_repository == "us-central1-docker.pkg.dev/demo-project/pmcp/calc"
 
 
@@ -79,7 +35,7 @@ def test_deploy_toml_and_the_clouds_variables_in_order(tmp_path: Path) -> None:
         '[gcp]\nproject_id = "toml-project"\nregion = "europe-west1"\nrepository = "servers"\n'
     )
     environ = {"GOOGLE_CLOUD_PROJECT": "env-project", "CLOUD_RUN_REGION": "asia-east1"}
-    config, problems, _ = _resolve(
+    config, problems, _ = resolve_config(
         tmp_path,
         {"gcp-workload-identity-provider": PROVIDER},
         toml=toml,
@@ -102,7 +58,7 @@ def test_deploy_toml_and_the_clouds_variables_in_order(tmp_path: Path) -> None:
     assert config.allow_unauthenticated is False and config.mcp_path == "/rpc"
     assert dict(config.environment) == {"GREETING": "hi"}  # never PORT
 
-    config, _, _ = _resolve(
+    config, _, _ = resolve_config(
         tmp_path / "b",
         {"gcp-workload-identity-provider": PROVIDER},
         environ={"CLOUDSDK_CORE_PROJECT": "sdk-project", "CLOUD_RUN_MEMORY": "2Gi"},
@@ -111,7 +67,7 @@ def test_deploy_toml_and_the_clouds_variables_in_order(tmp_path: Path) -> None:
 
 
 def test_cargo_pmcps_placeholder_project_counts_as_unset(tmp_path: Path) -> None:
-    config, problems, _ = _resolve(
+    config, problems, _ = resolve_config(
         tmp_path,
         {"gcp-workload-identity-provider": PROVIDER},
         toml='[gcp]\nproject_id = "your-gcp-project-id"\n',
@@ -121,7 +77,7 @@ def test_cargo_pmcps_placeholder_project_counts_as_unset(tmp_path: Path) -> None
 
 
 def test_every_problem_is_reported_with_its_source(tmp_path: Path) -> None:
-    _, problems, _ = _resolve(
+    _, problems, _ = resolve_config(
         tmp_path,
         {
             "gcp-project": "My Project",
@@ -134,7 +90,7 @@ def test_every_problem_is_reported_with_its_source(tmp_path: Path) -> None:
         toml='memory = "lots"\ncpu = "x"\ningress = "everyone"\nmin_instances = 20\n',
         server_name="calc-",
     )
-    text = _text(problems).replace(str(tmp_path), "<tmp>")
+    text = problems_text(problems).replace(str(tmp_path), "<tmp>")
     assert "input 'gcp-project': 'My Project' is not a Google Cloud project id" in text
     assert "input 'gcp-workload-identity-provider': names the project 'my-proj'" in text
     assert "project number, not its id" in text
@@ -158,60 +114,16 @@ def test_service_names_follow_cloud_runs_rules(tmp_path: Path) -> None:
         ("calc-", False),
         ("Calc", False),
     ):
-        _, problems, _ = _resolve(tmp_path / name, server_name=name)
+        _, problems, _ = resolve_config(tmp_path / name, server_name=name)
         assert (not problems) == ok, (name, problems)
 
 
-def test_no_credentials_and_a_bad_key_json(tmp_path: Path) -> None:
-    _, problems, _ = _resolve(tmp_path, {"gcp-project": "demo-project"})
-    assert "neither gcp-workload-identity-provider (OIDC) nor gcp-credentials-json" in _text(
-        problems
-    )
-
-    secret = '{"type": "authorized_user", "refresh_token": "1//very-secret-refresh"}'
-    _, problems, log = _resolve(
-        tmp_path / "b", {"gcp-project": "demo-project", "gcp-credentials-json": secret}
-    )
-    text = _text(problems)
-    assert "has type 'authorized_user'" in text and "very-secret" not in text + log
-
-    _, problems, _ = _resolve(
-        tmp_path / "c", {"gcp-project": "demo-project", "gcp-credentials-json": "not json at all"}
-    )
-    assert "is not a JSON object (15 characters)" in _text(problems)
-    assert "not json" not in _text(problems)
-
-
-def test_a_key_jsons_project_id_is_the_last_fallback(tmp_path: Path) -> None:
-    key = json.dumps(
-        {
-            "type": "service_account",
-            "project_id": "key-project",
-            "client_email": "d@key-project.iam.gserviceaccount.com",
-            "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-        }
-    )
-    config, problems, _ = _resolve(tmp_path, {"gcp-credentials-json": key})
-    assert problems == [] and config.project == "key-project" and config.mode == "key"
-
-
-def test_ambient_needs_the_adc_file(tmp_path: Path) -> None:
-    _, problems, _ = _resolve(tmp_path, {**OIDC, "auth": "ambient"})
-    assert "GOOGLE_APPLICATION_CREDENTIALS" in _text(problems)
-    big = tmp_path / "big.json"
-    big.write_text(" " * 70000)
-    _, problems, _ = _resolve(
-        tmp_path / "b",
-        {**OIDC, "auth": "ambient"},
-        environ={"GOOGLE_APPLICATION_CREDENTIALS": str(big)},
-    )
-    assert "holds 70000 bytes" in _text(problems)
-
-
 def test_the_emulator_registry_needs_a_loopback_api(tmp_path: Path) -> None:
-    _, problems, _ = _resolve(tmp_path, environ={"PMCP_GOOGLE_REGISTRY_HOST": "127.0.0.1:5000"})
-    assert "needs a loopback PMCP_GOOGLE_API_URL" in _text(problems)
-    config, problems, _ = _resolve(
+    _, problems, _ = resolve_config(
+        tmp_path, environ={"PMCP_GOOGLE_REGISTRY_HOST": "127.0.0.1:5000"}
+    )
+    assert "needs a loopback PMCP_GOOGLE_API_URL" in problems_text(problems)
+    config, problems, _ = resolve_config(
         tmp_path / "b",
         environ={
             "PMCP_GOOGLE_REGISTRY_HOST": "127.0.0.1:5000",
@@ -219,11 +131,30 @@ def test_the_emulator_registry_needs_a_loopback_api(tmp_path: Path) -> None:
         },
     )
     assert problems == [] and config.default_repository == "127.0.0.1:5000/demo-project/pmcp/calc"
-    _, problems, _ = _resolve(
+    _, problems, _ = resolve_config(
         tmp_path / "c",
         environ={
             "PMCP_GOOGLE_REGISTRY_HOST": "registry.example.com:443",
             "PMCP_GOOGLE_API_URL": "http://127.0.0.1:9",
         },
     )
-    assert "is not a loopback host:port" in _text(problems)
+    assert "is not a loopback host:port" in problems_text(problems)
+
+
+def test_the_image_inputs_are_checked_offline_by_the_shared_rule(tmp_path: Path) -> None:
+    _, problems, log = resolve_config(
+        tmp_path,
+        {
+            **OIDC,
+            "image": "not a reference",
+            "image-repository": "ghcr.io/acme/calc:1.0",
+            "registry-password": "s3cret-registry-token",
+            "build-args": "FEATURES=full\nnot a pair",
+        },
+    )
+    text = problems_text(problems)
+    assert "input 'image': 'not a reference' is not an image reference" in text
+    assert "input 'image-repository': " in text and "takes no tag or digest" in text
+    assert "registry-password is given without registry-username" in text
+    assert "input 'build-args'" in text
+    assert "s3cret-registry-token" not in text + log

@@ -22,18 +22,14 @@ from typing import Any
 
 import httpx
 
+from .envelope import error
+
 __all__ = ["FakeCloudLogging", "LogEntry", "parse_filter"]
 
 _FIELDS = {"resourceNames", "filter", "orderBy", "pageSize", "pageToken"}
 _TERM = re.compile(r'^([a-zA-Z_.]+)\s*(=|>=|<=|>|<)\s*("(?:[^"\\]|\\.)*")$')
 
 Predicate = Callable[[dict[str, str]], bool]
-
-
-def _error(code: int, status: str, message: str) -> httpx.Response:
-    return httpx.Response(
-        code, json={"error": {"code": code, "message": message, "status": status}}
-    )
 
 
 def _split(text: str, word: str) -> list[str]:
@@ -140,16 +136,16 @@ class FakeCloudLogging:
     def entries_list(self, request: httpx.Request) -> httpx.Response:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not self.accepts(token):
-            return _error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+            return error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         try:
             body = json.loads(request.content)
         except ValueError:
-            return _error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+            return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         if not isinstance(body, dict):
-            return _error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+            return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         unknown = sorted(set(body) - _FIELDS)
         if unknown:
-            return _error(
+            return error(
                 400,
                 "INVALID_ARGUMENT",
                 f'Invalid JSON payload received. Unknown name "{unknown[0]}"',
@@ -160,36 +156,26 @@ class FakeCloudLogging:
             or not names
             or not all(isinstance(n, str) and n.startswith("projects/") for n in names)
         ):
-            return _error(400, "INVALID_ARGUMENT", "resourceNames must name projects")
+            return error(400, "INVALID_ARGUMENT", "resourceNames must name projects")
         order = body.get("orderBy", "timestamp asc")
         if order not in ("timestamp asc", "timestamp desc"):
-            return _error(400, "INVALID_ARGUMENT", f"invalid orderBy {order!r}")
+            return error(400, "INVALID_ARGUMENT", f"invalid orderBy {order!r}")
         size = body.get("pageSize", 50)
         if not isinstance(size, int) or not 1 <= size <= 1000:
-            return _error(400, "INVALID_ARGUMENT", "pageSize must be between 1 and 1000")
+            return error(400, "INVALID_ARGUMENT", "pageSize must be between 1 and 1000")
         if token in self.denied:
-            return httpx.Response(
+            return error(
                 403,
-                json={
-                    "error": {
-                        "code": 403,
-                        "status": "PERMISSION_DENIED",
-                        "message": "Permission 'logging.logEntries.list' denied on resource.",
-                        "details": [
-                            {
-                                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                                "reason": "IAM_PERMISSION_DENIED",
-                                "metadata": {"permission": "logging.logEntries.list"},
-                            }
-                        ],
-                    }
-                },
+                "PERMISSION_DENIED",
+                "Permission 'logging.logEntries.list' denied on resource.",
+                reason="IAM_PERMISSION_DENIED",
+                metadata={"permission": "logging.logEntries.list"},
             )
         text = body.get("filter", "")
         try:
             matches = parse_filter(text) if text else (lambda _e: True)
         except ValueError as exc:
-            return _error(400, "INVALID_ARGUMENT", f"Unparseable filter: {exc}")
+            return error(400, "INVALID_ARGUMENT", f"Unparseable filter: {exc}")
         projects = {n.removeprefix("projects/") for n in names}
         with self._lock:
             self.filters.append(text)

@@ -1,23 +1,20 @@
-"""Issue 13's contract check: Google's own clients against the Cloud Run contract fake.
+"""The contract check: Google's own clients against the Cloud Run contract fake.
 
 The fake is served on 127.0.0.1 and driven by google-auth (identity-pool and service-account
 credentials) and google-cloud-run's v2 REST transport, so what the fake accepts is what
 Google's clients send: form-encoded STS, ``delegates: null``, enums as numbers with
 ``$alt=json;enum-encoding=int``, proto3 defaults omitted, output-only fields sent back on a
 read-modify-write, update masks, ``validateOnly``, ``allowMissing``, base64 IAM etags. Our
-hand-written client (``pmcp_action.targets.google_cloud_run``) is checked against the same
-served fake, and the two clients are shown to leave the same service behind.
+client and deploy steps (``pmcp_action.targets.google_cloud_run``) are checked against the
+same served fake, and the two clients are shown to leave the same service behind.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -27,32 +24,35 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.api_core import exceptions as core_exceptions
 from google.api_core.client_options import ClientOptions
-from google.api_core.retry import retry_unary
 from google.auth import exceptions as auth_exceptions
 from google.auth import identity_pool
 from google.auth.credentials import AnonymousCredentials, Credentials
-from google.auth.transport.requests import Request
 from google.cloud import run_v2
 from google.iam.v1 import iam_policy_pb2, options_pb2, policy_pb2
-from google.longrunning import operations_pb2
 from google.protobuf import field_mask_pb2, json_format
 
 from pmcp_action.deadline import Deadline
 from pmcp_action.targets.google_cloud_run import service as desired
-from pmcp_action.targets.google_cloud_run.access import INVOKER, PUBLIC, set_public
 from pmcp_action.targets.google_cloud_run.credentials import CLOUD_PLATFORM, from_oidc
+from pmcp_action.targets.google_cloud_run.deploying import Steps
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
-from pmcp_action.targets.google_cloud_run.run_api import RunApi
+from pmcp_action.targets.google_cloud_run.invoker import INVOKER, PUBLIC, set_public
 from tests.fakes.google_cloud_run import FakeCloudRun
-from tests.fakes.server import ServedUrl, serve
 
-PROVIDER = "projects/123/locations/global/workloadIdentityPools/ci/providers/github"
-SA = "deployer@demo.iam.gserviceaccount.com"
-PARENT = "projects/demo/locations/us-central1"
+from .helpers import DEMO, DEPLOYER, PARENT, PROVIDER, run_api_at, settings_of, steps_for
+
 IMAGE = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:" + "a" * 64
+
+
 NEXT_IMAGE = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:" + "c" * 64
+
+
 IAM_SCOPE = "https://www.googleapis.com/auth/iam"
+
+
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+
 JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 
 
@@ -71,33 +71,6 @@ def _ci_token(repository: str = "o/r") -> str:
     return f"{_b64(b'{}')}.{_b64(json.dumps(claims).encode())}.c2ln"
 
 
-@pytest.fixture
-def fake() -> FakeCloudRun:
-    made = FakeCloudRun()
-    made.providers[PROVIDER] = {"repository": "o/r"}
-    made.service_accounts[SA] = PROVIDER
-    return made
-
-
-@pytest.fixture
-def url(fake: FakeCloudRun) -> Iterator[ServedUrl]:
-    with serve(fake) as base:
-        yield base
-
-
-@pytest.fixture
-def closing() -> Iterator[ExitStack]:
-    """Clients and sessions made by a test, closed after it (no socket is left open)."""
-    with ExitStack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def auth_request(closing: ExitStack) -> Request:
-    """google-auth's transport, on a session that is closed after the test."""
-    return Request(closing.enter_context(requests.Session()))
-
-
 def _external_account(
     url: str, token_file: Path, *, impersonate: bool = True, repository: str = "o/r"
 ) -> identity_pool.Credentials:
@@ -111,7 +84,7 @@ def _external_account(
     }
     if impersonate:
         info["service_account_impersonation_url"] = (
-            f"{url}/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+            f"{url}/v1/projects/-/serviceAccounts/{DEPLOYER}:generateAccessToken"
         )
     credentials = identity_pool.Credentials.from_info(info, scopes=[CLOUD_PLATFORM])
     assert isinstance(credentials, identity_pool.Credentials)
@@ -122,80 +95,6 @@ def _form(body: bytes) -> dict[str, str]:
     return dict(httpx.QueryParams(body.decode()))
 
 
-# --- google-auth: identity pool (Workload Identity Federation) ------------------------------
-
-
-def test_identity_pool_without_impersonation_gets_the_federated_token(
-    fake, url, tmp_path, auth_request
-):
-    credentials = _external_account(url, tmp_path / "oidc", impersonate=False)
-    credentials.refresh(auth_request)
-
-    assert fake.tokens[credentials.token] == f"principal://{PROVIDER}/subject/repo:o/r"
-    (sts,) = fake.requests
-    assert (sts.method, sts.path) == ("POST", "/v1/token")
-    assert sts.headers["content-type"] == "application/x-www-form-urlencoded"
-    assert "authorization" not in sts.headers  # workload pools send no client auth
-    assert _form(sts.body) == {
-        "grant_type": TOKEN_EXCHANGE,
-        "audience": f"//iam.googleapis.com/{PROVIDER}",
-        "scope": CLOUD_PLATFORM,
-        "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
-        "subject_token": _ci_token(),
-        "subject_token_type": JWT_TYPE,
-    }
-
-
-def test_identity_pool_with_impersonation_gets_the_service_accounts_token(
-    fake, url, tmp_path, auth_request
-):
-    credentials = _external_account(url, tmp_path / "oidc")
-    credentials.refresh(auth_request)
-
-    assert fake.tokens[credentials.token] == SA
-    assert credentials.expiry is not None and credentials.expiry.year == 2030
-    sts, generate = fake.requests
-    # google-auth asks STS for the iam scope only; the SA's token gets the scopes asked for.
-    assert _form(sts.body)["scope"] == IAM_SCOPE
-    federated = generate.headers["authorization"].removeprefix("Bearer ")
-    assert fake.tokens[federated].startswith(f"principal://{PROVIDER}/")
-    assert generate.path == f"/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
-    assert generate.json() == {"delegates": None, "scope": [CLOUD_PLATFORM], "lifetime": "3600s"}
-
-
-def test_identity_pool_refusals_surface_as_google_auth_errors(fake, url, tmp_path, auth_request):
-    other_repo = _external_account(url, tmp_path / "oidc", repository="someone/else")
-    # STS speaks OAuth errors; google-auth raises OAuthError (not a RefreshError) for them.
-    with pytest.raises(
-        auth_exceptions.OAuthError, match="Error code unauthorized_client: The given"
-    ):
-        other_repo.refresh(auth_request)
-
-    del fake.service_accounts[SA]
-    unbound = _external_account(url, tmp_path / "oidc2")
-    with pytest.raises(auth_exceptions.RefreshError, match="getAccessToken"):
-        unbound.refresh(auth_request)
-
-
-def test_our_sts_json_and_google_auths_form_get_the_same_identity(fake, url):
-    with httpx.Client() as http:
-        ours = from_oidc(
-            http,
-            GoogleEndpoints(url),
-            provider=PROVIDER,
-            id_token=_ci_token(),
-            service_account=SA,
-            mask=lambda _s: None,
-        )
-    sts, _generate = fake.requests
-    assert sts.headers["content-type"] == "application/json"
-    assert json.loads(sts.body)["grantType"] == TOKEN_EXCHANGE
-    assert fake.tokens[ours.access_token] == SA
-
-
-# --- google-auth: service-account key JSON ---------------------------------------------------
-
-
 def _key_info(url: str, fake: FakeCloudRun, *, registered: bool = True) -> dict[str, Any]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -204,54 +103,18 @@ def _key_info(url: str, fake: FakeCloudRun, *, registered: bool = True) -> dict[
         serialization.NoEncryption(),
     ).decode()
     if registered:
-        fake.keys[SA] = key.public_key().public_bytes(
+        fake.keys[DEPLOYER] = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     return {
         "type": "service_account",
-        "project_id": "demo",
+        "project_id": DEMO,
         "private_key_id": "k1",
         "private_key": pem,
-        "client_email": SA,
+        "client_email": DEPLOYER,
         "client_id": "1",
         "token_uri": f"{url}/token",
     }
-
-
-def test_service_account_key_jwt_grant_is_checked_and_answered(fake, url, auth_request):
-    from google.oauth2 import service_account
-
-    credentials = service_account.Credentials.from_service_account_info(
-        _key_info(url, fake), scopes=[CLOUD_PLATFORM]
-    )
-    credentials.refresh(auth_request)
-
-    assert fake.tokens[credentials.token] == SA
-    (grant,) = fake.requests
-    form = _form(grant.body)
-    assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
-    head, claims, _signature = form["assertion"].split(".")
-    assert _decode(head) == {"alg": "RS256", "typ": "JWT", "kid": "k1"}
-    decoded = _decode(claims)
-    assert decoded["iss"] == SA and decoded["scope"] == CLOUD_PLATFORM
-    # Google's canonical token endpoint, whatever token_uri is posted to (ours sends the same).
-    assert decoded["aud"] == "https://oauth2.googleapis.com/token"
-    assert decoded["exp"] - decoded["iat"] == 3600
-
-
-def test_service_account_key_with_the_wrong_key_is_refused(fake, url, auth_request):
-    from google.oauth2 import service_account
-
-    info = _key_info(url, fake)
-    _key_info(url, fake)  # the fake now knows another key for the same account
-    credentials = service_account.Credentials.from_service_account_info(
-        info, scopes=[CLOUD_PLATFORM]
-    )
-    with pytest.raises(auth_exceptions.RefreshError, match="Invalid JWT Signature"):
-        credentials.refresh(auth_request)
-
-
-# --- google-cloud-run v2, REST transport ------------------------------------------------------
 
 
 def _clients(
@@ -288,20 +151,112 @@ def _google_service(image: str = IMAGE) -> run_v2.Service:
     )
 
 
-def _settings(image: str = IMAGE) -> desired.ServiceSettings:
-    return desired.ServiceSettings(server_name="calc", image=image)
+def _our_steps(root: Path, image: str, url: str, closing: ExitStack, **inputs: Any) -> Steps:
+    """Our deploy steps for calc in demo-project at the served fake (closed after the test)."""
+    steps = steps_for(root, image, base=url, **inputs)
+    closing.callback(steps.conn.client.close)
+    return steps
 
 
-def _our_api(url: str, closing: ExitStack, token: str = "tok") -> RunApi:
-    return RunApi(
-        closing.enter_context(httpx.Client()),
-        GoogleEndpoints(url),
-        token=token,
-        project="demo",
-        region="us-central1",
-        deadline=Deadline(30),
-        sleep=lambda _s: None,
+def test_identity_pool_without_impersonation_gets_the_federated_token(
+    fake, url, tmp_path, auth_request
+):
+    credentials = _external_account(url, tmp_path / "oidc", impersonate=False)
+    credentials.refresh(auth_request)
+
+    assert fake.tokens[credentials.token] == f"principal://{PROVIDER}/subject/repo:o/r"
+    (sts,) = fake.requests
+    assert (sts.method, sts.path) == ("POST", "/v1/token")
+    assert sts.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert "authorization" not in sts.headers  # workload pools send no client auth
+    assert _form(sts.body) == {
+        "grant_type": TOKEN_EXCHANGE,
+        "audience": f"//iam.googleapis.com/{PROVIDER}",
+        "scope": CLOUD_PLATFORM,
+        "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+        "subject_token": _ci_token(),
+        "subject_token_type": JWT_TYPE,
+    }
+
+
+def test_identity_pool_with_impersonation_gets_the_service_accounts_token(
+    fake, url, tmp_path, auth_request
+):
+    credentials = _external_account(url, tmp_path / "oidc")
+    credentials.refresh(auth_request)
+
+    assert fake.tokens[credentials.token] == DEPLOYER
+    assert credentials.expiry is not None and credentials.expiry.year == 2030
+    sts, generate = fake.requests
+    # google-auth asks STS for the iam scope only; the DEPLOYER's token gets the scopes asked for.
+    assert _form(sts.body)["scope"] == IAM_SCOPE
+    federated = generate.headers["authorization"].removeprefix("Bearer ")
+    assert fake.tokens[federated].startswith(f"principal://{PROVIDER}/")
+    assert generate.path == f"/v1/projects/-/serviceAccounts/{DEPLOYER}:generateAccessToken"
+    assert generate.json() == {"delegates": None, "scope": [CLOUD_PLATFORM], "lifetime": "3600s"}
+
+
+def test_identity_pool_refusals_surface_as_google_auth_errors(fake, url, tmp_path, auth_request):
+    other_repo = _external_account(url, tmp_path / "oidc", repository="someone/else")
+    # STS speaks OAuth errors; google-auth raises OAuthError (not a RefreshError) for them.
+    with pytest.raises(
+        auth_exceptions.OAuthError, match="Error code unauthorized_client: The given"
+    ):
+        other_repo.refresh(auth_request)
+
+    del fake.service_accounts[DEPLOYER]
+    unbound = _external_account(url, tmp_path / "oidc2")
+    with pytest.raises(auth_exceptions.RefreshError, match="getAccessToken"):
+        unbound.refresh(auth_request)
+
+
+def test_our_sts_json_and_google_auths_form_get_the_same_identity(fake, url):
+    with httpx.Client() as http:
+        ours = from_oidc(
+            http,
+            GoogleEndpoints(url),
+            provider=PROVIDER,
+            id_token=_ci_token(),
+            service_account=DEPLOYER,
+            mask=lambda _s: None,
+        )
+    sts, _generate = fake.requests
+    assert sts.headers["content-type"] == "application/json"
+    assert json.loads(sts.body)["grantType"] == TOKEN_EXCHANGE
+    assert fake.tokens[ours.access_token] == DEPLOYER
+
+
+def test_service_account_key_jwt_grant_is_checked_and_answered(fake, url, auth_request):
+    from google.oauth2 import service_account
+
+    credentials = service_account.Credentials.from_service_account_info(
+        _key_info(url, fake), scopes=[CLOUD_PLATFORM]
     )
+    credentials.refresh(auth_request)
+
+    assert fake.tokens[credentials.token] == DEPLOYER
+    (grant,) = fake.requests
+    form = _form(grant.body)
+    assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    head, claims, _signature = form["assertion"].split(".")
+    assert _decode(head) == {"alg": "RS256", "typ": "JWT", "kid": "k1"}
+    decoded = _decode(claims)
+    assert decoded["iss"] == DEPLOYER and decoded["scope"] == CLOUD_PLATFORM
+    # Google's canonical token endpoint, whatever token_uri is posted to (ours sends the same).
+    assert decoded["aud"] == "https://oauth2.googleapis.com/token"
+    assert decoded["exp"] - decoded["iat"] == 3600
+
+
+def test_service_account_key_with_the_wrong_key_is_refused(fake, url, auth_request):
+    from google.oauth2 import service_account
+
+    info = _key_info(url, fake)
+    _key_info(url, fake)  # the fake now knows another key for the same account
+    credentials = service_account.Credentials.from_service_account_info(
+        info, scopes=[CLOUD_PLATFORM]
+    )
+    with pytest.raises(auth_exceptions.RefreshError, match="Invalid JWT Signature"):
+        credentials.refresh(auth_request)
 
 
 def test_full_lifecycle_through_googles_client(fake, url, tmp_path, closing):
@@ -320,7 +275,7 @@ def test_full_lifecycle_through_googles_client(fake, url, tmp_path, closing):
     assert create.params["$alt"] == "json;enum-encoding=int"
     assert create.params["serviceId"] == "calc"
     assert create.headers["x-goog-request-params"] == "location=us-central1"
-    assert fake.tokens[create.headers["authorization"].removeprefix("Bearer ")] == SA
+    assert fake.tokens[create.headers["authorization"].removeprefix("Bearer ")] == DEPLOYER
     sent = create.json()
     assert sent["ingress"] == 1
     assert sent["template"]["scaling"] == {"maxInstanceCount": 10}  # minInstanceCount: 0 omitted
@@ -398,7 +353,7 @@ def test_iam_policy_read_modify_write_with_the_etag(fake, url, closing):
         )
 
     # Our client reads the policy Google's client wrote, and withdraws allUsers with its etag.
-    assert set_public(_our_api(url, closing), "calc", False) is True
+    assert set_public(run_api_at(url, closing), "calc", False) is True
     after = services.get_iam_policy(request=iam_policy_pb2.GetIamPolicyRequest(resource=name))
     assert not any(PUBLIC in b.members for b in after.bindings)
 
@@ -461,106 +416,10 @@ def test_validate_only_persists_nothing_and_allow_missing_creates(fake, url, clo
     assert fake.services == {}
 
 
-# --- the fake itself: in step with the v2 protos, and still strict ----------------------------
-
-
-def _json_names(message: Any) -> set[str]:
-    return {f.json_name for f in message.pb().DESCRIPTOR.fields}
-
-
-def test_the_fakes_field_lists_are_the_v2_protos():
-    from tests.fakes import google_cloud_run as fake_module
-
-    assert fake_module._SERVICE_FIELDS == _json_names(run_v2.Service)
-    assert fake_module._TEMPLATE_FIELDS == _json_names(run_v2.RevisionTemplate)
-    assert fake_module._CONTAINER_FIELDS == _json_names(run_v2.Container)
-    assert fake_module._TRAFFIC_FIELDS == _json_names(run_v2.TrafficTarget)
-    assert fake_module._OUTPUT_ONLY < fake_module._SERVICE_FIELDS
-
-
-def test_the_fakes_enum_numbers_are_the_v2_protos():
-    from google.api import launch_stage_pb2
-
-    from tests.fakes import google_cloud_run as fake_module
-
-    def numbers(enum: Any) -> dict[str, int]:
-        return {member.name: member.value for member in enum}
-
-    enums = fake_module._ENUMS
-    assert enums["ingress"] == numbers(run_v2.IngressTraffic)
-    assert enums["type"] == numbers(run_v2.TrafficTargetAllocationType)
-    assert enums["state"] == numbers(run_v2.Condition.State)
-    assert enums["executionEnvironment"] == numbers(run_v2.ExecutionEnvironment)
-    assert enums["scalingMode"] == numbers(run_v2.ServiceScaling.ScalingMode)
-    assert enums["launchStage"] == dict(launch_stage_pb2.LaunchStage.items())
-
-
-def test_the_fakes_answers_parse_strictly_as_v2_messages(fake, url, closing):
-    """Every field the fake answers with exists in Google's protos (no ignore_unknown_fields)."""
-    api = _our_api(url, closing)
-    operation = api.create_service("calc", desired.desired_body(_settings()))
-    service = api.wait(operation, "create")
-    name = api.service_name("calc")
-    plain = closing.enter_context(httpx.Client(base_url=url))
-
-    assert service == api.get_service("calc")  # the operation's Any, unpacked (no "@type")
-    json_format.ParseDict(service, run_v2.Service.pb(run_v2.Service()))
-    for revision in api.list_revisions("calc"):
-        json_format.ParseDict(revision, run_v2.Revision.pb(run_v2.Revision()))
-    done = plain.get(f"/v2/{operation['name']}").json()
-    parsed = json_format.ParseDict(done, operations_pb2.Operation())
-    unpacked = run_v2.Service.pb(run_v2.Service())
-    assert parsed.response.Unpack(unpacked) and unpacked.name == name
-    policy = plain.get(f"/v2/{name}:getIamPolicy").json()
-    json_format.ParseDict(policy, policy_pb2.Policy())
-
-
-def test_enums_are_answered_as_numbers_only_when_asked(fake, url, closing):
-    api = _our_api(url, closing)
-    api.wait(api.create_service("calc", desired.desired_body(_settings())), "create")
-    plain = closing.enter_context(httpx.Client(base_url=url))
-    path = f"/v2/{api.service_name('calc')}"
-
-    named = plain.get(path).json()
-    numbered = plain.get(path, params={"$alt": "json;enum-encoding=int"}).json()
-    assert named["ingress"] == "INGRESS_TRAFFIC_ALL" and numbered["ingress"] == 1
-    assert (
-        named["traffic"][0]["type"] == desired.LATEST_TYPE and numbered["traffic"][0]["type"] == 1
-    )
-    assert numbered["terminalCondition"] == {"type": "Ready", "state": 4}
-    assert numbered["labels"] == named["labels"]  # map entries are data, never renumbered
-
-
-@pytest.mark.parametrize(
-    ("query", "body_change", "message"),
-    [
-        ({"serviceId": "calc", "dryRun": "true"}, {}, 'Unknown name "dryRun"'),
-        ({"serviceId": "calc", "validateOnly": "yes"}, {}, "Invalid value at 'validateOnly'"),
-        ({"serviceId": "calc"}, {"ingres": "INGRESS_TRAFFIC_ALL"}, 'Unknown name "ingres"'),
-        ({"serviceId": "calc"}, {"ingress": 9}, "Invalid value at 'service.ingress'"),
-        ({"serviceId": "calc"}, {"ingress": "ALL"}, "Invalid value at 'service.ingress'"),
-        ({"serviceId": "calc"}, {"template": {"containers": []}}, "at least one container"),
-    ],
-)
-def test_what_the_real_api_refuses_is_still_refused(
-    fake, url, closing, query, body_change, message
-):
-    plain = closing.enter_context(httpx.Client(base_url=url))
-    body = desired.desired_body(_settings()) | body_change
-    answer = plain.post(f"/v2/{PARENT}/services", params=query, json=body)
-    assert answer.status_code == 400
-    assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
-    assert message in answer.json()["error"]["message"]
-    assert fake.services == {}
-
-
-# --- the same service through both clients ------------------------------------------------------
-
-
 def test_our_body_and_googles_body_leave_the_same_service(fake, url, closing):
-    api = _our_api(url, closing)
+    api = run_api_at(url, closing)
     services, _ = _clients(url, closing)
-    api.wait(api.create_service("ours", desired.desired_body(_settings())), "create")
+    api.wait(api.create_service("ours", desired.desired_body(settings_of(IMAGE))), "create")
     services.create_service(parent=PARENT, service=_google_service(), service_id="theirs").result()
 
     # Numbers vs names and an explicit minInstanceCount 0 vs none: the same Service to the API.
@@ -569,7 +428,7 @@ def test_our_body_and_googles_body_leave_the_same_service(fake, url, closing):
     assert ours.traffic == theirs.traffic
 
     # Each client reads the other's service as its own.
-    assert desired.changes(api.get_service("theirs") or {}, _settings()) == []
+    assert desired.changes(api.get_service("theirs") or {}, settings_of(IMAGE)) == []
     read_ours = services.get_service(name=f"{PARENT}/services/ours")
     read_theirs = services.get_service(name=f"{PARENT}/services/theirs")
     for field_name in ("labels", "ingress", "template", "traffic"):
@@ -577,10 +436,12 @@ def test_our_body_and_googles_body_leave_the_same_service(fake, url, closing):
 
 
 def test_googles_read_modify_write_of_our_service_makes_no_revision(fake, url, closing):
-    api = _our_api(url, closing)
+    api = run_api_at(url, closing)
     services, _ = _clients(url, closing)
     name = api.service_name("calc")
-    created = api.wait(api.create_service("calc", desired.desired_body(_settings())), "create")
+    created = api.wait(
+        api.create_service("calc", desired.desired_body(settings_of(IMAGE))), "create"
+    )
 
     # Google's client sends back what it read: output-only fields, numbers, defaults omitted.
     got = services.get_service(name=name)
@@ -590,9 +451,9 @@ def test_googles_read_modify_write_of_our_service_makes_no_revision(fake, url, c
 
     # Our client sees no difference to deploy, and stages the next image as a tagged revision.
     current = api.get_service("calc") or {}
-    assert desired.changes(current, _settings()) == []
+    assert desired.changes(current, settings_of(IMAGE)) == []
     staged = desired.desired_body(
-        _settings(NEXT_IMAGE),
+        settings_of(NEXT_IMAGE),
         current=current,
         revision="calc-cand1",
         traffic=desired.staged_traffic(current, "calc-cand1"),
@@ -609,42 +470,26 @@ def test_googles_read_modify_write_of_our_service_makes_no_revision(fake, url, c
     assert fake.errors == []
 
 
-def test_our_deploy_steps_on_a_service_googles_client_made(fake, url, closing):
-    from pmcp_action.targets.google_cloud_run.deploying import Steps
-
+def test_our_deploy_steps_on_a_service_googles_client_made(fake, url, closing, tmp_path):
     services, revisions = _clients(url, closing)
     name = f"{PARENT}/services/calc"
     services.create_service(parent=PARENT, service=_google_service(), service_id="calc").result()
 
-    steps = Steps(_our_api(url, closing), "calc")
-    current = steps.api.get_service("calc") or {}
-    assert current["ingress"] == "INGRESS_TRAFFIC_ALL"  # stored by name, whatever was sent
-    outcome = steps.stage(current, _settings(NEXT_IMAGE), attempt="1")
-    assert outcome.previous == "calc-00001-x" and outcome.candidate_url
-    steps.promote(outcome.revision)
+    steps = _our_steps(tmp_path, NEXT_IMAGE, url, closing)
+    survey = steps.survey(None)
+    assert survey.current["ingress"] == "INGRESS_TRAFFIC_ALL"  # stored by name, whatever was sent
+    staged = steps.stage(survey, None)
+    assert staged.previous_version == "calc-00001-x" and staged.candidate_url
+    steps.promote(staged)
 
     after = services.get_service(name=name)
-    assert [(t.revision, t.percent) for t in after.traffic] == [(outcome.revision, 100)]
+    assert [(t.revision, t.percent) for t in after.traffic] == [(staged.version, 100)]
     newest = next(iter(revisions.list_revisions(parent=name)))
     assert newest.containers[0].image == NEXT_IMAGE
-    rolled = steps.rollback()
-    assert rolled.revision == "calc-00001-x"
+    survey = steps.survey(None)
+    rolled = steps.move_traffic(survey, steps.rollback_version(survey, ""))
+    assert rolled.version == "calc-00001-x"
     assert services.get_service(name=name).traffic[0].revision == "calc-00001-x"
-
-
-# --- faults through Google's clients --------------------------------------------------------------
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff sleeps of google-api-core's retries and google-auth's, recorded, not slept."""
-    from google.auth import _exponential_backoff
-
-    slept: list[float] = []
-    clock = SimpleNamespace(sleep=slept.append, monotonic=time.monotonic, time=time.time)
-    monkeypatch.setattr(retry_unary, "time", clock)
-    monkeypatch.setattr(_exponential_backoff, "time", clock)
-    return slept
 
 
 def test_get_service_retries_503_by_default_but_not_429(fake, url, closing, sleeps):
@@ -715,22 +560,22 @@ def test_token_endpoint_faults_through_google_auth(fake, url, tmp_path, auth_req
         _key_info(url, fake), scopes=[CLOUD_PLATFORM]
     )
     credentials.refresh(auth_request)
-    assert fake.tokens[credentials.token] == SA
+    assert fake.tokens[credentials.token] == DEPLOYER
     assert [r.fault for r in fake.requests_to("/token")] == ["status 503", "status 429", None]
     assert len(sleeps) == 2
 
 
-# --- Artifact Registry: no Google client here; our requests against the documented shapes -----
-
-
 def test_our_artifact_registry_requests_are_the_documented_shapes(fake, url, closing):
-    from pmcp_action.targets.google_cloud_run.artifact_registry import ensure_repository
+    from pmcp_action.targets.google_cloud_run.artifact_registry import (
+        ArtifactRegistryApi,
+        ensure_repository,
+    )
 
+    api = ArtifactRegistryApi(
+        closing.enter_context(httpx.Client()), GoogleEndpoints(url), token="ya29.t", project=DEMO
+    )
     created = ensure_repository(
-        closing.enter_context(httpx.Client()),
-        GoogleEndpoints(url),
-        token="ya29.t",
-        project="demo",
+        api,
         region="us-central1",
         repository="pmcp",
         deadline=Deadline(30),
@@ -752,34 +597,32 @@ def test_our_artifact_registry_requests_are_the_documented_shapes(fake, url, clo
     assert {r.headers["authorization"] for r in fake.requests} == {"Bearer ya29.t"}
 
 
-def test_every_body_our_deploy_steps_send_parses_as_googles_messages(fake, url, closing):
+def test_every_body_our_deploy_steps_send_parses_as_googles_messages(fake, url, tmp_path, closing):
     """Independent of the fake's field lists: Google's protos, unknown fields not ignored."""
-    from pmcp_action.targets.google_cloud_run.deploying import Steps
-
-    steps = Steps(_our_api(url, closing), "calc")
-    env = {"RUST_LOG": "info"}
-    first = steps.first_deploy(desired.ServiceSettings("calc", IMAGE, environment=env))
-    staged = steps.stage(first.service, _settings(NEXT_IMAGE), attempt="2")
-    steps.promote(staged.revision)
-    current = steps.api.get_service("calc") or {}
-    again = steps.stage(
-        current, _settings("us-central1-docker.pkg.dev/d/p/c@sha256:" + "d" * 64), "3"
-    )
-    steps.discard()
-    assert steps.rollback("calc-00001-x").revision == "calc-00001-x"
-    set_public(steps.api, "calc", True)
-    steps.destroy()
+    first = _our_steps(tmp_path, IMAGE, url, closing)
+    first.first_deploy(first.survey(None), None)
+    staging = _our_steps(tmp_path, NEXT_IMAGE, url, closing, allow_unauthenticated=False)
+    staged = staging.stage(staging.survey(None), None)
+    staging.promote(staged)
+    third = "us-central1-docker.pkg.dev/d/p/c@sha256:" + "d" * 64
+    again = _our_steps(tmp_path, third, url, closing)
+    discarded = again.stage(again.survey(None), None)
+    again.discard(discarded)
+    survey = again.survey(None)
+    again.move_traffic(survey, again.rollback_version(survey, "calc-00001-x"))
+    again.remove(again.survey(None))
 
     writes = [
         r for r in fake.requests if r.method in ("POST", "PATCH") and r.path.startswith("/v2/")
     ]
     methods = [r.method for r in writes]
-    assert methods == ["POST"] + ["PATCH"] * 5 + ["POST"]  # create, 5 updates, setIamPolicy
-    assert staged.revision != again.revision
+    # create, grant allUsers, stage, withdraw it, promote, stage, grant it, discard, rollback
+    assert methods == ["POST", "POST", "PATCH", "POST", "PATCH", "PATCH", "POST", "PATCH", "PATCH"]
+    assert staged.version != discarded.version
     for sent in writes:
         if sent.path.endswith(":setIamPolicy"):
             request = json_format.ParseDict(sent.json(), iam_policy_pb2.SetIamPolicyRequest())
-            assert request.policy.bindings[0].role == INVOKER
+            assert request.policy.etag
         else:
             service = json_format.ParseDict(sent.json(), run_v2.Service.pb(run_v2.Service()))
             assert service.template.containers[0].image
@@ -797,7 +640,7 @@ def test_one_external_account_file_through_google_auth_and_ours(fake, url, tmp_p
         "subject_token_type": JWT_TYPE,
         "token_url": f"{url}/v1/token",
         "service_account_impersonation_url": (
-            f"{url}/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+            f"{url}/v1/projects/-/serviceAccounts/{DEPLOYER}:generateAccessToken"
         ),
         "service_account_impersonation": {"token_lifetime_seconds": 1800},
         "credential_source": {
@@ -811,7 +654,7 @@ def test_one_external_account_file_through_google_auth_and_ours(fake, url, tmp_p
         ours = from_credentials_json(
             http, GoogleEndpoints(), json.dumps(info), mask=lambda _s: None
         )
-    assert fake.tokens[theirs.token] == fake.tokens[ours.access_token] == SA
+    assert fake.tokens[theirs.token] == fake.tokens[ours.access_token] == DEPLOYER
 
     their_sts, their_generate, our_sts, our_generate = fake.requests
     form, body = _form(their_sts.body), our_sts.json()
@@ -830,8 +673,8 @@ def test_one_external_account_file_through_google_auth_and_ours(fake, url, tmp_p
 def test_googles_run_client_signs_its_own_jwt_with_a_key(fake, url, closing):
     """With a key, the GAPIC client sends a self-signed JWT and never calls the token endpoint.
 
-    Ours always makes the JWT-bearer grant instead: ``docker login`` to Artifact Registry
-    needs a real OAuth access token (cloud-apis.md §1.1 C).
+    Ours always makes the JWT-bearer grant instead: the login to Artifact Registry
+    (``oauth2accesstoken``) takes an OAuth access token, never a self-signed JWT.
     """
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
@@ -846,8 +689,8 @@ def test_googles_run_client_signs_its_own_jwt_with_a_key(fake, url, closing):
     assert sent.path.startswith("/v2/")  # no POST /token
     head, claims, signature = sent.headers["authorization"].removeprefix("Bearer ").split(".")
     assert _decode(claims)["aud"] == "https://run.googleapis.com/"
-    assert _decode(claims)["iss"] == _decode(claims)["sub"] == SA
-    public = serialization.load_pem_public_key(fake.keys[SA])
+    assert _decode(claims)["iss"] == _decode(claims)["sub"] == DEPLOYER
+    public = serialization.load_pem_public_key(fake.keys[DEPLOYER])
     assert isinstance(public, rsa.RSAPublicKey)
     public.verify(  # raises InvalidSignature otherwise
         base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),

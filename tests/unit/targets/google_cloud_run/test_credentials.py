@@ -1,4 +1,5 @@
-"""google-cloud-run credentials: WIF with and without impersonation, key JSON, external_account."""
+"""google-cloud-run sign-in: WIF with and without impersonation, key JSON, external_account
+(as a credentials JSON or the file GOOGLE_APPLICATION_CREDENTIALS names); every token masked."""
 
 from __future__ import annotations
 
@@ -14,16 +15,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from pmcp_action.targets.google_cloud_run.credentials import (
     CLOUD_PLATFORM,
-    CredentialsError,
-    default_audience,
     from_credentials_json,
     from_oidc,
 )
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
+from pmcp_action.targets.google_cloud_run.failures import CredentialsError
 from tests.fakes.google_cloud_run import FakeCloudRun
 
-PROVIDER = "projects/123/locations/global/workloadIdentityPools/ci/providers/github"
-SA = "deployer@demo.iam.gserviceaccount.com"
+from .helpers import DEPLOYER, PROVIDER, World
+
 BASE = "http://127.0.0.1:9"
 
 
@@ -101,7 +101,7 @@ class FakeGoogle:
                 hashes.SHA256(),
             )
             decoded = json.loads(base64.urlsafe_b64decode(claims + "=="))
-            assert decoded["iss"] == SA and decoded["scope"] == CLOUD_PLATFORM
+            assert decoded["iss"] == DEPLOYER and decoded["scope"] == CLOUD_PLATFORM
             assert decoded["exp"] - decoded["iat"] == 3600
             return httpx.Response(200, json={"access_token": "key-tok", "expires_in": 3599})
         return httpx.Response(404, json={"error": {"code": 404, "status": "NOT_FOUND"}})
@@ -111,8 +111,29 @@ def _client(fake: FakeGoogle) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(fake))
 
 
-def test_default_audience():
-    assert default_audience(PROVIDER) == f"https://iam.googleapis.com/{PROVIDER}"
+def _key_json() -> tuple[str, rsa.RSAPublicKey]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "demo",
+        "private_key_id": "kid1",
+        "private_key": pem,
+        "client_email": DEPLOYER,
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    return json.dumps(info), key.public_key()
+
+
+def _contract() -> tuple[FakeCloudRun, httpx.Client]:
+    fake = FakeCloudRun()
+    fake.providers[PROVIDER] = {"repository": "o/r"}
+    fake.service_accounts[DEPLOYER] = PROVIDER
+    return fake, httpx.Client(transport=httpx.MockTransport(fake))
 
 
 def test_wif_with_impersonation_masks_every_token():
@@ -123,14 +144,14 @@ def test_wif_with_impersonation_masks_every_token():
         GoogleEndpoints(BASE),
         provider=PROVIDER,
         id_token=_id_token(),
-        service_account=SA,
+        service_account=DEPLOYER,
         mask=masked.append,
     )
     assert token.access_token == "sa-tok"
-    assert token.identity == SA
+    assert token.identity == DEPLOYER
     assert {"federated-tok", "sa-tok", _id_token()} <= set(masked)
     assert "sa-tok" not in repr(token)
-    assert fake.calls[1] == f"/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+    assert fake.calls[1] == f"/v1/projects/-/serviceAccounts/{DEPLOYER}:generateAccessToken"
 
 
 def test_direct_wif_uses_the_federated_token():
@@ -167,29 +188,11 @@ def test_refused_impersonation_names_workload_identity_user():
             GoogleEndpoints(BASE),
             provider=PROVIDER,
             id_token=_id_token(),
-            service_account=SA,
+            service_account=DEPLOYER,
             mask=lambda _s: None,
         )
     assert "roles/iam.workloadIdentityUser" in caught.value.remediation
-    assert SA in caught.value.remediation
-
-
-def _key_json() -> tuple[str, rsa.RSAPublicKey]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": "demo",
-        "private_key_id": "kid1",
-        "private_key": pem,
-        "client_email": SA,
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    return json.dumps(info), key.public_key()
+    assert DEPLOYER in caught.value.remediation
 
 
 def test_key_json_signs_a_jwt_bearer_grant_and_masks_key_and_assertion():
@@ -215,13 +218,13 @@ def test_external_account_with_file_source_and_impersonation(tmp_path: Path):
         "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
         "token_url": "https://sts.googleapis.com/v1/token",
         "service_account_impersonation_url": "https://iamcredentials.googleapis.com/v1/"
-        f"projects/-/serviceAccounts/{SA}:generateAccessToken",
+        f"projects/-/serviceAccounts/{DEPLOYER}:generateAccessToken",
         "credential_source": {"file": str(token_file)},
     }
     token = from_credentials_json(
         _client(FakeGoogle()), GoogleEndpoints(BASE), json.dumps(info), mask=lambda _s: None
     )
-    assert token.access_token == "sa-tok" and token.identity == SA
+    assert token.access_token == "sa-tok" and token.identity == DEPLOYER
 
 
 @pytest.mark.parametrize(
@@ -235,16 +238,6 @@ def test_unusable_credentials_json(text: str):
         )
 
 
-# --- against the contract fake (tests/fakes/google_cloud_run.py) ------------------------
-
-
-def _contract() -> tuple[FakeCloudRun, httpx.Client]:
-    fake = FakeCloudRun()
-    fake.providers[PROVIDER] = {"repository": "o/r"}
-    fake.service_accounts[SA] = PROVIDER
-    return fake, httpx.Client(transport=httpx.MockTransport(fake))
-
-
 def test_contract_fake_wif_with_impersonation_and_condition():
     fake, client = _contract()
     token = from_oidc(
@@ -252,10 +245,10 @@ def test_contract_fake_wif_with_impersonation_and_condition():
         GoogleEndpoints(BASE),
         provider=PROVIDER,
         id_token=_id_token(repository="o/r"),
-        service_account=SA,
+        service_account=DEPLOYER,
         mask=lambda _s: None,
     )
-    assert fake.tokens[token.access_token] == SA
+    assert fake.tokens[token.access_token] == DEPLOYER
     with pytest.raises(CredentialsError, match="attribute condition"):
         from_oidc(
             client,
@@ -275,7 +268,7 @@ def test_contract_fake_refuses_an_unbound_service_account():
             GoogleEndpoints(BASE),
             provider=PROVIDER,
             id_token=_id_token(repository="o/r"),
-            service_account=SA,
+            service_account=DEPLOYER,
             mask=lambda _s: None,
         )
     assert "roles/iam.workloadIdentityUser" in caught.value.remediation
@@ -284,11 +277,11 @@ def test_contract_fake_refuses_an_unbound_service_account():
 def test_contract_fake_key_json_signature_checked():
     fake, client = _contract()
     text, public = _key_json()
-    fake.keys[SA] = public.public_bytes(
+    fake.keys[DEPLOYER] = public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     token = from_credentials_json(client, GoogleEndpoints(BASE), text, mask=lambda _s: None)
-    assert fake.tokens[token.access_token] == SA
+    assert fake.tokens[token.access_token] == DEPLOYER
     other, _ = _key_json()
     with pytest.raises(CredentialsError, match="Invalid JWT Signature"):
         from_credentials_json(client, GoogleEndpoints(BASE), other, mask=lambda _s: None)
@@ -310,42 +303,45 @@ def test_contract_fake_accepts_the_rfc8693_form_and_refuses_unknown_fields():
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
 
 
-# --- the pure-Python RS256 signer against cryptography's -------------------------------
-
-
-@pytest.mark.parametrize(
-    "fmt", [serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL]
-)
-def test_signer_matches_cryptography_byte_for_byte(fmt: serialization.PrivateFormat):
-    from pmcp_action.targets.google_cloud_run.credentials import sign_jwt
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
-    jwt = sign_jwt(pem.decode(), "kid1", {"iss": SA, "aud": "x", "iat": 1, "exp": 2})
-    signing_input, _, signature = jwt.rpartition(".")
-    expected = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    assert base64.urlsafe_b64decode(signature + "==") == expected  # PKCS#1 v1.5 is deterministic
-    header = json.loads(base64.urlsafe_b64decode(signing_input.split(".")[0] + "=="))
-    assert header == {"alg": "RS256", "typ": "JWT", "kid": "kid1"}
-
-
-def test_signer_refuses_a_non_rsa_or_broken_key():
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from pmcp_action.targets.google_cloud_run.credentials import sign_jwt
-
-    ec_pem = (
-        ec.generate_private_key(ec.SECP256R1())
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
+def test_ambient_reads_the_file_application_default_credentials_name(world: World) -> None:
+    adc = world.tmp_path / "adc.json"
+    adc.write_text(world.key_json)
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "a" * 64
+    target = world.target(
+        {"auth": "ambient", "image": image}, GOOGLE_APPLICATION_CREDENTIALS=str(adc)
     )
-    with pytest.raises(CredentialsError, match="not an RSA key"):
-        sign_jwt(ec_pem, "k", {})
-    for broken in ("", "-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----"):
-        with pytest.raises(CredentialsError, match="not an unencrypted PEM RSA key") as caught:
-            sign_jwt(broken, "k", {})
-        assert "not base64" not in str(caught.value)
+    result = target.deploy()
+    assert result.identity == DEPLOYER and result.outputs["image"] == image
+    assert f"Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS): {DEPLOYER}" in (
+        world.log.getvalue()
+    )
+    world.assert_no_secret_logged()
+
+
+def test_ambient_with_the_external_account_file_google_github_actions_auth_writes(
+    world: World,
+) -> None:
+    token_file = world.tmp_path / "oidc-token"
+    token_file.write_text(world.issuer.issue(f"https://iam.googleapis.com/{PROVIDER}"))
+    adc = world.tmp_path / "gha-creds.json"
+    adc.write_text(
+        json.dumps(
+            {
+                "type": "external_account",
+                "audience": f"//iam.googleapis.com/{PROVIDER}",
+                "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                "token_url": "https://sts.googleapis.com/v1/token",
+                "service_account_impersonation_url": "https://iamcredentials.googleapis.com/v1/"
+                f"projects/-/serviceAccounts/{DEPLOYER}:generateAccessToken",
+                "credential_source": {"file": str(token_file)},
+            }
+        )
+    )
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "e" * 64
+    result = world.target(
+        {"auth": "ambient", "image": image}, GOOGLE_APPLICATION_CREDENTIALS=str(adc)
+    ).deploy()
+    assert result.identity == DEPLOYER and result.version == "calc-00001-x"
+    assert "(external-account)" in world.log.getvalue()
+    assert "Long-lived key" not in world.log.getvalue()
+    world.assert_no_secret_logged()

@@ -1,0 +1,44 @@
+"""The fake Google Cloud one origin serves: each API's routes, by path."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from ..server import json_response
+from .artifact_registry import AR_ROUTE, ArtifactRegistry
+from .iamcredentials import IamCredentials
+from .oauth2 import OAuth2
+from .run_schema import as_numbers
+from .run_services import CloudRunServices
+from .sts import Sts
+
+__all__ = ["FakeCloudRun"]
+
+
+class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServices):
+    """STS, iamcredentials, oauth2, Artifact Registry and Cloud Run Admin API v2 for one or
+    more projects (any project and region accepted)."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Routes; ``$alt=json;enum-encoding=int`` (Google's clients) is answered in numbers."""
+        answer = self._route(request)
+        if "enum-encoding=int" not in request.url.params.get("$alt", ""):
+            return answer
+        return json_response(answer.status_code, as_numbers(json.loads(answer.content)))
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1/token":
+            return self._sts(request)
+        if path == "/token":
+            return self._jwt_bearer(request)
+        if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith(
+            ":generateAccessToken"
+        ):
+            return self._generate(request, path)
+        ar = AR_ROUTE.match(request.url.path)
+        if ar is not None:
+            return self._artifact_registry(request, *ar.groups())
+        return self._run(request)

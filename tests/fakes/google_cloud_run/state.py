@@ -1,0 +1,84 @@
+"""The fake Google's memory: the access tokens it minted, WIF providers, service accounts
+and their keys, Cloud Run services, Artifact Registry repositories, and the long-running
+operations both APIs answer with."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ..server import FakeBase, json_response
+from .run_resources import Service
+
+__all__ = ["GoogleState"]
+
+
+class GoogleState(FakeBase):
+    """State shared by every API the fake serves (each API is a mixin over it)."""
+
+    name = "google-cloud-run"
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Called with a ready revision's image when it is created (its container pulls it).
+        self.on_revision: Callable[[str], None] | None = None
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self.services: dict[str, Service] = {}
+        self.operations: dict[str, dict[str, Any]] = {}
+        self.never_ready: set[str] = set()
+        self.org_policy_blocks_all_users = False
+        self.repositories: dict[str, dict[str, Any]] = {}
+        #: WIF providers: resource name -> required claims (an "attribute condition").
+        self.providers: dict[str, dict[str, str]] = {}
+        #: Service accounts -> the provider whose principals may impersonate them.
+        self.service_accounts: dict[str, str] = {}
+        #: Service-account keys: client email -> PEM public key.
+        self.keys: dict[str, bytes] = {}
+        #: Access tokens handed out, with who they speak for.
+        self.tokens: dict[str, str] = {}
+        #: Create a repository behind the caller's back between its read and its create.
+        self.race_repository_create = False
+        #: The registry JWTs Artifact Registry's token service answered, and whom each
+        #: login's access token speaks for.
+        self.registry_tokens: list[str] = []
+        self.registry_logins: list[str] = []
+        self._ids = itertools.count(1)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {name: s.to_api() for name, s in self.services.items()}
+
+    def _mint(self, who: str) -> str:
+        token = f"ya29.fake-{next(self._ids)}"
+        self.tokens[token] = who
+        return token
+
+    def issue_token(self, who: str) -> str:
+        """An access token for ``who`` (e.g. the test's own pulls), as the fake mints them."""
+        return self._mint(who)
+
+    def _operation(
+        self,
+        parent: str,
+        response: dict[str, Any],
+        err: str = "",
+        type_url: str = "type.googleapis.com/google.cloud.run.v2.Service",
+        metadata_type: str = "",
+    ) -> httpx.Response:
+        """An LRO, done at its first poll; ``metadata`` and ``response`` are typed ``Any``s.
+
+        Cloud Run's metadata is the Service itself; other APIs name their own type.
+        """
+        name = f"{parent}/operations/op-{next(self._ids)}"
+        metadata = {"@type": metadata_type} if metadata_type else {"@type": type_url, **response}
+        done: dict[str, Any] = {"name": name, "metadata": metadata, "done": True}
+        if err:
+            done["error"] = {"code": 9, "message": err}
+        else:
+            done["response"] = {"@type": type_url, **response}
+        self.operations[name] = done
+        return json_response(200, {"name": name, "metadata": metadata, "done": False})
