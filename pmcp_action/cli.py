@@ -30,13 +30,15 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .errors import UsageError
 from .exit_codes import EXIT_CODES
-from .inputs import COMMAND_SUMMARIES, COMMANDS, COMMON_INPUTS, InputKind, InputSpec
+from .settings.common_inputs import COMMON_INPUTS
+from .settings.spec import InputKind, InputSpec
+from .settings.vocabulary import COMMAND_SUMMARIES, COMMANDS
 
 if TYPE_CHECKING:
     import argparse
 
-    from .declare import TargetDeclaration
-    from .registry import Catalogue
+    from .settings.catalogue import Catalogue
+    from .settings.declaration import TargetDeclaration
 
 __all__ = [
     "PROG",
@@ -178,7 +180,7 @@ class _Scan:
 def _scan(argv: Sequence[str], options: Mapping[str, _Option]) -> _Scan:
     """Split the command line into options (with their values) and words, as argparse would;
     a bare boolean option takes the next token only when it is a boolean."""
-    from .convert import parse_bool
+    from .settings.values import parse_bool
 
     scan = _Scan(given=[], words=[])
     index = 0
@@ -259,7 +261,7 @@ def _unknown_word(word: str, cat: Catalogue) -> UsageError:
 
 def parse_command_line(argv: Sequence[str], *, width: int = 80) -> CommandLine:
     """Read the whole command line; raise :class:`UsageError` for a mistake in it."""
-    from .registry import catalogue
+    from .settings.catalogue import catalogue
 
     cat = catalogue()
     options = _options(cat)

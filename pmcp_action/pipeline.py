@@ -29,10 +29,14 @@ from .errors import (
     VerificationError,
 )
 from .http import HttpClientFactory
-from .project import find_config, load_project
-from .registry import catalogue
+from .project import load_project
 from .result import LogExcerpt, PhaseRecord, RunResult, TargetResult, Verification
-from .settings import RawValue, Settings, load_settings, redact_given_inputs, resolve_raw
+from .settings.catalogue import catalogue
+from .settings.core_settings import Settings, redact_given_inputs
+from .settings.deploy_toml_reading import find_config
+from .settings.loader import load_settings
+from .settings.precedence import resolve_raw
+from .settings.values import RawValue
 from .targets import StagingTarget, Target, create_target, logs_of, staging_of
 
 #: How many of the server's last log lines a run shows.
@@ -108,7 +112,7 @@ def _load(
     config_raw = early.get("config")
     working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
     config_input = Path(config_raw.text.strip()) if config_raw else None
-    lookup = find_config(working_directory, config_input)
+    lookup = find_config(working_directory, config_input, list(catalogue().config_keys))
     for warning in lookup.warnings:
         platform.warning(warning.render(), title="deploy.toml")
     settings = load_settings(

@@ -18,8 +18,8 @@ from typing import Any
 
 from . import __version__
 from .exit_codes import UNVERIFIED
-from .registry import Catalogue, catalogue
 from .result import LogExcerpt, RunResult, Verification
+from .settings.catalogue import Catalogue, catalogue
 
 __all__ = [
     "build_json_result",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from pmcp_action.declare import Fallback, OutputSpec, TargetDeclaration
-from pmcp_action.inputs import InputKind, InputSpec
+from pmcp_action.settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from pmcp_action.settings.spec import InputKind, InputSpec
 
 DECLARATION = TargetDeclaration(
     id="demo-cloud",

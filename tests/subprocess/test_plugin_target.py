@@ -54,7 +54,7 @@ def test_the_plugin_shows_up_in_the_help(plugin_env, tmp_path):
 def test_the_plugin_shows_up_in_the_generated_action_yml(plugin_env, tmp_path):
     code = (
         "from pmcp_action.docgen import render_action_yml\n"
-        "from pmcp_action.registry import catalogue\n"
+        "from pmcp_action.settings.catalogue import catalogue\n"
         "print(render_action_yml(catalogue()))\n"
     )
     done = _python(["-c", code], plugin_env, tmp_path)

@@ -19,9 +19,9 @@ import httpx
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import IdTokenSource, Project, RunContext
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig
 from pmcp_action.http import HttpClientFactory
-from pmcp_action.settings import load_settings
+from pmcp_action.settings.deploy_toml import DeployConfig
+from pmcp_action.settings.loader import load_settings
 
 __all__ = ["input_environ", "input_text", "make_context", "no_id_token"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from pmcp_action.docgen import generated_files, main, render_readme
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())

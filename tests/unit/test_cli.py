@@ -14,7 +14,7 @@ import pytest
 
 from pmcp_action.__main__ import main
 from pmcp_action.cli import parse_args
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
 from tests.support.github import parse_github_output
 
 
@@ -241,8 +241,8 @@ def test_target_and_help_flag_show_the_same_page():
 
 def test_an_unavailable_target_says_so_and_nothing_else(monkeypatch):
     # Every built-in target is available: a declared-only one stands for a future target.
-    from pmcp_action import registry
-    from pmcp_action.declare import TargetDeclaration
+    from pmcp_action.settings import catalogue as registry
+    from pmcp_action.settings.declaration import TargetDeclaration
 
     future = TargetDeclaration(
         id="future-cloud", title="Future Cloud", summary="Not available in this version."

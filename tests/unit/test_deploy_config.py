@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from pmcp_action.deploy_config import DeployConfig, find_deploy_config, load_deploy_config
 from pmcp_action.errors import ConfigError, ValidationError
 from pmcp_action.project import detect_server_name, read_crate_version
+from pmcp_action.settings.deploy_toml import DeployConfig
+from pmcp_action.settings.deploy_toml_reading import find_deploy_config, load_deploy_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-mcp"
 
@@ -152,7 +153,7 @@ def test_a_table_of_the_wrong_type_is_refused_once(tmp_path):
 
 
 def test_unknown_keys_and_tables_are_warned_with_the_closest_known_key(tmp_path):
-    from pmcp_action.config_schema import unknown_key_warnings
+    from pmcp_action.settings.deploy_toml_keys import unknown_key_warnings
 
     path = write(
         tmp_path,

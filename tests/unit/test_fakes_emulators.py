@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
 from tests.fakes.emulators import Emulator, demo_emulators, emulators
 from tests.support.demo import DemoRow, format_table
 

@@ -10,7 +10,7 @@ import pytest
 
 from pmcp_action import __version__
 from pmcp_action.__main__ import main
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
 from tests.support.github import parse_github_output
 
 

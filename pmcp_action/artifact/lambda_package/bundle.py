@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ...ci.base import Platform
 from ...deadline import Deadline
-from ...deploy_config import DeployConfig
+from ...settings.deploy_toml import DeployConfig
 from ..archive import ZipEntry, file_entry, write_zip
 from ..assets import collect_assets
 from ..common import display, inside, mib

@@ -79,8 +79,8 @@ def test_the_input_specs_import_light() -> None:
 
 def test_the_input_specs_can_be_declared_by_both_container_targets() -> None:
     from pmcp_action.artifact.oci_image.inputs import IMAGE_INPUTS
-    from pmcp_action.declare import TargetDeclaration
-    from pmcp_action.registry import build_catalogue
+    from pmcp_action.settings.catalogue import build_catalogue
+    from pmcp_action.settings.declaration import TargetDeclaration
 
     declarations = [
         TargetDeclaration(id=i, title=i, summary="s", factory="m:create", inputs=IMAGE_INPUTS)

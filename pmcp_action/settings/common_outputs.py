@@ -1,13 +1,13 @@
 """The step outputs every run writes, whatever the target.
 
-Targets declare their own outputs next to their inputs; the registry appends
+Targets declare their own outputs next to their inputs; the catalogue appends
 them after these. Every declared output is always written (empty where it does
 not apply), so a later step can read it without checking the target first.
 """
 
 from __future__ import annotations
 
-from .declare import OutputSpec
+from .declaration import OutputSpec
 
 __all__ = ["COMMON_OUTPUTS"]
 

@@ -12,8 +12,8 @@ import difflib
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from .deploy_config import DeployConfig
-from .errors import Problem
+from ..errors import Problem
+from .deploy_toml import DeployConfig
 
 __all__ = ["KNOWN_KEYS", "unknown_key_warnings"]
 

@@ -1,0 +1,117 @@
+"""Build the settings of a run once, with one precedence, and validate them all.
+
+Every problem is collected and reported together, before any network call:
+the common inputs' values (:mod:`.values`), the server name, the ``environment``
+lines, and the values given to the chosen target's inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from ..errors import Problem, ValidationError
+from ..keyvalue import parse_key_values
+from .catalogue import Catalogue, catalogue
+from .core_settings import Settings, core_fields
+from .declaration import TargetDeclaration
+from .deploy_toml import DeployConfig
+from .precedence import resolve_raw
+from .target_inputs import TargetInputs
+from .values import RawValue, convert, empty_value, split_list
+
+__all__ = ["load_settings"]
+
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Stands in for the target while the target input is missing or invalid.
+_NO_TARGET = TargetDeclaration(id="none", title="no target", summary="")
+
+
+def load_settings(
+    *,
+    flags: Mapping[str, str | None],
+    environ: Mapping[str, str],
+    config_values: Mapping[str, RawValue] | None = None,
+    deploy_config: DeployConfig | None = None,
+    on_secret: Callable[[str], None] = lambda _value: None,
+    extra_problems: list[Problem] | None = None,
+    known: Catalogue | None = None,
+) -> Settings:
+    """Build the frozen settings, or raise :class:`ValidationError` with every problem.
+
+    ``config_values`` are the values ``.pmcp/deploy.toml`` supplies to common
+    inputs (target, server-name), already located for messages; ``deploy_config``
+    is the file itself, where the target's fallbacks look. Secrets are handed to
+    ``on_secret`` as soon as they are read, before anything is validated.
+    """
+    cat = known or catalogue()
+    problems: list[Problem] = list(extra_problems or [])
+    given = resolve_raw(flags, environ, specs=cat.inputs, defaults=False)
+
+    for spec in cat.inputs:
+        if spec.secret and spec.name in given:
+            on_secret(given[spec.name].text.strip())
+
+    core = core_fields()
+    common = {spec.name: spec for spec in cat.common_inputs if spec.attr in core}
+    raw = resolve_raw(flags, environ, config_values, specs=common.values())
+    values: dict[str, object] = {}
+    for name, spec in common.items():
+        if name not in raw:
+            values[spec.attr] = empty_value(spec)
+            continue
+        converted, problem = convert(spec, raw[name])
+        if problem is not None:
+            problems.append(problem)
+            converted = empty_value(spec)
+        values[spec.attr] = converted
+
+    target_spec = common["target"]
+    if "target" not in raw:
+        problems.append(
+            Problem(
+                "input 'target'",
+                "no target given",
+                "set the target input (or --target, or [target].type in .pmcp/deploy.toml) "
+                "to one of: " + ", ".join(target_spec.choices),
+            )
+        )
+
+    environment: dict[str, str] = {}
+    if "environment" in raw:
+        environment.update(
+            parse_key_values(raw["environment"].text, raw["environment"].source, problems)
+        )
+    values["environment"] = MappingProxyType(environment)
+    values["verify_tools"] = split_list(raw["verify-tools"].text) if "verify-tools" in raw else ()
+
+    server_name = values.get("server_name")
+    if isinstance(server_name, str) and server_name and not _SERVER_NAME.match(server_name):
+        problems.append(
+            Problem(
+                raw["server-name"].source,
+                f"{server_name[:70]!r} is not a valid server name",
+                "use 1 to 64 letters, digits, - or _, starting with a letter or digit",
+            )
+        )
+
+    declaration = cat.target(str(values.get("target", "")))
+    placeholder = declaration or _NO_TARGET
+    inputs = TargetInputs(
+        placeholder,
+        cat.target_inputs(placeholder.id) if declaration is not None else (),
+        given=given,
+        environ=environ,
+        config=deploy_config or DeployConfig(),
+    )
+    problems.extend(inputs.given_problems())
+    values["inputs"] = inputs
+    values["debug"] = bool(values.get("debug", False)) or environ.get("RUNNER_DEBUG") == "1"
+    all_sources = {name: rv.source for name, rv in given.items()}
+    all_sources.update({name: rv.source for name, rv in raw.items()})
+    values["sources"] = MappingProxyType(all_sources)
+
+    if problems:
+        raise ValidationError(problems)
+    return Settings(**values)  # type: ignore[arg-type]
