@@ -119,10 +119,12 @@ def _run(
     from .cli import output_format, parse_command_line
     from .errors import PmcpActionError, UsageError
     from .exit_codes import FAILED, INTERRUPTED, SUCCESS
+    from .result import RunStatus
+    from .settings.vocabulary import OutputFormat
 
     platform = detect_platform(env, stdout=out, stderr=err)
     started_at = time.time()
-    json_output = output_format(arguments, env) == "json"
+    json_output = output_format(arguments, env) is OutputFormat.JSON
     command_line = None
     early: BaseException | None = None
     try:
@@ -141,7 +143,7 @@ def _run(
     def failed(title: str, text: str) -> RunResult:
         if platform.ci:  # outside CI the plain-text summary carries the error
             platform.error(text, title=title)
-        return recorder.finish("failure", error_title=title, error_text=text)
+        return recorder.finish(RunStatus.FAILURE, error_title=title, error_text=text)
 
     code = SUCCESS.code
     try:

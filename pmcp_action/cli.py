@@ -32,7 +32,7 @@ from .errors import UsageError
 from .exit_codes import EXIT_CODES
 from .settings.common_inputs import COMMON_INPUTS
 from .settings.spec import InputKind, InputSpec
-from .settings.vocabulary import COMMAND_SUMMARIES, COMMANDS
+from .settings.vocabulary import COMMAND_SUMMARIES, COMMANDS, Command, OutputFormat
 
 if TYPE_CHECKING:
     import argparse
@@ -126,7 +126,7 @@ def _before_separator(argv: Sequence[str]) -> Sequence[str]:
     return argv[: argv.index("--")] if "--" in argv else argv
 
 
-def output_format(argv: Sequence[str], environ: Mapping[str, str]) -> str:
+def output_format(argv: Sequence[str], environ: Mapping[str, str]) -> OutputFormat:
     """The output format the command line or the environment asks for, read before anything
     else (so it is known for a usage error or invalid settings): the last ``--output-format``
     wins, then its variables. Anything but a valid choice counts as the default."""
@@ -141,7 +141,7 @@ def output_format(argv: Sequence[str], environ: Mapping[str, str]) -> str:
     if given is None:
         given = next((environ[key] for key in spec.env if environ.get(key, "").strip()), None)
     value = (given or "").strip()
-    return value if value in spec.choices else spec.default
+    return OutputFormat(value if value in spec.choices else spec.default)
 
 
 # --- reading the command line ---------------------------------------------------------------
@@ -488,9 +488,9 @@ def _overview(cat: Catalogue, width: int) -> str:
 def _command_help(command: str | None, cat: Catalogue, width: int) -> str:
     """``COMMAND --help``; without a command (or an unknown one) the program's help."""
     page = _Page(width)
-    if command is not None and command in COMMAND_SUMMARIES:
+    if command is not None and command in COMMANDS:
         page.text(f"usage: {PROG} {command} [options]")
-        page.paragraph(COMMAND_SUMMARIES[command])
+        page.paragraph(COMMAND_SUMMARIES[Command(command)])
     else:
         page.text(_usage())
         page.paragraph(_DESCRIPTION)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .spec import InputKind, InputSpec
-from .vocabulary import COMMANDS
+from .vocabulary import COMMANDS, Auth, Command, OutputFormat, VerifyMode, choices_of
 
 __all__ = ["COMMON_INPUTS", "COMMON_VARIABLES"]
 
@@ -32,7 +32,7 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "outputs (what is deployed now), rollback, destroy.",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
-        default="deploy",
+        default=Command.DEPLOY.value,
         env=("PMCP_DEPLOY_COMMAND",),
     ),
     InputSpec(
@@ -84,8 +84,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "configured, else secrets), oidc, secrets, or ambient (the runner's own cloud "
         "credentials: a profile, an instance or pod role; only where the target offers it).",
         kind=InputKind.CHOICE,
-        choices=("auto", "oidc", "secrets", "ambient"),
-        default="auto",
+        choices=choices_of(Auth),
+        default=Auth.AUTO.value,
         env=("PMCP_AUTH",),
         shared=True,
     ),
@@ -107,8 +107,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "After deploying, speak MCP to the server (initialize + tools/list): true, false, "
         "or strict (also fail when the server is protected by OAuth).",
         kind=InputKind.CHOICE,
-        choices=("true", "false", "strict"),
-        default="true",
+        choices=choices_of(VerifyMode),
+        default=VerifyMode.TRUE.value,
         env=("PMCP_VERIFY",),
     ),
     InputSpec(
@@ -186,8 +186,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "output-format",
         "How to print the outputs outside CI: text on stderr, or json (one object on stdout).",
         kind=InputKind.CHOICE,
-        choices=("text", "json"),
-        default="text",
+        choices=choices_of(OutputFormat),
+        default=OutputFormat.TEXT.value,
         env=("PMCP_OUTPUT_FORMAT",),
         cli_only=True,
     ),

@@ -20,6 +20,7 @@ from .catalogue import catalogue
 from .spec import InputSpec
 from .target_inputs import TargetInputs
 from .values import RawValue
+from .vocabulary import Command, OutputFormat, VerifyMode
 
 __all__ = ["Settings", "core_fields", "redact_given_inputs"]
 
@@ -33,14 +34,14 @@ class Settings:
     """
 
     target: str
-    command: str
+    command: Command
     working_directory: Path
     config: Path | None
     server_name: str
     #: The environment input only; merged over [environment] by the project.
     environment: Mapping[str, str]
     id_token_variable: str
-    verify: str
+    verify: VerifyMode
     verify_url: str
     verify_timeout_seconds: int
     verify_bearer_token: str
@@ -51,7 +52,7 @@ class Settings:
     confirm_destroy: bool
     report_path: Path | None
     debug: bool
-    output_format: str
+    output_format: OutputFormat
     #: The chosen target's inputs (shared ones such as region included).
     inputs: TargetInputs
     #: Where each given value came from, by input name.

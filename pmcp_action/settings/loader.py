@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from types import MappingProxyType
 
 from ..errors import Problem, ValidationError
@@ -20,10 +21,15 @@ from .deploy_toml import DeployConfig
 from .precedence import resolve_raw
 from .target_inputs import TargetInputs
 from .values import RawValue, convert, empty_value, split_list
+from .vocabulary import Command, OutputFormat, VerifyMode
 
 __all__ = ["load_settings"]
 
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: The settings whose text is a member of a closed vocabulary, by attribute.
+_VOCABULARIES: Mapping[str, type[StrEnum]] = MappingProxyType(
+    {"command": Command, "verify": VerifyMode, "output_format": OutputFormat}
+)
 #: Stands in for the target while the target input is missing or invalid.
 _NO_TARGET = TargetDeclaration(id="none", title="no target", summary="")
 
@@ -114,4 +120,6 @@ def load_settings(
 
     if problems:
         raise ValidationError(problems)
+    for attr, vocabulary in _VOCABULARIES.items():
+        values[attr] = vocabulary(str(values[attr]))
     return Settings(**values)  # type: ignore[arg-type]

@@ -11,7 +11,16 @@ import pytest
 
 from pmcp_action.__main__ import main
 from pmcp_action.report import render_text_summary
-from pmcp_action.result import PhaseRecord, PlanChange, RunResult, TargetResult, Verification
+from pmcp_action.result import (
+    PhaseOutcome,
+    PhaseRecord,
+    PlanChange,
+    RunResult,
+    RunStatus,
+    TargetResult,
+    Verification,
+    VerificationStatus,
+)
 
 TARGETS = "pmcp-run, aws-lambda, google-cloud-run, azure-container-apps, cloudflare-workers"
 INVALID_TARGET = (
@@ -115,7 +124,7 @@ UNVERIFIED = RunResult(
     command="deploy",
     target="aws-lambda",
     server_name="demo",
-    status="failure",
+    status=RunStatus.FAILURE,
     result=TargetResult(
         url="https://demo.example/mcp",
         version="7",
@@ -125,12 +134,15 @@ UNVERIFIED = RunResult(
         notes=("The function URL is public.",),
     ),
     verification=Verification(
-        status="false",
+        status=VerificationStatus.FAILED,
         url="https://demo.example/mcp",
         tools=("greet",),
         detail="POST https://demo.example/mcp\n-> 502 Bad Gateway",
     ),
-    phases=(PhaseRecord("validate", 0, 1, "ok"), PhaseRecord("deploy", 1, 2, "ok")),
+    phases=(
+        PhaseRecord("validate", 0, 1, PhaseOutcome.OK),
+        PhaseRecord("deploy", 1, 2, PhaseOutcome.OK),
+    ),
     error_title="Verification failed",
     error_text="The deployed server did not prove that it works.\n\nHow to fix: look at the logs.",
     exit_code=3,
@@ -175,11 +187,15 @@ def test_the_plain_summary_of_a_version_left_serving():
     [
         (UNVERIFIED, "pmcp deploy: \x1b[33;1mFailed\x1b[0m (exit 3)"),
         (
-            RunResult(command="plan", target="pmcp-run", server_name="demo", status="success"),
+            RunResult(
+                command="plan", target="pmcp-run", server_name="demo", status=RunStatus.SUCCESS
+            ),
             "pmcp deploy: \x1b[32;1mPlan ready (nothing was changed)\x1b[0m",
         ),
         (
-            RunResult(command="deploy", target="pmcp-run", server_name="d", status="unchanged"),
+            RunResult(
+                command="deploy", target="pmcp-run", server_name="d", status=RunStatus.UNCHANGED
+            ),
             "pmcp deploy: \x1b[32;1mUp to date (nothing changed)\x1b[0m",
         ),
     ],
