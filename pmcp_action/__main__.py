@@ -52,7 +52,6 @@ def _finalise(
     import json
     from dataclasses import replace
 
-    from .destinations import report_location
     from .report import (
         build_json_result,
         build_outputs,
@@ -62,7 +61,7 @@ def _finalise(
         write_report,
     )
 
-    located = report_location(recorder.settings, recorder.given_inputs, platform, environ)
+    located = recorder.report_location(environ)
     if located is not None:
         path, announced = located
         run = replace(run, report_path=announced)

@@ -44,7 +44,7 @@ from .settings.catalogue import catalogue
 from .settings.core_settings import Settings, redact_given_inputs
 from .settings.deploy_toml_reading import find_config
 from .settings.loader import load_settings
-from .settings.precedence import resolve_raw
+from .settings.precedence import read_given, resolve
 from .settings.values import RawValue
 from .settings.vocabulary import Command, VerifyMode
 from .targets import StagingTarget, Target, create_target, logs_of, staging_of
@@ -74,6 +74,17 @@ class RunRecorder:
         #: The version another run put live after this one's deploy (its rollback was skipped).
         self.superseded_by = ""
         self.logs: LogExcerpt | None = None
+        #: Where the report goes, once worked out (see :meth:`report_location`).
+        self._report: tuple[Path, str] | None = None
+        self._report_located = False
+
+    def report_location(self, environ: Mapping[str, str]) -> tuple[Path, str] | None:
+        """Where this run writes its report (and the path to announce), worked out once: from
+        the settings when they were valid by then, else from the inputs as given."""
+        if not self._report_located:
+            self._report = report_location(self.settings, self.given_inputs, self.platform, environ)
+            self._report_located = True
+        return self._report
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -118,22 +129,26 @@ def _load(
     sleep: Callable[[float], None],
 ) -> tuple[Settings, RunContext]:
     platform = recorder.platform
-    early = resolve_raw(flags, environ)
+    known = catalogue()
+    # The one read of flags, action inputs and variables; all else is layered over it.
+    given = read_given(flags, environ, known.inputs)
+    early = resolve(given, known.inputs)
     _remember_inputs(recorder, early)
     workdir_raw = early.get("working-directory")
     config_raw = early.get("config")
     working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
     config_input = Path(config_raw.text.strip()) if config_raw else None
-    lookup = find_config(working_directory, config_input, list(catalogue().config_keys))
+    lookup = find_config(working_directory, config_input, list(known.config_keys))
     for warning in lookup.warnings:
         platform.warning(warning.render(), title="deploy.toml")
     settings = load_settings(
-        flags=flags,
+        given,
         environ=environ,
         config_values=lookup.values,
         deploy_config=lookup.config,
         on_secret=platform.mask,
         extra_problems=lookup.problems,
+        known=known,
     )
     platform.debug_enabled = settings.debug
     _warn_about_other_targets_inputs(settings, platform)
@@ -241,7 +256,7 @@ def execute(
         recorder.server_name = context.project.server_name
         target = create_target(context)
         problems = list(target.validate())
-        report = report_location(settings, recorder.given_inputs, recorder.platform, environ)
+        report = recorder.report_location(environ)
         problems += destination_problems(recorder.platform, report)
         if problems:
             raise ValidationError(problems)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .catalogue import catalogue
 from .spec import InputSpec
 from .values import RawValue
 
-__all__ = ["resolve_raw"]
+__all__ = ["read_given", "resolve"]
 
 
 def _lookup(
@@ -27,7 +26,7 @@ def _lookup(
         return RawValue(flag_value, f"flag {spec.flag}")
     if not spec.cli_only:
         upper = spec.name.upper()
-        for key in (f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"):
+        for key in dict.fromkeys((f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}")):
             value = environ.get(key, "")
             if value.strip():
                 return RawValue(value, f"input '{spec.name}'")
@@ -38,25 +37,38 @@ def _lookup(
     return None
 
 
-def resolve_raw(
+def read_given(
     flags: Mapping[str, str | None],
     environ: Mapping[str, str],
-    fallbacks: Mapping[str, RawValue] | None = None,
-    *,
-    specs: Iterable[InputSpec] | None = None,
-    defaults: bool = True,
+    specs: Iterable[InputSpec],
 ) -> dict[str, RawValue]:
-    """Find the winning text of every input, with its source.
+    """Every value given by flag, action input or the spec's variables, with its source.
 
-    ``fallbacks`` are values ``.pmcp/deploy.toml`` supplies to common inputs;
-    with ``defaults`` the spec's default fills what nothing gave.
+    A run reads these once; everything after (deploy.toml, defaults, the targets'
+    fallbacks) is layered over this result by :func:`resolve` and
+    :class:`~.target_inputs.TargetInputs`, never by reading the environment again.
     """
     found: dict[str, RawValue] = {}
-    for spec in specs if specs is not None else catalogue().inputs:
+    for spec in specs:
         raw = _lookup(spec, flags, environ)
-        if raw is None and fallbacks and spec.name in fallbacks:
-            raw = fallbacks[spec.name]
-        if raw is None and defaults and spec.default:
+        if raw is not None:
+            found[spec.name] = raw
+    return found
+
+
+def resolve(
+    given: Mapping[str, RawValue],
+    specs: Iterable[InputSpec],
+    fallbacks: Mapping[str, RawValue] | None = None,
+) -> dict[str, RawValue]:
+    """The winning text of each of ``specs``, with its source: the value given, else the
+    one ``.pmcp/deploy.toml`` supplies (``fallbacks``), else the spec's default."""
+    found: dict[str, RawValue] = {}
+    for spec in specs:
+        raw = given.get(spec.name)
+        if raw is None and fallbacks:
+            raw = fallbacks.get(spec.name)
+        if raw is None and spec.default:
             raw = RawValue(spec.default, "default")
         if raw is not None:
             found[spec.name] = raw

@@ -20,8 +20,10 @@ from pmcp_action.ci.base import Platform
 from pmcp_action.context import IdTokenSource, Project, RunContext
 from pmcp_action.deadline import Deadline
 from pmcp_action.http import HttpClientFactory
+from pmcp_action.settings.catalogue import catalogue
 from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.settings.loader import load_settings
+from pmcp_action.settings.precedence import read_given
 
 __all__ = ["input_environ", "input_text", "make_context", "no_id_token"]
 
@@ -79,7 +81,8 @@ def make_context(
     if server_name:
         given.setdefault("server-name", server_name)
     run_environ = {**dict(environ or {}), **input_environ(given)}
-    settings = load_settings(flags={}, environ=run_environ, deploy_config=deploy_config)
+    given = read_given({}, run_environ, catalogue().inputs)
+    settings = load_settings(given, environ=run_environ, deploy_config=deploy_config)
     console = console or Platform(environ={}, log_stream=io.StringIO())
     return RunContext(
         settings=settings,

@@ -6,14 +6,16 @@ import pytest
 
 from pmcp_action.errors import Problem, ValidationError
 from pmcp_action.keyvalue import parse_key_values
+from pmcp_action.settings.catalogue import catalogue
 from pmcp_action.settings.loader import load_settings
+from pmcp_action.settings.precedence import read_given
 from pmcp_action.settings.values import RawValue
 
 
 def _load(flags=None, environ=None, config_values=None, **kwargs):
-    return load_settings(
-        flags=flags or {}, environ=environ or {}, config_values=config_values, **kwargs
-    )
+    known = kwargs.get("known") or catalogue()
+    given = read_given(flags or {}, environ or {}, known.inputs)
+    return load_settings(given, environ=environ or {}, config_values=config_values, **kwargs)
 
 
 def test_precedence_flag_over_input_over_env_over_config_over_default():
