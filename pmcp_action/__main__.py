@@ -115,7 +115,7 @@ def _run(
     from dataclasses import replace
 
     from .ci import detect_platform
-    from .cli import output_format, parse_command_line
+    from .cli.parsing import output_format, parse_command_line
     from .errors import PmcpActionError, UsageError
     from .exit_codes import FAILED, INTERRUPTED, SUCCESS
     from .result import RunStatus

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from .ci.base import Platform
-from .cli import ParsedArgs
+from .cli.parsing import ParsedArgs
 from .context import RunContext
 from .deadline import Deadline
 from .destinations import destination_problems, report_location

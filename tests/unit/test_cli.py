@@ -13,7 +13,7 @@ import re
 import pytest
 
 from pmcp_action.__main__ import main
-from pmcp_action.cli import parse_args
+from pmcp_action.cli.parsing import parse_args
 from pmcp_action.settings.catalogue import catalogue
 from tests.support.github import parse_github_output
 

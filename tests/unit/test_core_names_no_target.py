@@ -38,7 +38,7 @@ CORE = (
     "result.py",
     "report.py",
     "pipeline.py",
-    "cli.py",
+    *(f"cli/{name}.py" for name in ("__init__", "words", "parsing", "help", "completion")),
     "__main__.py",
     "exit_codes.py",
     "flow.py",

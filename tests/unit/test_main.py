@@ -175,7 +175,7 @@ def test_local_json_output_keeps_stdout_machine_readable(tmp_path):
 
 @pytest.mark.parametrize("flag", ["--server-name", "--pmcp-client-id", "--timeout-minutes"])
 def test_every_input_is_a_flag(flag):
-    from pmcp_action.cli import parse_args
+    from pmcp_action.cli.parsing import parse_args
 
     assert parse_args([flag, "7"])[flag.removeprefix("--")] == "7"
 
