@@ -45,6 +45,7 @@ CORE = (
     "ownership.py",
     "once.py",
     "keyvalue.py",
+    "plugin.py",
 )
 
 
