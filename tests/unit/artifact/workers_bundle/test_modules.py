@@ -1,5 +1,5 @@
-"""A Workers bundle is read as strictly as a Lambda package: regular files only, sized
-before reading, never through a link of the project's out of the workspace."""
+"""workers_bundle.modules: a Workers bundle is read as strictly as a Lambda package: regular
+files only, sized before reading, never through a link of the project's out of the workspace."""
 
 from __future__ import annotations
 

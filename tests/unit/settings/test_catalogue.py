@@ -1,11 +1,10 @@
-"""The registry: discovery, ordering, and refusing declarations that contradict each other."""
+"""settings.catalogue: discovery, ordering, and refusing declarations that contradict each other."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,6 @@ from pmcp_action.settings.common_inputs import COMMON_INPUTS
 from pmcp_action.settings.declaration import Fallback, OutputSpec, TargetDeclaration
 from pmcp_action.settings.spec import InputSpec
 from tests.plugin_target import install
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _target(target_id: str, **changes: object) -> TargetDeclaration:

@@ -20,7 +20,7 @@ import pytest
 from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN
 from tests.fakes.server import FakeBase, FaultPlan, LoopbackServer, ServedUrl, json_response, serve
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 class EchoFake(FakeBase):

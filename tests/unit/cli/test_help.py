@@ -1,27 +1,13 @@
-"""The command line people type: help derived from the catalogue, usage errors, flags.
-
-Everything runs through ``main`` in-process with explicit streams and an
-explicit environment (no COLUMNS, no TTY: the help is laid out for 80 columns).
-"""
+"""cli.help: the pages derived from the catalogue: the overview, a command's options (the
+common ones, then each target's), a target's page, the width they are laid out for."""
 
 from __future__ import annotations
 
-import io
-import json
 import re
 
-import pytest
-
-from pmcp_action.__main__ import main
-from pmcp_action.cli.parsing import parse_args
 from pmcp_action.settings.catalogue import catalogue
-from tests.support.github import parse_github_output
 
-
-def run(args, environ=None):
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(args, environ=environ or {}, stdout=stdout, stderr=stderr)
-    return code, stdout.getvalue(), stderr.getvalue()
+from .helpers import run
 
 
 def section(text: str, title: str) -> str:
@@ -76,6 +62,7 @@ targets:
 example; `pmcp-action COMMAND --help` lists a command's options.
 """
 
+
 EXIT_CODES = """\
 exit codes:
   0    Success: the command did what was asked (and the server was verified).
@@ -87,6 +74,35 @@ exit codes:
   3    Deployed, but verification failed and the new version is still serving:
        rollback-on-failure is false, there was no previous version, the target
        cannot roll back, or the command was rollback (a rollback is not undone)."""
+
+
+TARGET_TAIL = """\
+outputs:
+  arn            AWS ARN of what serves traffic (the Lambda alias).
+  function-name  AWS Lambda function name.
+  log-group      CloudWatch log group of the function.
+
+Besides the outputs of every target: url, target, server-name, version,
+previous-version, deployment-id, region, health-url, unchanged, verified,
+mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,
+rolled-back, report-path, command, status. The common inputs: `pmcp-action
+deploy --help`.
+
+credentials:
+  OIDC (recommended): set role-to-assume to a role whose trust policy allows
+  sts:AssumeRoleWithWebIdentity from your CI's OIDC provider, and give the
+  GitHub job `permissions: id-token: write` (GitLab: declare id_tokens with aud
+  sts.amazonaws.com). Or pass aws-access-key-id and aws-secret-access-key from
+  secrets, optionally with role-to-assume for AssumeRole. On a runner with its
+  own AWS identity (EC2, EKS, ECS, AWS_PROFILE), auth: ambient uses it and shows
+  which identity it got. allowed-account-ids refuses any other account.
+
+example (the with: of a GitHub Actions step):
+  target: aws-lambda
+  region: eu-west-1
+  role-to-assume: arn:aws:iam::123456789012:role/gh-deployer
+  allowed-account-ids: "123456789012"
+"""
 
 
 def test_help_alone_lists_the_commands_and_the_targets():
@@ -165,35 +181,6 @@ def test_program_help_is_the_overview_with_every_option_and_the_exit_codes():
     assert run(["-h"]) == (0, out, "")
 
 
-TARGET_TAIL = """\
-outputs:
-  arn            AWS ARN of what serves traffic (the Lambda alias).
-  function-name  AWS Lambda function name.
-  log-group      CloudWatch log group of the function.
-
-Besides the outputs of every target: url, target, server-name, version,
-previous-version, deployment-id, region, health-url, unchanged, verified,
-mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,
-rolled-back, report-path, command, status. The common inputs: `pmcp-action
-deploy --help`.
-
-credentials:
-  OIDC (recommended): set role-to-assume to a role whose trust policy allows
-  sts:AssumeRoleWithWebIdentity from your CI's OIDC provider, and give the
-  GitHub job `permissions: id-token: write` (GitLab: declare id_tokens with aud
-  sts.amazonaws.com). Or pass aws-access-key-id and aws-secret-access-key from
-  secrets, optionally with role-to-assume for AssumeRole. On a runner with its
-  own AWS identity (EC2, EKS, ECS, AWS_PROFILE), auth: ambient uses it and shows
-  which identity it got. allowed-account-ids refuses any other account.
-
-example (the with: of a GitHub Actions step):
-  target: aws-lambda
-  region: eu-west-1
-  role-to-assume: arn:aws:iam::123456789012:role/gh-deployer
-  allowed-account-ids: "123456789012"
-"""
-
-
 def test_help_target_shows_its_inputs_outputs_credentials_and_an_example():
     code, out, err = run(["help", "aws-lambda"])
     assert (code, err) == (0, "")
@@ -262,168 +249,3 @@ def test_help_follows_columns():
         "  deploy      Build or locate the artifact, deploy it, verify the server over MCP, and roll back\n"  # noqa: E501
         "              when verification fails (the default command).\n"
     ) in out
-
-
-def usage_error(message: str, fix: str) -> str:
-    return (
-        f"pmcp deploy: Failed (exit 2)\n\nerror: Usage error\n  {message}\n\n  How to fix: {fix}\n"
-    )
-
-
-_OPTIONS_FIX = "See `pmcp-action --help` for the options."
-_COMMANDS_FIX = "The commands are deploy, plan, outputs, rollback, destroy, logs, help, completion."
-
-
-@pytest.mark.parametrize(
-    ("args", "message", "fix"),
-    [
-        (
-            ["--tagret", "aws-lambda"],
-            "unknown option --tagret — did you mean --target?",
-            _OPTIONS_FIX,
-        ),
-        (
-            ["plan", "--regoin=eu-west-1"],
-            "unknown option --regoin — did you mean --region?",
-            _OPTIONS_FIX,
-        ),
-        (["--zzz"], "unknown option --zzz", _OPTIONS_FIX),
-        (["deplyo"], "unknown command 'deplyo' — did you mean deploy?", _COMMANDS_FIX),
-        (
-            ["aws-lambda"],
-            "unknown command 'aws-lambda' — did you mean --target aws-lambda?",
-            _COMMANDS_FIX,
-        ),
-        (
-            ["--target"],
-            "option --target needs a value",
-            "Write --target VALUE, or --target=VALUE for a value that starts with -.",
-        ),
-        (
-            ["deploy", "--server-name", "--target", "pmcp-run"],
-            "option --server-name needs a value",
-            "Write --server-name VALUE, or --server-name=VALUE for a value that starts with -.",
-        ),
-        (["--yes=no"], "option --yes takes no value (got --yes=no)", "Write --yes alone."),
-        (
-            ["deploy", "plan"],
-            "unexpected argument 'plan' after the command deploy",
-            "Give one command; an option's value follows the option (--server-name NAME).",
-        ),
-        (
-            ["plan", "--command", "deploy"],
-            "the command 'plan' contradicts --command 'deploy'",
-            "Give the command once.",
-        ),
-        (
-            ["help", "aws-lamda"],
-            "unknown help topic 'aws-lamda' — did you mean aws-lambda?",
-            "The topics are the targets (pmcp-run, aws-lambda, google-cloud-run, "
-            "azure-container-apps, cloudflare-workers) and the commands (deploy, plan, outputs, "
-            "rollback, destroy, logs).",
-        ),
-        (
-            ["help", "--target", "pmcp-run"],
-            "`pmcp-action help` takes no option --target",
-            "Write `pmcp-action help` without options; see `pmcp-action help`.",
-        ),
-        (
-            ["--target", "heroku", "--help"],
-            "unknown target 'heroku'",
-            "The targets are pmcp-run, aws-lambda, google-cloud-run, azure-container-apps, "
-            "cloudflare-workers.",
-        ),
-        (
-            ["completion"],
-            "completion needs one shell: bash, zsh, tcsh",
-            "Write `pmcp-action completion bash` (or zsh, tcsh).",
-        ),
-        (
-            ["completion", "bsh"],
-            "unknown shell 'bsh' — did you mean bash?",
-            "Choose bash, zsh, tcsh.",
-        ),
-    ],
-)
-def test_a_mistake_in_the_command_line_is_named_and_exits_2(args, message, fix, tmp_path):
-    code, out, err = run(args, {"PMCP_WORKING_DIRECTORY": str(tmp_path)})
-    assert (code, out, err) == (2, "", usage_error(message, fix))
-    assert list(tmp_path.iterdir()) == []  # nothing ran, no report
-
-
-def test_a_usage_error_in_json_is_one_object(tmp_path):
-    code, out, err = run(["--output-format", "json", "--tagret", "x"])
-    assert code == 2
-    assert out.count("\n") == 1
-    result = json.loads(out)
-    assert list(result) == [spec.name for spec in catalogue().outputs] + [
-        "error-title",
-        "error-text",
-        "exit-code",
-    ]
-    assert result["status"] == "failure" and result["command"] == ""
-    assert result["error-title"] == "Usage error"
-    assert result["error-text"] == (
-        "unknown option --tagret — did you mean --target?\n\n"
-        "How to fix: See `pmcp-action --help` for the options."
-    )
-    assert result["exit-code"] == 2
-    assert err == usage_error("unknown option --tagret — did you mean --target?", _OPTIONS_FIX)
-
-
-@pytest.mark.parametrize(
-    ("args", "environ"),
-    [
-        (["--output-format=json"], {"PMCP_DEPLOY_TARGET": "heroku"}),
-        ([], {"PMCP_DEPLOY_TARGET": "heroku", "PMCP_OUTPUT_FORMAT": "json"}),
-        (["--target", "heroku"], {"PMCP_OUTPUT_FORMAT": " json "}),
-    ],
-)
-def test_json_output_for_invalid_input_from_flag_or_environment(args, environ, tmp_path):
-    environ = environ | {"PMCP_WORKING_DIRECTORY": str(tmp_path)}
-    code, out, _ = run(args, environ)
-    assert code == 1
-    result = json.loads(out)
-    assert (result["status"], result["target"], result["exit-code"]) == ("failure", "heroku", 1)
-    assert result["error-title"] == "Invalid input"
-    assert "unknown value 'heroku'" in result["error-text"]
-
-
-def test_the_flag_wins_over_the_environment_for_the_output_format(tmp_path):
-    environ = {"PMCP_OUTPUT_FORMAT": "json", "PMCP_WORKING_DIRECTORY": str(tmp_path)}
-    code, out, err = run(["--output-format", "text", "--target", "heroku"], environ)
-    assert (code, out) == (1, "")
-    assert err.startswith("== validate\npmcp deploy: Failed (exit 1)\n")
-
-
-def test_a_usage_error_in_github_actions_is_annotated_and_reported(gha_files):
-    environ = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
-    code, out, _ = run(["--tagret", "x"], environ)
-    assert code == 2
-    assert out.splitlines() == [
-        "::error title=Usage error::unknown option --tagret — did you mean --target?%0A%0A"
-        "How to fix: See `pmcp-action --help` for the options."
-    ]
-    outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
-    assert outputs["status"] == "failure"
-    report = json.loads((gha_files["RUNNER_TEMP"] / "pmcp-deploy-report.json").read_text())
-    assert (report["exit_code"], report["error"]["title"]) == (2, "Usage error")
-    assert "### ❌ Usage error" in gha_files["GITHUB_STEP_SUMMARY"].read_text()
-
-
-def test_flags_map_to_inputs():
-    flags = parse_args(["--debug", "plan", "--yes", "--to", "7", "--region=eu-west-1"])
-    assert (flags["debug"], flags["command"]) == ("true", "plan")
-    assert (flags["confirm-destroy"], flags["rollback-to"], flags["region"]) == (
-        "true",
-        "7",
-        "eu-west-1",
-    )
-    assert parse_args(["--debug", "false", "destroy"])["debug"] == "false"
-    assert parse_args(["--rollback-on-failure=maybe"])["rollback-on-failure"] == "maybe"
-    assert parse_args(["--verify-timeout-seconds", "-5"])["verify-timeout-seconds"] == "-5"
-    assert parse_args(["--command", "plan"])["command"] == "plan"
-    assert parse_args(["--server-name", "a", "--server-name", "b"])["server-name"] == "b"
-    untouched = parse_args([])
-    assert set(untouched) == {spec.name for spec in catalogue().inputs}
-    assert set(untouched.values()) == {None}

@@ -1,22 +1,14 @@
-from __future__ import annotations
+"""settings.deploy_toml_reading: finding and reading .pmcp/deploy.toml; every refusal names
+the file and line."""
 
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 
 from pmcp_action.errors import ConfigError, ValidationError
-from pmcp_action.project import detect_server_name, read_crate_version
-from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.settings.deploy_toml_reading import find_deploy_config, load_deploy_config
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-mcp"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / ".pmcp" / "deploy.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+from .helpers import EXAMPLE, write
 
 
 def test_example_config_is_read_with_cargo_pmcp_defaults():
@@ -71,37 +63,6 @@ def test_find_deploy_config_walks_up(tmp_path):
     assert find_deploy_config(sibling) is None
 
 
-def test_where_without_a_file():
-    assert DeployConfig().where("server.name") == "[server].name"
-
-
-def test_server_name_detection_follows_cargo_pmcp(tmp_path):
-    (tmp_path / "Cargo.toml").write_text('[package]\nname = "solo"\nversion = "2.0.0"\n')
-    assert detect_server_name(tmp_path) == "solo"
-    assert read_crate_version(tmp_path) == "2.0.0"
-
-    (tmp_path / "Cargo.toml").write_text(
-        '[workspace]\nmembers = ["crates/mcp-weather-core", "weather-lambda", "server-common"]\n'
-        '[workspace.package]\nversion = "0.9.0"\n'
-    )
-    assert detect_server_name(tmp_path) == "weather"
-    assert read_crate_version(tmp_path) == "0.9.0"
-
-    (tmp_path / "Cargo.toml").write_text(
-        '[workspace]\nmembers = ["server-common", "calc-server"]\n'
-    )
-    assert detect_server_name(tmp_path) == "calc"
-    (tmp_path / "Cargo.toml").write_text(
-        '[workspace]\nmembers = ["server-common", "tool-lambda"]\n'
-    )
-    assert detect_server_name(tmp_path) == "tool"
-
-
-def test_no_cargo_toml_means_no_name(tmp_path):
-    assert detect_server_name(tmp_path) == ""
-    assert read_crate_version(tmp_path) == ""
-
-
 def test_a_directory_named_deploy_toml_is_refused_not_skipped(tmp_path):
     (tmp_path / ".pmcp" / "deploy.toml").mkdir(parents=True)
     found = find_deploy_config(tmp_path)
@@ -150,21 +111,3 @@ def test_a_table_of_the_wrong_type_is_refused_once(tmp_path):
         f"{path}:1 [server]: must be a table, found a string — write it as a [server] table "
         "with its keys below",
     ]
-
-
-def test_unknown_keys_and_tables_are_warned_with_the_closest_known_key(tmp_path):
-    from pmcp_action.settings.deploy_toml_keys import unknown_key_warnings
-
-    path = write(
-        tmp_path,
-        '[server]\nname = "x"\nmemry_mb = 1024\n\n[bogus]\na = 1\n\n'
-        '[environment]\nANY_NAME = "ok"\n\n[auth.dcr]\nenabld = true\n\n[demo]\nendpoint = "u"\n',
-    )
-    config, _ = load_deploy_config(path)
-    rendered = [w.render() for w in unknown_key_warnings(config, declared=["demo.endpoint"])]
-    assert rendered == [
-        f"{path}:3 [server].memry_mb: unknown key [server].memry_mb — did you mean memory_mb?",
-        f"{path}:5 [bogus]: unknown table [bogus] — it is ignored",
-        f"{path}:12 [auth].dcr.enabld: unknown key [auth.dcr].enabld — did you mean enabled?",
-    ]
-    assert unknown_key_warnings(load_deploy_config(EXAMPLE / ".pmcp" / "deploy.toml")[0]) == []

@@ -1,4 +1,4 @@
-"""The Workers bundle: both worker-build layouts, imports followed, limits, building it."""
+"""workers_bundle (the kind): both worker-build layouts, imports followed, limits, building it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from pmcp_action.artifact.workers_bundle import WorkersBundle
-from pmcp_action.artifact.workers_bundle.imports import import_specifiers
 from pmcp_action.errors import ConfigError, DeployError
 from tests.fakes.cloudflare_workers.stand_in import ADD_WASM, write_bundle
 from tests.unit.artifact.workers_bundle.helpers import obtain
@@ -19,6 +18,14 @@ KIND = WorkersBundle()
 
 def resolve(root: Path, artifact: Path | None = None, environ=None, kind=KIND):
     return obtain(kind, root, artifact=artifact, environ=environ)
+
+
+def _fake_worker_build(bin_dir: Path, script: str) -> dict[str, str]:
+    bin_dir.mkdir()
+    program = bin_dir / "worker-build"
+    program.write_text("#!/bin/sh\n" + script)
+    program.chmod(program.stat().st_mode | stat.S_IXUSR)
+    return {"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}
 
 
 def test_current_layout_uploads_index_js_and_its_wasm(tmp_path):
@@ -83,14 +90,6 @@ def test_no_bundle_and_no_worker_build_says_how_to_build(tmp_path):
     assert "cargo pmcp deploy init" in caught.value.remediation
 
 
-def _fake_worker_build(bin_dir: Path, script: str) -> dict[str, str]:
-    bin_dir.mkdir()
-    program = bin_dir / "worker-build"
-    program.write_text("#!/bin/sh\n" + script)
-    program.chmod(program.stat().st_mode | stat.S_IXUSR)
-    return {"PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}
-
-
 def test_worker_build_runs_when_there_is_no_bundle(tmp_path):
     crate = tmp_path / "deploy" / "cloudflare"
     crate.mkdir(parents=True)
@@ -127,27 +126,3 @@ def test_an_oversize_bundle_is_refused_before_upload(tmp_path):
     uncompressed = WorkersBundle(uncompressed_limit=30_000)
     with pytest.raises(ConfigError, match="uncompressed"):
         resolve(tmp_path, kind=uncompressed)
-
-
-def test_import_specifiers_cover_the_forms_worker_build_emits():
-    source = """
-import { WorkerEntrypoint } from "cloudflare:workers";
-import wasm from './index_bg.wasm';
-import source mod from "./other.wasm";
-import * as ns from "./ns.js";
-import "./side.js";
-export * from "../index.js";
-export { default, x as y } from "./re.mjs";
-const lazy = await import("./lazy.js");
-const text = "this import is only text";
-"""
-    assert import_specifiers(source) == [
-        "cloudflare:workers",
-        "./index_bg.wasm",
-        "./other.wasm",
-        "./ns.js",
-        "./side.js",
-        "../index.js",
-        "./re.mjs",
-        "./lazy.js",
-    ]

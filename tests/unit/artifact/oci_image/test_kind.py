@@ -1,4 +1,5 @@
-"""The kind end to end against the fake registry: auth, push, unchanged, faults, refusals."""
+"""oci_image (the kind) end to end against the fake registry: auth, push, unchanged, faults,
+refusals."""
 
 from __future__ import annotations
 
