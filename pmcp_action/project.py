@@ -38,7 +38,14 @@ def _members(manifest: Mapping[str, Any]) -> list[str]:
 
 
 def detect_server_name(root: Path) -> str:
-    """cargo-pmcp's ``InitCommand::get_server_name`` over ``<root>/Cargo.toml``."""
+    """The server name cargo-pmcp's ``init`` derives from ``<root>/Cargo.toml``.
+
+    The package's name; else, among the workspace members (by their last path segment),
+    the first ``<name>-server`` (giving ``<name>``), else ``mcp-<name>-core``, else
+    ``<name>-lambda`` (not ``server-common-lambda``), else the first member but
+    ``server-common`` and ``server-common-lambda``, else the first member; "" when there is
+    neither a package nor a member.
+    """
     manifest = _read_toml(root / "Cargo.toml")
     name = _package(manifest).get("name")
     if isinstance(name, str) and name:

@@ -40,7 +40,7 @@ class ServerConfig:
     memory_mb: int = 512
     timeout_seconds: int = 30
     reserved_concurrency: int | None = None
-    # Cloud Run keys (cargo-pmcp [L])
+    # The keys cargo-pmcp writes for a Cloud Run deploy.
     memory: str = ""
     cpu: str = ""
     ingress: str = ""
