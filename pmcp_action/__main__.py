@@ -118,7 +118,6 @@ def _run(
     from .cli.parsing import output_format, parse_command_line
     from .errors import PmcpActionError, UsageError
     from .exit_codes import FAILED, INTERRUPTED, SUCCESS
-    from .result import RunStatus
     from .settings.vocabulary import OutputFormat
 
     platform = detect_platform(env, stdout=out, stderr=err)
@@ -140,6 +139,8 @@ def _run(
     recorder = RunRecorder(platform)
 
     def failed(title: str, text: str) -> RunResult:
+        from .result import RunStatus
+
         if platform.ci:  # outside CI the plain-text summary carries the error
             platform.error(text, title=title)
         return recorder.finish(RunStatus.FAILURE, error_title=title, error_text=text)

@@ -24,7 +24,6 @@ from ..errors import UsageError
 from ..settings.common_inputs import COMMON_INPUTS
 from ..settings.spec import InputKind
 from ..settings.vocabulary import COMMANDS, OutputFormat
-from .completion import completion_script
 from .help import command_help, help_topic, target_page
 from .words import COMPLETION_WORD, HELP_WORD, PROG, WORDS, closest, did_you_mean
 
@@ -216,6 +215,8 @@ def parse_command_line(argv: Sequence[str], *, width: int = 80) -> CommandLine:
     if words and words[0] == HELP_WORD:
         return CommandLine(flags={}, show=help_topic(words[1:], cat, width))
     if words and words[0] == COMPLETION_WORD:
+        from .completion import completion_script  # only here: help needs none of it
+
         return CommandLine(flags={}, show=completion_script(words[1:], cat))
     if words and words[0] not in COMMANDS:
         raise _unknown_word(words[0], cat)

@@ -5,7 +5,6 @@ Also the one way a mistake in the command line suggests what was meant.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from ..settings.vocabulary import COMMANDS
@@ -40,6 +39,9 @@ WORD_HELP = {
 
 
 def closest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate ``word`` was likely meant to be, if one is close enough."""
+    import difflib  # only for a mistake: help and a run that parses need none of it
+
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
