@@ -46,7 +46,7 @@ def bootstrap(marker: bytes, mib: int) -> bytes:
 
 
 def make_harness(tmp: Path, proxy: MotoProxy, url: str) -> Harness:
-    from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
+    from pmcp_action.settings.deploy_toml import DeployConfig, ObservabilityConfig, ServerConfig
 
     return Harness(
         tmp_path=tmp,

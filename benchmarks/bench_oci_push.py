@@ -41,7 +41,7 @@ from pathlib import Path
 from pmcp_action.artifact import ArtifactRequest
 from pmcp_action.artifact.oci_image import OciImage, RegistryLogin
 from pmcp_action.ci.base import Platform
-from pmcp_action.deploy_config import DeployConfig
+from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.deadline import Deadline
 from pmcp_action.http import HttpClientFactory
 import io

@@ -52,7 +52,6 @@ def _finalise(
     import json
     from dataclasses import replace
 
-    from .destinations import report_location
     from .report import (
         build_json_result,
         build_outputs,
@@ -62,7 +61,7 @@ def _finalise(
         write_report,
     )
 
-    located = report_location(recorder.settings, recorder.given_inputs, platform, environ)
+    located = recorder.report_location(environ)
     if located is not None:
         path, announced = located
         run = replace(run, report_path=announced)
@@ -116,13 +115,14 @@ def _run(
     from dataclasses import replace
 
     from .ci import detect_platform
-    from .cli import output_format, parse_command_line
+    from .cli.parsing import output_format, parse_command_line
     from .errors import PmcpActionError, UsageError
     from .exit_codes import FAILED, INTERRUPTED, SUCCESS
+    from .settings.vocabulary import OutputFormat
 
     platform = detect_platform(env, stdout=out, stderr=err)
     started_at = time.time()
-    json_output = output_format(arguments, env) == "json"
+    json_output = output_format(arguments, env) is OutputFormat.JSON
     command_line = None
     early: BaseException | None = None
     try:
@@ -139,9 +139,11 @@ def _run(
     recorder = RunRecorder(platform)
 
     def failed(title: str, text: str) -> RunResult:
+        from .result import RunStatus
+
         if platform.ci:  # outside CI the plain-text summary carries the error
             platform.error(text, title=title)
-        return recorder.finish("failure", error_title=title, error_text=text)
+        return recorder.finish(RunStatus.FAILURE, error_title=title, error_text=text)
 
     code = SUCCESS.code
     try:

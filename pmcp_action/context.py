@@ -14,9 +14,9 @@ from types import MappingProxyType
 
 from .ci.base import Platform
 from .deadline import Deadline
-from .deploy_config import DeployConfig
 from .http import HttpClientFactory
-from .settings import Settings
+from .settings.core_settings import Settings
+from .settings.deploy_toml import DeployConfig
 
 __all__ = ["IdTokenSource", "Project", "RunContext"]
 

@@ -18,7 +18,7 @@ from .errors import Problem
 
 if TYPE_CHECKING:
     from .ci.base import Platform
-    from .settings import Settings
+    from .settings.core_settings import Settings
 
 __all__ = ["REPORT_NAME", "destination_problems", "display_path", "report_location"]
 

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .action_image import GENERATED_DIR
-from .declare import TargetDeclaration
 from .exit_codes import EXIT_CODES
-from .inputs import InputSpec
-from .registry import Catalogue, catalogue
+from .settings.catalogue import Catalogue, catalogue
+from .settings.declaration import TargetDeclaration
+from .settings.spec import InputSpec
 
 __all__ = [
     "generated_files",

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from .ci.base import Platform
-from .cli import ParsedArgs
+from .cli.parsing import ParsedArgs
 from .context import RunContext
 from .deadline import Deadline
 from .destinations import destination_problems, report_location
@@ -29,10 +29,24 @@ from .errors import (
     VerificationError,
 )
 from .http import HttpClientFactory
-from .project import find_config, load_project
-from .registry import catalogue
-from .result import LogExcerpt, PhaseRecord, RunResult, TargetResult, Verification
-from .settings import RawValue, Settings, load_settings, redact_given_inputs, resolve_raw
+from .project import load_project
+from .result import (
+    LogExcerpt,
+    PhaseOutcome,
+    PhaseRecord,
+    RunResult,
+    RunStatus,
+    TargetResult,
+    Verification,
+    VerificationStatus,
+)
+from .settings.catalogue import catalogue
+from .settings.core_settings import Settings, redact_given_inputs
+from .settings.deploy_toml_reading import find_config
+from .settings.loader import load_settings
+from .settings.precedence import read_given, resolve
+from .settings.values import RawValue
+from .settings.vocabulary import Command, VerifyMode
 from .targets import StagingTarget, Target, create_target, logs_of, staging_of
 
 #: How many of the server's last log lines a run shows.
@@ -48,7 +62,7 @@ class RunRecorder:
         self.platform = platform
         self.clock = clock
         self.phases: list[PhaseRecord] = []
-        self.command = "deploy"
+        self.command: str = Command.DEPLOY
         self.target = ""
         self.server_name = ""
         self.settings: Settings | None = None
@@ -60,19 +74,32 @@ class RunRecorder:
         #: The version another run put live after this one's deploy (its rollback was skipped).
         self.superseded_by = ""
         self.logs: LogExcerpt | None = None
+        #: Where the report goes, once worked out (see :meth:`report_location`).
+        self._report: tuple[Path, str] | None = None
+        self._report_located = False
+
+    def report_location(self, environ: Mapping[str, str]) -> tuple[Path, str] | None:
+        """Where this run writes its report (and the path to announce), worked out once: from
+        the settings when they were valid by then, else from the inputs as given."""
+        if not self._report_located:
+            self._report = report_location(self.settings, self.given_inputs, self.platform, environ)
+            self._report_located = True
+        return self._report
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         started = self.clock()
-        outcome = "failed"
+        outcome = PhaseOutcome.FAILED
         with self.platform.group(name):
             try:
                 yield
-                outcome = "ok"
+                outcome = PhaseOutcome.OK
             finally:
                 self.phases.append(PhaseRecord(name, started, self.clock(), outcome))
 
-    def finish(self, status: str, *, error_title: str = "", error_text: str = "") -> RunResult:
+    def finish(
+        self, status: RunStatus, *, error_title: str = "", error_text: str = ""
+    ) -> RunResult:
         return RunResult(
             command=self.command,
             target=self.target,
@@ -102,27 +129,31 @@ def _load(
     sleep: Callable[[float], None],
 ) -> tuple[Settings, RunContext]:
     platform = recorder.platform
-    early = resolve_raw(flags, environ)
+    known = catalogue()
+    # The one read of flags, action inputs and variables; all else is layered over it.
+    given = read_given(flags, environ, known.inputs)
+    early = resolve(given, known.inputs)
     _remember_inputs(recorder, early)
     workdir_raw = early.get("working-directory")
     config_raw = early.get("config")
     working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
     config_input = Path(config_raw.text.strip()) if config_raw else None
-    lookup = find_config(working_directory, config_input)
+    lookup = find_config(working_directory, config_input, list(known.config_keys))
     for warning in lookup.warnings:
         platform.warning(warning.render(), title="deploy.toml")
     settings = load_settings(
-        flags=flags,
+        given,
         environ=environ,
         config_values=lookup.values,
         deploy_config=lookup.config,
         on_secret=platform.mask,
         extra_problems=lookup.problems,
+        known=known,
     )
     platform.debug_enabled = settings.debug
     _warn_about_other_targets_inputs(settings, platform)
     project = load_project(settings, lookup)
-    if settings.command == "destroy" and not settings.confirm_destroy:
+    if settings.command is Command.DESTROY and not settings.confirm_destroy:
         raise ValidationError(
             [
                 Problem(
@@ -177,13 +208,13 @@ def _fetch_id_token(
 
 def _run_command(target: Target, settings: Settings) -> TargetResult:
     command = settings.command
-    if command == "plan":
+    if command is Command.PLAN:
         return target.plan()
-    if command == "outputs":
+    if command is Command.OUTPUTS:
         return target.outputs()
-    if command == "rollback":
+    if command is Command.ROLLBACK:
         return target.rollback(settings.rollback_to)
-    if command == "destroy":
+    if command is Command.DESTROY:
         return target.destroy()
     return target.deploy()
 
@@ -194,13 +225,15 @@ def _verify(context: RunContext, result: TargetResult, *, url: str = "") -> Veri
     settings = context.settings
     url = url or settings.verify_url or result.url
     if not url:
-        return Verification(status="skipped", detail="The target reported no URL to verify.")
+        return Verification(
+            status=VerificationStatus.SKIPPED, detail="The target reported no URL to verify."
+        )
     options = VerifyOptions(
         url=url,
         timeout_seconds=float(settings.verify_timeout_seconds),
         bearer_token=settings.verify_bearer_token,
         required_tools=settings.verify_tools,
-        strict=settings.verify == "strict",
+        strict=settings.verify is VerifyMode.STRICT,
         access_settling=result.access_settling,
     )
     return verify_server(options, http=context.http, sleep=context.sleep, log=context.console.info)
@@ -223,15 +256,15 @@ def execute(
         recorder.server_name = context.project.server_name
         target = create_target(context)
         problems = list(target.validate())
-        report = report_location(settings, recorder.given_inputs, recorder.platform, environ)
+        report = recorder.report_location(environ)
         problems += destination_problems(recorder.platform, report)
         if problems:
             raise ValidationError(problems)
 
-    if settings.command == "logs":
+    if settings.command is Command.LOGS:
         with recorder.phase("logs"):
             recorder.logs = _logs_command(target, settings, context)
-        return recorder.finish("success")
+        return recorder.finish(RunStatus.SUCCESS)
 
     staging = _staging(target, settings)
     deploy_started = recorder.clock()
@@ -241,11 +274,12 @@ def execute(
         with recorder.phase(settings.command):
             recorder.result = _run_command(target, settings)
 
-    if settings.command in ("deploy", "rollback") and settings.verify != "false":
+    verifies = settings.command in (Command.DEPLOY, Command.ROLLBACK)
+    if verifies and settings.verify is not VerifyMode.FALSE:
         with recorder.phase("verify"):
             recorder.verification = _verify(context, recorder.result)
         verification = recorder.verification
-        if verification.status == "false":
+        if verification.status is VerificationStatus.FAILED:
             _fetch_logs_of_failed_version(recorder, target, recorder.result.version, deploy_started)
             rollback_error = _roll_back_after_failed_verification(recorder, target, settings)
             # Exit 3 when what failed is live: nothing put the previous version back.
@@ -259,13 +293,15 @@ def execute(
                 still_serving=still_serving,
             )
 
-    status = "unchanged" if recorder.result.unchanged else "success"
+    status = RunStatus.UNCHANGED if recorder.result.unchanged else RunStatus.SUCCESS
     return recorder.finish(status)
 
 
 def _staging(target: Target, settings: Settings) -> StagingTarget | None:
     """The target's two-phase deploy, when this run verifies at the deployed URL."""
-    if settings.command != "deploy" or settings.verify == "false" or settings.verify_url:
+    if settings.command is not Command.DEPLOY or settings.verify is VerifyMode.FALSE:
+        return None
+    if settings.verify_url:
         return None
     return staging_of(target)
 
@@ -313,7 +349,7 @@ def _deploy_staged(
     with recorder.phase("verify candidate"):
         recorder.verification = _verify(context, staged, url=staged.candidate_url)
     verification = recorder.verification
-    if verification.status == "false":
+    if verification.status is VerificationStatus.FAILED:
         _fetch_logs_of_failed_version(recorder, target, staged.version, started)
         with recorder.phase("discard"):
             try:
@@ -340,7 +376,7 @@ def _roll_back_after_failed_verification(
 ) -> PmcpActionError | None:
     """Put the previous version back when asked and possible; the rollback's own error."""
     result = recorder.result
-    if settings.command != "deploy" or not settings.rollback_on_failure:
+    if settings.command is not Command.DEPLOY or not settings.rollback_on_failure:
         return None
     if result.unchanged or not result.previous_version:
         recorder.platform.warning(
@@ -417,7 +453,7 @@ def _verification_remediation(
     live = f"version {result.version}" if result.version else "the new version"
     if rollback_error is not None:
         why = f"putting version {result.previous_version} back failed ({rollback_error.title})"
-    elif settings.command == "rollback":
+    elif settings.command is Command.ROLLBACK:
         why = "a rollback is not undone"
     elif not settings.rollback_on_failure:
         why = "rollback-on-failure is false"

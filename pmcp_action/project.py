@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -11,98 +10,12 @@ from typing import Any
 import tomlkit
 import tomlkit.exceptions
 
-from .config_schema import unknown_key_warnings
 from .context import Project
-from .deploy_config import DeployConfig, find_deploy_config, load_deploy_config
-from .errors import ConfigError, Problem, ValidationError
-from .settings import RawValue, Settings
+from .errors import Problem, ValidationError
+from .settings.core_settings import Settings
+from .settings.deploy_toml_reading import ConfigLookup
 
-__all__ = [
-    "ConfigLookup",
-    "detect_server_name",
-    "find_config",
-    "load_project",
-    "read_crate_version",
-]
-
-
-class ConfigLookup:
-    """The deploy config located before settings are final, and what it supplies."""
-
-    def __init__(
-        self,
-        config: DeployConfig,
-        problems: list[Problem],
-        warnings: list[Problem] | None = None,
-    ) -> None:
-        self.config = config
-        self.problems = problems
-        #: Keys and tables nobody reads (typos, newer cargo-pmcp keys): worth a warning.
-        self.warnings = warnings or []
-
-    @property
-    def values(self) -> dict[str, RawValue]:
-        """Settings the file supplies, each with its location as the source."""
-        found: dict[str, RawValue] = {}
-        if self.config.target_type:
-            found["target"] = RawValue(self.config.target_type, self.config.where("target.type"))
-        if self.config.server.name:
-            found["server-name"] = RawValue(
-                self.config.server.name, self.config.where("server.name")
-            )
-        return found
-
-
-def find_config(working_directory: Path, config_input: Path | None) -> ConfigLookup:
-    """Locate and read ``.pmcp/deploy.toml``; problems are collected, not raised."""
-    problems: list[Problem] = []
-    if not working_directory.is_dir():
-        problems.append(
-            Problem(
-                "input 'working-directory'",
-                f"{working_directory} is not a directory",
-                "point it at the project directory inside the checkout",
-            )
-        )
-        return ConfigLookup(DeployConfig(), problems)
-    if config_input is not None:
-        path = config_input if config_input.is_absolute() else working_directory / config_input
-        if not os.path.lexists(path):
-            problems.append(
-                Problem(
-                    "input 'config'",
-                    f"{path} does not exist",
-                    "give the path of .pmcp/deploy.toml relative to working-directory, or leave "
-                    "config empty to find it automatically",
-                )
-            )
-            return ConfigLookup(DeployConfig(), problems)
-    else:
-        found = find_deploy_config(working_directory)
-        if found is None:
-            return ConfigLookup(DeployConfig(), problems)
-        path = found
-    try:
-        config, _document = load_deploy_config(path)
-    except ValidationError as exc:
-        problems.extend(exc.problems)
-        return ConfigLookup(DeployConfig(path=path), problems)
-    except ConfigError as exc:
-        problems.append(Problem(str(path), exc.message, exc.remediation))
-        return ConfigLookup(DeployConfig(path=path), problems)
-    return ConfigLookup(config, problems, unknown_key_warnings(config, _declared_keys()))
-
-
-def _declared_keys() -> list[str]:
-    """The deploy.toml keys the targets read through their declared fallbacks."""
-    from .registry import catalogue
-
-    return [
-        key
-        for target in catalogue().targets
-        for fallback in target.fallbacks.values()
-        for key in fallback.config
-    ]
+__all__ = ["detect_server_name", "load_project", "read_crate_version"]
 
 
 def _read_toml(path: Path) -> Mapping[str, Any]:
@@ -125,7 +38,14 @@ def _members(manifest: Mapping[str, Any]) -> list[str]:
 
 
 def detect_server_name(root: Path) -> str:
-    """cargo-pmcp's ``InitCommand::get_server_name`` over ``<root>/Cargo.toml``."""
+    """The server name cargo-pmcp's ``init`` derives from ``<root>/Cargo.toml``.
+
+    The package's name; else, among the workspace members (by their last path segment),
+    the first ``<name>-server`` (giving ``<name>``), else ``mcp-<name>-core``, else
+    ``<name>-lambda`` (not ``server-common-lambda``), else the first member but
+    ``server-common`` and ``server-common-lambda``, else the first member; "" when there is
+    neither a package nor a member.
+    """
     manifest = _read_toml(root / "Cargo.toml")
     name = _package(manifest).get("name")
     if isinstance(name, str) and name:

@@ -18,8 +18,9 @@ from typing import Any
 
 from . import __version__
 from .exit_codes import UNVERIFIED
-from .registry import Catalogue, catalogue
-from .result import LogExcerpt, RunResult, Verification
+from .result import LogExcerpt, RunResult, RunStatus, Verification, VerificationStatus
+from .settings.catalogue import Catalogue, catalogue
+from .settings.vocabulary import Command
 
 __all__ = [
     "build_json_result",
@@ -31,22 +32,22 @@ __all__ = [
 ]
 
 #: (icon, text) of the status line, by status and then by command.
-_STATUS: Mapping[str, tuple[str, str]] = {
-    "success": ("✅", "Deployed"),
-    "unchanged": ("✅", "Up to date (nothing changed)"),
-    "failure": ("❌", "Failed"),
+_STATUS: Mapping[RunStatus, tuple[str, str]] = {
+    RunStatus.SUCCESS: ("✅", "Deployed"),
+    RunStatus.UNCHANGED: ("✅", "Up to date (nothing changed)"),
+    RunStatus.FAILURE: ("❌", "Failed"),
 }
-_COMMAND_DONE: Mapping[str, tuple[str, str]] = {
-    "plan": ("📝", "Plan ready (nothing was changed)"),
-    "outputs": ("📋", "Current deployment"),
-    "rollback": ("↩️", "Rolled back"),
-    "destroy": ("🗑️", "Destroyed"),
-    "logs": ("📜", "Server logs"),
+_COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
+    Command.PLAN: ("📝", "Plan ready (nothing was changed)"),
+    Command.OUTPUTS: ("📋", "Current deployment"),
+    Command.ROLLBACK: ("↩️", "Rolled back"),
+    Command.DESTROY: ("🗑️", "Destroyed"),
+    Command.LOGS: ("📜", "Server logs"),
 }
-_VERIFIED: Mapping[str, tuple[str, str]] = {
-    "true": ("✅", "verified"),
-    "false": ("❌", "failed"),
-    "skipped": ("⏭️", "skipped"),
+_VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
+    VerificationStatus.VERIFIED: ("✅", "verified"),
+    VerificationStatus.FAILED: ("❌", "failed"),
+    VerificationStatus.SKIPPED: ("⏭️", "skipped"),
 }
 
 
@@ -116,10 +117,10 @@ def _cell(text: str) -> str:
 
 
 def _status(run: RunResult) -> tuple[str, str]:
-    if run.status == "failure":
-        return _STATUS["failure"]
+    if run.status is RunStatus.FAILURE:
+        return _STATUS[RunStatus.FAILURE]
     if run.command in _COMMAND_DONE:
-        return _COMMAND_DONE[run.command]
+        return _COMMAND_DONE[Command(run.command)]
     return _STATUS.get(run.status, ("", run.status))
 
 
@@ -138,7 +139,7 @@ def _verification_rows(v: Verification, *, icons: bool) -> list[tuple[str, str]]
         rows.append(("MCP server", f"{v.server_name} {v.server_version}".strip()))
     if v.protocol_version:
         rows.append(("Protocol version", v.protocol_version))
-    if v.status == "true":
+    if v.status is VerificationStatus.VERIFIED:
         rows.append(("Tools", str(len(v.tools))))
     return rows
 
@@ -208,7 +209,7 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
         lines += [f"<details><summary>Tools ({len(v.tools)})</summary>", ""]
         lines += [f"- `{_cell(tool)}`" for tool in v.tools]
         lines += ["", "</details>", ""]
-    if v is not None and v.detail and v.status != "true":
+    if v is not None and v.detail and v.status is not VerificationStatus.VERIFIED:
         lines += ["<details><summary>Verification details</summary>", "", "```text"]
         lines += [v.detail, "```", "", "</details>", ""]
 
@@ -225,7 +226,7 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
         lines += [f"| {p.name} | {p.seconds:.1f} | {p.outcome} |" for p in run.phases]
         lines += ["", "</details>", ""]
 
-    if run.status == "failure":
+    if run.status is RunStatus.FAILURE:
         lines += [f"### ❌ {_cell(run.error_title or 'Error')}", "", "```text"]
         lines += [run.error_text, "```", ""]
     if run.report_path:
@@ -272,7 +273,7 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
     paint = _Paint(colour)
     r = run.result
     _, status = _status(run)
-    if run.status == "failure":
+    if run.status is RunStatus.FAILURE:
         tone = "33;1" if run.exit_code == UNVERIFIED.code else "31;1"
     else:
         tone = "32;1"
@@ -302,7 +303,7 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
     v = run.verification
     if v is not None and v.tools:
         lines += ["", f"Tools ({len(v.tools)}): " + ", ".join(v.tools)]
-    if v is not None and v.detail and v.status != "true":
+    if v is not None and v.detail and v.status is not VerificationStatus.VERIFIED:
         lines += ["", "Verification details:", *_indented(v.detail)]
 
     if run.logs is not None:
@@ -311,7 +312,7 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
     if r.notes:
         lines += ["", "Notes:"] + [f"  - {note}" for note in r.notes]
 
-    if run.status == "failure":
+    if run.status is RunStatus.FAILURE:
         lines += ["", paint("31;1", f"error: {run.error_title or 'Error'}")]
         lines += _indented(run.error_text)
     return "\n".join(lines)
@@ -372,7 +373,7 @@ def build_report(
         else {"source": run.logs.source, "lines": list(run.logs.lines), "note": run.logs.note},
         "exit_code": run.exit_code,
         "error": None
-        if run.status != "failure"
+        if run.status is not RunStatus.FAILURE
         else {"title": run.error_title, "text": run.error_text},
     }
 

@@ -9,18 +9,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
     "LogExcerpt",
+    "PhaseOutcome",
     "PhaseRecord",
     "PlanChange",
     "RunResult",
+    "RunStatus",
     "TargetResult",
     "Verification",
+    "VerificationStatus",
 ]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class RunStatus(StrEnum):
+    """How a run ended (the status output)."""
+
+    SUCCESS = "success"
+    #: Deployed, and nothing had changed: no new version was made.
+    UNCHANGED = "unchanged"
+    FAILURE = "failure"
+
+
+class VerificationStatus(StrEnum):
+    """What speaking MCP to the server proved (the verified output)."""
+
+    VERIFIED = "true"
+    FAILED = "false"
+    #: Not verified: no URL, or protected by OAuth without a usable token (not strict).
+    SKIPPED = "skipped"
+
+
+class PhaseOutcome(StrEnum):
+    """How one phase of a run ended (the report's timings)."""
+
+    OK = "ok"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -68,8 +97,7 @@ class TargetResult:
 class Verification:
     """Outcome of speaking MCP to the deployed server."""
 
-    #: "true", "false" or "skipped".
-    status: str
+    status: VerificationStatus
     url: str = ""
     server_name: str = ""
     server_version: str = ""
@@ -81,7 +109,7 @@ class Verification:
 
     @property
     def tool_count(self) -> str:
-        return str(len(self.tools)) if self.status == "true" else ""
+        return str(len(self.tools)) if self.status is VerificationStatus.VERIFIED else ""
 
 
 @dataclass(frozen=True)
@@ -89,7 +117,7 @@ class PhaseRecord:
     name: str
     started_at: float
     ended_at: float
-    outcome: str  # "ok", "failed", "skipped"
+    outcome: PhaseOutcome
 
     @property
     def seconds(self) -> float:
@@ -114,8 +142,7 @@ class RunResult:
     command: str
     target: str
     server_name: str
-    #: "success", "failure" or "unchanged".
-    status: str
+    status: RunStatus
     result: TargetResult = field(default_factory=TargetResult)
     verification: Verification | None = None
     rolled_back: bool = False

@@ -1,9 +1,9 @@
 """Reproducible archives: the same files always give the same bytes.
 
 Entries are sorted, with fixed timestamps, modes and compression level, so a
-digest of the archive identifies its content (cargo-pmcp
-``deployment/builder.rs``, reference §3.1.2). Zips are written here; reproducible
-``tar+gzip`` streams (an OCI image layer, a build context) are :mod:`.tarball`'s.
+digest of the archive identifies its content, as cargo-pmcp's packaging does. Zips are
+written here; reproducible ``tar+gzip`` streams (an OCI image layer, a build context) are
+:mod:`.tarball`'s.
 """
 
 from __future__ import annotations

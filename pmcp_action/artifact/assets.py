@@ -12,8 +12,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from ..ci.base import Platform
-from ..deploy_config import AssetsConfig
 from ..errors import ConfigError
+from ..settings.deploy_toml import AssetsConfig
 from .common import inside
 from .files import NEVER_READ, file_kind
 

@@ -1,5 +1,7 @@
 """Finding what a kind starts from: the ``artifact`` input, and Cargo's target
-directory (resolved like cargo-pmcp's ``builder.rs``, plus ``[build].target-dir``)."""
+directory (``CARGO_TARGET_DIR`` or ``CARGO_BUILD_TARGET_DIR``, else ``[build].target-dir``
+of the nearest ``.cargo/config.toml``, else ``target/`` of the Cargo workspace root above
+the project, else of the project itself)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from typing import Literal, Protocol, TypeVar
 
 from ..ci.base import Platform
 from ..deadline import Deadline
-from ..deploy_config import DeployConfig
+from ..settings.deploy_toml import DeployConfig
 
 __all__ = ["Architecture", "ArtifactKind", "ArtifactRequest", "Runner", "Which", "work_dir"]
 

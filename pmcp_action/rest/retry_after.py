@@ -1,4 +1,5 @@
-"""``Retry-After``: a number of seconds or an HTTP date (RFC 9110 §10.2.3), read once here."""
+"""``Retry-After``: a number of seconds (``120``) or an HTTP date (``Wed, 21 Oct 2026
+07:28:00 GMT``, the time to retry at), read once here."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ from typing import Any
 from ..deadline import Deadline
 from ..http import HttpClientFactory, RetryPolicy
 from ..redact import Redactor
-from ..result import Verification
+from ..result import Verification, VerificationStatus
 from ..urls import endpoint_problem
 from .negotiation import Negotiation
 from .options import VerifyOptions
@@ -108,7 +108,7 @@ def verify_server(
 
     problem = endpoint_problem(options.url, "verify URL")
     if problem is not None:
-        return done(status="false", detail=f"Cannot verify: {problem.render()}.")
+        return done(status=VerificationStatus.FAILED, detail=f"Cannot verify: {problem.render()}.")
 
     deadline = Deadline(options.timeout_seconds, clock=clock)
     started = clock()
@@ -174,4 +174,4 @@ def verify_server(
     detail = failure_detail(
         failure, options, kinds, attempts, clock() - started, probe=negotiation.fallback
     )
-    return done(status="false", detail=detail)
+    return done(status=VerificationStatus.FAILED, detail=detail)

@@ -7,6 +7,7 @@ import shlex
 from collections import Counter
 from typing import Any
 
+from ..result import VerificationStatus
 from .negotiation import fallback_reason
 from .options import VerifyOptions
 from .outcome import AttemptFailed, Listing, Protected
@@ -129,7 +130,7 @@ def listing_fields(
         )
         if not listing.has_tools_capability:
             detail += " (It declares no tools capability, so tools/list was not called.)"
-        return {**fields, "status": "false", "detail": detail}
+        return {**fields, "status": VerificationStatus.FAILED, "detail": detail}
     detail = (
         f"{server} at {options.url}: {listing.opened_with} and tools/list OK "
         f"(protocol {listing.protocol_version}, {len(listing.tools)} "
@@ -142,7 +143,7 @@ def listing_fields(
             f" The 2026-07-28 probe ({DISCOVER}) got {listing.probe_fallback}, so the "
             "initialize handshake was used."
         )
-    return {**fields, "status": "true", "detail": detail}
+    return {**fields, "status": VerificationStatus.VERIFIED, "detail": detail}
 
 
 def protected_fields(protected: Protected, options: VerifyOptions) -> dict[str, Any]:
@@ -179,7 +180,7 @@ def protected_fields(protected: Protected, options: VerifyOptions) -> dict[str, 
             "fail on protected servers."
         )
     return {
-        "status": "false" if options.strict else "skipped",
+        "status": VerificationStatus.FAILED if options.strict else VerificationStatus.SKIPPED,
         "protection": "protected",
         "detail": "\n".join(lines),
     }

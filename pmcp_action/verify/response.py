@@ -40,7 +40,8 @@ def media_type(response: httpx.Response) -> str:
 
 
 def auth_param(header: str, name: str) -> str:
-    """A parameter of a ``WWW-Authenticate`` challenge (RFC 9110 auth-param), or ""."""
+    """A ``name=value`` parameter of a ``WWW-Authenticate`` challenge (the value bare or
+    double-quoted, the name in any case), or ""."""
     lowered = header.lower()
     key = name.lower() + "="
     start = 0

@@ -20,9 +20,9 @@ import pytest
 from pmcp_action.artifact import ArtifactRequest
 from pmcp_action.artifact.oci_image import OciImage, RegistryLogin
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig
 from pmcp_action.errors import DeployError, RemoteApiError
 from pmcp_action.http import HttpClientFactory
+from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.verify import VerifyOptions, verify_server
 from tests.container.helpers import docker
 from tests.fakes.registry_token import FakeRegistryTokenServer

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from pmcp_action.declare import Fallback, OutputSpec, TargetDeclaration
-from pmcp_action.inputs import InputKind, InputSpec
+from pmcp_action.plugin import Fallback, InputKind, InputSpec, OutputSpec, TargetDeclaration
 
+__all__ = ["DECLARATION", "NAME"]
+
+NAME = "demo-cloud"
 DECLARATION = TargetDeclaration(
-    id="demo-cloud",
+    id=NAME,
     title="Demo Cloud",
     summary="A stand-in cloud that a plug-in package registers.",
     factory="tests.plugin_target.target:create",
@@ -34,7 +36,9 @@ DECLARATION = TargetDeclaration(
             "region": Fallback(env=("DEMO_CLOUD_REGION",), default="moon-1"),
         }
     ),
+    notes=MappingProxyType({"region": "the Demo Cloud region (moon-1, moon-2, …)."}),
     outputs=(OutputSpec("demo-ref", "The Demo Cloud deployment reference.", "Demo ref"),),
-    credentials="Pass demo-token from a secret.",
+    credentials="Pass demo-token from a secret; it is exchanged for a session token.",
     example="target: demo-cloud\ndemo-token: ${{ secrets.DEMO_CLOUD_TOKEN }}",
+    logs=True,
 )

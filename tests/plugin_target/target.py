@@ -1,62 +1,52 @@
-"""The demo-cloud target: validates its inputs and "deploys" without any network."""
+"""The ``demo-cloud`` target: the deploy flow over Demo Cloud's API.
+
+A deploy works out the artifact's digest offline, signs in (the API token exchanged for
+a masked session token), and reads the service. A new service is created with its first
+version serving; an existing one gets a new version without traffic, proven at its own URL
+and then given the traffic (or discarded). The same digest as the serving version makes no
+new version. A service without the ``managed-by=pmcp`` label is left alone.
+
+The order of things is :class:`pmcp_action.plugin.ServesLogs`'s; the steps are
+:class:`.deploying.Steps`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
-from pmcp_action.context import RunContext
-from pmcp_action.errors import DeployError, Problem
-from pmcp_action.result import TargetResult
+from pmcp_action.plugin import RunContext, ServesLogs
+
+from .artifact import Artifact, artifact_of
+from .cloud import DemoCloud
+from .config import resolve
+from .connection import Connection, Connector
+from .declaration import NAME
+from .deploying import Steps
+from .survey import Survey
+
+__all__ = ["DemoCloudTarget", "create"]
 
 
-class DemoCloudTarget:
-    name = "demo-cloud"
+class DemoCloudTarget(ServesLogs[Connection, Survey, Artifact]):
+    name = NAME
 
-    def __init__(self, context: RunContext) -> None:
-        self.context = context
-        inputs = context.settings.inputs
-        self.problems: list[Problem] = []
-        self.endpoint = inputs.string("demo-endpoint", self.problems)
-        self.token = inputs.text("demo-token")
-        self.region = inputs.string("region", self.problems)
-        self.endpoint_source = inputs.source("demo-endpoint")
+    def __init__(self, context: RunContext, *, cloud: DemoCloud | None = None) -> None:
+        self.config, problems = resolve(context)
+        super().__init__(context, problems)
+        self._connector = Connector(context, self.config, cloud)
 
-    def validate(self) -> Sequence[Problem]:
-        problems = list(self.problems)
-        if not self.endpoint:
-            problems.append(Problem("input 'demo-endpoint'", "no endpoint given", "set it"))
-        if not self.token:
-            problems.append(Problem("input 'demo-token'", "no token given", "pass a secret"))
-        return problems
+    @contextmanager
+    def prepare(self) -> Iterator[Artifact]:
+        yield artifact_of(self.context)
 
-    def _result(self) -> TargetResult:
-        ref = hashlib.sha256(self.token.encode()).hexdigest()[:12]
-        self.context.console.info(f"Demo Cloud endpoint from {self.endpoint_source}.")
-        return TargetResult(
-            url=self.endpoint,
-            version="1",
-            region=self.region,
-            unchanged=False,
-            identity="demo-user",
-            outputs={"demo-ref": f"ref-{ref}"},
-        )
+    def connect(self) -> AbstractContextManager[Connection]:
+        return self._connector.open()
 
-    def plan(self) -> TargetResult:
-        return self._result()
-
-    def deploy(self) -> TargetResult:
-        return self._result()
-
-    def outputs(self) -> TargetResult:
-        return self._result()
-
-    def rollback(self, to_version: str) -> TargetResult:
-        raise DeployError("Demo Cloud keeps no versions.", target=self.name)
-
-    def destroy(self) -> TargetResult:
-        return TargetResult()
+    def steps(self, conn: Connection) -> Steps:
+        return Steps(self.config, conn)
 
 
 def create(context: RunContext) -> DemoCloudTarget:
+    """The factory the declaration names."""
     return DemoCloudTarget(context)

@@ -16,7 +16,14 @@ from pmcp_action import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Modules --version must not pay for.
-HEAVY = ("pmcp_action.registry", "pmcp_action.cli", "httpx", "tomlkit", "shtab", "argparse")
+HEAVY = (
+    "pmcp_action.settings.catalogue",
+    "pmcp_action.cli",
+    "httpx",
+    "tomlkit",
+    "shtab",
+    "argparse",
+)
 
 
 def pmcp_action(

@@ -54,7 +54,7 @@ def test_the_plugin_shows_up_in_the_help(plugin_env, tmp_path):
 def test_the_plugin_shows_up_in_the_generated_action_yml(plugin_env, tmp_path):
     code = (
         "from pmcp_action.docgen import render_action_yml\n"
-        "from pmcp_action.registry import catalogue\n"
+        "from pmcp_action.settings.catalogue import catalogue\n"
         "print(render_action_yml(catalogue()))\n"
     )
     done = _python(["-c", code], plugin_env, tmp_path)
@@ -93,6 +93,8 @@ def test_a_deploy_reads_its_inputs_and_reports_its_outputs(plugin_env, tmp_path,
     summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
     assert "| **Demo ref** | ref-" in summary
     assert "| **Region** | moon-1 |" in summary  # the plug-in's declared default
+    assert "| **Version** | 1 |" in summary  # a first deploy: the service's first version
+    assert "::add-mask::sess-" in done.stdout  # the session token the API token opened
     assert f"Demo Cloud endpoint from {project}/.pmcp/deploy.toml:5 [demo].endpoint." in (
         done.stdout
     )
@@ -100,10 +102,33 @@ def test_a_deploy_reads_its_inputs_and_reports_its_outputs(plugin_env, tmp_path,
     assert report["inputs"]["demo-token"] == "***"
     assert report["inputs"]["demo-endpoint"] == "https://demo.example/mcp"
     assert report["outputs"]["url"] == "https://demo.example/mcp"
+    assert report["identity"].startswith("demo-user-")
     assert "::add-mask::" + TOKEN in done.stdout
     unmasked = done.stdout.replace("::add-mask::" + TOKEN, "")
     for text in (unmasked, done.stderr, summary, lines, json.dumps(report)):
         assert TOKEN not in text
+
+
+def test_the_flow_s_own_words_when_nothing_is_deployed(plugin_env, tmp_path, gha_files):
+    # Demo Cloud lives in the process: a fresh process finds no service.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Cargo.toml").write_text('[package]\nname = "calc"\nversion = "1.0.0"\n')
+    env = plugin_env | {k: str(v) for k, v in gha_files.items()}
+    env |= {
+        "GITHUB_ACTIONS": "true",
+        "INPUT_TARGET": "demo-cloud",
+        "INPUT_COMMAND": "logs",
+        "INPUT_WORKING-DIRECTORY": str(project),
+        "INPUT_DEMO-TOKEN": TOKEN,
+        "INPUT_DEMO-ENDPOINT": "https://demo.example/mcp",
+    }
+    done = _python([str(ROOT / "entrypoint.py")], env, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "::error title=Nothing deployed::No logs: there is no Demo Cloud service calc at "
+        "https://demo.example/mcp." in done.stdout
+    )
 
 
 def test_without_the_plugin_the_name_is_unknown(tmp_path, gha_files):

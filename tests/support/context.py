@@ -19,9 +19,11 @@ import httpx
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import IdTokenSource, Project, RunContext
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig
 from pmcp_action.http import HttpClientFactory
-from pmcp_action.settings import load_settings
+from pmcp_action.settings.catalogue import Catalogue, catalogue
+from pmcp_action.settings.deploy_toml import DeployConfig
+from pmcp_action.settings.loader import load_settings
+from pmcp_action.settings.precedence import read_given
 
 __all__ = ["input_environ", "input_text", "make_context", "no_id_token"]
 
@@ -66,12 +68,15 @@ def make_context(
     deadline: Deadline | None = None,
     sleep: Callable[[float], None] = lambda _s: None,
     id_token: IdTokenSource = no_id_token,
+    known: Catalogue | None = None,
 ) -> RunContext:
     """A context for ``target`` whose settings come from ``inputs`` (by name or attr name).
 
     ``environ`` is the run's environment (cloud endpoints, CI variables); the
     inputs are added to it as ``INPUT_*``. ``environment`` is the server's merged
     environment ([environment] + the environment input) as the project holds it.
+    ``known`` is the catalogue (a plug-in target's declaration joined in), else the
+    process's.
     """
     deploy_config = config or DeployConfig()
     given = dict(inputs or {})
@@ -79,7 +84,9 @@ def make_context(
     if server_name:
         given.setdefault("server-name", server_name)
     run_environ = {**dict(environ or {}), **input_environ(given)}
-    settings = load_settings(flags={}, environ=run_environ, deploy_config=deploy_config)
+    known = known or catalogue()
+    given = read_given({}, run_environ, known.inputs)
+    settings = load_settings(given, environ=run_environ, deploy_config=deploy_config, known=known)
     console = console or Platform(environ={}, log_stream=io.StringIO())
     return RunContext(
         settings=settings,

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
 from tests.fakes.emulators import Emulator, Running, demo_emulators
 from tests.support.act import ActRun, copy_repository, find_act, run_act
 

@@ -12,22 +12,40 @@ from pathlib import Path
 import pytest
 
 import pmcp_action
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
 
 PACKAGE = Path(pmcp_action.__file__).parent
 CORE = (
-    "inputs.py",
-    "settings.py",
+    *(
+        f"settings/{name}.py"
+        for name in (
+            "__init__",
+            "spec",
+            "vocabulary",
+            "common_inputs",
+            "common_outputs",
+            "declaration",
+            "catalogue",
+            "values",
+            "precedence",
+            "deploy_toml",
+            "deploy_toml_reading",
+            "target_inputs",
+            "core_settings",
+            "loader",
+        )
+    ),
     "result.py",
     "report.py",
     "pipeline.py",
-    "cli.py",
+    *(f"cli/{name}.py" for name in ("__init__", "words", "parsing", "help", "completion")),
     "__main__.py",
     "exit_codes.py",
     "flow.py",
     "ownership.py",
     "once.py",
     "keyvalue.py",
+    "plugin.py",
 )
 
 

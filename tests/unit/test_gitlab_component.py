@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 

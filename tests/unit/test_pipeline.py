@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pmcp_action import pipeline
 from pmcp_action.__main__ import main
+from pmcp_action.ci import detect_platform
 from pmcp_action.context import RunContext
+from pmcp_action.destinations import report_location
 from pmcp_action.result import TargetResult
 from tests.fakes.mcp_servers import serve_mcp, serve_static
 from tests.support.github import parse_github_output
@@ -513,3 +517,45 @@ def test_no_staging_without_verification_or_with_a_verify_url(staging, gha_files
             gha_files, tmp_path, verify_url=server.url, verify_timeout_seconds="20"
         )
     assert code == 0 and made[-1].calls == [("deploy", "")] and outputs["verified"] == "true"
+
+
+class _CountingEnviron(dict[str, str]):
+    """An environment that counts how often each variable is looked up."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.reads: Counter[str] = Counter()
+
+    def get(self, key, default=None):
+        self.reads[key] += 1
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.reads[key] += 1
+        return super().__getitem__(key)
+
+
+def test_a_run_reads_its_inputs_and_locates_its_report_once(scripted, gha_files, tmp_path):
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    environ = _CountingEnviron(
+        {k: str(v) for k, v in gha_files.items()}
+        | {"GITHUB_ACTIONS": "true", "INPUT_TARGET": "aws-lambda", "INPUT_COMMAND": "plan"}
+        | {"INPUT_WORKING-DIRECTORY": str(tmp_path), "PMCP_SERVER_NAME": "calc"}
+    )
+    located: list[object] = []
+
+    def locate(*args: Any) -> tuple[Path, str] | None:
+        located.append(args)
+        return report_location(*args)
+
+    recorder = pipeline.RunRecorder(detect_platform(environ, stdout=io.StringIO()))
+    scripted(TargetResult(url="https://calc.example/mcp"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pmcp_action.pipeline.report_location", locate)
+        run = pipeline.execute({}, environ, recorder)
+        assert recorder.report_location(environ) is not None  # as the reporting asks again
+    assert run.status == "success" and recorder.settings is not None
+    assert recorder.settings.server_name == "calc"
+    inputs = {key: n for key, n in environ.reads.items() if key.startswith(("INPUT_", "PMCP_"))}
+    assert inputs and set(inputs.values()) == {1}, inputs
+    assert len(located) == 1

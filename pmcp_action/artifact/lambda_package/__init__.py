@@ -10,7 +10,7 @@ and gets a :class:`LambdaArtifact`. Where the bootstrap comes from, first match 
 3. ``cargo lambda build --release --arm64`` in the Lambda wrapper crate, when
    cargo-lambda is installed.
 
-Packaging follows cargo-pmcp ``deployment/builder.rs`` (reference §3.1.2): a
+Packaging is cargo-pmcp's (so the same project gives the same zip either way): a
 deployment zip holds ``bootstrap`` (0755), an optional ``config.toml`` and the
 ``[assets]`` files under ``assets/``, written reproducibly by
 :mod:`pmcp_action.artifact.archive`.

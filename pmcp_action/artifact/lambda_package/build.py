@@ -28,8 +28,8 @@ BUILD_TIMEOUT_SECONDS = 30 * 60
 BUILD_LOG_NAME = "cargo-lambda-build.log"
 
 CARGO_LAMBDA_FLAG: Mapping[str, str] = {"arm64": "--arm64", "x86_64": "--x86-64"}
-#: cargo-pmcp sets these for every Lambda build (builder.rs): they make
-#: aws-lc-sys cross-compile under Zig.
+#: cargo-pmcp sets these for every Lambda build: they make aws-lc-sys cross-compile
+#: under Zig.
 _BUILD_ENV: Mapping[str, str] = {
     "AWS_LC_SYS_CMAKE_BUILDER": "1",
     "AWS_LC_SYS_NO_JITTER_ENTROPY": "1",

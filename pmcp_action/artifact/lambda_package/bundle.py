@@ -1,7 +1,7 @@
 """Packaging a located bootstrap into ``deployment.zip``, as cargo-pmcp does.
 
 The zip holds ``bootstrap`` (0755), an optional ``config.toml`` and the
-``[assets]`` files under ``assets/`` (cargo-pmcp ``deployment/builder.rs``).
+``[assets]`` files under ``assets/``, the layout cargo-pmcp's Lambda packaging writes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ...ci.base import Platform
 from ...deadline import Deadline
-from ...deploy_config import DeployConfig
+from ...settings.deploy_toml import DeployConfig
 from ..archive import ZipEntry, file_entry, write_zip
 from ..assets import collect_assets
 from ..common import display, inside, mib
@@ -78,7 +78,8 @@ def gather_extras(
 
 
 def find_config_toml(project_root: Path) -> Path | None:
-    """``<root>/config.toml``, else the only ``instances/*.toml`` (cargo-pmcp [L])."""
+    """``<root>/config.toml``, else the only ``instances/*.toml`` (where cargo-pmcp looks for
+    the server's configuration)."""
     direct = project_root / "config.toml"
     if direct.is_file():
         return direct

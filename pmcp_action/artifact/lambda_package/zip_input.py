@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ...ci.base import Platform
 from ...deadline import Deadline
-from ...deploy_config import DeployConfig
 from ...errors import ConfigError
+from ...settings.deploy_toml import DeployConfig
 from ..archive import unsafe_zip_entry
 from ..binary import HEAD_BYTES
 from ..common import display, join_listing, mib

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ...errors import Problem
-from ...inputs import InputKind, InputSpec
 from ...keyvalue import parse_key_values
+from ...settings.spec import InputKind, InputSpec
 
 if TYPE_CHECKING:
-    from ...target_inputs import TargetInputs
+    from ...settings.target_inputs import TargetInputs
 
 __all__ = [
     "BASE_IMAGE",

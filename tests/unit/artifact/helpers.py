@@ -13,7 +13,7 @@ from pmcp_action.artifact import ArtifactRequest
 from pmcp_action.artifact.lambda_package import LambdaArtifact, LambdaPackage
 from pmcp_action.ci.base import Platform
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import AssetsConfig, DeployConfig, ServerConfig
+from pmcp_action.settings.deploy_toml import AssetsConfig, DeployConfig, ServerConfig
 
 EM_AARCH64 = 183
 EM_X86_64 = 62

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pmcp_action.artifact import collect_assets
-from pmcp_action.deploy_config import AssetsConfig
 from pmcp_action.errors import ConfigError
+from pmcp_action.settings.deploy_toml import AssetsConfig
 from tests.unit.artifact.helpers import new_console, write
 
 # --- assets -----------------------------------------------------------------------------

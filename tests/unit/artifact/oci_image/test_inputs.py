@@ -55,3 +55,31 @@ def test_inputs_a_target_does_not_declare_stay_empty(tmp_path: Path) -> None:
     found, problems, _ = _read(tmp_path, "azure-container-apps")
     assert (found.platform, found.repository, found.registry_username) == ("", "", "")
     assert problems == []
+
+
+def test_the_input_specs_import_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pmcp_action.artifact.oci_image.inputs as i; "
+        "print(sorted(m for m in sys.modules if m.startswith('pmcp_action.artifact.oci_image')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == (
+        "['pmcp_action.artifact.oci_image', 'pmcp_action.artifact.oci_image.inputs']"
+    )
+
+
+def test_the_input_specs_can_be_declared_by_both_container_targets() -> None:
+    from pmcp_action.artifact.oci_image.inputs import IMAGE_INPUTS
+    from pmcp_action.settings.catalogue import build_catalogue
+    from pmcp_action.settings.declaration import TargetDeclaration
+
+    declarations = [
+        TargetDeclaration(id=i, title=i, summary="s", factory="m:create", inputs=IMAGE_INPUTS)
+        for i in ("one", "two")
+    ]
+    catalogue = build_catalogue(declarations)
+    assert catalogue.input_owners["image-repository"] == ("one", "two")
+    assert [s.name for s in IMAGE_INPUTS if s.secret] == ["registry-password"]

@@ -1,3 +1,5 @@
+"""oci_image.reference: image references and repositories parsed, malformed ones named."""
+
 from __future__ import annotations
 
 import pytest
@@ -61,31 +63,3 @@ def test_repository_takes_no_tag_and_loopback_is_plain_http() -> None:
     assert parse_repository("ghcr.io/acme/calc").base_url == "https://ghcr.io"
     pinned = parse_reference("ghcr.io/acme/calc:1").pinned(DIGEST)
     assert str(pinned) == f"ghcr.io/acme/calc@{DIGEST}"
-
-
-def test_the_input_specs_import_light() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, pmcp_action.artifact.oci_image.inputs as i; "
-        "print(sorted(m for m in sys.modules if m.startswith('pmcp_action.artifact.oci_image')))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == (
-        "['pmcp_action.artifact.oci_image', 'pmcp_action.artifact.oci_image.inputs']"
-    )
-
-
-def test_the_input_specs_can_be_declared_by_both_container_targets() -> None:
-    from pmcp_action.artifact.oci_image.inputs import IMAGE_INPUTS
-    from pmcp_action.declare import TargetDeclaration
-    from pmcp_action.registry import build_catalogue
-
-    declarations = [
-        TargetDeclaration(id=i, title=i, summary="s", factory="m:create", inputs=IMAGE_INPUTS)
-        for i in ("one", "two")
-    ]
-    catalogue = build_catalogue(declarations)
-    assert catalogue.input_owners["image-repository"] == ("one", "two")
-    assert [s.name for s in IMAGE_INPUTS if s.secret] == ["registry-password"]

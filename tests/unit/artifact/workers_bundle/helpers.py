@@ -12,7 +12,7 @@ from pmcp_action.artifact import ArtifactRequest
 from pmcp_action.artifact.workers_bundle import ModuleBundle, WorkersBundle
 from pmcp_action.ci.base import Platform
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig
+from pmcp_action.settings.deploy_toml import DeployConfig
 
 
 def obtain(

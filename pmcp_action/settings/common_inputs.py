@@ -1,0 +1,208 @@
+"""The inputs every run has, whatever the target, and the variables the core reads.
+
+Each target declares its own inputs next to its outputs (its ``declaration``
+module); :mod:`.catalogue` appends them after these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from .spec import InputKind, InputSpec
+from .vocabulary import COMMANDS, Auth, Command, OutputFormat, VerifyMode, choices_of
+
+__all__ = ["COMMON_INPUTS", "COMMON_VARIABLES"]
+
+_BOOL = InputKind.BOOL
+
+#: The inputs of every run, in the order the help, action.yml and README list them.
+COMMON_INPUTS: tuple[InputSpec, ...] = (
+    # --- what to do -------------------------------------------------------------
+    InputSpec(
+        "target",
+        # The catalogue puts "Where to deploy: <every target id>." in front.
+        "Falls back to [target].type in .pmcp/deploy.toml.",
+        kind=InputKind.CHOICE,
+        env=("PMCP_DEPLOY_TARGET",),
+    ),
+    InputSpec(
+        "command",
+        "What to do: deploy, plan (validate and show what would change, touching nothing), "
+        "outputs (what is deployed now), rollback, destroy.",
+        kind=InputKind.CHOICE,
+        choices=COMMANDS,
+        default=Command.DEPLOY.value,
+        env=("PMCP_DEPLOY_COMMAND",),
+    ),
+    InputSpec(
+        "working-directory",
+        "The project directory (holding .pmcp/deploy.toml or Cargo.toml): the current "
+        "directory (the workspace in GitHub Actions) unless given.",
+        kind=InputKind.PATH,
+        default=".",
+        env=("PMCP_WORKING_DIRECTORY",),
+    ),
+    InputSpec(
+        "config",
+        "Path of the deploy configuration, relative to working-directory. Default: the "
+        "nearest .pmcp/deploy.toml at or above working-directory, as cargo-pmcp finds it.",
+        kind=InputKind.PATH,
+        env=("PMCP_CONFIG",),
+    ),
+    InputSpec(
+        "server-name",
+        "Deployment identity (function, service, worker or project name). Default: "
+        "[server].name, else the crate name from Cargo.toml.",
+        env=("PMCP_SERVER_NAME",),
+    ),
+    InputSpec(
+        "artifact",
+        "A prebuilt artifact to deploy instead of the one found or built in the project; "
+        "what it may be depends on the target (see its section).",
+        kind=InputKind.PATH,
+        env=("PMCP_ARTIFACT",),
+        shared=True,
+    ),
+    InputSpec(
+        "region",
+        "Cloud region. Each target reads its own setting and the cloud's usual variables "
+        "after this one (see its section).",
+        env=("PMCP_REGION",),
+        shared=True,
+    ),
+    InputSpec(
+        "environment",
+        "Environment variables for the server, one KEY=VALUE per line, merged over the "
+        "[environment] table of deploy.toml.",
+        kind=InputKind.MULTILINE,
+        env=("PMCP_ENVIRONMENT",),
+    ),
+    InputSpec(
+        "auth",
+        "How to authenticate: auto (OIDC when an ID token and a role or identity are "
+        "configured, else secrets), oidc, secrets, or ambient (the runner's own cloud "
+        "credentials: a profile, an instance or pod role; only where the target offers it).",
+        kind=InputKind.CHOICE,
+        choices=choices_of(Auth),
+        default=Auth.AUTO.value,
+        env=("PMCP_AUTH",),
+        shared=True,
+    ),
+    InputSpec(
+        "audience",
+        "Audience of the OIDC ID token. Default: the target's usual audience (see its section).",
+        env=("PMCP_OIDC_AUDIENCE",),
+        shared=True,
+    ),
+    InputSpec(
+        "id-token-variable",
+        "GitLab CI: the variable that holds the OIDC ID token (declared with id_tokens:).",
+        default="PMCP_ID_TOKEN",
+        env=("PMCP_ID_TOKEN_VARIABLE",),
+    ),
+    # --- proving it works -------------------------------------------------------
+    InputSpec(
+        "verify",
+        "After deploying, speak MCP to the server (initialize + tools/list): true, false, "
+        "or strict (also fail when the server is protected by OAuth).",
+        kind=InputKind.CHOICE,
+        choices=choices_of(VerifyMode),
+        default=VerifyMode.TRUE.value,
+        env=("PMCP_VERIFY",),
+    ),
+    InputSpec(
+        "verify-url",
+        "MCP endpoint to verify instead of the deployed URL.",
+        kind=InputKind.URL,
+        env=("PMCP_VERIFY_URL",),
+    ),
+    InputSpec(
+        "verify-timeout-seconds",
+        "How long verification may retry a cold or starting server.",
+        kind=InputKind.INT,
+        default="120",
+        env=("PMCP_VERIFY_TIMEOUT_SECONDS",),
+        minimum=1,
+        maximum=3600,
+    ),
+    InputSpec(
+        "verify-bearer-token",
+        "Bearer token for verifying a server protected by OAuth.",
+        secret=True,
+        env=("PMCP_VERIFY_BEARER_TOKEN",),
+    ),
+    InputSpec(
+        "verify-tools",
+        "Tool names that must be listed by tools/list (comma or newline separated).",
+        kind=InputKind.MULTILINE,
+        env=("PMCP_VERIFY_TOOLS",),
+    ),
+    InputSpec(
+        "rollback-on-failure",
+        "Put the previous version back when verification fails.",
+        kind=_BOOL,
+        default="true",
+        env=("PMCP_ROLLBACK_ON_FAILURE",),
+    ),
+    InputSpec(
+        "rollback-to",
+        "With command: rollback, the version to return to. Default: the previous one.",
+        env=("PMCP_ROLLBACK_TO",),
+    ),
+    # --- limits and safety ------------------------------------------------------
+    InputSpec(
+        "timeout-minutes",
+        "Overall deadline for waiting on the target (polls, propagation, rollouts).",
+        kind=InputKind.INT,
+        default="15",
+        env=("PMCP_TIMEOUT_MINUTES",),
+        minimum=1,
+        maximum=360,
+    ),
+    InputSpec(
+        "confirm-destroy",
+        "Must be true for command: destroy to delete anything.",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_CONFIRM_DESTROY",),
+    ),
+    InputSpec(
+        "report-path",
+        "Where to write the JSON deploy report. Default in CI: pmcp-deploy-report.json in "
+        "RUNNER_TEMP (GitHub) or the project directory (GitLab); outside CI only when given.",
+        kind=InputKind.PATH,
+        env=("PMCP_REPORT_PATH",),
+    ),
+    InputSpec(
+        "debug",
+        "Verbose logs (also on when the runner's debug logging is enabled).",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_DEBUG",),
+    ),
+    # --- CLI only ---------------------------------------------------------------
+    InputSpec(
+        "output-format",
+        "How to print the outputs outside CI: text on stderr, or json (one object on stdout).",
+        kind=InputKind.CHOICE,
+        choices=choices_of(OutputFormat),
+        default=OutputFormat.TEXT.value,
+        env=("PMCP_OUTPUT_FORMAT",),
+        cli_only=True,
+    ),
+)
+
+
+#: Environment variables the core reads besides the inputs' own (name -> what for).
+COMMON_VARIABLES: Mapping[str, str] = MappingProxyType(
+    {
+        "RUNNER_DEBUG": "GitHub's debug logging; 1 turns on debug output.",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "GitHub Actions: where the job's OIDC ID token is "
+        "asked for.",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "GitHub Actions: the bearer token for that request.",
+        "PMCP_DOTENV_PATH": "GitLab CI: where the dotenv report is written "
+        "(default pmcp-deploy.env).",
+        "CARGO_TARGET_DIR": "Cargo's target directory, where built artifacts are looked for.",
+    }
+)

@@ -1,0 +1,51 @@
+"""The step outputs every run writes, whatever the target.
+
+Targets declare their own outputs next to their inputs; the catalogue appends
+them after these. Every declared output is always written (empty where it does
+not apply), so a later step can read it without checking the target first.
+"""
+
+from __future__ import annotations
+
+from .declaration import OutputSpec
+
+__all__ = ["COMMON_OUTPUTS"]
+
+COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("url", "The MCP endpoint URL of the deployed server (never masked).", "URL"),
+    OutputSpec("target", "The target deployed to.", "Target"),
+    OutputSpec("server-name", "The deployment identity ([server].name).", "Server"),
+    OutputSpec(
+        "version",
+        "The version now serving (the target's version, revision or deployment version).",
+        "Version",
+    ),
+    OutputSpec(
+        "previous-version",
+        "The version that served before this deploy (what rollback returns to).",
+        "Previous version",
+    ),
+    OutputSpec(
+        "deployment-id",
+        "The target's id of this deployment (a deployment, revision or version id).",
+        "Deployment id",
+    ),
+    OutputSpec("region", "The region deployed to.", "Region"),
+    OutputSpec("health-url", "A health endpoint, when the target has one.", "Health"),
+    OutputSpec("unchanged", "true when nothing changed and no new version was made."),
+    OutputSpec("verified", "MCP verification result: true, false or skipped."),
+    OutputSpec("mcp-server-name", "serverInfo.name reported by the deployed server."),
+    OutputSpec("mcp-server-version", "serverInfo.version reported by the deployed server."),
+    OutputSpec("mcp-protocol-version", "The MCP protocol version negotiated."),
+    OutputSpec(
+        "tool-count", "How many tools tools/list returned to a client declaring no capabilities."
+    ),
+    OutputSpec(
+        "rolled-back",
+        "true when a failed verification left the previous version serving: put back, or "
+        "never moved off when the new version was verified before it took traffic.",
+    ),
+    OutputSpec("report-path", "Path of the JSON deploy report."),
+    OutputSpec("command", "The command that ran.", "Command"),
+    OutputSpec("status", "success, unchanged or failure."),
+)

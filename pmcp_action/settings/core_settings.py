@@ -1,0 +1,106 @@
+"""The core's settings of one run (:class:`Settings`), and how a report shows them.
+
+:class:`Settings` holds only what the core itself uses, typed: every field is a
+common input (its default lives in its spec). The chosen target's inputs reach
+it as :class:`~.target_inputs.TargetInputs` (values with their sources), which
+its own ``config`` module turns into a typed configuration. Both redactions
+here follow one rule: secrets become a marker and the environment input shows
+variable names only, since its values may be sensitive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+
+from ..keyvalue import parse_key_values
+from .catalogue import catalogue
+from .spec import InputSpec
+from .target_inputs import TargetInputs
+from .values import RawValue
+from .vocabulary import Command, OutputFormat, VerifyMode
+
+__all__ = ["Settings", "core_fields", "redact_given_inputs"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The core's settings of one run. Built once by :func:`load_settings`.
+
+    Every field is a common input (its default lives in its spec); ``inputs``
+    holds the chosen target's own.
+    """
+
+    target: str
+    command: Command
+    working_directory: Path
+    config: Path | None
+    server_name: str
+    #: The environment input only; merged over [environment] by the project.
+    environment: Mapping[str, str]
+    id_token_variable: str
+    verify: VerifyMode
+    verify_url: str
+    verify_timeout_seconds: int
+    verify_bearer_token: str
+    verify_tools: tuple[str, ...]
+    rollback_on_failure: bool
+    rollback_to: str
+    timeout_minutes: int
+    confirm_destroy: bool
+    report_path: Path | None
+    debug: bool
+    output_format: OutputFormat
+    #: The chosen target's inputs (shared ones such as region included).
+    inputs: TargetInputs
+    #: Where each given value came from, by input name.
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def redacted(self) -> dict[str, object]:
+        """The settings for the report: secrets replaced by a marker."""
+        specs = {spec.attr: spec for spec in catalogue().common_inputs}
+        out: dict[str, object] = {}
+        for item in fields(self):
+            spec = specs.get(item.name)
+            if spec is None:
+                continue
+            value = getattr(self, item.name)
+            if spec.secret:
+                out[spec.name] = "***" if value else ""
+            elif isinstance(value, Path):
+                out[spec.name] = str(value)
+            elif isinstance(value, Mapping):
+                out[spec.name] = sorted(value)  # names only: values may be sensitive
+            elif isinstance(value, tuple):
+                out[spec.name] = list(value)
+            else:
+                out[spec.name] = value
+        out.update(self.inputs.redacted())
+        return out
+
+
+def core_fields() -> frozenset[str]:
+    """The :class:`Settings` fields that hold a common input."""
+    return frozenset(item.name for item in fields(Settings)) - {"inputs", "sources"}
+
+
+def redact_given_inputs(
+    raw: Mapping[str, RawValue], specs: Iterable[InputSpec] | None = None
+) -> dict[str, object]:
+    """Inputs as given (text), for a report written before the settings are valid.
+
+    The same rule as :meth:`Settings.redacted`: secrets become a marker and the
+    environment input shows variable names only, since its values may be sensitive.
+    """
+    secret = {spec.name for spec in (specs or catalogue().inputs) if spec.secret}
+    out: dict[str, object] = {}
+    for name, value in raw.items():
+        if name in secret:
+            out[name] = "***"
+        elif name == "environment":
+            out[name] = sorted(parse_key_values(value.text, value.source, []))
+        else:
+            out[name] = value.text
+    return out

@@ -1,0 +1,157 @@
+"""What a target declares about itself: its inputs, outputs, fallbacks and help.
+
+A target package has a light ``declaration`` module (no SDK imports) that
+builds one :class:`TargetDeclaration`. The catalogue discovers those modules
+(and third-party ones through the ``pmcp_action.targets`` entry-point group);
+the CLI, the settings, ``action.yml``, the README and the summary are derived
+from them, so the core never names a target or a target's input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from .spec import InputSpec
+
+__all__ = ["Fallback", "OutputSpec", "TargetDeclaration"]
+
+_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def _empty() -> Mapping[str, Fallback]:
+    return MappingProxyType({})
+
+
+def _empty_text() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", ")")) else text + "."
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One step output: its name, what it holds, and its row label in the summary."""
+
+    name: str
+    description: str
+    #: Label of its row in the job summary; "" keeps it out of the summary.
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Where a target looks for an input after the flag, the action input and its variables.
+
+    The order is fixed: ``config`` keys of ``.pmcp/deploy.toml`` (``"aws.region"``),
+    then the cloud's own environment variables ``env``, then ``default`` (which
+    replaces the spec's default for this target when not None).
+    """
+
+    config: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetDeclaration:
+    """Everything the core needs to know about a target, and nothing heavy."""
+
+    #: The target id, as cargo-pmcp names it: lower-case words joined by "-".
+    id: str
+    #: A human name ("AWS Lambda").
+    title: str
+    #: One sentence for listings.
+    summary: str
+    #: ``"package.module:function"`` returning the target for a RunContext; "" when the
+    #: target is declared but not available in this version.
+    factory: str = ""
+    #: Sort key of the listings (then the id); built-in targets use 10, 20, …
+    order: int = 100
+    #: The target's own inputs (and shared specs such as a Lambda architecture).
+    inputs: tuple[InputSpec, ...] = ()
+    #: Common inputs marked ``shared`` that this target reads (region, artifact, …).
+    uses: tuple[str, ...] = ()
+    #: Per input (own or used): where to look after flag, input and variables.
+    fallbacks: Mapping[str, Fallback] = field(default_factory=_empty)
+    #: What a used common input means for this target (shown in its help).
+    notes: Mapping[str, str] = field(default_factory=_empty_text)
+    #: The target's own step outputs.
+    outputs: tuple[OutputSpec, ...] = ()
+    #: How to give it credentials (help text; Markdown-free prose).
+    credentials: str = ""
+    #: A GitHub Actions ``with:`` block that deploys to it.
+    example: str = ""
+    #: Whether it can show what a deployed version logged (the logs command, and the
+    #: last lines in the summary when verification fails).
+    logs: bool = False
+    #: Environment variables it reads besides its inputs' own (name -> what for), e.g. an
+    #: SDK's endpoint override; the README lists them.
+    variables: Mapping[str, str] = field(default_factory=_empty_text)
+
+    @property
+    def available(self) -> bool:
+        return bool(self.factory)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """Every input this target reads besides the core's own."""
+        return (*self.uses, *(spec.name for spec in self.inputs))
+
+    def describe(self, spec: InputSpec) -> str:
+        """What one of its inputs means for this target: the spec's text and the target's note.
+
+        A note on a shared input replaces the generic text (it says what the input is
+        here); a note on its own input is added to it.
+        """
+        note = self.notes.get(spec.name, "")
+        if spec.shared and note:
+            return note[:1].upper() + note[1:]
+        if note:
+            return f"{_sentence(spec.description)} {note}"
+        return spec.description
+
+    def default_of(self, spec: InputSpec) -> str:
+        """The default of one of its inputs here: its fallback's, else the spec's."""
+        fallback = self.fallbacks.get(spec.name)
+        if fallback is not None and fallback.default is not None:
+            return fallback.default
+        return spec.default
+
+    def fallback_lookups(self, spec: InputSpec) -> tuple[str, ...]:
+        """Where this target looks after the flag, the input and the spec's variables, in
+        order: ``[table].key`` of deploy.toml, then the cloud's variables."""
+        fallback = self.fallbacks.get(spec.name) or Fallback()
+        tables = tuple(
+            f"[{key.rpartition('.')[0]}].{key.rpartition('.')[2]}" for key in fallback.config
+        )
+        return (*tables, *fallback.env)
+
+    def lookups(self, spec: InputSpec) -> tuple[str, ...]:
+        """Everywhere it is looked for after the flag and the input, in order."""
+        return (*spec.env, *self.fallback_lookups(spec))
+
+    def problems(self) -> list[str]:
+        """Mistakes in the declaration itself (checked when the catalogue loads it)."""
+        found: list[str] = []
+        if not _ID.match(self.id):
+            found.append(f"id {self.id!r} must be lower-case words joined by '-'")
+        if self.factory and ":" not in self.factory:
+            found.append(f"factory {self.factory!r} must be 'module:function'")
+        names = [spec.name for spec in self.inputs]
+        if len(set(names)) != len(names):
+            found.append("an input is declared twice")
+        for name in self.fallbacks:
+            if name not in self.input_names:
+                found.append(
+                    f"a fallback names {name!r}, which the target neither declares nor uses"
+                )
+        outputs = [spec.name for spec in self.outputs]
+        if len(set(outputs)) != len(outputs):
+            found.append("an output is declared twice")
+        return found

@@ -1,0 +1,134 @@
+"""Build the settings of a run once, with one precedence, and validate them all.
+
+Every problem is collected and reported together, before any network call:
+the common inputs' values (:mod:`.values`), the server name, the ``environment``
+lines, and the values given to the chosen target's inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from ..errors import Problem, ValidationError
+from ..keyvalue import parse_key_values
+from .catalogue import Catalogue, catalogue
+from .core_settings import Settings, core_fields
+from .declaration import TargetDeclaration
+from .deploy_toml import DeployConfig
+from .precedence import resolve
+from .spec import InputSpec
+from .target_inputs import TargetInputs
+from .values import RawValue, convert, empty_value, split_list
+from .vocabulary import Command, OutputFormat, VerifyMode
+
+__all__ = ["load_settings"]
+
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: The settings whose text is a member of a closed vocabulary, by attribute.
+_VOCABULARIES: Mapping[str, type[StrEnum]] = MappingProxyType(
+    {"command": Command, "verify": VerifyMode, "output_format": OutputFormat}
+)
+#: Stands in for the target while the target input is missing or invalid.
+_NO_TARGET = TargetDeclaration(id="none", title="no target", summary="")
+
+
+def load_settings(
+    given: Mapping[str, RawValue],
+    *,
+    environ: Mapping[str, str],
+    config_values: Mapping[str, RawValue] | None = None,
+    deploy_config: DeployConfig | None = None,
+    on_secret: Callable[[str], None] = lambda _value: None,
+    extra_problems: list[Problem] | None = None,
+    known: Catalogue | None = None,
+) -> Settings:
+    """Build the frozen settings, or raise :class:`ValidationError` with every problem.
+
+    ``given`` is what :func:`~.precedence.read_given` read (flags, action inputs,
+    variables), once per run. ``config_values`` are the values ``.pmcp/deploy.toml``
+    supplies to common inputs (target, server-name), already located for messages;
+    ``deploy_config`` is the file itself, where the target's fallbacks look; ``environ``
+    holds the cloud variables those fallbacks name. Secrets are handed to ``on_secret``
+    as soon as they are seen, before anything is validated.
+    """
+    cat = known or catalogue()
+    problems: list[Problem] = list(extra_problems or [])
+    for spec in cat.inputs:
+        if spec.secret and spec.name in given:
+            on_secret(given[spec.name].text.strip())
+
+    core = core_fields()
+    common = [spec for spec in cat.common_inputs if spec.attr in core]
+    raw = resolve(given, common, config_values)
+    values = _typed(common, raw, problems)
+    if "target" not in raw:
+        problems.append(
+            Problem(
+                "input 'target'",
+                "no target given",
+                "set the target input (or --target, or [target].type in .pmcp/deploy.toml) "
+                "to one of: " + ", ".join(cat.ids),
+            )
+        )
+    environment: dict[str, str] = {}
+    if "environment" in raw:
+        environment.update(
+            parse_key_values(raw["environment"].text, raw["environment"].source, problems)
+        )
+    values["environment"] = MappingProxyType(environment)
+    values["verify_tools"] = split_list(raw["verify-tools"].text) if "verify-tools" in raw else ()
+    _check_server_name(values, raw, problems)
+
+    declaration = cat.target(str(values.get("target", "")))
+    inputs = TargetInputs(
+        declaration or _NO_TARGET,
+        cat.target_inputs(declaration.id) if declaration is not None else (),
+        given=given,
+        environ=environ,
+        config=deploy_config or DeployConfig(),
+    )
+    problems.extend(inputs.given_problems())
+    values["inputs"] = inputs
+    values["debug"] = bool(values.get("debug", False)) or environ.get("RUNNER_DEBUG") == "1"
+    values["sources"] = MappingProxyType(
+        {name: value.source for name, value in {**given, **raw}.items()}
+    )
+    if problems:
+        raise ValidationError(problems)
+    for attr, vocabulary in _VOCABULARIES.items():
+        values[attr] = vocabulary(str(values[attr]))
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _typed(
+    specs: list[InputSpec], raw: Mapping[str, RawValue], problems: list[Problem]
+) -> dict[str, object]:
+    """Each common input's typed value by attribute; an invalid one adds a problem."""
+    values: dict[str, object] = {}
+    for spec in specs:
+        if spec.name not in raw:
+            values[spec.attr] = empty_value(spec)
+            continue
+        converted, problem = convert(spec, raw[spec.name])
+        if problem is not None:
+            problems.append(problem)
+            converted = empty_value(spec)
+        values[spec.attr] = converted
+    return values
+
+
+def _check_server_name(
+    values: Mapping[str, object], raw: Mapping[str, RawValue], problems: list[Problem]
+) -> None:
+    server_name = values.get("server_name")
+    if isinstance(server_name, str) and server_name and not _SERVER_NAME.match(server_name):
+        problems.append(
+            Problem(
+                raw["server-name"].source,
+                f"{server_name[:70]!r} is not a valid server name",
+                "use 1 to 64 letters, digits, - or _, starting with a letter or digit",
+            )
+        )

@@ -1,0 +1,79 @@
+"""The closed vocabularies of the common inputs: the commands, verify modes, sign-in modes.
+
+Each is a :class:`~enum.StrEnum`, so a member is its input's text: it compares
+equal to that text, formats as it and is written as it in JSON, and the spec's
+choices are its values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+__all__ = [
+    "COMMANDS",
+    "COMMAND_SUMMARIES",
+    "Auth",
+    "Command",
+    "OutputFormat",
+    "VerifyMode",
+    "choices_of",
+]
+
+
+class Command(StrEnum):
+    """What a run does (the command input)."""
+
+    DEPLOY = "deploy"
+    PLAN = "plan"
+    OUTPUTS = "outputs"
+    ROLLBACK = "rollback"
+    DESTROY = "destroy"
+    LOGS = "logs"
+
+
+#: What each command does, for the CLI's help, in the order the command input lists them.
+COMMAND_SUMMARIES: Mapping[Command, str] = MappingProxyType(
+    {
+        Command.DEPLOY: "Build or locate the artifact, deploy it, verify the server over MCP, "
+        "and roll back when verification fails (the default command).",
+        Command.PLAN: "Validate everything and show what a deploy would change; touches nothing.",
+        Command.OUTPUTS: "Show what is deployed now.",
+        Command.ROLLBACK: "Return to the previous version (or --to VERSION) and verify it.",
+        Command.DESTROY: "Delete what deploy created; refused without --yes (confirm-destroy).",
+        Command.LOGS: "Show the last lines the serving version logged (targets that keep logs).",
+    }
+)
+#: The command input's choices, as text.
+COMMANDS: tuple[str, ...] = tuple(command.value for command in COMMAND_SUMMARIES)
+
+
+class VerifyMode(StrEnum):
+    """Whether and how a run proves the server works (the verify input)."""
+
+    TRUE = "true"
+    FALSE = "false"
+    #: Also fail when the server is protected by OAuth.
+    STRICT = "strict"
+
+
+class Auth(StrEnum):
+    """How a target signs in (the shared auth input; each target reads it)."""
+
+    AUTO = "auto"
+    OIDC = "oidc"
+    SECRETS = "secrets"
+    AMBIENT = "ambient"
+
+
+class OutputFormat(StrEnum):
+    """How the outputs are printed outside CI (the output-format input)."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+def choices_of(vocabulary: type[StrEnum]) -> tuple[str, ...]:
+    """The members' texts, in order (an input's choices)."""
+    return tuple(member.value for member in vocabulary)
