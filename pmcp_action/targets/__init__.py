@@ -1,7 +1,7 @@
 """Deployment targets behind one small protocol.
 
 Each target is a sub-package with a light ``declaration`` module (found by
-:mod:`pmcp_action.registry`) whose ``factory`` names the function that builds
+:mod:`pmcp_action.settings.catalogue`) whose ``factory`` names the function that builds
 the target for a :class:`~pmcp_action.context.RunContext`. That module is
 imported only when its target is chosen, so heavy SDKs (botocore, …) never slow
 down the others. ``docs/adding-a-target.md`` has the recipe.
@@ -109,7 +109,7 @@ def staging_of(target: Target) -> StagingTarget | None:
 
 def create_target(context: RunContext) -> Target:
     """Build the chosen target through its declaration's factory."""
-    from ..registry import catalogue
+    from ..settings.catalogue import catalogue
 
     known = catalogue()
     declaration = context.settings.inputs.declaration

@@ -7,7 +7,7 @@ several targets only when it is the same) and describe ``artifact`` alike.
 
 from __future__ import annotations
 
-from ..inputs import InputKind, InputSpec
+from ..settings.spec import InputKind, InputSpec
 
 __all__ = ["ARCHITECTURE", "LAMBDA_ARTIFACT_NOTE"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..deploy_config import DeployConfig
 from ..errors import Problem
+from ..settings.deploy_toml import DeployConfig
 
 __all__ = ["ENV_SIZE_LIMIT", "RESERVED_ENV_KEYS", "lambda_problems"]
 

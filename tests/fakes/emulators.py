@@ -1,7 +1,7 @@
 """Emulators: what ``python -m tests.fakes serve NAME`` serves and a demo deploy deploys to.
 
 Each module of :mod:`tests.fakes` may declare one ``EMULATOR = Emulator(...)``;
-:func:`emulators` finds them with pkgutil, the way :mod:`pmcp_action.registry`
+:func:`emulators` finds them with pkgutil, the way :mod:`pmcp_action.settings.catalogue`
 finds targets, so no list of fakes is written anywhere. An emulator with
 ``target=True`` stands in for the pmcp-action target of its name: starting it
 gives everything a deploy of examples/hello-mcp to it needs — the loopback URLs,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...declare import Fallback, OutputSpec, TargetDeclaration
-from ...inputs import InputKind, InputSpec
+from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from ...settings.spec import InputKind, InputSpec
 from ..lambda_inputs import ARCHITECTURE, LAMBDA_ARTIFACT_NOTE
 
 __all__ = ["DECLARATION", "NAME"]

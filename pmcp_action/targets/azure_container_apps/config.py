@@ -20,7 +20,7 @@ from types import MappingProxyType
 from ...artifact.oci_image.inputs import read_image_inputs
 from ...context import RunContext
 from ...errors import Problem
-from ...target_inputs import TargetInputs
+from ...settings.target_inputs import TargetInputs
 from ...urls import endpoint_problem
 from .declaration import CLOUDS, DEFAULT_AUDIENCE
 

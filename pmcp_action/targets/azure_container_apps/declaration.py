@@ -10,8 +10,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ...artifact.oci_image.inputs import BASE_IMAGE, BUILD_ARGS, IMAGE
-from ...declare import Fallback, OutputSpec, TargetDeclaration
-from ...inputs import InputKind, InputSpec
+from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from ...settings.spec import InputKind, InputSpec
 
 __all__ = ["CLOUDS", "DECLARATION", "DEFAULT_AUDIENCE", "NAME"]
 

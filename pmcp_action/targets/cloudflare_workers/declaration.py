@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...declare import OutputSpec, TargetDeclaration
-from ...inputs import InputKind, InputSpec
+from ...settings.declaration import OutputSpec, TargetDeclaration
+from ...settings.spec import InputKind, InputSpec
 
 __all__ = ["DECLARATION", "DEFAULT_COMPATIBILITY_DATE", "NAME"]
 

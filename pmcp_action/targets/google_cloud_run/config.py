@@ -21,7 +21,7 @@ from ...artifact.oci_image.inputs import ImageInputs, read_image_inputs
 from ...artifact.oci_image.reference import parse_repository
 from ...context import RunContext
 from ...errors import Problem
-from ...target_inputs import TargetInputs
+from ...settings.target_inputs import TargetInputs
 from ...urls import endpoint_problem, is_loopback_host
 from .artifact_registry import REPOSITORY_ID, registry_host
 from .credential_inputs import read_credential_inputs

@@ -15,7 +15,7 @@ from typing import Any
 
 from ...context import RunContext
 from ...errors import Problem
-from ...target_inputs import TargetInputs
+from ...settings.target_inputs import TargetInputs
 
 __all__ = [
     "ADC_ENV",

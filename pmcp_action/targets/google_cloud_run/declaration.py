@@ -10,8 +10,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ...artifact.oci_image.inputs import IMAGE_INPUTS
-from ...declare import Fallback, OutputSpec, TargetDeclaration
-from ...inputs import InputKind, InputSpec
+from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from ...settings.spec import InputKind, InputSpec
 
 __all__ = ["DECLARATION", "GOOGLE_API_URL_ENV", "NAME", "REGISTRY_HOST_ENV", "RUN_APP_ORIGIN_ENV"]
 

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...deploy_config import DeployConfig
 from ...errors import Problem, ValidationError
+from ...settings.deploy_toml import DeployConfig
 from .metadata import McpMetadata
 
 __all__ = [

@@ -13,30 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from pmcp_action.declare import TargetDeclaration
 from pmcp_action.flow import ANATOMY, DeployFlow, ServesLogs, Steps
-from pmcp_action.registry import catalogue
+from pmcp_action.settings.catalogue import catalogue
+from pmcp_action.settings.declaration import TargetDeclaration
 from tests.plugin_target.declaration import DECLARATION as PLUGIN
-
-#: Targets still to be brought into the anatomy (each commit that converts one removes it).
-NOT_YET: set[str] = set()
 
 
 def _declarations() -> list[TargetDeclaration]:
     return [*catalogue().targets, PLUGIN]
-
-
-def _params() -> list[object]:
-    return [
-        pytest.param(
-            d,
-            id=d.id,
-            marks=[pytest.mark.xfail(strict=True, reason="not converted yet")]
-            if d.id in NOT_YET
-            else [],
-        )
-        for d in _declarations()
-    ]
 
 
 def _package(declaration: TargetDeclaration) -> str:
@@ -44,7 +28,7 @@ def _package(declaration: TargetDeclaration) -> str:
     return module.rpartition(".")[0]
 
 
-@pytest.mark.parametrize("declaration", _params())
+@pytest.mark.parametrize("declaration", _declarations(), ids=lambda d: d.id)
 def test_the_package_has_the_anatomy(declaration: TargetDeclaration) -> None:
     package = importlib.import_module(_package(declaration))
     folder = Path(package.__file__ or "").parent

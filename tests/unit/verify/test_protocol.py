@@ -95,3 +95,21 @@ def test_unknown_protocol_version_fails_at_once(http: HttpClientFactory) -> None
     assert fake.sleeps == []
     assert "'2099-01-01'" in result.detail
     assert LATEST_PROTOCOL_VERSION in result.detail
+
+
+def test_a_2026_era_call_that_names_its_target_carries_mcp_name() -> None:
+    from pmcp_action.verify.protocol import header_value, stateless_headers
+
+    version = "2026-07-28"
+    assert stateless_headers(version, "tools/list", {}) == {
+        "MCP-Protocol-Version": version,
+        "Mcp-Method": "tools/list",
+    }
+    assert stateless_headers(version, "tools/call", {"name": "price"})["Mcp-Name"] == "price"
+    assert stateless_headers(version, "resources/read", {"uri": "shop://x"})["Mcp-Name"] == (
+        "shop://x"
+    )
+    # Not plain visible ASCII, or looking like the sentinel: base64 in the sentinel.
+    assert header_value("café") == "=?base64?Y2Fmw6k=?="
+    assert header_value(" padded") == "=?base64?IHBhZGRlZA==?="
+    assert header_value("=?base64?x?=") == "=?base64?PT9iYXNlNjQ/eD89?="

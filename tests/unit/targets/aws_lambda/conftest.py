@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
+from pmcp_action.settings.deploy_toml import DeployConfig, ObservabilityConfig, ServerConfig
 from tests.fakes import server as fake_server
 from tests.fakes.aws_lambda import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import FakeOidcIssuer

@@ -15,7 +15,7 @@ import pytest
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig, ServerConfig
+from pmcp_action.settings.deploy_toml import DeployConfig, ServerConfig
 from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
 from tests.fakes.aws_lambda import MotoProxy
 from tests.fakes.oidc_issuer import FakeOidcIssuer

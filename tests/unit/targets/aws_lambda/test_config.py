@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pmcp_action.deploy_config import DeployConfig, ObservabilityConfig, ServerConfig
+from pmcp_action.settings.deploy_toml import DeployConfig, ObservabilityConfig, ServerConfig
 from pmcp_action.targets.aws_lambda.config import (
     default_session_name,
     managed_role_name,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pmcp_action.context import Project
-from pmcp_action.deploy_config import DeployConfig
 from pmcp_action.errors import DeployError
+from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.targets.aws_lambda.deploying import version_description
 from pmcp_action.targets.aws_lambda.survey import PACKAGE_MARK, recorded_package_sha256
 from tests.support.aws import ACCOUNT, REGION

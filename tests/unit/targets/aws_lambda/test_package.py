@@ -12,8 +12,8 @@ import pytest
 from pmcp_action.artifact.lambda_package import kind
 from pmcp_action.ci.base import Platform
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig, ServerConfig
 from pmcp_action.errors import CredentialExchangeError, TimeoutExceededError
+from pmcp_action.settings.deploy_toml import DeployConfig, ServerConfig
 from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
 from tests.fakes.aws_lambda import sts_error
 from tests.support.aws import DEPLOYER_ROLE, REGION, elf_bootstrap

@@ -27,10 +27,10 @@ from azure.mgmt.appcontainers import models as m
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import DeployConfig
 from pmcp_action.errors import Problem
 from pmcp_action.http import HttpClientFactory, RetryPolicy
 from pmcp_action.result import TargetResult
+from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.targets.azure_container_apps.app import app_path
 from pmcp_action.targets.azure_container_apps.arm import Arm
 from pmcp_action.targets.azure_container_apps.cloud_build import build_in_registry

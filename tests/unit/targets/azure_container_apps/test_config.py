@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from pmcp_action.ci.base import Platform
-from pmcp_action.deploy_config import load_deploy_config
+from pmcp_action.settings.deploy_toml_reading import load_deploy_config
 
 from .helpers import CLIENT, SUBSCRIPTION, TENANT, resolved
 

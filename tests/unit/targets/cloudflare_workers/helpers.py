@@ -12,7 +12,8 @@ import httpx
 
 from pmcp_action.artifact.workers_bundle import WorkersBundle
 from pmcp_action.ci.base import Platform
-from pmcp_action.deploy_config import DeployConfig, load_deploy_config
+from pmcp_action.settings.deploy_toml import DeployConfig
+from pmcp_action.settings.deploy_toml_reading import load_deploy_config
 from pmcp_action.targets.cloudflare_workers.target import CloudflareWorkersTarget
 from tests.fakes.cloudflare_workers import TOKEN, FakeCloudflare
 from tests.fakes.cloudflare_workers.stand_in import write_bundle

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pmcp_action.ci.base import Platform
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import load_deploy_config
 from pmcp_action.errors import Problem
 from pmcp_action.result import TargetResult
+from pmcp_action.settings.deploy_toml_reading import load_deploy_config
 from pmcp_action.targets.google_cloud_run.cloud_logging import CloudLoggingApi
 from pmcp_action.targets.google_cloud_run.config import GoogleConfig, resolve
 from pmcp_action.targets.google_cloud_run.connection import Connection

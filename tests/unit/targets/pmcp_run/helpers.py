@@ -16,7 +16,7 @@ import pytest
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
-from pmcp_action.deploy_config import load_deploy_config
+from pmcp_action.settings.deploy_toml_reading import load_deploy_config
 from pmcp_action.targets.pmcp_run import PmcpRunTarget, create
 from pmcp_action.targets.pmcp_run.template import (
     template_bytes,
