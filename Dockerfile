@@ -46,6 +46,8 @@ COPY pyproject.toml README.md /src/
 COPY pmcp_action /src/pmcp_action
 COPY scripts/prune-botocore /src/scripts/prune-botocore
 
+# PyYAML's libyaml extension (2.7 MB) is removed: scenario files are read with the pure-Python
+# SafeLoader (yaml.compose gives their line numbers), so it would never be loaded.
 RUN set -eu; \
     /opt/build-venv/bin/python -m pip wheel --quiet --no-deps --no-build-isolation \
         --wheel-dir /tmp/dist /src; \
@@ -54,6 +56,7 @@ RUN set -eu; \
     /opt/venv/bin/python -m pip uninstall --quiet --yes pip setuptools; \
     rm -rf /opt/venv/bin/activate* /opt/venv/bin/Activate.ps1 /opt/venv/bin/__pycache__; \
     /opt/venv/bin/python /src/scripts/prune-botocore /src/pmcp_action; \
+    rm -f /opt/venv/lib/python3*/site-packages/yaml/_yaml.cpython-*.so; \
     find /opt/venv -name __pycache__ -prune -exec rm -rf {} +; \
     /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib; \
     version="$(/opt/venv/bin/pmcp-action --version)"; \

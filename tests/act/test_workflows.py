@@ -102,4 +102,4 @@ def test_the_release_publishes_what_the_issue_asks() -> None:
     )
     # Only the jobs that push hold write grants.
     writers = {name for name, job in jobs.items() if "write" in job["permissions"].values()}
-    assert writers == {"image", "publish-image", "pypi", "github-release"}
+    assert writers == {"image", "publish-image", "tags", "pypi", "github-release"}

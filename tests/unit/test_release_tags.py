@@ -84,6 +84,7 @@ def test_the_workflow_moves_the_tags_after_the_attested_image_and_before_the_not
     assert tags_job["permissions"] == {"contents": "write"}
     run = "\n".join(step.get("run", "") for step in tags_job["steps"])
     assert 'scripts/move-release-tags "$VERSION" "$GITHUB_SHA"' in run
+    assert all(s.get("with", {}).get("persist-credentials") is not True for s in tags_job["steps"])
     publish = [step.get("uses", "") for step in jobs["publish-image"]["steps"]]
     assert any(uses.startswith("actions/attest-build-provenance@") for uses in publish)
     assert "tags" in jobs["github-release"]["needs"]
