@@ -15,6 +15,7 @@ from types import MappingProxyType
 from .ci.base import Platform
 from .deadline import Deadline
 from .http import HttpClientFactory
+from .secrets.model import ServerSecrets
 from .settings.core_settings import Settings
 from .settings.deploy_toml import DeployConfig
 
@@ -36,6 +37,8 @@ class Project:
     environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: The crate version from Cargo.toml, when known (pmcp.run serverVersion).
     version: str = ""
+    #: The server's own secrets (values masked), resolved with the settings.
+    secrets: ServerSecrets = field(default_factory=ServerSecrets)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ A target is a :class:`DeployFlow` (its ``target.py``) and a :class:`Steps` (its
 the steps own the platform's calls. The sequences:
 
 - **plan**: check → prepare → connect → survey → ``planned`` (reads only, printed here);
-- **stage**: check → prepare → connect → survey → ownership (refuse or adopt) → a first
-  deploy, or ``unchanged``, or ``stage`` (the new version without traffic, with its own
+- **stage**: check → prepare → connect → survey → ownership (refuse or adopt) → required
+  secrets (given, or stored on the platform already) → a first deploy, or ``unchanged``,
+  or ``stage`` (the new version without traffic, with its own
   ``candidate_url`` where the platform offers one; else deployed live, as ``deploy`` does);
 - **deploy**: stage, then ``promote`` when the staged version has a ``candidate_url``;
 - **promote** / **discard**: connect → move the traffic to it / leave it without any;
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from .errors import DeployError, Problem, ValidationError
 from .ownership import Adoption, Resource, not_ours
+from .secrets.resolve import missing_problem
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -191,6 +193,11 @@ class Steps(ABC, Generic[SurveyT, ArtifactT]):
     def remove(self, survey: SurveyT) -> TargetResult:
         """Delete what this tool made for the server (its mark checked by the flow)."""
 
+    def stored_secrets(self, survey: SurveyT) -> frozenset[str]:
+        """The names of the server's secrets the platform stores already (a required secret
+        this run has no value for may be one of them)."""
+        return frozenset()
+
     def read_logs(
         self, survey: SurveyT, version: str, *, since: float | None, limit: int
     ) -> LogExcerpt:
@@ -246,7 +253,9 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
         self.check()
         with self.prepare() as artifact, self.connect() as conn:
             steps = self.steps(conn)
-            planned = steps.planned(steps.survey(artifact), artifact)
+            survey = steps.survey(artifact)
+            self._require_secrets(steps, survey)
+            planned = steps.planned(survey, artifact)
         print_changes(self.context, planned.changes)
         return planned
 
@@ -260,11 +269,12 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
             steps = self.steps(conn)
             survey = steps.survey(artifact)
             deployed = survey.deployed
+            if deployed.exists and not deployed.managed and steps.adoption is Adoption.REFUSE:
+                raise not_ours(steps.resource(), target=self.name)
+            self._require_secrets(steps, survey)
             if not deployed.exists:
                 return steps.first_deploy(survey, artifact)
             if not deployed.managed:
-                if steps.adoption is Adoption.REFUSE:
-                    raise not_ours(steps.resource(), target=self.name)
                 steps.adopt(survey)
             unchanged = steps.unchanged(survey, artifact)
             if unchanged is not None:
@@ -311,6 +321,17 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
             removed = steps.remove(survey)
         print_changes(self.context, removed.changes)
         return removed
+
+    def _require_secrets(self, steps: Steps[SurveyT, ArtifactT], survey: SurveyT) -> None:
+        """Refuse, before any change, a deploy missing a required secret the platform does
+        not store either."""
+        missing = self.context.project.secrets.missing
+        if not missing:
+            return
+        stored = steps.stored_secrets(survey)
+        absent = tuple(name for name in missing if name not in stored)
+        if absent:
+            raise ValidationError(missing_problem(absent, self.context.project.config))
 
     def _deployed(self, steps: Steps[SurveyT, ArtifactT], doing: str) -> SurveyT:
         """The survey of a deployed server; :class:`NothingDeployedError` when there is none."""

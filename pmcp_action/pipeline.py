@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -40,6 +41,7 @@ from .result import (
     Verification,
     VerificationStatus,
 )
+from .secrets import resolve_secrets
 from .settings.catalogue import catalogue
 from .settings.core_settings import Settings, redact_given_inputs
 from .settings.deploy_toml_reading import find_config
@@ -127,7 +129,9 @@ def _load(
     recorder: RunRecorder,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
-) -> tuple[Settings, RunContext]:
+) -> tuple[Settings, RunContext, list[Problem]]:
+    """The settings and the run's context; with the problems found after the settings
+    (the secrets'), reported together with the target's."""
     platform = recorder.platform
     known = catalogue()
     # The one read of flags, action inputs and variables; all else is layered over it.
@@ -153,6 +157,19 @@ def _load(
     platform.debug_enabled = settings.debug
     _warn_about_other_targets_inputs(settings, platform)
     project = load_project(settings, lookup)
+    resolved = resolve_secrets(
+        settings.secrets,
+        given_source=settings.sources.get("secrets", "input 'secrets'"),
+        config=project.config,
+        environ=environ,
+        environment=project.environment,
+        environment_input=settings.environment,
+        prune=settings.prune_secrets,
+        mask=platform.mask,
+    )
+    for said in resolved.warnings:
+        platform.warning(said, title="Secrets")
+    project = replace(project, environment=resolved.environment, secrets=resolved.secrets)
     if settings.command is Command.DESTROY and not settings.confirm_destroy:
         raise ValidationError(
             [
@@ -165,15 +182,19 @@ def _load(
             ]
         )
     deadline = Deadline(settings.timeout_minutes * 60.0)
-    return settings, RunContext(
-        settings=settings,
-        project=project,
-        console=platform,
-        http=HttpClientFactory(transport=transport, deadline=deadline, sleep=sleep),
-        deadline=deadline,
-        id_token=lambda audience: _fetch_id_token(audience, settings, environ, platform),
-        environ=environ,
-        sleep=sleep,
+    return (
+        settings,
+        RunContext(
+            settings=settings,
+            project=project,
+            console=platform,
+            http=HttpClientFactory(transport=transport, deadline=deadline, sleep=sleep),
+            deadline=deadline,
+            id_token=lambda audience: _fetch_id_token(audience, settings, environ, platform),
+            environ=environ,
+            sleep=sleep,
+        ),
+        list(resolved.problems),
     )
 
 
@@ -249,13 +270,13 @@ def execute(
 ) -> RunResult:
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
     with recorder.phase("validate"):
-        settings, context = _load(flags, environ, recorder, transport, sleep)
+        settings, context, problems = _load(flags, environ, recorder, transport, sleep)
         recorder.settings = settings
         recorder.command = settings.command
         recorder.target = settings.target
         recorder.server_name = context.project.server_name
         target = create_target(context)
-        problems = list(target.validate())
+        problems += target.validate()
         report = recorder.report_location(environ)
         problems += destination_problems(recorder.platform, report)
         if problems:

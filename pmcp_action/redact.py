@@ -14,7 +14,7 @@ import json
 import re
 import threading
 
-__all__ = ["REDACTED", "Redactor", "redact_url"]
+__all__ = ["MIN_SECRET_LENGTH", "REDACTED", "Redactor", "redact_url"]
 
 REDACTED = "***"
 
@@ -27,7 +27,7 @@ _SIGNED_URL = re.compile(
 )
 
 #: Shortest value worth scrubbing; shorter "secrets" would shred ordinary text.
-_MIN_SECRET_LENGTH = 4
+MIN_SECRET_LENGTH = 4
 
 
 def redact_url(url: str) -> str:
@@ -49,7 +49,7 @@ class Redactor:
         and JSON-escaped forms are registered too, since they leak the same value.
         """
         fragments: list[str] = []
-        if len(secret) < _MIN_SECRET_LENGTH:
+        if len(secret) < MIN_SECRET_LENGTH:
             return fragments
         candidates = [secret]
         candidates.extend(line.strip() for line in secret.splitlines())
@@ -57,7 +57,7 @@ class Redactor:
         candidates.append(base64.b64encode(secret.encode()).decode())
         with self._lock:
             for value in candidates:
-                if len(value) >= _MIN_SECRET_LENGTH and value not in self._values:
+                if len(value) >= MIN_SECRET_LENGTH and value not in self._values:
                     self._values.add(value)
                     fragments.append(value)
         return fragments

@@ -18,7 +18,14 @@ from typing import Any
 
 from . import __version__
 from .exit_codes import UNVERIFIED
-from .result import LogExcerpt, RunResult, RunStatus, Verification, VerificationStatus
+from .result import (
+    LogExcerpt,
+    RunResult,
+    RunStatus,
+    TargetResult,
+    Verification,
+    VerificationStatus,
+)
 from .settings.catalogue import Catalogue, catalogue
 from .settings.vocabulary import Command
 
@@ -75,6 +82,7 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
         "mcp-protocol-version": v.protocol_version if v is not None else "",
         "tool-count": v.tool_count if v is not None else "",
         "rolled-back": "true" if run.rolled_back else "false",
+        "secrets": _secrets_json(r),
         "report-path": run.report_path,
         "command": run.command,
         "status": run.status,
@@ -88,6 +96,17 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
         else:
             outputs[spec.name] = values.get(spec.name, "")
     return outputs
+
+
+def _secrets_json(result: TargetResult) -> str:
+    if not result.secrets:
+        return ""
+    return json.dumps({s.name: s.status.value for s in result.secrets}, separators=(",", ":"))
+
+
+def _secrets_row(result: TargetResult) -> str:
+    """``API_KEY set, DB_URL kept`` (names and what happened; never a value)."""
+    return ", ".join(f"{s.name} {s.status.value}" for s in result.secrets)
 
 
 def build_json_result(run: RunResult, known: Catalogue | None = None) -> dict[str, str | int]:
@@ -172,6 +191,8 @@ def _summary_rows(
     if who:
         rows.append(("Identity", who, False))
     rows += [(label, value, False) for label, value in _target_rows(run, known)]
+    if r.secrets:
+        rows.append(("Secrets", _secrets_row(r), False))
     if run.verification is not None:
         rows += [
             (label, value, False)
@@ -354,6 +375,7 @@ def build_report(
             {"action": c.action, "resource": c.resource, "detail": c.detail} for c in r.changes
         ],
         "notes": list(r.notes),
+        "secrets": [{"name": s.name, "status": s.status.value} for s in r.secrets],
         "request_ids": list(r.request_ids),
         "verification": None
         if v is None

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from .secrets.model import SecretOutcome
+
 __all__ = [
     "LogExcerpt",
     "PhaseOutcome",
@@ -88,6 +90,8 @@ class TargetResult:
     #: From ``stage()``: where the new version answers before it takes traffic ("" when the
     #: target deployed it live instead, e.g. on a first deploy).
     candidate_url: str = ""
+    #: The server's secrets by name and what this command did with each (never a value).
+    secrets: tuple[SecretOutcome, ...] = ()
     #: Why a 401/403 from the new version may only mean "not yet" (an access grant this
     #: deploy just made, still propagating): verification then retries it until its deadline.
     access_settling: str = ""

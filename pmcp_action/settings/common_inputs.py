@@ -79,6 +79,25 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         env=("PMCP_ENVIRONMENT",),
     ),
     InputSpec(
+        "secrets",
+        "The server's secrets, one KEY=VALUE per line (KEY<<EOF, the lines, EOF for a value of "
+        "several lines): stored in the platform's secret store and read by the server as "
+        "environment variables of those names, never put in plain configuration. A name "
+        "under deploy.toml's [secrets] is required; one not given here is taken from the "
+        "run's environment variable of that name. Secret: every value is masked.",
+        kind=InputKind.MULTILINE,
+        secret=True,
+        env=("PMCP_SECRETS",),
+    ),
+    InputSpec(
+        "prune-secrets",
+        "Remove the secrets this action stored earlier for the server that this run does not "
+        "give (never one it did not store, nor one deploy.toml's [secrets] requires).",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_PRUNE_SECRETS",),
+    ),
+    InputSpec(
         "auth",
         "How to authenticate: auto (OIDC when an ID token and a role or identity are "
         "configured, else secrets), oidc, secrets, or ambient (the runner's own cloud "

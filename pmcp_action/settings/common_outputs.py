@@ -45,6 +45,11 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
         "true when a failed verification left the previous version serving: put back, or "
         "never moved off when the new version was verified before it took traffic.",
     ),
+    OutputSpec(
+        "secrets",
+        "The server's secrets and what the run did with each, as a JSON object of name to "
+        "set, unchanged, kept or removed (never a value).",
+    ),
     OutputSpec("report-path", "Path of the JSON deploy report."),
     OutputSpec("command", "The command that ran.", "Command"),
     OutputSpec("status", "success, unchanged or failure."),

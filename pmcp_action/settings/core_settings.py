@@ -40,6 +40,9 @@ class Settings:
     server_name: str
     #: The environment input only; merged over [environment] by the project.
     environment: Mapping[str, str]
+    #: The secrets input (values masked when read); resolved by :mod:`pmcp_action.secrets`.
+    secrets: Mapping[str, str]
+    prune_secrets: bool
     id_token_variable: str
     verify: VerifyMode
     verify_url: str
@@ -67,12 +70,12 @@ class Settings:
             if spec is None:
                 continue
             value = getattr(self, item.name)
-            if spec.secret:
+            if isinstance(value, Mapping):
+                out[spec.name] = sorted(value)  # names only: values may be sensitive
+            elif spec.secret:
                 out[spec.name] = "***" if value else ""
             elif isinstance(value, Path):
                 out[spec.name] = str(value)
-            elif isinstance(value, Mapping):
-                out[spec.name] = sorted(value)  # names only: values may be sensitive
             elif isinstance(value, tuple):
                 out[spec.name] = list(value)
             else:
@@ -97,10 +100,10 @@ def redact_given_inputs(
     secret = {spec.name for spec in (specs or catalogue().inputs) if spec.secret}
     out: dict[str, object] = {}
     for name, value in raw.items():
-        if name in secret:
+        if name in ("environment", "secrets"):  # names only
+            out[name] = sorted(parse_key_values(value.text, value.source, [], heredoc=True))
+        elif name in secret:
             out[name] = "***"
-        elif name == "environment":
-            out[name] = sorted(parse_key_values(value.text, value.source, []))
         else:
             out[name] = value.text
     return out

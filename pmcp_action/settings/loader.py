@@ -79,6 +79,19 @@ def load_settings(
             parse_key_values(raw["environment"].text, raw["environment"].source, problems)
         )
     values["environment"] = MappingProxyType(environment)
+    secrets: dict[str, str] = {}
+    if "secrets" in raw:
+        secrets.update(
+            parse_key_values(
+                raw["secrets"].text,
+                raw["secrets"].source,
+                problems,
+                noun="secret",
+                heredoc=True,
+                on_value=on_secret,
+            )
+        )
+    values["secrets"] = MappingProxyType(secrets)
     values["verify_tools"] = split_list(raw["verify-tools"].text) if "verify-tools" in raw else ()
     _check_server_name(values, raw, problems)
 

@@ -231,3 +231,36 @@ def test_a_target_that_cannot_roll_back_says_why_first(tmp_path: Path) -> None:
     with pytest.raises(NotSupportedError, match="Toy keeps no versions"):
         NoRollback(tmp_path, toy).rollback("")
     assert toy.log == []
+
+
+def test_a_required_secret_no_one_gave_stops_the_deploy_unless_the_platform_stores_it(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from pmcp_action.secrets import ServerSecrets
+
+    class Stores(ToySteps):
+        def stored_secrets(self, survey: Survey) -> frozenset[str]:
+            self._step("stored_secrets")
+            return frozenset({"DB_URL"})
+
+    def flow(platform: Platform, steps: type[ToySteps]) -> ToyFlow:
+        made = ToyFlow(tmp_path, platform)
+        project = replace(made.context.project, secrets=ServerSecrets(missing=("API_KEY",)))
+        made.context = replace(made.context, project=project)
+        made.steps = lambda conn: steps(conn, Adoption.REFUSE)  # type: ignore[method-assign]
+        return made
+
+    toy = Platform(exists=True, serving="v1")
+    with pytest.raises(ValidationError, match="requires the secret API_KEY"):
+        flow(toy, Stores).deploy()
+    assert toy.log[-1] == "stored_secrets"  # read, then refused: nothing changed
+    with pytest.raises(ValidationError):
+        flow(Platform(), ToySteps).plan()
+
+    class StoresIt(ToySteps):
+        def stored_secrets(self, survey: Survey) -> frozenset[str]:
+            return frozenset({"API_KEY"})
+
+    assert flow(Platform(exists=True, serving="v1"), StoresIt).deploy().version == "v2"

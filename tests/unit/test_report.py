@@ -103,3 +103,20 @@ def test_the_status_line_is_coloured_by_outcome(run_result, head):
     assert render_text_summary(run_result).split("\n")[0] == head.replace("\x1b[0m", "").replace(
         "\x1b[33;1m", ""
     ).replace("\x1b[32;1m", "")
+
+
+def test_secrets_are_named_with_what_happened_never_a_value():
+    from dataclasses import replace
+
+    from pmcp_action.report import build_outputs
+    from pmcp_action.secrets import SecretOutcome, SecretStatus
+
+    secrets = (
+        SecretOutcome("API_KEY", SecretStatus.SET),
+        SecretOutcome("DB_URL", SecretStatus.KEPT),
+    )
+    run = replace(UNVERIFIED, result=replace(UNVERIFIED.result, secrets=secrets))
+    assert build_outputs(run)["secrets"] == '{"API_KEY":"set","DB_URL":"kept"}'
+    rows = [" ".join(line.split()) for line in render_text_summary(run).splitlines()]
+    assert "Secrets API_KEY set, DB_URL kept" in rows
+    assert build_outputs(UNVERIFIED)["secrets"] == ""

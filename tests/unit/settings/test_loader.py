@@ -70,3 +70,20 @@ def test_debug_follows_runner_debug():
 def test_tools_are_split():
     env = {"INPUT_TARGET": "aws-lambda", "INPUT_VERIFY-TOOLS": "add\nsubtract, multiply"}
     assert load_settings_from(environ=env).verify_tools == ("add", "subtract", "multiply")
+
+
+def test_the_secrets_input_takes_heredoc_values_and_masks_each_one():
+    seen: list[str] = []
+    text = "API_KEY=key-0123\nPEM<<EOF\n-----BEGIN KEY-----\nabcdef\n-----END KEY-----\nEOF\n"
+    settings = load_settings_from(
+        environ={"INPUT_TARGET": "pmcp-run", "INPUT_SECRETS": text}, on_secret=seen.append
+    )
+    assert dict(settings.secrets) == {
+        "API_KEY": "key-0123",
+        "PEM": "-----BEGIN KEY-----\nabcdef\n-----END KEY-----",
+    }
+    assert {"key-0123", "-----BEGIN KEY-----\nabcdef\n-----END KEY-----"} <= set(seen)
+    assert settings.redacted()["secrets"] == ["API_KEY", "PEM"]  # names, never values
+    with pytest.raises(ValidationError) as caught:
+        load_settings_from(environ={"INPUT_TARGET": "pmcp-run", "INPUT_SECRETS": "X<<EOF\nv\n"})
+    assert "input 'secrets', line 1: the value started here never ends" in caught.value.message

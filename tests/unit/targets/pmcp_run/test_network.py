@@ -45,6 +45,8 @@ def _env(gha_files: dict[str, Path], project: Path) -> dict[str, str]:
         "INPUT_PMCP-API-URL": API,
         "INPUT_PMCP-CLIENT-ID": DEFAULT_CLIENT_ID,
         "INPUT_PMCP-CLIENT-SECRET": DEFAULT_CLIENT_SECRET,
+        # deploy.toml's [secrets] requires API_KEY: the run's variable of that name gives it.
+        "API_KEY": "api-key-from-a-ci-secret",
         "INPUT_VERIFY": "false",
     }
 

@@ -34,6 +34,8 @@ def run(
         "INPUT_PMCP-API-URL": API,
         "INPUT_PMCP-CLIENT-ID": DEFAULT_CLIENT_ID,
         "INPUT_PMCP-CLIENT-SECRET": DEFAULT_CLIENT_SECRET,
+        # deploy.toml's [secrets] requires API_KEY: the run's variable of that name gives it.
+        "API_KEY": "api-key-from-a-ci-secret",
         "INPUT_VERIFY-TIMEOUT-SECONDS": "1",
     }
     env |= {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()}
