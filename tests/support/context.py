@@ -19,7 +19,9 @@ import httpx
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import IdTokenSource, Project, RunContext
 from pmcp_action.deadline import Deadline
+from pmcp_action.errors import ValidationError
 from pmcp_action.http import HttpClientFactory
+from pmcp_action.secrets import resolve_secrets
 from pmcp_action.settings.catalogue import Catalogue, catalogue
 from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.settings.loader import load_settings
@@ -86,16 +88,32 @@ def make_context(
     run_environ = {**dict(environ or {}), **input_environ(given)}
     known = known or catalogue()
     given = read_given({}, run_environ, known.inputs)
-    settings = load_settings(given, environ=run_environ, deploy_config=deploy_config, known=known)
     console = console or Platform(environ={}, log_stream=io.StringIO())
+    settings = load_settings(
+        given, environ=run_environ, deploy_config=deploy_config, known=known, on_secret=console.mask
+    )
+    # The server's secrets, resolved as a run resolves them (problems raise here).
+    resolved = resolve_secrets(
+        settings.secrets,
+        given_source=settings.sources.get("secrets", "input 'secrets'"),
+        config=deploy_config,
+        environ=dict(environ or {}),
+        environment=dict(environment or {}),
+        environment_input=settings.environment,
+        prune=settings.prune_secrets,
+        mask=console.mask,
+    )
+    if resolved.problems:
+        raise ValidationError(resolved.problems)
     return RunContext(
         settings=settings,
         project=Project(
             root=root,
             config=deploy_config,
             server_name=settings.server_name or deploy_config.server.name,
-            environment=MappingProxyType(dict(environment or {})),
+            environment=resolved.environment,
             version=version,
+            secrets=resolved.secrets,
         ),
         console=console,
         http=HttpClientFactory(transport=transport, sleep=sleep),

@@ -21,6 +21,8 @@ And Workers' own:
 - :mod:`.bindings` — the variables and secrets a version is uploaded with, and the plan's
   view of how they differ from the live version's;
 - :mod:`.upload` — the upload's metadata, the managed tag, the per-call messages;
+- :mod:`.secrets` — the Worker's secrets: secret_text bindings per version, and what a
+  deploy does with each;
 - :mod:`.decision` — the deploy tag (the "unchanged" digest) and whether the live version
   carries it.
 """

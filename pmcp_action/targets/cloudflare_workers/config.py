@@ -45,7 +45,8 @@ class WorkersConfig:
     compatibility_flags: tuple[str, ...] = ()
     #: ``[environment]`` + the environment input: plain_text bindings.
     variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    #: worker-secrets: secret_text bindings.
+    #: The server's secrets (the secrets input, and the deprecated worker-secrets):
+    #: secret_text bindings.
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     keep_bindings: bool = True
     #: ``[server].mcp_path`` without slashes ("" = the root).
@@ -125,11 +126,30 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
     flags_value = wrangler.get("compatibility_flags", [])
     flags = tuple(str(f) for f in flags_value) if isinstance(flags_value, list) else ()
 
-    secrets = parse_key_values(
-        inputs.text("worker-secrets"), inputs.source("worker-secrets"), problems, noun="secret"
-    )
-    for value in secrets.values():
-        context.console.mask(value)
+    secrets = dict(project.secrets.values)
+    if inputs.given("worker-secrets"):
+        context.console.warning(
+            f"{inputs.source('worker-secrets')} is deprecated: give the Worker's secrets in the "
+            "secrets input (the same KEY=VALUE lines), which every target reads.",
+            title="Deprecated input",
+        )
+        legacy = parse_key_values(
+            inputs.text("worker-secrets"),
+            inputs.source("worker-secrets"),
+            problems,
+            noun="secret",
+            heredoc=True,
+            on_value=context.console.mask,
+        )
+        for name in sorted(set(legacy) & set(secrets)):
+            problems.append(
+                Problem(
+                    inputs.source("worker-secrets"),
+                    f"{name} is given in both secrets and worker-secrets",
+                    "give it once, in secrets",
+                )
+            )
+        secrets = {**legacy, **secrets}
     variables = dict(project.environment)
     clash = sorted(set(variables) & set(secrets))
     if clash:
@@ -138,13 +158,34 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
                 inputs.source("worker-secrets"),
                 f"{', '.join(clash)} is also an environment variable; a binding name can be "
                 "used once",
-                "keep each name in either worker-secrets or [environment]/environment",
+                "keep each name in either secrets or [environment]/environment",
             )
         )
+    keep = inputs.flag("keep-bindings", problems)
+    if project.secrets.prune:
+        problems.append(
+            Problem(
+                "input 'prune-secrets'",
+                "Workers keeps a Worker's secrets per version and cannot tell which ones this "
+                "action set, so it cannot remove only those",
+                "set keep-bindings: false to send only the variables and secrets this run gives "
+                "(every other one is dropped), or remove one with `wrangler secret delete`",
+            )
+        )
+    if not keep:
+        for name in project.secrets.missing:
+            problems.append(
+                Problem(
+                    "input 'keep-bindings'",
+                    f"is false, so the required secret {name} would be dropped: this run does "
+                    "not give it",
+                    f"give {name} in the secrets input, or keep the bindings",
+                )
+            )
     if len(variables) + len(secrets) > _MAX_VARS:
         problems.append(
             Problem(
-                "environment and worker-secrets",
+                "environment and secrets",
                 f"{len(variables) + len(secrets)} bindings, above Workers' {_MAX_VARS}",
                 "move configuration into a KV namespace or fewer, larger values",
             )
@@ -178,7 +219,7 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
         compatibility_flags=flags,
         variables=MappingProxyType(variables),
         secrets=MappingProxyType(secrets),
-        keep_bindings=inputs.flag("keep-bindings", problems),
+        keep_bindings=keep,
         mcp_path=mcp_path.strip().strip("/"),
         artifact=inputs.path("artifact"),
         workers_dev_origin=origin,

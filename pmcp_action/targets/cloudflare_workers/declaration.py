@@ -51,8 +51,8 @@ DECLARATION = TargetDeclaration(
         ),
         InputSpec(
             "worker-secrets",
-            "Secrets for the Worker, one KEY=VALUE per line, uploaded as secret_text bindings "
-            "(masked; never written to a report).",
+            "Deprecated: the secrets input (which every target reads) gives the Worker's "
+            "secrets, uploaded as secret_text bindings. Read as before, with a warning.",
             kind=InputKind.MULTILINE,
             secret=True,
         ),
@@ -97,7 +97,7 @@ DECLARATION = TargetDeclaration(
         "target: cloudflare-workers\n"
         "cloudflare-api-token: ${{ secrets.CLOUDFLARE_API_TOKEN }}\n"
         "cloudflare-account-id: ${{ vars.CLOUDFLARE_ACCOUNT_ID }}\n"
-        "worker-secrets: |\n"
+        "secrets: |\n"
         "  API_KEY=${{ secrets.API_KEY }}"
     ),
 )

@@ -18,6 +18,7 @@ from .decision import deploy_tag
 from .declaration import NAME
 from .failures import ERR_SECRETS_CHANGED, CloudflareApiError
 from .results import describe, live_url, preview_url, result
+from .secrets import live_secret_names, secret_outcomes
 from .survey import Survey, matches, pick_version, planned_changes, take_survey
 from .upload import MANAGED_TAG, MESSAGE_ANNOTATION, Messages, make_upload
 
@@ -73,6 +74,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             unchanged=all(change.action == "keep" for change in changes),
             changes=tuple(changes),
             notes=(f"Deploy tag of this bundle and its settings: {tag}.",),
+            secrets=secret_outcomes(self.config, survey.live, new_version=not matches(survey, tag)),
         )
 
     def outputs(self, survey: Survey) -> TargetResult:
@@ -85,6 +87,9 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             deployment_id=survey.deployments[0].id,
             can_roll_back=bool(survey.previous),
         )
+
+    def stored_secrets(self, survey: Survey) -> frozenset[str]:
+        return live_secret_names(survey.live)
 
     # --- deploying -----------------------------------------------------------------------
     def adopt(self, survey: Survey) -> None:
@@ -122,6 +127,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
                 PlanChange("create", f"Worker {name}", describe(artifact)),
                 PlanChange("create", "workers.dev route", "with version preview URLs"),
             ),
+            secrets=secret_outcomes(self.config, None, new_version=True),
         )
 
     def unchanged(self, survey: Survey, artifact: ModuleBundle) -> TargetResult | None:
@@ -145,6 +151,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             unchanged=not changes,
             changes=changes,
             can_roll_back=bool(survey.previous),
+            secrets=secret_outcomes(self.config, survey.live, new_version=False),
         )
 
     def stage(self, survey: Survey, artifact: ModuleBundle) -> TargetResult:
@@ -184,6 +191,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
                 unchanged=False,
                 changes=(created,),
                 preview_url=preview,
+                secrets=secret_outcomes(self.config, survey.live, new_version=True),
             )
         reason = (
             "version preview URLs are off for this Worker"
@@ -207,6 +215,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             ),
             notes=(f"Not verified before it served: {reason}.",),
             can_roll_back=bool(current),
+            secrets=secret_outcomes(self.config, survey.live, new_version=True),
         )
 
     def promote(self, staged: TargetResult) -> TargetResult:
@@ -229,6 +238,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             ),
             preview_url=staged.outputs.get("preview-url", ""),
             can_roll_back=bool(staged.previous_version),
+            secrets=staged.secrets,
         )
 
     def discard(self, staged: TargetResult) -> None:

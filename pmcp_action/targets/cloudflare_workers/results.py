@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from ...artifact.workers_bundle import ModuleBundle
 from ...result import PlanChange, TargetResult
+from ...secrets import SecretOutcome
 from .config import WorkersConfig
 from .connection import Known
 
@@ -49,6 +50,7 @@ def result(
     notes: tuple[str, ...] = (),
     preview_url: str = "",
     can_roll_back: bool = False,
+    secrets: tuple[SecretOutcome, ...] = (),
 ) -> TargetResult:
     return TargetResult(
         url=url,
@@ -68,4 +70,5 @@ def result(
         changes=changes,
         notes=notes,
         can_roll_back=can_roll_back,
+        secrets=secrets,
     )

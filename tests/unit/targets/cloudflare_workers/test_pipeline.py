@@ -3,6 +3,7 @@ so the MCP verification talks to a real Workers runtime (live and preview URLs).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -29,7 +30,7 @@ def run(live_fake, gha_files, project: Path, **inputs: str):
         "INPUT_TARGET": "cloudflare-workers",
         "INPUT_WORKING-DIRECTORY": str(project),
         "INPUT_CLOUDFLARE-API-TOKEN": TOKEN,
-        "INPUT_WORKER-SECRETS": f"API_KEY={SECRET}",
+        "INPUT_SECRETS": f"API_KEY={SECRET}",
         "INPUT_VERIFY-TIMEOUT-SECONDS": "20",
         "CLOUDFLARE_API_BASE_URL": f"{url}/client/v4",
         "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
@@ -43,9 +44,11 @@ def run(live_fake, gha_files, project: Path, **inputs: str):
     printed = "\n".join(
         line for line in out.getvalue().splitlines() if not line.startswith("::add-mask::")
     )
-    assert SECRET not in printed + summary + "".join(outputs.values())
+    encoded = base64.b64encode(SECRET.encode()).decode()
+    for shown in (SECRET, encoded):
+        assert shown not in printed + summary + "".join(outputs.values())
     report = Path(outputs["report-path"]).read_text()
-    assert SECRET not in report
+    assert SECRET not in report and encoded not in report
     return code, printed, outputs, summary, json.loads(report)
 
 
@@ -68,6 +71,7 @@ def test_first_deploy_then_a_redeploy_verified_at_its_preview_url(live_fake, gha
     assert outputs["verified"] == "true" and outputs["mcp-server-name"] == "stand-in-worker"
     # add (computed by the wasm module) + one tool per string binding: the variable and secret.
     assert outputs["tool-count"] == "3"
+    assert outputs["secrets"] == '{"API_KEY":"set"}'
     first = outputs["version"]
 
     write_project(tmp_path, version="2.0.0")
@@ -87,9 +91,12 @@ def test_first_deploy_then_a_redeploy_verified_at_its_preview_url(live_fake, gha
     ]
     assert serving(fake, url) == "2.0.0"
 
-    code, _, outputs, _, _ = run(live_fake, gha_files, tmp_path)
+    code, _, outputs, _, report = run(live_fake, gha_files, tmp_path)
     assert code == 0 and outputs["unchanged"] == "true" and outputs["status"] == "unchanged"
+    assert outputs["secrets"] == '{"API_KEY":"unchanged"}'
     assert len(fake.script(NAME).versions) == 2
+    # The server itself sees the secret as a variable (a tool per string binding; no value).
+    assert "binding_API_KEY" in report["verification"]["tools"]
 
 
 def test_a_failing_candidate_never_takes_traffic(live_fake, gha_files, tmp_path):

@@ -189,7 +189,8 @@ def make_harness(
         inputs=fields,
         config=config,
         environment=merged,
-        environ=environ,
+        # DEPLOY_TOML's [secrets] requires API_KEY: the run's variable of that name gives it.
+        environ={"API_KEY": "api-key-from-a-ci-secret", **(environ or {})},
         version=version,
         console=console,
         transport=None if network else (transport or httpx.MockTransport(fake)),
