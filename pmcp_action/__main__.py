@@ -109,6 +109,7 @@ def _run(
     err: TextIO,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
+    interactive: bool = False,
 ) -> int:
     import time
     import traceback
@@ -117,10 +118,17 @@ def _run(
     from .ci import detect_platform
     from .cli.parsing import output_format, parse_command_line
     from .errors import PmcpActionError, UsageError
-    from .exit_codes import FAILED, INTERRUPTED, SUCCESS
+    from .exit_codes import FAILED, INTERRUPTED, SUCCESS, USAGE
     from .settings.vocabulary import OutputFormat
 
     platform = detect_platform(env, stdout=out, stderr=err)
+    if not arguments and not platform.ci and interactive:
+        # A person at a terminal typed the bare name: show what to type, do not deploy.
+        from .cli.help import bare_usage
+
+        out.write(bare_usage())
+        out.flush()
+        return USAGE.code
     started_at = time.time()
     json_output = output_format(arguments, env) is OutputFormat.JSON
     command_line = None
@@ -189,9 +197,11 @@ def main(
     stderr: TextIO | None = None,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
+    interactive: bool | None = None,
 ) -> int:
     """Run the program; ``transport`` and ``sleep`` replace the network and the clock's
-    waits (tests only)."""
+    waits (tests only). ``interactive``: a person at a terminal (default: standard input is
+    one); with no arguments outside CI they get a short usage instead of a deploy."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     out = stdout if stdout is not None else sys.stdout
     if _version_requested(arguments):
@@ -199,7 +209,10 @@ def main(
         out.flush()
         return 0
     env = dict(os.environ if environ is None else environ)
-    return _run(arguments, env, out, stderr if stderr is not None else sys.stderr, transport, sleep)
+    if interactive is None:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    errors = stderr if stderr is not None else sys.stderr
+    return _run(arguments, env, out, errors, transport, sleep, interactive)
 
 
 if __name__ == "__main__":

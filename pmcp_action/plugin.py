@@ -6,7 +6,8 @@ move its modules without breaking it. Every name is loaded on first use: a
 ``declaration`` module that imports :class:`TargetDeclaration` and :class:`InputSpec`
 from here pays for nothing else, so ``--help`` and target discovery stay light.
 
-- the declaration: :class:`TargetDeclaration`, :class:`Fallback`, :class:`OutputSpec`,
+- the declaration: :class:`TargetDeclaration`, :class:`Fallback`, :class:`OutputSpec`
+  (typed by :class:`OutputKind`),
   :class:`InputSpec`, :class:`InputKind`, :class:`Auth` (the shared auth input's values);
 - the run: :class:`RunContext` (settings, project, console, HTTP, deadline, ID token),
   :class:`TargetInputs` (``context.settings.inputs``);
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from .ownership import MANAGED_BY, OWNER, Adoption, Resource, is_managed, labels
     from .rest import ErrorEnvelope, RestApi, TransportFailure, json_object
     from .result import LogExcerpt, PlanChange, TargetResult
-    from .settings.declaration import Fallback, OutputSpec, TargetDeclaration
+    from .settings.declaration import Fallback, OutputKind, OutputSpec, TargetDeclaration
     from .settings.spec import InputKind, InputSpec
     from .settings.target_inputs import TargetInputs
     from .settings.vocabulary import Auth
@@ -67,6 +68,7 @@ __all__ = [
     "NotSupportedError",
     "NothingDeployedError",
     "OidcError",
+    "OutputKind",
     "OutputSpec",
     "PlanChange",
     "PmcpActionError",
@@ -106,7 +108,7 @@ _FROM = {
     ".ownership": ("MANAGED_BY", "OWNER", "Adoption", "Resource", "is_managed", "labels"),
     ".rest": ("ErrorEnvelope", "RestApi", "TransportFailure", "json_object"),
     ".result": ("LogExcerpt", "PlanChange", "TargetResult"),
-    ".settings.declaration": ("Fallback", "OutputSpec", "TargetDeclaration"),
+    ".settings.declaration": ("Fallback", "OutputKind", "OutputSpec", "TargetDeclaration"),
     ".settings.spec": ("InputKind", "InputSpec"),
     ".settings.target_inputs": ("TargetInputs",),
     ".settings.vocabulary": ("Auth",),

@@ -27,6 +27,7 @@ from .result import (
     VerificationStatus,
 )
 from .settings.catalogue import Catalogue, catalogue
+from .settings.declaration import OutputKind
 from .settings.vocabulary import Command
 
 __all__ = [
@@ -109,14 +110,35 @@ def _secrets_row(result: TargetResult) -> str:
     return ", ".join(f"{s.name} {s.status.value}" for s in result.secrets)
 
 
-def build_json_result(run: RunResult, known: Catalogue | None = None) -> dict[str, str | int]:
+def build_json_result(run: RunResult, known: Catalogue | None = None) -> dict[str, Any]:
     """The one object ``--output-format json`` prints: every output, the error and the exit
-    code, for every outcome (a usage error included)."""
-    result: dict[str, str | int] = dict(build_outputs(run, known))
-    result["error-title"] = run.error_title
-    result["error-text"] = run.error_text
+    code, for every outcome (a usage error included). Each value has its output's type: a
+    boolean, a number or a JSON value where the output is one, null where it is empty."""
+    cat = known or catalogue()
+    kinds = {spec.name: spec.kind for spec in cat.outputs}
+    result: dict[str, Any] = {
+        name: _typed(text, kinds.get(name, OutputKind.TEXT))
+        for name, text in build_outputs(run, cat).items()
+    }
+    result["error-title"] = run.error_title or None
+    result["error-text"] = run.error_text or None
     result["exit-code"] = run.exit_code
     return result
+
+
+def _typed(text: str, kind: OutputKind) -> Any:
+    if text == "":
+        return None
+    if kind is OutputKind.BOOL:
+        return text == "true"
+    if kind is OutputKind.INT:
+        return int(text) if text.lstrip("-").isdigit() else text
+    if kind is OutputKind.JSON:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
 
 
 def _target_rows(run: RunResult, known: Catalogue) -> list[tuple[str, str]]:

@@ -30,7 +30,15 @@ if TYPE_CHECKING:
     from ..settings.catalogue import Catalogue
     from ..settings.declaration import TargetDeclaration
 
-__all__ = ["command_help", "help_topic", "sentence", "target_page"]
+__all__ = [
+    "OPTIONS_TOPIC",
+    "bare_usage",
+    "command_help",
+    "help_topic",
+    "options_page",
+    "sentence",
+    "target_page",
+]
 
 #: The widest option column; longer ones put their help on the next line.
 _LEFT_MAX = 30
@@ -105,9 +113,15 @@ def _target_row(declaration: TargetDeclaration, spec: InputSpec) -> tuple[str, s
 _OWN_OPTIONS: tuple[tuple[str, str], ...] = (
     ("-h, --help", "Show this help; with --target TARGET, that target's page."),
     ("--version", "Print the version and exit."),
+    ("--json", "Same as --output-format json: one JSON object of every output."),
     ("--yes", "Same as --confirm-destroy true."),
     ("--to VERSION", "Same as --rollback-to VERSION."),
 )
+
+#: The common inputs a short help shows (every one is in ``help options``).
+_KEY_INPUTS = ("target", "working-directory", "server-name", "region", "auth", "verify")
+#: The topic that lists every option.
+OPTIONS_TOPIC = "options"
 
 
 @dataclass(frozen=True)
@@ -165,7 +179,7 @@ def _usage() -> str:
     pad = " " * len("usage: ")
     return (
         f"usage: {PROG} [COMMAND] [options]\n"
-        f"{pad}{PROG} {HELP_WORD} [TARGET]\n"
+        f"{pad}{PROG} {HELP_WORD} [TARGET|{OPTIONS_TOPIC}]\n"
         f"{pad}{PROG} {COMPLETION_WORD} {{{','.join(SHELLS)}}}"
     )
 
@@ -193,35 +207,71 @@ def _exit_code_section(page: _Page) -> None:
 
 
 _MORE = (
-    f"`{PROG} help TARGET` shows one target's inputs, outputs, credentials and an example; "
-    f"`{PROG} COMMAND --help` lists a command's options."
+    f"`{PROG} {HELP_WORD} TARGET` shows one target's inputs, outputs, credentials and an "
+    f"example; `{PROG} {HELP_WORD} {OPTIONS_TOPIC}` lists every option, each target's and the "
+    "exit codes."
 )
 
 
-def _overview(cat: Catalogue, width: int) -> str:
-    page = _Page(width)
-    page.text(_usage())
-    page.paragraph(DESCRIPTION)
-    page.section("commands", _command_rows())
-    page.section("targets", _target_rows(cat))
-    page.paragraph(_MORE)
-    return page.render()
+def _first_sentence(text: str) -> str:
+    head, dot, _ = text.partition(". ")
+    return sentence(head + dot.strip())
 
 
-def command_help(command: str | None, cat: Catalogue, width: int) -> str:
-    """``COMMAND --help``; without a command (or an unknown one) the program's help."""
+def _key_option_rows(cat: Catalogue) -> list[tuple[str, str]]:
+    """The options one needs first, each with its first sentence (the rest: help options)."""
+    rows = []
+    for name in _KEY_INPUTS:
+        spec = cat.input(name)
+        rows.append((f"{spec.flag} {_metavar(spec)}", _first_sentence(spec.description)))
+    return [*rows, *_OWN_OPTIONS]
+
+
+def _overview(cat: Catalogue, width: int, command: str | None = None) -> str:
+    """The short help (one screen): what to type, the commands, the targets, the options one
+    needs first, and where the rest is."""
     page = _Page(width)
     if command is not None and command in COMMANDS:
         page.text(f"usage: {PROG} {command} [options]")
         page.paragraph(COMMAND_SUMMARIES[Command(command)])
     else:
         page.text(_usage())
-        page.paragraph(DESCRIPTION)
+        page.paragraph(_first_sentence(DESCRIPTION))
         page.section("commands", _command_rows())
-        page.section("targets", _target_rows(cat))
+        page.section("targets", [(t.id, t.title) for t in cat.targets])
+    page.section("main options", _key_option_rows(cat))
+    page.paragraph(_MORE)
+    return page.render()
+
+
+def bare_usage() -> str:
+    """What a person who typed only the program's name sees (exit 2): nothing is deployed."""
+    return (
+        f"usage: {PROG} [COMMAND] [options]\n\n"
+        f"{_first_sentence(DESCRIPTION)}\n\n"
+        f"  {PROG} plan --target TARGET     what a deploy of this directory would change\n"
+        f"  {PROG} deploy --target TARGET   deploy it and prove it works over MCP\n"
+        f"  {PROG} --help                   the commands, targets and main options\n\n"
+        "In CI the action's entrypoint deploys; here a bare command does nothing.\n"
+    )
+
+
+def command_help(command: str | None, cat: Catalogue, width: int) -> str:
+    """``--help`` and ``COMMAND --help``: the short help."""
+    return _overview(cat, width, command)
+
+
+def options_page(cat: Catalogue, width: int) -> str:
+    """``help options``: every option, the common ones then each target's, and the exit codes."""
+    page = _Page(width)
+    page.text(_usage())
+    page.paragraph(DESCRIPTION)
     _option_sections(page, cat)
     _exit_code_section(page)
-    page.paragraph(_MORE)
+    page.paragraph(
+        f"`{PROG} {HELP_WORD} TARGET` shows one target's inputs, outputs, credentials and an "
+        "example."
+    )
     return page.render()
 
 
@@ -248,7 +298,7 @@ def target_page(target: str, cat: Catalogue, width: int, command: str | None = N
     common = [output.name for output in cat.outputs if not cat.output_owners.get(output.name)]
     page.paragraph(
         "Besides the outputs of every target: " + ", ".join(common) + ". The common inputs: "
-        f"`{PROG} {command or 'deploy'} --help`."
+        f"`{PROG} {HELP_WORD} {OPTIONS_TOPIC}`."
     )
     if declaration.credentials:
         page.paragraph(declaration.credentials, title="credentials", indent="  ")
@@ -267,15 +317,19 @@ def help_topic(topic: Sequence[str], cat: Catalogue, width: int) -> str:
             remediation=f"Write `{PROG} {HELP_WORD} TARGET` or `{PROG} COMMAND --help`.",
         )
     word = topic[0]
+    if word == OPTIONS_TOPIC:
+        return options_page(cat, width)
     if word in COMMAND_SUMMARIES:
         return command_help(word, cat, width)
     if word in cat.ids:
         return target_page(word, cat, width)
     raise UsageError(
-        did_you_mean(f"unknown help topic {word!r}", closest(word, (*cat.ids, *COMMANDS))),
+        did_you_mean(
+            f"unknown help topic {word!r}", closest(word, (*cat.ids, *COMMANDS, OPTIONS_TOPIC))
+        ),
         remediation="The topics are the targets ("
         + ", ".join(cat.ids)
-        + ") and the commands ("
+        + "), the commands ("
         + ", ".join(COMMANDS)
-        + ").",
+        + f") and {OPTIONS_TOPIC}.",
     )

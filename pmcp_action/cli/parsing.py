@@ -81,7 +81,8 @@ def _before_separator(argv: Sequence[str]) -> Sequence[str]:
 def output_format(argv: Sequence[str], environ: Mapping[str, str]) -> OutputFormat:
     """The output format the command line or the environment asks for, read before anything
     else (so it is known for a usage error or invalid settings): the last ``--output-format``
-    wins, then its variables. Anything but a valid choice counts as the default."""
+    wins (``--json`` is ``--output-format json``), then its variables. Anything but a valid
+    choice counts as the default."""
     spec = next(spec for spec in COMMON_INPUTS if spec.name == "output-format")
     tokens = _before_separator(argv)
     given: str | None = None
@@ -90,6 +91,8 @@ def output_format(argv: Sequence[str], environ: Mapping[str, str]) -> OutputForm
             given = token.partition("=")[2]
         elif token == spec.flag and index + 1 < len(tokens):
             given = tokens[index + 1]
+        elif token == "--json":
+            given = OutputFormat.JSON.value
     if given is None:
         given = next((environ[key] for key in spec.env if environ.get(key, "").strip()), None)
     value = (given or "").strip()
@@ -103,6 +106,7 @@ def _options(cat: Catalogue) -> dict[str, _Option]:
         "--help": _Option("--help", _Arity.NONE),
         "--version": _Option("--version", _Arity.NONE),
         "--yes": _Option("--yes", _Arity.NONE),
+        "--json": _Option("--json", _Arity.NONE),
         "--to": _Option("--to", _Arity.ONE),
     }
     for spec in cat.inputs:
@@ -202,6 +206,28 @@ def _unknown_word(word: str, cat: Catalogue) -> UsageError:
     )
 
 
+def _check_closed_values(scan: _Scan, cat: Catalogue) -> None:
+    """A flag of a closed vocabulary (a choice or a boolean) with a value outside it is a
+    mistake on the command line: a usage error naming what was meant."""
+    from ..settings.values import parse_bool, unknown_choice
+
+    for option, value in scan.given:
+        if not option.input or value is None:
+            continue
+        spec = cat.input(option.input)
+        text = value.strip()
+        if spec.kind is InputKind.CHOICE and spec.choices and text not in spec.choices:
+            raise UsageError(
+                f"{option.flag}: {unknown_choice(spec, text)}",
+                remediation=f"{option.flag} takes one of: {', '.join(spec.choices)}.",
+            )
+        if spec.kind is InputKind.BOOL and parse_bool(text) is None:
+            raise UsageError(
+                f"{option.flag}: {text[:40]!r} is not a boolean",
+                remediation=f"Write {option.flag} alone, or {option.flag}=true / false.",
+            )
+
+
 def parse_command_line(argv: Sequence[str], *, width: int = 80) -> CommandLine:
     """Read the whole command line; raise :class:`UsageError` for a mistake in it."""
     from ..settings.catalogue import catalogue
@@ -234,6 +260,8 @@ def parse_command_line(argv: Sequence[str], *, width: int = 80) -> CommandLine:
     for option, value in scan.given:
         if option.flag == "--yes":
             confirm = True
+        elif option.flag == "--json":
+            flags["output-format"] = OutputFormat.JSON.value
         elif option.flag == "--to":
             rollback_to = value
         else:
@@ -246,6 +274,7 @@ def parse_command_line(argv: Sequence[str], *, width: int = 80) -> CommandLine:
         return CommandLine(
             flags={}, show=command_help(command_word or flags["command"], cat, width)
         )
+    _check_closed_values(scan, cat)
 
     if command_word is not None:
         if flags["command"] not in (None, command_word):

@@ -7,7 +7,9 @@ not apply), so a later step can read it without checking the target first.
 
 from __future__ import annotations
 
-from .declaration import OutputSpec
+from .declaration import OutputKind, OutputSpec
+
+_BOOL = OutputKind.BOOL
 
 __all__ = ["COMMON_OUTPUTS"]
 
@@ -32,23 +34,27 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
     ),
     OutputSpec("region", "The region deployed to.", "Region"),
     OutputSpec("health-url", "A health endpoint, when the target has one.", "Health"),
-    OutputSpec("unchanged", "true when nothing changed and no new version was made."),
+    OutputSpec("unchanged", "true when nothing changed and no new version was made.", kind=_BOOL),
     OutputSpec("verified", "MCP verification result: true, false or skipped."),
     OutputSpec("mcp-server-name", "serverInfo.name reported by the deployed server."),
     OutputSpec("mcp-server-version", "serverInfo.version reported by the deployed server."),
     OutputSpec("mcp-protocol-version", "The MCP protocol version negotiated."),
     OutputSpec(
-        "tool-count", "How many tools tools/list returned to a client declaring no capabilities."
+        "tool-count",
+        "How many tools tools/list returned to a client declaring no capabilities.",
+        kind=OutputKind.INT,
     ),
     OutputSpec(
         "rolled-back",
         "true when a failed verification left the previous version serving: put back, or "
         "never moved off when the new version was verified before it took traffic.",
+        kind=_BOOL,
     ),
     OutputSpec(
         "secrets",
         "The server's secrets and what the run did with each, as a JSON object of name to "
         "set, unchanged, kept or removed (never a value).",
+        kind=OutputKind.JSON,
     ),
     OutputSpec("report-path", "Path of the JSON deploy report."),
     OutputSpec("command", "The command that ran.", "Command"),

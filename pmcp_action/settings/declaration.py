@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 
 from .spec import InputSpec
@@ -34,6 +35,15 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", ")")) else text + "."
 
 
+class OutputKind(StrEnum):
+    """What an output's text stands for, so ``--json`` can give it typed."""
+
+    TEXT = "text"
+    BOOL = "bool"
+    INT = "int"
+    JSON = "json"
+
+
 @dataclass(frozen=True)
 class OutputSpec:
     """One step output: its name, what it holds, and its row label in the summary."""
@@ -42,6 +52,8 @@ class OutputSpec:
     description: str
     #: Label of its row in the job summary; "" keeps it out of the summary.
     label: str = ""
+    #: Its type in ``--json`` (step outputs are text): text, bool, int or json.
+    kind: OutputKind = OutputKind.TEXT
 
 
 @dataclass(frozen=True)

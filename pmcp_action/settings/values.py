@@ -10,7 +10,7 @@ from ..errors import Problem
 from ..urls import endpoint_problem
 from .spec import InputKind, InputSpec
 
-__all__ = ["RawValue", "convert", "empty_value", "parse_bool", "split_list"]
+__all__ = ["RawValue", "convert", "empty_value", "parse_bool", "split_list", "unknown_choice"]
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -36,6 +36,15 @@ def parse_bool(text: str) -> bool | None:
 def split_list(text: str) -> tuple[str, ...]:
     """Items separated by commas or newlines, trimmed, empty ones dropped."""
     return tuple(part.strip() for part in re.split(r"[,\n]", text) if part.strip())
+
+
+def unknown_choice(spec: InputSpec, text: str) -> str:
+    """``unknown value 'ture' — did you mean true?`` for a closed input."""
+    import difflib  # only for a mistake
+
+    close = difflib.get_close_matches(text, spec.choices, n=1, cutoff=0.6)
+    said = f"unknown {spec.noun} {text[:60]!r}"
+    return f"{said} — did you mean {close[0]}?" if close else said
 
 
 def empty_value(spec: InputSpec) -> object:
@@ -74,7 +83,7 @@ def convert(spec: InputSpec, raw: RawValue) -> tuple[object, Problem | None]:
         if text not in spec.choices:
             return None, Problem(
                 where,
-                f"unknown {spec.noun} {text[:60]!r}",
+                unknown_choice(spec, text),
                 "valid values: " + ", ".join(spec.choices),
             )
         return text, None

@@ -84,7 +84,7 @@ def test_help_prints_nothing_else_and_needs_no_http_client(args, tmp_path):
     assert [m for m in ("httpx", "tomlkit", "shtab", "boto3") if m in modules] == []
 
 
-def test_a_typo_exits_2_and_an_invalid_value_exits_1_without_a_report(tmp_path):
+def test_a_typo_exits_2_and_an_invalid_input_value_exits_1_without_a_report(tmp_path):
     typo = pmcp_action("deplyo", cwd=tmp_path)
     assert (typo.returncode, typo.stdout) == (2, "")
     assert typo.stderr.splitlines()[:4] == [
@@ -93,17 +93,20 @@ def test_a_typo_exits_2_and_an_invalid_value_exits_1_without_a_report(tmp_path):
         "error: Usage error",
         "  unknown command 'deplyo' — did you mean deploy?",
     ]
-    value = pmcp_action("--target", "heroku", cwd=tmp_path)
+    flag = pmcp_action("--target", "heroku", cwd=tmp_path)
+    assert (flag.returncode, flag.stdout) == (2, "")  # a closed flag's value: a usage error
+    assert "  --target: unknown value 'heroku'" in flag.stderr
+    value = pmcp_action(cwd=tmp_path, env={"PMCP_DEPLOY_TARGET": "heroku"})
     assert (value.returncode, value.stdout) == (1, "")
-    assert "  - flag --target: unknown value 'heroku'" in value.stderr
+    assert "  - environment variable PMCP_DEPLOY_TARGET: unknown value 'heroku'" in value.stderr
     assert list(tmp_path.iterdir()) == []  # the report is written outside CI only when asked
 
 
 def test_json_output_of_an_invalid_target_pipes_into_a_reader(tmp_path):
-    completed = pmcp_action("--target", "heroku", "--output-format", "json", cwd=tmp_path)
+    completed = pmcp_action("--json", cwd=tmp_path, env={"PMCP_DEPLOY_TARGET": "heroku"})
     assert completed.returncode == 1
     (line,) = completed.stdout.splitlines()
-    assert line.startswith('{"url": "", "target": "heroku", ')
+    assert line.startswith('{"url": null, "target": "heroku", ')
     assert line.endswith(', "exit-code": 1}')
 
 

@@ -47,8 +47,10 @@ def _python(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Compl
 def test_the_plugin_shows_up_in_the_help(plugin_env, tmp_path):
     done = _python(["-m", "pmcp_action", "--help"], plugin_env, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "--demo-token" in done.stdout and "--demo-endpoint" in done.stdout
     assert "demo-cloud" in done.stdout
+    done = _python(["-m", "pmcp_action", "help", "options"], plugin_env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "--demo-token" in done.stdout and "--demo-endpoint" in done.stdout
 
 
 def test_the_plugin_shows_up_in_the_generated_action_yml(plugin_env, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from pmcp_action.settings.catalogue import catalogue
+from pmcp_action.settings.vocabulary import COMMANDS
 
 from .helpers import run
 
@@ -14,53 +15,6 @@ def section(text: str, title: str) -> str:
     """The block of a help page that starts with ``title:`` (up to the next blank line)."""
     blocks = text.split("\n\n")
     return next(block for block in blocks if block.startswith(f"{title}:\n"))
-
-
-OVERVIEW = """\
-usage: pmcp-action [COMMAND] [options]
-       pmcp-action help [TARGET]
-       pmcp-action completion {bash,zsh,tcsh}
-
-Deploy Rust MCP servers (pmcp SDK) from CI, headless, and prove that they work.
-Every option is also an action input of the same name and an environment
-variable; a value given nowhere falls back to .pmcp/deploy.toml, then to its
-default.
-
-commands:
-  deploy      Build or locate the artifact, deploy it, verify the server over
-              MCP, and roll back when verification fails (the default command).
-  plan        Validate everything and show what a deploy would change; touches
-              nothing.
-  outputs     Show what is deployed now.
-  rollback    Return to the previous version (or --to VERSION) and verify it.
-  destroy     Delete what deploy created; refused without --yes
-              (confirm-destroy).
-  logs        Show the last lines the serving version logged (targets that keep
-              logs).
-  help        This overview, or one target's inputs, outputs, credentials and an
-              example (help TARGET).
-  completion  Print a shell completion script: bash, zsh, tcsh.
-
-targets:
-  pmcp-run              pmcp.run — Managed hosting through pmcp.run's GraphQL
-                        API, with client credentials.
-  aws-lambda            AWS Lambda — Direct Lambda APIs: a version per deploy,
-                        alias live, a function URL, instant rollback.
-  google-cloud-run      Google Cloud Run — Cloud Run Admin API v2 with Workload
-                        Identity Federation (or a key JSON): a new revision
-                        without traffic under the tag candidate, verified at its
-                        own URL, then 100 %.
-  azure-container-apps  Azure Container Apps — ARM REST with an Entra ID
-                        federated credential (or a client secret): a new
-                        revision without traffic, verified at its own FQDN, then
-                        100 %.
-  cloudflare-workers    Cloudflare Workers — The Workers API with an API token:
-                        the workers-rs bundle as a new version, verified at its
-                        preview URL before it takes traffic, one-call rollback.
-
-`pmcp-action help TARGET` shows one target's inputs, outputs, credentials and an
-example; `pmcp-action COMMAND --help` lists a command's options.
-"""
 
 
 EXIT_CODES = """\
@@ -107,27 +61,65 @@ example (the with: of a GitHub Actions step):
 """
 
 
-def test_help_alone_lists_the_commands_and_the_targets():
-    assert run(["help"]) == (0, OVERVIEW, "")
+SCREEN = 60
 
 
-def test_command_help_shows_the_common_options_then_each_targets_own():
+def test_help_is_one_screen_the_commands_targets_and_main_options():
+    code, out, err = run(["--help"])
+    assert (code, err) == (0, "")
+    assert run(["help"]) == (0, out, "") and run(["-h"]) == (0, out, "")
+    assert len(out.splitlines()) <= SCREEN
+    assert out.startswith(
+        "usage: pmcp-action [COMMAND] [options]\n"
+        "       pmcp-action help [TARGET|options]\n"
+        "       pmcp-action completion {bash,zsh,tcsh}\n"
+        "\n"
+        "Deploy Rust MCP servers (pmcp SDK) from CI, headless, and prove that they work.\n"
+    )
+    cat = catalogue()
+    targets = section(out, "targets").splitlines()[1:]
+    assert [line.split()[0] for line in targets] == list(cat.ids)
+    assert all(t.title in out for t in cat.targets)
+    commands = re.findall(r"^  ([a-z]+) ", section(out, "commands"), re.M)
+    assert commands[: len(commands) - 2] == [str(c) for c in COMMANDS]
+    flags = re.findall(r"^  (-h, --help|-\S+)", section(out, "main options"), re.M)
+    assert flags == [
+        "--target",
+        "--working-directory",
+        "--server-name",
+        "--region",
+        "--auth",
+        "--verify",
+        "-h, --help",
+        "--version",
+        "--json",
+        "--yes",
+        "--to",
+    ]
+    assert " ".join(out.split()).endswith(
+        "`pmcp-action help TARGET` shows one target's inputs, outputs, credentials and an "
+        "example; `pmcp-action help options` lists every option, each target's and the exit "
+        "codes."
+    )
+
+
+def test_a_commands_help_is_short_too():
     code, out, err = run(["deploy", "--help"])
     assert (code, err) == (0, "")
+    assert len(out.splitlines()) <= SCREEN
     assert out.startswith(
         "usage: pmcp-action deploy [options]\n"
         "\n"
         "Build or locate the artifact, deploy it, verify the server over MCP, and roll\n"
         "back when verification fails (the default command).\n"
         "\n"
-        "options:\n"
-        "  -h, --help                      Show this help; with --target TARGET, that\n"
-        "                                  target's page.\n"
-        "  --version                       Print the version and exit.\n"
-        "  --yes                           Same as --confirm-destroy true.\n"
-        "  --to VERSION                    Same as --rollback-to VERSION.\n"
-        "  --target TARGET                 Where to deploy: pmcp-run, aws-lambda,\n"
+        "main options:\n"
     )
+
+
+def test_help_options_lists_the_common_options_then_each_targets_own():
+    code, out, err = run(["help", "options"])
+    assert (code, err) == (0, "")
     titles = [line for line in out.splitlines() if re.fullmatch(r"[a-z][a-z -]*:", line)]
     assert titles == [
         "options:",
@@ -139,10 +131,6 @@ def test_command_help_shows_the_common_options_then_each_targets_own():
         "exit codes:",
     ]
     assert EXIT_CODES + "\n  130  Interrupted (Ctrl-C or SIGINT).\n" in out
-    assert out.endswith(
-        "`pmcp-action help TARGET` shows one target's inputs, outputs, credentials and an\n"
-        "example; `pmcp-action COMMAND --help` lists a command's options.\n"
-    )
     # Each target's section lists exactly the inputs it declares, in its order.
     cat = catalogue()
     for declaration in cat.targets:
@@ -152,12 +140,11 @@ def test_command_help_shows_the_common_options_then_each_targets_own():
         flags = re.findall(r"^  (--[a-z-]+)", section(out, f"{declaration.id} options"), re.M)
         assert flags == [spec.flag for spec in declaration.inputs]
     common = re.findall(r"^  (--[a-z-]+)", section(out, "options"), re.M)
-    assert common == ["--version", "--yes", "--to"] + [s.flag for s in cat.common_inputs]
+    assert common == ["--version", "--json", "--yes", "--to"] + [s.flag for s in cat.common_inputs]
 
 
 def test_each_target_option_says_its_default_and_fallbacks_for_that_target():
-    _, out, _ = run(["plan", "--help"])
-    assert out.startswith("usage: pmcp-action plan [options]\n\nValidate everything and show")
+    _, out, _ = run(["help", "options"])
     lambda_options = section(out, "aws-lambda options")
     assert (
         "  --architecture {arm64,x86_64}   Lambda architecture: arm64 or x86_64 (pmcp.run\n"
@@ -172,15 +159,6 @@ def test_each_target_option_says_its_default_and_fallbacks_for_that_target():
         "  --architecture {arm64,x86_64}   Lambda architecture: arm64 or x86_64 (pmcp.run\n"
         "                                  runs arm64 only). [env: PMCP_ARCHITECTURE]"
     ) in section(out, "pmcp-run options")
-
-
-def test_program_help_is_the_overview_with_every_option_and_the_exit_codes():
-    code, out, err = run(["--help"])
-    assert (code, err) == (0, "")
-    assert out.startswith(OVERVIEW.split("\n\n`pmcp-action help TARGET`")[0] + "\n\noptions:\n")
-    assert "\n\npmcp-run options:\n" in out and "\n\naws-lambda options:\n" in out
-    assert EXIT_CODES in out
-    assert run(["-h"]) == (0, out, "")
 
 
 def test_help_target_shows_its_inputs_outputs_credentials_and_an_example():
@@ -206,7 +184,7 @@ def test_help_target_shows_its_inputs_outputs_credentials_and_an_example():
     besides = next(p for p in paragraphs if p.startswith("Besides the outputs"))
     assert " ".join(besides.split()) == (
         f"Besides the outputs of every target: {_common_outputs()}. The common inputs: "
-        "`pmcp-action deploy --help`."
+        "`pmcp-action help options`."
     )
     assert out.endswith(TARGET_TAIL.format(besides=besides))
     flags = re.findall(r"^  (--[a-z-]+)", section(out, "inputs"), re.M)
@@ -226,8 +204,6 @@ def test_target_and_help_flag_show_the_same_page():
     ]
     assert [" ".join(theirs.split()) for _, theirs in differ] == [
         "usage: pmcp-action plan --target aws-lambda [options]",
-        f"Besides the outputs of every target: {_common_outputs()}. The common inputs: "
-        "`pmcp-action plan --help`.",
     ]
 
 

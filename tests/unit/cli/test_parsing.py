@@ -71,8 +71,8 @@ _COMMANDS_FIX = "The commands are deploy, plan, outputs, rollback, destroy, logs
             ["help", "aws-lamda"],
             "unknown help topic 'aws-lamda' — did you mean aws-lambda?",
             "The topics are the targets (pmcp-run, aws-lambda, google-cloud-run, "
-            "azure-container-apps, cloudflare-workers) and the commands (deploy, plan, outputs, "
-            "rollback, destroy, logs).",
+            "azure-container-apps, cloudflare-workers), the commands (deploy, plan, outputs, "
+            "rollback, destroy, logs) and options.",
         ),
         (
             ["help", "--target", "pmcp-run"],
@@ -113,7 +113,7 @@ def test_a_usage_error_in_json_is_one_object(tmp_path):
         "error-text",
         "exit-code",
     ]
-    assert result["status"] == "failure" and result["command"] == ""
+    assert result["status"] == "failure" and result["command"] is None
     assert result["error-title"] == "Usage error"
     assert result["error-text"] == (
         "unknown option --tagret — did you mean --target?\n\n"
@@ -128,7 +128,10 @@ def test_a_usage_error_in_json_is_one_object(tmp_path):
     [
         (["--output-format=json"], {"PMCP_DEPLOY_TARGET": "heroku"}),
         ([], {"PMCP_DEPLOY_TARGET": "heroku", "PMCP_OUTPUT_FORMAT": "json"}),
-        (["--target", "heroku"], {"PMCP_OUTPUT_FORMAT": " json "}),
+        (
+            ["--server-name", "calc"],
+            {"PMCP_DEPLOY_TARGET": "heroku", "PMCP_OUTPUT_FORMAT": " json "},
+        ),
     ],
 )
 def test_json_output_for_invalid_input_from_flag_or_environment(args, environ, tmp_path):
@@ -139,11 +142,29 @@ def test_json_output_for_invalid_input_from_flag_or_environment(args, environ, t
     assert (result["status"], result["target"], result["exit-code"]) == ("failure", "heroku", 1)
     assert result["error-title"] == "Invalid input"
     assert "unknown value 'heroku'" in result["error-text"]
+    # Typed: an empty output is null, a boolean output a boolean.
+    assert result["url"] is None and result["rolled-back"] is False
+
+
+def test_a_typo_in_a_closed_flag_is_a_usage_error_naming_what_was_meant(tmp_path):
+    code, out, err = run(
+        ["--json", "--target", "aws-lamda"], {"PMCP_WORKING_DIRECTORY": str(tmp_path)}
+    )
+    result = json.loads(out)
+    assert code == 2 and result["exit-code"] == 2 and result["error-title"] == "Usage error"
+    assert result["error-text"].startswith(
+        "--target: unknown value 'aws-lamda' — did you mean aws-lambda?"
+    )
+    code, _, err = run(["deploy", "--target", "aws-lambda", "--verify", "maybe"])
+    assert code == 2 and "--verify: unknown value 'maybe'" in err
+    code, _, err = run(["--rollback-on-failure=maybe"])
+    assert code == 2 and "--rollback-on-failure: 'maybe' is not a boolean" in err
 
 
 def test_the_flag_wins_over_the_environment_for_the_output_format(tmp_path):
     environ = {"PMCP_OUTPUT_FORMAT": "json", "PMCP_WORKING_DIRECTORY": str(tmp_path)}
-    code, out, err = run(["--output-format", "text", "--target", "heroku"], environ)
+    environ["PMCP_DEPLOY_TARGET"] = "heroku"
+    code, out, err = run(["--output-format", "text"], environ)
     assert (code, out) == (1, "")
     assert err.startswith("== validate\npmcp deploy: Failed (exit 1)\n")
 
@@ -172,7 +193,8 @@ def test_flags_map_to_inputs():
         "eu-west-1",
     )
     assert parse_args(["--debug", "false", "destroy"])["debug"] == "false"
-    assert parse_args(["--rollback-on-failure=maybe"])["rollback-on-failure"] == "maybe"
+    assert parse_args(["--rollback-on-failure=false"])["rollback-on-failure"] == "false"
+    assert parse_args(["--json"])["output-format"] == "json"
     assert parse_args(["--verify-timeout-seconds", "-5"])["verify-timeout-seconds"] == "-5"
     assert parse_args(["--command", "plan"])["command"] == "plan"
     assert parse_args(["--server-name", "a", "--server-name", "b"])["server-name"] == "b"

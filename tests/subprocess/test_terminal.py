@@ -1,0 +1,78 @@
+"""The program at a terminal (a real pseudo-terminal): the bare name shows what to type and
+deploys nothing; typos are usage errors naming what was meant; --json gives typed values."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def at_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the program with its standard input, output and error on a pseudo-terminal."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pmcp_action", *args],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=cwd,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(cwd),
+            "PYTHONPATH": str(ROOT),
+            "COLUMNS": "80",
+        },
+        close_fds=True,
+    )
+    os.close(child)
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([main], [], [], 30)
+        if not ready:
+            process.kill()
+            pytest.fail("the program did not finish at the terminal")
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return process.wait(timeout=30), b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_the_bare_name_at_a_terminal_shows_what_to_type_and_deploys_nothing(tmp_path: Path):
+    code, out = at_a_terminal([], tmp_path)
+    assert code == 2
+    assert out.startswith("usage: pmcp-action [COMMAND] [options]\n")
+    assert "pmcp-action deploy --target TARGET" in out and "pmcp-action --help" in out
+    assert "validate" not in out and list(tmp_path.iterdir()) == []
+
+
+def test_help_fits_a_screen_and_typos_name_what_was_meant(tmp_path: Path):
+    code, out = at_a_terminal(["--help"], tmp_path)
+    assert code == 0 and len(out.splitlines()) <= 60
+    assert "pmcp-action help TARGET" in " ".join(out.split())
+    code, out = at_a_terminal(["deploy", "--target", "aws-lamda"], tmp_path)
+    assert code == 2 and "--target: unknown value 'aws-lamda' — did you mean aws-lambda?" in out
+    code, out = at_a_terminal(["plan", "--target", "aws-lambda", "--verify", "maybe"], tmp_path)
+    assert code == 2 and "--verify: unknown value 'maybe'" in out
+
+
+def test_json_values_are_typed(tmp_path: Path):
+    code, out = at_a_terminal(["--json", "plan", "--target", "aws-lambda"], tmp_path)
+    # The JSON object is standard output's one line; the summary goes to standard error.
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+    assert code == result["exit-code"] == 1
+    assert result["url"] is None and result["rolled-back"] is False
+    assert result["unchanged"] is None and isinstance(result["error-text"], str)
