@@ -19,6 +19,7 @@ from typing import Any
 from . import __version__
 from .exit_codes import UNVERIFIED
 from .result import LogExcerpt, RunResult, RunStatus, Verification, VerificationStatus
+from .servers.matrix import render_matrix
 from .settings.catalogue import Catalogue, catalogue
 from .settings.vocabulary import Command
 
@@ -43,6 +44,7 @@ _COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
     Command.ROLLBACK: ("↩️", "Rolled back"),
     Command.DESTROY: ("🗑️", "Destroyed"),
     Command.LOGS: ("📜", "Server logs"),
+    Command.SERVERS: ("🗂️", "Servers"),
 }
 _VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
     VerificationStatus.VERIFIED: ("✅", "verified"),
@@ -75,6 +77,9 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
         "mcp-protocol-version": v.protocol_version if v is not None else "",
         "tool-count": v.tool_count if v is not None else "",
         "rolled-back": "true" if run.rolled_back else "false",
+        "matrix": render_matrix(run.matrix) if run.matrix is not None else "",
+        "registry-name": run.registry.name if run.registry is not None else "",
+        "registry-version": run.registry.version if run.registry is not None else "",
         "report-path": run.report_path,
         "command": run.command,
         "status": run.status,
@@ -179,6 +184,12 @@ def _summary_rows(
         ]
     if run.rolled_back:
         rows.append(("Rolled back", f"yes — version {r.previous_version} serves again", False))
+    if run.registry is not None:
+        entry = run.registry
+        done = "published" if entry.published else "already published"
+        rows.append((labels["registry-name"], f"{entry.name} {entry.version} ({done})", False))
+    if run.matrix is not None:
+        rows.append(("Servers", str(len(run.matrix)), False))
     return rows
 
 
@@ -195,6 +206,14 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
     lines.append("|---|---|")
     lines.extend(f"| **{_cell(k)}** | {v} |" for k, v in rows)
     lines.append("")
+
+    if run.matrix:
+        lines += ["| Server | Target | Working directory |", "|---|---|---|"]
+        lines += [
+            f"| {_cell(e.server)} | {_cell(e.target)} | `{_cell(e.working_directory)}` |"
+            for e in run.matrix
+        ]
+        lines.append("")
 
     if r.changes:
         lines += ["### What a deploy would change", "", "| Action | Resource | Detail |"]
@@ -293,6 +312,13 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
         width = max(len(label) for label, _ in rows)
         lines += [""] + [f"  {paint('1', label.ljust(width))}  {value}" for label, value in rows]
 
+    if run.matrix:
+        lines += ["", "Servers:"]
+        width = max(len(entry.server) for entry in run.matrix)
+        lines += [
+            f"  {e.server.ljust(width)}  {e.target}  {e.working_directory}" for e in run.matrix
+        ]
+
     if r.changes:
         lines += ["", "What a deploy would change:"]
         action_width = max(len(c.action) for c in r.changes)
@@ -368,6 +394,20 @@ def build_report(
             "detail": v.detail,
         },
         "rolled_back": run.rolled_back,
+        "servers": None
+        if run.matrix is None
+        else [
+            {"server": e.server, "target": e.target, "working_directory": e.working_directory}
+            for e in run.matrix
+        ],
+        "registry": None
+        if run.registry is None
+        else {
+            "name": run.registry.name,
+            "version": run.registry.version,
+            "url": run.registry.url,
+            "published": run.registry.published,
+        },
         "logs": None
         if run.logs is None
         else {"source": run.logs.source, "lines": list(run.logs.lines), "note": run.logs.note},

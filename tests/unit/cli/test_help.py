@@ -37,6 +37,9 @@ commands:
               (confirm-destroy).
   logs        Show the last lines the serving version logged (targets that keep
               logs).
+  servers     List the repository's servers (or those changed since
+              --changed-since REF) as a CI matrix; needs no target and no
+              credentials.
   help        This overview, or one target's inputs, outputs, credentials and an
               example (help TARGET).
   completion  Print a shell completion script: bash, zsh, tcsh.
@@ -85,8 +88,8 @@ outputs:
 Besides the outputs of every target: url, target, server-name, version,
 previous-version, deployment-id, region, health-url, unchanged, verified,
 mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,
-rolled-back, report-path, command, status. The common inputs: `pmcp-action
-deploy --help`.
+rolled-back, matrix, registry-name, registry-version, report-path, command,
+status. The common inputs: `pmcp-action deploy --help`.
 
 credentials:
   OIDC (recommended): set role-to-assume to a role whose trust policy allows
@@ -221,8 +224,8 @@ def test_target_and_help_flag_show_the_same_page():
         "Besides the outputs of every target: url, target, server-name, version,\n"
         "previous-version, deployment-id, region, health-url, unchanged, verified,\n"
         "mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,\n"
-        "rolled-back, report-path, command, status. The common inputs: `pmcp-action plan\n"
-        "--help`.",
+        "rolled-back, matrix, registry-name, registry-version, report-path, command,\n"
+        "status. The common inputs: `pmcp-action plan --help`.",
     ]
 
 
