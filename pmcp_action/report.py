@@ -314,9 +314,11 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
 
     if run.matrix:
         lines += ["", "Servers:"]
-        width = max(len(entry.server) for entry in run.matrix)
+        name = max(len(entry.server) for entry in run.matrix)
+        target = max(len(entry.target) for entry in run.matrix)
         lines += [
-            f"  {e.server.ljust(width)}  {e.target}  {e.working_directory}" for e in run.matrix
+            f"  {e.server.ljust(name)}  {e.target.ljust(target)}  {e.working_directory}"
+            for e in run.matrix
         ]
 
     if r.changes:

@@ -6,17 +6,19 @@ from types import MappingProxyType
 
 import pytest
 
-from pmcp_action.report import render_text_summary
+from pmcp_action.report import build_outputs, render_summary, render_text_summary
 from pmcp_action.result import (
     PhaseOutcome,
     PhaseRecord,
     PlanChange,
+    RegistryPublication,
     RunResult,
     RunStatus,
     TargetResult,
     Verification,
     VerificationStatus,
 )
+from pmcp_action.servers.matrix import MatrixEntry
 
 UNVERIFIED = RunResult(
     command="deploy",
@@ -103,3 +105,51 @@ def test_the_status_line_is_coloured_by_outcome(run_result, head):
     assert render_text_summary(run_result).split("\n")[0] == head.replace("\x1b[0m", "").replace(
         "\x1b[33;1m", ""
     ).replace("\x1b[32;1m", "")
+
+
+SERVERS = RunResult(
+    command="servers",
+    target="",
+    server_name="",
+    status=RunStatus.SUCCESS,
+    matrix=(
+        MatrixEntry("calc", "cloudflare-workers", "servers/calc"),
+        MatrixEntry("notes", "aws-lambda", "servers/notes"),
+    ),
+)
+
+
+def test_the_servers_command_shows_its_servers_in_a_table() -> None:
+    assert render_text_summary(SERVERS) == (
+        "pmcp deploy: Servers\n"
+        "\n"
+        "  Command  servers\n"
+        "  Servers  2\n"
+        "\n"
+        "Servers:\n"
+        "  calc   cloudflare-workers  servers/calc\n"
+        "  notes  aws-lambda          servers/notes"
+    )
+    markdown = render_summary(SERVERS)
+    assert "## pmcp deploy — 🗂️ Servers" in markdown
+    assert "| calc | cloudflare-workers | `servers/calc` |" in markdown
+    outputs = build_outputs(SERVERS)
+    assert outputs["matrix"].startswith('{"include":[{"server":"calc"')
+    assert outputs["registry-name"] == outputs["registry-version"] == ""
+
+
+def test_a_publication_is_a_row_and_two_outputs() -> None:
+    run = RunResult(
+        command="deploy",
+        target="aws-lambda",
+        server_name="demo",
+        status=RunStatus.SUCCESS,
+        registry=RegistryPublication("io.github.o/demo", "1.0.0", "https://d.example/mcp", False),
+    )
+    assert "| **MCP Registry** | io.github.o/demo 1.0.0 (already published) |" in (
+        render_summary(run)
+    )
+    assert "MCP Registry  io.github.o/demo 1.0.0 (already published)" in render_text_summary(run)
+    outputs = build_outputs(run)
+    assert (outputs["registry-name"], outputs["registry-version"]) == ("io.github.o/demo", "1.0.0")
+    assert outputs["matrix"] == ""
