@@ -109,7 +109,7 @@ class _Pack:
     def close(self) -> None:
         self.data.close()
 
-    def _inflate(self, at: int, size: int) -> bytes:
+    def inflate(self, at: int, size: int) -> bytes:
         """The ``size`` bytes of zlib data starting at ``at`` (its compressed length is not
         recorded: read on until the stream ends)."""
         decompressor = zlib.decompressobj()
@@ -261,7 +261,7 @@ class ObjectStore:
             return cached
         pack = self.packs[pack_no]
         kind, size, data_at, base = pack.entry(at)
-        data = pack._inflate(data_at, size)
+        data = pack.inflate(data_at, size)
         if kind == _OFS_DELTA:
             assert isinstance(base, int)
             base_kind, base_data = self._packed(pack_no, at - base)
