@@ -78,6 +78,11 @@ def _finalise(
             platform.warning(f"Could not write the deploy report to {path}: {exc.strerror or exc}.")
             run = replace(run, report_path="")
 
+    if run.matrix is not None and not (json_output and not platform.ci):
+        # The servers command's result, the same JSON as its matrix output: a shell captures
+        # it (`pmcp-action servers > matrix.json`; in GitHub Actions it is a log line).
+        platform.result_stream.write(platform.redactor.redact(build_outputs(run)["matrix"]) + "\n")
+        platform.result_stream.flush()
     if platform.ci:
         platform.write_outputs(build_outputs(run))
         platform.write_summary(render_summary(run))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -35,6 +36,7 @@ from .result import (
     LogExcerpt,
     PhaseOutcome,
     PhaseRecord,
+    RegistryPublication,
     RunResult,
     RunStatus,
     TargetResult,
@@ -42,14 +44,19 @@ from .result import (
     VerificationStatus,
 )
 from .secrets import resolve_secrets
+from .servers.matrix import MatrixEntry
 from .settings.catalogue import catalogue
 from .settings.core_settings import Settings, redact_given_inputs
-from .settings.deploy_toml_reading import find_config
+from .settings.deploy_toml import DeployConfig
+from .settings.deploy_toml_reading import ConfigLookup, find_config
 from .settings.loader import load_settings
 from .settings.precedence import read_given, resolve
 from .settings.values import RawValue
 from .settings.vocabulary import Command, VerifyMode
 from .targets import StagingTarget, Target, create_target, logs_of, staging_of
+
+if TYPE_CHECKING:
+    from .registry.plan import RegistryPlan
 
 #: How many of the server's last log lines a run shows.
 LOG_LINES = 50
@@ -76,6 +83,10 @@ class RunRecorder:
         #: The version another run put live after this one's deploy (its rollback was skipped).
         self.superseded_by = ""
         self.logs: LogExcerpt | None = None
+        #: The servers command's matrix.
+        self.matrix: tuple[MatrixEntry, ...] | None = None
+        #: The MCP Registry entry publish-registry made or found.
+        self.registry: RegistryPublication | None = None
         #: Where the report goes, once worked out (see :meth:`report_location`).
         self._report: tuple[Path, str] | None = None
         self._report_located = False
@@ -111,6 +122,8 @@ class RunRecorder:
             verification=self.verification,
             rolled_back=self.rolled_back,
             logs=self.logs,
+            matrix=self.matrix,
+            registry=self.registry,
             phases=tuple(self.phases),
             error_title=error_title,
             error_text=error_text,
@@ -123,28 +136,27 @@ def _remember_inputs(recorder: RunRecorder, raw: Mapping[str, RawValue]) -> None
     recorder.target = raw["target"].text.strip() if "target" in raw else ""
 
 
-def _load(
-    flags: ParsedArgs,
-    environ: Mapping[str, str],
-    recorder: RunRecorder,
-    transport: httpx.BaseTransport | None,
-    sleep: Callable[[float], None],
-) -> tuple[Settings, RunContext, list[Problem]]:
-    """The settings and the run's context; with the problems found after the settings
-    (the secrets'), reported together with the target's."""
+def _read_settings(
+    flags: ParsedArgs, environ: Mapping[str, str], recorder: RunRecorder
+) -> tuple[Settings, ConfigLookup]:
+    """The run's settings, and the deploy config they were read with (none for servers,
+    which reads every server's own)."""
     platform = recorder.platform
     known = catalogue()
     # The one read of flags, action inputs and variables; all else is layered over it.
     given = read_given(flags, environ, known.inputs)
     early = resolve(given, known.inputs)
     _remember_inputs(recorder, early)
-    workdir_raw = early.get("working-directory")
-    config_raw = early.get("config")
-    working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
-    config_input = Path(config_raw.text.strip()) if config_raw else None
-    lookup = find_config(working_directory, config_input, list(known.config_keys))
-    for warning in lookup.warnings:
-        platform.warning(warning.render(), title="deploy.toml")
+    if recorder.command == Command.SERVERS:
+        lookup = ConfigLookup(DeployConfig(), [])
+    else:
+        workdir_raw = early.get("working-directory")
+        config_raw = early.get("config")
+        working_directory = Path(workdir_raw.text.strip()) if workdir_raw else Path(".")
+        config_input = Path(config_raw.text.strip()) if config_raw else None
+        lookup = find_config(working_directory, config_input, list(known.config_keys))
+        for warning in lookup.warnings:
+            platform.warning(warning.render(), title="deploy.toml")
     settings = load_settings(
         given,
         environ=environ,
@@ -155,7 +167,21 @@ def _load(
         known=known,
     )
     platform.debug_enabled = settings.debug
-    _warn_about_other_targets_inputs(settings, platform)
+    if settings.command is not Command.SERVERS:
+        _warn_about_other_targets_inputs(settings, platform)
+    return settings, lookup
+
+
+def _context(
+    settings: Settings,
+    lookup: ConfigLookup,
+    environ: Mapping[str, str],
+    platform: Platform,
+    transport: httpx.BaseTransport | None,
+    sleep: Callable[[float], None],
+) -> tuple[RunContext, list[Problem]]:
+    """The run's context; with the problems found after the settings (the secrets'),
+    reported together with the target's."""
     project = load_project(settings, lookup)
     resolved = resolve_secrets(
         settings.secrets,
@@ -182,20 +208,17 @@ def _load(
             ]
         )
     deadline = Deadline(settings.timeout_minutes * 60.0)
-    return (
-        settings,
-        RunContext(
-            settings=settings,
-            project=project,
-            console=platform,
-            http=HttpClientFactory(transport=transport, deadline=deadline, sleep=sleep),
-            deadline=deadline,
-            id_token=lambda audience: _fetch_id_token(audience, settings, environ, platform),
-            environ=environ,
-            sleep=sleep,
-        ),
-        list(resolved.problems),
+    context = RunContext(
+        settings=settings,
+        project=project,
+        console=platform,
+        http=HttpClientFactory(transport=transport, deadline=deadline, sleep=sleep),
+        deadline=deadline,
+        id_token=lambda audience: _fetch_id_token(audience, settings, environ, platform),
+        environ=environ,
+        sleep=sleep,
     )
+    return context, list(resolved.problems)
 
 
 def _warn_about_other_targets_inputs(settings: Settings, platform: Platform) -> None:
@@ -269,18 +292,33 @@ def execute(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunResult:
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
+    prepared: tuple[RunContext, Target, RegistryPlan | None] | None = None
     with recorder.phase("validate"):
-        settings, context, problems = _load(flags, environ, recorder, transport, sleep)
+        settings, lookup = _read_settings(flags, environ, recorder)
         recorder.settings = settings
         recorder.command = settings.command
         recorder.target = settings.target
-        recorder.server_name = context.project.server_name
-        target = create_target(context)
-        problems += target.validate()
+        problems: list[Problem] = []
+        if settings.command is not Command.SERVERS:
+            context, problems = _context(
+                settings, lookup, environ, recorder.platform, transport, sleep
+            )
+            recorder.server_name = context.project.server_name
+            target = create_target(context)
+            problems += target.validate()
+            plan, registry_problems = _registry_plan(context)
+            problems += registry_problems
+            prepared = context, target, plan
         report = recorder.report_location(environ)
         problems += destination_problems(recorder.platform, report)
         if problems:
             raise ValidationError(problems)
+
+    if prepared is None:
+        with recorder.phase("servers"):
+            recorder.matrix = _servers_command(settings, recorder.platform)
+        return recorder.finish(RunStatus.SUCCESS)
+    context, target, plan = prepared
 
     if settings.command is Command.LOGS:
         with recorder.phase("logs"):
@@ -314,8 +352,45 @@ def execute(
                 still_serving=still_serving,
             )
 
+    if plan is not None:
+        with recorder.phase("registry"):
+            recorder.registry = _publish(context, plan, recorder.verification)
     status = RunStatus.UNCHANGED if recorder.result.unchanged else RunStatus.SUCCESS
     return recorder.finish(status)
+
+
+def _servers_command(settings: Settings, platform: Platform) -> tuple[MatrixEntry, ...]:
+    from .servers.command import list_servers
+
+    return list_servers(settings, platform, catalogue().ids)
+
+
+def _registry_plan(context: RunContext) -> tuple[RegistryPlan | None, list[Problem]]:
+    """What publish-registry will publish, or why it never could (checked before deploying)."""
+    if not context.settings.publish_registry:
+        return None, []
+    from .registry.plan import plan_publication
+
+    return plan_publication(
+        context.settings, context.project, context.environ, context.console.name
+    )
+
+
+def _publish(
+    context: RunContext, plan: RegistryPlan, verification: Verification | None
+) -> RegistryPublication:
+    """Publish after a verified deploy; refuse when verification did not prove the server."""
+    from .registry.publish import RegistryError, publish
+
+    if verification is None or verification.status is not VerificationStatus.VERIFIED:
+        why = verification.detail if verification is not None else "it was not verified"
+        raise RegistryError(
+            "The deploy succeeded, but it was not published to the MCP Registry: verification "
+            f"did not prove the server ({why}).",
+            remediation="Publishing needs a verified server: give verify-bearer-token for a "
+            "server behind OAuth, or verify-url for one the deployed URL does not reach.",
+        )
+    return publish(context, plan, verification)
 
 
 def _staging(target: Target, settings: Settings) -> StagingTarget | None:

@@ -15,7 +15,12 @@ from .errors import Problem, ValidationError
 from .settings.core_settings import Settings
 from .settings.deploy_toml_reading import ConfigLookup
 
-__all__ = ["detect_server_name", "load_project", "read_crate_version"]
+__all__ = [
+    "detect_server_name",
+    "load_project",
+    "read_crate_description",
+    "read_crate_version",
+]
 
 
 def _read_toml(path: Path) -> Mapping[str, Any]:
@@ -66,28 +71,35 @@ def detect_server_name(root: Path) -> str:
     return members[0] if members else ""
 
 
-def read_crate_version(root: Path) -> str:
-    """The version cargo-pmcp sends as serverVersion, read without running cargo.
-
-    The root package's version, else ``[workspace.package].version``, else the
-    version of the first workspace member that has one.
-    """
+def _crate_field(root: Path, key: str) -> str:
+    """A ``[package]`` field as cargo-pmcp finds the crate's: the root package's, else
+    ``[workspace.package]``'s, else that of the first workspace member that has one."""
     manifest = _read_toml(root / "Cargo.toml")
-    version = _package(manifest).get("version")
-    if isinstance(version, str) and version:
-        return version
+    value = _package(manifest).get(key)
+    if isinstance(value, str) and value:
+        return value
     workspace = manifest.get("workspace", {})
     if isinstance(workspace, Mapping):
         shared = workspace.get("package", {})
-        if isinstance(shared, Mapping) and isinstance(shared.get("version"), str):
-            return str(shared["version"])
+        if isinstance(shared, Mapping) and isinstance(shared.get(key), str):
+            return str(shared[key])
     for member in _members(manifest):
         if "*" in member:
             continue
-        member_version = _package(_read_toml(root / member / "Cargo.toml")).get("version")
-        if isinstance(member_version, str) and member_version:
-            return member_version
+        member_value = _package(_read_toml(root / member / "Cargo.toml")).get(key)
+        if isinstance(member_value, str) and member_value:
+            return member_value
     return ""
+
+
+def read_crate_version(root: Path) -> str:
+    """The version cargo-pmcp sends as serverVersion, read without running cargo."""
+    return _crate_field(root, "version")
+
+
+def read_crate_description(root: Path) -> str:
+    """The crate's description (``[package].description``), found as its version is."""
+    return _crate_field(root, "description")
 
 
 def load_project(settings: Settings, lookup: ConfigLookup) -> Project:

@@ -26,6 +26,7 @@ from .result import (
     Verification,
     VerificationStatus,
 )
+from .servers.matrix import render_matrix
 from .settings.catalogue import Catalogue, catalogue
 from .settings.declaration import OutputKind
 from .settings.vocabulary import Command
@@ -51,6 +52,7 @@ _COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
     Command.ROLLBACK: ("↩️", "Rolled back"),
     Command.DESTROY: ("🗑️", "Destroyed"),
     Command.LOGS: ("📜", "Server logs"),
+    Command.SERVERS: ("🗂️", "Servers"),
 }
 _VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
     VerificationStatus.VERIFIED: ("✅", "verified"),
@@ -84,6 +86,9 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
         "tool-count": v.tool_count if v is not None else "",
         "rolled-back": "true" if run.rolled_back else "false",
         "secrets": _secrets_json(r),
+        "matrix": render_matrix(run.matrix) if run.matrix is not None else "",
+        "registry-name": run.registry.name if run.registry is not None else "",
+        "registry-version": run.registry.version if run.registry is not None else "",
         "report-path": run.report_path,
         "command": run.command,
         "status": run.status,
@@ -222,6 +227,12 @@ def _summary_rows(
         ]
     if run.rolled_back:
         rows.append(("Rolled back", f"yes — version {r.previous_version} serves again", False))
+    if run.registry is not None:
+        entry = run.registry
+        done = "published" if entry.published else "already published"
+        rows.append((labels["registry-name"], f"{entry.name} {entry.version} ({done})", False))
+    if run.matrix is not None:
+        rows.append(("Servers", str(len(run.matrix)), False))
     return rows
 
 
@@ -238,6 +249,14 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
     lines.append("|---|---|")
     lines.extend(f"| **{_cell(k)}** | {v} |" for k, v in rows)
     lines.append("")
+
+    if run.matrix:
+        lines += ["| Server | Target | Working directory |", "|---|---|---|"]
+        lines += [
+            f"| {_cell(e.server)} | {_cell(e.target)} | `{_cell(e.working_directory)}` |"
+            for e in run.matrix
+        ]
+        lines.append("")
 
     if r.changes:
         lines += ["### What a deploy would change", "", "| Action | Resource | Detail |"]
@@ -336,6 +355,15 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
         width = max(len(label) for label, _ in rows)
         lines += [""] + [f"  {paint('1', label.ljust(width))}  {value}" for label, value in rows]
 
+    if run.matrix:
+        lines += ["", "Servers:"]
+        name = max(len(entry.server) for entry in run.matrix)
+        target = max(len(entry.target) for entry in run.matrix)
+        lines += [
+            f"  {e.server.ljust(name)}  {e.target.ljust(target)}  {e.working_directory}"
+            for e in run.matrix
+        ]
+
     if r.changes:
         lines += ["", "What a deploy would change:"]
         action_width = max(len(c.action) for c in r.changes)
@@ -412,6 +440,20 @@ def build_report(
             "detail": v.detail,
         },
         "rolled_back": run.rolled_back,
+        "servers": None
+        if run.matrix is None
+        else [
+            {"server": e.server, "target": e.target, "working_directory": e.working_directory}
+            for e in run.matrix
+        ],
+        "registry": None
+        if run.registry is None
+        else {
+            "name": run.registry.name,
+            "version": run.registry.version,
+            "url": run.registry.url,
+            "published": run.registry.published,
+        },
         "logs": None
         if run.logs is None
         else {"source": run.logs.source, "lines": list(run.logs.lines), "note": run.logs.note},

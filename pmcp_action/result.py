@@ -13,12 +13,14 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from .secrets.model import SecretOutcome
+from .servers.matrix import MatrixEntry
 
 __all__ = [
     "LogExcerpt",
     "PhaseOutcome",
     "PhaseRecord",
     "PlanChange",
+    "RegistryPublication",
     "RunResult",
     "RunStatus",
     "TargetResult",
@@ -140,6 +142,18 @@ class LogExcerpt:
 
 
 @dataclass(frozen=True)
+class RegistryPublication:
+    """The server's entry in the MCP Registry after a deploy published it (or found it)."""
+
+    name: str
+    version: str
+    #: The streamable-http remote the entry lists: the verified endpoint.
+    url: str
+    #: False when the same version with the same remote was there already.
+    published: bool
+
+
+@dataclass(frozen=True)
 class RunResult:
     """Everything the reporter needs about one run, successful or not."""
 
@@ -159,3 +173,7 @@ class RunResult:
     #: The server's own recent log lines: asked for (command logs), or fetched because
     #: verification failed; None when the target cannot show them or they were not fetched.
     logs: LogExcerpt | None = None
+    #: The servers command's matrix (None for every other command).
+    matrix: tuple[MatrixEntry, ...] | None = None
+    #: The MCP Registry entry a deploy with publish-registry made or found.
+    registry: RegistryPublication | None = None

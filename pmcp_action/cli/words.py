@@ -32,8 +32,7 @@ DESCRIPTION = (
     "given nowhere falls back to .pmcp/deploy.toml, then to its default."
 )
 WORD_HELP = {
-    HELP_WORD: "This overview, or one target's inputs, outputs, credentials and an example "
-    "(help TARGET).",
+    HELP_WORD: "This overview, or one target's page (help TARGET).",
     COMPLETION_WORD: "Print a shell completion script: " + ", ".join(SHELLS) + ".",
 }
 

@@ -29,7 +29,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     InputSpec(
         "command",
         "What to do: deploy, plan (validate and show what would change, touching nothing), "
-        "outputs (what is deployed now), rollback, destroy.",
+        "outputs (what is deployed now), rollback, destroy, servers (the repository's "
+        "servers as a CI matrix).",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
         default=Command.DEPLOY.value,
@@ -199,6 +200,37 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         kind=_BOOL,
         default="false",
         env=("PMCP_DEBUG",),
+    ),
+    # --- many servers -----------------------------------------------------------
+    InputSpec(
+        "changed-since",
+        "With command: servers, list only the servers changed since this git ref (a commit, "
+        "branch or tag: their own files, or the workspace files they build from), compared "
+        "from the merge base with HEAD. Needs that history in the clone (fetch-depth: 0).",
+        env=("PMCP_CHANGED_SINCE",),
+    ),
+    # --- the MCP Registry -------------------------------------------------------
+    InputSpec(
+        "publish-registry",
+        "After a verified deploy, publish the server to the MCP Registry with the verified "
+        "endpoint as a streamable-http remote (GitHub Actions: signs in with the job's OIDC "
+        "token, which needs id-token: write).",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_PUBLISH_REGISTRY",),
+    ),
+    InputSpec(
+        "registry-name",
+        "The server's name in the MCP Registry. Default: io.github.<repository owner>/"
+        "<server-name>.",
+        env=("PMCP_REGISTRY_NAME",),
+    ),
+    InputSpec(
+        "registry-url",
+        "The MCP Registry to publish to (its staging registry, or a private one).",
+        kind=InputKind.URL,
+        default="https://registry.modelcontextprotocol.io",
+        env=("PMCP_REGISTRY_URL",),
     ),
     # --- CLI only ---------------------------------------------------------------
     InputSpec(

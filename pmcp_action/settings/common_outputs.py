@@ -56,6 +56,19 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
         "set, unchanged, kept or removed (never a value).",
         kind=OutputKind.JSON,
     ),
+    OutputSpec(
+        "matrix",
+        'command: servers: the servers as JSON for strategy.matrix ({"include": [{"server", '
+        '"target", "working_directory"}, ...]}); the include list suits GitLab\'s '
+        "parallel:matrix.",
+    ),
+    OutputSpec(
+        "registry-name",
+        "The server's name in the MCP Registry, when publish-registry published it (or found "
+        "it published).",
+        "MCP Registry",
+    ),
+    OutputSpec("registry-version", "The version published to the MCP Registry."),
     OutputSpec("report-path", "Path of the JSON deploy report."),
     OutputSpec("command", "The command that ran.", "Command"),
     OutputSpec("status", "success, unchanged or failure."),

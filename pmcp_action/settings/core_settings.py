@@ -56,6 +56,11 @@ class Settings:
     report_path: Path | None
     debug: bool
     output_format: OutputFormat
+    #: command servers: list only what changed since this git ref ("" = every server).
+    changed_since: str
+    publish_registry: bool
+    registry_name: str
+    registry_url: str
     #: The chosen target's inputs (shared ones such as region included).
     inputs: TargetInputs
     #: Where each given value came from, by input name.

@@ -64,7 +64,7 @@ def load_settings(
     common = [spec for spec in cat.common_inputs if spec.attr in core]
     raw = resolve(given, common, config_values)
     values = _typed(common, raw, problems)
-    if "target" not in raw:
+    if "target" not in raw and values.get("command") != Command.SERVERS:
         problems.append(
             Problem(
                 "input 'target'",

@@ -31,6 +31,7 @@ class Command(StrEnum):
     ROLLBACK = "rollback"
     DESTROY = "destroy"
     LOGS = "logs"
+    SERVERS = "servers"
 
 
 #: What each command does, for the CLI's help, in the order the command input lists them.
@@ -43,6 +44,8 @@ COMMAND_SUMMARIES: Mapping[Command, str] = MappingProxyType(
         Command.ROLLBACK: "Return to the previous version (or --to VERSION) and verify it.",
         Command.DESTROY: "Delete what deploy created; refused without --yes (confirm-destroy).",
         Command.LOGS: "Show the last lines the serving version logged (targets that keep logs).",
+        Command.SERVERS: "List the repository's servers (or the changed ones) as a CI matrix; "
+        "no target, no credentials.",
     }
 )
 #: The command input's choices, as text.

@@ -6,17 +6,19 @@ from types import MappingProxyType
 
 import pytest
 
-from pmcp_action.report import render_text_summary
+from pmcp_action.report import build_outputs, render_summary, render_text_summary
 from pmcp_action.result import (
     PhaseOutcome,
     PhaseRecord,
     PlanChange,
+    RegistryPublication,
     RunResult,
     RunStatus,
     TargetResult,
     Verification,
     VerificationStatus,
 )
+from pmcp_action.servers.matrix import MatrixEntry
 
 UNVERIFIED = RunResult(
     command="deploy",
@@ -120,3 +122,51 @@ def test_secrets_are_named_with_what_happened_never_a_value():
     rows = [" ".join(line.split()) for line in render_text_summary(run).splitlines()]
     assert "Secrets API_KEY set, DB_URL kept" in rows
     assert build_outputs(UNVERIFIED)["secrets"] == ""
+
+
+SERVERS = RunResult(
+    command="servers",
+    target="",
+    server_name="",
+    status=RunStatus.SUCCESS,
+    matrix=(
+        MatrixEntry("calc", "cloudflare-workers", "servers/calc"),
+        MatrixEntry("notes", "aws-lambda", "servers/notes"),
+    ),
+)
+
+
+def test_the_servers_command_shows_its_servers_in_a_table() -> None:
+    assert render_text_summary(SERVERS) == (
+        "pmcp deploy: Servers\n"
+        "\n"
+        "  Command  servers\n"
+        "  Servers  2\n"
+        "\n"
+        "Servers:\n"
+        "  calc   cloudflare-workers  servers/calc\n"
+        "  notes  aws-lambda          servers/notes"
+    )
+    markdown = render_summary(SERVERS)
+    assert "## pmcp deploy — 🗂️ Servers" in markdown
+    assert "| calc | cloudflare-workers | `servers/calc` |" in markdown
+    outputs = build_outputs(SERVERS)
+    assert outputs["matrix"].startswith('{"include":[{"server":"calc"')
+    assert outputs["registry-name"] == outputs["registry-version"] == ""
+
+
+def test_a_publication_is_a_row_and_two_outputs() -> None:
+    run = RunResult(
+        command="deploy",
+        target="aws-lambda",
+        server_name="demo",
+        status=RunStatus.SUCCESS,
+        registry=RegistryPublication("io.github.o/demo", "1.0.0", "https://d.example/mcp", False),
+    )
+    assert "| **MCP Registry** | io.github.o/demo 1.0.0 (already published) |" in (
+        render_summary(run)
+    )
+    assert "MCP Registry  io.github.o/demo 1.0.0 (already published)" in render_text_summary(run)
+    outputs = build_outputs(run)
+    assert (outputs["registry-name"], outputs["registry-version"]) == ("io.github.o/demo", "1.0.0")
+    assert outputs["matrix"] == ""

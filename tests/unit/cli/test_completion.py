@@ -32,6 +32,7 @@ def test_every_input_is_an_option_of_every_command():
         "rollback",
         "destroy",
         "logs",
+        "servers",
         "help",
         "completion",
     } == set(commands)

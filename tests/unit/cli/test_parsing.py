@@ -23,7 +23,9 @@ def usage_error(message: str, fix: str) -> str:
 _OPTIONS_FIX = "See `pmcp-action --help` for the options."
 
 
-_COMMANDS_FIX = "The commands are deploy, plan, outputs, rollback, destroy, logs, help, completion."
+_COMMANDS_FIX = (
+    "The commands are deploy, plan, outputs, rollback, destroy, logs, servers, help, completion."
+)
 
 
 @pytest.mark.parametrize(
@@ -72,7 +74,7 @@ _COMMANDS_FIX = "The commands are deploy, plan, outputs, rollback, destroy, logs
             "unknown help topic 'aws-lamda' — did you mean aws-lambda?",
             "The topics are the targets (pmcp-run, aws-lambda, google-cloud-run, "
             "azure-container-apps, cloudflare-workers), the commands (deploy, plan, outputs, "
-            "rollback, destroy, logs) and options.",
+            "rollback, destroy, logs, servers) and options.",
         ),
         (
             ["help", "--target", "pmcp-run"],
