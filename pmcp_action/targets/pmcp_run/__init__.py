@@ -21,6 +21,8 @@ And pmcp.run's own:
 - :mod:`.discovery` — ``/.well-known/pmcp-config`` and the ``PMCP_RUN_*`` overrides;
 - :mod:`.graphql` — the AppSync transport (raw token, renewal, re-discovery);
 - :mod:`.api` — the typed GraphQL operations cargo-pmcp uses;
+- :mod:`.secret_api` — the secret store's operations (``listServerSecrets``,
+  ``getServerSecret``, ``setServerSecret``, ``deleteServerSecret``);
 - :mod:`.files` — the artifact and the rendered template, prepared offline;
 - :mod:`.metadata` — the ``mcp:*`` template metadata;
 - :mod:`.template` — the CloudFormation template, rendered natively;

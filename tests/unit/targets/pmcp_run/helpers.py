@@ -218,6 +218,40 @@ def secret_values(harness: Harness) -> list[str]:
     return [value for value in found if value]
 
 
+def call_tool(
+    fake: FakePmcpRun, url: str, tool: str, arguments: Mapping[str, Any] | None = None
+) -> str:
+    """Call ``tool`` on the MCP server deployed at ``url`` (in process); its text."""
+    accept = {"Accept": "application/json, text/event-stream"}
+    with httpx.Client(transport=httpx.MockTransport(fake), timeout=5) as client:
+        init = client.post(
+            url,
+            headers=accept,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {}},
+            },
+        )
+        session = {**accept, "Mcp-Session-Id": init.headers["Mcp-Session-Id"]}
+        client.post(
+            url, headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
+        )
+        called = client.post(
+            url,
+            headers=session,
+            json={
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": tool, "arguments": dict(arguments or {})},
+            },
+        )
+    text: str = called.json()["result"]["content"][0]["text"]
+    return text
+
+
 def graphql_tokens(fake: FakePmcpRun) -> list[str]:
     """The Authorization header of every GraphQL request the fake received."""
     return [r.headers.get("Authorization", "") for r in fake.requests_to("/graphql")]

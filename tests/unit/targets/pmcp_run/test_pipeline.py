@@ -142,7 +142,7 @@ def test_deploy_through_a_real_loopback_server(tmp_path: Path) -> None:
     assert init.json()["result"]["serverInfo"] == {"name": "weather", "version": "1.2.3"}
     assert init.json()["result"]["protocolVersion"] == "2025-03-26"
     assert initialized.status_code == 202
-    assert [t["name"] for t in tools.json()["result"]["tools"]] == ["echo", "add"]
+    assert [t["name"] for t in tools.json()["result"]["tools"]] == ["echo", "add", "has_env"]
     assert health.status_code == 200
     bootstrap = uploaded(fake, "bootstrap")[0]
     assert bootstrap.sha256 == hashlib.sha256(h.artifact.read_bytes()).hexdigest()
