@@ -29,6 +29,7 @@ from tests.fakes.pmcp_run import (
     FakePmcpRun,
     Upload,
 )
+from tests.support import mcp_tool
 from tests.support.context import make_context
 
 #: In-process base URL: https, so the endpoint rule holds without loopback tricks.
@@ -246,35 +247,8 @@ def secret_values(harness: Harness) -> list[str]:
 def call_tool(
     fake: FakePmcpRun, url: str, tool: str, arguments: Mapping[str, Any] | None = None
 ) -> str:
-    """Call ``tool`` on the MCP server deployed at ``url`` (in process); its text."""
-    accept = {"Accept": "application/json, text/event-stream"}
-    with httpx.Client(transport=httpx.MockTransport(fake), timeout=5) as client:
-        init = client.post(
-            url,
-            headers=accept,
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {"protocolVersion": "2025-06-18", "capabilities": {}},
-            },
-        )
-        session = {**accept, "Mcp-Session-Id": init.headers["Mcp-Session-Id"]}
-        client.post(
-            url, headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"}
-        )
-        called = client.post(
-            url,
-            headers=session,
-            json={
-                "jsonrpc": "2.0",
-                "id": 2,
-                "method": "tools/call",
-                "params": {"name": tool, "arguments": dict(arguments or {})},
-            },
-        )
-    text: str = called.json()["result"]["content"][0]["text"]
-    return text
+    """Call ``tool`` on the MCP server the fake serves at ``url`` (in process); its text."""
+    return mcp_tool.call_tool(url, tool, arguments, transport=httpx.MockTransport(fake))
 
 
 def graphql_tokens(fake: FakePmcpRun) -> list[str]:
