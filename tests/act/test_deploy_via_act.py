@@ -52,7 +52,7 @@ def test_pmcp_run_deploy_job(act_run: RunAct, stand_in_artifact: Path) -> None:
     assert outputs["status"] == "success" and outputs["verified"] == "true", outputs
     assert outputs["url"].startswith(str(url)), outputs
     checked = run.step_stdout("check")
-    assert "e2e-check: status=success verified=true server=hello-mcp tools=2" in checked, checked
+    assert "e2e-check: status=success verified=true server=hello-mcp tools=3" in checked, checked
     assert "e2e-check: ok" in checked
     assert DEFAULT_CLIENT_SECRET not in run.text
     assert fake.requests_to("/graphql", "POST")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from tests.container.helpers import RunActionContainer
 from tests.fakes.artifacts import example_project
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun, create_fake
 from tests.fakes.server import serve
+from tests.support.mcp_tool import call_tool
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 
@@ -96,3 +99,35 @@ def test_gitlab_style_run_of_the_same_image(
     assert values["PMCP_URL"].startswith(url)
     assert (workspace / "pmcp-deploy-report.json").is_file()
     assert DEFAULT_CLIENT_SECRET not in run.stdout + run.stderr
+
+
+def test_a_secret_given_to_the_image_reaches_the_deployed_server(
+    run_action_container: RunActionContainer, tmp_path: Path, pmcp_run: tuple[FakePmcpRun, str]
+) -> None:
+    """The secrets input through the image: stored on pmcp.run before the deployment, seen
+    by the deployed server as API_KEY (has_env over MCP), printed nowhere."""
+    fake, url = pmcp_run
+    workspace = example_project(tmp_path / "workspace", b"container-secrets")
+    secret = "sk-container-0123456789abcdef"
+
+    run = run_action_container(
+        inputs={
+            "target": "pmcp-run",
+            "pmcp-api-url": url,
+            "pmcp-client-id": DEFAULT_CLIENT_ID,
+            "pmcp-client-secret": DEFAULT_CLIENT_SECRET,
+            "secrets": f"API_KEY={secret}",
+        },
+        workspace=workspace,
+    )
+
+    assert run.exit_code == 0, run.describe()
+    assert json.loads(run.outputs["secrets"]) == {"API_KEY": "set"}
+    assert fake.secrets_of("hello-mcp")["API_KEY"] == secret
+    assert call_tool(run.outputs["url"], "has_env", {"name": "API_KEY"}) == "true"
+    printed = "\n".join(
+        line for line in run.everything.splitlines() if not line.startswith("::add-mask::")
+    )
+    for value in (secret, base64.b64encode(secret.encode()).decode(), DEFAULT_CLIENT_SECRET):
+        assert value not in printed
+        assert value not in json.dumps(run.report())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from pmcp_action.targets.pmcp_run.secrets import RECORD
 from tests.fakes.artifacts import example_project
 from tests.fakes.pmcp_run import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakePmcpRun, create_fake
 from tests.fakes.server import serve
+from tests.support.mcp_tool import call_tool
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ def test_gitlab_job_writes_a_dotenv_report_and_sections(pmcp_run, project):
     values = dict(line.split("=", 1) for line in dotenv.splitlines())
     assert values["PMCP_STATUS"] == "success"
     assert values["PMCP_URL"].startswith(url) and values["PMCP_URL"].endswith("/mcp")
-    assert values["PMCP_VERIFIED"] == "true" and values["PMCP_TOOL_COUNT"] == "2"
+    assert values["PMCP_VERIFIED"] == "true" and values["PMCP_TOOL_COUNT"] == "3"
     assert values["PMCP_REPORT_PATH"] == "pmcp-deploy-report.json"
     assert len(dotenv.encode()) <= 5 * 1024 and all("\n" not in v for v in values.values())
     report = json.loads((project / "pmcp-deploy-report.json").read_text())
@@ -99,6 +102,34 @@ def test_plain_shell_json_output_is_one_object(pmcp_run, project):
     assert outputs["status"] == "success" and outputs["verified"] == "true"
     assert outputs["deployment-id"] and outputs["url"].startswith(url)
     assert DEFAULT_CLIENT_SECRET not in completed.stdout + completed.stderr
+
+
+def test_a_secret_reaches_the_served_server_and_is_never_printed(pmcp_run, project):
+    """GitLab cannot mask at run time: the secret, given as PMCP_SECRETS, is stored on
+    pmcp.run, seen by the deployed server (has_env over real MCP) and printed nowhere."""
+    fake, url = pmcp_run
+    secret = "sk-subprocess-0123456789abcdef"
+    env = {
+        "GITLAB_CI": "true",
+        "CI": "true",
+        "CI_PROJECT_DIR": str(project),
+        "PMCP_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "PMCP_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "PMCP_API_URL": url,
+        "PMCP_SECRETS": f"API_KEY={secret}",
+    }
+    completed = run_cli(["deploy", "--target", "pmcp-run"], env, project)
+    assert completed.returncode == 0, completed.stderr
+    dotenv = (project / "pmcp-deploy.env").read_text()
+    values = dict(line.split("=", 1) for line in dotenv.splitlines())
+    assert json.loads(values["PMCP_SECRETS"]) == {"API_KEY": "set"}
+    stored = fake.secrets_of("hello-mcp")
+    assert stored["API_KEY"] == secret and set(stored) == {"API_KEY", RECORD}
+    assert call_tool(values["PMCP_URL"], "has_env", {"name": "API_KEY"}) == "true"
+    report = (project / "pmcp-deploy-report.json").read_text()
+    everything = completed.stdout + completed.stderr + dotenv + report
+    for value in (secret, base64.b64encode(secret.encode()).decode(), DEFAULT_CLIENT_SECRET):
+        assert value not in everything
 
 
 def test_plan_touches_nothing(pmcp_run, project):

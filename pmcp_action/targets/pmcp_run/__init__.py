@@ -4,14 +4,16 @@ The anatomy every target shares (``docs/adding-a-target.md``):
 
 - :mod:`.declaration` — inputs, outputs and fallbacks (and ``NAME``);
 - :mod:`.config` — the inputs resolved into one typed configuration, with every problem
-  pmcp.run would refuse found offline (projectName, Lambda limits, ``[iam]``, credentials);
+  pmcp.run would refuse found offline (projectName, Lambda limits, ``[iam]``, credentials,
+  the secrets' names and sizes);
 - :mod:`.credentials` — sign-in: the chosen credentials → an access token, renewed where
   the kind allows;
 - :mod:`.connection` — one command's connection: discovery → token → GraphQL client;
 - :mod:`.failures` — the envelopes of discovery, the token endpoint, GraphQL and S3 →
   errors with remediation; the rollback refusal;
-- :mod:`.survey` — the project's deployment, found by ``projectName``;
-- :mod:`.deploying` — the steps: a deployment created live (first or not), destroyed;
+- :mod:`.survey` — the project's deployment, found by ``projectName``, and its secrets;
+- :mod:`.deploying` — the steps: secrets written, then a deployment created live (first or
+  not); both destroyed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
 - :mod:`.target` — the flow's hooks: prepare (the files), connect, steps; no rollback.
 
@@ -21,6 +23,10 @@ And pmcp.run's own:
 - :mod:`.discovery` — ``/.well-known/pmcp-config`` and the ``PMCP_RUN_*`` overrides;
 - :mod:`.graphql` — the AppSync transport (raw token, renewal, re-discovery);
 - :mod:`.api` — the typed GraphQL operations cargo-pmcp uses;
+- :mod:`.secret_api` — the secret store's operations (``listServerSecrets``,
+  ``getServerSecret``, ``setServerSecret``, ``deleteServerSecret``);
+- :mod:`.secrets` — the server's secrets: what is stored, what to set, keep or delete, and
+  the record of the ones the action set;
 - :mod:`.files` — the artifact and the rendered template, prepared offline;
 - :mod:`.metadata` — the ``mcp:*`` template metadata;
 - :mod:`.template` — the CloudFormation template, rendered natively;

@@ -1,6 +1,7 @@
-"""The steps of the flow on pmcp.run: a deployment created from the uploaded files (there is
-no staging: every deploy goes live, a first one and a later one alike), waited for, OAuth
-settled and ``.pmcp/deployment.toml`` written; the deployment destroyed."""
+"""The steps of the flow on pmcp.run: the files uploaded, the server's secrets written
+(:mod:`.secrets`), then a deployment created from the files (there is no staging: every
+deploy goes live, a first one and a later one alike), waited for, OAuth settled and
+``.pmcp/deployment.toml`` written; the secrets the action set and the deployment destroyed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from ...context import RunContext
 from ...flow import Steps as FlowSteps
 from ...ownership import Resource
 from ...result import TargetResult
+from ...secrets import SecretOutcome
 from .config import PmcpRunSettings
 from .connection import Connection
 from .deployment import checked_mcp_url, create_deployment, upload_files
@@ -15,6 +17,8 @@ from .deployment_file import save_deployment_file
 from .files import DeploymentFiles
 from .oauth import settle_oauth
 from .results import deployed_result, destroyed_result, found_result, planned_result
+from .secret_api import SecretApi
+from .secrets import apply_secrets, delete_all, read_stored, secret_plan
 from .survey import Survey, take_survey
 from .waiting import finish_destroy, wait_for_deployment
 
@@ -36,6 +40,7 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
         self.conn = conn
         self.console = context.console
         self.project = context.project
+        self.secret_api = SecretApi(conn.graphql)
 
     # --- reading -------------------------------------------------------------------------
     def resource(self) -> Resource:
@@ -50,10 +55,27 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
         )
 
     def survey(self, artifact: DeploymentFiles | None) -> Survey:
-        return take_survey(self.conn.api, self.project.server_name)
+        """The deployment; the server's secrets too when this run has any to deal with."""
+        return take_survey(
+            self.conn.api,
+            self.project.server_name,
+            secret_api=self.secret_api if self.project.secrets else None,
+            console=self.console,
+        )
+
+    def stored_secrets(self, survey: Survey) -> frozenset[str]:
+        return survey.secrets.present if survey.secrets is not None else frozenset()
 
     def planned(self, survey: Survey, artifact: DeploymentFiles) -> TargetResult:
-        return planned_result(self.conn, self.project, survey.found, artifact)
+        outcomes = self._secret_plan(survey)
+        return planned_result(
+            self.conn, self.project, survey.found, artifact, outcomes, survey.secrets
+        )
+
+    def _secret_plan(self, survey: Survey) -> tuple[SecretOutcome, ...]:
+        if survey.secrets is None:
+            return ()
+        return secret_plan(self.project.secrets, survey.secrets)
 
     def outputs(self, survey: Survey) -> TargetResult:
         assert survey.found is not None  # the flow asks only when something is deployed
@@ -61,17 +83,23 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
 
     # --- deploying -----------------------------------------------------------------------
     def first_deploy(self, survey: Survey, artifact: DeploymentFiles) -> TargetResult:
-        return self._deploy(artifact)
+        return self._deploy(survey, artifact)
 
     def stage(self, survey: Survey, artifact: DeploymentFiles) -> TargetResult:
         """pmcp.run cannot stage: the new deployment replaces the live one when it succeeds."""
-        return self._deploy(artifact)
+        return self._deploy(survey, artifact)
 
-    def _deploy(self, files: DeploymentFiles) -> TargetResult:
+    def _deploy(self, survey: Survey, files: DeploymentFiles) -> TargetResult:
         api, context, console = self.conn.api, self.context, self.console
         project = self.project
         with console.group("pmcp.run: upload"):
             urls = upload_files(api, context, files)
+        outcomes = self._secret_plan(survey)
+        if survey.secrets is not None:
+            # Before the deployment is created: it is given the server's secrets as they are
+            # now, and a failed write leaves no deployment behind.
+            with console.group("pmcp.run: secrets"):
+                apply_secrets(self.secret_api, survey.secrets, project.secrets, outcomes, console)
         with console.group("pmcp.run: deployment"):
             deployment_id = create_deployment(api, project, urls, context)
             deployed = wait_for_deployment(api, deployment_id, context)
@@ -87,14 +115,19 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
             mcp_url=mcp_url,
             oauth=oauth,
             files=files,
+            secrets=outcomes,
         )
 
     # --- destroying ----------------------------------------------------------------------
     def remove(self, survey: Survey) -> TargetResult:
+        """The secrets the action set first (a failure leaves the deployment to destroy
+        again), then the deployment."""
         item = survey.found
         assert item is not None  # the flow asks only when something is deployed
         name = self.project.server_name
         api = self.conn.api
+        stored = survey.secrets or read_stored(self.secret_api, name, self.console)
+        deleted = delete_all(self.secret_api, stored, self.console)
         self.console.info(f"Destroying pmcp.run deployment {item.id} of {name}.")
         finish_destroy(api, item.id, api.destroy_deployment(item.id), self.context)
-        return destroyed_result(self.conn, item, name)
+        return destroyed_result(self.conn, item, name, deleted, stored)

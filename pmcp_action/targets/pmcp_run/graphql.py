@@ -8,7 +8,8 @@ endpoint: discovery is run once more and the call sent again when the advertised
 changed. A 401 is sent again once with a renewed token when the credential kind can renew.
 429/5xx and connection errors are retried by the shared HTTP client, except for a call
 sent ``once`` (a mutation that is not idempotent); a query is a read the client may send
-again after a lost answer.
+again after a lost answer, and so is a mutation the caller calls ``idempotent`` (a PUT-like
+set: sending it twice leaves what sending it once does).
 """
 
 from __future__ import annotations
@@ -65,15 +66,17 @@ class GraphQLClient:
         *,
         doing: str,
         once: bool = False,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Run ``query`` (``doing`` names it in errors); return its ``data`` object.
 
-        A query is a read: the HTTP client may resend it after a lost answer. A mutation is
-        resent only after a 429/5xx; with ``once=True`` it is sent once, and the caller
-        decides (after a read) whether to send it again.
+        A query is a read: the HTTP client may resend it after a lost answer, as it may an
+        ``idempotent`` mutation. Another mutation is resent only after a 429/5xx; with
+        ``once=True`` it is sent once, and the caller decides (after a read) whether to send
+        it again.
         """
         payload = {"query": query, "variables": dict(variables or {})}
-        reads = query.lstrip().startswith(("query", "{"))
+        reads = idempotent or query.lstrip().startswith(("query", "{"))
         renewed = False
         rediscovered = False
         while True:

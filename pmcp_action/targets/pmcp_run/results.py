@@ -1,5 +1,6 @@
-"""Every :class:`~pmcp_action.result.TargetResult` of pmcp-run: URLs, outputs, notes and
-request ids; none can be rolled back (pmcp.run keeps no earlier version)."""
+"""Every :class:`~pmcp_action.result.TargetResult` of pmcp-run: URLs, outputs, notes,
+request ids and what became of each secret (names only); none can be rolled back (pmcp.run
+keeps no earlier version)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from types import MappingProxyType
 
 from ...context import Project
 from ...result import PlanChange, TargetResult
+from ...secrets import SecretOutcome, SecretStatus
 from .api import DeploymentListItem, OAuthInfo
 from .connection import Connection
 from .deployment import RUNTIME
 from .files import DeploymentFiles
 from .rendering import metadata_note
+from .secrets import RECORD, StoredSecrets
 
 __all__ = [
     "deployed_result",
@@ -33,6 +36,7 @@ def result(
     outputs: Mapping[str, str] | None = None,
     changes: tuple[PlanChange, ...] = (),
     notes: tuple[str, ...] = (),
+    secrets: tuple[SecretOutcome, ...] = (),
 ) -> TargetResult:
     """The one builder: identity, request ids, the health URL and ``can_roll_back=False``."""
     return TargetResult(
@@ -46,6 +50,7 @@ def result(
         notes=notes,
         request_ids=_recent(conn.graphql.request_ids),
         can_roll_back=False,
+        secrets=secrets,
     )
 
 
@@ -54,6 +59,8 @@ def planned_result(
     project: Project,
     existing: DeploymentListItem | None,
     files: DeploymentFiles,
+    secrets: tuple[SecretOutcome, ...] = (),
+    stored: StoredSecrets | None = None,
 ) -> TargetResult:
     """What a deploy would create or update (nothing was changed)."""
     name = project.server_name
@@ -76,6 +83,8 @@ def planned_result(
             f"{artifact.size} bytes, sha256 {artifact.sha256[:12]} ({artifact.source})",
         ),
     )
+    if stored is not None:
+        changes += secret_changes(secrets, stored)
     if project.config.auth.enabled:
         changes += (PlanChange("update", "OAuth (configureServerOAuth)", "[auth].enabled"),)
     return result(
@@ -84,7 +93,42 @@ def planned_result(
         deployment_id=existing.id if existing else "",
         changes=changes,
         notes=(*settings_notes(project), metadata_note(rendered.metadata)),
+        secrets=secrets,
     )
+
+
+def secret_changes(
+    outcomes: tuple[SecretOutcome, ...], stored: StoredSecrets
+) -> tuple[PlanChange, ...]:
+    """Each secret a deploy would write, keep or delete, and the record when it changes."""
+    changes = []
+    for outcome in outcomes:
+        name, status = outcome.name, outcome.status
+        if status is SecretStatus.SET and name not in stored.present:
+            action, detail = "create", "new secret"
+        elif status is SecretStatus.SET:
+            action = "update"
+            detail = (
+                "its value changed"
+                if name in stored.ours
+                else "stored earlier, not by pmcp-deploy-action: written over"
+            )
+        elif status is SecretStatus.REMOVED:
+            action, detail = "delete", "no longer given (prune-secrets)"
+        elif status is SecretStatus.UNCHANGED:
+            action, detail = "keep", "unchanged"
+        else:
+            action, detail = "keep", "not given this run: kept"
+        changes.append(PlanChange(action, f"pmcp.run secret {name}", detail))
+    if any(o.status in (SecretStatus.SET, SecretStatus.REMOVED) for o in outcomes):
+        changes.append(
+            PlanChange(
+                "update" if stored.recorded else "create",
+                f"pmcp.run secret {RECORD}",
+                "the names and fingerprints of the secrets pmcp-deploy-action set",
+            )
+        )
+    return tuple(changes)
 
 
 def deployed_result(
@@ -96,8 +140,10 @@ def deployed_result(
     mcp_url: str,
     oauth: OAuthInfo | None,
     files: DeploymentFiles,
+    secrets: tuple[SecretOutcome, ...] = (),
 ) -> TargetResult:
-    """A finished deploy: the live URL, the OAuth outputs and what was deployed."""
+    """A finished deploy: the live URL, the OAuth outputs, what was deployed and what
+    became of each secret."""
     artifact = files.artifact
     oauth_on = oauth is not None and oauth.oauth_enabled
     discovery_url = oauth.discovery_url if oauth is not None and oauth_on else ""
@@ -123,6 +169,7 @@ def deployed_result(
             "oauth-discovery-url": discovery_url,
         },
         notes=tuple(notes),
+        secrets=secrets,
     )
 
 
@@ -136,21 +183,45 @@ def found_result(conn: Connection, item: DeploymentListItem, name: str) -> Targe
     )
 
 
-def destroyed_result(conn: Connection, item: DeploymentListItem, name: str) -> TargetResult:
+def destroyed_result(
+    conn: Connection,
+    item: DeploymentListItem,
+    name: str,
+    deleted: tuple[str, ...] = (),
+    stored: StoredSecrets | None = None,
+) -> TargetResult:
+    """The deployment destroyed, and the secrets the action had set for it deleted."""
+    changes = [
+        PlanChange("delete", f"pmcp.run secret {secret}", "set by pmcp-deploy-action")
+        for secret in deleted
+    ]
+    if stored is not None and stored.recorded and not stored.foreign:
+        changes.append(
+            PlanChange("delete", f"pmcp.run secret {RECORD}", "pmcp-deploy-action's record")
+        )
+    changes.append(
+        PlanChange(
+            "delete",
+            f"pmcp.run deployment {item.id}",
+            "stack, OAuth configuration and registry entry",
+        )
+    )
+    notes = [
+        f"pmcp.run deployment {item.id} of {name} was destroyed "
+        "(stack, OAuth configuration and registry entry)."
+    ]
+    if stored is not None:
+        kept = sorted(stored.present - set(deleted))
+        notes.append(
+            f"Secrets deleted: {', '.join(deleted) or 'none'} (the ones pmcp-deploy-action set)"
+            + (f"; left as they are: {', '.join(kept)} (not set by it)." if kept else ".")
+        )
     return result(
         conn,
         deployment_id=item.id,
-        changes=(
-            PlanChange(
-                "delete",
-                f"pmcp.run deployment {item.id}",
-                "stack, OAuth configuration and registry entry",
-            ),
-        ),
-        notes=(
-            f"pmcp.run deployment {item.id} of {name} was destroyed "
-            "(stack, OAuth configuration and registry entry).",
-        ),
+        changes=tuple(changes),
+        notes=tuple(notes),
+        secrets=tuple(SecretOutcome(secret, SecretStatus.REMOVED) for secret in deleted),
     )
 
 

@@ -12,11 +12,14 @@ instance works in process under ``httpx.MockTransport`` and behind
   validated against :data:`.schema.SCHEMA_SDL` (graphql-core) and executed by
   :mod:`.resolvers` over the fake's state; the token must be raw (``Bearer …`` is refused
   as AppSync does); ``POST <base>/stale/graphql`` is a partial "source API" that knows
-  only ``getDeployment`` (for the re-discovery path);
+  only ``getDeployment`` (for the re-discovery path); the servers' secrets are
+  :mod:`.secret_store`'s (set, list, get, delete per ``serverId``, injected into each
+  deployment created after);
 - :mod:`.uploads` — ``PUT <base>/uploads/<key>?X-Amz-…``, presigned S3 uploads (method,
   signature, expiry, Content-Length against the announced size, Content-Type);
 - :mod:`.mcp_server` — ``<base>/<deploymentId>/mcp`` and ``/health``, a minimal MCP
-  streamable-HTTP server for every successful deployment;
+  streamable-HTTP server for every successful deployment (its ``has_env`` tool says
+  whether a variable, a secret among them, is set — never its value);
 - :mod:`.state` — what they share; :mod:`.fake` — :class:`FakePmcpRun`, the routes;
   :mod:`.emulator` — ``EMULATOR``, the fake served for the demo and act runs.
 
@@ -24,7 +27,8 @@ Fault injection: ``fake.faults`` (HTTP level, from :class:`~tests.fakes.server.F
 plus ``fake.deployment_outcomes`` (``"success"``, ``"failed"``, ``"never"`` or
 ``"status:<name>"`` for each next deployment), ``fake.destroy_outcomes`` (``"async"``,
 ``"sync"``, ``"failed"``), ``fake.graphql_paths`` (what discovery advertises, one per
-discovery call) and :meth:`FakePmcpRun.break_server`.
+discovery call), ``fake.secret_failures`` (names whose ``setServerSecret`` answers
+``success: false``) and :meth:`FakePmcpRun.break_server`.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from .state import (
     PUBLIC_CLIENT_ID,
     Deployment,
     Operation,
+    StoredSecret,
     Upload,
 )
 
@@ -55,6 +60,7 @@ __all__ = [
     "Deployment",
     "FakePmcpRun",
     "Operation",
+    "StoredSecret",
     "Upload",
     "create_fake",
 ]

@@ -1,6 +1,10 @@
 """The served MCP endpoint of every successful deployment: ``<base>/<deploymentId>/mcp``
 (streamable HTTP: sessions, protocol versions, ``tools/list`` and ``tools/call``) and
-``/health``; :meth:`ServedServers.break_server` makes them misbehave."""
+``/health``; :meth:`ServedServers.break_server` makes them misbehave.
+
+Its tools: ``echo``, ``add``, and ``has_env``, which says whether an environment variable
+is set in the server (its template's Lambda variables and the secrets pmcp.run injected
+when the deployment was created) — ``true`` or ``false``, never a value."""
 
 from __future__ import annotations
 
@@ -33,6 +37,15 @@ _TOOLS = (
             "type": "object",
             "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
             "required": ["a", "b"],
+        },
+    },
+    {
+        "name": "has_env",
+        "description": "Whether an environment variable is set in the server (never its value).",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "required": ["name"],
         },
     },
 )
@@ -103,7 +116,7 @@ class ServedServers(PmcpRunState):
             tools = [] if mode == "no_tools" else [dict(t) for t in _TOOLS]
             return self._rpc_result(request_id, {"tools": tools})
         if method == "tools/call":
-            return self._call_tool(request_id, params)
+            return self._call_tool(deployment, request_id, params)
         return self._rpc_error(200, request_id, -32601, f"Method not found: {method}")
 
     def _initialize(
@@ -127,13 +140,17 @@ class ServedServers(PmcpRunState):
             headers={"Mcp-Session-Id": session},
         )
 
-    def _call_tool(self, request_id: Any, params: dict[str, Any]) -> httpx.Response:
+    def _call_tool(
+        self, deployment: Deployment, request_id: Any, params: dict[str, Any]
+    ) -> httpx.Response:
         name = params.get("name")
         arguments = params.get("arguments") or {}
         if name == "echo":
             text = str(arguments.get("text", ""))
         elif name == "add":
             text = str(arguments.get("a", 0) + arguments.get("b", 0))
+        elif name == "has_env":
+            text = "true" if str(arguments.get("name", "")) in deployment.environment else "false"
         else:
             return self._rpc_error(200, request_id, -32602, f"Unknown tool: {name}")
         return self._rpc_result(

@@ -1,5 +1,6 @@
 """The GraphQL operations over the fake's state: upload URLs, deployments and their progress,
-destroys and their operations, OAuth; and the root value graphql-core calls."""
+destroys and their operations, OAuth, the servers' secrets (:mod:`.secret_store`); and the
+root value graphql-core calls."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import uuid
 from typing import Any
 
+from .secret_store import SecretStore
 from .state import Deployment, Operation, Upload, iso_time
 from .uploads import UPLOAD_EXPIRES, PresignedUploads
 
@@ -23,7 +25,7 @@ class ApiError(Exception):
         self.error_type = error_type
 
 
-class Resolvers(PresignedUploads):
+class Resolvers(PresignedUploads, SecretStore):
     """What each operation does to the state (graphql-core calls them through :class:`Root`)."""
 
     def get_upload_urls(
@@ -74,6 +76,7 @@ class Resolvers(PresignedUploads):
             base_url=base,
             created_at=self.clock(),
             outcome=outcome,
+            environment=self.environment_of(project, self.uploads[variables["templateS3Key"]].data),
         )
         self.deployments[deployment.id] = deployment
         return {
@@ -272,3 +275,32 @@ class Root:
         if state is not None:
             return state
         return {"serverId": serverId, "oauthEnabled": False, "provider": None}
+
+    def listServerSecrets(
+        self, info: Any, serverId: str, audience: str | None = None
+    ) -> dict[str, Any]:
+        return self.fake.list_secrets(serverId, audience or "mcp")
+
+    def getServerSecret(
+        self, info: Any, serverId: str, secretName: str, audience: str | None = None
+    ) -> dict[str, Any]:
+        return self.fake.get_secret(serverId, secretName, audience or "mcp")
+
+    # Mutation (secrets)
+    def setServerSecret(
+        self,
+        info: Any,
+        serverId: str,
+        secretName: str,
+        secretValue: str,
+        description: str | None = None,
+        audience: str | None = None,
+    ) -> dict[str, Any]:
+        return self.fake.set_secret(
+            serverId, secretName, secretValue, description, audience or "mcp"
+        )
+
+    def deleteServerSecret(
+        self, info: Any, serverId: str, secretName: str, audience: str | None = None
+    ) -> dict[str, Any]:
+        return self.fake.delete_secret(serverId, secretName, audience or "mcp")

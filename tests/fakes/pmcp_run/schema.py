@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 #: The operations cargo-pmcp sends (upload URLs, deployment from S3, its status and list,
-#: destroy and its operation, OAuth), with the arguments and fields it uses. Statuses are
-#: plain strings, not enums, as on the real API.
+#: destroy and its operation, OAuth, the server's secrets), with the arguments and fields it
+#: uses. Statuses are plain strings, not enums, as on the real API. The secret operations
+#: take an optional ``audience`` whose enum type is generated per operation (the MCP
+#: server's Lambda, ``mcp``, when not given; ``billing`` for a subscription Lambda), and
+#: ``listServerSecrets`` answers its list as AWSJSON: a JSON string of ``name``/``hasValue``
+#: objects, never a value.
 SCHEMA_SDL = """
 schema {
   query: Query
   mutation: Mutation
+}
+
+scalar AWSJSON
+
+enum ListServerSecretsAudience {
+  mcp
+  billing
+}
+
+enum GetServerSecretAudience {
+  mcp
+  billing
+}
+
+enum SetServerSecretAudience {
+  mcp
+  billing
+}
+
+enum DeleteServerSecretAudience {
+  mcp
+  billing
 }
 
 type Query {
@@ -16,6 +42,12 @@ type Query {
   listDeployments(limit: Int, nextToken: String): DeploymentConnection!
   getDeploymentOperationStatus(id: ID!): DeploymentOperationStatus
   fetchServerOAuthEndpoints(serverId: String!): ServerOAuthEndpoints
+  listServerSecrets(serverId: String!, audience: ListServerSecretsAudience): ServerSecretList
+  getServerSecret(
+    serverId: String!
+    secretName: String!
+    audience: GetServerSecretAudience
+  ): ServerSecret
 }
 
 type Mutation {
@@ -43,6 +75,18 @@ type Mutation {
     sharedPoolName: String
   ): ServerOAuthConfig
   disableServerOAuth(serverId: String!): DisableServerOAuthResult
+  setServerSecret(
+    serverId: String!
+    secretName: String!
+    secretValue: String!
+    description: String
+    audience: SetServerSecretAudience
+  ): SetServerSecretResult
+  deleteServerSecret(
+    serverId: String!
+    secretName: String!
+    audience: DeleteServerSecretAudience
+  ): DeleteServerSecretResult
 }
 
 type UploadUrls {
@@ -120,6 +164,31 @@ type ServerOAuthEndpoints {
 type DisableServerOAuthResult {
   serverId: String!
   oauthEnabled: Boolean!
+}
+
+type ServerSecretList {
+  serverId: String!
+  secrets: AWSJSON!
+}
+
+type ServerSecret {
+  serverId: String!
+  secretName: String!
+  secretValue: String
+  exists: Boolean!
+}
+
+type SetServerSecretResult {
+  success: Boolean!
+  serverId: String
+  secretName: String
+  error: String
+  warning: String
+}
+
+type DeleteServerSecretResult {
+  success: Boolean!
+  error: String
 }
 """
 

@@ -1,5 +1,6 @@
 """The fake's state: machine clients and tokens, upload slots, deployments, destroy
-operations, OAuth settings, and the log of GraphQL calls tests look at."""
+operations, OAuth settings, the servers' secrets, and the log of GraphQL calls tests look
+at."""
 
 from __future__ import annotations
 
@@ -57,6 +58,21 @@ class Deployment:
     error_message: str | None = None
     completed_at: float | None = None
     live: bool = False
+    #: The environment variable names the deployed server sees: its template's Lambda
+    #: variables and the server's secrets when the deployment was created (pmcp.run injects
+    #: secrets server-side; the values stay in the secret store).
+    environment: frozenset[str] = frozenset()
+
+
+@dataclass
+class StoredSecret:
+    """One secret pmcp.run keeps for a server (``{serverId}/{name}`` in its store)."""
+
+    value: str
+    description: str | None
+    updated_at: float
+    #: How many times it was written (1 on creation).
+    writes: int = 1
 
 
 @dataclass
@@ -103,6 +119,10 @@ class PmcpRunState(FakeBase):
             self.deployments: dict[str, Deployment] = {}
             self.operations: dict[str, Operation] = {}
             self.oauth: dict[str, dict[str, Any]] = {}
+            #: The servers' secrets: (serverId, audience) -> name -> secret.
+            self.server_secrets: dict[tuple[str, str], dict[str, StoredSecret]] = {}
+            #: setServerSecret answers ``success: false`` with this error for these names.
+            self.secret_failures: dict[str, str] = {}
             #: Every GraphQL operation executed: (field names, variables).
             self.graphql_calls: list[tuple[tuple[str, ...], dict[str, Any]]] = []
             #: Outcome of each next deployment ("success", "failed", "never", "status:<s>").
@@ -149,6 +169,14 @@ class PmcpRunState(FakeBase):
                 },
                 "operations": {o.id: o.status for o in self.operations.values()},
                 "oauth": self.oauth,
+                "secrets": {
+                    f"{server}/{name}" + ("" if audience == "mcp" else f"@{audience}"): {
+                        "writes": secret.writes,
+                        "description": secret.description,
+                    }
+                    for (server, audience), stored in self.server_secrets.items()
+                    for name, secret in stored.items()
+                },
                 "tokens_issued": len(self.issued),
             }
 
@@ -158,6 +186,12 @@ class PmcpRunState(FakeBase):
                 if deployment.project_name == project_name and deployment.live:
                     return deployment
         return None
+
+    def secrets_of(self, server_id: str, audience: str = "mcp") -> dict[str, str]:
+        """The secrets pmcp.run keeps for ``server_id``: name -> value (for assertions)."""
+        with self._lock:
+            stored = self.server_secrets.get((server_id, audience), {})
+            return {name: secret.value for name, secret in stored.items()}
 
     def graphql_operations(self) -> list[str]:
         """Root field names of every executed GraphQL operation, in order."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
+from pmcp_action.secrets import resolve_secrets
 from pmcp_action.settings.deploy_toml_reading import load_deploy_config
 from pmcp_action.targets.pmcp_run import PmcpRunTarget, create
 from pmcp_action.targets.pmcp_run.template import (
@@ -28,6 +29,7 @@ from tests.fakes.pmcp_run import (
     FakePmcpRun,
     Upload,
 )
+from tests.support import mcp_tool
 from tests.support.context import make_context
 
 #: In-process base URL: https, so the endpoint rule holds without loopback tricks.
@@ -147,6 +149,8 @@ def make_harness(
     bootstrap: bytes | None = None,
     extra_files: Mapping[str, str] | None = None,
     clock: FakeClock | None = None,
+    secrets: str | None = None,
+    prune_secrets: bool = False,
 ) -> Harness:
     """A pmcp-run target over ``fake`` (MockTransport unless ``transport`` is given).
 
@@ -155,6 +159,9 @@ def make_harness(
 
     ``credentials``: "client" (the fake's default machine client), "token" (a fresh
     access token), "none", or "raw" (pass the credential fields in ``settings``).
+
+    ``secrets`` (the secrets input's text, "" for none) resolves the run's secrets as a run
+    does: the input, deploy.toml's ``[secrets]`` and ``environ``; without it the run has none.
     """
     fake = fake or FakePmcpRun()
     artifact = write_project(
@@ -167,6 +174,8 @@ def make_harness(
         "artifact": artifact,
         "timeout_minutes": 10,
     }
+    if secrets is not None:
+        fields.update(secrets=secrets, prune_secrets=prune_secrets)
     if credentials == "client":
         fields.update(pmcp_client_id=DEFAULT_CLIENT_ID, pmcp_client_secret=DEFAULT_CLIENT_SECRET)
     elif credentials == "token":
@@ -198,6 +207,23 @@ def make_harness(
         sleep=clock.sleep,
         id_token=no_oidc,
     )
+    if secrets is not None:
+        resolved = resolve_secrets(
+            context.settings.secrets,
+            given_source="input 'secrets'",
+            config=config,
+            environ=dict(environ or {}),
+            environment=context.project.environment,
+            environment_input=context.settings.environment,
+            prune=context.settings.prune_secrets,
+            mask=console.mask,
+        )
+        project = replace(
+            context.project, environment=resolved.environment, secrets=resolved.secrets
+        )
+        context = replace(context, project=project)
+        if resolved.problems:
+            pytest.fail(f"the secrets have problems: {resolved.problems}")
     return Harness(create(context), context, fake, log, artifact, clock)
 
 
@@ -217,6 +243,13 @@ def secret_values(harness: Harness) -> list[str]:
             if "token" in name and name != "grant_type":
                 found.append(value)
     return [value for value in found if value]
+
+
+def call_tool(
+    fake: FakePmcpRun, url: str, tool: str, arguments: Mapping[str, Any] | None = None
+) -> str:
+    """Call ``tool`` on the MCP server the fake serves at ``url`` (in process); its text."""
+    return mcp_tool.call_tool(url, tool, arguments, transport=httpx.MockTransport(fake))
 
 
 def graphql_tokens(fake: FakePmcpRun) -> list[str]:

@@ -38,7 +38,12 @@ def test_plan_reads_but_mutates_nothing(tmp_path: Path) -> None:
     after = h.fake.snapshot()
     after.pop("tokens_issued")
     assert after == before
-    assert h.fake.graphql_operations()[operations_before:] == ["listDeployments"]
+    # Reads only: the deployments, and the server's secrets to tell what would change.
+    assert h.fake.graphql_operations()[operations_before:] == [
+        "listDeployments",
+        "listServerSecrets",
+        "getServerSecret",
+    ]
     assert len(h.fake.requests_to("/uploads/")) == uploads_before
     assert not (tmp_path / ".pmcp" / "deployment.toml").exists()
     actions = [(c.action, c.resource) for c in result.changes]
