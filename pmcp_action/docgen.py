@@ -1,7 +1,8 @@
-"""Generate ``action.yml``, ``docker-action.yml`` and the README's tables from the declarations.
+"""Generate ``action.yml``, ``docker-action.yml``, the GitLab component
+``templates/deploy.yml`` and the README's tables from the declarations.
 
-    python -m pmcp_action.docgen            # rewrite action.yml and README.md
-    python -m pmcp_action.docgen --check    # exit 1 when either differs (CI does this)
+    python -m pmcp_action.docgen            # rewrite the generated files
+    python -m pmcp_action.docgen --check    # exit 1 when one differs (CI does this)
 
 Each fact is written once: a default lives in its input's spec, a fallback in
 its target's declaration; the files here only repeat what those say. The
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from .action_image import GENERATED_DIR
 from .exit_codes import EXIT_CODES
+from .gitlab_component import render_component
 from .settings.catalogue import Catalogue, catalogue
 from .settings.declaration import TargetDeclaration
 from .settings.spec import InputSpec
@@ -291,6 +293,7 @@ def generated_files(cat: Catalogue, root: Path = ROOT) -> dict[Path, str]:
     return {
         root / "action.yml": render_action_yml(cat),
         root / "docker-action.yml": render_inner_action_yml(cat),
+        root / "templates" / "deploy.yml": render_component(cat),
         readme: render_readme(readme.read_text(encoding="utf-8"), cat),
     }
 
@@ -306,8 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if current == content:
             continue
         if args.check:
-            stale.append(path.name)
+            stale.append(path.relative_to(args.root).as_posix())
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
             print(f"wrote {path}")
     if stale:

@@ -29,7 +29,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     InputSpec(
         "command",
         "What to do: deploy, plan (validate and show what would change, touching nothing), "
-        "outputs (what is deployed now), rollback, destroy.",
+        "outputs (what is deployed now), rollback, destroy, logs (what the serving version "
+        "logged, where the target keeps logs).",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
         default=Command.DEPLOY.value,

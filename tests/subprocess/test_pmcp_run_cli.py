@@ -63,10 +63,10 @@ def test_gitlab_job_writes_a_dotenv_report_and_sections(pmcp_run, project):
     assert completed.returncode == 0, completed.stderr
     dotenv = (project / "pmcp-deploy.env").read_text()
     values = dict(line.split("=", 1) for line in dotenv.splitlines())
-    assert values["PMCP_STATUS"] == "success"
-    assert values["PMCP_URL"].startswith(url) and values["PMCP_URL"].endswith("/mcp")
-    assert values["PMCP_VERIFIED"] == "true" and values["PMCP_TOOL_COUNT"] == "2"
-    assert values["PMCP_REPORT_PATH"] == "pmcp-deploy-report.json"
+    assert values["PMCP_OUT_STATUS"] == "success"
+    assert values["PMCP_OUT_URL"].startswith(url) and values["PMCP_OUT_URL"].endswith("/mcp")
+    assert values["PMCP_OUT_VERIFIED"] == "true" and values["PMCP_OUT_TOOL_COUNT"] == "2"
+    assert values["PMCP_OUT_REPORT_PATH"] == "pmcp-deploy-report.json"
     assert len(dotenv.encode()) <= 5 * 1024 and all("\n" not in v for v in values.values())
     report = json.loads((project / "pmcp-deploy-report.json").read_text())
     assert report["platform"] == "gitlab-ci" and report["status"] == "success"

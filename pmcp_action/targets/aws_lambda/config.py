@@ -23,7 +23,7 @@ from ...errors import Problem
 from ...ownership import is_managed, labels
 from ...urls import endpoint_problem
 from ..lambda_rules import lambda_problems
-from .declaration import NAME
+from .declaration import DECLARATION, NAME
 
 __all__ = [
     "LOG_RETENTION_DAYS",
@@ -207,8 +207,9 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 problems.append(problem)
             service_endpoints[service] = value
 
+    # STS in the China partition is sts.amazonaws.com.cn, and so is its audience.
     audience = inputs.string("audience") or (
-        "sts.amazonaws.com.cn" if region.startswith("cn-") else "sts.amazonaws.com"
+        DECLARATION.audience + (".cn" if region.startswith("cn-") else "")
     )
 
     # --- function shape ----------------------------------------------------------------------

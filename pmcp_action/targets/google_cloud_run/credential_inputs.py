@@ -16,6 +16,7 @@ from typing import Any
 from ...context import RunContext
 from ...errors import Problem
 from ...settings.target_inputs import TargetInputs
+from .declaration import DECLARATION
 
 __all__ = [
     "ADC_ENV",
@@ -58,7 +59,7 @@ class CredentialInputs:
 
 def default_audience(provider: str) -> str:
     """The OIDC audience Google expects by default for a provider resource name."""
-    return f"https://iam.googleapis.com/{provider}"
+    return DECLARATION.default_audience({"gcp-workload-identity-provider": provider}.__getitem__)
 
 
 def _provider(inputs: TargetInputs, problems: list[Problem]) -> str:
