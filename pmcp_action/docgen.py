@@ -65,7 +65,8 @@ runs:
   image: 'Dockerfile'
 """
 
-#: The composite trampoline: resolve the image, then run the generated inner Docker action.
+#: The composite trampoline: resolve the image, run the generated inner Docker action, then
+#: remove it from the workspace again.
 _COMPOSITE_STEPS = """\
 runs:
   using: 'composite'
@@ -91,6 +92,15 @@ runs:
     - name: 'Run pmcp-action'
       id: run
       uses: ./%(generated)s
+%(with)s
+    - name: 'Remove the generated action'
+      # Whatever happened before: the checkout is left as it was found.
+      if: always() && runner.os == 'Linux'
+      shell: /bin/bash --noprofile --norc -e -o pipefail {0}
+      run: |
+        PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin"
+        python="$(command -v python3)" || exit 0
+        "$python" -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py" remove
 """
 
 
@@ -156,13 +166,16 @@ def render_action_yml(cat: Catalogue) -> str:
     listed = ", ".join(titles[:-1]) + f" or {titles[-1]}" if len(titles) > 1 else "".join(titles)
     inputs, outputs = _declarations(cat, forward=True)
     lines = [_ACTION_HEAD.format(titles=listed.replace("'", "''")), *inputs, "", *outputs, ""]
-    steps = _COMPOSITE_STEPS % {"generated": GENERATED_DIR}
     forwarded = [
         f"        {spec.name}: ${{{{ inputs.{spec.name} }}}}"
         for spec in cat.inputs
         if not spec.cli_only
     ]
-    return "\n".join(lines) + steps + "      with:\n" + "\n".join(forwarded) + "\n"
+    steps = _COMPOSITE_STEPS % {
+        "generated": GENERATED_DIR,
+        "with": "      with:\n" + "\n".join(forwarded),
+    }
+    return "\n".join(lines) + steps
 
 
 def render_inner_action_yml(cat: Catalogue) -> str:
