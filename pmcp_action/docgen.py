@@ -21,6 +21,7 @@ from pathlib import Path
 from .action_image import GENERATED_DIR
 from .exit_codes import EXIT_CODES
 from .gitlab_component import render_component
+from .runner_paths import HOST_WORKSPACE_VARIABLE
 from .settings.catalogue import Catalogue, catalogue
 from .settings.declaration import TargetDeclaration
 from .settings.spec import InputSpec
@@ -92,6 +93,10 @@ runs:
     - name: 'Run pmcp-action'
       id: run
       uses: ./%(generated)s
+      env:
+        # Where the workspace is on the runner: a file an earlier step named there (e.g.
+        # GOOGLE_APPLICATION_CREDENTIALS) is read at its mount in the container.
+        %(host_workspace)s: ${{ github.workspace }}
 %(with)s
     - name: 'Remove the generated action'
       # Whatever happened before: the checkout is left as it was found.
@@ -173,6 +178,7 @@ def render_action_yml(cat: Catalogue) -> str:
     ]
     steps = _COMPOSITE_STEPS % {
         "generated": GENERATED_DIR,
+        "host_workspace": HOST_WORKSPACE_VARIABLE,
         "with": "      with:\n" + "\n".join(forwarded),
     }
     return "\n".join(lines) + steps
