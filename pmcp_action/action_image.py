@@ -15,6 +15,12 @@ writes the inner Docker action that the next step runs with ``uses:``:
 ``PMCP_ACTION_IMAGE`` overrides the choice: ``Dockerfile`` always builds, anything else is an
 image reference to run (``docker://`` optional). ``PMCP_ACTION_REGISTRY`` points the lookup at
 another registry (a loopback one in the tests; default ``https://ghcr.io``).
+
+``uses:`` of a local action takes a path inside the workspace, so the inner action is written
+there; the composite's last step, run whatever happened before it, runs this file with
+``remove``: it deletes the inner action and every directory writing it created, so the
+checkout is left as it was (no untracked files for a "no uncommitted changes" check, an
+auto-commit step or ``upload-artifact path: .``).
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 import urllib.response
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,13 +43,18 @@ __all__ = [
     "Resolution",
     "main",
     "manifest_digest",
+    "remove_inner_action",
     "render_inner_action",
     "resolve",
+    "write_inner_action",
 ]
 
 #: Where the inner action is written, relative to the workspace (``uses:`` takes a path
-#: relative to it). Ignored by git.
+#: relative to it); removed again by the composite's last step.
 GENERATED_DIR = ".github/.tmp/.generated-actions/pmcp-deploy-action"
+#: In the inner action's directory: the directories writing it created, relative to the
+#: workspace, one a line, outermost first (what ``remove`` deletes besides it).
+_CREATED = ".created"
 
 DEFAULT_REGISTRY = "https://ghcr.io"
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -189,22 +201,71 @@ def render_inner_action(template: str, image: str) -> str:
     return template[: -len(_IMAGE_LINE)] + f"  image: {quoted}\n"
 
 
-def main(environ: Mapping[str, str] | None = None) -> int:
-    env = os.environ if environ is None else environ
-    action_path = Path(env.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parent.parent)
-    workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
+def _created_directories(workspace: Path, directory: Path) -> list[Path]:
+    """The directories ``directory.mkdir(parents=True)`` would create, outermost first."""
+    missing: list[Path] = []
+    while not directory.exists() and directory != workspace and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    return missing[::-1]
+
+
+def write_inner_action(workspace: Path, content: str) -> Path:
+    """Write the inner action under ``workspace``, noting the directories this created."""
     target_dir = workspace / GENERATED_DIR
-    dockerfile = os.path.relpath(action_path / "Dockerfile", target_dir)
+    created = _created_directories(workspace, target_dir)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    # Written beside and renamed: a half-written file is never read as the action.
+    for name, text in (
+        ("action.yml", content),
+        (_CREATED, "".join(f"{path.relative_to(workspace).as_posix()}\n" for path in created)),
+    ):
+        partial = target_dir / f".{name}.{os.getpid()}"
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target_dir / name)
+    return target_dir / "action.yml"
+
+
+def remove_inner_action(workspace: Path) -> None:
+    """Delete the inner action, then each directory writing it created that is now empty."""
+    target_dir = workspace / GENERATED_DIR
+    try:
+        listed = (target_dir / _CREATED).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        listed = []
+    created = [workspace / line for line in listed if line and ".." not in Path(line).parts]
+    if target_dir.is_symlink():
+        target_dir.unlink()
+    elif target_dir.is_dir():
+        shutil.rmtree(target_dir)
+    for directory in reversed(created):
+        if directory == target_dir or not directory.is_dir() or any(directory.iterdir()):
+            continue
+        directory.rmdir()
+
+
+def main(environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> int:
+    env = os.environ if environ is None else environ
+    args = sys.argv[1:] if argv is None else list(argv)
+    workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
+    if args == ["remove"]:
+        try:
+            remove_inner_action(workspace)
+        except OSError as exc:
+            # The run is over; a leftover file must not turn its result into a failure.
+            print(f"::warning title=pmcp deploy::Could not remove {GENERATED_DIR}: {exc}")
+        return 0
+    if args:
+        print(f"usage: action_image.py [remove] (not {' '.join(args)})", file=sys.stderr)
+        return 2
+    action_path = Path(env.get("GITHUB_ACTION_PATH") or Path(__file__).resolve().parent.parent)
+    dockerfile = os.path.relpath(action_path / "Dockerfile", workspace / GENERATED_DIR)
     resolution = resolve(env, dockerfile)
     if resolution.warning:
         print(f"::warning title=pmcp deploy: no prebuilt image::{resolution.message}")
     print(f"Resolved action image to: {resolution.image} ({resolution.message})")
     template = (action_path / "docker-action.yml").read_text(encoding="utf-8")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    # Written beside and renamed: parallel jobs on one workspace never see half a file.
-    partial = target_dir / f".action.yml.{os.getpid()}"
-    partial.write_text(render_inner_action(template, resolution.image), encoding="utf-8")
-    os.replace(partial, target_dir / "action.yml")
+    write_inner_action(workspace, render_inner_action(template, resolution.image))
     return 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Problem
+from .runner_paths import CONTAINER_HOME, CONTAINER_WORKSPACE
 
 if TYPE_CHECKING:
     from .ci.base import Platform
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["REPORT_NAME", "destination_problems", "display_path", "report_location"]
 
 REPORT_NAME = "pmcp-deploy-report.json"
-#: How the runner mounts a Docker action: the workspace, and RUNNER_TEMP/_github_home as HOME.
-#: RUNNER_TEMP itself is passed through as a host path that is not mounted.
-_CONTAINER_WORKSPACE = "/github/workspace"
-_CONTAINER_HOME = "/github/home"
 
 
 def _requested(settings: Settings | None, given: Mapping[str, object]) -> Path | None:
@@ -58,13 +55,12 @@ def report_location(
         return None
     runner_temp = environ.get("RUNNER_TEMP", "")
     in_action_container = (
-        platform.name == "github-actions"
-        and environ.get("GITHUB_WORKSPACE") == _CONTAINER_WORKSPACE
+        platform.name == "github-actions" and environ.get("GITHUB_WORKSPACE") == CONTAINER_WORKSPACE
     )
-    if in_action_container and runner_temp and Path(_CONTAINER_HOME).is_dir():
+    if in_action_container and runner_temp and Path(CONTAINER_HOME).is_dir():
         # Outside the workspace (no root-owned file in the checkout), yet visible to
         # later steps on the host as RUNNER_TEMP/_github_home.
-        return Path(_CONTAINER_HOME) / REPORT_NAME, f"{runner_temp}/_github_home/{REPORT_NAME}"
+        return Path(CONTAINER_HOME) / REPORT_NAME, f"{runner_temp}/_github_home/{REPORT_NAME}"
     directory = None if in_action_container else platform.default_report_dir
     if directory and Path(directory).is_dir():
         path = Path(directory) / REPORT_NAME

@@ -1,7 +1,8 @@
-"""Generate ``action.yml``, ``docker-action.yml`` and the README's tables from the declarations.
+"""Generate ``action.yml``, ``docker-action.yml``, the GitLab component
+``templates/deploy.yml`` and the README's tables from the declarations.
 
-    python -m pmcp_action.docgen            # rewrite action.yml and README.md
-    python -m pmcp_action.docgen --check    # exit 1 when either differs (CI does this)
+    python -m pmcp_action.docgen            # rewrite the generated files
+    python -m pmcp_action.docgen --check    # exit 1 when one differs (CI does this)
 
 Each fact is written once: a default lives in its input's spec, a fallback in
 its target's declaration; the files here only repeat what those say. The
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from .action_image import GENERATED_DIR
 from .exit_codes import EXIT_CODES
+from .gitlab_component import render_component
+from .runner_paths import HOST_WORKSPACE_VARIABLE
 from .settings.catalogue import Catalogue, catalogue
 from .settings.declaration import TargetDeclaration
 from .settings.spec import InputSpec
@@ -63,7 +66,8 @@ runs:
   image: 'Dockerfile'
 """
 
-#: The composite trampoline: resolve the image, then run the generated inner Docker action.
+#: The composite trampoline: resolve the image, run the generated inner Docker action, then
+#: remove it from the workspace again.
 _COMPOSITE_STEPS = """\
 runs:
   using: 'composite'
@@ -89,6 +93,19 @@ runs:
     - name: 'Run pmcp-action'
       id: run
       uses: ./%(generated)s
+      env:
+        # Where the workspace is on the runner: a file an earlier step named there (e.g.
+        # GOOGLE_APPLICATION_CREDENTIALS) is read at its mount in the container.
+        %(host_workspace)s: ${{ github.workspace }}
+%(with)s
+    - name: 'Remove the generated action'
+      # Whatever happened before: the checkout is left as it was found.
+      if: always() && runner.os == 'Linux'
+      shell: /bin/bash --noprofile --norc -e -o pipefail {0}
+      run: |
+        PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin"
+        python="$(command -v python3)" || exit 0
+        "$python" -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py" remove
 """
 
 
@@ -154,13 +171,17 @@ def render_action_yml(cat: Catalogue) -> str:
     listed = ", ".join(titles[:-1]) + f" or {titles[-1]}" if len(titles) > 1 else "".join(titles)
     inputs, outputs = _declarations(cat, forward=True)
     lines = [_ACTION_HEAD.format(titles=listed.replace("'", "''")), *inputs, "", *outputs, ""]
-    steps = _COMPOSITE_STEPS % {"generated": GENERATED_DIR}
     forwarded = [
         f"        {spec.name}: ${{{{ inputs.{spec.name} }}}}"
         for spec in cat.inputs
         if not spec.cli_only
     ]
-    return "\n".join(lines) + steps + "      with:\n" + "\n".join(forwarded) + "\n"
+    steps = _COMPOSITE_STEPS % {
+        "generated": GENERATED_DIR,
+        "host_workspace": HOST_WORKSPACE_VARIABLE,
+        "with": "      with:\n" + "\n".join(forwarded),
+    }
+    return "\n".join(lines) + steps
 
 
 def render_inner_action_yml(cat: Catalogue) -> str:
@@ -291,6 +312,7 @@ def generated_files(cat: Catalogue, root: Path = ROOT) -> dict[Path, str]:
     return {
         root / "action.yml": render_action_yml(cat),
         root / "docker-action.yml": render_inner_action_yml(cat),
+        root / "templates" / "deploy.yml": render_component(cat),
         readme: render_readme(readme.read_text(encoding="utf-8"), cat),
     }
 
@@ -306,8 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if current == content:
             continue
         if args.check:
-            stale.append(path.name)
+            stale.append(path.relative_to(args.root).as_posix())
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
             print(f"wrote {path}")
     if stale:

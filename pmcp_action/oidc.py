@@ -259,7 +259,9 @@ def _gitlab_remediation(audience: str, variable: str) -> str:
         f"  {variable}:\n"
         f"    aud: {_yaml_scalar(audience)}\n\n"
         f"The name must be {variable} (or set `id-token-variable` to the name you use); "
-        "`aud` may also be a list when one token serves several targets."
+        "`aud` may also be a list when one token serves several targets. With the "
+        "pmcp-deploy component, its `target` input picks the target's audience, or set its "
+        f"`audience` input to {_yaml_scalar(audience)}."
     )
 
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..settings.common_outputs import output_variable
 from .base import Platform
 
-__all__ = ["DOTENV_LIMIT", "GitLabCi", "dotenv_key"]
+__all__ = ["DOTENV_LIMIT", "GitLabCi"]
 
 #: GitLab rejects dotenv reports over 5 KiB.
 DOTENV_LIMIT = 5 * 1024
 _ESC = "\x1b"
-
-
-def dotenv_key(output_name: str) -> str:
-    return "PMCP_" + re.sub(r"[^A-Z0-9_]", "_", output_name.upper())
 
 
 class GitLabCi(Platform):
@@ -62,7 +58,9 @@ class GitLabCi(Platform):
         ]
 
     def write_outputs(self, outputs: Mapping[str, str]) -> None:
-        """Write ``PMCP_<NAME>=value`` lines: single-line values, within 5 KiB."""
+        """Write ``PMCP_OUT_<NAME>=value`` lines, the outputs only: single-line values, within
+        5 KiB. GitLab gives a later job these variables above its own, so no input is read
+        from a name of this form (see :data:`.common_outputs.OUTPUT_VARIABLE_PREFIX`)."""
         super().write_outputs(outputs)
         path = self._dotenv
         lines: list[str] = []
@@ -70,7 +68,7 @@ class GitLabCi(Platform):
         dropped: list[str] = []
         for name, raw in outputs.items():
             value = " ".join(self.redactor.redact(raw).split("\n")).replace("\r", " ")
-            line = f"{dotenv_key(name)}={value}\n"
+            line = f"{output_variable(name)}={value}\n"
             if size + len(line.encode()) > DOTENV_LIMIT:
                 dropped.append(name)
                 continue

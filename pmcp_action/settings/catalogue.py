@@ -25,7 +25,7 @@ from types import MappingProxyType, ModuleType
 
 from ..errors import PmcpActionError
 from .common_inputs import COMMON_INPUTS, COMMON_VARIABLES
-from .common_outputs import COMMON_OUTPUTS
+from .common_outputs import COMMON_OUTPUTS, OUTPUT_VARIABLE_PREFIX
 from .declaration import OutputSpec, TargetDeclaration
 from .spec import InputSpec
 
@@ -74,6 +74,20 @@ class Catalogue:
                 owners = found[name][1] if name in found else ()
                 found[name] = (found[name][0] if name in found else text, (*owners, target.id))
         return found
+
+    @property
+    def input_variables(self) -> frozenset[str]:
+        """Every variable the program reads a setting from: the inputs' own, the targets'
+        fallbacks' and the variables listed besides them."""
+        names = {name for spec in self.inputs for name in spec.env}
+        names |= {
+            name
+            for target in self.targets
+            for fallback in target.fallbacks.values()
+            for name in fallback.env
+        }
+        names |= {part for listed in self.variables for part in listed.split(", ")}
+        return frozenset(names)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -233,18 +247,25 @@ def build_catalogue(declarations: Iterable[TargetDeclaration]) -> Catalogue:
                 problems.append(f"{declaration.id}: output {output.name!r} clashes")
             else:
                 output_owners[output.name].append(declaration.id)
-    if problems:
-        raise RegistryError(
-            "The target declarations are inconsistent:\n" + "\n".join(f"- {p}" for p in problems),
-            remediation="Fix the declaration modules named above.",
-        )
-    return Catalogue(
+    joined = Catalogue(
         targets=tuple(targets),
         inputs=(*common, *extra),
         outputs=tuple(outputs),
         input_owners=MappingProxyType({k: tuple(v) for k, v in owners.items()}),
         output_owners=MappingProxyType({k: tuple(v) for k, v in output_owners.items()}),
     )
+    problems += [
+        f"the variable {name} begins with {OUTPUT_VARIABLE_PREFIX}, which names the outputs "
+        "(GitLab's dotenv report): a later job would read a deploy's output as its setting"
+        for name in sorted(joined.input_variables)
+        if name.startswith(OUTPUT_VARIABLE_PREFIX)
+    ]
+    if problems:
+        raise RegistryError(
+            "The target declarations are inconsistent:\n" + "\n".join(f"- {p}" for p in problems),
+            remediation="Fix the declaration modules named above.",
+        )
+    return joined
 
 
 @functools.cache

@@ -29,8 +29,9 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     InputSpec(
         "command",
         "What to do: deploy, plan (validate and show what would change, touching nothing), "
-        "outputs (what is deployed now), rollback, destroy, servers (the repository's "
-        "servers as a CI matrix).",
+        "outputs (what is deployed now), rollback, destroy, logs (what the serving version "
+        "logged, where the target keeps logs), servers (the repository's servers as a CI "
+        "matrix).",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
         default=Command.DEPLOY.value,
@@ -255,5 +256,8 @@ COMMON_VARIABLES: Mapping[str, str] = MappingProxyType(
         "PMCP_DOTENV_PATH": "GitLab CI: where the dotenv report is written "
         "(default pmcp-deploy.env).",
         "CARGO_TARGET_DIR": "Cargo's target directory, where built artifacts are looked for.",
+        "PMCP_HOST_WORKSPACE": "GitHub Actions, set by action.yml: the workspace's path on the "
+        "runner, so a file an earlier step named there (a credentials file) is read where the "
+        "action's container sees it.",
     }
 )

@@ -7,11 +7,24 @@ not apply), so a later step can read it without checking the target first.
 
 from __future__ import annotations
 
+import re
+
 from .declaration import OutputKind, OutputSpec
 
 _BOOL = OutputKind.BOOL
 
-__all__ = ["COMMON_OUTPUTS"]
+__all__ = ["COMMON_OUTPUTS", "OUTPUT_VARIABLE_PREFIX", "output_variable"]
+
+#: How the outputs are named as variables (GitLab's dotenv report). No input is read from a
+#: variable that begins so (the catalogue refuses one), so a later job that receives the
+#: outputs of a deploy job never receives one of its inputs with them.
+OUTPUT_VARIABLE_PREFIX = "PMCP_OUT_"
+
+
+def output_variable(name: str) -> str:
+    """The variable an output is published as: ``url`` -> ``PMCP_OUT_URL``."""
+    return OUTPUT_VARIABLE_PREFIX + re.sub(r"[^A-Z0-9_]", "_", name.upper())
+
 
 COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("url", "The MCP endpoint URL of the deployed server (never masked).", "URL"),

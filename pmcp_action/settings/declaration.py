@@ -10,7 +10,7 @@ from them, so the core never names a target or a target's input.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -20,6 +20,8 @@ from .spec import InputSpec
 __all__ = ["Fallback", "OutputSpec", "TargetDeclaration"]
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+#: ``{input-name}`` in a default audience.
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9-]*)\}")
 
 
 def _empty() -> Mapping[str, Fallback]:
@@ -105,10 +107,23 @@ class TargetDeclaration:
     #: Environment variables it reads besides its inputs' own (name -> what for), e.g. an
     #: SDK's endpoint override; the README lists them.
     variables: Mapping[str, str] = field(default_factory=_empty_text)
+    #: The audience of the CI's OIDC ID token when the audience input is empty ("" for a
+    #: target that takes no token): text in which ``{input-name}`` stands for that input's
+    #: value. The target signs in with it; the GitLab component asks GitLab for it.
+    audience: str = ""
 
     @property
     def available(self) -> bool:
         return bool(self.factory)
+
+    @property
+    def audience_inputs(self) -> tuple[str, ...]:
+        """The inputs the default audience is made of, in order."""
+        return tuple(_PLACEHOLDER.findall(self.audience))
+
+    def default_audience(self, value_of: Callable[[str], str]) -> str:
+        """The default audience, each ``{input-name}`` replaced by ``value_of(input-name)``."""
+        return _PLACEHOLDER.sub(lambda match: value_of(match.group(1)), self.audience)
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -163,6 +178,11 @@ class TargetDeclaration:
                 found.append(
                     f"a fallback names {name!r}, which the target neither declares nor uses"
                 )
+        if self.audience and "audience" not in self.uses:
+            found.append("a default audience is declared, but the audience input is not used")
+        for name in self.audience_inputs:
+            if name not in self.input_names:
+                found.append(f"the default audience names {name!r}, which is no input of it")
         outputs = [spec.name for spec in self.outputs]
         if len(set(outputs)) != len(outputs):
             found.append("an output is declared twice")

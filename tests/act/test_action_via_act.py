@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
+from pmcp_action.action_image import GENERATED_DIR
 from tests.act.helpers import RunAct
+from tests.support.act import copy_repository, run_act
 
 pytestmark = [pytest.mark.act, pytest.mark.docker, pytest.mark.timeout(1500)]
 
@@ -42,3 +48,47 @@ def test_bad_input_job_fails_the_step_cleanly(act_run: RunAct) -> None:
     checked = run.step_stdout("check")
     assert "e2e-check: outcome=failure status=failure command=deploy" in checked, checked
     assert "e2e-check: ok" in checked, checked
+
+
+def _git(repository: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repository), "-c", "user.name=e2e", "-c", "user.email=e2e@x", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+
+
+def _directories(root: Path) -> set[Path]:
+    return {path for path in root.rglob("*") if path.is_dir() and ".git" not in path.parts}
+
+
+def test_the_action_leaves_the_checkout_as_it_found_it(
+    act_binary: str, act_repository: Path, tmp_path: Path
+) -> None:
+    """The inner Docker action is written into the workspace (`uses:` of a local action needs
+    a path there) and removed by the composite's last step: `git status --porcelain` of the
+    checkout is empty after the run, and no directory was left behind.
+
+    A checkout of its own, as a user's is: every file committed, and no ignore rule for
+    .github/.tmp (this repository's .gitignore has one). The act_repository fixture made the
+    base image and the wheelhouse first.
+    """
+    repository = copy_repository(tmp_path / "repo")
+    shutil.rmtree(repository / ".github" / ".tmp", ignore_errors=True)
+    gitignore = repository / ".gitignore"
+    kept = [line for line in gitignore.read_text().splitlines() if line.strip() != ".github/.tmp/"]
+    gitignore.write_text("\n".join(kept) + "\n")
+    _git(repository, "add", "-A")
+    _git(repository, "commit", "-qm", "a user's checkout")
+    assert _git(repository, "status", "--porcelain") == ""
+    directories = _directories(repository)
+
+    run = run_act(act_binary, repository, tmp_path / "act", job="bad-input")
+
+    assert run.exit_code == 0, run.describe()
+    assert run.step_result("deploy") == "failure", run.describe()  # it ran, and failed cleanly
+    assert _git(repository, "status", "--porcelain") == "", run.describe()
+    assert not (repository / GENERATED_DIR).exists()
+    assert _directories(repository) == directories, run.describe()

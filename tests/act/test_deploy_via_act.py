@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from pmcp_action.action_image import GENERATED_DIR
 from tests.act.helpers import RunAct
 from tests.fakes.artifacts import stand_in_bootstrap
 from tests.fakes.aws_lambda import MotoProxy
@@ -34,7 +35,9 @@ def stand_in_artifact(act_repository: Path) -> Iterator[Path]:
     path.unlink()
 
 
-def test_pmcp_run_deploy_job(act_run: RunAct, stand_in_artifact: Path) -> None:
+def test_pmcp_run_deploy_job(
+    act_run: RunAct, act_repository: Path, stand_in_artifact: Path
+) -> None:
     emulator = demo_emulators()["pmcp-run"]
     with emulator.start() as running:
         url = running.urls["pmcp-run"]
@@ -56,6 +59,8 @@ def test_pmcp_run_deploy_job(act_run: RunAct, stand_in_artifact: Path) -> None:
     assert "e2e-check: ok" in checked
     assert DEFAULT_CLIENT_SECRET not in run.text
     assert fake.requests_to("/graphql", "POST")
+    # A successful run removed the inner action it wrote into the workspace.
+    assert not (act_repository / GENERATED_DIR).exists()
 
 
 def test_aws_lambda_deploy_job_with_oidc(act_run: RunAct, stand_in_artifact: Path) -> None:

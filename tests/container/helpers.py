@@ -17,6 +17,7 @@ from tests.support.github import (
     CONTAINER_WORKFLOW,
     CONTAINER_WORKSPACE,
     HOST_RUNNER_TEMP,
+    HOST_WORKSPACE,
     ContainerRun,
     parse_github_output,
 )
@@ -63,6 +64,8 @@ def github_like_env(inputs: Mapping[str, str]) -> dict[str, str]:
         "RUNNER_NAME": "GitHub Actions 1",
         "RUNNER_TEMP": HOST_RUNNER_TEMP,
         "RUNNER_TOOL_CACHE": "/opt/hostedtoolcache",
+        # Not the runner's: action.yml's step env for the inner action.
+        "PMCP_HOST_WORKSPACE": HOST_WORKSPACE,
     }
     # The runner upper-cases the input name and keeps hyphens: INPUT_SERVER-NAME.
     env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})

@@ -19,6 +19,7 @@ from tests.fakes.aws_lambda import MotoProxy, MotoServer
 from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN, FakeOidcIssuer
 from tests.fakes.server import serve
 from tests.support.aws import DEPLOYER_ROLE, elf_bootstrap
+from tests.support.github import HOST_WORKSPACE
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 
@@ -115,3 +116,48 @@ def test_oidc_deploy_through_the_image(
     )
     for secret in masked:
         assert secret not in printed
+
+
+def test_ambient_credentials_a_step_wrote_into_the_workspace(
+    run_action_container: RunActionContainer,
+    tmp_path: Path,
+    moto: MotoServer,
+    proxy: tuple[MotoProxy, str],
+) -> None:
+    """A step on the runner names a file by the runner's path; in the action's container the
+    workspace is /github/workspace, and the program reads the file there."""
+    recorder, proxy_url = proxy
+    workspace = tmp_path / "workspace"
+    (workspace / ".aws").mkdir(parents=True)
+    (workspace / ".aws" / "credentials").write_text(
+        "[ci]\naws_access_key_id = AKIAAMBIENTCONTAINER\n"
+        "aws_secret_access_key = ambient-container-secret\n"
+    )
+    bootstrap = workspace / "bootstrap"
+    bootstrap.write_bytes(elf_bootstrap(b"ambient"))
+    bootstrap.chmod(0o755)
+
+    run = run_action_container(
+        inputs={
+            "target": "aws-lambda",
+            "command": "plan",
+            "auth": "ambient",
+            "server-name": "hello-mcp",
+            "region": "us-east-1",
+            "artifact": "bootstrap",
+        },
+        env={
+            "AWS_ENDPOINT_URL": proxy_url,
+            "AWS_PROFILE": "ci",
+            "AWS_SHARED_CREDENTIALS_FILE": f"{HOST_WORKSPACE}/.aws/credentials",
+            "AWS_CONFIG_FILE": f"{HOST_WORKSPACE}/.aws/config",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+        workspace=workspace,
+    )
+
+    assert run.exit_code == 0, run.describe()
+    assert "(shared-credentials-file)" in run.everything, run.describe()
+    [identity] = recorder.requests_for("GetCallerIdentity")
+    assert "Credential=AKIAAMBIENTCONTAINER/" in identity.headers["authorization"]
+    assert "ambient-container-secret" not in run.everything

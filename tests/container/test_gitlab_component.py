@@ -4,8 +4,10 @@ gitlab-ci-local (npm, pinned by scripts/lib/gitlab-ci-local.sh) runs a pipeline 
 the component locally with inputs, as a project does with ``include: component:``: the job
 runs the action image with ``entrypoint: [""]`` on the host network and deploys
 examples/hello-mcp to the pmcp.run emulator; a later job reads the outputs from the dotenv
-report the component publishes. Without Docker or gitlab-ci-local this skips on a developer
-machine and fails under CI.
+report the component publishes, and a second server's plan job in that later stage, which
+GitLab hands those outputs too, still plans its own server. Without Docker or gitlab-ci-local
+this skips on a developer machine and fails under CI. The same component with its jobs run on
+the host (no Docker): tests/subprocess/test_gitlab_component.py.
 
 Two things differ from gitlab.com, and the test says so: gitlab-ci-local sets
 ``GITLAB_CI=false`` (so scripts can tell a local run), where a real runner sets ``true``, so
@@ -19,16 +21,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
 
-from pmcp_action.ci.gitlab import dotenv_key
+from pmcp_action.settings.common_outputs import output_variable
 from tests.container.helpers import docker
 from tests.fakes.emulators import demo_emulators
-from tests.support.machine import unavailable
+from tests.support.gitlab_ci_local import git_project, gitlab_ci_local, run_pipeline
 from tests.support.repository import REPO_ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
@@ -47,31 +48,31 @@ include:
       target: pmcp-run
       working-directory: examples/hello-mcp
       environment-name: review
+  - local: templates/deploy.yml
+    inputs:
+      image: {image}
+      job-name: plan-two
+      stage: after
+      target: pmcp-run
+      command: plan
+      working-directory: examples/hello-mcp
+      server-name: hello-two
+      environment-name: review
+      dotenv: two.env
+      report: two-report.json
 
 later:
   stage: after
   image: {base}
   needs: [deploy]
   script:
-    - echo "later-job url=$PMCP_URL verified=$PMCP_VERIFIED status=$PMCP_STATUS"
+    - echo "later-job url=$PMCP_OUT_URL verified=$PMCP_OUT_VERIFIED status=$PMCP_OUT_STATUS"
 """
 
 
 @pytest.fixture(scope="session")
-def gitlab_ci_local() -> str:
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        unavailable("gitlab-ci-local needs node and npm, which are not on PATH")
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "scripts" / "lib" / "gitlab-ci-local.sh")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    if done.returncode != 0:
-        unavailable(f"gitlab-ci-local could not be installed: {done.stderr.strip()[-800:]}")
-    return done.stdout.strip().splitlines()[-1]
+def gitlab_binary() -> str:
+    return gitlab_ci_local()
 
 
 @pytest.fixture(scope="session")
@@ -109,50 +110,31 @@ def _project(root: Path, image: str, base: str) -> Path:
     assert stand_in is not None
     stand_in(project / "examples" / "hello-mcp")
     (project / ".gitlab-ci.yml").write_text(PIPELINE.format(image=image, base=base))
-    # gitlab-ci-local copies only what git tracks (and reads the commit for CI_COMMIT_*).
-    for command in (
-        ["git", "init", "-q", "-b", "main"],
-        ["git", "add", "-A"],
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"],
-    ):
-        subprocess.run(command, cwd=project, check=True, capture_output=True, timeout=60)
-    return project
+    return git_project(project)
 
 
 def test_the_component_deploys_and_publishes_its_outputs(
-    gitlab_ci_local: str, helper_image: str, action_image: str, base_image: str, tmp_path: Path
+    gitlab_binary: str, helper_image: str, action_image: str, base_image: str, tmp_path: Path
 ) -> None:
     project = _project(tmp_path, action_image, base_image)
     emulator = demo_emulators()["pmcp-run"]
     with emulator.start() as running:
         url = running.urls["pmcp-run"]
-        command = [
-            gitlab_ci_local,
-            "--network",
-            "host",
-            "--pull-policy",
-            "if-not-present",
-            "--helper-image",
-            helper_image,
-            "--variable",
-            "GITLAB_CI=true",
-            "--ignore-predefined-vars",
-            "GITLAB_CI",
-        ]
-        for name, value in {**running.env, **running.secrets}.items():
-            command += ["--variable", f"{name}={value}"]
-        home = tmp_path / "home"
-        home.mkdir()
         env = {k: os.environ[k] for k in ("PATH", "LANG", "DOCKER_HOST") if k in os.environ}
-        done = subprocess.run(
-            command,
-            cwd=project,
-            env={**env, "HOME": str(home), "NO_COLOR": "1", "FORCE_COLOR": "0"},
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-            stdin=subprocess.DEVNULL,
+        done = run_pipeline(
+            gitlab_binary,
+            project,
+            options=[
+                "--network",
+                "host",
+                "--pull-policy",
+                "if-not-present",
+                "--helper-image",
+                helper_image,
+            ],
+            variables={**running.env, **running.secrets},
+            env=env,
+            home=tmp_path / "home",
         )
     log = done.stdout + done.stderr
     (tmp_path / "gitlab-ci-local.log").write_text(log)
@@ -164,10 +146,11 @@ def test_the_component_deploys_and_publishes_its_outputs(
     assert dotenv.is_file(), log[-6000:]
     lines = dotenv.read_text().splitlines()
     published = dict(line.split("=", 1) for line in lines)
-    assert published[dotenv_key("status")] == "success", published
-    assert published[dotenv_key("verified")] == "true", published
-    assert published[dotenv_key("target")] == "pmcp-run", published
-    deployed = published[dotenv_key("url")]
+    assert all(name.startswith("PMCP_OUT_") for name in published), published
+    assert published[output_variable("status")] == "success", published
+    assert published[output_variable("verified")] == "true", published
+    assert published[output_variable("target")] == "pmcp-run", published
+    deployed = published[output_variable("url")]
     assert deployed.startswith(str(url)), published
     # ... the JSON report as an artifact ...
     report = json.loads((state / "artifacts" / "deploy" / "pmcp-deploy-report.json").read_text())
@@ -178,10 +161,18 @@ def test_the_component_deploys_and_publishes_its_outputs(
     # the job as the component rendered it is checked) ...
     expanded = yaml.safe_load((state / "expanded-gitlab-ci.yml").read_text())
     job = expanded["deploy"]
-    assert job["environment"] == {"name": "review", "url": "$PMCP_URL"}, job
+    assert job["environment"] == {"name": "review", "url": "$PMCP_OUT_URL", "action": "start"}
     assert job["image"] == {"name": action_image, "entrypoint": [""]}, job
-    assert job["id_tokens"] == {"PMCP_ID_TOKEN": {"aud": "sts.amazonaws.com"}}, job
+    assert job["id_tokens"] == {"PMCP_ID_TOKEN": {"aud": "$PMCP_ID_TOKEN_AUDIENCE"}}, job
+    assert job["variables"]["PMCP_ID_TOKEN_AUDIENCE"] == "$CI_SERVER_URL", job  # no OIDC here
+    assert job["resource_group"].strip() == "pmcp-deploy pmcp-run", job
     assert job["artifacts"]["reports"] == {"dotenv": "pmcp-deploy.env"}, job
+    two = expanded["plan-two"]
+    assert two["environment"] == {"name": "review", "action": "prepare"}, two
+    assert two["resource_group"] == "pmcp-deploy pmcp-run hello-two", two
+    # The second server's plan, handed the first one's outputs, planned its own server.
+    planned = json.loads((state / "artifacts" / "plan-two" / "two-report.json").read_text())
+    assert planned["command"] == "plan" and planned["outputs"]["server-name"] == "hello-two"
     # ... and the outputs in a later job.
     assert f"later-job url={deployed} verified=true status=success" in log, log[-4000:]
     # The image ran with the entrypoint overridden: the job's script called the CLI.

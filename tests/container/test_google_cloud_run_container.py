@@ -8,15 +8,18 @@ URL (its own container, beside the serving one), then promoted."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from tests.container.helpers import RunActionContainer
+from tests.fakes.emulators import demo_emulators
 from tests.fakes.google_cloud_run import EMULATOR_SERVICE_ACCOUNT
 from tests.fakes.rust_mcp import place_standin, rustc_problem
-from tests.support.github import ContainerRun
+from tests.support.github import HOST_WORKSPACE, ContainerRun
 from tests.support.google_registry import SERVICE_AGENT, GoogleWithRegistry, google_with_registry
 from tests.support.machine import unavailable
 from tests.support.registry import registry_problem
@@ -113,3 +116,45 @@ def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redep
         for secret in secrets:
             assert secret not in printed and secret not in str(run.report())
             assert secret not in run.summary
+
+
+def test_ambient_credentials_google_github_actions_auth_wrote_into_the_workspace(
+    run_action_container: RunActionContainer, docker_engine: None, tmp_path: Path
+) -> None:
+    """google-github-actions/auth writes an external_account file into the workspace and sets
+    GOOGLE_APPLICATION_CREDENTIALS to the runner's path of it; in the action's container the
+    workspace is /github/workspace, and auth: ambient reads the file there."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    with demo_emulators()["google-cloud-run"].start() as running:
+        env: dict[str, str | None] = dict(running.env)
+        provider = str(env.pop("GCP_WORKLOAD_IDENTITY_PROVIDER"))
+        account = str(env.pop("GCP_SERVICE_ACCOUNT"))
+        audience = f"https://iam.googleapis.com/{provider}"
+        # The file as that action writes it: the token comes from the runner's request URL.
+        credentials = {
+            "type": "external_account",
+            "audience": f"//iam.googleapis.com/{provider}",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "token_url": "https://sts.googleapis.com/v1/token",
+            "service_account_impersonation_url": "https://iamcredentials.googleapis.com/v1/"
+            f"projects/-/serviceAccounts/{account}:generateAccessToken",
+            "credential_source": {
+                "url": f"{env['ACTIONS_ID_TOKEN_REQUEST_URL']}&audience={quote(audience)}",
+                "headers": {"Authorization": f"Bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"},
+                "format": {"type": "json", "subject_token_field_name": "value"},
+            },
+        }
+        (workspace / "gha-creds-0123abcd.json").write_text(json.dumps(credentials))
+        env["GOOGLE_APPLICATION_CREDENTIALS"] = f"{HOST_WORKSPACE}/gha-creds-0123abcd.json"
+        run = run_action_container(
+            inputs={"target": "google-cloud-run", "server-name": NAME, "auth": "ambient"},
+            env=env,
+            workspace=workspace,
+            timeout=300,
+        )
+    assert run.exit_code == 0, run.describe()
+    assert run.outputs["status"] == "success" and run.outputs["verified"] == "true", run.outputs
+    assert f"Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS): {account}" in (
+        run.everything
+    ), run.describe()

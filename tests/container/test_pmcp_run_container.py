@@ -95,8 +95,8 @@ def test_gitlab_style_run_of_the_same_image(
     values = dict(
         line.split("=", 1) for line in (workspace / "pmcp-deploy.env").read_text().splitlines()
     )
-    assert values["PMCP_STATUS"] == "success" and values["PMCP_VERIFIED"] == "true"
-    assert values["PMCP_URL"].startswith(url)
+    assert values["PMCP_OUT_STATUS"] == "success" and values["PMCP_OUT_VERIFIED"] == "true"
+    assert values["PMCP_OUT_URL"].startswith(url)
     assert (workspace / "pmcp-deploy-report.json").is_file()
     assert DEFAULT_CLIENT_SECRET not in run.stdout + run.stderr
 

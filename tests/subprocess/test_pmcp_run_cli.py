@@ -66,10 +66,10 @@ def test_gitlab_job_writes_a_dotenv_report_and_sections(pmcp_run, project):
     assert completed.returncode == 0, completed.stderr
     dotenv = (project / "pmcp-deploy.env").read_text()
     values = dict(line.split("=", 1) for line in dotenv.splitlines())
-    assert values["PMCP_STATUS"] == "success"
-    assert values["PMCP_URL"].startswith(url) and values["PMCP_URL"].endswith("/mcp")
-    assert values["PMCP_VERIFIED"] == "true" and values["PMCP_TOOL_COUNT"] == "3"
-    assert values["PMCP_REPORT_PATH"] == "pmcp-deploy-report.json"
+    assert values["PMCP_OUT_STATUS"] == "success"
+    assert values["PMCP_OUT_URL"].startswith(url) and values["PMCP_OUT_URL"].endswith("/mcp")
+    assert values["PMCP_OUT_VERIFIED"] == "true" and values["PMCP_OUT_TOOL_COUNT"] == "3"
+    assert values["PMCP_OUT_REPORT_PATH"] == "pmcp-deploy-report.json"
     assert len(dotenv.encode()) <= 5 * 1024 and all("\n" not in v for v in values.values())
     report = json.loads((project / "pmcp-deploy-report.json").read_text())
     assert report["platform"] == "gitlab-ci" and report["status"] == "success"
@@ -122,10 +122,10 @@ def test_a_secret_reaches_the_served_server_and_is_never_printed(pmcp_run, proje
     assert completed.returncode == 0, completed.stderr
     dotenv = (project / "pmcp-deploy.env").read_text()
     values = dict(line.split("=", 1) for line in dotenv.splitlines())
-    assert json.loads(values["PMCP_SECRETS"]) == {"API_KEY": "set"}
+    assert json.loads(values["PMCP_OUT_SECRETS"]) == {"API_KEY": "set"}
     stored = fake.secrets_of("hello-mcp")
     assert stored["API_KEY"] == secret and set(stored) == {"API_KEY", RECORD}
-    assert call_tool(values["PMCP_URL"], "has_env", {"name": "API_KEY"}) == "true"
+    assert call_tool(values["PMCP_OUT_URL"], "has_env", {"name": "API_KEY"}) == "true"
     report = (project / "pmcp-deploy-report.json").read_text()
     everything = completed.stdout + completed.stderr + dotenv + report
     for value in (secret, base64.b64encode(secret.encode()).decode(), DEFAULT_CLIENT_SECRET):

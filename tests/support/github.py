@@ -19,6 +19,7 @@ __all__ = [
     "CONTAINER_WORKFLOW",
     "CONTAINER_WORKSPACE",
     "HOST_RUNNER_TEMP",
+    "HOST_WORKSPACE",
     "Annotation",
     "ContainerRun",
     "parse_annotations",
@@ -32,6 +33,9 @@ CONTAINER_WORKFLOW = "/github/workflow"
 CONTAINER_FILE_COMMANDS = "/github/file_commands"
 #: The runner passes RUNNER_TEMP through unchanged: a host path that is NOT mounted.
 HOST_RUNNER_TEMP = "/home/runner/work/_temp"
+#: The workspace's path on the runner, where a step before the action writes files (and which
+#: action.yml passes to the container as PMCP_HOST_WORKSPACE).
+HOST_WORKSPACE = "/home/runner/work/hello-mcp/hello-mcp"
 
 
 def parse_github_output(text: str) -> dict[str, str]:

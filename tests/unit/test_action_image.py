@@ -188,7 +188,7 @@ def test_the_inner_action_is_the_template_with_its_image_replaced():
 def test_main_writes_the_inner_action_into_the_workspace(ghcr, tmp_path, capsys):
     env = _env(ghcr, GITHUB_ACTION_PATH=str(ROOT), GITHUB_WORKSPACE=str(tmp_path))
     env["PMCP_ACTION_REF"] = "v9"
-    assert main(env) == 0
+    assert main(env, []) == 0
     written = yaml.safe_load((tmp_path / GENERATED_DIR / "action.yml").read_text())
     # The Dockerfile where the action was checked out, relative to the generated action.
     assert (tmp_path / GENERATED_DIR / written["runs"]["image"]).resolve() == ROOT / "Dockerfile"
@@ -211,3 +211,67 @@ def test_it_runs_as_a_script_with_the_standard_library_only(ghcr, tmp_path):
     assert f"/{REPO}@{DIGEST}" in completed.stdout
     written = (tmp_path / GENERATED_DIR / "action.yml").read_text()
     assert written.endswith(f"/{REPO}@{DIGEST}'\n")
+
+
+def _git(workspace: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(workspace), "-c", "user.name=t", "-c", "user.email=t@x", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A user's checkout: committed, with a workflow, and no ignore rule for .github/.tmp."""
+    workspace = tmp_path / "checkout"
+    (workspace / ".github" / "workflows").mkdir(parents=True)
+    (workspace / ".github" / "workflows" / "deploy.yml").write_text("on: push\n")
+    (workspace / "Cargo.toml").write_text("[package]\nname = 'calc'\n")
+    _git(workspace.parent, "init", "-q", str(workspace))
+    _git(workspace, "add", "-A")
+    _git(workspace, "commit", "-qm", "x")
+    return workspace
+
+
+def _directories(root: Path) -> set[Path]:
+    return {path for path in root.rglob("*") if path.is_dir() and ".git" not in path.parts}
+
+
+def test_remove_leaves_the_checkout_as_it_was(ghcr, checkout):
+    """The inner action made the tree dirty; the composite's last step takes it away again,
+    with every directory writing it created (and no other)."""
+    env = _env(ghcr, GITHUB_ACTION_PATH=str(ROOT), GITHUB_WORKSPACE=str(checkout))
+    before = _directories(checkout)
+    assert main(env, []) == 0
+    assert _git(checkout, "status", "--porcelain") == "?? .github/.tmp/\n"
+    assert main(env, ["remove"]) == 0
+    assert _git(checkout, "status", "--porcelain", "--ignored") == ""
+    assert _directories(checkout) == before
+
+
+def test_remove_keeps_directories_that_were_there_before(ghcr, checkout):
+    other = checkout / ".github" / ".tmp" / ".generated-actions" / "another-action"
+    other.mkdir(parents=True)
+    (other / "action.yml").write_text("runs: {using: docker, image: x}\n")
+    env = _env(ghcr, GITHUB_ACTION_PATH=str(ROOT), GITHUB_WORKSPACE=str(checkout))
+    assert main(env, []) == 0
+    assert (checkout / GENERATED_DIR / "action.yml").is_file()
+    assert main(env, ["remove"]) == 0
+    assert not (checkout / GENERATED_DIR).exists()
+    assert (other / "action.yml").is_file()
+    # Nothing written (a failed resolve step): nothing to do, and no error.
+    assert main(env, ["remove"]) == 0
+    assert (other / "action.yml").is_file()
+
+
+def test_remove_runs_as_a_script_too(ghcr, checkout):
+    env = _env(ghcr, GITHUB_ACTION_PATH=str(ROOT), GITHUB_WORKSPACE=str(checkout))
+    script = [sys.executable, "-I", str(ROOT / "pmcp_action" / "action_image.py")]
+    for args in ([], ["remove"]):
+        subprocess.run([*script, *args], env=env, capture_output=True, timeout=60, check=True)
+    assert _git(checkout, "status", "--porcelain", "--ignored") == ""
+    wrong = subprocess.run([*script, "tidy"], env=env, capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "usage: action_image.py [remove]" in wrong.stderr

@@ -24,7 +24,8 @@ def test_the_check_command_fails_on_a_stale_file(tmp_path, capsys):
     (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
     (tmp_path / "action.yml").write_text("name: stale\n")
     assert main(["--check", "--root", str(tmp_path)]) == 1
-    assert "action.yml differ" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("action.yml, docker-action.yml, templates/deploy.yml differ"), err
     assert (tmp_path / "action.yml").read_text() == "name: stale\n"
     assert main(["--root", str(tmp_path)]) == 0
     assert main(["--check", "--root", str(tmp_path)]) == 0
@@ -79,13 +80,27 @@ def test_runs_in_the_bundled_container():
     runs = ACTION["runs"]
     assert runs["using"] == "composite"
     names = [step["name"] for step in runs["steps"]]
-    assert names == ["Check the runner", "Resolve the action image", "Run pmcp-action"]
+    assert names == [
+        "Check the runner",
+        "Resolve the action image",
+        "Run pmcp-action",
+        "Remove the generated action",
+    ]
     resolve, run = runs["steps"][1], runs["steps"][2]
     assert '"$python" -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py"' in resolve["run"]
     # A broken PATH from the step's env must not stop it (e2e.yml's bad-input job).
     assert resolve["shell"].startswith("/bin/bash ")
     assert run["uses"] == "./.github/.tmp/.generated-actions/pmcp-deploy-action"
     assert INNER["runs"] == {"using": "docker", "image": "Dockerfile"}
+    # Whatever the run did, the checkout is left clean (action_image.py remove).
+    remove = runs["steps"][3]
+    assert remove["if"] == "always() && runner.os == 'Linux'"
+    assert (
+        remove["run"]
+        .rstrip()
+        .endswith('"$python" -I "$GITHUB_ACTION_PATH/pmcp_action/action_image.py" remove')
+    )
+    assert remove["shell"] == resolve["shell"]
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
 
 

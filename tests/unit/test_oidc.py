@@ -393,6 +393,8 @@ def test_gitlab_token_for_another_audience(issuer: FakeOidcIssuer, calls: Calls)
     assert calls.tokens == [token]  # masked before anything else happened
     assert "'https://pmcp.run'" in info.value.message
     assert "aud: sts.amazonaws.com" in info.value.remediation
+    # The component's way: its target input picks the audience, or its audience input.
+    assert "`audience` input to sts.amazonaws.com." in info.value.remediation
     assert "project_path" in info.value.details
     assert token not in info.value.diagnostics()
 

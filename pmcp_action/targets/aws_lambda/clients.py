@@ -33,7 +33,8 @@ from botocore.configprovider import (
 from botocore.exceptions import ClientError, ConnectionClosedError
 
 from ... import __version__
-from .config import LambdaConfig
+from ...runner_paths import container_path
+from .config import AMBIENT_FILE_VARIABLES, LambdaConfig
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -129,8 +130,13 @@ def load_default_chain(environ: Mapping[str, str]) -> tuple[AwsCredentials, str]
 
     session = botocore.session.Session()
     for variable, name in _CHAIN_VARIABLES.items():
-        if environ.get(variable):
-            session.set_config_variable(name, environ[variable])
+        value = environ.get(variable, "")
+        if value and variable in AMBIENT_FILE_VARIABLES:
+            # A file a step on the runner named: where the action's container sees it (the
+            # config refused one it cannot see).
+            value = container_path(value, environ) or value
+        if value:
+            session.set_config_variable(name, value)
     resolver = session.get_component("credential_provider")
     # The providers that read variables themselves get the run's environment too.
     run_environ = dict(environ)

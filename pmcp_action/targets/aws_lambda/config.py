@@ -21,19 +21,35 @@ from types import MappingProxyType
 from ...context import RunContext
 from ...errors import Problem
 from ...ownership import is_managed, labels
+from ...runner_paths import container_path, unseen_problem
 from ...urls import endpoint_problem
 from ..lambda_rules import lambda_problems
-from .declaration import NAME
+from .declaration import DECLARATION, NAME
 
 __all__ = [
+    "AMBIENT_FILE_VARIABLES",
     "LOG_RETENTION_DAYS",
+    "LONG_LIVED_KEY_PREFIX",
     "SERVER_TAG",
+    "TEMPORARY_KEY_PREFIX",
     "LambdaConfig",
     "account_of_arn",
     "default_session_name",
     "is_ours",
     "resolve",
 ]
+
+#: How an IAM user's long-lived access key id begins, and a temporary one (an STS session's).
+LONG_LIVED_KEY_PREFIX = "AKIA"
+TEMPORARY_KEY_PREFIX = "ASIA"
+
+#: The variables of botocore's default chain that name a file (auth: ambient), which a step
+#: on the runner may have written: read where the action's container sees them.
+AMBIENT_FILE_VARIABLES = (
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
 
 #: Values CloudWatch Logs accepts for retentionInDays (0 here means "never expire").
 LOG_RETENTION_DAYS: frozenset[int] = frozenset(
@@ -207,8 +223,9 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 problems.append(problem)
             service_endpoints[service] = value
 
+    # STS in the China partition is sts.amazonaws.com.cn, and so is its audience.
     audience = inputs.string("audience") or (
-        "sts.amazonaws.com.cn" if region.startswith("cn-") else "sts.amazonaws.com"
+        DECLARATION.audience + (".cn" if region.startswith("cn-") else "")
     )
 
     # --- function shape ----------------------------------------------------------------------
@@ -302,6 +319,29 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 "input 'aws-access-key-id'",
                 "auth is secrets, but no AWS access key is given",
                 "pass aws-access-key-id and aws-secret-access-key from secrets, or use OIDC",
+            )
+        )
+    if auth == "ambient":
+        for variable in AMBIENT_FILE_VARIABLES:
+            named = environ.get(variable, "").strip()
+            if named and container_path(named, environ) is None:
+                problems.append(
+                    unseen_problem(
+                        variable,
+                        named,
+                        environ,
+                        "write the file into the workspace or RUNNER_TEMP/_github_home (the "
+                        "container's HOME), or use OIDC with role-to-assume",
+                    )
+                )
+    temporary = key_id.startswith(TEMPORARY_KEY_PREFIX) and auth in ("auto", "secrets")
+    if temporary and secret_key and not inputs.string("aws-session-token"):
+        problems.append(
+            Problem(
+                inputs.source("aws-access-key-id"),
+                "is a temporary access key id (ASIA…), which works only with its session token",
+                "pass aws-session-token as well (configure-aws-credentials exports "
+                "AWS_SESSION_TOKEN beside the keys)",
             )
         )
     if auth == "ambient" and has_keys:

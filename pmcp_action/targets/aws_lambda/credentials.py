@@ -20,7 +20,12 @@ from ...context import RunContext
 from ...errors import CredentialExchangeError
 from ...oidc import decode_claims, describe_claims_for_error
 from .clients import AwsClients, AwsCredentials, load_default_chain
-from .config import LambdaConfig, account_of_arn
+from .config import (
+    LONG_LIVED_KEY_PREFIX,
+    TEMPORARY_KEY_PREFIX,
+    LambdaConfig,
+    account_of_arn,
+)
 from .failures import aws_step, error_code, error_message, request_id, translate
 
 __all__ = ["AwsSession", "choose_auth", "open_session", "trust_policy_hint"]
@@ -183,12 +188,16 @@ def _web_identity_error(
 def _keys(context: RunContext, config: LambdaConfig, clients: AwsClients) -> AwsCredentials:
     for value in (config.access_key_id, config.secret_access_key, config.session_token):
         context.console.mask(value)
-    context.console.warning(
-        "Deploying with long-lived AWS access keys. OIDC is safer: create an IAM role that "
-        "trusts your CI's OIDC provider, set role-to-assume, and give the job "
-        "`permissions: id-token: write`; then remove the key secrets.",
-        title="AWS access keys in use",
-    )
+    if config.access_key_id.startswith(LONG_LIVED_KEY_PREFIX):
+        context.console.warning(
+            "Deploying with long-lived AWS access keys. OIDC is safer: create an IAM role that "
+            "trusts your CI's OIDC provider, set role-to-assume, and give the job "
+            "`permissions: id-token: write`; then remove the key secrets.",
+            title="AWS access keys in use",
+        )
+    elif config.access_key_id.startswith(TEMPORARY_KEY_PREFIX):
+        # An STS session's keys (what configure-aws-credentials exports): they expire.
+        context.console.info("Deploying with temporary AWS access keys (an STS session's).")
     base = AwsCredentials(
         access_key_id=config.access_key_id,
         secret_access_key=config.secret_access_key,

@@ -23,6 +23,7 @@ DECLARATION = TargetDeclaration(
     order=20,
     logs=True,
     uses=("artifact", "region", "auth", "audience"),
+    audience="sts.amazonaws.com",
     inputs=(
         InputSpec(
             "role-to-assume",

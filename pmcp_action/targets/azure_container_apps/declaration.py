@@ -48,6 +48,7 @@ DECLARATION = TargetDeclaration(
     factory="pmcp_action.targets.azure_container_apps.target:create",
     order=40,
     uses=("region", "artifact", "auth", "audience"),
+    audience=DEFAULT_AUDIENCE,
     inputs=(
         InputSpec(
             "azure-client-id",

@@ -15,7 +15,9 @@ from typing import Any
 
 from ...context import RunContext
 from ...errors import Problem
+from ...runner_paths import container_path, unseen_problem
 from ...settings.target_inputs import TargetInputs
+from .declaration import DECLARATION
 
 __all__ = [
     "ADC_ENV",
@@ -58,7 +60,7 @@ class CredentialInputs:
 
 def default_audience(provider: str) -> str:
     """The OIDC audience Google expects by default for a provider resource name."""
-    return f"https://iam.googleapis.com/{provider}"
+    return DECLARATION.default_audience({"gcp-workload-identity-provider": provider}.__getitem__)
 
 
 def _provider(inputs: TargetInputs, problems: list[Problem]) -> str:
@@ -143,16 +145,29 @@ def _ambient_file(context: RunContext, problems: list[Problem]) -> tuple[str, st
             )
         )
         return "", ""
-    file = Path(path)
+    seen = container_path(path, context.environ)
+    if seen is None:
+        problems.append(
+            unseen_problem(
+                ADC_ENV,
+                path,
+                context.environ,
+                "let google-github-actions/auth write it into the workspace (its default, "
+                "create_credentials_file: true), or use OIDC with gcp-workload-identity-provider",
+            )
+        )
+        return path, ""
+    file = Path(seen)
     try:
         size = file.stat().st_size if file.is_file() else -1
     except OSError:
         size = -1
     if size < 0:
+        looked = "" if seen == path else f" (looked for at {seen[:200]} in the action's container)"
         problems.append(
             Problem(
                 where,
-                f"{path[:200]} is not a readable regular file",
+                f"{path[:200]} is not a readable regular file{looked}",
                 f"point {ADC_ENV} at the credentials file (google-github-actions/auth writes one)",
             )
         )

@@ -30,6 +30,7 @@ DECLARATION = TargetDeclaration(
     factory="pmcp_action.targets.google_cloud_run.target:create",
     order=30,
     uses=("region", "artifact", "auth", "audience"),
+    audience="https://iam.googleapis.com/{gcp-workload-identity-provider}",
     inputs=(
         InputSpec(
             "gcp-project",

@@ -140,7 +140,7 @@ def test_outside_github_actions_publishing_is_refused_before_the_deploy(
         "`permissions: id-token: write`"
     ) in run.printed
     assert registry_world.pmcp.requests == [] and registry_world.registry.requests == []
-    assert "PMCP_STATUS=failure" in (registry_world.project / "out.env").read_text()
+    assert "PMCP_OUT_STATUS=failure" in (registry_world.project / "out.env").read_text()
 
 
 def test_a_release_tag_gives_the_version(registry_world: Registry) -> None:

@@ -94,7 +94,7 @@ def test_gitlab_gets_the_matrix_on_stdout_and_in_the_dotenv_report(
 
     assert code == 0, err
     assert json.loads(out) == matrix_of(FIXTURE_SERVERS)
-    assert f"PMCP_MATRIX={out.strip()}\n" in dotenv.read_text()
+    assert f"PMCP_OUT_MATRIX={out.strip()}\n" in dotenv.read_text()
 
 
 def test_json_output_outside_ci_carries_the_matrix_as_one_field(repo: Path) -> None:

@@ -96,12 +96,42 @@ def test_one_spec_may_be_declared_by_several_targets():
             [_target("one", outputs=(OutputSpec("url", "mine"),))],
             "one: output 'url' clashes",
         ),
+        (
+            [_target("one", audience="aud")],
+            "one: a default audience is declared, but the audience input is not used",
+        ),
+        (
+            [_target("one", uses=("audience",), audience="https://x/{nowhere}")],
+            "one: the default audience names 'nowhere', which is no input of it",
+        ),
+        (
+            [_target("one", inputs=(InputSpec("x", "a", env=("PMCP_OUT_X",)),))],
+            "the variable PMCP_OUT_X begins with PMCP_OUT_, which names the outputs",
+        ),
+        (
+            [_target("one", variables={"PMCP_OUT_URL": "mine"})],
+            "the variable PMCP_OUT_URL begins with PMCP_OUT_",
+        ),
+        (
+            [_target("one", uses=("region",), fallbacks={"region": Fallback(env=("PMCP_OUT_R",))})],
+            "the variable PMCP_OUT_R begins with PMCP_OUT_",
+        ),
     ],
 )
 def test_inconsistent_declarations_are_refused(declarations, message):
     with pytest.raises(RegistryError) as caught:
         build_catalogue(declarations)
     assert message in caught.value.message
+
+
+def test_a_default_audience_is_made_of_the_inputs_it_names():
+    declaration = _target(
+        "one", uses=("audience", "region"), audience="https://{region}/x/{region}"
+    )
+    assert declaration.problems() == []
+    assert declaration.audience_inputs == ("region", "region")
+    assert declaration.default_audience({"region": "eu"}.__getitem__) == "https://eu/x/eu"
+    assert _target("two").default_audience(str) == ""
 
 
 def test_the_target_input_lists_every_target():

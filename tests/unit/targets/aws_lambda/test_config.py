@@ -147,6 +147,46 @@ def test_credential_settings_are_checked(
     assert any(message in p for p in _problems(tmp_path, **settings))
 
 
+def test_a_temporary_key_without_its_session_token_is_refused(tmp_path: Path) -> None:
+    keys = {"aws_access_key_id": "ASIAFAKESESSIONKEY01", "aws_secret_access_key": "s3cr3t"}
+    problems = _problems(tmp_path, auth="secrets", role_to_assume="", **keys)
+    assert any(
+        "is a temporary access key id (ASIA…), which works only with its session token" in p
+        and "pass aws-session-token" in p
+        for p in problems
+    ), problems
+    given = _problems(tmp_path, auth="secrets", role_to_assume="", aws_session_token="t", **keys)
+    assert not any("temporary access key id" in p for p in given), given
+
+
+def test_ambient_refuses_a_credentials_file_the_action_container_cannot_see(
+    tmp_path: Path,
+) -> None:
+    """In the Docker action's container RUNNER_TEMP is the runner's path, not mounted: only
+    its _github_home is (at /github/home), and the workspace."""
+    in_the_action = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "RUNNER_TEMP": "/home/runner/work/_temp",
+        "PMCP_HOST_WORKSPACE": "/home/runner/work/calc/calc",
+    }
+    environ = {
+        **in_the_action,
+        "AWS_WEB_IDENTITY_TOKEN_FILE": "/home/runner/work/_temp/web-identity-token",
+        "AWS_SHARED_CREDENTIALS_FILE": "/home/runner/work/_temp/_github_home/.aws/credentials",
+        "AWS_CONFIG_FILE": "/home/runner/work/calc/calc/.aws/config",
+    }
+    problems = _problems(tmp_path, auth="ambient", role_to_assume="", environ=environ)
+    unseen = [p for p in problems if "which the action's container does not see" in p]
+    assert unseen == [
+        "environment variable AWS_WEB_IDENTITY_TOKEN_FILE: "
+        "/home/runner/work/_temp/web-identity-token is in RUNNER_TEMP (/home/runner/work/_temp), "
+        "which the action's container does not see: it sees the workspace and "
+        "RUNNER_TEMP/_github_home — write the file into the workspace or "
+        "RUNNER_TEMP/_github_home (the container's HOME), or use OIDC with role-to-assume"
+    ], problems
+
+
 def test_roles_of_accounts_outside_the_allow_list_are_refused(tmp_path: Path) -> None:
     problems = _problems(
         tmp_path,

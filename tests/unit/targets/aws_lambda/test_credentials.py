@@ -301,6 +301,27 @@ def test_keys_mode_warns_and_signs_with_the_keys(harness: Harness) -> None:
     assert result.identity  # the caller ARN, not a key
 
 
+def test_temporary_keys_deploy_without_the_long_lived_keys_warning(harness: Harness) -> None:
+    """configure-aws-credentials exports an STS session's keys (ASIA…, with a session token):
+    nothing long-lived to warn about."""
+    result = harness.target(
+        auth="secrets",
+        role_to_assume="",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        aws_session_token=SESSION_TOKEN,
+    ).deploy()
+
+    create = harness.proxy.requests_for("CreateFunction")[0]
+    assert f"Credential={ACCESS_KEY}/" in create.headers["authorization"]
+    assert create.headers["x-amz-security-token"] == SESSION_TOKEN
+    assert "AWS access keys in use" not in harness.output
+    assert "long-lived" not in harness.output
+    assert "Deploying with temporary AWS access keys (an STS session's)." in harness.output
+    for secret in (SECRET_KEY, SESSION_TOKEN):
+        assert secret not in harness.output and secret not in repr(result)
+
+
 def test_keys_can_assume_a_role_first(harness: Harness) -> None:
     harness.environ.pop("ACTIONS_ID_TOKEN_REQUEST_URL")  # auto: no ID token, keys given
 

@@ -60,3 +60,43 @@ def test_ambient_needs_the_adc_file(tmp_path: Path) -> None:
 
 def test_default_audience():
     assert default_audience(PROVIDER) == f"https://iam.googleapis.com/{PROVIDER}"
+
+
+#: The Docker action's container, as the runner starts it: the workspace mounted at
+#: /github/workspace, RUNNER_TEMP passed as the runner's path (not mounted).
+IN_THE_ACTION = {
+    "GITHUB_ACTIONS": "true",
+    "GITHUB_WORKSPACE": "/github/workspace",
+    "RUNNER_TEMP": "/home/runner/work/_temp",
+    "PMCP_HOST_WORKSPACE": "/home/runner/work/calc/calc",
+}
+
+
+def test_ambient_reads_a_file_in_the_runners_workspace_at_its_mount(tmp_path: Path) -> None:
+    """google-github-actions/auth names the file by the runner's path; the container sees the
+    workspace at /github/workspace (a real read there: tests/container)."""
+    host = "/home/runner/work/calc/calc/gha-creds-0123.json"
+    _, problems, _ = resolve_config(
+        tmp_path,
+        {**OIDC, "auth": "ambient"},
+        environ={**IN_THE_ACTION, "GOOGLE_APPLICATION_CREDENTIALS": host},
+    )
+    assert (
+        f"{host} is not a readable regular file (looked for at "
+        "/github/workspace/gha-creds-0123.json in the action's container)"
+    ) in problems_text(problems)
+
+
+def test_ambient_refuses_a_file_the_container_cannot_see(tmp_path: Path) -> None:
+    hidden = "/home/runner/work/_temp/creds/adc.json"
+    _, problems, _ = resolve_config(
+        tmp_path,
+        {**OIDC, "auth": "ambient"},
+        environ={**IN_THE_ACTION, "GOOGLE_APPLICATION_CREDENTIALS": hidden},
+    )
+    text = problems_text(problems)
+    assert (
+        f"environment variable GOOGLE_APPLICATION_CREDENTIALS: {hidden} is in RUNNER_TEMP "
+        "(/home/runner/work/_temp), which the action's container does not see"
+    ) in text
+    assert "write it into the workspace" in text
