@@ -32,6 +32,8 @@ from .settings.declaration import TargetDeclaration
 from .settings.vocabulary import COMMANDS, Command, VerifyMode, choices_of
 
 __all__ = [
+    "DEFAULT_JOB_NAME",
+    "DEFAULT_STAGE",
     "ENVIRONMENT_ACTIONS",
     "PROGRAM_INPUTS",
     "TOKEN_AUDIENCE_VARIABLE",
@@ -39,6 +41,9 @@ __all__ = [
     "render_component",
 ]
 
+#: The job's name and stage unless the inputs job-name and stage say otherwise.
+DEFAULT_JOB_NAME = "pmcp-deploy"
+DEFAULT_STAGE = "deploy"
 #: The job variable the ID token's ``aud`` is read from (set by the hidden jobs and rules).
 TOKEN_AUDIENCE_VARIABLE = "PMCP_ID_TOKEN_AUDIENCE"
 #: The audience of the token when the target takes none or is not known yet.
@@ -47,7 +52,8 @@ _NO_TARGET_AUDIENCE = "$CI_SERVER_URL"
 #: What each command does to the GitLab environment (``environment: action:``): deploy and
 #: rollback start a deployment (the environment's URL is the deployed one), plan prepares
 #: one, outputs and logs only access it, destroy stops it. None: not a command of this job
-#: (servers acts on no environment; it runs as a plain script job, README: Many servers).
+#: (servers acts on no environment; it runs as a plain script job, README: Many servers;
+#: init is a command of the CLI alone, vocabulary.CLI_ONLY_COMMANDS).
 ENVIRONMENT_ACTIONS: Mapping[Command, str | None] = MappingProxyType(
     {
         Command.DEPLOY: "start",
@@ -57,6 +63,7 @@ ENVIRONMENT_ACTIONS: Mapping[Command, str | None] = MappingProxyType(
         Command.DESTROY: "stop",
         Command.LOGS: "access",
         Command.SERVERS: None,
+        Command.INIT: None,
     }
 )
 
@@ -153,8 +160,8 @@ def _spec(cat: Catalogue) -> str:
             "(ghcr.io/<owner>/pmcp-deploy-action@sha256:...).",
             None,
         ),
-        _input("job-name", "Name of the job.", "pmcp-deploy"),
-        _input("stage", "Stage of the job.", "deploy"),
+        _input("job-name", "Name of the job.", DEFAULT_JOB_NAME),
+        _input("stage", "Stage of the job.", DEFAULT_STAGE),
         _input(
             "target",
             spec["target"].description + " Also picks the OIDC ID token's audience.",

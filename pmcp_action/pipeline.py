@@ -56,6 +56,7 @@ from .settings.vocabulary import Command, VerifyMode
 from .targets import StagingTarget, Target, create_target, logs_of, staging_of
 
 if TYPE_CHECKING:
+    from .init.command import Prepared
     from .registry.plan import RegistryPlan
 
 #: How many of the server's last log lines a run shows.
@@ -293,13 +294,17 @@ def execute(
 ) -> RunResult:
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
     prepared: tuple[RunContext, Target, RegistryPlan | None] | None = None
+    init: Prepared | None = None
     with recorder.phase("validate"):
         settings, lookup = _read_settings(flags, environ, recorder)
         recorder.settings = settings
         recorder.command = settings.command
         recorder.target = settings.target
         problems: list[Problem] = []
-        if settings.command is not Command.SERVERS:
+        if settings.command is Command.INIT:
+            init = _prepare_init(settings, lookup, recorder.platform)
+            recorder.server_name = init.plan.server_name
+        elif settings.command is not Command.SERVERS:
             context, problems = _context(
                 settings, lookup, environ, recorder.platform, transport, sleep
             )
@@ -314,6 +319,10 @@ def execute(
         if problems:
             raise ValidationError(problems)
 
+    if init is not None:
+        with recorder.phase("init"):
+            _write_init(init, recorder.platform)
+        return recorder.finish(RunStatus.SUCCESS)
     if prepared is None:
         with recorder.phase("servers"):
             recorder.matrix = _servers_command(settings, recorder.platform)
@@ -363,6 +372,20 @@ def _servers_command(settings: Settings, platform: Platform) -> tuple[MatrixEntr
     from .servers.command import list_servers
 
     return list_servers(settings, platform, catalogue().ids)
+
+
+def _prepare_init(settings: Settings, lookup: ConfigLookup, platform: Platform) -> Prepared:
+    from .init.command import prepare_init
+
+    return prepare_init(
+        settings, lookup, warn=lambda said: platform.warning(said, title="pmcp-action init")
+    )
+
+
+def _write_init(prepared: Prepared, platform: Platform) -> None:
+    from .init.command import write_init
+
+    write_init(prepared, platform)
 
 
 def _registry_plan(context: RunContext) -> tuple[RegistryPlan | None, list[Problem]]:

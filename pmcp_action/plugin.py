@@ -7,7 +7,8 @@ move its modules without breaking it. Every name is loaded on first use: a
 from here pays for nothing else, so ``--help`` and target discovery stay light.
 
 - the declaration: :class:`TargetDeclaration`, :class:`Fallback`, :class:`OutputSpec`
-  (typed by :class:`OutputKind`),
+  (typed by :class:`OutputKind`), :class:`CiInputs` and :class:`ArtifactBuild` (what a CI
+  job gives and builds: ``pmcp-action init``),
   :class:`InputSpec`, :class:`InputKind`, :class:`Auth` (the shared auth input's values);
 - the run: :class:`RunContext` (settings, project, console, HTTP, deadline, ID token),
   :class:`TargetInputs` (``context.settings.inputs``);
@@ -45,7 +46,14 @@ if TYPE_CHECKING:
     from .ownership import MANAGED_BY, OWNER, Adoption, Resource, is_managed, labels
     from .rest import ErrorEnvelope, RestApi, TransportFailure, json_object
     from .result import LogExcerpt, PlanChange, TargetResult
-    from .settings.declaration import Fallback, OutputKind, OutputSpec, TargetDeclaration
+    from .settings.declaration import (
+        ArtifactBuild,
+        CiInputs,
+        Fallback,
+        OutputKind,
+        OutputSpec,
+        TargetDeclaration,
+    )
     from .settings.spec import InputKind, InputSpec
     from .settings.target_inputs import TargetInputs
     from .settings.vocabulary import Auth
@@ -54,7 +62,9 @@ __all__ = [
     "MANAGED_BY",
     "OWNER",
     "Adoption",
+    "ArtifactBuild",
     "Auth",
+    "CiInputs",
     "ConfigError",
     "CredentialExchangeError",
     "DeployError",
@@ -108,7 +118,14 @@ _FROM = {
     ".ownership": ("MANAGED_BY", "OWNER", "Adoption", "Resource", "is_managed", "labels"),
     ".rest": ("ErrorEnvelope", "RestApi", "TransportFailure", "json_object"),
     ".result": ("LogExcerpt", "PlanChange", "TargetResult"),
-    ".settings.declaration": ("Fallback", "OutputKind", "OutputSpec", "TargetDeclaration"),
+    ".settings.declaration": (
+        "ArtifactBuild",
+        "CiInputs",
+        "Fallback",
+        "OutputKind",
+        "OutputSpec",
+        "TargetDeclaration",
+    ),
     ".settings.spec": ("InputKind", "InputSpec"),
     ".settings.target_inputs": ("TargetInputs",),
     ".settings.vocabulary": ("Auth",),

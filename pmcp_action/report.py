@@ -53,6 +53,7 @@ _COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
     Command.DESTROY: ("🗑️", "Destroyed"),
     Command.LOGS: ("📜", "Server logs"),
     Command.SERVERS: ("🗂️", "Servers"),
+    Command.INIT: ("🧩", "CI configuration written"),
 }
 _VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
     VerificationStatus.VERIFIED: ("✅", "verified"),

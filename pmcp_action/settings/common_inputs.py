@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .spec import InputKind, InputSpec
-from .vocabulary import COMMANDS, Auth, Command, OutputFormat, VerifyMode, choices_of
+from .vocabulary import COMMANDS, Auth, CiSystem, Command, OutputFormat, VerifyMode, choices_of
 
 __all__ = ["COMMON_INPUTS", "COMMON_VARIABLES"]
 
@@ -234,6 +234,34 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         env=("PMCP_REGISTRY_URL",),
     ),
     # --- CLI only ---------------------------------------------------------------
+    InputSpec(
+        "ci",
+        "init: the CI to write for: github (.github/workflows/pmcp-deploy.yml) or gitlab (the "
+        "component added to .gitlab-ci.yml). Default: gitlab when the repository has a "
+        ".gitlab-ci.yml, else github.",
+        kind=InputKind.CHOICE,
+        choices=choices_of(CiSystem),
+        env=("PMCP_CI",),
+        cli_only=True,
+        noun="CI",
+    ),
+    InputSpec(
+        "ci-environment",
+        "init: the CI's deployment environment the job deploys in (GitHub's environment, "
+        "GitLab's environment-name); the server's variables are the environment input.",
+        default="production",
+        env=("PMCP_CI_ENVIRONMENT",),
+        cli_only=True,
+    ),
+    InputSpec(
+        "force",
+        "init: write over an existing .github/workflows/pmcp-deploy.yml, or replace what init "
+        "added to .gitlab-ci.yml before.",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_FORCE",),
+        cli_only=True,
+    ),
     InputSpec(
         "output-format",
         "How to print the outputs outside CI: text on stderr, or json (one object on stdout).",

@@ -61,6 +61,11 @@ class Settings:
     publish_registry: bool
     registry_name: str
     registry_url: str
+    #: init: the CI to write for ("" = found in the repository), its deployment environment,
+    #: and whether an existing file may be written over.
+    ci: str
+    ci_environment: str
+    force: bool
     #: The chosen target's inputs (shared ones such as region included).
     inputs: TargetInputs
     #: Where each given value came from, by input name.

@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from .spec import InputSpec
 
-__all__ = ["Fallback", "OutputSpec", "TargetDeclaration"]
+__all__ = ["ArtifactBuild", "CiInputs", "Fallback", "OutputSpec", "TargetDeclaration"]
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 #: ``{input-name}`` in a default audience.
@@ -72,6 +72,45 @@ class Fallback:
     default: str | None = None
 
 
+class ArtifactBuild(StrEnum):
+    """What a CI job builds before the deploy step, by the kind of artifact a target deploys
+    (``pmcp-action init`` writes that step; see :mod:`pmcp_action.init.build`)."""
+
+    #: Nothing: the target needs no build, or builds what it deploys itself.
+    NONE = "none"
+    #: A Lambda ``bootstrap`` (``cargo lambda build``).
+    LAMBDA_PACKAGE = "lambda-package"
+    #: A container image: the project's Dockerfile (built by the target), else the release
+    #: Linux binary (``cargo build --release``) laid onto a base image.
+    OCI_IMAGE = "oci-image"
+    #: A workers-rs module bundle (``worker-build --release``).
+    WORKERS_BUNDLE = "workers-bundle"
+
+
+@dataclass(frozen=True)
+class CiInputs:
+    """The inputs a CI job gives the target to sign in and to find its place: what
+    ``pmcp-action init`` writes, a secret input from a CI secret and any other from a CI
+    variable named after the variable the input reads.
+
+    A platform with OIDC federation lists the inputs that name the identity under ``oidc``;
+    ``secrets`` lists those of a sign-in with stored credentials (the way for a platform
+    without OIDC, the fallback for one with it).
+    """
+
+    #: Sign-in with the job's OIDC ID token; () when the platform has no OIDC federation.
+    oidc: tuple[str, ...] = ()
+    #: Sign-in with stored credentials.
+    secrets: tuple[str, ...] = ()
+    #: Either way, where the deploy goes (an account, a project, a region): given by the job
+    #: only when .pmcp/deploy.toml does not say it (the input's fallback keys).
+    location: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*self.oidc, *self.secrets, *self.location)
+
+
 @dataclass(frozen=True)
 class TargetDeclaration:
     """Everything the core needs to know about a target, and nothing heavy."""
@@ -111,6 +150,10 @@ class TargetDeclaration:
     #: target that takes no token): text in which ``{input-name}`` stands for that input's
     #: value. The target signs in with it; the GitLab component asks GitLab for it.
     audience: str = ""
+    #: The inputs a CI job gives it (``pmcp-action init``).
+    ci: CiInputs = field(default_factory=CiInputs)
+    #: What a CI job builds before deploying to it.
+    build: ArtifactBuild = ArtifactBuild.NONE
 
     @property
     def available(self) -> bool:
@@ -183,6 +226,11 @@ class TargetDeclaration:
         for name in self.audience_inputs:
             if name not in self.input_names:
                 found.append(f"the default audience names {name!r}, which is no input of it")
+        for name in self.ci.names:
+            if name not in self.input_names:
+                found.append(f"the CI inputs name {name!r}, which is no input of it")
+        if self.ci.oidc and not self.audience:
+            found.append("the CI inputs sign in with OIDC, but no default audience is declared")
         outputs = [spec.name for spec in self.outputs]
         if len(set(outputs)) != len(outputs):
             found.append("an output is declared twice")

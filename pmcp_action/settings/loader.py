@@ -22,7 +22,7 @@ from .precedence import resolve
 from .spec import InputSpec
 from .target_inputs import TargetInputs
 from .values import RawValue, convert, empty_value, split_list
-from .vocabulary import Command, OutputFormat, VerifyMode
+from .vocabulary import CLI_ONLY_COMMANDS, Command, OutputFormat, VerifyMode
 
 __all__ = ["load_settings"]
 
@@ -64,6 +64,7 @@ def load_settings(
     common = [spec for spec in cat.common_inputs if spec.attr in core]
     raw = resolve(given, common, config_values)
     values = _typed(common, raw, problems)
+    _check_cli_only_command(values, raw, problems)
     if "target" not in raw and values.get("command") != Command.SERVERS:
         problems.append(
             Problem(
@@ -131,6 +132,23 @@ def _typed(
             converted = empty_value(spec)
         values[spec.attr] = converted
     return values
+
+
+def _check_cli_only_command(
+    values: Mapping[str, object], raw: Mapping[str, RawValue], problems: list[Problem]
+) -> None:
+    """A command of the CLI alone (it writes into the checkout) is refused as an action input."""
+    command = values.get("command")
+    source = raw["command"].source if "command" in raw else ""
+    if command in CLI_ONLY_COMMANDS and source.startswith("input "):
+        problems.append(
+            Problem(
+                source,
+                f"{command} is a command of the pmcp-action CLI, not of the action: it writes "
+                "files into the checkout",
+                f"run `pmcp-action {command}` in your clone and commit what it writes",
+            )
+        )
 
 
 def _check_server_name(

@@ -12,9 +12,11 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
+    "CLI_ONLY_COMMANDS",
     "COMMANDS",
     "COMMAND_SUMMARIES",
     "Auth",
+    "CiSystem",
     "Command",
     "OutputFormat",
     "VerifyMode",
@@ -32,6 +34,7 @@ class Command(StrEnum):
     DESTROY = "destroy"
     LOGS = "logs"
     SERVERS = "servers"
+    INIT = "init"
 
 
 #: What each command does, for the CLI's help, in the order the command input lists them.
@@ -42,14 +45,18 @@ COMMAND_SUMMARIES: Mapping[Command, str] = MappingProxyType(
         Command.PLAN: "Validate everything and show what a deploy would change; touches nothing.",
         Command.OUTPUTS: "Show what is deployed now.",
         Command.ROLLBACK: "Return to the previous version (or --to VERSION) and verify it.",
-        Command.DESTROY: "Delete what deploy created; refused without --yes (confirm-destroy).",
+        Command.DESTROY: "Delete what deploy created; refused without --yes.",
         Command.LOGS: "Show the last lines the serving version logged (targets that keep logs).",
         Command.SERVERS: "List the repository's servers (or the changed ones) as a CI matrix; "
         "no target, no credentials.",
+        Command.INIT: "Write this project's CI workflow (GitHub) or component (GitLab).",
     }
 )
 #: The command input's choices, as text.
 COMMANDS: tuple[str, ...] = tuple(command.value for command in COMMAND_SUMMARIES)
+#: The commands of a person at a terminal: they write into the checkout, so the action and
+#: the GitLab component do not offer them (an action input naming one is refused).
+CLI_ONLY_COMMANDS: frozenset[Command] = frozenset({Command.INIT})
 
 
 class VerifyMode(StrEnum):
@@ -68,6 +75,13 @@ class Auth(StrEnum):
     OIDC = "oidc"
     SECRETS = "secrets"
     AMBIENT = "ambient"
+
+
+class CiSystem(StrEnum):
+    """The CI a configuration is written for (the ci input)."""
+
+    GITHUB = "github"
+    GITLAB = "gitlab"
 
 
 class OutputFormat(StrEnum):

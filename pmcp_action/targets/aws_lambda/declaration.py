@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from ...settings.declaration import ArtifactBuild, CiInputs, Fallback, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
 from ..lambda_inputs import ARCHITECTURE, LAMBDA_ARTIFACT_NOTE
 
@@ -24,6 +24,12 @@ DECLARATION = TargetDeclaration(
     logs=True,
     uses=("artifact", "region", "auth", "audience"),
     audience="sts.amazonaws.com",
+    ci=CiInputs(
+        oidc=("role-to-assume",),
+        secrets=("aws-access-key-id", "aws-secret-access-key"),
+        location=("region",),
+    ),
+    build=ArtifactBuild.LAMBDA_PACKAGE,
     inputs=(
         InputSpec(
             "role-to-assume",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ...artifact.oci_image.inputs import BASE_IMAGE, BUILD_ARGS, IMAGE
-from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from ...settings.declaration import ArtifactBuild, CiInputs, Fallback, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
 
 __all__ = ["CLOUDS", "DECLARATION", "DEFAULT_AUDIENCE", "NAME"]
@@ -49,6 +49,16 @@ DECLARATION = TargetDeclaration(
     order=40,
     uses=("region", "artifact", "auth", "audience"),
     audience=DEFAULT_AUDIENCE,
+    ci=CiInputs(
+        oidc=("azure-client-id", "azure-tenant-id", "azure-subscription-id"),
+        secrets=(
+            "azure-client-id",
+            "azure-tenant-id",
+            "azure-subscription-id",
+            "azure-client-secret",
+        ),
+    ),
+    build=ArtifactBuild.OCI_IMAGE,
     inputs=(
         InputSpec(
             "azure-client-id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...settings.declaration import OutputSpec, TargetDeclaration
+from ...settings.declaration import ArtifactBuild, CiInputs, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
 
 __all__ = ["DECLARATION", "DEFAULT_COMPATIBILITY_DATE", "NAME"]
@@ -22,6 +22,8 @@ DECLARATION = TargetDeclaration(
     factory="pmcp_action.targets.cloudflare_workers.target:create",
     order=50,
     uses=("artifact",),
+    ci=CiInputs(secrets=("cloudflare-api-token",), location=("cloudflare-account-id",)),
+    build=ArtifactBuild.WORKERS_BUNDLE,
     inputs=(
         InputSpec(
             "cloudflare-api-token",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ...artifact.oci_image.inputs import IMAGE_INPUTS
-from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from ...settings.declaration import ArtifactBuild, CiInputs, Fallback, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
 
 __all__ = ["DECLARATION", "GOOGLE_API_URL_ENV", "NAME", "REGISTRY_HOST_ENV", "RUN_APP_ORIGIN_ENV"]
@@ -31,6 +31,12 @@ DECLARATION = TargetDeclaration(
     order=30,
     uses=("region", "artifact", "auth", "audience"),
     audience="https://iam.googleapis.com/{gcp-workload-identity-provider}",
+    ci=CiInputs(
+        oidc=("gcp-workload-identity-provider", "gcp-service-account"),
+        secrets=("gcp-credentials-json",),
+        location=("gcp-project",),
+    ),
+    build=ArtifactBuild.OCI_IMAGE,
     inputs=(
         InputSpec(
             "gcp-project",

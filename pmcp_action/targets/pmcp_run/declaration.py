@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from ...settings.declaration import ArtifactBuild, CiInputs, Fallback, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
 from ..lambda_inputs import ARCHITECTURE, LAMBDA_ARTIFACT_NOTE
 
@@ -19,6 +19,8 @@ DECLARATION = TargetDeclaration(
     factory="pmcp_action.targets.pmcp_run.target:create",
     order=10,
     uses=("artifact", "region", "auth"),
+    ci=CiInputs(secrets=("pmcp-client-id", "pmcp-client-secret")),
+    build=ArtifactBuild.LAMBDA_PACKAGE,
     inputs=(
         InputSpec(
             "pmcp-api-url",

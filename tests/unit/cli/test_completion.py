@@ -33,6 +33,7 @@ def test_every_input_is_an_option_of_every_command():
         "destroy",
         "logs",
         "servers",
+        "init",
         "help",
         "completion",
     } == set(commands)
