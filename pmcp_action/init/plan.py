@@ -28,7 +28,7 @@ from .build import build_plan
 from .checkout import find_checkout
 from .model import CiValue, InitPlan
 
-__all__ = ["GITLAB_CI_FILE", "STANDARD_CONFIG", "plan_init"]
+__all__ = ["GITLAB_CI_FILE", "STANDARD_CONFIG", "ci_variable", "plan_init"]
 
 #: The file whose presence makes the CI GitLab's.
 GITLAB_CI_FILE = ".gitlab-ci.yml"
@@ -44,7 +44,7 @@ def _first_sentence(text: str) -> str:
     return head + dot.strip()
 
 
-def _variable(declaration: TargetDeclaration, spec: InputSpec) -> tuple[str, bool]:
+def ci_variable(declaration: TargetDeclaration, spec: InputSpec) -> tuple[str, bool]:
     """The variable a job gives ``spec`` under (a shared input: the target's own variable
     first), and whether none of the program's variables reads it (then: its upper-case name)."""
     fallback = declaration.fallbacks.get(spec.name) or Fallback()
@@ -90,7 +90,7 @@ def _values(
     values = []
     for name in dict.fromkeys(names):
         spec = cat.input(name)
-        variable, flag_only = _variable(declaration, spec)
+        variable, flag_only = ci_variable(declaration, spec)
         what = _first_sentence(declaration.describe(spec))
         values.append(CiValue(name, variable, spec.secret, what, flag_only))
     return tuple(values)

@@ -49,7 +49,7 @@ def action_pin(version: str = __version__) -> ActionPin:
     return ActionPin(
         ACTION_REPOSITORY,
         f"v{major}",
-        f"v{major}: the latest {major}.x release ({version} when this was written)",
+        f"v{major}: the latest {major}.x release ({version} when written)",
     )
 
 

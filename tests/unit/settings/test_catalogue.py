@@ -15,7 +15,7 @@ from pmcp_action.settings.catalogue import (
     discover_declarations,
 )
 from pmcp_action.settings.common_inputs import COMMON_INPUTS
-from pmcp_action.settings.declaration import Fallback, OutputSpec, TargetDeclaration
+from pmcp_action.settings.declaration import CiInputs, Fallback, OutputSpec, TargetDeclaration
 from pmcp_action.settings.spec import InputSpec
 from tests.plugin_target import install
 
@@ -116,6 +116,14 @@ def test_one_spec_may_be_declared_by_several_targets():
             [_target("one", uses=("region",), fallbacks={"region": Fallback(env=("PMCP_OUT_R",))})],
             "the variable PMCP_OUT_R begins with PMCP_OUT_",
         ),
+        (
+            [_target("one", ci=CiInputs(secrets=("token",), location=("region",)))],
+            "one: the CI inputs name 'token', which is no input of it",
+        ),
+        (
+            [_target("one", inputs=(InputSpec("role", "r"),), ci=CiInputs(oidc=("role",)))],
+            "one: the CI inputs sign in with OIDC, but no default audience is declared",
+        ),
     ],
 )
 def test_inconsistent_declarations_are_refused(declarations, message):
@@ -151,3 +159,10 @@ def test_a_target_declares_logs_exactly_when_it_can_show_them():
         factory = getattr(importlib.import_module(module_name), function)
         target_class = typing.get_type_hints(factory)["return"]
         assert callable(getattr(target_class, "logs", None)) is declaration.logs, declaration.id
+
+
+def test_every_target_says_what_a_ci_job_gives_it():
+    """init writes these: each target signs in some way, with inputs of its own."""
+    for declaration in catalogue().targets:
+        assert declaration.ci.secrets or declaration.ci.oidc, declaration.id
+        assert declaration.problems() == [], declaration.id
