@@ -38,7 +38,7 @@ def act_repository(act_binary: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def act_run(act_binary: str, act_repository: Path, tmp_path: Path) -> RunAct:
-    """``act_run(job=..., workflow="e2e.yml", env={...}, secrets={...}) -> ActRun``."""
+    """``act_run(job=..., workflow="e2e.yml", env={...}, secrets={...}, variables={...})``."""
 
     def run(
         *,
@@ -47,6 +47,7 @@ def act_run(act_binary: str, act_repository: Path, tmp_path: Path) -> RunAct:
         event: str = "push",
         env: Mapping[str, str] | None = None,
         secrets: Mapping[str, str] | None = None,
+        variables: Mapping[str, str] | None = None,
         timeout: float = 900,
     ) -> ActRun:
         return run_act(
@@ -58,6 +59,7 @@ def act_run(act_binary: str, act_repository: Path, tmp_path: Path) -> RunAct:
             event=event,
             env=env,
             secrets=secrets,
+            variables=variables,
             timeout=timeout,
         )
 

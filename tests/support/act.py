@@ -152,10 +152,12 @@ def run_act(
     event: str = "push",
     env: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
+    variables: Mapping[str, str] | None = None,
     timeout: float = 900,
     echo: Callable[[str], None] | None = None,
 ) -> ActRun:
-    """Run one job of a workflow with act and return its parsed log.
+    """Run one job of a workflow with act and return its parsed log; ``variables`` are the
+    ``vars`` context (a repository's variables).
 
     Never prompts: act gets a fresh HOME (so no ~/.actrc question), stdin from /dev/null, and
     explicit env/secret/var files (so no .env/.secrets in the tree is read). No cache server
@@ -174,7 +176,7 @@ def run_act(
     env_file, secret_file, var_file = (work_dir / n for n in ("act.env", "act.secrets", "act.vars"))
     _write_dotenv(env_file, env or {})
     _write_dotenv(secret_file, secrets or {})
-    _write_dotenv(var_file, {})
+    _write_dotenv(var_file, variables or {})
 
     command = [
         act,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
 
-from pmcp_action.init.yaml_text import Literal, Noted, comment_table, emit, plain, scalar
+from pmcp_action.init.yaml_text import Literal, Node, Noted, comment_table, emit, plain, scalar
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_a_scalar_is_quoted_only_where_yaml_needs_it(text: str, written: str) ->
 
 
 def test_emitted_text_reads_back_as_the_data() -> None:
-    data = {
+    data: dict[str, Node] = {
         "on": {"push": {"branches": ["main", "release/v1"]}, "workflow_dispatch": {}},
         "jobs": {
             "deploy": {
