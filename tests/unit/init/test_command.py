@@ -187,3 +187,17 @@ def test_json_gives_the_outcome_typed(repo: Path) -> None:
         "weather",
     )
     assert result["exit-code"] == 0 and result["error-title"] is None
+
+
+def test_without_a_deploy_toml_the_target_given_and_the_crates_name_do(repo: Path) -> None:
+    repo.mkdir()
+    (repo / ".git").mkdir()
+    (repo / "Cargo.toml").write_text('[package]\nname = "calc"\nversion = "0.1.0"\n')
+    code, _, err = cli(repo, "--target", "cloudflare-workers", "--server-name", "calc-prod")
+    assert code == SUCCESS.code, err
+    text = (repo / WORKFLOW_PATH).read_text()
+    header = " ".join(text.split("\nname:")[0].replace("#", " ").split())
+    assert "from the target's defaults (there is no .pmcp/deploy.toml)" in header
+    assert "target: cloudflare-workers\n" in text
+    assert "server-name: calc-prod\n" in text  # given to init, so written
+    assert "group: pmcp-deploy-calc-prod\n" in text
