@@ -17,7 +17,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
+import yaml
 
 from .. import __version__
 from ..gitlab_component import DEFAULT_JOB_NAME, DEFAULT_STAGE
@@ -52,7 +52,7 @@ _INCLUDE = re.compile(r"^include\s*:\s*(#.*)?$")
 _KEEP_FOR = "1 day"
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]  # PyYAML is untyped
+class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, reading GitLab's tags (``!reference [...]``) as (tag, value)."""
 
 
@@ -184,8 +184,9 @@ def _parse(text: str, where: str) -> dict[str, Any]:
 def _cannot_extend(where: str, why: str) -> InitRefused:
     return InitRefused(
         f"{where} cannot be extended safely: {why}; nothing was written.",
-        remediation=f"Add the component by hand (`pmcp-action init --ci gitlab` in an empty "
-        f"directory shows what to add), or rewrite {where} so it can be extended.",
+        remediation="Add the include and the jobs by hand (README: Getting started, GitLab CI), "
+        f"or change {where} so it can be extended (an include: block list, the stages build "
+        "and deploy), then run init again.",
     )
 
 
@@ -225,7 +226,7 @@ def _refuse_clashes(
         if missing:
             raise _cannot_extend(
                 where,
-                f"its stages: leave out {', '.join(missing)}, where the build and the deploy run",
+                f"its stages: list has no {' and no '.join(missing)} (where init's jobs run)",
             )
     if includes is not None and not isinstance(includes, list):
         raise _cannot_extend(where, "its include: is a single entry, not a list")

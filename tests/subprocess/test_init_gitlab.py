@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
+import yaml
 
 from pmcp_action.gitlab_component import DEFAULT_JOB_NAME, DEFAULT_STAGE
 from pmcp_action.init.gitlab import BUILD_JOB, BUILD_STAGE, CI_FILE

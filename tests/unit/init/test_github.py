@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
+import yaml
 
 from pmcp_action import __version__
 from pmcp_action.init.github import SECRET_DELIMITER, WORKFLOW_PATH

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
+import yaml
 
 from pmcp_action.gitlab_component import DEFAULT_JOB_NAME
 from pmcp_action.init.gitlab import BEGIN, BUILD_JOB, CI_FILE, END
@@ -139,7 +139,7 @@ def test_init_again_is_refused_and_force_replaces_only_its_own_part(tmp_path: Pa
         ("include: [a.yml]\n", "its include: list could not be extended as text"),
         ("include: a.yml\n", "its include: is a single entry, not a list"),
         ("include:\n  local: a.yml\n", "its include: is a single entry, not a list"),
-        ("stages: [test, deploy]\n", "its stages: leave out build"),
+        ("stages: [test, deploy]\n", "its stages: list has no build (where init's jobs run)"),
         ("pmcp-deploy:\n  script: [x]\n", "it has a job named pmcp-deploy already"),
         ("a: 1\n---\nb: 2\n", "it holds several YAML documents"),
         ("- a\n- b\n", "it is not a mapping"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
+import yaml
 
 from pmcp_action.init.github import WORKFLOW_PATH
 from pmcp_action.init.plan import ci_variable

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import yaml  # type: ignore[import-untyped, unused-ignore]  # stubs: types-pyyaml (dev.txt)
+import yaml
 
 from pmcp_action.init.yaml_text import Literal, Node, Noted, comment_table, emit, plain, scalar
 
