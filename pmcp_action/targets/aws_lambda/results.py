@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ...result import PlanChange, TargetResult
+from ...secrets import SecretOutcome
 from .config import LambdaConfig
 from .connection import Connection
 
@@ -29,6 +30,8 @@ class Outcome:
     changes: tuple[PlanChange, ...] = ()
     notes: tuple[str, ...] = ()
     can_roll_back: bool = False
+    #: What the command did with each of the server's secrets (names only).
+    secrets: tuple[SecretOutcome, ...] = ()
 
 
 def result(conn: Connection, outcome: Outcome) -> TargetResult:
@@ -61,6 +64,7 @@ def result(conn: Connection, outcome: Outcome) -> TargetResult:
         notes=tuple(notes),
         request_ids=conn.requests.ids,
         can_roll_back=outcome.can_roll_back,
+        secrets=outcome.secrets,
     )
 
 
