@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,16 +66,17 @@ class RevisionRunner:
             "login", self.registry, "-u", self.username, "--password-stdin", stdin=self.password
         )
 
-    def on_pull(self, image: str) -> None:
-        """A revision pulls ``image``: pull and run it (in the background, as a cloud does)."""
-        threading.Thread(target=self._run, args=(image,), daemon=True).start()
+    def on_pull(self, image: str, env: Mapping[str, str] | None = None) -> None:
+        """A revision pulls ``image``: pull and run it (in the background, as a cloud does),
+        with the variables ``env`` its container sees (a platform's secrets read)."""
+        threading.Thread(target=self._run, args=(image, dict(env or {})), daemon=True).start()
 
     def origin(self, image: str) -> str | None:
         """Where ``image``'s container answers, once it runs (None before)."""
         port = self.ports.get(image)
         return f"http://127.0.0.1:{port}" if port else None
 
-    def _run(self, image: str) -> None:
+    def _run(self, image: str, env: dict[str, str]) -> None:
         with self._lock:
             if not self.port and image in self.ports:
                 return
@@ -84,9 +87,15 @@ class RevisionRunner:
                         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
                 port = self.port or free_port()
                 name = f"{self.prefix}-{uuid.uuid4().hex[:10]}"
-                self._docker(
-                    "run", "-d", "--rm", "--name", name, "-p", f"127.0.0.1:{port}:8080", image
-                )
+                with tempfile.TemporaryDirectory() as folder:
+                    # An env file: the values stay out of docker's command line.
+                    env_file = Path(folder) / "env"
+                    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+                    env_file.chmod(0o600)
+                    self._docker(
+                        "run", "-d", "--rm", "--name", name, "--env-file", str(env_file),
+                        "-p", f"127.0.0.1:{port}:8080", image,
+                    )  # fmt: skip
                 self.containers.append(name)
                 self.pulled.append(image)
                 self.ports[image] = port

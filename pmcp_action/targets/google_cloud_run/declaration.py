@@ -105,7 +105,8 @@ DECLARATION = TargetDeclaration(
         "condition e.g. assertion.repository == 'owner/repo'), grant the federated principal "
         "(or a service account it may impersonate, roles/iam.workloadIdentityUser) "
         "roles/run.admin, roles/artifactregistry.writer, roles/iam.serviceAccountUser on the "
-        "runtime service account (and roles/logging.viewer for the logs), and pass "
+        "runtime service account (and roles/logging.viewer for the logs, "
+        "roles/secretmanager.admin for the server's secrets), and pass "
         "gcp-workload-identity-provider (and gcp-service-account). A service-account key "
         "(gcp-credentials-json) works too, with a warning."
     ),

@@ -1,8 +1,9 @@
 """Each command's :class:`~pmcp_action.result.TargetResult` and the service's URLs.
 
-Every result carries the region, the identity that acted and the declared outputs
-(``image``: the image by digest, ``project``); ``url`` and ``candidate_url`` end in the
-MCP path and, under an emulator, go through its run.app origin.
+Every result carries the region, the identity that acted, the declared outputs
+(``image``: the image by digest, ``project``) and what became of each secret; ``url`` and
+``candidate_url`` end in the MCP path and, under an emulator, go through its run.app
+origin.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ...result import PlanChange, TargetResult
+from ...secrets import SecretOutcome
 from .config import GoogleConfig
 
 __all__ = ["app_url", "result"]
@@ -40,6 +42,7 @@ def result(
     notes: tuple[str, ...] = (),
     can_roll_back: bool = False,
     access_settling: str = "",
+    secrets: tuple[SecretOutcome, ...] = (),
 ) -> TargetResult:
     return TargetResult(
         url=url,
@@ -55,4 +58,5 @@ def result(
         notes=notes,
         can_roll_back=can_roll_back,
         access_settling=access_settling,
+        secrets=secrets,
     )
