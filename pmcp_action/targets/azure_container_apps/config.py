@@ -30,6 +30,7 @@ from ...artifact.oci_image.inputs import read_image_inputs
 from ...context import RunContext
 from ...errors import Problem
 from ...secrets.model import ServerSecrets
+from ...settings.deploy_toml import DeployConfig
 from ...settings.target_inputs import TargetInputs
 from ...urls import endpoint_problem
 from .declaration import CLOUDS, DEFAULT_AUDIENCE
@@ -140,14 +141,20 @@ def app_secret_name(variable: str) -> str:
     return variable.lower().replace("_", "-")
 
 
-def secret_problems(secrets: ServerSecrets) -> tuple[dict[str, str], list[Problem]]:
+def secret_problems(
+    secrets: ServerSecrets, config: DeployConfig
+) -> tuple[dict[str, str], list[Problem]]:
     """Each secret's app secret name, and what Container Apps would refuse, found offline."""
     names: dict[str, str] = {}
     problems: list[Problem] = []
     by_app_name: dict[str, list[str]] = {}
     wanted = sorted(set(secrets.values) | set(secrets.required))
     for variable in wanted:
-        where = secrets.sources.get(variable, "deploy.toml [secrets]") + f" ({variable})"
+        where = (
+            f"{secrets.sources[variable]} ({variable})"
+            if variable in secrets.sources
+            else config.where(f"secrets.{variable}")
+        )
         mapped = app_secret_name(variable)
         if not _SECRET_NAME.match(mapped):
             problems.append(
@@ -166,7 +173,7 @@ def secret_problems(secrets: ServerSecrets) -> tuple[dict[str, str], list[Proble
         if len(variables) > 1:
             problems.append(
                 Problem(
-                    "input 'secrets'",
+                    ", ".join(sorted({secrets.sources.get(v, "deploy.toml") for v in variables})),
                     f"{' and '.join(variables)} would both be the app secret {mapped} (Container "
                     "Apps secret names are lower case, _ becomes -)",
                     "give them names that differ in more than case and _",
@@ -175,7 +182,7 @@ def secret_problems(secrets: ServerSecrets) -> tuple[dict[str, str], list[Proble
         elif mapped == REGISTRY_PASSWORD_SECRET:
             problems.append(
                 Problem(
-                    f"{secrets.sources.get(variables[0], 'input')} ({variables[0]})",
+                    secrets.sources.get(variables[0], config.where(f"secrets.{variables[0]}")),
                     f"{variables[0]} would be the app secret {mapped}, which holds the "
                     "registry's admin password",
                     "rename the variable",
@@ -338,7 +345,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
     if derived:
         registry = derived_registry_name(subscription, group, name)
     apps_origin = _endpoint(context.environ, APPS_ORIGIN_ENV, "", problems)
-    secret_names, secret_refusals = secret_problems(context.project.secrets)
+    secret_names, secret_refusals = secret_problems(context.project.secrets, context.project.config)
     problems += secret_refusals
 
     resolved = AzureConfig(

@@ -17,8 +17,9 @@ from pmcp_action.errors import DeployError, ValidationError
 from pmcp_action.result import TargetResult
 from pmcp_action.secrets import SecretStatus
 from pmcp_action.settings.deploy_toml import DeployConfig
+from pmcp_action.targets.azure_container_apps.failures import ArmError
 
-from .helpers import IMAGE_1, IMAGE_2, RegistryWorld, World
+from .helpers import IMAGE_1, IMAGE_2, SUBSCRIPTION, RegistryWorld, World
 
 API_KEY = "sk-live-4f1d9c2b7a8e6d3f"
 API_KEY_2 = "sk-live-rotated-77a1e0c9"
@@ -265,3 +266,25 @@ def test_the_registry_password_is_kept_beside_the_secrets(registries: RegistryWo
     for value in (API_KEY, API_KEY_2, DB_URL, *_stored(registries).values()):
         assert value not in printed
     assert SecretStatus.REMOVED in {s.status for s in done.secrets}
+
+
+def test_list_secrets_is_asked_again_after_a_failure_and_a_refusal_changes_nothing(
+    world: World,
+) -> None:
+    world.target(secrets=_secrets(API_KEY=API_KEY, DB_URL=DB_URL)).deploy()
+    path = (
+        f"/subscriptions/{SUBSCRIPTION}/resourcegroups/calc-rg/providers/Microsoft.App"
+        "/containerApps/calc/listSecrets"
+    )
+    world.arm.faults.status(503, path=path).drop(after_handling=True, path=path)
+    moved = world.target(image=IMAGE_2, secrets=_secrets(API_KEY=API_KEY)).deploy()
+    assert _started(world, moved.version) == {"API_KEY": API_KEY, "DB_URL": DB_URL}
+    assert _listings(world) == 2  # the answer lost on the way back, then read again
+    before = list(world.arm.mutations)
+    world.arm.forbidden.append(path.lower())
+    with pytest.raises(ArmError) as caught:
+        world.target(image=IMAGE_1, secrets=_secrets(API_KEY=API_KEY)).deploy()
+    assert "reading the secrets of container app calc (to keep them)" in caught.value.message
+    assert "Contributor" in (caught.value.remediation or "")
+    assert [m for m in world.arm.mutations[len(before) :] if not m.endswith("/listSecrets")] == []
+    _no_leak(world, moved)
