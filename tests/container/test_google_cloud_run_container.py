@@ -66,7 +66,7 @@ def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redep
     assert image.startswith(f"{google.registry}/pmcp-emulator/pmcp/{NAME}@sha256:"), outputs
     assert outputs["verified"] == "true", first.describe()
     assert outputs["mcp-server-name"] == "rust-standin", outputs
-    assert outputs["tool-count"] == "1", outputs  # the stand-in's one tool, greet
+    assert outputs["tool-count"] == "2", outputs  # the stand-in's tools: greet, env_is_set
     assert outputs["project"] == "pmcp-emulator"
     assert outputs["url"].endswith(f"/{NAME}-abc123-uc.a.run.app/mcp"), outputs
     assert google.runner.pulled == [image], google.runner.errors

@@ -1,5 +1,8 @@
 //! A std-only stand-in for a Rust MCP server (no crates): streamable HTTP on $PORT,
-//! answering `initialize` and `tools/list` with JSON, notifications with 202.
+//! answering `initialize` and `tools/list` with JSON, notifications with 202. Its tool
+//! `env_is_set` says whether the environment variable named by the argument `variable` is
+//! set and not empty ("set" or "unset"), never its value: how a test proves the deployed
+//! process sees a secret.
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
@@ -79,8 +82,20 @@ fn serve(mut stream: TcpStream) {
             )
         }
         "tools/list" => "{\"tools\":[{\"name\":\"greet\",\"description\":\"Say hello\",\
-                         \"inputSchema\":{\"type\":\"object\"}}]}"
+                         \"inputSchema\":{\"type\":\"object\"}},{\"name\":\"env_is_set\",\
+                         \"description\":\"Whether an environment variable is set (never its \
+                         value)\",\"inputSchema\":{\"type\":\"object\",\"properties\":\
+                         {\"variable\":{\"type\":\"string\"}},\"required\":[\"variable\"]}}]}"
             .to_string(),
+        "tools/call" if field(&body, "name") == Some("env_is_set") => {
+            let variable = field(&body, "variable").unwrap_or("");
+            let set = !variable.is_empty()
+                && std::env::var_os(variable).map_or(false, |value| !value.is_empty());
+            format!(
+                "{{\"content\":[{{\"type\":\"text\",\"text\":\"{}\"}}],\"isError\":false}}",
+                if set { "set" } else { "unset" }
+            )
+        }
         _ => {
             let error = format!(
                 "{{\"jsonrpc\":\"2.0\",\"id\":{},\"error\":{{\"code\":-32601,\"message\":\"unknown\"}}}}",
