@@ -150,12 +150,21 @@ def test_prune_removes_a_secret_once_the_new_revision_serves(world: World) -> No
 
 def test_prune_never_removes_a_required_secret_nor_one_made_by_hand(world: World) -> None:
     world.target(secrets=_secrets(API_KEY=API_KEY, DB_URL=DB_URL)).deploy()
-    world.arm.secrets.entries[_key(world)]["by-hand"] = {"name": "by-hand", "value": BY_HAND}
-    _app(world)["properties"]["configuration"]["secrets"].append({"name": "by-hand"})
+    vault = {
+        "name": "by-vault",
+        "keyVaultUrl": "https://calc.vault.azure.net/secrets/token",
+        "identity": "system",
+    }
+    entries = world.arm.secrets.entries[_key(world)]
+    entries["by-hand"] = {"name": "by-hand", "value": BY_HAND}
+    entries["by-vault"] = dict(vault)
+    shown = _app(world)["properties"]["configuration"]["secrets"]
+    shown += [{"name": "by-hand"}, dict(vault)]
     required = DeployConfig(secrets={"DB_URL": ""})
     done = world.target(required, image=IMAGE_2, **{"prune-secrets": "true"}).deploy()
     assert _status(done) == {"API_KEY": "removed", "DB_URL": "kept"}
-    assert _stored(world) == {"db-url": DB_URL, "by-hand": BY_HAND}
+    assert _stored(world) == {"db-url": DB_URL, "by-hand": BY_HAND, "by-vault": "None"}
+    assert world.arm.secrets.entries[_key(world)]["by-vault"] == vault  # still a reference
     _no_leak(world, done)
 
 
