@@ -109,7 +109,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         )
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
-        return frozenset(recorded(survey.live))
+        return frozenset(recorded(survey.live, self.context.project.secrets.missing))
 
     def secrets(self, survey: Survey) -> SecretPlan:
         """What this deploy does with the server's secrets (decided once per survey; refused,

@@ -24,7 +24,7 @@ Destroy deletes the app, its secrets with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -57,17 +57,23 @@ def _salt(config: AzureConfig) -> str:
     return f"{NAME}/{config.app_name}"
 
 
-def recorded(live: Live | None) -> dict[str, str]:
+def recorded(live: Live | None, names: Iterable[str] = ()) -> dict[str, str]:
     """Variable → fingerprint of each secret this action stored on the app (its tag, and the
-    app secret still there: one deleted by hand is not stored any more)."""
+    app secret still there: one deleted by hand is not stored any more). A tag name is
+    matched to the one of ``names`` with its app secret (Azure compares tag names without
+    case)."""
     if live is None:
         return {}
     held = live.secret_names
-    return {
-        key[len(TAG_PREFIX) :]: str(value)
-        for key, value in live.tags.items()
-        if key.startswith(TAG_PREFIX) and app_secret_name(key[len(TAG_PREFIX) :]) in held
-    }
+    spelled = {app_secret_name(n): n for n in names}
+    found: dict[str, str] = {}
+    for key, value in live.tags.items():
+        if key[: len(TAG_PREFIX)].lower() != TAG_PREFIX:
+            continue
+        mapped = app_secret_name(key[len(TAG_PREFIX) :])
+        if mapped in held:
+            found[spelled.get(mapped, key[len(TAG_PREFIX) :])] = str(value)
+    return found
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class SecretPlan:
 def plan_secrets(config: AzureConfig, secrets: ServerSecrets, live: Live | None) -> SecretPlan:
     """Each secret's status and fingerprint; refused (before any change) when the app would
     hold more secrets than it has tags for."""
-    stored = recorded(live)
+    stored = recorded(live, (*secrets.values, *secrets.required))
     outcomes = secret_outcomes(secrets, stored, salt=_salt(config))
     fingerprints: dict[str, str] = {}
     values: dict[str, str] = {}
@@ -276,7 +282,7 @@ def sync_secrets(
 
 def planned_secret_changes(plan: SecretPlan, live: Live | None) -> list[PlanChange]:
     """One line per secret of a plan (names only, never a value)."""
-    stored = recorded(live)
+    stored = {app_secret_name(n) for n in recorded(live)}
     words = {
         SecretStatus.SET: ("update", "a new value"),
         SecretStatus.UNCHANGED: ("keep", "the same value"),
@@ -286,7 +292,7 @@ def planned_secret_changes(plan: SecretPlan, live: Live | None) -> list[PlanChan
     changes = []
     for outcome in plan.outcomes:
         action, detail = words[outcome.status]
-        if outcome.status is SecretStatus.SET and outcome.name not in stored:
+        if outcome.status is SecretStatus.SET and app_secret_name(outcome.name) not in stored:
             action, detail = "create", "new"
         changes.append(
             PlanChange(

@@ -297,3 +297,15 @@ def test_list_secrets_is_asked_again_after_a_failure_and_a_refusal_changes_nothi
     assert "Contributor" in (caught.value.remediation or "")
     assert [m for m in world.arm.mutations[len(before) :] if not m.endswith("/listSecrets")] == []
     _no_leak(world, moved)
+
+
+def test_a_tag_name_azure_spells_in_another_case_is_still_the_secret(world: World) -> None:
+    first = world.target(secrets=_secrets(API_KEY=API_KEY)).deploy()
+    app = _app(world)
+    app["tags"] = {k.lower(): v for k, v in app["tags"].items()}  # tag names ignore case
+    before = list(world.arm.mutations)
+    again = world.target(secrets=_secrets(API_KEY=API_KEY)).deploy()
+    assert again.unchanged is True and again.version == first.version
+    assert _status(again) == {"API_KEY": "unchanged"} and world.arm.mutations == before
+    required = world.target(DeployConfig(secrets={"API_KEY": ""}), image=IMAGE_2).deploy()
+    assert _status(required) == {"API_KEY": "kept"}
