@@ -21,7 +21,7 @@ from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
 from ...result import PlanChange, TargetResult
 from ...secrets import SecretOutcome, SecretStatus
-from .app import Live, Pull, app_body, app_path, revision_name
+from .app import Live, Pull, Secrets, app_body, app_path, revision_name
 from .config import AzureConfig
 from .connection import Connection
 from .declaration import NAME
@@ -136,13 +136,14 @@ class Steps(FlowSteps[Survey, ImageStep]):
         """The app with its revision at 100 %; also finishes one that only has the bootstrap
         revision (a first deploy that stopped after its identity was made)."""
         c = self.config
+        live = survey.live
         plan = self.secrets(survey)
+        secrets = app_secrets(self.conn.arm, c, plan, live, self.console)
         environment_id = self._prepare(survey)
         image = self.image(artifact)
-        live = survey.live
         wanted = revision_name(c, image.reference, plan.fingerprints)
         pull, access_note = self._pull(image, live, environment_id)
-        app = self._write(live, environment_id, image, _LATEST, pull, plan)
+        app = self._write(live, environment_id, image, _LATEST, pull, secrets)
         self._ready(wanted)
         # A new app pulling from ACR was made with the bootstrap revision (.pull_access).
         if live is not None or pull.server:
@@ -208,12 +209,14 @@ class Steps(FlowSteps[Survey, ImageStep]):
         if live.bootstrapping:
             return self.first_deploy(survey, artifact)
         plan = self.secrets(survey)
+        # The values a write keeps are read first: a refusal stops before anything changes.
+        secrets = app_secrets(self.conn.arm, self.config, plan, live, self.console)
         environment_id = self._prepare(survey)
         image = self.image(artifact)
         wanted = revision_name(self.config, image.reference, plan.fingerprints)
         pull, access_note = self._pull(image, live, environment_id)
         pinned: list[dict[str, object]] = [{"revisionName": live.serving, "weight": 100}]
-        app = self._write(live, environment_id, image, pinned, pull, plan)
+        app = self._write(live, environment_id, image, pinned, pull, secrets)
         revision = self._ready(wanted)
         candidate = str((revision.get("properties") or {}).get("fqdn", ""))
         self.console.info(
@@ -426,7 +429,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         image: DeployImage,
         traffic: list[dict[str, object]],
         pull: Pull,
-        plan: SecretPlan,
+        secrets: Secrets,
     ) -> dict[str, Any]:
         """The app PUT with the new revision, ``traffic`` and the secrets (the whole array:
         a PUT without one drops it); the app once ARM is done."""
@@ -439,7 +442,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
             traffic,
             pull,
             identity=bool(live and live.principal_id),
-            secrets=app_secrets(arm, c, plan, live, self.console),
+            secrets=secrets,
         )
         return arm.put(app_path(arm, c), body, f"writing container app {c.app_name}")
 
