@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import threading
 import uuid
 from collections.abc import Mapping
@@ -45,14 +44,16 @@ class RevisionRunner:
     ports: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _docker(self, *args: str, stdin: str | None = None) -> str:
+    def _docker(
+        self, *args: str, stdin: str | None = None, env: Mapping[str, str] | None = None
+    ) -> str:
         done = subprocess.run(
             ["docker", *args],
             input=stdin,
             capture_output=True,
             text=True,
             timeout=300,
-            env={**os.environ, "DOCKER_CONFIG": str(self.docker_config)},
+            env={**os.environ, **(env or {}), "DOCKER_CONFIG": str(self.docker_config)},
             check=False,
         )
         if done.returncode != 0:
@@ -68,7 +69,8 @@ class RevisionRunner:
 
     def on_pull(self, image: str, env: Mapping[str, str] | None = None) -> None:
         """A revision pulls ``image``: pull and run it (in the background, as a cloud does),
-        with the variables ``env`` its container sees (a platform's secrets read)."""
+        with the revision's environment ``env`` (names on docker's command line, values
+        only in its process environment)."""
         threading.Thread(target=self._run, args=(image, dict(env or {})), daemon=True).start()
 
     def origin(self, image: str) -> str | None:
@@ -76,7 +78,7 @@ class RevisionRunner:
         port = self.ports.get(image)
         return f"http://127.0.0.1:{port}" if port else None
 
-    def _run(self, image: str, env: dict[str, str]) -> None:
+    def _run(self, image: str, env: Mapping[str, str]) -> None:
         with self._lock:
             if not self.port and image in self.ports:
                 return
@@ -87,15 +89,19 @@ class RevisionRunner:
                         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
                 port = self.port or free_port()
                 name = f"{self.prefix}-{uuid.uuid4().hex[:10]}"
-                with tempfile.TemporaryDirectory() as folder:
-                    # An env file: the values stay out of docker's command line.
-                    env_file = Path(folder) / "env"
-                    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
-                    env_file.chmod(0o600)
-                    self._docker(
-                        "run", "-d", "--rm", "--name", name, "--env-file", str(env_file),
-                        "-p", f"127.0.0.1:{port}:8080", image,
-                    )  # fmt: skip
+                names = [arg for variable in sorted(env) for arg in ("-e", variable)]
+                self._docker(
+                    "run",
+                    "-d",
+                    "--rm",
+                    "--name",
+                    name,
+                    "-p",
+                    f"127.0.0.1:{port}:8080",
+                    *names,
+                    image,
+                    env=env,
+                )
                 self.containers.append(name)
                 self.pulled.append(image)
                 self.ports[image] = port

@@ -2,7 +2,8 @@
 
 The outputs are the declaration's: ``image`` (by digest), ``image-source`` (prebuilt,
 cloud-build, assembled), ``registry-access`` (managed-identity, admin-credentials, or empty
-for a public image) and ``resource-group``.
+for a public image) and ``resource-group``; ``secrets`` are the server's secrets by name and
+what the command did with each (:mod:`.secrets`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ...result import PlanChange, TargetResult
+from ...secrets import SecretOutcome
 from .config import AzureConfig
 
 __all__ = ["Shipped", "app_url", "result"]
@@ -52,6 +54,7 @@ def result(
     notes: tuple[str, ...] = (),
     can_roll_back: bool = False,
     shipped: Shipped | None = None,
+    secrets: tuple[SecretOutcome, ...] = (),
 ) -> TargetResult:
     """One command's result; without ``shipped``, the image output is the ``image`` input."""
     shipped = shipped or Shipped(config.image)
@@ -75,4 +78,5 @@ def result(
         changes=changes,
         notes=notes,
         can_roll_back=can_roll_back,
+        secrets=secrets,
     )
