@@ -12,7 +12,17 @@ from .declaration import OutputSpec
 __all__ = ["COMMON_OUTPUTS"]
 
 COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
-    OutputSpec("url", "The MCP endpoint URL of the deployed server (never masked).", "URL"),
+    OutputSpec(
+        "url",
+        "The MCP endpoint of the deployed server: the service URL with the target's MCP path "
+        "([server].mcp_path) (never masked).",
+        "URL",
+    ),
+    OutputSpec(
+        "service-url",
+        "The bare service URL the platform reports, without the MCP path.",
+        "Service URL",
+    ),
     OutputSpec("target", "The target deployed to.", "Target"),
     OutputSpec("server-name", "The deployment identity ([server].name).", "Server"),
     OutputSpec(
@@ -39,6 +49,14 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("mcp-protocol-version", "The MCP protocol version negotiated."),
     OutputSpec(
         "tool-count", "How many tools tools/list returned to a client declaring no capabilities."
+    ),
+    OutputSpec(
+        "scenarios-passed",
+        "How many verify-scenarios passed (empty when none were given).",
+    ),
+    OutputSpec(
+        "scenarios-failed",
+        "How many verify-scenarios failed (empty when none were given).",
     ),
     OutputSpec(
         "rolled-back",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .spec import InputSpec
+from .vocabulary import McpPathRule
 
 __all__ = ["Fallback", "OutputSpec", "TargetDeclaration"]
 
@@ -93,6 +94,9 @@ class TargetDeclaration:
     #: Environment variables it reads besides its inputs' own (name -> what for), e.g. an
     #: SDK's endpoint override; the README lists them.
     variables: Mapping[str, str] = field(default_factory=_empty_text)
+    #: How its MCP endpoint follows from its service URL and ``[server].mcp_path``
+    #: (:mod:`pmcp_action.endpoint`).
+    mcp_path: McpPathRule = McpPathRule.WHEN_SET
 
     @property
     def available(self) -> bool:

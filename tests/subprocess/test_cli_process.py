@@ -103,7 +103,7 @@ def test_json_output_of_an_invalid_target_pipes_into_a_reader(tmp_path):
     completed = pmcp_action("--target", "heroku", "--output-format", "json", cwd=tmp_path)
     assert completed.returncode == 1
     (line,) = completed.stdout.splitlines()
-    assert line.startswith('{"url": "", "target": "heroku", ')
+    assert line.startswith('{"url": "", "service-url": "", "target": "heroku", ')
     assert line.endswith(', "exit-code": 1}')
 
 

@@ -74,6 +74,8 @@ class DesiredFunction:
     code_sha256: str
     #: X-Ray tracing: "Active" when [observability].enable_xray, else "PassThrough".
     tracing_mode: str = "PassThrough"
+    #: /tmp in MB ([server].ephemeral_storage_mb); None leaves the function's as it is.
+    ephemeral_storage_mb: int | None = None
     runtime: str = RUNTIME
     handler: str = HANDLER
 
@@ -107,6 +109,13 @@ def _environment(configuration: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in variables.items()}
 
 
+def _storage(desired: DesiredFunction) -> dict[str, Any]:
+    """``EphemeralStorage`` when [server].ephemeral_storage_mb asks for a size."""
+    if desired.ephemeral_storage_mb is None:
+        return {}
+    return {"EphemeralStorage": {"Size": desired.ephemeral_storage_mb}}
+
+
 def code_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -> list[str]:
     """How the code of ``configuration`` differs (hash and architecture)."""
     changes: list[str] = []
@@ -132,6 +141,10 @@ def config_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -
         have = configuration.get(key)
         if have != want:
             changes.append(f"{label} {have} → {want}")
+    if desired.ephemeral_storage_mb is not None:
+        have_tmp = (configuration.get("EphemeralStorage") or {}).get("Size", 512)
+        if have_tmp != desired.ephemeral_storage_mb:
+            changes.append(f"ephemeral storage {have_tmp} → {desired.ephemeral_storage_mb} MB")
     tracing = (configuration.get("TracingConfig") or {}).get("Mode") or "PassThrough"
     if tracing != desired.tracing_mode:
         changes.append(f"tracing {tracing} → {desired.tracing_mode}")
@@ -343,6 +356,7 @@ class FunctionManager:
             PackageType="Zip",
             Publish=False,
             Tags=dict(self.config.tags),
+            **_storage(desired),
         )
         self.wait_ready("create the function")
         return created
@@ -360,6 +374,7 @@ class FunctionManager:
             MemorySize=desired.memory_mb,
             Environment={"Variables": dict(desired.environment)},
             TracingConfig={"Mode": desired.tracing_mode},
+            **_storage(desired),
         )
         self.wait_ready("update the configuration")
 

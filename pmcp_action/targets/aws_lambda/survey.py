@@ -172,6 +172,7 @@ def take_survey(conn: Connection, config: LambdaConfig, package: PreparedPackage
         environment=MappingProxyType(dict(config.environment)),
         code_sha256=code,
         tracing_mode="Active" if config.enable_xray else "PassThrough",
+        ephemeral_storage_mb=config.ephemeral_storage_mb,
     )
     reusable = ""
     if (

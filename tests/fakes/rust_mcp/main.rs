@@ -1,5 +1,6 @@
-//! A std-only stand-in for a Rust MCP server (no crates): streamable HTTP on $PORT,
-//! answering `initialize` and `tools/list` with JSON, notifications with 202.
+//! A std-only stand-in for a Rust MCP server (no crates): streamable HTTP on $HOST:$PORT
+//! (0.0.0.0:8080 unless set), answering `initialize` and `tools/list` with JSON,
+//! notifications with 202, any other method with JSON-RPC -32601.
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
@@ -95,7 +96,8 @@ fn serve(mut stream: TcpStream) {
 
 fn main() {
     let port = std::env::var("PORT").unwrap_or_else(|_| "8080".to_string());
-    let listener = TcpListener::bind(format!("0.0.0.0:{}", port)).expect("bind");
+    let host = std::env::var("HOST").unwrap_or_else(|_| "0.0.0.0".to_string());
+    let listener = TcpListener::bind(format!("{}:{}", host, port)).expect("bind");
     eprintln!("rust-standin listening on {}", port);
     for stream in listener.incoming().flatten() {
         thread::spawn(move || serve(stream));

@@ -82,11 +82,11 @@ outputs:
   function-name  AWS Lambda function name.
   log-group      CloudWatch log group of the function.
 
-Besides the outputs of every target: url, target, server-name, version,
-previous-version, deployment-id, region, health-url, unchanged, verified,
-mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,
-rolled-back, report-path, command, status. The common inputs: `pmcp-action
-deploy --help`.
+Besides the outputs of every target: url, service-url, target, server-name,
+version, previous-version, deployment-id, region, health-url, unchanged,
+verified, mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,
+scenarios-passed, scenarios-failed, rolled-back, report-path, command, status.
+The common inputs: `pmcp-action deploy --help`.
 
 credentials:
   OIDC (recommended): set role-to-assume to a role whose trust policy allows
@@ -218,11 +218,11 @@ def test_target_and_help_flag_show_the_same_page():
     ]
     assert [theirs for _, theirs in differ] == [
         "usage: pmcp-action plan --target aws-lambda [options]",
-        "Besides the outputs of every target: url, target, server-name, version,\n"
-        "previous-version, deployment-id, region, health-url, unchanged, verified,\n"
-        "mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,\n"
-        "rolled-back, report-path, command, status. The common inputs: `pmcp-action plan\n"
-        "--help`.",
+        "Besides the outputs of every target: url, service-url, target, server-name,\n"
+        "version, previous-version, deployment-id, region, health-url, unchanged,\n"
+        "verified, mcp-server-name, mcp-server-version, mcp-protocol-version, tool-count,\n"
+        "scenarios-passed, scenarios-failed, rolled-back, report-path, command, status.\n"
+        "The common inputs: `pmcp-action plan --help`.",
     ]
 
 
