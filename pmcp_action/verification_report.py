@@ -12,7 +12,7 @@ from .result import Verification, VerificationStatus
 if TYPE_CHECKING:
     from .scenarios.executor import ScenarioResult, StepResult
 
-__all__ = ["check_rows", "markdown_sections", "report_fields", "text_sections"]
+__all__ = ["check_rows", "markdown_sections", "report_fields", "text_sections", "verified_label"]
 
 
 def _cell(text: str) -> str:
