@@ -90,8 +90,8 @@ def test_the_markdown_summary_has_a_table_per_scenario() -> None:
     summary = render_summary(RUN)
     assert "| **MCP verification** | ❌ failed (warning only) |" in summary
     assert (
-        "| **Verification failure** | a warning only (input &#x27;verify-on-failure&#x27; is warn) |"
-        in summary
+        "| **Verification failure** | a warning only "
+        "(input &#x27;verify-on-failure&#x27; is warn) |" in summary
     )
     assert "| **Service URL** | [https://calc-uc.a.run.app](https://calc-uc.a.run.app) |" in summary
     assert "| **Checks** | connectivity, conformance |" in summary

@@ -19,7 +19,6 @@ from pmcp_action.settings.vocabulary import AppsMode, Check
 from pmcp_action.verify.checks import CheckPlan, run_checks
 from pmcp_action.verify.oauth import ClientCredentials
 from pmcp_action.verify.report import NEEDS_CREDENTIALS
-from pmcp_action.verify.timings import RoundTrips
 from tests.fakes.mcp_apps import APP_URI, serve_apps_mcp
 from tests.fakes.mcp_servers import serve_everything, serve_shop_mcp
 from tests.fakes.oauth_server import FakeAuthorizationServer, serve_protected_mcp
@@ -191,22 +190,6 @@ def test_the_warmup_grace_is_waited_before_the_first_request() -> None:
         result, logs = check(server.url, warmup_grace_seconds=0.25, sleep=slept.append)
     assert slept == [0.25] and result.status is VerificationStatus.VERIFIED
     assert "MCP verify: waiting 250 ms (warm-up grace)" in logs
-
-
-def test_the_first_answer_of_a_cold_server_is_timed_from_the_first_request() -> None:
-    now = [100.0]
-    trips = RoundTrips(clock=lambda: now[0])
-    sent = trips.sending()
-    now[0] += 2.0
-    trips.answered(sent, result=False)  # a 503 while it starts
-    sent = trips.sending()
-    now[0] += 0.5
-    trips.answered(sent, result=True)
-    latency = trips.latency()
-    assert latency is not None
-    assert (latency.round_trips, latency.p50_ms, latency.max_ms) == (2, 1250.0, 2000.0)
-    assert latency.cold_start_ms == 2500.0
-    assert RoundTrips().latency() is None
 
 
 def _secrets_in(text: str, *secrets: str) -> list[str]:
