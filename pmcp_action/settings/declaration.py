@@ -16,6 +16,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from .spec import InputSpec
+from .vocabulary import McpPathRule
 
 __all__ = ["Fallback", "OutputSpec", "TargetDeclaration"]
 
@@ -111,6 +112,9 @@ class TargetDeclaration:
     #: target that takes no token): text in which ``{input-name}`` stands for that input's
     #: value. The target signs in with it; the GitLab component asks GitLab for it.
     audience: str = ""
+    #: How its MCP endpoint follows from its service URL and ``[server].mcp_path``
+    #: (:mod:`pmcp_action.endpoint`).
+    mcp_path: McpPathRule = McpPathRule.WHEN_SET
 
     @property
     def available(self) -> bool:

@@ -40,7 +40,7 @@ def _project(root: Path) -> Path:
     (root / ".pmcp").mkdir(parents=True, exist_ok=True)
     (root / ".pmcp" / "deploy.toml").write_text(
         f'[target]\ntype = "azure-container-apps"\n\n[server]\nname = "{NAME}"\n'
-        'mcp_path = "mcp"\n\n[environment]\nGREETING = "hello"\n'
+        'mcp_path = "/mcp"\n\n[environment]\nGREETING = "hello"\n'
     )
     place_standin(root / "target" / "release" / NAME, NAME)
     return root

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
+from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...ownership import is_managed, labels
 from ...runner_paths import container_path, unseen_problem
@@ -132,11 +133,13 @@ class LambdaConfig:
     #: [observability].enable_xray: X-Ray tracing Active (as cargo-pmcp's stacks set it).
     enable_xray: bool
     reserved_concurrency: int | None
-    #: A path the MCP endpoint lives under, appended to the function URL ("" = the root).
-    mcp_path: str
+    #: The MCP endpoint under the function URL (``[server].mcp_path`` when set).
+    endpoint: McpEndpoint
     role_session_name: str
     #: How to authenticate: "auto", "oidc" or "secrets" (default: the auth input's spec).
     auth: str = ""
+    #: [server].ephemeral_storage_mb (None: Lambda's default).
+    ephemeral_storage_mb: int | None = None
     #: The role to assume ("" = use the keys as they are).
     role_to_assume: str = ""
     role_duration_seconds: int = 0
@@ -515,12 +518,6 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         )
     )
 
-    server_table = config.table("server")
-    mcp_path = server_table.get("mcp_path", "")
-    if not isinstance(mcp_path, str):
-        problems.append(Problem(config.where("server.mcp_path"), "must be a string"))
-        mcp_path = ""
-
     resolved = LambdaConfig(
         function_name=function_name,
         region=region,
@@ -537,7 +534,8 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         log_retention_days=retention,
         enable_xray=config.observability.enable_xray,
         reserved_concurrency=reserved,
-        mcp_path=mcp_path.strip().strip("/"),
+        endpoint=McpEndpoint.of(context),
+        ephemeral_storage_mb=config.server.ephemeral_storage_mb,
         role_session_name=session_name,
         auth=auth,
         role_to_assume=role_to_assume,

@@ -76,6 +76,8 @@ class DesiredFunction:
     code_sha256: str
     #: X-Ray tracing: "Active" when [observability].enable_xray, else "PassThrough".
     tracing_mode: str = "PassThrough"
+    #: /tmp in MB ([server].ephemeral_storage_mb); None leaves the function's as it is.
+    ephemeral_storage_mb: int | None = None
     runtime: str = RUNTIME
     handler: str = HANDLER
     #: The KMS key that encrypts the environment ("" = Lambda's own key).
@@ -122,6 +124,13 @@ def environment_error(configuration: Mapping[str, Any]) -> str:
     return str(error.get("ErrorCode") or "") if error else ""
 
 
+def _storage(desired: DesiredFunction) -> dict[str, Any]:
+    """``EphemeralStorage`` when [server].ephemeral_storage_mb asks for a size."""
+    if desired.ephemeral_storage_mb is None:
+        return {}
+    return {"EphemeralStorage": {"Size": desired.ephemeral_storage_mb}}
+
+
 def code_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -> list[str]:
     """How the code of ``configuration`` differs (hash and architecture)."""
     changes: list[str] = []
@@ -147,6 +156,10 @@ def config_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -
         have = configuration.get(key)
         if have != want:
             changes.append(f"{label} {have} → {want}")
+    if desired.ephemeral_storage_mb is not None:
+        have_tmp = (configuration.get("EphemeralStorage") or {}).get("Size", 512)
+        if have_tmp != desired.ephemeral_storage_mb:
+            changes.append(f"ephemeral storage {have_tmp} → {desired.ephemeral_storage_mb} MB")
     tracing = (configuration.get("TracingConfig") or {}).get("Mode") or "PassThrough"
     if tracing != desired.tracing_mode:
         changes.append(f"tracing {tracing} → {desired.tracing_mode}")
@@ -399,6 +412,7 @@ class FunctionManager:
             Publish=False,
             Tags=dict(self.config.tags),
             **_kms(desired),
+            **_storage(desired),
         )
         self.wait_ready("create the function")
         return created
@@ -417,6 +431,7 @@ class FunctionManager:
             Environment={"Variables": dict(desired.environment)},
             TracingConfig={"Mode": desired.tracing_mode},
             **_kms(desired),
+            **_storage(desired),
         )
         self.wait_ready("update the configuration")
 

@@ -225,6 +225,7 @@ def take_survey(
         code_sha256=code,
         tracing_mode="Active" if config.enable_xray else "PassThrough",
         kms_key_arn=kms_key_arn,
+        ephemeral_storage_mb=config.ephemeral_storage_mb,
     )
     reusable = ""
     if (

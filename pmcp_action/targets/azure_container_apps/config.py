@@ -28,6 +28,7 @@ from types import MappingProxyType
 
 from ...artifact.oci_image.inputs import read_image_inputs
 from ...context import RunContext
+from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...secrets.model import ServerSecrets
 from ...settings.deploy_toml import DeployConfig
@@ -100,8 +101,8 @@ class AzureConfig:
     delete_resource_group: bool
     #: The auth input: auto, oidc, secrets or ambient.
     auth: str = "auto"
-    #: ``[server].mcp_path`` with a leading slash ("" = the root).
-    mcp_path: str = ""
+    #: The MCP endpoint under the app's URL (``[server].mcp_path`` when set).
+    endpoint: McpEndpoint = field(default_factory=McpEndpoint)
     apps_origin: str = ""
     registry_derived: bool = False
     base_image: str = ""
@@ -332,14 +333,6 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         )
     audience = inputs.text("audience").strip() or DEFAULT_AUDIENCE
 
-    mcp_path = context.project.config.table("server").get("mcp_path", "")
-    if not isinstance(mcp_path, str):
-        problems.append(
-            Problem(context.project.config.where("server.mcp_path"), "must be a string")
-        )
-        mcp_path = ""
-    mcp_path = mcp_path.strip().strip("/")
-
     image = read_image_inputs(inputs, problems, mask=context.console.mask)
     derived = not registry
     if derived:
@@ -368,7 +361,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
         auth=inputs.text("auth"),
-        mcp_path=f"/{mcp_path}" if mcp_path else "",
+        endpoint=McpEndpoint.of(context),
         apps_origin=apps_origin,
         registry_derived=derived,
         base_image=image.base_image,

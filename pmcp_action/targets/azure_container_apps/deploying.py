@@ -85,7 +85,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn) if live else "",
+            service=app_url(self.config, live.fqdn) if live else "",
             version=live.serving if live else "",
             previous_version=live.previous if live else "",
             deployment_id=live.latest if live else "",
@@ -99,7 +99,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=live.serving,
             previous_version=live.previous,
             deployment_id=live.latest,
@@ -155,7 +155,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(c, _fqdn(app)),
+            service=app_url(c, _fqdn(app)),
             version=wanted,
             deployment_id=wanted,
             unchanged=False,
@@ -190,7 +190,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=wanted,
             previous_version=live.previous,
             deployment_id=live.latest,
@@ -225,12 +225,12 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, _fqdn(app)),
+            service=app_url(self.config, _fqdn(app)),
             version=wanted,
             previous_version=live.serving,
             deployment_id=wanted,
             unchanged=False,
-            candidate_url=app_url(self.config, candidate),
+            candidate=app_url(self.config, candidate),
             can_roll_back=True,
             changes=(PlanChange("create", f"revision {wanted}", "0 % traffic"),),
             shipped=Shipped(image.reference, image.source, pull.mode),
@@ -263,7 +263,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
                 staged.outputs.get("registry-access", ""),
             ),
             notes=staged.notes,
-            url=staged.url,
+            service=staged.service_url,
             version=staged.version,
             previous_version=staged.previous_version,
             deployment_id=staged.deployment_id,
@@ -318,7 +318,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=live.serving,
             previous_version=live.previous,
             deployment_id=live.latest,
@@ -334,7 +334,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=version,
             previous_version=live.serving,
             deployment_id=live.latest,

@@ -30,22 +30,21 @@ class Shipped:
 
 
 def app_url(config: AzureConfig, fqdn: str) -> str:
-    """The MCP URL at an FQDN of the app or of one revision ("" without one).
+    """The URL of an FQDN of the app or of one revision ("" without one).
 
     An emulator's ``apps_origin`` stands for every such FQDN.
     """
     if not fqdn:
         return ""
-    origin = config.apps_origin or f"https://{fqdn}"
-    return f"{origin}{config.mcp_path}"
+    return config.apps_origin or f"https://{fqdn}"
 
 
 def result(
     config: AzureConfig,
     identity: str,
     *,
-    url: str = "",
-    candidate_url: str = "",
+    service: str = "",
+    candidate: str = "",
     version: str = "",
     previous_version: str = "",
     deployment_id: str = "",
@@ -56,11 +55,14 @@ def result(
     shipped: Shipped | None = None,
     secrets: tuple[SecretOutcome, ...] = (),
 ) -> TargetResult:
-    """One command's result; without ``shipped``, the image output is the ``image`` input."""
+    """One command's result; without ``shipped``, the image output is the ``image`` input.
+    ``service`` and ``candidate`` are the app's and the new revision's URLs (:func:`app_url`);
+    the result's URLs are their MCP endpoints."""
     shipped = shipped or Shipped(config.image)
     return TargetResult(
-        url=url,
-        candidate_url=candidate_url,
+        url=config.endpoint.url(service),
+        service_url=service,
+        candidate_url=config.endpoint.url(candidate),
         version=version,
         previous_version=previous_version,
         deployment_id=deployment_id,

@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 from ...artifact.oci_image.inputs import ImageInputs, read_image_inputs
 from ...artifact.oci_image.reference import parse_repository
 from ...context import RunContext
+from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...settings.target_inputs import TargetInputs
+from ...settings.vocabulary import McpPathRule
 from ...urls import endpoint_problem, is_loopback_host
 from .artifact_registry import REPOSITORY_ID, registry_host
 from .credential_inputs import read_credential_inputs
@@ -94,8 +96,8 @@ class GoogleConfig:
     ingress: str = DEFAULTS.ingress
     port: int = DEFAULTS.port
     environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    #: ``[server].mcp_path`` with a leading slash (default /mcp).
-    mcp_path: str = "/mcp"
+    #: The MCP endpoint under a service URL (``[server].mcp_path``, else /mcp).
+    endpoint: McpEndpoint = field(default_factory=lambda: McpEndpoint(McpPathRule.DEFAULT_MCP))
     endpoints: GoogleEndpoints = field(default_factory=GoogleEndpoints)
     #: The registry host images are pushed to (``<region>-docker.pkg.dev`` unless emulated).
     registry: str = ""
@@ -339,18 +341,6 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
             Problem(where, f"ingress {ingress_name[:40]!r} is unknown", f"use {', '.join(INGRESS)}")
         )
 
-    mcp_path: object = context.project.config.table("server").get("mcp_path", "")
-    if not isinstance(mcp_path, str):
-        problems.append(
-            Problem(
-                context.project.config.where("server.mcp_path"),
-                "must be a string",
-                'write it as mcp_path = "/mcp"',
-            )
-        )
-        mcp_path = ""
-    mcp_path = mcp_path.strip().strip("/") or "mcp"
-
     endpoints = resolve_endpoints(context.environ, problems)
     origin = context.environ.get(RUN_APP_ORIGIN_ENV, "").strip().rstrip("/")
     if origin:
@@ -391,7 +381,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
         min_instances=min_instances,
         ingress=ingress or DEFAULTS.ingress,
         environment=MappingProxyType(environment),
-        mcp_path=f"/{mcp_path}",
+        endpoint=McpEndpoint.of(context),
         endpoints=endpoints,
         registry=_registry(context, endpoints, region, problems),
         run_app_origin=origin,

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from ...artifact.oci_image.inputs import IMAGE_INPUTS
 from ...settings.declaration import Fallback, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
+from ...settings.vocabulary import McpPathRule
 
 __all__ = ["DECLARATION", "GOOGLE_API_URL_ENV", "NAME", "REGISTRY_HOST_ENV", "RUN_APP_ORIGIN_ENV"]
 
@@ -129,4 +130,5 @@ DECLARATION = TargetDeclaration(
         "gcp-service-account: deployer@my-project.iam.gserviceaccount.com\n"
         "region: europe-west1"
     ),
+    mcp_path=McpPathRule.DEFAULT_MCP,
 )

@@ -1,7 +1,7 @@
-//! A std-only stand-in for a Rust MCP server (no crates): streamable HTTP on $PORT,
-//! answering `initialize`, `tools/list` and `tools/call` with JSON, notifications with 202.
-//! Its tool `env_is_set` says whether an environment variable is set, never its value (a
-//! platform's secrets reach the server as variables).
+//! A std-only stand-in for a Rust MCP server (no crates): streamable HTTP on $HOST:$PORT
+//! (0.0.0.0:8080 unless set), answering `initialize`, `tools/list` and `tools/call` with JSON,
+//! notifications with 202. Its tool `env_is_set` says whether an environment variable is
+//! set, never its value (a platform's secrets reach the server as variables).
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;

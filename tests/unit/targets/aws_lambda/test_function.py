@@ -78,6 +78,33 @@ def test_the_key_and_an_environment_lambda_would_not_show_are_changes() -> None:
     )
 
 
+def test_ephemeral_storage_is_compared_only_when_asked_for() -> None:
+    from dataclasses import replace
+
+    desired = DesiredFunction(
+        name="demo",
+        role_arn="r",
+        architecture="arm64",
+        memory_mb=512,
+        timeout_seconds=30,
+        environment={},
+        code_sha256="SHA",
+        runtime="provided.al2023",
+    )
+    current = {
+        "Runtime": "provided.al2023",
+        "Handler": "bootstrap",
+        "Role": "r",
+        "MemorySize": 512,
+        "Timeout": 30,
+        "EphemeralStorage": {"Size": 512},
+    }
+    assert config_changes(desired, current) == []
+    sized = replace(desired, ephemeral_storage_mb=4096)
+    assert config_changes(sized, current) == ["ephemeral storage 512 → 4096 MB"]
+    assert config_changes(sized, {**current, "EphemeralStorage": {"Size": 4096}}) == []
+
+
 IN_PROGRESS = (
     "The operation cannot be performed at this time. An update is in progress for resource: "
     "arn:aws:lambda:us-east-1:123456789012:function:demo"

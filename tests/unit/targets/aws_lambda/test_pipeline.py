@@ -371,3 +371,102 @@ def test_a_changed_secret_that_fails_verification_is_rolled_back(gha_files, tmp_
     assert again.secrets == {"API_KEY": "unchanged"} and _mutations(again.operations) == []
     for run in (first, failed, again):
         run.assert_never_shows(API_KEY, "sk-live-broken-value-1")
+
+
+PRICE_SCENARIO = """\
+name: Price an apple
+steps:
+  - name: price
+    operation: {type: tool_call, tool: price, arguments: {item: apple, quantity: 2}}
+    assertions:
+      - {type: equals, path: parsed.total, value: 3.0}
+"""
+
+
+def test_a_failing_scenario_on_the_live_version_puts_the_previous_one_back(
+    gha_files, tmp_path, moto, aws
+):
+    from tests.fakes.mcp_servers import serve_shop_mcp
+    from tests.fakes.rust_mcp import rustc_problem, serve_standin
+
+    if rustc_problem():
+        import pytest
+
+        pytest.skip(str(rustc_problem()))
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "price.yaml").write_text(PRICE_SCENARIO)
+    with serve_shop_mcp(json_response=True) as shop:
+        code, _, first, _ = deploy(
+            gha_files,
+            workspace,
+            moto.url,
+            b"v1",
+            verify_url=shop.url,
+            verify_scenarios="price.yaml",
+        )
+    assert code == 0, first
+    assert first["scenarios-passed"] == "1" and first["version"] == "1"
+
+    with serve_standin() as standin:  # the new version: a Rust server without the price tool
+        code, out, second, summary = deploy(
+            gha_files, workspace, moto.url, b"v2", verify_url=standin, verify_scenarios="price.yaml"
+        )
+    assert code == 1, out
+    assert second["version"] == "2" and second["rolled-back"] == "true"
+    assert second["scenarios-failed"] == "1" and second["verified"] == "false"
+    alias = aws("lambda").get_alias(FunctionName="rollback-demo", Name="live")
+    assert alias["FunctionVersion"] == "1"
+    assert "Version 1 serves again" in summary
+    assert "scenario 'Price an apple' (price.yaml), steps step 'price' (tool_call price)" in summary
+    assert "JSON-RPC error -32601: unknown" in summary
+
+
+def test_an_oauth_protected_server_is_verified_with_client_credentials(
+    gha_files, tmp_path, moto, aws
+):
+    import base64
+
+    from tests.fakes.oauth_server import FakeAuthorizationServer, serve_protected_mcp
+
+    client_secret = "cc-secret-5e0a9f3b71"
+    issuer = FakeAuthorizationServer()
+    issuer.clients["ci-verifier"] = client_secret
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "whoami.yaml").write_text(
+        "name: Who am I\nsteps:\n  - name: whoami\n    operation: {type: tool_call, tool: whoami}\n"
+        "    assertions:\n      - {type: equals, path: result, value: protected}\n"
+    )
+    with serve_protected_mcp(issuer) as protected:
+        code, out, outputs, summary = deploy(
+            gha_files,
+            workspace,
+            moto.url,
+            b"v1",
+            verify_url=protected.mcp.url,
+            verify_oauth_client_id="ci-verifier",
+            verify_oauth_client_secret=client_secret,
+            verify_oauth_scope="mcp.read",
+            verify_scenarios="whoami.yaml",
+            verify_checks="conformance",
+        )
+        # Without credentials the run says what it needs, and does not fail.
+        for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+            gha_files[name].write_text("")
+        plain_code, plain_out, plain, _ = deploy(
+            gha_files, workspace, moto.url, b"v1", verify_url=protected.mcp.url
+        )
+    assert code == 0, out
+    assert outputs["verified"] == "true" and outputs["scenarios-passed"] == "1"
+    assert outputs["mcp-server-name"] == "protected-mcp"
+    (token,) = issuer.issued
+    assert issuer.issued[token]["scope"] == "mcp.read"
+    report = (gha_files["RUNNER_TEMP"] / "pmcp-deploy-report.json").read_text()
+    printed = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
+    everything = printed + summary + report + "".join(outputs.values())
+    for secret in (client_secret, token, SECRET_KEY):
+        assert secret not in everything
+        assert base64.b64encode(secret.encode()).decode() not in everything
+    assert plain_code == 0 and plain["verified"] == "skipped"
+    assert "verify-oauth-client-id and verify-oauth-client-secret" in plain_out

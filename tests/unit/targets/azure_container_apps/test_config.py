@@ -116,10 +116,12 @@ def test_the_client_secret_is_masked_when_read(tmp_path: Path) -> None:
     assert "the secret is" in log.getvalue()
 
 
-def test_mcp_path_is_appended_with_one_slash(tmp_path: Path) -> None:
+def test_mcp_path_is_appended_with_one_slash_when_set(tmp_path: Path) -> None:
     deploy = _toml(tmp_path, '[server]\nmcp_path = "/mcp/"\n')
     _, config, _ = resolved(tmp_path, config=deploy)
-    assert config.mcp_path == "/mcp"
+    assert config.endpoint.url("https://calc.example.io/") == "https://calc.example.io/mcp/"
+    _, unset, _ = resolved(tmp_path / "unset")
+    assert unset.endpoint.url("https://calc.example.io") == "https://calc.example.io"
 
 
 def test_the_image_input_is_the_shared_spec() -> None:

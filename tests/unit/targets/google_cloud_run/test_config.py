@@ -24,7 +24,8 @@ def test_defaults_are_cargo_pmcps(tmp_path: Path) -> None:
     )
     assert config.ingress == "INGRESS_TRAFFIC_ALL" and config.port == 8080
     assert config.repository == "pmcp" and config.allow_unauthenticated is True
-    assert config.mcp_path == "/mcp" and config.images.platform == "linux/amd64"
+    assert config.endpoint.url("https://calc-uc.a.run.app") == "https://calc-uc.a.run.app/mcp"
+    assert config.images.platform == "linux/amd64"
     assert config.default_repository == "us-central1-docker.pkg.dev/demo-project/pmcp/calc"
 
 
@@ -55,7 +56,8 @@ def test_deploy_toml_and_the_clouds_variables_in_order(tmp_path: Path) -> None:
         1,
     )
     assert config.ingress == "INGRESS_TRAFFIC_INTERNAL_ONLY"
-    assert config.allow_unauthenticated is False and config.mcp_path == "/rpc"
+    assert config.allow_unauthenticated is False
+    assert config.endpoint.url("https://calc-uc.a.run.app/") == "https://calc-uc.a.run.app/rpc"
     assert dict(config.environment) == {"GREETING": "hi"}  # never PORT
 
     config, _, _ = resolve_config(

@@ -556,3 +556,100 @@ def test_two_hundred_secrets_and_a_64_kib_value(emulator, gha_files, tmp_path):
     assert set(json.loads(result.outputs["secrets"]).values()) == {"set"}
     assert len(_pinned(emulator)) == 200
     assert _seen(emulator)["BIG"] == "b" * 65536
+
+
+GREET_SCENARIO = """\
+name: Greet the user
+steps:
+  - name: tools are listed
+    operation: {type: list_tools}
+    assertions:
+      - {type: array_length, path: tools, greater_than_or_equal: 1}
+  - name: greet
+    operation: {type: tool_call, tool: greet, arguments: {name: ci}}
+    assertions:
+      - {type: equals, path: result, value: "Hello, ci!"}
+"""
+
+
+@pytest.fixture
+def revisions(emulator: Any) -> Any:
+    """Each image's revisions answer from their own server: the official SDK's shop server
+    (the deployed image and IMAGE_2) or the Rust stand-in (IMAGE_3, which has no greet)."""
+    from tests.fakes.mcp_servers import serve_shop_mcp
+    from tests.fakes.rust_mcp import rustc_problem, serve_standin
+
+    if rustc_problem():
+        pytest.skip(str(rustc_problem()))
+    with serve_shop_mcp(json_response=True) as shop, serve_standin() as standin:
+        origins = {
+            EMULATOR_IMAGE: shop.url.removesuffix("/mcp"),
+            IMAGE_2: shop.url.removesuffix("/mcp"),
+            IMAGE_3: standin.removesuffix("/mcp"),
+        }
+        _fake(emulator).origin_for = origins.get
+        yield shop
+
+
+def test_a_failing_scenario_on_the_candidate_leaves_the_previous_revision_serving(
+    emulator, revisions, gha_files, tmp_path
+):
+    project = _project(tmp_path)
+    (project / "scenarios").mkdir()
+    (project / "scenarios" / "greet.yaml").write_text(GREET_SCENARIO)
+    scenarios = {"INPUT_VERIFY-SCENARIOS": "scenarios/*.yaml"}
+
+    first = run(emulator, gha_files, project, **scenarios)
+    assert first.code == 0, first.printed
+    assert first.outputs["scenarios-passed"] == "1" and first.outputs["scenarios-failed"] == "0"
+    assert first.outputs["url"] == first.outputs["service-url"] + "/mcp"
+    serving = first.outputs["version"]
+
+    failing = run(emulator, gha_files, project, PMCP_IMAGE=IMAGE_3, **scenarios)
+    assert failing.code == 1, failing.printed
+    out = failing.outputs
+    assert out["rolled-back"] == "true" and out["verified"] == "false"
+    assert (out["scenarios-passed"], out["scenarios-failed"]) == ("0", "1")
+    assert [p["name"] for p in failing.report["phases"]] == [
+        "validate",
+        "deploy",
+        "verify candidate",
+        "logs",
+        "discard",
+    ]
+    # The candidate never took traffic: the first revision serves, untouched.
+    assert _traffic(emulator) == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": serving, "percent": 100}
+    ]
+    assert f"Version {serving} still serves, untouched." in failing.summary
+    assert (
+        "scenario 'Greet the user' (scenarios/greet.yaml), steps step 'greet' (tool_call greet): "
+        'equals result == the expected value: result is null, expected "Hello, ci!"'
+    ) in failing.summary
+    assert "/candidate---calc-" in failing.report["verification"]["url"]
+    # The shop server that serves was never sent the failing scenario again.
+    assert len(revisions.rpc("tools/call")) == 1
+
+
+def test_on_failure_warn_moves_the_traffic_to_a_candidate_that_failed(
+    emulator, revisions, gha_files, tmp_path
+):
+    project = _project(tmp_path, '\n[post_deploy_tests]\non_failure = "warn"\n')
+    (project / "greet.yaml").write_text(GREET_SCENARIO)
+    assert run(emulator, gha_files, project).code == 0
+
+    warned = run(
+        emulator, gha_files, project, PMCP_IMAGE=IMAGE_3, **{"INPUT_VERIFY-SCENARIOS": "greet.yaml"}
+    )
+    assert warned.code == 0, warned.printed
+    assert warned.outputs["rolled-back"] == "false" and warned.outputs["verified"] == "false"
+    assert warned.outputs["status"] == "success"
+    assert "::warning title=Verification failed (warning only)::" in warned.printed
+    assert [p["name"] for p in warned.report["phases"]] == [
+        "validate",
+        "deploy",
+        "verify candidate",
+        "promote",
+        "verify",
+    ]
+    assert _traffic(emulator)[0]["revision"] == warned.outputs["version"]
