@@ -52,12 +52,14 @@ from .settings.deploy_toml_reading import ConfigLookup, find_config
 from .settings.loader import load_settings
 from .settings.precedence import read_given, resolve
 from .settings.values import RawValue
-from .settings.vocabulary import Command, VerifyMode
+from .settings.vocabulary import Command, OnFailure, VerifyMode
 from .targets import StagingTarget, Target, create_target, logs_of, staging_of
 
 if TYPE_CHECKING:
     from .init.command import Prepared
     from .registry.plan import RegistryPlan
+    from .scenarios.model import Scenario
+    from .verify.timings import RoundTrips
 
 #: How many of the server's last log lines a run shows.
 LOG_LINES = 50
@@ -88,6 +90,10 @@ class RunRecorder:
         self.matrix: tuple[MatrixEntry, ...] | None = None
         #: The MCP Registry entry publish-registry made or found.
         self.registry: RegistryPublication | None = None
+        #: The verify-scenarios, read and checked before any cloud call.
+        self.scenarios: tuple[Scenario, ...] = ()
+        #: Every verification request of the run, timed (made by the first verification).
+        self.trips: RoundTrips | None = None
         #: Where the report goes, once worked out (see :meth:`report_location`).
         self._report: tuple[Path, str] | None = None
         self._report_located = False
@@ -264,8 +270,19 @@ def _run_command(target: Target, settings: Settings) -> TargetResult:
     return target.deploy()
 
 
-def _verify(context: RunContext, result: TargetResult, *, url: str = "") -> Verification:
-    from .verify import VerifyOptions, verify_server
+def _verify(
+    recorder: RunRecorder,
+    context: RunContext,
+    result: TargetResult,
+    *,
+    url: str = "",
+    connectivity_only: bool = False,
+) -> Verification:
+    """The run's checks against ``url`` (else verify-url, else the result's URL); the
+    scenarios run on a deploy only, and not again once a candidate passed them."""
+    from .verify.checks import CheckPlan, run_checks
+    from .verify.oauth import ClientCredentials
+    from .verify.timings import RoundTrips
 
     settings = context.settings
     url = url or settings.verify_url or result.url
@@ -273,15 +290,91 @@ def _verify(context: RunContext, result: TargetResult, *, url: str = "") -> Veri
         return Verification(
             status=VerificationStatus.SKIPPED, detail="The target reported no URL to verify."
         )
-    options = VerifyOptions(
+    credentials = (
+        ClientCredentials(
+            settings.verify_oauth_client_id,
+            settings.verify_oauth_client_secret,
+            scope=settings.verify_oauth_scope,
+        )
+        if settings.verify_oauth_client_id
+        else None
+    )
+    full = not connectivity_only
+    plan = CheckPlan(
         url=url,
         timeout_seconds=float(settings.verify_timeout_seconds),
         bearer_token=settings.verify_bearer_token,
+        credentials=credentials,
         required_tools=settings.verify_tools,
         strict=settings.verify is VerifyMode.STRICT,
         access_settling=result.access_settling,
+        checks=settings.verify_checks if full else settings.verify_checks[:1],
+        apps_mode=settings.verify_apps_mode,
+        scenarios=recorder.scenarios if full and settings.command is Command.DEPLOY else (),
+        warmup_grace_seconds=settings.verify_warmup_grace_ms / 1000 if full else 0.0,
     )
-    return verify_server(options, http=context.http, sleep=context.sleep, log=context.console.info)
+    console = context.console
+    if recorder.trips is None:
+        recorder.trips = RoundTrips()
+    verification = run_checks(
+        plan,
+        http=context.http,
+        sleep=context.sleep,
+        log=console.info,
+        mask=console.mask,
+        redact=console.redactor.redact,
+        remaining=context.deadline.remaining,
+        trips=recorder.trips,
+    )
+    if not full:
+        return verification  # what it would warn about was said at the candidate
+    if verification.protection and verification.status is VerificationStatus.SKIPPED:
+        from .verify.report import NEEDS_CREDENTIALS
+
+        console.warning(
+            f"The server at {url} is protected by OAuth and was not verified. " + NEEDS_CREDENTIALS,
+            title="Not verified",
+        )
+    for finding in verification.findings:
+        if not finding.failure:
+            console.warning(finding.render(), title=f"Verification ({finding.check})")
+    return verification
+
+
+def _disabled(settings: Settings) -> Verification | None:
+    """A skipped verification when deploy.toml turned it off (said in the summary)."""
+    source = settings.sources.get("verify", "")
+    if settings.verify is not VerifyMode.FALSE or "[post_deploy_tests]" not in source:
+        return None
+    return Verification(
+        status=VerificationStatus.SKIPPED,
+        detail=f"Verification is off: {source} is false.",
+    )
+
+
+def _warn_instead(recorder: RunRecorder, settings: Settings, verification: Verification) -> bool:
+    """With verify-on-failure: warn, a failed verification becomes a warning (True)."""
+    if settings.verify_on_failure is not OnFailure.WARN:
+        return False
+    source = settings.sources.get("verify-on-failure", "verify-on-failure")
+    why = f"{source} is warn"
+    recorder.verification = replace(verification, warned=why)
+    recorder.platform.warning(
+        f"Verification of {verification.url} failed, and {why}: the new version serves and "
+        "nothing was rolled back.\n" + verification.detail,
+        title="Verification failed (warning only)",
+    )
+    return True
+
+
+def _load_scenarios(settings: Settings) -> tuple[tuple[Scenario, ...], list[Problem], list[str]]:
+    """The verify-scenarios, read before any cloud call: scenarios, problems, warnings."""
+    if not settings.verify_scenarios:
+        return (), [], []
+    from .scenarios import load_scenarios
+
+    loaded = load_scenarios(settings.verify_scenarios, settings.working_directory)
+    return tuple(loaded.scenarios), loaded.problems, loaded.warnings
 
 
 def execute(
@@ -314,6 +407,10 @@ def execute(
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
             prepared = context, target, plan
+            recorder.scenarios, scenario_problems, scenario_warnings = _load_scenarios(settings)
+            problems += scenario_problems
+            for warning in scenario_warnings:
+                recorder.platform.warning(warning, title="Scenario file")
         report = recorder.report_location(environ)
         problems += destination_problems(recorder.platform, report)
         if problems:
@@ -343,11 +440,21 @@ def execute(
             recorder.result = _run_command(target, settings)
 
     verifies = settings.command in (Command.DEPLOY, Command.ROLLBACK)
-    if verifies and settings.verify is not VerifyMode.FALSE:
+    if verifies and settings.verify is VerifyMode.FALSE:
+        recorder.verification = _disabled(settings)
+    elif verifies:
+        candidate = recorder.verification
         with recorder.phase("verify"):
-            recorder.verification = _verify(context, recorder.result)
+            live = _verify(
+                recorder, context, recorder.result, connectivity_only=candidate is not None
+            )
+        recorder.verification = _merged(candidate, live)
         verification = recorder.verification
-        if verification.status is VerificationStatus.FAILED:
+        if (
+            verification.status is VerificationStatus.FAILED
+            and not verification.warned
+            and not _warn_instead(recorder, settings, verification)
+        ):
             _fetch_logs_of_failed_version(recorder, target, recorder.result.version, deploy_started)
             rollback_error = _roll_back_after_failed_verification(recorder, target, settings)
             # Exit 3 when what failed is live: nothing put the previous version back.
@@ -416,6 +523,29 @@ def _publish(
     return publish(context, plan, verification)
 
 
+def _merged(candidate: Verification | None, live: Verification) -> Verification:
+    """The live URL's verification, with what the candidate's checks and scenarios found
+    (they ran there, before the traffic moved); its latency counts the round trips of both.
+    A candidate that failed (promoted under verify-on-failure: warn) keeps it failed."""
+    if candidate is None:
+        return live
+    status, detail = live.status, live.detail
+    if candidate.status is VerificationStatus.FAILED:
+        status = VerificationStatus.FAILED
+        detail = f"At the candidate URL {candidate.url}:\n{candidate.detail}\n\n{live.detail}"
+    return replace(
+        live,
+        status=status,
+        detail=detail,
+        checks=candidate.checks or live.checks,
+        findings=tuple(dict.fromkeys(candidate.findings + live.findings)),
+        scenarios=candidate.scenarios,
+        scenarios_given=candidate.scenarios_given,
+        latency=live.latency or candidate.latency,
+        warned="" if live.status is VerificationStatus.FAILED else candidate.warned,
+    )
+
+
 def _staging(target: Target, settings: Settings) -> StagingTarget | None:
     """The target's two-phase deploy, when this run verifies at the deployed URL."""
     if settings.command is not Command.DEPLOY or settings.verify is VerifyMode.FALSE:
@@ -466,9 +596,11 @@ def _deploy_staged(
     if not staged.candidate_url:
         return  # deployed live (first deploy, no candidate URL, or nothing changed)
     with recorder.phase("verify candidate"):
-        recorder.verification = _verify(context, staged, url=staged.candidate_url)
+        recorder.verification = _verify(recorder, context, staged, url=staged.candidate_url)
     verification = recorder.verification
-    if verification.status is VerificationStatus.FAILED:
+    if verification.status is VerificationStatus.FAILED and not _warn_instead(
+        recorder, context.settings, verification
+    ):
         _fetch_logs_of_failed_version(recorder, target, staged.version, started)
         with recorder.phase("discard"):
             try:

@@ -8,12 +8,14 @@ from here pays for nothing else, so ``--help`` and target discovery stay light.
 
 - the declaration: :class:`TargetDeclaration`, :class:`Fallback`, :class:`OutputSpec`
   (typed by :class:`OutputKind`), :class:`CiInputs` and :class:`ArtifactBuild` (what a CI
-  job gives and builds: ``pmcp-action init``),
-  :class:`InputSpec`, :class:`InputKind`, :class:`Auth` (the shared auth input's values);
+  job gives and builds: ``pmcp-action init``), :class:`InputSpec`, :class:`InputKind`,
+  :class:`Auth` (the shared auth input's values), :class:`McpPathRule` (how the MCP endpoint
+  follows from the service URL);
 - the run: :class:`RunContext` (settings, project, console, HTTP, deadline, ID token),
   :class:`TargetInputs` (``context.settings.inputs``);
 - problems and errors: :class:`Problem`, :class:`PmcpActionError` and its kinds;
-- results: :class:`TargetResult`, :class:`PlanChange`, :class:`LogExcerpt`;
+- results: :class:`TargetResult`, :class:`PlanChange`, :class:`LogExcerpt`,
+  :class:`McpEndpoint` (a service URL's MCP endpoint, by the one rule);
 - the flow: :class:`DeployFlow` (or :class:`ServesLogs`), :class:`Steps`,
   :class:`Deployed`, :class:`NothingDeployedError`;
 - ownership: :class:`Resource`, :class:`Adoption`, :func:`labels`, :func:`is_managed`,
@@ -30,6 +32,7 @@ from .lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .endpoint import McpEndpoint
     from .errors import (
         ConfigError,
         CredentialExchangeError,
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
     )
     from .settings.spec import InputKind, InputSpec
     from .settings.target_inputs import TargetInputs
-    from .settings.vocabulary import Auth
+    from .settings.vocabulary import Auth, McpPathRule
 
 __all__ = [
     "MANAGED_BY",
@@ -75,6 +78,8 @@ __all__ = [
     "InputKind",
     "InputSpec",
     "LogExcerpt",
+    "McpEndpoint",
+    "McpPathRule",
     "NotSupportedError",
     "NothingDeployedError",
     "OidcError",
@@ -102,6 +107,7 @@ __all__ = [
 
 _FROM = {
     ".context": ("RunContext",),
+    ".endpoint": ("McpEndpoint",),
     ".errors": (
         "ConfigError",
         "CredentialExchangeError",
@@ -128,7 +134,7 @@ _FROM = {
     ),
     ".settings.spec": ("InputKind", "InputSpec"),
     ".settings.target_inputs": ("TargetInputs",),
-    ".settings.vocabulary": ("Auth",),
+    ".settings.vocabulary": ("Auth", "McpPathRule"),
 }
 
 __getattr__ = lazy_exports(

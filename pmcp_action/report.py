@@ -30,6 +30,13 @@ from .servers.matrix import render_matrix
 from .settings.catalogue import Catalogue, catalogue
 from .settings.declaration import OutputKind
 from .settings.vocabulary import Command
+from .verification_report import (
+    check_rows,
+    markdown_sections,
+    report_fields,
+    text_sections,
+    verified_label,
+)
 
 __all__ = [
     "build_json_result",
@@ -72,6 +79,7 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
     v = run.verification
     values: dict[str, str] = {
         "url": r.url,
+        "service-url": r.service_url,
         "target": run.target,
         "server-name": run.server_name,
         "version": r.version,
@@ -85,6 +93,8 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
         "mcp-server-version": v.server_version if v is not None else "",
         "mcp-protocol-version": v.protocol_version if v is not None else "",
         "tool-count": v.tool_count if v is not None else "",
+        "scenarios-passed": str(v.scenarios_passed) if v is not None and v.scenarios_given else "",
+        "scenarios-failed": str(v.scenarios_failed) if v is not None and v.scenarios_given else "",
         "rolled-back": "true" if run.rolled_back else "false",
         "secrets": _secrets_json(r),
         "matrix": render_matrix(run.matrix) if run.matrix is not None else "",
@@ -181,6 +191,7 @@ def _verification_rows(v: Verification, *, icons: bool) -> list[tuple[str, str]]
     label = f"{icon} {word}".strip() if icons else word
     if v.protection:
         label += f" ({v.protection})"
+    label += verified_label(v)
     rows = [("MCP verification", label)]
     if v.server_name:
         rows.append(("MCP server", f"{v.server_name} {v.server_version}".strip()))
@@ -188,7 +199,7 @@ def _verification_rows(v: Verification, *, icons: bool) -> list[tuple[str, str]]
         rows.append(("Protocol version", v.protocol_version))
     if v.status is VerificationStatus.VERIFIED:
         rows.append(("Tools", str(len(v.tools))))
-    return rows
+    return rows + check_rows(v)
 
 
 def _summary_rows(
@@ -204,6 +215,8 @@ def _summary_rows(
     ]
     if r.url:
         rows.append((labels["url"], r.url, True))
+    if r.service_url and r.service_url != r.url:
+        rows.append((labels["service-url"], r.service_url, True))
     for name, value in (
         ("health-url", r.health_url),
         ("version", r.version),
@@ -272,6 +285,8 @@ def render_summary(run: RunResult, *, identity: str = "") -> str:
         lines += [f"<details><summary>Tools ({len(v.tools)})</summary>", ""]
         lines += [f"- `{_cell(tool)}`" for tool in v.tools]
         lines += ["", "</details>", ""]
+    if v is not None:
+        lines += markdown_sections(v)
     if v is not None and v.detail and v.status is not VerificationStatus.VERIFIED:
         lines += ["<details><summary>Verification details</summary>", "", "```text"]
         lines += [v.detail, "```", "", "</details>", ""]
@@ -375,6 +390,8 @@ def render_text_summary(run: RunResult, *, colour: bool = False, identity: str =
     v = run.verification
     if v is not None and v.tools:
         lines += ["", f"Tools ({len(v.tools)}): " + ", ".join(v.tools)]
+    if v is not None:
+        lines += text_sections(v)
     if v is not None and v.detail and v.status is not VerificationStatus.VERIFIED:
         lines += ["", "Verification details:", *_indented(v.detail)]
 
@@ -439,6 +456,7 @@ def build_report(
             "tools": list(v.tools),
             "protection": v.protection,
             "detail": v.detail,
+            **report_fields(v),
         },
         "rolled_back": run.rolled_back,
         "servers": None

@@ -11,11 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .scenarios.executor import ScenarioResult
 
 from .secrets.model import SecretOutcome
 from .servers.matrix import MatrixEntry
 
 __all__ = [
+    "CheckFinding",
+    "Latency",
     "LogExcerpt",
     "PhaseOutcome",
     "PhaseRecord",
@@ -69,7 +75,11 @@ class PlanChange:
 class TargetResult:
     """What a target reports after plan, deploy, outputs, rollback or destroy."""
 
+    #: The MCP endpoint (the service URL joined with the target's MCP path; see
+    #: :mod:`pmcp_action.endpoint`).
     url: str = ""
+    #: The bare service URL the platform reports ("" when it is the endpoint itself or unknown).
+    service_url: str = ""
     version: str = ""
     previous_version: str = ""
     deployment_id: str = ""
@@ -100,6 +110,43 @@ class TargetResult:
 
 
 @dataclass(frozen=True)
+class CheckFinding:
+    """One thing a check found wrong: ``check`` is conformance, apps or oauth, ``rule`` names
+    what was broken; a warning does not fail the verification."""
+
+    check: str
+    rule: str
+    severity: str
+    message: str
+
+    @property
+    def failure(self) -> bool:
+        return self.severity == "failure"
+
+    def render(self) -> str:
+        return f"{self.check} [{self.rule}] {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Latency:
+    """The verification's requests as the server answered them."""
+
+    #: HTTP round trips (every POST of every check and scenario).
+    round_trips: int
+    p50_ms: float
+    max_ms: float
+    #: From the first request until the server's first MCP answer (retries of a cold
+    #: server included); None when it never answered.
+    cold_start_ms: float | None = None
+
+    def describe(self) -> str:
+        text = f"{self.round_trips} round trips, p50 {self.p50_ms:.0f} ms, max {self.max_ms:.0f} ms"
+        if self.cold_start_ms is not None:
+            text += f"; first answer after {self.cold_start_ms:.0f} ms"
+        return text
+
+
+@dataclass(frozen=True)
 class Verification:
     """Outcome of speaking MCP to the deployed server."""
 
@@ -112,6 +159,25 @@ class Verification:
     #: "protected" when the server demanded OAuth (no token given, or the token was refused).
     protection: str = ""
     detail: str = ""
+    #: The checks that ran (connectivity, conformance, apps), in order.
+    checks: tuple[str, ...] = ()
+    #: What the checks found (conformance rules, apps, the OAuth metadata), warnings included.
+    findings: tuple[CheckFinding, ...] = ()
+    #: The verify-scenarios' results, in the order they ran.
+    scenarios: tuple[ScenarioResult, ...] = ()
+    #: How many scenario files were given (they may not all have run).
+    scenarios_given: int = 0
+    latency: Latency | None = None
+    #: Why a failure is only a warning ("" when it is not): verify-on-failure is warn.
+    warned: str = ""
+
+    @property
+    def scenarios_passed(self) -> int:
+        return sum(1 for s in self.scenarios if s.passed)
+
+    @property
+    def scenarios_failed(self) -> int:
+        return sum(1 for s in self.scenarios if not s.passed)
 
     @property
     def tool_count(self) -> str:

@@ -77,7 +77,11 @@ def evaluate(assertion: Assertion, answer: dict[str, Any]) -> AssertionOutcome:
         error = answer.get("error")
         failed = error is not None
         passed = failed if kind is AssertionType.FAILURE else not failed
-        message = "" if passed else ("an error came back" if failed else "no error came back")
+        message = (
+            ""
+            if passed
+            else (f"an error came back: {compact(error)}" if failed else "no error came back")
+        )
         return AssertionOutcome(described, passed, compact(error), message)
 
     actual = value_at(answer, assertion.path)

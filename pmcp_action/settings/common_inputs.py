@@ -10,7 +10,18 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .spec import InputKind, InputSpec
-from .vocabulary import COMMANDS, Auth, CiSystem, Command, OutputFormat, VerifyMode, choices_of
+from .vocabulary import (
+    COMMANDS,
+    AppsMode,
+    Auth,
+    Check,
+    CiSystem,
+    Command,
+    OnFailure,
+    OutputFormat,
+    VerifyMode,
+    choices_of,
+)
 
 __all__ = ["COMMON_INPUTS", "COMMON_VARIABLES"]
 
@@ -125,8 +136,10 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     # --- proving it works -------------------------------------------------------
     InputSpec(
         "verify",
-        "After deploying, speak MCP to the server (initialize + tools/list): true, false, "
-        "or strict (also fail when the server is protected by OAuth).",
+        "After deploying, prove the server over MCP (tools/list, verify-checks, "
+        "verify-scenarios): true, false, or strict (also fail on OAuth it cannot pass or "
+        "wrong OAuth metadata). "
+        "[post_deploy_tests].enabled = false in .pmcp/deploy.toml turns it off.",
         kind=InputKind.CHOICE,
         choices=choices_of(VerifyMode),
         default=VerifyMode.TRUE.value,
@@ -140,7 +153,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "verify-timeout-seconds",
-        "How long verification may retry a cold or starting server.",
+        "How long verification may retry a cold or starting server. Falls back to "
+        "[post_deploy_tests].timeout_seconds.",
         kind=InputKind.INT,
         default="120",
         env=("PMCP_VERIFY_TIMEOUT_SECONDS",),
@@ -158,6 +172,73 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "Tool names that must be listed by tools/list (comma or newline separated).",
         kind=InputKind.MULTILINE,
         env=("PMCP_VERIFY_TOOLS",),
+    ),
+    InputSpec(
+        "verify-checks",
+        "What verification checks besides the server answering (comma or newline separated): "
+        "connectivity (initialize + tools/list, always run first), conformance (what the MCP "
+        "specification asks of any server), apps (the UI resources tools name as MCP Apps). "
+        "Falls back to [post_deploy_tests].checks.",
+        kind=InputKind.MULTILINE,
+        default=Check.CONNECTIVITY.value,
+        env=("PMCP_VERIFY_CHECKS",),
+    ),
+    InputSpec(
+        "verify-on-failure",
+        "What a failed verification does: fail (the run fails; rollback-on-failure decides "
+        "whether the previous version is put back), warn (a warning: the new version serves and "
+        "the run succeeds), rollback (the run fails and the previous version is put back). "
+        "Falls back to [post_deploy_tests].on_failure.",
+        kind=InputKind.CHOICE,
+        choices=choices_of(OnFailure),
+        default=OnFailure.FAIL.value,
+        env=("PMCP_VERIFY_ON_FAILURE",),
+    ),
+    InputSpec(
+        "verify-warmup-grace-ms",
+        "Milliseconds to wait before the first verification request (a server that needs "
+        "time after it is deployed). Falls back to [post_deploy_tests].warmup_grace_ms.",
+        kind=InputKind.INT,
+        default="0",
+        env=("PMCP_VERIFY_WARMUP_GRACE_MS",),
+        minimum=0,
+        maximum=600_000,
+    ),
+    InputSpec(
+        "verify-apps-mode",
+        "Whose MCP Apps metadata the apps check reads: standard or claude-desktop "
+        "(_meta.ui.resourceUri, text/html;profile=mcp-app), chatgpt "
+        "(_meta openai/outputTemplate, text/html+skybridge). Falls back to "
+        "[post_deploy_tests].apps_mode.",
+        kind=InputKind.CHOICE,
+        choices=choices_of(AppsMode),
+        default=AppsMode.CLAUDE_DESKTOP.value,
+        env=("PMCP_VERIFY_APPS_MODE",),
+    ),
+    InputSpec(
+        "verify-scenarios",
+        "mcp-tester scenario files to run against the new version before it takes traffic "
+        "(where the target stages one; else against the live version, rolled back on "
+        "failure): paths or globs relative to working-directory, one a line.",
+        kind=InputKind.MULTILINE,
+        env=("PMCP_VERIFY_SCENARIOS",),
+    ),
+    InputSpec(
+        "verify-oauth-client-id",
+        "For a server protected by OAuth: the client id of a client-credentials grant at the "
+        "authorization server its RFC 9728 metadata names (instead of verify-bearer-token).",
+        env=("PMCP_VERIFY_OAUTH_CLIENT_ID",),
+    ),
+    InputSpec(
+        "verify-oauth-client-secret",
+        "The secret of verify-oauth-client-id.",
+        secret=True,
+        env=("PMCP_VERIFY_OAUTH_CLIENT_SECRET",),
+    ),
+    InputSpec(
+        "verify-oauth-scope",
+        "The scope asked for with verify-oauth-client-id (space separated).",
+        env=("PMCP_VERIFY_OAUTH_SCOPE",),
     ),
     InputSpec(
         "rollback-on-failure",

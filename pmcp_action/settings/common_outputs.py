@@ -27,7 +27,17 @@ def output_variable(name: str) -> str:
 
 
 COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
-    OutputSpec("url", "The MCP endpoint URL of the deployed server (never masked).", "URL"),
+    OutputSpec(
+        "url",
+        "The MCP endpoint of the deployed server: the service URL with the target's MCP path "
+        "([server].mcp_path) (never masked).",
+        "URL",
+    ),
+    OutputSpec(
+        "service-url",
+        "The bare service URL the platform reports, without the MCP path.",
+        "Service URL",
+    ),
     OutputSpec("target", "The target deployed to.", "Target"),
     OutputSpec("server-name", "The deployment identity ([server].name).", "Server"),
     OutputSpec(
@@ -56,6 +66,14 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
         "tool-count",
         "How many tools tools/list returned to a client declaring no capabilities.",
         kind=OutputKind.INT,
+    ),
+    OutputSpec(
+        "scenarios-passed",
+        "How many verify-scenarios passed (empty when none were given).",
+    ),
+    OutputSpec(
+        "scenarios-failed",
+        "How many verify-scenarios failed (empty when none were given).",
     ),
     OutputSpec(
         "rolled-back",

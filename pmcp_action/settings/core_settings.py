@@ -20,7 +20,7 @@ from .catalogue import catalogue
 from .spec import InputSpec
 from .target_inputs import TargetInputs
 from .values import RawValue
-from .vocabulary import Command, OutputFormat, VerifyMode
+from .vocabulary import AppsMode, Check, Command, OnFailure, OutputFormat, VerifyMode
 
 __all__ = ["Settings", "core_fields", "redact_given_inputs"]
 
@@ -49,6 +49,15 @@ class Settings:
     verify_timeout_seconds: int
     verify_bearer_token: str
     verify_tools: tuple[str, ...]
+    verify_checks: tuple[Check, ...]
+    verify_on_failure: OnFailure
+    verify_warmup_grace_ms: int
+    verify_apps_mode: AppsMode
+    #: The patterns of verify-scenarios, one a line (the files are read before any cloud call).
+    verify_scenarios: tuple[str, ...]
+    verify_oauth_client_id: str
+    verify_oauth_client_secret: str
+    verify_oauth_scope: str
     rollback_on_failure: bool
     rollback_to: str
     timeout_minutes: int

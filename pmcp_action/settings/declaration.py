@@ -16,6 +16,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from .spec import InputSpec
+from .vocabulary import McpPathRule
 
 __all__ = ["ArtifactBuild", "CiInputs", "Fallback", "OutputSpec", "TargetDeclaration"]
 
@@ -154,6 +155,9 @@ class TargetDeclaration:
     ci: CiInputs = field(default_factory=CiInputs)
     #: What a CI job builds before deploying to it.
     build: ArtifactBuild = ArtifactBuild.NONE
+    #: How its MCP endpoint follows from its service URL and ``[server].mcp_path``
+    #: (:mod:`pmcp_action.endpoint`).
+    mcp_path: McpPathRule = McpPathRule.WHEN_SET
 
     @property
     def available(self) -> bool:

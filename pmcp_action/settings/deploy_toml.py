@@ -18,10 +18,12 @@ __all__ = [
     "DEFAULT_ASSET_EXCLUDES",
     "AssetsConfig",
     "AuthConfig",
+    "BuildConfig",
     "CompositionConfig",
     "DcrConfig",
     "DeployConfig",
     "ObservabilityConfig",
+    "PostDeployTests",
     "ServerConfig",
     "frozen_mapping",
 ]
@@ -48,6 +50,37 @@ class ServerConfig:
     max_instances: int | None = None
     min_instances: int | None = None
     binary: str = ""
+    #: The MCP endpoint's path under the service URL (None = not set; see pmcp_action.endpoint).
+    mcp_path: str | None = None
+    #: Lambda's /tmp size in MB (512 to 10240; None = Lambda's default, 512).
+    ephemeral_storage_mb: int | None = None
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """``[build]``: what a build of the server (``cargo lambda build``) is given."""
+
+    #: Cargo features (``--features=a,b``).
+    features: tuple[str, ...] = ()
+    #: ``--no-default-features``.
+    no_default_features: bool = False
+
+
+@dataclass(frozen=True)
+class PostDeployTests:
+    """``[post_deploy_tests]`` as written (None = not set): the verification's settings.
+
+    Each key is a fallback of a verify input (enabled -> verify, checks -> verify-checks,
+    apps_mode -> verify-apps-mode, on_failure -> verify-on-failure, timeout_seconds ->
+    verify-timeout-seconds, warmup_grace_ms -> verify-warmup-grace-ms); an input wins.
+    """
+
+    enabled: bool | None = None
+    checks: tuple[str, ...] | None = None
+    apps_mode: str | None = None
+    on_failure: str | None = None
+    timeout_seconds: int | None = None
+    warmup_grace_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +140,8 @@ class DeployConfig:
     assets: AssetsConfig = field(default_factory=AssetsConfig)
     composition: CompositionConfig = field(default_factory=CompositionConfig)
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
+    post_deploy_tests: PostDeployTests = field(default_factory=PostDeployTests)
     #: Tables by name as plain data ([aws], [gcp], [azure], [metadata], …), for targets.
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=frozen_mapping)
     #: 1-based line of each "table.key" and "[table]" header, for error messages.

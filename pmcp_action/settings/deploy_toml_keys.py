@@ -40,6 +40,7 @@ KNOWN_KEYS: Mapping[str, frozenset[str] | None] = MappingProxyType(
                 "min_instances",
                 "binary",
                 "mcp_path",
+                "ephemeral_storage_mb",
             }
         ),
         "environment": None,
@@ -97,6 +98,7 @@ KNOWN_KEYS: Mapping[str, frozenset[str] | None] = MappingProxyType(
             {"enabled", "checks", "apps_mode", "on_failure", "timeout_seconds", "warmup_grace_ms"}
         ),
         "layout": frozenset({"kind", "primary", "path_deps"}),
+        "build": frozenset({"features", "no_default_features"}),
         "runtime": frozenset({"base", "apt_packages"}),
         "metadata": None,
     }

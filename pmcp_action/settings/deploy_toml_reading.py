@@ -27,10 +27,12 @@ from .deploy_toml import (
     DEFAULT_ASSET_EXCLUDES,
     AssetsConfig,
     AuthConfig,
+    BuildConfig,
     CompositionConfig,
     DcrConfig,
     DeployConfig,
     ObservabilityConfig,
+    PostDeployTests,
     ServerConfig,
     frozen_mapping,
 )
@@ -206,7 +208,12 @@ TABLES = (
     "runtime",
     "metadata",
     "post_deploy_tests",
+    "build",
 )
+#: The keys of ``[build]``: any other is an error, as cargo-pmcp refuses it.
+BUILD_KEYS = ("features", "no_default_features")
+#: ``[server].ephemeral_storage_mb``'s bounds (Lambda's).
+EPHEMERAL_STORAGE_MB = (512, 10240)
 
 
 def _parse(path: Path) -> tuple[str, TOMLDocument]:
@@ -231,6 +238,40 @@ def _parse(path: Path) -> tuple[str, TOMLDocument]:
         ) from exc
 
 
+def _mcp_path(r: _Reader) -> str | None:
+    from ..endpoint import mcp_path_problem
+
+    path: str | None = r.get("server", "mcp_path", str, None)
+    if path is None:
+        return None
+    problem = mcp_path_problem(path)
+    if problem:
+        r.problems.append(
+            Problem(
+                r.config.where("server.mcp_path"),
+                problem,
+                'write the MCP endpoint\'s path, e.g. mcp_path = "/mcp"',
+            )
+        )
+        return None
+    return path
+
+
+def _ephemeral_storage(r: _Reader) -> int | None:
+    size: int | None = r.get("server", "ephemeral_storage_mb", int, None)
+    low, high = EPHEMERAL_STORAGE_MB
+    if size is not None and not low <= size <= high:
+        r.problems.append(
+            Problem(
+                r.config.where("server.ephemeral_storage_mb"),
+                f"{size} is out of range",
+                f"use {low} to {high} (MB of /tmp)",
+            )
+        )
+        return None
+    return size
+
+
 def _server(r: _Reader) -> ServerConfig:
     return ServerConfig(
         name=r.get("server", "name", str, ""),
@@ -244,6 +285,54 @@ def _server(r: _Reader) -> ServerConfig:
         max_instances=r.get("server", "max_instances", int, None),
         min_instances=r.get("server", "min_instances", int, None),
         binary=r.get("server", "binary", str, ""),
+        mcp_path=_mcp_path(r),
+        ephemeral_storage_mb=_ephemeral_storage(r),
+    )
+
+
+def _strings(r: _Reader, table: str, key: str) -> tuple[str, ...] | None:
+    """A list of strings (None when the key is absent; a problem when it is not one)."""
+    value = r.table(table).get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        r.problems.append(
+            Problem(
+                r.config.where(f"{table}.{key}"),
+                "must be a list of strings",
+                f'write it as {key} = ["…", "…"]',
+            )
+        )
+        return None
+    return tuple(value)
+
+
+def _build(r: _Reader) -> BuildConfig:
+    for key in r.table("build"):
+        if key not in BUILD_KEYS:
+            r.problems.append(
+                Problem(
+                    r.config.where(f"build.{key}"),
+                    f"unknown key [build].{key}",
+                    f"[build] takes only {' and '.join(BUILD_KEYS)}",
+                )
+            )
+    return BuildConfig(
+        features=_strings(r, "build", "features") or (),
+        no_default_features=r.get("build", "no_default_features", bool, False),
+    )
+
+
+def _post_deploy_tests(r: _Reader) -> PostDeployTests:
+    """The table's values, typed; which values are allowed is the verify inputs' to say."""
+    table = "post_deploy_tests"
+    return PostDeployTests(
+        enabled=r.get(table, "enabled", bool, None),
+        checks=_strings(r, table, "checks"),
+        apps_mode=r.get(table, "apps_mode", str, None),
+        on_failure=r.get(table, "on_failure", str, None),
+        timeout_seconds=r.get(table, "timeout_seconds", int, None),
+        warmup_grace_ms=r.get(table, "warmup_grace_ms", int, None),
     )
 
 
@@ -326,6 +415,7 @@ def load_deploy_config(path: Path) -> tuple[DeployConfig, TOMLDocument]:
     # Read in the file's schema order, so the problems come in that order too.
     server, environment, auth = _server(r), _environment(r), _auth(r)
     assets, composition, observability = _assets(r), _composition(r), _observability(r)
+    build, post_deploy_tests = _build(r), _post_deploy_tests(r)
     tables = {
         str(name): frozen_mapping(value)
         for name, value in data.items()
@@ -342,6 +432,8 @@ def load_deploy_config(path: Path) -> tuple[DeployConfig, TOMLDocument]:
         assets=assets,
         composition=composition,
         observability=observability,
+        build=build,
+        post_deploy_tests=post_deploy_tests,
         tables=frozen_mapping(tables),
         lines=base.lines,
         keys=tuple(_dotted_keys(data)),
@@ -370,7 +462,33 @@ class ConfigLookup:
             found["server-name"] = RawValue(
                 self.config.server.name, self.config.where("server.name")
             )
+        found.update(_verify_values(self.config))
         return found
+
+
+#: ``[post_deploy_tests]`` keys -> the verify inputs they are fallbacks of.
+_VERIFY_KEYS = {
+    "checks": "verify-checks",
+    "apps_mode": "verify-apps-mode",
+    "on_failure": "verify-on-failure",
+    "timeout_seconds": "verify-timeout-seconds",
+    "warmup_grace_ms": "verify-warmup-grace-ms",
+}
+
+
+def _verify_values(config: DeployConfig) -> dict[str, RawValue]:
+    """What ``[post_deploy_tests]`` supplies to the verify inputs, each with its location."""
+    tests = config.post_deploy_tests
+    found: dict[str, RawValue] = {}
+    if tests.enabled is False:
+        found["verify"] = RawValue("false", config.where("post_deploy_tests.enabled"))
+    for key, name in _VERIFY_KEYS.items():
+        value = getattr(tests, key)
+        if value is None:
+            continue
+        text = ",".join(value) if isinstance(value, tuple) else str(value)
+        found[name] = RawValue(text, config.where(f"post_deploy_tests.{key}"))
+    return found
 
 
 def find_config(

@@ -22,14 +22,28 @@ from .precedence import resolve
 from .spec import InputSpec
 from .target_inputs import TargetInputs
 from .values import RawValue, convert, empty_value, split_list
-from .vocabulary import CLI_ONLY_COMMANDS, Command, OutputFormat, VerifyMode
+from .vocabulary import (
+    CLI_ONLY_COMMANDS,
+    AppsMode,
+    Check,
+    Command,
+    OnFailure,
+    OutputFormat,
+    VerifyMode,
+)
 
 __all__ = ["load_settings"]
 
 _SERVER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 #: The settings whose text is a member of a closed vocabulary, by attribute.
 _VOCABULARIES: Mapping[str, type[StrEnum]] = MappingProxyType(
-    {"command": Command, "verify": VerifyMode, "output_format": OutputFormat}
+    {
+        "command": Command,
+        "verify": VerifyMode,
+        "output_format": OutputFormat,
+        "verify_on_failure": OnFailure,
+        "verify_apps_mode": AppsMode,
+    }
 )
 #: Stands in for the target while the target input is missing or invalid.
 _NO_TARGET = TargetDeclaration(id="none", title="no target", summary="")
@@ -94,7 +108,14 @@ def load_settings(
         )
     values["secrets"] = MappingProxyType(secrets)
     values["verify_tools"] = split_list(raw["verify-tools"].text) if "verify-tools" in raw else ()
+    values["verify_checks"] = _checks(raw, problems)
+    values["verify_scenarios"] = tuple(
+        line.strip()
+        for line in (raw["verify-scenarios"].text if "verify-scenarios" in raw else "").splitlines()
+        if line.strip()
+    )
     _check_server_name(values, raw, problems)
+    _check_verify_credentials(values, raw, problems)
 
     declaration = cat.target(str(values.get("target", "")))
     inputs = TargetInputs(
@@ -147,6 +168,86 @@ def _check_cli_only_command(
                 f"{command} is a command of the pmcp-action CLI, not of the action: it writes "
                 "files into the checkout",
                 f"run `pmcp-action {command}` in your clone and commit what it writes",
+            )
+        )
+
+
+def _checks(raw: Mapping[str, RawValue], problems: list[Problem]) -> tuple[Check, ...]:
+    """The verify-checks, each a known check (connectivity first, always)."""
+    found: list[Check] = [Check.CONNECTIVITY]
+    given = raw.get("verify-checks")
+    for name in split_list(given.text) if given is not None else ():
+        try:
+            check = Check(name)
+        except ValueError:
+            assert given is not None
+            problems.append(
+                Problem(
+                    given.source,
+                    f"unknown check {name[:40]!r}",
+                    "valid checks: " + ", ".join(check.value for check in Check),
+                )
+            )
+            continue
+        if check not in found:
+            found.append(check)
+    return tuple(found)
+
+
+def _check_verify_credentials(
+    values: Mapping[str, object], raw: Mapping[str, RawValue], problems: list[Problem]
+) -> None:
+    """verify-oauth-* come as a pair, not with verify-bearer-token; verify-on-failure:
+    rollback given as an input does not contradict rollback-on-failure: false (from the file,
+    it yields to the input)."""
+    client_id, secret = (
+        values.get("verify_oauth_client_id"),
+        values.get("verify_oauth_client_secret"),
+    )
+    if bool(client_id) != bool(secret):
+        given, missing = (
+            ("verify-oauth-client-id", "verify-oauth-client-secret")
+            if client_id
+            else ("verify-oauth-client-secret", "verify-oauth-client-id")
+        )
+        problems.append(
+            Problem(
+                raw[given].source,
+                f"is given without {missing}",
+                "a client-credentials grant needs both the client id and its secret",
+            )
+        )
+    if values.get("verify_oauth_scope") and not client_id:
+        problems.append(
+            Problem(
+                raw["verify-oauth-scope"].source,
+                "is given without verify-oauth-client-id",
+                "set verify-oauth-client-id and verify-oauth-client-secret too, or drop the scope",
+            )
+        )
+    if client_id and values.get("verify_bearer_token"):
+        problems.append(
+            Problem(
+                raw["verify-oauth-client-id"].source,
+                "is given with verify-bearer-token",
+                "give either a token or client credentials, not both",
+            )
+        )
+    rollback = raw.get("rollback-on-failure")
+    on_failure = raw.get("verify-on-failure")
+    if (
+        on_failure is not None
+        and on_failure.text.strip() == OnFailure.ROLLBACK
+        and "[post_deploy_tests]" not in on_failure.source
+        and rollback is not None
+        and rollback.source != "default"
+        and values.get("rollback_on_failure") is False
+    ):
+        problems.append(
+            Problem(
+                on_failure.source,
+                f"asks for a rollback, but {rollback.source} is false",
+                "drop one of them: rollback-on-failure: false keeps a failing version live",
             )
         )
 

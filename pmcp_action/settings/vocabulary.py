@@ -15,9 +15,13 @@ __all__ = [
     "CLI_ONLY_COMMANDS",
     "COMMANDS",
     "COMMAND_SUMMARIES",
+    "AppsMode",
     "Auth",
+    "Check",
     "CiSystem",
     "Command",
+    "McpPathRule",
+    "OnFailure",
     "OutputFormat",
     "VerifyMode",
     "choices_of",
@@ -66,6 +70,50 @@ class VerifyMode(StrEnum):
     FALSE = "false"
     #: Also fail when the server is protected by OAuth.
     STRICT = "strict"
+
+
+class Check(StrEnum):
+    """A check of the verification (the verify-checks input, ``[post_deploy_tests].checks``)."""
+
+    #: initialize (or server/discover) and tools/list: the server answers MCP.
+    CONNECTIVITY = "connectivity"
+    #: What the MCP specification asks of any server (:mod:`pmcp_action.verify.conformance`).
+    CONFORMANCE = "conformance"
+    #: The UI resources tools name as MCP Apps (:mod:`pmcp_action.verify.apps`).
+    APPS = "apps"
+
+
+class OnFailure(StrEnum):
+    """What a failed check does (verify-on-failure, ``[post_deploy_tests].on_failure``)."""
+
+    #: The run fails; rollback-on-failure decides whether the previous version is put back.
+    FAIL = "fail"
+    #: A warning only: the run succeeds, the new version serves, nothing is rolled back.
+    WARN = "warn"
+    #: The run fails and the previous version is put back.
+    ROLLBACK = "rollback"
+
+
+class AppsMode(StrEnum):
+    """Which host's MCP Apps metadata the apps check reads (``[post_deploy_tests].apps_mode``)."""
+
+    #: ``_meta.ui.resourceUri`` and ``text/html;profile=mcp-app``.
+    STANDARD = "standard"
+    #: ``_meta["openai/outputTemplate"]`` and ``text/html+skybridge``.
+    CHATGPT = "chatgpt"
+    #: As standard (Claude Desktop renders the MCP Apps extension).
+    CLAUDE_DESKTOP = "claude-desktop"
+
+
+class McpPathRule(StrEnum):
+    """How a target's MCP endpoint follows from its service URL and ``[server].mcp_path``."""
+
+    #: ``mcp_path``, else ``/mcp``, appended (a container platform's bare service URL).
+    DEFAULT_MCP = "default-mcp"
+    #: Never appended: the platform's URL is the MCP endpoint already.
+    NEVER = "never"
+    #: ``mcp_path`` appended only when it is set.
+    WHEN_SET = "when-set"
 
 
 class Auth(StrEnum):

@@ -30,6 +30,12 @@ Modules, one responsibility each:
   server/discover → tools/list;
 - :mod:`.negotiation` — which era to speak, probe first, fallback to the handshake;
 - :mod:`.report` — the result's fields, failure details and curl lines;
+- :mod:`.timings` — the round trips, their median and longest, and the cold start;
+- :mod:`.conversation` — an open conversation for the calls beyond tools/list;
+- :mod:`.conformance` — the conformance check's rules;
+- :mod:`.apps` — the apps check: the UI resources tools name;
+- :mod:`.oauth` — a token by client credentials (RFC 9728, RFC 8414);
+- :mod:`.checks` — every check a run asks for, over one verified server;
 - this module — the retry loop within the deadline.
 """
 
@@ -41,6 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..deadline import Deadline
+from ..errors import PmcpActionError
 from ..http import HttpClientFactory, RetryPolicy
 from ..redact import Redactor
 from ..result import Verification, VerificationStatus
@@ -58,6 +65,7 @@ from .protocol import (
     initialize_payload,
 )
 from .report import curl_command, failure_detail, listing_fields, protected_fields
+from .timings import RoundTrips
 from .transport import REQUEST_TIMEOUT, Transport
 
 __all__ = [
@@ -84,6 +92,7 @@ def verify_server(
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] = lambda _m: None,
     clock: Callable[[], float] = time.monotonic,
+    trips: RoundTrips | None = None,
 ) -> Verification:
     """Speak MCP to ``options.url`` until it proves itself or the deadline passes.
 
@@ -91,13 +100,17 @@ def verify_server(
     worked and every required tool is listed), "false" (with a detail saying
     what was sent, what came back and a curl line to reproduce it) or
     "skipped" (protected by OAuth and no usable token; "false" in strict
-    mode). Never raises for the server's behaviour.
+    mode). Never raises for the server's behaviour. With ``options.authorize``, a demand
+    for authorization is answered once with the token it gives; ``trips`` notes every
+    round trip.
     """
     if options.timeout_seconds <= 0:
         raise ValueError("timeout_seconds must be positive")
     redactor = Redactor()
     if options.bearer_token:
         redactor.add(options.bearer_token)
+    token = options.bearer_token
+    authorized = False
 
     def say(message: str) -> None:
         log(redactor.redact(message))
@@ -124,10 +137,11 @@ def verify_server(
             return Transport(
                 client,
                 options.url,
-                token=options.bearer_token,
+                token=token,
                 budget=deadline.remaining,
                 clock=clock,
                 log=say,
+                trips=trips,
             )
 
         negotiation = Negotiation(transport, say)
@@ -148,11 +162,24 @@ def verify_server(
             try:
                 listing = negotiation.attempt()
             except Protected as protected:
+                if options.authorize is not None and not authorized and protected.status == 401:
+                    authorized = True
+                    say(f"MCP verify: HTTP 401; asking for a token ({protected.www_authenticate})")
+                    try:
+                        token = options.authorize(protected.www_authenticate)
+                    except PmcpActionError as exc:
+                        return done(
+                            status=VerificationStatus.FAILED,
+                            protection="protected",
+                            detail=f"{exc.message}\nHow to fix: {exc.remediation}",
+                        )
+                    redactor.add(token)
+                    continue
                 if options.access_settling and not deadline.expired:
                     # Not an answer yet: the grant that opens the server may still be spreading.
                     pause(f"HTTP {protected.status}, not yet ({options.access_settling})")
                     continue
-                fields = protected_fields(protected, options)
+                fields = protected_fields(protected, options, authorized=authorized)
                 if options.access_settling:
                     fields["detail"] += (
                         f"\nIt still answered HTTP {protected.status} after "
@@ -172,6 +199,12 @@ def verify_server(
             return done(**listing_fields(listing, options, attempts, clock() - started))
     assert failure is not None
     detail = failure_detail(
-        failure, options, kinds, attempts, clock() - started, probe=negotiation.fallback
+        failure,
+        options,
+        kinds,
+        attempts,
+        clock() - started,
+        probe=negotiation.fallback,
+        token=bool(token),
     )
     return done(status=VerificationStatus.FAILED, detail=detail)

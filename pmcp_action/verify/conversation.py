@@ -22,6 +22,7 @@ from .protocol import (
     initialize_payload,
     stateless_params,
 )
+from .timings import RoundTrips
 from .transport import Transport
 
 __all__ = ["Conversation"]
@@ -47,9 +48,13 @@ class Conversation:
         budget: Callable[[], float],
         clock: Callable[[], float],
         log: Callable[[str], None] = lambda _m: None,
+        trips: RoundTrips | None = None,
     ) -> Conversation:
-        """Open a conversation at ``protocol_version`` (the one verification used)."""
-        transport = Transport(client, url, token=token, budget=budget, clock=clock, log=log)
+        """Open a conversation at ``protocol_version`` (the one verification used); ``trips``
+        notes each round trip."""
+        transport = Transport(
+            client, url, token=token, budget=budget, clock=clock, log=log, trips=trips
+        )
         conversation = cls(transport)
         if protocol_version in STATELESS_PROTOCOL_VERSIONS:
             transport.stateless_version = protocol_version

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 __all__ = ["VerifyOptions"]
 
@@ -22,3 +23,6 @@ class VerifyOptions:
     #: When set (the target's reason, e.g. "allUsers was just granted roles/run.invoker"),
     #: 401/403 is retried as "not yet" until the deadline instead of ending verification.
     access_settling: str = ""
+    #: Asked for a token once, with the ``WWW-Authenticate`` challenge, when the server
+    #: demands authorization (client credentials); raises a PmcpActionError saying why not.
+    authorize: Callable[[str], str] | None = field(default=None, repr=False, compare=False)

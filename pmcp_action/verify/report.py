@@ -24,6 +24,7 @@ from .response import auth_param
 
 __all__ = [
     "MAX_NAMES_SHOWN",
+    "NEEDS_CREDENTIALS",
     "curl_command",
     "failure_detail",
     "listing_fields",
@@ -146,44 +147,66 @@ def listing_fields(
     return {**fields, "status": VerificationStatus.VERIFIED, "detail": detail}
 
 
-def protected_fields(protected: Protected, options: VerifyOptions) -> dict[str, Any]:
+def protected_fields(
+    protected: Protected, options: VerifyOptions, *, authorized: bool = False
+) -> dict[str, Any]:
+    """A server that demanded authorization: skipped, or failed under ``verify: strict`` or
+    when the token client credentials got (``authorized``) was refused too."""
     challenge = protected.www_authenticate
     metadata = auth_param(challenge, "resource_metadata") if challenge else ""
     lines: list[str] = []
-    if options.bearer_token:
+    if authorized:
+        lines.append(
+            f"The server at {options.url} refused the token the client credentials got "
+            f"(HTTP {protected.status}); tools/list was not checked."
+        )
+    elif options.bearer_token:
         lines.append(
             f"The server at {options.url} rejected the verify-bearer-token "
             f"(HTTP {protected.status}); tools/list was not checked."
         )
-        error = auth_param(challenge, "error") if challenge else ""
-        if error:
-            lines.append(f"Its error: {error}.")
     else:
         lines.append(
             f"The server at {options.url} is protected (HTTP {protected.status}"
             + (", WWW-Authenticate" if challenge else "")
             + "); tools/list was not checked."
         )
+    if (options.bearer_token or authorized) and challenge:
+        error = auth_param(challenge, "error")
+        if error:
+            lines.append(f"Its error: {error}.")
     if challenge:
         lines.append(f"WWW-Authenticate: {challenge}")
     if metadata:
         lines.append(f"OAuth protected-resource metadata: {metadata}")
     lines.append(f"Sent: {protected.sent.describe()}")
     lines.append(f"Got: {protected.got}")
+    failed = options.strict or authorized
     if options.strict:
         lines.append("verify is strict, so a protected server fails verification.")
+    if authorized:
+        lines.append(
+            "Check verify-oauth-scope: the authorization server issued a token this server "
+            "does not accept (a scope or audience it does not grant)."
+        )
     elif options.bearer_token:
         lines.append("Give a valid token in verify-bearer-token to verify this server.")
     else:
-        lines.append(
-            "Give a token in verify-bearer-token to verify it, or set verify: strict to "
-            "fail on protected servers."
-        )
+        lines.append(NEEDS_CREDENTIALS)
     return {
-        "status": VerificationStatus.FAILED if options.strict else VerificationStatus.SKIPPED,
+        "status": VerificationStatus.FAILED if failed else VerificationStatus.SKIPPED,
         "protection": "protected",
         "detail": "\n".join(lines),
     }
+
+
+#: What a protected server needs to be verified, said when none of it was given.
+NEEDS_CREDENTIALS = (
+    "To verify it, give verify-oauth-client-id and verify-oauth-client-secret (a "
+    "client-credentials grant at the authorization server its OAuth metadata names; "
+    "verify-oauth-scope if it needs one), or a token in verify-bearer-token; verify: strict "
+    "fails a protected server that is not verified."
+)
 
 
 def failure_detail(
@@ -194,6 +217,7 @@ def failure_detail(
     seconds: float,
     *,
     probe: AttemptFailed | None = None,
+    token: bool | None = None,
 ) -> str:
     """What was sent, what came back, what else failed, and curl lines to replay it.
 
@@ -221,5 +245,6 @@ def failure_detail(
     if len(kinds) > 1:
         counts = Counter(kinds)
         lines.append("Failed requests: " + ", ".join(f"{n}× {kind}" for kind, n in counts.items()))
-    lines.extend(_reproduce(failure, bool(options.bearer_token), options.url))
+    sent_token = bool(options.bearer_token) if token is None else token
+    lines.extend(_reproduce(failure, sent_token, options.url))
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from .outcome import AttemptFailed, Protected, Sent
 from .protocol import ACCEPT, error_problem, is_id, jsonrpc_error, stateless_headers
 from .response import EXCERPT_BYTES, describe_response, media_type
 from .sse import iter_sse_data
+from .timings import RoundTrips
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -69,8 +70,11 @@ class Transport:
         budget: Callable[[], float],
         clock: Callable[[], float],
         log: Callable[[str], None],
+        trips: RoundTrips | None = None,
     ) -> None:
         self.client = client
+        #: Where each answered request's time is noted (the verification's latency).
+        self.trips = trips
         self.url = url
         self.token = token
         self.budget = budget
@@ -152,6 +156,7 @@ class Transport:
         request = self.client.build_request(
             "POST", self.url, content=body, headers=headers, timeout=timeout
         )
+        sent_at = self.trips.sending() if self.trips is not None else 0.0
         try:
             response = self._send_following(request, sent)
         except InsecureEndpointError as exc:
@@ -164,8 +169,11 @@ class Transport:
                 "",
                 kind=type(cause).__name__,
             ) from cause
+        answered = False
         try:
-            return self._handle(response, sent, request_id, ends_at)
+            result = self._handle(response, sent, request_id, ends_at)
+            answered = result is not None
+            return result
         except AttemptFailed as exc:
             exc.status = response.status_code
             raise
@@ -178,6 +186,8 @@ class Transport:
             ) from exc
         finally:
             response.close()
+            if self.trips is not None:
+                self.trips.answered(sent_at, result=answered)
 
     def _send_following(self, request: httpx.Request, sent: Sent) -> httpx.Response:
         """Send, following 307/308 within the endpoint's origin (trailing-slash fixes)."""

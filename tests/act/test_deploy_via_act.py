@@ -156,14 +156,14 @@ def test_google_cloud_run_deploy_job_with_an_assembled_image(
     outputs = run.outputs("deploy")
     assert outputs["status"] == "success" and outputs["verified"] == "true", outputs
     assert outputs["mcp-server-name"] == "rust-standin", outputs
-    assert outputs["tool-count"] == "1", outputs
+    assert outputs["tool-count"] == "2", outputs  # greet and env_is_set
     image = outputs["image"]
     assert image.startswith(f"{registry}/pmcp-emulator/pmcp/hello-mcp@sha256:"), outputs
     assert pulled == [image], errors
     assert manifest["schemaVersion"] == 2 and len(manifest["layers"]) >= 2, manifest
     assert outputs["project"] == "pmcp-emulator" and outputs["version"] == "hello-mcp-00001-x"
     checked = run.step_stdout("check")
-    assert "e2e-check: status=success verified=true server=rust-standin tools=1" in checked
+    assert "e2e-check: status=success verified=true server=rust-standin tools=2" in checked
     assert run.step_result("check") == "success", run.describe()
     assert secrets
     for secret in secrets:

@@ -7,6 +7,7 @@ through ``AWS_ENDPOINT_URL`` and ``ACTIONS_ID_TOKEN_REQUEST_URL``, exactly as on
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -161,3 +162,126 @@ def test_ambient_credentials_a_step_wrote_into_the_workspace(
     [identity] = recorder.requests_for("GetCallerIdentity")
     assert "Credential=AKIAAMBIENTCONTAINER/" in identity.headers["authorization"]
     assert "ambient-container-secret" not in run.everything
+
+
+def test_secrets_through_the_image_reach_the_functions_environment(
+    run_action_container: RunActionContainer,
+    tmp_path: Path,
+    moto: MotoServer,
+    proxy: tuple[MotoProxy, str],
+    issuer: tuple[FakeOidcIssuer, str],
+) -> None:
+    """The secrets input, as a runner passes it, becomes the variables Lambda hands the
+    server's process (moto runs no function: the configuration is what the process gets),
+    encrypted with alias/pmcp-deploy's key; no output of the step shows a value."""
+    _recorder, proxy_url = proxy
+    _fake_issuer, issuer_url = issuer
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    bootstrap = workspace / "bootstrap"
+    bootstrap.write_bytes(elf_bootstrap(b"container"))
+    bootstrap.chmod(0o755)
+    api_key = "sk-container-secret-5e1d9"
+    pem = "-----BEGIN KEY-----\nMIIBcontainer0123456789\n-----END KEY-----"
+
+    run = run_action_container(
+        inputs={
+            "target": "aws-lambda",
+            "server-name": "hello-mcp",
+            "region": "us-east-1",
+            "role-to-assume": DEPLOYER_ROLE,
+            "artifact": "bootstrap",
+            "verify": "false",
+            "secrets": f"API_KEY={api_key}\nPEM<<EOF\n{pem}\nEOF",
+        },
+        env={
+            "AWS_ENDPOINT_URL": proxy_url,
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{issuer_url}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": DEFAULT_REQUEST_TOKEN,
+        },
+        workspace=workspace,
+    )
+
+    assert run.exit_code == 0, run.describe()
+    assert run.outputs["secrets"] == '{"API_KEY":"set","PEM":"set"}'
+    clients = {
+        service: boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=moto.url,
+            aws_access_key_id="AKIAASSERTIONS000000",
+            aws_secret_access_key="assertions-secret",
+        )
+        for service in ("lambda", "kms")
+    }
+    config = clients["lambda"].get_function_configuration(
+        FunctionName="hello-mcp", Qualifier="live"
+    )
+    assert config["Environment"]["Variables"] == {"API_KEY": api_key, "PEM": pem}
+    key = clients["kms"].describe_key(KeyId="alias/pmcp-deploy")["KeyMetadata"]["Arn"]
+    assert config["KMSKeyArn"] == key
+    printed = "\n".join(
+        line for line in run.everything.splitlines() if not line.startswith("::add-mask::")
+    )
+    for value in (api_key, pem, *pem.splitlines()[1:2]):
+        assert value not in printed
+        assert base64.b64encode(value.encode()).decode() not in printed
+
+
+def test_a_scenario_against_a_server_behind_oauth_through_the_image(
+    run_action_container: RunActionContainer,
+    tmp_path: Path,
+    moto: MotoServer,
+    proxy: tuple[MotoProxy, str],
+    issuer: tuple[FakeOidcIssuer, str],
+) -> None:
+    """verify-scenarios read from the workspace inside the container, a client-credentials
+    token from the protected server's authorization server, neither secret shown."""
+    from tests.fakes.oauth_server import FakeAuthorizationServer, serve_protected_mcp
+
+    _, proxy_url = proxy
+    _, issuer_url = issuer
+    client_secret = "cc-secret-container-4d1e"
+    authorization = FakeAuthorizationServer()
+    authorization.clients["ci-verifier"] = client_secret
+    workspace = tmp_path / "workspace"
+    (workspace / "scenarios").mkdir(parents=True)
+    bootstrap = workspace / "bootstrap"
+    bootstrap.write_bytes(elf_bootstrap(b"scenarios"))
+    bootstrap.chmod(0o755)
+    (workspace / "scenarios" / "whoami.yaml").write_text(
+        "name: Who am I\nsteps:\n  - name: whoami\n    operation: {type: tool_call, tool: whoami}\n"
+        "    assertions:\n      - {type: equals, path: result, value: protected}\n"
+    )
+
+    with serve_protected_mcp(authorization) as protected:
+        run = run_action_container(
+            inputs={
+                "target": "aws-lambda",
+                "server-name": "hello-mcp",
+                "region": "us-east-1",
+                "role-to-assume": DEPLOYER_ROLE,
+                "artifact": "bootstrap",
+                "verify-url": protected.mcp.url,
+                "verify-scenarios": "scenarios/*.yaml",
+                "verify-checks": "conformance",
+                "verify-oauth-client-id": "ci-verifier",
+                "verify-oauth-client-secret": client_secret,
+            },
+            env={
+                "AWS_ENDPOINT_URL": proxy_url,
+                "ACTIONS_ID_TOKEN_REQUEST_URL": f"{issuer_url}/token?api-version=2.0",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": DEFAULT_REQUEST_TOKEN,
+            },
+            workspace=workspace,
+        )
+
+    assert run.exit_code == 0, run.describe()
+    assert run.outputs["verified"] == "true"
+    assert (run.outputs["scenarios-passed"], run.outputs["scenarios-failed"]) == ("1", "0")
+    assert "Who am I (scenarios/whoami.yaml): passed" in run.summary
+    (token,) = authorization.issued
+    printed = "\n".join(
+        line for line in run.everything.splitlines() if not line.startswith("::add-mask::")
+    )
+    assert client_secret not in printed and token not in printed

@@ -38,7 +38,7 @@ def _project(root: Path, version: str) -> Path:
     (root / ".pmcp").mkdir(parents=True, exist_ok=True)
     (root / ".pmcp" / "deploy.toml").write_text(
         f'[target]\ntype = "cloudflare-workers"\n\n[server]\nname = "{NAME}"\n'
-        'mcp_path = "mcp"\n\n[environment]\nGREETING = "hello"\n'
+        'mcp_path = "/mcp"\n\n[environment]\nGREETING = "hello"\n'
     )
     (root / "Cargo.toml").write_text(f'[package]\nname = "{NAME}"\nversion = "{version}"\n')
     write_bundle(root / "deploy" / "cloudflare" / "build", version=version)

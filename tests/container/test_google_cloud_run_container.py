@@ -4,15 +4,20 @@ docker-registry, token auth whose realm is the Google fake's Artifact Registry l
 ``oauth2accesstoken`` with the access token WIF and impersonation gave; each ready revision
 pulls its image and the Docker engine runs it, so the action verifies the deployed image
 over MCP at its run.app URL. A second binary becomes a revision verified at its candidate
-URL (its own container, beside the serving one), then promoted."""
+URL (its own container, beside the serving one), then promoted. A secret given to the
+deploy is stored in the fake's Secret Manager, pinned by the revision and handed to its
+container as the variable: the server itself says over MCP that it is set."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from tests.container.helpers import RunActionContainer
@@ -28,6 +33,8 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 
 NAME = "calc"
 SERVICE = f"projects/pmcp-emulator/locations/us-central1/services/{NAME}"
+#: The server's secret, given to the deploy as the secrets input.
+API_KEY = "sk-container-0123456789abcdef"
 
 
 @pytest.fixture
@@ -54,12 +61,41 @@ def _describe(run: ContainerRun, google: GoogleWithRegistry) -> str:
     return run.describe() + "\n" + "\n".join(google.runner.errors)
 
 
+def _env_is_set(url: str, variable: str) -> str:
+    """What the deployed server's tool env_is_set answers (over MCP, at its run.app URL)."""
+    headers = {"Accept": "application/json, text/event-stream"}
+    initialize: dict[str, Any] = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "container-test", "version": "1"},
+        },
+    }
+    with httpx.Client(timeout=30) as client:
+        session = client.post(url, json=initialize, headers=headers)
+        session.raise_for_status()
+        headers["Mcp-Session-Id"] = session.headers.get("Mcp-Session-Id", "")
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "env_is_set", "arguments": {"variable": variable}},
+        }
+        answer = client.post(url, json=call, headers=headers)
+    answer.raise_for_status()
+    assert API_KEY not in answer.text
+    return str(answer.json()["result"]["content"][0]["text"])
+
+
 def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redeploy(
     run_action_container: RunActionContainer, google: GoogleWithRegistry, tmp_path: Path
 ) -> None:
     fake = google.fake
     env = dict(google.running.env)
-    inputs = {"verify-timeout-seconds": "90"}
+    inputs = {"verify-timeout-seconds": "90", "secrets": f"API_KEY={API_KEY}\n"}
     workspace = _workspace(tmp_path / "workspace")
 
     first = run_action_container(inputs=inputs, env=env, workspace=workspace, timeout=600)
@@ -69,13 +105,21 @@ def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redep
     assert image.startswith(f"{google.registry}/pmcp-emulator/pmcp/{NAME}@sha256:"), outputs
     assert outputs["verified"] == "true", first.describe()
     assert outputs["mcp-server-name"] == "rust-standin", outputs
-    assert outputs["tool-count"] == "1", outputs  # the stand-in's one tool, greet
+    assert outputs["tool-count"] == "2", outputs  # the stand-in's greet and env_is_set
     assert outputs["project"] == "pmcp-emulator"
     assert outputs["url"].endswith(f"/{NAME}-abc123-uc.a.run.app/mcp"), outputs
     assert google.runner.pulled == [image], google.runner.errors
     assert fake.services[SERVICE].body["template"]["containers"][0]["env"] == [
-        {"name": "GREETING", "value": "hello"}
+        {
+            "name": "API_KEY",
+            "valueSource": {"secretKeyRef": {"secret": f"{NAME}-API_KEY", "version": "1"}},
+        },
+        {"name": "GREETING", "value": "hello"},
     ]
+    assert outputs["secrets"] == '{"API_KEY":"set"}', outputs
+    # The server process itself sees the secret as its variable (and says no more).
+    assert _env_is_set(outputs["url"], "API_KEY") == "API_KEY is set"
+    assert _env_is_set(outputs["url"], "NOT_A_SECRET") == "NOT_A_SECRET is not set"
 
     # Pushed with the oauth2accesstoken login: skopeo reads it by the digest in the output.
     manifest = google.pulled_manifest(image)
@@ -108,7 +152,8 @@ def test_assembled_image_pushed_run_and_verified_then_a_candidate_verified_redep
     # The deployer's impersonated token logged in to push; the service agent's to pull.
     assert EMULATOR_SERVICE_ACCOUNT in fake.registry_logins, fake.registry_logins
     assert SERVICE_AGENT in fake.registry_logins, fake.registry_logins
-    secrets = google.secrets()
+    secrets = [*google.secrets(), API_KEY, base64.b64encode(API_KEY.encode()).decode()]
+    assert second.outputs["secrets"] == '{"API_KEY":"unchanged"}', second.outputs
     for run in (first, second):
         printed = "\n".join(
             line for line in run.everything.splitlines() if not line.startswith("::add-mask::")

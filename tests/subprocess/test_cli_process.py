@@ -106,7 +106,7 @@ def test_json_output_of_an_invalid_target_pipes_into_a_reader(tmp_path):
     completed = pmcp_action("--json", cwd=tmp_path, env={"PMCP_DEPLOY_TARGET": "heroku"})
     assert completed.returncode == 1
     (line,) = completed.stdout.splitlines()
-    assert line.startswith('{"url": null, "target": "heroku", ')
+    assert line.startswith('{"url": null, "service-url": null, "target": "heroku", ')
     assert line.endswith(', "exit-code": 1}')
 
 

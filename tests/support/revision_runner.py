@@ -11,6 +11,7 @@ import os
 import subprocess
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,14 +44,16 @@ class RevisionRunner:
     ports: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _docker(self, *args: str, stdin: str | None = None) -> str:
+    def _docker(
+        self, *args: str, stdin: str | None = None, env: Mapping[str, str] | None = None
+    ) -> str:
         done = subprocess.run(
             ["docker", *args],
             input=stdin,
             capture_output=True,
             text=True,
             timeout=300,
-            env={**os.environ, "DOCKER_CONFIG": str(self.docker_config)},
+            env={**os.environ, **(env or {}), "DOCKER_CONFIG": str(self.docker_config)},
             check=False,
         )
         if done.returncode != 0:
@@ -64,16 +67,18 @@ class RevisionRunner:
             "login", self.registry, "-u", self.username, "--password-stdin", stdin=self.password
         )
 
-    def on_pull(self, image: str) -> None:
-        """A revision pulls ``image``: pull and run it (in the background, as a cloud does)."""
-        threading.Thread(target=self._run, args=(image,), daemon=True).start()
+    def on_pull(self, image: str, env: Mapping[str, str] | None = None) -> None:
+        """A revision pulls ``image``: pull and run it (in the background, as a cloud does),
+        with the revision's environment ``env`` (names on docker's command line, values
+        only in its process environment)."""
+        threading.Thread(target=self._run, args=(image, dict(env or {})), daemon=True).start()
 
     def origin(self, image: str) -> str | None:
         """Where ``image``'s container answers, once it runs (None before)."""
         port = self.ports.get(image)
         return f"http://127.0.0.1:{port}" if port else None
 
-    def _run(self, image: str) -> None:
+    def _run(self, image: str, env: Mapping[str, str]) -> None:
         with self._lock:
             if not self.port and image in self.ports:
                 return
@@ -84,8 +89,18 @@ class RevisionRunner:
                         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
                 port = self.port or free_port()
                 name = f"{self.prefix}-{uuid.uuid4().hex[:10]}"
+                names = [arg for variable in sorted(env) for arg in ("-e", variable)]
                 self._docker(
-                    "run", "-d", "--rm", "--name", name, "-p", f"127.0.0.1:{port}:8080", image
+                    "run",
+                    "-d",
+                    "--rm",
+                    "--name",
+                    name,
+                    "-p",
+                    f"127.0.0.1:{port}:8080",
+                    *names,
+                    image,
+                    env=env,
                 )
                 self.containers.append(name)
                 self.pulled.append(image)

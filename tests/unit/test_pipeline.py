@@ -559,3 +559,155 @@ def test_a_run_reads_its_inputs_and_locates_its_report_once(scripted, gha_files,
     inputs = {key: n for key, n in environ.reads.items() if key.startswith(("INPUT_", "PMCP_"))}
     assert inputs and set(inputs.values()) == {1}, inputs
     assert len(located) == 1
+
+
+# --- the checks a run asks for: scenarios, conformance, [post_deploy_tests] -------------------
+
+FAILING_SCENARIO = """\
+name: Price check
+steps:
+  - name: price an apple
+    operation: {type: tool_call, tool: price, arguments: {item: apple}}
+    assertions:
+      - {type: equals, path: parsed.total, value: 99}
+"""
+
+
+def _deploy_toml(tmp_path: Path, text: str) -> None:
+    (tmp_path / ".pmcp").mkdir(exist_ok=True)
+    (tmp_path / ".pmcp" / "deploy.toml").write_text(f'[server]\nname = "demo"\n{text}')
+
+
+def _report(outputs: dict[str, str]) -> Any:
+    return json.loads(Path(outputs["report-path"]).read_text())
+
+
+def test_a_failing_scenario_rolls_back_a_live_deploy(scripted, gha_files, tmp_path):
+    from tests.fakes.mcp_servers import serve_shop_mcp
+
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "price.yaml").write_text(FAILING_SCENARIO)
+    with serve_shop_mcp(json_response=True) as server:
+        made = scripted(
+            TargetResult(url=server.url, version="7", previous_version="6", can_roll_back=True)
+        )
+        code, out, outputs, summary = run(
+            gha_files, tmp_path, verify_scenarios="scenarios/*.yaml", verify_timeout_seconds="10"
+        )
+    assert code == 1, out
+    assert made[0].calls == [("deploy", ""), ("outputs", ""), ("rollback", "6")]
+    assert outputs["verified"] == "false" and outputs["rolled-back"] == "true"
+    assert (outputs["scenarios-passed"], outputs["scenarios-failed"]) == ("0", "1")
+    failure = (
+        "scenario 'Price check' (scenarios/price.yaml), steps step 'price an apple' "
+        "(tool_call price): equals parsed.total == the expected value: parsed.total is 1.5, "
+        "expected 99"
+    )
+    assert failure in _annotation(out).replace("%2C", ",")
+    assert (
+        "### Scenarios" in summary and "**❌ Price check (scenarios/price.yaml): failed" in summary
+    )
+    assert (
+        "| steps | price an apple | `tool_call price` | ❌ failed: equals parsed.total" in summary
+    )
+    report = _report(outputs)
+    (scenario,) = report["verification"]["scenarios"]
+    assert scenario["steps"][0]["assertions"][0]["actual"] == "1.5"
+    assert report["verification"]["latency"]["round_trips"] >= 3
+
+
+def test_on_failure_warn_keeps_the_new_version_and_exits_0(scripted, gha_files, tmp_path):
+    from tests.fakes.mcp_servers import serve_shop_mcp
+
+    (tmp_path / "price.yaml").write_text(FAILING_SCENARIO)
+    _deploy_toml(tmp_path, '[post_deploy_tests]\non_failure = "warn"\n')
+    with serve_shop_mcp(json_response=True) as server:
+        made = scripted(
+            TargetResult(url=server.url, version="7", previous_version="6", can_roll_back=True)
+        )
+        code, out, outputs, summary = run(
+            gha_files, tmp_path, verify_scenarios="price.yaml", verify_timeout_seconds="10"
+        )
+    assert code == 0, out
+    assert made[0].calls == [("deploy", "")]  # nothing rolled back
+    assert outputs["status"] == "success" and outputs["rolled-back"] == "false"
+    assert outputs["verified"] == "false" and outputs["scenarios-failed"] == "1"
+    assert "::warning title=Verification failed (warning only)::" in out
+    assert "[post_deploy_tests].on_failure is warn" in out
+    assert "❌ failed (warning only)" in summary
+    assert "a warning only (" in summary and "[post_deploy_tests].on_failure is warn)" in summary
+
+
+def test_enabled_false_skips_verification_and_says_so(scripted, gha_files, tmp_path):
+    _deploy_toml(tmp_path, "[post_deploy_tests]\nenabled = false\n")
+    made = scripted(TargetResult(url="http://127.0.0.1:9/mcp", version="3"))
+    code, _, outputs, summary = run(gha_files, tmp_path)
+    assert code == 0 and made[0].calls == [("deploy", "")]
+    assert outputs["verified"] == "skipped"
+    assert "⏭️ skipped" in summary
+    assert (
+        "Verification is off: " in summary and ":4 [post_deploy_tests].enabled is false" in summary
+    )
+    # An input wins over the file.
+    with serve_mcp() as server:
+        scripted(TargetResult(url=server.url, version="3"))
+        code, _, outputs, _ = run(gha_files, tmp_path, verify="true")
+    assert code == 0 and outputs["verified"] == "true"
+
+
+def test_a_malformed_scenario_file_is_an_input_error_before_any_cloud_call(
+    scripted, gha_files, tmp_path
+):
+    (tmp_path / "bad.yaml").write_text(
+        "name: x\nsteps:\n  - name: one\n    operation: {type: nope}\n"
+    )
+    made = scripted(TargetResult(url="http://127.0.0.1:9/mcp", version="3"))
+    code, out, outputs, _ = run(gha_files, tmp_path, verify_scenarios="bad.yaml\nmissing/*.yml")
+    assert code == 1 and made[0].calls == []
+    text = _annotation(out).replace("%2C", ",")
+    assert "::error title=Invalid input::" in text
+    assert "bad.yaml:4: steps[0].operation.type: is not one of the known types" in text
+    assert "input 'verify-scenarios' (missing/*.yml): matches no file" in text
+    assert outputs["status"] == "failure"
+
+
+def test_conformance_findings_name_their_rule(scripted, gha_files, tmp_path):
+    from tests.fakes.mcp_servers import serve_handler, spec_handler
+
+    with serve_handler(spec_handler(pages=(("bad name!", "fine"),))) as server:
+        scripted(
+            TargetResult(url=server.url, version="2", previous_version="1", can_roll_back=True)
+        )
+        code, out, outputs, summary = run(
+            gha_files, tmp_path, verify_checks="conformance", verify_timeout_seconds="10"
+        )
+    assert code == 1 and outputs["rolled-back"] == "true"
+    assert (
+        "| conformance | `tool-name` | failure | tool &#x27;bad name!&#x27; is not 1-64" in summary
+    )
+    assert "Checks** | connectivity, conformance |" in summary
+    report = _report(outputs)
+    assert report["verification"]["checks"] == ["connectivity", "conformance"]
+    assert [f["rule"] for f in report["verification"]["findings"]] == ["tool-name"]
+
+
+def test_the_summary_gives_the_round_trips_and_the_cold_start(scripted, gha_files, tmp_path):
+    with serve_mcp() as server:
+        scripted(TargetResult(url=server.url, service_url=server.url[:-4], version="3"))
+        code, _, outputs, summary = run(gha_files, tmp_path)
+    assert code == 0 and outputs["service-url"] == server.url[:-4]
+    assert outputs["scenarios-passed"] == outputs["scenarios-failed"] == ""
+    assert "| **Round trips** | " in summary and ", p50 " in summary
+    assert "| **First answer (cold start)** | " in summary
+    latency = _report(outputs)["verification"]["latency"]
+    assert latency["round_trips"] >= 2 and latency["cold_start_ms"] > 0
+
+
+def test_a_protected_server_without_credentials_says_what_is_needed(scripted, gha_files, tmp_path):
+    with serve_mcp(token="right-token-value") as server:
+        scripted(TargetResult(url=server.url, version="2"))
+        code, out, outputs, _ = run(gha_files, tmp_path, verify_timeout_seconds="10")
+    assert code == 0 and outputs["verified"] == "skipped"
+    warning = next(line for line in out.splitlines() if "title=Not verified" in line)
+    assert "protected by OAuth and was not verified" in warning
+    assert "verify-oauth-client-id and verify-oauth-client-secret" in warning

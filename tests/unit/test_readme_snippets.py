@@ -39,3 +39,14 @@ def test_the_gitlab_component_is_documented_with_its_inputs():
     assert "- component: $CI_SERVER_FQDN/<group>/pmcp-deploy-action/deploy@" in section
     for name in inputs:
         assert f"`{name}`" in section, name
+
+
+def test_the_scenario_file_example_is_a_valid_scenario(tmp_path: Path) -> None:
+    from pmcp_action.scenarios import load_scenarios
+
+    (block,) = [b for b in YAML_BLOCKS if "stop_on_failure" in b]
+    (tmp_path / "example.yaml").write_text(block)
+    loaded = load_scenarios(["example.yaml"], tmp_path)
+    assert loaded.problems == [] and loaded.warnings == []
+    (scenario,) = loaded.scenarios
+    assert scenario.name == "Price an apple" and len(scenario.steps[0].assertions) == 3

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ...ci.base import Platform
 from ...errors import ConfigError, DeployError
+from ...settings.deploy_toml import BuildConfig
 from ..command import output_tail, run_logged
 from ..model import Runner
 from .model import BOOTSTRAP
@@ -19,6 +20,7 @@ __all__ = [
     "BUILD_TIMEOUT_SECONDS",
     "CARGO_LAMBDA_FLAG",
     "build_env",
+    "build_flags",
     "lambda_package_dir",
     "run_build",
 ]
@@ -60,6 +62,14 @@ def _declares_bootstrap_bin(manifest: Path) -> bool:
     return isinstance(bins, list) and any(
         isinstance(b, dict) and b.get("name") == BOOTSTRAP for b in bins
     )
+
+
+def build_flags(build: BuildConfig) -> list[str]:
+    """``[build]``'s features and ``no_default_features`` as cargo's flags."""
+    flags = [f"--features={','.join(build.features)}"] if build.features else []
+    if build.no_default_features:
+        flags.append("--no-default-features")
+    return flags
 
 
 def build_env(environ: Mapping[str, str], architecture: str) -> dict[str, str]:

@@ -11,7 +11,14 @@ from ..common import display, mib
 from ..locate import resolve_target_dir
 from ..model import Architecture, ArtifactRequest
 from ..workspace import Bounds
-from .build import BUILD_LOG_NAME, CARGO_LAMBDA_FLAG, build_env, lambda_package_dir, run_build
+from .build import (
+    BUILD_LOG_NAME,
+    CARGO_LAMBDA_FLAG,
+    build_env,
+    build_flags,
+    lambda_package_dir,
+    run_build,
+)
 from .bundle import gather_extras, package_entries, package_sha256, write_package
 from .checks import check_architecture, check_bootstrap_file
 from .limits import check_unzipped_size
@@ -136,6 +143,7 @@ def _locate(request: ArtifactRequest, architecture: Architecture, bounds: Bounds
     cargo = request.which("cargo")
     argv = [cargo, "lambda"] if cargo else [cargo_lambda, "lambda"]
     argv += ["build", "--release", CARGO_LAMBDA_FLAG[architecture]]
+    argv += build_flags(request.config.build)
     run_build(
         argv=argv,
         cwd=package_dir,

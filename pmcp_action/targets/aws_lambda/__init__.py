@@ -16,6 +16,8 @@ instantly reversible through the alias ``live``. The anatomy every target shares
 - :mod:`.survey` — reading everything first; the "unchanged" decision; the plan;
 - :mod:`.deploying` — the steps: deploy (live: a version published, ``live`` moved),
   unchanged, rollback, removal, logs;
+- :mod:`.secrets` — the server's secrets: variables of the function's environment,
+  encrypted with a KMS key, a fingerprint tag each; set, unchanged, kept, removed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
 - :mod:`.target` — the flow's three hooks: prepare (the package), connect, steps;
 - :mod:`.logs` — what a published version logged (CloudWatch Logs).
@@ -28,6 +30,8 @@ And Lambda's own:
 - :mod:`.function` — the function: read, compare, create, update, wait, publish;
 - :mod:`.alias` — alias ``live`` and the recorded previous version;
 - :mod:`.url` — the function URL, CORS and public-invoke permissions;
+- :mod:`.kms` — the KMS key of the environment (kms-key-arn, else ``alias/pmcp-deploy``,
+  created once per account and Region) and the role's grant to decrypt it;
 - :mod:`.log_group` — the log group and its retention;
 - :mod:`.storage` — the S3 path for zips over the direct-upload limit.
 

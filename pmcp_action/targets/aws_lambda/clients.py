@@ -188,7 +188,7 @@ class AwsClients:
             read_timeout=60,
             user_agent_extra=f"pmcp-deploy-action/{__version__}",
         )
-        self._cache: dict[tuple[str, AwsCredentials | None], Any] = {}
+        self._cache: dict[tuple[str, AwsCredentials | None, bool], Any] = {}
 
     def _after_call(self, **kwargs: Any) -> None:
         model = kwargs.get("model")
@@ -209,7 +209,7 @@ class AwsClients:
 
     def anonymous(self, service: str) -> Any:
         """An unsigned client (STS AssumeRoleWithWebIdentity needs no credentials)."""
-        key: tuple[str, AwsCredentials | None] = (service, None)
+        key: tuple[str, AwsCredentials | None, bool] = (service, None, False)
         if key not in self._cache:
             self._cache[key] = self._checked(
                 self._session.create_client(
@@ -222,10 +222,14 @@ class AwsClients:
             )
         return self._cache[key]
 
-    def client(self, service: str, credentials: AwsCredentials) -> Any:
-        """A client signing with ``credentials``."""
-        key: tuple[str, AwsCredentials | None] = (service, credentials)
+    def client(self, service: str, credentials: AwsCredentials, *, once: bool = False) -> Any:
+        """A client signing with ``credentials``; ``once``: it sends each call once (for a
+        call that is not idempotent, re-sent only after a read proves it did not happen)."""
+        key: tuple[str, AwsCredentials | None, bool] = (service, credentials, once)
         if key not in self._cache:
+            config = self._base_config
+            if once:
+                config = config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
             self._cache[key] = self._checked(
                 self._session.create_client(
                     service,
@@ -235,7 +239,7 @@ class AwsClients:
                     aws_access_key_id=credentials.access_key_id,
                     aws_secret_access_key=credentials.secret_access_key,
                     aws_session_token=credentials.session_token or None,
-                    config=self._base_config,
+                    config=config,
                 )
             )
         return self._cache[key]

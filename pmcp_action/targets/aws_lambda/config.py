@@ -12,31 +12,39 @@ report all of them at once.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
+from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...ownership import is_managed, labels
 from ...runner_paths import container_path, unseen_problem
+from ...secrets import ServerSecrets
 from ...urls import endpoint_problem
-from ..lambda_rules import lambda_problems
+from ..lambda_rules import ENV_SIZE_LIMIT, RESERVED_ENV_KEYS, lambda_problems
 from .declaration import DECLARATION, NAME
 
 __all__ = [
     "AMBIENT_FILE_VARIABLES",
+    "ENV_SIZE_LIMIT",
     "LOG_RETENTION_DAYS",
     "LONG_LIVED_KEY_PREFIX",
+    "MAX_FUNCTION_TAGS",
+    "SECRET_TAG_PREFIX",
     "SERVER_TAG",
     "TEMPORARY_KEY_PREFIX",
     "LambdaConfig",
     "account_of_arn",
     "default_session_name",
+    "environment_size",
     "is_ours",
     "resolve",
+    "secret_problems",
 ]
 
 #: How an IAM user's long-lived access key id begins, and a temporary one (an STS session's).
@@ -63,6 +71,14 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+_KMS_KEY_ARN = re.compile(
+    r"^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key/"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+#: A Lambda environment variable's name (Lambda's own rule: a letter, then one or more).
+_LAMBDA_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+#: Prefixes of the variables the Lambda runtime sets itself.
+_RUNTIME_PREFIXES = ("AWS_", "LAMBDA_")
 _SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]+")
 
 
@@ -117,11 +133,13 @@ class LambdaConfig:
     #: [observability].enable_xray: X-Ray tracing Active (as cargo-pmcp's stacks set it).
     enable_xray: bool
     reserved_concurrency: int | None
-    #: A path the MCP endpoint lives under, appended to the function URL ("" = the root).
-    mcp_path: str
+    #: The MCP endpoint under the function URL (``[server].mcp_path`` when set).
+    endpoint: McpEndpoint
     role_session_name: str
     #: How to authenticate: "auto", "oidc" or "secrets" (default: the auth input's spec).
     auth: str = ""
+    #: [server].ephemeral_storage_mb (None: Lambda's default).
+    ephemeral_storage_mb: int | None = None
     #: The role to assume ("" = use the keys as they are).
     role_to_assume: str = ""
     role_duration_seconds: int = 0
@@ -136,10 +154,17 @@ class LambdaConfig:
     #: With destroy: also delete the log group.
     delete_log_group: bool = False
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The KMS key that encrypts the environment (kms-key-arn; "" = alias/pmcp-deploy's).
+    kms_key_arn: str = ""
 
     @property
     def log_group(self) -> str:
         return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def secret_salt(self) -> str:
+        """What each secret's fingerprint is salted with (the name is added to it)."""
+        return f"{NAME}/{self.function_name}"
 
     @property
     def managed_role_name(self) -> str:
@@ -170,6 +195,96 @@ def resource_tags(function_name: str) -> dict[str, str]:
 def is_ours(tags: Mapping[str, str], function_name: str) -> bool:
     """Whether a resource carries the mark this target puts on what it makes for the server."""
     return is_managed(tags, server=function_name, server_key=SERVER_TAG)
+
+
+#: The tag that records a secret this target stored, by name, with its fingerprint.
+SECRET_TAG_PREFIX = "pmcp:secret:"
+#: Lambda keeps at most this many tags on a function.
+MAX_FUNCTION_TAGS = 50
+#: Lambda's longest tag key.
+_MAX_TAG_KEY = 128
+
+
+def environment_size(variables: Mapping[str, str]) -> int:
+    """The bytes of an environment as Lambda counts them: the variables as one JSON object."""
+    text = json.dumps(dict(variables), separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8"))
+
+
+def secret_problems(
+    secrets: ServerSecrets, environment: Mapping[str, str], where: Callable[[str], str]
+) -> list[Problem]:
+    """Lambda's rules for the secrets, checked offline with the values given.
+
+    ``where(name)`` names where a required secret is declared (deploy.toml's line).
+    """
+    problems: list[Problem] = []
+    for name in sorted(set(secrets.values) | set(secrets.required)):
+        source = secrets.sources.get(name) or where(name)
+        if not _LAMBDA_ENV_NAME.match(name):
+            problems.append(
+                Problem(
+                    source,
+                    f"Lambda does not take {name[:40]} as an environment variable's name",
+                    "use a letter followed by at least one letter, digit or _",
+                )
+            )
+        elif name in RESERVED_ENV_KEYS or name.startswith(_RUNTIME_PREFIXES):
+            problems.append(
+                Problem(
+                    source,
+                    f"Lambda sets {name} itself (it reserves some AWS_ and LAMBDA_ names, "
+                    "and the others are read by its runtime and the AWS SDK)",
+                    "name the secret without the AWS_ or LAMBDA_ prefix",
+                )
+            )
+        elif len(SECRET_TAG_PREFIX) + len(name) > _MAX_TAG_KEY:
+            problems.append(
+                Problem(
+                    source,
+                    f"the secret's name is {len(name)} characters; its fingerprint's tag "
+                    f"allows {_MAX_TAG_KEY - len(SECRET_TAG_PREFIX)}",
+                    "use a shorter name",
+                )
+            )
+    room = MAX_FUNCTION_TAGS - len(resource_tags("x"))
+    if len(secrets.values) > room:
+        problems.append(
+            Problem(
+                "input 'secrets'",
+                f"{len(secrets.values)} secrets: each is recorded by a tag of its own, and "
+                f"Lambda keeps {MAX_FUNCTION_TAGS} tags on a function ({room} beside the "
+                "ownership mark)",
+                f"give at most {room} secrets (several values can share one secret, e.g. as JSON)",
+            )
+        )
+    size_problem = environment_size_problem(environment, secrets.values, {})
+    if secrets.values and size_problem is not None:
+        problems.append(size_problem)
+    return problems
+
+
+def environment_size_problem(
+    environment: Mapping[str, str], given: Mapping[str, str], kept: Mapping[str, str]
+) -> Problem | None:
+    """The problem of an environment over Lambda's 4 KB, naming the sizes (never a value)."""
+    total = environment_size({**environment, **given, **kept})
+    if total <= ENV_SIZE_LIMIT:
+        return None
+    parts = [f"[environment] {environment_size(environment)} bytes"] if environment else []
+    parts += [f"the secrets given {environment_size(given)} bytes"] if given else []
+    parts += [f"the secrets kept {environment_size(kept)} bytes"] if kept else []
+    largest = max({**given, **kept}.items(), key=lambda item: len(item[1].encode()), default=None)
+    if largest is not None:
+        parts.append(f"the largest secret, {largest[0]}, {len(largest[1].encode())} bytes")
+    return Problem(
+        "input 'secrets'",
+        f"the function's environment would take {total} bytes as Lambda counts it (the "
+        f"variables as one JSON object: {'; '.join(parts)}); Lambda allows {ENV_SIZE_LIMIT} "
+        "bytes in all",
+        "make the values smaller, or keep a large value out of the environment (e.g. in "
+        "AWS Secrets Manager, read by the server when it starts)",
+    )
 
 
 def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
@@ -214,7 +329,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         if problem is not None:
             problems.append(problem)
     service_endpoints: dict[str, str] = {}
-    for service in ("sts", "iam", "lambda", "s3", "logs"):
+    for service in ("sts", "iam", "lambda", "s3", "logs", "kms"):
         key = f"AWS_ENDPOINT_URL_{service.upper()}"
         value = environ.get(key, "").strip().rstrip("/")
         if value:
@@ -374,11 +489,34 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
             )
         )
 
-    server_table = config.table("server")
-    mcp_path = server_table.get("mcp_path", "")
-    if not isinstance(mcp_path, str):
-        problems.append(Problem(config.where("server.mcp_path"), "must be a string"))
-        mcp_path = ""
+    # --- the server's secrets and the key that encrypts them ----------------------------------
+    kms_key_arn = inputs.string("kms-key-arn", problems)
+    key_match = _KMS_KEY_ARN.match(kms_key_arn) if kms_key_arn else None
+    if kms_key_arn and key_match is None:
+        problems.append(
+            Problem(
+                inputs.source("kms-key-arn"),
+                f"{kms_key_arn[:120]!r} is not the ARN of a KMS key (Lambda takes a key's ARN, "
+                "not an alias)",
+                "use arn:aws:kms:<region>:<12-digit account>:key/<key id>",
+            )
+        )
+    elif key_match is not None and region and key_match.group(2) != region:
+        problems.append(
+            Problem(
+                inputs.source("kms-key-arn"),
+                f"the key is in {key_match.group(2)}, the function in {region}: Lambda "
+                "encrypts with a key of the function's region",
+                f"give a key of {region} (a multi-Region key has an ARN in each Region)",
+            )
+        )
+    problems.extend(
+        secret_problems(
+            context.project.secrets,
+            context.project.environment,
+            lambda name: config.where(f"secrets.{name}"),
+        )
+    )
 
     resolved = LambdaConfig(
         function_name=function_name,
@@ -396,7 +534,8 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         log_retention_days=retention,
         enable_xray=config.observability.enable_xray,
         reserved_concurrency=reserved,
-        mcp_path=mcp_path.strip().strip("/"),
+        endpoint=McpEndpoint.of(context),
+        ephemeral_storage_mb=config.server.ephemeral_storage_mb,
         role_session_name=session_name,
         auth=auth,
         role_to_assume=role_to_assume,
@@ -409,5 +548,6 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         artifact=inputs.path("artifact"),
         delete_log_group=inputs.flag("delete-log-group"),
         tags=MappingProxyType(resource_tags(function_name)),
+        kms_key_arn=kms_key_arn,
     )
     return resolved, problems

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ...ci.base import Platform
@@ -20,6 +21,7 @@ from .clients import AwsClients
 from .config import LambdaConfig
 from .credentials import AwsSession, open_session
 from .function import FunctionManager
+from .kms import KeyManager
 from .log_group import LogGroupManager
 from .role import RoleManager
 from .storage import ArtifactStore
@@ -55,6 +57,8 @@ class Connection:
     roles: RoleManager
     urls: UrlManager
     log_group: LogGroupManager
+    #: The KMS key of the environment (the server's secrets) and the role's grant.
+    keys: KeyManager
     requests: RequestLog
     config: LambdaConfig
     console: Platform
@@ -103,6 +107,7 @@ class Connector:
             console=context.console,
             deadline=context.deadline,
             sleep=context.sleep,
+            secret_names=context.project.secrets.names,
         )
         yield Connection(
             session=session,
@@ -113,6 +118,13 @@ class Connector:
             ),
             urls=UrlManager(functions, config.url_auth_type),
             log_group=LogGroupManager(clients.client("logs", credentials), config),
+            keys=KeyManager(
+                partial(clients.client, "kms", credentials),
+                config,
+                context,
+                account=session.account,
+                identity=session.arn,
+            ),
             requests=self.requests,
             config=config,
             console=context.console,

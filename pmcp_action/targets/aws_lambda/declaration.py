@@ -89,6 +89,13 @@ DECLARATION = TargetDeclaration(
             env=("PMCP_FUNCTION_URL_AUTH_TYPE",),
         ),
         InputSpec(
+            "kms-key-arn",
+            "The KMS key (its ARN) that encrypts the function's environment, where the server's "
+            "secrets are. Default: the key with alias alias/pmcp-deploy, created once per "
+            "account and region when a deploy first has secrets.",
+            env=("PMCP_KMS_KEY_ARN",),
+        ),
+        InputSpec(
             "delete-log-group",
             "With command: destroy, also delete the function's CloudWatch log group "
             "(kept by default).",
@@ -102,6 +109,7 @@ DECLARATION = TargetDeclaration(
             "region": Fallback(config=("aws.region",), env=_REGION_ENV),
             "lambda-role-arn": Fallback(config=("aws.role_arn",)),
             "architecture": Fallback(config=("aws.architecture",), default="arm64"),
+            "kms-key-arn": Fallback(config=("aws.kms_key_arn",)),
         }
     ),
     notes=MappingProxyType(
@@ -133,7 +141,8 @@ DECLARATION = TargetDeclaration(
         {
             "AWS_ENDPOINT_URL": "One endpoint for every AWS API (an emulator such as moto or "
             "LocalStack); http only on loopback.",
-            "AWS_ENDPOINT_URL_<SERVICE>": "The endpoint of one API (STS, IAM, LAMBDA, S3, LOGS).",
+            "AWS_ENDPOINT_URL_<SERVICE>": "The endpoint of one API (STS, IAM, LAMBDA, S3, LOGS, "
+            "KMS).",
             "AWS_CA_BUNDLE": "A CA bundle for AWS's TLS certificates (a TLS-inspecting proxy).",
             "AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_SHARED_CREDENTIALS_FILE, "
             "AWS_CONFIG_FILE, AWS_EC2_METADATA_DISABLED": "With auth: ambient only: botocore's "

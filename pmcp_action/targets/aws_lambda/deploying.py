@@ -21,14 +21,16 @@ from ...flow import NothingDeployedError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
 from ...result import LogExcerpt, PlanChange, TargetResult
-from .alias import move_alias
+from .alias import AliasMove, move_alias
 from .config import SERVER_TAG, LambdaConfig
 from .connection import Connection
 from .declaration import NAME
 from .failures import aws_step, has_code
 from .function import ALIAS, CodeSource, FunctionState, code_changes, config_changes
+from .kms import DEFAULT_ALIAS
 from .logs import read_logs
 from .results import Outcome, result
+from .secrets import record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
 
 __all__ = ["Steps", "version_description"]
@@ -71,9 +73,13 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         )
 
     def survey(self, artifact: PreparedPackage | None) -> Survey:
-        return take_survey(self.conn, self.config, artifact)
+        return take_survey(self.conn, self.config, artifact, self.context.project.secrets)
+
+    def stored_secrets(self, survey: Survey) -> frozenset[str]:
+        return survey.stored.names
 
     def planned(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
+        self._warn_unreadable(survey)
         changes = planned_changes(
             survey, self.conn, artifact, direct_upload_limit=self.direct_upload_limit
         )
@@ -87,6 +93,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                 unchanged=not any(c.action != "keep" for c in changes),
                 changes=tuple(changes),
                 notes=(f"CodeSha256 of the artifact: {survey.compared.desired.code_sha256}",),
+                secrets=survey.compared.secrets.outcomes,
             )
         )
 
@@ -145,8 +152,11 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             return None
         conn, state, compared = self.conn, survey.function, survey.compared
         changes: list[PlanChange] = []
-        changes += conn.roles.ensure(compared.role)[2]
+        role_arn, _created, role_changes = conn.roles.ensure(compared.role)
+        changes += role_changes
         changes += conn.log_group.ensure(compared.log_group)
+        if compared.key is not None and compared.key.arn and compared.secrets.values:
+            changes += conn.keys.ensure_grant(compared.key.arn, role_arn, role_just_created=False)
         changes += conn.functions.ensure_tags(state)
         changes += conn.functions.ensure_concurrency(state)
         url, url_changes = conn.urls.ensure(compared.url)
@@ -166,25 +176,45 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                 unchanged=not changes,
                 changes=tuple(changes),
                 can_roll_back=bool(previous),
+                secrets=compared.secrets.outcomes,
             )
         )
 
     def _deploy(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
-        """Create or update the function, publish a version and move ``live`` to it."""
+        """Create or update the function, publish a version and move ``live`` to it.
+
+        The KMS key comes first (a missing permission to create it changes nothing), the
+        role's grant before the function is given the key, and the secrets' tags once
+        ``live`` serves the new version.
+        """
         conn, config, console = self.conn, self.config, self.console
         state, compared = survey.function, survey.compared
         functions = conn.functions
+        plan = compared.secrets
+        self._warn_unreadable(survey)
+        survey.check_write(config, conn.session.arn)
         changes: list[PlanChange] = []
 
+        desired = compared.desired
+        if compared.key is not None:
+            key_arn, key_changes = conn.keys.ensure(compared.key)
+            changes += key_changes
+            desired = replace(desired, kms_key_arn=key_arn)
         role_arn, role_created, role_changes = conn.roles.ensure(compared.role)
         changes += role_changes
-        desired = replace(compared.desired, role_arn=role_arn)
+        desired = replace(desired, role_arn=role_arn)
         changes += conn.log_group.ensure(compared.log_group)
+        if compared.key is not None and plan.values:
+            changes += conn.keys.ensure_grant(
+                desired.kms_key_arn, role_arn, role_just_created=role_created
+            )
         code = self._code_source(artifact)
 
         resource = f"Lambda function {config.function_name}"
+        function_arn = state.arn
         if not state.exists:
-            functions.create(desired, code, role_just_created=role_created)
+            created = functions.create(desired, code, role_just_created=role_created)
+            function_arn = str(created["FunctionArn"])
             console.info(f"Created the function {config.function_name}.")
             changes.append(PlanChange("create", resource, describe_shape(desired)))
         else:
@@ -213,7 +243,12 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             changes.append(PlanChange("create", f"version {version}"))
 
         previous = state.alias_version
-        move = move_alias(functions, state, version, previous)
+        if version == previous:
+            # Only the secrets' tags were stale: live serves this version already.
+            move = AliasMove(state.alias_arn, version, survey.deployed.previous)
+            previous = survey.deployed.previous
+        else:
+            move = move_alias(functions, state, version, previous)
         notes: tuple[str, ...] = ()
         if move.superseded_by:
             text = (
@@ -223,7 +258,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             )
             console.warning(text, title="Concurrent deploy")
             notes = (text,)
-        else:
+        elif version != state.alias_version:
             previous = move.previous
             console.info(
                 f"Alias {ALIAS}: version {previous} → {version}."
@@ -237,6 +272,10 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                     f"{previous} → {version}" if previous else f"→ {version}",
                 )
             )
+        if not move.superseded_by:
+            changes += record(functions, function_arn, plan, salt=config.secret_salt)
+            if plan.outcomes:
+                console.info(f"Secrets: {plan.summary()}.")
         url, url_changes = conn.urls.ensure(conn.urls.read())
         changes += url_changes
         console.info(f"Function URL: {url}")
@@ -249,8 +288,11 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                 unchanged=False,
                 changes=tuple(changes),
                 notes=notes,
-                # Never roll back a version another deploy put live.
-                can_roll_back=bool(previous) and not move.superseded_by,
+                # Never roll back a version another deploy put live, nor one served before.
+                can_roll_back=bool(previous)
+                and not move.superseded_by
+                and version != state.alias_version,
+                secrets=plan.outcomes,
             )
         )
 
@@ -309,6 +351,8 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             self.conn.functions, state, version, previous=current, yield_to_newer=False
         )
         self.console.info(f"Alias {ALIAS}: version {current} → {version} (rolled back).")
+        changes = [PlanChange("update", f"alias {ALIAS}", f"{current} → {version}")]
+        changes += resync(self.conn.functions, state, version, salt=self.config.secret_salt)
         return self._result(
             Outcome(
                 function_url=url,
@@ -316,7 +360,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                 previous_version=current,
                 arn=move.arn,
                 unchanged=False,
-                changes=(PlanChange("update", f"alias {ALIAS}", f"{current} → {version}"),),
+                changes=tuple(changes),
                 can_roll_back=True,
             )
         )
@@ -338,6 +382,8 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                     raise
         conn.functions.delete()
         changes.append(PlanChange("delete", f"Lambda function {name}", "all versions"))
+        changes += removed_changes(name, survey.stored)
+        changes += self._remove_grant(survey)
         role_arn = str(survey.function.latest.get("Role", ""))
         if role_arn and conn.roles.delete_if_managed(role_arn):
             changes.append(PlanChange("delete", f"IAM role {role_arn.rsplit('/', 1)[-1]}"))
@@ -357,7 +403,43 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             changes.append(PlanChange("delete", f"log group {config.log_group}"))
         return self._result(Outcome(unchanged=False, changes=tuple(changes)))
 
+    def _remove_grant(self, survey: Survey) -> list[PlanChange]:
+        """Revoke the role's grant on the function's key; the key itself stays (shared)."""
+        key_arn = str(survey.function.latest.get("KMSKeyArn") or "")
+        if not key_arn:
+            return []
+        changes: list[PlanChange] = []
+        keys = self.conn.keys
+        if keys.revoke_grant(key_arn):
+            changes.append(PlanChange("delete", f"KMS grant {keys.grant_name}"))
+        changes.append(
+            PlanChange(
+                "keep",
+                f"KMS key {key_arn}",
+                f"never deleted: {DEFAULT_ALIAS} encrypts the environment of every function "
+                "pmcp-action deploys with secrets in this account and Region, and a key "
+                "given by kms-key-arn is yours",
+            )
+        )
+        return changes
+
     # --- helpers --------------------------------------------------------------------------
+    def _warn_unreadable(self, survey: Survey) -> None:
+        """Say once that Lambda hides the environment from this identity, and what follows."""
+        stored = survey.stored
+        if not stored.unreadable:
+            return
+        key = str(survey.function.latest.get("KMSKeyArn") or "the function's KMS key")
+        self.console.warning(
+            f"Lambda does not show {self.conn.session.arn} the function's environment "
+            f"({stored.unreadable}: no kms:Decrypt on {key}). The secrets are compared by "
+            "the fingerprints their tags record, but the environment cannot be: each deploy "
+            "writes it again (a new version), and a secret not given cannot be kept. Allow "
+            "kms:Decrypt on the key to this identity to deploy unchanged code and settings "
+            "without a new version.",
+            title="Environment not readable",
+        )
+
     def _result(self, outcome: Outcome) -> TargetResult:
         return result(self.conn, outcome)
 

@@ -10,7 +10,7 @@ Every wait is bounded by the run's deadline.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -21,7 +21,7 @@ from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from ...result import PlanChange
-from .config import LambdaConfig
+from .config import SECRET_TAG_PREFIX, LambdaConfig
 from .failures import aws_step, error_code, error_message, has_code, transient_reason, translate
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "FunctionState",
     "code_changes",
     "config_changes",
+    "environment_error",
+    "environment_of",
 ]
 
 RUNTIME = "provided.al2023"
@@ -74,8 +76,12 @@ class DesiredFunction:
     code_sha256: str
     #: X-Ray tracing: "Active" when [observability].enable_xray, else "PassThrough".
     tracing_mode: str = "PassThrough"
+    #: /tmp in MB ([server].ephemeral_storage_mb); None leaves the function's as it is.
+    ephemeral_storage_mb: int | None = None
     runtime: str = RUNTIME
     handler: str = HANDLER
+    #: The KMS key that encrypts the environment ("" = Lambda's own key).
+    kms_key_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,9 +108,27 @@ def _architecture(configuration: Mapping[str, Any]) -> str:
     return str(architectures[0])
 
 
-def _environment(configuration: Mapping[str, Any]) -> dict[str, str]:
-    variables = (configuration.get("Environment") or {}).get("Variables") or {}
+def environment_of(configuration: Mapping[str, Any]) -> dict[str, str] | None:
+    """A configuration's environment variables; None when Lambda would not decrypt them for
+    this caller (no ``kms:Decrypt`` on the function's key: an ``Environment.Error``)."""
+    environment = configuration.get("Environment") or {}
+    if environment.get("Error"):
+        return None
+    variables = environment.get("Variables") or {}
     return {str(k): str(v) for k, v in variables.items()}
+
+
+def environment_error(configuration: Mapping[str, Any]) -> str:
+    """Why Lambda did not show a configuration's environment ("" when it did)."""
+    error = (configuration.get("Environment") or {}).get("Error") or {}
+    return str(error.get("ErrorCode") or "") if error else ""
+
+
+def _storage(desired: DesiredFunction) -> dict[str, Any]:
+    """``EphemeralStorage`` when [server].ephemeral_storage_mb asks for a size."""
+    if desired.ephemeral_storage_mb is None:
+        return {}
+    return {"EphemeralStorage": {"Size": desired.ephemeral_storage_mb}}
 
 
 def code_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -> list[str]:
@@ -132,11 +156,22 @@ def config_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -
         have = configuration.get(key)
         if have != want:
             changes.append(f"{label} {have} → {want}")
+    if desired.ephemeral_storage_mb is not None:
+        have_tmp = (configuration.get("EphemeralStorage") or {}).get("Size", 512)
+        if have_tmp != desired.ephemeral_storage_mb:
+            changes.append(f"ephemeral storage {have_tmp} → {desired.ephemeral_storage_mb} MB")
     tracing = (configuration.get("TracingConfig") or {}).get("Mode") or "PassThrough"
     if tracing != desired.tracing_mode:
         changes.append(f"tracing {tracing} → {desired.tracing_mode}")
-    current_env = _environment(configuration)
+    key = str(configuration.get("KMSKeyArn") or "")
+    if key != desired.kms_key_arn:
+        changes.append(f"KMS key {key or 'none'} → {desired.kms_key_arn or 'none'}")
+    current_env = environment_of(configuration)
     wanted_env = dict(desired.environment)
+    if current_env is None:
+        code = environment_error(configuration)
+        changes.append(f"environment (not readable here: {code}; written again)")
+        return changes
     if current_env != wanted_env:
         added = sorted(set(wanted_env) - set(current_env))
         removed = sorted(set(current_env) - set(wanted_env))
@@ -146,6 +181,11 @@ def config_changes(desired: DesiredFunction, configuration: Mapping[str, Any]) -
         parts = [f"+{k}" for k in added] + [f"-{k}" for k in removed] + [f"~{k}" for k in changed]
         changes.append("environment " + " ".join(parts))
     return changes
+
+
+def _kms(desired: DesiredFunction) -> dict[str, str]:
+    """KMSKeyArn, when the environment has a key of its own."""
+    return {"KMSKeyArn": desired.kms_key_arn} if desired.kms_key_arn else {}
 
 
 def _is_update_in_progress(exc: ClientError) -> bool:
@@ -172,6 +212,7 @@ class FunctionManager:
         console: Platform,
         deadline: Deadline,
         sleep: Callable[[float], None],
+        secret_names: Iterable[str] = (),
     ) -> None:
         self.lam = lam
         self.config = config
@@ -179,6 +220,9 @@ class FunctionManager:
         self.console = console
         self.deadline = deadline
         self.sleep = sleep
+        #: The names of the server's secrets: their values are masked the moment a read
+        #: returns them (the run's own, and those the function's tags record).
+        self.secret_names: set[str] = set(secret_names)
 
     # --- calls ------------------------------------------------------------------------------
     def call(
@@ -279,6 +323,12 @@ class FunctionManager:
                 live = self.lam.get_function_configuration(
                     FunctionName=self.name, Qualifier=alias["FunctionVersion"]
                 )
+        self.secret_names.update(
+            k.removeprefix(SECRET_TAG_PREFIX) for k in tags if k.startswith(SECRET_TAG_PREFIX)
+        )
+        self.mask_secrets(latest)
+        if live is not None:
+            self.mask_secrets(live)
         return FunctionState(
             exists=True,
             arn=str(latest["FunctionArn"]),
@@ -291,6 +341,21 @@ class FunctionManager:
             alias_revision=str(alias.get("RevisionId", "")) if alias else "",
             live=live,
         )
+
+    def mask_secrets(self, configuration: Mapping[str, Any]) -> None:
+        """Mask the values of the server's secrets in a configuration just read."""
+        for name, value in (environment_of(configuration) or {}).items():
+            if name in self.secret_names:
+                self.console.mask(value)
+
+    def read_version(self, version: str) -> Mapping[str, Any]:
+        """The configuration of a published version (its secrets masked)."""
+        with aws_step(f"read version {version} of {self.name}"):
+            configuration: Mapping[str, Any] = self.lam.get_function_configuration(
+                FunctionName=self.name, Qualifier=version
+            )
+        self.mask_secrets(configuration)
+        return configuration
 
     def latest_published_version(self) -> Mapping[str, Any] | None:
         """The configuration of the highest published version, if any."""
@@ -309,7 +374,10 @@ class FunctionManager:
                         best = item
                 marker = str(page.get("NextMarker") or "")
                 if not marker:
-                    return best
+                    break
+        if best is not None:
+            self.mask_secrets(best)
+        return best
 
     def version_exists(self, version: str) -> bool:
         with aws_step(f"read version {version} of {self.name}"):
@@ -343,6 +411,8 @@ class FunctionManager:
             PackageType="Zip",
             Publish=False,
             Tags=dict(self.config.tags),
+            **_kms(desired),
+            **_storage(desired),
         )
         self.wait_ready("create the function")
         return created
@@ -360,6 +430,8 @@ class FunctionManager:
             MemorySize=desired.memory_mb,
             Environment={"Variables": dict(desired.environment)},
             TracingConfig={"Mode": desired.tracing_mode},
+            **_kms(desired),
+            **_storage(desired),
         )
         self.wait_ready("update the configuration")
 
@@ -390,6 +462,12 @@ class FunctionManager:
         version = str(response["Version"])
         self.wait_ready("publish the version", qualifier=version)
         return version
+
+    def tag(self, arn: str, tags: Mapping[str, str], doing: str) -> None:
+        self.call(doing, "tag_resource", Resource=arn, Tags=dict(tags))
+
+    def untag(self, arn: str, keys: Iterable[str], doing: str) -> None:
+        self.call(doing, "untag_resource", Resource=arn, TagKeys=list(keys))
 
     def ensure_tags(self, state: FunctionState) -> list[PlanChange]:
         missing = {k: v for k, v in self.config.tags.items() if state.tags.get(k) != v}

@@ -1,7 +1,7 @@
 """Every :class:`TargetResult` of this target: what a command leaves behind, as reported.
 
 The outputs are written here by their declared names (``arn``, ``function-name``,
-``log-group``); the URL is the MCP endpoint under the function URL.
+``log-group``); the service URL is the function URL, the URL the MCP endpoint under it.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ...result import PlanChange, TargetResult
-from .config import LambdaConfig
+from ...secrets import SecretOutcome
 from .connection import Connection
 
-__all__ = ["Outcome", "mcp_url", "result"]
+__all__ = ["Outcome", "result"]
 
 
 @dataclass(frozen=True)
@@ -29,25 +29,29 @@ class Outcome:
     changes: tuple[PlanChange, ...] = ()
     notes: tuple[str, ...] = ()
     can_roll_back: bool = False
+    #: What the command did with each of the server's secrets (names only).
+    secrets: tuple[SecretOutcome, ...] = ()
 
 
 def result(conn: Connection, outcome: Outcome) -> TargetResult:
     """The result of a command over ``conn`` that leaves ``outcome`` behind."""
     config = conn.config
-    url = mcp_url(config, outcome.function_url)
+    # The function URL's root, with its slash (as Lambda usually reports it).
+    service = outcome.function_url.rstrip("/") + "/" if outcome.function_url else ""
+    url = config.endpoint.url(service)
     notes = list(outcome.notes)
     if url and config.url_auth_type == "AWS_IAM":
         notes.append(
             "The function URL requires AWS_IAM (SigV4-signed) requests; an unsigned MCP "
             "client gets 403."
         )
-    health = url.removesuffix(config.mcp_path) if config.mcp_path else url
     return TargetResult(
         url=url,
+        service_url=service,
         version=outcome.version,
         previous_version=outcome.previous_version,
         region=config.region,
-        health_url=health,
+        health_url=service,
         unchanged=outcome.unchanged,
         identity=conn.session.arn,
         outputs=MappingProxyType(
@@ -61,12 +65,5 @@ def result(conn: Connection, outcome: Outcome) -> TargetResult:
         notes=tuple(notes),
         request_ids=conn.requests.ids,
         can_roll_back=outcome.can_roll_back,
+        secrets=outcome.secrets,
     )
-
-
-def mcp_url(config: LambdaConfig, function_url: str) -> str:
-    """The MCP endpoint under the function URL (``[server].mcp_path``, if any)."""
-    if not function_url:
-        return ""
-    base = function_url.rstrip("/") + "/"
-    return base + config.mcp_path if config.mcp_path else base

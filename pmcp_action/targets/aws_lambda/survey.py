@@ -19,6 +19,7 @@ from types import MappingProxyType
 from ...artifact.lambda_package import LambdaArtifact, PreparedPackage
 from ...flow import Deployed
 from ...result import PlanChange
+from ...secrets import ServerSecrets
 from .alias import previous_version_of
 from .config import LambdaConfig, is_ours
 from .connection import Connection
@@ -29,8 +30,18 @@ from .function import (
     code_changes,
     config_changes,
 )
+from .kms import DEFAULT_ALIAS, KeyState
 from .log_group import LogGroupState
 from .role import RoleState
+from .secrets import (
+    SecretPlan,
+    StoredSecrets,
+    check_limits,
+    check_writable,
+    plan_changes,
+    plan_secrets,
+    read_stored,
+)
 from .storage import bucket_name, object_key
 from .url import UrlState
 
@@ -70,6 +81,10 @@ class Comparison:
     desired: DesiredFunction
     #: The highest published version, when it already has exactly the desired code and config.
     reusable_version: str
+    #: What a deploy does with each secret, and the variables it writes for them.
+    secrets: SecretPlan = SecretPlan()
+    #: The KMS key of the environment, when the function has secrets or kms-key-arn is given.
+    key: KeyState | None = None
 
 
 @dataclass(frozen=True)
@@ -106,15 +121,28 @@ class Survey:
         return self.comparison
 
     @property
+    def stored(self) -> StoredSecrets:
+        """The secrets the serving version stores (names, fingerprints, variables)."""
+        return read_stored(self.function)
+
+    @property
     def live_matches(self) -> bool:
-        """Whether the version ``live`` serves has exactly the desired code and configuration."""
+        """Whether the version ``live`` serves has exactly the desired code and configuration,
+        and every secret given is the one it stores (no secret set or removed)."""
         live = self.function.live
         desired = self.compared.desired
         return (
             live is not None
+            and not self.compared.secrets.changed
             and not code_changes(desired, live)
             and not config_changes(desired, live)
         )
+
+    def check_write(self, config: LambdaConfig, identity: str) -> None:
+        """Before a deploy changes anything: Lambda's limits, and the kept secrets' values."""
+        compared = self.compared
+        check_limits(config, compared.secrets, self.function)
+        check_writable(compared.secrets, self.stored, compared.desired.kms_key_arn, identity)
 
 
 def code_sha256(artifact: LambdaArtifact) -> str:
@@ -129,7 +157,16 @@ def describe_shape(desired: DesiredFunction) -> str:
     )
 
 
-def take_survey(conn: Connection, config: LambdaConfig, package: PreparedPackage | None) -> Survey:
+#: The key a deploy creates (alias/pmcp-deploy), as the comparisons name it until it exists.
+PENDING_KEY = f"{DEFAULT_ALIAS} (new)"
+
+
+def take_survey(
+    conn: Connection,
+    config: LambdaConfig,
+    package: PreparedPackage | None,
+    secrets: ServerSecrets | None = None,
+) -> Survey:
     """Read what a command decides on; change nothing.
 
     Without a package: the function and its alias. With one, the reads that do not depend on
@@ -140,6 +177,9 @@ def take_survey(conn: Connection, config: LambdaConfig, package: PreparedPackage
     The package is zipped (meanwhile) only when the version ``live`` serves does not record
     the same package hash: equal contents give the same reproducible zip, so its CodeSha256
     is the one ``live`` already has.
+
+    The secrets (``secrets``: the run's) are compared with what the serving version stores;
+    the KMS key is read when the environment will hold a secret or kms-key-arn is given.
     """
     functions = conn.functions
     if package is None:
@@ -148,6 +188,12 @@ def take_survey(conn: Connection, config: LambdaConfig, package: PreparedPackage
         role_read = pool.submit(conn.roles.inspect)
         log_group_read = pool.submit(conn.log_group.read)
         function = functions.read()
+        stored = read_stored(function)
+        plan = plan_secrets(secrets or ServerSecrets(), stored, salt=config.secret_salt)
+        key_read = None
+        if plan.values or config.kms_key_arn:
+            conn.keys.prepare()  # botocore builds clients one thread at a time: here
+            key_read = pool.submit(conn.keys.inspect)
         live = function.live
         recorded = recorded_package_sha256(str(live.get("Description", ""))) if live else ""
         if live is not None and recorded == package.package_sha256:
@@ -161,17 +207,25 @@ def take_survey(conn: Connection, config: LambdaConfig, package: PreparedPackage
         url = url_read.result() if url_read is not None else UrlState()
         role = role_read.result()
         log_group = log_group_read.result()
+        key = key_read.result() if key_read is not None else None
         if zipped is not None:
             code = code_sha256(zipped.result())
+    # Without secrets or kms-key-arn, the function keeps the key it has (if any).
+    serving = function.live if function.live is not None else function.latest
+    kms_key_arn = str(serving.get("KMSKeyArn") or "")
+    if key is not None:
+        kms_key_arn = key.arn or PENDING_KEY
     desired = DesiredFunction(
         name=config.function_name,
         role_arn=role.arn,
         architecture=config.architecture,
         memory_mb=config.memory_mb,
         timeout_seconds=config.timeout_seconds,
-        environment=MappingProxyType(dict(config.environment)),
+        environment=MappingProxyType({**config.environment, **plan.values}),
         code_sha256=code,
         tracing_mode="Active" if config.enable_xray else "PassThrough",
+        kms_key_arn=kms_key_arn,
+        ephemeral_storage_mb=config.ephemeral_storage_mb,
     )
     reusable = ""
     if (
@@ -189,6 +243,8 @@ def take_survey(conn: Connection, config: LambdaConfig, package: PreparedPackage
             url=url,
             desired=desired,
             reusable_version=reusable,
+            secrets=plan,
+            key=key,
         ),
     )
 
@@ -204,11 +260,15 @@ def planned_changes(
     config = conn.config
     state = survey.function
     compared = survey.compared
+    live_matches = survey.live_matches
+    if not live_matches:
+        survey.check_write(config, conn.session.arn)
     changes: list[PlanChange] = []
+    if compared.key is not None:
+        changes += conn.keys.plan(compared.key)
     changes += conn.roles.plan(compared.role)
     changes += conn.log_group.plan(compared.log_group)
     resource = f"Lambda function {config.function_name}"
-    live_matches = survey.live_matches
     if not state.exists:
         changes.append(PlanChange("create", resource, describe_shape(compared.desired)))
     elif not live_matches:
@@ -226,6 +286,9 @@ def planned_changes(
             changes.append(PlanChange("update", resource, "; ".join(config_diff)))
         if code_diff:
             changes.append(PlanChange("update", resource, "; ".join(code_diff)))
+    if compared.key is not None and compared.secrets.values:
+        changes += conn.keys.plan_grant(compared.key, compared.role.arn)
+    changes += plan_changes(config.function_name, compared.secrets)
     if state.exists and not is_ours(state.tags, config.function_name):
         changes.append(PlanChange("update", resource, "tags"))
     wanted_concurrency = config.reserved_concurrency

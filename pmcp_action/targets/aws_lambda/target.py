@@ -15,11 +15,14 @@ The order of things is :class:`pmcp_action.flow.ServesLogs`'s; the steps are
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from ...artifact.lambda_package import LAMBDA_DIRECT_UPLOAD_LIMIT, PreparedPackage
 from ...context import RunContext
+from ...errors import Problem
 from ...flow import ServesLogs
+from ...scaffold import scaffold_warnings
 from .config import resolve
 from .connection import Connection, Connector
 from .declaration import NAME
@@ -40,6 +43,11 @@ class AwsLambdaTarget(ServesLogs[Connection, Survey, PreparedPackage]):
         super().__init__(context, problems)
         self.direct_upload_limit = direct_upload_limit
         self._connector = Connector(context, self.config)
+
+    def extra_problems(self) -> Sequence[Problem]:
+        for warning in scaffold_warnings(self.context.project.root):
+            self.console.warning(warning, title="CDK scaffold")
+        return ()
 
     def prepare(self) -> AbstractContextManager[PreparedPackage]:
         return prepared_package(self.context, self.config)

@@ -21,6 +21,8 @@ And Container Apps' own:
 - :mod:`.app` — the container app body, the revision suffix, reading what is live;
 - :mod:`.environment` — the provider registered, the group and the environment made;
 - :mod:`.revisions` — a revision awaited until it runs, traffic moved, the bootstrap retired;
+- :mod:`.secrets` — the server's secrets as app secrets: fingerprints in app tags,
+  ``listSecrets`` only for values a write keeps, pruned once the new revision serves;
 - :mod:`.image` — which image a deploy runs (prebuilt, ACR Tasks build, assembled);
 - :mod:`.acr` — the registry read or made, and its login without ``az``;
 - :mod:`.pull_access` — registry pull access: the app's identity with AcrPull, else the

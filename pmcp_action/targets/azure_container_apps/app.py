@@ -4,7 +4,11 @@ The body: external ingress on the target port, ``activeRevisionsMode: Multiple``
 and rollback need it), CORS as cargo-pmcp enables it, min replicas, the server's
 environment, cargo-pmcp's resources (0.5 CPU / 1Gi). The revision suffix is derived from the
 image reference and these settings, so the same image and settings name the same revision:
-that is the "unchanged" test, and a changed setting can never reuse a suffix.
+that is the "unchanged" test, and a changed setting can never reuse a suffix. The server's
+secrets (:class:`Secrets`, made by :mod:`.secrets`) are app secrets the container reads as
+``secretRef`` variables, their fingerprints app tags; the fingerprints are part of the
+suffix too, so a changed value makes a new revision (a revision reads a secret when it
+starts) that is verified before it gets traffic.
 
 An image in ACR is pulled with the app's system-assigned identity (``registries`` entry
 ``identity: system``) or, when AcrPull could not be granted, with the registry's admin
@@ -18,18 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ... import ownership
 from .arm import Arm
-from .config import AzureConfig
+from .config import REGISTRY_PASSWORD_SECRET, AzureConfig
 
 __all__ = [
     "BOOTSTRAP_IMAGE",
     "BOOTSTRAP_SUFFIX",
     "Live",
     "Pull",
+    "Secrets",
     "app_body",
     "app_path",
     "bootstrap_body",
@@ -43,7 +50,7 @@ __all__ = [
 BOOTSTRAP_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
 BOOTSTRAP_SUFFIX = "bootstrap"
 #: The app secret holding the registry's admin password.
-PASSWORD_SECRET = "acr-admin-password"
+PASSWORD_SECRET = REGISTRY_PASSWORD_SECRET
 
 _CORS = {
     "allowedOrigins": ["*"],
@@ -70,17 +77,35 @@ def _settings(config: AzureConfig) -> dict[str, Any]:
     }
 
 
-def revision_suffix(config: AzureConfig, image: str) -> str:
-    """``p`` + 12 hex of the image and the settings (a suffix is at most 64 characters)."""
-    digest = hashlib.sha256(
-        json.dumps({"image": image, **_settings(config)}, sort_keys=True).encode()
-    ).hexdigest()
+def revision_suffix(
+    config: AzureConfig, image: str, secrets: Mapping[str, str] | None = None
+) -> str:
+    """``p`` + 12 hex of the image, the settings and the fingerprints of the secrets the
+    revision reads (variable → fingerprint; none: the suffix of an app without secrets)."""
+    hashed: dict[str, Any] = {"image": image, **_settings(config)}
+    if secrets:
+        hashed["secrets"] = sorted(secrets.items())
+    digest = hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()
     return f"p{digest[:12]}"
 
 
-def revision_name(config: AzureConfig, image: str) -> str:
-    """The revision ``image`` with these settings is: the same pair, the same name."""
-    return f"{config.app_name}--{revision_suffix(config, image)}"
+def revision_name(config: AzureConfig, image: str, secrets: Mapping[str, str] | None = None) -> str:
+    """The revision ``image`` with these settings and secrets is: the same, the same name."""
+    return f"{config.app_name}--{revision_suffix(config, image, secrets)}"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The server's secrets in the app body (:func:`.secrets.app_secrets` makes it)."""
+
+    #: ``configuration.secrets`` entries, values and all (never printed).
+    entries: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+    #: (variable, app secret name) the container reads as ``secretRef``.
+    reads: tuple[tuple[str, str], ...] = ()
+    #: The fingerprint tags of the secrets the action stored.
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Variable → fingerprint of the secrets the revision reads (its suffix).
+    fingerprints: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -121,16 +146,26 @@ def app_body(
     identity: bool = False,
     suffix: str = "",
     min_replicas: int | None = None,
+    secrets: Secrets | None = None,
 ) -> dict[str, Any]:
     """The full app; ``identity`` keeps (or makes) its system-assigned identity."""
     pull = pull or Pull()
+    secrets = secrets or Secrets()
+    configuration = pull.configuration()
+    entries = [*configuration.pop("secrets", []), *(dict(e) for e in secrets.entries)]
+    if entries:
+        configuration["secrets"] = entries
+    env: list[dict[str, str]] = [
+        {"name": k, "value": v} for k, v in sorted(config.variables.items())
+    ]
+    env += [{"name": k, "secretRef": ref} for k, ref in secrets.reads]
     body: dict[str, Any] = {
         "location": config.location,
-        "tags": ownership.labels(),
+        "tags": {**ownership.labels(), **secrets.tags},
         "properties": {
             "managedEnvironmentId": environment_id,
             "configuration": {
-                **pull.configuration(),
+                **configuration,
                 "activeRevisionsMode": "Multiple",
                 "ingress": {
                     "external": True,
@@ -142,14 +177,12 @@ def app_body(
                 },
             },
             "template": {
-                "revisionSuffix": suffix or revision_suffix(config, image),
+                "revisionSuffix": suffix or revision_suffix(config, image, secrets.fingerprints),
                 "containers": [
                     {
                         "name": config.app_name,
                         "image": image,
-                        "env": [
-                            {"name": k, "value": v} for k, v in sorted(config.variables.items())
-                        ],
+                        "env": sorted(env, key=lambda e: e["name"]),
                         "resources": {"cpu": 0.5, "memory": "1Gi"},
                     }
                 ],
@@ -188,6 +221,20 @@ class Live:
     fqdn: str
     image: str
     revisions: tuple[str, ...]  # oldest first
+    #: Each active revision → the app secrets its containers read.
+    reading: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def tags(self) -> Mapping[str, str]:
+        return self.app.get("tags") or {}
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """The app secrets it holds (ARM shows their names, never their values)."""
+        configuration = (self.app.get("properties") or {}).get("configuration") or {}
+        return frozenset(
+            str(s.get("name")) for s in configuration.get("secrets") or [] if isinstance(s, dict)
+        )
 
     @property
     def previous(self) -> str:
@@ -252,4 +299,22 @@ def read_live(app: dict[str, Any], revisions: list[dict[str, Any]]) -> Live:
         fqdn=str(ingress.get("fqdn") or ""),
         image=str(containers[0].get("image") or ""),
         revisions=names,
+        reading=MappingProxyType(
+            {
+                str(r.get("name")): _secret_refs(r)
+                for r in revisions
+                if (r.get("properties") or {}).get("active", True)
+            }
+        ),
+    )
+
+
+def _secret_refs(revision: Mapping[str, Any]) -> frozenset[str]:
+    """The app secrets a revision's containers read as variables."""
+    template = (revision.get("properties") or {}).get("template") or {}
+    return frozenset(
+        str(e["secretRef"])
+        for c in template.get("containers") or []
+        for e in c.get("env") or []
+        if isinstance(e, dict) and e.get("secretRef")
     )

@@ -80,13 +80,15 @@ class Arm:
         *,
         body: dict[str, Any] | None = None,
         retry: bool = True,
+        reads: bool = False,
     ) -> httpx.Response:
         """One call; a write refused because another operation runs is sent again later.
 
         ``retry=False``: the client sends it once, whatever the answer (a call that is not
         idempotent, whose caller reads whether it happened before sending it again).
+        ``reads``: a POST that only reads (``listSecrets``), sent again like a GET.
         """
-        response = self._call(method, path, api_version, what, body=body, retry=retry)
+        response = self._call(method, path, api_version, what, body=body, retry=retry, reads=reads)
         assert response is not None  # missing_ok was not asked for
         return response
 
@@ -106,12 +108,20 @@ class Arm:
         body: dict[str, Any] | None = None,
         missing_ok: bool = False,
         retry: bool = True,
+        reads: bool = False,
     ) -> httpx.Response | None:
         params = None if "api-version=" in path else {"api-version": api_version}
 
         def send() -> httpx.Response | None:
             return self.api.call(
-                method, path, what, params=params, json=body, missing_ok=missing_ok, once=not retry
+                method,
+                path,
+                what,
+                params=params,
+                json=body,
+                missing_ok=missing_ok,
+                once=not retry,
+                idempotent=reads,
             )
 
         if method == "GET":
@@ -247,10 +257,17 @@ class Arm:
         return self.wait(response, path, api_version, what) or {}
 
     def post(
-        self, path: str, api_version: str, what: str, body: dict[str, Any] | None = None
+        self,
+        path: str,
+        api_version: str,
+        what: str,
+        body: dict[str, Any] | None = None,
+        *,
+        reads: bool = False,
     ) -> dict[str, Any]:
-        """A synchronous action (``listCredentials``): its JSON answer."""
-        return json_object(self.call("POST", path, api_version, what, body=body), what)
+        """A synchronous action (``listCredentials``): its JSON answer; ``reads``: it only
+        reads, so a lost answer is asked for again."""
+        return json_object(self.call("POST", path, api_version, what, body=body, reads=reads), what)
 
     def delete(self, path: str, what: str) -> None:
         response = self.call_or_none("DELETE", path, APP_API, what)

@@ -6,6 +6,15 @@ Precedence is declared in :mod:`.declaration`; the name-derived defaults (``<nam
 ``[azure].target_port`` / ``[azure].min_replicas`` (with their ``AZURE_TARGET_PORT`` /
 ``AZURE_MIN_REPLICAS`` overrides) are applied here. Every message names the source the
 value came from; every secret is masked when it is read.
+
+The server's secrets become app secrets of Container Apps, whose names are lower-case
+letters, digits and ``-``, starting and ending with a letter or digit, at most 253
+characters: :func:`app_secret_name` maps a variable name to one (``API_KEY`` → ``api-key``),
+and two names that map to one, or one that maps to the registry password's secret, are
+refused here. Each secret's fingerprint is an app tag (Azure allows 50 tags on a resource,
+one is the ownership mark), so an app holds at most :data:`MAX_SECRETS` of them; their
+values are written in the app's one request, so all of them together are at most
+:data:`MAX_SECRET_BYTES` (ARM takes at most 4 MB in a request).
 """
 
 from __future__ import annotations
@@ -19,7 +28,10 @@ from types import MappingProxyType
 
 from ...artifact.oci_image.inputs import read_image_inputs
 from ...context import RunContext
+from ...endpoint import McpEndpoint
 from ...errors import Problem
+from ...secrets.model import ServerSecrets
+from ...settings.deploy_toml import DeployConfig
 from ...settings.target_inputs import TargetInputs
 from ...urls import endpoint_problem
 from .declaration import CLOUDS, DEFAULT_AUDIENCE
@@ -27,10 +39,15 @@ from .declaration import CLOUDS, DEFAULT_AUDIENCE
 __all__ = [
     "ARM_URL_ENV",
     "LOGIN_URL_ENV",
+    "MAX_SECRETS",
+    "MAX_SECRET_BYTES",
+    "REGISTRY_PASSWORD_SECRET",
     "AzureConfig",
+    "app_secret_name",
     "derived_registry_name",
     "resolve",
     "resolve_inputs",
+    "secret_problems",
 ]
 
 LOGIN_URL_ENV = "PMCP_AZURE_LOGIN_URL"
@@ -49,6 +66,14 @@ _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,58}[A-Za-z0-9]$")
 #: Registry: 5-50 alphanumerics.
 _REGISTRY = re.compile(r"^[A-Za-z0-9]{5,50}$")
 _LOCATION = re.compile(r"^[a-z][a-z0-9]{1,39}$")
+#: An app secret's name: lower-case letters, digits and -, a letter or digit at each end.
+_SECRET_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,251}[a-z0-9])?$")
+#: The app secret holding the registry's admin password (:mod:`.pull_access`).
+REGISTRY_PASSWORD_SECRET = "acr-admin-password"
+#: Secrets one app holds: each fingerprint is a tag, Azure allows 50, the mark is one.
+MAX_SECRETS = 49
+#: All secret values together, in UTF-8 (the app, values and all, is one ARM request).
+MAX_SECRET_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,8 +101,8 @@ class AzureConfig:
     delete_resource_group: bool
     #: The auth input: auto, oidc, secrets or ambient.
     auth: str = "auto"
-    #: ``[server].mcp_path`` with a leading slash ("" = the root).
-    mcp_path: str = ""
+    #: The MCP endpoint under the app's URL (``[server].mcp_path`` when set).
+    endpoint: McpEndpoint = field(default_factory=McpEndpoint)
     apps_origin: str = ""
     registry_derived: bool = False
     base_image: str = ""
@@ -87,6 +112,8 @@ class AzureConfig:
     artifact: Path | None = None
     variables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The server's secrets (given or required) by variable name → their app secret names.
+    secret_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def uses_secret(self) -> bool:
@@ -108,6 +135,80 @@ def derived_registry_name(subscription: str, group: str, name: str) -> str:
     letters = re.sub(r"[^a-z0-9]", "", name.lower())[:40]
     digest = hashlib.sha256(f"{subscription}/{group.lower()}/{name}".encode()).hexdigest()
     return f"{letters or 'pmcp'}{digest[:10]}"
+
+
+def app_secret_name(variable: str) -> str:
+    """The app secret a variable reads: lower case, ``_`` → ``-`` (``API_KEY`` → ``api-key``)."""
+    return variable.lower().replace("_", "-")
+
+
+def secret_problems(
+    secrets: ServerSecrets, config: DeployConfig
+) -> tuple[dict[str, str], list[Problem]]:
+    """Each secret's app secret name, and what Container Apps would refuse, found offline."""
+    names: dict[str, str] = {}
+    problems: list[Problem] = []
+    by_app_name: dict[str, list[str]] = {}
+    wanted = sorted(set(secrets.values) | set(secrets.required))
+    for variable in wanted:
+        where = (
+            f"{secrets.sources[variable]} ({variable})"
+            if variable in secrets.sources
+            else config.where(f"secrets.{variable}")
+        )
+        mapped = app_secret_name(variable)
+        if not _SECRET_NAME.match(mapped):
+            problems.append(
+                Problem(
+                    where,
+                    f"{variable} cannot be a Container Apps secret: its app secret name "
+                    f"{mapped[:60]!r} must start and end with a letter or digit and be at most "
+                    "253 characters (the name is lower-cased, _ becomes -)",
+                    "rename the variable (no leading or trailing _)",
+                )
+            )
+            continue
+        names[variable] = mapped
+        by_app_name.setdefault(mapped, []).append(variable)
+    for mapped, variables in sorted(by_app_name.items()):
+        if len(variables) > 1:
+            problems.append(
+                Problem(
+                    ", ".join(sorted({secrets.sources.get(v, "deploy.toml") for v in variables})),
+                    f"{' and '.join(variables)} would both be the app secret {mapped} (Container "
+                    "Apps secret names are lower case, _ becomes -)",
+                    "give them names that differ in more than case and _",
+                )
+            )
+        elif mapped == REGISTRY_PASSWORD_SECRET:
+            problems.append(
+                Problem(
+                    secrets.sources.get(variables[0], config.where(f"secrets.{variables[0]}")),
+                    f"{variables[0]} would be the app secret {mapped}, which holds the "
+                    "registry's admin password",
+                    "rename the variable",
+                )
+            )
+    if len(wanted) > MAX_SECRETS:
+        problems.append(
+            Problem(
+                "input 'secrets'",
+                f"{len(wanted)} secrets; a container app holds at most {MAX_SECRETS} of them "
+                "here (each keeps its fingerprint in an app tag, and Azure allows 50 tags)",
+                "keep fewer secrets (e.g. one JSON value holding several)",
+            )
+        )
+    size = sum(len(v.encode("utf-8")) for v in secrets.values.values())
+    if size > MAX_SECRET_BYTES:
+        problems.append(
+            Problem(
+                "input 'secrets'",
+                f"the secrets' values add up to {size} bytes, over {MAX_SECRET_BYTES} (they are "
+                "written in the app's one ARM request, which takes at most 4 MB)",
+                "keep large values elsewhere (a storage account) and pass their location",
+            )
+        )
+    return names, problems
 
 
 def _guid(inputs: TargetInputs, name: str, what: str, problems: list[Problem]) -> str:
@@ -232,19 +333,13 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         )
     audience = inputs.text("audience").strip() or DEFAULT_AUDIENCE
 
-    mcp_path = context.project.config.table("server").get("mcp_path", "")
-    if not isinstance(mcp_path, str):
-        problems.append(
-            Problem(context.project.config.where("server.mcp_path"), "must be a string")
-        )
-        mcp_path = ""
-    mcp_path = mcp_path.strip().strip("/")
-
     image = read_image_inputs(inputs, problems, mask=context.console.mask)
     derived = not registry
     if derived:
         registry = derived_registry_name(subscription, group, name)
     apps_origin = _endpoint(context.environ, APPS_ORIGIN_ENV, "", problems)
+    secret_names, secret_refusals = secret_problems(context.project.secrets, context.project.config)
+    problems += secret_refusals
 
     resolved = AzureConfig(
         tenant_id=tenant,
@@ -266,7 +361,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
         auth=inputs.text("auth"),
-        mcp_path=f"/{mcp_path}" if mcp_path else "",
+        endpoint=McpEndpoint.of(context),
         apps_origin=apps_origin,
         registry_derived=derived,
         base_image=image.base_image,
@@ -274,5 +369,6 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         artifact=inputs.path("artifact"),
         variables=MappingProxyType(dict(context.project.environment)),
         sources=MappingProxyType(dict(inputs.sources)),
+        secret_names=MappingProxyType(secret_names),
     )
     return resolved, problems

@@ -4,7 +4,10 @@ revision staged at weight 0 with the serving one pinned, promoted or left withou
 a rollback, the app removed (its AcrPull assignment, and the group when asked).
 
 The image is obtained here, once per command (:meth:`Steps.image`): building or pushing it
-needs the ARM token and the registry's login, and ``unchanged`` and ``stage`` share it.
+needs the ARM token and the registry's login, and ``unchanged`` and ``stage`` share it. The
+server's secrets (:mod:`.secrets`) are decided once per survey, before anything changes;
+they go into the app with the new revision, and a pruned one leaves once that revision
+serves.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from ...errors import DeployError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
 from ...result import PlanChange, TargetResult
-from .app import Live, Pull, app_body, app_path, revision_name
+from ...secrets import SecretOutcome, SecretStatus
+from .app import Live, Pull, Secrets, app_body, app_path, revision_name
 from .config import AzureConfig
 from .connection import Connection
 from .declaration import NAME
@@ -26,6 +30,14 @@ from .image import DeployImage, ImageStep
 from .pull_access import ensure_identity, pull_access, revoke_acr_pull
 from .results import Shipped, app_url, result
 from .revisions import move_traffic, retire_bootstrap, wait_revision
+from .secrets import (
+    SecretPlan,
+    app_secrets,
+    plan_secrets,
+    planned_secret_changes,
+    recorded,
+    sync_secrets,
+)
 from .survey import Survey, planned_changes, take_survey
 
 __all__ = ["Steps"]
@@ -46,6 +58,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         self.conn = conn
         self.console = context.console
         self._image: DeployImage | None = None
+        self._plan: tuple[Survey, SecretPlan] | None = None
 
     # --- reading -------------------------------------------------------------------------
     def resource(self) -> Resource:
@@ -65,17 +78,20 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return take_survey(self.conn, self.config, artifact)
 
     def planned(self, survey: Survey, artifact: ImageStep) -> TargetResult:
-        changes = planned_changes(survey, self.config)
+        plan = self.secrets(survey)
+        changes = planned_changes(survey, self.config, plan.fingerprints)
+        changes += planned_secret_changes(plan, survey.live)
         live = survey.live
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn) if live else "",
+            service=app_url(self.config, live.fqdn) if live else "",
             version=live.serving if live else "",
             previous_version=live.previous if live else "",
             deployment_id=live.latest if live else "",
             unchanged=all(change.action == "keep" for change in changes),
             changes=tuple(changes),
+            secrets=plan.outcomes,
         )
 
     def outputs(self, survey: Survey) -> TargetResult:
@@ -83,13 +99,25 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=live.serving,
             previous_version=live.previous,
             deployment_id=live.latest,
             shipped=Shipped(live.image, access=live.registry_access),
             can_roll_back=bool(live.previous),
+            secrets=tuple(SecretOutcome(n, SecretStatus.KEPT) for n in sorted(recorded(live))),
         )
+
+    def stored_secrets(self, survey: Survey) -> frozenset[str]:
+        return frozenset(recorded(survey.live, self.context.project.secrets.missing))
+
+    def secrets(self, survey: Survey) -> SecretPlan:
+        """What this deploy does with the server's secrets (decided once per survey; refused,
+        before any change, when the app could not hold them)."""
+        if self._plan is None or self._plan[0] is not survey:
+            plan = plan_secrets(self.config, self.context.project.secrets, survey.live)
+            self._plan = (survey, plan)
+        return self._plan[1]
 
     @property
     def identity(self) -> str:
@@ -108,12 +136,14 @@ class Steps(FlowSteps[Survey, ImageStep]):
         """The app with its revision at 100 %; also finishes one that only has the bootstrap
         revision (a first deploy that stopped after its identity was made)."""
         c = self.config
+        live = survey.live
+        plan = self.secrets(survey)
+        secrets = app_secrets(self.conn.arm, c, plan, live, self.console)
         environment_id = self._prepare(survey)
         image = self.image(artifact)
-        live = survey.live
-        wanted = revision_name(c, image.reference)
+        wanted = revision_name(c, image.reference, plan.fingerprints)
         pull, access_note = self._pull(image, live, environment_id)
-        app = self._write(live, environment_id, image, _LATEST, pull)
+        app = self._write(live, environment_id, image, _LATEST, pull, secrets)
         self._ready(wanted)
         # A new app pulling from ACR was made with the bootstrap revision (.pull_access).
         if live is not None or pull.server:
@@ -125,35 +155,51 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(c, _fqdn(app)),
+            service=app_url(c, _fqdn(app)),
             version=wanted,
             deployment_id=wanted,
             unchanged=False,
             changes=(PlanChange("create", f"container app {c.app_name}", wanted),),
             shipped=Shipped(image.reference, image.source, pull.mode),
             notes=tuple(n for n in (image.note, access_note) if n),
+            secrets=plan.reported,
         )
 
     def unchanged(self, survey: Survey, artifact: ImageStep) -> TargetResult | None:
         live = self._live(survey)
+        plan = self.secrets(survey)
         image = self.image(artifact)
-        wanted = revision_name(self.config, image.reference)
+        wanted = revision_name(self.config, image.reference, plan.fingerprints)
         if live.serving != wanted:
             return None
-        self.console.info(
-            f"Revision {wanted} (this image and settings) already serves 100 %; nothing to change."
-        )
+        outcomes = plan.outcomes
+        changes: tuple[PlanChange, ...] = ()
+        if plan.writes:
+            # The revision that serves reads these very values (its name holds their
+            # fingerprints): the app's secrets are put back to them, no new revision.
+            removed, changes = sync_secrets(
+                self.conn.arm, self.config, self.context.project.secrets, wanted, self.console
+            )
+            outcomes = _removed(plan.reported, removed)
+            self.console.info(f"Revision {wanted} already serves 100 %; the app's secrets written.")
+        else:
+            self.console.info(
+                f"Revision {wanted} (this image, settings and secrets) already serves 100 %; "
+                "nothing to change."
+            )
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=wanted,
             previous_version=live.previous,
             deployment_id=live.latest,
-            unchanged=True,
+            unchanged=not changes,
+            changes=changes,
             can_roll_back=bool(live.previous),
             shipped=Shipped(image.reference, image.source, live.registry_access),
             notes=(image.note,),
+            secrets=outcomes,
         )
 
     def stage(self, survey: Survey, artifact: ImageStep) -> TargetResult:
@@ -162,12 +208,15 @@ class Steps(FlowSteps[Survey, ImageStep]):
         live = self._live(survey)
         if live.bootstrapping:
             return self.first_deploy(survey, artifact)
+        plan = self.secrets(survey)
+        # The values a write keeps are read first: a refusal stops before anything changes.
+        secrets = app_secrets(self.conn.arm, self.config, plan, live, self.console)
         environment_id = self._prepare(survey)
         image = self.image(artifact)
-        wanted = revision_name(self.config, image.reference)
+        wanted = revision_name(self.config, image.reference, plan.fingerprints)
         pull, access_note = self._pull(image, live, environment_id)
         pinned: list[dict[str, object]] = [{"revisionName": live.serving, "weight": 100}]
-        app = self._write(live, environment_id, image, pinned, pull)
+        app = self._write(live, environment_id, image, pinned, pull, secrets)
         revision = self._ready(wanted)
         candidate = str((revision.get("properties") or {}).get("fqdn", ""))
         self.console.info(
@@ -176,16 +225,17 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, _fqdn(app)),
+            service=app_url(self.config, _fqdn(app)),
             version=wanted,
             previous_version=live.serving,
             deployment_id=wanted,
             unchanged=False,
-            candidate_url=app_url(self.config, candidate),
+            candidate=app_url(self.config, candidate),
             can_roll_back=True,
             changes=(PlanChange("create", f"revision {wanted}", "0 % traffic"),),
             shipped=Shipped(image.reference, image.source, pull.mode),
             notes=tuple(n for n in (image.note, access_note) if n),
+            secrets=plan.reported,
         )
 
     def promote(self, staged: TargetResult) -> TargetResult:
@@ -194,6 +244,16 @@ class Steps(FlowSteps[Survey, ImageStep]):
             f"Revision {staged.version}, verified at its own FQDN, now serves "
             f"100 % (was {staged.previous_version})."
         )
+        removed: tuple[str, ...] = ()
+        pruned: tuple[PlanChange, ...] = ()
+        if self.context.project.secrets.prune:
+            removed, pruned = sync_secrets(
+                self.conn.arm,
+                self.config,
+                self.context.project.secrets,
+                staged.version,
+                self.console,
+            )
         return result(
             self.config,
             self.identity,
@@ -203,7 +263,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
                 staged.outputs.get("registry-access", ""),
             ),
             notes=staged.notes,
-            url=staged.url,
+            service=staged.service_url,
             version=staged.version,
             previous_version=staged.previous_version,
             deployment_id=staged.deployment_id,
@@ -214,7 +274,9 @@ class Steps(FlowSteps[Survey, ImageStep]):
                 PlanChange(
                     "update", "traffic", f"{staged.previous_version} → {staged.version} at 100 %"
                 ),
+                *pruned,
             ),
+            secrets=_removed(staged.secrets, removed),
         )
 
     def discard(self, staged: TargetResult) -> None:
@@ -222,6 +284,16 @@ class Steps(FlowSteps[Survey, ImageStep]):
             f"Revision {staged.version} got no traffic; revision "
             f"{staged.previous_version} still serves 100 %."
         )
+        written = [s.name for s in staged.secrets if s.status is SecretStatus.SET]
+        if written:
+            self.console.warning(
+                f"The secrets this run set ({', '.join(written)}) stay stored on container app "
+                f"{self.config.app_name} (Container Apps keeps secrets per app, not per "
+                f"revision): a replica of {staged.previous_version} that starts later reads "
+                "the new values. Deploy again with the values it was made with (that "
+                "deploy writes them back and makes no new revision), or with fixed ones.",
+                title="Secrets",
+            )
 
     # --- rollback --------------------------------------------------------------------------
     def rollback_version(self, survey: Survey, wanted: str) -> str:
@@ -246,7 +318,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=live.serving,
             previous_version=live.previous,
             deployment_id=live.latest,
@@ -262,7 +334,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
         return result(
             self.config,
             self.identity,
-            url=app_url(self.config, live.fqdn),
+            service=app_url(self.config, live.fqdn),
             version=version,
             previous_version=live.serving,
             deployment_id=live.latest,
@@ -279,9 +351,18 @@ class Steps(FlowSteps[Survey, ImageStep]):
         arm = self.conn.arm
         live = self._live(survey)
         changes: list[PlanChange] = []
+        stored = sorted(recorded(live))
         registry = revoke_acr_pull(arm, live, self.console)
         arm.delete(app_path(arm, c), f"deleting container app {c.app_name}")
         changes.append(PlanChange("delete", f"container app {c.app_name}", "all revisions"))
+        if stored:
+            changes.append(
+                PlanChange("delete", "app secrets", f"{', '.join(stored)} (with the app)")
+            )
+            self.console.info(
+                f"The secrets {', '.join(stored)} were app secrets of {c.app_name}: deleted "
+                "with it."
+            )
         if registry:
             changes.append(
                 PlanChange("delete", f"AcrPull role assignment on {registry}", "its identity")
@@ -308,7 +389,13 @@ class Steps(FlowSteps[Survey, ImageStep]):
                 else f"; resource group {c.resource_group} (and any registry in it) is kept."
             )
         )
-        return result(self.config, self.identity, unchanged=False, changes=tuple(changes))
+        return result(
+            self.config,
+            self.identity,
+            unchanged=False,
+            changes=tuple(changes),
+            secrets=tuple(SecretOutcome(n, SecretStatus.REMOVED) for n in stored),
+        )
 
     # --- the parts ---------------------------------------------------------------------------
     def _live(self, survey: Survey) -> Live:
@@ -342,8 +429,10 @@ class Steps(FlowSteps[Survey, ImageStep]):
         image: DeployImage,
         traffic: list[dict[str, object]],
         pull: Pull,
+        secrets: Secrets,
     ) -> dict[str, Any]:
-        """The app PUT with the new revision and ``traffic``; the app once ARM is done."""
+        """The app PUT with the new revision, ``traffic`` and the secrets (the whole array:
+        a PUT without one drops it); the app once ARM is done."""
         c = self.config
         arm = self.conn.arm
         body = app_body(
@@ -353,6 +442,7 @@ class Steps(FlowSteps[Survey, ImageStep]):
             traffic,
             pull,
             identity=bool(live and live.principal_id),
+            secrets=secrets,
         )
         return arm.put(app_path(arm, c), body, f"writing container app {c.app_name}")
 
@@ -370,3 +460,12 @@ def _fqdn(app: dict[str, Any]) -> str:
     """The app's own FQDN, as the written app shows it."""
     ingress = ((app.get("properties") or {}).get("configuration") or {}).get("ingress") or {}
     return str(ingress.get("fqdn", ""))
+
+
+def _removed(
+    outcomes: tuple[SecretOutcome, ...], removed: tuple[str, ...]
+) -> tuple[SecretOutcome, ...]:
+    """``outcomes`` with each of ``removed`` marked so."""
+    return tuple(
+        SecretOutcome(o.name, SecretStatus.REMOVED) if o.name in removed else o for o in outcomes
+    )

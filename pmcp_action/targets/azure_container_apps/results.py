@@ -2,7 +2,8 @@
 
 The outputs are the declaration's: ``image`` (by digest), ``image-source`` (prebuilt,
 cloud-build, assembled), ``registry-access`` (managed-identity, admin-credentials, or empty
-for a public image) and ``resource-group``.
+for a public image) and ``resource-group``; ``secrets`` are the server's secrets by name and
+what the command did with each (:mod:`.secrets`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ...result import PlanChange, TargetResult
+from ...secrets import SecretOutcome
 from .config import AzureConfig
 
 __all__ = ["Shipped", "app_url", "result"]
@@ -28,22 +30,21 @@ class Shipped:
 
 
 def app_url(config: AzureConfig, fqdn: str) -> str:
-    """The MCP URL at an FQDN of the app or of one revision ("" without one).
+    """The URL of an FQDN of the app or of one revision ("" without one).
 
     An emulator's ``apps_origin`` stands for every such FQDN.
     """
     if not fqdn:
         return ""
-    origin = config.apps_origin or f"https://{fqdn}"
-    return f"{origin}{config.mcp_path}"
+    return config.apps_origin or f"https://{fqdn}"
 
 
 def result(
     config: AzureConfig,
     identity: str,
     *,
-    url: str = "",
-    candidate_url: str = "",
+    service: str = "",
+    candidate: str = "",
     version: str = "",
     previous_version: str = "",
     deployment_id: str = "",
@@ -52,12 +53,16 @@ def result(
     notes: tuple[str, ...] = (),
     can_roll_back: bool = False,
     shipped: Shipped | None = None,
+    secrets: tuple[SecretOutcome, ...] = (),
 ) -> TargetResult:
-    """One command's result; without ``shipped``, the image output is the ``image`` input."""
+    """One command's result; without ``shipped``, the image output is the ``image`` input.
+    ``service`` and ``candidate`` are the app's and the new revision's URLs (:func:`app_url`);
+    the result's URLs are their MCP endpoints."""
     shipped = shipped or Shipped(config.image)
     return TargetResult(
-        url=url,
-        candidate_url=candidate_url,
+        url=config.endpoint.url(service),
+        service_url=service,
+        candidate_url=config.endpoint.url(candidate),
         version=version,
         previous_version=previous_version,
         deployment_id=deployment_id,
@@ -75,4 +80,5 @@ def result(
         changes=changes,
         notes=notes,
         can_roll_back=can_roll_back,
+        secrets=secrets,
     )

@@ -92,8 +92,11 @@ def take_survey(conn: Connection, config: AzureConfig, image: ImageStep | None) 
     )
 
 
-def planned_changes(survey: Survey, config: AzureConfig) -> list[PlanChange]:
-    """What a deploy would change, from the survey."""
+def planned_changes(
+    survey: Survey, config: AzureConfig, secrets: Mapping[str, str] | None = None
+) -> list[PlanChange]:
+    """What a deploy would change, from the survey (``secrets``: variable → fingerprint of
+    those the new revision would read, part of its name)."""
     c = config
     changes = [
         PlanChange("update", f"provider {ns}", "register (NotRegistered)")
@@ -138,7 +141,7 @@ def planned_changes(survey: Survey, config: AzureConfig) -> list[PlanChange]:
         action = "update" if survey.needs_registry else "keep"
         changes.append(PlanChange(action, "image", survey.image))
     pinned = bool(c.image) and "@sha256:" in c.image
-    wanted = revision_name(c, c.image) if pinned else "a new revision"
+    wanted = revision_name(c, c.image, secrets) if pinned else "a new revision"
     if survey.live is None:
         changes.append(PlanChange("create", f"container app {c.app_name}", f"{wanted} at 100 %"))
     elif pinned and survey.live.serving == wanted:

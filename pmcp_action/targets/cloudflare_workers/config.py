@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
+from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...keyvalue import parse_key_values
 from ...urls import endpoint_problem
@@ -49,8 +50,8 @@ class WorkersConfig:
     #: secret_text bindings.
     secrets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     keep_bindings: bool = True
-    #: ``[server].mcp_path`` without slashes ("" = the root).
-    mcp_path: str = ""
+    #: The MCP endpoint under the Worker's URL (``[server].mcp_path`` when set).
+    endpoint: McpEndpoint = field(default_factory=McpEndpoint)
     artifact: Path | None = None
     workers_dev_origin: str = ""
     #: Where each value came from, by input name (for messages).
@@ -200,10 +201,6 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
                 )
             )
 
-    mcp_path = project.config.table("server").get("mcp_path", "")
-    if not isinstance(mcp_path, str):
-        problems.append(Problem(project.config.where("server.mcp_path"), "must be a string"))
-        mcp_path = ""
     origin = context.environ.get(WORKERS_DEV_ORIGIN_ENV, "").strip().rstrip("/")
     if origin:
         problem = endpoint_problem(origin, f"environment variable {WORKERS_DEV_ORIGIN_ENV}")
@@ -220,7 +217,7 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
         variables=MappingProxyType(variables),
         secrets=MappingProxyType(secrets),
         keep_bindings=keep,
-        mcp_path=mcp_path.strip().strip("/"),
+        endpoint=McpEndpoint.of(context),
         artifact=inputs.path("artifact"),
         workers_dev_origin=origin,
         sources=MappingProxyType({**inputs.sources, "compatibility-date": date_source}),

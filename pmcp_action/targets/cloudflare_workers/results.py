@@ -11,7 +11,7 @@ from ...secrets import SecretOutcome
 from .config import WorkersConfig
 from .connection import Known
 
-__all__ = ["describe", "live_url", "preview_url", "result"]
+__all__ = ["describe", "live_service_url", "live_url", "preview_url", "result"]
 
 
 def describe(bundle: ModuleBundle) -> str:
@@ -19,21 +19,26 @@ def describe(bundle: ModuleBundle) -> str:
     return f"{modules}; {bundle.compressed_size} bytes gzip-compressed"
 
 
-def _url(label: str, known: Known, config: WorkersConfig) -> str:
+def _service(label: str, known: Known, config: WorkersConfig) -> str:
     host = f"{label}.{known.subdomain}.workers.dev"
-    path = f"/{config.mcp_path}" if config.mcp_path else ""
     origin = config.workers_dev_origin
-    return f"{origin}/{host}{path}" if origin else f"https://{host}{path}"
+    return f"{origin}/{host}" if origin else f"https://{host}"
+
+
+def live_service_url(known: Known, config: WorkersConfig) -> str:
+    """The Worker's workers.dev URL."""
+    return _service(config.host_name, known, config)
 
 
 def live_url(known: Known, config: WorkersConfig) -> str:
-    """The Worker's workers.dev URL (with the MCP path)."""
-    return _url(config.host_name, known, config)
+    """The MCP endpoint under the Worker's workers.dev URL."""
+    return config.endpoint.url(live_service_url(known, config))
 
 
 def preview_url(version_id: str, known: Known, config: WorkersConfig) -> str:
-    """The preview URL of one version: its first 8 characters before the Worker's name."""
-    return _url(f"{version_id[:8]}-{config.host_name}", known, config)
+    """The MCP endpoint under one version's preview URL (its first 8 characters before the
+    Worker's name)."""
+    return config.endpoint.url(_service(f"{version_id[:8]}-{config.host_name}", known, config))
 
 
 def result(
@@ -54,6 +59,7 @@ def result(
 ) -> TargetResult:
     return TargetResult(
         url=url,
+        service_url=live_service_url(known, config) if url else "",
         candidate_url=candidate_url,
         version=version,
         previous_version=previous_version,

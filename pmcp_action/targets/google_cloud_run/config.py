@@ -20,16 +20,26 @@ from urllib.parse import urlsplit
 from ...artifact.oci_image.inputs import ImageInputs, read_image_inputs
 from ...artifact.oci_image.reference import parse_repository
 from ...context import RunContext
+from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...settings.target_inputs import TargetInputs
+from ...settings.vocabulary import McpPathRule
 from ...urls import endpoint_problem, is_loopback_host
 from .artifact_registry import REPOSITORY_ID, registry_host
 from .credential_inputs import read_credential_inputs
 from .declaration import REGISTRY_HOST_ENV, RUN_APP_ORIGIN_ENV
 from .endpoints import GoogleEndpoints, resolve_endpoints
-from .service import DEFAULTS, INGRESS, SERVICE_NAME, ServiceSettings
+from .service import DEFAULTS, INGRESS, SERVICE_NAME, SecretRef, ServiceSettings
 
-__all__ = ["GoogleConfig", "resolve", "resolve_inputs"]
+__all__ = [
+    "MAX_SECRET_BYTES",
+    "MAX_VARIABLES",
+    "RESERVED_VARIABLES",
+    "GoogleConfig",
+    "resolve",
+    "resolve_inputs",
+    "secret_id",
+]
 
 #: cargo-pmcp's init placeholder, treated as unset.
 PROJECT_PLACEHOLDER = "your-gcp-project-id"
@@ -39,6 +49,21 @@ _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]{1,2}$")
 _MEMORY = re.compile(r"^[0-9]+(?:Mi|Gi|M|G)$")
 _CPU = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?|[0-9]+m)$")
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})$")
+#: Secret Manager's secret ids.
+_SECRET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_SECRET_ID_MAX = 255
+#: Secret Manager keeps at most 64 KiB in one version.
+MAX_SECRET_BYTES = 64 * 1024
+#: Cloud Run's limit on a service's environment variables (secrets count among them).
+MAX_VARIABLES = 1000
+#: Variables Cloud Run's container contract sets itself.
+RESERVED_VARIABLES = frozenset({"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"})
+
+
+def secret_id(service: str, name: str) -> str:
+    """The Secret Manager id of the server's secret ``name``: ``<service>-<name>`` (the
+    variable's letters, digits and _ are all in Secret Manager's alphabet, so kept as is)."""
+    return f"{service}-{name}"
 
 
 @dataclass(frozen=True)
@@ -71,14 +96,16 @@ class GoogleConfig:
     ingress: str = DEFAULTS.ingress
     port: int = DEFAULTS.port
     environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    #: ``[server].mcp_path`` with a leading slash (default /mcp).
-    mcp_path: str = "/mcp"
+    #: The MCP endpoint under a service URL (``[server].mcp_path``, else /mcp).
+    endpoint: McpEndpoint = field(default_factory=lambda: McpEndpoint(McpPathRule.DEFAULT_MCP))
     endpoints: GoogleEndpoints = field(default_factory=GoogleEndpoints)
     #: The registry host images are pushed to (``<region>-docker.pkg.dev`` unless emulated).
     registry: str = ""
     run_app_origin: str = ""
 
-    def settings(self, image: str) -> ServiceSettings:
+    def settings(
+        self, image: str, secrets: Mapping[str, SecretRef] | None = None
+    ) -> ServiceSettings:
         return ServiceSettings(
             server_name=self.service,
             image=image,
@@ -89,6 +116,7 @@ class GoogleConfig:
             ingress=self.ingress,
             port=self.port,
             environment=self.environment,
+            secrets=MappingProxyType(dict(secrets or {})),
         )
 
     @property
@@ -190,6 +218,60 @@ def _registry(
     return value
 
 
+def _secret_problems(context: RunContext, service: str, environment: int) -> list[Problem]:
+    """Secret Manager's and Cloud Run's rules for the server's secrets, checked offline."""
+    secrets = context.project.secrets
+    config = context.project.config
+    problems: list[Problem] = []
+    for name in sorted(set(secrets.values) | set(secrets.required)):
+        where = (
+            f"{secrets.sources[name]} ({name})"
+            if name in secrets.sources
+            else config.where(f"secrets.{name}")
+        )
+        if name in RESERVED_VARIABLES:
+            problems.append(
+                Problem(
+                    where,
+                    f"{name} is set by Cloud Run itself and cannot be a secret",
+                    "give the secret another name (and read that in the server)",
+                )
+            )
+        if not _SECRET_ID.match(secret_id(service, name)):
+            longest = _SECRET_ID_MAX - len(service) - 1
+            problems.append(
+                Problem(
+                    where,
+                    f"the secret {name[:40]} would be the Secret Manager secret "
+                    f"{service}-{name[:20]}…, longer than Secret Manager's {_SECRET_ID_MAX} "
+                    "characters",
+                    f"use a name of at most {longest} characters (the secret id is "
+                    f"<service>-<name>)",
+                )
+            )
+        size = len(secrets.values.get(name, "").encode("utf-8"))
+        if size > MAX_SECRET_BYTES:
+            problems.append(
+                Problem(
+                    where,
+                    f"the secret {name} is {size} bytes; Secret Manager keeps at most "
+                    f"{MAX_SECRET_BYTES} bytes (64 KiB) in one version",
+                    "store a smaller value (e.g. a key that unlocks the rest)",
+                )
+            )
+    count = environment + len(set(secrets.values) | set(secrets.required))
+    if count > MAX_VARIABLES:
+        problems.append(
+            Problem(
+                "inputs 'environment' and 'secrets'",
+                f"{count} environment variables and secrets; a Cloud Run service takes at "
+                f"most {MAX_VARIABLES}",
+                "merge some of them (e.g. one JSON secret holding several values)",
+            )
+        )
+    return problems
+
+
 def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleConfig, list[Problem]]:
     """Read the target's inputs; return them with every offline problem found."""
     problems: list[Problem] = []
@@ -259,18 +341,6 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
             Problem(where, f"ingress {ingress_name[:40]!r} is unknown", f"use {', '.join(INGRESS)}")
         )
 
-    mcp_path: object = context.project.config.table("server").get("mcp_path", "")
-    if not isinstance(mcp_path, str):
-        problems.append(
-            Problem(
-                context.project.config.where("server.mcp_path"),
-                "must be a string",
-                'write it as mcp_path = "/mcp"',
-            )
-        )
-        mcp_path = ""
-    mcp_path = mcp_path.strip().strip("/") or "mcp"
-
     endpoints = resolve_endpoints(context.environ, problems)
     origin = context.environ.get(RUN_APP_ORIGIN_ENV, "").strip().rstrip("/")
     if origin:
@@ -286,6 +356,8 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
             "the service's environment.",
             title="Environment",
         )
+
+    problems += _secret_problems(context, service, len(environment))
 
     resolved = GoogleConfig(
         project=project,
@@ -309,7 +381,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[GoogleCon
         min_instances=min_instances,
         ingress=ingress or DEFAULTS.ingress,
         environment=MappingProxyType(environment),
-        mcp_path=f"/{mcp_path}",
+        endpoint=McpEndpoint.of(context),
         endpoints=endpoints,
         registry=_registry(context, endpoints, region, problems),
         run_app_origin=origin,

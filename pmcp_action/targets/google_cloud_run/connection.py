@@ -2,7 +2,7 @@
 
 ``Connector.open()`` signs in on first use (the token is reused by ``stage`` then
 ``promote``) and yields a :class:`Connection` over one HTTP client: Cloud Run, Artifact
-Registry and Cloud Logging, each with the access token.
+Registry, Cloud Logging and Secret Manager, each with the access token.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .cloud_logging import CloudLoggingApi
 from .config import GoogleConfig
 from .credentials import GoogleToken, sign_in
 from .run_api import RunApi
+from .secret_manager import SecretManagerApi
 
 __all__ = ["Connection", "Connector"]
 
@@ -30,6 +31,7 @@ class Connection:
     run: RunApi
     registry: ArtifactRegistryApi
     logging: CloudLoggingApi
+    secrets: SecretManagerApi
 
     @classmethod
     def over(
@@ -52,6 +54,7 @@ class Connection:
             ),
             ArtifactRegistryApi(client, endpoints, token=access, project=project),
             CloudLoggingApi(client, endpoints, token=access, project=project),
+            SecretManagerApi(client, endpoints, token=access, project=project),
         )
 
 

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from ...artifact.oci_image.inputs import IMAGE_INPUTS
 from ...settings.declaration import ArtifactBuild, CiInputs, Fallback, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
+from ...settings.vocabulary import McpPathRule
 
 __all__ = ["DECLARATION", "GOOGLE_API_URL_ENV", "NAME", "REGISTRY_HOST_ENV", "RUN_APP_ORIGIN_ENV"]
 
@@ -111,7 +112,8 @@ DECLARATION = TargetDeclaration(
         "condition e.g. assertion.repository == 'owner/repo'), grant the federated principal "
         "(or a service account it may impersonate, roles/iam.workloadIdentityUser) "
         "roles/run.admin, roles/artifactregistry.writer, roles/iam.serviceAccountUser on the "
-        "runtime service account (and roles/logging.viewer for the logs), and pass "
+        "runtime service account (and roles/logging.viewer for the logs, "
+        "roles/secretmanager.admin for the server's secrets), and pass "
         "gcp-workload-identity-provider (and gcp-service-account). A service-account key "
         "(gcp-credentials-json) works too, with a warning."
     ),
@@ -134,4 +136,5 @@ DECLARATION = TargetDeclaration(
         "gcp-service-account: deployer@my-project.iam.gserviceaccount.com\n"
         "region: europe-west1"
     ),
+    mcp_path=McpPathRule.DEFAULT_MCP,
 )

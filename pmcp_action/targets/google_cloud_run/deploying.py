@@ -4,7 +4,10 @@ or left without its tag, a rollback to an earlier revision, the service deleted,
 
 The previous revision serves until the candidate is proven; every traffic move is a
 conditional write (:mod:`.traffic`). The image is obtained once per command (a deploy that
-turns out unchanged and one that stages push it once).
+turns out unchanged and one that stages push it once). The server's secrets
+(:mod:`.secrets`) are written before the revision that reads them: a new value is a new
+version the new revision pins, so it is verified with the code; a pruned secret is deleted
+once the revision that no longer reads it serves.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ...flow import Steps as FlowSteps
 from ...once import create_once
 from ...ownership import MANAGED_BY, OWNER, Resource
 from ...result import LogExcerpt, PlanChange, TargetResult
+from ...secrets import SecretOutcome, SecretStatus
 from .config import GoogleConfig
 from .connection import Connection
 from .declaration import NAME
@@ -26,6 +30,7 @@ from .image import obtain_image, uses_default_repository
 from .invoker import INVOKER, PUBLIC, Access, apply_access, is_public
 from .logs import read_logs
 from .results import app_url, result
+from .secrets import SecretStore, shown
 from .service import (
     all_to,
     changes,
@@ -50,6 +55,7 @@ class Steps(FlowSteps[Survey, None]):
         self.config = config
         self.conn = conn
         self.console = context.console
+        self.secrets = SecretStore(context, config, conn.secrets)
         self._image: OciImageResult | None = None
 
     # --- reading ---------------------------------------------------------------------------
@@ -68,10 +74,14 @@ class Steps(FlowSteps[Survey, None]):
         )
 
     def survey(self, artifact: None) -> Survey:
-        return take_survey(self.conn, self.config)
+        return take_survey(self.conn, self.config, self.secrets)
+
+    def stored_secrets(self, survey: Survey) -> frozenset[str]:
+        return survey.secrets.usable_names
 
     def planned(self, survey: Survey, artifact: None) -> TargetResult:
         c = self.config
+        self.secrets.check(survey.secrets)
         planned: list[PlanChange] = []
         if uses_default_repository(c):
             exists = self.conn.registry.find_repository(c.region, c.repository) is not None
@@ -82,19 +92,21 @@ class Steps(FlowSteps[Survey, None]):
                     f"{c.region}, Docker",
                 )
             )
-        planned.append(planned_service_change(survey, c))
+        planned.append(planned_service_change(survey, c, self.secrets.planned_refs(survey.secrets)))
         public = survey.service is not None and is_public(self.conn.run.get_iam_policy(c.service))
         if public != c.allow_unauthenticated:
             verb = "grant " if c.allow_unauthenticated else "withdraw "
             planned.append(PlanChange("update", f"IAM of {c.service}", f"{verb}{PUBLIC} {INVOKER}"))
+        planned += self.secrets.planned(survey.secrets)
         return result(
             self.config,
             self._identity,
             image=survey.image,
-            url=app_url(c, survey.uri),
+            service=app_url(c, survey.uri),
             version=survey.serving,
             unchanged=all(change.action == "keep" for change in planned),
             changes=tuple(planned),
+            secrets=survey.secrets.outcomes,
         )
 
     def outputs(self, survey: Survey) -> TargetResult:
@@ -103,7 +115,7 @@ class Steps(FlowSteps[Survey, None]):
             self.config,
             self._identity,
             image=survey.image,
-            url=app_url(self.config, survey.uri),
+            service=app_url(self.config, survey.uri),
             version=survey.serving,
             previous_version=previous,
             deployment_id=survey.latest,
@@ -125,7 +137,9 @@ class Steps(FlowSteps[Survey, None]):
     def first_deploy(self, survey: Survey, artifact: None) -> TargetResult:
         c = self.config
         run = self.conn.run
+        self.secrets.check(survey.secrets)
         image = self._obtain_image()
+        refs, stored = self.secrets.write(survey.secrets, survey.current)
 
         def find() -> dict[str, Any] | None:
             found = run.get_service(c.service)
@@ -134,7 +148,7 @@ class Steps(FlowSteps[Survey, None]):
         created = create_once(
             self.context,
             lambda: run.wait(
-                run.create_service(c.service, desired_body(c.settings(image.reference))),
+                run.create_service(c.service, desired_body(c.settings(image.reference, refs))),
                 f"creating service {c.service}",
             ),
             find,
@@ -144,41 +158,52 @@ class Steps(FlowSteps[Survey, None]):
             created,
             serving_revision(created),
             PlanChange("create", f"Cloud Run service {c.service}"),
+            survey,
+            stored,
         )
 
     def unchanged(self, survey: Survey, artifact: None) -> TargetResult | None:
         serving = survey.serving
         if not serving or (survey.latest and survey.latest != serving):
             return None  # nothing serves, or the serving revision does not run the template
+        refs = self.secrets.pinned(survey.secrets)
+        if refs is None:
+            return None  # a new or changed secret: a new version, read by a new revision
         image = self._obtain_image()
-        if changes(survey.current, self.config.settings(image.reference)):
+        if changes(survey.current, self.config.settings(image.reference, refs)):
             return None
         access = self._access()
+        # Secrets to prune that no revision of the template reads: nothing serves them.
+        pruned = self._prune(survey.secrets.names(SecretStatus.REMOVED))
+        done = (*access.changes, *pruned.values())
         self.console.info(
             f"Revision {serving} already runs this image and these settings"
-            + ("; nothing to change." if not access.changes else ".")
+            + ("; nothing to change." if not done else ".")
         )
         previous = survey.previous
         return result(
             self.config,
             self._identity,
             image=image.reference,
-            url=app_url(self.config, survey.uri),
+            service=app_url(self.config, survey.uri),
             version=serving,
             previous_version=previous,
             deployment_id=serving,
-            unchanged=not access.changes,
+            unchanged=not done,
             can_roll_back=bool(previous),
             access_settling=access.settling,
             notes=access.notes,
-            changes=access.changes,
+            changes=done,
+            secrets=shown(survey.secrets.outcomes, pruned),
         )
 
     def stage(self, survey: Survey, artifact: None) -> TargetResult:
         c = self.config
         run = self.conn.run
+        self.secrets.check(survey.secrets)
         image = self._obtain_image()
-        settings = c.settings(image.reference)
+        refs, stored = self.secrets.write(survey.secrets, survey.current)
+        settings = c.settings(image.reference, refs)
         revision = revision_name(c.service, image.reference.rpartition("@")[2], _attempt())
         previous = survey.serving
         if not previous:
@@ -193,6 +218,8 @@ class Steps(FlowSteps[Survey, None]):
                 after,
                 revision,
                 PlanChange("update", f"service {c.service}", f"revision {revision} at 100 %"),
+                survey,
+                stored,
             )
         found = tuple(changes(survey.current, settings)) or (
             f"revision {previous} does not run the service's template",
@@ -218,8 +245,8 @@ class Steps(FlowSteps[Survey, None]):
             self.config,
             self._identity,
             image=image.reference,
-            url=app_url(c, str(after.get("uri", ""))),
-            candidate_url=app_url(c, tagged_uri(after)),
+            service=app_url(c, str(after.get("uri", ""))),
+            candidate=app_url(c, tagged_uri(after)),
             version=revision,
             previous_version=previous,
             deployment_id=revision,
@@ -228,9 +255,12 @@ class Steps(FlowSteps[Survey, None]):
             access_settling=access.settling,
             notes=access.notes,
             changes=(
+                *stored,
                 *(PlanChange("update", f"service {c.service}", detail) for detail in found),
                 *access.changes,
             ),
+            # A secret to prune is deleted by promote, once this revision serves.
+            secrets=shown(survey.secrets.outcomes, ()),
         )
 
     def promote(self, staged: TargetResult) -> TargetResult:
@@ -252,11 +282,12 @@ class Steps(FlowSteps[Survey, None]):
             f"Revision {revision}, verified at its candidate URL, now serves 100 % "
             f"(was {previous})."
         )
+        pruned = self._prune(self.secrets.removable(after))
         return result(
             self.config,
             self._identity,
             image=staged.outputs.get("image", ""),
-            url=app_url(self.config, str(after.get("uri", ""))) or staged.url,
+            service=app_url(self.config, str(after.get("uri", ""))) or staged.service_url,
             version=revision,
             previous_version=previous,
             deployment_id=staged.deployment_id,
@@ -267,7 +298,9 @@ class Steps(FlowSteps[Survey, None]):
             changes=(
                 *staged.changes,
                 PlanChange("update", "traffic", f"{previous} → {revision} at 100 %"),
+                *pruned.values(),
             ),
+            secrets=shown(staged.secrets, pruned),
         )
 
     def discard(self, staged: TargetResult) -> None:
@@ -305,7 +338,7 @@ class Steps(FlowSteps[Survey, None]):
             self.config,
             self._identity,
             image=survey.image,
-            url=app_url(self.config, survey.uri),
+            service=app_url(self.config, survey.uri),
             version=serving,
             previous_version=serving,
             deployment_id=serving,
@@ -327,7 +360,7 @@ class Steps(FlowSteps[Survey, None]):
             self.config,
             self._identity,
             image=Survey(after).image,
-            url=app_url(c, str(after.get("uri", ""))),
+            service=app_url(c, str(after.get("uri", ""))),
             version=version,
             previous_version=serving,
             deployment_id=version,
@@ -344,11 +377,16 @@ class Steps(FlowSteps[Survey, None]):
             f"Deleted Cloud Run service {c.service} and its revisions; the images in Artifact "
             f"Registry ({c.repository}) are kept."
         )
+        deleted = self.secrets.destroy()
         return result(
             self.config,
             self._identity,
             unchanged=False,
-            changes=(PlanChange("delete", f"Cloud Run service {c.service}", "all revisions"),),
+            changes=(
+                PlanChange("delete", f"Cloud Run service {c.service}", "all revisions"),
+                *deleted.values(),
+            ),
+            secrets=tuple(SecretOutcome(name, SecretStatus.REMOVED) for name in deleted),
         )
 
     # --- helpers ---------------------------------------------------------------------------
@@ -367,7 +405,12 @@ class Steps(FlowSteps[Survey, None]):
         return apply_access(self.conn.run, c.service, c.allow_unauthenticated, self.console)
 
     def _first_serving(
-        self, after: dict[str, Any], revision: str, change: PlanChange
+        self,
+        after: dict[str, Any],
+        revision: str,
+        change: PlanChange,
+        survey: Survey,
+        stored: tuple[PlanChange, ...],
     ) -> TargetResult:
         """A first revision at 100 % (nothing earlier to protect: verified live)."""
         c = self.config
@@ -376,18 +419,24 @@ class Steps(FlowSteps[Survey, None]):
         self.console.info(
             f"Created {c.service}: revision {revision} serves 100 % (first deploy: verified live)."
         )
+        pruned = self._prune(survey.secrets.names(SecretStatus.REMOVED))
         return result(
             self.config,
             self._identity,
             image=image.reference,
-            url=app_url(c, str(after.get("uri", ""))),
+            service=app_url(c, str(after.get("uri", ""))),
             version=revision,
             deployment_id=revision,
             unchanged=False,
             access_settling=access.settling,
             notes=access.notes,
-            changes=(change, *access.changes),
+            changes=(*stored, change, *access.changes, *pruned.values()),
+            secrets=shown(survey.secrets.outcomes, pruned),
         )
+
+    def _prune(self, names: list[str]) -> dict[str, PlanChange]:
+        """Delete the secrets ``prune-secrets`` removes (no serving revision reads them)."""
+        return self.secrets.delete(names, "prune-secrets: not given, stored earlier")
 
     def _moved_past(self, staged: TargetResult, serving: str) -> TargetResult:
         """Another deploy promoted its revision while ours was verified: the later one wins."""
@@ -403,7 +452,7 @@ class Steps(FlowSteps[Survey, None]):
             self.config,
             self._identity,
             image=now.image,
-            url=app_url(self.config, now.uri) or staged.url,
+            service=app_url(self.config, now.uri) or staged.service_url,
             version=serving,
             previous_version=staged.previous_version,
             deployment_id=staged.deployment_id,
@@ -411,6 +460,7 @@ class Steps(FlowSteps[Survey, None]):
             can_roll_back=False,  # never roll back what the other deploy made live
             notes=(note,),
             changes=staged.changes,
+            secrets=staged.secrets,
         )
 
 

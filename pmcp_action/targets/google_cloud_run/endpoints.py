@@ -24,6 +24,7 @@ SERVICES = (
     "run",
     "artifactregistry",
     "logging",
+    "secretmanager",
 )
 
 

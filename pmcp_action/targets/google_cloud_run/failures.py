@@ -44,6 +44,7 @@ _ROLES = {
     "iam.serviceAccounts.actAs": "roles/iam.serviceAccountUser on the service's runtime "
     "service account",
     "logging.": "roles/logging.viewer",
+    "secretmanager.": "roles/secretmanager.admin",
 }
 
 

@@ -18,6 +18,7 @@ from ...errors import DeployError
 from ...result import PlanChange
 from .declaration import NAME
 from .failures import GoogleApiError
+from .iam_policy import ensure_member
 from .run_api import RunApi
 
 __all__ = [
@@ -61,61 +62,34 @@ def is_public(policy: dict[str, Any]) -> bool:
     )
 
 
-def _with_member(policy: dict[str, Any], public: bool) -> tuple[dict[str, Any], bool]:
-    bindings = [dict(b) for b in policy.get("bindings") or ()]
-    invoker = next(
-        (b for b in bindings if b.get("role") == INVOKER and not b.get("condition")), None
-    )
-    members = list(invoker.get("members", ())) if invoker else []
-    if public == (PUBLIC in members):
-        return policy, False
-    if public:
-        if invoker is None:
-            bindings.append({"role": INVOKER, "members": [PUBLIC]})
-        else:
-            invoker["members"] = [*members, PUBLIC]
-    elif invoker is not None:
-        invoker["members"] = [m for m in members if m != PUBLIC]
-        if not invoker["members"]:
-            bindings.remove(invoker)
-    new = {k: v for k, v in policy.items() if k != "bindings"}
-    new["bindings"] = bindings
-    return new, True
-
-
 def set_public(api: RunApi, service: str, public: bool, *, attempts: int = 3) -> bool:
     """Grant or withdraw allUsers' run.invoker; True when the policy changed.
 
     A concurrent change (409 ABORTED on the etag) re-reads and tries again.
     """
-    for _ in range(attempts):
-        policy = api.get_iam_policy(service)
-        new, changed = _with_member(policy, public)
-        if not changed:
-            return False
-        try:
-            api.set_iam_policy(service, new)
-        except GoogleApiError as exc:
-            if exc.status == 409:
-                continue
-            if exc.status == 400 and exc.google.status == "FAILED_PRECONDITION":
-                raise OrgPolicyRefused(
-                    f"service {service} is deployed but private: the organisation policy "
-                    "iam.allowedPolicyMemberDomains refuses allUsers as roles/run.invoker",
-                    target=NAME,
-                    remediation=(
-                        "set allow-unauthenticated: false and call it with an identity token "
-                        "(verify-bearer-token), or ask an organisation admin for an exception "
-                        "on this project; alternatively put it behind a load balancer with IAP"
-                    ),
-                ) from None
-            raise
-        return True
-    raise DeployError(
-        f"the IAM policy of {service} kept changing under this deploy ({attempts} tries)",
-        target=NAME,
-        remediation="run the deploy again once other changes to the service have finished",
-    )
+    try:
+        return ensure_member(
+            lambda: api.get_iam_policy(service),
+            lambda policy: api.set_iam_policy(service, policy),
+            role=INVOKER,
+            member=PUBLIC,
+            present=public,
+            what=service,
+            attempts=attempts,
+        )
+    except GoogleApiError as exc:
+        if exc.status == 400 and exc.google.status == "FAILED_PRECONDITION":
+            raise OrgPolicyRefused(
+                f"service {service} is deployed but private: the organisation policy "
+                "iam.allowedPolicyMemberDomains refuses allUsers as roles/run.invoker",
+                target=NAME,
+                remediation=(
+                    "set allow-unauthenticated: false and call it with an identity token "
+                    "(verify-bearer-token), or ask an organisation admin for an exception "
+                    "on this project; alternatively put it behind a load balancer with IAP"
+                ),
+            ) from None
+        raise
 
 
 def apply_access(api: RunApi, service: str, public: bool, console: Platform) -> Access:

@@ -21,11 +21,14 @@ __all__ = [
     "INGRESS",
     "SERVER_LABEL",
     "SERVICE_NAME",
+    "SecretRef",
     "ServiceSettings",
     "changes",
     "desired_body",
     "pinned_traffic",
     "revision_name",
+    "runtime_service_account",
+    "secret_refs",
     "serving_revision",
     "short_name",
     "staged_traffic",
@@ -51,6 +54,18 @@ INGRESS = MappingProxyType(
 
 
 @dataclass(frozen=True)
+class SecretRef:
+    """A variable the container reads from Secret Manager: the secret's id and the version
+    pinned (a number, so a new value is a new revision)."""
+
+    secret: str
+    version: str
+
+    def to_api(self) -> dict[str, Any]:
+        return {"secretKeyRef": {"secret": self.secret, "version": self.version}}
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     """What a deploy sets on the service (defaults: cargo-pmcp's)."""
 
@@ -63,6 +78,8 @@ class ServiceSettings:
     ingress: str = "INGRESS_TRAFFIC_ALL"
     port: int = 8080
     environment: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The server's secrets: variable name -> the Secret Manager version it reads.
+    secrets: Mapping[str, SecretRef] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def labels(self) -> dict[str, str]:
@@ -92,11 +109,13 @@ def _container(settings: ServiceSettings) -> dict[str, Any]:
         "ports": [{"containerPort": settings.port}],
         "resources": {"limits": {"cpu": settings.cpu, "memory": settings.memory}},
     }
-    env = [
+    env: list[dict[str, Any]] = [
         {"name": key, "value": value}
-        for key, value in sorted(settings.environment.items())
-        if key != "PORT"
+        for key, value in settings.environment.items()
+        if key != "PORT" and key not in settings.secrets
     ]
+    env += [{"name": key, "valueSource": ref.to_api()} for key, ref in settings.secrets.items()]
+    env.sort(key=lambda entry: str(entry["name"]))
     if env:
         container["env"] = env
     return container
@@ -173,15 +192,48 @@ def changes(current: Mapping[str, Any], settings: ServiceSettings) -> list[str]:
     ports = container.get("ports") or [{"containerPort": 8080}]
     if int(ports[0].get("containerPort", 8080)) != settings.port:
         found.append(f"port -> {settings.port}")
-    env = {e.get("name"): e.get("value") for e in container.get("env") or ()}
-    wanted = {k: v for k, v in settings.environment.items() if k != "PORT"}
+    entries = container.get("env") or ()
+    env = {e.get("name"): e.get("value") for e in entries if "valueSource" not in e}
+    wanted = {
+        k: v for k, v in settings.environment.items() if k != "PORT" and k not in settings.secrets
+    }
     if env != wanted:
         names = sorted(set(env) ^ set(wanted) | {k for k in wanted if env.get(k) != wanted[k]})
         found.append(f"environment ({', '.join(str(n) for n in names)})")
+    refs = _refs(entries)
+    if refs != dict(settings.secrets):
+        names = sorted(
+            set(refs) ^ set(settings.secrets)
+            | {k for k in settings.secrets if refs.get(k) != settings.secrets[k]}
+        )
+        found.append(f"secrets ({', '.join(names)})")
     labels = current.get("labels") or {}
     if any(labels.get(k) != v for k, v in settings.labels.items()):
         found.append("labels managed-by/pmcp-server")
     return found
+
+
+def _refs(entries: Any) -> dict[str, SecretRef]:
+    """The env entries that read Secret Manager, by variable name."""
+    refs: dict[str, SecretRef] = {}
+    for entry in entries or ():
+        ref = (entry.get("valueSource") or {}).get("secretKeyRef") or {}
+        if ref.get("secret"):
+            refs[str(entry.get("name"))] = SecretRef(
+                str(ref["secret"]), str(ref.get("version", ""))
+            )
+    return refs
+
+
+def secret_refs(service: Mapping[str, Any]) -> dict[str, SecretRef]:
+    """What the service's template reads from Secret Manager, by variable name."""
+    containers = (service.get("template") or {}).get("containers") or [{}]
+    return _refs(containers[0].get("env"))
+
+
+def runtime_service_account(service: Mapping[str, Any]) -> str:
+    """The service account the template's revisions run as ("" : the default one)."""
+    return str((service.get("template") or {}).get("serviceAccount") or "")
 
 
 def serving_revision(service: Mapping[str, Any]) -> str:

@@ -1,9 +1,10 @@
-"""Reading the service as it is (its body and revisions), and what that says: what serves,
-what served before it, whether this tool made it, and what a deploy would change."""
+"""Reading the service as it is (its body, revisions and secrets), and what that says: what
+serves, what served before it, whether this tool made it, and what a deploy would change."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...flow import Deployed
@@ -11,17 +12,26 @@ from ...ownership import is_managed
 from ...result import PlanChange
 from .config import GoogleConfig
 from .connection import Connection
-from .service import changes, is_ready, previous_revision, serving_revision, short_name
+from .secrets import SecretsSurvey, SecretStore
+from .service import (
+    SecretRef,
+    changes,
+    is_ready,
+    previous_revision,
+    serving_revision,
+    short_name,
+)
 
 __all__ = ["Survey", "planned_service_change", "take_survey"]
 
 
 @dataclass(frozen=True)
 class Survey:
-    """The service (None when there is none) and its revisions, newest first."""
+    """The service (None when there is none), its revisions, newest first, and secrets."""
 
     service: dict[str, Any] | None
     revisions: tuple[dict[str, Any], ...] = ()
+    secrets: SecretsSurvey = field(default_factory=SecretsSurvey)
 
     @property
     def current(self) -> dict[str, Any]:
@@ -67,20 +77,23 @@ class Survey:
         )
 
 
-def take_survey(conn: Connection, config: GoogleConfig) -> Survey:
+def take_survey(conn: Connection, config: GoogleConfig, store: SecretStore) -> Survey:
     service = conn.run.get_service(config.service)
     if service is None:
-        return Survey(None)
-    return Survey(service, tuple(conn.run.list_revisions(config.service)))
+        return Survey(None, secrets=store.survey({}))
+    return Survey(service, tuple(conn.run.list_revisions(config.service)), store.survey(service))
 
 
-def planned_service_change(survey: Survey, config: GoogleConfig) -> PlanChange:
-    """What a deploy would do to the service (plan reads no image: a digest is compared)."""
+def planned_service_change(
+    survey: Survey, config: GoogleConfig, secrets: Mapping[str, SecretRef]
+) -> PlanChange:
+    """What a deploy would do to the service (plan reads no image: a digest is compared);
+    ``secrets``: the versions it would read."""
     resource = f"Cloud Run service {config.service}"
     if survey.service is None:
         return PlanChange("create", resource, "first revision at 100 %")
     image = config.images.image if "@sha256:" in config.images.image else ""
-    found = changes(survey.current, config.settings(image)) if image else ["a new image"]
+    found = changes(survey.current, config.settings(image, secrets)) if image else ["a new image"]
     if not found:
         return PlanChange("keep", resource, f"{survey.serving} serves")
     return PlanChange(

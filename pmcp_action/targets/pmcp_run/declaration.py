@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from ...settings.declaration import ArtifactBuild, CiInputs, Fallback, OutputSpec, TargetDeclaration
 from ...settings.spec import InputKind, InputSpec
+from ...settings.vocabulary import McpPathRule
 from ..lambda_inputs import ARCHITECTURE, LAMBDA_ARTIFACT_NOTE
 
 __all__ = ["DECLARATION", "NAME"]
@@ -97,4 +98,5 @@ DECLARATION = TargetDeclaration(
         "pmcp-client-id: ${{ secrets.PMCP_CLIENT_ID }}\n"
         "pmcp-client-secret: ${{ secrets.PMCP_CLIENT_SECRET }}"
     ),
+    mcp_path=McpPathRule.NEVER,
 )

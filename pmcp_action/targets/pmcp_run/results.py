@@ -8,8 +8,10 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from ...context import Project
+from ...endpoint import McpEndpoint
 from ...result import PlanChange, TargetResult
 from ...secrets import SecretOutcome, SecretStatus
+from ...settings.vocabulary import McpPathRule
 from .api import DeploymentListItem, OAuthInfo
 from .connection import Connection
 from .deployment import RUNTIME
@@ -41,6 +43,7 @@ def result(
     """The one builder: identity, request ids, the health URL and ``can_roll_back=False``."""
     return TargetResult(
         url=url,
+        service_url=url,
         version=version,
         deployment_id=deployment_id,
         health_url=health_url(url) if url else "",
@@ -228,9 +231,16 @@ def destroyed_result(
 def settings_notes(project: Project) -> tuple[str, ...]:
     server = project.config.server
     version = project.version or "(unknown)"
+    storage = (
+        f", {server.ephemeral_storage_mb} MB of /tmp"
+        if server.ephemeral_storage_mb is not None
+        else ""
+    )
+    ignored = McpEndpoint(McpPathRule.NEVER, server.mcp_path).note
     return (
         f"Lambda settings sent to pmcp.run: {server.memory_mb} MB, {server.timeout_seconds} s "
-        f"timeout, runtime {RUNTIME}; server version {version}.",
+        f"timeout{storage}, runtime {RUNTIME}; server version {version}.",
+        *((ignored,) if ignored else ()),
     )
 
 

@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from ...context import RunContext
 from ...errors import Problem
 from ...flow import DeployFlow
+from ...scaffold import scaffold_warnings
 from .config import name_warning, resolve
 from .connection import Connection, Connector
 from .declaration import NAME
@@ -44,6 +45,8 @@ class PmcpRunTarget(DeployFlow[Connection, Survey, DeploymentFiles]):
         warning = name_warning(self.context.project.server_name)
         if warning:
             self.console.warning(warning, title="pmcp.run project name")
+        for scaffold in scaffold_warnings(self.context.project.root):
+            self.console.warning(scaffold, title="CDK scaffold")
         return ()
 
     def refuse_rollback(self, to_version: str) -> None:

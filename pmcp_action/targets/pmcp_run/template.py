@@ -9,7 +9,8 @@ what cargo-pmcp adds around it:
 - ``[environment]`` (merged with the ``environment`` input, keys of
   ``[secrets]`` excluded) over the function's variables;
 - ``[iam]`` tables, buckets and statements appended to the execution
-  policy, validated fail-closed first.
+  policy, validated fail-closed first;
+- ``[server].ephemeral_storage_mb`` as the function's ``EphemeralStorage``.
 
 As in cargo-pmcp, the Lambda ``MemorySize`` in the template is the
 scaffold's fixed 256; the memory pmcp.run applies is sent separately as
@@ -80,6 +81,8 @@ class RenderInputs:
     account_id: str = UNRESOLVED_ACCOUNT_ID
     metadata: McpMetadata | None = None
     iam: Mapping[str, Any] | None = None
+    #: [server].ephemeral_storage_mb (None: the template leaves Lambda's default).
+    ephemeral_storage_mb: int | None = None
 
 
 def _tags(server_name: str) -> list[dict[str, str]]:
@@ -306,6 +309,11 @@ def render_template(inputs: RenderInputs) -> dict[str, Any]:
                 "LoggingConfig": {"LogFormat": "JSON"},
                 "Tags": tags,
                 "TracingConfig": {"Mode": "Active"},
+                **(
+                    {"EphemeralStorage": {"Size": inputs.ephemeral_storage_mb}}
+                    if inputs.ephemeral_storage_mb is not None
+                    else {}
+                ),
             },
             "DependsOn": [POLICY_ID, ROLE_ID],
         },
@@ -378,4 +386,5 @@ def render_inputs_from_config(
         account_id=account if isinstance(account, str) and account else UNRESOLVED_ACCOUNT_ID,
         metadata=metadata,
         iam=iam or None,
+        ephemeral_storage_mb=config.server.ephemeral_storage_mb,
     )

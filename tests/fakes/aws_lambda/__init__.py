@@ -3,14 +3,16 @@ proxy, and the emulator the demo and the act runs start.
 
 - :mod:`.moto_server` — :class:`MotoServer`: moto's threaded server on 127.0.0.1, reset per test;
 - :mod:`.proxy` — :class:`MotoProxy`: records requests by AWS operation, injects answers;
-- :mod:`.errors` — STS and Lambda error answers as AWS sends them;
+- :mod:`.errors` — STS, Lambda and KMS error answers as AWS sends them;
+- :mod:`.lambda_rules` — what Lambda answers where moto does not (environment rules, hidden
+  variables);
 - :mod:`.emulator` — ``EMULATOR``: moto, the proxy, the OIDC fake and an MCP server.
 """
 
 from __future__ import annotations
 
 from .emulator import EMULATOR, emulate
-from .errors import lambda_error, sts_error
+from .errors import kms_error, lambda_error, sts_error
 from .moto_server import KEPT_MANAGED_POLICIES, MotoServer
 from .proxy import MotoProxy, operation_of
 
@@ -20,6 +22,7 @@ __all__ = [
     "MotoProxy",
     "MotoServer",
     "emulate",
+    "kms_error",
     "lambda_error",
     "operation_of",
     "sts_error",

@@ -1,4 +1,5 @@
-"""AWS error answers as the APIs send them, for a proxy injection to return."""
+"""AWS error answers as the APIs send them (STS, Lambda, KMS), for a proxy injection to
+return."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import httpx
 
-__all__ = ["lambda_error", "sts_error"]
+__all__ = ["kms_error", "lambda_error", "sts_error"]
 
 
 def sts_error(status: int, code: str, message: str) -> httpx.Response:
@@ -37,4 +38,16 @@ def lambda_error(status: int, code: str, message: str) -> httpx.Response:
             "x-amzn-RequestId": "7d6e5f4a-0000-4000-8000-fake00000002",
         },
         content=json.dumps({"Type": "User", "message": message}).encode(),
+    )
+
+
+def kms_error(status: int, code: str, message: str) -> httpx.Response:
+    """A KMS (json 1.1 protocol) error response, as AWS sends it."""
+    return httpx.Response(
+        status,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "x-amzn-RequestId": "2b3c4d5e-0000-4000-8000-fake00000003",
+        },
+        content=json.dumps({"__type": code, "message": message}).encode(),
     )

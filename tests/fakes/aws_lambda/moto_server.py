@@ -2,7 +2,8 @@
 
 :class:`MotoServer` runs ``moto.server.ThreadedMotoServer`` on 127.0.0.1 (never 0.0.0.0)
 with Lambda's Docker use switched off and the AWS managed IAM policies the target attaches
-loaded. :meth:`MotoServer.reset` empties every backend between tests in ~20 ms.
+loaded. :meth:`MotoServer.reset` empties every backend between tests in ~20 ms. moto's
+UpdateFunctionConfiguration learns KMSKeyArn (the key of the environment), as Lambda has it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from typing import Any
 
 import httpx
 
@@ -18,6 +20,7 @@ import httpx
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 import moto.iam.models  # noqa: E402
+from moto.awslambda.models import LambdaFunction  # noqa: E402
 from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
@@ -33,6 +36,19 @@ setattr(  # noqa: B010 - moto.iam.models reads this module global on every IAM r
     json.dumps({name: _all_policies[name] for name in KEPT_MANAGED_POLICIES}),
 )
 del _all_policies
+
+_update_configuration = LambdaFunction.update_configuration
+
+
+def _update_configuration_with_key(self: LambdaFunction, config_updates: dict[str, Any]) -> Any:
+    """UpdateFunctionConfiguration as Lambda does it: KMSKeyArn too (moto keeps it only from
+    CreateFunction); "" puts Lambda's own key back."""
+    if "KMSKeyArn" in config_updates:
+        self.kms_key_arn = config_updates["KMSKeyArn"] or None
+    return _update_configuration(self, config_updates)
+
+
+setattr(LambdaFunction, "update_configuration", _update_configuration_with_key)  # noqa: B010
 
 __all__ = ["KEPT_MANAGED_POLICIES", "MotoServer"]
 

@@ -5,8 +5,10 @@ request shapes), so tests put :class:`MotoProxy` between the program and moto. I
 :class:`~tests.fakes.server.FakeBase`: it records every request (``proxy.requests``),
 applies the base's path-based faults, and adds operation-based injections
 (``proxy.inject("AssumeRoleWithWebIdentity", sts_error(403, "AccessDenied", ...))``),
-since STS and IAM post every action to ``/``. Everything else is forwarded to moto
-unchanged.
+since STS and IAM post every action to ``/``. It also answers as Lambda where moto does
+not (:mod:`.lambda_rules`): an environment Lambda refuses, and, with ``decrypt_denied``, the
+variables hidden from a caller without ``kms:Decrypt``. Everything else is forwarded to
+moto unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import parse_qs, unquote
 import httpx
 
 from ..server import FakeBase, RecordedRequest
+from .lambda_rules import hide_variables, refusal
 
 __all__ = ["MotoProxy", "operation_of"]
 
@@ -48,6 +51,7 @@ _LAMBDA_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("PUT", r"^/2017-10-31/functions/[^/]+/concurrency$", "PutFunctionConcurrency"),
         ("POST", r"^/2017-03-31/tags/.+$", "TagResource"),
         ("GET", r"^/2017-03-31/tags/.+$", "ListTags"),
+        ("DELETE", r"^/2017-03-31/tags/.+$", "UntagResource"),
     )
 )
 
@@ -91,6 +95,8 @@ class MotoProxy(FakeBase):
         self._client = httpx.Client(timeout=30.0, trust_env=False)
         self._injections: list[_Injection] = []
         self._injection_lock = threading.Lock()
+        #: Answer as Lambda answers a caller without kms:Decrypt on the functions' keys.
+        self.decrypt_denied = False
 
     def close(self) -> None:
         self._client.close()
@@ -121,6 +127,7 @@ class MotoProxy(FakeBase):
     def reset_state(self) -> None:
         with self._injection_lock:
             self._injections.clear()
+        self.decrypt_denied = False
 
     # --- the log --------------------------------------------------------------------------------
     @staticmethod
@@ -141,6 +148,9 @@ class MotoProxy(FakeBase):
         injected = self._take(operation)
         if injected is not None:
             return injected()
+        refused = refusal(operation, request.content)
+        if refused is not None:
+            return refused
         url = self.upstream + request.url.raw_path.decode("ascii")
         headers = [
             (k, v)
@@ -156,6 +166,7 @@ class MotoProxy(FakeBase):
             if k.lower()
             not in ("content-length", "content-encoding", "transfer-encoding", "connection")
         ]
-        return httpx.Response(
+        response = httpx.Response(
             upstream.status_code, headers=response_headers, content=upstream.content
         )
+        return hide_variables(operation, response) if self.decrypt_denied else response

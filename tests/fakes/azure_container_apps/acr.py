@@ -24,7 +24,7 @@ import json
 import re
 import secrets as _secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -61,8 +61,9 @@ class FakeAcr(AcrLoginServer):
         self.login_server_for: Callable[[str], str] = lambda name: f"{name.lower()}.azurecr.io"
         #: Sign access tokens for a real docker-registry (None: in-memory registries).
         self.signer: FakeRegistryTokenServer | None = None
-        #: Called with the image after a revision pulled it (a container test runs it).
-        self.on_pull: Callable[[str], None] | None = None
+        #: Called with the image and the revision's environment (its secrets resolved) after
+        #: a revision pulled it (a container test runs it).
+        self.on_pull: Callable[[str, dict[str, str]], None] | None = None
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -71,7 +72,6 @@ class FakeAcr(AcrLoginServer):
         self.principals: set[str] = set()
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> login server
         self.backends: dict[str, LoginBackend] = {}
-        self.app_secrets: dict[str, dict[str, str]] = {}  # app id (lower) -> name -> value
         self.taken: set[str] = set()
         self.refuse_role_assignments = False
         self.principal_lag = 0
@@ -301,20 +301,16 @@ class FakeAcr(AcrLoginServer):
         tenants = sorted({app.tenant_id for app in self.arm.entra.apps.values()})
         return {"type": kind, "principalId": principal, "tenantId": tenants[0] if tenants else ""}
 
-    def remember_secrets(self, app_key: str, configuration: dict[str, Any]) -> list[Any]:
-        """Secrets kept for pulls; the app shows their names only, as ARM does."""
-        given = configuration.get("secrets")
-        if given is None:
-            return [{"name": n} for n in self.app_secrets.get(app_key, {})]
-        self.app_secrets[app_key] = {
-            str(s.get("name")): str(s.get("value", "")) for s in given if isinstance(s, dict)
-        }
-        return [{"name": n} for n in self.app_secrets[app_key]]
-
     def pull_refusal(
-        self, app_key: str, image: str, configuration: dict[str, Any], identity: dict[str, Any]
+        self,
+        app_key: str,
+        image: str,
+        configuration: dict[str, Any],
+        identity: dict[str, Any],
+        env: Mapping[str, str] | None = None,
     ) -> str:
-        """Why a revision could not pull ``image`` ("" when it can, or it is not ACR's)."""
+        """Why a revision could not pull ``image`` ("" when it can, or it is not ACR's); a
+        revision that pulls it runs it with ``env`` (:attr:`on_pull`)."""
         host = image.split("/", 1)[0].lower()
         registry = self.by_login_server(host)
         if registry is None:
@@ -343,7 +339,7 @@ class FakeAcr(AcrLoginServer):
             if not granted:
                 return denied + " (the identity has no AcrPull on the registry)"
         else:
-            secret = self.app_secrets.get(app_key, {}).get(str(entry.get("passwordSecretRef")))
+            secret = self.arm.secrets.value(app_key, str(entry.get("passwordSecretRef")))
             key = str(registry["id"]).lower()
             if not (
                 registry["properties"]["adminUserEnabled"]
@@ -360,5 +356,5 @@ class FakeAcr(AcrLoginServer):
             if wanted not in backend.manifests.get(repository, {}):
                 return f"Failed to pull image '{image}': manifest unknown"
         if self.on_pull is not None:
-            self.on_pull(image)
+            self.on_pull(image, dict(env or {}))
         return ""

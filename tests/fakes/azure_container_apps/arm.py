@@ -19,6 +19,7 @@ import httpx
 from ..server import FakeBase, json_response
 from .acr import FakeAcr
 from .acr_tasks import FakeAcrTasks
+from .app_secrets import AppSecrets
 from .entra import FakeEntra
 
 __all__ = ["APP_VERSIONS", "RESOURCES_VERSIONS", "ArmBase", "Operation", "arm_failure"]
@@ -62,6 +63,8 @@ class ArmBase(FakeBase):
         self.page_size = 0
         #: Microsoft.ContainerRegistry, role assignments and the login servers (:mod:`.acr`).
         self.acr = FakeAcr(self)
+        #: The container apps' secrets, values and all (:mod:`.app_secrets`).
+        self.secrets = AppSecrets()
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -89,6 +92,7 @@ class ArmBase(FakeBase):
             #: Images whose new revisions show these properties (run states, stuck, …).
             self.revision_states: dict[str, dict[str, Any]] = {}
             self.acr.reset_state()
+            self.secrets.reset_state()
 
     def cold(self) -> None:
         """A subscription that never used Container Apps."""

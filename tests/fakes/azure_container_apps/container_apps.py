@@ -2,8 +2,9 @@
 
 A PUT writes the whole app, a PATCH merges (RFC 7396); a changed template makes a revision
 (``<app>--<suffix>``; a suffix used before is refused). Traffic must sum to 100 and may name
-revisions only in ``Multiple`` mode. A revision provisions, runs and is healthy, unless
-its image is in :attr:`FakeArm.failing_images`, cannot be pulled from ACR
+revisions only in ``Multiple`` mode. The app's secrets (:mod:`.app_secrets`) are shown by
+name only; ``POST …/listSecrets`` gives their values. A revision provisions, runs and is
+healthy, unless its image is in :attr:`FakeArm.failing_images`, cannot be pulled from ACR
 (:meth:`~.acr.FakeAcr.pull_refusal`), or :attr:`FakeArm.revision_states` says otherwise.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 
 from ..server import json_response
+from .app_secrets import secret_refs, tag_refusal
 from .arm import ArmBase, arm_failure
 
 __all__ = ["FakeArm"]
@@ -74,6 +76,7 @@ class FakeArm(ArmBase):
                 return httpx.Response(204)
             del self.resources[key]
             self.revisions.pop(key, None)
+            self.secrets.drop(key)
             return self._accepted_location(rid, deleting=True)
         try:
             body = json.loads(request.content or b"{}")
@@ -88,13 +91,19 @@ class FakeArm(ArmBase):
             )
         if kind == "managedEnvironments":
             return self._put_environment(request, rid, key, name, body, resource)
+        refused = tag_refusal(body.get("tags"))
+        if refused is not None:
+            return refused
+        given = ((body.get("properties") or {}).get("configuration") or {}).get("secrets")
         if request.method == "PATCH":
             if resource is None:
                 return arm_failure(404, "ContainerAppNotFound", f"'{name}' was not found.")
             merged = _merge(json.loads(json.dumps(resource)), body)
-            return self._write_app(rid, key, name, merged, resource, patch=True)
+            # A merge patch without secrets keeps them; with them, the array is replaced.
+            return self._write_app(rid, key, name, merged, resource, patch=True, secrets=given)
         if request.method == "PUT":
-            return self._write_app(rid, key, name, body, resource, patch=False)
+            # A PUT is the whole app: secrets not sent are secrets no more.
+            return self._write_app(rid, key, name, body, resource, patch=False, secrets=given or [])
         return arm_failure(405, "MethodNotAllowed", "")
 
     def _put_environment(
@@ -134,6 +143,7 @@ class FakeArm(ArmBase):
         old: dict[str, Any] | None,
         *,
         patch: bool,
+        secrets: Any = None,
     ) -> httpx.Response:
         props = body.get("properties") or {}
         env_id = str(props.get("managedEnvironmentId") or props.get("environmentId") or "")
@@ -167,13 +177,32 @@ class FakeArm(ArmBase):
         refused = self._check_traffic(traffic, mode, set(revisions) | {new_revision} - {""})
         if refused is not None:
             return refused
+        refused = self.secrets.refusal(secrets)
+        if refused is not None:
+            return refused
+        held = self.secrets.names_after(key, secrets)
+        reading = (
+            {
+                r["name"]: secret_refs(r["properties"]["template"])
+                for r in revisions.values()
+                if r["properties"]["active"]
+            }
+            if mode == "Multiple"
+            else {}
+        )
+        removed = set(self.secrets.entries.get(key, {})) - held
+        refused = self.secrets.ref_refusal(held, config, template, reading, removed)
+        if refused is not None:
+            return refused
         domain = environment["properties"]["defaultDomain"]
         identity = self.acr.identity(body.get("identity"), old)
-        config = {**config, "secrets": self.acr.remember_secrets(key, config)}
+        config = {**config, "secrets": self.secrets.write(key, secrets)}
         reason = self.failing_images.get(containers[0]["image"], "")
         if new_revision:
             image = containers[0]["image"]
-            reason = reason or self.acr.pull_refusal(key, image, config, identity)
+            env = self.secrets.environment(key, containers)
+            self.secrets.started[f"{rid}/revisions/{new_revision}".lower()] = env
+            reason = reason or self.acr.pull_refusal(key, image, config, identity, env)
             revisions[new_revision] = {
                 "id": f"{rid}/revisions/{new_revision}",
                 "name": new_revision,
@@ -262,6 +291,8 @@ class FakeArm(ArmBase):
         return None
 
     def _revision_call(self, request: httpx.Request, key: str, sub: list[str]) -> httpx.Response:
+        if sub == ["listSecrets"] and request.method == "POST":
+            return self.secrets.listed(key)
         revisions = self.revisions.get(key, {})
         if sub == ["revisions"] and request.method == "GET":
             items = sorted(revisions.values(), key=lambda r: r["properties"]["createdTime"])

@@ -14,6 +14,8 @@ behind :func:`tests.fakes.server.serve`, every other level.
 - :mod:`.run_resources` — a service and its revisions as the fake stores them;
 - :mod:`.run_services` — Cloud Run v2 services, revisions and operations;
 - :mod:`.run_iam` — Cloud Run v2 IAM policies (``allUsers`` as invoker);
+- :mod:`.secret_manager` — Secret Manager v1: secrets, versions, IAM; what a revision may
+  read;
 - :mod:`.artifact_registry` — Artifact Registry repositories, its ``/v2/token`` for a real
   ``docker-registry``, and an in-process Docker registry taking its login;
 - :mod:`.cloud_logging` — Cloud Logging ``entries:list``;
@@ -32,6 +34,7 @@ from .emulator import (
     EMULATOR,
     EMULATOR_IMAGE,
     EMULATOR_PROJECT,
+    EMULATOR_PROJECT_NUMBER,
     EMULATOR_PROVIDER,
     EMULATOR_SERVICE_ACCOUNT,
     emulate,
@@ -44,6 +47,7 @@ __all__ = [
     "EMULATOR",
     "EMULATOR_IMAGE",
     "EMULATOR_PROJECT",
+    "EMULATOR_PROJECT_NUMBER",
     "EMULATOR_PROVIDER",
     "EMULATOR_SERVICE_ACCOUNT",
     "FakeArtifactRegistryDocker",

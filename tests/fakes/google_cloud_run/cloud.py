@@ -12,21 +12,23 @@ from .iamcredentials import IamCredentials
 from .oauth2 import OAuth2
 from .run_schema import as_numbers
 from .run_services import CloudRunServices
+from .secret_manager import SM_ROUTE, as_state_numbers
 from .sts import Sts
 
 __all__ = ["FakeCloudRun"]
 
 
 class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServices):
-    """STS, iamcredentials, oauth2, Artifact Registry and Cloud Run Admin API v2 for one or
-    more projects (any project and region accepted)."""
+    """STS, iamcredentials, oauth2, Artifact Registry, Secret Manager and Cloud Run Admin API
+    v2 for one or more projects (any project and region accepted)."""
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Routes; ``$alt=json;enum-encoding=int`` (Google's clients) is answered in numbers."""
         answer = self._route(request)
         if "enum-encoding=int" not in request.url.params.get("$alt", ""):
             return answer
-        return json_response(answer.status_code, as_numbers(json.loads(answer.content)))
+        numbers = as_state_numbers if SM_ROUTE.match(request.url.path) else as_numbers
+        return json_response(answer.status_code, numbers(json.loads(answer.content)))
 
     def _route(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -38,6 +40,9 @@ class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServic
             ":generateAccessToken"
         ):
             return self._generate(request, path)
+        secrets = SM_ROUTE.match(path)
+        if secrets is not None:
+            return self._secret_manager(request, secrets)
         ar = AR_ROUTE.match(request.url.path)
         if ar is not None:
             return self._artifact_registry(request, *ar.groups())

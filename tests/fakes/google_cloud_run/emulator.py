@@ -16,6 +16,7 @@ __all__ = [
     "EMULATOR",
     "EMULATOR_IMAGE",
     "EMULATOR_PROJECT",
+    "EMULATOR_PROJECT_NUMBER",
     "EMULATOR_PROVIDER",
     "EMULATOR_SERVICE_ACCOUNT",
     "emulate",
@@ -27,6 +28,8 @@ EMULATOR_PROVIDER = (
     "projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github"
 )
 EMULATOR_SERVICE_ACCOUNT = "deployer@pmcp-emulator.iam.gserviceaccount.com"
+#: The emulated project's number (in Secret Manager's names, the default compute account).
+EMULATOR_PROJECT_NUMBER = "123456789012"
 #: A prebuilt image reference pinned by digest: the emulator runs no container.
 EMULATOR_IMAGE = "us-central1-docker.pkg.dev/pmcp-emulator/pmcp/hello-mcp@sha256:" + "0" * 64
 
@@ -48,6 +51,7 @@ def emulate(*, host: str = "127.0.0.1", tls: bool = False) -> Iterator[Running]:
         fake = FakeGoogleCloud(mcp.url)
         fake.providers[EMULATOR_PROVIDER] = {"repository": issuer.repository}
         fake.service_accounts[EMULATOR_SERVICE_ACCOUNT] = EMULATOR_PROVIDER
+        fake.project_numbers[EMULATOR_PROJECT] = EMULATOR_PROJECT_NUMBER
         url = str(stack.enter_context(LoopbackServer(fake, host=host)).url).rstrip("/")
         yield Running(
             urls=MappingProxyType(

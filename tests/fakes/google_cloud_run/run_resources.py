@@ -17,13 +17,16 @@ class Revision:
     name: str
     template: dict[str, Any]
     ready: bool
+    #: Why it is not ready (default: its container did not listen).
+    message: str = ""
 
     def to_api(self, service: str) -> dict[str, Any]:
         state = "CONDITION_SUCCEEDED" if self.ready else "CONDITION_FAILED"
         message = (
             ""
             if self.ready
-            else (
+            else self.message
+            or (
                 "The user-provided container failed to start and listen on the port defined "
                 "provided by the PORT=8080 environment variable."
             )

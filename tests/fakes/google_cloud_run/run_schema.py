@@ -1,12 +1,13 @@
 """Cloud Run Admin API v2's shapes as the fake checks them: the fields of each message, the
 enums (names and proto numbers), output-only fields, update masks and query parameters.
 
-Strict on request shapes: a Service body with a field the v2 API does not have, or a
-writable field out of its enum, is refused with 400 INVALID_ARGUMENT, as the real API
-refuses it. What Google's own clients send is accepted (``test_peers.py``): enum numbers
-(answered in kind under ``$alt=json;enum-encoding=int``), omitted proto3 defaults,
-output-only fields sent back, ``updateMask``, ``validateOnly``, ``allowMissing``; a query
-parameter the request message does not have is refused.
+Strict on request shapes: a Service body with a field the v2 API does not have (an env
+entry's ``valueSource.secretKeyRef`` included), a reserved variable, or a writable field out
+of its enum, is refused with 400 INVALID_ARGUMENT, as the real API refuses it. What
+Google's own clients send is accepted (``test_peers.py``): enum numbers (answered in kind
+under ``$alt=json;enum-encoding=int``), omitted proto3 defaults, output-only fields sent
+back, ``updateMask``, ``validateOnly``, ``allowMissing``; a query parameter the request
+message does not have is refused.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ CONTAINER_FIELDS = {
     "baseImageUri", "buildInfo",
 }  # fmt: skip
 TRAFFIC_FIELDS = {"type", "revision", "percent", "tag"}
+_ENV_FIELDS = {"name", "value", "valueSource"}
+#: Variables the container contract sets itself.
+_RESERVED_ENV = {"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"}
 _INGRESS = {
     "INGRESS_TRAFFIC_ALL",
     "INGRESS_TRAFFIC_INTERNAL_ONLY",
@@ -197,8 +201,27 @@ def problem(body: Any) -> str:
         unknown |= {f"template.containers.{k}" for k in set(container) - CONTAINER_FIELDS}
         if not container.get("image"):
             return "template.containers.image is required"
-        if any(e.get("name") == "PORT" for e in container.get("env", [])):
-            return "The following reserved env names were provided: PORT"
+        reserved = sorted({str(e.get("name")) for e in container.get("env", [])} & _RESERVED_ENV)
+        if reserved:
+            return f"The following reserved env names were provided: {', '.join(reserved)}"
+        for entry in container.get("env", []):
+            unknown |= {f"template.containers.env.{k}" for k in set(entry) - _ENV_FIELDS}
+            source = entry.get("valueSource")
+            if source is None:
+                continue
+            if not isinstance(source, dict) or set(source) - {"secretKeyRef"}:
+                names = sorted(set(source) - {"secretKeyRef"}) if isinstance(source, dict) else []
+                first = names[0] if names else ""
+                return f'Invalid JSON payload received. Unknown name "valueSource.{first}"'
+            ref = source.get("secretKeyRef")
+            if not isinstance(ref, dict) or not ref.get("secret"):
+                return "template.containers.env.valueSource.secretKeyRef.secret is required"
+            unknown |= {
+                f"template.containers.env.valueSource.secretKeyRef.{k}"
+                for k in set(ref) - {"secret", "version"}
+            }
+            if entry.get("value"):
+                return f"env {entry.get('name')}: value and valueSource cannot both be set"
     for entry in body.get("traffic", []):
         unknown |= {f"traffic.{k}" for k in set(entry) - TRAFFIC_FIELDS}
     if unknown:

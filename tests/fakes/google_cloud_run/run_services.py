@@ -1,6 +1,10 @@
 """Cloud Run Admin API v2: services (create, read, patch, delete), their revisions and
 operations, each change answered as a long-running operation done at its first poll.
 
+A revision whose container reads a Secret Manager version (``valueSource.secretKeyRef``)
+becomes ready only when its service account (the template's, else the project's default
+compute account) may read that version, as Cloud Run checks it.
+
 Faults beyond the shared fault plan: ``never_ready`` (images whose revision never becomes
 ready).
 """
@@ -19,13 +23,14 @@ from .envelope import error
 from .run_iam import CloudRunIam
 from .run_resources import Revision, Service
 from .run_schema import LATEST, REVISION, masked, problem, query_problem, stored
+from .secret_manager import SecretManager
 
 __all__ = ["CloudRunServices"]
 
 _ROUTE = re.compile(r"^/v2/projects/([^/]+)/locations/([^/]+)/(.*)$")
 
 
-class CloudRunServices(CloudRunIam):
+class CloudRunServices(CloudRunIam, SecretManager):
     """Cloud Run's services, revisions and operations over the shared state."""
 
     def _run(self, request: httpx.Request) -> httpx.Response:
@@ -92,9 +97,44 @@ class CloudRunServices(CloudRunIam):
                 f"Revision named '{name}' with different configuration already exists."
             )
         image = template["containers"][0]["image"]
-        revision = Revision(name, copy.deepcopy(template), ready=image not in self.never_ready)
+        unreadable = self._unreadable_secret(service, template)
+        revision = Revision(
+            name,
+            copy.deepcopy(template),
+            ready=image not in self.never_ready and not unreadable,
+            message=unreadable,
+        )
         service.revisions.append(revision)
         return revision
+
+    def _unreadable_secret(self, service: Service, template: dict[str, Any]) -> str:
+        """Why the revision cannot read a secret its container reads ("" when it can)."""
+        project = service.name.split("/")[1]
+        account = template.get("serviceAccount") or (
+            f"{self.project_number(project)}-compute@developer.gserviceaccount.com"
+        )
+        for index, entry in enumerate(template["containers"][0].get("env") or ()):
+            ref = (entry.get("valueSource") or {}).get("secretKeyRef")
+            if not ref:
+                continue
+            why = self.readable_by(project, ref["secret"], str(ref.get("version", "")), account)
+            if why:
+                return (
+                    f"spec.template.spec.containers[0].env[{index}].value_from.secret_key_ref"
+                    f".name: {why}"
+                )
+        return ""
+
+    def environment_of(self, revision: Revision, project: str) -> dict[str, str]:
+        """What the revision's container sees: its variables, secrets read (a test's view)."""
+        seen: dict[str, str] = {}
+        for entry in revision.template["containers"][0].get("env") or ():
+            ref = (entry.get("valueSource") or {}).get("secretKeyRef")
+            if ref:
+                seen[entry["name"]] = self.value(project, ref["secret"], str(ref["version"]))
+            else:
+                seen[entry["name"]] = str(entry.get("value", ""))
+        return seen
 
     def _create(self, request: httpx.Request, parent: str, service_id: str = "") -> httpx.Response:
         """``name`` in the body is ignored (v2: composed from parent and serviceId)."""
@@ -125,13 +165,18 @@ class CloudRunServices(CloudRunIam):
             )
         service.traffic = body.get("traffic") or [{"type": LATEST, "percent": 100}]
         self.services[name] = service
-        self._created(revision)
+        self._created(service, revision)
         return self._operation(parent, service.to_api())
 
-    def _created(self, revision: Revision) -> None:
-        """A ready revision was created: it pulls its image (``on_revision``, when set)."""
+    def _created(self, service: Service, revision: Revision) -> None:
+        """A ready revision was created: it pulls its image and starts with its variables
+        (``on_revision``, when set)."""
         if self.on_revision is not None:
-            self.on_revision(revision.template["containers"][0]["image"])
+            project = service.name.split("/")[1]
+            self.on_revision(
+                revision.template["containers"][0]["image"],
+                self.environment_of(revision, project),
+            )
 
     def _update(self, request: httpx.Request, service: Service) -> httpx.Response:
         body = json.loads(request.content or b"null")
@@ -190,5 +235,5 @@ class CloudRunServices(CloudRunIam):
         service.generation += 1
         service.etag = f'"e{next(self._ids)}"'
         if revision is not None and revision.ready:
-            self._created(revision)
+            self._created(service, revision)
         return self._operation(parent, service.to_api())

@@ -1,17 +1,20 @@
 """The fake Google's memory: the access tokens it minted, WIF providers, service accounts
-and their keys, Cloud Run services, Artifact Registry repositories, and the long-running
-operations both APIs answer with."""
+and their keys, Cloud Run services, Artifact Registry repositories, Secret Manager secrets,
+and the long-running operations the APIs answer with."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..server import FakeBase, json_response
 from .run_resources import Service
+
+if TYPE_CHECKING:
+    from .secret_manager import FakeSecret
 
 __all__ = ["GoogleState"]
 
@@ -23,8 +26,9 @@ class GoogleState(FakeBase):
 
     def __init__(self) -> None:
         super().__init__()
-        #: Called with a ready revision's image when it is created (its container pulls it).
-        self.on_revision: Callable[[str], None] | None = None
+        #: Called with a ready revision's image and the variables its container sees (the
+        #: secrets read) when it is created: its container pulls the image and starts.
+        self.on_revision: Callable[[str, Mapping[str, str]], None] | None = None
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -47,10 +51,19 @@ class GoogleState(FakeBase):
         #: login's access token speaks for.
         self.registry_tokens: list[str] = []
         self.registry_logins: list[str] = []
+        #: Secret Manager: secrets by ``projects/<number>/secrets/<id>``; project numbers by id.
+        self.secrets: dict[str, FakeSecret] = {}
+        self.project_numbers: dict[str, str] = {}
+        #: The most secrets one page of a list answers (pages are tested with a small one).
+        self.secrets_page_size = 25000
         self._ids = itertools.count(1)
 
     def snapshot(self) -> dict[str, Any]:
-        return {name: s.to_api() for name, s in self.services.items()}
+        """The services and secrets (never a secret's value)."""
+        return {
+            **{name: s.to_api() for name, s in self.services.items()},
+            **{name: s.snapshot() for name, s in self.secrets.items()},
+        }
 
     def _mint(self, who: str) -> str:
         token = f"ya29.fake-{next(self._ids)}"

@@ -1,17 +1,20 @@
 """A std-only Rust MCP server stand-in (``main.rs``) and its build helper.
 
 :func:`build_standin` compiles it once per source digest into a cache directory with
-``rustc`` (x86_64, no crates): a real, dynamically linked glibc binary.
+``rustc`` (x86_64, no crates): a real, dynamically linked glibc binary. :func:`serve_standin`
+runs it on a loopback port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["SOURCE", "build_standin", "place_standin", "rustc_problem"]
+__all__ = ["SOURCE", "build_standin", "place_standin", "rustc_problem", "serve_standin"]
 
 SOURCE = Path(__file__).with_name("main.rs")
 _CACHE = Path(__file__).resolve().parents[3] / ".cache" / "rust-standin"
@@ -45,3 +48,24 @@ def place_standin(binary: Path, name: str, trailer: bytes = b"") -> Path:
     binary.write_bytes(build_standin(name).read_bytes() + trailer)
     binary.chmod(0o755)
     return binary
+
+
+@contextlib.contextmanager
+def serve_standin() -> Iterator[str]:
+    """The stand-in listening on 127.0.0.1 (a free port); yields its MCP URL."""
+    from ..mcp_servers import HOST, _wait_listening, unused_port
+
+    port = unused_port()
+    process = subprocess.Popen(
+        [str(build_standin())],
+        env={"HOST": HOST, "PORT": str(port)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_listening(port, 10)
+        yield f"http://{HOST}:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,5 +1,7 @@
-//! A std-only stand-in for a Rust MCP server (no crates): streamable HTTP on $PORT,
-//! answering `initialize` and `tools/list` with JSON, notifications with 202.
+//! A std-only stand-in for a Rust MCP server (no crates): streamable HTTP on $HOST:$PORT
+//! (0.0.0.0:8080 unless set), answering `initialize`, `tools/list` and `tools/call` with JSON,
+//! notifications with 202. Its tool `env_is_set` says whether an environment variable is
+//! set, never its value (a platform's secrets reach the server as variables).
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
@@ -79,8 +81,28 @@ fn serve(mut stream: TcpStream) {
             )
         }
         "tools/list" => "{\"tools\":[{\"name\":\"greet\",\"description\":\"Say hello\",\
-                         \"inputSchema\":{\"type\":\"object\"}}]}"
+                         \"inputSchema\":{\"type\":\"object\"}},\
+                         {\"name\":\"env_is_set\",\"description\":\"Whether an environment \
+                         variable is set (never its value)\",\"inputSchema\":{\"type\":\"object\",\
+                         \"properties\":{\"variable\":{\"type\":\"string\"}},\
+                         \"required\":[\"variable\"]}}]}"
             .to_string(),
+        "tools/call" if field(&body, "name") == Some("env_is_set") => {
+            let variable = field(&body, "variable").unwrap_or("");
+            let valid = !variable.is_empty()
+                && variable.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let text = if !valid {
+                "variable must be letters, digits and _".to_string()
+            } else if std::env::var_os(variable).map_or(false, |value| !value.is_empty()) {
+                format!("{} is set", variable)
+            } else {
+                format!("{} is not set", variable)
+            };
+            format!(
+                "{{\"content\":[{{\"type\":\"text\",\"text\":\"{}\"}}],\"isError\":{}}}",
+                text, !valid
+            )
+        }
         _ => {
             let error = format!(
                 "{{\"jsonrpc\":\"2.0\",\"id\":{},\"error\":{{\"code\":-32601,\"message\":\"unknown\"}}}}",
@@ -95,7 +117,9 @@ fn serve(mut stream: TcpStream) {
 
 fn main() {
     let port = std::env::var("PORT").unwrap_or_else(|_| "8080".to_string());
-    let listener = TcpListener::bind(format!("0.0.0.0:{}", port)).expect("bind");
+    // All interfaces in a container; HOST (e.g. 127.0.0.1) narrows it for a test on the host.
+    let host = std::env::var("HOST").unwrap_or_else(|_| "0.0.0.0".to_string());
+    let listener = TcpListener::bind(format!("{}:{}", host, port)).expect("bind");
     eprintln!("rust-standin listening on {}", port);
     for stream in listener.incoming().flatten() {
         thread::spawn(move || serve(stream));

@@ -111,3 +111,52 @@ def test_a_table_of_the_wrong_type_is_refused_once(tmp_path):
         f"{path}:1 [server]: must be a table, found a string — write it as a [server] table "
         "with its keys below",
     ]
+
+
+def test_cargo_pmcp_0_28_keys_are_read(tmp_path):
+    path = write(
+        tmp_path,
+        '[server]\nname = "x"\nmcp_path = "/api/mcp"\nephemeral_storage_mb = 2048\n\n'
+        '[build]\nfeatures = ["a", "b"]\nno_default_features = true\n\n'
+        '[post_deploy_tests]\nenabled = false\nchecks = ["connectivity", "apps"]\n'
+        'apps_mode = "chatgpt"\non_failure = "warn"\ntimeout_seconds = 30\n'
+        "warmup_grace_ms = 500\n",
+    )
+    config, _ = load_deploy_config(path)
+    assert config.server.mcp_path == "/api/mcp" and config.server.ephemeral_storage_mb == 2048
+    assert config.build.features == ("a", "b") and config.build.no_default_features
+    tests = config.post_deploy_tests
+    assert tests.enabled is False and tests.checks == ("connectivity", "apps")
+    assert (tests.apps_mode, tests.on_failure) == ("chatgpt", "warn")
+    assert (tests.timeout_seconds, tests.warmup_grace_ms) == (30, 500)
+
+
+def test_absent_0_28_keys_are_unset(tmp_path):
+    config, _ = load_deploy_config(write(tmp_path, '[server]\nname = "x"\n'))
+    assert config.server.mcp_path is None and config.server.ephemeral_storage_mb is None
+    assert config.build.features == () and not config.build.no_default_features
+    assert config.post_deploy_tests.enabled is None and config.post_deploy_tests.checks is None
+
+
+def test_invalid_0_28_keys_name_the_file_line_and_rule(tmp_path):
+    path = write(
+        tmp_path,
+        '[server]\nname = "x"\nmcp_path = "mcp?x"\nephemeral_storage_mb = 100\n\n'
+        '[build]\nfeatures = "a"\nprofile = "fast"\n\n'
+        '[post_deploy_tests]\nchecks = "all"\ntimeout_seconds = "soon"\n',
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_deploy_config(path)
+    text = caught.value.message
+    assert f"{path}:3 [server].mcp_path: 'mcp?x' must start with '/'" in text
+    assert f"{path}:4 [server].ephemeral_storage_mb: 100 is out of range — use 512 to 10240" in text
+    assert f"{path}:7 [build].features: must be a list of strings" in text
+    assert f"{path}:8 [build].profile: unknown key [build].profile" in text
+    assert f"{path}:11 [post_deploy_tests].checks: must be a list of strings" in text
+    assert f"{path}:12 [post_deploy_tests].timeout_seconds: must be an integer" in text
+
+
+def test_a_path_with_a_query_is_refused(tmp_path):
+    path = write(tmp_path, '[server]\nname = "x"\nmcp_path = "/mcp?x=1"\n')
+    with pytest.raises(ValidationError, match=r"contains '\?': it is a URL path"):
+        load_deploy_config(path)

@@ -87,3 +87,169 @@ def test_the_secrets_input_takes_heredoc_values_and_masks_each_one():
     with pytest.raises(ValidationError) as caught:
         load_settings_from(environ={"INPUT_TARGET": "pmcp-run", "INPUT_SECRETS": "X<<EOF\nv\n"})
     assert "input 'secrets', line 1: the value started here never ends" in caught.value.message
+
+
+def _with_file(tmp_path, text: str, environ: dict[str, str]):
+    from pmcp_action.settings.deploy_toml_reading import find_config
+
+    from .helpers import write
+
+    write(tmp_path, text)
+    lookup = find_config(tmp_path, None, [])
+    assert lookup.problems == []
+    return load_settings_from(
+        environ={"INPUT_TARGET": "pmcp-run", **environ},
+        config_values=lookup.values,
+        deploy_config=lookup.config,
+    )
+
+
+POST_DEPLOY = (
+    '[post_deploy_tests]\nenabled = false\nchecks = ["conformance", "apps"]\n'
+    'apps_mode = "chatgpt"\non_failure = "warn"\ntimeout_seconds = 30\nwarmup_grace_ms = 250\n'
+)
+
+
+def test_post_deploy_tests_are_fallbacks_of_the_verify_inputs(tmp_path):
+    from pmcp_action.settings.vocabulary import AppsMode, Check, OnFailure, VerifyMode
+
+    settings = _with_file(tmp_path, POST_DEPLOY, {})
+    assert settings.verify is VerifyMode.FALSE
+    assert settings.verify_checks == (Check.CONNECTIVITY, Check.CONFORMANCE, Check.APPS)
+    assert settings.verify_apps_mode is AppsMode.CHATGPT
+    assert settings.verify_on_failure is OnFailure.WARN
+    assert (settings.verify_timeout_seconds, settings.verify_warmup_grace_ms) == (30, 250)
+    assert settings.sources["verify"].endswith(":2 [post_deploy_tests].enabled")
+    assert settings.sources["verify-on-failure"].endswith(":5 [post_deploy_tests].on_failure")
+
+
+def test_inputs_win_over_post_deploy_tests(tmp_path):
+    from pmcp_action.settings.vocabulary import AppsMode, Check, OnFailure, VerifyMode
+
+    settings = _with_file(
+        tmp_path,
+        POST_DEPLOY,
+        {
+            "INPUT_VERIFY": "true",
+            "INPUT_VERIFY-CHECKS": "connectivity",
+            "INPUT_VERIFY-APPS-MODE": "standard",
+            "INPUT_VERIFY-ON-FAILURE": "fail",
+            "INPUT_VERIFY-TIMEOUT-SECONDS": "90",
+            "PMCP_VERIFY_WARMUP_GRACE_MS": "0",
+        },
+    )
+    assert settings.verify is VerifyMode.TRUE and settings.verify_checks == (Check.CONNECTIVITY,)
+    assert settings.verify_apps_mode is AppsMode.STANDARD
+    assert settings.verify_on_failure is OnFailure.FAIL
+    assert (settings.verify_timeout_seconds, settings.verify_warmup_grace_ms) == (90, 0)
+
+
+def test_the_defaults_without_post_deploy_tests(tmp_path):
+    from pmcp_action.settings.vocabulary import AppsMode, Check, OnFailure, VerifyMode
+
+    settings = _with_file(tmp_path, '[server]\nname = "x"\n', {})
+    assert settings.verify is VerifyMode.TRUE and settings.verify_checks == (Check.CONNECTIVITY,)
+    assert settings.verify_on_failure is OnFailure.FAIL
+    assert settings.verify_apps_mode is AppsMode.CLAUDE_DESKTOP
+    assert (settings.verify_timeout_seconds, settings.verify_warmup_grace_ms) == (120, 0)
+    assert settings.verify_scenarios == () and settings.verify_oauth_client_id == ""
+
+
+def test_unknown_checks_and_modes_name_the_file_and_line(tmp_path):
+    from pmcp_action.settings.deploy_toml_reading import find_config
+
+    from .helpers import write
+
+    path = write(
+        tmp_path,
+        '[post_deploy_tests]\nchecks = ["connectivity", "smoke"]\non_failure = "ignore"\n'
+        'apps_mode = "gemini"\nwarmup_grace_ms = -1\n',
+    )
+    lookup = find_config(tmp_path, None, [])
+    with pytest.raises(ValidationError) as caught:
+        load_settings_from(
+            environ={"INPUT_TARGET": "pmcp-run", "INPUT_VERIFY-CHECKS": "connectivity,lint"},
+            config_values=lookup.values,
+            deploy_config=lookup.config,
+        )
+    text = caught.value.message
+    assert "input 'verify-checks': unknown check 'lint' — valid checks: connectivity," in text
+    assert f"{path}:3 [post_deploy_tests].on_failure: unknown value 'ignore'" in text
+    assert "valid values: fail, warn, rollback" in text
+    assert f"{path}:4 [post_deploy_tests].apps_mode: unknown value 'gemini'" in text
+    assert f"{path}:5 [post_deploy_tests].warmup_grace_ms: -1 is out of range" in text
+    with pytest.raises(ValidationError) as caught:
+        load_settings_from(
+            environ={"INPUT_TARGET": "pmcp-run"},
+            config_values=lookup.values,
+            deploy_config=lookup.config,
+        )
+    assert f"{path}:2 [post_deploy_tests].checks: unknown check 'smoke'" in caught.value.message
+
+
+def test_scenario_patterns_are_one_a_line():
+    settings = load_settings_from(
+        environ={
+            "INPUT_TARGET": "pmcp-run",
+            "INPUT_VERIFY-SCENARIOS": "tests/scenarios/*.yaml\n\n  smoke.json  \n",
+        }
+    )
+    assert settings.verify_scenarios == ("tests/scenarios/*.yaml", "smoke.json")
+
+
+def test_client_credentials_come_as_a_pair_and_alone():
+    seen: list[str] = []
+    settings = load_settings_from(
+        environ={
+            "INPUT_TARGET": "pmcp-run",
+            "INPUT_VERIFY-OAUTH-CLIENT-ID": "verifier",
+            "INPUT_VERIFY-OAUTH-CLIENT-SECRET": "cc-secret-1",
+            "INPUT_VERIFY-OAUTH-SCOPE": "mcp:read mcp:write",
+        },
+        on_secret=seen.append,
+    )
+    assert seen == ["cc-secret-1"]
+    assert settings.verify_oauth_scope == "mcp:read mcp:write"
+    assert settings.redacted()["verify-oauth-client-secret"] == "***"
+    with pytest.raises(ValidationError) as caught:
+        load_settings_from(
+            environ={
+                "INPUT_TARGET": "pmcp-run",
+                "INPUT_VERIFY-OAUTH-CLIENT-SECRET": "cc-secret-1",
+                "INPUT_VERIFY-OAUTH-SCOPE": "mcp",
+            }
+        )
+    text = caught.value.message
+    assert "input 'verify-oauth-client-secret': is given without verify-oauth-client-id" in text
+    assert "input 'verify-oauth-scope': is given without verify-oauth-client-id" in text
+    assert "cc-secret-1" not in text
+    with pytest.raises(ValidationError, match="given with verify-bearer-token"):
+        load_settings_from(
+            environ={
+                "INPUT_TARGET": "pmcp-run",
+                "INPUT_VERIFY-OAUTH-CLIENT-ID": "verifier",
+                "INPUT_VERIFY-OAUTH-CLIENT-SECRET": "cc-secret-1",
+                "INPUT_VERIFY-BEARER-TOKEN": "tok",
+            }
+        )
+
+
+def test_a_rollback_asked_for_against_rollback_on_failure_false(tmp_path):
+    with pytest.raises(ValidationError) as caught:
+        load_settings_from(
+            environ={
+                "INPUT_TARGET": "pmcp-run",
+                "INPUT_VERIFY-ON-FAILURE": "rollback",
+                "INPUT_ROLLBACK-ON-FAILURE": "false",
+            }
+        )
+    assert "input 'verify-on-failure': asks for a rollback, but input 'rollback-on-failure'" in (
+        caught.value.message
+    )
+    # From the file, on_failure yields to the input.
+    settings = _with_file(
+        tmp_path,
+        '[post_deploy_tests]\non_failure = "rollback"\n',
+        {"INPUT_ROLLBACK-ON-FAILURE": "false"},
+    )
+    assert settings.rollback_on_failure is False

@@ -36,6 +36,28 @@ def test_build_runs_cargo_lambda_in_the_wrapper_crate(project: Project) -> None:
     assert (project.work / "cargo-lambda-build.log").read_text().startswith("   Compiling")
 
 
+def test_build_features_and_no_default_features_reach_cargo(project: Project) -> None:
+    from dataclasses import replace
+
+    from pmcp_action.settings.deploy_toml import BuildConfig
+
+    write(project.root / "Cargo.toml", '[package]\nname = "demo"\n')
+    output = project.root / "target" / "lambda" / "demo" / "bootstrap"
+    cargo = FakeCargo(output)
+    built = replace(config(), build=BuildConfig(features=("otel", "db"), no_default_features=True))
+
+    project.resolve(run=cargo, which=which_all, config=built)
+
+    [(argv, _)] = cargo.calls
+    assert argv[2:] == [
+        "build",
+        "--release",
+        "--arm64",
+        "--features=otel,db",
+        "--no-default-features",
+    ]
+
+
 def test_build_for_x86_64_in_project_root(project: Project) -> None:
     write(project.root / "Cargo.toml", '[package]\nname = "demo"\n')
     output = project.root / "target" / "lambda" / "demo" / "bootstrap"

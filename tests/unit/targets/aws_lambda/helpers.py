@@ -6,8 +6,9 @@ import io
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from pmcp_action.ci.base import Platform
 from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
+from pmcp_action.secrets import ServerSecrets
 from pmcp_action.settings.deploy_toml import DeployConfig, ServerConfig
 from pmcp_action.targets.aws_lambda.target import AwsLambdaTarget
 from tests.fakes.aws_lambda import MotoProxy
@@ -45,6 +47,11 @@ class Harness:
     sleep: Callable[[float], None] = lambda _s: None
     #: The run's ID token source (default: the fake GitHub issuer, unmasked on purpose).
     id_token: Callable[[str], str] | None = None
+    #: The server's secrets this run gives (name -> value), masked as the run masks them.
+    secrets: dict[str, str] = field(default_factory=dict)
+    #: prune-secrets, and the names deploy.toml's [secrets] requires.
+    prune_secrets: bool = False
+    required_secrets: tuple[str, ...] = ()
 
     def write_bootstrap(self, marker: bytes = b"v1", machine: int = 183) -> Path:
         path = self.tmp_path / "bootstrap"
@@ -64,7 +71,7 @@ class Harness:
             if self.clock
             else Deadline(self.deadline_seconds)
         )
-        return make_context(
+        context = make_context(
             target="aws-lambda",
             root=self.tmp_path,
             inputs=inputs,
@@ -78,6 +85,16 @@ class Harness:
             # Deliberately not masked here: the target must mask what it receives.
             id_token=self.id_token or self.issuer.issue,
         )
+        for value in self.secrets.values():
+            console.mask(value)
+        secrets = ServerSecrets(
+            values=MappingProxyType(dict(self.secrets)),
+            sources=MappingProxyType({name: "input 'secrets'" for name in self.secrets}),
+            required=self.required_secrets,
+            missing=tuple(n for n in self.required_secrets if n not in self.secrets),
+            prune=self.prune_secrets,
+        )
+        return replace(context, project=replace(context.project, secrets=secrets))
 
     def target(self, *, direct_upload_limit: int | None = None, **settings_changes: Any) -> Any:
 
@@ -135,7 +152,20 @@ def offline_context(
     )
 
 
-MUTATING_PREFIXES = ("Create", "Update", "Put", "Publish", "Add", "Attach", "Tag", "Delete")
+MUTATING_PREFIXES = (
+    "Create",
+    "Update",
+    "Put",
+    "Publish",
+    "Add",
+    "Attach",
+    "Tag",
+    "Untag",
+    "Delete",
+    "Schedule",
+    "Revoke",
+    "Retire",
+)
 
 
 def mutations(proxy: MotoProxy) -> list[str]:

@@ -225,3 +225,85 @@ def test_account_ids_are_split_and_checked(tmp_path: Path) -> None:
     assert config.allowed_account_ids == ("123456789012", "210987654321")
     rendered = _problems(tmp_path, allowed_account_ids="12345")
     assert any("'12345' is not a 12-digit AWS account id" in p for p in rendered)
+
+
+def _with_secrets(tmp_path: Path, values: dict[str, str], **kwargs: Any) -> list[str]:
+    from dataclasses import replace
+
+    from pmcp_action.secrets import ServerSecrets
+
+    context = offline_context(tmp_path, **kwargs)
+    secrets = ServerSecrets(
+        values=MappingProxyType(values),
+        sources=MappingProxyType({name: "input 'secrets'" for name in values}),
+    )
+    context = replace(context, project=replace(context.project, secrets=secrets))
+    _config, problems = resolve(context)
+    return [p.render() for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("AWS_REGION", "Lambda sets AWS_REGION itself"),
+        ("AWS_API_TOKEN", "Lambda sets AWS_API_TOKEN itself"),
+        ("LAMBDA_TASK_ROOT", "Lambda sets LAMBDA_TASK_ROOT itself"),
+        ("_HANDLER", "Lambda does not take _HANDLER as an environment variable's name"),
+        ("K", "Lambda does not take K as an environment variable's name"),
+        ("_PRIVATE", "Lambda does not take _PRIVATE"),
+        ("A" * 117, "its fingerprint's tag allows 116"),
+    ],
+)
+def test_a_secret_name_lambda_forbids_is_a_problem(tmp_path: Path, name: str, said: str) -> None:
+    problems = _with_secrets(tmp_path, {name: "value-1234", "API_KEY": "value-5678"})
+    assert len(problems) == 1 and said in problems[0]
+    assert "input 'secrets'" in problems[0] and "value-1234" not in problems[0]
+
+
+def test_secret_values_lambda_takes_are_no_problem(tmp_path: Path) -> None:
+    values = {
+        "API_KEY": "a=b=c",
+        "PEM": "-----BEGIN KEY-----\nMIIB\n-----END KEY-----",
+        "db_url": "postgres://u:p@h/db",
+        "UNICODE": "pässwörd✓",
+    }
+    assert _with_secrets(tmp_path, values) == []
+
+
+def test_more_secrets_than_lambdas_tags_is_one_problem(tmp_path: Path) -> None:
+    values = {f"S{i:03}": f"v{i:03}" for i in range(200)}
+    problems = _with_secrets(tmp_path, values)
+    assert any("200 secrets" in p and "give at most 47 secrets" in p for p in problems)
+    assert all("v001" not in p for p in problems)
+
+
+def test_an_environment_over_4_kb_names_the_sizes_never_a_value(tmp_path: Path) -> None:
+    big = "x" * 65536
+    problems = _with_secrets(tmp_path, {"CERT": big}, environment={"RUST_LOG": "info"})
+    (problem,) = problems
+    assert "would take 65565 bytes" in problem
+    assert "[environment] 19 bytes" in problem and "the secrets given 65547 bytes" in problem
+    assert "the largest secret, CERT, 65536 bytes" in problem and "4096" in problem
+    assert "xxxx" not in problem
+
+
+@pytest.mark.parametrize(
+    ("arn", "said"),
+    [
+        ("alias/pmcp-deploy", "is not the ARN of a KMS key"),
+        ("arn:aws:kms:us-east-1:123456789012:alias/team", "is not the ARN of a KMS key"),
+        (
+            "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-8444-555555555555",
+            "the key is in eu-west-1, the function in us-east-1",
+        ),
+    ],
+)
+def test_kms_key_arn_is_a_key_of_the_functions_region(tmp_path: Path, arn: str, said: str) -> None:
+    (problem,) = _problems(tmp_path, kms_key_arn=arn)
+    assert said in problem and "input 'kms-key-arn'" in problem
+
+
+def test_kms_key_arn_from_the_aws_table(tmp_path: Path) -> None:
+    arn = "arn:aws:kms:us-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
+    config, problems = resolve(offline_context(tmp_path, config=_aws_table(kms_key_arn=arn)))
+    assert problems == [] and config.kms_key_arn == arn

@@ -415,3 +415,21 @@ def test_the_recorded_hash_always_fits_the_description() -> None:
     assert text.endswith(f", {PACKAGE_MARK}{digest}")
     assert recorded_package_sha256(text) == digest
     assert version_description(project, {}, "") == "pmcp-deploy-action, server 1.2.3"
+
+
+def test_ephemeral_storage_is_set_on_create_and_on_change(harness: Harness, aws: AwsFactory):
+    harness.config = replace(
+        harness.config, server=replace(harness.config.server, ephemeral_storage_mb=2048)
+    )
+    harness.target().deploy()
+    lam = aws("lambda")
+    assert lam.get_function_configuration(FunctionName="demo")["EphemeralStorage"] == {"Size": 2048}
+
+    harness.config = replace(
+        harness.config, server=replace(harness.config.server, ephemeral_storage_mb=4096)
+    )
+    second = harness.target().deploy()
+    assert second.unchanged is False
+    # moto keeps the size it was created with; what Lambda was asked for is the request's.
+    (update,) = harness.proxy.requests_for("UpdateFunctionConfiguration")
+    assert json.loads(update.body)["EphemeralStorage"] == {"Size": 4096}

@@ -13,6 +13,7 @@ from pmcp_action.targets.aws_lambda.function import (
     DesiredFunction,
     code_changes,
     config_changes,
+    environment_of,
 )
 from tests.fakes.aws_lambda import lambda_error
 
@@ -46,6 +47,62 @@ def test_diffs_show_names_not_values() -> None:
         "code OLDSHA… → NEWSHA…",
         "architecture x86_64 → arm64",
     ]
+
+
+def test_the_key_and_an_environment_lambda_would_not_show_are_changes() -> None:
+    desired = DesiredFunction(
+        name="demo",
+        role_arn="arn:aws:iam::1:role/r",
+        architecture="arm64",
+        memory_mb=512,
+        timeout_seconds=30,
+        environment={"API_KEY": "secret-1"},
+        code_sha256="SHA",
+        kms_key_arn="arn:aws:kms:us-east-1:1:key/k",
+    )
+    current = {
+        "Runtime": "provided.al2023",
+        "Handler": "bootstrap",
+        "Role": "arn:aws:iam::1:role/r",
+        "MemorySize": 512,
+        "Timeout": 30,
+        "KMSKeyArn": "arn:aws:kms:us-east-1:1:key/k",
+        "Environment": {"Error": {"ErrorCode": "AccessDeniedException", "Message": "denied"}},
+    }
+    assert environment_of(current) is None
+    assert config_changes(desired, current) == [
+        "environment (not readable here: AccessDeniedException; written again)"
+    ]
+    assert config_changes(desired, {**current, "KMSKeyArn": None})[0] == (
+        "KMS key none → arn:aws:kms:us-east-1:1:key/k"
+    )
+
+
+def test_ephemeral_storage_is_compared_only_when_asked_for() -> None:
+    from dataclasses import replace
+
+    desired = DesiredFunction(
+        name="demo",
+        role_arn="r",
+        architecture="arm64",
+        memory_mb=512,
+        timeout_seconds=30,
+        environment={},
+        code_sha256="SHA",
+        runtime="provided.al2023",
+    )
+    current = {
+        "Runtime": "provided.al2023",
+        "Handler": "bootstrap",
+        "Role": "r",
+        "MemorySize": 512,
+        "Timeout": 30,
+        "EphemeralStorage": {"Size": 512},
+    }
+    assert config_changes(desired, current) == []
+    sized = replace(desired, ephemeral_storage_mb=4096)
+    assert config_changes(sized, current) == ["ephemeral storage 512 → 4096 MB"]
+    assert config_changes(sized, {**current, "EphemeralStorage": {"Size": 4096}}) == []
 
 
 IN_PROGRESS = (

@@ -41,7 +41,10 @@ CALLS = {
     "logs": ("deploy", "read the log group /aws/lambda/demo"),
     # A package under the direct-upload limit never goes through S3; destroy always does.
     "s3": ("destroy", f"delete the artifacts of demo from s3://pmcp-deploy-{ACCOUNT}-{REGION}"),
+    # Reached only by a deploy with secrets (the key of the function's environment).
+    "kms": ("deploy", "read the KMS key alias/pmcp-deploy"),
 }
+SERVER_SECRET = "network-test-server-secret"
 
 
 @contextmanager
@@ -108,6 +111,8 @@ def test_a_network_failure_is_named_not_a_bug(
             "INPUT_VERIFY": "false",
             "INPUT_CONFIRM-DESTROY": "true",
         }
+        if service == "kms":
+            env["INPUT_SECRETS"] = f"API_KEY={SERVER_SECRET}"
         out = io.StringIO()
         code = main([], environ=env, stdout=out, stderr=io.StringIO(), sleep=lambda _s: None)
 
@@ -116,3 +121,4 @@ def test_a_network_failure_is_named_not_a_bug(
     assert_reported_network_failure(code, printed, summary, host=host, doing=doing)
     shown = [line for line in printed.splitlines() if not line.startswith("::add-mask::")]
     assert SECRET_KEY not in "\n".join(shown) + summary
+    assert SERVER_SECRET not in "\n".join(shown) + summary

@@ -1,4 +1,4 @@
-"""The result: the MCP URL under the function URL, and the health URL."""
+"""The result: the MCP URL under the function URL, the service URL and the health URL."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from .helpers import Harness
 
 
 def test_mcp_path_is_appended_to_the_function_url(harness: Harness) -> None:
-    from types import MappingProxyType
-
-    harness.config = replace(
-        harness.config, tables=MappingProxyType({"server": MappingProxyType({"mcp_path": "/mcp"})})
-    )
+    harness.config = replace(harness.config, server=replace(harness.config.server, mcp_path="/mcp"))
     result = harness.target().deploy()
     assert result.url.endswith(".on.aws/mcp")
-    assert result.health_url.endswith(".on.aws/")
+    assert result.service_url.endswith(".on.aws/") and result.health_url == result.service_url
+
+
+def test_without_mcp_path_the_function_url_is_the_endpoint(harness: Harness) -> None:
+    result = harness.target().deploy()
+    assert result.url.endswith(".on.aws/") and result.url == result.service_url

@@ -11,7 +11,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from pmcp_action.deadline import Deadline
 from pmcp_action.errors import Problem
 from pmcp_action.http import HttpClientFactory, RetryPolicy
 from pmcp_action.result import TargetResult
+from pmcp_action.secrets import resolve_secrets
 from pmcp_action.settings.deploy_toml import DeployConfig
 from pmcp_action.targets.azure_container_apps.app import app_path
 from pmcp_action.targets.azure_container_apps.arm import Arm
@@ -102,18 +103,39 @@ def resolved(
     server_name: str = "calc",
     **context_args: Any,
 ) -> tuple[RunContext, AzureConfig, list[Problem]]:
-    """A context for the target with ``inputs`` over :data:`BASE`, and its resolved config."""
-    context = make_context(
-        target="azure-container-apps",
-        root=tmp_path,
-        inputs={**BASE, **dict(inputs or {})},
-        config=config or DeployConfig(),
-        environ=dict(environ or {}),
-        server_name=server_name,
-        **context_args,
+    """A context for the target with ``inputs`` over :data:`BASE`, and its resolved config
+    (the ``secrets`` input and deploy.toml's ``[secrets]`` resolved as a run resolves them)."""
+    context, refused = with_secrets(
+        make_context(
+            target="azure-container-apps",
+            root=tmp_path,
+            inputs={**BASE, **dict(inputs or {})},
+            config=config or DeployConfig(),
+            environ=dict(environ or {}),
+            server_name=server_name,
+            **context_args,
+        )
     )
     azure, problems = resolve(context)
-    return context, azure, problems
+    return context, azure, [*refused, *problems]
+
+
+def with_secrets(context: RunContext) -> tuple[RunContext, list[Problem]]:
+    """``context`` with the server's secrets resolved from its settings, each value masked
+    (what the pipeline does before a target is made)."""
+    settings = context.settings
+    found = resolve_secrets(
+        settings.secrets,
+        given_source="input 'secrets'",
+        config=context.project.config,
+        environ=context.environ,
+        environment=context.project.environment,
+        environment_input=settings.environment,
+        prune=settings.prune_secrets,
+        mask=context.console.mask,
+    )
+    project = replace(context.project, secrets=found.secrets, environment=found.environment)
+    return replace(context, project=project), list(found.problems)
 
 
 def client(
@@ -151,16 +173,22 @@ class World:
 
         return httpx.MockTransport(route)
 
-    def target(self, **inputs: Any) -> AzureContainerAppsTarget:
-        return self.sleeping_target(lambda _s: None, inputs)
+    def target(
+        self, deploy: DeployConfig | None = None, /, **inputs: Any
+    ) -> AzureContainerAppsTarget:
+        return self.sleeping_target(lambda _s: None, inputs, deploy)
 
     def sleeping_target(
-        self, sleep: Callable[[float], None], inputs: dict[str, Any]
+        self,
+        sleep: Callable[[float], None],
+        inputs: dict[str, Any],
+        deploy: DeployConfig | None = None,
     ) -> AzureContainerAppsTarget:
         given = {"image": IMAGE_1, **inputs}
         context, config, problems = resolved(
             self.tmp_path,
             given,
+            config=deploy,
             environ={"PMCP_AZURE_LOGIN_URL": LOGIN, "PMCP_AZURE_ARM_URL": ARM},
             console=Platform(environ={}, log_stream=self.log),
             transport=self.transport(),

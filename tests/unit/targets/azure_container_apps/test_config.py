@@ -116,10 +116,12 @@ def test_the_client_secret_is_masked_when_read(tmp_path: Path) -> None:
     assert "the secret is" in log.getvalue()
 
 
-def test_mcp_path_is_appended_with_one_slash(tmp_path: Path) -> None:
+def test_mcp_path_is_appended_with_one_slash_when_set(tmp_path: Path) -> None:
     deploy = _toml(tmp_path, '[server]\nmcp_path = "/mcp/"\n')
     _, config, _ = resolved(tmp_path, config=deploy)
-    assert config.mcp_path == "/mcp"
+    assert config.endpoint.url("https://calc.example.io/") == "https://calc.example.io/mcp/"
+    _, unset, _ = resolved(tmp_path / "unset")
+    assert unset.endpoint.url("https://calc.example.io") == "https://calc.example.io"
 
 
 def test_the_image_input_is_the_shared_spec() -> None:
@@ -175,3 +177,52 @@ def test_the_derived_name_is_a_valid_registry_name_for_any_server_name() -> None
         derived = derived_registry_name(SUBSCRIPTION, "rg", name)
         assert derived.isalnum() and 5 <= len(derived) <= 50
         assert derived == derived_registry_name(SUBSCRIPTION, "RG", name)
+
+
+def _secret_problems(tmp_path: Path, text: str, deploy: str = "") -> list[str]:
+    config = _toml(tmp_path, deploy) if deploy else None
+    _, _, problems = resolved(tmp_path, {"secrets": text}, config=config)
+    return [f"{p.where}: {p.what}" for p in problems]
+
+
+def test_secret_names_map_to_app_secret_names(tmp_path: Path) -> None:
+    _, config, problems = resolved(
+        tmp_path, {"secrets": "API_KEY=sk-live-abcdef\nDb_Url2=postgres://x"}
+    )
+    assert problems == []
+    assert dict(config.secret_names) == {"API_KEY": "api-key", "Db_Url2": "db-url2"}
+    longest = "A" * 253
+    assert _secret_problems(tmp_path, f"{longest}=value-1234") == []
+
+
+def test_secret_names_container_apps_refuses_are_problems_before_any_call(
+    tmp_path: Path,
+) -> None:
+    said = _secret_problems(
+        tmp_path,
+        "API_KEY=one-value-1\napi_key=two-value-2\n_TOKEN=three-value\nTOKEN_=four-value\n"
+        f"ACR_ADMIN_PASSWORD=five-value\n{'B' * 254}=six-value",
+    )
+    assert any("API_KEY and api_key would both be the app secret api-key" in s for s in said)
+    assert any(s.startswith("input 'secrets' (_TOKEN): _TOKEN cannot be") for s in said)
+    assert any(s.startswith("input 'secrets' (TOKEN_): TOKEN_ cannot be") for s in said)
+    assert any("holds the registry's admin password" in s for s in said)
+    assert any(f"{'B' * 254} cannot be a Container Apps secret" in s for s in said)
+    assert len(said) == 5
+    # A name deploy.toml requires is checked too, named by its line.
+    said = _secret_problems(tmp_path, "", '[secrets]\n_HIDDEN = ""\n')
+    assert len(said) == 1 and ".pmcp/deploy.toml:2 [secrets]._HIDDEN: _HIDDEN cannot" in said[0]
+
+
+def test_how_many_secrets_and_how_large_they_may_be(tmp_path: Path) -> None:
+    many = "\n".join(f"S{n:03d}=value-{n:03d}" for n in range(200))
+    said = _secret_problems(tmp_path, many)
+    assert said == [
+        "input 'secrets': 200 secrets; a container app holds at most 49 of them here (each "
+        "keeps its fingerprint in an app tag, and Azure allows 50 tags)"
+    ]
+    assert _secret_problems(tmp_path, "\n".join(many.splitlines()[:49])) == []
+    assert _secret_problems(tmp_path, "BIG=" + "x" * 64 * 1024) == []
+    huge = "\n".join(f"BIG{n}=" + "x" * 300 * 1024 for n in range(4))
+    [said_huge] = _secret_problems(tmp_path, huge)
+    assert "add up to 1228800 bytes, over 1048576" in said_huge

@@ -9,6 +9,7 @@ the registry's admin password (the fallback) are in no output, the summary or th
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -200,3 +201,187 @@ def test_the_admin_password_of_the_fallback_is_in_no_output(azure, gha_files, tm
     for password in passwords:
         assert password not in out + summary + report + "".join(outputs.values())
     assert EMULATOR_SECRET not in out + summary + report
+
+
+# --- the server's secrets, through the whole program ----------------------------------------
+
+API_KEY = "sk-live-4f1d9c2b7a8e6d3f"
+API_KEY_2 = "sk-live-rotated-77a1e0c9"
+DB_URL = "postgres://calc:Hunter2-x9@db.internal/calc\nsslmode=require"
+VALUES = (API_KEY, API_KEY_2, DB_URL, *DB_URL.splitlines())
+
+
+def run_secret(emulator: Any, gha_files: dict[str, Path], project: Path, **extra: str):
+    """A run (GitHub Actions) whose every output is scanned for every secret value and its
+    base64: stdout but the mask commands, stderr, the summary, the report, the outputs."""
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        gha_files[name].write_text("")
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env |= dict(emulator.env) | dict(emulator.secrets)
+    env |= {
+        "INPUT_TARGET": "azure-container-apps",
+        "INPUT_WORKING-DIRECTORY": str(project),
+        "INPUT_VERIFY-TIMEOUT-SECONDS": "20",
+    }
+    env |= extra
+    out, err = io.StringIO(), io.StringIO()
+    code = main([], environ=env, stdout=out, stderr=err)
+    outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
+    summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
+    printed = "\n".join(
+        line for line in out.getvalue().splitlines() if not line.startswith("::add-mask::")
+    )
+    report_path = outputs.get("report-path", "")
+    report = Path(report_path).read_text() if report_path else ""
+    _scan(printed + err.getvalue() + summary + report + json.dumps(outputs))
+    return code, printed + err.getvalue(), outputs, summary, report
+
+
+def _scan(text: str) -> None:
+    for value in VALUES:
+        for form in (value, base64.b64encode(value.encode()).decode()):
+            assert form not in text, "a secret value (or its base64) was written out"
+
+
+def _secret_input(**values: str) -> str:
+    lines = []
+    for name, value in values.items():
+        lines += [f"{name}<<EOF", value, "EOF"] if "\n" in value else [f"{name}={value}"]
+    return "\n".join(lines)
+
+
+def _arm(emulator: Any) -> Any:
+    return emulator.fakes["azure-container-apps"].arm
+
+
+def _app_secrets(emulator: Any) -> dict[str, str]:
+    arm = _arm(emulator)
+    [key] = [k for k in arm.resources if k.endswith("/containerapps/calc")]
+    return {n: str(e.get("value")) for n, e in arm.secrets.entries[key].items()}
+
+
+def test_secrets_set_unchanged_rotated_pruned_planned_and_destroyed(
+    emulator: Any, gha_files: dict[str, Path], tmp_path: Path
+) -> None:
+    project = _project(tmp_path)
+    both = _secret_input(API_KEY=API_KEY, DB_URL=DB_URL)
+    code, out, outputs, summary, report = run_secret(
+        emulator, gha_files, project, INPUT_SECRETS=both
+    )
+    assert code == 0, out
+    assert json.loads(outputs["secrets"]) == {"API_KEY": "set", "DB_URL": "set"}
+    assert "| **Secrets** | API_KEY set, DB_URL set |" in summary
+    assert json.loads(report)["secrets"] == [
+        {"name": "API_KEY", "status": "set"},
+        {"name": "DB_URL", "status": "set"},
+    ]
+    assert _app_secrets(emulator) == {"api-key": API_KEY, "db-url": DB_URL}
+    first = outputs["version"]
+
+    code, out, outputs, _, _ = run_secret(emulator, gha_files, project, INPUT_SECRETS=both)
+    assert code == 0 and outputs["unchanged"] == "true" and outputs["version"] == first
+    assert json.loads(outputs["secrets"]) == {"API_KEY": "unchanged", "DB_URL": "unchanged"}
+
+    # A new API_KEY, DB_URL not given: a new revision, verified at 0 % before it serves.
+    code, out, outputs, _, report = run_secret(
+        emulator, gha_files, project, INPUT_SECRETS=f"API_KEY={API_KEY_2}"
+    )
+    assert code == 0, out
+    assert outputs["previous-version"] == first and outputs["version"] != first
+    assert [p["name"] for p in json.loads(report)["phases"]] == [
+        "validate",
+        "deploy",
+        "verify candidate",
+        "promote",
+        "verify",
+    ]
+    assert json.loads(outputs["secrets"]) == {"API_KEY": "set", "DB_URL": "kept"}
+    assert _app_secrets(emulator) == {"api-key": API_KEY_2, "db-url": DB_URL}
+
+    code, out, outputs, _, _ = run_secret(
+        emulator,
+        gha_files,
+        project,
+        INPUT_SECRETS=f"API_KEY={API_KEY_2}\nTOKEN={API_KEY}",
+        INPUT_COMMAND="plan",
+        **{"INPUT_PRUNE-SECRETS": "true"},
+    )
+    assert code == 0, out
+    assert "app secret token" in out and "app secret db-url" in out
+    assert json.loads(outputs["secrets"]) == {
+        "API_KEY": "unchanged",
+        "DB_URL": "removed",
+        "TOKEN": "set",
+    }
+    assert "token" not in _app_secrets(emulator)  # plan wrote nothing
+
+    code, out, outputs, _, _ = run_secret(
+        emulator,
+        gha_files,
+        project,
+        INPUT_SECRETS=f"API_KEY={API_KEY_2}",
+        PMCP_IMAGE=IMAGE_2,
+        **{"INPUT_PRUNE-SECRETS": "true"},
+    )
+    assert code == 0, out
+    assert json.loads(outputs["secrets"]) == {"API_KEY": "unchanged", "DB_URL": "removed"}
+    assert _app_secrets(emulator) == {"api-key": API_KEY_2}
+
+    code, out, outputs, summary, _ = run_secret(
+        emulator,
+        gha_files,
+        project,
+        INPUT_COMMAND="destroy",
+        **{"INPUT_CONFIRM-DESTROY": "true"},
+    )
+    assert code == 0, out
+    assert json.loads(outputs["secrets"]) == {"API_KEY": "removed"}
+    assert "were app secrets of calc: deleted with it" in out
+
+
+def test_a_required_secret_from_the_environment_and_refusals_before_any_change(
+    emulator: Any, gha_files: dict[str, Path], tmp_path: Path
+) -> None:
+    project = _project(tmp_path)
+    toml = project / ".pmcp" / "deploy.toml"
+    toml.write_text('[server]\nname = "calc"\n\n[secrets]\nDB_URL = ""\n', encoding="utf-8")
+    code, out, _, summary, _ = run_secret(emulator, gha_files, project)
+    assert code == 1 and "requires the secret DB_URL" in out + summary
+    assert _arm(emulator).mutations == []
+
+    for bad in (f"_TOKEN={API_KEY}", f"API_KEY={API_KEY}\napi_key={API_KEY_2}"):
+        code, out, _, summary, _ = run_secret(
+            emulator, gha_files, project, INPUT_SECRETS=bad, DB_URL=DB_URL
+        )
+        assert code == 1 and "::error" in out, out
+        assert _arm(emulator).mutations == []
+    assert "would both be the app secret api-key" in out + summary
+
+    code, out, outputs, _, _ = run_secret(emulator, gha_files, project, DB_URL=DB_URL)
+    assert code == 0, out
+    assert json.loads(outputs["secrets"]) == {"DB_URL": "set"}
+    assert _app_secrets(emulator) == {"db-url": DB_URL}
+    # Stored now: a later run without the variable keeps it.
+    code, out, outputs, _, _ = run_secret(emulator, gha_files, project, PMCP_IMAGE=IMAGE_2)
+    assert code == 0 and json.loads(outputs["secrets"]) == {"DB_URL": "kept"}, out
+
+
+def test_a_gitlab_run_writes_no_secret_into_its_dotenv_report(
+    emulator: Any, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "project")
+    dotenv = tmp_path / "deploy.env"
+    env = {"GITLAB_CI": "true", "PMCP_DOTENV_PATH": str(dotenv)}
+    env |= dict(emulator.env) | dict(emulator.secrets)
+    env |= {
+        "INPUT_TARGET": "azure-container-apps",
+        "INPUT_WORKING-DIRECTORY": str(project),
+        "INPUT_VERIFY-TIMEOUT-SECONDS": "20",
+        "INPUT_SECRETS": _secret_input(API_KEY=API_KEY, DB_URL=DB_URL),
+    }
+    out, err = io.StringIO(), io.StringIO()
+    code = main([], environ=env, stdout=out, stderr=err)
+    assert code == 0, out.getvalue()
+    written = dotenv.read_text()
+    assert 'PMCP_OUT_SECRETS={"API_KEY":"set","DB_URL":"set"}' in written
+    _scan(written + out.getvalue() + err.getvalue())

@@ -29,7 +29,7 @@ type = "cloudflare-workers"
 
 [server]
 name = "weather"
-mcp_path = "mcp"
+mcp_path = "/mcp"
 
 [environment]
 GREETING = "hello"

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Collection, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -16,9 +18,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pmcp_action.ci.base import Platform
+from pmcp_action.context import RunContext
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import Problem
 from pmcp_action.result import TargetResult
+from pmcp_action.secrets import ServerSecrets
 from pmcp_action.settings.deploy_toml_reading import load_deploy_config
 from pmcp_action.targets.google_cloud_run.cloud_logging import CloudLoggingApi
 from pmcp_action.targets.google_cloud_run.config import GoogleConfig, resolve
@@ -68,6 +72,7 @@ __all__ = [
     "settings_of",
     "stage",
     "steps_for",
+    "with_secrets",
 ]
 
 
@@ -122,9 +127,12 @@ def resolve_config(
     environ: dict[str, str] | None = None,
     environment: dict[str, str] | None = None,
     server_name: str = "calc",
+    secrets: Mapping[str, str] | None = None,
+    required: Collection[str] = (),
 ) -> tuple[GoogleConfig, list[Problem], str]:
     """The configuration of ``calc`` from ``inputs`` (OIDC by default), its problems and
-    what the console printed; ``toml`` is appended to a deploy.toml naming the server."""
+    what the console printed; ``toml`` is appended to a deploy.toml naming the server;
+    ``secrets`` and ``required`` are the server's secrets."""
     config = None
     if toml:
         path = tmp_path / ".pmcp" / "deploy.toml"
@@ -142,6 +150,7 @@ def resolve_config(
         server_name=server_name,
         console=Platform(environ={}, log_stream=log),
     )
+    context = with_secrets(context, secrets, required=required)
     resolved, problems = resolve(context)
     return resolved, problems, log.getvalue()
 
@@ -246,6 +255,26 @@ def service_body(image: str, revision: str = "") -> dict[str, Any]:
     }
 
 
+def with_secrets(
+    context: RunContext,
+    values: Mapping[str, str] | None = None,
+    *,
+    required: Collection[str] = (),
+    prune: bool = False,
+) -> RunContext:
+    """``context`` whose project has the server's secrets ``values`` (as the pipeline
+    resolves them from the secrets input), ``required`` by deploy.toml, ``prune`` asked."""
+    given = dict(values or {})
+    secrets = ServerSecrets(
+        values=MappingProxyType(given),
+        sources=MappingProxyType({name: "input 'secrets'" for name in given}),
+        required=tuple(sorted(required)),
+        missing=tuple(sorted(set(required) - set(given))),
+        prune=prune,
+    )
+    return replace(context, project=replace(context.project, secrets=secrets))
+
+
 def steps_for(
     root: Path,
     image: str,
@@ -253,10 +282,14 @@ def steps_for(
     fake: FakeCloudRun | None = None,
     base: str = ENDPOINT,
     token: str = "tok",
+    secrets: Mapping[str, str] | None = None,
+    required: Collection[str] = (),
+    prune: bool = False,
     **inputs: Any,
 ) -> Steps:
     """The deploy steps for service ``calc`` in project demo-project deploying ``image``, over the
-    fake in process (``fake``) or over the network at ``base``, signed in as ``token``."""
+    fake in process (``fake``) or over the network at ``base``, signed in as ``token``, with
+    the server's ``secrets`` (``required`` by deploy.toml, ``prune`` asked)."""
     context = make_context(
         target="google-cloud-run",
         root=root,
@@ -270,6 +303,7 @@ def steps_for(
         server_name="calc",
         transport=httpx.MockTransport(fake) if fake is not None else None,
     )
+    context = with_secrets(context, secrets, required=required, prune=prune)
     config, problems = resolve(context)
     assert problems == [], problems
     if fake is not None:
@@ -321,7 +355,15 @@ class World:
 
         return httpx.MockTransport(route)
 
-    def target(self, inputs: dict[str, Any], **environ: str) -> GoogleCloudRunTarget:
+    def target(
+        self,
+        inputs: dict[str, Any],
+        *,
+        secrets: Mapping[str, str] | None = None,
+        required: Collection[str] = (),
+        prune: bool = False,
+        **environ: str,
+    ) -> GoogleCloudRunTarget:
         context = make_context(
             target="google-cloud-run",
             root=self.tmp_path,
@@ -338,6 +380,7 @@ class World:
             transport=self.transport(),
             id_token=self.issuer.issue,
         )
+        context = with_secrets(context, secrets, required=required, prune=prune)
         return GoogleCloudRunTarget(context)
 
     def secrets(self) -> list[str]:

@@ -24,7 +24,8 @@ def test_defaults_are_cargo_pmcps(tmp_path: Path) -> None:
     )
     assert config.ingress == "INGRESS_TRAFFIC_ALL" and config.port == 8080
     assert config.repository == "pmcp" and config.allow_unauthenticated is True
-    assert config.mcp_path == "/mcp" and config.images.platform == "linux/amd64"
+    assert config.endpoint.url("https://calc-uc.a.run.app") == "https://calc-uc.a.run.app/mcp"
+    assert config.images.platform == "linux/amd64"
     assert config.default_repository == "us-central1-docker.pkg.dev/demo-project/pmcp/calc"
 
 
@@ -55,7 +56,8 @@ def test_deploy_toml_and_the_clouds_variables_in_order(tmp_path: Path) -> None:
         1,
     )
     assert config.ingress == "INGRESS_TRAFFIC_INTERNAL_ONLY"
-    assert config.allow_unauthenticated is False and config.mcp_path == "/rpc"
+    assert config.allow_unauthenticated is False
+    assert config.endpoint.url("https://calc-uc.a.run.app/") == "https://calc-uc.a.run.app/rpc"
     assert dict(config.environment) == {"GREETING": "hi"}  # never PORT
 
     config, _, _ = resolve_config(
@@ -158,3 +160,36 @@ def test_the_image_inputs_are_checked_offline_by_the_shared_rule(tmp_path: Path)
     assert "registry-password is given without registry-username" in text
     assert "input 'build-args'" in text
     assert "s3cret-registry-token" not in text + log
+
+
+def test_secrets_within_secret_managers_and_cloud_runs_limits_are_taken(tmp_path: Path) -> None:
+    longest = "A" * (255 - len("calc-"))
+    many = {f"S{i:03d}": f"value-{i}" for i in range(198)}
+    secrets = {**many, "BIG": "v" * 65536, longest: "multi\nline=value"}
+    _, problems, _ = resolve_config(tmp_path, secrets=secrets)
+    assert problems == []
+
+
+def test_a_secret_the_platform_cannot_hold_is_named_with_its_source(tmp_path: Path) -> None:
+    too_long = "A" * (256 - len("calc-"))
+    secrets = {"PORT": "xxxx", "K_SERVICE": "yyyy", "BIG": "v" * 65537, too_long: "zzzz"}
+    _, problems, log = resolve_config(tmp_path, secrets=secrets, required=["K_REVISION"])
+    text = problems_text(problems)
+    assert "input 'secrets' (PORT): PORT is set by Cloud Run itself" in text
+    assert "input 'secrets' (K_SERVICE): K_SERVICE is set by Cloud Run itself" in text
+    assert "K_REVISION is set by Cloud Run itself" in text
+    assert "the secret BIG is 65537 bytes; Secret Manager keeps at most 65536" in text
+    assert "longer than Secret Manager's 255 characters" in text
+    assert "use a name of at most 250 characters" in text
+    assert len(problems) == 5
+    for value in secrets.values():
+        assert value not in text and value not in log
+
+
+def test_secrets_and_variables_together_within_cloud_runs_thousand(tmp_path: Path) -> None:
+    environment = {f"E{i}": "v" for i in range(900)}
+    secrets = {f"S{i}": "value" for i in range(101)}
+    _, problems, _ = resolve_config(tmp_path, environment=environment, secrets=secrets)
+    assert "1001 environment variables and secrets; a Cloud Run service takes at most 1000" in (
+        problems_text(problems)
+    )

@@ -6,6 +6,7 @@ image's own container (``origin_for``), ``/v2/token`` is Artifact Registry's tok
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 
 import httpx
 import jwt
@@ -41,10 +42,16 @@ def _basic(user: str, password: str) -> dict[str, str]:
 def test_each_ready_revision_hands_its_image_on_once():
     fake = FakeGoogleCloud()
     pulled: list[str] = []
-    fake.on_revision = pulled.append
+    seen: list[dict[str, str]] = []
+
+    def started(image: str, env: Mapping[str, str]) -> None:
+        pulled.append(image)
+        seen.append(dict(env))
+
+    fake.on_revision = started
     api = run_api_over(fake)
     first = api.wait(api.create_service("calc", service_body(IMAGE)), "create")
-    assert pulled == [IMAGE]
+    assert pulled == [IMAGE] and seen == [{"RUST_LOG": "info"}]
     staged = service_body(NEW, revision="calc-cand1")
     previous = first["latestReadyRevision"].rsplit("/", 1)[1]
     staged["traffic"] = [

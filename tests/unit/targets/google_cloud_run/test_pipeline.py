@@ -3,6 +3,7 @@ promote, discard, unchanged, rollback, destroy, plan, access and every output sc
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -86,6 +87,7 @@ def run(
     used += [t.token for t in emulator.fakes["oidc"].issued]
     for secret in used:
         assert secret not in everything
+        assert base64.b64encode(secret.encode()).decode() not in everything
     return Run(code, printed, outputs, summary, json.loads(report_text))
 
 
@@ -391,3 +393,263 @@ def test_a_failing_candidates_logs_are_in_the_summary_and_logs_shows_the_serving
     assert shown.code == 0, shown.printed
     assert "Cloud Logging, revision calc-00001-x (project pmcp-emulator):" in shown.printed
     assert "no lines from revision calc-00001-x yet" in shown.printed
+
+
+# --- the server's secrets --------------------------------------------------------------------
+
+API_KEY = "sk-live-0123456789abcdef"
+#: A value of several lines, with = in it.
+PEM = "-----BEGIN KEY-----\nMIIBfake=line/two+\n-----END KEY-----"
+SECRETS_INPUT = f"API_KEY={API_KEY}\nSIGNING_KEY<<EOF\n{PEM}\nEOF\n"
+
+
+def _secret_run(emulator: Any, gha_files: dict[str, Path], project: Path, text: str, *more: str,
+                **extra: str) -> Run:  # fmt: skip
+    """A run given ``text`` as the secrets input, every value in it scanned for."""
+    values = [line.partition("=")[2] for line in text.splitlines() if "=" in line]
+    values = [value for value in values if value]
+    return run(emulator, gha_files, project, *values, *more, INPUT_SECRETS=text, **extra)
+
+
+def _pinned(emulator: Any) -> dict[str, str]:
+    env = _fake(emulator).services[SERVICE].body["template"]["containers"][0].get("env", [])
+    return {
+        e["name"]: e["valueSource"]["secretKeyRef"]["version"] for e in env if "valueSource" in e
+    }
+
+
+def _seen(emulator: Any) -> dict[str, str]:
+    """What the serving revision's container sees."""
+    fake = _fake(emulator)
+    served = fake.served_revision("calc-abc123-uc.a.run.app")
+    assert served is not None
+    return fake.environment_of(served[1], "pmcp-emulator")
+
+
+def test_secrets_set_unchanged_changed_before_traffic_and_kept(emulator, gha_files, tmp_path):
+    project = _project(tmp_path)
+    first = _secret_run(emulator, gha_files, project, SECRETS_INPUT, PEM)
+    assert first.code == 0, first.printed
+    assert json.loads(first.outputs["secrets"]) == {"API_KEY": "set", "SIGNING_KEY": "set"}
+    assert "| **Secrets** | API_KEY set, SIGNING_KEY set |" in first.summary
+    assert first.report["secrets"] == [
+        {"name": "API_KEY", "status": "set"},
+        {"name": "SIGNING_KEY", "status": "set"},
+    ]
+    assert _pinned(emulator) == {"API_KEY": "1", "SIGNING_KEY": "1"}
+    assert _seen(emulator) == {"API_KEY": API_KEY, "SIGNING_KEY": PEM}
+    fake = _fake(emulator)
+    member = "serviceAccount:123456789012-compute@developer.gserviceaccount.com"
+    for name in ("calc-API_KEY", "calc-SIGNING_KEY"):
+        secret = fake.secret("pmcp-emulator", name)
+        assert secret is not None and secret.name == f"projects/123456789012/secrets/{name}"
+        assert secret.policy["bindings"][0]["members"] == [member]
+
+    same = _secret_run(emulator, gha_files, project, SECRETS_INPUT, PEM)
+    assert same.code == 0 and same.outputs["unchanged"] == "true", same.printed
+    assert json.loads(same.outputs["secrets"]) == {
+        "API_KEY": "unchanged",
+        "SIGNING_KEY": "unchanged",
+    }
+    assert len(fake.services[SERVICE].revisions) == 1
+
+    changed = SECRETS_INPUT.replace(API_KEY, "sk-live-rotated-9876543210")
+    rotated = _secret_run(emulator, gha_files, project, changed, PEM)
+    assert rotated.code == 0, rotated.printed
+    assert json.loads(rotated.outputs["secrets"]) == {"API_KEY": "set", "SIGNING_KEY": "unchanged"}
+    # The same image, a new value: a new revision, verified at its candidate URL first.
+    assert [p["name"] for p in rotated.report["phases"]] == [
+        "validate", "deploy", "verify candidate", "promote", "verify",
+    ]  # fmt: skip
+    assert rotated.outputs["previous-version"] == "calc-00001-x"
+    assert _pinned(emulator) == {"API_KEY": "2", "SIGNING_KEY": "1"}
+    assert _seen(emulator)["API_KEY"] == "sk-live-rotated-9876543210"
+
+    code_only = run(emulator, gha_files, project, API_KEY, PEM, PMCP_IMAGE=IMAGE_2)
+    assert code_only.code == 0, code_only.printed
+    assert json.loads(code_only.outputs["secrets"]) == {"API_KEY": "kept", "SIGNING_KEY": "kept"}
+    assert _pinned(emulator) == {"API_KEY": "2", "SIGNING_KEY": "1"}
+
+
+def test_a_candidate_that_cannot_read_its_secret_never_serves(emulator, gha_files, tmp_path):
+    project = _project(tmp_path)
+    assert _secret_run(emulator, gha_files, project, SECRETS_INPUT, PEM).code == 0
+    secret = _fake(emulator).secret("pmcp-emulator", "calc-API_KEY")
+    assert secret is not None
+    secret.policy = {"version": 1, "etag": "BwX="}  # someone withdrew the access
+    changed = SECRETS_INPUT.replace(API_KEY, "sk-live-rotated-9876543210")
+    failed = _secret_run(emulator, gha_files, project, changed, PEM)
+    assert failed.code != 0
+    assert "Permission denied on secret" in failed.printed
+    assert "roles/secretmanager.secretAccessor" in failed.printed
+    assert [v.number for v in secret.versions] == [1, 2]  # stored, never served
+    assert _seen(emulator)["API_KEY"] == API_KEY  # the first revision still serves
+
+
+def test_plan_and_destroy_name_the_secrets(emulator, gha_files, tmp_path):
+    project = _project(tmp_path)
+    planned = _secret_run(emulator, gha_files, project, SECRETS_INPUT, PEM, INPUT_COMMAND="plan")
+    assert planned.code == 0, planned.printed
+    assert "set     secret API_KEY  Secret Manager calc-API_KEY: a new version" in planned.printed
+    assert json.loads(planned.outputs["secrets"]) == {"API_KEY": "set", "SIGNING_KEY": "set"}
+    assert not _fake(emulator).secrets
+    assert _secret_run(emulator, gha_files, project, SECRETS_INPUT, PEM).code == 0
+    again = _secret_run(
+        emulator, gha_files, project, f"API_KEY={API_KEY}\n", INPUT_COMMAND="plan",
+        **{"INPUT_PRUNE-SECRETS": "true"},
+    )  # fmt: skip
+    assert "keep    secret API_KEY  unchanged" in again.printed
+    assert "delete  secret SIGNING_KEY" in again.printed
+    gone = run(
+        emulator, gha_files, project, API_KEY, PEM, INPUT_COMMAND="destroy",
+        **{"INPUT_CONFIRM-DESTROY": "true"},
+    )  # fmt: skip
+    assert gone.code == 0, gone.printed
+    assert "Deleted Secret Manager secrets calc-API_KEY, calc-SIGNING_KEY" in gone.printed
+    assert json.loads(gone.outputs["secrets"]) == {"API_KEY": "removed", "SIGNING_KEY": "removed"}
+    assert not _fake(emulator).secrets
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("API_KEY=\n", "the secret API_KEY is empty"),
+        ("PORT=8081-but-secret\n", "PORT is set by Cloud Run itself"),
+        (f"{'A' * 251}=a-long-name-value\n", "longer than Secret Manager's 255 characters"),
+        (f"BIG={'v' * 65537}\n", "the secret BIG is 65537 bytes"),
+        ("1BAD=value-1234\n", "expected KEY=VALUE"),
+    ],
+)
+def test_a_secret_the_platform_refuses_stops_the_run_before_any_call(
+    emulator, gha_files, tmp_path, text, says
+):
+    project = _project(tmp_path)
+    fake = _fake(emulator)
+    refused = _secret_run(emulator, gha_files, project, text)
+    assert refused.code != 0 and says in refused.printed, refused.printed
+    assert fake.requests == []  # not even a sign-in
+
+
+def test_a_required_secret_no_one_gave_stops_the_deploy_before_any_change(
+    emulator, gha_files, tmp_path
+):
+    project = _project(tmp_path, '[secrets]\nAPI_KEY = { description = "the upstream key" }\n')
+    fake = _fake(emulator)
+    refused = run(emulator, gha_files, project)
+    assert refused.code != 0
+    assert "requires the secret API_KEY" in refused.printed
+    assert not fake.services and not fake.secrets
+    assert not [r for r in fake.requests if r.method != "GET" and r.path != "/v1/token"
+                and ":generateAccessToken" not in r.path]  # fmt: skip
+    given = run(emulator, gha_files, project, API_KEY, API_KEY=API_KEY)  # the run's variable
+    assert given.code == 0, given.printed
+    assert json.loads(given.outputs["secrets"]) == {"API_KEY": "set"}
+
+
+def test_two_hundred_secrets_and_a_64_kib_value(emulator, gha_files, tmp_path):
+    project = _project(tmp_path)
+    values = {f"SECRET_{i:03d}": f"value-{i:03d}-{'x' * 12}" for i in range(199)}
+    values["BIG"] = "b" * 65536
+    text = "".join(f"{k}={v}\n" for k, v in values.items())
+    result = _secret_run(emulator, gha_files, project, text)
+    assert result.code == 0, result.printed[-2000:]
+    assert set(json.loads(result.outputs["secrets"]).values()) == {"set"}
+    assert len(_pinned(emulator)) == 200
+    assert _seen(emulator)["BIG"] == "b" * 65536
+
+
+GREET_SCENARIO = """\
+name: Greet the user
+steps:
+  - name: tools are listed
+    operation: {type: list_tools}
+    assertions:
+      - {type: array_length, path: tools, greater_than_or_equal: 1}
+  - name: greet
+    operation: {type: tool_call, tool: greet, arguments: {name: ci}}
+    assertions:
+      - {type: equals, path: result, value: "Hello, ci!"}
+"""
+
+
+@pytest.fixture
+def revisions(emulator: Any) -> Any:
+    """Each image's revisions answer from their own server: the official SDK's shop server
+    (the deployed image and IMAGE_2) or the Rust stand-in (IMAGE_3, which has no greet)."""
+    from tests.fakes.mcp_servers import serve_shop_mcp
+    from tests.fakes.rust_mcp import rustc_problem, serve_standin
+
+    if rustc_problem():
+        pytest.skip(str(rustc_problem()))
+    with serve_shop_mcp(json_response=True) as shop, serve_standin() as standin:
+        origins = {
+            EMULATOR_IMAGE: shop.url.removesuffix("/mcp"),
+            IMAGE_2: shop.url.removesuffix("/mcp"),
+            IMAGE_3: standin.removesuffix("/mcp"),
+        }
+        _fake(emulator).origin_for = origins.get
+        yield shop
+
+
+def test_a_failing_scenario_on_the_candidate_leaves_the_previous_revision_serving(
+    emulator, revisions, gha_files, tmp_path
+):
+    project = _project(tmp_path)
+    (project / "scenarios").mkdir()
+    (project / "scenarios" / "greet.yaml").write_text(GREET_SCENARIO)
+    scenarios = {"INPUT_VERIFY-SCENARIOS": "scenarios/*.yaml"}
+
+    first = run(emulator, gha_files, project, **scenarios)
+    assert first.code == 0, first.printed
+    assert first.outputs["scenarios-passed"] == "1" and first.outputs["scenarios-failed"] == "0"
+    assert first.outputs["url"] == first.outputs["service-url"] + "/mcp"
+    serving = first.outputs["version"]
+
+    failing = run(emulator, gha_files, project, PMCP_IMAGE=IMAGE_3, **scenarios)
+    assert failing.code == 1, failing.printed
+    out = failing.outputs
+    assert out["rolled-back"] == "true" and out["verified"] == "false"
+    assert (out["scenarios-passed"], out["scenarios-failed"]) == ("0", "1")
+    assert [p["name"] for p in failing.report["phases"]] == [
+        "validate",
+        "deploy",
+        "verify candidate",
+        "logs",
+        "discard",
+    ]
+    # The candidate never took traffic: the first revision serves, untouched.
+    assert _traffic(emulator) == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": serving, "percent": 100}
+    ]
+    assert f"Version {serving} still serves, untouched." in failing.summary
+    assert (
+        "scenario 'Greet the user' (scenarios/greet.yaml), steps step 'greet' (tool_call greet): "
+        'equals result == the expected value: result is null, expected "Hello, ci!"'
+    ) in failing.summary
+    assert "/candidate---calc-" in failing.report["verification"]["url"]
+    # The shop server that serves was never sent the failing scenario again.
+    assert len(revisions.rpc("tools/call")) == 1
+
+
+def test_on_failure_warn_moves_the_traffic_to_a_candidate_that_failed(
+    emulator, revisions, gha_files, tmp_path
+):
+    project = _project(tmp_path, '\n[post_deploy_tests]\non_failure = "warn"\n')
+    (project / "greet.yaml").write_text(GREET_SCENARIO)
+    assert run(emulator, gha_files, project).code == 0
+
+    warned = run(
+        emulator, gha_files, project, PMCP_IMAGE=IMAGE_3, **{"INPUT_VERIFY-SCENARIOS": "greet.yaml"}
+    )
+    assert warned.code == 0, warned.printed
+    assert warned.outputs["rolled-back"] == "false" and warned.outputs["verified"] == "false"
+    assert warned.outputs["status"] == "success"
+    assert "::warning title=Verification failed (warning only)::" in warned.printed
+    assert [p["name"] for p in warned.report["phases"]] == [
+        "validate",
+        "deploy",
+        "verify candidate",
+        "promote",
+        "verify",
+    ]
+    assert _traffic(emulator)[0]["revision"] == warned.outputs["version"]

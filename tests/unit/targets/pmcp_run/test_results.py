@@ -31,3 +31,16 @@ def test_no_result_can_be_rolled_back(tmp_path: Path) -> None:
 )
 def test_the_health_url_replaces_the_mcp_path(url: str, health: str) -> None:
     assert health_url(url) == health
+
+
+def test_the_platform_url_is_the_endpoint_and_a_mcp_path_is_ignored_with_a_note(
+    tmp_path: Path,
+) -> None:
+    from .helpers import DEPLOY_TOML
+
+    toml = DEPLOY_TOML.replace("[server]\n", '[server]\nmcp_path = "/rpc"\n', 1)
+    assert toml != DEPLOY_TOML
+    deployed = make_harness(tmp_path, deploy_toml=toml).target.deploy()
+
+    assert deployed.url.endswith("/mcp") and deployed.service_url == deployed.url
+    assert any("[server].mcp_path = '/rpc' is ignored here" in n for n in deployed.notes)

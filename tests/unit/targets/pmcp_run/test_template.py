@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,16 @@ def test_invalid_iam_statements_fail_before_any_request(
                 iam=h.context.project.config.table("iam"),
             )
         )
+
+
+def test_ephemeral_storage_is_the_functions_when_set() -> None:
+    inputs = RenderInputs(
+        server_name="weather", region="us-east-1", timeout_seconds=30, environment={}
+    )
+    function = render_template(inputs)["Resources"]["McpFunction"]["Properties"]
+    assert "EphemeralStorage" not in function
+    sized = render_template(replace(inputs, ephemeral_storage_mb=2048))
+    assert sized["Resources"]["McpFunction"]["Properties"]["EphemeralStorage"] == {"Size": 2048}
 
 
 def test_rendering_is_deterministic() -> None:
