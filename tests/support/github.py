@@ -151,6 +151,14 @@ class ContainerRun:
     def everything(self) -> str:
         return self.stdout + self.stderr + self.summary + "\n".join(self.outputs.values())
 
+    @property
+    def shown(self) -> str:
+        """Everything a reader of the run sees: the ``::add-mask::`` commands are the
+        runner's, which never shows them (they carry the values to hide)."""
+        return "\n".join(
+            line for line in self.everything.splitlines() if not line.startswith("::add-mask::")
+        )
+
     def describe(self) -> str:
         """For assertion messages."""
         return (

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from ...ci.base import Platform
@@ -119,7 +118,7 @@ class Connector:
             urls=UrlManager(functions, config.url_auth_type),
             log_group=LogGroupManager(clients.client("logs", credentials), config),
             keys=KeyManager(
-                partial(clients.client, "kms", credentials),
+                lambda once=False: clients.client("kms", credentials, once=once),
                 config,
                 context,
                 account=session.account,

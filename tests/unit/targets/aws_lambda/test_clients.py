@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import importlib.machinery
 import importlib.util
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -137,6 +138,24 @@ def test_a_failure_without_an_answer_names_its_operation(tmp_path: Path) -> None
     assert getattr(caught.value, OPERATION) == "GetCallerIdentity"
 
 
+def test_no_client_factory_is_passed_around_uncalled() -> None:
+    """``partial(clients.client, "kms", …)`` hides the service from the prune scan (an image
+    once lacked the kms model that way): the factory is only ever called, with the service."""
+    for path in sorted(FACTORY.parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("client", "anonymous")
+                and isinstance(node.ctx, ast.Load)
+                and id(node) not in called
+                and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+            ):
+                where = f"{path.relative_to(REPO_ROOT)}:{node.lineno}"
+                raise AssertionError(f"{where}: call the client factory, do not pass it on")
+
+
 def test_every_client_the_code_creates_names_its_service_the_way_the_prune_scan_reads() -> None:
     named: set[str] = set()
     for path, line, call in _client_calls():
@@ -154,7 +173,7 @@ def test_every_client_the_code_creates_names_its_service_the_way_the_prune_scan_
         )
         named.add(first.value)
     assert named == _prune_script().services_used(PACKAGE)
-    assert {"sts", "iam", "lambda", "logs", "s3"} <= named
+    assert {"sts", "iam", "lambda", "logs", "s3", "kms"} <= named
 
 
 @pytest.mark.parametrize("service", sorted(_prune_script().services_used(PACKAGE)))
@@ -172,6 +191,38 @@ def test_prune_keeps_the_named_services_and_the_shared_files(tmp_path: Path) -> 
     removed, freed = _prune_script().prune(data, {"lambda", "sts"})
     assert (removed, freed) == (2, 20)
     assert sorted(p.name for p in data.iterdir()) == ["endpoints.json", "lambda", "sts"]
+
+
+def test_compacted_models_still_make_every_client_and_resolve_its_endpoint(
+    tmp_path: Path,
+) -> None:
+    """The image's botocore data is pruned, then compacted (examples removed, every plain
+    .json gzipped): botocore's own loader, given only that copy, still makes every client the
+    code creates and resolves its regional endpoint."""
+    from botocore.loaders import Loader
+
+    script = _prune_script()
+    data = tmp_path / "data"
+    shutil.copytree(Path(botocore.__file__).parent / "data", data)
+    keep = script.services_used(PACKAGE) | script.CREDENTIAL_CHAIN
+    script.prune(data, keep)
+    gzipped, saved = script.compact(data)
+
+    assert gzipped and saved > 1_000_000  # endpoints.json alone is over a megabyte
+    assert not list(data.rglob("*.json")) and not list(data.rglob("examples-1.*"))
+    session = botocore.session.Session()
+    session.register_component(
+        "data_loader", Loader(extra_search_paths=[str(data)], include_default_search_paths=False)
+    )
+    for service in sorted(keep):
+        client = session.create_client(
+            service,
+            region_name="eu-west-1",
+            aws_access_key_id="k",
+            aws_secret_access_key="s",
+        )
+        assert client.meta.endpoint_url.startswith("https://"), service
+        assert "eu-west-1" in client.meta.endpoint_url or service in ("iam", "sts"), service
 
 
 def test_prune_refuses_to_drop_a_model_it_was_asked_to_keep(tmp_path: Path) -> None:
