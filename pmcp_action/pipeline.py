@@ -646,10 +646,12 @@ def _in_steps(
         if _warn_instead(recorder, context.settings, merged):
             return True
         recorder.verification = merged
-        _fetch_logs_of_failed_version(recorder, target, result.version, started)
         return False
 
-    return roll_out(recorder, context, traffic, staged, verified)
+    def failed(result: TargetResult) -> None:
+        _fetch_logs_of_failed_version(recorder, target, result.version, started)
+
+    return roll_out(recorder, context, traffic, staged, verified, on_failure=failed)
 
 
 def _roll_back_after_failed_verification(

@@ -83,9 +83,12 @@ def roll_out(
     target: TrafficTarget,
     staged: TargetResult,
     verified: Callable[[TargetResult], bool],
+    *,
+    on_failure: Callable[[TargetResult], None],
 ) -> TargetResult:
     """Each step of traffic-steps below 100: shift, wait traffic-step-seconds, verify the
-    live URL (``verified``: False stops the rollout). The last step's result, for promote.
+    live URL (``verified``: False stops the rollout, ``on_failure`` is told after the step).
+    The last step's result, for promote.
 
     On a failed step, 100 % goes back to the previous version (rolled-back=true) and
     :class:`VerificationError` is raised; a step that finds another run's split raises
@@ -102,6 +105,7 @@ def roll_out(
                 if not verified(result):
                     raise _StepFailed
         except _StepFailed:
+            on_failure(result)
             failed = _put_back(recorder, target, result, current)
             verification = recorder.verification
             raise VerificationError(

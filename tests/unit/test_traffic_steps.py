@@ -27,7 +27,7 @@ def refused(gha_files: dict[str, Path], tmp_path: Path, target: str, **inputs: s
     code = main([], environ=env, stdout=out, stderr=out, transport=httpx.MockTransport(_no_network))
     assert code == 1, out.getvalue()
     assert parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())["status"] == "failure"
-    return out.getvalue()
+    return gha_files["GITHUB_STEP_SUMMARY"].read_text()  # the problems, unescaped
 
 
 @pytest.mark.parametrize("target", ["pmcp-run", "aws-lambda"])
