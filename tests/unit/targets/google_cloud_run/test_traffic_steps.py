@@ -40,12 +40,16 @@ class Sampler:
         self.fake = _fake(emulator)
         self.written: list[Split] = []
         self.waited: list[Split] = []
+        #: How many requests the live URL had answered at each write.
+        self.live_requests: list[int] = []
         #: Each write's split and the revision tagged candidate ("" when none is).
         self.tags: list[tuple[Split, str]] = []
         self.fake.on_traffic = self.wrote
 
     def wrote(self, service: Service) -> None:
         self.written.append(split(service))
+        live = f"/{service.short}-abc123-uc.a.run.app/"
+        self.live_requests.append(sum(r.path.startswith(live) for r in self.fake.requests))
         tagged = [e["revision"] for e in service.traffic if e.get("tag") == "candidate"]
         self.tags.append((split(service), tagged[0] if tagged else ""))
 
@@ -85,6 +89,8 @@ def test_every_step_is_taken_in_order_then_promoted(emulator, gha_files, tmp_pat
         "verify",
     ]
     assert "| traffic 10 % |" in done.summary and "| traffic 50 % |" in done.summary
+    # Each step was verified at the live URL before the next write.
+    assert sampler.live_requests[1] < sampler.live_requests[2] < sampler.live_requests[3]
     # The candidate keeps its tag (its own URL) through the steps, not once promoted.
     assert [tagged for _, tagged in sampler.tags] == [new, new, new, ""]
 
