@@ -164,3 +164,34 @@ def test_another_writer_between_steps_stops_the_run_without_undoing_it(
     assert stopped.outputs["rolled-back"] == "false"
     phases = [(p["name"], p["outcome"]) for p in stopped.report["phases"]]
     assert phases[-2:] == [("traffic 10 %", "ok"), ("traffic 50 %", "failed")]
+
+
+def test_with_verify_on_failure_warn_a_failing_step_warns_and_goes_on(
+    emulator, gha_files, tmp_path
+):
+    project = _first_deploy(emulator, gha_files, tmp_path)
+    sampler = Sampler(emulator)
+    fake = sampler.fake
+
+    def fails_at_half_only(service: Service) -> None:
+        sampler.wrote(service)
+        if dict(split(service)).get(FIRST) == 50:
+            fake.broken_images.add(IMAGE_2)  # fails while it takes half
+        else:
+            fake.broken_images.discard(IMAGE_2)
+
+    fake.on_traffic = fails_at_half_only
+    warned = run_with(
+        sampler.sleep,
+        emulator,
+        gha_files,
+        project,
+        PMCP_IMAGE=IMAGE_2,
+        **{"INPUT_VERIFY-ON-FAILURE": "warn", "INPUT_VERIFY-TIMEOUT-SECONDS": "2"},
+        **STEPS,
+    )
+    assert warned.code == 0, warned.printed
+    new = warned.outputs["version"]
+    assert sampler.written[-1] == ((new, 100),)  # promoted after the warning
+    assert warned.outputs["rolled-back"] == "false"
+    assert "Verification failed (warning only)" in warned.printed
