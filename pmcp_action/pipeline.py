@@ -54,7 +54,7 @@ from .settings.precedence import read_given, resolve
 from .settings.values import RawValue
 from .settings.vocabulary import Command, OnFailure, VerifyMode
 from .targets import StagingTarget, Target, create_target, logs_of, staging_of, traffic_of
-from .traffic_steps import roll_out, traffic_problems
+from .traffic_steps import at_once, roll_out, traffic_problems
 
 if TYPE_CHECKING:
     from .init.command import Prepared
@@ -596,6 +596,7 @@ def _deploy_staged(
         staged = target.stage()
         recorder.result = staged
     if not staged.candidate_url:
+        at_once(context, staged)
         return  # deployed live (first deploy, no candidate URL, or nothing changed)
     with recorder.phase("verify candidate"):
         recorder.verification = _verify(recorder, context, staged, url=staged.candidate_url)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .settings.core_settings import Settings
     from .targets import TrafficTarget
 
-__all__ = ["roll_out", "split_change", "traffic_problems"]
+__all__ = ["at_once", "roll_out", "split_change", "traffic_problems"]
 
 #: Where the problems of traffic-steps are said to be when no source is known.
 _INPUT = "input 'traffic-steps'"
@@ -71,6 +71,22 @@ def traffic_problems(settings: Settings, target: Target) -> list[Problem]:
             )
         ]
     return []
+
+
+def at_once(context: RunContext, staged: TargetResult) -> None:
+    """Say why traffic-steps were not taken when the deploy served the new version at once
+    (a first deploy, or a target that could not stage this one)."""
+    if len(context.settings.traffic_steps) == 1 or staged.unchanged:
+        return
+    if not staged.previous_version:
+        context.console.info("traffic-steps: a first deploy serves all the traffic at once.")
+        return
+    context.console.warning(
+        f"Version {staged.version} took all the traffic at once, not in traffic-steps: the "
+        f"{context.settings.target} target could not stage it without traffic "
+        "(see the deploy's log for why); it was verified live.",
+        title="Traffic not stepped",
+    )
 
 
 class _StepFailed(Exception):

@@ -161,3 +161,23 @@ def test_another_deployment_between_steps_stops_the_run_without_undoing_it(
     phases = [(p["name"], p["outcome"]) for p in report["phases"]]
     assert phases[-2:] == [("traffic 10 %", "ok"), ("traffic 50 %", "failed")]
     assert serving(fake, url) == "1.0.0"
+
+
+def test_without_previews_the_steps_are_not_taken_and_the_run_says_so(
+    live_fake, gha_files, tmp_path
+):
+    fake, url = live_fake
+    write_project(tmp_path)
+    code, out, *_ = run(live_fake, gha_files, tmp_path, **STEPS)
+    assert code == 0 and "a first deploy serves all the traffic at once" in out
+    first = _deployed_twice(live_fake, gha_files, tmp_path)
+    fake.previews = False
+    sampler = Sampler(fake)
+    code, out, outputs, summary, report = run_with(
+        sampler.sleep, live_fake, gha_files, tmp_path, **STEPS
+    )
+    assert code == 0, out
+    assert sampler.written == [((outputs["version"], 100),)] and sampler.waited == []
+    assert "::warning title=Traffic not stepped::" in out
+    assert "not in traffic-steps: the cloudflare-workers target could not stage it" in out
+    assert outputs["previous-version"] == first
