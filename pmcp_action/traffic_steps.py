@@ -50,7 +50,8 @@ def traffic_problems(settings: Settings, target: Target) -> list[Problem]:
         return [
             Problem(
                 where,
-                f"the {settings.target} target cannot split the traffic between two versions",
+                f"the {settings.target} target moves all the traffic at once; it does not "
+                "split it between two versions",
                 leave,
             )
         ]

@@ -34,8 +34,8 @@ def refused(gha_files: dict[str, Path], tmp_path: Path, target: str, **inputs: s
 def test_a_target_that_cannot_split_refuses_steps_before_any_call(gha_files, tmp_path, target):
     said = refused(gha_files, tmp_path, target, traffic_steps="10,50,100")
     assert (
-        f"input 'traffic-steps': the {target} target cannot split the traffic between two "
-        "versions — leave traffic-steps out (or set it to 100)"
+        f"input 'traffic-steps': the {target} target moves all the traffic at once; it does not "
+        "split it between two versions — leave traffic-steps out (or set it to 100)"
     ) in said
 
 
