@@ -299,8 +299,8 @@ class Steps(FlowSteps[Survey, ImageStep]):
 
     def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
         """The revisions' weights: ``percent`` to the new one, the rest to the previous one
-        (all of it for 0); a PATCH conditional on the app's etag, after the weights read are
-        found to be the ones this run left."""
+        (all of it for 0); a PATCH right after the weights read are found to be the ones
+        this run left, with If-Match when the app shows an etag (:func:`.split_traffic`)."""
         new, previous = staged.version, staged.previous_version
         app = self.config.app_name
         left = {previous: 100 - current, new: current}

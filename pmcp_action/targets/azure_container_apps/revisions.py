@@ -131,9 +131,11 @@ def split_traffic(
     wanted: dict[str, int],
     expected: Callable[[dict[str, int]], None],
 ) -> None:
-    """The app's traffic set to ``wanted`` (revision -> weight) by a PATCH conditional on
-    the etag read (If-Match), after ``expected`` saw the weights read (it raises to refuse
-    them). A 412 (the app changed between read and write) reads again; weights already as
+    """The app's traffic set to ``wanted`` (revision -> weight) by a PATCH right after a read
+    whose weights ``expected`` accepted (it raises to refuse them); conditional on the etag
+    read (If-Match) when the app shows one. Container Apps shows none today
+    (azure-mgmt-appcontainers 5.1.0 has no etag on an app): the read just before is then the
+    check. A 412 (the app changed between read and write) reads again; weights already as
     wanted (a write whose answer was lost) are done."""
     path = app_path(arm, config)
     traffic = [{"revisionName": name, "weight": weight} for name, weight in wanted.items()]

@@ -1,7 +1,7 @@
 """Container Apps under ARM: managed environments, container apps and their revisions.
 
-A PUT writes the whole app, a PATCH merges (RFC 7396); each write gives the app a new
-``etag``, and a write whose ``If-Match`` is not the app's is refused (412
+A PUT writes the whole app, a PATCH merges (RFC 7396); with ``app_etags`` each write gives
+the app a new ``etag`` and a write whose ``If-Match`` is not the app's is refused (412
 PreconditionFailed); ``on_app_write`` is called with each app written. A changed template
 makes a revision
 (``<app>--<suffix>``; a suffix used before is refused). Traffic must sum to 100 and may name
@@ -71,7 +71,8 @@ class FakeArm(ArmBase):
             return json_response(200, resource)
         if_match = request.headers.get("If-Match", "")
         if (
-            request.method in ("PUT", "PATCH")
+            self.app_etags
+            and request.method in ("PUT", "PATCH")
             and if_match
             and if_match != "*"
             and (resource is None or if_match != resource.get("etag"))
@@ -274,8 +275,9 @@ class FakeArm(ArmBase):
                 "latestReadyRevisionName": latest_ready,
                 "latestRevisionFqdn": f"{latest}.{domain}" if latest else "",
             },
-            "etag": f'"{uuid.uuid4().hex}"',
         }
+        if self.app_etags:
+            self.resources[key]["etag"] = f'"{uuid.uuid4().hex}"'
         if self.on_app_write is not None:
             self.on_app_write(self.resources[key])
         if patch:
