@@ -192,7 +192,8 @@ class Steps(ABC, Generic[SurveyT, ArtifactT]):
 
         A conditional write (etag, If-Match) over a read that must find the split the run
         left, ``current`` % to the staged version: any other split raises
-        :class:`TrafficMovedError`, changing nothing (``shifts_traffic`` flows only)."""
+        :class:`TrafficMovedError`, changing nothing. ``percent == current`` only reads and
+        checks (before the promotion). ``shifts_traffic`` flows only."""
         raise NotImplementedError
 
     @abstractmethod

@@ -112,7 +112,8 @@ def roll_out(
     :class:`TrafficMovedError` and changes nothing."""
     settings = context.settings
     result, current = staged, 0
-    for percent in settings.traffic_steps[:-1]:
+    steps = settings.traffic_steps[:-1]
+    for percent in steps:
         try:
             with recorder.phase(f"traffic {percent} %"):
                 result = target.shift_traffic(result, percent, current=current)
@@ -121,6 +122,9 @@ def roll_out(
                 _wait(context, settings.traffic_step_seconds, percent)
                 if not verified(result):
                     raise _StepFailed
+                if percent == steps[-1]:
+                    # Promote writes next: the split must still be this run's (read only).
+                    target.shift_traffic(result, percent, current=percent)
         except _StepFailed:
             on_failure(result)
             failed = _put_back(recorder, target, result, current)

@@ -144,6 +144,7 @@ def split_traffic(
         app = arm.get(path, APP_API, f"reading container app {config.app_name}") or {}
         found = weights(app)
         if found == wanted:
+            expected(found)  # a check only (wanted is what was left), or a lost answer
             return
         expected(found)
         try:

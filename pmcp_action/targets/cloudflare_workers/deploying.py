@@ -272,6 +272,8 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
                 target=NAME,
                 serving=serving,
             )
+        if percent == current:
+            return staged  # a check only, before the promotion
         split = ((previous, 100),) if not percent else ((previous, 100 - percent), (new, percent))
         # A step back to the previous version is a rollback: forced past changed secrets.
         deployment = self._deploy(split, rollback=not percent)

@@ -321,6 +321,9 @@ class Steps(FlowSteps[Survey, None]):
             return split_to(previous, revision, percent)
 
         try:
+            if percent == current:  # a check only, before the promotion
+                split(self.conn.run.get_service(service) or {})
+                return staged
             move(self.conn.run, service, split, f"moving {percent} % to {revision}")
         except MovedPast as moved:
             raise TrafficMovedError(

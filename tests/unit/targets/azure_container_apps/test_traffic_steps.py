@@ -165,8 +165,9 @@ def test_a_step_that_fails_puts_all_traffic_back_on_the_old_revision(
     assert f"Version {first} serves 100 % again" in summary
 
 
+@pytest.mark.parametrize("during", [10, 50])
 def test_another_writer_between_steps_stops_the_run_without_undoing_it(
-    emulator, front, gha_files, tmp_path
+    emulator, front, gha_files, tmp_path, during
 ):
     project, first = _deployed(emulator, gha_files, tmp_path)
     _, origin = front
@@ -174,8 +175,8 @@ def test_another_writer_between_steps_stops_the_run_without_undoing_it(
 
     def another_run_rolls_back(seconds: float) -> None:
         sampler.sleep(seconds)
-        if seconds == 7 and len(sampler.waited) == 1:
-            # While the run waits at 10 %, another run puts all the weight back on the first.
+        if seconds == 7 and sampler.waited[-1][-1][1] == during:
+            # While the run waits at this step, another run puts all the weight on the first.
             app = _app(emulator)
             app["properties"]["configuration"]["ingress"]["traffic"] = [
                 {"revisionName": first, "weight": 100}
@@ -192,12 +193,14 @@ def test_another_writer_between_steps_stops_the_run_without_undoing_it(
     )
     assert code == 1, out
     new = outputs["version"]
-    assert sampler.written == [((first, 100),), ((first, 90), (new, 10))]  # nothing after
+    taken = [((first, 100 - p), (new, p)) for p in (10, 50) if p <= during]
+    assert sampler.written == [((first, 100),), *taken]  # nothing after: not promoted
     # No etag on the app (as Container Apps): the read before the write stopped it.
     assert split(_app(emulator)) == ((first, 100),) and "etag" not in _app(emulator)
     assert "Another run moved the traffic" in summary
-    said = f"no longer split as this run left it ({new} at 10 %, {first} at 90 %)"
+    said = f"no longer split as this run left it ({new} at {during} %, {first} at {100 - during} %)"
     assert said in summary
     assert outputs["rolled-back"] == "false"
     phases = [(p["name"], p["outcome"]) for p in report["phases"]]
     assert phases[-2:] == [("traffic 10 %", "ok"), ("traffic 50 %", "failed")]
+    assert "promote" not in [name for name, _ in phases]

@@ -132,8 +132,9 @@ def test_a_step_that_fails_puts_all_traffic_back_on_the_old_version(live_fake, g
     assert serving(fake, url) == "1.0.0"
 
 
+@pytest.mark.parametrize("during", [10, 50])
 def test_another_deployment_between_steps_stops_the_run_without_undoing_it(
-    live_fake, gha_files, tmp_path
+    live_fake, gha_files, tmp_path, during
 ):
     fake, url = live_fake
     first = _deployed_twice(live_fake, gha_files, tmp_path)
@@ -141,8 +142,8 @@ def test_another_deployment_between_steps_stops_the_run_without_undoing_it(
 
     def another_run_rolls_back(seconds: float) -> None:
         sampler.sleep(seconds)
-        if seconds == 7 and len(sampler.waited) == 1:
-            # While the run waits at 10 %, another run deploys the first version at 100 %.
+        if seconds == 7 and sampler.waited[-1][-1][1] == during:
+            # While the run waits at this step, another run deploys the first version alone.
             sampler.script.deployments.append(
                 Deployment(str(uuid.uuid4()), [(first, 100)], {}, "wrangler")
             )
@@ -152,14 +153,17 @@ def test_another_deployment_between_steps_stops_the_run_without_undoing_it(
     )
     assert code == 1, out
     new = outputs["version"]
-    assert sampler.written == [((first, 90), (new, 10))]  # the run deployed nothing after
+    taken = [((first, 100 - p), (new, p)) for p in (10, 50) if p <= during]
+    assert sampler.written == taken  # the run deployed nothing after: not promoted
     assert split(sampler.script) == ((first, 100),)
     assert sampler.script.deployments[-1].source == "wrangler"
     assert "Another run moved the traffic" in summary
-    assert f"no longer the split this run left ({new} at 10 %, {first} at 90 %)" in summary
+    said = f"no longer the split this run left ({new} at {during} %, {first} at {100 - during} %)"
+    assert said in summary
     assert outputs["rolled-back"] == "false"
     phases = [(p["name"], p["outcome"]) for p in report["phases"]]
     assert phases[-2:] == [("traffic 10 %", "ok"), ("traffic 50 %", "failed")]
+    assert "promote" not in [name for name, _ in phases]
     assert serving(fake, url) == "1.0.0"
 
 

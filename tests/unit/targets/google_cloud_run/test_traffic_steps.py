@@ -131,8 +131,9 @@ def test_a_step_that_fails_puts_all_traffic_back_on_the_old_revision(emulator, g
     assert f"Version {FIRST} serves 100 % again" in failed.summary
 
 
+@pytest.mark.parametrize("during", [10, 50])
 def test_another_writer_between_steps_stops_the_run_without_undoing_it(
-    emulator, gha_files, tmp_path
+    emulator, gha_files, tmp_path, during
 ):
     project = _first_deploy(emulator, gha_files, tmp_path)
     sampler = Sampler(emulator)
@@ -140,8 +141,8 @@ def test_another_writer_between_steps_stops_the_run_without_undoing_it(
 
     def another_run_rolls_back(seconds: float) -> None:
         sampler.sleep(seconds)
-        if seconds == 7 and len(sampler.waited) == 1:
-            # While the run waits at 10 %, another run puts everything back on the first.
+        if seconds == 7 and sampler.waited[-1][-1][1] == during:
+            # While the run waits at this step, another run puts everything on the first.
             service.traffic = [
                 {
                     "type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
@@ -156,14 +157,16 @@ def test_another_writer_between_steps_stops_the_run_without_undoing_it(
     )
     assert stopped.code == 1, stopped.printed
     new = stopped.outputs["version"]
-    assert sampler.written == [((FIRST, 100),), ((FIRST, 90), (new, 10))]  # nothing after
+    taken = [((FIRST, 100 - p), (new, p)) for p in (10, 50) if p <= during]
+    assert sampler.written == [((FIRST, 100),), *taken]  # nothing after: not promoted
     assert split(service) == ((FIRST, 100),) and service.etag == '"another-run"'
     assert "Another run moved the traffic" in stopped.summary
-    said = f"no longer split as this run left it ({new} at 10 %, {FIRST} at 90 %)"
+    said = f"no longer split as this run left it ({new} at {during} %, {FIRST} at {100 - during} %)"
     assert said in stopped.summary
     assert stopped.outputs["rolled-back"] == "false"
     phases = [(p["name"], p["outcome"]) for p in stopped.report["phases"]]
     assert phases[-2:] == [("traffic 10 %", "ok"), ("traffic 50 %", "failed")]
+    assert "promote" not in [name for name, _ in phases]
 
 
 def test_with_verify_on_failure_warn_a_failing_step_warns_and_goes_on(
