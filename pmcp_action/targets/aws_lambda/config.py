@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
+from ...credential_hint import CredentialHint
 from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...ownership import is_managed, labels
@@ -473,8 +474,12 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
             Problem(
                 "input 'role-to-assume'",
                 "no AWS credentials: neither a role to assume (OIDC) nor access keys are given",
-                "recommended: set role-to-assume and give the job `permissions: id-token: write`; "
-                "or pass aws-access-key-id and aws-secret-access-key from secrets",
+                CredentialHint(
+                    ci="recommended: set role-to-assume and give the job "
+                    "`permissions: id-token: write`; or pass aws-access-key-id and "
+                    "aws-secret-access-key from secrets",
+                    terminal=DECLARATION.terminal,
+                ).text(context.console),
             )
         )
 

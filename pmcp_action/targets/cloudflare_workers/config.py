@@ -15,10 +15,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
+from ...credential_hint import CredentialHint, github_secret
 from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...keyvalue import parse_key_values
 from ...urls import endpoint_problem
+from .declaration import DECLARATION
 
 __all__ = ["WRANGLER_TOML", "WORKERS_DEV_ORIGIN_ENV", "WorkersConfig", "resolve"]
 
@@ -89,8 +91,12 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
                 inputs.source("cloudflare-api-token"),
                 "no Cloudflare API token (Cloudflare has no OIDC federation, so a token is "
                 "the only credential)",
-                "create an API token with the account permission Workers Scripts: Edit and "
-                "pass it from a secret: cloudflare-api-token: ${{ secrets.CLOUDFLARE_API_TOKEN }}",
+                CredentialHint(
+                    ci="create an API token with the account permission Workers Scripts: Edit "
+                    "and pass it from a secret: cloudflare-api-token: "
+                    + github_secret("CLOUDFLARE_API_TOKEN"),
+                    terminal=DECLARATION.terminal,
+                ).text(context.console),
             )
         )
     account_id = inputs.text("cloudflare-account-id").lower()

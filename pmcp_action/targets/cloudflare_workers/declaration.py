@@ -83,6 +83,10 @@ DECLARATION = TargetDeclaration(
             "Preview URL",
         ),
     ),
+    terminal=(
+        "create an API token with Workers Scripts: Edit (My Profile → API Tokens) and export "
+        "it as CLOUDFLARE_API_TOKEN (wrangler login's token is wrangler's own and is not read)"
+    ),
     credentials=(
         "Cloudflare has no OIDC federation: create an API token (My Profile → API Tokens) "
         "with the account permission Workers Scripts: Edit, plus Account Settings: Read, and "

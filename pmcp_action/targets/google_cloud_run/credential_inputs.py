@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ...context import RunContext
+from ...credential_hint import CredentialHint, github_secret
 from ...errors import Problem
 from ...runner_paths import container_path, unseen_problem
 from ...settings.target_inputs import TargetInputs
@@ -105,7 +106,7 @@ def _credentials_info(text: str, where: str, problems: list[Problem]) -> dict[st
                 where,
                 f"is not a JSON object ({len(text)} characters)",
                 "pass the whole key or credential-configuration file, e.g. "
-                "${{ secrets.GCP_CREDENTIALS_JSON }}",
+                + github_secret("GCP_CREDENTIALS_JSON"),
             )
         )
         return {}
@@ -196,7 +197,13 @@ def _ambient_file(context: RunContext, problems: list[Problem]) -> tuple[str, st
     return path, text
 
 
-def _mode(inputs: TargetInputs, provider: str, json_text: str, problems: list[Problem]) -> str:
+def _mode(
+    context: RunContext,
+    inputs: TargetInputs,
+    provider: str,
+    json_text: str,
+    problems: list[Problem],
+) -> str:
     auth = inputs.text("auth")
     if auth == "ambient":
         return "ambient"
@@ -217,8 +224,11 @@ def _mode(inputs: TargetInputs, provider: str, json_text: str, problems: list[Pr
                 "input 'gcp-workload-identity-provider'",
                 "no Google credentials: neither gcp-workload-identity-provider (OIDC) nor "
                 "gcp-credentials-json is set",
-                "set gcp-workload-identity-provider (and give the job id-token: write), or "
-                "pass gcp-credentials-json from a secret",
+                CredentialHint(
+                    ci="set gcp-workload-identity-provider (and give the job id-token: write), "
+                    "or pass gcp-credentials-json from a secret",
+                    terminal=DECLARATION.terminal,
+                ).text(context.console),
             )
         )
     return "oidc"
@@ -233,7 +243,7 @@ def read_credential_inputs(
     if json_text:
         mask(json_text)
     provider = _provider(inputs, problems)
-    mode = _mode(inputs, provider, json_text, problems)
+    mode = _mode(context, inputs, provider, json_text, problems)
     ambient_file = ""
     info: dict[str, Any] = {}
     if mode == "ambient":

@@ -107,6 +107,11 @@ DECLARATION = TargetDeclaration(
         OutputSpec("image", "The image deployed, by digest.", "Image"),
         OutputSpec("project", "The Google Cloud project.", "Project"),
     ),
+    terminal=(
+        "run gcloud auth application-default login and pass --auth ambient, which reads "
+        "Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, else gcloud's "
+        "application_default_credentials.json)"
+    ),
     credentials=(
         "Create a Workload Identity pool and an OIDC provider for the CI's issuer (attribute "
         "condition e.g. assertion.repository == 'owner/repo'), grant the federated principal "
