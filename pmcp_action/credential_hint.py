@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .ci.base import Platform
+from .oidc import GITLAB_PLATFORM
 
 __all__ = ["CredentialHint", "github_secret"]
 
@@ -28,11 +29,20 @@ def github_secret(name: str) -> str:
 
 @dataclass(frozen=True)
 class CredentialHint:
-    """How to give credentials: in a CI job (``ci``) and at a terminal (``terminal``)."""
+    """How to give credentials: in a CI job (``ci``; ``gitlab`` when GitLab's way differs,
+    e.g. a masked CI/CD variable for a secret, ``id_tokens:`` for an ID token) and at a
+    terminal (``terminal``)."""
 
     ci: str
     terminal: str
+    gitlab: str = ""
+
+    def form(self, platform: str) -> str:
+        """The form for the platform of that :attr:`Platform.name` ("local": a terminal)."""
+        if platform == Platform.name:
+            return self.terminal
+        return self.gitlab if platform == GITLAB_PLATFORM and self.gitlab else self.ci
 
     def text(self, platform: Platform) -> str:
-        """The form for the run's platform: the CI form in CI, else the terminal form."""
-        return self.ci if platform.ci else self.terminal
+        """The form for the run's platform: the CI's in CI, else the terminal's."""
+        return self.form(platform.name) if platform.ci else self.terminal

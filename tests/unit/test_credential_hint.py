@@ -36,6 +36,13 @@ _CI_FORM = {
     "azure-container-apps": "of the app registration's Overview page",
     "cloudflare-workers": "cloudflare-api-token: ${{ secrets.CLOUDFLARE_API_TOKEN }}",
 }
+#: GitLab's form where it differs: no workflow expression, id_tokens: and CI/CD variables.
+_GITLAB_FORM = {
+    **_CI_FORM,
+    "aws-lambda": "id_tokens: with aud sts.amazonaws.com",
+    "google-cloud-run": "ID token with id_tokens:",
+    "cloudflare-workers": "masked CI/CD variable CLOUDFLARE_API_TOKEN",
+}
 TARGETS = [d for d in catalogue().targets if d.available]
 
 
@@ -80,14 +87,23 @@ def test_in_ci_the_suggestion_keeps_the_ci_form(target: str, ci: str, tmp_path: 
     platform: Any = GitHubActions if ci == "github" else GitLabCi
     console = platform(environ={}, log_stream=io.StringIO(), result_stream=io.StringIO())
     text = _problems(target, tmp_path, console)
-    assert _CI_FORM[target] in text
+    assert (_CI_FORM if ci == "github" else _GITLAB_FORM)[target] in text
     assert "--auth ambient" not in text
+    if ci == "gitlab":
+        assert "${{" not in text and "permissions: id-token" not in text
 
 
 def test_the_platform_picks_the_form():
     hint = CredentialHint(ci=f"pass {github_secret('TOKEN')}", terminal="export TOKEN")
     assert hint.text(Platform(environ={})) == "export TOKEN"
     assert hint.text(GitHubActions(environ={})) == "pass ${{ secrets.TOKEN }}"
+    assert hint.text(GitLabCi(environ={})) == "pass ${{ secrets.TOKEN }}"  # none of its own
+    gitlab = CredentialHint(ci="github's", terminal="mine", gitlab="gitlab's")
+    assert [gitlab.form(p.name) for p in (Platform, GitHubActions, GitLabCi)] == [
+        "mine",
+        "github's",
+        "gitlab's",
+    ]
 
 
 def test_no_target_spells_a_workflow_expression_in_a_message():

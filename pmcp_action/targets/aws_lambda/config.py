@@ -478,6 +478,10 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                     ci="recommended: set role-to-assume and give the job "
                     "`permissions: id-token: write`; or pass aws-access-key-id and "
                     "aws-secret-access-key from secrets",
+                    gitlab="recommended: set role-to-assume and give the job an ID token "
+                    "(id_tokens: with aud sts.amazonaws.com, in the variable id-token-variable "
+                    "names); or set the masked CI/CD variables AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY",
                     terminal=DECLARATION.terminal,
                 ).text(context.console),
             )

@@ -95,6 +95,8 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
                     ci="create an API token with the account permission Workers Scripts: Edit "
                     "and pass it from a secret: cloudflare-api-token: "
                     + github_secret("CLOUDFLARE_API_TOKEN"),
+                    gitlab="create an API token with the account permission Workers Scripts: "
+                    "Edit and store it as the masked CI/CD variable CLOUDFLARE_API_TOKEN",
                     terminal=DECLARATION.terminal,
                 ).text(context.console),
             )

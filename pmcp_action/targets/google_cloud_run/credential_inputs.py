@@ -267,6 +267,9 @@ def _mode(
                 CredentialHint(
                     ci="set gcp-workload-identity-provider (and give the job id-token: write), "
                     "or pass gcp-credentials-json from a secret",
+                    gitlab="set gcp-workload-identity-provider (and give the job an ID token "
+                    "with id_tokens:), or store the key JSON in the masked CI/CD variable "
+                    "GCP_CREDENTIALS_JSON",
                     terminal=DECLARATION.terminal,
                 ).text(context.console),
             )

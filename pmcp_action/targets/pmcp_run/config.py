@@ -92,7 +92,7 @@ def resolve(context: RunContext) -> tuple[PmcpRunSettings, list[Problem]]:
         credentials=stored,
         auth=auth,
         sources=sources,
-        ci=context.console.ci,
+        platform=context.console.name,
     )
     found += [] if found else credential_problems(given, now=time.time())
     problems.extend(found)

@@ -31,6 +31,7 @@ from types import MappingProxyType
 
 from ...credential_hint import CredentialHint, github_secret
 from ...errors import Problem
+from ...oidc import GITHUB_PLATFORM
 from .declaration import DECLARATION
 from .failures import CREATE_CLIENT_HELP
 
@@ -56,6 +57,12 @@ AMBIENT_FILE = Path(".pmcp") / "credentials.toml"
 _MAX_AMBIENT_FILE = 64 * 1024
 #: What to do when no credentials were given: CI's secrets, or a person's own sign-in.
 MISSING_HINT = CredentialHint(ci=CREATE_CLIENT_HELP, terminal=DECLARATION.terminal)
+_SECRET_HINT = CredentialHint(
+    ci="set pmcp-client-secret (PMCP_CLIENT_SECRET) from a secret, e.g. "
+    + github_secret("PMCP_CLIENT_SECRET"),
+    gitlab="set the masked CI/CD variable PMCP_CLIENT_SECRET to the app client's secret",
+    terminal="export PMCP_CLIENT_SECRET with the app client's secret",
+)
 
 #: Refresh (or refuse) tokens this close to their expiry.
 EXPIRY_SKEW_SECONDS = 60.0
@@ -77,8 +84,9 @@ class CredentialInputs:
     credentials: str = field(default="", repr=False)
     auth: str = ""
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    #: Whether the run is a CI job (its messages suggest secrets) or a person's terminal.
-    ci: bool = True
+    #: Where the run is (:attr:`~pmcp_action.ci.Platform.name`): a CI job's messages suggest
+    #: its secrets, a person's terminal their own sign-in.
+    platform: str = GITHUB_PLATFORM
 
     def source(self, name: str) -> str:
         return self.sources.get(name, f"input '{name}'")
@@ -225,7 +233,7 @@ def credential_problems(given: CredentialInputs, *, now: float) -> list[Problem]
                 "pmcp.run credentials",
                 "none were given (pmcp-client-id/pmcp-client-secret, pmcp-access-token or "
                 "pmcp-credentials)",
-                MISSING_HINT.ci if given.ci else MISSING_HINT.terminal,
+                MISSING_HINT.form(given.platform),
             )
         ]
     if len(kinds) > 1:
@@ -270,10 +278,7 @@ def _client_problems(given: CredentialInputs, where: str) -> list[Problem]:
             Problem(
                 where,
                 "pmcp-client-id is set but pmcp-client-secret is not",
-                "set pmcp-client-secret (PMCP_CLIENT_SECRET) from a secret, e.g. "
-                + github_secret("PMCP_CLIENT_SECRET")
-                if given.ci
-                else "export PMCP_CLIENT_SECRET with the app client's secret",
+                _SECRET_HINT.form(given.platform),
             )
         )
     return problems

@@ -112,7 +112,7 @@ def test_no_credentials_says_which_secrets_to_set_in_ci_and_which_login_at_a_ter
     assert "none were given" in problem.what
     assert problem.fix == MISSING_HINT.terminal
     assert "cargo pmcp deploy login" in problem.fix and "--auth ambient" in problem.fix
-    (in_ci,) = credential_problems(CredentialInputs(ci=True), now=0)
+    (in_ci,) = credential_problems(CredentialInputs(platform="github-actions"), now=0)
     assert in_ci.what == problem.what
     assert "pmcp-client-id and pmcp-client-secret" in in_ci.fix
     assert "client_credentials OAuth grant" in in_ci.fix
