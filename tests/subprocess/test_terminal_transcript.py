@@ -87,6 +87,6 @@ def test_a_persons_session_matches_the_transcript(tmp_path: Path) -> None:
     assert "${{" not in transcript and "id-token" not in transcript
     assert transcript.count("[exit 2]") == 3
     assert "did you mean aws-lambda?" in transcript
-    assert transcript.count("--auth ambient") == 4  # aws, pmcp-run, google, azure
-    assert "export it as CLOUDFLARE_API_TOKEN" in transcript
+    assert transcript.count("--auth ambient") == 5  # one per target
+    assert "run wrangler login and pass --auth ambient" in transcript
     assert list(tmp_path.iterdir()) == []  # nothing was written where the person stood
