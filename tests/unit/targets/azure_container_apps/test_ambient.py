@@ -3,6 +3,7 @@ that order; no app registration needed; every token masked."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -71,8 +72,9 @@ def test_the_az_clis_token_is_used_and_masked_without_an_app_registration(tmp_pa
         "json",
     ]
     assert entra.requests == [] and identity.requests == []
-    context.console.info(f"echo {token}")
-    assert token not in log.getvalue()
+    encoded = base64.b64encode(token.encode()).decode()
+    context.console.info(f"echo {token} {encoded}")
+    assert token not in log.getvalue() and encoded not in log.getvalue()
 
 
 def test_before_az_login_the_error_says_to_run_it(tmp_path: Path):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,8 +50,10 @@ def test_wrangler_logins_token_deploys_without_the_api_token_check(tmp_path: Pat
     assert script is not None and len(script.versions) == 1
     assert result.identity == f"wrangler login's OAuth token ({path}) on account {ACCOUNT_ID}"
     assert not [r for r in fake.requests if r.path.endswith("/tokens/verify")]
+    harness.target.context.console.info(f"{OAUTH} {REFRESH}")
     for secret in (OAUTH, REFRESH):
-        assert secret not in harness.output + repr(result)
+        for form in (secret, base64.b64encode(secret.encode()).decode()):
+            assert form not in harness.output + repr(result)
 
 
 def test_the_legacy_home_directory_comes_first_and_xdg_config_home_is_honoured(tmp_path: Path):
