@@ -1,12 +1,12 @@
 """How often a wait reads whether an operation finished: one schedule for every target.
 
-A deploy waits on operations it cannot see finish (pmcp.run deployments, Cloud Run and
-Artifact Registry long-running operations, ARM async operations, ACR Tasks runs, Lambda's
-``LastUpdateStatus``, Container Apps revisions). Each wait reads the state at once, then
-after :data:`OPERATION_POLL`'s delays: quick at first (a small change is often done within
-seconds), then every 3 s, so an operation that finishes at any point is noticed within 3 s.
-A platform that asks for a longer pause (``Retry-After``) gets it. The loop itself, bounded
-by the run's deadline, is :func:`pmcp_action.deadline.poll_until`.
+A deploy waits on operations it cannot see finish: a deployment, a long-running operation,
+a build, an update being applied, a revision becoming ready. Each wait reads the state at
+once, then after :data:`OPERATION_POLL`'s delays: quick at first (a small change is often
+done within seconds), then every 3 s, so an operation that finishes at any point is noticed
+within 3 s. A platform that asks for a longer pause (``Retry-After``) gets it. The loop
+itself, bounded by the run's deadline, is :func:`pmcp_action.deadline.poll_until`; a retry
+(a call sent again after a passing failure) keeps that loop's doubling backoff instead.
 """
 
 from __future__ import annotations
