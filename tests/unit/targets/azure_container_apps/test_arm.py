@@ -133,8 +133,11 @@ def test_a_throttled_write_is_sent_again_after_retry_after(world: World) -> None
 # --- the wait for an operation: noticed within 3 s, ARM's longer Retry-After honoured ----
 
 
-def _timed_arm(clock: SimClock, retry_after: str, seconds: float = 900) -> tuple[FakeArm, Arm]:
-    """ARM whose operations run until ``clock.ends_at``, on the simulated clock."""
+def _timed_arm(
+    clock: SimClock, retry_after: str, seconds: float = 900, *, status_retry_after: str = ""
+) -> tuple[FakeArm, Arm]:
+    """ARM whose operations run until ``clock.ends_at``, on the simulated clock
+    (``status_retry_after``: the Retry-After of an Azure-AsyncOperation's status too)."""
     entra = FakeEntra()
     entra.add_app(CLIENT, TENANT, secret="s")
     entra.issued["tok"] = CLIENT
@@ -147,6 +150,10 @@ def _timed_arm(clock: SimClock, retry_after: str, seconds: float = 900) -> tuple
             operation = fake.operations.get(request.url.path.rsplit("/", 1)[1])
             if operation is not None:
                 operation.polls = 0 if clock.finished() else 1
+            answer = fake(request)
+            if status_retry_after and "/__ops__/async/" in request.url.path:
+                answer.headers["Retry-After"] = status_retry_after
+            return answer
         return fake(request)
 
     arm = Arm(
@@ -195,6 +202,21 @@ def test_a_longer_retry_after_from_arm_is_honoured(ends_at: float) -> None:
     assert "calc-rg" not in fake.groups
     assert clock.sleeps and all(s == 10.0 for s in clock.sleeps)  # before each read of it
     assert 0.0 <= clock.lag <= 10.0
+
+
+def test_a_longer_retry_after_on_an_operations_status_is_honoured() -> None:
+    clock = SimClock(ends_at=30.0)
+    fake, arm = _timed_arm(clock, retry_after="0", status_retry_after="7")
+    _start_then_time(fake, arm, clock)
+    arm.put(
+        arm.app_resource("calc-rg", "managedEnvironments", "calc-env"),
+        {"location": "eastus", "properties": {}},
+        "creating env",
+    )
+    # Read at once (no pause asked first), then every 7 s as each status asks: 0, 7, … 35.
+    assert clock.sleeps == [7.0] * 5
+    assert clock.reads == [0.0, 7.0, 14.0, 21.0, 28.0, 35.0]
+    assert 0.0 <= clock.lag <= 7.0
 
 
 def test_a_shorter_retry_after_does_not_slow_the_schedule() -> None:
