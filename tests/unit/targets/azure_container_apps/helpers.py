@@ -286,8 +286,9 @@ class BuildWorld:
     clock: Clock
     deadline: Deadline
     root: Path
-    #: Called with each request before the fake answers it (a test's gate on the fake).
-    before: list[Callable[[httpx.Request], None]] = field(default_factory=list)
+    #: Called with each request before the fake answers it (a test's gate on the fake); the
+    #: first answer one of them gives is the answer instead.
+    before: list[Callable[[httpx.Request], httpx.Response | None]] = field(default_factory=list)
 
     def build(self, **overrides: Any) -> str:
         args: dict[str, Any] = {
@@ -346,11 +347,13 @@ def build_world(tmp_path: Path, *, retrying: bool = False, seconds: float = 900)
     deadline = Deadline(seconds, clock=clock.time)
     # What a run uses (retries of 429/5xx and dropped connections), or the same client
     # with no retries of its own, so the target's own read-back is what recovers.
-    before: list[Callable[[httpx.Request], None]] = []
+    before: list[Callable[[httpx.Request], httpx.Response | None]] = []
 
     def route(request: httpx.Request) -> httpx.Response:
         for gate in before:
-            gate(request)
+            answer = gate(request)
+            if answer is not None:
+                return answer
         return fake(request)
 
     http = client(

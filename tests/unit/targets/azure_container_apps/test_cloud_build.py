@@ -328,7 +328,7 @@ def test_a_run_that_ends_is_noticed_within_3_s(tmp_path: Path, ends_at: float) -
     def gate(request: httpx.Request) -> None:
         parts = request.url.path.split("/runs/")
         if request.method != "GET" or len(parts) != 2 or "/" in parts[1]:
-            return
+            return None
         started[:] = started or [world.clock.now]
         ended = world.clock.now >= started[0] + ends_at
         tasks.never_finish = not ended
