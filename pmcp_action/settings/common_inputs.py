@@ -42,7 +42,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "What to do: deploy, plan (validate and show what would change, touching nothing), "
         "outputs (what is deployed now), rollback, destroy, logs (what the serving version "
         "logged, where the target keeps logs), servers (the repository's servers as a CI "
-        "matrix).",
+        "matrix), preview (deploy the working tree as a pull request's preview beside "
+        "production and verify it), destroy-preview (remove that preview).",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
         default=Command.DEPLOY.value,
@@ -251,6 +252,24 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "rollback-to",
         "With command: rollback, the version to return to. Default: the previous one.",
         env=("PMCP_ROLLBACK_TO",),
+    ),
+    # --- previews ---------------------------------------------------------------
+    InputSpec(
+        "preview-id",
+        "With command: preview or destroy-preview, the preview's name (lowercase letters, "
+        "digits and hyphens, starting with a letter). Default: pr-<number> from a GitHub "
+        "pull_request or pull_request_target event, mr-<iid> from a GitLab merge request "
+        "pipeline (CI_MERGE_REQUEST_IID); required elsewhere.",
+        env=("PMCP_PREVIEW_ID",),
+    ),
+    InputSpec(
+        "github-token",
+        "With command: preview or destroy-preview on GitHub, a token that may write pull "
+        "request comments and deployments (permissions: pull-requests: write, deployments: "
+        "write): the preview's sticky comment and its GitHub deployment. Without one (or on "
+        "a fork's pull request) the run only says how to give one. Secret: masked.",
+        secret=True,
+        env=("GITHUB_TOKEN",),
     ),
     # --- limits and safety ------------------------------------------------------
     InputSpec(

@@ -62,6 +62,10 @@ class Settings:
     rollback_to: str
     timeout_minutes: int
     confirm_destroy: bool
+    #: preview / destroy-preview: the preview's name as given ("" = derived from the CI event).
+    preview_id: str
+    #: The token for the preview's pull request comment and GitHub deployment (masked).
+    github_token: str
     report_path: Path | None
     debug: bool
     output_format: OutputFormat

@@ -236,7 +236,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
                     "update", "deployment", f"{staged.previous_version} → {staged.version} at 100 %"
                 ),
             ),
-            preview_url=staged.outputs.get("preview-url", ""),
+            preview_url=staged.outputs.get("version-preview-url", ""),
             can_roll_back=bool(staged.previous_version),
             secrets=staged.secrets,
         )

@@ -70,7 +70,7 @@ def result(
             {
                 "account-id": known.account_id,
                 "script-name": config.script_name,
-                "preview-url": preview_url,
+                "version-preview-url": preview_url,
             }
         ),
         changes=changes,

@@ -79,7 +79,7 @@ def test_first_deploy_then_a_redeploy_verified_at_its_preview_url(live_fake, gha
     assert code == 0, out
     new = fake.script(NAME).versions[-1]
     assert outputs["version"] == new.id and outputs["previous-version"] == first
-    assert outputs["preview-url"].startswith(f"{url}/{new.id[:8]}-{NAME}.")
+    assert outputs["version-preview-url"].startswith(f"{url}/{new.id[:8]}-{NAME}.")
     assert outputs["deployment-id"] == fake.script(NAME).deployments[-1].id
     assert outputs["mcp-server-version"] == "2.0.0" and outputs["unchanged"] == "false"
     assert [p["name"] for p in report["phases"]] == [
