@@ -101,6 +101,9 @@ class GitHubApi:
             reach_hint="override: GITHUB_API_URL",
         )
 
+    def close(self) -> None:
+        self.rest.client.close()
+
     def _pages(self, path: str, doing: str, params: dict[str, str]) -> Iterator[Any]:
         """Every item of a listing, page by page (the ``Link`` header's ``next``)."""
         url: str | None = path

@@ -55,6 +55,12 @@ class PullRequest:
             )
         elif self.active:
             self._notice()
+        #: What to close at the end (``api`` is dropped after an access refusal).
+        self._client = self.api
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
     def _notice(self) -> None:
         if not self._said:

@@ -67,8 +67,22 @@ def run_preview(
     previews = previews_of(target)
     assert previews is not None  # check_preview refused the command otherwise
     pull = PullRequest(context, preview, context.project.server_name)
-    if context.settings.command is Command.DESTROY_PREVIEW:
-        return _destroy(recorder, previews, preview, pull)
+    try:
+        if context.settings.command is Command.DESTROY_PREVIEW:
+            return _destroy(recorder, previews, preview, pull)
+        return _preview(recorder, context, previews, preview, pull, verify)
+    finally:
+        pull.close()
+
+
+def _preview(
+    recorder: RunRecorder,
+    context: RunContext,
+    previews: PreviewTarget,
+    preview: Preview,
+    pull: PullRequest,
+    verify: Verify,
+) -> RunStatus:
     with recorder.phase("github deployment"):
         pull.started()
     result: TargetResult | None = None
