@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import PmcpActionError
+from ..result import VerificationStatus
 from .comment import destroyed_body, preview_body
 from .github import DEFAULT_API_URL, GitHubAccessError, GitHubApi, marker
 
@@ -107,7 +108,7 @@ class PullRequest:
         if api is None:
             return
         failed = result is None or (
-            verification is not None and verification.status.value == "failed"
+            verification is not None and verification.status is VerificationStatus.FAILED
         )
         url = "" if result is None else result.preview_url or result.url
         if self._deployment is not None:

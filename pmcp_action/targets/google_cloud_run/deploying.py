@@ -13,6 +13,7 @@ once the revision that no longer reads it serves.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from ...artifact.oci_image import OciImageResult
@@ -21,17 +22,21 @@ from ...errors import DeployError
 from ...flow import Steps as FlowSteps
 from ...once import create_once
 from ...ownership import MANAGED_BY, OWNER, Resource
+from ...previews.identity import Preview
 from ...result import LogExcerpt, PlanChange, TargetResult
 from ...secrets import SecretOutcome, SecretStatus
 from .config import GoogleConfig
 from .connection import Connection
 from .declaration import NAME
+from .failures import GoogleApiError
 from .image import obtain_image, uses_default_repository
 from .invoker import INVOKER, PUBLIC, Access, apply_access, is_public
 from .logs import read_logs
+from .previews import PREVIEW_LABEL, kept_tags, preview_tags, without_tag
 from .results import app_url, result
 from .secrets import SecretStore, shown
 from .service import (
+    REVISION_TYPE,
     all_to,
     changes,
     desired_body,
@@ -42,7 +47,7 @@ from .service import (
     tagged_uri,
 )
 from .survey import Survey, planned_service_change, take_survey
-from .traffic import MovedPast, move
+from .traffic import CONFLICT_ATTEMPTS, MovedPast, move
 
 __all__ = ["Steps"]
 
@@ -224,11 +229,12 @@ class Steps(FlowSteps[Survey, None]):
         found = tuple(changes(survey.current, settings)) or (
             f"revision {previous} does not run the service's template",
         )
+        staged = staged_traffic(survey.current, revision)
         body = desired_body(
             settings,
             current=survey.current,
             revision=revision,
-            traffic=staged_traffic(survey.current, revision),
+            traffic=[*staged, *kept_tags(survey.current, staged)],
         )
         after = run.wait(
             run.update_service(c.service, body),
@@ -387,6 +393,108 @@ class Steps(FlowSteps[Survey, None]):
                 *deleted.values(),
             ),
             secrets=tuple(SecretOutcome(name, SecretStatus.REMOVED) for name in deleted),
+        )
+
+    # --- previews --------------------------------------------------------------------------
+    def previews(self, survey: Survey) -> tuple[str, ...]:
+        return tuple(sorted(preview_tags(survey.current, survey.revisions)))
+
+    def deploy_preview(self, survey: Survey, artifact: None, preview: Preview) -> TargetResult:
+        c = self.config
+        run = self.conn.run
+        tag = preview.id
+        if survey.service is None or not survey.serving:
+            raise DeployError(
+                f"There is no serving Cloud Run service {c.service} in {c.project} ({c.region}) "
+                f"for the preview {tag} to run beside.",
+                target=NAME,
+                remediation="A Cloud Run preview is a revision of the production service: "
+                "deploy the server first (command: deploy), then deploy its previews.",
+            )
+        self.secrets.check(survey.secrets)
+        image = self._obtain_image()
+        refs, stored = self.secrets.write(survey.secrets, survey.current)
+        settings = c.settings(image.reference, refs)
+        revision = revision_name(c.service, image.reference.rpartition("@")[2], _attempt())
+        serving = survey.serving
+        current: dict[str, Any] = survey.current
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            # What serves, pinned as it is; the preview's tag on the new revision at 0 %.
+            traffic = [
+                *(e for e in pinned_traffic(current)),
+                {"type": REVISION_TYPE, "revision": revision, "tag": tag},
+            ]
+            traffic += kept_tags(current, traffic, dropped=tag)
+            body = desired_body(settings, current=current, revision=revision, traffic=traffic)
+            body["template"]["labels"][PREVIEW_LABEL] = tag
+            body["labels"] = dict(current.get("labels") or {})  # the service's own: kept
+            try:
+                after = run.wait(
+                    run.update_service(c.service, body),
+                    f"creating revision {revision} of {c.service} (preview {tag}, no traffic)",
+                )
+                break
+            except GoogleApiError as exc:
+                if exc.status != 409 or attempt == CONFLICT_ATTEMPTS:
+                    raise
+                current = run.get_service(c.service) or current  # another change came first
+        if serving_revision(after) != serving:  # pragma: no cover - the API keeps the split
+            raise DeployError(f"The preview moved the traffic off {serving}.", target=NAME)
+        url = app_url(c, tagged_uri(after, tag))
+        self.console.info(
+            f"Revision {revision} is ready with no traffic under the tag {tag} ({url}); "
+            f"{serving} still serves 100 %."
+        )
+        done = result(
+            self.config,
+            self._identity,
+            image=image.reference,
+            service=url,
+            version=revision,
+            deployment_id=revision,
+            unchanged=False,
+            changes=(
+                *stored,
+                PlanChange("create", f"revision {revision}", f"tag {tag}, no traffic"),
+            ),
+            secrets=shown(survey.secrets.outcomes, ()),
+        )
+        return replace(done, preview_id=tag, preview_url=done.url)
+
+    def remove_preview(self, survey: Survey, preview: str) -> TargetResult:
+        c = self.config
+        found = preview_tags(survey.current, survey.revisions).get(preview, "")
+        if not found:
+            note = (
+                f"There is no preview {preview} of Cloud Run service {c.service} in "
+                f"{c.project} ({c.region}); nothing to remove."
+            )
+            self.console.info(note)
+            return replace(
+                result(self.config, self._identity, unchanged=True, notes=(note,)),
+                preview_id=preview,
+            )
+        move(
+            self.conn.run,
+            c.service,
+            lambda current: without_tag(current, preview),
+            f"removing the tag {preview}",
+            survey.current,
+            dropped=preview,
+        )
+        self.console.info(
+            f"Removed the tag {preview} (its URL no longer answers); revision {found} keeps "
+            "no traffic and is left to Cloud Run's revision retention."
+        )
+        return replace(
+            result(
+                self.config,
+                self._identity,
+                version=found,
+                unchanged=False,
+                changes=(PlanChange("delete", f"tag {preview}", f"of revision {found}"),),
+            ),
+            preview_id=preview,
         )
 
     # --- helpers ---------------------------------------------------------------------------

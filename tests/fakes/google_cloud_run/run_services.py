@@ -183,6 +183,14 @@ class CloudRunServices(CloudRunIam, SecretManager):
         refused = problem(body)
         if refused:
             return error(400, "INVALID_ARGUMENT", refused)
+        for entry in body.get("traffic") or ():
+            tag = str(entry.get("tag") or "")
+            if tag and len(tag) + len(service.short) > 46:
+                return error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    f"tag {tag!r} with service {service.short!r}: a tag URL's label is too long",
+                )
         if body.get("etag") and body["etag"] != service.etag:
             return error(409, "ABORTED", "etag mismatch: the service was modified")
         parent = service.name.rsplit("/services/", 1)[0]
