@@ -40,7 +40,9 @@ def github() -> Iterator[tuple[FakeGitHub, str]]:
         yield fake, str(url)
 
 
-def _pull_request(tmp_path: Path, github_url: str, sha: str, token: str = WRITE_TOKEN) -> dict:
+def _pull_request(
+    tmp_path: Path, github_url: str, sha: str, token: str = WRITE_TOKEN
+) -> dict[str, str]:
     event = tmp_path / f"event-{sha[:4]}.json"
     event.write_text(
         json.dumps(
