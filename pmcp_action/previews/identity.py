@@ -47,6 +47,8 @@ class _Event:
     number: int | None
     commit: str
     fork: bool
+    #: The repository whose pull request it is (the base's; "" when the payload lacks it).
+    repository: str = ""
 
 
 def _object(value: object) -> dict[str, Any]:
@@ -75,6 +77,7 @@ def _github_event(environ: Mapping[str, str]) -> _Event | None:
         number if isinstance(number, int) and number > 0 else None,
         str(head.get("sha", "")),
         bool(head_repo and base_repo and head_repo != base_repo),
+        str(base_repo or _object(payload.get("repository")).get("full_name", "")),
     )
 
 
@@ -109,7 +112,7 @@ def derive_preview(
     """The run's preview (None with the problems when there is none)."""
     problems: list[Problem] = []
     event = _github_event(environ)
-    repository = environ.get("GITHUB_REPOSITORY", "") if event is not None else ""
+    repository = (event.repository or environ.get("GITHUB_REPOSITORY", "")) if event else ""
     number = event.number if event is not None else None
     commit = (event.commit if event is not None else "") or environ.get(
         "CI_COMMIT_SHA", environ.get("GITHUB_SHA", "")

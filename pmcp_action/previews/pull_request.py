@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from ..result import TargetResult, Verification
     from .identity import Preview
 
-__all__ = ["NO_TOKEN", "PullRequest"]
+__all__ = ["API_URL_VARIABLE", "NO_TOKEN", "PullRequest"]
+
+#: Where the GitHub REST API is, before GITHUB_API_URL (a proxy, or a test's fake).
+API_URL_VARIABLE = "PMCP_GITHUB_API_URL"
 
 #: What a run without a usable token says instead of commenting.
 NO_TOKEN = (
@@ -52,7 +55,9 @@ class PullRequest:
                 context,
                 preview.repository,
                 self.token,
-                environ.get("GITHUB_API_URL", "") or DEFAULT_API_URL,
+                environ.get(API_URL_VARIABLE, "")
+                or environ.get("GITHUB_API_URL", "")
+                or DEFAULT_API_URL,
             )
         elif self.active:
             self._notice()

@@ -384,6 +384,9 @@ COMMON_VARIABLES: Mapping[str, str] = MappingProxyType(
         "PMCP_DOTENV_PATH": "GitLab CI: where the dotenv report is written "
         "(default pmcp-deploy.env).",
         "CARGO_TARGET_DIR": "Cargo's target directory, where built artifacts are looked for.",
+        "PMCP_GITHUB_API_URL": "preview / destroy-preview: the GitHub REST API the pull "
+        "request's comment and deployment go to, before GITHUB_API_URL (then "
+        "https://api.github.com).",
         "PMCP_HOST_WORKSPACE": "GitHub Actions, set by action.yml: the workspace's path on the "
         "runner, so a file an earlier step named there (a credentials file) is read where the "
         "action's container sees it.",
