@@ -21,7 +21,9 @@ pytestmark = pytest.mark.timeout(300)
 SECRET = "worker-secret-value-9f3b1c"
 
 
-def run(live_fake, gha_files, project: Path, **inputs: str):
+def run(live_fake, gha_files, project: Path, environ: dict[str, str] | None = None, **inputs: str):
+    """A run through the CLI entry; ``environ``: more variables (a CI event's), ``inputs``:
+    the action's inputs by attribute name."""
     fake, url = live_fake
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         gha_files[name].write_text("")
@@ -37,6 +39,7 @@ def run(live_fake, gha_files, project: Path, **inputs: str):
         "PMCP_WORKERS_DEV_ORIGIN": url,
     }
     env |= {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()}
+    env |= environ or {}
     out = io.StringIO()
     code = main([], environ=env, stdout=out, stderr=io.StringIO())
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
