@@ -43,6 +43,7 @@ from .service import (
     pinned_traffic,
     revision_name,
     serving_revision,
+    short_name,
     staged_traffic,
     tagged_uri,
 )
@@ -474,17 +475,39 @@ class Steps(FlowSteps[Survey, None]):
                 result(self.config, self._identity, unchanged=True, notes=(note,)),
                 preview_id=preview,
             )
-        move(
-            self.conn.run,
+        run = self.conn.run
+        after = move(
+            run,
             c.service,
             lambda current: without_tag(current, preview),
             f"removing the tag {preview}",
             survey.current,
             dropped=preview,
         )
+        changes = [PlanChange("delete", f"tag {preview}", f"of revision {found}")]
+        # The preview's revisions (every push made one), but the service's latest (the
+        # template new revisions come from) and any that traffic names.
+        kept = {short_name(str(after.get("latestCreatedRevision", "")))}
+        kept |= {short_name(str(s.get("revision", ""))) for s in after.get("trafficStatuses") or ()}
+        labelled = [
+            short_name(str(r.get("name", "")))
+            for r in survey.revisions
+            if (r.get("labels") or {}).get(PREVIEW_LABEL) == preview
+        ]
+        for revision in labelled:
+            if revision not in kept:
+                run.wait(run.delete_revision(c.service, revision), f"deleting {revision}")
+                changes.append(PlanChange("delete", f"revision {revision}", f"preview {preview}"))
+        left = [r for r in labelled if r in kept]
         self.console.info(
-            f"Removed the tag {preview} (its URL no longer answers); revision {found} keeps "
-            "no traffic and is left to Cloud Run's revision retention."
+            f"Removed the tag {preview} (its URL no longer answers) and "
+            f"{len(changes) - 1} of its revisions"
+            + (
+                f"; {', '.join(left)} is the service's latest revision and stays, without "
+                "traffic, until the next deploy makes another."
+                if left
+                else "."
+            )
         )
         return replace(
             result(
@@ -492,7 +515,7 @@ class Steps(FlowSteps[Survey, None]):
                 self._identity,
                 version=found,
                 unchanged=False,
-                changes=(PlanChange("delete", f"tag {preview}", f"of revision {found}"),),
+                changes=tuple(changes),
             ),
             preview_id=preview,
         )

@@ -137,6 +137,10 @@ def test_two_pushes_one_comment_one_url_production_untouched_then_destroy_previe
     assert gone.code == 0, gone.printed
     assert gone.outputs["preview-id"] == "pr-7"
     assert _tags(emulator) == {}
+    # The first push's revision is deleted; the second's, the service's latest, stays.
+    left = {r.name for r in _fake(emulator).services[SERVICE].revisions}
+    assert one["version"] not in left and two["version"] in left and serving in left
+    assert "is the service's latest revision and stays" in gone.printed
     _production(emulator, serving)
     assert {d.state for d in fake_github.deployments_of("calc-pr-7")} == {"inactive"}
     [comment] = fake_github.comments_on(7)
