@@ -71,7 +71,7 @@ class PullRequest:
     def _notice(self) -> None:
         if not self._said:
             self._said = True
-            self.context.console.warning(NO_TOKEN, title=_TITLE)
+            self.context.console.notice(NO_TOKEN, title=_TITLE)
 
     def _guard(self, what: str, call: Callable[[], object]) -> bool:
         """Run ``call``; an access refusal becomes the notice, any other failure a warning."""
