@@ -202,6 +202,7 @@ def test_without_a_writing_token_the_preview_deploys_and_says_how_to_comment(
             INPUT_COMMAND="preview",
         )
         assert pushed.code == 0, pushed.printed
+        assert "::notice title=Preview not commented::" in pushed.printed
         assert "pull-requests: write, deployments: write" in pushed.printed
         assert pushed.outputs["preview-id"] == "pr-7"
     assert fake_github.comments_on(7) == [] and fake_github.deployments == {}
