@@ -20,6 +20,7 @@ from .service import CANDIDATE_TAG, REVISION_TYPE, short_name
 
 __all__ = [
     "MAX_TAG_AND_SERVICE",
+    "MIN_TAG",
     "PREVIEW_LABEL",
     "kept_tags",
     "preview_problems",
@@ -32,6 +33,8 @@ PREVIEW_LABEL = "pmcp-preview"
 #: A tag's URL is one DNS label: tag + "---" + service + "-" + 10-character hash + "-" +
 #: region code in 63 characters.
 MAX_TAG_AND_SERVICE = 46
+#: Cloud Run refuses a tag shorter than this.
+MIN_TAG = 3
 _TAG = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 
 
@@ -53,6 +56,15 @@ def preview_problems(preview: str, service: str, source: str) -> list[Problem]:
                 "a Cloud Run tag holds lowercase letters, digits and hyphens and starts with "
                 "a letter",
                 "give a preview-id such as pr-42",
+            )
+        )
+    if len(preview) < MIN_TAG:
+        problems.append(
+            Problem(
+                source,
+                f"a Cloud Run tag has at least {MIN_TAG} characters; {preview!r} has "
+                f"{len(preview)}",
+                "give a longer preview-id (pr-<number> has four or more)",
             )
         )
     if len(preview) + len(service) > MAX_TAG_AND_SERVICE:

@@ -257,6 +257,7 @@ def test_the_tag_limits_are_checked_before_any_call(emulator, gha_files, tmp_pat
         ("candidate", "the tag 'candidate' is the one a deploy verifies"),
         ("x" * 43, "take 47 characters of a tag URL's 46"),
         ("Pr-1", "lowercase letters"),
+        ("p1", "at least 3 characters"),
     ],
 )
 def test_preview_problems(preview, said):
