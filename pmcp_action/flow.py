@@ -17,7 +17,10 @@ the steps own the platform's calls. The sequences:
 - **rollback**: … → nothing deployed? → ownership (refuse) → ``rollback_version`` → already
   serving (unchanged) or ``move_traffic``;
 - **destroy**: … → nothing deployed? → ownership (refuse) → ``remove``;
-- **logs** (:class:`ServesLogs`): … → nothing deployed? → ``read_logs``.
+- **logs** (:class:`ServesLogs`): … → nothing deployed? → ``read_logs``;
+- **preview** (:class:`ServesPreviews`): check → prepare → connect → survey → ownership
+  (refuse) → required secrets → ``deploy_preview`` (what serves is never touched);
+- **destroy-preview**: check → connect → survey → ownership → ``remove_preview``.
 
 The pipeline (:mod:`pmcp_action.pipeline`) verifies between ``stage`` and ``promote`` (and
 at each step of ``traffic-steps``, :mod:`pmcp_action.traffic_steps`) and rolls back
@@ -31,7 +34,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 from .errors import DeployError, Problem, ValidationError
@@ -40,6 +43,7 @@ from .secrets.resolve import missing_problem
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .previews.identity import Preview
     from .result import LogExcerpt, PlanChange, TargetResult
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "Module",
     "NothingDeployedError",
     "ServesLogs",
+    "ServesPreviews",
     "Steps",
     "Surveyed",
     "TrafficMovedError",
@@ -237,6 +242,23 @@ class Steps(ABC, Generic[SurveyT, ArtifactT]):
         """The last ``limit`` lines ``version`` logged (targets that declare logs)."""
         raise NotImplementedError
 
+    # --- previews (:class:`ServesPreviews` targets) ----------------------------------------
+    def deploy_preview(
+        self, survey: SurveyT, artifact: ArtifactT, preview: Preview
+    ) -> TargetResult:
+        """The artifact as ``preview`` beside what serves (never touching it): its own,
+        stable URL (``url``, ``preview_url``), labelled as a preview."""
+        raise NotImplementedError
+
+    def remove_preview(self, survey: SurveyT, preview: str) -> TargetResult:
+        """Remove the preview named ``preview`` and what was made for it (a missing one:
+        a result with a note saying so)."""
+        raise NotImplementedError
+
+    def previews(self, survey: SurveyT) -> tuple[str, ...]:
+        """The names of the server's previews (a destroy removes them too)."""
+        return ()
+
 
 class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
     """A target: the protocol of :class:`pmcp_action.targets.Target` over its steps."""
@@ -396,3 +418,50 @@ class ServesLogs(DeployFlow[ConnT, SurveyT, ArtifactT]):
             survey = self._deployed(steps, "No logs")
             wanted = version.strip() or survey.deployed.serving
             return steps.read_logs(survey, wanted, since=since, limit=limit)
+
+
+class ServesPreviews(DeployFlow[ConnT, SurveyT, ArtifactT]):
+    """A flow whose platform can run a preview beside production, under its own stable URL
+    (a tag, label, alias or separate deployment); ``destroy`` removes the previews too."""
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        """The platform's limits on a preview's name (length, alphabet), checked offline."""
+        return ()
+
+    def preview(self, preview: Preview) -> TargetResult:
+        self.check()
+        with self.prepare() as artifact, self.connect() as conn:
+            steps = self.steps(conn)
+            survey = steps.survey(artifact)
+            deployed = survey.deployed
+            if deployed.exists and not deployed.managed:
+                raise not_ours(steps.resource(), target=self.name)
+            self._require_secrets(steps, survey)
+            return steps.deploy_preview(survey, artifact, preview)
+
+    def destroy_preview(self, preview: str) -> TargetResult:
+        self.check()
+        with self.connect() as conn:
+            steps = self.steps(conn)
+            survey = steps.survey(None)
+            if survey.deployed.exists and not survey.deployed.managed:
+                raise not_ours(steps.resource(), target=self.name, deleting=True)
+            removed = steps.remove_preview(survey, preview)
+        print_changes(self.context, removed.changes)
+        return removed
+
+    def destroy(self) -> TargetResult:
+        self.check()
+        with self.connect() as conn:
+            steps = self.steps(conn)
+            survey = self._deployed(steps, "Nothing to destroy")
+            if not survey.deployed.managed:
+                raise not_ours(steps.resource(), target=self.name, deleting=True)
+            previews = steps.previews(survey)
+            removed = steps.remove(survey)
+        if previews:
+            note = f"Its previews were removed with it: {', '.join(previews)}."
+            self.console.info(note)
+            removed = replace(removed, notes=(*removed.notes, note))
+        print_changes(self.context, removed.changes)
+        return removed

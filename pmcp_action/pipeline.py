@@ -58,6 +58,7 @@ from .traffic_steps import at_once, roll_out, traffic_problems
 
 if TYPE_CHECKING:
     from .init.command import Prepared
+    from .previews.identity import Preview
     from .registry.plan import RegistryPlan
     from .scenarios.model import Scenario
     from .verify.timings import RoundTrips
@@ -95,6 +96,8 @@ class RunRecorder:
         self.scenarios: tuple[Scenario, ...] = ()
         #: Every verification request of the run, timed (made by the first verification).
         self.trips: RoundTrips | None = None
+        #: preview / destroy-preview: the preview, its name checked before any call.
+        self.preview: Preview | None = None
         #: Where the report goes, once worked out (see :meth:`report_location`).
         self._report: tuple[Path, str] | None = None
         self._report_located = False
@@ -311,7 +314,7 @@ def _verify(
         access_settling=result.access_settling,
         checks=settings.verify_checks if full else settings.verify_checks[:1],
         apps_mode=settings.verify_apps_mode,
-        scenarios=recorder.scenarios if full and settings.command is Command.DEPLOY else (),
+        scenarios=recorder.scenarios if full and settings.command in _SCENARIO_COMMANDS else (),
         warmup_grace_seconds=settings.verify_warmup_grace_ms / 1000 if full else 0.0,
     )
     console = context.console
@@ -406,6 +409,7 @@ def execute(
             target = create_target(context)
             problems += target.validate()
             problems += traffic_problems(settings, target)
+            problems += _preview_problems(recorder, context, target)
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
             prepared = context, target, plan
@@ -432,6 +436,10 @@ def execute(
         with recorder.phase("logs"):
             recorder.logs = _logs_command(target, settings, context)
         return recorder.finish(RunStatus.SUCCESS)
+
+    if recorder.preview is not None:
+        status = _preview_command(recorder, context, target, recorder.preview)
+        return recorder.finish(status)
 
     staging = _staging(target, settings)
     deploy_started = recorder.clock()
@@ -475,6 +483,31 @@ def execute(
             recorder.registry = _publish(context, plan, recorder.verification)
     status = RunStatus.UNCHANGED if recorder.result.unchanged else RunStatus.SUCCESS
     return recorder.finish(status)
+
+
+#: The commands whose verification runs the verify-scenarios.
+_SCENARIO_COMMANDS = frozenset({Command.DEPLOY, Command.PREVIEW})
+
+
+def _preview_problems(recorder: RunRecorder, context: RunContext, target: Target) -> list[Problem]:
+    """preview / destroy-preview: the preview's name (and the target's limits on it)."""
+    from .previews.run import PREVIEW_COMMANDS, check_preview
+
+    if context.settings.command not in PREVIEW_COMMANDS:
+        return []
+    recorder.preview, problems = check_preview(context, target)
+    return problems
+
+
+def _preview_command(
+    recorder: RunRecorder, context: RunContext, target: Target, preview: Preview
+) -> RunStatus:
+    from .previews.run import run_preview
+
+    def verify(result: TargetResult, url: str) -> Verification:
+        return _verify(recorder, context, result, url=url)
+
+    return run_preview(recorder, context, target, preview, verify)
 
 
 def _servers_command(settings: Settings, platform: Platform) -> tuple[MatrixEntry, ...]:

@@ -61,6 +61,8 @@ _COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
     Command.LOGS: ("📜", "Server logs"),
     Command.SERVERS: ("🗂️", "Servers"),
     Command.INIT: ("🧩", "CI configuration written"),
+    Command.PREVIEW: ("🔍", "Preview deployed"),
+    Command.DESTROY_PREVIEW: ("🧹", "Preview removed"),
 }
 _VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
     VerificationStatus.VERIFIED: ("✅", "verified"),
@@ -100,6 +102,8 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
         "matrix": render_matrix(run.matrix) if run.matrix is not None else "",
         "registry-name": run.registry.name if run.registry is not None else "",
         "registry-version": run.registry.version if run.registry is not None else "",
+        "preview-id": r.preview_id,
+        "preview-url": r.preview_url,
         "report-path": run.report_path,
         "command": run.command,
         "status": run.status,
@@ -218,6 +222,7 @@ def _summary_rows(
     if r.service_url and r.service_url != r.url:
         rows.append((labels["service-url"], r.service_url, True))
     for name, value in (
+        ("preview-id", r.preview_id),
         ("health-url", r.health_url),
         ("version", r.version),
         ("previous-version", r.previous_version),

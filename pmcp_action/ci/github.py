@@ -43,6 +43,9 @@ class GitHubActions(Platform):
     def warning(self, message: str, *, title: str = "") -> None:
         self._command("warning", message, title=title)
 
+    def notice(self, message: str, *, title: str = "") -> None:
+        self._command("notice", message, title=title)
+
     def error(self, message: str, *, title: str = "") -> None:
         self._command("error", message, title=title)
 

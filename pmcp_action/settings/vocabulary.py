@@ -39,21 +39,26 @@ class Command(StrEnum):
     LOGS = "logs"
     SERVERS = "servers"
     INIT = "init"
+    #: Deploy the working tree as a pull request's preview, beside production.
+    PREVIEW = "preview"
+    #: Remove a preview and everything made for it.
+    DESTROY_PREVIEW = "destroy-preview"
 
 
 #: What each command does, for the CLI's help, in the order the command input lists them.
 COMMAND_SUMMARIES: Mapping[Command, str] = MappingProxyType(
     {
-        Command.DEPLOY: "Build or locate the artifact, deploy it, verify the server over MCP, "
-        "and roll back when verification fails (the default command).",
-        Command.PLAN: "Validate everything and show what a deploy would change; touches nothing.",
+        Command.DEPLOY: "Deploy, verify over MCP, roll back on failure (the default).",
+        Command.PLAN: "Show what a deploy would change; touches nothing.",
         Command.OUTPUTS: "Show what is deployed now.",
-        Command.ROLLBACK: "Return to the previous version (or --to VERSION) and verify it.",
+        Command.ROLLBACK: "Return to the previous version (or --to VERSION), verify it.",
         Command.DESTROY: "Delete what deploy created; refused without --yes.",
-        Command.LOGS: "Show the last lines the serving version logged (targets that keep logs).",
+        Command.LOGS: "Show what the serving version logged last.",
         Command.SERVERS: "List the repository's servers (or the changed ones) as a CI matrix; "
         "no target, no credentials.",
         Command.INIT: "Write this project's CI workflow (GitHub) or component (GitLab).",
+        Command.PREVIEW: "Deploy a pull request's preview beside production, verify it.",
+        Command.DESTROY_PREVIEW: "Remove a pull request's preview.",
     }
 )
 #: The command input's choices, as text.

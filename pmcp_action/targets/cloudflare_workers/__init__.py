@@ -25,5 +25,6 @@ And Workers' own:
 - :mod:`.secrets` — the Worker's secrets: secret_text bindings per version, and what a
   deploy does with each;
 - :mod:`.decision` — the deploy tag (the "unchanged" digest) and whether the live version
-  carries it.
+  carries it;
+- :mod:`.previews` — a pull request's preview: a version under its preview alias.
 """

@@ -24,7 +24,8 @@ _OPTIONS_FIX = "See `pmcp-action --help` for the options."
 
 
 _COMMANDS_FIX = (
-    "The commands are deploy, plan, outputs, rollback, destroy, logs, servers, init, help, "
+    "The commands are deploy, plan, outputs, rollback, destroy, logs, servers, init, preview, "
+    "destroy-preview, help, "
     "completion."
 )
 
@@ -75,7 +76,7 @@ _COMMANDS_FIX = (
             "unknown help topic 'aws-lamda' — did you mean aws-lambda?",
             "The topics are the targets (pmcp-run, aws-lambda, google-cloud-run, "
             "azure-container-apps, cloudflare-workers), the commands (deploy, plan, outputs, "
-            "rollback, destroy, logs, servers, init) and options.",
+            "rollback, destroy, logs, servers, init, preview, destroy-preview) and options.",
         ),
         (
             ["help", "--target", "pmcp-run"],

@@ -53,7 +53,7 @@ def test_redeploy_stages_a_version_and_moves_traffic_only_on_promote(tmp_path, f
     script = fake.script(NAME)
     new = script.versions[-1]
     assert staged.candidate_url == f"https://{new.id[:8]}-{NAME}.{SUBDOMAIN}.workers.dev/mcp"
-    assert staged.outputs["preview-url"] == staged.candidate_url
+    assert staged.outputs["version-preview-url"] == staged.candidate_url
     assert script.live_version().id == first.version  # nothing moved yet
     assert staged.previous_version == first.version and staged.version == new.id
     promoted = harness.target.promote(staged)
