@@ -367,6 +367,21 @@ def test_an_unwritable_destination_stops_the_run_before_the_target_is_touched(
     ) in text
 
 
+def test_ci_files_in_a_directory_still_to_be_made_are_written(scripted, gha_files, tmp_path):
+    # The destination check accepts "a new file in a directory it may create": the
+    # writers create that directory (one rule), so the deploy is reported, not "failed".
+    made = scripted(TargetResult(url="https://demo.example/mcp", version="4"))
+    gha_files["GITHUB_OUTPUT"] = tmp_path / "files" / "out" / "github_output"
+    gha_files["GITHUB_STEP_SUMMARY"] = tmp_path / "files" / "summary" / "step_summary.md"
+
+    code, out, outputs, summary = run(gha_files, tmp_path, verify="false")
+
+    assert code == 0 and made[0].calls == [("deploy", "")], out
+    assert "Reporting failed" not in out
+    assert outputs["url"] == "https://demo.example/mcp" and outputs["status"] == "success"
+    assert "https://demo.example/mcp" in summary
+
+
 def test_a_report_in_a_directory_still_to_be_made_is_fine(scripted, gha_files, tmp_path):
     made = scripted(TargetResult(url="https://demo.example/mcp", version="4"))
     report = tmp_path / "out" / "reports" / "deploy.json"
