@@ -7,8 +7,9 @@ applies the base's path-based faults, and adds operation-based injections
 (``proxy.inject("AssumeRoleWithWebIdentity", sts_error(403, "AccessDenied", ...))``),
 since STS and IAM post every action to ``/``. It also answers as Lambda where moto does
 not (:mod:`.lambda_rules`): an environment Lambda refuses, and, with ``decrypt_denied``, the
-variables hidden from a caller without ``kms:Decrypt``. Everything else is forwarded to
-moto unchanged.
+variables hidden from a caller without ``kms:Decrypt``; and it keeps Lambda's ``RevisionId``
+(:mod:`.revisions`): reported in every configuration, checked on a conditional write.
+Everything else is forwarded to moto unchanged.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import httpx
 
 from ..server import FakeBase, RecordedRequest
 from .lambda_rules import hide_variables, refusal
+from .revisions import stale, with_revisions
 
-__all__ = ["MotoProxy", "operation_of"]
+__all__ = ["MotoProxy", "operation_of", "region_of"]
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
 
 _LAMBDA_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     (method, re.compile(pattern), name)
@@ -73,6 +78,12 @@ def operation_of(method: str, path: str, headers: httpx.Headers, body: bytes) ->
         if route_method == method and pattern.match(decoded):
             return name
     return f"S3 {method} {decoded}"
+
+
+def region_of(headers: httpx.Headers) -> str:
+    """The Region a SigV4-signed request was signed for ("us-east-1" when unsigned)."""
+    match = _CREDENTIAL_SCOPE.search(headers.get("authorization", ""))
+    return match.group(1) if match else "us-east-1"
 
 
 @dataclass
@@ -148,7 +159,13 @@ class MotoProxy(FakeBase):
         injected = self._take(operation)
         if injected is not None:
             return injected()
-        refused = refusal(operation, request.content)
+        region = region_of(request.headers)
+        refused = refusal(operation, request.content) or stale(
+            operation,
+            request.url.path,
+            request.content,
+            lambda name: self.configuration(name, region=region),
+        )
         if refused is not None:
             return refused
         url = self.upstream + request.url.raw_path.decode("ascii")
@@ -169,4 +186,21 @@ class MotoProxy(FakeBase):
         response = httpx.Response(
             upstream.status_code, headers=response_headers, content=upstream.content
         )
+        response = with_revisions(response)
         return hide_variables(operation, response) if self.decrypt_denied else response
+
+    def configuration(self, name: str, *, region: str) -> dict[str, Any] | None:
+        """$LATEST of the function ``name`` in ``region`` as moto has it now, as Lambda
+        sends it (None when there is none)."""
+        scope = f"AKIAPROXYREADS000000/20200101/{region}/lambda/aws4_request"
+        answer = self._client.get(
+            f"{self.upstream}/2015-03-31/functions/{name}/configuration",
+            headers={
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, "
+                "SignedHeaders=host, Signature=0"
+            },
+        )
+        if answer.status_code != 200:
+            return None
+        configuration: dict[str, Any] = answer.json()
+        return configuration
