@@ -464,7 +464,9 @@ def execute(
             raise VerificationError(
                 f"{_verified_what(settings, verification.url)} did not prove that it works.",
                 details=verification.detail,
-                remediation=_verification_remediation(recorder, settings, rollback_error),
+                remediation=_verification_remediation(
+                    recorder, settings, rollback_error, rolls_back=_rolls_back(target)
+                ),
                 still_serving=still_serving,
             )
 
@@ -629,6 +631,12 @@ def _roll_back_after_failed_verification(
     result = recorder.result
     if settings.command is not Command.DEPLOY or not settings.rollback_on_failure:
         return None
+    if not result.unchanged and not _rolls_back(target):
+        recorder.platform.warning(
+            f"Verification failed, but the {settings.target} target cannot roll back; "
+            "the new version stays live."
+        )
+        return None
     if result.unchanged or not result.previous_version:
         recorder.platform.warning(
             "Verification failed and there is no previous version to return to."
@@ -665,6 +673,12 @@ def _roll_back_after_failed_verification(
     return None
 
 
+def _rolls_back(target: Target) -> bool:
+    """Whether the platform can serve an earlier version again at all (pmcp-run cannot,
+    whatever a deploy's result says about its previous version)."""
+    return bool(getattr(target, "can_roll_back", True))
+
+
 def _serving_now(target: Target) -> str:
     """The version serving right now, read just before a rollback ("" when it cannot tell)."""
     try:
@@ -681,7 +695,11 @@ def _verified_what(settings: Settings, url: str) -> str:
 
 
 def _verification_remediation(
-    recorder: RunRecorder, settings: Settings, rollback_error: PmcpActionError | None
+    recorder: RunRecorder,
+    settings: Settings,
+    rollback_error: PmcpActionError | None,
+    *,
+    rolls_back: bool,
 ) -> str:
     result = recorder.result
     if recorder.superseded_by:
@@ -708,6 +726,8 @@ def _verification_remediation(
         why = "a rollback is not undone"
     elif not settings.rollback_on_failure:
         why = "rollback-on-failure is false"
+    elif not rolls_back:
+        why = f"the {settings.target} target cannot roll back"
     elif not result.previous_version:
         why = "there is no previous version"
     else:
