@@ -694,6 +694,24 @@ def _verified_what(settings: Settings, url: str) -> str:
     return f"The deployed server at {url}"
 
 
+def _advice(settings: Settings, verification: Verification | None) -> str:
+    """What to look at: the tools, when the server answered MCP but lacks a verify-tools
+    name; else why it does not answer MCP requests."""
+    listed = verification.tools if verification is not None else ()
+    answered = verification is not None and bool(verification.protocol_version)
+    missing = [name for name in settings.verify_tools if name not in listed]
+    if answered and missing:
+        return (
+            f"The server answers MCP but does not list {', '.join(missing)}: check the names in "
+            "verify-tools against the tools it lists (see the details), or add the tool to the "
+            "server."
+        )
+    return (
+        "Look at the server's logs for why it does not answer MCP requests; set verify: false "
+        "only if the endpoint is not meant to be reachable from CI."
+    )
+
+
 def _verification_remediation(
     recorder: RunRecorder,
     settings: Settings,
@@ -713,10 +731,7 @@ def _verification_remediation(
             f"Version {result.previous_version} serves again. Fix the server (see the details), "
             "then deploy again; set rollback-on-failure: false to keep a failing version live."
         )
-    advice = (
-        "Look at the server's logs for why it does not answer MCP requests; set verify: false "
-        "only if the endpoint is not meant to be reachable from CI."
-    )
+    advice = _advice(settings, recorder.verification)
     if result.unchanged:
         return advice
     live = f"version {result.version}" if result.version else "the new version"

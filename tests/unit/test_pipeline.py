@@ -256,6 +256,24 @@ def test_exit_3_says_which_version_is_still_serving_and_why(scripted, gha_files,
     assert report["exit_code"] == 3
 
 
+def test_a_missing_verify_tools_name_gets_advice_about_the_tools(scripted, gha_files, tmp_path):
+    with serve_mcp(tools=("greet", "add")) as server:
+        scripted(TargetResult(url=server.url, version="2", can_roll_back=True))
+        code, out, outputs, _ = run(
+            gha_files, tmp_path, verify_timeout_seconds="10", verify_tools="greet,divide"
+        )
+    assert (code, outputs["status"]) == (3, "failure")
+    annotation = _annotation(out)
+    assert "lacks required tool" in annotation and "divide" in annotation
+    # The server answers MCP: the advice is about the tool, not about MCP requests.
+    assert "why it does not answer MCP requests" not in annotation
+    assert annotation.endswith(
+        "How to fix: Version 2 is still serving (there is no previous version; exit code 3). "
+        "The server answers MCP but does not list divide: check the names in verify-tools "
+        "against the tools it lists (see the details), or add the tool to the server."
+    )
+
+
 class _FailingRollback(ScriptedTarget):
     def rollback(self, to_version):
         from pmcp_action.errors import DeployError
