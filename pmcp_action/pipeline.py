@@ -403,6 +403,8 @@ def execute(
             )
             recorder.server_name = context.project.server_name
             target = create_target(context)
+            if settings.command is Command.LOGS and logs_of(target) is None:
+                raise _no_logs(settings)  # before asking for anything it would not use
             problems += target.validate()
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
@@ -557,14 +559,18 @@ def _staging(target: Target, settings: Settings) -> StagingTarget | None:
     return staging_of(target)
 
 
+def _no_logs(settings: Settings) -> NotSupportedError:
+    return NotSupportedError(
+        f"The {settings.target} target cannot show the server's logs.",
+        remediation="Read them where the platform keeps them (its console or CLI).",
+    )
+
+
 def _logs_command(target: Target, settings: Settings, context: RunContext) -> LogExcerpt:
     """``logs``: the serving version's last lines, printed and kept for the summary."""
     reader = logs_of(target)
     if reader is None:
-        raise NotSupportedError(
-            f"The {settings.target} target cannot show the server's logs.",
-            remediation="Read them where the platform keeps them (its console or CLI).",
-        )
+        raise _no_logs(settings)
     excerpt = reader.logs(version="", since=None, limit=LOG_LINES)
     context.console.info(f"{excerpt.source}:")
     for line in excerpt.lines or (f"({excerpt.note or 'no lines'})",):

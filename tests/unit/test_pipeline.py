@@ -744,3 +744,17 @@ def test_a_protected_server_without_credentials_says_what_is_needed(scripted, gh
     warning = next(line for line in out.splitlines() if "title=Not verified" in line)
     assert "protected by OAuth and was not verified" in warning
     assert "verify-oauth-client-id and verify-oauth-client-secret" in warning
+
+
+@pytest.mark.parametrize("target", ["cloudflare-workers", "pmcp-run", "azure-container-apps"])
+def test_logs_on_a_target_without_logs_says_so_before_asking_for_credentials(
+    gha_files, tmp_path, target
+):
+    code, out, outputs, _ = run(gha_files, tmp_path, command="logs", target=target)
+
+    assert (code, outputs["status"]) == (1, "failure")
+    annotation = _annotation(out)
+    assert annotation.startswith(
+        f"::error title=Not supported::The {target} target cannot show the server's logs."
+    ), annotation
+    assert "credential" not in annotation.lower() and "token" not in annotation.lower()
