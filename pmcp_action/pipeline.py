@@ -172,6 +172,7 @@ def _read_settings(
         on_secret=platform.mask,
         extra_problems=lookup.problems,
         known=known,
+        config_unreadable=lookup.unreadable,
     )
     platform.debug_enabled = settings.debug
     if settings.command is not Command.SERVERS:

@@ -758,3 +758,24 @@ def test_logs_on_a_target_without_logs_says_so_before_asking_for_credentials(
         f"::error title=Not supported::The {target} target cannot show the server's logs."
     ), annotation
     assert "credential" not in annotation.lower() and "token" not in annotation.lower()
+
+
+def test_an_unparseable_deploy_toml_is_the_one_problem_when_it_may_name_the_target(
+    gha_files, tmp_path
+):
+    (tmp_path / ".pmcp").mkdir()
+    (tmp_path / ".pmcp" / "deploy.toml").write_text('[target]\ntype = "aws-lambda\n')
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env |= {"INPUT_WORKING-DIRECTORY": str(tmp_path)}  # the target is the file's to name
+    out = io.StringIO()
+
+    code = main([], environ=env, stdout=out, stderr=io.StringIO())
+
+    assert code == 1
+    annotation = _annotation(out.getvalue())
+    assert "deploy.toml" in annotation
+    # The file could not be read, so whether it names the target is unknown: no second,
+    # misleading problem.
+    assert "no target given" not in annotation
+    assert "The inputs have 1 problem" in annotation
