@@ -188,9 +188,10 @@ def _context(
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
 ) -> tuple[RunContext, list[Problem]]:
-    """The run's context; with the problems found after the settings (the secrets'),
-    reported together with the target's."""
-    project = load_project(settings, lookup)
+    """The run's context; with the problems found after the settings (a missing server
+    name, the secrets'), reported together with the target's."""
+    problems: list[Problem] = []
+    project = load_project(settings, lookup, problems=problems)
     resolved = resolve_secrets(
         settings.secrets,
         given_source=settings.sources.get("secrets", "input 'secrets'"),
@@ -205,14 +206,16 @@ def _context(
         platform.warning(said, title="Secrets")
     project = replace(project, environment=resolved.environment, secrets=resolved.secrets)
     if settings.command is Command.DESTROY and not settings.confirm_destroy:
+        whose = f"of {project.server_name!r} " if not problems else ""
         raise ValidationError(
             [
+                *problems,
                 Problem(
                     "input 'confirm-destroy'",
-                    f"destroy deletes {settings.target} resources of {project.server_name!r} and "
-                    "needs an explicit confirmation",
+                    f"destroy deletes {settings.target} resources {whose}and needs an explicit "
+                    "confirmation",
                     "set confirm-destroy: true (CLI: --yes)",
-                )
+                ),
             ]
         )
     deadline = Deadline(settings.timeout_minutes * 60.0)
@@ -226,7 +229,7 @@ def _context(
         environ=environ,
         sleep=sleep,
     )
-    return context, list(resolved.problems)
+    return context, problems + list(resolved.problems)
 
 
 def _warn_about_other_targets_inputs(settings: Settings, platform: Platform) -> None:
@@ -402,7 +405,8 @@ def execute(
             context, problems = _context(
                 settings, lookup, environ, recorder.platform, transport, sleep
             )
-            recorder.server_name = context.project.server_name
+            if not any(p.where == "input 'server-name'" for p in problems):
+                recorder.server_name = context.project.server_name  # not the placeholder
             target = create_target(context)
             if settings.command is Command.LOGS and logs_of(target) is None:
                 raise _no_logs(settings)  # before asking for anything it would not use

@@ -779,3 +779,23 @@ def test_an_unparseable_deploy_toml_is_the_one_problem_when_it_may_name_the_targ
     # misleading problem.
     assert "no target given" not in annotation
     assert "The inputs have 1 problem" in annotation
+
+
+def test_a_missing_server_name_is_reported_with_every_other_problem(gha_files, tmp_path):
+    # No Cargo.toml, no deploy.toml: no server name; no region and no credentials either.
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env |= {"INPUT_TARGET": "aws-lambda", "INPUT_WORKING-DIRECTORY": str(tmp_path)}
+    out = io.StringIO()
+
+    code = main([], environ=env, stdout=out, stderr=io.StringIO())
+
+    assert code == 1
+    annotation = _annotation(out.getvalue())
+    assert "The inputs have 3 problems; nothing was changed:" in annotation, annotation
+    assert "- input 'server-name': no server name:" in annotation
+    assert "- input 'region': no AWS region given" in annotation
+    assert "- input 'role-to-assume': no AWS credentials" in annotation
+    # Nothing about names derived from the server name that was not found.
+    assert "cannot be a Lambda function name" not in annotation
+    summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
+    assert "| **Server** |  |" in summary  # none found; not the name the checks ran with
