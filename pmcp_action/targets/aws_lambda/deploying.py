@@ -219,7 +219,9 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                 console.info(f"Created the function {config.function_name}.")
                 changes.append(PlanChange("create", resource, describe_shape(desired)))
         function_arn = state.arn
-        revision = state.revision if state.raced else ""
+        # A function just made (by this run or a concurrent one) is changed on condition
+        # that no one else changed it since: two first deploys may meet here.
+        revision = state.revision if not existed else ""
         if existed or state.raced:
             config_diff = config_changes(desired, state.latest)
             if config_diff:

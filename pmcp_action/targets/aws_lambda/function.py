@@ -431,8 +431,9 @@ class FunctionManager:
     def create(
         self, desired: DesiredFunction, code: CodeSource, *, role_just_created: bool
     ) -> FunctionState:
-        """Create the function; when another run (a concurrent first deploy) created it
-        meanwhile, the function read again (``raced``), once it is known to be ours."""
+        """Create the function (its state once Active; what this run changes next is
+        conditional on its revision); when another run (a concurrent first deploy) created
+        it meanwhile, the function read again (``raced``), once it is known to be ours."""
         try:
             created = self._create(desired, code, role_just_created=role_just_created)
         except PmcpActionError as exc:
@@ -484,8 +485,9 @@ class FunctionManager:
             **_kms(desired),
             **_storage(desired),
         )
-        self.wait_ready("create the function")
-        return created
+        # The configuration once Active: its RevisionId guards this run's next changes.
+        ready = self.wait_ready("create the function")
+        return {**created, **ready}
 
     def update_configuration(
         self, desired: DesiredFunction, *, role_just_created: bool, revision: str = ""

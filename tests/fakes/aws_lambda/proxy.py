@@ -105,6 +105,8 @@ class MotoProxy(FakeBase):
         self.url = ""
         self._client = httpx.Client(timeout=30.0, trust_env=False)
         self._injections: list[_Injection] = []
+        #: What another party does just before the next request of an operation is forwarded.
+        self._meanwhile: dict[str, Callable[[], object]] = {}
         self._injection_lock = threading.Lock()
         #: Answer as Lambda answers a caller without kms:Decrypt on the functions' keys.
         self.decrypt_denied = False
@@ -130,6 +132,12 @@ class MotoProxy(FakeBase):
                     return injection.response
         return None
 
+    def meanwhile(self, operation: str, action: Callable[[], object]) -> None:
+        """Run ``action`` (a concurrent run's change, made straight to moto) just before the
+        next ``operation`` is forwarded, which then meets the world as ``action`` left it."""
+        with self._injection_lock:
+            self._meanwhile[operation] = action
+
     @property
     def pending_injections(self) -> int:
         with self._injection_lock:
@@ -138,6 +146,7 @@ class MotoProxy(FakeBase):
     def reset_state(self) -> None:
         with self._injection_lock:
             self._injections.clear()
+            self._meanwhile.clear()
         self.decrypt_denied = False
 
     # --- the log --------------------------------------------------------------------------------
@@ -159,6 +168,10 @@ class MotoProxy(FakeBase):
         injected = self._take(operation)
         if injected is not None:
             return injected()
+        with self._injection_lock:
+            action = self._meanwhile.pop(operation, None)
+        if action is not None:
+            action()
         region = region_of(request.headers)
         refused = refusal(operation, request.content) or stale(
             operation,

@@ -344,6 +344,26 @@ def test_a_concurrent_change_during_the_conditional_update_stops_this_run_cleanl
     assert aws("lambda").get_function_configuration(FunctionName="demo")["MemorySize"] == 1024
 
 
+def test_the_creating_run_stops_cleanly_when_the_other_run_changed_its_function(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    def the_other_run_updates_it() -> None:
+        # The other run met our function, read it and changed it after our create.
+        aws("lambda").update_function_code(FunctionName="demo", ZipFile=_zip(b"theirs"))
+
+    harness.proxy.meanwhile("PublishVersion", the_other_run_updates_it)
+
+    with pytest.raises(DeployError) as caught:
+        harness.target().deploy()
+
+    assert caught.value.message.startswith("Another deploy of demo is running")
+    assert "publish a version of demo" in caught.value.message
+    (publish,) = harness.proxy.requests_for("PublishVersion")
+    assert json.loads(publish.body)["RevisionId"]  # conditional on what our create left
+    versions = aws("lambda").list_versions_by_function(FunctionName="demo")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST"]  # nothing of ours published
+
+
 def _sha256(data: bytes) -> str:
     import base64
     import hashlib
