@@ -34,7 +34,7 @@ from ...secrets.model import ServerSecrets
 from ...settings.deploy_toml import DeployConfig
 from ...settings.target_inputs import TargetInputs
 from ...urls import endpoint_problem
-from .declaration import CLOUDS, DEFAULT_AUDIENCE
+from .declaration import CLOUDS, DECLARATION, DEFAULT_AUDIENCE
 
 __all__ = [
     "ARM_RESOURCE_ENV",
@@ -95,7 +95,8 @@ class AzureConfig:
     login_url: str
     #: Where ARM requests go (the cloud's, or PMCP_AZURE_ARM_URL).
     arm_url: str
-    #: ARM's resource id, the audience of its tokens: the cloud's ARM URL (azure-cloud), or
+    #: ARM's resource id, the audience of its tokens (Entra ID's scope, a managed identity's
+    #: or the az CLI's resource): the cloud's ARM URL (azure-cloud), or
     #: PMCP_AZURE_ARM_RESOURCE; never PMCP_AZURE_ARM_URL, which moves only the requests.
     arm_resource: str
     registry_suffix: str
@@ -303,8 +304,22 @@ def resolve(context: RunContext) -> tuple[AzureConfig, list[Problem]]:
 def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConfig, list[Problem]]:
     """Read the target's inputs; return them with every offline problem found."""
     problems: list[Problem] = []
-    tenant = _guid(inputs, "azure-tenant-id", "tenant id", problems)
-    client = _guid(inputs, "azure-client-id", "client id", problems)
+    auth = inputs.text("auth")
+    identity: list[Problem] = []
+    tenant = _guid(inputs, "azure-tenant-id", "tenant id", identity)
+    client = _guid(inputs, "azure-client-id", "client id", identity)
+    if auth == "ambient":
+        pass  # a person's or a machine's own sign-in needs no app registration
+    elif not (tenant or client or context.console.ci):
+        problems.append(
+            Problem(
+                "inputs 'azure-tenant-id' and 'azure-client-id'",
+                "no app registration to sign in as",
+                f"{DECLARATION.terminal}; or set both (the app registration's Overview page)",
+            )
+        )
+    else:
+        problems += identity
     subscription = _guid(inputs, "azure-subscription-id", "subscription id", problems)
     secret = inputs.text("azure-client-secret")
     if secret:
@@ -392,7 +407,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         target_port=_number(context, "target_port", TARGET_PORT_ENV, 8080, (1, 65535), problems),
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
-        auth=inputs.text("auth"),
+        auth=auth,
         endpoint=McpEndpoint.of(context),
         apps_origin=apps_origin,
         registry_derived=derived,
