@@ -176,6 +176,7 @@ def _read_settings(
         on_secret=platform.mask,
         extra_problems=lookup.problems,
         known=known,
+        config_unreadable=lookup.unreadable,
     )
     platform.debug_enabled = settings.debug
     if settings.command is not Command.SERVERS:
@@ -191,9 +192,10 @@ def _context(
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
 ) -> tuple[RunContext, list[Problem]]:
-    """The run's context; with the problems found after the settings (the secrets'),
-    reported together with the target's."""
-    project = load_project(settings, lookup)
+    """The run's context; with the problems found after the settings (a missing server
+    name, the secrets'), reported together with the target's."""
+    problems: list[Problem] = []
+    project = load_project(settings, lookup, problems=problems)
     resolved = resolve_secrets(
         settings.secrets,
         given_source=settings.sources.get("secrets", "input 'secrets'"),
@@ -208,14 +210,16 @@ def _context(
         platform.warning(said, title="Secrets")
     project = replace(project, environment=resolved.environment, secrets=resolved.secrets)
     if settings.command is Command.DESTROY and not settings.confirm_destroy:
+        whose = f"of {project.server_name!r} " if not problems else ""
         raise ValidationError(
             [
+                *problems,
                 Problem(
                     "input 'confirm-destroy'",
-                    f"destroy deletes {settings.target} resources of {project.server_name!r} and "
-                    "needs an explicit confirmation",
+                    f"destroy deletes {settings.target} resources {whose}and needs an explicit "
+                    "confirmation",
                     "set confirm-destroy: true (CLI: --yes)",
-                )
+                ),
             ]
         )
     deadline = Deadline(settings.timeout_minutes * 60.0)
@@ -229,7 +233,7 @@ def _context(
         environ=environ,
         sleep=sleep,
     )
-    return context, list(resolved.problems)
+    return context, problems + list(resolved.problems)
 
 
 def _warn_about_other_targets_inputs(settings: Settings, platform: Platform) -> None:
@@ -405,8 +409,11 @@ def execute(
             context, problems = _context(
                 settings, lookup, environ, recorder.platform, transport, sleep
             )
-            recorder.server_name = context.project.server_name
+            if not any(p.where == "input 'server-name'" for p in problems):
+                recorder.server_name = context.project.server_name  # not the placeholder
             target = create_target(context)
+            if settings.command is Command.LOGS and logs_of(target) is None:
+                raise _no_logs(settings)  # before asking for anything it would not use
             problems += target.validate()
             problems += traffic_problems(settings, target)
             problems += _preview_problems(recorder, context, target)
@@ -474,7 +481,9 @@ def execute(
             raise VerificationError(
                 f"{_verified_what(settings, verification.url)} did not prove that it works.",
                 details=verification.detail,
-                remediation=_verification_remediation(recorder, settings, rollback_error),
+                remediation=_verification_remediation(
+                    recorder, settings, rollback_error, rolls_back=_rolls_back(target)
+                ),
                 still_serving=still_serving,
             )
 
@@ -590,14 +599,18 @@ def _staging(target: Target, settings: Settings) -> StagingTarget | None:
     return staging_of(target)
 
 
+def _no_logs(settings: Settings) -> NotSupportedError:
+    return NotSupportedError(
+        f"The {settings.target} target cannot show the server's logs.",
+        remediation="Read them where the platform keeps them (its console or CLI).",
+    )
+
+
 def _logs_command(target: Target, settings: Settings, context: RunContext) -> LogExcerpt:
     """``logs``: the serving version's last lines, printed and kept for the summary."""
     reader = logs_of(target)
     if reader is None:
-        raise NotSupportedError(
-            f"The {settings.target} target cannot show the server's logs.",
-            remediation="Read them where the platform keeps them (its console or CLI).",
-        )
+        raise _no_logs(settings)
     excerpt = reader.logs(version="", since=None, limit=LOG_LINES)
     context.console.info(f"{excerpt.source}:")
     for line in excerpt.lines or (f"({excerpt.note or 'no lines'})",):
@@ -695,6 +708,12 @@ def _roll_back_after_failed_verification(
     result = recorder.result
     if settings.command is not Command.DEPLOY or not settings.rollback_on_failure:
         return None
+    if not result.unchanged and not _rolls_back(target):
+        recorder.platform.warning(
+            f"Verification failed, but the {settings.target} target cannot roll back; "
+            "the new version stays live."
+        )
+        return None
     if result.unchanged or not result.previous_version:
         recorder.platform.warning(
             "Verification failed and there is no previous version to return to."
@@ -731,6 +750,12 @@ def _roll_back_after_failed_verification(
     return None
 
 
+def _rolls_back(target: Target) -> bool:
+    """Whether the platform can serve an earlier version again at all (pmcp-run cannot,
+    whatever a deploy's result says about its previous version)."""
+    return bool(getattr(target, "can_roll_back", True))
+
+
 def _serving_now(target: Target) -> str:
     """The version serving right now, read just before a rollback ("" when it cannot tell)."""
     try:
@@ -746,8 +771,30 @@ def _verified_what(settings: Settings, url: str) -> str:
     return f"The deployed server at {url}"
 
 
+def _advice(settings: Settings, verification: Verification | None) -> str:
+    """What to look at: the tools, when the server answered MCP but lacks a verify-tools
+    name; else why it does not answer MCP requests."""
+    listed = verification.tools if verification is not None else ()
+    answered = verification is not None and bool(verification.protocol_version)
+    missing = [name for name in settings.verify_tools if name not in listed]
+    if answered and missing:
+        return (
+            f"The server answers MCP but does not list {', '.join(missing)}: check the names in "
+            "verify-tools against the tools it lists (see the details), or add the tool to the "
+            "server."
+        )
+    return (
+        "Look at the server's logs for why it does not answer MCP requests; set verify: false "
+        "only if the endpoint is not meant to be reachable from CI."
+    )
+
+
 def _verification_remediation(
-    recorder: RunRecorder, settings: Settings, rollback_error: PmcpActionError | None
+    recorder: RunRecorder,
+    settings: Settings,
+    rollback_error: PmcpActionError | None,
+    *,
+    rolls_back: bool,
 ) -> str:
     result = recorder.result
     if recorder.superseded_by:
@@ -761,10 +808,7 @@ def _verification_remediation(
             f"Version {result.previous_version} serves again. Fix the server (see the details), "
             "then deploy again; set rollback-on-failure: false to keep a failing version live."
         )
-    advice = (
-        "Look at the server's logs for why it does not answer MCP requests; set verify: false "
-        "only if the endpoint is not meant to be reachable from CI."
-    )
+    advice = _advice(settings, recorder.verification)
     if result.unchanged:
         return advice
     live = f"version {result.version}" if result.version else "the new version"
@@ -774,6 +818,8 @@ def _verification_remediation(
         why = "a rollback is not undone"
     elif not settings.rollback_on_failure:
         why = "rollback-on-failure is false"
+    elif not rolls_back:
+        why = f"the {settings.target} target cannot roll back"
     elif not result.previous_version:
         why = "there is no previous version"
     else:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .destinations import prepared
 from .exit_codes import UNVERIFIED
 from .result import (
     LogExcerpt,
@@ -490,7 +491,7 @@ def build_report(
 
 def write_report(path: Path, report: Mapping[str, Any], redact: Callable[[str], str]) -> None:
     """Write the report atomically; ``redact`` scrubs the serialised text."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepared(path)
     text = redact(json.dumps(report, indent=2, sort_keys=False) + "\n")
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text, encoding="utf-8")

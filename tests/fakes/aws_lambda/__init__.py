@@ -6,6 +6,8 @@ proxy, and the emulator the demo and the act runs start.
 - :mod:`.errors` — STS, Lambda and KMS error answers as AWS sends them;
 - :mod:`.lambda_rules` — what Lambda answers where moto does not (environment rules, hidden
   variables);
+- :mod:`.revisions` — Lambda's ``RevisionId`` on a function: reported, and checked on a
+  conditional write;
 - :mod:`.emulator` — ``EMULATOR``: moto, the proxy, the OIDC fake and an MCP server.
 """
 

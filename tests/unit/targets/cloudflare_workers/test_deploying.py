@@ -140,8 +140,9 @@ def test_destroy_deletes_only_a_worker_this_tool_deployed(tmp_path, fake):
     make_target(tmp_path, fake).target.deploy()
     result = make_target(tmp_path, fake).target.destroy()
     assert fake.script(NAME) is None and result.changes[0].action == "delete"
-    with pytest.raises(DeployError, match="Nothing to destroy"):
+    with pytest.raises(DeployError, match="Nothing to destroy") as nothing:
         make_target(tmp_path, fake).target.destroy()
+    assert nothing.value.title == "Nothing deployed"
     make_target(tmp_path, fake).target.deploy()
     fake.script(NAME).tags = []
     with pytest.raises(DeployError, match="not made by pmcp-action"):
