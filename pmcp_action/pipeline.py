@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from .init.command import Prepared
     from .registry.plan import RegistryPlan
     from .scenarios.model import Scenario
+    from .trust.model import TrustRequest
     from .verify.timings import RoundTrips
 
 #: How many of the server's last log lines a run shows.
@@ -267,6 +268,8 @@ def _run_command(target: Target, settings: Settings) -> TargetResult:
         return target.rollback(settings.rollback_to)
     if command is Command.DESTROY:
         return target.destroy()
+    if command is Command.CHECK:
+        return target.check_access()
     return target.deploy()
 
 
@@ -388,6 +391,10 @@ def execute(
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
     prepared: tuple[RunContext, Target, RegistryPlan | None] | None = None
     init: Prepared | None = None
+    trust: TrustRequest | None = None
+    if flags.get("command") == Command.TRUST and not flags.get("auth"):
+        # trust signs in as the terminal does (auth: ambient), never with the CI's sign-in.
+        flags = {**flags, "auth": "ambient"}
     with recorder.phase("validate"):
         settings, lookup = _read_settings(flags, environ, recorder)
         recorder.settings = settings
@@ -407,6 +414,9 @@ def execute(
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
             prepared = context, target, plan
+            if settings.command is Command.TRUST:
+                trust, trust_problems = _trust_request(settings, environ, context)
+                problems += trust_problems
             recorder.scenarios, scenario_problems, scenario_warnings = _load_scenarios(settings)
             problems += scenario_problems
             for warning in scenario_warnings:
@@ -426,6 +436,11 @@ def execute(
         return recorder.finish(RunStatus.SUCCESS)
     context, target, plan = prepared
 
+    if settings.command is Command.TRUST:
+        with recorder.phase("trust"):
+            assert trust is not None, "a trust run has its request after validation"
+            _run_trust(target, trust, recorder.platform)
+        return recorder.finish(RunStatus.SUCCESS)
     if settings.command is Command.LOGS:
         with recorder.phase("logs"):
             recorder.logs = _logs_command(target, settings, context)
@@ -487,6 +502,20 @@ def _prepare_init(settings: Settings, lookup: ConfigLookup, platform: Platform) 
     return prepare_init(
         settings, lookup, warn=lambda said: platform.warning(said, title="pmcp-action init")
     )
+
+
+def _trust_request(
+    settings: Settings, environ: Mapping[str, str], context: RunContext
+) -> tuple[TrustRequest | None, list[Problem]]:
+    from .trust.command import trust_request
+
+    return trust_request(settings, environ, context.project.root)
+
+
+def _run_trust(target: Target, request: TrustRequest, platform: Platform) -> None:
+    from .trust.command import run_trust
+
+    run_trust(target, request, platform)  # type: ignore[arg-type]
 
 
 def _write_init(prepared: Prepared, platform: Platform) -> None:

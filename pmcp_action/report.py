@@ -61,6 +61,8 @@ _COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
     Command.LOGS: ("📜", "Server logs"),
     Command.SERVERS: ("🗂️", "Servers"),
     Command.INIT: ("🧩", "CI configuration written"),
+    Command.TRUST: ("🤝", "Cloud trust"),
+    Command.CHECK: ("🩺", "Access checked"),
 }
 _VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
     VerificationStatus.VERIFIED: ("✅", "verified"),

@@ -14,6 +14,7 @@ from types import MappingProxyType
 __all__ = [
     "CLI_ONLY_COMMANDS",
     "COMMANDS",
+    "COMMAND_ALIASES",
     "COMMAND_SUMMARIES",
     "AppsMode",
     "Auth",
@@ -39,6 +40,8 @@ class Command(StrEnum):
     LOGS = "logs"
     SERVERS = "servers"
     INIT = "init"
+    TRUST = "trust"
+    CHECK = "check"
 
 
 #: What each command does, for the CLI's help, in the order the command input lists them.
@@ -46,21 +49,26 @@ COMMAND_SUMMARIES: Mapping[Command, str] = MappingProxyType(
     {
         Command.DEPLOY: "Build or locate the artifact, deploy it, verify the server over MCP, "
         "and roll back when verification fails (the default command).",
-        Command.PLAN: "Validate everything and show what a deploy would change; touches nothing.",
+        Command.PLAN: "Validate and show what a deploy would change; touches nothing.",
         Command.OUTPUTS: "Show what is deployed now.",
         Command.ROLLBACK: "Return to the previous version (or --to VERSION) and verify it.",
         Command.DESTROY: "Delete what deploy created; refused without --yes.",
-        Command.LOGS: "Show the last lines the serving version logged (targets that keep logs).",
+        Command.LOGS: "The serving version's last log lines (targets that keep logs).",
         Command.SERVERS: "List the repository's servers (or the changed ones) as a CI matrix; "
         "no target, no credentials.",
         Command.INIT: "Write this project's CI workflow (GitHub) or component (GitLab).",
+        Command.TRUST: "Print (or --apply) the cloud's trust of this CI's OIDC tokens.",
+        Command.CHECK: "Probe sign-in and each permission a deploy needs (alias: doctor).",
     }
 )
 #: The command input's choices, as text.
 COMMANDS: tuple[str, ...] = tuple(command.value for command in COMMAND_SUMMARIES)
-#: The commands of a person at a terminal: they write into the checkout, so the action and
-#: the GitLab component do not offer them (an action input naming one is refused).
-CLI_ONLY_COMMANDS: frozenset[Command] = frozenset({Command.INIT})
+#: The commands of a person at a terminal: init writes into the checkout, trust sets up the
+#: cloud with the terminal's own credentials, so the action and the GitLab component do not
+#: offer them (an action input naming one is refused).
+CLI_ONLY_COMMANDS: frozenset[Command] = frozenset({Command.INIT, Command.TRUST})
+#: Other words the command line takes for a command.
+COMMAND_ALIASES: Mapping[str, Command] = MappingProxyType({"doctor": Command.CHECK})
 
 
 class VerifyMode(StrEnum):

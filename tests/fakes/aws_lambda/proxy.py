@@ -7,8 +7,9 @@ applies the base's path-based faults, and adds operation-based injections
 (``proxy.inject("AssumeRoleWithWebIdentity", sts_error(403, "AccessDenied", ...))``),
 since STS and IAM post every action to ``/``. It also answers as Lambda where moto does
 not (:mod:`.lambda_rules`): an environment Lambda refuses, and, with ``decrypt_denied``, the
-variables hidden from a caller without ``kms:Decrypt``. Everything else is forwarded to
-moto unchanged.
+variables hidden from a caller without ``kms:Decrypt``; and as IAM and STS (:mod:`.iam_rules`):
+``SimulatePrincipalPolicy``, and with ``enforce_trust`` the role's trust of a web identity.
+Everything else is forwarded to moto unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import parse_qs, unquote
 import httpx
 
 from ..server import FakeBase, RecordedRequest
+from .iam_rules import IamRules
 from .lambda_rules import hide_variables, refusal
 
 __all__ = ["MotoProxy", "operation_of"]
@@ -97,6 +99,10 @@ class MotoProxy(FakeBase):
         self._injection_lock = threading.Lock()
         #: Answer as Lambda answers a caller without kms:Decrypt on the functions' keys.
         self.decrypt_denied = False
+        #: Hold AssumeRoleWithWebIdentity to the role's trust policy and the account's OIDC
+        #: providers (moto admits any token); SimulatePrincipalPolicy is always answered.
+        self.enforce_trust = False
+        self.iam_rules = IamRules(self.upstream)
 
     def close(self) -> None:
         self._client.close()
@@ -128,6 +134,7 @@ class MotoProxy(FakeBase):
         with self._injection_lock:
             self._injections.clear()
         self.decrypt_denied = False
+        self.enforce_trust = False
 
     # --- the log --------------------------------------------------------------------------------
     @staticmethod
@@ -151,6 +158,12 @@ class MotoProxy(FakeBase):
         refused = refusal(operation, request.content)
         if refused is not None:
             return refused
+        if operation == "SimulatePrincipalPolicy":
+            return self.iam_rules.simulate(request.content)
+        if operation == "AssumeRoleWithWebIdentity" and self.enforce_trust:
+            untrusted = self.iam_rules.web_identity_refusal(request.content)
+            if untrusted is not None:
+                return untrusted
         url = self.upstream + request.url.raw_path.decode("ascii")
         headers = [
             (k, v)

@@ -34,6 +34,8 @@ def test_every_input_is_an_option_of_every_command():
         "logs",
         "servers",
         "init",
+        "trust",
+        "check",
         "help",
         "completion",
     } == set(commands)
