@@ -314,7 +314,7 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
         from .result import TargetResult
 
         for line in access.allowed:
-            self.console.info(f"allowed: {line}")
+            self.console.debug(f"allowed: {line}")
         if access.missing:
             raise AccessMissing.of(access)
         return TargetResult(identity=access.identity, notes=access.notes)

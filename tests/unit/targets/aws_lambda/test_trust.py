@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +18,9 @@ from pmcp_action.access import AccessMissing
 from pmcp_action.errors import CredentialExchangeError
 from pmcp_action.targets.aws_lambda.trust import GRANTS, deploy_statements
 from tests.fakes.aws_lambda.iam_rules import evaluate
-from tests.support.aws import ACCOUNT, REGION
+from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN
+from tests.fakes.server import serve
+from tests.support.aws import ACCOUNT, REGION, elf_bootstrap
 
 from .helpers import AwsFactory, Harness
 
@@ -305,3 +309,69 @@ def test_every_call_of_a_deploy_is_in_the_policy(harness: Harness, aws: AwsFacto
 def test_every_grant_names_actions_of_the_services_the_target_calls() -> None:
     services = {action.split(":")[0] for grant in GRANTS for action in grant.actions}
     assert services == {"lambda", "iam", "logs", "s3", "kms"}
+
+
+def _thin_the_role(aws: AwsFactory, action: str) -> None:
+    iam = aws("iam")
+    policy = iam.get_role_policy(RoleName=ROLE, PolicyName="pmcp-deploy")["PolicyDocument"]
+    for statement in policy["Statement"]:
+        if action in statement["Action"]:
+            statement["Action"].remove(action)
+    iam.put_role_policy(RoleName=ROLE, PolicyName="pmcp-deploy", PolicyDocument=json.dumps(policy))
+
+
+@pytest.mark.parametrize("thin", [False, True], ids=["trusted-role", "role-without-update-code"])
+def test_check_as_an_action_step_signs_in_through_the_issuer_and_probes(
+    harness: Harness,
+    aws: AwsFactory,
+    gha_files: dict[str, Path],
+    thin: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _trust(harness, *_APPLY)[0] == 0
+    if thin:
+        _thin_the_role(aws, "lambda:UpdateFunctionCode")
+    harness.proxy.enforce_trust = True
+    before = len(harness.proxy.requests)
+    workspace = harness.tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "bootstrap").write_bytes(elf_bootstrap(b"v1"))
+    (workspace / "bootstrap").chmod(0o755)
+    out = io.StringIO()
+    with serve(harness.issuer) as issuer_url:
+        env = {k: str(v) for k, v in gha_files.items()} | {
+            "GITHUB_ACTIONS": "true",
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{issuer_url}/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": DEFAULT_REQUEST_TOKEN,
+            "AWS_ENDPOINT_URL": harness.proxy.url,
+            "INPUT_COMMAND": "check",
+            "INPUT_TARGET": "aws-lambda",
+            "INPUT_SERVER-NAME": "demo",
+            "INPUT_REGION": REGION,
+            "INPUT_ROLE-TO-ASSUME": ROLE_ARN,
+            "INPUT_ARTIFACT": "bootstrap",
+            "INPUT_WORKING-DIRECTORY": str(workspace),
+        }
+        for name in (
+            "GITHUB_ACTIONS",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        ):
+            monkeypatch.setenv(name, env[name])  # the `id` library reads the process's
+        code = main([], environ=env, stdout=out, stderr=io.StringIO())
+
+    text = out.getvalue()
+    assert re.search(r"\n  sub +repo:octo-org/octo-repo:ref:refs/heads/main\n", text)
+    assert '"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:' in text
+    writes = {"CreateFunction", "UpdateFunctionCode", "CreateRole", "CreateLogGroup", "CreateKey"}
+    called = {harness.proxy.operation(r) for r in harness.proxy.requests[before:]}
+    assert "SimulatePrincipalPolicy" in called and not writes & called
+    if thin:
+        assert code == 1, text
+        assert "Permission missing" in text
+        assert (
+            f"lambda:UpdateFunctionCode on arn:aws:lambda:{REGION}:{ACCOUNT}:function:demo" in text
+        )
+    else:
+        assert code == 0, text
+        assert "Simulated" in text
