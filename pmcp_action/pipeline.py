@@ -392,9 +392,6 @@ def execute(
     prepared: tuple[RunContext, Target, RegistryPlan | None] | None = None
     init: Prepared | None = None
     trust: TrustRequest | None = None
-    if flags.get("command") == Command.TRUST and not flags.get("auth"):
-        # trust signs in as the terminal does (auth: ambient), never with the CI's sign-in.
-        flags = {**flags, "auth": "ambient"}
     with recorder.phase("validate"):
         settings, lookup = _read_settings(flags, environ, recorder)
         recorder.settings = settings
@@ -410,7 +407,16 @@ def execute(
             )
             recorder.server_name = context.project.server_name
             target = create_target(context)
-            problems += target.validate()
+            if settings.command is Command.TRUST:
+                # trust signs in as the terminal does, never with the job's sign-in inputs:
+                # what a deploy would refuse is said, and trust goes on.
+                for problem in target.validate():
+                    recorder.platform.warning(
+                        f"{problem.render()} (a deploy refuses this; trust goes on)",
+                        title="Input",
+                    )
+            else:
+                problems += target.validate()
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
             prepared = context, target, plan
