@@ -25,6 +25,7 @@ SERVICES = (
     "artifactregistry",
     "logging",
     "secretmanager",
+    "cloudresourcemanager",
 )
 
 

@@ -10,6 +10,7 @@ from ..server import json_response
 from .artifact_registry import AR_ROUTE, ArtifactRegistry
 from .iamcredentials import IamCredentials
 from .oauth2 import OAuth2
+from .resource_manager import CRM_ROUTE, ResourceManager
 from .run_schema import as_numbers
 from .run_services import CloudRunServices
 from .secret_manager import SM_ROUTE, as_state_numbers
@@ -18,9 +19,11 @@ from .sts import Sts
 __all__ = ["FakeCloudRun"]
 
 
-class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServices):
-    """STS, iamcredentials, oauth2, Artifact Registry, Secret Manager and Cloud Run Admin API
-    v2 for one or more projects (any project and region accepted)."""
+class FakeCloudRun(
+    Sts, IamCredentials, OAuth2, ArtifactRegistry, ResourceManager, CloudRunServices
+):
+    """STS, iamcredentials, oauth2, Artifact Registry, Secret Manager, Resource Manager and
+    Cloud Run Admin API v2 for one or more projects (any project and region accepted)."""
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Routes; ``$alt=json;enum-encoding=int`` (Google's clients) is answered in numbers."""
@@ -43,6 +46,9 @@ class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServic
         secrets = SM_ROUTE.match(path)
         if secrets is not None:
             return self._secret_manager(request, secrets)
+        crm = CRM_ROUTE.match(path)
+        if crm is not None:
+            return self._resource_manager(request, *crm.groups())
         ar = AR_ROUTE.match(request.url.path)
         if ar is not None:
             return self._artifact_registry(request, *ar.groups())

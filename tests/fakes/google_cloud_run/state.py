@@ -56,6 +56,8 @@ class GoogleState(FakeBase):
         self.project_numbers: dict[str, str] = {}
         #: The most secrets one page of a list answers (pages are tested with a small one).
         self.secrets_page_size = 25000
+        #: Project IAM policies by project id: {"bindings": [{role, members}], "etag"}.
+        self.project_policies: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
 
     def snapshot(self) -> dict[str, Any]:
