@@ -26,6 +26,7 @@ SERVICES = (
     "logging",
     "secretmanager",
     "cloudresourcemanager",
+    "iam",
 )
 
 

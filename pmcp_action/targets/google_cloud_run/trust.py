@@ -7,17 +7,32 @@ probed by ``check`` with the project's ``testIamPermissions``.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+import httpx
+
 from ...access import Access, Missing
+from ...errors import CredentialExchangeError
+from ...rest import RestApi
 from ...settings.vocabulary import CiSystem
-from ...trust.model import TrustDocument, TrustPlan, TrustRequest
+from ...trust.model import (
+    Applied,
+    Outcome,
+    TrustDocument,
+    TrustPlan,
+    TrustRequest,
+    differences,
+)
 from ...trust.subjects import TokenSource
 from .config import GoogleConfig
+from .failures import GoogleEnvelope
+from .resource_manager import ResourceManagerApi
 
-__all__ = ["PERMISSIONS", "ROLES", "attribute_condition", "plan", "probe"]
+__all__ = ["PERMISSIONS", "ROLES", "apply", "attribute_condition", "plan", "probe"]
 
 #: The pool and provider ids trust names when gcp-workload-identity-provider is not given.
 DEFAULT_POOL = "pmcp-deploy"
@@ -178,6 +193,7 @@ def plan(target: Any, request: TrustRequest) -> TrustPlan:
         documents=documents,
         commands=tuple(commands),
         notes=tuple(notes),
+        applies=True,
     )
 
 
@@ -207,3 +223,210 @@ def probe(
         missing=tuple(Missing(p, resource, grant, PERMISSIONS[p]) for p in missing),
         notes=("Probed with the project's testIamPermissions.",),
     )
+
+
+# --- --apply ----------------------------------------------------------------------------------
+#: A token gcloud prints (`gcloud auth print-access-token`), the terminal's first choice.
+ACCESS_TOKEN_VARIABLE = "GOOGLE_OAUTH_ACCESS_TOKEN"
+
+
+def _terminal_token(target: Any, client: httpx.Client) -> str:
+    """The terminal's own access token: GOOGLE_OAUTH_ACCESS_TOKEN, else the key or credential
+    configuration GOOGLE_APPLICATION_CREDENTIALS names."""
+    from .credentials import from_credentials_json
+
+    context = target.context
+    environ: Mapping[str, str] = context.environ
+    token = environ.get(ACCESS_TOKEN_VARIABLE, "").strip()
+    if token:
+        context.console.mask(token)
+        return token
+    path = environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip()
+    if path:
+        text = Path(path).read_text(encoding="utf-8")
+        context.console.mask(text)
+        info = json.loads(text) if text.strip().startswith("{") else {}
+        if info.get("type") in ("service_account", "external_account"):
+            endpoints = _config(target).endpoints
+            return from_credentials_json(
+                client, endpoints, text, mask=context.console.mask
+            ).access_token
+    raise CredentialExchangeError(
+        "trust --apply uses this terminal's own Google credentials, and there are none it can "
+        f"use ({ACCESS_TOKEN_VARIABLE} is empty; GOOGLE_APPLICATION_CREDENTIALS names no "
+        "service-account key or credential configuration).",
+        remediation=f'export {ACCESS_TOKEN_VARIABLE}="$(gcloud auth print-access-token)", '
+        "then run trust --apply again; or run the printed gcloud commands yourself.",
+    )
+
+
+class _IamAdmin(RestApi):
+    """The IAM and Resource Manager calls of ``trust --apply``."""
+
+    def __init__(self, client: httpx.Client, config: GoogleConfig, token: str) -> None:
+        super().__init__(
+            client,
+            config.endpoints.base("iam"),
+            envelope=GoogleEnvelope(config.project),
+            headers={"Authorization": f"Bearer {token}"},
+            reach_hint=config.endpoints.reach_hint,
+        )
+        self.crm = ResourceManagerApi(client, config.endpoints, token=token, project=config.project)
+
+
+def _ensure(
+    api: RestApi, what: str, path: str, create: Callable[[], object], wanted: Mapping[str, Any]
+) -> Applied:
+    found = api.find_json(path, f"reading {what}")
+    if found is None:
+        create()
+        return Applied(what, Outcome.CREATED)
+    differing = differences(found, wanted)
+    if differing:
+        return Applied(what, Outcome.DIFFERS, "\n".join(differing))
+    return Applied(what, Outcome.UNCHANGED)
+
+
+def _add_bindings(
+    read: Callable[[], dict[str, Any]],
+    write: Callable[[dict[str, Any]], object],
+    what: str,
+    wanted: list[tuple[str, str]],
+) -> Applied:
+    """Add each (role, member) the policy lacks, with the policy's etag (additive only)."""
+    policy = read()
+    bindings = [dict(b) for b in policy.get("bindings", [])]
+    added = 0
+    for role, member in wanted:
+        binding = next(
+            (b for b in bindings if b.get("role") == role and "condition" not in b), None
+        )
+        if binding is None:
+            bindings.append({"role": role, "members": [member]})
+            added += 1
+        elif member not in binding.get("members", []):
+            binding["members"] = [*binding.get("members", []), member]
+            added += 1
+    if not added:
+        return Applied(what, Outcome.UNCHANGED)
+    write({"bindings": bindings, "etag": policy.get("etag", ""), "version": 1})
+    return Applied(what, Outcome.CREATED, f"{added} binding(s) added")
+
+
+def apply(target: Any, request: TrustRequest, _shown: TrustPlan) -> tuple[Applied, ...]:
+    """Create the pool, provider and service account where missing; add the bindings."""
+    config = _config(target)
+    source = request.source
+    context = target.context
+    with context.http() as client:
+        api = _IamAdmin(client, config, _terminal_token(target, client))
+        project = config.project
+        number = str(
+            api.crm.call_json("GET", f"/v1/projects/{project}", f"reading the project {project}")[
+                "projectNumber"
+            ]
+        )
+        _, pool_id, provider_id, email = _names(config, source)
+        pool = f"projects/{number}/locations/global/workloadIdentityPools/{pool_id}"
+        provider = f"{pool}/providers/{provider_id}"
+        audience = config.audience or f"https://iam.googleapis.com/{provider}"
+        pools = f"/v1/projects/{project}/locations/global/workloadIdentityPools"
+        provider_body = {
+            "oidc": {"issuerUri": source.issuer, "allowedAudiences": [audience]},
+            "attributeMapping": dict(_MAPPING[source.ci]),
+            "attributeCondition": attribute_condition(source),
+        }
+        results = [
+            _ensure(
+                api,
+                f"the pool {pool}",
+                f"{pools}/{pool_id}",
+                lambda: (
+                    api.call_json(
+                        "POST",
+                        pools,
+                        f"creating the pool {pool_id}",
+                        params={"workloadIdentityPoolId": pool_id},
+                        json={"displayName": "pmcp-deploy"},
+                        once=True,
+                    )
+                    and None
+                ),
+                {},
+            ),
+            _ensure(
+                api,
+                f"the provider {provider}",
+                f"{pools}/{pool_id}/providers/{provider_id}",
+                lambda: (
+                    api.call_json(
+                        "POST",
+                        f"{pools}/{pool_id}/providers",
+                        f"creating the provider {provider_id}",
+                        params={"workloadIdentityPoolProviderId": provider_id},
+                        json=provider_body,
+                        once=True,
+                    )
+                    and None
+                ),
+                provider_body,
+            ),
+            _ensure(
+                api,
+                f"the service account {email}",
+                f"/v1/projects/{project}/serviceAccounts/{email}",
+                lambda: (
+                    api.call_json(
+                        "POST",
+                        f"/v1/projects/{project}/serviceAccounts",
+                        f"creating the service account {email}",
+                        json={
+                            "accountId": email.split("@")[0],
+                            "serviceAccount": {"displayName": f"pmcp-deploy {config.service}"},
+                        },
+                        once=True,
+                    )
+                    and None
+                ),
+                {},
+            ),
+        ]
+        account = f"/v1/projects/{project}/serviceAccounts/{email}"
+        results.append(
+            _add_bindings(
+                lambda: api.call_json(
+                    "POST", f"{account}:getIamPolicy", f"reading {email}'s policy"
+                ),
+                lambda policy: (
+                    api.call_json(
+                        "POST",
+                        f"{account}:setIamPolicy",
+                        f"binding {email}",
+                        json={"policy": policy},
+                    )
+                    and None
+                ),
+                f"roles/iam.workloadIdentityUser on {email} for {source.repository}",
+                [("roles/iam.workloadIdentityUser", _principal_set(pool, source))],
+            )
+        )
+        crm = api.crm
+        results.append(
+            _add_bindings(
+                lambda: crm.call_json(
+                    "POST", f"/v1/projects/{project}:getIamPolicy", f"reading {project}'s policy"
+                ),
+                lambda policy: (
+                    crm.call_json(
+                        "POST",
+                        f"/v1/projects/{project}:setIamPolicy",
+                        f"granting {email} its roles",
+                        json={"policy": policy},
+                    )
+                    and None
+                ),
+                f"the roles of {email} on {project}",
+                [(role, f"serviceAccount:{email}") for role in ROLES],
+            )
+        )
+    return tuple(results)

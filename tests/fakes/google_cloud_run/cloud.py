@@ -8,6 +8,7 @@ import httpx
 
 from ..server import json_response
 from .artifact_registry import AR_ROUTE, ArtifactRegistry
+from .iam_admin import IAM_ROUTE, PROJECT_ROUTE, IamAdmin
 from .iamcredentials import IamCredentials
 from .oauth2 import OAuth2
 from .resource_manager import CRM_ROUTE, ResourceManager
@@ -20,7 +21,7 @@ __all__ = ["FakeCloudRun"]
 
 
 class FakeCloudRun(
-    Sts, IamCredentials, OAuth2, ArtifactRegistry, ResourceManager, CloudRunServices
+    Sts, IamCredentials, IamAdmin, OAuth2, ArtifactRegistry, ResourceManager, CloudRunServices
 ):
     """STS, iamcredentials, oauth2, Artifact Registry, Secret Manager, Resource Manager and
     Cloud Run Admin API v2 for one or more projects (any project and region accepted)."""
@@ -46,6 +47,12 @@ class FakeCloudRun(
         secrets = SM_ROUTE.match(path)
         if secrets is not None:
             return self._secret_manager(request, secrets)
+        iam = IAM_ROUTE.match(path)
+        if iam is not None:
+            return self._iam(request, iam["project"], iam["rest"])
+        project = PROJECT_ROUTE.match(path)
+        if project is not None and request.method == "GET":
+            return self._project(request, project["project"])
         crm = CRM_ROUTE.match(path)
         if crm is not None:
             return self._resource_manager(request, *crm.groups())

@@ -10,10 +10,11 @@ import pytest
 
 from pmcp_action.access import AccessMissing
 from pmcp_action.ci.base import Platform
+from pmcp_action.errors import CredentialExchangeError, PmcpActionError
 from pmcp_action.settings.vocabulary import CiSystem
-from pmcp_action.targets.google_cloud_run.trust import ROLES, attribute_condition, plan
+from pmcp_action.targets.google_cloud_run.trust import ROLES, apply, attribute_condition, plan
 from pmcp_action.trust.command import run_trust
-from pmcp_action.trust.model import TrustRequest
+from pmcp_action.trust.model import Outcome, TrustRequest
 from pmcp_action.trust.subjects import token_source
 
 from .helpers import DEMO, DEPLOYER, OIDC, PROVIDER, World
@@ -114,3 +115,66 @@ def test_check_names_each_permission_a_missing_role_holds(world: World) -> None:
     assert "run.services.setIamPolicy" in text and "secretmanager" not in text.split("How")[0]
     assert f"add-iam-policy-binding {DEMO} --member serviceAccount:{DEPLOYER}" in text
     assert world.google.services == {}
+
+
+def _fresh(world: World) -> str:
+    """No provider, no binding, no role: only the terminal's own token (an owner's)."""
+    world.google.providers.clear()
+    world.google.service_accounts.clear()
+    world.google.keys.clear()
+    world.google.project_numbers[DEMO] = "123456789"
+    return world.google.issue_token("owner@example.com")
+
+
+def test_apply_creates_the_pool_provider_binding_and_roles_once_then_check_and_deploy_pass(
+    world: World,
+) -> None:
+    terminal = _fresh(world)
+    inputs = {**OIDC, "gcp-service-account": DEPLOYER}
+    request = _request(CiSystem.GITHUB, world.issuer.repository, "main")
+    with pytest.raises(PmcpActionError):
+        world.target(inputs).check_access()  # nothing trusts the token yet
+
+    target = world.target(inputs, GOOGLE_OAUTH_ACCESS_TOKEN=terminal)
+    first = apply(target, request, plan(target, request))
+
+    assert [a.outcome for a in first] == [Outcome.CREATED] * 5, first
+    assert world.google.providers[PROVIDER] == {
+        "repository": world.issuer.repository,
+        "sub": f"repo:{world.issuer.repository}:ref:refs/heads/main",
+    }
+    assert world.google.service_accounts[DEPLOYER] == PROVIDER
+    again = apply(target, request, plan(target, request))
+    assert [a.outcome for a in again] == [Outcome.UNCHANGED] * 5, again
+
+    assert world.target(inputs).check_access().identity == DEPLOYER
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "1" * 64
+    assert world.target({**inputs, "image": image}).deploy().version == "calc-00001-x"
+    world.assert_no_secret_logged()
+
+
+def test_apply_reports_a_provider_that_differs_and_leaves_it(world: World) -> None:
+    terminal = _fresh(world)
+    inputs = {**OIDC, "gcp-service-account": DEPLOYER}
+    target = world.target(inputs, GOOGLE_OAUTH_ACCESS_TOKEN=terminal)
+    main = _request(CiSystem.GITHUB, "octo/app", "main")
+    apply(target, main, plan(target, main))
+    release = _request(CiSystem.GITHUB, "octo/app", "release")
+
+    outcomes = apply(target, release, plan(target, release))
+
+    [differs] = [a for a in outcomes if a.outcome is Outcome.DIFFERS]
+    assert differs.what == f"the provider {PROVIDER}"
+    assert "attributeCondition" in differs.detail and "refs/heads/release" in differs.detail
+    assert world.google.providers[PROVIDER]["sub"] == "repo:octo/app:ref:refs/heads/main"
+
+
+def test_apply_without_terminal_credentials_says_how_to_get_a_token(world: World) -> None:
+    target = world.target({**OIDC, "gcp-service-account": DEPLOYER})
+    request = _request(CiSystem.GITHUB, "octo/app", "main")
+
+    with pytest.raises(CredentialExchangeError) as refused:
+        apply(target, request, plan(target, request))
+
+    assert "gcloud auth print-access-token" in refused.value.diagnostics()
+    assert world.google.pools == {}
