@@ -25,6 +25,8 @@ from .entra import FakeEntra
 __all__ = ["APP_VERSIONS", "RESOURCES_VERSIONS", "ArmBase", "Operation", "arm_failure"]
 
 RESOURCES_VERSIONS = frozenset({"2021-04-01", "2022-09-01"})
+#: Microsoft.Authorization's api-versions of the permissions list.
+AUTHORIZATION_VERSIONS = frozenset({"2015-07-01", "2022-04-01"})
 APP_VERSIONS = frozenset({"2023-05-01", "2024-03-01", "2025-01-01", "2026-07-01"})
 
 
@@ -81,6 +83,9 @@ class ArmBase(FakeBase):
             self.busy: set[str] = set()
             #: Path prefixes (lower-case) the identity may not write: 403 AuthorizationFailed.
             self.forbidden: list[str] = []
+            #: What ``…/providers/Microsoft.Authorization/permissions`` answers at any scope
+            #: (the fake's identity may do everything unless a test says otherwise).
+            self.permissions: list[dict[str, Any]] = [{"actions": ["*"], "notActions": []}]
             #: Images whose revisions fail to provision, with Azure's reason.
             self.failing_images: dict[str, str] = {}
             #: Resources (lower-case id) whose next long-running operation ends ``Failed``
@@ -152,6 +157,8 @@ class ArmBase(FakeBase):
                 "SubscriptionNotFound",
                 f"The subscription '{path.split('/')[2:3]}' could not be found.",
             )
+        if low.endswith("/providers/microsoft.authorization/permissions"):
+            return self._permissions(request, version)
         in_app = "/resourcegroups/" in low and "/providers/microsoft.app/" in low
         allowed = self.acr.versions(low) or (APP_VERSIONS if in_app else RESOURCES_VERSIONS)
         if version not in allowed and in_app:
@@ -197,6 +204,21 @@ class ArmBase(FakeBase):
             ):
                 return self._app_resource(request, parts)
         return arm_failure(404, "NotFound", f"No route for {request.method} {path}.")
+
+    # --- permissions -------------------------------------------------------------------
+    def _permissions(self, request: httpx.Request, version: str) -> httpx.Response:
+        """ARM's ``permissions`` list of the caller (Microsoft.Authorization 2022-04-01)."""
+        if request.method != "GET":
+            return arm_failure(405, "MethodNotAllowed", "")
+        if version not in AUTHORIZATION_VERSIONS:
+            return arm_failure(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid. The supported versions are "
+                f"'{', '.join(sorted(AUTHORIZATION_VERSIONS))}'.",
+            )
+        entries = [{"dataActions": [], "notDataActions": [], **p} for p in self.permissions]
+        return json_response(200, {"value": entries})
 
     # --- providers ---------------------------------------------------------------------
     def _provider(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
