@@ -10,14 +10,25 @@ import fnmatch
 import json
 import re
 import shlex
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...access import Access, Missing
-from ...trust.model import TrustDocument, TrustPlan, TrustRequest
+from ...errors import CredentialExchangeError
+from ...rest import RestApi
+from ...trust.model import (
+    Applied,
+    Outcome,
+    TrustDocument,
+    TrustPlan,
+    TrustRequest,
+    differences,
+)
 from .config import AzureConfig
+from .pull_access import AUTHORIZATION_API
 
-__all__ = ["ACTIONS", "ROLES", "allowed", "plan", "probe"]
+__all__ = ["ACTIONS", "GRAPH_URL_ENV", "ROLES", "allowed", "apply", "plan", "probe"]
 
 #: Role definitions (built-in ids) assigned on the resource group, with what for.
 ROLES: Mapping[str, tuple[str, str]] = {
@@ -137,6 +148,7 @@ def plan(target: Any, request: TrustRequest) -> TrustPlan:
         documents=tuple(documents),
         commands=tuple(commands),
         notes=tuple(notes),
+        applies=source.exact,
     )
 
 
@@ -171,3 +183,131 @@ def probe(
         missing=tuple(Missing(a, scope, grant, ACTIONS[a]) for a in missing),
         notes=(f"Probed with the permissions list of {scope}.",),
     )
+
+
+# --- --apply ----------------------------------------------------------------------------------
+#: Microsoft Graph (the federated credential, the app's service principal).
+GRAPH_URL = "https://graph.microsoft.com"
+#: For emulators only: a loopback URL replacing :data:`GRAPH_URL`.
+GRAPH_URL_ENV = "PMCP_AZURE_GRAPH_URL"
+
+
+def _credential(config: AzureConfig, request: TrustRequest) -> dict[str, Any]:
+    source = request.source
+    name = _NAME.sub("-", f"pmcp-{source.repository}-{source.scope.value}-{source.name}")
+    return {
+        "name": name.strip("-")[:120],
+        "issuer": source.issuer,
+        "subject": source.subject,
+        "audiences": [config.audience],
+        "description": f"pmcp-deploy-action: {source.describe()}",
+    }
+
+
+def _ensure_credential(graph: RestApi, config: AzureConfig, request: TrustRequest) -> Applied:
+    wanted = _credential(config, request)
+    app = f"/v1.0/applications(appId='{config.client_id}')/federatedIdentityCredentials"
+    what = f"the federated credential {wanted['name']} of the app {config.client_id}"
+    listed = graph.call_json("GET", app, f"listing the federated credentials of {config.client_id}")
+    for have in listed.get("value") or []:
+        same_match = (have.get("issuer"), have.get("subject")) == (
+            wanted["issuer"],
+            wanted["subject"],
+        )
+        if have.get("name") == wanted["name"] or same_match:
+            found = differences(have, {k: wanted[k] for k in ("issuer", "subject", "audiences")})
+            if found:
+                return Applied(what, Outcome.DIFFERS, "\n".join(found))
+            return Applied(what, Outcome.UNCHANGED)
+    graph.call_json("POST", app, f"creating {what}", json=wanted, once=True)
+    return Applied(what, Outcome.CREATED)
+
+
+def _ensure_role(arm: RestApi, scope: str, principal: str, role: str, definition: str) -> Applied:
+    what = f"the role {role} of {principal} on {scope}"
+    base = f"{scope}/providers/Microsoft.Authorization/roleAssignments"
+    listed = arm.call_json(
+        "GET",
+        base,
+        f"listing the role assignments on {scope}",
+        params={"api-version": AUTHORIZATION_API, "$filter": f"principalId eq '{principal}'"},
+    )
+    for assignment in listed.get("value") or []:
+        if str(assignment.get("properties", {}).get("roleDefinitionId", "")).endswith(definition):
+            return Applied(what, Outcome.UNCHANGED)
+    name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}|{principal}|{definition}"))
+    arm.call_json(
+        "PUT",
+        f"{base}/{name}",
+        f"assigning {role} on {scope}",
+        params={"api-version": AUTHORIZATION_API},
+        json={
+            "properties": {
+                "roleDefinitionId": f"/subscriptions/{scope.split('/')[2]}/providers/"
+                f"Microsoft.Authorization/roleDefinitions/{definition}",
+                "principalId": principal,
+                "principalType": "ServicePrincipal",
+            }
+        },
+    )
+    return Applied(what, Outcome.CREATED)
+
+
+def apply(target: Any, request: TrustRequest, _shown: TrustPlan) -> tuple[Applied, ...]:
+    """Create the federated credential, the resource group and the role assignments where
+    missing, with the terminal's own sign-in (``az login``, a managed identity)."""
+    from ...urls import check_endpoint
+    from .ambient import ambient_token
+    from .arm import Arm
+    from .failures import ArmEnvelope
+
+    config = _config(target)
+    context = target.context
+    if not (config.client_id and config.subscription_id):
+        raise CredentialExchangeError(
+            "trust --apply needs the app registration and the subscription: azure-client-id "
+            "and azure-subscription-id are not both given; nothing was changed.",
+            remediation="Give --azure-client-id and --azure-subscription-id (az ad app create "
+            "--display-name pmcp-deploy makes an app), then run trust --apply again.",
+        )
+    given = context.environ.get(GRAPH_URL_ENV, "").strip()
+    graph_url = (
+        check_endpoint(given, f"environment variable {GRAPH_URL_ENV}") if given else GRAPH_URL
+    )
+    with context.http() as client:
+        arm_token = ambient_token(context, config, client).access_token
+        # The resource is Graph's id, whatever host stands in for it (as with ARM).
+        graph_token = ambient_token(context, config, client, GRAPH_URL + "/").access_token
+        graph = RestApi(
+            client,
+            graph_url,
+            envelope=ArmEnvelope(config.client_id),
+            headers={"Authorization": f"Bearer {graph_token}"},
+            reach_hint=GRAPH_URL_ENV,
+        )
+        arm = Arm(
+            client,
+            config.arm_url,
+            arm_token,
+            config.subscription_id,
+            deadline=context.deadline,
+            sleep=context.sleep,
+        )
+        results = [_ensure_credential(graph, config, request)]
+        group = config.resource_group
+        if arm.resource_group(group) is None:
+            arm.create_resource_group(group, config.location, {"managed-by": "pmcp"})
+            results.append(Applied(f"the resource group {group}", Outcome.CREATED))
+        else:
+            results.append(Applied(f"the resource group {group}", Outcome.UNCHANGED))
+        principal = str(
+            graph.call_json(
+                "GET",
+                f"/v1.0/servicePrincipals(appId='{config.client_id}')",
+                f"reading the service principal of {config.client_id}",
+            )["id"]
+        )
+        scope = arm.group_path(group)
+        for role, (definition, _) in ROLES.items():
+            results.append(_ensure_role(arm.api, scope, principal, role, definition))
+    return tuple(results)
