@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import socketserver
 import ssl
@@ -184,11 +185,15 @@ class _Entry:
     path: str | None
     #: Only requests whose body contains this text (e.g. one GraphQL operation's name).
     contains: bytes | None = None
+    #: Only requests whose whole path matches this pattern (one route, not its sub-paths).
+    route: re.Pattern[str] | None = None
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         if self.method is not None and self.method != method.upper():
             return False
         if self.contains is not None and self.contains not in body:
+            return False
+        if self.route is not None and self.route.fullmatch(path) is None:
             return False
         return self.path is None or path.startswith(self.path)
 
@@ -197,7 +202,8 @@ class FaultPlan:
     """A queue of faults for the next matching requests; thread-safe.
 
     Each entry applies to the next ``times`` requests that match its optional
-    ``method`` and ``path`` prefix. Entries are consumed in the order they were
+    ``method``, ``path`` prefix, ``route`` (a pattern the whole path must match) and
+    ``contains`` (text in the body). Entries are consumed in the order they were
     added; a request takes at most one fault.
     """
 
@@ -213,6 +219,7 @@ class FaultPlan:
         method: str | None = None,
         path: str | None = None,
         contains: str | None = None,
+        route: str | None = None,
     ) -> FaultPlan:
         if times < 1:
             raise ValueError("times must be at least 1")
@@ -222,6 +229,7 @@ class FaultPlan:
             method.upper() if method else None,
             path,
             contains.encode() if contains is not None else None,
+            re.compile(route) if route is not None else None,
         )
         with self._lock:
             self._entries.append(entry)
@@ -238,6 +246,7 @@ class FaultPlan:
         method: str | None = None,
         path: str | None = None,
         contains: str | None = None,
+        route: str | None = None,
         after_handling: bool = False,
     ) -> FaultPlan:
         """Answer with ``code`` (429 gets ``Retry-After: 1`` unless given).
@@ -254,13 +263,29 @@ class FaultPlan:
             content_type=content_type,
             after_handling=after_handling,
         )
-        return self.add(fault, times=times, method=method, path=path, contains=contains)
+        return self.add(
+            fault, times=times, method=method, path=path, contains=contains, route=route
+        )
 
     def delay(
-        self, seconds: float, *, times: int = 1, method: str | None = None, path: str | None = None
+        self,
+        seconds: float,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        contains: str | None = None,
+        route: str | None = None,
     ) -> FaultPlan:
         """Wait ``seconds`` before answering; the request is handled normally."""
-        return self.add(Fault("delay", seconds=seconds), times=times, method=method, path=path)
+        return self.add(
+            Fault("delay", seconds=seconds),
+            times=times,
+            method=method,
+            path=path,
+            contains=contains,
+            route=route,
+        )
 
     def drop(
         self,
@@ -271,10 +296,13 @@ class FaultPlan:
         method: str | None = None,
         path: str | None = None,
         contains: str | None = None,
+        route: str | None = None,
     ) -> FaultPlan:
         """Close the connection without a response."""
         fault = Fault("drop", after_handling=after_handling, reset=reset)
-        return self.add(fault, times=times, method=method, path=path, contains=contains)
+        return self.add(
+            fault, times=times, method=method, path=path, contains=contains, route=route
+        )
 
     def garbage(
         self,
@@ -294,7 +322,7 @@ class FaultPlan:
     def add_spec(self, spec: Mapping[str, Any]) -> FaultPlan:
         """Queue a fault from JSON, e.g. ``{"kind": "status", "status": 503, "times": 2}``.
 
-        Keys: kind, times, method, path, and the :class:`Fault` fields
+        Keys: kind, times, method, path, contains, route, and the :class:`Fault` fields
         (status, retry_after, body as text, content_type, seconds,
         after_handling, reset, garbage).
         """
@@ -307,7 +335,19 @@ class FaultPlan:
             "reset",
             "garbage",
         }
-        unknown = set(spec) - known - {"kind", "times", "method", "path", "body", "contains"}
+        unknown = (
+            set(spec)
+            - known
+            - {
+                "kind",
+                "times",
+                "method",
+                "path",
+                "body",
+                "contains",
+                "route",
+            }
+        )
         if unknown or spec.get("kind") not in ("status", "delay", "drop", "garbage"):
             raise ValueError(f"bad fault spec: {dict(spec)!r}")
         fields: dict[str, Any] = {k: v for k, v in spec.items() if k in known}
@@ -320,6 +360,7 @@ class FaultPlan:
             method=spec.get("method"),
             path=spec.get("path"),
             contains=spec.get("contains"),
+            route=spec.get("route"),
         )
 
     def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
