@@ -187,6 +187,8 @@ class _Entry:
     contains: bytes | None = None
     #: Only requests whose whole path matches this pattern (one route, not its sub-paths).
     route: re.Pattern[str] | None = None
+    #: Matching requests to let through first (the fault hits the one after them).
+    skip: int = 0
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         if self.method is not None and self.method != method.upper():
@@ -220,7 +222,9 @@ class FaultPlan:
         path: str | None = None,
         contains: str | None = None,
         route: str | None = None,
+        skip: int = 0,
     ) -> FaultPlan:
+        """Queue ``fault`` for ``times`` matching requests, after ``skip`` of them pass."""
         if times < 1:
             raise ValueError("times must be at least 1")
         entry = _Entry(
@@ -230,6 +234,7 @@ class FaultPlan:
             path,
             contains.encode() if contains is not None else None,
             re.compile(route) if route is not None else None,
+            skip,
         )
         with self._lock:
             self._entries.append(entry)
@@ -322,7 +327,7 @@ class FaultPlan:
     def add_spec(self, spec: Mapping[str, Any]) -> FaultPlan:
         """Queue a fault from JSON, e.g. ``{"kind": "status", "status": 503, "times": 2}``.
 
-        Keys: kind, times, method, path, contains, route, and the :class:`Fault` fields
+        Keys: kind, times, method, path, contains, route, skip, and the :class:`Fault` fields
         (status, retry_after, body as text, content_type, seconds,
         after_handling, reset, garbage).
         """
@@ -361,6 +366,7 @@ class FaultPlan:
             path=spec.get("path"),
             contains=spec.get("contains"),
             route=spec.get("route"),
+            skip=int(spec.get("skip", 0)),
         )
 
     def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
@@ -368,6 +374,9 @@ class FaultPlan:
         with self._lock:
             for entry in self._entries:
                 if entry.matches(method, path, body):
+                    if entry.skip > 0:
+                        entry.skip -= 1
+                        continue
                     entry.remaining -= 1
                     if entry.remaining == 0:
                         self._entries.remove(entry)

@@ -21,12 +21,14 @@ time.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -36,7 +38,7 @@ import pytest
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import PmcpActionError
 from pmcp_action.exit_codes import EXIT_CODES, SUCCESS
-from tests.fakes.server import FakeBase, RecordedRequest
+from tests.fakes.server import FakeBase, Fault, RecordedRequest
 
 __all__ = [
     "FAULTS",
@@ -69,8 +71,13 @@ SLOW_SECONDS = 3600.0
 #: Path segments that are identifiers, not route words: uuids, hex, numbers, long tokens.
 _ID_SEGMENT = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-    r"|[0-9a-f]{12,}|[0-9]+|[A-Za-z0-9_-]{24,}|.*[0-9]{3,}.*",
+    r"|[0-9a-f]{12,}|[0-9]+|[A-Za-z0-9_-]{24,}|.*[0-9]{3,}.*|.+-[0-9]+(-.*)?"
+    r"|(?!v[0-9]+$)[A-Za-z]{1,3}[0-9]+",
 )
+
+
+#: A content digest (an OCI blob or manifest).
+_DIGEST = re.compile(r"[a-z0-9]+:[0-9a-f]{32,}")
 
 
 def route_template(path: str, names: Iterable[str] = ()) -> str:
@@ -79,6 +86,12 @@ def route_template(path: str, names: Iterable[str] = ()) -> str:
     named = set(names)
     parts = []
     for segment in path.split("/"):
+        if segment in named:
+            parts.append("{name}")
+            continue
+        if _ID_SEGMENT.fullmatch(segment) or _DIGEST.fullmatch(segment):
+            parts.append("{id}")
+            continue
         head, colon, verb = segment.partition(":")  # Google's custom verbs: x:setIamPolicy
         if head in named:
             head = "{name}"
@@ -102,11 +115,15 @@ class Call:
     route: str
     #: Text only this call's body carries (a GraphQL operation's name), if routes repeat.
     marker: str = ""
+    #: Which occurrence in the run (0: the first). A mutation made twice on one route (a
+    #: service's update, then its traffic move) is two calls; a read is one, its first.
+    nth: int = 0
 
     @property
     def label(self) -> str:
         marker = f" [{self.marker}]" if self.marker else ""
-        return f"{self.fake}:{self.method} {self.route}{marker}"
+        nth = f" #{self.nth + 1}" if self.nth else ""
+        return f"{self.fake}:{self.method} {self.route}{marker}{nth}"
 
     @property
     def reads(self) -> bool:
@@ -114,21 +131,23 @@ class Call:
         return self.method in ("GET", "HEAD") or self.marker.startswith("query ")
 
     def inject(self, fake: FakeBase, fault: FaultName) -> None:
-        """Queue ``fault`` on ``fake`` for this call's next request."""
-        where: dict[str, Any] = {"method": self.method, "route": _pattern(self.route)}
-        if self.marker:
-            where["contains"] = self.marker.split(" ", 1)[-1]
-        plan = fake.faults
-        if fault == "429":
-            plan.status(429, retry_after=2, **where)
-        elif fault == "503-before":
-            plan.status(503, **where)
-        elif fault == "503-after":
-            plan.status(503, after_handling=True, **where)
-        elif fault == "drop":
-            plan.drop(**where)
-        else:
-            plan.delay(SLOW_SECONDS, **where)
+        """Queue ``fault`` on ``fake`` for this call's request (its ``nth`` occurrence)."""
+        fake.faults.add(
+            _FAULTS[fault],
+            method=self.method,
+            route=_pattern(self.route),
+            contains=self.marker.split(" ", 1)[-1] if self.marker else None,
+            skip=self.nth,
+        )
+
+
+_FAULTS: dict[FaultName, Fault] = {
+    "429": Fault("status", status=429, retry_after=2),
+    "503-before": Fault("status", status=503),
+    "503-after": Fault("status", status=503, after_handling=True),
+    "drop": Fault("drop"),
+    "slow": Fault("delay", seconds=SLOW_SECONDS),
+}
 
 
 class SimulatedClock:
@@ -223,13 +242,19 @@ class Case:
 
 
 def _calls(world: World, marks: Mapping[str, int]) -> tuple[Call, ...]:
-    seen: dict[Call, None] = {}
+    """The distinct calls of a run: each read once, each mutation at each occurrence."""
+    seen: dict[Call, int] = {}
+    found: list[Call] = []
     for name, fake in world.fakes.items():
         for request in fake.requests[marks[name] :]:
             call = world.call_of(name, request)
-            if call is not None:
-                seen.setdefault(call, None)
-    return tuple(seen)
+            if call is None:
+                continue
+            nth = seen.get(call, 0)
+            seen[call] = nth + 1
+            if nth == 0 or not call.reads:
+                found.append(replace(call, nth=nth))
+    return tuple(found)
 
 
 def run_case(
@@ -237,7 +262,7 @@ def run_case(
 ) -> Outcome:
     """One run of ``shape`` (after a clean first deploy, for a redeploy), with ``fault``."""
     clock = SimulatedClock()
-    with tempfile.TemporaryDirectory(prefix="pmcp-matrix-") as tmp:
+    with _memoized_scrypt(), tempfile.TemporaryDirectory(prefix="pmcp-matrix-") as tmp:
         with subject.world(Path(tmp), clock) as world:
             if shape == "redeploy":
                 world.deploy(shape, 1)
@@ -261,6 +286,31 @@ def run_case(
                 pending=sum(fake.faults.pending for fake in world.fakes.values()),
                 log=_log(world, marks),
             )
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_scrypt(password: bytes, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    return _real_scrypt(password, salt=salt, n=n, r=r, p=p, dklen=dklen)
+
+
+_real_scrypt = hashlib.scrypt
+
+
+def _scrypt(
+    password: Any, *, salt: Any, n: int, r: int, p: int, maxmem: int = 0, dklen: int = 64
+) -> bytes:
+    return _cached_scrypt(bytes(password), bytes(salt), n, r, p, dklen)
+
+
+@contextmanager
+def _memoized_scrypt() -> Iterator[None]:
+    """scrypt (a secret's fingerprint, ~0.1 s each) computed once per value: every case
+    fingerprints the same few values, and scrypt is a pure function."""
+    hashlib.scrypt = _scrypt
+    try:
+        yield
+    finally:
+        hashlib.scrypt = _real_scrypt
 
 
 def _log(world: World, marks: Mapping[str, int]) -> str:
