@@ -66,6 +66,8 @@ class FakeArm(ArmBase):
                 return arm_failure(404, code, f"The resource '{name}' was not found.")
             return json_response(200, resource)
         if request.method in ("PUT", "PATCH", "DELETE") and key in self.busy:
+            self.settle(key)
+        if request.method in ("PUT", "PATCH", "DELETE") and key in self.busy:
             return arm_failure(
                 409,
                 "ContainerAppOperationInProgress",
