@@ -14,6 +14,7 @@ from typing import Any
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError, TimeoutExceededError
+from ...rest.transport import TransportFailure
 from .app import BOOTSTRAP_SUFFIX, app_path
 from .arm import APP_API, Arm
 from .config import AzureConfig
@@ -86,19 +87,32 @@ def wait_revision(
 
 
 def move_traffic(arm: Arm, config: AzureConfig, revision: str) -> None:
-    """All traffic to ``revision`` (activated first: a deactivated one takes none)."""
+    """All traffic to ``revision`` (activated first: a deactivated one takes none).
+
+    When the answer to the write is lost, the app is read: the write is sent again only
+    when the read shows the traffic did not move."""
     arm.activate(config.resource_group, config.app_name, revision)
-    arm.patch(
-        app_path(arm, config),
-        {
-            "properties": {
-                "configuration": {
-                    "ingress": {"traffic": [{"revisionName": revision, "weight": 100}]}
-                }
-            }
-        },
-        f"moving traffic to {revision}",
-    )
+    path = app_path(arm, config)
+    traffic = [{"revisionName": revision, "weight": 100}]
+    what = f"moving traffic to {revision}"
+    body = {"properties": {"configuration": {"ingress": {"traffic": traffic}}}}
+    try:
+        arm.patch(path, body, what)
+    except TransportFailure:
+        app = arm.get(path, APP_API, f"reading {config.app_name} after {what}") or {}
+        ingress = app.get("properties", {}).get("configuration", {}).get("ingress", {})
+        if _weights(ingress.get("traffic")) == _weights(traffic):
+            return  # it happened; ARM finishes the operation on its own
+        arm.patch(path, body, what)
+
+
+def _weights(traffic: Any) -> dict[str, int]:
+    """Revision name -> weight, of the entries that take traffic."""
+    found: dict[str, int] = {}
+    for entry in traffic if isinstance(traffic, list) else []:
+        if isinstance(entry, dict) and entry.get("weight") and entry.get("revisionName"):
+            found[str(entry["revisionName"])] = int(entry["weight"])
+    return found
 
 
 def retire_bootstrap(arm: Arm, config: AzureConfig, console: Platform) -> None:
