@@ -127,8 +127,8 @@ class Call:
 
     @property
     def reads(self) -> bool:
-        """A call that changes nothing (GET, or a body marker saying it is a query)."""
-        return self.method in ("GET", "HEAD") or self.marker.startswith("query ")
+        """A call that changes nothing (GET, or a GraphQL query)."""
+        return self.method in ("GET", "HEAD") or self.marker.startswith("query")
 
     def inject(self, fake: FakeBase, fault: FaultName) -> None:
         """Queue ``fault`` on ``fake`` for this call's request (its ``nth`` occurrence)."""
@@ -136,7 +136,7 @@ class Call:
             _FAULTS[fault],
             method=self.method,
             route=_pattern(self.route),
-            contains=self.marker.split(" ", 1)[-1] if self.marker else None,
+            contains=self.marker or None,
             skip=self.nth,
         )
 
@@ -409,13 +409,27 @@ CallOf = Callable[[str, RecordedRequest], "Call | None"]
 
 
 def by_route(
-    names: Sequence[str] = (), skip: Callable[[RecordedRequest], bool] = lambda _r: False
+    names: Sequence[str] = (),
+    skip: Callable[[RecordedRequest], bool] = lambda _r: False,
+    marker: Callable[[bytes], str] = lambda _b: "",
 ) -> CallOf:
-    """A ``call_of`` that keys a request by method and route template."""
+    """A ``call_of`` that keys a request by method, route template and ``marker(body)``."""
 
     def call_of(fake: str, request: RecordedRequest) -> Call | None:
         if skip(request):
             return None
-        return Call(fake, request.method, route_template(request.path, names))
+        template = route_template(request.path, names)
+        return Call(fake, request.method, template, marker(request.body))
 
     return call_of
+
+
+#: A GraphQL operation's head in a JSON body: "query GetDeployment(" or "mutation X {".
+_OPERATION = re.compile(r"(query|mutation)\s+\w+\W")
+
+
+def graphql_marker(body: bytes) -> str:
+    """The text naming a GraphQL request's operation, exactly as its body carries it (the
+    fault plan's ``contains``); "" for a body that is not one."""
+    found = _OPERATION.search(body.decode("utf-8", "replace"))
+    return found.group(0) if found else ""
