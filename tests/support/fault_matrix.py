@@ -76,6 +76,8 @@ _ID_SEGMENT = re.compile(
 )
 
 
+#: An AWS operation marker (see the aws-lambda proxy's fault_text) of one that only reads.
+_AWS_READ = re.compile(r"operation=(Get|List|Head|Describe)")
 #: A content digest (an OCI blob or manifest).
 _DIGEST = re.compile(r"[a-z0-9]+:[0-9a-f]{32,}")
 
@@ -121,14 +123,18 @@ class Call:
 
     @property
     def label(self) -> str:
-        marker = f" [{self.marker}]" if self.marker else ""
+        marker = f" [{self.marker.strip()}]" if self.marker else ""
         nth = f" #{self.nth + 1}" if self.nth else ""
         return f"{self.fake}:{self.method} {self.route}{marker}{nth}"
 
     @property
     def reads(self) -> bool:
-        """A call that changes nothing (GET, or a GraphQL query)."""
-        return self.method in ("GET", "HEAD") or self.marker.startswith("query")
+        """A call that changes nothing (GET, a GraphQL query, an AWS Get/List/Describe)."""
+        return (
+            self.method in ("GET", "HEAD")
+            or self.marker.startswith("query")
+            or _AWS_READ.match(self.marker) is not None
+        )
 
     def inject(self, fake: FakeBase, fault: FaultName) -> None:
         """Queue ``fault`` on ``fake`` for this call's request (its ``nth`` occurrence)."""
