@@ -471,6 +471,16 @@ class FakeBase:
     def reset_state(self) -> None:
         """Forget the remote's state (the request log and faults are reset by the base)."""
 
+    def fault_response(self, fault: Fault, request: httpx.Request) -> httpx.Response:
+        """The answer of a "status" or "garbage" fault (a fake may shape it as its API
+        shapes errors)."""
+        return fault.response()
+
+    def fault_text(self, request: httpx.Request) -> bytes:
+        """What a fault's ``contains`` looks in: the body (a fake may add what names the
+        request's operation, e.g. an AWS operation carried in a header)."""
+        return request.content
+
     # --- helpers for tests ---------------------------------------------------------------
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         with self._lock:
@@ -494,7 +504,7 @@ class FakeBase:
         path = request.url.path
         if path.startswith(CONTROL_PREFIX):
             return Outcome(self._control(request, path[len(CONTROL_PREFIX) :]))
-        fault = self.faults.take(request.method, path, request.content)
+        fault = self.faults.take(request.method, path, self.fault_text(request))
         with self._lock:
             self.requests.append(
                 RecordedRequest(
@@ -517,7 +527,7 @@ class FakeBase:
             return Outcome(None, reset=fault.reset)
         if fault.after_handling:
             self.handle(request)
-        return Outcome(fault.response())
+        return Outcome(self.fault_response(fault, request))
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         """The ``httpx.MockTransport`` handler; socket faults are simulated."""
