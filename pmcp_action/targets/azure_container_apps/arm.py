@@ -3,20 +3,22 @@
 One client (a :class:`~pmcp_action.rest.RestApi` with ARM's envelope) over an injected HTTP
 client (retries of 429/5xx are the client's). A long-running PUT/PATCH/DELETE is awaited
 through ``Azure-AsyncOperation`` (status), else ``Location`` (202 until 200/204), else the
-resource's ``provisioningState``; a long-poll that drops is followed by a re-read of the
+resource's ``provisioningState``, on the shared schedule of operation waits (a longer
+``Retry-After`` from ARM is honoured); a long-poll that drops is followed by a re-read of the
 resource, not a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
-from ...rest import RestApi, TransportFailure, json_object
+from ...polling import OPERATION_POLL, Pending
+from ...rest import RestApi, TransportFailure, json_object, retry_after_seconds
 from .config import ARM_URL_ENV
 from .declaration import NAME
 from .failures import ArmEnvelope, ArmError
@@ -81,6 +83,7 @@ class Arm:
         body: dict[str, Any] | None = None,
         retry: bool = True,
         reads: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One call; a write refused because another operation runs is sent again later.
 
@@ -88,7 +91,9 @@ class Arm:
         idempotent, whose caller reads whether it happened before sending it again).
         ``reads``: a POST that only reads (``listSecrets``), sent again like a GET.
         """
-        response = self._call(method, path, api_version, what, body=body, retry=retry, reads=reads)
+        response = self._call(
+            method, path, api_version, what, body=body, retry=retry, reads=reads, headers=headers
+        )
         assert response is not None  # missing_ok was not asked for
         return response
 
@@ -109,6 +114,7 @@ class Arm:
         missing_ok: bool = False,
         retry: bool = True,
         reads: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response | None:
         params = None if "api-version=" in path else {"api-version": api_version}
 
@@ -122,6 +128,7 @@ class Arm:
                 missing_ok=missing_ok,
                 once=not retry,
                 idempotent=reads,
+                headers=headers,
             )
 
         if method == "GET":
@@ -152,14 +159,19 @@ class Arm:
         """Await a long-running operation; the resource afterwards (None when deleted)."""
         operation = response.headers.get("Azure-AsyncOperation", "")
         location = response.headers.get("Location", "")
+        asked = retry_after_seconds(response.headers)  # before the first read
         if operation:
-            self._poll(lambda: self._operation_done(operation, api_version, what), what)
+            self._poll(lambda: self._operation_done(operation, api_version, what), what, asked)
         elif location:
-            self._poll(lambda: self._location_done(location, api_version, what), what)
-        resource = self._poll(lambda: self._resource_done(path, api_version, what), what)
+            self._poll(lambda: self._location_done(location, api_version, what), what, asked)
+        resource = self._poll(
+            lambda: self._resource_done(path, api_version, what),
+            what,
+            None if operation or location else asked,
+        )
         return resource or None
 
-    def _poll(self, probe: Callable[[], Any], what: str) -> Any:
+    def _poll(self, probe: Callable[[], Any], what: str, retry_after: float | None = None) -> Any:
         return poll_until(
             probe,
             deadline=self.deadline,
@@ -167,12 +179,13 @@ class Arm:
             sleep=self.sleep,
             tolerate=_tolerate,
             on_tolerated=lambda reason: self.on_wait(f"{what}: {reason}; checking again"),
-            initial_delay=1.0,
-            max_delay=10.0,
+            schedule=OPERATION_POLL,
+            retry_after=retry_after,
         )
 
-    def _operation_done(self, url: str, api_version: str, what: str) -> bool | None:
-        data = json_object(self.call("GET", url, api_version, what), what)
+    def _operation_done(self, url: str, api_version: str, what: str) -> bool | Pending:
+        response = self.call("GET", url, api_version, what)
+        data = json_object(response, what)
         status = str(data.get("status", ""))
         if status == "Succeeded":
             return True
@@ -182,11 +195,13 @@ class Arm:
                 f"{what} ended {status}: {error.get('code', '')}: {error.get('message', '')}",
                 target=NAME,
             )
-        return None
+        return Pending(retry_after_seconds(response.headers))
 
-    def _location_done(self, url: str, api_version: str, what: str) -> bool | None:
+    def _location_done(self, url: str, api_version: str, what: str) -> bool | Pending:
         response = self.call("GET", url, api_version, what)
-        return None if response.status_code == 202 else True
+        return (
+            Pending(retry_after_seconds(response.headers)) if response.status_code == 202 else True
+        )
 
     def _resource_done(self, path: str, api_version: str, what: str) -> dict[str, Any] | None:
         resource = self.get(path, api_version, what)
@@ -251,9 +266,18 @@ class Arm:
         return self.wait(response, path, api_version, what) or {}
 
     def patch(
-        self, path: str, body: dict[str, Any], what: str, api_version: str = APP_API
+        self,
+        path: str,
+        body: dict[str, Any],
+        what: str,
+        api_version: str = APP_API,
+        *,
+        if_match: str = "",
     ) -> dict[str, Any]:
-        response = self.call("PATCH", path, api_version, what, body=body)
+        """A merge patch; with ``if_match`` (the etag read), refused (412) when the resource
+        changed since."""
+        headers = {"If-Match": if_match} if if_match else None
+        response = self.call("PATCH", path, api_version, what, body=body, headers=headers)
         return self.wait(response, path, api_version, what) or {}
 
     def post(

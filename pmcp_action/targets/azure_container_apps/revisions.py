@@ -14,6 +14,7 @@ from typing import Any
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError, TimeoutExceededError
+from ...polling import OPERATION_POLL
 from ...rest.transport import TransportFailure
 from .app import BOOTSTRAP_SUFFIX, app_path
 from .arm import APP_API, Arm
@@ -21,7 +22,17 @@ from .config import AzureConfig
 from .declaration import NAME
 from .failures import ArmError
 
-__all__ = ["move_traffic", "retire_bootstrap", "wait_revision"]
+__all__ = [
+    "CONFLICT_ATTEMPTS",
+    "move_traffic",
+    "retire_bootstrap",
+    "split_traffic",
+    "wait_revision",
+    "weights",
+]
+
+#: Conditional writes refused (412) because the app changed in between, each then re-read.
+CONFLICT_ATTEMPTS = 3
 
 
 def _describe(props: dict[str, Any]) -> str:
@@ -80,7 +91,11 @@ def wait_revision(
 
     try:
         return poll_until(
-            ready, deadline=deadline, what=f"revision {revision} provisioning", sleep=sleep
+            ready,
+            deadline=deadline,
+            what=f"revision {revision} provisioning",
+            schedule=OPERATION_POLL,
+            sleep=sleep,
         )
     except TimeoutExceededError:
         raise failed(seen, "did not become ready in time") from None
@@ -100,19 +115,58 @@ def move_traffic(arm: Arm, config: AzureConfig, revision: str) -> None:
         arm.patch(path, body, what)
     except TransportFailure:
         app = arm.get(path, APP_API, f"reading {config.app_name} after {what}") or {}
-        ingress = app.get("properties", {}).get("configuration", {}).get("ingress", {})
-        if _weights(ingress.get("traffic")) == _weights(traffic):
+        if weights(app) == {revision: 100}:
             return  # it happened; ARM finishes the operation on its own
         arm.patch(path, body, what)
 
 
-def _weights(traffic: Any) -> dict[str, int]:
-    """Revision name -> weight, of the entries that take traffic."""
+def weights(app: dict[str, Any]) -> dict[str, int]:
+    """Each revision's weight in the app's traffic as read (revisions without any left
+    out; ``latestRevision`` named)."""
+    props = app.get("properties") or {}
+    latest = str(props.get("latestRevisionName") or "")
     found: dict[str, int] = {}
-    for entry in traffic if isinstance(traffic, list) else []:
-        if isinstance(entry, dict) and entry.get("weight") and entry.get("revisionName"):
-            found[str(entry["revisionName"])] = int(entry["weight"])
+    for entry in ((props.get("configuration") or {}).get("ingress") or {}).get("traffic") or []:
+        name = str(entry.get("revisionName") or (latest if entry.get("latestRevision") else ""))
+        weight = int(entry.get("weight", 0) or 0)
+        if name and weight:
+            found[name] = found.get(name, 0) + weight
     return found
+
+
+def split_traffic(
+    arm: Arm,
+    config: AzureConfig,
+    wanted: dict[str, int],
+    expected: Callable[[dict[str, int]], None],
+) -> None:
+    """The app's traffic set to ``wanted`` (revision -> weight) by a PATCH right after a read
+    whose weights ``expected`` accepted (it raises to refuse them); conditional on the etag
+    read (If-Match) when the app shows one. Container Apps shows none today
+    (azure-mgmt-appcontainers 5.1.0 has no etag on an app): the read just before is then the
+    check. A 412 (the app changed between read and write) reads again; weights already as
+    wanted (a write whose answer was lost) are done."""
+    path = app_path(arm, config)
+    traffic = [{"revisionName": name, "weight": weight} for name, weight in wanted.items()]
+    shares = ", ".join(f"{name} at {weight} %" for name, weight in wanted.items())
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        app = arm.get(path, APP_API, f"reading container app {config.app_name}") or {}
+        found = weights(app)
+        if found == wanted:
+            expected(found)  # a check only (wanted is what was left), or a lost answer
+            return
+        expected(found)
+        try:
+            arm.patch(
+                path,
+                {"properties": {"configuration": {"ingress": {"traffic": traffic}}}},
+                f"moving traffic: {shares}",
+                if_match=str(app.get("etag") or ""),
+            )
+            return
+        except ArmError as exc:
+            if exc.status != 412 or attempt == CONFLICT_ATTEMPTS:
+                raise
 
 
 def retire_bootstrap(arm: Arm, config: AzureConfig, console: Platform) -> None:

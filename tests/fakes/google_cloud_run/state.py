@@ -29,6 +29,9 @@ class GoogleState(FakeBase):
         #: Called with a ready revision's image and the variables its container sees (the
         #: secrets read) when it is created: its container pulls the image and starts.
         self.on_revision: Callable[[str, Mapping[str, str]], None] | None = None
+        #: Called with the service after each write that set its traffic, before the answer
+        #: (a test samples every split a run makes, or changes the world at one).
+        self.on_traffic: Callable[[Service], None] | None = None
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -43,6 +46,9 @@ class GoogleState(FakeBase):
         self.service_accounts: dict[str, str] = {}
         #: Service-account keys: client email -> PEM public key.
         self.keys: dict[str, bytes] = {}
+        #: A person's sign-ins (gcloud auth application-default login): refresh token ->
+        #: (OAuth client id, client secret, the person's email).
+        self.refresh_tokens: dict[str, tuple[str, str, str]] = {}
         #: Access tokens handed out, with who they speak for.
         self.tokens: dict[str, str] = {}
         #: Create a repository behind the caller's back between its read and its create.
