@@ -51,9 +51,13 @@ def alias_description(previous: str) -> str:
     return f"{text} previous-version={previous}" if previous else text
 
 
-def _precondition_failed(exc: PmcpActionError) -> bool:
+#: What CreateAlias answers when the alias exists.
+_EXISTS = "ResourceConflictException"
+
+
+def _answered(exc: PmcpActionError, code: str) -> bool:
     cause = exc.__cause__
-    return isinstance(cause, ClientError) and has_code(cause, "PreconditionFailedException")
+    return isinstance(cause, ClientError) and has_code(cause, code)
 
 
 def _newer(version: str, than: str) -> bool:
@@ -76,10 +80,15 @@ def move_alias(
     try:
         return _move(functions, state, version, previous)
     except PmcpActionError as exc:
-        if not state.alias_version or not _precondition_failed(exc):
+        # An UpdateAlias on a stale revision, or a CreateAlias after a concurrent first
+        # deploy created ``live``: another run moved it meanwhile.
+        if not _answered(exc, "PreconditionFailedException" if state.alias_version else _EXISTS):
             raise
     now = functions.read()
     moved_to = now.alias_version
+    if moved_to == version:
+        # The other run put live on the very version ours published: nothing to move.
+        return AliasMove(now.alias_arn, version, previous_version_of(now.alias_description))
     if yield_to_newer and _newer(moved_to, version):
         return AliasMove(
             now.alias_arn,

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
+from ...access import Access
 from ...artifact.lambda_package import PreparedPackage
 from ...context import Project, RunContext
 from ...errors import DeployError
@@ -32,6 +33,7 @@ from .logs import read_logs
 from .results import Outcome, result
 from .secrets import record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
+from .trust import probe
 
 __all__ = ["Steps", "version_description"]
 
@@ -77,6 +79,12 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
         return survey.stored.names
+
+    def probe_access(self, survey: Survey, artifact: PreparedPackage | None) -> Access:
+        session = self.conn.session
+        iam = self.conn.clients.client("iam", session.credentials)
+        with aws_step("simulate the deploy's calls (iam:SimulatePrincipalPolicy)"):
+            return probe(iam, self.config, session.arn, session.account, info=self.console.info)
 
     def planned(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
         self._warn_unreadable(survey)
@@ -211,21 +219,28 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         code = self._code_source(artifact)
 
         resource = f"Lambda function {config.function_name}"
+        existed = state.exists
+        if not existed:
+            # Another run may create it first: then it is ours to update, conditionally.
+            state = functions.create(desired, code, role_just_created=role_created)
+            if not state.raced:
+                console.info(f"Created the function {config.function_name}.")
+                changes.append(PlanChange("create", resource, describe_shape(desired)))
         function_arn = state.arn
-        if not state.exists:
-            created = functions.create(desired, code, role_just_created=role_created)
-            function_arn = str(created["FunctionArn"])
-            console.info(f"Created the function {config.function_name}.")
-            changes.append(PlanChange("create", resource, describe_shape(desired)))
-        else:
+        # A function just made (by this run or a concurrent one) is changed on condition
+        # that no one else changed it since: two first deploys may meet here.
+        revision = state.revision if not existed else ""
+        if existed or state.raced:
             config_diff = config_changes(desired, state.latest)
             if config_diff:
-                functions.update_configuration(desired, role_just_created=role_created)
+                revision = functions.update_configuration(
+                    desired, role_just_created=role_created, revision=revision
+                )
                 console.info(f"Updated the configuration: {'; '.join(config_diff)}.")
                 changes.append(PlanChange("update", resource, "; ".join(config_diff)))
             code_diff = code_changes(desired, state.latest)
             if code_diff:
-                functions.update_code(desired, code)
+                revision = functions.update_code(desired, code, revision)
                 console.info(f"Updated the code: {'; '.join(code_diff)}.")
                 changes.append(PlanChange("update", resource, "; ".join(code_diff)))
             changes += functions.ensure_tags(state)
@@ -238,7 +253,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             description = version_description(
                 self.context.project, self.context.environ, artifact.package_sha256
             )
-            version = functions.publish(desired, description)
+            version = functions.publish(desired, description, revision)
             console.info(f"Published version {version}.")
             changes.append(PlanChange("create", f"version {version}"))
 

@@ -21,6 +21,7 @@ from .arm import APP_API, Arm
 from .config import AzureConfig
 from .declaration import NAME
 from .failures import ArmError
+from .previews import kept_labels
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
@@ -102,13 +103,13 @@ def wait_revision(
 
 
 def move_traffic(arm: Arm, config: AzureConfig, revision: str) -> None:
-    """All traffic to ``revision`` (activated first: a deactivated one takes none).
-
-    When the answer to the write is lost, the app is read: the write is sent again only
-    when the read shows the traffic did not move."""
+    """All traffic to ``revision`` (activated first: a deactivated one takes none); the
+    previews' labels kept. When the answer to the write is lost, the app is read: the write
+    is sent again only when the read shows the traffic did not move."""
     arm.activate(config.resource_group, config.app_name, revision)
     path = app_path(arm, config)
-    traffic = [{"revisionName": revision, "weight": 100}]
+    current = arm.get(path, APP_API, f"reading container app {config.app_name}") or {}
+    traffic = [{"revisionName": revision, "weight": 100}, *kept_labels(current)]
     what = f"moving traffic to {revision}"
     body = {"properties": {"configuration": {"ingress": {"traffic": traffic}}}}
     try:

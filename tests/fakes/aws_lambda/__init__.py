@@ -6,6 +6,10 @@ proxy, and the emulator the demo and the act runs start.
 - :mod:`.errors` — STS, Lambda and KMS error answers as AWS sends them;
 - :mod:`.lambda_rules` — what Lambda answers where moto does not (environment rules, hidden
   variables);
+- :mod:`.revisions` — Lambda's ``RevisionId`` on a function: reported, and checked on a
+  conditional write;
+- :mod:`.iam_rules` — what IAM and STS answer where moto does not (policy simulation, the
+  trust of a web identity);
 - :mod:`.emulator` — ``EMULATOR``: moto, the proxy, the OIDC fake and an MCP server.
 """
 
