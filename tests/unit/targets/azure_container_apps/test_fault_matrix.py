@@ -114,7 +114,7 @@ class AzureSubject:
 
     @contextmanager
     def world(self, root: Path, clock: SimulatedClock) -> Iterator[AzureWorld]:
-        entra = FakeEntra(arm_audience=ARM)
+        entra = FakeEntra()  # scopes for the public cloud's ARM, wherever ARM is reached
         issuer = FakeOidcIssuer()
         entra.add_app(CLIENT, TENANT)
         entra.trust_github(CLIENT, issuer.repository)
