@@ -6,6 +6,9 @@ proxy, and the emulator the demo and the act runs start.
 - :mod:`.errors` — STS, Lambda and KMS error answers as AWS sends them;
 - :mod:`.lambda_rules` — what Lambda answers where moto does not (environment rules, hidden
   variables);
+- :mod:`.qualified` — function URLs and resource policies per alias, as Lambda keeps them
+  (moto keeps one per function and ignores ``Qualifier``);
+- :mod:`.url_hosts` — the ``*.lambda-url.*.on.aws`` hosts: a URL reaches its alias's version;
 - :mod:`.emulator` — ``EMULATOR``: moto, the proxy, the OIDC fake and an MCP server.
 """
 
