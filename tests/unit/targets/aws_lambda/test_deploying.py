@@ -105,9 +105,17 @@ def test_redeploy_with_new_code_publishes_a_version_and_moves_the_alias(
     assert operations.count("UpdateFunctionCode") == 1
     assert "UpdateFunctionConfiguration" not in operations  # configuration did not change
     assert "CreateRole" not in operations
-    assert "CreateFunctionUrlConfig" not in operations and "AddPermission" not in operations
-    # The alias moved only after the new version was published.
-    assert operations.index("PublishVersion") < operations.index("UpdateAlias")
+    # live's URL stays; the candidate alias got one of its own, with the same permissions.
+    made = harness.proxy.requests_for("CreateFunctionUrlConfig")
+    assert [r.query for r in made] == ["Qualifier=candidate"]
+    assert {r.query for r in harness.proxy.requests_for("AddPermission")} == {"Qualifier=candidate"}
+    assert lam.get_alias(FunctionName="demo", Name="candidate")["FunctionVersion"] == "2"
+    # Published, staged behind candidate, and only then live moved.
+    assert (
+        operations.index("PublishVersion")
+        < operations.index("CreateAlias")
+        < operations.index("UpdateAlias")
+    )
     code_change = [c for c in second.changes if "code" in c.detail]
     assert code_change and "→" in code_change[0].detail
 
