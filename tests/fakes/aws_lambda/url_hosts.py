@@ -4,8 +4,9 @@ version.
 moto serves no function URL. :class:`FunctionUrlHosts` answers for every URL the moto of
 this process handed out (:mod:`.qualified`): it finds the (function, qualifier) the host
 belongs to, the version the alias points to *now*, and passes the request on to the
-server that stands for that version (``serves[version]``, else ``default_origin``: a real
-MCP server on loopback; the bootstrap itself never runs). As Lambda does, it answers 403
+server that stands for that version (``serves[version]``, else ``default_url``: a real MCP
+server on loopback, whose URL stands for the function URL's root; the bootstrap itself
+never runs). As Lambda does, it answers 403
 ``{"Message":"Forbidden"}`` to an unsigned request when the URL's auth type is
 ``AWS_IAM``, and to any request when a ``NONE`` URL's qualifier lacks the two public
 statements (``lambda:InvokeFunctionUrl`` with ``FunctionUrlAuthType=NONE`` and
@@ -100,14 +101,15 @@ class FunctionUrlHosts(FakeBase):
 
     name = "lambda-url-hosts"
 
-    def __init__(self, default_origin: str = "") -> None:
+    def __init__(self, default_url: str = "") -> None:
         super().__init__()
-        #: The loopback origin every version's URL leads to (unless ``serves`` names one).
-        self.default_origin = default_origin.rstrip("/")
+        #: The server every version stands for (unless ``serves`` names one): its URL is
+        #: the function URL's root (``http://127.0.0.1:<port>/mcp`` for an MCP server).
+        self.default_url = default_url.rstrip("/")
         self.reset_state()
 
     def reset_state(self) -> None:
-        #: Version -> the loopback origin that stands for it.
+        #: Version -> the URL of the server that stands for it (as ``default_url``).
         self.serves: dict[str, str] = {}
         self.invocations: list[Invocation] = []
 
@@ -137,14 +139,15 @@ class FunctionUrlHosts(FakeBase):
                     request.url.path,
                 )
             )
-        origin = self.serves.get(version) or self.default_origin
-        if not origin:
+        root = (self.serves.get(version) or self.default_url).rstrip("/")
+        if not root:
             return httpx.Response(
                 502,
                 headers={"Content-Type": "application/json"},
                 content=json.dumps({"Message": "Internal Server Error"}).encode(),
             )
-        return forward(request, origin, request.url.path, f"version {version}'s stand-in")
+        path = request.url.path.rstrip("/")
+        return forward(request, root, path, f"version {version}'s stand-in")
 
     def invoked_versions(self, qualifier: str) -> list[str]:
         with self._lock:

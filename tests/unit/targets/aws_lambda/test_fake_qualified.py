@@ -213,7 +213,7 @@ def hosts() -> Iterator[FunctionUrlHosts]:
 
     with answer("one") as one, answer("two") as two:
         fake = FunctionUrlHosts()
-        fake.serves = {"1": one.url.rsplit("/mcp", 1)[0], "2": two.url.rsplit("/mcp", 1)[0]}
+        fake.serves = {"1": one.url, "2": two.url}
         yield fake
 
 
