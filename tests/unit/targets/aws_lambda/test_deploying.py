@@ -372,6 +372,8 @@ def test_destroy_deletes_url_alias_function_and_our_role_but_keeps_logs(
     harness: Harness, aws: AwsFactory
 ) -> None:
     harness.target().deploy()
+    harness.write_bootstrap(b"v2")
+    harness.target().deploy()  # alias candidate and its URL exist now
     harness.proxy.reset()
 
     result = harness.target().destroy()
@@ -382,6 +384,23 @@ def test_destroy_deletes_url_alias_function_and_our_role_but_keeps_logs(
         for op in ("DeleteFunctionUrlConfig", "DeleteAlias", "DeleteFunction", "DeleteRole")
     ]
     assert order == sorted(order)
+    deleted = [
+        (r.path.rsplit("/", 1)[-1], r.query)
+        for r in harness.proxy.requests
+        if harness.proxy.operation(r) in ("DeleteFunctionUrlConfig", "DeleteAlias")
+    ]
+    assert deleted == [
+        ("url", "Qualifier=candidate"),
+        ("candidate", ""),
+        ("url", "Qualifier=live"),
+        ("live", ""),
+    ]
+    assert {(c.action, c.resource) for c in result.changes} >= {
+        ("delete", "function URL demo:candidate"),
+        ("delete", "alias candidate"),
+        ("delete", "function URL demo:live"),
+        ("delete", "alias live"),
+    }
     lam = aws("lambda")
     assert lam.list_functions()["Functions"] == []
     roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]
