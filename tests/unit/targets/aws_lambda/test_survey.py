@@ -46,8 +46,8 @@ def test_plan_changes_nothing_and_lists_what_deploy_would_do(
     assert planned[("update", "alias live")] == (
         "1 → new version, once verified at the candidate URL"
     )
-    resources = [c.resource for c in plan.changes]
-    assert resources.index("alias candidate") < resources.index("alias live")
+    order = [c.resource for c in plan.changes]
+    assert order.index("alias candidate") < order.index("alias live")
 
     harness.target().deploy()  # version 2 staged, verified (no checks here), promoted
     harness.write_bootstrap(b"v3")
