@@ -586,3 +586,38 @@ def test_a_candidate_that_passes_moves_live_to_it(gha_files, tmp_path, moto, aws
     assert set(hosts.invoked_versions("candidate")) == {"2"}
     assert set(hosts.invoked_versions("live")) == {"2"}
     assert "Alias live: version 1 → 2 (verified at alias candidate's URL)." in out
+
+
+def test_a_changed_secret_failing_at_the_candidate_leaves_lives_tags(
+    gha_files, tmp_path, moto, aws
+):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    with serve_mcp(tools=("greet",)) as good, serve_static("<h1>502</h1>", status=502) as bad:
+        hosts = FunctionUrlHosts()
+        hosts.serves = {"1": good.url, "2": bad.url}
+        first = staged_deploy(
+            gha_files, workspace, moto.url, hosts, b"v1", secrets=f"API_KEY={API_KEY}"
+        )
+        assert first[0] == 0, first[1]
+        hosts.reset()
+        hosts.serves = {"1": good.url, "2": bad.url}
+        failed = staged_deploy(
+            gha_files, workspace, moto.url, hosts, b"v1", secrets="API_KEY=sk-live-broken-2"
+        )
+        # The tags still describe what live serves: the old value again is unchanged.
+        again = staged_deploy(
+            gha_files, workspace, moto.url, hosts, b"v1", secrets=f"API_KEY={API_KEY}"
+        )
+
+    code, out, outputs, _ = failed
+    assert code == 1, out
+    assert outputs["rolled-back"] == "true" and json.loads(outputs["secrets"]) == {"API_KEY": "set"}
+    assert set(hosts.invoked_versions("candidate")) == {"2"}
+    lam = aws("lambda")
+    assert lam.get_alias(FunctionName="staged-demo", Name="live")["FunctionVersion"] == "1"
+    assert again[0] == 0 and again[2]["status"] == "unchanged", again[1]
+    assert json.loads(again[2]["secrets"]) == {"API_KEY": "unchanged"}
+    for run in (first, failed, again):
+        printed = "\n".join(x for x in run[1].splitlines() if not x.startswith("::add-mask::"))
+        assert API_KEY not in printed + run[3] and "sk-live-broken-2" not in printed + run[3]
