@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
 from .errors import TimeoutExceededError
+from .polling import Pending, PollSchedule
 
 __all__ = ["Deadline", "poll_until"]
 
@@ -39,7 +40,7 @@ class Deadline:
 
 
 def poll_until(
-    probe: Callable[[], T | None],
+    probe: Callable[[], T | Pending | None],
     *,
     deadline: Deadline,
     what: str,
@@ -48,27 +49,35 @@ def poll_until(
     sleep: Callable[[float], None] = time.sleep,
     tolerate: Callable[[Exception], str | None] | None = None,
     on_tolerated: Callable[[str], None] | None = None,
-    schedule: Sequence[float] = (),
+    schedule: PollSchedule | None = None,
+    retry_after: float | None = None,
 ) -> T:
-    """Call ``probe`` until it returns a value, backing off between calls.
+    """Call ``probe`` until it returns a value, pausing between calls.
 
-    The delay starts at ``initial_delay`` and doubles up to ``max_delay``, with
-    a little jitter so parallel jobs do not poll in lockstep. Raises
-    :class:`TimeoutExceededError` when ``deadline`` passes first.
+    Without a ``schedule`` the pause starts at ``initial_delay`` and doubles up to
+    ``max_delay`` (a retry's backoff), with a little jitter so parallel jobs do not poll in
+    lockstep. With one (a wait for an operation to finish:
+    :data:`~pmcp_action.polling.OPERATION_POLL`), the pauses are the schedule's. Raises
+    :class:`TimeoutExceededError` when ``deadline`` passes first; every pause ends at the
+    deadline at the latest, and the probe is called once more before giving up.
+
+    ``probe`` answers None, or :class:`~pmcp_action.polling.Pending` with the pause the
+    platform asked for (``Retry-After``), while it is not done; ``retry_after`` is the
+    pause asked for before the first call (the answer that started the operation). A
+    longer pause asked for is honoured with a schedule (and ignored by the backoff).
 
     ``tolerate`` names the failures of one probe that are worth another try
     (it returns a short reason, or None to let the error through): a read that
     timed out or a 503 does not end the wait while the deadline has time left.
     Each tolerated failure is reported to ``on_tolerated``.
-
-    ``schedule``, when given, replaces the doubling: the delays before the
-    second, third, ... probe, its last entry repeated from then on (each with
-    the same jitter, which only ever shortens a delay).
     """
-    delays = iter(schedule)
-    delay = next(delays, initial_delay)
+    if schedule is not None and retry_after:
+        sleep(min(retry_after, schedule.longest_retry_after, deadline.remaining()))
+    delay = initial_delay
+    reads = 0
     last_failure = ""
     while True:
+        asked: float | None = None
         try:
             value = probe()
         except Exception as exc:
@@ -79,6 +88,9 @@ def poll_until(
             if on_tolerated is not None:
                 on_tolerated(f"{what}: {reason}; trying again")
             value = None
+        reads += 1
+        if isinstance(value, Pending):
+            asked, value = value.retry_after, None
         if value is not None:
             return value
         if deadline.expired and last_failure:
@@ -89,6 +101,10 @@ def poll_until(
                 "its API is reachable from this runner.",
             )
         deadline.check(what)
+        if schedule is not None:
+            pause = schedule.delay(reads, asked)
+        else:
+            pause = delay * random.uniform(0.8, 1.0)
+            delay = min(delay * 2, max_delay)
         # Sleep at most until the deadline, then probe once more before giving up.
-        sleep(min(delay * random.uniform(0.8, 1.0), deadline.remaining()))
-        delay = next(delays, delay) if schedule else min(delay * 2, max_delay)
+        sleep(min(pause, deadline.remaining()))

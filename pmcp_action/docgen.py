@@ -258,6 +258,14 @@ def _per_target(cat: Catalogue) -> str:
     return "\n".join(parts)
 
 
+def _at_a_terminal(cat: Catalogue) -> str:
+    """Each target's sign-in for a person at a terminal (what its credentials errors say
+    outside CI)."""
+    return "".join(
+        f"- `{d.id}`: {_sentence(d.terminal)}\n" for d in cat.targets if d.available and d.terminal
+    )
+
+
 def _exit_codes() -> str:
     rows = ["| exit code | meaning |", "|---|---|"]
     rows += [f"| `{entry.code}` | {_cell(entry.meaning)} |" for entry in EXIT_CODES]
@@ -270,6 +278,7 @@ def readme_blocks(cat: Catalogue) -> dict[str, str]:
         "target-inputs": _per_target(cat),
         "outputs": _outputs(cat),
         "exit-codes": _exit_codes(),
+        "at-a-terminal": _at_a_terminal(cat),
         "variables": _variables(cat),
     }
 

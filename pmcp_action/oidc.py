@@ -78,9 +78,10 @@ _GITHUB_REFUSED_REMEDIATION = (
 )
 
 _ELSEWHERE_REMEDIATION = (
-    "Run the deployment in GitHub Actions with `permissions: id-token: write`, or in "
-    "GitLab CI with an `id_tokens:` entry for the job; or set `auth: secrets` and pass the "
-    "target's credentials as secrets instead of using OIDC."
+    "At a terminal, sign in with your own credentials and pass --auth ambient where the "
+    "target offers it (pmcp-action help TARGET says how), or give the target's credentials "
+    "with --auth secrets. OIDC is for CI jobs: GitHub Actions with `permissions: id-token: "
+    "write`, GitLab CI with an `id_tokens:` entry."
 )
 
 #: Claims shown by :func:`render_claims`, in order; the GitLab set is used when

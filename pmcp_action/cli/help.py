@@ -302,6 +302,8 @@ def target_page(target: str, cat: Catalogue, width: int, command: str | None = N
     )
     if declaration.credentials:
         page.paragraph(declaration.credentials, title="credentials", indent="  ")
+    if declaration.terminal:
+        page.paragraph(sentence(declaration.terminal), title="at a terminal", indent="  ")
     if declaration.example:
         example = textwrap.indent(declaration.example, "  ")
         page.text(f"example (the with: of a GitHub Actions step):\n{example}")

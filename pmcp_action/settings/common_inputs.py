@@ -113,8 +113,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     InputSpec(
         "auth",
         "How to authenticate: auto (OIDC when an ID token and a role or identity are "
-        "configured, else secrets), oidc, secrets, or ambient (the runner's own cloud "
-        "credentials: a profile, an instance or pod role; only where the target offers it).",
+        "configured, else secrets), oidc, secrets, or ambient (your own or the runner's "
+        "credentials: a profile, gcloud's or az's sign-in, a role; where offered).",
         kind=InputKind.CHOICE,
         choices=choices_of(Auth),
         default=Auth.AUTO.value,

@@ -139,6 +139,10 @@ class TargetDeclaration:
     outputs: tuple[OutputSpec, ...] = ()
     #: How to give it credentials (help text; Markdown-free prose).
     credentials: str = ""
+    #: How a person at a terminal signs in with their own credentials (prose, no workflow
+    #: expression): what a credentials error suggests outside CI, and the README's "At a
+    #: terminal" list.
+    terminal: str = ""
     #: A GitHub Actions ``with:`` block that deploys to it.
     example: str = ""
     #: Whether it can show what a deployed version logged (the logs command, and the

@@ -4,51 +4,9 @@ deploys nothing; typos are usage errors naming what was meant; --json gives type
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def at_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
-    """Run the program with its standard input, output and error on a pseudo-terminal."""
-    main, child = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pmcp_action", *args],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        cwd=cwd,
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(cwd),
-            "PYTHONPATH": str(ROOT),
-            "COLUMNS": "80",
-        },
-        close_fds=True,
-    )
-    os.close(child)
-    chunks: list[bytes] = []
-    while True:
-        ready, _, _ = select.select([main], [], [], 30)
-        if not ready:
-            process.kill()
-            pytest.fail("the program did not finish at the terminal")
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(main)
-    return process.wait(timeout=30), b"".join(chunks).decode().replace("\r\n", "\n")
+from tests.support.terminal import at_a_terminal
 
 
 def test_the_bare_name_at_a_terminal_shows_what_to_type_and_deploys_nothing(tmp_path: Path):

@@ -7,6 +7,7 @@ import pytest
 
 from pmcp_action.deadline import Deadline, poll_until
 from pmcp_action.errors import TimeoutExceededError
+from pmcp_action.polling import OPERATION_POLL, Pending, PollSchedule
 
 
 def test_poll_until_backs_off_and_returns():
@@ -109,7 +110,7 @@ def test_poll_until_follows_a_schedule_and_repeats_its_last_delay():
         lambda: next(answers),
         deadline=Deadline(100),
         what="x",
-        schedule=(1, 1, 2, 2, 3),
+        schedule=PollSchedule((1, 1, 2, 2, 3)),
         sleep=sleeps.append,
     )
     expected = [1, 1, 2, 2, 3, 3, 3]
@@ -119,8 +120,6 @@ def test_poll_until_follows_a_schedule_and_repeats_its_last_delay():
 
 def test_pmcp_run_notices_the_end_within_3_s_at_any_point_of_a_10_minute_deploy():
     """P5: the lag between the backend finishing and the next status read is at most 3 s."""
-    from pmcp_action.targets.pmcp_run.waiting import POLL_SCHEDULE
-
     worst = 0.0
     for tenth in range(0, 6000, 7):  # the backend finishes at 0.0 s, 0.7 s, ... 599.9 s
         finished_at = tenth / 10
@@ -139,8 +138,41 @@ def test_pmcp_run_notices_the_end_within_3_s_at_any_point_of_a_10_minute_deploy(
             probe,
             deadline=Deadline(660, clock=clock),
             what="x",
-            schedule=POLL_SCHEDULE,
+            schedule=OPERATION_POLL,
             sleep=sleep,
         )
         worst = max(worst, seen - finished_at)
     assert worst <= 3.0
+
+
+def test_a_longer_retry_after_is_honoured_and_a_shorter_one_is_not():
+    answers = iter([Pending(7.0), Pending(0.1), Pending(None), "ready"])
+    sleeps: list[float] = []
+    poll_until(
+        lambda: next(answers),
+        deadline=Deadline(100),
+        what="x",
+        schedule=OPERATION_POLL,
+        sleep=sleeps.append,
+        retry_after=4.0,
+    )
+    assert sleeps[:2] == [4.0, 7.0]  # before the first read, then after it
+    assert 0.8 <= sleeps[2] <= 1.0 and 0.8 <= sleeps[3] <= 1.0  # the schedule's own
+
+
+def test_a_retry_after_never_outlasts_the_deadline():
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(TimeoutExceededError) as caught:
+        poll_until(
+            lambda: Pending(45.0),
+            deadline=Deadline(20, clock=lambda: now[0]),
+            what="the operation",
+            schedule=OPERATION_POLL,
+            sleep=sleep,
+        )
+    assert "Gave up waiting for the operation: the deadline of 20 s passed." in caught.value.message
+    assert now[0] == pytest.approx(20.0)

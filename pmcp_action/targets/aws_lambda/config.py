@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
+from ...credential_hint import CredentialHint
 from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...ownership import is_managed, labels
@@ -473,8 +474,16 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
             Problem(
                 "input 'role-to-assume'",
                 "no AWS credentials: neither a role to assume (OIDC) nor access keys are given",
-                "recommended: set role-to-assume and give the job `permissions: id-token: write`; "
-                "or pass aws-access-key-id and aws-secret-access-key from secrets",
+                CredentialHint(
+                    ci="recommended: set role-to-assume and give the job "
+                    "`permissions: id-token: write`; or pass aws-access-key-id and "
+                    "aws-secret-access-key from secrets",
+                    gitlab="recommended: set role-to-assume and give the job an ID token "
+                    "(id_tokens: with aud sts.amazonaws.com, in the variable id-token-variable "
+                    "names); or set the masked CI/CD variables AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY",
+                    terminal=DECLARATION.terminal,
+                ).text(context.console),
             )
         )
 

@@ -128,6 +128,11 @@ DECLARATION = TargetDeclaration(
         OutputSpec("function-name", "AWS Lambda function name."),
         OutputSpec("log-group", "CloudWatch log group of the function.", "Log group"),
     ),
+    terminal=(
+        "sign in with your own AWS credentials (aws sso login --profile NAME, then "
+        "AWS_PROFILE=NAME; or aws configure) and pass --auth ambient, which uses botocore's "
+        "default chain and shows the identity it got"
+    ),
     credentials=(
         "OIDC (recommended): set role-to-assume to a role whose trust policy allows "
         "sts:AssumeRoleWithWebIdentity from your CI's OIDC provider, and give the GitHub job "

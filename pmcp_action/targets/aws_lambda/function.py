@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
+from ...polling import OPERATION_POLL
 from ...result import PlanChange
 from .config import SECRET_TAG_PREFIX, LambdaConfig
 from .failures import aws_step, error_code, error_message, has_code, transient_reason, translate
@@ -292,8 +293,7 @@ class FunctionManager:
             probe,
             deadline=self.deadline,
             what=f"{label} to become Active after I {what}",
-            initial_delay=1.0,
-            max_delay=5.0,
+            schedule=OPERATION_POLL,
             sleep=self.sleep,
             tolerate=transient_reason,
             on_tolerated=self.console.info,

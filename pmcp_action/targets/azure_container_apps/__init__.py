@@ -5,6 +5,8 @@ The anatomy every target shares (``docs/adding-a-target.md``):
 - :mod:`.declaration` — inputs, outputs and help (and ``NAME``);
 - :mod:`.config` — the inputs, once, checked offline;
 - :mod:`.credentials` — the CI's OIDC token (or a client secret) → an ARM token;
+- :mod:`.ambient` — auth: ambient: an app's managed identity, the az CLI's sign-in or a VM's
+  IMDS → an ARM token;
 - :mod:`.connection` — one command's connection: signed in once per target, ARM over it;
 - :mod:`.failures` — the error envelopes of ARM, Entra ID, the registry and Blob Storage →
   errors naming the role, scope or credential that is missing; a failed build;

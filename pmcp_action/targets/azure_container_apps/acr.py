@@ -188,12 +188,9 @@ def acr_login(
     exchange = RestApi(
         client, origin, envelope=AcrExchangeEnvelope(login_server), reach_hint="azure-registry"
     )
-    form = {
-        "grant_type": "access_token",
-        "service": service,
-        "tenant": tenant,
-        "access_token": arm_token,
-    }
+    form = {"grant_type": "access_token", "service": service, "access_token": arm_token}
+    if tenant:  # optional: auth: ambient may not know it (the token names its own tenant)
+        form["tenant"] = tenant
     body = exchange.call_json(
         "POST",
         "/oauth2/exchange",

@@ -20,6 +20,7 @@ from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError, PmcpActionError, RemoteApiError
 from ...http import transient_reason
+from ...polling import OPERATION_POLL, PollSchedule
 from ...rest import json_object
 from .arm import Arm
 from .declaration import NAME
@@ -61,7 +62,9 @@ class AcrTasks:
         self.deadline = deadline
         self.console = console
 
-    def _retrying(self, probe: Callable[[], T | None], what: str) -> T:
+    def _retrying(
+        self, probe: Callable[[], T | None], what: str, schedule: PollSchedule | None = None
+    ) -> T:
         return poll_until(
             probe,
             deadline=self.deadline,
@@ -71,6 +74,7 @@ class AcrTasks:
             on_tolerated=self.console.info,
             initial_delay=1.0,
             max_delay=10.0,
+            schedule=schedule,
         )
 
     def _post(self, rest: str, what: str) -> dict[str, Any]:
@@ -122,6 +126,7 @@ class AcrTasks:
                     return self._retrying(
                         lambda: self._new_runs(since, known, request, what) or None,
                         f"{what}: waiting for the accepted run to appear",
+                        OPERATION_POLL,
                     )
                 last = RemoteApiError(f"{what}: the answer names no run.", status=200)
                 lost = "an answer that names no run"

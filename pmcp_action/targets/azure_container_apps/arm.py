@@ -3,7 +3,8 @@
 One client (a :class:`~pmcp_action.rest.RestApi` with ARM's envelope) over an injected HTTP
 client (retries of 429/5xx are the client's). A long-running PUT/PATCH/DELETE is awaited
 through ``Azure-AsyncOperation`` (status), else ``Location`` (202 until 200/204), else the
-resource's ``provisioningState``; a long-poll that drops is followed by a re-read of the
+resource's ``provisioningState``, on the shared schedule of operation waits (a longer
+``Retry-After`` from ARM is honoured); a long-poll that drops is followed by a re-read of the
 resource, not a failure.
 """
 
@@ -16,7 +17,8 @@ import httpx
 
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
-from ...rest import RestApi, TransportFailure, json_object
+from ...polling import OPERATION_POLL, Pending
+from ...rest import RestApi, TransportFailure, json_object, retry_after_seconds
 from .config import ARM_URL_ENV
 from .declaration import NAME
 from .failures import ArmEnvelope, ArmError
@@ -152,14 +154,19 @@ class Arm:
         """Await a long-running operation; the resource afterwards (None when deleted)."""
         operation = response.headers.get("Azure-AsyncOperation", "")
         location = response.headers.get("Location", "")
+        asked = retry_after_seconds(response.headers)  # before the first read
         if operation:
-            self._poll(lambda: self._operation_done(operation, api_version, what), what)
+            self._poll(lambda: self._operation_done(operation, api_version, what), what, asked)
         elif location:
-            self._poll(lambda: self._location_done(location, api_version, what), what)
-        resource = self._poll(lambda: self._resource_done(path, api_version, what), what)
+            self._poll(lambda: self._location_done(location, api_version, what), what, asked)
+        resource = self._poll(
+            lambda: self._resource_done(path, api_version, what),
+            what,
+            None if operation or location else asked,
+        )
         return resource or None
 
-    def _poll(self, probe: Callable[[], Any], what: str) -> Any:
+    def _poll(self, probe: Callable[[], Any], what: str, retry_after: float | None = None) -> Any:
         return poll_until(
             probe,
             deadline=self.deadline,
@@ -167,12 +174,13 @@ class Arm:
             sleep=self.sleep,
             tolerate=_tolerate,
             on_tolerated=lambda reason: self.on_wait(f"{what}: {reason}; checking again"),
-            initial_delay=1.0,
-            max_delay=10.0,
+            schedule=OPERATION_POLL,
+            retry_after=retry_after,
         )
 
-    def _operation_done(self, url: str, api_version: str, what: str) -> bool | None:
-        data = json_object(self.call("GET", url, api_version, what), what)
+    def _operation_done(self, url: str, api_version: str, what: str) -> bool | Pending:
+        response = self.call("GET", url, api_version, what)
+        data = json_object(response, what)
         status = str(data.get("status", ""))
         if status == "Succeeded":
             return True
@@ -182,11 +190,13 @@ class Arm:
                 f"{what} ended {status}: {error.get('code', '')}: {error.get('message', '')}",
                 target=NAME,
             )
-        return None
+        return Pending(retry_after_seconds(response.headers))
 
-    def _location_done(self, url: str, api_version: str, what: str) -> bool | None:
+    def _location_done(self, url: str, api_version: str, what: str) -> bool | Pending:
         response = self.call("GET", url, api_version, what)
-        return None if response.status_code == 202 else True
+        return (
+            Pending(retry_after_seconds(response.headers)) if response.status_code == 202 else True
+        )
 
     def _resource_done(self, path: str, api_version: str, what: str) -> dict[str, Any] | None:
         resource = self.get(path, api_version, what)

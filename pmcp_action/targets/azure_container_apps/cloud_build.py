@@ -29,6 +29,7 @@ from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import ConfigError, RemoteApiError, TimeoutExceededError
 from ...http import transient_reason
+from ...polling import OPERATION_POLL
 from .acr_tasks import TERMINAL, AcrTasks
 from .arm import Arm
 from .failures import CloudBuildError
@@ -44,8 +45,6 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ARCHITECTURES = {"amd64": "amd64", "arm64": "arm64", "arm": "arm", "386": "386", "x86": "x86"}
 #: scheduleRun's own timeout bounds (seconds).
 _RUN_TIMEOUT = (300, 28800)
-#: Poll a run every 2–5 s, as ``az acr build`` does.
-_POLL = (2.0, 3.0, 5.0)
 
 
 def task_platform(platform: str) -> dict[str, str]:
@@ -173,7 +172,7 @@ def _follow(
             sleep=tasks.arm.sleep,
             tolerate=transient_reason,
             on_tolerated=console.info,
-            schedule=_POLL,
+            schedule=OPERATION_POLL,
         )
     except TimeoutExceededError:
         follower.drain(attempts=1)

@@ -34,7 +34,7 @@ from ...secrets.model import ServerSecrets
 from ...settings.deploy_toml import DeployConfig
 from ...settings.target_inputs import TargetInputs
 from ...urls import endpoint_problem
-from .declaration import CLOUDS, DEFAULT_AUDIENCE
+from .declaration import CLOUDS, DECLARATION, DEFAULT_AUDIENCE
 
 __all__ = [
     "ARM_URL_ENV",
@@ -122,6 +122,13 @@ class AzureConfig:
     @property
     def scope(self) -> str:
         return f"{self.arm_url}/.default"
+
+    @property
+    def arm_resource(self) -> str:
+        """The ARM resource id of azure-cloud, which a managed identity's or the az CLI's
+        token is asked for (the emulator's ARM URL stands in for the host, not the token's
+        audience)."""
+        return CLOUDS.get(self.cloud, CLOUDS["AzureCloud"])[1] + "/"
 
     @property
     def registry_host(self) -> str:
@@ -273,8 +280,22 @@ def resolve(context: RunContext) -> tuple[AzureConfig, list[Problem]]:
 def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConfig, list[Problem]]:
     """Read the target's inputs; return them with every offline problem found."""
     problems: list[Problem] = []
-    tenant = _guid(inputs, "azure-tenant-id", "tenant id", problems)
-    client = _guid(inputs, "azure-client-id", "client id", problems)
+    auth = inputs.text("auth")
+    identity: list[Problem] = []
+    tenant = _guid(inputs, "azure-tenant-id", "tenant id", identity)
+    client = _guid(inputs, "azure-client-id", "client id", identity)
+    if auth == "ambient":
+        pass  # a person's or a machine's own sign-in needs no app registration
+    elif not (tenant or client or context.console.ci):
+        problems.append(
+            Problem(
+                "inputs 'azure-tenant-id' and 'azure-client-id'",
+                "no app registration to sign in as",
+                f"{DECLARATION.terminal}; or set both (the app registration's Overview page)",
+            )
+        )
+    else:
+        problems += identity
     subscription = _guid(inputs, "azure-subscription-id", "subscription id", problems)
     secret = inputs.text("azure-client-secret")
     if secret:
@@ -360,7 +381,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         target_port=_number(context, "target_port", TARGET_PORT_ENV, 8080, (1, 65535), problems),
         min_replicas=_number(context, "min_replicas", MIN_REPLICAS_ENV, 1, (0, 300), problems),
         delete_resource_group=inputs.flag("azure-delete-resource-group", problems),
-        auth=inputs.text("auth"),
+        auth=auth,
         endpoint=McpEndpoint.of(context),
         apps_origin=apps_origin,
         registry_derived=derived,

@@ -5,7 +5,8 @@ client-credentials request to the tenant's v2.0 token endpoint, with the scope
 ``<ARM>/.default``; it must match a federated credential of the app registration. When
 Entra ID finds none (``AADSTS70021``), the error shows the token's issuer, subject and
 audience and exactly the federated credential to add (:class:`.failures.EntraEnvelope`).
-A client secret works too, with a warning recommending OIDC. Every token and the secret are
+A client secret works too, with a warning recommending OIDC. ``auth: ambient`` takes the
+machine's or the person's own token instead (:mod:`.ambient`). Every token and the secret are
 masked the moment they exist.
 """
 
@@ -18,6 +19,7 @@ import httpx
 from ...context import RunContext
 from ...errors import ConfigError
 from ...rest import RestApi
+from .ambient import ambient_token
 from .config import LOGIN_URL_ENV, AzureConfig
 from .failures import EntraEnvelope
 
@@ -32,19 +34,12 @@ class ArmSession:
 
     access_token: str
     identity: str
-    mode: str  # "oidc" or "client-secret"
+    mode: str  # "oidc", "client-secret" or "ambient"
     expires_in: int = 0
 
 
 def _mode(config: AzureConfig) -> str:
     auth = config.auth
-    if auth == "ambient":
-        raise ConfigError(
-            "auth: ambient (Azure managed identity) is not offered by azure-container-apps in "
-            "this version.",
-            remediation="Use OIDC (a federated credential on azure-client-id) or "
-            "azure-client-secret.",
-        )
     if auth == "secrets" or (auth == "auto" and config.client_secret):
         if not config.client_secret:
             raise ConfigError(
@@ -57,6 +52,15 @@ def _mode(config: AzureConfig) -> str:
 
 def sign_in(context: RunContext, config: AzureConfig, client: httpx.Client) -> ArmSession:
     """An ARM access token for the configured identity."""
+    if config.auth == "ambient":
+        found = ambient_token(context, config, client)
+        context.console.info(f"Signed in to Azure with {found.identity} (auth: ambient).")
+        return ArmSession(
+            access_token=found.access_token,
+            identity=found.identity,
+            mode="ambient",
+            expires_in=found.expires_in,
+        )
     mode = _mode(config)
     form = {
         "client_id": config.client_id,

@@ -130,7 +130,9 @@ DECLARATION = TargetDeclaration(
         {
             "region": "the Azure location of the resource group, environment and app.",
             "audience": f"default {DEFAULT_AUDIENCE}.",
-            "auth": "auto uses the client secret when azure-client-secret is set, else OIDC.",
+            "auth": "auto uses the client secret when azure-client-secret is set, else OIDC; "
+            "ambient needs no app registration: an app's managed identity (IDENTITY_ENDPOINT), "
+            "else the az CLI's sign-in (az login), else a VM's managed identity (IMDS).",
             "artifact": "the Linux x86_64 server binary laid onto base-image when there is no "
             "image and no Dockerfile (default target/release/<name>); Container Apps runs "
             "linux/amd64 only, so images are built for it (there is no platform input).",
@@ -153,6 +155,10 @@ DECLARATION = TargetDeclaration(
         ),
         OutputSpec("resource-group", "The resource group of the container app.", "Resource group"),
     ),
+    terminal=(
+        "run az login and pass --auth ambient with azure-subscription-id, which uses the az "
+        "CLI's token (or the managed identity of the machine it runs on)"
+    ),
     credentials=(
         "Add a federated credential to the app registration (Certificates & secrets → "
         "Federated credentials) matching the CI's token (issuer, subject, audience "
@@ -171,6 +177,12 @@ DECLARATION = TargetDeclaration(
             "loopback for an emulator).",
             "AZURE_TARGET_PORT": "Overrides [azure].target_port (8080).",
             "AZURE_MIN_REPLICAS": "Overrides [azure].min_replicas (1).",
+            "IDENTITY_ENDPOINT, IDENTITY_HEADER": "With auth: ambient: the managed identity "
+            "endpoint of App Service or Container Apps, used first.",
+            "AZURE_CLIENT_ID": "With auth: ambient: the client id of a user-assigned managed "
+            "identity (the system-assigned one without it).",
+            "PMCP_AZURE_IMDS_URL": "For emulators only, with auth: ambient: a loopback URL "
+            "replacing the VM's Instance Metadata Service token URL.",
             "PMCP_AZURE_APPS_ORIGIN": "For emulators only: a loopback URL that stands for "
             "every https://<fqdn> of the app and its revisions (verification goes there).",
         }

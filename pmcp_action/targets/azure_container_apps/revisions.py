@@ -14,6 +14,7 @@ from typing import Any
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError, TimeoutExceededError
+from ...polling import OPERATION_POLL
 from .app import BOOTSTRAP_SUFFIX, app_path
 from .arm import APP_API, Arm
 from .config import AzureConfig
@@ -79,7 +80,11 @@ def wait_revision(
 
     try:
         return poll_until(
-            ready, deadline=deadline, what=f"revision {revision} provisioning", sleep=sleep
+            ready,
+            deadline=deadline,
+            what=f"revision {revision} provisioning",
+            schedule=OPERATION_POLL,
+            sleep=sleep,
         )
     except TimeoutExceededError:
         raise failed(seen, "did not become ready in time") from None

@@ -5,6 +5,7 @@ The anatomy every target shares (``docs/adding-a-target.md``):
 - :mod:`.declaration` — inputs, outputs and help (and ``NAME``);
 - :mod:`.config` — the inputs, once, checked offline;
 - :mod:`.credentials` — the API token checked (a user or an account token);
+- :mod:`.wrangler_login` — auth: ambient: the OAuth token wrangler login keeps, read offline;
 - :mod:`.connection` — one command's connection: signed in, the account and its
   workers.dev subdomain (read once per target);
 - :mod:`.failures` — Cloudflare's error envelope → errors with remediation;

@@ -8,6 +8,7 @@ declared default. Every message names the source the value came from.
 from __future__ import annotations
 
 import re
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,10 +16,13 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
+from ...credential_hint import CredentialHint, github_secret
 from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...keyvalue import parse_key_values
 from ...urls import endpoint_problem
+from .declaration import DECLARATION
+from .wrangler_login import read_wrangler_login
 
 __all__ = ["WRANGLER_TOML", "WORKERS_DEV_ORIGIN_ENV", "WorkersConfig", "resolve"]
 
@@ -39,7 +43,7 @@ class WorkersConfig:
     """What the cloudflare-workers target was asked to use, offline-checked."""
 
     api_base: str
-    api_token: str
+    api_token: str = field(repr=False)
     account_id: str
     script_name: str
     compatibility_date: str
@@ -54,6 +58,8 @@ class WorkersConfig:
     endpoint: McpEndpoint = field(default_factory=McpEndpoint)
     artifact: Path | None = None
     workers_dev_origin: str = ""
+    #: With auth: ambient, the file of wrangler login's token ("" for an API token).
+    login: str = ""
     #: Where each value came from, by input name (for messages).
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -83,14 +89,45 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
     problems: list[Problem] = []
 
     token = inputs.text("cloudflare-api-token")
-    if not token:
+    auth = inputs.string("auth")
+    login = ""
+    if auth == "oidc":
+        problems.append(
+            Problem(
+                inputs.source("auth"),
+                "Cloudflare has no OIDC federation, so auth: oidc cannot be used with "
+                "cloudflare-workers",
+                "set auth to auto (an API token) or ambient (wrangler login's token)",
+            )
+        )
+    elif auth == "ambient" and token:
+        problems.append(
+            Problem(
+                inputs.source("cloudflare-api-token"),
+                "is given, and auth: ambient uses wrangler login's token instead",
+                "keep one: remove the token, or auth: ambient",
+            )
+        )
+    elif auth == "ambient":
+        found, problem = read_wrangler_login(
+            context.environ, now=time.time(), mask=context.console.mask
+        )
+        problems += [problem] if problem is not None else []
+        token, login = (found.token, found.path) if found is not None else ("", "")
+    elif not token:
         problems.append(
             Problem(
                 inputs.source("cloudflare-api-token"),
                 "no Cloudflare API token (Cloudflare has no OIDC federation, so a token is "
                 "the only credential)",
-                "create an API token with the account permission Workers Scripts: Edit and "
-                "pass it from a secret: cloudflare-api-token: ${{ secrets.CLOUDFLARE_API_TOKEN }}",
+                CredentialHint(
+                    ci="create an API token with the account permission Workers Scripts: Edit "
+                    "and pass it from a secret: cloudflare-api-token: "
+                    + github_secret("CLOUDFLARE_API_TOKEN"),
+                    gitlab="create an API token with the account permission Workers Scripts: "
+                    "Edit and store it as the masked CI/CD variable CLOUDFLARE_API_TOKEN",
+                    terminal=DECLARATION.terminal,
+                ).text(context.console),
             )
         )
     account_id = inputs.text("cloudflare-account-id").lower()
@@ -210,6 +247,7 @@ def resolve(context: RunContext) -> tuple[WorkersConfig, list[Problem]]:
     resolved = WorkersConfig(
         api_base=inputs.string("cloudflare-api-base-url", problems).rstrip("/"),
         api_token=token,
+        login=login,
         account_id=account_id,
         script_name=name,
         compatibility_date=date,

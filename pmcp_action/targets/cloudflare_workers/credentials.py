@@ -1,4 +1,5 @@
-"""Sign-in: the API token checked (user or account token), named without its secret."""
+"""Sign-in: the API token checked (user or account token), or wrangler login's OAuth token
+(auth: ambient) tried on the account listing; named without its secret."""
 
 from __future__ import annotations
 
@@ -11,6 +12,18 @@ __all__ = ["check_token"]
 
 def check_token(api: WorkersApi, config: WorkersConfig) -> str:
     """Who the token is ("API token 0123abcd…"); an error when it is not active."""
+    if config.login:
+        # An OAuth token is not an API token: /user/tokens/verify does not know it.
+        try:
+            api.accounts()
+        except CloudflareAuthError as exc:
+            raise CloudflareAuthError(
+                f"Cloudflare refused wrangler login's token (from {config.login}): {exc.message}",
+                status=exc.status,
+                remediation="Run wrangler login again (or wrangler whoami, which refreshes "
+                "the sign-in), then run again; or give cloudflare-api-token.",
+            ) from None
+        return f"wrangler login's OAuth token ({config.login})"
     try:
         verified = api.verify_token()
     except CloudflareAuthError:

@@ -21,7 +21,7 @@ DECLARATION = TargetDeclaration(
     "verified at its preview URL before it takes traffic, one-call rollback.",
     factory="pmcp_action.targets.cloudflare_workers.target:create",
     order=50,
-    uses=("artifact",),
+    uses=("artifact", "auth"),
     ci=CiInputs(secrets=("cloudflare-api-token",), location=("cloudflare-account-id",)),
     build=ArtifactBuild.WORKERS_BUNDLE,
     inputs=(
@@ -72,6 +72,9 @@ DECLARATION = TargetDeclaration(
             "artifact": "the workers-rs bundle: worker-build's output directory (default "
             "deploy/cloudflare/build, built with worker-build when missing) or its main "
             "module (index.js, or worker/shim.mjs of the older layout).",
+            "auth": "auto or secrets: cloudflare-api-token; ambient: the OAuth token wrangler "
+            "login keeps (used as is, never refreshed here; refused once expired); oidc is "
+            "refused (Cloudflare has no OIDC federation).",
         }
     ),
     outputs=(
@@ -83,6 +86,10 @@ DECLARATION = TargetDeclaration(
             "Preview URL",
         ),
     ),
+    terminal=(
+        "run wrangler login and pass --auth ambient, which uses wrangler's own OAuth token "
+        "(or export an API token as CLOUDFLARE_API_TOKEN)"
+    ),
     credentials=(
         "Cloudflare has no OIDC federation: create an API token (My Profile → API Tokens) "
         "with the account permission Workers Scripts: Edit, plus Account Settings: Read, and "
@@ -91,6 +98,8 @@ DECLARATION = TargetDeclaration(
     ),
     variables=MappingProxyType(
         {
+            "XDG_CONFIG_HOME": "With auth: ambient and no ~/.wrangler: where wrangler's "
+            ".wrangler/config/default.toml is looked for (default ~/.config).",
             "PMCP_WORKERS_DEV_ORIGIN": "For emulators only: a loopback origin that serves the "
             "workers.dev host names as <origin>/<host>/<path> (verification goes there).",
         }

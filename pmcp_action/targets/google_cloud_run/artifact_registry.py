@@ -19,6 +19,7 @@ from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from ...http import transient_reason
 from ...ownership import labels
+from ...polling import OPERATION_POLL
 from ...rest import RestApi
 from .declaration import NAME
 from .endpoints import GoogleEndpoints
@@ -123,6 +124,7 @@ def ensure_repository(
             probe,
             deadline=deadline,
             what=f"Artifact Registry repository {repository}",
+            schedule=OPERATION_POLL,
             sleep=sleep,
             tolerate=transient_reason,
         )

@@ -1,7 +1,8 @@
 """The credential inputs, read once and checked offline: which way to sign in (OIDC through
-Workload Identity Federation, a key or external_account JSON, or the file
-``GOOGLE_APPLICATION_CREDENTIALS`` names), the provider's resource name, the service account
-to impersonate, the audience. A credentials JSON is masked the moment it is read; a message
+Workload Identity Federation, a key or external_account JSON, or Application Default
+Credentials: the file ``GOOGLE_APPLICATION_CREDENTIALS`` names, else the one ``gcloud auth
+application-default login`` writes), the provider's resource name, the service account to
+impersonate, the audience. A credentials JSON is masked the moment it is read; a message
 names its source and its size, never its content.
 """
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...context import RunContext
+from ...credential_hint import CredentialHint, github_secret
 from ...errors import Problem
 from ...runner_paths import container_path, unseen_problem
 from ...settings.target_inputs import TargetInputs
@@ -21,6 +24,8 @@ from .declaration import DECLARATION
 
 __all__ = [
     "ADC_ENV",
+    "CREDENTIAL_TYPES",
+    "well_known_file",
     "MAX_CREDENTIALS_FILE",
     "CredentialInputs",
     "default_audience",
@@ -28,6 +33,16 @@ __all__ = [
 ]
 
 ADC_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+#: gcloud's configuration directory when it is not ~/.config/gcloud.
+CLOUDSDK_CONFIG_ENV = "CLOUDSDK_CONFIG"
+#: What ``gcloud auth application-default login`` writes into gcloud's directory.
+WELL_KNOWN_FILE = "application_default_credentials.json"
+#: The credentials JSON types a sign-in reads, and the fields each needs.
+CREDENTIAL_TYPES = {
+    "service_account": ("client_email", "private_key"),
+    "external_account": (),
+    "authorized_user": ("client_id", "client_secret", "refresh_token"),
+}
 _PROVIDER = re.compile(
     r"^projects/(?P<number>[^/]+)/locations/global/workloadIdentityPools/(?P<pool>[^/]+)"
     r"/providers/(?P<provider>[^/]+)$"
@@ -51,7 +66,8 @@ class CredentialInputs:
     service_account: str = ""
     audience: str = ""
     credentials_json: str = field(default="", repr=False)
-    #: The credentials JSON's type: service_account or external_account ("" for OIDC).
+    #: The credentials JSON's type: service_account, external_account or authorized_user
+    #: ("" for OIDC).
     credentials_type: str = ""
     ambient_file: str = ""
     #: A key file's project_id: the last fallback for the project.
@@ -93,7 +109,9 @@ def _provider(inputs: TargetInputs, problems: list[Problem]) -> str:
     return value
 
 
-def _credentials_info(text: str, where: str, problems: list[Problem]) -> dict[str, Any]:
+def _credentials_info(
+    text: str, where: str, problems: list[Problem], *, person: bool = False
+) -> dict[str, Any]:
     """The JSON's non-secret facts (type, client_email, project_id), never its content."""
     try:
         info = json.loads(text)
@@ -105,43 +123,66 @@ def _credentials_info(text: str, where: str, problems: list[Problem]) -> dict[st
                 where,
                 f"is not a JSON object ({len(text)} characters)",
                 "pass the whole key or credential-configuration file, e.g. "
-                "${{ secrets.GCP_CREDENTIALS_JSON }}",
+                + github_secret("GCP_CREDENTIALS_JSON"),
             )
         )
         return {}
     kind = info.get("type")
-    if kind not in ("service_account", "external_account"):
+    # A person's refresh token is read where they signed in (auth: ambient), never from
+    # an input a CI job would fill from a stored secret.
+    allowed = [k for k in CREDENTIAL_TYPES if person or k != "authorized_user"]
+    if kind not in allowed:
         problems.append(
             Problem(
                 where,
-                f"has type {str(kind)[:40]!r}; expected service_account or external_account",
-                "use a service-account key or a Workload Identity credential configuration "
-                "(gcloud iam workload-identity-pools create-cred-config)",
+                f"has type {str(kind)[:40]!r}; expected {' or '.join(allowed)}",
+                "use a service-account key, a Workload Identity credential configuration "
+                "(gcloud iam workload-identity-pools create-cred-config) or the file gcloud "
+                "auth application-default login writes",
             )
         )
         return {}
-    if kind == "service_account" and not (info.get("client_email") and info.get("private_key")):
-        problems.append(
-            Problem(
-                where,
-                "is a service-account key without client_email or private_key",
-                "create a new JSON key for the service account",
-            )
+    missing = [name for name in CREDENTIAL_TYPES[str(kind)] if not info.get(name)]
+    if missing:
+        fix = (
+            "create a new JSON key for the service account"
+            if kind == "service_account"
+            else "sign in again with gcloud auth application-default login"
         )
+        problems.append(Problem(where, f"is {kind} JSON without {', '.join(missing)}", fix))
     return info
+
+
+def well_known_file(environ: Mapping[str, str]) -> str:
+    """Where ``gcloud auth application-default login`` writes its credentials ("" without a
+    home directory): ``$CLOUDSDK_CONFIG/``, else ``~/.config/gcloud/``."""
+    folder = environ.get(CLOUDSDK_CONFIG_ENV, "").strip()
+    home = environ.get("HOME", "").strip()
+    if not folder and home:
+        folder = str(Path(home) / ".config" / "gcloud")
+    return str(Path(folder) / WELL_KNOWN_FILE) if folder else ""
 
 
 def _ambient_file(context: RunContext, problems: list[Problem]) -> tuple[str, str]:
     path = context.environ.get(ADC_ENV, "").strip()
     where = f"environment variable {ADC_ENV}"
     if not path:
+        known = well_known_file(context.environ)
+        if known and Path(known).is_file():
+            path, where = known, f"the file {known[:200]}"
+    if not path:
         problems.append(
             Problem(
                 "input 'auth'",
-                f"auth: ambient reads Application Default Credentials from the file {ADC_ENV} "
-                "names, and it is not set (the metadata server is not used)",
-                f"set {ADC_ENV} (google-github-actions/auth does), or use OIDC with "
-                "gcp-workload-identity-provider",
+                "auth: ambient reads Application Default Credentials from the file "
+                f"{ADC_ENV} names, else gcloud's {WELL_KNOWN_FILE}, and there is neither "
+                "(the metadata server is not used)",
+                CredentialHint(
+                    ci=f"set {ADC_ENV} (google-github-actions/auth does), or use OIDC with "
+                    "gcp-workload-identity-provider",
+                    terminal="run gcloud auth application-default login, or set "
+                    f"{ADC_ENV} to a key file",
+                ).text(context.console),
             )
         )
         return "", ""
@@ -196,7 +237,13 @@ def _ambient_file(context: RunContext, problems: list[Problem]) -> tuple[str, st
     return path, text
 
 
-def _mode(inputs: TargetInputs, provider: str, json_text: str, problems: list[Problem]) -> str:
+def _mode(
+    context: RunContext,
+    inputs: TargetInputs,
+    provider: str,
+    json_text: str,
+    problems: list[Problem],
+) -> str:
     auth = inputs.text("auth")
     if auth == "ambient":
         return "ambient"
@@ -217,8 +264,14 @@ def _mode(inputs: TargetInputs, provider: str, json_text: str, problems: list[Pr
                 "input 'gcp-workload-identity-provider'",
                 "no Google credentials: neither gcp-workload-identity-provider (OIDC) nor "
                 "gcp-credentials-json is set",
-                "set gcp-workload-identity-provider (and give the job id-token: write), or "
-                "pass gcp-credentials-json from a secret",
+                CredentialHint(
+                    ci="set gcp-workload-identity-provider (and give the job id-token: write), "
+                    "or pass gcp-credentials-json from a secret",
+                    gitlab="set gcp-workload-identity-provider (and give the job an ID token "
+                    "with id_tokens:), or store the key JSON in the masked CI/CD variable "
+                    "GCP_CREDENTIALS_JSON",
+                    terminal=DECLARATION.terminal,
+                ).text(context.console),
             )
         )
     return "oidc"
@@ -233,18 +286,20 @@ def read_credential_inputs(
     if json_text:
         mask(json_text)
     provider = _provider(inputs, problems)
-    mode = _mode(inputs, provider, json_text, problems)
+    mode = _mode(context, inputs, provider, json_text, problems)
     ambient_file = ""
     info: dict[str, Any] = {}
     if mode == "ambient":
         ambient_file, ambient_text = _ambient_file(context, problems)
         if ambient_text:
-            info = _credentials_info(ambient_text, f"the file {ADC_ENV} names", problems)
+            info = _credentials_info(
+                ambient_text, f"the file {ambient_file[:200]}", problems, person=True
+            )
             json_text = ambient_text
     elif mode == "key" and json_text:
         info = _credentials_info(json_text, inputs.source("gcp-credentials-json"), problems)
-        if info.get("private_key"):
-            mask(str(info["private_key"]))
+    for secret in ("private_key", "client_secret", "refresh_token"):
+        mask(str(info.get(secret) or ""))
     service_account = inputs.text("gcp-service-account")
     if service_account and not _SERVICE_ACCOUNT.match(service_account):
         problems.append(

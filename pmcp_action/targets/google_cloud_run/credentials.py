@@ -7,7 +7,9 @@ Three ways in:
 - a service-account key JSON -> a signed RS256 JWT (:mod:`.jwt_signing`) -> the JWT-bearer
   grant;
 - an ``external_account`` JSON (what google-github-actions/auth writes): its audience,
-  token URL, impersonation URL and subject-token source are honoured.
+  token URL, impersonation URL and subject-token source are honoured;
+- an ``authorized_user`` JSON (what ``gcloud auth application-default login`` writes, read
+  with ``auth: ambient``) -> the refresh-token grant at its token endpoint.
 
 Every token, assertion and key is given to ``mask`` the moment it exists. The token
 endpoints answer in the OAuth envelope, iamcredentials in Google's
@@ -29,7 +31,6 @@ from ...errors import RemoteApiError
 from ...oidc import describe_claims_for_error
 from ...rest import RestApi
 from .config import GoogleConfig
-from .credential_inputs import ADC_ENV
 from .endpoints import GoogleEndpoints
 from .failures import (
     CredentialsError,
@@ -68,7 +69,7 @@ class GoogleToken:
     #: The service account, or the federated principal's provider (direct WIF).
     identity: str
     #: "workload-identity", "workload-identity+impersonation", "service-account-key",
-    #: "external-account".
+    #: "external-account", "authorized-user".
     mode: str
     #: A key file's project_id ("" otherwise), a fallback for the project.
     project_id: str = ""
@@ -269,6 +270,47 @@ def _from_key(
     )
 
 
+def _from_authorized_user(
+    http: httpx.Client, endpoints: GoogleEndpoints, info: Mapping[str, Any], mask: Mask
+) -> GoogleToken:
+    """A person's Application Default Credentials: their refresh token for an access token."""
+    missing = [k for k in ("client_id", "client_secret", "refresh_token") if not info.get(k)]
+    if missing:
+        raise CredentialsError(
+            f"the authorized_user JSON has no {', '.join(missing)}",
+            remediation="sign in again with gcloud auth application-default login",
+        )
+    for secret in (info["client_secret"], info["refresh_token"]):
+        mask(str(secret))
+    try:
+        answer = _TokenApis(http, endpoints).oauth.call_json(
+            "POST",
+            # Google's endpoint, whatever the file says (google-auth does the same).
+            endpoints.token_uri(""),
+            "refreshing the Application Default Credentials of gcloud's sign-in",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": str(info["client_id"]),
+                "client_secret": str(info["client_secret"]),
+                "refresh_token": str(info["refresh_token"]),
+            },
+            # Refreshing twice is harmless: the grant hands out a new access token each time.
+            idempotent=True,
+        )
+    except OAuthRefusal as refused:
+        raise CredentialsError(
+            f"Google refused the Application Default Credentials' refresh token: {refused.text}",
+            remediation="sign in again with gcloud auth application-default login (a "
+            "refresh token ends when the password changes, after a session-length policy, "
+            "or when it is revoked)",
+        ) from None
+    token = str(answer.get("access_token", ""))
+    if not token:
+        raise RemoteApiError("the token endpoint answered without access_token")
+    mask(token)
+    return GoogleToken(token, "gcloud's user sign-in", "authorized-user")
+
+
 def _subject_token(http: httpx.Client, source: Mapping[str, Any]) -> str:
     fmt = source.get("format") if isinstance(source.get("format"), dict) else {}
     assert isinstance(fmt, dict)
@@ -372,9 +414,11 @@ def from_credentials_json(
         return _from_key(http, endpoints, info, mask, now())
     if kind == "external_account":
         return _from_external_account(http, endpoints, info, mask)
+    if kind == "authorized_user":
+        return _from_authorized_user(http, endpoints, info, mask)
     raise CredentialsError(
-        f"gcp-credentials-json has type {str(kind)[:40]!r}; expected service_account or "
-        "external_account",
+        f"the credentials JSON has type {str(kind)[:40]!r}; expected service_account, "
+        "external_account or authorized_user",
         remediation="use a service-account key or a Workload Identity credential configuration",
     )
 
@@ -402,6 +446,7 @@ def sign_in(context: RunContext, config: GoogleConfig, client: httpx.Client) -> 
     token = from_credentials_json(client, config.endpoints, config.credentials_json, mask=mask)
     if config.mode == "ambient":
         context.console.info(
-            f"Application Default Credentials ({ADC_ENV}): {token.identity} ({token.mode})."
+            f"Application Default Credentials ({config.ambient_file[:200]}): {token.identity} "
+            f"({token.mode})."
         )
     return token

@@ -98,14 +98,20 @@ DECLARATION = TargetDeclaration(
             "target/release/<name>).",
             "audience": "default https://iam.googleapis.com/<gcp-workload-identity-provider>.",
             "auth": "auto uses gcp-credentials-json when set, else OIDC through "
-            "gcp-workload-identity-provider; ambient reads the file GOOGLE_APPLICATION_CREDENTIALS "
-            "names (a key or an external_account JSON).",
+            "gcp-workload-identity-provider; ambient reads Application Default Credentials: the "
+            "file GOOGLE_APPLICATION_CREDENTIALS names (a key or an external_account JSON), else "
+            "the authorized_user file gcloud auth application-default login writes.",
         }
     ),
     logs=True,
     outputs=(
         OutputSpec("image", "The image deployed, by digest.", "Image"),
         OutputSpec("project", "The Google Cloud project.", "Project"),
+    ),
+    terminal=(
+        "run gcloud auth application-default login and pass --auth ambient, which reads "
+        "Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, else gcloud's "
+        "application_default_credentials.json)"
     ),
     credentials=(
         "Create a Workload Identity pool and an OIDC provider for the CI's issuer (attribute "
@@ -126,6 +132,9 @@ DECLARATION = TargetDeclaration(
             RUN_APP_ORIGIN_ENV: "For emulators only: a loopback URL serving <origin>/<host>/ "
             "for every https://<host> of the service and its tags (verification goes there).",
             "GOOGLE_APPLICATION_CREDENTIALS": "With auth: ambient, the credentials file to use.",
+            "CLOUDSDK_CONFIG": "With auth: ambient and no GOOGLE_APPLICATION_CREDENTIALS: "
+            "gcloud's directory, whose application_default_credentials.json is read (default "
+            "~/.config/gcloud).",
         }
     ),
     example=(

@@ -17,6 +17,7 @@ import httpx
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError
 from ...http import transient_reason
+from ...polling import OPERATION_POLL
 from ...rest import RestApi
 from .declaration import NAME
 from .endpoints import GoogleEndpoints
@@ -148,8 +149,7 @@ class RunApi(RestApi):
                 probe,
                 deadline=self._deadline,
                 what=what,
-                initial_delay=1.0,
-                max_delay=5.0,
+                schedule=OPERATION_POLL,
                 sleep=self._sleep,
                 tolerate=transient_reason,
             )

@@ -22,10 +22,12 @@ from ...secrets import ServerSecrets
 from ...settings.deploy_toml import DeployConfig
 from ..lambda_rules import RESERVED_ENV_KEYS, lambda_problems
 from .credential_inputs import (
+    AMBIENT_FILE,
     CredentialChoice,
     CredentialInputs,
     choose_credentials,
     credential_problems,
+    read_ambient_file,
 )
 from .secrets import MAX_VALUE_BYTES, RECORD
 from .template import iam_problems
@@ -72,15 +74,27 @@ def resolve(context: RunContext) -> tuple[PmcpRunSettings, list[Problem]]:
         )
     api_url = inputs.string("pmcp-api-url", problems)
     region = inputs.string("region", problems)
+    auth = inputs.string("auth")
+    stored, sources = inputs.text("pmcp-credentials"), dict(inputs.sources)
+    found: list[Problem] = []
+    if auth == "ambient":
+        # A person's own sign-in stands for pmcp-credentials; any other kind is one too many.
+        ambient, problem = read_ambient_file(context.environ.get("HOME", ""))
+        context.console.mask(ambient)
+        found += [problem] if problem is not None else []
+        if ambient and not stored:
+            stored = ambient
+            sources["pmcp-credentials"] = f"~/{AMBIENT_FILE} (auth: ambient)"
     given = CredentialInputs(
         client_id=inputs.text("pmcp-client-id"),
         client_secret=inputs.text("pmcp-client-secret"),
         access_token=inputs.text("pmcp-access-token"),
-        credentials=inputs.text("pmcp-credentials"),
-        auth=inputs.string("auth"),
-        sources=inputs.sources,
+        credentials=stored,
+        auth=auth,
+        sources=sources,
+        platform=context.console.name,
     )
-    found = credential_problems(given, now=time.time())
+    found += [] if found else credential_problems(given, now=time.time())
     problems.extend(found)
     credentials = None if found else choose_credentials(given, mask=context.console.mask)
     name = project.server_name

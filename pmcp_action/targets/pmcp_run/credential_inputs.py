@@ -9,9 +9,11 @@ Three kinds are accepted, in cargo-pmcp's order; exactly one may be given:
 3. ``pmcp-credentials``: the *content* of ``~/.pmcp/credentials.toml`` (``[pmcp-run]``
    access/refresh/id token and ``expires_at``), refreshed when expired.
 
-pmcp.run documents no OIDC federation and a runner has no ambient pmcp.run credentials,
-so ``auth: oidc`` and ``auth: ambient`` are refused with that explanation. Messages name
-inputs, keys and lines, never a token's value.
+pmcp.run documents no OIDC federation, so ``auth: oidc`` is refused with that explanation.
+``auth: ambient`` is a person's own sign-in: the file ``cargo pmcp deploy login`` writes
+(:func:`read_ambient_file`), read as if it were ``pmcp-credentials``. Messages name inputs,
+keys and lines, never a token's value; a missing-credentials message has a CI form and a
+terminal form (:class:`~pmcp_action.credential_hint.CredentialHint`).
 """
 
 from __future__ import annotations
@@ -24,23 +26,43 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from pathlib import Path
 from types import MappingProxyType
 
+from ...credential_hint import CredentialHint, github_secret
 from ...errors import Problem
+from ...oidc import GITHUB_PLATFORM
+from .declaration import DECLARATION
 from .failures import CREATE_CLIENT_HELP
 
 __all__ = [
+    "AMBIENT_FILE",
     "EXPIRY_SKEW_SECONDS",
     "CredentialChoice",
     "CredentialInputs",
     "CredentialKind",
+    "MISSING_HINT",
     "StoredTokens",
     "choose_credentials",
     "credential_problems",
     "expired",
     "jwt_expiry",
     "parse_credentials_file",
+    "read_ambient_file",
 ]
+
+#: Where cargo-pmcp keeps a person's pmcp.run sign-in, under their home directory.
+AMBIENT_FILE = Path(".pmcp") / "credentials.toml"
+#: A credentials.toml holds three tokens: a few kB.
+_MAX_AMBIENT_FILE = 64 * 1024
+#: What to do when no credentials were given: CI's secrets, or a person's own sign-in.
+MISSING_HINT = CredentialHint(ci=CREATE_CLIENT_HELP, terminal=DECLARATION.terminal)
+_SECRET_HINT = CredentialHint(
+    ci="set pmcp-client-secret (PMCP_CLIENT_SECRET) from a secret, e.g. "
+    + github_secret("PMCP_CLIENT_SECRET"),
+    gitlab="set the masked CI/CD variable PMCP_CLIENT_SECRET to the app client's secret",
+    terminal="export PMCP_CLIENT_SECRET with the app client's secret",
+)
 
 #: Refresh (or refuse) tokens this close to their expiry.
 EXPIRY_SKEW_SECONDS = 60.0
@@ -62,6 +84,9 @@ class CredentialInputs:
     credentials: str = field(default="", repr=False)
     auth: str = ""
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Where the run is (:attr:`~pmcp_action.ci.Platform.name`): a CI job's messages suggest
+    #: its secrets, a person's terminal their own sign-in.
+    platform: str = GITHUB_PLATFORM
 
     def source(self, name: str) -> str:
         return self.sources.get(name, f"input '{name}'")
@@ -187,7 +212,6 @@ def _given_kinds(given: CredentialInputs) -> list[tuple[CredentialKind, str]]:
 
 _UNSUPPORTED_AUTH = {
     "oidc": "pmcp.run has no documented OIDC federation",
-    "ambient": "pmcp.run has no ambient credentials a runner could have",
 }
 
 
@@ -209,7 +233,7 @@ def credential_problems(given: CredentialInputs, *, now: float) -> list[Problem]
                 "pmcp.run credentials",
                 "none were given (pmcp-client-id/pmcp-client-secret, pmcp-access-token or "
                 "pmcp-credentials)",
-                CREATE_CLIENT_HELP,
+                MISSING_HINT.form(given.platform),
             )
         ]
     if len(kinds) > 1:
@@ -254,8 +278,7 @@ def _client_problems(given: CredentialInputs, where: str) -> list[Problem]:
             Problem(
                 where,
                 "pmcp-client-id is set but pmcp-client-secret is not",
-                "set pmcp-client-secret (PMCP_CLIENT_SECRET) from a secret, e.g. "
-                "${{ secrets.PMCP_CLIENT_SECRET }}",
+                _SECRET_HINT.form(given.platform),
             )
         )
     return problems
@@ -305,3 +328,35 @@ def choose_credentials(given: CredentialInputs, *, mask: Callable[[str], None]) 
     for token in (stored.access_token, stored.refresh_token, stored.id_token):
         mask(token)
     return CredentialChoice(kind=kind, access_token=stored.access_token, stored=stored)
+
+
+def read_ambient_file(home: str) -> tuple[str, Problem | None]:
+    """The content of ``<home>/.pmcp/credentials.toml`` (``auth: ambient``), or why not.
+
+    The caller masks the content; a problem names the path and the size, never the content.
+    """
+    where = "input 'auth'"
+    if not home:
+        return "", Problem(
+            where,
+            "auth: ambient reads ~/.pmcp/credentials.toml, but HOME is not set",
+            "set HOME, or pass pmcp-credentials",
+        )
+    path = Path(home) / AMBIENT_FILE
+    login = "sign in with cargo pmcp deploy login --target pmcp-run"
+    try:
+        size = path.stat().st_size if path.is_file() else -1
+    except OSError:
+        size = -1
+    if size < 0:
+        return "", Problem(
+            where, f"auth: ambient reads {path}, which is not a readable file", login
+        )
+    if size > _MAX_AMBIENT_FILE:
+        return "", Problem(
+            where, f"{path} holds {size} bytes; a credentials.toml is a few kB", login
+        )
+    try:
+        return path.read_text(encoding="utf-8"), None
+    except (OSError, UnicodeDecodeError):
+        return "", Problem(where, f"{path} cannot be read as UTF-8 text", login)

@@ -70,7 +70,8 @@ DECLARATION = TargetDeclaration(
         {
             "artifact": LAMBDA_ARTIFACT_NOTE,
             "region": "the region written into the CloudFormation template pmcp.run deploys.",
-            "auth": "auto or secrets: pmcp.run has no OIDC federation, so oidc is refused.",
+            "auth": "auto or secrets: pmcp.run has no OIDC federation, so oidc is refused; "
+            "ambient reads ~/.pmcp/credentials.toml (cargo pmcp deploy login writes it).",
         }
     ),
     outputs=(
@@ -78,6 +79,10 @@ DECLARATION = TargetDeclaration(
         OutputSpec(
             "oauth-discovery-url", "OAuth discovery URL when OAuth is on.", "OAuth discovery"
         ),
+    ),
+    terminal=(
+        "run cargo pmcp deploy login --target pmcp-run and pass --auth ambient, which reads "
+        "~/.pmcp/credentials.toml (refreshed when expired)"
     ),
     credentials=(
         "pmcp.run has no OIDC federation. Use a Cognito app client with the "

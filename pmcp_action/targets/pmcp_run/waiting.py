@@ -12,12 +12,12 @@ from ...context import RunContext
 from ...deadline import poll_until
 from ...errors import DeployError, TimeoutExceededError
 from ...http import transient_reason
+from ...polling import OPERATION_POLL
 from .api import DestroyResult, PmcpRunApi
 from .declaration import NAME
 from .failures import CHECK_DASHBOARD, DASHBOARD_URL
 
 __all__ = [
-    "POLL_SCHEDULE",
     "Deployed",
     "finish_destroy",
     "wait_for_deployment",
@@ -30,12 +30,6 @@ _IN_PROGRESS = frozenset({"pending", "validating", "deploying"})
 _OP_DONE = frozenset({"deleted", "success", "completed"})
 _OP_FAILED = frozenset({"failed", "delete_failed", "error"})
 #: Everything else (initiated, deleting, running, unknown words) means: still running.
-
-#: Seconds between reads of a deployment's (or destroy's) status: quick at first (a small
-#: deployment is often done within seconds), then every 3 s at most, so the end is noticed
-#: within 3 s of the backend finishing at any point of a long deploy (a GraphQL read every
-#: 3 s costs nothing).
-POLL_SCHEDULE = (0.5, 1.0, 1.0, 2.0, 2.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -82,7 +76,7 @@ def wait_for_deployment(api: PmcpRunApi, deployment_id: str, context: RunContext
             probe,
             deadline=context.deadline,
             what=f"pmcp.run deployment {deployment_id}",
-            schedule=POLL_SCHEDULE,
+            schedule=OPERATION_POLL,
             sleep=context.sleep,
             tolerate=transient_reason,
             on_tolerated=context.console.info,
@@ -136,7 +130,7 @@ def wait_for_operation(api: PmcpRunApi, operation_id: str, context: RunContext) 
             probe,
             deadline=context.deadline,
             what=f"pmcp.run destroy of {operation_id}",
-            schedule=POLL_SCHEDULE,
+            schedule=OPERATION_POLL,
             sleep=context.sleep,
             tolerate=transient_reason,
             on_tolerated=context.console.info,

@@ -91,8 +91,9 @@ class FakeCloudflare(FakeBase):
         status: str = "active",
         accounts: tuple[str, ...] = (ACCOUNT_ID,),
         permissions: frozenset[str] = ALL_PERMISSIONS,
+        oauth: bool = False,
     ) -> Token:
-        token = Token(value, status=status, accounts=accounts, permissions=permissions)
+        token = Token(value, status=status, accounts=accounts, permissions=permissions, oauth=oauth)
         self.tokens[value] = token
         return token
 
@@ -172,9 +173,10 @@ class FakeCloudflare(FakeBase):
         if not header.startswith("Bearer "):
             return failure(400, 6003, "Invalid request headers")
         token = self.tokens.get(header[len("Bearer ") :])
-        if token is None:
+        if token is None or token.oauth:
             if request.url.path.endswith("/tokens/verify"):
                 return failure(401, 1000, "Invalid API Token")
+        if token is None:
             return failure(401, 10000, "Authentication error")
         return token
 

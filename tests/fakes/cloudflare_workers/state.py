@@ -86,6 +86,8 @@ class Token:
     accounts: tuple[str, ...] = (ACCOUNT_ID,)
     permissions: frozenset[str] = ALL_PERMISSIONS
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: An OAuth token (wrangler login's), which the API token verify endpoints do not know.
+    oauth: bool = False
 
 
 @dataclass

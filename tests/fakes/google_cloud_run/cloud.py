@@ -35,7 +35,7 @@ class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServic
         if path == "/v1/token":
             return self._sts(request)
         if path == "/token":
-            return self._jwt_bearer(request)
+            return self._token(request)
         if path.startswith("/v1/projects/-/serviceAccounts/") and path.endswith(
             ":generateAccessToken"
         ):

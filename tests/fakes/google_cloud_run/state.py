@@ -43,6 +43,9 @@ class GoogleState(FakeBase):
         self.service_accounts: dict[str, str] = {}
         #: Service-account keys: client email -> PEM public key.
         self.keys: dict[str, bytes] = {}
+        #: A person's sign-ins (gcloud auth application-default login): refresh token ->
+        #: (OAuth client id, client secret, the person's email).
+        self.refresh_tokens: dict[str, tuple[str, str, str]] = {}
         #: Access tokens handed out, with who they speak for.
         self.tokens: dict[str, str] = {}
         #: Create a repository behind the caller's back between its read and its create.

@@ -53,6 +53,11 @@ credentials:
   own AWS identity (EC2, EKS, ECS, AWS_PROFILE), auth: ambient uses it and shows
   which identity it got. allowed-account-ids refuses any other account.
 
+at a terminal:
+  sign in with your own AWS credentials (aws sso login --profile NAME, then
+  AWS_PROFILE=NAME; or aws configure) and pass --auth ambient, which uses
+  botocore's default chain and shows the identity it got.
+
 example (the with: of a GitHub Actions step):
   target: aws-lambda
   region: eu-west-1

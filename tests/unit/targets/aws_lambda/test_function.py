@@ -3,19 +3,26 @@ for IAM to propagate a new role, bounded by the deadline."""
 
 from __future__ import annotations
 
+import boto3
+import httpx
 import pytest
 
 from pmcp_action.errors import (
     RemoteApiError,
     TimeoutExceededError,
 )
+from pmcp_action.polling import OPERATION_POLL
+from pmcp_action.targets.aws_lambda.config import resolve
 from pmcp_action.targets.aws_lambda.function import (
     DesiredFunction,
+    FunctionManager,
     code_changes,
     config_changes,
     environment_of,
 )
 from tests.fakes.aws_lambda import lambda_error
+from tests.support.aws import REGION
+from tests.support.sim_clock import SimClock
 
 from .helpers import AwsFactory, Harness
 
@@ -199,3 +206,62 @@ def test_a_users_role_that_lambda_cannot_assume_fails_at_once(
 
     assert harness.proxy.operations().count("CreateFunction") == 1
     assert "does not name lambda.amazonaws.com" in harness.output
+
+
+# --- LastUpdateStatus: an update that ends is noticed within 3 s; the deadline names it ----
+
+
+def _timed_manager(harness: Harness, aws: AwsFactory, clock: SimClock) -> FunctionManager:
+    """The deployed function, whose update reads InProgress until ``clock.ends_at``."""
+    harness.target().deploy()
+    harness.proxy.reset()
+
+    def configuration() -> httpx.Response:
+        real = aws("lambda").get_function_configuration(FunctionName="demo")
+        real.pop("ResponseMetadata")
+        if not clock.finished():
+            real.update(LastUpdateStatus="InProgress", LastUpdateStatusReason="updating")
+        return httpx.Response(200, json=real)
+
+    harness.proxy.inject("GetFunctionConfiguration", configuration, times=10_000)
+    harness.clock, harness.sleep = clock, clock.sleep
+    harness.deadline_seconds = 900
+    context = harness.context()
+    config, problems = resolve(context)
+    assert problems == []
+    lam = boto3.client(
+        "lambda",
+        region_name=REGION,
+        endpoint_url=harness.proxy.url,
+        aws_access_key_id="AKIAWAITS00000000000",
+        aws_secret_access_key="waits-secret",
+    )
+    return FunctionManager(
+        lam, config, console=context.console, deadline=context.deadline, sleep=clock.sleep
+    )
+
+
+@pytest.mark.parametrize("ends_at", [0.0, 2.2, 61.3, 299.9])
+def test_an_update_that_ends_is_noticed_within_3_s(
+    harness: Harness, aws: AwsFactory, ends_at: float
+) -> None:
+    clock = SimClock(ends_at=ends_at)
+    functions = _timed_manager(harness, aws, clock)
+    ready = functions.wait_ready("update the code")
+    assert ready["LastUpdateStatus"] == "Successful"
+    assert 0.0 <= clock.lag <= OPERATION_POLL.worst_lag == 3.0
+    assert max(clock.sleeps, default=0.0) <= 3.0
+    assert harness.proxy.operations().count("GetFunctionConfiguration") == len(clock.reads)
+
+
+def test_an_update_that_never_ends_stops_at_the_deadline(harness: Harness, aws: AwsFactory) -> None:
+    clock = SimClock()
+    functions = _timed_manager(harness, aws, clock)
+    functions.deadline = clock.deadline(45)
+    with pytest.raises(TimeoutExceededError) as caught:
+        functions.wait_ready("update the code")
+    assert caught.value.message == (
+        "Gave up waiting for demo to become Active after I update the code: "
+        "the deadline of 45 s passed."
+    )
+    assert clock.now == pytest.approx(45.0)

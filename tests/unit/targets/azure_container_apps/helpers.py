@@ -286,6 +286,9 @@ class BuildWorld:
     clock: Clock
     deadline: Deadline
     root: Path
+    #: Called with each request before the fake answers it (a test's gate on the fake); the
+    #: first answer one of them gives is the answer instead.
+    before: list[Callable[[httpx.Request], httpx.Response | None]] = field(default_factory=list)
 
     def build(self, **overrides: Any) -> str:
         args: dict[str, Any] = {
@@ -344,7 +347,18 @@ def build_world(tmp_path: Path, *, retrying: bool = False, seconds: float = 900)
     deadline = Deadline(seconds, clock=clock.time)
     # What a run uses (retries of 429/5xx and dropped connections), or the same client
     # with no retries of its own, so the target's own read-back is what recovers.
-    http = client(httpx.MockTransport(fake), retries=retrying, deadline=deadline, sleep=clock.sleep)
+    before: list[Callable[[httpx.Request], httpx.Response | None]] = []
+
+    def route(request: httpx.Request) -> httpx.Response:
+        for gate in before:
+            answer = gate(request)
+            if answer is not None:
+                return answer
+        return fake(request)
+
+    http = client(
+        httpx.MockTransport(route), retries=retrying, deadline=deadline, sleep=clock.sleep
+    )
     log = io.StringIO()
     console = Platform(environ={}, log_stream=log)
     console.mask(TOKEN)  # as sign-in does
@@ -358,7 +372,8 @@ def build_world(tmp_path: Path, *, retrying: bool = False, seconds: float = 900)
         client_id=CLIENT,
         on_wait=console.info,
     )
-    return BuildWorld(fake, arm, console, log, clock, deadline, build_project(tmp_path / "calc"))
+    root = build_project(tmp_path / "calc")
+    return BuildWorld(fake, arm, console, log, clock, deadline, root, before)
 
 
 def expected_reference(archive: bytes) -> str:

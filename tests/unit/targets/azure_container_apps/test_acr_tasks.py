@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from pmcp_action.errors import (
@@ -42,6 +43,30 @@ def test_an_accepted_schedule_without_the_run_finds_it_in_the_list(tmp_path: Pat
     reference = world.build()
     assert len(world.runs()) == 1 and len(world.requests("scheduleRun")) == 1
     assert reference == expected_reference(world.fake.tasks.uploaded()[0])
+
+
+@pytest.mark.parametrize("appears_at", [0.0, 2.2, 7.7, 61.3])
+def test_an_accepted_run_is_found_within_3_s_of_appearing(
+    tmp_path: Path, appears_at: float
+) -> None:
+    """The run shows in the registry's list ``appears_at`` s after the 202."""
+    world = build_world(tmp_path)
+    world.fake.tasks.accept_async = True
+    accepted: list[float] = []
+    found: list[float] = []
+
+    def gate(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "POST" and request.url.path.endswith("/scheduleRun"):
+            accepted.append(world.clock.now)
+        elif request.method == "GET" and request.url.path.endswith("/runs") and accepted:
+            if world.clock.now < accepted[0] + appears_at:
+                return httpx.Response(200, json={"value": []})  # not listed yet
+            found.extend([] if found else [world.clock.now])
+        return None
+
+    world.before.append(gate)
+    world.build()
+    assert found and 0.0 <= found[0] - (accepted[0] + appears_at) <= 3.0
 
 
 def test_a_lost_answer_with_two_new_runs_is_reported_not_guessed(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import os
 import tarfile
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pmcp_action.ci.base import Platform
@@ -19,10 +20,12 @@ from pmcp_action.errors import (
     TimeoutExceededError,
 )
 from pmcp_action.http import HttpClientFactory
+from pmcp_action.polling import OPERATION_POLL
 from pmcp_action.targets.azure_container_apps.arm import Arm
 from pmcp_action.targets.azure_container_apps.cloud_build import build_in_registry, task_platform
 from pmcp_action.targets.azure_container_apps.failures import CloudBuildError
 from tests.fakes.azure_container_apps import BLOB_PREFIX
+from tests.support.sim_clock import FINISHING_TIMES
 
 from .helpers import (
     CLIENT,
@@ -312,3 +315,31 @@ def test_a_build_over_real_loopback_sockets(tmp_path: Path) -> None:
     assert _members(archive)["big.bin"] == (root / "big.bin").read_bytes()
     assert reference == expected_reference(archive)
     assert log.getvalue().count("Run ID: ca1 was successful after 3s\n") == 1
+
+
+@pytest.mark.parametrize("ends_at", FINISHING_TIMES)
+def test_a_run_that_ends_is_noticed_within_3_s(tmp_path: Path, ends_at: float) -> None:
+    """The run builds until ``ends_at`` s after its first read, then ends at the next read."""
+    world = build_world(tmp_path)
+    tasks = world.fake.tasks
+    tasks.queued_reads = 0
+    started: list[float] = []
+
+    def gate(request: httpx.Request) -> None:
+        parts = request.url.path.split("/runs/")
+        if request.method != "GET" or len(parts) != 2 or "/" in parts[1]:
+            return None
+        started[:] = started or [world.clock.now]
+        ended = world.clock.now >= started[0] + ends_at
+        tasks.never_finish = not ended
+        for run in tasks.runs.values():
+            if ended and run.status == "Running":
+                run.done_steps = len(run.steps)
+
+    world.before.append(gate)
+    reference = world.build()
+    assert reference == expected_reference(world.fake.tasks.uploaded()[0])
+    assert [r.status for r in world.runs()] == ["Succeeded"]
+    lag = world.clock.now - (started[0] + ends_at)
+    assert 0.0 <= lag <= OPERATION_POLL.worst_lag == 3.0
+    assert max(world.clock.slept, default=0.0) <= 3.0

@@ -99,12 +99,9 @@ def test_a_wrong_secret_is_refused_with_what_to_check(tmp_path: Path) -> None:
     assert "wrong~one" not in caught.value.diagnostics()
 
 
-def test_auth_secrets_without_a_secret_and_ambient_are_refused(tmp_path: Path) -> None:
+def test_auth_secrets_without_a_secret_is_refused(tmp_path: Path) -> None:
     entra, _, _, _, context, config = _setup(tmp_path, {"auth": "secrets"})
     with pytest.raises(ConfigError):
-        sign_in(context, config, _client(entra))
-    entra, _, _, _, context, config = _setup(tmp_path, {"auth": "ambient"})
-    with pytest.raises(ConfigError, match="ambient"):
         sign_in(context, config, _client(entra))
     assert entra.requests == []
 

@@ -8,6 +8,7 @@ import pytest
 
 from pmcp_action.deadline import Deadline
 from pmcp_action.errors import RemoteApiError
+from pmcp_action.polling import OPERATION_POLL
 from pmcp_action.targets.google_cloud_run.artifact_registry import (
     ArtifactRegistryApi,
     ensure_repository,
@@ -15,6 +16,7 @@ from pmcp_action.targets.google_cloud_run.artifact_registry import (
 )
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
 from tests.fakes.google_cloud_run import FakeCloudRun
+from tests.support.sim_clock import FINISHING_TIMES, SimClock
 
 from .helpers import ENDPOINT
 
@@ -73,3 +75,33 @@ def test_a_503_on_the_operation_poll_is_tolerated():
     fake = FakeCloudRun()
     fake.faults.status(503, path="/v1/projects/demo/locations/us-central1/operations/")
     assert _ensure(fake) is True
+
+
+@pytest.mark.parametrize("ends_at", FINISHING_TIMES)
+def test_the_create_operation_is_noticed_within_3_s_of_its_end(ends_at: float) -> None:
+    fake = FakeCloudRun()
+    clock = SimClock(ends_at=ends_at)
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and "/operations/" in request.url.path:
+            if not clock.finished():
+                name = request.url.path.removeprefix("/v1/")
+                return httpx.Response(200, json={"name": name, "done": False})
+        return fake(request)
+
+    api = ArtifactRegistryApi(
+        httpx.Client(transport=httpx.MockTransport(route)),
+        GoogleEndpoints(ENDPOINT),
+        token="t",
+        project="demo",
+    )
+    created = ensure_repository(
+        api,
+        region="us-central1",
+        repository="pmcp",
+        deadline=clock.deadline(900),
+        sleep=clock.sleep,
+    )
+    assert created is True
+    assert 0.0 <= clock.lag <= OPERATION_POLL.worst_lag == 3.0
+    assert max(clock.sleeps, default=0.0) <= 3.0

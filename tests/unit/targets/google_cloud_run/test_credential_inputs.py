@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pmcp_action.targets.google_cloud_run.credential_inputs import default_audience
+from pmcp_action.targets.google_cloud_run.credential_inputs import default_audience, well_known_file
 
 from .helpers import OIDC, PROVIDER, problems_text, resolve_config
 
@@ -100,3 +100,38 @@ def test_ambient_refuses_a_file_the_container_cannot_see(tmp_path: Path) -> None
         "(/home/runner/work/_temp), which the action's container does not see"
     ) in text
     assert "write it into the workspace" in text
+
+
+def test_ambient_finds_gclouds_file_under_cloudsdk_config_else_home(tmp_path: Path) -> None:
+    user = {
+        "type": "authorized_user",
+        "client_id": "764086051850-x.apps.googleusercontent.com",
+        "client_secret": "d-FL95Q-not-shown",
+        "refresh_token": "1//0g-not-shown",
+    }
+    gcloud = tmp_path / "gcloud-config"
+    gcloud.mkdir()
+    (gcloud / "application_default_credentials.json").write_text(json.dumps(user))
+    config, problems, log = resolve_config(
+        tmp_path / "a",
+        {**OIDC, "auth": "ambient"},
+        environ={"CLOUDSDK_CONFIG": str(gcloud), "HOME": str(tmp_path / "nobody")},
+    )
+    assert problems == [] and config.credentials_type == "authorized_user"
+    assert config.ambient_file == str(gcloud / "application_default_credentials.json")
+    assert "not-shown" not in log
+    assert well_known_file({"HOME": "/home/dev"}) == (
+        "/home/dev/.config/gcloud/application_default_credentials.json"
+    )
+    assert well_known_file({}) == ""
+
+
+def test_ambient_without_any_file_says_how_to_sign_in(tmp_path: Path) -> None:
+    _, problems, _ = resolve_config(
+        tmp_path, {**OIDC, "auth": "ambient"}, environ={"HOME": str(tmp_path)}
+    )
+    text = problems_text(problems)
+    assert "else gcloud's application_default_credentials.json, and there is neither" in text
+    # The test's console is a terminal's (not CI): the person's own sign-in is suggested.
+    assert "run gcloud auth application-default login" in text
+    assert "google-github-actions" not in text

@@ -312,9 +312,7 @@ def test_ambient_reads_the_file_application_default_credentials_name(world: Worl
     )
     result = target.deploy()
     assert result.identity == DEPLOYER and result.outputs["image"] == image
-    assert f"Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS): {DEPLOYER}" in (
-        world.log.getvalue()
-    )
+    assert f"Application Default Credentials ({adc}): {DEPLOYER}" in world.log.getvalue()
     world.assert_no_secret_logged()
 
 
@@ -345,3 +343,60 @@ def test_ambient_with_the_external_account_file_google_github_actions_auth_write
     assert "(external-account)" in world.log.getvalue()
     assert "Long-lived key" not in world.log.getvalue()
     world.assert_no_secret_logged()
+
+
+def _gcloud_login(world: World, home: Path) -> dict[str, Any]:
+    """What gcloud auth application-default login leaves in ``home``."""
+    user = world.google.add_user("dev@example.com")
+    known = home / ".config" / "gcloud" / "application_default_credentials.json"
+    known.parent.mkdir(parents=True)
+    known.write_text(json.dumps(user))
+    return user
+
+
+def test_ambient_finds_gclouds_login_in_the_home_directory_and_refreshes_it(world: World):
+    home = world.tmp_path / "home"
+    user = _gcloud_login(world, home)
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "f" * 64
+    world.google.faults.status(503, times=1, path="/token")  # retried like every read
+    result = world.target({"auth": "ambient", "image": image}, HOME=str(home)).deploy()
+    assert result.outputs["image"] == image
+    refreshes = [r for r in world.google.requests_to("/token") if b"refresh_token" in r.body]
+    assert len(refreshes) == 2
+    sent = dict(httpx.QueryParams(refreshes[-1].body.decode()))
+    assert sent == {
+        "grant_type": "refresh_token",
+        "client_id": user["client_id"],
+        "client_secret": user["client_secret"],
+        "refresh_token": user["refresh_token"],
+    }
+    text = world.log.getvalue()
+    assert "gcloud's user sign-in (authorized-user)" in text
+    assert "application_default_credentials.json" in text
+    for secret in (user["client_secret"], user["refresh_token"], *world.google.tokens):
+        assert secret not in text + repr(result)
+
+
+def test_google_application_credentials_comes_before_gclouds_login(world: World):
+    home = world.tmp_path / "home"
+    _gcloud_login(world, home)
+    adc = world.tmp_path / "adc.json"
+    adc.write_text(world.key_json)
+    image = "us-central1-docker.pkg.dev/demo-project/pmcp/calc@sha256:" + "1" * 64
+    result = world.target(
+        {"auth": "ambient", "image": image}, HOME=str(home), GOOGLE_APPLICATION_CREDENTIALS=str(adc)
+    ).deploy()
+    assert result.identity == DEPLOYER
+    assert not [r for r in world.google.requests_to("/token") if b"refresh_token" in r.body]
+
+
+def test_a_revoked_login_says_to_sign_in_again(world: World):
+    home = world.tmp_path / "home"
+    user = _gcloud_login(world, home)
+    world.google.revoke(user["refresh_token"])
+    target = world.target({"auth": "ambient"}, HOME=str(home))
+    with pytest.raises(CredentialsError) as caught:
+        target.deploy()
+    assert "Token has been expired or revoked" in caught.value.message
+    assert "gcloud auth application-default login" in caught.value.remediation
+    assert user["refresh_token"] not in caught.value.diagnostics()

@@ -33,7 +33,11 @@ from google.protobuf import field_mask_pb2, json_format
 
 from pmcp_action.deadline import Deadline
 from pmcp_action.targets.google_cloud_run import service as desired
-from pmcp_action.targets.google_cloud_run.credentials import CLOUD_PLATFORM, from_oidc
+from pmcp_action.targets.google_cloud_run.credentials import (
+    CLOUD_PLATFORM,
+    from_credentials_json,
+    from_oidc,
+)
 from pmcp_action.targets.google_cloud_run.deploying import Steps
 from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
 from pmcp_action.targets.google_cloud_run.invoker import INVOKER, PUBLIC, set_public
@@ -257,6 +261,35 @@ def test_service_account_key_with_the_wrong_key_is_refused(fake, url, auth_reque
     )
     with pytest.raises(auth_exceptions.RefreshError, match="Invalid JWT Signature"):
         credentials.refresh(auth_request)
+
+
+def test_authorized_user_refresh_is_what_google_auth_sends_and_ours_sends_the_same(
+    fake, url, auth_request
+):
+    """gcloud auth application-default login's file, refreshed by google-auth and by us."""
+    from google.oauth2 import credentials as user_credentials
+
+    info = fake.add_user("dev@example.com")
+    # google-auth posts to Google's token endpoint whatever the file says: pointed here.
+    theirs = user_credentials.Credentials.from_authorized_user_info(info)
+    theirs = theirs.with_token_uri(f"{url}/token")
+    theirs.refresh(auth_request)
+    assert fake.tokens[theirs.token] == "dev@example.com"
+
+    with httpx.Client(timeout=10) as http:
+        ours = from_credentials_json(
+            http, GoogleEndpoints(override=url), json.dumps(info), mask=lambda _s: None
+        )
+    assert fake.tokens[ours.access_token] == "dev@example.com" and ours.mode == "authorized-user"
+    google_form, our_form = (_form(r.body) for r in fake.requests_to("/token"))
+    assert set(our_form) <= set(google_form)  # google-auth may add scopes; nothing else differs
+    assert {k: google_form[k] for k in our_form} == our_form
+
+    fake.revoke(info["refresh_token"])
+    with pytest.raises(auth_exceptions.RefreshError, match="expired or revoked"):
+        user_credentials.Credentials.from_authorized_user_info(info).with_token_uri(
+            f"{url}/token"
+        ).refresh(auth_request)
 
 
 def test_full_lifecycle_through_googles_client(fake, url, tmp_path, closing):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from pmcp_action.errors import DeployError, RemoteApiError
+from pmcp_action.errors import DeployError, RemoteApiError, TimeoutExceededError
+from pmcp_action.polling import OPERATION_POLL
+from pmcp_action.targets.google_cloud_run.endpoints import GoogleEndpoints
 from pmcp_action.targets.google_cloud_run.failures import GoogleApiError
+from pmcp_action.targets.google_cloud_run.run_api import RunApi
 from tests.fakes.google_cloud_run import FakeCloudRun
+from tests.support.sim_clock import FINISHING_TIMES, SimClock
 
-from .helpers import PARENT, run_api_over, service_body
+from .helpers import DEMO, DEPLOYER, ENDPOINT, PARENT, run_api_over, service_body
 
 IMAGE = "us-central1-docker.pkg.dev/demo/pmcp/calc@sha256:" + "a" * 64
 
@@ -124,3 +129,49 @@ def test_a_dropped_poll_is_tolerated_and_delete_is_awaited():
     assert api.wait(operation, "deleting calc")["name"].endswith("/services/calc")
     assert fake.faults.pending == 0
     assert api.get_service("calc") is None
+
+
+# --- the wait for an operation: noticed within 3 s of its end; the deadline names it ------
+
+
+def _timed_run_api(fake: FakeCloudRun, clock: SimClock, seconds: float = 900) -> RunApi:
+    """Cloud Run whose operations read as not done until ``clock.ends_at``."""
+    fake.tokens.setdefault("tok", DEPLOYER)
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and "/operations/" in request.url.path:
+            if not clock.finished():
+                name = request.url.path.removeprefix("/v2/")
+                return httpx.Response(200, json={"name": name, "done": False})
+        return fake(request)
+
+    return RunApi(
+        httpx.Client(transport=httpx.MockTransport(route)),
+        GoogleEndpoints(ENDPOINT),
+        token="tok",
+        project=DEMO,
+        region="us-central1",
+        deadline=clock.deadline(seconds),
+        sleep=clock.sleep,
+    )
+
+
+@pytest.mark.parametrize("ends_at", FINISHING_TIMES)
+def test_an_operation_that_ends_is_noticed_within_3_s(ends_at: float) -> None:
+    clock = SimClock(ends_at=ends_at)
+    api = _timed_run_api(FakeCloudRun(), clock)
+    service = api.wait(api.create_service("calc", service_body(IMAGE)), "creating calc")
+    assert service["latestReadyRevision"].endswith("/revisions/calc-00001-x")
+    assert 0.0 <= clock.lag <= OPERATION_POLL.worst_lag == 3.0
+    assert max(clock.sleeps, default=0.0) <= 3.0
+
+
+def test_an_operation_that_never_ends_stops_at_the_deadline() -> None:
+    clock = SimClock()
+    api = _timed_run_api(FakeCloudRun(), clock, seconds=60)
+    with pytest.raises(TimeoutExceededError) as caught:
+        api.wait(api.create_service("calc", service_body(IMAGE)), "creating calc")
+    assert caught.value.message == (
+        "Gave up waiting for creating calc: the deadline of 60 s passed."
+    )
+    assert clock.now == pytest.approx(60.0)

@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 
 from pmcp_action.errors import ValidationError
+from pmcp_action.targets.pmcp_run.credential_inputs import (
+    MISSING_HINT,
+    CredentialInputs,
+    credential_problems,
+)
 from tests.fakes.pmcp_run import (
     DEFAULT_CLIENT_ID,
     FakePmcpRun,
@@ -97,14 +102,20 @@ def test_two_credential_kinds_at_once_are_refused(tmp_path: Path, settings: dict
     assert h.fake.requests == []
 
 
-def test_no_credentials_says_which_secrets_to_set(tmp_path: Path) -> None:
-    h = make_harness(tmp_path, credentials="none")
+def test_no_credentials_says_which_secrets_to_set_in_ci_and_which_login_at_a_terminal(
+    tmp_path: Path,
+) -> None:
+    h = make_harness(tmp_path, credentials="none")  # a local console: a person's terminal
 
     (problem,) = h.target.validate()
 
     assert "none were given" in problem.what
-    assert "pmcp-client-id and pmcp-client-secret" in problem.fix
-    assert "client_credentials OAuth grant" in problem.fix
+    assert problem.fix == MISSING_HINT.terminal
+    assert "cargo pmcp deploy login" in problem.fix and "--auth ambient" in problem.fix
+    (in_ci,) = credential_problems(CredentialInputs(platform="github-actions"), now=0)
+    assert in_ci.what == problem.what
+    assert "pmcp-client-id and pmcp-client-secret" in in_ci.fix
+    assert "client_credentials OAuth grant" in in_ci.fix
 
 
 def test_client_id_without_secret_is_refused(tmp_path: Path) -> None:
@@ -127,20 +138,53 @@ def test_oidc_is_refused_with_an_explanation(tmp_path: Path) -> None:
     assert h.fake.requests == []
 
 
-def test_ambient_credentials_are_refused_with_an_explanation(tmp_path: Path) -> None:
-    h = make_harness(tmp_path, settings={"auth": "ambient"})
+def test_ambient_reads_the_persons_own_sign_in_and_deploys_with_it(tmp_path: Path) -> None:
+    fake = FakePmcpRun()
+    home = tmp_path / "home"
+    (home / ".pmcp").mkdir(parents=True)
+    (home / ".pmcp" / "credentials.toml").write_text(fake.credentials_toml(expires_in=-120))
+    tokens = (home / ".pmcp" / "credentials.toml").read_text()
+    h = make_harness(
+        tmp_path,
+        fake,
+        credentials="none",
+        settings={"auth": "ambient"},
+        environ={"HOME": str(home)},
+    )
+
+    assert h.target.validate() == ()
+    result = h.target.deploy()
+
+    assert result.url  # the expired access token was refreshed with the file's refresh token
+    for line in tokens.splitlines():
+        value = line.partition("=")[2].strip().strip('"')
+        if value.startswith(("rt-", "ey")):
+            assert value not in h.output + repr(result)
+
+
+def test_ambient_without_a_sign_in_names_the_file_and_the_login(tmp_path: Path) -> None:
+    h = make_harness(
+        tmp_path, credentials="none", settings={"auth": "ambient"}, environ={"HOME": str(tmp_path)}
+    )
 
     (problem,) = h.target.validate()
-    with pytest.raises(ValidationError) as caught:
-        h.target.deploy()
 
-    assert problem.render() == (
-        "input 'auth': pmcp.run has no ambient credentials a runner could have, so auth: "
-        "ambient cannot be used with the pmcp-run target — set auth to auto or secrets and "
-        "give pmcp.run credentials. " + problem.fix.split(". ", 1)[1]
-    )
-    assert list(caught.value.problems) == [problem]
+    assert problem.where == "input 'auth'"
+    assert f"{tmp_path}/.pmcp/credentials.toml, which is not a readable file" in problem.what
+    assert problem.fix == "sign in with cargo pmcp deploy login --target pmcp-run"
     assert h.fake.requests == []
+
+
+def test_ambient_beside_a_machine_client_is_one_kind_too_many(tmp_path: Path) -> None:
+    fake = FakePmcpRun()
+    (tmp_path / ".pmcp").mkdir()
+    (tmp_path / ".pmcp" / "credentials.toml").write_text(fake.credentials_toml())
+    h = make_harness(tmp_path, fake, settings={"auth": "ambient"}, environ={"HOME": str(tmp_path)})
+
+    (problem,) = h.target.validate()
+
+    assert "2 kinds were given at once" in problem.what
+    assert "credentials file from ~/.pmcp/credentials.toml (auth: ambient)" in problem.what
 
 
 @pytest.mark.parametrize(

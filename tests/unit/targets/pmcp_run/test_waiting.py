@@ -10,7 +10,7 @@ from pmcp_action.errors import (
     DeployError,
     TimeoutExceededError,
 )
-from pmcp_action.targets.pmcp_run.waiting import POLL_SCHEDULE
+from pmcp_action.polling import OPERATION_POLL
 
 from .helpers import make_harness
 
@@ -25,7 +25,7 @@ def test_deploy_polls_every_stage_quickly_then_every_3_s(tmp_path: Path) -> None
         assert stage in statuses
     assert h.fake.graphql_operations().count("getDeployment") == 4
     # Quick at first, then capped at 3 s (the end is noticed within 3 s of the backend's).
-    schedule = POLL_SCHEDULE[: len(h.clock.sleeps)]
+    schedule = OPERATION_POLL.intervals[: len(h.clock.sleeps)]
     pairs = zip(h.clock.sleeps, schedule, strict=True)
     assert all(0.8 * want <= got <= want for got, want in pairs)
     assert h.clock.sleeps[0] <= 0.5
