@@ -25,6 +25,8 @@ instantly reversible through the alias ``live``. The anatomy every target shares
 
 And Lambda's own:
 
+- :mod:`.credential_inputs` — the credential inputs read and checked offline (auth, the
+  role to assume and its session, access keys, allowed accounts);
 - :mod:`.clients` — the one botocore client factory (retries, endpoints, no globals);
 - :mod:`.package` — the Lambda package, asked of :mod:`pmcp_action.artifact.lambda_package`;
 - :mod:`.role` — the execution role (the user's, or ``<name>-lambda-role``);
