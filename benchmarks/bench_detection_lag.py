@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -155,6 +155,7 @@ def _arm_wait(sim: Sim, retry_after: str) -> None:
         body: dict[str, Any] | None = None,
         retry: bool = True,
         reads: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         status = "Succeeded" if sim.done() else "InProgress"
         return httpx.Response(200, json={"status": status}, headers=headers)

@@ -11,14 +11,17 @@ the steps own the platform's calls. The sequences:
   ``candidate_url`` where the platform offers one; else deployed live, as ``deploy`` does);
 - **deploy**: stage, then ``promote`` when the staged version has a ``candidate_url``;
 - **promote** / **discard**: connect → move the traffic to it / leave it without any;
+- **shift traffic** (``shifts_traffic`` flows): connect → ``shift_traffic`` (the staged
+  version's share of a split, or 0 to put all back on the previous version);
 - **outputs**: check → connect → survey → nothing deployed? → ``outputs``;
 - **rollback**: … → nothing deployed? → ownership (refuse) → ``rollback_version`` → already
   serving (unchanged) or ``move_traffic``;
 - **destroy**: … → nothing deployed? → ownership (refuse) → ``remove``;
 - **logs** (:class:`ServesLogs`): … → nothing deployed? → ``read_logs``.
 
-The pipeline (:mod:`pmcp_action.pipeline`) verifies between ``stage`` and ``promote`` and
-rolls back through ``rollback``; it never sees a platform call. ``docs/adding-a-target.md``
+The pipeline (:mod:`pmcp_action.pipeline`) verifies between ``stage`` and ``promote`` (and
+at each step of ``traffic-steps``, :mod:`pmcp_action.traffic_steps`) and rolls back
+through ``rollback``; it never sees a platform call. ``docs/adding-a-target.md``
 has the anatomy (the modules every target package holds) that
 ``tests/unit/targets/test_anatomy.py`` checks.
 """
@@ -48,6 +51,7 @@ __all__ = [
     "ServesLogs",
     "Steps",
     "Surveyed",
+    "TrafficMovedError",
     "print_changes",
 ]
 
@@ -82,6 +86,25 @@ class NothingDeployedError(DeployError):
     """The command needs a deployed server and there is none."""
 
     title = "Nothing deployed"
+
+
+class TrafficMovedError(DeployError):
+    """A traffic step found a split this run did not leave: another run moved the traffic.
+
+    The step changed nothing; what the other run made serves on, not undone."""
+
+    title = "Another run moved the traffic"
+
+    def __init__(self, what: str, *, target: str, serving: str) -> None:
+        super().__init__(
+            f"{what} This run stopped moving traffic and changed nothing more; what the "
+            "other run put there keeps serving.",
+            target=target,
+            remediation="Look at what the other run deployed before deploying again; a "
+            "`concurrency:` group per server keeps deploys from overlapping.",
+        )
+        #: The version taking the most traffic when the step looked ("" when unknown).
+        self.serving = serving
 
 
 @dataclass(frozen=True)
@@ -163,6 +186,16 @@ class Steps(ABC, Generic[SurveyT, ArtifactT]):
         """Leave the staged version without traffic; the serving one stays."""
         raise NotImplementedError
 
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        """Give the staged, verified version ``percent`` % of the traffic and the version it
+        replaces (``staged.previous_version``) the rest; 0 puts all of it back on that one.
+
+        A conditional write (etag, If-Match) over a read that must find the split the run
+        left, ``current`` % to the staged version: any other split raises
+        :class:`TrafficMovedError`, changing nothing. ``percent == current`` only reads and
+        checks (before the promotion). ``shifts_traffic`` flows only."""
+        raise NotImplementedError
+
     @abstractmethod
     def outputs(self, survey: SurveyT) -> TargetResult:
         """What is deployed now (``version`` names what serves, as ``stage`` reports it)."""
@@ -212,6 +245,9 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
     name: ClassVar[str]
     #: False for a platform that cannot serve an earlier version again (rollback refused).
     can_roll_back: ClassVar[bool] = True
+    #: True where the steps split the traffic between two versions (``shift_traffic``), so a
+    #: deploy may move it in ``traffic-steps``.
+    shifts_traffic: ClassVar[bool] = False
 
     def __init__(self, context: RunContext, problems: Sequence[Problem]) -> None:
         self.context = context
@@ -288,6 +324,10 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
     def discard(self, staged: TargetResult) -> None:
         with self.connect() as conn:
             self.steps(conn).discard(staged)
+
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        with self.connect() as conn:
+            return self.steps(conn).shift_traffic(staged, percent, current=current)
 
     def outputs(self) -> TargetResult:
         self.check()

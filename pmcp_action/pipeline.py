@@ -53,7 +53,8 @@ from .settings.loader import load_settings
 from .settings.precedence import read_given, resolve
 from .settings.values import RawValue
 from .settings.vocabulary import Command, OnFailure, VerifyMode
-from .targets import StagingTarget, Target, create_target, logs_of, staging_of
+from .targets import StagingTarget, Target, create_target, logs_of, staging_of, traffic_of
+from .traffic_steps import at_once, roll_out, traffic_problems
 
 if TYPE_CHECKING:
     from .init.command import Prepared
@@ -404,6 +405,7 @@ def execute(
             recorder.server_name = context.project.server_name
             target = create_target(context)
             problems += target.validate()
+            problems += traffic_problems(settings, target)
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
             prepared = context, target, plan
@@ -594,6 +596,7 @@ def _deploy_staged(
         staged = target.stage()
         recorder.result = staged
     if not staged.candidate_url:
+        at_once(context, staged)
         return  # deployed live (first deploy, no candidate URL, or nothing changed)
     with recorder.phase("verify candidate"):
         recorder.verification = _verify(recorder, context, staged, url=staged.candidate_url)
@@ -618,8 +621,38 @@ def _deploy_staged(
             remediation=(f"Version {serving} still serves, untouched. " if serving else "")
             + "Fix the server (see the details), then deploy again.",
         )
+    staged = _in_steps(recorder, context, target, staged, started)
     with recorder.phase("promote"):
         recorder.result = target.promote(staged)
+
+
+def _in_steps(
+    recorder: RunRecorder,
+    context: RunContext,
+    target: StagingTarget,
+    staged: TargetResult,
+    started: float,
+) -> TargetResult:
+    """traffic-steps below 100 (:mod:`.traffic_steps`), each verified at the live URL; the
+    result to promote."""
+    traffic = traffic_of(target)
+    if traffic is None or len(context.settings.traffic_steps) == 1:
+        return staged
+
+    def verified(result: TargetResult) -> bool:
+        live = _verify(recorder, context, result, connectivity_only=True)
+        if live.status is not VerificationStatus.FAILED:
+            return True
+        merged = _merged(recorder.verification, live)
+        if _warn_instead(recorder, context.settings, merged):
+            return True
+        recorder.verification = merged
+        return False
+
+    def failed(result: TargetResult) -> None:
+        _fetch_logs_of_failed_version(recorder, target, result.version, started)
+
+    return roll_out(recorder, context, traffic, staged, verified, on_failure=failed)
 
 
 def _roll_back_after_failed_verification(

@@ -252,6 +252,27 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "With command: rollback, the version to return to. Default: the previous one.",
         env=("PMCP_ROLLBACK_TO",),
     ),
+    # --- moving the traffic -----------------------------------------------------
+    InputSpec(
+        "traffic-steps",
+        "The new version's share of the traffic, in steps: percentages, strictly increasing "
+        "and ending in 100 (e.g. 10,50,100). After the new version passed verification at its "
+        "own URL, each step below 100 moves that share to it, waits traffic-step-seconds and "
+        "verifies the live URL; a failure puts 100 % back on the previous version. Only on "
+        "targets that split traffic (see their sections); 100 moves it all at once.",
+        default="100",
+        env=("PMCP_TRAFFIC_STEPS",),
+    ),
+    InputSpec(
+        "traffic-step-seconds",
+        "How long each step of traffic-steps below 100 lasts before the live URL is verified "
+        "(within timeout-minutes).",
+        kind=InputKind.INT,
+        default="60",
+        env=("PMCP_TRAFFIC_STEP_SECONDS",),
+        minimum=0,
+        maximum=3600,
+    ),
     # --- limits and safety ------------------------------------------------------
     InputSpec(
         "timeout-minutes",

@@ -60,6 +60,9 @@ class Settings:
     verify_oauth_scope: str
     rollback_on_failure: bool
     rollback_to: str
+    #: The new version's share of the traffic at each step, ending in 100 (validated).
+    traffic_steps: tuple[int, ...]
+    traffic_step_seconds: int
     timeout_minutes: int
     confirm_destroy: bool
     report_path: Path | None

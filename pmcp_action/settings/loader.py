@@ -109,6 +109,7 @@ def load_settings(
     values["secrets"] = MappingProxyType(secrets)
     values["verify_tools"] = split_list(raw["verify-tools"].text) if "verify-tools" in raw else ()
     values["verify_checks"] = _checks(raw, problems)
+    values["traffic_steps"] = _traffic_steps(raw.get("traffic-steps"), problems)
     values["verify_scenarios"] = tuple(
         line.strip()
         for line in (raw["verify-scenarios"].text if "verify-scenarios" in raw else "").splitlines()
@@ -153,6 +154,30 @@ def _typed(
             converted = empty_value(spec)
         values[spec.attr] = converted
     return values
+
+
+def _traffic_steps(given: RawValue | None, problems: list[Problem]) -> tuple[int, ...]:
+    """The traffic-steps: whole percentages from 1 to 100, strictly increasing, ending in
+    100 (all at once, ``(100,)``, when not given or invalid)."""
+    if given is None:
+        return (100,)
+    fix = "give percentages from 1 to 100, strictly increasing and ending in 100, e.g. 10,50,100"
+    items = split_list(given.text)
+    steps: list[int] = []
+    for item in items:
+        if not item.isdigit() or not 1 <= int(item) <= 100:
+            problems.append(Problem(given.source, f"{item[:20]!r} is not a percentage", fix))
+            return (100,)
+        steps.append(int(item))
+    if not steps:
+        problems.append(Problem(given.source, "names no step", fix))
+    elif any(later <= earlier for earlier, later in zip(steps, steps[1:], strict=False)):
+        problems.append(Problem(given.source, "the steps do not strictly increase", fix))
+    elif steps[-1] != 100:
+        problems.append(Problem(given.source, f"ends at {steps[-1]} %, not 100 %", fix))
+    else:
+        return tuple(steps)
+    return (100,)
 
 
 def _check_cli_only_command(

@@ -23,9 +23,11 @@ __all__ = [
     "LogTarget",
     "StagingTarget",
     "Target",
+    "TrafficTarget",
     "create_target",
     "logs_of",
     "staging_of",
+    "traffic_of",
 ]
 
 
@@ -85,6 +87,16 @@ class StagingTarget(Target, Protocol):
         ...
 
 
+class TrafficTarget(StagingTarget, Protocol):
+    """A staging target that can split the traffic between the staged version and the one
+    it replaces (``traffic-steps``); see :meth:`pmcp_action.flow.Steps.shift_traffic`."""
+
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        """``percent`` % to the staged version, the rest to the previous one (0: all back);
+        conditional on finding ``current`` % there."""
+        ...
+
+
 class LogTarget(Target, Protocol):
     """A target that can show what a deployed version of the server logged."""
 
@@ -104,6 +116,14 @@ def staging_of(target: Target) -> StagingTarget | None:
     """The target as a :class:`StagingTarget` when it offers all three methods."""
     if all(callable(getattr(target, name, None)) for name in ("stage", "promote", "discard")):
         return cast(StagingTarget, target)
+    return None
+
+
+def traffic_of(target: Target) -> TrafficTarget | None:
+    """The target as a :class:`TrafficTarget` when it says it splits traffic."""
+    staging = staging_of(target)
+    if staging is not None and getattr(target, "shifts_traffic", False) is True:
+        return cast(TrafficTarget, staging)
     return None
 
 

@@ -10,7 +10,7 @@ resource, not a failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -83,6 +83,7 @@ class Arm:
         body: dict[str, Any] | None = None,
         retry: bool = True,
         reads: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One call; a write refused because another operation runs is sent again later.
 
@@ -90,7 +91,9 @@ class Arm:
         idempotent, whose caller reads whether it happened before sending it again).
         ``reads``: a POST that only reads (``listSecrets``), sent again like a GET.
         """
-        response = self._call(method, path, api_version, what, body=body, retry=retry, reads=reads)
+        response = self._call(
+            method, path, api_version, what, body=body, retry=retry, reads=reads, headers=headers
+        )
         assert response is not None  # missing_ok was not asked for
         return response
 
@@ -111,6 +114,7 @@ class Arm:
         missing_ok: bool = False,
         retry: bool = True,
         reads: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response | None:
         params = None if "api-version=" in path else {"api-version": api_version}
 
@@ -124,6 +128,7 @@ class Arm:
                 missing_ok=missing_ok,
                 once=not retry,
                 idempotent=reads,
+                headers=headers,
             )
 
         if method == "GET":
@@ -261,9 +266,18 @@ class Arm:
         return self.wait(response, path, api_version, what) or {}
 
     def patch(
-        self, path: str, body: dict[str, Any], what: str, api_version: str = APP_API
+        self,
+        path: str,
+        body: dict[str, Any],
+        what: str,
+        api_version: str = APP_API,
+        *,
+        if_match: str = "",
     ) -> dict[str, Any]:
-        response = self.call("PATCH", path, api_version, what, body=body)
+        """A merge patch; with ``if_match`` (the etag read), refused (412) when the resource
+        changed since."""
+        headers = {"If-Match": if_match} if if_match else None
+        response = self.call("PATCH", path, api_version, what, body=body, headers=headers)
         return self.wait(response, path, api_version, what) or {}
 
     def post(

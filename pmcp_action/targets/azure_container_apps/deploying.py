@@ -18,9 +18,11 @@ from ... import ownership
 from ...context import RunContext
 from ...errors import DeployError
 from ...flow import Steps as FlowSteps
+from ...flow import TrafficMovedError
 from ...ownership import Adoption, Resource
 from ...result import PlanChange, TargetResult
 from ...secrets import SecretOutcome, SecretStatus
+from ...traffic_steps import split_change
 from .app import Live, Pull, Secrets, app_body, app_path, revision_name
 from .config import AzureConfig
 from .connection import Connection
@@ -29,7 +31,7 @@ from .environment import prepare_environment
 from .image import DeployImage, ImageStep
 from .pull_access import ensure_identity, pull_access, revoke_acr_pull
 from .results import Shipped, app_url, result
-from .revisions import move_traffic, retire_bootstrap, wait_revision
+from .revisions import move_traffic, retire_bootstrap, split_traffic, wait_revision
 from .secrets import (
     SecretPlan,
     app_secrets,
@@ -294,6 +296,32 @@ class Steps(FlowSteps[Survey, ImageStep]):
                 "deploy writes them back and makes no new revision), or with fixed ones.",
                 title="Secrets",
             )
+
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        """The revisions' weights: ``percent`` to the new one, the rest to the previous one
+        (all of it for 0); a PATCH right after the weights read are found to be the ones
+        this run left, with If-Match when the app shows an etag (:func:`.split_traffic`)."""
+        new, previous = staged.version, staged.previous_version
+        app = self.config.app_name
+        left = {previous: 100 - current, new: current}
+        left = {name: weight for name, weight in left.items() if weight}
+        wanted = {previous: 100 - percent, new: percent}
+        wanted = {name: weight for name, weight in wanted.items() if weight}
+
+        def expected(found: dict[str, int]) -> None:
+            if found not in (left, wanted):
+                serving = max(found, key=lambda name: found[name], default="")
+                raise TrafficMovedError(
+                    f"The traffic of container app {app} is no longer split as this run left "
+                    f"it ({new} at {current} %, {previous} at {100 - current} %): "
+                    f"{serving or 'no revision'} takes the most now.",
+                    target=NAME,
+                    serving=serving,
+                )
+
+        split_traffic(self.conn.arm, self.config, wanted, expected)
+        self.console.info(f"{app}: revision {new} at {percent} %, {previous} at {100 - percent} %.")
+        return split_change(staged, percent)
 
     # --- rollback --------------------------------------------------------------------------
     def rollback_version(self, survey: Survey, wanted: str) -> str:

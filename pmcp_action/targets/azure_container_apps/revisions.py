@@ -21,7 +21,17 @@ from .config import AzureConfig
 from .declaration import NAME
 from .failures import ArmError
 
-__all__ = ["move_traffic", "retire_bootstrap", "wait_revision"]
+__all__ = [
+    "CONFLICT_ATTEMPTS",
+    "move_traffic",
+    "retire_bootstrap",
+    "split_traffic",
+    "wait_revision",
+    "weights",
+]
+
+#: Conditional writes refused (412) because the app changed in between, each then re-read.
+CONFLICT_ATTEMPTS = 3
 
 
 def _describe(props: dict[str, Any]) -> str:
@@ -104,6 +114,55 @@ def move_traffic(arm: Arm, config: AzureConfig, revision: str) -> None:
         },
         f"moving traffic to {revision}",
     )
+
+
+def weights(app: dict[str, Any]) -> dict[str, int]:
+    """Each revision's weight in the app's traffic as read (revisions without any left
+    out; ``latestRevision`` named)."""
+    props = app.get("properties") or {}
+    latest = str(props.get("latestRevisionName") or "")
+    found: dict[str, int] = {}
+    for entry in ((props.get("configuration") or {}).get("ingress") or {}).get("traffic") or []:
+        name = str(entry.get("revisionName") or (latest if entry.get("latestRevision") else ""))
+        weight = int(entry.get("weight", 0) or 0)
+        if name and weight:
+            found[name] = found.get(name, 0) + weight
+    return found
+
+
+def split_traffic(
+    arm: Arm,
+    config: AzureConfig,
+    wanted: dict[str, int],
+    expected: Callable[[dict[str, int]], None],
+) -> None:
+    """The app's traffic set to ``wanted`` (revision -> weight) by a PATCH right after a read
+    whose weights ``expected`` accepted (it raises to refuse them); conditional on the etag
+    read (If-Match) when the app shows one. Container Apps shows none today
+    (azure-mgmt-appcontainers 5.1.0 has no etag on an app): the read just before is then the
+    check. A 412 (the app changed between read and write) reads again; weights already as
+    wanted (a write whose answer was lost) are done."""
+    path = app_path(arm, config)
+    traffic = [{"revisionName": name, "weight": weight} for name, weight in wanted.items()]
+    shares = ", ".join(f"{name} at {weight} %" for name, weight in wanted.items())
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        app = arm.get(path, APP_API, f"reading container app {config.app_name}") or {}
+        found = weights(app)
+        if found == wanted:
+            expected(found)  # a check only (wanted is what was left), or a lost answer
+            return
+        expected(found)
+        try:
+            arm.patch(
+                path,
+                {"properties": {"configuration": {"ingress": {"traffic": traffic}}}},
+                f"moving traffic: {shares}",
+                if_match=str(app.get("etag") or ""),
+            )
+            return
+        except ArmError as exc:
+            if exc.status != 412 or attempt == CONFLICT_ATTEMPTS:
+                raise
 
 
 def retire_bootstrap(arm: Arm, config: AzureConfig, console: Platform) -> None:

@@ -33,6 +33,8 @@ __all__ = ["AzureContainerAppsTarget", "create"]
 
 class AzureContainerAppsTarget(DeployFlow[Connection, Survey, ImageStep]):
     name = NAME
+    #: An app in Multiple mode splits its traffic by revision weights (traffic-steps).
+    shifts_traffic = True
 
     def __init__(
         self,

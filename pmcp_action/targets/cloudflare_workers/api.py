@@ -222,15 +222,23 @@ class WorkersApi(RestApi):
         return sorted(found, key=lambda d: d.created_on, reverse=True)
 
     def create_deployment(
-        self, name: str, version_id: str, message: str, *, force: bool = False
+        self,
+        name: str,
+        versions: Sequence[tuple[str, int]],
+        message: str,
+        *,
+        force: bool = False,
     ) -> DeploymentInfo:
+        """A deployment of ``versions`` (version id, percentage): one at 100, or a split of
+        two."""
+        shares = ", ".join(f"{version} at {percent} %" for version, percent in versions)
         result = self.result(
             "POST",
             self._script(name, "/deployments"),
-            f"deploying version {version_id} of {name}",
+            f"deploying {shares} of {name}",
             json_body={
                 "strategy": "percentage",
-                "versions": [{"version_id": version_id, "percentage": 100}],
+                "versions": [{"version_id": v, "percentage": p} for v, p in versions],
                 "annotations": {"workers/message": message},
             },
             params={"force": "true"} if force else None,

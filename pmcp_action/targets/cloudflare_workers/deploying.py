@@ -4,13 +4,16 @@ rollback, the Worker deleted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...artifact.workers_bundle import ModuleBundle
 from ...context import RunContext
-from ...flow import NothingDeployedError
+from ...flow import NothingDeployedError, TrafficMovedError
 from ...flow import Steps as FlowSteps
 from ...once import create_once
 from ...ownership import Adoption, Resource
 from ...result import PlanChange, TargetResult
+from ...traffic_steps import split_change
 from .api import DeploymentInfo
 from .config import WorkersConfig
 from .connection import Connection
@@ -247,6 +250,40 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             f"version {staged.previous_version} still serves."
         )
 
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        """A deployment of the two versions at these percentages (100 % of the previous one
+        for 0), once the active deployment is read to be the split this run left.
+
+        Cloudflare's deployments take no precondition (no etag, no If-Match): the read just
+        before the write is the check, and a deployment another run makes between the two
+        wins the last word over this one's step."""
+        name = self.config.script_name
+        new, previous = staged.version, staged.previous_version
+        left = {previous: 100 - current, new: current}
+        left = {version: share for version, share in left.items() if share}
+        active = self.conn.api.deployments(name)
+        found = dict(active[0].versions) if active else {}
+        if found != left:
+            serving = active[0].main_version if active else ""
+            raise TrafficMovedError(
+                f"The active deployment of the Worker {name} is no longer the split this run "
+                f"left ({new} at {current} %, {previous} at {100 - current} %): "
+                f"{serving or 'no version'} takes the most now.",
+                target=NAME,
+                serving=serving,
+            )
+        if percent == current:
+            return staged  # a check only, before the promotion
+        split = ((previous, 100),) if not percent else ((previous, 100 - percent), (new, percent))
+        # A step back to the previous version is a rollback: forced past changed secrets.
+        deployment = self._deploy(split, rollback=not percent)
+        self.console.info(
+            f"{name}: version {new} at {percent} %, {previous} at {100 - percent} % "
+            f"(deployment {deployment.id})."
+        )
+        live = live_url(self.conn.known, self.config)  # what each step verifies
+        return split_change(replace(staged, url=live, deployment_id=deployment.id), percent)
+
     # --- rolling back and removing -----------------------------------------------------
     def rollback_version(self, survey: Survey, wanted: str) -> str:
         if not survey.deployments:
@@ -301,14 +338,22 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
 
     def _deploy_version(self, version_id: str, *, rollback: bool = False) -> DeploymentInfo:
         """Deploy one version at 100 %; a rollback refused for changed secrets is forced."""
+        return self._deploy(((version_id, 100),), rollback=rollback)
+
+    def _deploy(
+        self, versions: tuple[tuple[str, int], ...], *, rollback: bool = False
+    ) -> DeploymentInfo:
+        """Deploy ``versions`` (id, percentage); a rollback refused for changed secrets is
+        forced."""
         name = self.config.script_name
         api = self.conn.api
+        version_id = max(versions, key=lambda item: item[1])[0]
 
         def create(force: bool) -> DeploymentInfo:
             message = self.messages.next()
             return create_once(
                 self.context,
-                lambda: api.create_deployment(name, version_id, message, force=force),
+                lambda: api.create_deployment(name, versions, message, force=force),
                 lambda: next(
                     (
                         d

@@ -34,6 +34,8 @@ __all__ = ["CloudflareWorkersTarget", "create"]
 
 class CloudflareWorkersTarget(DeployFlow[Connection, Survey, ModuleBundle]):
     name = NAME
+    #: A deployment splits the traffic between two versions (traffic-steps).
+    shifts_traffic = True
 
     def __init__(self, context: RunContext, *, bundle_kind: WorkersBundle | None = None) -> None:
         self.config, problems = resolve(context)

@@ -19,10 +19,12 @@ from ...artifact.oci_image import OciImageResult
 from ...context import RunContext
 from ...errors import DeployError
 from ...flow import Steps as FlowSteps
+from ...flow import TrafficMovedError
 from ...once import create_once
 from ...ownership import MANAGED_BY, OWNER, Resource
 from ...result import LogExcerpt, PlanChange, TargetResult
 from ...secrets import SecretOutcome, SecretStatus
+from ...traffic_steps import split_change
 from .config import GoogleConfig
 from .connection import Connection
 from .declaration import NAME
@@ -38,11 +40,12 @@ from .service import (
     pinned_traffic,
     revision_name,
     serving_revision,
+    split_to,
     staged_traffic,
     tagged_uri,
 )
 from .survey import Survey, planned_service_change, take_survey
-from .traffic import MovedPast, move
+from .traffic import MovedPast, move, shares
 
 __all__ = ["Steps"]
 
@@ -302,6 +305,38 @@ class Steps(FlowSteps[Survey, None]):
             ),
             secrets=shown(staged.secrets, pruned),
         )
+
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        revision, previous = staged.version, staged.previous_version
+        service = self.config.service
+        left = {previous: 100 - current, revision: current}  # what the last step wrote
+        left = {name: share for name, share in left.items() if share}
+        wanted = {previous: 100 - percent, revision: percent}
+        wanted = {name: share for name, share in wanted.items() if share}
+
+        def split(read: dict[str, Any]) -> list[dict[str, Any]]:
+            # Already as wanted: a write of ours whose answer was lost (written again, same).
+            if shares(read) not in (left, wanted):
+                raise MovedPast(serving_revision(read))
+            return split_to(previous, revision, percent)
+
+        try:
+            if percent == current:  # a check only, before the promotion
+                split(self.conn.run.get_service(service) or {})
+                return staged
+            move(self.conn.run, service, split, f"moving {percent} % to {revision}")
+        except MovedPast as moved:
+            raise TrafficMovedError(
+                f"The traffic of service {service} is no longer split as this run left it "
+                f"({revision} at {current} %, {previous} at {100 - current} %): "
+                f"{moved.serving or 'no revision'} takes the most now.",
+                target=NAME,
+                serving=moved.serving,
+            ) from None
+        self.console.info(
+            f"{service}: revision {revision} at {percent} %, {previous} at {100 - percent} %."
+        )
+        return split_change(staged, percent)
 
     def discard(self, staged: TargetResult) -> None:
         move(self.conn.run, self.config.service, pinned_traffic, "removing the candidate tag")

@@ -317,6 +317,17 @@ def all_to(revision: str) -> list[dict[str, Any]]:
     return [{"type": REVISION_TYPE, "revision": revision, "percent": 100}]
 
 
+def split_to(previous: str, revision: str, percent: int) -> list[dict[str, Any]]:
+    """``percent`` % to ``revision`` (keeping its candidate tag), the rest to ``previous``;
+    0 is all back on ``previous`` (the tag dropped, as a discard leaves it)."""
+    if not percent:
+        return all_to(previous)
+    return [
+        {"type": REVISION_TYPE, "revision": previous, "percent": 100 - percent},
+        {"type": REVISION_TYPE, "revision": revision, "percent": percent, "tag": CANDIDATE_TAG},
+    ]
+
+
 def tagged_uri(service: Mapping[str, Any], tag: str = CANDIDATE_TAG) -> str:
     for status in service.get("trafficStatuses") or ():
         if status.get("tag") == tag and status.get("uri"):

@@ -29,6 +29,8 @@ __all__ = ["GoogleCloudRunTarget", "create"]
 
 class GoogleCloudRunTarget(ServesLogs[Connection, Survey, None]):
     name = NAME
+    #: A service's traffic splits between revisions (traffic-steps).
+    shifts_traffic = True
 
     def __init__(self, context: RunContext) -> None:
         self.config, problems = resolve(context)

@@ -15,9 +15,9 @@ from ...errors import DeployError
 from .declaration import NAME
 from .failures import GoogleApiError
 from .run_api import RunApi
-from .service import with_previous
+from .service import pinned_traffic, with_previous
 
-__all__ = ["CONFLICT_ATTEMPTS", "MovedPast", "move"]
+__all__ = ["CONFLICT_ATTEMPTS", "MovedPast", "move", "shares"]
 
 #: Conditional writes refused because the service changed in between, each then re-read.
 CONFLICT_ATTEMPTS = 3
@@ -42,6 +42,15 @@ class MovedPast(Exception):
     def __init__(self, serving: str) -> None:
         super().__init__(serving)
         self.serving = serving
+
+
+def shares(service: dict[str, Any]) -> dict[str, int]:
+    """Each revision's share of the service's traffic as read (revisions without any left
+    out)."""
+    found: dict[str, int] = {}
+    for entry in pinned_traffic(service):
+        found[entry["revision"]] = found.get(entry["revision"], 0) + int(entry["percent"])
+    return found
 
 
 def _read(api: RunApi, service: str) -> dict[str, Any]:

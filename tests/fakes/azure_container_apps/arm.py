@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,13 @@ class ArmBase(FakeBase):
             self.tasks = FakeAcrTasks(self)
             #: Images whose new revisions show these properties (run states, stuck, …).
             self.revision_states: dict[str, dict[str, Any]] = {}
+            #: Called with the app after each write of it, before the answer (a test samples
+            #: every traffic split a run makes, or changes the world at one).
+            self.on_app_write: Callable[[dict[str, Any]], None] | None = None
+            #: Give each app write an ``etag`` and honour ``If-Match`` (412 when stale). Off by
+            #: default, as Container Apps shows no etag on an app (azure-mgmt-appcontainers
+            #: 5.1.0 has neither the field nor If-Match); on, it stands for ARM's convention.
+            self.app_etags = False
             self.acr.reset_state()
             self.secrets.reset_state()
 

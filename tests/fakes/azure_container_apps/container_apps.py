@@ -1,6 +1,9 @@
 """Container Apps under ARM: managed environments, container apps and their revisions.
 
-A PUT writes the whole app, a PATCH merges (RFC 7396); a changed template makes a revision
+A PUT writes the whole app, a PATCH merges (RFC 7396); with ``app_etags`` each write gives
+the app a new ``etag`` and a write whose ``If-Match`` is not the app's is refused (412
+PreconditionFailed); ``on_app_write`` is called with each app written. A changed template
+makes a revision
 (``<app>--<suffix>``; a suffix used before is refused). Traffic must sum to 100 and may name
 revisions only in ``Multiple`` mode. The app's secrets (:mod:`.app_secrets`) are shown by
 name only; ``POST …/listSecrets`` gives their values. A revision provisions, runs and is
@@ -23,11 +26,12 @@ from .arm import ArmBase, arm_failure
 
 __all__ = ["FakeArm"]
 
-#: Top-level members ARM takes on a Microsoft.App resource (``id``, ``name``, ``type`` and
-#: ``systemData`` are read-only: accepted, ignored); the optional ones are kept as sent.
+#: Top-level members ARM takes on a Microsoft.App resource (``id``, ``name``, ``type``,
+#: ``systemData`` and ``etag`` are read-only: accepted, ignored); the optional ones are kept
+#: as sent.
 _KEPT_FIELDS = ("kind", "managedBy", "extendedLocation")
 _APP_FIELDS = frozenset(
-    {"location", "tags", "identity", "properties", "name", "type", "id", "systemData"}
+    {"location", "tags", "identity", "properties", "name", "type", "id", "systemData", "etag"}
     | set(_KEPT_FIELDS)
 )
 
@@ -65,6 +69,19 @@ class FakeArm(ArmBase):
                 code = "ContainerAppNotFound" if kind == "containerApps" else "ResourceNotFound"
                 return arm_failure(404, code, f"The resource '{name}' was not found.")
             return json_response(200, resource)
+        if_match = request.headers.get("If-Match", "")
+        if (
+            self.app_etags
+            and request.method in ("PUT", "PATCH")
+            and if_match
+            and if_match != "*"
+            and (resource is None or if_match != resource.get("etag"))
+        ):
+            return arm_failure(
+                412,
+                "PreconditionFailed",
+                "The condition specified using HTTP conditional header(s) is not met.",
+            )
         if request.method in ("PUT", "PATCH", "DELETE") and key in self.busy:
             return arm_failure(
                 409,
@@ -259,6 +276,10 @@ class FakeArm(ArmBase):
                 "latestRevisionFqdn": f"{latest}.{domain}" if latest else "",
             },
         }
+        if self.app_etags:
+            self.resources[key]["etag"] = f'"{uuid.uuid4().hex}"'
+        if self.on_app_write is not None:
+            self.on_app_write(self.resources[key])
         if patch:
             return self._accepted_location(rid)
         return self._written(rid, key, created=old is None)

@@ -15,9 +15,11 @@ URL layout (``<base>`` is the scheme and host of each request, so one instance w
   ``10220`` when secrets changed since the version unless ``?force=true``),
   ``GET|PATCH …/scripts/<name>/script-settings``;
 - ``<base>/<host>.workers.dev/<path>`` — the workers.dev zone: ``<script>.<sub>.workers.dev``
-  serves the live deployment and ``<version-prefix>-<script>.<sub>.workers.dev`` a version's
-  preview, each on a real ``workerd`` started for that version (the action is pointed here
-  with ``PMCP_WORKERS_DEV_ORIGIN=<base>``).
+  serves the live deployment (its version with the most traffic; at a tie, the newer one)
+  and ``<version-prefix>-<script>.<sub>.workers.dev`` a version's preview, each on a real
+  ``workerd`` started for that version (the action is pointed here with
+  ``PMCP_WORKERS_DEV_ORIGIN=<base>``); a version in ``failing`` answers 503 there.
+  ``on_deployment`` is called at each deployment made.
 
 Uploads are parsed strictly: the multipart parts, the ``metadata`` fields (unknown ones are
 refused, as the API does), ``main_module`` and every import of every JS module resolved to
@@ -31,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,11 @@ class FakeCloudflare(FakeBase):
         #: Whether the accounts' version preview URLs work (Cloudflare turns them off for
         #: Workers with Durable Objects, and an account can disable them).
         self.previews = True
+        #: Versions whose workers.dev URLs answer 503 (a version that fails under traffic).
+        self.failing: set[str] = set()
+        #: Called with the script after each deployment is made, before the answer (a test
+        #: samples every split a run makes, or changes the world at one).
+        self.on_deployment: Callable[[Script], None] | None = None
         #: Requests answered, by "METHOD route" (for tests and the contract check).
         self.routes: list[str] = []
         self.unknown_routes: list[str] = []
@@ -427,6 +435,8 @@ class FakeCloudflare(FakeBase):
         annotations = {str(k): str(v) for k, v in (body.get("annotations") or {}).items()}
         deployment = Deployment(str(uuid.uuid4()), split, annotations, source)
         script.deployments.append(deployment)
+        if self.on_deployment is not None:
+            self.on_deployment(script)
         return envelope(deployment.to_api())
 
     # --- workers.dev ----------------------------------------------------------------------
@@ -436,6 +446,8 @@ class FakeCloudflare(FakeBase):
             version = self._served_version(label, zone)
         if version is None:
             return httpx.Response(404, text=f"There is nothing here yet ({host}).")
+        if version.id in self.failing:
+            return httpx.Response(503, text=f"version {version.id} fails (fault injected)")
         if self.pool is None:
             return httpx.Response(503, text="the fake has no workerd to run workers on")
         port = self.pool.port_for(version)

@@ -192,7 +192,9 @@ class Script:
         live = self.live
         if live is None:
             return None
-        best = max(live.versions, key=lambda item: item[1])
+        # The most traffic answers; at a tie (50/50) the newer version.
+        numbers = {v.id: v.number for v in self.versions}
+        best = max(live.versions, key=lambda item: (item[1], numbers.get(item[0], -1)))
         return self.version(best[0])
 
 

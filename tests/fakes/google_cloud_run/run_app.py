@@ -23,12 +23,12 @@ class FakeGoogleCloud(FakeCloudRun):
     """The Cloud Run fake plus the ``*.run.app`` hosts, served under its own origin.
 
     ``<origin>/<host>/<path>`` answers for ``https://<host>/<path>``: the service's URL
-    (the revision with the most traffic) and each tag's URL (``<tag>---<service>-…``)
-    forward to one real MCP server (``mcp_url``), so every revision speaks MCP. A
-    revision whose image is in ``broken_images`` answers 503 instead (a candidate that
-    fails verification). Like Cloud Run, a service without ``allUsers`` as
-    ``roles/run.invoker`` answers 403; ``settling_403s`` more 403s follow the grant that
-    adds it (IAM propagation).
+    (the revision with the most traffic; at a tie, the newer one) and each tag's URL
+    (``<tag>---<service>-…``) forward to one real MCP server (``mcp_url``), so every
+    revision speaks MCP. A revision whose image is in ``broken_images`` answers 503
+    instead (a candidate that fails verification). Like Cloud Run, a service without
+    ``allUsers`` as ``roles/run.invoker`` answers 403; ``settling_403s`` more 403s follow
+    the grant that adds it (IAM propagation).
 
     With ``origin_for`` (image -> the loopback origin its container answers on, None while
     it starts) a revision's URLs forward to its own container instead of ``mcp_url``. With
@@ -105,14 +105,17 @@ class FakeGoogleCloud(FakeCloudRun):
             return None
         api = service.to_api()
         wanted = ""
-        best = -1
+        best = (-1, -1)
+        order = [r.name for r in service.revisions]
         for status in api["trafficStatuses"]:
             name = str(status.get("revision", ""))
             if tag and status.get("tag") == tag:
                 wanted = name
                 break
-            if not tag and int(status.get("percent", 0) or 0) > best:
-                wanted, best = name, int(status.get("percent", 0) or 0)
+            # The most traffic answers; at a tie (50/50) the newer revision.
+            share = (int(status.get("percent", 0) or 0), order.index(name) if name in order else -1)
+            if not tag and share > best:
+                wanted, best = name, share
         revision = next((r for r in service.revisions if r.name == wanted and r.ready), None)
         return (service, revision) if revision is not None else None
 

@@ -236,4 +236,6 @@ class CloudRunServices(CloudRunIam, SecretManager):
         service.etag = f'"e{next(self._ids)}"'
         if revision is not None and revision.ready:
             self._created(service, revision)
+        if self.on_traffic is not None:
+            self.on_traffic(service)
         return self._operation(parent, service.to_api())

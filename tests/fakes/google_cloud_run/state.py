@@ -29,6 +29,9 @@ class GoogleState(FakeBase):
         #: Called with a ready revision's image and the variables its container sees (the
         #: secrets read) when it is created: its container pulls the image and starts.
         self.on_revision: Callable[[str, Mapping[str, str]], None] | None = None
+        #: Called with the service after each write that set its traffic, before the answer
+        #: (a test samples every split a run makes, or changes the world at one).
+        self.on_traffic: Callable[[Service], None] | None = None
         self.reset_state()
 
     def reset_state(self) -> None:

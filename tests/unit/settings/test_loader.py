@@ -253,3 +253,47 @@ def test_a_rollback_asked_for_against_rollback_on_failure_false(tmp_path):
         {"INPUT_ROLLBACK-ON-FAILURE": "false"},
     )
     assert settings.rollback_on_failure is False
+
+
+def test_traffic_steps_default_to_all_at_once_and_read_a_list():
+    plain = load_settings_from(environ={"INPUT_TARGET": "google-cloud-run"})
+    assert plain.traffic_steps == (100,) and plain.traffic_step_seconds == 60
+    given = load_settings_from(
+        environ={
+            "INPUT_TARGET": "google-cloud-run",
+            "INPUT_TRAFFIC-STEPS": " 10, 50\n100 ",
+            "PMCP_TRAFFIC_STEP_SECONDS": "0",
+        }
+    )
+    assert given.traffic_steps == (10, 50, 100) and given.traffic_step_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [
+        ("10,50", "ends at 50 %, not 100 %"),
+        ("50,10,100", "the steps do not strictly increase"),
+        ("10,10,100", "the steps do not strictly increase"),
+        ("0,100", "'0' is not a percentage"),
+        ("10,150", "'150' is not a percentage"),
+        ("ten,100", "'ten' is not a percentage"),
+        ("10.5,100", "'10.5' is not a percentage"),
+        (",", "names no step"),
+    ],
+)
+def test_bad_traffic_steps_say_what_and_how_to_fix(steps, said):
+    with pytest.raises(ValidationError) as caught:
+        load_settings_from(
+            environ={"INPUT_TARGET": "google-cloud-run", "INPUT_TRAFFIC-STEPS": steps}
+        )
+    assert f"input 'traffic-steps': {said} — give percentages from 1 to 100" in caught.value.message
+    assert "ending in 100, e.g. 10,50,100" in caught.value.message
+
+
+def test_traffic_step_seconds_is_a_bounded_whole_number():
+    for bad, said in (("-1", "-1 is out of range"), ("1m", "'1m' is not a whole number")):
+        with pytest.raises(ValidationError) as caught:
+            load_settings_from(
+                environ={"INPUT_TARGET": "google-cloud-run", "INPUT_TRAFFIC-STEP-SECONDS": bad}
+            )
+        assert f"input 'traffic-step-seconds': {said}" in caught.value.message

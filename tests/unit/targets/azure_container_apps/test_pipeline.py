@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,17 @@ def _project(root: Path) -> Path:
 
 
 def run(emulator: Any, gha_files: dict[str, Path], project: Path, **extra: str):
+    return run_with(None, emulator, gha_files, project, **extra)
+
+
+def run_with(
+    sleep: Callable[[float], None] | None,
+    emulator: Any,
+    gha_files: dict[str, Path],
+    project: Path,
+    **extra: str,
+) -> tuple[int, str, dict[str, str], str, Any]:
+    """:func:`run` with the program's sleep replaced (``None``: the real one)."""
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         gha_files[name].write_text("")
     env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
@@ -51,7 +63,7 @@ def run(emulator: Any, gha_files: dict[str, Path], project: Path, **extra: str):
     }
     env |= extra
     out = io.StringIO()
-    code = main([], environ=env, stdout=out, stderr=io.StringIO())
+    code = main([], environ=env, stdout=out, stderr=io.StringIO(), sleep=sleep)
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
     summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
     printed = "\n".join(

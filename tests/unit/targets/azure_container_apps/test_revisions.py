@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from pmcp_action.errors import DeployError
+from pmcp_action.flow import TrafficMovedError
 from pmcp_action.polling import OPERATION_POLL
+from pmcp_action.result import TargetResult
 from pmcp_action.targets.azure_container_apps.arm import Arm
 from pmcp_action.targets.azure_container_apps.revisions import wait_revision
 from tests.support.sim_clock import FINISHING_TIMES, SimClock
@@ -57,6 +59,60 @@ def test_a_revision_that_does_not_run_shows_its_state(registries: RegistryWorld)
         registries.target(image=stuck).deploy()
     assert "did not become ready in time" in error.value.message
     assert "provisioning Provisioning" in error.value.message
+
+
+# --- traffic steps: revision weights by a PATCH with If-Match ---------------------------
+
+
+def _staged(world: World) -> tuple[Any, str, TargetResult]:
+    world.arm.app_etags = True  # ARM's convention, which the If-Match path is for
+    first = world.target().deploy().version
+    target = world.target(image=IMAGE_2)
+    return target, first, target.stage()
+
+
+def _patches(world: World) -> list[Any]:
+    return [r for r in world.arm.requests if r.method == "PATCH" and "containerApps" in r.path]
+
+
+def test_a_step_refused_by_a_changed_etag_reads_again_and_writes(world: World) -> None:
+    target, first, staged = _staged(world)
+    # A write of the app that left the weights alone lands between the read and the PATCH.
+    world.arm.faults.status(412, method="PATCH")
+    target.shift_traffic(staged, 10, current=0)
+    assert world.traffic() == [
+        {"revisionName": first, "weight": 90},
+        {"revisionName": staged.version, "weight": 10},
+    ]
+    patches = _patches(world)
+    assert len(patches) == 2 and all(r.headers.get("If-Match") for r in patches)
+
+
+def test_a_step_whose_answer_was_lost_is_done_not_taken_for_another_run(world: World) -> None:
+    target, first, staged = _staged(world)
+    world.arm.faults.status(503, method="PATCH", after_handling=True)
+    target.shift_traffic(staged, 10, current=0)
+    assert world.traffic() == [
+        {"revisionName": first, "weight": 90},
+        {"revisionName": staged.version, "weight": 10},
+    ]
+    # The PATCH was sent again with the etag it had read: refused (412), the weights read
+    # again are the ones wanted, so the step is done.
+    patches = _patches(world)
+    assert [r.fault is not None for r in patches] == [True, False]
+    assert patches[0].headers["If-Match"] == patches[1].headers["If-Match"]
+
+
+def test_a_step_that_finds_other_weights_changes_nothing(world: World) -> None:
+    target, first, staged = _staged(world)
+    world.arm.app_etags = False  # as Container Apps is: the read alone is the check
+    target.shift_traffic(staged, 10, current=0)
+    with pytest.raises(TrafficMovedError) as moved:
+        target.shift_traffic(staged, 60, current=50)  # the run left 10 %, not 50 %
+    assert moved.value.serving == first
+    assert "no longer split as this run left it" in moved.value.message
+    assert len(_patches(world)) == 1
+    assert world.traffic()[1] == {"revisionName": staged.version, "weight": 10}
 
 
 # --- readiness: noticed within 3 s of the revision running, the deadline names it ---------

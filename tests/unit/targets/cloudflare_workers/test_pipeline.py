@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,11 @@ SECRET = "worker-secret-value-9f3b1c"
 
 
 def run(live_fake, gha_files, project: Path, **inputs: str):
+    return run_with(None, live_fake, gha_files, project, **inputs)
+
+
+def run_with(sleep: Callable[[float], None] | None, live_fake, gha_files, project, **inputs):
+    """:func:`run` with the program's sleep replaced (``None``: the real one)."""
     fake, url = live_fake
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         gha_files[name].write_text("")
@@ -38,7 +44,7 @@ def run(live_fake, gha_files, project: Path, **inputs: str):
     }
     env |= {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()}
     out = io.StringIO()
-    code = main([], environ=env, stdout=out, stderr=io.StringIO())
+    code = main([], environ=env, stdout=out, stderr=io.StringIO(), sleep=sleep)
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
     summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
     printed = "\n".join(

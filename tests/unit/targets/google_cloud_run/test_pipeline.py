@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,18 @@ class Run:
 def run(
     emulator: Any, gha_files: dict[str, Path], project: Path, *secrets: str, **extra: str
 ) -> Run:
+    return run_with(None, emulator, gha_files, project, *secrets, **extra)
+
+
+def run_with(
+    sleep: Callable[[float], None] | None,
+    emulator: Any,
+    gha_files: dict[str, Path],
+    project: Path,
+    *secrets: str,
+    **extra: str,
+) -> Run:
+    """:func:`run` with the program's sleep replaced (``None``: the real one)."""
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         gha_files[name].write_text("")
     env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
@@ -73,7 +86,7 @@ def run(
     }
     env |= extra
     out, err = io.StringIO(), io.StringIO()
-    code = main([], environ=env, stdout=out, stderr=err)
+    code = main([], environ=env, stdout=out, stderr=err, sleep=sleep)
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
     summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
     printed = "\n".join(
