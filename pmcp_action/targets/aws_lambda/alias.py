@@ -5,13 +5,11 @@ that moves the alias, so a later ``rollback`` run (a separate job) knows where
 to go back to without any other state.
 
 Every move is a conditional write (``UpdateAlias`` with the ``RevisionId`` read
-before): when another run moved ``live`` in between, the alias is read again.
-A newer version (a later deploy) keeps serving and this run says so; an older
-one (a run that started before ours) is replaced, once.
-
-:func:`promote_alias` is the move after a verification at the candidate URL: it moves
-``live`` only from the version it served when the run staged, and stops with an error when
-another run moved it in between (conditional on the ``RevisionId`` it reads first).
+before): when another run moved ``live`` in between, this run stops with an error
+and leaves ``live`` as that run put it. :func:`promote_alias` is a deploy's move,
+after the verification at the candidate URL, only from the version ``live``
+served when the run staged; :func:`move_alias` creates ``live`` (a first deploy)
+or moves it back (a rollback).
 """
 
 from __future__ import annotations
@@ -46,8 +44,6 @@ class AliasMove:
     version: str
     #: The version recorded as the one before it.
     previous: str
-    #: When another deploy moved ``live`` past ours: the version it serves instead.
-    superseded_by: str = ""
 
 
 def previous_version_of(description: str) -> str:
@@ -66,47 +62,26 @@ def _precondition_failed(exc: PmcpActionError) -> bool:
     return isinstance(cause, ClientError) and has_code(cause, "PreconditionFailedException")
 
 
-def _newer(version: str, than: str) -> bool:
-    return version.isdigit() and than.isdigit() and int(version) > int(than)
-
-
 def move_alias(
-    functions: FunctionManager,
-    state: FunctionState,
-    version: str,
-    previous: str,
-    *,
-    yield_to_newer: bool = True,
+    functions: FunctionManager, state: FunctionState, version: str, previous: str
 ) -> AliasMove:
-    """Point ``live`` at ``version`` (creating the alias if needed).
+    """Point ``live`` at ``version``: create it (a first deploy) or move it (a rollback).
 
-    ``yield_to_newer``: a deploy leaves ``live`` on a newer version another run
-    put there; a rollback (False) refuses to guess and fails instead.
+    A rollback that meets another run's move refuses to guess and fails, changing nothing.
     """
     try:
         return _move(functions, state, version, previous)
     except PmcpActionError as exc:
         if not state.alias_version or not _precondition_failed(exc):
             raise
-    now = functions.read()
-    moved_to = now.alias_version
-    if yield_to_newer and _newer(moved_to, version):
-        return AliasMove(
-            now.alias_arn,
-            moved_to,
-            previous_version_of(now.alias_description),
-            superseded_by=moved_to,
-        )
-    if not yield_to_newer:
-        raise DeployError(
-            f"Another run moved alias {ALIAS} of {functions.name} (to version {moved_to}) "
-            f"while this one moved it to {version}; nothing was changed by this run.",
-            target="aws-lambda",
-            remediation="Let the other run finish (a `concurrency:` group per server avoids "
-            "this), then run the rollback again.",
-        )
-    # A run that started before ours moved it: ours is the newer version, so it wins.
-    return _move(functions, now, version, moved_to)
+    moved_to = functions.read().alias_version
+    raise DeployError(
+        f"Another run moved alias {ALIAS} of {functions.name} (to version {moved_to}) "
+        f"while this one moved it to {version}; nothing was changed by this run.",
+        target="aws-lambda",
+        remediation="Let the other run finish (a `concurrency:` group per server avoids "
+        "this), then run the rollback again.",
+    )
 
 
 def _move(

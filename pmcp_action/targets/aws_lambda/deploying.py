@@ -23,7 +23,7 @@ from ...flow import NothingDeployedError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
 from ...result import LogExcerpt, PlanChange, TargetResult
-from .alias import AliasMove, move_alias, promote_alias
+from .alias import move_alias, promote_alias
 from .candidate import CANDIDATE, delete_candidate, point_candidate
 from .config import SERVER_TAG, LambdaConfig
 from .connection import Connection
@@ -265,64 +265,35 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         return _Published(version, function_arn, tuple(changes))
 
     def _serve(self, survey: Survey, published: _Published) -> TargetResult:
-        """Move ``live`` to the published version (verified there, rolled back if it fails);
-        the secrets' tags once it serves."""
+        """``live`` on the published version: created there (nothing served before, so it is
+        verified live), or there already (only the secrets' tags were stale); then the
+        secrets' tags. Nothing to roll back to either way."""
         conn, config, console = self.conn, self.config, self.console
         state = survey.function
         functions = conn.functions
         plan = survey.compared.secrets
-        version, function_arn = published.version, published.function_arn
+        version = published.version
         changes = list(published.changes)
-        previous = state.alias_version
-        if version == previous:
-            # Only the secrets' tags were stale: live serves this version already.
-            move = AliasMove(state.alias_arn, version, survey.deployed.previous)
-            previous = survey.deployed.previous
+        if state.alias_version:
+            arn, previous = state.alias_arn, survey.deployed.previous
         else:
-            move = move_alias(functions, state, version, previous)
-        notes: tuple[str, ...] = ()
-        if move.superseded_by:
-            text = (
-                f"Another deploy moved alias {ALIAS} to version {move.superseded_by} while this "
-                f"one ran: version {version} was published but does not serve, and version "
-                f"{move.superseded_by} is what the outputs and the verification describe."
-            )
-            console.warning(text, title="Concurrent deploy")
-            notes = (text,)
-        elif version != state.alias_version:
-            previous = move.previous
-            console.info(
-                f"Alias {ALIAS}: version {previous} → {version}."
-                if previous
-                else f"Alias {ALIAS} → version {version}."
-            )
-            changes.append(
-                PlanChange(
-                    "update" if previous else "create",
-                    f"alias {ALIAS}",
-                    f"{previous} → {version}" if previous else f"→ {version}",
-                )
-            )
-        if not move.superseded_by:
-            changes += record(functions, function_arn, plan, salt=config.secret_salt)
-            if plan.outcomes:
-                console.info(f"Secrets: {plan.summary()}.")
+            arn, previous = move_alias(functions, state, version, "").arn, ""
+            console.info(f"Alias {ALIAS} → version {version}.")
+            changes.append(PlanChange("create", f"alias {ALIAS}", f"→ {version}"))
+        changes += record(functions, published.function_arn, plan, salt=config.secret_salt)
+        if plan.outcomes:
+            console.info(f"Secrets: {plan.summary()}.")
         url, url_changes = conn.urls.ensure(conn.urls.read())
         changes += url_changes
         console.info(f"Function URL: {url}")
         return self._result(
             Outcome(
                 function_url=url,
-                version=move.version,
-                previous_version=move.previous if move.superseded_by else previous,
-                arn=move.arn,
+                version=version,
+                previous_version=previous,
+                arn=arn,
                 unchanged=False,
                 changes=tuple(changes),
-                notes=notes,
-                # Never roll back a version another deploy put live, nor one served before.
-                can_roll_back=bool(previous)
-                and not move.superseded_by
-                and version != state.alias_version,
                 secrets=plan.outcomes,
             )
         )
@@ -459,9 +430,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         state = survey.function
         current = state.alias_version
         url = self.conn.urls.read().url
-        move = move_alias(
-            self.conn.functions, state, version, previous=current, yield_to_newer=False
-        )
+        move = move_alias(self.conn.functions, state, version, previous=current)
         self.console.info(f"Alias {ALIAS}: version {current} → {version} (rolled back).")
         changes = [PlanChange("update", f"alias {ALIAS}", f"{current} → {version}")]
         changes += resync(self.conn.functions, state, version, salt=self.config.secret_salt)
