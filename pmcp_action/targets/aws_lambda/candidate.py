@@ -75,13 +75,11 @@ def read_candidate(functions: FunctionManager, urls: UrlManager) -> CandidateSta
 def plan_candidate(urls: UrlManager, state: CandidateState, version: str) -> list[PlanChange]:
     """What staging ``version`` (a number, or "new version") changes about the candidate."""
     alias = f"alias {CANDIDATE}"
-    changes = [
-        PlanChange("update", alias, f"{state.version} → {version}")
-        if state.exists
-        else PlanChange("create", alias, f"→ {version}")
-    ]
-    if state.version == version:
-        changes = []
+    changes: list[PlanChange] = []
+    if not state.exists:
+        changes.append(PlanChange("create", alias, f"→ {version}"))
+    elif state.version != version:
+        changes.append(PlanChange("update", alias, f"{state.version} → {version}"))
     return changes + urls.for_alias(CANDIDATE).plan(state.url)
 
 

@@ -308,7 +308,10 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         urls = conn.urls.for_alias(CANDIDATE)
         candidate_url, url_changes = urls.ensure(compared.candidate.url)
         changes += url_changes
-        opened = any(c.resource.startswith("public invoke permissions") for c in url_changes)
+        opened = any(
+            c.action == "create" and c.resource.startswith("public invoke permissions")
+            for c in url_changes
+        )
         console.info(
             f"Version {version} answers at alias {CANDIDATE}'s URL {candidate_url} with no "
             f"traffic; alias {ALIAS} still serves version {previous}."
