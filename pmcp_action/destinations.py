@@ -4,7 +4,9 @@ A deploy whose outputs, summary or report cannot be written would change the
 cloud and then fail with "Reporting failed", leaving later steps without the
 URL or the version. So every destination is checked while the inputs are
 validated, before any network call: a file must be a regular file this process
-may write, or a new file in a directory it may create or write.
+may write, or a new file in a directory it may create or write. The writers keep the
+same rule through :func:`prepared`, which creates the directories the check accepted
+as creatable.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ if TYPE_CHECKING:
     from .ci.base import Platform
     from .settings.core_settings import Settings
 
-__all__ = ["REPORT_NAME", "destination_problems", "display_path", "report_location"]
+__all__ = [
+    "REPORT_NAME",
+    "destination_problems",
+    "display_path",
+    "file_problem",
+    "prepared",
+    "report_location",
+]
 
 REPORT_NAME = "pmcp-deploy-report.json"
 
@@ -81,8 +90,16 @@ def display_path(path: Path, environ: Mapping[str, str]) -> str:
     return str(resolved)
 
 
+def prepared(path: Path) -> Path:
+    """``path``, ready to be written: its missing directories made, as :func:`file_problem`
+    promises (every writer of a destination opens it through this)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def file_problem(path: Path, what: str, fix: str) -> Problem | None:
-    """Why ``path`` cannot be written (created or appended to), or None when it can."""
+    """Why ``path`` cannot be written (created or appended to, its missing directories
+    made by :func:`prepared`), or None when it can."""
     if path.is_dir():
         return Problem(what, f"{path} is a directory, not a file", fix)
     if path.exists() or path.is_symlink():

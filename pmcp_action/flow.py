@@ -17,7 +17,10 @@ the steps own the platform's calls. The sequences:
 - **rollback**: … → nothing deployed? → ownership (refuse) → ``rollback_version`` → already
   serving (unchanged) or ``move_traffic``;
 - **destroy**: … → nothing deployed? → ownership (refuse) → ``remove``;
-- **logs** (:class:`ServesLogs`): … → nothing deployed? → ``read_logs``.
+- **logs** (:class:`ServesLogs`): … → nothing deployed? → ``read_logs``;
+- **preview** (:class:`ServesPreviews`): check → prepare → connect → survey → ownership
+  (refuse) → required secrets → ``deploy_preview`` (what serves is never touched);
+- **destroy-preview**: check → connect → survey → ownership → ``remove_preview``.
 
 The pipeline (:mod:`pmcp_action.pipeline`) verifies between ``stage`` and ``promote`` (and
 at each step of ``traffic-steps``, :mod:`pmcp_action.traffic_steps`) and rolls back
@@ -31,15 +34,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
+from .access import Access, AccessMissing
 from .errors import DeployError, Problem, ValidationError
 from .ownership import Adoption, Resource, not_ours
 from .secrets.resolve import missing_problem
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .previews.identity import Preview
     from .result import LogExcerpt, PlanChange, TargetResult
 
 __all__ = [
@@ -49,6 +54,7 @@ __all__ = [
     "Module",
     "NothingDeployedError",
     "ServesLogs",
+    "ServesPreviews",
     "Steps",
     "Surveyed",
     "TrafficMovedError",
@@ -79,6 +85,7 @@ ANATOMY: tuple[Module, ...] = (
     Module("results", "Results: each command's TargetResult and the target's outputs"),
     Module("target", "the DeployFlow subclass: connect, steps, prepare; create(context)"),
     Module("logs", "read_logs: what a version logged (targets whose platform keeps logs)", False),
+    Module("trust", "plan/apply: what the cloud must trust for a CI's OIDC token", False),
 )
 
 
@@ -231,11 +238,39 @@ class Steps(ABC, Generic[SurveyT, ArtifactT]):
         this run has no value for may be one of them)."""
         return frozenset()
 
+    def probe_access(self, survey: SurveyT, artifact: ArtifactT | None) -> Access:
+        """check: probe, with read-only calls, that the identity may do what a deploy does.
+        The default probes nothing beyond the sign-in and the survey's reads."""
+        return Access(
+            identity="",
+            notes=(
+                "Signed in, and the survey's reads passed; this target has no read-only probe "
+                "of its write permissions.",
+            ),
+        )
+
     def read_logs(
         self, survey: SurveyT, version: str, *, since: float | None, limit: int
     ) -> LogExcerpt:
         """The last ``limit`` lines ``version`` logged (targets that declare logs)."""
         raise NotImplementedError
+
+    # --- previews (:class:`ServesPreviews` targets) ----------------------------------------
+    def deploy_preview(
+        self, survey: SurveyT, artifact: ArtifactT, preview: Preview
+    ) -> TargetResult:
+        """The artifact as ``preview`` beside what serves (never touching it): its own,
+        stable URL (``url``, ``preview_url``), labelled as a preview."""
+        raise NotImplementedError
+
+    def remove_preview(self, survey: SurveyT, preview: str) -> TargetResult:
+        """Remove the preview named ``preview`` and what was made for it (a missing one:
+        a result with a note saying so)."""
+        raise NotImplementedError
+
+    def previews(self, survey: SurveyT) -> tuple[str, ...]:
+        """The names of the server's previews (a destroy removes them too)."""
+        return ()
 
 
 class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
@@ -325,6 +360,23 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
         with self.connect() as conn:
             self.steps(conn).discard(staged)
 
+    def check_access(self) -> TargetResult:
+        """check: everything a deploy does up to its first write (the inputs, the artifact,
+        the sign-in, the survey), then the target's probes of what the deploy writes."""
+        self.check()
+        with self.prepare() as artifact, self.connect() as conn:
+            steps = self.steps(conn)
+            survey = steps.survey(artifact)
+            self._require_secrets(steps, survey)
+            access = steps.probe_access(survey, artifact)
+        from .result import TargetResult
+
+        for line in access.allowed:
+            self.console.debug(f"allowed: {line}")
+        if access.missing:
+            raise AccessMissing.of(access)
+        return TargetResult(identity=access.identity, notes=access.notes)
+
     def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
         with self.connect() as conn:
             return self.steps(conn).shift_traffic(staged, percent, current=current)
@@ -396,3 +448,50 @@ class ServesLogs(DeployFlow[ConnT, SurveyT, ArtifactT]):
             survey = self._deployed(steps, "No logs")
             wanted = version.strip() or survey.deployed.serving
             return steps.read_logs(survey, wanted, since=since, limit=limit)
+
+
+class ServesPreviews(DeployFlow[ConnT, SurveyT, ArtifactT]):
+    """A flow whose platform can run a preview beside production, under its own stable URL
+    (a tag, label, alias or separate deployment); ``destroy`` removes the previews too."""
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        """The platform's limits on a preview's name (length, alphabet), checked offline."""
+        return ()
+
+    def preview(self, preview: Preview) -> TargetResult:
+        self.check()
+        with self.prepare() as artifact, self.connect() as conn:
+            steps = self.steps(conn)
+            survey = steps.survey(artifact)
+            deployed = survey.deployed
+            if deployed.exists and not deployed.managed:
+                raise not_ours(steps.resource(), target=self.name)
+            self._require_secrets(steps, survey)
+            return steps.deploy_preview(survey, artifact, preview)
+
+    def destroy_preview(self, preview: str) -> TargetResult:
+        self.check()
+        with self.connect() as conn:
+            steps = self.steps(conn)
+            survey = steps.survey(None)
+            if survey.deployed.exists and not survey.deployed.managed:
+                raise not_ours(steps.resource(), target=self.name, deleting=True)
+            removed = steps.remove_preview(survey, preview)
+        print_changes(self.context, removed.changes)
+        return removed
+
+    def destroy(self) -> TargetResult:
+        self.check()
+        with self.connect() as conn:
+            steps = self.steps(conn)
+            survey = self._deployed(steps, "Nothing to destroy")
+            if not survey.deployed.managed:
+                raise not_ours(steps.resource(), target=self.name, deleting=True)
+            previews = steps.previews(survey)
+            removed = steps.remove(survey)
+        if previews:
+            note = f"Its previews were removed with it: {', '.join(previews)}."
+            self.console.info(note)
+            removed = replace(removed, notes=(*removed.notes, note))
+        print_changes(self.context, removed.changes)
+        return removed

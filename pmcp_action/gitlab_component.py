@@ -50,10 +50,10 @@ TOKEN_AUDIENCE_VARIABLE = "PMCP_ID_TOKEN_AUDIENCE"
 _NO_TARGET_AUDIENCE = "$CI_SERVER_URL"
 
 #: What each command does to the GitLab environment (``environment: action:``): deploy and
-#: rollback start a deployment (the environment's URL is the deployed one), plan prepares
-#: one, outputs and logs only access it, destroy stops it. None: not a command of this job
-#: (servers acts on no environment; it runs as a plain script job, README: Many servers;
-#: init is a command of the CLI alone, vocabulary.CLI_ONLY_COMMANDS).
+#: rollback start a deployment (the environment's URL is the deployed one), plan and check
+#: prepare one, outputs and logs only access it, destroy stops it. None: not a command of
+#: this job (servers acts on no environment; it runs as a plain script job, README: Many
+#: servers; init and trust are commands of the CLI alone, vocabulary.CLI_ONLY_COMMANDS).
 ENVIRONMENT_ACTIONS: Mapping[Command, str | None] = MappingProxyType(
     {
         Command.DEPLOY: "start",
@@ -64,8 +64,20 @@ ENVIRONMENT_ACTIONS: Mapping[Command, str | None] = MappingProxyType(
         Command.LOGS: "access",
         Command.SERVERS: None,
         Command.INIT: None,
+        Command.PREVIEW: "start",
+        Command.DESTROY_PREVIEW: "stop",
+        Command.TRUST: None,
+        Command.CHECK: "prepare",
     }
 )
+#: The commands of a review app: their environment is ``review/<preview-id>``, and a preview
+#: job names the stop job (destroy-preview) as its environment's ``on_stop``.
+REVIEW_COMMANDS: frozenset[Command] = frozenset({Command.PREVIEW, Command.DESTROY_PREVIEW})
+#: The review app's environment, and the stop job's name.
+REVIEW_ENVIRONMENT = "review/$[[ inputs.preview-id ]]"
+STOP_JOB = "$[[ inputs.job-name ]]-stop"
+#: The preview's name in a merge request pipeline (the program's own default there).
+DEFAULT_PREVIEW_ID = "mr-$CI_MERGE_REQUEST_IID"
 
 
 def component_commands() -> tuple[str, ...]:
@@ -89,6 +101,7 @@ PROGRAM_INPUTS = (
     "verify",
     "audience",
     "id-token-variable",
+    "preview-id",
 )
 
 _HEAD = """\
@@ -119,7 +132,9 @@ _HEAD = """\
 #
 # One job at a time acts on a server (resource_group "pmcp-deploy <target> <server-name>").
 # The environment: deploy and rollback start a deployment (its URL is the deployed one), plan
-# prepares, outputs and logs access it, destroy stops it.
+# prepares, outputs and logs access it, destroy stops it. A preview (command: preview) is a
+# review app: its environment is review/<preview-id> (mr-<iid> in a merge request pipeline),
+# and its on_stop is the manual job <job-name>-stop, which runs destroy-preview.
 """
 
 
@@ -202,13 +217,20 @@ def _spec(cat: Catalogue) -> str:
             spec["id-token-variable"].default,
         ),
         _input(
+            "preview-id",
+            "With command: preview, the review app's name: its environment is "
+            "review/<preview-id>, stopped by the job <job-name>-stop (destroy-preview).",
+            DEFAULT_PREVIEW_ID,
+        ),
+        _input(
             "args",
             "Further pmcp-action options, e.g. --region eu-west-1 --role-to-assume $DEPLOY_ROLE.",
             "",
         ),
         _input(
             "environment-name",
-            "Name of the GitLab environment the job acts on (a deploy's URL becomes its URL).",
+            "Name of the GitLab environment the job acts on (a deploy's URL becomes its URL); "
+            "a preview's is review/<preview-id>.",
             "production",
         ),
         _input("dotenv", "Path of the dotenv report with the outputs.", "pmcp-deploy.env"),
@@ -227,24 +249,52 @@ def _hidden_jobs(cat: Catalogue) -> str:
         )
     for command in component_commands():
         action = ENVIRONMENT_ACTIONS[Command(command)]
+        review = Command(command) in REVIEW_COMMANDS
+        name = REVIEW_ENVIRONMENT if review else "$[[ inputs.environment-name ]]"
         url = f"    url: ${output_variable('url')}\n" if action == "start" else ""
+        stop = f"    on_stop: {_scalar(STOP_JOB)}\n" if review and action == "start" else ""
         blocks.append(
-            f'".pmcp-deploy-command-{command}":\n  environment:\n    action: {action}\n{url}'
+            f'".pmcp-deploy-command-{command}":\n  environment:\n'
+            f"    name: {name}\n    action: {action}\n{url}{stop}"
         )
     return "\n".join(blocks)
 
 
-def _job(cat: Catalogue) -> str:
+def _job(cat: Catalogue, *, stop: bool = False) -> str:
+    """The job (``stop``: the review app's stop job, running destroy-preview by hand)."""
+    command = _variable_of(cat, "command")
     variables = [f"    {_variable_of(cat, name)}: $[[ inputs.{name} ]]" for name in PROGRAM_INPUTS]
+    if stop:
+        variables = [
+            f"    {command}: {Command.DESTROY_PREVIEW.value}"
+            if line.startswith(f"    {command}:")
+            else line
+            for line in variables
+        ]
     variables += [
         "    PMCP_DOTENV_PATH: $CI_PROJECT_DIR/$[[ inputs.dotenv ]]",
         f"    {_variable_of(cat, 'report-path')}: $CI_PROJECT_DIR/$[[ inputs.report ]]",
     ]
+    when = "      when: manual\n      allow_failure: true\n" if stop else ""
+    rules = (
+        ('    - if: \'"$[[ inputs.command ]]" != "preview"\'\n      when: never\n' if stop else "")
+        + '    - if: \'"$[[ inputs.audience ]]" != ""\'\n'
+        + when
+        + "      variables:\n"
+        + f"        {TOKEN_AUDIENCE_VARIABLE}: $[[ inputs.audience ]]\n"
+        + (
+            "    - when: manual\n      allow_failure: true\n"
+            if stop
+            else "    - when: on_success\n"
+        )
+    )
+    name = STOP_JOB if stop else "$[[ inputs.job-name ]]"
+    environment = "destroy-preview" if stop else "$[[ inputs.command ]]"
     return (
-        '"$[[ inputs.job-name ]]":\n'
+        f"{_scalar(name)}:\n"
         "  extends:\n"
         "    - .pmcp-deploy-target-$[[ inputs.target ]]\n"
-        "    - .pmcp-deploy-command-$[[ inputs.command ]]\n"
+        f"    - .pmcp-deploy-command-{environment}\n"
         "  stage: $[[ inputs.stage ]]\n"
         "  image:\n"
         "    name: $[[ inputs.image ]]\n"
@@ -253,11 +303,8 @@ def _job(cat: Catalogue) -> str:
         "    $[[ inputs.id-token-variable ]]:\n"
         f"      aud: ${TOKEN_AUDIENCE_VARIABLE}\n"
         "  rules:\n"
-        '    - if: \'"$[[ inputs.audience ]]" != ""\'\n'
-        "      variables:\n"
-        f"        {TOKEN_AUDIENCE_VARIABLE}: $[[ inputs.audience ]]\n"
-        "    - when: on_success\n"
-        "  resource_group: pmcp-deploy $[[ inputs.target ]] $[[ inputs.server-name ]]\n"
+        + rules
+        + "  resource_group: pmcp-deploy $[[ inputs.target ]] $[[ inputs.server-name ]]\n"
         "  variables:\n" + "\n".join(variables) + "\n"
         "  script:\n"
         "    - pmcp-action $[[ inputs.args ]]\n"
@@ -267,12 +314,10 @@ def _job(cat: Catalogue) -> str:
         "      dotenv: $[[ inputs.dotenv ]]\n"
         "    paths:\n"
         "      - $[[ inputs.report ]]\n"
-        "  environment:\n"
-        "    name: $[[ inputs.environment-name ]]\n"
     )
 
 
 def render_component(cat: Catalogue) -> str:
     """templates/deploy.yml for the catalogue's targets and the program's commands."""
     head = _HEAD.format(token=TOKEN_AUDIENCE_VARIABLE)
-    return f"{head}{_spec(cat)}---\n{_hidden_jobs(cat)}\n{_job(cat)}"
+    return f"{head}{_spec(cat)}---\n{_hidden_jobs(cat)}\n{_job(cat)}\n{_job(cat, stop=True)}"

@@ -58,8 +58,10 @@ from .traffic_steps import at_once, roll_out, traffic_problems
 
 if TYPE_CHECKING:
     from .init.command import Prepared
+    from .previews.identity import Preview
     from .registry.plan import RegistryPlan
     from .scenarios.model import Scenario
+    from .trust.model import TrustRequest
     from .verify.timings import RoundTrips
 
 #: How many of the server's last log lines a run shows.
@@ -95,6 +97,8 @@ class RunRecorder:
         self.scenarios: tuple[Scenario, ...] = ()
         #: Every verification request of the run, timed (made by the first verification).
         self.trips: RoundTrips | None = None
+        #: preview / destroy-preview: the preview, its name checked before any call.
+        self.preview: Preview | None = None
         #: Where the report goes, once worked out (see :meth:`report_location`).
         self._report: tuple[Path, str] | None = None
         self._report_located = False
@@ -173,6 +177,7 @@ def _read_settings(
         on_secret=platform.mask,
         extra_problems=lookup.problems,
         known=known,
+        config_unreadable=lookup.unreadable,
     )
     platform.debug_enabled = settings.debug
     if settings.command is not Command.SERVERS:
@@ -188,9 +193,10 @@ def _context(
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
 ) -> tuple[RunContext, list[Problem]]:
-    """The run's context; with the problems found after the settings (the secrets'),
-    reported together with the target's."""
-    project = load_project(settings, lookup)
+    """The run's context; with the problems found after the settings (a missing server
+    name, the secrets'), reported together with the target's."""
+    problems: list[Problem] = []
+    project = load_project(settings, lookup, problems=problems)
     resolved = resolve_secrets(
         settings.secrets,
         given_source=settings.sources.get("secrets", "input 'secrets'"),
@@ -205,14 +211,16 @@ def _context(
         platform.warning(said, title="Secrets")
     project = replace(project, environment=resolved.environment, secrets=resolved.secrets)
     if settings.command is Command.DESTROY and not settings.confirm_destroy:
+        whose = f"of {project.server_name!r} " if not problems else ""
         raise ValidationError(
             [
+                *problems,
                 Problem(
                     "input 'confirm-destroy'",
-                    f"destroy deletes {settings.target} resources of {project.server_name!r} and "
-                    "needs an explicit confirmation",
+                    f"destroy deletes {settings.target} resources {whose}and needs an explicit "
+                    "confirmation",
                     "set confirm-destroy: true (CLI: --yes)",
-                )
+                ),
             ]
         )
     deadline = Deadline(settings.timeout_minutes * 60.0)
@@ -226,7 +234,7 @@ def _context(
         environ=environ,
         sleep=sleep,
     )
-    return context, list(resolved.problems)
+    return context, problems + list(resolved.problems)
 
 
 def _warn_about_other_targets_inputs(settings: Settings, platform: Platform) -> None:
@@ -268,6 +276,8 @@ def _run_command(target: Target, settings: Settings) -> TargetResult:
         return target.rollback(settings.rollback_to)
     if command is Command.DESTROY:
         return target.destroy()
+    if command is Command.CHECK:
+        return target.check_access()
     return target.deploy()
 
 
@@ -311,7 +321,7 @@ def _verify(
         access_settling=result.access_settling,
         checks=settings.verify_checks if full else settings.verify_checks[:1],
         apps_mode=settings.verify_apps_mode,
-        scenarios=recorder.scenarios if full and settings.command is Command.DEPLOY else (),
+        scenarios=recorder.scenarios if full and settings.command in _SCENARIO_COMMANDS else (),
         warmup_grace_seconds=settings.verify_warmup_grace_ms / 1000 if full else 0.0,
     )
     console = context.console
@@ -389,6 +399,7 @@ def execute(
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
     prepared: tuple[RunContext, Target, RegistryPlan | None] | None = None
     init: Prepared | None = None
+    trust: TrustRequest | None = None
     with recorder.phase("validate"):
         settings, lookup = _read_settings(flags, environ, recorder)
         recorder.settings = settings
@@ -402,13 +413,29 @@ def execute(
             context, problems = _context(
                 settings, lookup, environ, recorder.platform, transport, sleep
             )
-            recorder.server_name = context.project.server_name
+            if not any(p.where == "input 'server-name'" for p in problems):
+                recorder.server_name = context.project.server_name  # not the placeholder
             target = create_target(context)
-            problems += target.validate()
-            problems += traffic_problems(settings, target)
+            if settings.command is Command.LOGS and logs_of(target) is None:
+                raise _no_logs(settings)  # before asking for anything it would not use
+            if settings.command is Command.TRUST:
+                # trust signs in as the terminal does, never with the job's sign-in inputs:
+                # what a deploy would refuse is said, and trust goes on.
+                for problem in target.validate():
+                    recorder.platform.warning(
+                        f"{problem.render()} (a deploy refuses this; trust goes on)",
+                        title="Input",
+                    )
+            else:
+                problems += target.validate()
+                problems += traffic_problems(settings, target)
+                problems += _preview_problems(recorder, context, target)
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
             prepared = context, target, plan
+            if settings.command is Command.TRUST:
+                trust, trust_problems = _trust_request(settings, environ, context)
+                problems += trust_problems
             recorder.scenarios, scenario_problems, scenario_warnings = _load_scenarios(settings)
             problems += scenario_problems
             for warning in scenario_warnings:
@@ -428,10 +455,19 @@ def execute(
         return recorder.finish(RunStatus.SUCCESS)
     context, target, plan = prepared
 
+    if settings.command is Command.TRUST:
+        with recorder.phase("trust"):
+            assert trust is not None, "a trust run has its request after validation"
+            _run_trust(target, trust, recorder.platform)
+        return recorder.finish(RunStatus.SUCCESS)
     if settings.command is Command.LOGS:
         with recorder.phase("logs"):
             recorder.logs = _logs_command(target, settings, context)
         return recorder.finish(RunStatus.SUCCESS)
+
+    if recorder.preview is not None:
+        status = _preview_command(recorder, context, target, recorder.preview)
+        return recorder.finish(status)
 
     staging = _staging(target, settings)
     deploy_started = recorder.clock()
@@ -466,7 +502,9 @@ def execute(
             raise VerificationError(
                 f"{_verified_what(settings, verification.url)} did not prove that it works.",
                 details=verification.detail,
-                remediation=_verification_remediation(recorder, settings, rollback_error),
+                remediation=_verification_remediation(
+                    recorder, settings, rollback_error, rolls_back=_rolls_back(target)
+                ),
                 still_serving=still_serving,
             )
 
@@ -475,6 +513,31 @@ def execute(
             recorder.registry = _publish(context, plan, recorder.verification)
     status = RunStatus.UNCHANGED if recorder.result.unchanged else RunStatus.SUCCESS
     return recorder.finish(status)
+
+
+#: The commands whose verification runs the verify-scenarios.
+_SCENARIO_COMMANDS = frozenset({Command.DEPLOY, Command.PREVIEW})
+
+
+def _preview_problems(recorder: RunRecorder, context: RunContext, target: Target) -> list[Problem]:
+    """preview / destroy-preview: the preview's name (and the target's limits on it)."""
+    from .previews.run import PREVIEW_COMMANDS, check_preview
+
+    if context.settings.command not in PREVIEW_COMMANDS:
+        return []
+    recorder.preview, problems = check_preview(context, target)
+    return problems
+
+
+def _preview_command(
+    recorder: RunRecorder, context: RunContext, target: Target, preview: Preview
+) -> RunStatus:
+    from .previews.run import run_preview
+
+    def verify(result: TargetResult, url: str) -> Verification:
+        return _verify(recorder, context, result, url=url)
+
+    return run_preview(recorder, context, target, preview, verify)
 
 
 def _servers_command(settings: Settings, platform: Platform) -> tuple[MatrixEntry, ...]:
@@ -489,6 +552,20 @@ def _prepare_init(settings: Settings, lookup: ConfigLookup, platform: Platform) 
     return prepare_init(
         settings, lookup, warn=lambda said: platform.warning(said, title="pmcp-action init")
     )
+
+
+def _trust_request(
+    settings: Settings, environ: Mapping[str, str], context: RunContext
+) -> tuple[TrustRequest | None, list[Problem]]:
+    from .trust.command import trust_request
+
+    return trust_request(settings, environ, context.project.root)
+
+
+def _run_trust(target: Target, request: TrustRequest, platform: Platform) -> None:
+    from .trust.command import run_trust
+
+    run_trust(target, request, platform)  # type: ignore[arg-type]
 
 
 def _write_init(prepared: Prepared, platform: Platform) -> None:
@@ -557,14 +634,18 @@ def _staging(target: Target, settings: Settings) -> StagingTarget | None:
     return staging_of(target)
 
 
+def _no_logs(settings: Settings) -> NotSupportedError:
+    return NotSupportedError(
+        f"The {settings.target} target cannot show the server's logs.",
+        remediation="Read them where the platform keeps them (its console or CLI).",
+    )
+
+
 def _logs_command(target: Target, settings: Settings, context: RunContext) -> LogExcerpt:
     """``logs``: the serving version's last lines, printed and kept for the summary."""
     reader = logs_of(target)
     if reader is None:
-        raise NotSupportedError(
-            f"The {settings.target} target cannot show the server's logs.",
-            remediation="Read them where the platform keeps them (its console or CLI).",
-        )
+        raise _no_logs(settings)
     excerpt = reader.logs(version="", since=None, limit=LOG_LINES)
     context.console.info(f"{excerpt.source}:")
     for line in excerpt.lines or (f"({excerpt.note or 'no lines'})",):
@@ -662,6 +743,12 @@ def _roll_back_after_failed_verification(
     result = recorder.result
     if settings.command is not Command.DEPLOY or not settings.rollback_on_failure:
         return None
+    if not result.unchanged and not _rolls_back(target):
+        recorder.platform.warning(
+            f"Verification failed, but the {settings.target} target cannot roll back; "
+            "the new version stays live."
+        )
+        return None
     if result.unchanged or not result.previous_version:
         recorder.platform.warning(
             "Verification failed and there is no previous version to return to."
@@ -698,6 +785,12 @@ def _roll_back_after_failed_verification(
     return None
 
 
+def _rolls_back(target: Target) -> bool:
+    """Whether the platform can serve an earlier version again at all (pmcp-run cannot,
+    whatever a deploy's result says about its previous version)."""
+    return bool(getattr(target, "can_roll_back", True))
+
+
 def _serving_now(target: Target) -> str:
     """The version serving right now, read just before a rollback ("" when it cannot tell)."""
     try:
@@ -713,8 +806,30 @@ def _verified_what(settings: Settings, url: str) -> str:
     return f"The deployed server at {url}"
 
 
+def _advice(settings: Settings, verification: Verification | None) -> str:
+    """What to look at: the tools, when the server answered MCP but lacks a verify-tools
+    name; else why it does not answer MCP requests."""
+    listed = verification.tools if verification is not None else ()
+    answered = verification is not None and bool(verification.protocol_version)
+    missing = [name for name in settings.verify_tools if name not in listed]
+    if answered and missing:
+        return (
+            f"The server answers MCP but does not list {', '.join(missing)}: check the names in "
+            "verify-tools against the tools it lists (see the details), or add the tool to the "
+            "server."
+        )
+    return (
+        "Look at the server's logs for why it does not answer MCP requests; set verify: false "
+        "only if the endpoint is not meant to be reachable from CI."
+    )
+
+
 def _verification_remediation(
-    recorder: RunRecorder, settings: Settings, rollback_error: PmcpActionError | None
+    recorder: RunRecorder,
+    settings: Settings,
+    rollback_error: PmcpActionError | None,
+    *,
+    rolls_back: bool,
 ) -> str:
     result = recorder.result
     if recorder.superseded_by:
@@ -728,10 +843,7 @@ def _verification_remediation(
             f"Version {result.previous_version} serves again. Fix the server (see the details), "
             "then deploy again; set rollback-on-failure: false to keep a failing version live."
         )
-    advice = (
-        "Look at the server's logs for why it does not answer MCP requests; set verify: false "
-        "only if the endpoint is not meant to be reachable from CI."
-    )
+    advice = _advice(settings, recorder.verification)
     if result.unchanged:
         return advice
     live = f"version {result.version}" if result.version else "the new version"
@@ -741,6 +853,8 @@ def _verification_remediation(
         why = "a rollback is not undone"
     elif not settings.rollback_on_failure:
         why = "rollback-on-failure is false"
+    elif not rolls_back:
+        why = f"the {settings.target} target cannot roll back"
     elif not result.previous_version:
         why = "there is no previous version"
     else:

@@ -16,7 +16,7 @@ from here pays for nothing else, so ``--help`` and target discovery stay light.
 - problems and errors: :class:`Problem`, :class:`PmcpActionError` and its kinds;
 - results: :class:`TargetResult`, :class:`PlanChange`, :class:`LogExcerpt`,
   :class:`McpEndpoint` (a service URL's MCP endpoint, by the one rule);
-- the flow: :class:`DeployFlow` (or :class:`ServesLogs`), :class:`Steps`,
+- the flow: :class:`DeployFlow` (or :class:`ServesLogs`, :class:`ServesPreviews`), :class:`Steps`,
   :class:`Deployed`, :class:`NothingDeployedError`;
 - ownership: :class:`Resource`, :class:`Adoption`, :func:`labels`, :func:`is_managed`,
   :data:`MANAGED_BY`, :data:`OWNER`;
@@ -45,7 +45,14 @@ if TYPE_CHECKING:
         TimeoutExceededError,
         ValidationError,
     )
-    from .flow import Deployed, DeployFlow, NothingDeployedError, ServesLogs, Steps
+    from .flow import (
+        Deployed,
+        DeployFlow,
+        NothingDeployedError,
+        ServesLogs,
+        ServesPreviews,
+        Steps,
+    )
     from .ownership import MANAGED_BY, OWNER, Adoption, Resource, is_managed, labels
     from .rest import ErrorEnvelope, RestApi, TransportFailure, json_object
     from .result import LogExcerpt, PlanChange, TargetResult
@@ -93,6 +100,7 @@ __all__ = [
     "RestApi",
     "RunContext",
     "ServesLogs",
+    "ServesPreviews",
     "Steps",
     "TargetDeclaration",
     "TargetInputs",
@@ -120,7 +128,14 @@ _FROM = {
         "TimeoutExceededError",
         "ValidationError",
     ),
-    ".flow": ("DeployFlow", "Deployed", "NothingDeployedError", "ServesLogs", "Steps"),
+    ".flow": (
+        "DeployFlow",
+        "Deployed",
+        "NothingDeployedError",
+        "ServesLogs",
+        "ServesPreviews",
+        "Steps",
+    ),
     ".ownership": ("MANAGED_BY", "OWNER", "Adoption", "Resource", "is_managed", "labels"),
     ".rest": ("ErrorEnvelope", "RestApi", "TransportFailure", "json_object"),
     ".result": ("LogExcerpt", "PlanChange", "TargetResult"),

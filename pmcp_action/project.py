@@ -16,11 +16,17 @@ from .settings.core_settings import Settings
 from .settings.deploy_toml_reading import ConfigLookup
 
 __all__ = [
+    "PLACEHOLDER_NAME",
     "detect_server_name",
     "load_project",
     "read_crate_description",
     "read_crate_version",
 ]
+
+
+#: The name the other checks run with when no server name is found: they then report what
+#: else is missing in the same run, and nothing about names derived from a name not found.
+PLACEHOLDER_NAME = "server"
 
 
 def _read_toml(path: Path) -> Mapping[str, Any]:
@@ -102,24 +108,28 @@ def read_crate_description(root: Path) -> str:
     return _crate_field(root, "description")
 
 
-def load_project(settings: Settings, lookup: ConfigLookup) -> Project:
-    """Build the :class:`Project`; raise :class:`ValidationError` when it has no name."""
+def load_project(
+    settings: Settings, lookup: ConfigLookup, *, problems: list[Problem] | None = None
+) -> Project:
+    """Build the :class:`Project`. Without a server name: raise :class:`ValidationError`,
+    or, when ``problems`` is given, add the problem there and name the project
+    :data:`PLACEHOLDER_NAME`, so that every other check still runs."""
     config = lookup.config
     root = config.path.parent.parent if config.path is not None else settings.working_directory
     root = root.resolve()
     server_name = settings.server_name or config.server.name or detect_server_name(root)
     if not server_name:
-        raise ValidationError(
-            [
-                Problem(
-                    "input 'server-name'",
-                    f"no server name: no .pmcp/deploy.toml [server].name and no crate name in "
-                    f"{root / 'Cargo.toml'}",
-                    "set the server-name input, or run the action in the project directory "
-                    "(working-directory)",
-                )
-            ]
+        problem = Problem(
+            "input 'server-name'",
+            f"no server name: no .pmcp/deploy.toml [server].name and no crate name in "
+            f"{root / 'Cargo.toml'}",
+            "set the server-name input, or run the action in the project directory "
+            "(working-directory)",
         )
+        if problems is None:
+            raise ValidationError([problem])
+        problems.append(problem)
+        server_name = PLACEHOLDER_NAME
     environment = dict(config.environment)
     environment.update(settings.environment)
     return Project(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .destinations import prepared
 from .exit_codes import UNVERIFIED
 from .result import (
     LogExcerpt,
@@ -61,6 +62,10 @@ _COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
     Command.LOGS: ("📜", "Server logs"),
     Command.SERVERS: ("🗂️", "Servers"),
     Command.INIT: ("🧩", "CI configuration written"),
+    Command.PREVIEW: ("🔍", "Preview deployed"),
+    Command.DESTROY_PREVIEW: ("🧹", "Preview removed"),
+    Command.TRUST: ("🤝", "Cloud trust"),
+    Command.CHECK: ("🩺", "Access checked"),
 }
 _VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
     VerificationStatus.VERIFIED: ("✅", "verified"),
@@ -100,6 +105,8 @@ def build_outputs(run: RunResult, known: Catalogue | None = None) -> dict[str, s
         "matrix": render_matrix(run.matrix) if run.matrix is not None else "",
         "registry-name": run.registry.name if run.registry is not None else "",
         "registry-version": run.registry.version if run.registry is not None else "",
+        "preview-id": r.preview_id,
+        "preview-url": r.preview_url,
         "report-path": run.report_path,
         "command": run.command,
         "status": run.status,
@@ -218,6 +225,7 @@ def _summary_rows(
     if r.service_url and r.service_url != r.url:
         rows.append((labels["service-url"], r.service_url, True))
     for name, value in (
+        ("preview-id", r.preview_id),
         ("health-url", r.health_url),
         ("version", r.version),
         ("previous-version", r.previous_version),
@@ -485,7 +493,7 @@ def build_report(
 
 def write_report(path: Path, report: Mapping[str, Any], redact: Callable[[str], str]) -> None:
     """Write the report atomically; ``redact`` scrubs the serialised text."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepared(path)
     text = redact(json.dumps(report, indent=2, sort_keys=False) + "\n")
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text, encoding="utf-8")

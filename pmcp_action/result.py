@@ -107,6 +107,10 @@ class TargetResult:
     #: Why a 401/403 from the new version may only mean "not yet" (an access grant this
     #: deploy just made, still propagating): verification then retries it until its deadline.
     access_settling: str = ""
+    #: preview / destroy-preview: the preview's name, and its MCP endpoint (stable for the
+    #: pull request: the same on every push).
+    preview_id: str = ""
+    preview_url: str = ""
 
 
 @dataclass(frozen=True)

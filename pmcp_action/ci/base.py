@@ -58,6 +58,10 @@ class Platform:
     def warning(self, message: str, *, title: str = "") -> None:
         self._write(f"warning: {title + ': ' if title else ''}{message}")
 
+    def notice(self, message: str, *, title: str = "") -> None:
+        """Something worth knowing that needs no fixing (GitHub shows it as an annotation)."""
+        self._write(f"notice: {title + ': ' if title else ''}{message}")
+
     def error(self, message: str, *, title: str = "") -> None:
         self._write(f"error: {title + ': ' if title else ''}{message}")
 

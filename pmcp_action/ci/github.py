@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..destinations import prepared
 from .base import Platform
 
 __all__ = ["GitHubActions", "escape_data", "escape_property"]
@@ -43,6 +44,9 @@ class GitHubActions(Platform):
     def warning(self, message: str, *, title: str = "") -> None:
         self._command("warning", message, title=title)
 
+    def notice(self, message: str, *, title: str = "") -> None:
+        self._command("notice", message, title=title)
+
     def error(self, message: str, *, title: str = "") -> None:
         self._command("error", message, title=title)
 
@@ -69,7 +73,7 @@ class GitHubActions(Platform):
             self.warning("GITHUB_OUTPUT is not set; outputs are printed instead.")
             super().write_outputs(outputs)
             return
-        with Path(path).open("a", encoding="utf-8") as handle:
+        with prepared(Path(path)).open("a", encoding="utf-8") as handle:
             for name, raw in outputs.items():
                 value = self.redactor.redact(raw)
                 delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
@@ -84,7 +88,7 @@ class GitHubActions(Platform):
             return
         text = self.redactor.redact(markdown)
         data = text.encode("utf-8")
-        target = Path(path)
+        target = prepared(Path(path))
         existing = target.stat().st_size if target.exists() else 0
         room = SUMMARY_LIMIT - existing
         if len(data) > room:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..destinations import prepared
 from ..settings.common_outputs import output_variable
 from .base import Platform
 
@@ -74,7 +75,7 @@ class GitLabCi(Platform):
                 continue
             lines.append(line)
             size += len(line.encode())
-        path.write_text("".join(lines), encoding="utf-8")
+        prepared(path).write_text("".join(lines), encoding="utf-8")
         self.info(f"Outputs written to the dotenv report {path}.")
         if dropped:
             self.warning(

@@ -42,7 +42,9 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "What to do: deploy, plan (validate and show what would change, touching nothing), "
         "outputs (what is deployed now), rollback, destroy, logs (what the serving version "
         "logged, where the target keeps logs), servers (the repository's servers as a CI "
-        "matrix).",
+        "matrix), preview (deploy the working tree as a pull request's preview beside "
+        "production and verify it), destroy-preview (remove that preview), check (sign in and "
+        "probe the permissions a deploy needs, writing nothing).",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
         default=Command.DEPLOY.value,
@@ -273,6 +275,24 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         minimum=0,
         maximum=3600,
     ),
+    # --- previews ---------------------------------------------------------------
+    InputSpec(
+        "preview-id",
+        "With command: preview or destroy-preview, the preview's name (lowercase letters, "
+        "digits and hyphens, starting with a letter). Default: pr-<number> from a GitHub "
+        "pull_request or pull_request_target event, mr-<iid> from a GitLab merge request "
+        "pipeline (CI_MERGE_REQUEST_IID); required elsewhere.",
+        env=("PMCP_PREVIEW_ID",),
+    ),
+    InputSpec(
+        "github-token",
+        "With command: preview or destroy-preview on GitHub, a token that may write pull "
+        "request comments and deployments (permissions: pull-requests: write, deployments: "
+        "write): the preview's sticky comment and its GitHub deployment. Without one (or on "
+        "a fork's pull request) the run only says how to give one.",
+        secret=True,
+        env=("GITHUB_TOKEN",),
+    ),
     # --- limits and safety ------------------------------------------------------
     InputSpec(
         "timeout-minutes",
@@ -338,9 +358,9 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     # --- CLI only ---------------------------------------------------------------
     InputSpec(
         "ci",
-        "init: the CI to write for: github (.github/workflows/pmcp-deploy.yml) or gitlab (the "
-        "component added to .gitlab-ci.yml). Default: gitlab when the repository has a "
-        ".gitlab-ci.yml, else github.",
+        "init, trust: the CI to write for (or whose tokens to trust): github "
+        "(.github/workflows/pmcp-deploy.yml) or gitlab (the component added to "
+        ".gitlab-ci.yml). Default: gitlab when the repository has a .gitlab-ci.yml, else github.",
         kind=InputKind.CHOICE,
         choices=choices_of(CiSystem),
         env=("PMCP_CI",),
@@ -349,10 +369,33 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "ci-environment",
-        "init: the CI's deployment environment the job deploys in (GitHub's environment, "
+        "init, trust: the CI's deployment environment the job deploys in (GitHub's environment, "
         "GitLab's environment-name); the server's variables are the environment input.",
         default="production",
         env=("PMCP_CI_ENVIRONMENT",),
+        cli_only=True,
+    ),
+    InputSpec(
+        "repository",
+        "trust: the repository whose CI tokens the cloud trusts (OWNER/REPO on GitHub, "
+        "GROUP/PROJECT on GitLab).",
+        env=("PMCP_TRUST_REPOSITORY",),
+        cli_only=True,
+    ),
+    InputSpec(
+        "ref",
+        "trust: trust the tokens of this branch (main or refs/heads/main), tag (refs/tags/v1) "
+        "or of pull requests (pull_request) instead of those of ci-environment.",
+        env=("PMCP_TRUST_REF",),
+        cli_only=True,
+    ),
+    InputSpec(
+        "apply",
+        "trust: create what is missing with the terminal's own cloud credentials; what exists "
+        "and differs is reported, never changed.",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_TRUST_APPLY",),
         cli_only=True,
     ),
     InputSpec(
@@ -386,6 +429,9 @@ COMMON_VARIABLES: Mapping[str, str] = MappingProxyType(
         "PMCP_DOTENV_PATH": "GitLab CI: where the dotenv report is written "
         "(default pmcp-deploy.env).",
         "CARGO_TARGET_DIR": "Cargo's target directory, where built artifacts are looked for.",
+        "PMCP_GITHUB_API_URL": "preview / destroy-preview: the GitHub REST API the pull "
+        "request's comment and deployment go to, before GITHUB_API_URL (then "
+        "https://api.github.com).",
         "PMCP_HOST_WORKSPACE": "GitHub Actions, set by action.yml: the workspace's path on the "
         "runner, so a file an earlier step named there (a credentials file) is read where the "
         "action's container sees it.",

@@ -100,6 +100,18 @@ COMMON_OUTPUTS: tuple[OutputSpec, ...] = (
         "MCP Registry",
     ),
     OutputSpec("registry-version", "The version published to the MCP Registry."),
+    OutputSpec(
+        "preview-id",
+        "command: preview or destroy-preview: the preview's name (pr-<number>, mr-<iid> or "
+        "preview-id).",
+        "Preview",
+    ),
+    OutputSpec(
+        "preview-url",
+        "command: preview: the preview's MCP endpoint, the same on every push to the pull "
+        "request (also given as url).",
+        "Preview URL",
+    ),
     OutputSpec("report-path", "Path of the JSON deploy report."),
     OutputSpec("command", "The command that ran.", "Command"),
     OutputSpec("status", "success, unchanged or failure."),

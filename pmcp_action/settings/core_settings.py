@@ -65,6 +65,10 @@ class Settings:
     traffic_step_seconds: int
     timeout_minutes: int
     confirm_destroy: bool
+    #: preview / destroy-preview: the preview's name as given ("" = derived from the CI event).
+    preview_id: str
+    #: The token for the preview's pull request comment and GitHub deployment (masked).
+    github_token: str
     report_path: Path | None
     debug: bool
     output_format: OutputFormat
@@ -78,6 +82,10 @@ class Settings:
     ci: str
     ci_environment: str
     force: bool
+    #: trust: the repository and ref whose tokens the cloud trusts, and whether to create it.
+    repository: str
+    ref: str
+    apply: bool
     #: The chosen target's inputs (shared ones such as region included).
     inputs: TargetInputs
     #: Where each given value came from, by input name.

@@ -451,6 +451,9 @@ class ConfigLookup:
     problems: list[Problem]
     #: Keys and tables nobody reads (typos, newer cargo-pmcp keys): worth a warning.
     warnings: list[Problem] = field(default_factory=list)
+    #: The file exists but could not be read: what it would supply (the target, the
+    #: server name) is unknown, not missing.
+    unreadable: bool = False
 
     @property
     def values(self) -> dict[str, RawValue]:
@@ -530,8 +533,8 @@ def find_config(
         config, _document = load_deploy_config(path)
     except ValidationError as exc:
         problems.extend(exc.problems)
-        return ConfigLookup(DeployConfig(path=path), problems)
+        return ConfigLookup(DeployConfig(path=path), problems, unreadable=True)
     except ConfigError as exc:
         problems.append(Problem(str(path), exc.message, exc.remediation))
-        return ConfigLookup(DeployConfig(path=path), problems)
+        return ConfigLookup(DeployConfig(path=path), problems, unreadable=True)
     return ConfigLookup(config, problems, unknown_key_warnings(config, declared_keys))

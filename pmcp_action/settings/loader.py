@@ -58,6 +58,7 @@ def load_settings(
     on_secret: Callable[[str], None] = lambda _value: None,
     extra_problems: list[Problem] | None = None,
     known: Catalogue | None = None,
+    config_unreadable: bool = False,
 ) -> Settings:
     """Build the frozen settings, or raise :class:`ValidationError` with every problem.
 
@@ -66,7 +67,9 @@ def load_settings(
     supplies to common inputs (target, server-name), already located for messages;
     ``deploy_config`` is the file itself, where the target's fallbacks look; ``environ``
     holds the cloud variables those fallbacks name. Secrets are handed to ``on_secret``
-    as soon as they are seen, before anything is validated.
+    as soon as they are seen, before anything is validated. ``config_unreadable``: the file
+    exists but could not be read (its problems are in ``extra_problems``), so a target it
+    may name is not reported missing as well.
     """
     cat = known or catalogue()
     problems: list[Problem] = list(extra_problems or [])
@@ -79,7 +82,7 @@ def load_settings(
     raw = resolve(given, common, config_values)
     values = _typed(common, raw, problems)
     _check_cli_only_command(values, raw, problems)
-    if "target" not in raw and values.get("command") != Command.SERVERS:
+    if "target" not in raw and values.get("command") != Command.SERVERS and not config_unreadable:
         problems.append(
             Problem(
                 "input 'target'",
@@ -190,9 +193,10 @@ def _check_cli_only_command(
         problems.append(
             Problem(
                 source,
-                f"{command} is a command of the pmcp-action CLI, not of the action: it writes "
-                "files into the checkout",
-                f"run `pmcp-action {command}` in your clone and commit what it writes",
+                f"{command} is a command of the pmcp-action CLI, not of the action: a person "
+                "runs it at a terminal (init writes files into the checkout; trust sets up the "
+                "cloud with the terminal's credentials)",
+                f"run `pmcp-action {command}` in your clone",
             )
         )
 

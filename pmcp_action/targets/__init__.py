@@ -17,15 +17,18 @@ from ..errors import NotSupportedError, Problem
 
 if TYPE_CHECKING:  # the registry imports this package: it must not pull in the HTTP client
     from ..context import RunContext
+    from ..previews.identity import Preview
     from ..result import LogExcerpt, TargetResult
 
 __all__ = [
     "LogTarget",
+    "PreviewTarget",
     "StagingTarget",
     "Target",
     "TrafficTarget",
     "create_target",
     "logs_of",
+    "previews_of",
     "staging_of",
     "traffic_of",
 ]
@@ -59,6 +62,11 @@ class Target(Protocol):
 
     def destroy(self) -> TargetResult:
         """Delete what this tool created; fail when nothing was found."""
+        ...
+
+    def check_access(self) -> TargetResult:
+        """Everything a deploy does up to its first write, then probes of its permissions;
+        raises :class:`~pmcp_action.access.AccessMissing` naming what is missing."""
         ...
 
 
@@ -103,6 +111,30 @@ class LogTarget(Target, Protocol):
     def logs(self, *, version: str, since: float | None, limit: int) -> LogExcerpt:
         """The last ``limit`` lines of ``version`` ("" = the serving one) since ``since``."""
         ...
+
+
+class PreviewTarget(Target, Protocol):
+    """A target that can deploy a preview beside production (``command: preview``)."""
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        """The platform's limits on the preview's name, checked offline."""
+        ...
+
+    def preview(self, preview: Preview) -> TargetResult:
+        """Deploy the artifact as ``preview``; what serves production is never touched."""
+        ...
+
+    def destroy_preview(self, preview: str) -> TargetResult:
+        """Remove the preview and what was made for it; a missing one is no error."""
+        ...
+
+
+def previews_of(target: Target) -> PreviewTarget | None:
+    """The target as a :class:`PreviewTarget` when it offers previews."""
+    names = ("preview_problems", "preview", "destroy_preview")
+    if all(callable(getattr(target, name, None)) for name in names):
+        return cast(PreviewTarget, target)
+    return None
 
 
 def logs_of(target: Target) -> LogTarget | None:

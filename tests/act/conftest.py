@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,7 @@ def act_run(act_binary: str, act_repository: Path, tmp_path: Path) -> RunAct:
         env: Mapping[str, str] | None = None,
         secrets: Mapping[str, str] | None = None,
         variables: Mapping[str, str] | None = None,
+        event_payload: Mapping[str, Any] | None = None,
         timeout: float = 900,
     ) -> ActRun:
         return run_act(
@@ -60,6 +62,7 @@ def act_run(act_binary: str, act_repository: Path, tmp_path: Path) -> RunAct:
             env=env,
             secrets=secrets,
             variables=variables,
+            event_payload=event_payload,
             timeout=timeout,
         )
 

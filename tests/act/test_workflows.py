@@ -18,6 +18,9 @@ _ALLOWED_GRANTS = {"contents": {"read"}, "id-token": {"write"}}
 #: What a release needs beyond that, and only there: pushing the image (packages), its
 #: provenance attestation (attestations) and the GitHub release (contents: write).
 _RELEASE_GRANTS = {"contents": {"write"}, "packages": {"write"}, "attestations": {"write"}}
+#: What a pull request's preview needs beyond that, and only there: its sticky comment and
+#: its GitHub deployment.
+_PREVIEW_GRANTS = {"pull-requests": {"write"}, "deployments": {"write"}}
 
 
 def _load(path: Path) -> dict[Any, Any]:
@@ -49,9 +52,9 @@ def test_workflow_hygiene(path: Path) -> None:
         grants = job.get("permissions")
         assert isinstance(grants, dict) and grants, f"{where}: no per-job permissions"
         allowed = {k: set(v) for k, v in _ALLOWED_GRANTS.items()}
-        if path.name == "release.yml":
-            for scope, levels in _RELEASE_GRANTS.items():
-                allowed[scope] = allowed.get(scope, set()) | levels
+        extra = {"release.yml": _RELEASE_GRANTS, "preview-local.yml": _PREVIEW_GRANTS}
+        for scope, levels in extra.get(path.name, {}).items():
+            allowed[scope] = allowed.get(scope, set()) | levels
         for scope, level in grants.items():
             assert level in allowed.get(scope, set()), f"{where}: {scope}: {level}"
         for step in _steps(job):

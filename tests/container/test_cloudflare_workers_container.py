@@ -77,7 +77,7 @@ def test_deploy_then_a_preview_verified_redeploy_through_the_image(
     assert script is not None and len(script.versions) == 2
     assert second.outputs["version"] == script.versions[-1].id
     assert second.outputs["previous-version"] == first.outputs["version"]
-    assert second.outputs["preview-url"].startswith(f"{url}/{script.versions[-1].id[:8]}-")
+    assert second.outputs["version-preview-url"].startswith(f"{url}/{script.versions[-1].id[:8]}-")
     assert second.outputs["mcp-server-version"] == "2.0.0"
     assert "✅" in second.summary
     for run in (first, second):

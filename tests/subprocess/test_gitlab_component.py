@@ -233,5 +233,5 @@ def test_each_target_gets_its_own_default_audience_and_every_command_is_accepted
         "aud-cloudflare-workers": "https://gl.test",
         "aud-given": "sts.example.com",
     }, log[-4000:]
-    commands = dict(re.findall(r"> command-([a-z]+) token-audience=\S* command=(\S*)", log))
+    commands = dict(re.findall(r"> command-([a-z-]+) token-audience=\S* command=(\S*)", log))
     assert commands == {c: c for c in component_commands()}, log[-4000:]

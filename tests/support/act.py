@@ -153,11 +153,13 @@ def run_act(
     env: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
     variables: Mapping[str, str] | None = None,
+    event_payload: Mapping[str, Any] | None = None,
     timeout: float = 900,
     echo: Callable[[str], None] | None = None,
 ) -> ActRun:
     """Run one job of a workflow with act and return its parsed log; ``variables`` are the
-    ``vars`` context (a repository's variables).
+    ``vars`` context (a repository's variables); ``event_payload`` is the event's payload
+    (``--eventpath``: what GITHUB_EVENT_PATH holds, e.g. a pull_request's number and head).
 
     Never prompts: act gets a fresh HOME (so no ~/.actrc question), stdin from /dev/null, and
     explicit env/secret/var files (so no .env/.secrets in the tree is read). No cache server
@@ -201,6 +203,10 @@ def run_act(
         "--var-file",
         str(var_file),
     ]
+    if event_payload is not None:
+        event_file = work_dir / "event.json"
+        event_file.write_text(json.dumps(event_payload))
+        command += ["--eventpath", str(event_file)]
     process_env = {k: os.environ[k] for k in _PASS_THROUGH if k in os.environ}
     process_env["HOME"] = str(home)
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from pmcp_action.errors import DeployError, NotSupportedError, Problem, ValidationError
-from pmcp_action.flow import Deployed, NothingDeployedError, ServesLogs, Steps
+from pmcp_action.flow import Deployed, NothingDeployedError, ServesLogs, ServesPreviews, Steps
 from pmcp_action.ownership import Adoption, NotOursError, Resource
+from pmcp_action.previews.identity import Preview
 from pmcp_action.result import LogExcerpt, PlanChange, TargetResult
 from tests.support.context import make_context
 
@@ -264,3 +265,103 @@ def test_a_required_secret_no_one_gave_stops_the_deploy_unless_the_platform_stor
             return frozenset({"API_KEY"})
 
     assert flow(Platform(exists=True, serving="v1"), StoresIt).deploy().version == "v2"
+
+
+# --- previews (ServesPreviews) ---------------------------------------------------------------
+
+
+class PreviewSteps(ToySteps):
+    def deploy_preview(self, survey: Survey, artifact: str, preview: Preview) -> TargetResult:
+        self._step(f"deploy_preview({artifact}, {preview.id})")
+        return TargetResult(url=f"https://{preview.id}.toy/mcp", preview_id=preview.id)
+
+    def remove_preview(self, survey: Survey, preview: str) -> TargetResult:
+        self._step(f"remove_preview({preview})")
+        return TargetResult(preview_id=preview, changes=(PlanChange("delete", preview),))
+
+    def previews(self, survey: Survey) -> tuple[str, ...]:
+        self._step("previews")
+        return ("pr-1", "pr-2")
+
+
+class PreviewFlow(ServesPreviews[Platform, Survey, str], ToyFlow):
+    def steps(self, conn: Platform) -> PreviewSteps:
+        return PreviewSteps(conn, self.adoption)  # type: ignore[arg-type]
+
+
+def test_a_preview_is_prepared_surveyed_and_deployed_beside_what_serves(tmp_path):
+    platform = Platform(exists=True, serving="v1")
+    result = PreviewFlow(tmp_path, platform).preview(Preview("pr-1", "input 'preview-id'"))
+    assert result.preview_id == "pr-1"
+    assert platform.log == [
+        "prepare",
+        "connect",
+        "survey(digest-2)",
+        "deploy_preview(digest-2, pr-1)",
+    ]
+
+
+def test_a_preview_of_a_resource_made_elsewhere_is_refused_before_any_change(tmp_path):
+    platform = Platform(exists=True, serving="v1", managed=False)
+    flow = PreviewFlow(tmp_path, platform, adoption=Adoption.ADOPT)
+    with pytest.raises(NotOursError):
+        flow.preview(Preview("pr-1", "input 'preview-id'"))
+    with pytest.raises(NotOursError):
+        flow.destroy_preview("pr-1")
+    assert not any(
+        step.startswith(("deploy_preview", "remove_preview", "adopt")) for step in platform.log
+    )
+
+
+def test_destroy_preview_and_destroy_say_what_went(tmp_path):
+    platform = Platform(exists=True, serving="v1")
+    flow = PreviewFlow(tmp_path, platform)
+    assert flow.destroy_preview("pr-2").preview_id == "pr-2"
+    removed = flow.destroy()
+    assert removed.notes == ("Its previews were removed with it: pr-1, pr-2.",)
+    assert platform.log[-2:] == ["previews", "remove"]
+
+
+def test_a_flow_with_previews_is_one_the_pipeline_finds(tmp_path):
+    from pmcp_action.targets import previews_of
+
+    assert previews_of(PreviewFlow(tmp_path, Platform())) is not None  # type: ignore[arg-type]
+    assert previews_of(ToyFlow(tmp_path, Platform())) is None  # type: ignore[arg-type]
+
+
+def test_check_goes_up_to_the_first_write_and_says_what_it_could_not_probe(
+    tmp_path: Path,
+) -> None:
+    toy = Platform(exists=True, serving="v1")
+
+    result = ToyFlow(tmp_path, toy).check_access()
+
+    assert toy.log == ["prepare", "connect", "survey(digest-2)"]
+    assert "no read-only probe of its write permissions" in result.notes[0]
+    with pytest.raises(ValidationError):
+        ToyFlow(tmp_path, Platform(), problems=[Problem("input 'x'", "bad")]).check_access()
+
+
+def test_check_refuses_what_the_probe_found_missing(tmp_path: Path) -> None:
+    from pmcp_action.access import Access, AccessMissing, Missing
+
+    class Thin(ToySteps):
+        def probe_access(self, survey: Survey, artifact: str | None) -> Access:
+            return Access(
+                "toy-deployer",
+                allowed=("toy.read on calc",),
+                missing=(Missing("toy.write", "calc", "grant toy.write", "deploy"),),
+            )
+
+    class ThinFlow(ToyFlow):
+        def steps(self, conn: Platform) -> ToySteps:
+            return Thin(conn, self.adoption)  # type: ignore[arg-type]
+
+    with pytest.raises(AccessMissing) as missing:
+        ThinFlow(tmp_path, Platform(exists=True)).check_access()
+
+    text = missing.value.diagnostics()
+    assert (
+        "toy-deployer lacks 1 permission a deploy needs:\n- toy.write on calc (to deploy)" in text
+    )
+    assert "grant toy.write" in text

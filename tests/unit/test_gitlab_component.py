@@ -31,7 +31,14 @@ def _documents() -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _job() -> dict[str, Any]:
     _, jobs = _documents()
-    [job] = [body for name, body in jobs.items() if not name.startswith(".")]
+    job = jobs["$[[ inputs.job-name ]]"]
+    assert isinstance(job, dict)
+    return job
+
+
+def _stop_job() -> dict[str, Any]:
+    _, jobs = _documents()
+    job = jobs["$[[ inputs.job-name ]]-stop"]
     assert isinstance(job, dict)
     return job
 
@@ -133,7 +140,37 @@ def test_the_environment_action_follows_the_command():
         assert environment.get("url") == url
     assert ENVIRONMENT_ACTIONS[Command.PLAN] == "prepare"
     assert ENVIRONMENT_ACTIONS[Command.DESTROY] == "stop"
-    assert _job()["environment"] == {"name": "$[[ inputs.environment-name ]]"}
+    for command in gitlab_component.component_commands():
+        name = jobs[f".pmcp-deploy-command-{command}"]["environment"]["name"]
+        review = Command(command) in (Command.PREVIEW, Command.DESTROY_PREVIEW)
+        assert name == (
+            "review/$[[ inputs.preview-id ]]" if review else "$[[ inputs.environment-name ]]"
+        )
+    assert "environment" not in _job()  # the command's hidden job names it
+
+
+def test_a_preview_is_a_review_app_stopped_by_destroy_preview():
+    header, jobs = _documents()
+    assert header["spec"]["inputs"]["preview-id"]["default"] == "mr-$CI_MERGE_REQUEST_IID"
+    preview = jobs[".pmcp-deploy-command-preview"]["environment"]
+    assert preview["on_stop"] == "$[[ inputs.job-name ]]-stop"
+    stop = _stop_job()
+    assert stop["extends"][-1] == ".pmcp-deploy-command-destroy-preview"
+    assert jobs[".pmcp-deploy-command-destroy-preview"]["environment"] == {
+        "name": "review/$[[ inputs.preview-id ]]",
+        "action": "stop",
+    }
+    assert stop["variables"]["PMCP_DEPLOY_COMMAND"] == "destroy-preview"
+    assert stop["variables"]["PMCP_PREVIEW_ID"] == _job()["variables"]["PMCP_PREVIEW_ID"]
+    # Only a preview job has the stop job, run by hand (or by GitLab when the MR closes).
+    assert stop["rules"][0] == {
+        "if": '"$[[ inputs.command ]]" != "preview"',
+        "when": "never",
+    }
+    assert all(rule["when"] == "manual" for rule in stop["rules"][1:])
+    assert {k: v for k, v in stop.items() if k not in ("extends", "variables", "rules")} == {
+        k: v for k, v in _job().items() if k not in ("extends", "variables", "rules")
+    }
 
 
 def test_a_command_without_an_environment_action_stops_the_generation(monkeypatch):

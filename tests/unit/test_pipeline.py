@@ -256,6 +256,24 @@ def test_exit_3_says_which_version_is_still_serving_and_why(scripted, gha_files,
     assert report["exit_code"] == 3
 
 
+def test_a_missing_verify_tools_name_gets_advice_about_the_tools(scripted, gha_files, tmp_path):
+    with serve_mcp(tools=("greet", "add")) as server:
+        scripted(TargetResult(url=server.url, version="2", can_roll_back=True))
+        code, out, outputs, _ = run(
+            gha_files, tmp_path, verify_timeout_seconds="10", verify_tools="greet,divide"
+        )
+    assert (code, outputs["status"]) == (3, "failure")
+    annotation = _annotation(out)
+    assert "lacks required tool" in annotation and "divide" in annotation
+    # The server answers MCP: the advice is about the tool, not about MCP requests.
+    assert "why it does not answer MCP requests" not in annotation
+    assert annotation.endswith(
+        "How to fix: Version 2 is still serving (there is no previous version; exit code 3). "
+        "The server answers MCP but does not list divide: check the names in verify-tools "
+        "against the tools it lists (see the details), or add the tool to the server."
+    )
+
+
 class _FailingRollback(ScriptedTarget):
     def rollback(self, to_version):
         from pmcp_action.errors import DeployError
@@ -365,6 +383,21 @@ def test_an_unwritable_destination_stops_the_run_before_the_target_is_touched(
         f"- input 'report-path': {blocker}, a parent of {report}, is not a directory — point "
         "report-path at a file in a writable directory (or leave it empty)"
     ) in text
+
+
+def test_ci_files_in_a_directory_still_to_be_made_are_written(scripted, gha_files, tmp_path):
+    # The destination check accepts "a new file in a directory it may create": the
+    # writers create that directory (one rule), so the deploy is reported, not "failed".
+    made = scripted(TargetResult(url="https://demo.example/mcp", version="4"))
+    gha_files["GITHUB_OUTPUT"] = tmp_path / "files" / "out" / "github_output"
+    gha_files["GITHUB_STEP_SUMMARY"] = tmp_path / "files" / "summary" / "step_summary.md"
+
+    code, out, outputs, summary = run(gha_files, tmp_path, verify="false")
+
+    assert code == 0 and made[0].calls == [("deploy", "")], out
+    assert "Reporting failed" not in out
+    assert outputs["url"] == "https://demo.example/mcp" and outputs["status"] == "success"
+    assert "https://demo.example/mcp" in summary
 
 
 def test_a_report_in_a_directory_still_to_be_made_is_fine(scripted, gha_files, tmp_path):
@@ -711,3 +744,58 @@ def test_a_protected_server_without_credentials_says_what_is_needed(scripted, gh
     warning = next(line for line in out.splitlines() if "title=Not verified" in line)
     assert "protected by OAuth and was not verified" in warning
     assert "verify-oauth-client-id and verify-oauth-client-secret" in warning
+
+
+@pytest.mark.parametrize("target", ["cloudflare-workers", "pmcp-run", "azure-container-apps"])
+def test_logs_on_a_target_without_logs_says_so_before_asking_for_credentials(
+    gha_files, tmp_path, target
+):
+    code, out, outputs, _ = run(gha_files, tmp_path, command="logs", target=target)
+
+    assert (code, outputs["status"]) == (1, "failure")
+    annotation = _annotation(out)
+    assert annotation.startswith(
+        f"::error title=Not supported::The {target} target cannot show the server's logs."
+    ), annotation
+    assert "credential" not in annotation.lower() and "token" not in annotation.lower()
+
+
+def test_an_unparseable_deploy_toml_is_the_one_problem_when_it_may_name_the_target(
+    gha_files, tmp_path
+):
+    (tmp_path / ".pmcp").mkdir()
+    (tmp_path / ".pmcp" / "deploy.toml").write_text('[target]\ntype = "aws-lambda\n')
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "1.0.0"\n')
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env |= {"INPUT_WORKING-DIRECTORY": str(tmp_path)}  # the target is the file's to name
+    out = io.StringIO()
+
+    code = main([], environ=env, stdout=out, stderr=io.StringIO())
+
+    assert code == 1
+    annotation = _annotation(out.getvalue())
+    assert "deploy.toml" in annotation
+    # The file could not be read, so whether it names the target is unknown: no second,
+    # misleading problem.
+    assert "no target given" not in annotation
+    assert "The inputs have 1 problem" in annotation
+
+
+def test_a_missing_server_name_is_reported_with_every_other_problem(gha_files, tmp_path):
+    # No Cargo.toml, no deploy.toml: no server name; no region and no credentials either.
+    env = {k: str(v) for k, v in gha_files.items()} | {"GITHUB_ACTIONS": "true"}
+    env |= {"INPUT_TARGET": "aws-lambda", "INPUT_WORKING-DIRECTORY": str(tmp_path)}
+    out = io.StringIO()
+
+    code = main([], environ=env, stdout=out, stderr=io.StringIO())
+
+    assert code == 1
+    annotation = _annotation(out.getvalue())
+    assert "The inputs have 3 problems; nothing was changed:" in annotation, annotation
+    assert "- input 'server-name': no server name:" in annotation
+    assert "- input 'region': no AWS region given" in annotation
+    assert "- input 'role-to-assume': no AWS credentials" in annotation
+    # Nothing about names derived from the server name that was not found.
+    assert "cannot be a Lambda function name" not in annotation
+    summary = gha_files["GITHUB_STEP_SUMMARY"].read_text()
+    assert "| **Server** |  |" in summary  # none found; not the name the checks ran with

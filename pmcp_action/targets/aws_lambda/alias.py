@@ -5,11 +5,13 @@ that moves the alias, so a later ``rollback`` run (a separate job) knows where
 to go back to without any other state.
 
 Every move is a conditional write (``UpdateAlias`` with the ``RevisionId`` read
-before): when another run moved ``live`` in between, this run stops with an error
-and leaves ``live`` as that run put it. :func:`promote_alias` is a deploy's move,
-after the verification at the candidate URL, only from the version ``live``
-served when the run staged; :func:`move_alias` creates ``live`` (a first deploy)
-or moves it back (a rollback).
+before). :func:`promote_alias` is a deploy's move, after the verification at the
+candidate URL, only from the version ``live`` served when the run staged: when
+another run moved ``live`` in between, this run stops with an error and leaves it
+as that run put it. :func:`move_alias` creates ``live`` (a first deploy: when a
+concurrent first deploy created it first, a newer version keeps serving and this
+run says so; an older one is replaced, once) or moves it back (a rollback, which
+refuses to guess when another run moved it).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class AliasMove:
     version: str
     #: The version recorded as the one before it.
     previous: str
+    #: When another deploy moved ``live`` past ours: the version it serves instead.
+    superseded_by: str = ""
 
 
 def previous_version_of(description: str) -> str:
@@ -57,31 +61,61 @@ def alias_description(previous: str) -> str:
     return f"{text} previous-version={previous}" if previous else text
 
 
-def _precondition_failed(exc: PmcpActionError) -> bool:
+#: What CreateAlias answers when the alias exists.
+_EXISTS = "ResourceConflictException"
+
+
+def _answered(exc: PmcpActionError, code: str) -> bool:
     cause = exc.__cause__
-    return isinstance(cause, ClientError) and has_code(cause, "PreconditionFailedException")
+    return isinstance(cause, ClientError) and has_code(cause, code)
+
+
+def _newer(version: str, than: str) -> bool:
+    return version.isdigit() and than.isdigit() and int(version) > int(than)
 
 
 def move_alias(
-    functions: FunctionManager, state: FunctionState, version: str, previous: str
+    functions: FunctionManager,
+    state: FunctionState,
+    version: str,
+    previous: str,
+    *,
+    yield_to_newer: bool = True,
 ) -> AliasMove:
-    """Point ``live`` at ``version``: create it (a first deploy) or move it (a rollback).
+    """Point ``live`` at ``version`` (creating the alias if needed).
 
-    A rollback that meets another run's move refuses to guess and fails, changing nothing.
+    ``yield_to_newer``: a deploy leaves ``live`` on a newer version another run
+    put there; a rollback (False) refuses to guess and fails instead.
     """
     try:
         return _move(functions, state, version, previous)
     except PmcpActionError as exc:
-        if not state.alias_version or not _precondition_failed(exc):
+        # An UpdateAlias on a stale revision, or a CreateAlias after a concurrent first
+        # deploy created ``live``: another run moved it meanwhile.
+        if not _answered(exc, "PreconditionFailedException" if state.alias_version else _EXISTS):
             raise
-    moved_to = functions.read().alias_version
-    raise DeployError(
-        f"Another run moved alias {ALIAS} of {functions.name} (to version {moved_to}) "
-        f"while this one moved it to {version}; nothing was changed by this run.",
-        target="aws-lambda",
-        remediation="Let the other run finish (a `concurrency:` group per server avoids "
-        "this), then run the rollback again.",
-    )
+    now = functions.read()
+    moved_to = now.alias_version
+    if moved_to == version:
+        # The other run put live on the very version ours published: nothing to move.
+        return AliasMove(now.alias_arn, version, previous_version_of(now.alias_description))
+    if yield_to_newer and _newer(moved_to, version):
+        return AliasMove(
+            now.alias_arn,
+            moved_to,
+            previous_version_of(now.alias_description),
+            superseded_by=moved_to,
+        )
+    if not yield_to_newer:
+        raise DeployError(
+            f"Another run moved alias {ALIAS} of {functions.name} (to version {moved_to}) "
+            f"while this one moved it to {version}; nothing was changed by this run.",
+            target="aws-lambda",
+            remediation="Let the other run finish (a `concurrency:` group per server avoids "
+            "this), then run the rollback again.",
+        )
+    # A run that started before ours moved it: ours is the newer version, so it wins.
+    return _move(functions, now, version, moved_to)
 
 
 def _move(
@@ -127,7 +161,7 @@ def promote_alias(
         try:
             return _move(functions, state, version, previous)
         except PmcpActionError as exc:
-            if not _precondition_failed(exc):
+            if not _answered(exc, "PreconditionFailedException"):
                 raise
         state = functions.read()
     raise DeployError(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from botocore.exceptions import ClientError
 
+from ...access import Access
 from ...artifact.lambda_package import PreparedPackage
 from ...context import Project, RunContext
 from ...errors import DeployError
@@ -23,7 +24,7 @@ from ...flow import NothingDeployedError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
 from ...result import LogExcerpt, PlanChange, TargetResult
-from .alias import move_alias, promote_alias
+from .alias import AliasMove, move_alias, promote_alias
 from .candidate import CANDIDATE, delete_candidate, point_candidate
 from .config import SERVER_TAG, LambdaConfig
 from .connection import Connection
@@ -35,6 +36,7 @@ from .logs import read_logs
 from .results import Outcome, result
 from .secrets import plan_secrets, read_stored, record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
+from .trust import probe
 
 __all__ = ["Steps", "version_description"]
 
@@ -49,6 +51,9 @@ class _Published:
     version: str
     function_arn: str
     changes: tuple[PlanChange, ...]
+    #: The function as the survey found it, or as a concurrent first deploy made it (when
+    #: that run created it first: its alias ``live`` may exist already).
+    state: FunctionState
 
 
 class Steps(FlowSteps[Survey, PreparedPackage]):
@@ -89,6 +94,12 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
         return survey.stored.names
+
+    def probe_access(self, survey: Survey, artifact: PreparedPackage | None) -> Access:
+        session = self.conn.session
+        iam = self.conn.clients.client("iam", session.credentials)
+        with aws_step("simulate the deploy's calls (iam:SimulatePrincipalPolicy)"):
+            return probe(iam, self.config, session.arn, session.account, info=self.console.info)
 
     def planned(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
         self._warn_unreadable(survey)
@@ -162,7 +173,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         nothing to protect: it is deployed live, as a first deploy is.
         """
         published = self._publish(survey, artifact)
-        state = survey.function
+        state = published.state
         if not state.alias_version or published.version == state.alias_version:
             return self._serve(survey, published)
         return self._stage(survey, published)
@@ -232,21 +243,28 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         code = self._code_source(artifact)
 
         resource = f"Lambda function {config.function_name}"
+        existed = state.exists
+        if not existed:
+            # Another run may create it first: then it is ours to update, conditionally.
+            state = functions.create(desired, code, role_just_created=role_created)
+            if not state.raced:
+                console.info(f"Created the function {config.function_name}.")
+                changes.append(PlanChange("create", resource, describe_shape(desired)))
         function_arn = state.arn
-        if not state.exists:
-            created = functions.create(desired, code, role_just_created=role_created)
-            function_arn = str(created["FunctionArn"])
-            console.info(f"Created the function {config.function_name}.")
-            changes.append(PlanChange("create", resource, describe_shape(desired)))
-        else:
+        # A function just made (by this run or a concurrent one) is changed on condition
+        # that no one else changed it since: two first deploys may meet here.
+        revision = state.revision if not existed else ""
+        if existed or state.raced:
             config_diff = config_changes(desired, state.latest)
             if config_diff:
-                functions.update_configuration(desired, role_just_created=role_created)
+                revision = functions.update_configuration(
+                    desired, role_just_created=role_created, revision=revision
+                )
                 console.info(f"Updated the configuration: {'; '.join(config_diff)}.")
                 changes.append(PlanChange("update", resource, "; ".join(config_diff)))
             code_diff = code_changes(desired, state.latest)
             if code_diff:
-                functions.update_code(desired, code)
+                revision = functions.update_code(desired, code, revision)
                 console.info(f"Updated the code: {'; '.join(code_diff)}.")
                 changes.append(PlanChange("update", resource, "; ".join(code_diff)))
             changes += functions.ensure_tags(state)
@@ -259,41 +277,71 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             description = version_description(
                 self.context.project, self.context.environ, artifact.package_sha256
             )
-            version = functions.publish(desired, description)
+            version = functions.publish(desired, description, revision)
             console.info(f"Published version {version}.")
             changes.append(PlanChange("create", f"version {version}"))
-        return _Published(version, function_arn, tuple(changes))
+        return _Published(version, function_arn, tuple(changes), state)
 
     def _serve(self, survey: Survey, published: _Published) -> TargetResult:
-        """``live`` on the published version: created there (nothing served before, so it is
-        verified live), or there already (only the secrets' tags were stale); then the
-        secrets' tags. Nothing to roll back to either way."""
+        """``live`` on the published version: created there (a first deploy: nothing served
+        before, so it is verified live), or there already (only the secrets' tags were
+        stale); then the secrets' tags."""
         conn, config, console = self.conn, self.config, self.console
-        state = survey.function
+        state = published.state
         functions = conn.functions
         plan = survey.compared.secrets
-        version = published.version
+        version, function_arn = published.version, published.function_arn
         changes = list(published.changes)
-        if state.alias_version:
-            arn, previous = state.alias_arn, survey.deployed.previous
+        previous = state.alias_version
+        if version == previous:
+            # Only the secrets' tags were stale: live serves this version already.
+            move = AliasMove(state.alias_arn, version, survey.deployed.previous)
+            previous = survey.deployed.previous
         else:
-            arn, previous = move_alias(functions, state, version, "").arn, ""
-            console.info(f"Alias {ALIAS} → version {version}.")
-            changes.append(PlanChange("create", f"alias {ALIAS}", f"→ {version}"))
-        changes += record(functions, published.function_arn, plan, salt=config.secret_salt)
-        if plan.outcomes:
-            console.info(f"Secrets: {plan.summary()}.")
+            move = move_alias(functions, state, version, previous)
+        notes: tuple[str, ...] = ()
+        if move.superseded_by:
+            text = (
+                f"Another deploy moved alias {ALIAS} to version {move.superseded_by} while this "
+                f"one ran: version {version} was published but does not serve, and version "
+                f"{move.superseded_by} is what the outputs and the verification describe."
+            )
+            console.warning(text, title="Concurrent deploy")
+            notes = (text,)
+        elif version != state.alias_version:
+            previous = move.previous
+            console.info(
+                f"Alias {ALIAS}: version {previous} → {version}."
+                if previous
+                else f"Alias {ALIAS} → version {version}."
+            )
+            changes.append(
+                PlanChange(
+                    "update" if previous else "create",
+                    f"alias {ALIAS}",
+                    f"{previous} → {version}" if previous else f"→ {version}",
+                )
+            )
+        if not move.superseded_by:
+            changes += record(functions, function_arn, plan, salt=config.secret_salt)
+            if plan.outcomes:
+                console.info(f"Secrets: {plan.summary()}.")
         url, url_changes = conn.urls.ensure(conn.urls.read())
         changes += url_changes
         console.info(f"Function URL: {url}")
         return self._result(
             Outcome(
                 function_url=url,
-                version=version,
-                previous_version=previous,
-                arn=arn,
+                version=move.version,
+                previous_version=move.previous if move.superseded_by else previous,
+                arn=move.arn,
                 unchanged=False,
                 changes=tuple(changes),
+                notes=notes,
+                # Never roll back a version another deploy put live, nor one served before.
+                can_roll_back=bool(previous)
+                and not move.superseded_by
+                and version != state.alias_version,
                 secrets=plan.outcomes,
             )
         )
@@ -301,7 +349,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
     def _stage(self, survey: Survey, published: _Published) -> TargetResult:
         """Point ``candidate`` at the published version and give it a URL like ``live``'s."""
         conn, console = self.conn, self.console
-        state, compared = survey.function, survey.compared
+        state, compared = published.state, survey.compared
         version, previous = published.version, state.alias_version
         changes = list(published.changes)
         changes += point_candidate(conn.functions, compared.candidate, version)
@@ -433,7 +481,9 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         state = survey.function
         current = state.alias_version
         url = self.conn.urls.read().url
-        move = move_alias(self.conn.functions, state, version, previous=current)
+        move = move_alias(
+            self.conn.functions, state, version, previous=current, yield_to_newer=False
+        )
         self.console.info(f"Alias {ALIAS}: version {current} → {version} (rolled back).")
         changes = [PlanChange("update", f"alias {ALIAS}", f"{current} → {version}")]
         changes += resync(self.conn.functions, state, version, salt=self.config.secret_salt)

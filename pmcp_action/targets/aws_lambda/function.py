@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -19,10 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
-from ...errors import DeployError
+from ...errors import DeployError, PmcpActionError
 from ...polling import OPERATION_POLL
 from ...result import PlanChange
-from .config import SECRET_TAG_PREFIX, LambdaConfig
+from .config import SECRET_TAG_PREFIX, SERVER_TAG, LambdaConfig, is_ours
 from .failures import aws_step, error_code, error_message, has_code, transient_reason, translate
 
 __all__ = [
@@ -102,6 +102,14 @@ class FunctionState:
     alias_revision: str = ""
     #: The configuration of the version "live" points to.
     live: Mapping[str, Any] | None = None
+    #: Created by another run (a concurrent first deploy) while this one created it: read
+    #: again and checked as ours; this run's changes to it are conditional on RevisionId.
+    raced: bool = False
+
+    @property
+    def revision(self) -> str:
+        """The RevisionId of $LATEST as read ("" when unknown)."""
+        return str(self.latest.get("RevisionId") or "")
 
 
 def _architecture(configuration: Mapping[str, Any]) -> str:
@@ -196,6 +204,24 @@ def _is_update_in_progress(exc: ClientError) -> bool:
     return "in progress" in message or "cannot be performed at this time" in message
 
 
+def _client_error(exc: PmcpActionError, *codes: str) -> bool:
+    """Whether a translated error came from one of AWS's ``codes``."""
+    cause = exc.__cause__
+    return isinstance(cause, ClientError) and has_code(cause, *codes)
+
+
+def _another_deploy(name: str, doing: str) -> DeployError:
+    return DeployError(
+        f"Another deploy of {name} is running: it changed the function while this run was "
+        f"about to {doing}. This run stopped there; what serves is what the other run "
+        "deployed (its outputs describe it).",
+        target="aws-lambda",
+        remediation="Run the deploys of one server one after another: give the deploy job a "
+        "`concurrency:` group per server (GitHub Actions; `resource_group:` on GitLab), then "
+        "run this deploy again if its commit should serve.",
+    )
+
+
 def _is_role_not_assumable(exc: ClientError) -> bool:
     return error_code(exc) == "InvalidParameterValueException" and (
         "cannot be assumed" in error_message(exc).lower()
@@ -255,6 +281,18 @@ class FunctionManager:
             except BotoCoreError as exc:
                 raise translate(exc, doing) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def conditional_call(self, revision: str, doing: str, method: str, **kwargs: Any) -> Any:
+        """:meth:`call`, guarded by ``revision`` when one is given: a change another run
+        made meanwhile (``PreconditionFailedException``) stops this run cleanly."""
+        if not revision:
+            return self.call(doing, method, **kwargs)
+        try:
+            return self.call(doing, method, RevisionId=revision, **kwargs)
+        except PmcpActionError as exc:
+            if _client_error(exc, "PreconditionFailedException"):
+                raise _another_deploy(self.name, doing) from exc.__cause__
+            raise
 
     def _pause(self, attempt: int, what: str) -> None:
         self.deadline.check(what)
@@ -392,6 +430,39 @@ class FunctionManager:
     # --- changing -----------------------------------------------------------------------------
     def create(
         self, desired: DesiredFunction, code: CodeSource, *, role_just_created: bool
+    ) -> FunctionState:
+        """Create the function (its state once Active; what this run changes next is
+        conditional on its revision); when another run (a concurrent first deploy) created
+        it meanwhile, the function read again (``raced``), once it is known to be ours."""
+        try:
+            created = self._create(desired, code, role_just_created=role_just_created)
+        except PmcpActionError as exc:
+            if not _client_error(exc, "ResourceConflictException"):
+                raise
+            raced = self.read()
+            if not raced.exists:
+                raise
+            if not is_ours(raced.tags, self.name):
+                raise DeployError(
+                    f"The function {self.name} appeared while this run created it, without "
+                    f"pmcp-action's tags (managed-by=pmcp, {SERVER_TAG}={self.name}): "
+                    "something else made it. This run left it as it is.",
+                    target="aws-lambda",
+                    remediation="If another pipeline deploys this server, let only one do it "
+                    "at a time (a `concurrency:` group per server); otherwise choose another "
+                    "server-name, or run this deploy again to adopt the function (it is then "
+                    "updated and tagged, with a warning).",
+                ) from exc.__cause__
+            self.console.info(
+                f"The function {self.name} appeared while this run created it (another "
+                "deploy of the same server at the same time); updating it on condition that "
+                "nothing else changes it meanwhile."
+            )
+            return replace(raced, raced=True)
+        return FunctionState(exists=True, arn=str(created["FunctionArn"]), latest=created)
+
+    def _create(
+        self, desired: DesiredFunction, code: CodeSource, *, role_just_created: bool
     ) -> Mapping[str, Any]:
         created: Mapping[str, Any] = self.call(
             f"create the function {self.name}",
@@ -414,11 +485,17 @@ class FunctionManager:
             **_kms(desired),
             **_storage(desired),
         )
-        self.wait_ready("create the function")
-        return created
+        # The configuration once Active: its RevisionId guards this run's next changes.
+        ready = self.wait_ready("create the function")
+        return {**created, **ready}
 
-    def update_configuration(self, desired: DesiredFunction, *, role_just_created: bool) -> None:
-        self.call(
+    def update_configuration(
+        self, desired: DesiredFunction, *, role_just_created: bool, revision: str = ""
+    ) -> str:
+        """Update $LATEST's configuration (on condition of ``revision`` when given); the
+        revision it leaves when one was given, else ""."""
+        self.conditional_call(
+            revision,
             f"update the configuration of {self.name}",
             "update_function_configuration",
             role_propagation=role_just_created,
@@ -433,15 +510,19 @@ class FunctionManager:
             **_kms(desired),
             **_storage(desired),
         )
-        self.wait_ready("update the configuration")
+        ready = self.wait_ready("update the configuration")
+        return str(ready.get("RevisionId") or "") if revision else ""
 
-    def update_code(self, desired: DesiredFunction, code: CodeSource) -> None:
+    def update_code(self, desired: DesiredFunction, code: CodeSource, revision: str = "") -> str:
+        """Update $LATEST's code (on condition of ``revision`` when given); the revision it
+        leaves when one was given, else ""."""
         source: dict[str, Any] = (
             {"ZipFile": code.zip_bytes}
             if code.zip_bytes is not None
             else {"S3Bucket": code.s3_bucket, "S3Key": code.s3_key}
         )
-        self.call(
+        self.conditional_call(
+            revision,
             f"update the code of {self.name}",
             "update_function_code",
             FunctionName=self.name,
@@ -449,10 +530,12 @@ class FunctionManager:
             Publish=False,
             **source,
         )
-        self.wait_ready("update the code")
+        ready = self.wait_ready("update the code")
+        return str(ready.get("RevisionId") or "") if revision else ""
 
-    def publish(self, desired: DesiredFunction, description: str) -> str:
-        response = self.call(
+    def publish(self, desired: DesiredFunction, description: str, revision: str = "") -> str:
+        response = self.conditional_call(
+            revision,
             f"publish a version of {self.name}",
             "publish_version",
             FunctionName=self.name,

@@ -291,6 +291,8 @@ def read_live(app: dict[str, Any], revisions: list[dict[str, Any]]) -> Live:
             revisions, key=lambda r: str((r.get("properties") or {}).get("createdTime"))
         )
         if not str(r.get("name")).endswith(f"--{BOOTSTRAP_SUFFIX}")
+        # A preview's revision never served: no rollback returns to it.
+        and "--pv-" not in str(r.get("name"))  # previews.PREVIEW_PREFIX
     )
     return Live(
         app=app,

@@ -37,6 +37,7 @@ from ...urls import endpoint_problem
 from .declaration import CLOUDS, DECLARATION, DEFAULT_AUDIENCE
 
 __all__ = [
+    "ARM_RESOURCE_ENV",
     "ARM_URL_ENV",
     "LOGIN_URL_ENV",
     "MAX_SECRETS",
@@ -52,11 +53,17 @@ __all__ = [
 
 LOGIN_URL_ENV = "PMCP_AZURE_LOGIN_URL"
 ARM_URL_ENV = "PMCP_AZURE_ARM_URL"
+#: ARM's resource id for a private cloud: what the token is for, wherever ARM is reached.
+ARM_RESOURCE_ENV = "PMCP_AZURE_ARM_RESOURCE"
 TARGET_PORT_ENV = "AZURE_TARGET_PORT"
 MIN_REPLICAS_ENV = "AZURE_MIN_REPLICAS"
 #: Emulators only: a loopback URL standing for every https://<fqdn> of the app.
 APPS_ORIGIN_ENV = "PMCP_AZURE_APPS_ORIGIN"
 
+#: A resource id Entra ID issues tokens for: an https:// or api:// URI, or an app id.
+_RESOURCE_ID = re.compile(
+    r"^((https|api)://[^\s/]+(/\S*)?|[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$"
+)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 #: Resource group: 1-90 of letters, digits, _ - . ( ); not ending in a period.
 _RESOURCE_GROUP = re.compile(r"^[\w\-.()]{0,89}[\w\-()]$")
@@ -86,7 +93,12 @@ class AzureConfig:
     client_secret: str
     audience: str
     login_url: str
+    #: Where ARM requests go (the cloud's, or PMCP_AZURE_ARM_URL).
     arm_url: str
+    #: ARM's resource id, the audience of its tokens (Entra ID's scope, a managed identity's
+    #: or the az CLI's resource): the cloud's ARM URL (azure-cloud), or
+    #: PMCP_AZURE_ARM_RESOURCE; never PMCP_AZURE_ARM_URL, which moves only the requests.
+    arm_resource: str
     registry_suffix: str
     cloud: str
     resource_group: str
@@ -121,14 +133,9 @@ class AzureConfig:
 
     @property
     def scope(self) -> str:
-        return f"{self.arm_url}/.default"
-
-    @property
-    def arm_resource(self) -> str:
-        """The ARM resource id of azure-cloud, which a managed identity's or the az CLI's
-        token is asked for (the emulator's ARM URL stands in for the host, not the token's
-        audience)."""
-        return CLOUDS.get(self.cloud, CLOUDS["AzureCloud"])[1] + "/"
+        """What Entra ID is asked for: a token for ARM (its resource id), as Entra ID names
+        it (``<resource>/.default``)."""
+        return f"{self.arm_resource}/.default"
 
     @property
     def registry_host(self) -> str:
@@ -235,6 +242,23 @@ def _guid(inputs: TargetInputs, name: str, what: str, problems: list[Problem]) -
     return value.lower()
 
 
+def _arm_resource(environ: Mapping[str, str], default: str, problems: list[Problem]) -> str:
+    """ARM's resource id: PMCP_AZURE_ARM_RESOURCE when set, else the cloud's ARM URL."""
+    value = environ.get(ARM_RESOURCE_ENV, "").strip()
+    if not value:
+        return default
+    if not _RESOURCE_ID.match(value):
+        problems.append(
+            Problem(
+                f"environment variable {ARM_RESOURCE_ENV}",
+                f"{value[:80]!r} is not a resource id (an https:// or api:// URI, or a GUID)",
+                "give ARM's resource id in your cloud (az cloud show --query "
+                "endpoints.activeDirectoryResourceId), or unset it to use azure-cloud's",
+            )
+        )
+    return value
+
+
 def _endpoint(environ: Mapping[str, str], name: str, default: str, problems: list[Problem]) -> str:
     value = environ.get(name, "").strip().rstrip("/")
     if not value:
@@ -304,6 +328,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
     cloud = inputs.string("azure-cloud", problems)
     login, arm, suffix = CLOUDS.get(cloud, CLOUDS["AzureCloud"])
     login = _endpoint(context.environ, LOGIN_URL_ENV, login, problems)
+    resource = _arm_resource(context.environ, arm, problems)
     arm = _endpoint(context.environ, ARM_URL_ENV, arm, problems)
 
     name = context.project.server_name
@@ -370,6 +395,7 @@ def resolve_inputs(context: RunContext, inputs: TargetInputs) -> tuple[AzureConf
         audience=audience,
         login_url=login,
         arm_url=arm,
+        arm_resource=resource,
         registry_suffix=suffix,
         cloud=cloud,
         resource_group=group,

@@ -2,7 +2,8 @@
 
 OIDC (the default): the ID token is the ``client_assertion`` (jwt-bearer) of a
 client-credentials request to the tenant's v2.0 token endpoint, with the scope
-``<ARM>/.default``; it must match a federated credential of the app registration. When
+``<ARM resource id>/.default`` (azure-cloud's ARM, or PMCP_AZURE_ARM_RESOURCE; never the
+URL requests go to); it must match a federated credential of the app registration. When
 Entra ID finds none (``AADSTS70021``), the error shows the token's issuer, subject and
 audience and exactly the federated credential to add (:class:`.failures.EntraEnvelope`).
 A client secret works too, with a warning recommending OIDC. ``auth: ambient`` takes the

@@ -174,7 +174,11 @@ DECLARATION = TargetDeclaration(
             "PMCP_AZURE_LOGIN_URL": "Replaces https://login.microsoftonline.com (https, or "
             "http on loopback for an emulator).",
             "PMCP_AZURE_ARM_URL": "Replaces https://management.azure.com (https, or http on "
-            "loopback for an emulator).",
+            "loopback for an emulator) as where ARM requests go; the token is still asked for "
+            "azure-cloud's ARM.",
+            "PMCP_AZURE_ARM_RESOURCE": "For a private cloud: ARM's resource id, the token's "
+            "audience (scope <it>/.default; az cloud show --query "
+            "endpoints.activeDirectoryResourceId). Default: azure-cloud's ARM URL.",
             "AZURE_TARGET_PORT": "Overrides [azure].target_port (8080).",
             "AZURE_MIN_REPLICAS": "Overrides [azure].min_replicas (1).",
             "IDENTITY_ENDPOINT, IDENTITY_HEADER": "With auth: ambient: the managed identity "
@@ -183,6 +187,8 @@ DECLARATION = TargetDeclaration(
             "identity (the system-assigned one without it).",
             "PMCP_AZURE_IMDS_URL": "For emulators only, with auth: ambient: a loopback URL "
             "replacing the VM's Instance Metadata Service token URL.",
+            "PMCP_AZURE_GRAPH_URL": "For emulators only, with trust --apply: a loopback URL "
+            "replacing https://graph.microsoft.com.",
             "PMCP_AZURE_APPS_ORIGIN": "For emulators only: a loopback URL that stands for "
             "every https://<fqdn> of the app and its revisions (verification goes there).",
         }

@@ -12,14 +12,17 @@ serves.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ... import ownership
+from ...access import Access
 from ...context import RunContext
 from ...errors import DeployError
 from ...flow import Steps as FlowSteps
 from ...flow import TrafficMovedError
 from ...ownership import Adoption, Resource
+from ...previews.identity import Preview
 from ...result import PlanChange, TargetResult
 from ...secrets import SecretOutcome, SecretStatus
 from ...traffic_steps import split_change
@@ -29,7 +32,8 @@ from .connection import Connection
 from .declaration import NAME
 from .environment import prepare_environment
 from .image import DeployImage, ImageStep
-from .pull_access import ensure_identity, pull_access, revoke_acr_pull
+from .previews import PREVIEW_PREFIX, kept_labels, label_fqdn, preview_labels, preview_suffix
+from .pull_access import AUTHORIZATION_API, ensure_identity, pull_access, revoke_acr_pull
 from .results import Shipped, app_url, result
 from .revisions import move_traffic, retire_bootstrap, split_traffic, wait_revision
 from .secrets import (
@@ -41,6 +45,7 @@ from .secrets import (
     sync_secrets,
 )
 from .survey import Survey, planned_changes, take_survey
+from .trust import probe
 
 __all__ = ["Steps"]
 
@@ -112,6 +117,20 @@ class Steps(FlowSteps[Survey, ImageStep]):
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
         return frozenset(recorded(survey.live, self.context.project.secrets.missing))
+
+    def probe_access(self, survey: Survey, artifact: ImageStep | None) -> Access:
+        arm, group = self.conn.arm, self.config.resource_group
+        scope = arm.group_path(group)
+        if arm.resource_group(group) is None:
+            # A deploy creates the group: what it may do is decided on the subscription.
+            scope = arm.sub_path("")
+        listed = arm.get(
+            f"{scope}/providers/Microsoft.Authorization/permissions",
+            AUTHORIZATION_API,
+            f"listing the permissions of {self.conn.session.identity} on {scope}",
+        )
+        entries = list((listed or {}).get("value") or [])
+        return probe(entries, self.config, self.conn.session.identity, scope)
 
     def secrets(self, survey: Survey) -> SecretPlan:
         """What this deploy does with the server's secrets (decided once per survey; refused,
@@ -217,7 +236,10 @@ class Steps(FlowSteps[Survey, ImageStep]):
         image = self.image(artifact)
         wanted = revision_name(self.config, image.reference, plan.fingerprints)
         pull, access_note = self._pull(image, live, environment_id)
-        pinned: list[dict[str, object]] = [{"revisionName": live.serving, "weight": 100}]
+        pinned: list[dict[str, object]] = [
+            {"revisionName": live.serving, "weight": 100},
+            *kept_labels(live.app),
+        ]
         app = self._write(live, environment_id, image, pinned, pull, secrets)
         revision = self._ready(wanted)
         candidate = str((revision.get("properties") or {}).get("fqdn", ""))
@@ -426,6 +448,123 @@ class Steps(FlowSteps[Survey, ImageStep]):
         )
 
     # --- the parts ---------------------------------------------------------------------------
+    # --- previews --------------------------------------------------------------------------
+    def previews(self, survey: Survey) -> tuple[str, ...]:
+        return tuple(sorted(preview_labels(survey.live.app))) if survey.live else ()
+
+    def deploy_preview(self, survey: Survey, artifact: ImageStep, preview: Preview) -> TargetResult:
+        """A new revision at 0 % under the label ``preview``; what serves keeps 100 %."""
+        c = self.config
+        live = survey.live
+        if live is None or live.bootstrapping or not live.serving:
+            raise DeployError(
+                f"There is no serving container app {c.app_name} in {c.resource_group} for the "
+                f"preview {preview.id} to run beside.",
+                target=NAME,
+                remediation="A Container Apps preview is a revision of the production app: "
+                "deploy the server first (command: deploy), then deploy its previews.",
+            )
+        plan = self.secrets(survey)
+        if plan.writes:
+            changed = ", ".join(plan.names(SecretStatus.SET, SecretStatus.REMOVED))
+            raise DeployError(
+                f"The preview {preview.id} would change the app's secrets ({changed}), which "
+                "production reads too: Container Apps keeps secrets per app, not per revision.",
+                target=NAME,
+                remediation="Give the preview the secrets production has (or deploy the new "
+                "values to production first).",
+            )
+        secrets = app_secrets(self.conn.arm, c, plan, live, self.console)
+        environment_id = self._prepare(survey)
+        image = self.image(artifact)
+        suffix = preview_suffix(preview.id)
+        wanted = f"{c.app_name}--{suffix}"
+        pull, access_note = self._pull(image, live, environment_id)
+        traffic: list[dict[str, object]] = [
+            {"revisionName": live.serving, "weight": 100},
+            *kept_labels(live.app, dropped=preview.id),
+            {"revisionName": wanted, "weight": 0, "label": preview.id},
+        ]
+        body = app_body(
+            c,
+            environment_id,
+            image.reference,
+            traffic,
+            pull,
+            identity=bool(live.principal_id),
+            secrets=secrets,
+            suffix=suffix,
+        )
+        arm = self.conn.arm
+        app = arm.put(app_path(arm, c), body, f"writing container app {c.app_name}")
+        self._ready(wanted)
+        url = app_url(c, label_fqdn(_fqdn(app), preview.id))
+        self.console.info(
+            f"Revision {wanted} is provisioned with 0 % traffic under the label {preview.id} "
+            f"({url}); {live.serving} still serves 100 %."
+        )
+        done = result(
+            c,
+            self.identity,
+            service=url,
+            version=wanted,
+            deployment_id=wanted,
+            unchanged=False,
+            changes=(PlanChange("create", f"revision {wanted}", f"label {preview.id}, 0 %"),),
+            shipped=Shipped(image.reference, image.source, pull.mode),
+            notes=tuple(n for n in (image.note, access_note) if n),
+            secrets=plan.reported,
+        )
+        return replace(done, preview_id=preview.id, preview_url=done.url)
+
+    def remove_preview(self, survey: Survey, preview: str) -> TargetResult:
+        c = self.config
+        live = survey.live
+        found = preview_labels(live.app).get(preview, "") if live else ""
+        if live is None or not found:
+            note = (
+                f"There is no preview {preview} of container app {c.app_name} in "
+                f"{c.resource_group}; nothing to remove."
+            )
+            self.console.info(note)
+            return replace(
+                result(c, self.identity, unchanged=True, notes=(note,)), preview_id=preview
+            )
+        arm = self.conn.arm
+        traffic = [
+            {
+                k: v
+                for k, v in t.items()
+                if k in ("revisionName", "latestRevision", "weight", "label")
+            }
+            for t in (
+                ((live.app.get("properties") or {}).get("configuration") or {}).get("ingress") or {}
+            ).get("traffic")
+            or []
+            if t.get("label") != preview
+        ]
+        arm.patch(
+            app_path(arm, c),
+            {"properties": {"configuration": {"ingress": {"traffic": traffic}}}},
+            f"removing the label {preview}",
+        )
+        changes = [PlanChange("delete", f"label {preview}", f"of revision {found}")]
+        # Every revision this preview made (one per push), deactivated: it serves nothing.
+        for revision in arm.revisions(c.resource_group, c.app_name):
+            name = str(revision.get("name", ""))
+            active = (revision.get("properties") or {}).get("active", True)
+            if name.startswith(f"{c.app_name}--{PREVIEW_PREFIX}{preview}-") and active:
+                arm.activate(c.resource_group, c.app_name, name, action="deactivate")
+                changes.append(PlanChange("update", f"revision {name}", "deactivated"))
+        self.console.info(
+            f"Removed the label {preview} (its URL no longer answers) and deactivated "
+            f"{len(changes) - 1} revision(s) of the preview."
+        )
+        return replace(
+            result(c, self.identity, version=found, unchanged=False, changes=tuple(changes)),
+            preview_id=preview,
+        )
+
     def _live(self, survey: Survey) -> Live:
         """The app the flow found (it calls these steps only when there is one)."""
         assert survey.live is not None, "the flow calls this step only for an existing app"

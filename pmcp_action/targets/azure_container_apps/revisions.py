@@ -20,6 +20,7 @@ from .arm import APP_API, Arm
 from .config import AzureConfig
 from .declaration import NAME
 from .failures import ArmError
+from .previews import kept_labels
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
@@ -101,17 +102,15 @@ def wait_revision(
 
 
 def move_traffic(arm: Arm, config: AzureConfig, revision: str) -> None:
-    """All traffic to ``revision`` (activated first: a deactivated one takes none)."""
+    """All traffic to ``revision`` (activated first: a deactivated one takes none); the
+    previews' labels kept."""
     arm.activate(config.resource_group, config.app_name, revision)
+    path = app_path(arm, config)
+    current = arm.get(path, APP_API, f"reading container app {config.app_name}") or {}
+    traffic = [{"revisionName": revision, "weight": 100}, *kept_labels(current)]
     arm.patch(
-        app_path(arm, config),
-        {
-            "properties": {
-                "configuration": {
-                    "ingress": {"traffic": [{"revisionName": revision, "weight": 100}]}
-                }
-            }
-        },
+        path,
+        {"properties": {"configuration": {"ingress": {"traffic": traffic}}}},
         f"moving traffic to {revision}",
     )
 

@@ -15,26 +15,31 @@ The order of things is :class:`pmcp_action.flow.DeployFlow`'s; the steps are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 from ...context import RunContext
 from ...errors import Problem
-from ...flow import DeployFlow
+from ...flow import ServesPreviews
 from .config import AzureConfig, resolve
 from .connection import Connection, Connector
 from .declaration import NAME
 from .deploying import Steps
 from .image import ImageStep
+from .previews import preview_problems
 from .survey import Survey
 
 __all__ = ["AzureContainerAppsTarget", "create"]
 
 
-class AzureContainerAppsTarget(DeployFlow[Connection, Survey, ImageStep]):
+class AzureContainerAppsTarget(ServesPreviews[Connection, Survey, ImageStep]):
     name = NAME
     #: An app in Multiple mode splits its traffic by revision weights (traffic-steps).
     shifts_traffic = True
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        source = self.context.settings.sources.get("preview-id", "the preview's name")
+        return preview_problems(preview, self.config.app_name, source)
 
     def __init__(
         self,

@@ -289,5 +289,12 @@ class WorkersApi(RestApi):
             json_body={"tags": list(tags)},
         )
 
+    def delete_version(self, name: str, version_id: str) -> None:
+        self.result(
+            "DELETE",
+            self._script(name, f"/versions/{version_id}"),
+            f"deleting version {version_id} of {name}",
+        )
+
     def delete_script(self, name: str) -> None:
         self.result("DELETE", self._script(name), f"deleting the Worker {name}")

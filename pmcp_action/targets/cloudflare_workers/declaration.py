@@ -81,9 +81,9 @@ DECLARATION = TargetDeclaration(
         OutputSpec("account-id", "The Cloudflare account deployed to.", "Account"),
         OutputSpec("script-name", "The Worker's script name (the server name).", "Worker"),
         OutputSpec(
-            "preview-url",
+            "version-preview-url",
             "The new version's preview URL, where it was verified before taking traffic.",
-            "Preview URL",
+            "Version preview URL",
         ),
     ),
     terminal=(

@@ -8,10 +8,12 @@ from dataclasses import replace
 
 from ...artifact.workers_bundle import ModuleBundle
 from ...context import RunContext
+from ...errors import DeployError
 from ...flow import NothingDeployedError, TrafficMovedError
 from ...flow import Steps as FlowSteps
 from ...once import create_once
 from ...ownership import Adoption, Resource
+from ...previews.identity import Preview
 from ...result import PlanChange, TargetResult
 from ...traffic_steps import split_change
 from .api import DeploymentInfo
@@ -20,7 +22,8 @@ from .connection import Connection
 from .decision import deploy_tag
 from .declaration import NAME
 from .failures import ERR_SECRETS_CHANGED, CloudflareApiError
-from .results import describe, live_url, preview_url, result
+from .previews import ALIAS_ANNOTATION
+from .results import alias_url, describe, live_url, preview_url, result
 from .secrets import live_secret_names, secret_outcomes
 from .survey import Survey, matches, pick_version, planned_changes, take_survey
 from .upload import MANAGED_TAG, MESSAGE_ANNOTATION, Messages, make_upload
@@ -239,7 +242,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
                     "update", "deployment", f"{staged.previous_version} → {staged.version} at 100 %"
                 ),
             ),
-            preview_url=staged.outputs.get("preview-url", ""),
+            preview_url=staged.outputs.get("version-preview-url", ""),
             can_roll_back=bool(staged.previous_version),
             secrets=staged.secrets,
         )
@@ -322,6 +325,98 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
         return self._result(
             unchanged=False,
             changes=(PlanChange("delete", f"Worker {name}", "all versions and deployments"),),
+        )
+
+    # --- previews ------------------------------------------------------------------------
+    def _aliased(self) -> dict[str, list[str]]:
+        """Preview alias -> the versions that carry it, newest first."""
+        found: dict[str, list[str]] = {}
+        for version in self.conn.api.versions(self.config.script_name):
+            alias = version.annotations.get(ALIAS_ANNOTATION, "")
+            if alias:
+                found.setdefault(alias, []).append(version.id)
+        return found
+
+    def previews(self, survey: Survey) -> tuple[str, ...]:
+        return tuple(sorted(self._aliased())) if survey.exists else ()
+
+    def deploy_preview(
+        self, survey: Survey, artifact: ModuleBundle, preview: Preview
+    ) -> TargetResult:
+        name = self.config.script_name
+        api, known = self.conn.api, self.conn.known
+        if not survey.deployments:
+            raise self._never_deployed(f"No preview {preview.id}")
+        if not (survey.subdomain_enabled and survey.previews_enabled):
+            raise DeployError(
+                f"The Worker {name} has its preview URLs turned off, so the preview "
+                f"{preview.id} would have no URL.",
+                target=NAME,
+                remediation="Turn on Preview URLs (Worker → Settings → Domains & Routes), or "
+                "set preview_urls = true in wrangler.toml and deploy.",
+            )
+        message = self.messages.next()
+        upload = make_upload(
+            self.config,
+            artifact,
+            tag=self._tag(artifact),
+            message=message,
+            first=False,
+            alias=preview.id,
+        )
+        version = create_once(
+            self.context,
+            lambda: api.upload_version(name, upload),
+            lambda: next(
+                (
+                    v
+                    for v in api.versions(name)
+                    if v.annotations.get(MESSAGE_ANNOTATION) == message[:100]
+                ),
+                None,
+            ),
+            f"the upload of preview {preview.id} of {name}",
+        )
+        url = alias_url(preview.id, known, self.config)
+        self.console.info(
+            f"Uploaded version {version.id} under the preview alias {preview.id} ({url}), "
+            f"without a deployment; version {survey.current} still serves."
+        )
+        done = self._result(
+            url=url,
+            version=version.id,
+            deployment_id=version.id,
+            unchanged=False,
+            changes=(PlanChange("create", f"version {version.id}", f"preview alias {preview.id}"),),
+        )
+        return replace(done, service_url=url, preview_id=preview.id, preview_url=url)
+
+    def remove_preview(self, survey: Survey, preview: str) -> TargetResult:
+        name = self.config.script_name
+        versions = self._aliased().get(preview, []) if survey.exists else []
+        if not versions:
+            note = f"There is no preview {preview} of the Worker {name}; nothing to remove."
+            self.console.info(note)
+            return replace(self._result(unchanged=True, notes=(note,)), preview_id=preview)
+        serving = {v for d in survey.deployments[:1] for v, _ in d.versions}
+        kept = [v for v in versions if v in serving]
+        for version_id in versions:
+            if version_id not in serving:
+                self.conn.api.delete_version(name, version_id)
+        removed = [v for v in versions if v not in serving]
+        self.console.info(
+            f"Deleted {len(removed)} version(s) of {name} under the preview alias {preview}"
+            + (f"; {', '.join(kept)} serve(s) production and stay." if kept else ".")
+        )
+        return replace(
+            self._result(
+                unchanged=False,
+                changes=tuple(
+                    PlanChange("delete", f"version {v}", f"preview alias {preview}")
+                    for v in removed
+                ),
+            ),
+            preview_id=preview,
         )
 
     # --- helpers --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from ...secrets import SecretOutcome
 from .config import WorkersConfig
 from .connection import Known
 
-__all__ = ["describe", "live_service_url", "live_url", "preview_url", "result"]
+__all__ = ["alias_url", "describe", "live_service_url", "live_url", "preview_url", "result"]
 
 
 def describe(bundle: ModuleBundle) -> str:
@@ -39,6 +39,11 @@ def preview_url(version_id: str, known: Known, config: WorkersConfig) -> str:
     """The MCP endpoint under one version's preview URL (its first 8 characters before the
     Worker's name)."""
     return config.endpoint.url(_service(f"{version_id[:8]}-{config.host_name}", known, config))
+
+
+def alias_url(alias: str, known: Known, config: WorkersConfig) -> str:
+    """The MCP endpoint under a preview alias's URL (the alias before the Worker's name)."""
+    return config.endpoint.url(_service(f"{alias}-{config.host_name}", known, config))
 
 
 def result(
@@ -70,7 +75,7 @@ def result(
             {
                 "account-id": known.account_id,
                 "script-name": config.script_name,
-                "preview-url": preview_url,
+                "version-preview-url": preview_url,
             }
         ),
         changes=changes,

@@ -15,24 +15,26 @@ The order of things is :class:`pmcp_action.flow.DeployFlow`'s; the steps are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 from ...artifact.workers_bundle import ModuleBundle, WorkersBundle
 from ...context import RunContext
-from ...flow import DeployFlow
+from ...errors import Problem
+from ...flow import ServesPreviews
 from .bundle import obtain_bundle
 from .config import resolve
 from .connection import Connection, Connector
 from .declaration import NAME
 from .deploying import Steps
+from .previews import preview_problems
 from .survey import Survey
 from .upload import Messages
 
 __all__ = ["CloudflareWorkersTarget", "create"]
 
 
-class CloudflareWorkersTarget(DeployFlow[Connection, Survey, ModuleBundle]):
+class CloudflareWorkersTarget(ServesPreviews[Connection, Survey, ModuleBundle]):
     name = NAME
     #: A deployment splits the traffic between two versions (traffic-steps).
     shifts_traffic = True
@@ -47,6 +49,10 @@ class CloudflareWorkersTarget(DeployFlow[Connection, Survey, ModuleBundle]):
     @contextmanager
     def prepare(self) -> Iterator[ModuleBundle]:
         yield obtain_bundle(self.context, self.config, self.bundle_kind)
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        source = self.context.settings.sources.get("preview-id", "the preview's name")
+        return preview_problems(preview, self.config.host_name, source)
 
     def connect(self) -> AbstractContextManager[Connection]:
         return self._connector.open()

@@ -12,6 +12,7 @@ from ...ownership import LIST_TAG
 from .api import ScriptUpload
 from .bindings import KEPT_BINDING_TYPES, bindings
 from .config import WorkersConfig
+from .previews import ALIAS_ANNOTATION
 
 __all__ = ["MANAGED_TAG", "MESSAGE_ANNOTATION", "TAG_ANNOTATION", "Messages", "make_upload"]
 
@@ -43,13 +44,23 @@ class Messages:
 
 
 def make_upload(
-    config: WorkersConfig, bundle: ModuleBundle, *, tag: str, message: str, first: bool
+    config: WorkersConfig,
+    bundle: ModuleBundle,
+    *,
+    tag: str,
+    message: str,
+    first: bool,
+    alias: str = "",
 ) -> ScriptUpload:
+    """The upload; ``alias``: a preview's (the version's preview alias)."""
+    annotations = {TAG_ANNOTATION: tag, MESSAGE_ANNOTATION: message[:100]}
+    if alias:
+        annotations[ALIAS_ANNOTATION] = alias
     metadata: dict[str, Any] = {
         "main_module": bundle.main_module,
         "compatibility_date": config.compatibility_date,
         "bindings": bindings(config),
-        "annotations": {TAG_ANNOTATION: tag, MESSAGE_ANNOTATION: message[:100]},
+        "annotations": annotations,
     }
     if config.compatibility_flags:
         metadata["compatibility_flags"] = list(config.compatibility_flags)

@@ -36,5 +36,9 @@ And Cloud Run's own:
   service account granted access to exactly those;
 - :mod:`.artifact_registry` — the Docker repository, created if missing;
 - :mod:`.image` — the image a revision runs: prebuilt, or pushed with the access token;
-- :mod:`.cloud_logging` — Cloud Logging's ``entries:list``.
+- :mod:`.cloud_logging` — Cloud Logging's ``entries:list``;
+- :mod:`.previews` — a pull request's preview: a revision with no traffic under its tag.
+- :mod:`.resource_manager` — the project's ``testIamPermissions`` (check's probe);
+- :mod:`.trust` — what Google needs for a CI's OIDC token (pool, provider, service account,
+  binding, roles), and the permissions check asks for.
 """

@@ -13,8 +13,10 @@ once the revision that no longer reads it serves.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
+from ...access import Access as Permissions
 from ...artifact.oci_image import OciImageResult
 from ...context import RunContext
 from ...errors import DeployError
@@ -22,30 +24,37 @@ from ...flow import Steps as FlowSteps
 from ...flow import TrafficMovedError
 from ...once import create_once
 from ...ownership import MANAGED_BY, OWNER, Resource
+from ...previews.identity import Preview
 from ...result import LogExcerpt, PlanChange, TargetResult
 from ...secrets import SecretOutcome, SecretStatus
 from ...traffic_steps import split_change
 from .config import GoogleConfig
 from .connection import Connection
 from .declaration import NAME
+from .failures import GoogleApiError
 from .image import obtain_image, uses_default_repository
 from .invoker import INVOKER, PUBLIC, Access, apply_access, is_public
 from .logs import read_logs
+from .previews import PREVIEW_LABEL, kept_tags, preview_tags, without_tag
+from .resource_manager import ResourceManagerApi
 from .results import app_url, result
 from .secrets import SecretStore, shown
 from .service import (
+    REVISION_TYPE,
     all_to,
     changes,
     desired_body,
     pinned_traffic,
     revision_name,
     serving_revision,
+    short_name,
     split_to,
     staged_traffic,
     tagged_uri,
 )
 from .survey import Survey, planned_service_change, take_survey
-from .traffic import MovedPast, move, shares
+from .traffic import CONFLICT_ATTEMPTS, MovedPast, move, shares
+from .trust import probe
 
 __all__ = ["Steps"]
 
@@ -81,6 +90,15 @@ class Steps(FlowSteps[Survey, None]):
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
         return survey.secrets.usable_names
+
+    def probe_access(self, survey: Survey, artifact: None) -> Permissions:
+        api = ResourceManagerApi(
+            self.conn.client,
+            self.config.endpoints,
+            token=self.conn.token.access_token,
+            project=self.config.project,
+        )
+        return probe(api.held, self.config, self.conn.token.identity)
 
     def planned(self, survey: Survey, artifact: None) -> TargetResult:
         c = self.config
@@ -227,11 +245,12 @@ class Steps(FlowSteps[Survey, None]):
         found = tuple(changes(survey.current, settings)) or (
             f"revision {previous} does not run the service's template",
         )
+        staged = staged_traffic(survey.current, revision)
         body = desired_body(
             settings,
             current=survey.current,
             revision=revision,
-            traffic=staged_traffic(survey.current, revision),
+            traffic=[*staged, *kept_tags(survey.current, staged)],
         )
         after = run.wait(
             run.update_service(c.service, body),
@@ -422,6 +441,130 @@ class Steps(FlowSteps[Survey, None]):
                 *deleted.values(),
             ),
             secrets=tuple(SecretOutcome(name, SecretStatus.REMOVED) for name in deleted),
+        )
+
+    # --- previews --------------------------------------------------------------------------
+    def previews(self, survey: Survey) -> tuple[str, ...]:
+        return tuple(sorted(preview_tags(survey.current, survey.revisions)))
+
+    def deploy_preview(self, survey: Survey, artifact: None, preview: Preview) -> TargetResult:
+        c = self.config
+        run = self.conn.run
+        tag = preview.id
+        if survey.service is None or not survey.serving:
+            raise DeployError(
+                f"There is no serving Cloud Run service {c.service} in {c.project} ({c.region}) "
+                f"for the preview {tag} to run beside.",
+                target=NAME,
+                remediation="A Cloud Run preview is a revision of the production service: "
+                "deploy the server first (command: deploy), then deploy its previews.",
+            )
+        self.secrets.check(survey.secrets)
+        image = self._obtain_image()
+        refs, stored = self.secrets.write(survey.secrets, survey.current)
+        settings = c.settings(image.reference, refs)
+        revision = revision_name(c.service, image.reference.rpartition("@")[2], _attempt())
+        serving = survey.serving
+        current: dict[str, Any] = survey.current
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            # What serves, pinned as it is; the preview's tag on the new revision at 0 %.
+            traffic = [
+                *(e for e in pinned_traffic(current)),
+                {"type": REVISION_TYPE, "revision": revision, "tag": tag},
+            ]
+            traffic += kept_tags(current, traffic, dropped=tag)
+            body = desired_body(settings, current=current, revision=revision, traffic=traffic)
+            body["template"]["labels"][PREVIEW_LABEL] = tag
+            body["labels"] = dict(current.get("labels") or {})  # the service's own: kept
+            try:
+                after = run.wait(
+                    run.update_service(c.service, body),
+                    f"creating revision {revision} of {c.service} (preview {tag}, no traffic)",
+                )
+                break
+            except GoogleApiError as exc:
+                if exc.status != 409 or attempt == CONFLICT_ATTEMPTS:
+                    raise
+                current = run.get_service(c.service) or current  # another change came first
+        if serving_revision(after) != serving:  # pragma: no cover - the API keeps the split
+            raise DeployError(f"The preview moved the traffic off {serving}.", target=NAME)
+        url = app_url(c, tagged_uri(after, tag))
+        self.console.info(
+            f"Revision {revision} is ready with no traffic under the tag {tag} ({url}); "
+            f"{serving} still serves 100 %."
+        )
+        done = result(
+            self.config,
+            self._identity,
+            image=image.reference,
+            service=url,
+            version=revision,
+            deployment_id=revision,
+            unchanged=False,
+            changes=(
+                *stored,
+                PlanChange("create", f"revision {revision}", f"tag {tag}, no traffic"),
+            ),
+            secrets=shown(survey.secrets.outcomes, ()),
+        )
+        return replace(done, preview_id=tag, preview_url=done.url)
+
+    def remove_preview(self, survey: Survey, preview: str) -> TargetResult:
+        c = self.config
+        found = preview_tags(survey.current, survey.revisions).get(preview, "")
+        if not found:
+            note = (
+                f"There is no preview {preview} of Cloud Run service {c.service} in "
+                f"{c.project} ({c.region}); nothing to remove."
+            )
+            self.console.info(note)
+            return replace(
+                result(self.config, self._identity, unchanged=True, notes=(note,)),
+                preview_id=preview,
+            )
+        run = self.conn.run
+        after = move(
+            run,
+            c.service,
+            lambda current: without_tag(current, preview),
+            f"removing the tag {preview}",
+            survey.current,
+            dropped=preview,
+        )
+        changes = [PlanChange("delete", f"tag {preview}", f"of revision {found}")]
+        # The preview's revisions (every push made one), but the service's latest (the
+        # template new revisions come from) and any that traffic names.
+        kept = {short_name(str(after.get("latestCreatedRevision", "")))}
+        kept |= {short_name(str(s.get("revision", ""))) for s in after.get("trafficStatuses") or ()}
+        labelled = [
+            short_name(str(r.get("name", "")))
+            for r in survey.revisions
+            if (r.get("labels") or {}).get(PREVIEW_LABEL) == preview
+        ]
+        for revision in labelled:
+            if revision not in kept:
+                run.wait(run.delete_revision(c.service, revision), f"deleting {revision}")
+                changes.append(PlanChange("delete", f"revision {revision}", f"preview {preview}"))
+        left = [r for r in labelled if r in kept]
+        self.console.info(
+            f"Removed the tag {preview} (its URL no longer answers) and "
+            f"{len(changes) - 1} of its revisions"
+            + (
+                f"; {', '.join(left)} is the service's latest revision and stays, without "
+                "traffic, until the next deploy makes another."
+                if left
+                else "."
+            )
+        )
+        return replace(
+            result(
+                self.config,
+                self._identity,
+                version=found,
+                unchanged=False,
+                changes=tuple(changes),
+            ),
+            preview_id=preview,
         )
 
     # --- helpers ---------------------------------------------------------------------------

@@ -95,6 +95,14 @@ class RunApi(RestApi):
             "DELETE", self._path(self.service_name(service)), f"deleting service {service}"
         )
 
+    def delete_revision(self, service: str, revision: str) -> JsonObject:
+        """The delete operation of a revision that serves nothing."""
+        return self.call_json(
+            "DELETE",
+            self._path(f"{self.service_name(service)}/revisions/{revision}"),
+            f"deleting revision {revision} of {service}",
+        )
+
     def list_revisions(self, service: str) -> list[JsonObject]:
         """Every revision of the service, newest first."""
         revisions: list[JsonObject] = []

@@ -14,23 +14,32 @@ token is its registry login.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from ...context import RunContext
-from ...flow import ServesLogs
+from ...errors import Problem
+from ...flow import ServesLogs, ServesPreviews
 from .config import resolve
 from .connection import Connection, Connector
 from .declaration import NAME
 from .deploying import Steps
+from .previews import preview_problems
 from .survey import Survey
 
 __all__ = ["GoogleCloudRunTarget", "create"]
 
 
-class GoogleCloudRunTarget(ServesLogs[Connection, Survey, None]):
+class GoogleCloudRunTarget(
+    ServesLogs[Connection, Survey, None], ServesPreviews[Connection, Survey, None]
+):
     name = NAME
     #: A service's traffic splits between revisions (traffic-steps).
     shifts_traffic = True
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        source = self.context.settings.sources.get("preview-id", "the preview's name")
+        return preview_problems(preview, self.config.service, source)
 
     def __init__(self, context: RunContext) -> None:
         self.config, problems = resolve(context)

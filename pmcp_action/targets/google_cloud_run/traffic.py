@@ -14,6 +14,7 @@ from typing import Any
 from ...errors import DeployError
 from .declaration import NAME
 from .failures import GoogleApiError
+from .previews import kept_tags
 from .run_api import RunApi
 from .service import pinned_traffic, with_previous
 
@@ -70,15 +71,19 @@ def move(
     traffic_of: Callable[[dict[str, Any]], Traffic],
     what: str,
     current: dict[str, Any] | None = None,
+    *,
+    dropped: str = "",
 ) -> dict[str, Any]:
     """Write ``traffic_of(service as read)`` conditionally; the service after the write.
 
     ``traffic_of`` sees every read (a re-read after a conflict too), so it may raise
-    :class:`MovedPast` when what it finds is not what it expected.
+    :class:`MovedPast` when what it finds is not what it expected. The previews' tags the
+    service has are written back with it (:func:`.previews.kept_tags`), but ``dropped``.
     """
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         current = current or _read(api, service)
         traffic = traffic_of(current)
+        traffic = [*traffic, *kept_tags(current, traffic, dropped=dropped)]
         body = {k: v for k, v in current.items() if k in _KEPT}
         body["traffic"] = traffic
         body["annotations"] = with_previous(current, traffic)

@@ -7,8 +7,11 @@ applies the base's path-based faults, and adds operation-based injections
 (``proxy.inject("AssumeRoleWithWebIdentity", sts_error(403, "AccessDenied", ...))``),
 since STS and IAM post every action to ``/``. It also answers as Lambda where moto does
 not (:mod:`.lambda_rules`): an environment Lambda refuses, and, with ``decrypt_denied``, the
-variables hidden from a caller without ``kms:Decrypt``. Everything else is forwarded to
-moto unchanged.
+variables hidden from a caller without ``kms:Decrypt``; it keeps Lambda's ``RevisionId``
+(:mod:`.revisions`): reported in every configuration, checked on a conditional write; and as
+IAM and STS (:mod:`.iam_rules`): ``SimulatePrincipalPolicy``, and with ``enforce_trust`` the
+role's trust of a web identity.
+Everything else is forwarded to moto unchanged.
 """
 
 from __future__ import annotations
@@ -17,14 +20,19 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import httpx
 
 from ..server import FakeBase, RecordedRequest
+from .iam_rules import IamRules
 from .lambda_rules import hide_variables, refusal
+from .revisions import stale, with_revisions
 
-__all__ = ["MotoProxy", "operation_of"]
+__all__ = ["MotoProxy", "operation_of", "region_of"]
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
 
 _LAMBDA_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     (method, re.compile(pattern), name)
@@ -75,6 +83,12 @@ def operation_of(method: str, path: str, headers: httpx.Headers, body: bytes) ->
     return f"S3 {method} {decoded}"
 
 
+def region_of(headers: httpx.Headers) -> str:
+    """The Region a SigV4-signed request was signed for ("us-east-1" when unsigned)."""
+    match = _CREDENTIAL_SCOPE.search(headers.get("authorization", ""))
+    return match.group(1) if match else "us-east-1"
+
+
 @dataclass
 class _Injection:
     operation: str
@@ -94,9 +108,15 @@ class MotoProxy(FakeBase):
         self.url = ""
         self._client = httpx.Client(timeout=30.0, trust_env=False)
         self._injections: list[_Injection] = []
+        #: What another party does just before the next request of an operation is forwarded.
+        self._meanwhile: dict[str, Callable[[], object]] = {}
         self._injection_lock = threading.Lock()
         #: Answer as Lambda answers a caller without kms:Decrypt on the functions' keys.
         self.decrypt_denied = False
+        #: Hold AssumeRoleWithWebIdentity to the role's trust policy and the account's OIDC
+        #: providers (moto admits any token); SimulatePrincipalPolicy is always answered.
+        self.enforce_trust = False
+        self.iam_rules = IamRules(self.upstream)
 
     def close(self) -> None:
         self._client.close()
@@ -119,6 +139,12 @@ class MotoProxy(FakeBase):
                     return injection.response
         return None
 
+    def meanwhile(self, operation: str, action: Callable[[], object]) -> None:
+        """Run ``action`` (a concurrent run's change, made straight to moto) just before the
+        next ``operation`` is forwarded, which then meets the world as ``action`` left it."""
+        with self._injection_lock:
+            self._meanwhile[operation] = action
+
     @property
     def pending_injections(self) -> int:
         with self._injection_lock:
@@ -127,7 +153,9 @@ class MotoProxy(FakeBase):
     def reset_state(self) -> None:
         with self._injection_lock:
             self._injections.clear()
+            self._meanwhile.clear()
         self.decrypt_denied = False
+        self.enforce_trust = False
 
     # --- the log --------------------------------------------------------------------------------
     @staticmethod
@@ -148,9 +176,25 @@ class MotoProxy(FakeBase):
         injected = self._take(operation)
         if injected is not None:
             return injected()
-        refused = refusal(operation, request.content)
+        with self._injection_lock:
+            action = self._meanwhile.pop(operation, None)
+        if action is not None:
+            action()
+        region = region_of(request.headers)
+        refused = refusal(operation, request.content) or stale(
+            operation,
+            request.url.path,
+            request.content,
+            lambda name: self.configuration(name, region=region),
+        )
         if refused is not None:
             return refused
+        if operation == "SimulatePrincipalPolicy":
+            return self.iam_rules.simulate(request.content)
+        if operation == "AssumeRoleWithWebIdentity" and self.enforce_trust:
+            untrusted = self.iam_rules.web_identity_refusal(request.content)
+            if untrusted is not None:
+                return untrusted
         url = self.upstream + request.url.raw_path.decode("ascii")
         headers = [
             (k, v)
@@ -169,4 +213,21 @@ class MotoProxy(FakeBase):
         response = httpx.Response(
             upstream.status_code, headers=response_headers, content=upstream.content
         )
+        response = with_revisions(response)
         return hide_variables(operation, response) if self.decrypt_denied else response
+
+    def configuration(self, name: str, *, region: str) -> dict[str, Any] | None:
+        """$LATEST of the function ``name`` in ``region`` as moto has it now, as Lambda
+        sends it (None when there is none)."""
+        scope = f"AKIAPROXYREADS000000/20200101/{region}/lambda/aws4_request"
+        answer = self._client.get(
+            f"{self.upstream}/2015-03-31/functions/{name}/configuration",
+            headers={
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, "
+                "SignedHeaders=host, Signature=0"
+            },
+        )
+        if answer.status_code != 200:
+            return None
+        configuration: dict[str, Any] = answer.json()
+        return configuration

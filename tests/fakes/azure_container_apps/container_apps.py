@@ -14,6 +14,7 @@ healthy, unless its image is in :attr:`FakeArm.failing_images`, cannot be pulled
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -294,6 +295,14 @@ class FakeArm(ArmBase):
                 "ContainerAppInvalidTrafficWeight",
                 f"The traffic weights sum to {total}; they must sum to 100.",
             )
+        labels = [str(t["label"]) for t in traffic if t.get("label")]
+        for label in labels:
+            if not re.fullmatch(r"[a-z](?:[a-z0-9-]*[a-z0-9])?", label) or "--" in label:
+                return arm_failure(
+                    400, "ContainerAppInvalidLabel", f"The traffic label '{label}' is invalid."
+                )
+        if len(set(labels)) != len(labels):
+            return arm_failure(400, "ContainerAppDuplicateLabel", "Traffic labels must be unique.")
         named = [t for t in traffic if t.get("revisionName")]
         if mode == "Single" and (named or len(traffic) > 1):
             return arm_failure(

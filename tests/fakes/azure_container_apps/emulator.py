@@ -46,7 +46,7 @@ class FakeAzure(FakeBase):
 
     def __init__(self, base: str, subscription: str = EMULATOR_SUBSCRIPTION) -> None:
         super().__init__()
-        self.entra = FakeEntra(arm_audience=base)
+        self.entra = FakeEntra()  # tokens for ARM's resource id, not for ``base``
         self.arm = FakeArm(self.entra, subscription)
         self.arm.base = base.rstrip("/")
 

@@ -71,6 +71,9 @@ class FakeEntra(FakeBase):
     name = "entra"
 
     def __init__(self, *, arm_audience: str = "https://management.azure.com") -> None:
+        #: ARM's resource id in this Entra ID's cloud: a token's scope must be
+        #: ``<it>/.default``, as Entra ID checks it, wherever ARM itself is reached (an
+        #: emulator's loopback URL is no resource Entra ID knows: AADSTS500011).
         super().__init__()
         self.arm_audience = arm_audience.rstrip("/")
         self.apps: dict[str, App] = {}
@@ -128,9 +131,20 @@ class FakeEntra(FakeBase):
                 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
             )
         scope = form.get("scope", "")
-        if scope != f"{self.arm_audience}/.default":
+        if not scope.endswith("/.default"):
             return _aadsts(
                 400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid."
+            )
+        resource = scope.removesuffix("/.default")
+        if resource != self.arm_audience:
+            return _aadsts(
+                400,
+                "invalid_resource",
+                500011,
+                f"The resource principal named {resource} was not found in the tenant named "
+                f"{tenant}. This can happen if the application has not been installed by the "
+                "administrator of the tenant or consented to by any user in the tenant. You "
+                "might have sent your authentication request to the wrong tenant.",
             )
         with self._lock:
             app = self.apps.get(form.get("client_id", ""))

@@ -61,6 +61,9 @@ from .state import (
 from .uploads import Part, _bindings, _unresolved_import, parse_multipart
 from .workerd import WorkerdPool
 
+#: A preview alias: the first part of a DNS label (``<alias>-<worker>``).
+_ALIAS = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+
 
 class FakeCloudflare(FakeBase):
     """The Workers API of one or more accounts, with a workers.dev zone on workerd."""
@@ -237,10 +240,16 @@ class FakeCloudflare(FakeBase):
                 if method == "GET":
                     items = [v.to_api(with_resources=False) for v in reversed(script.versions)]
                     return envelope({"items": items})
-            if len(tail) == 2 and tail[0] == "versions" and method == "GET":
+            if len(tail) == 2 and tail[0] == "versions" and method in ("GET", "DELETE"):
                 version = script.version(tail[1])
                 if version is None:
                     return failure(404, 10230, "Version not found")
+                if method == "DELETE":
+                    deployed = script.live
+                    if deployed is not None and any(v == version.id for v, _ in deployed.versions):
+                        return failure(400, 10231, "A deployed version cannot be deleted")
+                    script.versions.remove(version)
+                    return envelope(None)
                 return envelope(version.to_api())
             if tail == ["deployments"]:
                 if method == "GET":
@@ -356,6 +365,10 @@ class FakeCloudflare(FakeBase):
         date = metadata.get("compatibility_date")
         if not isinstance(date, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
             return failure(400, 10021, "compatibility_date must be YYYY-MM-DD")
+        alias = str((metadata.get("annotations") or {}).get("workers/alias", ""))
+        host_label = f"{alias}-{name.replace('_', '-')}"
+        if alias and (not _ALIAS.fullmatch(alias) or len(host_label) > 63):
+            return failure(400, 10021, f"Invalid preview alias {alias!r}")
         script = account.scripts.get(name)
         live = script.live_version() if script else None
         try:
@@ -461,6 +474,18 @@ class FakeCloudflare(FakeBase):
                 host_name = script.name.replace("_", "-")
                 if label == host_name and script.subdomain_enabled:
                     return script.live_version()
+                alias = label.removesuffix(f"-{host_name}")
+                aliased = [
+                    v for v in script.versions if v.annotations.get("workers/alias") == alias
+                ]
+                if (
+                    alias != label
+                    and aliased
+                    and script.subdomain_enabled
+                    and script.previews_enabled
+                    and self.previews
+                ):
+                    return aliased[-1]  # the alias follows its newest version
                 prefix, _, rest = label.partition("-")
                 if (
                     rest == host_name

@@ -13,6 +13,7 @@ message does not have is refused.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import httpx
@@ -188,6 +189,10 @@ def query_problem(method: str, rest: str, params: httpx.QueryParams) -> str:
     return ""
 
 
+#: A traffic tag: a DNS label's prefix (its length with the service's is checked on write).
+_TAG = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+
+
 def problem(body: Any) -> str:
     """What is wrong with a Service body (enum numbers become names in place); "" if nothing."""
     if not isinstance(body, dict):
@@ -243,4 +248,10 @@ def problem(body: Any) -> str:
     traffic = body.get("traffic")
     if traffic and sum(int(e.get("percent", 0)) for e in traffic) != 100:
         return "traffic percentages must sum to 100"
+    tags = [str(e["tag"]) for e in traffic or () if e.get("tag")]
+    for tag in tags:
+        if not _TAG.fullmatch(tag):
+            return f"traffic tag {tag!r}: must match {_TAG.pattern}"
+    if len(set(tags)) != len(tags):
+        return "traffic tags must be unique"
     return ""

@@ -69,12 +69,14 @@ class CloudRunServices(CloudRunIam, SecretManager):
         if len(parts) == 3 and parts[2] == "revisions" and method == "GET":
             revisions = [r.to_api(name) for r in reversed(service.revisions)]
             return json_response(200, {"revisions": revisions})
-        if len(parts) == 4 and parts[2] == "revisions" and method == "GET":
+        if len(parts) == 4 and parts[2] == "revisions" and method in ("GET", "DELETE"):
             found = next((r for r in service.revisions if r.name == parts[3]), None)
             if found is None:
                 return error(
                     404, "NOT_FOUND", f"Resource '{name}/revisions/{parts[3]}' was not found"
                 )
+            if method == "DELETE":
+                return self._delete_revision(parent, service, found, name)
             return json_response(200, found.to_api(name))
         if len(parts) == 2 and not verb:
             if method == "GET":
@@ -178,11 +180,36 @@ class CloudRunServices(CloudRunIam, SecretManager):
                 self.environment_of(revision, project),
             )
 
+    def _delete_revision(
+        self, parent: str, service: Service, revision: Any, name: str
+    ) -> httpx.Response:
+        """A revision that traffic names (a tag included) or the service's latest is kept."""
+        api = service.to_api()
+        latest = str(api.get("latestCreatedRevision", "")).rsplit("/", 1)[-1]
+        named = {str(s.get("revision", "")).rsplit("/", 1)[-1] for s in api["trafficStatuses"]}
+        if revision.name in named or revision.name == latest:
+            return error(
+                400,
+                "FAILED_PRECONDITION",
+                f"Revision {revision.name} is referenced by traffic or is the latest revision "
+                "and cannot be deleted",
+            )
+        service.revisions.remove(revision)
+        return self._operation(parent, revision.to_api(name))
+
     def _update(self, request: httpx.Request, service: Service) -> httpx.Response:
         body = json.loads(request.content or b"null")
         refused = problem(body)
         if refused:
             return error(400, "INVALID_ARGUMENT", refused)
+        for entry in body.get("traffic") or ():
+            tag = str(entry.get("tag") or "")
+            if tag and len(tag) + len(service.short) > 46:
+                return error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    f"tag {tag!r} with service {service.short!r}: a tag URL's label is too long",
+                )
         if body.get("etag") and body["etag"] != service.etag:
             return error(409, "ABORTED", "etag mismatch: the service was modified")
         parent = service.name.rsplit("/services/", 1)[0]

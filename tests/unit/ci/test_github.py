@@ -75,3 +75,11 @@ def test_outputs_never_carry_a_registered_secret(gha_files):
     platform.mask("abcd-secret-1234")
     platform.write_outputs({"url": "https://h/abcd-secret-1234"})
     assert "abcd-secret-1234" not in gha_files["GITHUB_OUTPUT"].read_text()
+
+
+def test_a_notice_is_an_annotation_with_its_secrets_redacted(gha_files):
+    stream = io.StringIO()
+    platform = github(gha_files, stream)
+    platform.mask("notice-secret-123")
+    platform.notice("no comment: notice-secret-123", title="Preview not commented")
+    assert stream.getvalue().endswith("::notice title=Preview not commented::no comment: ***\n")

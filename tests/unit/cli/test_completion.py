@@ -34,6 +34,10 @@ def test_every_input_is_an_option_of_every_command():
         "logs",
         "servers",
         "init",
+        "preview",
+        "destroy-preview",
+        "trust",
+        "check",
         "help",
         "completion",
     } == set(commands)

@@ -85,7 +85,7 @@ def test_help_is_one_screen_the_commands_targets_and_main_options():
     targets = section(out, "targets").splitlines()[1:]
     assert [line.split()[0] for line in targets] == list(cat.ids)
     assert all(t.title in out for t in cat.targets)
-    commands = re.findall(r"^  ([a-z]+) ", section(out, "commands"), re.M)
+    commands = re.findall(r"^  ([a-z-]+) ", section(out, "commands"), re.M)
     assert commands[: len(commands) - 2] == [str(c) for c in COMMANDS]
     flags = re.findall(r"^  (-h, --help|-\S+)", section(out, "main options"), re.M)
     assert flags == [
@@ -115,8 +115,7 @@ def test_a_commands_help_is_short_too():
     assert out.startswith(
         "usage: pmcp-action deploy [options]\n"
         "\n"
-        "Build or locate the artifact, deploy it, verify the server over MCP, and roll\n"
-        "back when verification fails (the default command).\n"
+        "Deploy, verify over MCP, roll back on failure (the default).\n"
         "\n"
         "main options:\n"
     )
@@ -232,6 +231,6 @@ def test_an_unavailable_target_says_so_and_nothing_else(monkeypatch):
 def test_help_follows_columns():
     _, out, _ = run(["help"], {"COLUMNS": "100"})
     assert (
-        "  deploy      Build or locate the artifact, deploy it, verify the server over MCP, and roll back\n"  # noqa: E501
-        "              when verification fails (the default command).\n"
+        "  servers          List the repository's servers (or the changed ones) as a CI matrix; no target, no\n"  # noqa: E501
+        "                   credentials.\n"
     ) in out

@@ -92,3 +92,47 @@ def test_a_rollback_that_meets_a_concurrent_move_changes_nothing(
         "nothing was changed by this run."
     )
     assert aws("lambda").get_alias(FunctionName="demo", Name="live")["FunctionVersion"] == "3"
+
+
+def _another_first_deploy_creates_live(aws: AwsFactory, *, newer: bool):
+    """A concurrent first deploy creates ``live`` between our PublishVersion and CreateAlias:
+    on the version ours published (both published the same $LATEST), or on a newer one."""
+
+    def create() -> object:
+        lam = aws("lambda")
+        version = "1"
+        if newer:
+            lam.update_function_configuration(FunctionName="demo", Description="other run")
+            lam.get_waiter("function_updated_v2").wait(FunctionName="demo")
+            version = lam.publish_version(FunctionName="demo")["Version"]
+        lam.create_alias(FunctionName="demo", Name="live", FunctionVersion=version)
+        arn = "arn:aws:lambda:us-east-1:123456789012:function:demo:live"
+        return lambda_error(409, "ResourceConflictException", f"Alias already exists: {arn}")
+
+    return create
+
+
+def test_live_created_meanwhile_on_our_version_is_what_we_report(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.proxy.inject("CreateAlias", _another_first_deploy_creates_live(aws, newer=False))
+
+    result = harness.target().deploy()
+
+    live = aws("lambda").get_alias(FunctionName="demo", Name="live")
+    assert result.version == live["FunctionVersion"] == "1"
+    assert result.outputs["arn"] == live["AliasArn"]
+    assert "UpdateAlias" not in harness.proxy.operations()
+
+
+def test_live_created_meanwhile_on_a_newer_version_keeps_serving(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.proxy.inject("CreateAlias", _another_first_deploy_creates_live(aws, newer=True))
+
+    result = harness.target().deploy()
+
+    live = aws("lambda").get_alias(FunctionName="demo", Name="live")
+    assert result.version == live["FunctionVersion"] == "2"
+    assert result.can_roll_back is False
+    assert "Another deploy moved alias live to version 2" in harness.last_output

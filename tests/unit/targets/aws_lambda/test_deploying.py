@@ -411,8 +411,9 @@ def test_destroy_deletes_url_alias_function_and_our_role_but_keeps_logs(
         (c.action, c.resource) for c in result.changes
     }
 
-    with pytest.raises(DeployError, match="Nothing to destroy"):
+    with pytest.raises(DeployError, match="Nothing to destroy") as nothing:
         harness.target().destroy()
+    assert nothing.value.title == "Nothing deployed"
 
 
 def test_destroy_refuses_a_function_pmcp_did_not_create(harness: Harness, aws: AwsFactory) -> None:

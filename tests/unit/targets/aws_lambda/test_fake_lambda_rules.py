@@ -78,3 +78,24 @@ def test_an_update_sets_the_key_and_a_caller_without_decrypt_sees_no_variables(
     assert environment["Error"]["ErrorCode"] == "AccessDeniedException"
     published = lam.publish_version(FunctionName="f")
     assert "Variables" not in published["Environment"]
+
+
+def test_revision_ids_are_reported_and_a_stale_one_is_refused(
+    proxy: MotoProxy, aws: AwsFactory
+) -> None:
+    lam = _through(proxy, "lambda")
+    created = _function(lam, aws)
+    read = lam.get_function(FunctionName="f")["Configuration"]["RevisionId"]
+    assert created["RevisionId"] == read
+
+    updated = lam.update_function_configuration(FunctionName="f", MemorySize=256, RevisionId=read)
+    assert updated["RevisionId"] != read  # a change is a new revision
+    with pytest.raises(ClientError) as caught:  # the one read before that change is stale
+        lam.update_function_configuration(FunctionName="f", MemorySize=512, RevisionId=read)
+    assert caught.value.response["Error"]["Code"] == "PreconditionFailedException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    with pytest.raises(ClientError):
+        lam.publish_version(FunctionName="f", RevisionId=read)
+    current = lam.get_function_configuration(FunctionName="f")
+    assert current["MemorySize"] == 256
+    assert lam.publish_version(FunctionName="f", RevisionId=current["RevisionId"])["Version"] == "1"

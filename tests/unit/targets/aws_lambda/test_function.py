@@ -3,11 +3,15 @@ for IAM to propagate a new role, bounded by the deadline."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 import boto3
 import httpx
 import pytest
 
 from pmcp_action.errors import (
+    DeployError,
     RemoteApiError,
     TimeoutExceededError,
 )
@@ -20,7 +24,8 @@ from pmcp_action.targets.aws_lambda.function import (
     config_changes,
     environment_of,
 )
-from tests.fakes.aws_lambda import lambda_error
+from tests.fakes.aws_lambda import MotoProxy, lambda_error
+from tests.fakes.aws_lambda.revisions import revision_of
 from tests.support.aws import REGION
 from tests.support.sim_clock import SimClock
 
@@ -206,6 +211,169 @@ def test_a_users_role_that_lambda_cannot_assume_fails_at_once(
 
     assert harness.proxy.operations().count("CreateFunction") == 1
     assert "does not name lambda.amazonaws.com" in harness.output
+
+
+# --- a concurrent first deploy: the function appears between the survey and CreateFunction ---
+EXISTS = "Function already exist: demo"
+OURS = {"managed-by": "pmcp", "pmcp:server": "demo", "target": "aws-lambda"}
+
+
+def _zip(content: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bootstrap", content)
+    return buffer.getvalue()
+
+
+def _the_other_run_creates_it(
+    aws: AwsFactory,
+    proxy: MotoProxy,
+    *,
+    tags: dict[str, str],
+    serves: bool = False,
+    seen: dict[str, str] | None = None,
+) -> Callable[[], httpx.Response]:
+    """The other deploy's CreateFunction lands first (with its own code); with ``serves``
+    it also publishes version 1 and points ``live`` at it before ours goes on."""
+
+    def create() -> httpx.Response:
+        lam = aws("lambda")
+        role = aws("iam").get_role(RoleName="demo-lambda-role")["Role"]["Arn"]
+        lam.create_function(
+            FunctionName="demo",
+            Runtime="provided.al2023",
+            Role=role,
+            Handler="bootstrap",
+            Code={"ZipFile": _zip(b"the other run's code")},
+            Architectures=["arm64"],
+            Tags=tags,
+        )
+        if seen is not None:
+            seen["RevisionId"] = revision_of(proxy.configuration("demo", region=REGION) or {})
+        if serves:
+            version = lam.publish_version(FunctionName="demo")["Version"]
+            lam.create_alias(FunctionName="demo", Name="live", FunctionVersion=version)
+        return lambda_error(409, "ResourceConflictException", EXISTS)
+
+    return create
+
+
+def test_a_function_created_by_a_concurrent_first_deploy_is_updated_conditionally(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    created: dict[str, str] = {}
+    harness.proxy.inject(
+        "CreateFunction", _the_other_run_creates_it(aws, harness.proxy, tags=OURS, seen=created)
+    )
+
+    result = harness.target().deploy()
+
+    lam = aws("lambda")
+    live = lam.get_alias(FunctionName="demo", Name="live")
+    served = lam.get_function_configuration(FunctionName="demo", Qualifier=live["FunctionVersion"])
+    latest = lam.get_function_configuration(FunctionName="demo")
+    assert result.version == live["FunctionVersion"] == "1"
+    assert result.outputs["arn"] == live["AliasArn"]
+    assert served["CodeSha256"] == latest["CodeSha256"] != _sha256(_zip(b"the other run's code"))
+    assert served["Environment"]["Variables"] == {"RUST_LOG": "info", "GREETING": "hello"}
+    assert "appeared while this run created it" in harness.last_output
+    # Every change to the other run's function was conditional: first on the revision it
+    # created, then on the one each change left.
+    revisions = [
+        json.loads(harness.proxy.requests_for(operation)[0].body)["RevisionId"]
+        for operation in ("UpdateFunctionConfiguration", "UpdateFunctionCode", "PublishVersion")
+    ]
+    assert revisions[0] == created["RevisionId"]
+    assert revisions[2] == revision_of(harness.proxy.configuration("demo", region=REGION) or {})
+    assert len(set(revisions)) == 3
+
+
+def test_a_concurrent_deploy_that_already_serves_is_followed_by_ours(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.proxy.inject(
+        "CreateFunction", _the_other_run_creates_it(aws, harness.proxy, tags=OURS, serves=True)
+    )
+
+    result = harness.target().deploy()
+
+    live = aws("lambda").get_alias(FunctionName="demo", Name="live")
+    assert (result.version, result.previous_version) == ("2", "1")
+    assert live["FunctionVersion"] == "2" and "previous-version=1" in live["Description"]
+    assert result.outputs["arn"] == live["AliasArn"]
+
+
+def test_a_function_of_that_name_not_made_by_pmcp_is_left_alone(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.proxy.inject(
+        "CreateFunction", _the_other_run_creates_it(aws, harness.proxy, tags={"team": "web"})
+    )
+
+    with pytest.raises(DeployError) as caught:
+        harness.target().deploy()
+
+    assert caught.value.message.startswith(
+        "The function demo appeared while this run created it, without pmcp-action's tags"
+    )
+    assert "concurrency" in caught.value.remediation
+    operations = harness.proxy.operations()
+    assert not [op for op in operations if op.startswith(("Update", "Publish", "Tag"))]
+    assert aws("lambda").get_function(FunctionName="demo")["Tags"] == {"team": "web"}
+
+
+def test_a_concurrent_change_during_the_conditional_update_stops_this_run_cleanly(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    harness.proxy.inject("CreateFunction", _the_other_run_creates_it(aws, harness.proxy, tags=OURS))
+
+    def the_other_run_changes_it() -> httpx.Response:
+        # Between this run's read of the function and its first conditional write.
+        aws("lambda").update_function_configuration(FunctionName="demo", MemorySize=1024)
+        return lambda_error(404, "ResourceNotFoundException", "Cannot find alias arn: live")
+
+    harness.proxy.inject("GetAlias", the_other_run_changes_it)
+
+    with pytest.raises(DeployError) as caught:
+        harness.target().deploy()
+
+    assert caught.value.message.startswith("Another deploy of demo is running")
+    assert "concurrency" in caught.value.remediation
+    assert harness.proxy.operations().count("UpdateFunctionConfiguration") == 1
+    assert not [
+        op for op in harness.proxy.operations() if op.startswith(("UpdateFunctionCode", "Publish"))
+    ]
+    assert aws("lambda").get_function_configuration(FunctionName="demo")["MemorySize"] == 1024
+
+
+def test_the_creating_run_stops_cleanly_when_the_other_run_changed_its_function(
+    harness: Harness, aws: AwsFactory
+) -> None:
+    def the_other_run_updates_it() -> None:
+        # The other run met our function, read it and changed it after our create.
+        aws("lambda").update_function_code(FunctionName="demo", ZipFile=_zip(b"theirs"))
+
+    harness.proxy.meanwhile("PublishVersion", the_other_run_updates_it)
+
+    with pytest.raises(DeployError) as caught:
+        harness.target().deploy()
+
+    assert caught.value.message.startswith("Another deploy of demo is running")
+    assert "publish a version of demo" in caught.value.message
+    (publish,) = harness.proxy.requests_for("PublishVersion")
+    assert json.loads(publish.body)["RevisionId"]  # conditional on what our create left
+    versions = aws("lambda").list_versions_by_function(FunctionName="demo")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST"]  # nothing of ours published
+
+
+def _sha256(data: bytes) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 # --- LastUpdateStatus: an update that ends is noticed within 3 s; the deadline names it ----

@@ -53,7 +53,7 @@ from .helpers import (
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
-    entra = FakeEntra(arm_audience=ARM)
+    entra = FakeEntra()  # scopes for the public cloud's ARM, wherever ARM is reached
     issuer = FakeOidcIssuer()
     entra.add_app(CLIENT, TENANT, secret=SECRET)
     entra.trust_github(CLIENT, issuer.repository)
@@ -64,7 +64,7 @@ def world(tmp_path: Path) -> World:
 
 @pytest.fixture
 def registries(tmp_path: Path) -> RegistryWorld:
-    entra = FakeEntra(arm_audience=ARM)
+    entra = FakeEntra()  # scopes for the public cloud's ARM, wherever ARM is reached
     issuer = FakeOidcIssuer()
     entra.add_app(CLIENT, TENANT)
     entra.trust_github(CLIENT, issuer.repository)
@@ -94,7 +94,6 @@ def peer(ca: trustme.CA) -> Iterator[Peer]:
     server = LoopbackServer(fake, host="127.0.0.1", tls=True, ca=ca)
     base = f"https://127.0.0.1:{server.port}"
     fake.arm.base = base  # operation URLs
-    fake.entra.arm_audience = base  # the token scope <ARM>/.default
     fake.entra.add_app(CLIENT, TENANT, secret=PEER_SECRET)
     issuer = FakeOidcIssuer()
     fake.entra.trust_github(CLIENT, issuer.repository)

@@ -395,7 +395,8 @@ class Peer:
 
     @property
     def scope(self) -> str:
-        return f"{self.base}/.default"
+        """The scope Entra ID issues ARM tokens for (ARM's resource id, not ``base``)."""
+        return f"{self.fake.entra.arm_audience}/.default"
 
     def app_id(self, name: str = APP) -> str:
         return (

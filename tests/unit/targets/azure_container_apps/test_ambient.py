@@ -67,7 +67,7 @@ def test_the_az_clis_token_is_used_and_masked_without_an_app_registration(tmp_pa
         "account",
         "get-access-token",
         "--resource",
-        "https://management.azure.com/",
+        "https://management.azure.com",
         "-o",
         "json",
     ]
@@ -114,7 +114,7 @@ def test_an_apps_identity_endpoint_comes_first_and_its_header_is_masked(tmp_path
     assert "managed identity (IDENTITY_ENDPOINT) client 9999" in session.identity
     asked = identity.requests[-1]
     assert asked.headers["X-IDENTITY-HEADER"] == identity.header_secret
-    assert "resource=https%3A%2F%2Fmanagement.azure.com%2F" in asked.url
+    assert "resource=https%3A%2F%2Fmanagement.azure.com&" in asked.url + "&"
     assert not (tmp_path / "bin" / "az-calls.jsonl").exists()
     context.console.info(f"{session.access_token} {identity.header_secret}")
     assert session.access_token not in log.getvalue()
@@ -155,7 +155,7 @@ def test_an_imds_override_must_be_loopback(tmp_path: Path):
 def test_a_deploy_with_the_az_clis_sign_in_reaches_arm(tmp_path: Path):
     from pmcp_action.targets.azure_container_apps.target import AzureContainerAppsTarget
 
-    entra, log = FakeEntra(arm_audience=ARM), io.StringIO()
+    entra, log = FakeEntra(), io.StringIO()
     arm = FakeArm(entra, SUBSCRIPTION)
     arm.base = ARM
     token, _ = install_fake_az(tmp_path / "bin", entra, tenant=TENANT, subscription=SUBSCRIPTION)

@@ -73,6 +73,29 @@ def test_sovereign_clouds_and_endpoint_overrides(tmp_path: Path) -> None:
     )
     assert problems == []
     assert (config.login_url, config.arm_url) == ("http://127.0.0.1:9000", "http://127.0.0.1:9001")
+
+
+def test_the_token_is_for_the_clouds_arm_wherever_requests_go(tmp_path: Path) -> None:
+    moved = {"PMCP_AZURE_ARM_URL": "https://arm-proxy.internal.example"}
+    _, config, problems = resolved(tmp_path, environ=moved)
+    assert problems == [] and config.arm_url == "https://arm-proxy.internal.example"
+    assert config.scope == "https://management.azure.com/.default"
+
+    _, config, problems = resolved(tmp_path, {"azure-cloud": "AzureChinaCloud"}, environ=moved)
+    assert problems == []
+    assert config.scope == "https://management.chinacloudapi.cn/.default"
+
+    private = moved | {"PMCP_AZURE_ARM_RESOURCE": "https://management.stack.example/8f2c"}
+    _, config, problems = resolved(tmp_path, environ=private)
+    assert problems == [] and config.scope == "https://management.stack.example/8f2c/.default"
+
+
+def test_an_arm_resource_that_is_no_resource_id_is_a_problem(tmp_path: Path) -> None:
+    _, _, problems = resolved(tmp_path, environ={"PMCP_AZURE_ARM_RESOURCE": "management azure"})
+    (problem,) = problems
+    assert problem.where == "environment variable PMCP_AZURE_ARM_RESOURCE"
+    assert problem.what.startswith("'management azure' is not a resource id")
+    assert "activeDirectoryResourceId" in problem.fix
     _, _, problems = resolved(tmp_path, environ={"PMCP_AZURE_ARM_URL": "http://arm.example"})
     assert [p.where for p in problems] == ["environment variable PMCP_AZURE_ARM_URL"]
 

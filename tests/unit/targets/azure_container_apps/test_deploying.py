@@ -80,8 +80,9 @@ def test_destroy_keeps_the_group_unless_asked(world: World) -> None:
     world.target().destroy()
     assert "calc-rg" in world.arm.groups
     assert not any("containerApps" in r["type"] for r in world.arm.resources.values())
-    with pytest.raises(DeployError, match="Nothing to destroy"):
+    with pytest.raises(DeployError, match="Nothing to destroy") as nothing:
         world.target().destroy()
+    assert nothing.value.title == "Nothing deployed"
     world.target().deploy()
     world.target(**{"azure-delete-resource-group": "true"}).destroy()
     assert "calc-rg" not in world.arm.groups

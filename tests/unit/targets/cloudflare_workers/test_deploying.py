@@ -53,7 +53,7 @@ def test_redeploy_stages_a_version_and_moves_traffic_only_on_promote(tmp_path, f
     script = fake.script(NAME)
     new = script.versions[-1]
     assert staged.candidate_url == f"https://{new.id[:8]}-{NAME}.{SUBDOMAIN}.workers.dev/mcp"
-    assert staged.outputs["preview-url"] == staged.candidate_url
+    assert staged.outputs["version-preview-url"] == staged.candidate_url
     assert script.live_version().id == first.version  # nothing moved yet
     assert staged.previous_version == first.version and staged.version == new.id
     promoted = harness.target.promote(staged)
@@ -140,8 +140,9 @@ def test_destroy_deletes_only_a_worker_this_tool_deployed(tmp_path, fake):
     make_target(tmp_path, fake).target.deploy()
     result = make_target(tmp_path, fake).target.destroy()
     assert fake.script(NAME) is None and result.changes[0].action == "delete"
-    with pytest.raises(DeployError, match="Nothing to destroy"):
+    with pytest.raises(DeployError, match="Nothing to destroy") as nothing:
         make_target(tmp_path, fake).target.destroy()
+    assert nothing.value.title == "Nothing deployed"
     make_target(tmp_path, fake).target.deploy()
     fake.script(NAME).tags = []
     with pytest.raises(DeployError, match="not made by pmcp-action"):

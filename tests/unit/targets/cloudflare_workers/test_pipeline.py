@@ -22,11 +22,23 @@ pytestmark = pytest.mark.timeout(300)
 SECRET = "worker-secret-value-9f3b1c"
 
 
-def run(live_fake, gha_files, project: Path, **inputs: str):
-    return run_with(None, live_fake, gha_files, project, **inputs)
+def run(
+    live_fake, gha_files, project: Path, environ: dict[str, str] | None = None, /, **inputs: str
+):
+    """A run through the CLI entry; ``environ``: more variables (a CI event's), ``inputs``:
+    the action's inputs by attribute name."""
+    return run_with(None, live_fake, gha_files, project, environ, **inputs)
 
 
-def run_with(sleep: Callable[[float], None] | None, live_fake, gha_files, project, **inputs):
+def run_with(
+    sleep: Callable[[float], None] | None,
+    live_fake,
+    gha_files,
+    project: Path,
+    environ: dict[str, str] | None = None,
+    /,
+    **inputs: str,
+):
     """:func:`run` with the program's sleep replaced (``None``: the real one)."""
     fake, url = live_fake
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
@@ -43,6 +55,7 @@ def run_with(sleep: Callable[[float], None] | None, live_fake, gha_files, projec
         "PMCP_WORKERS_DEV_ORIGIN": url,
     }
     env |= {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()}
+    env |= environ or {}
     out = io.StringIO()
     code = main([], environ=env, stdout=out, stderr=io.StringIO(), sleep=sleep)
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
@@ -85,7 +98,7 @@ def test_first_deploy_then_a_redeploy_verified_at_its_preview_url(live_fake, gha
     assert code == 0, out
     new = fake.script(NAME).versions[-1]
     assert outputs["version"] == new.id and outputs["previous-version"] == first
-    assert outputs["preview-url"].startswith(f"{url}/{new.id[:8]}-{NAME}.")
+    assert outputs["version-preview-url"].startswith(f"{url}/{new.id[:8]}-{NAME}.")
     assert outputs["deployment-id"] == fake.script(NAME).deployments[-1].id
     assert outputs["mcp-server-version"] == "2.0.0" and outputs["unchanged"] == "false"
     assert [p["name"] for p in report["phases"]] == [

@@ -204,6 +204,13 @@ def test_rollback_outputs_and_destroy(emulator, gha_files, tmp_path):
     assert SERVICE not in _fake(emulator).services
     assert "images" in gone.printed and "kept" in gone.printed
 
+    again = run(
+        emulator, gha_files, project, INPUT_COMMAND="destroy", **{"INPUT_CONFIRM-DESTROY": "true"}
+    )
+    assert again.code == 1
+    assert "::error title=Nothing deployed::Nothing to destroy" in again.printed, again.printed
+    assert "Deployment failed" not in again.printed
+
 
 def test_destroy_leaves_a_service_pmcp_did_not_make(emulator, gha_files, tmp_path):
     project = _project(tmp_path)

@@ -177,6 +177,10 @@ def test_a_failed_verification_leaves_the_deployment_live_and_exits_3(
     assert second is not None and first is not None and second.id != first.id
     assert outputs["deployment-id"] == second.id
     assert "Cannot roll back" not in printed  # no rollback was tried
+    # The reason is the platform's, not a missing previous version.
+    assert "no previous version" not in printed
+    assert "is still serving (the pmcp-run target cannot roll back; exit code 3)" in printed
+    assert "Verification failed, but the pmcp-run target cannot roll back" in printed
 
 
 def test_deploy_through_a_real_loopback_server(tmp_path: Path) -> None:
