@@ -5,8 +5,10 @@ back; everything this tool made deleted.
 
 ``stage`` leaves ``live`` on the previous version and returns the candidate's URL
 (``candidate_url``); ``promote`` moves ``live`` only from the version it served at staging
-(a conditional write); ``discard`` changes nothing, so the previous version never stopped
-serving. A first deploy (no ``live`` yet) goes live at once and is verified there.
+(a conditional write), clearing any routing configuration; ``shift_traffic`` gives the staged
+version a share of ``live`` in between (:mod:`.traffic`); ``discard`` changes nothing, so the
+previous version never stopped serving. A first deploy (no ``live`` yet) goes live at once
+and is verified there.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from ...access import Access
 from ...artifact.lambda_package import PreparedPackage
 from ...context import Project, RunContext
 from ...errors import DeployError
-from ...flow import NothingDeployedError
+from ...flow import NothingDeployedError, TrafficMovedError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
 from ...result import LogExcerpt, PlanChange, TargetResult
+from ...traffic_steps import split_change
 from .alias import AliasMove, move_alias, promote_alias
 from .candidate import CANDIDATE, delete_candidate, point_candidate
 from .config import SERVER_TAG, LambdaConfig
@@ -36,6 +39,7 @@ from .logs import read_logs
 from .results import Outcome, result
 from .secrets import plan_secrets, read_stored, record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
+from .traffic import MovedPast, shift_split
 from .trust import probe
 
 __all__ = ["Steps", "version_description"]
@@ -420,6 +424,27 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                 secrets=staged.secrets,
             )
         )
+
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        """``live``'s routing configuration: the staged version ``percent`` %, the one ``live``
+        points at the rest (:mod:`.traffic`); 0 clears it."""
+        version, previous = staged.version, staged.previous_version
+        try:
+            wrote = shift_split(self.conn.functions, version, previous, percent, current=current)
+        except MovedPast as moved:
+            raise TrafficMovedError(
+                f"Alias {ALIAS} of {self.config.function_name} is no longer split as this run "
+                f"left it (version {version} at {current} %, {previous} at {100 - current} %): "
+                f"version {moved.split.serving or '(none)'} takes the most now.",
+                target=NAME,
+                serving=moved.split.serving,
+            ) from None
+        if not wrote and percent == current:
+            return staged
+        self.console.info(
+            f"Alias {ALIAS}: version {version} at {percent} %, {previous} at {100 - percent} %."
+        )
+        return split_change(staged, percent)
 
     def discard(self, staged: TargetResult) -> None:
         """Nothing to undo: ``live`` never moved. ``candidate`` stays on the failed version

@@ -8,8 +8,9 @@ configuration) before any call that changes something, and before zipping anythi
 Otherwise it ensures the execution role and log group, creates or updates the function,
 publishes a version and points alias ``candidate`` at it, with a function URL of its own
 where it is verified; then ``live`` moves to it. The previous version serves until that
-move, which is the atomic switch. The ``url`` output is ``live``'s function URL, so it never
-changes.
+move, which is the atomic switch (or, with traffic-steps, until ``live``'s routing
+configuration has given the new version each step's share). The ``url`` output is
+``live``'s function URL, so it never changes.
 
 The order of things is :class:`pmcp_action.flow.ServesLogs`'s; the steps are
 :class:`.deploying.Steps`.
@@ -37,6 +38,7 @@ __all__ = ["AwsLambdaTarget", "create"]
 
 class AwsLambdaTarget(ServesLogs[Connection, Survey, PreparedPackage]):
     name = NAME
+    shifts_traffic = True
 
     def __init__(
         self, context: RunContext, *, direct_upload_limit: int = LAMBDA_DIRECT_UPLOAD_LIMIT

@@ -477,9 +477,11 @@ def test_an_oauth_protected_server_is_verified_with_client_credentials(
 # --- verified at alias candidate's own function URL before live moves --------------------
 
 
-def staged_deploy(gha_files, workspace: Path, moto_url: str, hosts, marker: bytes, **inputs: str):
+def staged_deploy(
+    gha_files, workspace: Path, moto_url: str, hosts, marker: bytes, *, sleep=None, **inputs: str
+):
     """A deploy through ``main`` whose function URLs answer through ``hosts`` (no verify-url:
-    the run verifies at the URLs Lambda reports)."""
+    the run verifies at the URLs Lambda reports); ``sleep`` replaces the program's waits."""
     bootstrap = workspace / "bootstrap"
     bootstrap.write_bytes(elf_bootstrap(marker))
     bootstrap.chmod(0o755)
@@ -501,7 +503,9 @@ def staged_deploy(gha_files, workspace: Path, moto_url: str, hosts, marker: byte
     out = io.StringIO()
     transport = FunctionUrlTransport(hosts)
     try:
-        code = main([], environ=env, stdout=out, stderr=io.StringIO(), transport=transport)
+        code = main(
+            [], environ=env, stdout=out, stderr=io.StringIO(), transport=transport, sleep=sleep
+        )
     finally:
         transport.close()
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
