@@ -36,6 +36,8 @@ And Lambda's own:
 - :mod:`.alias` — alias ``live``, its conditional moves and the recorded previous version;
 - :mod:`.candidate` — alias ``candidate``: the staged version at its own function URL;
 - :mod:`.traffic` — ``live``'s routing configuration: the staged version's share of a split;
+- :mod:`.previews` — alias ``<preview-id>`` (marked a preview by its description) at its own
+  function URL, its name's limits checked offline;
 - :mod:`.url` — an alias's function URL, CORS and public-invoke permissions;
 - :mod:`.kms` — the KMS key of the environment (kms-key-arn, else ``alias/pmcp-deploy``,
   created once per account and Region) and the role's grant to decrypt it;

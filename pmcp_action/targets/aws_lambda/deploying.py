@@ -25,6 +25,7 @@ from ...errors import DeployError
 from ...flow import NothingDeployedError, TrafficMovedError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
+from ...previews.identity import Preview
 from ...result import LogExcerpt, PlanChange, TargetResult
 from ...traffic_steps import split_change
 from .alias import AliasMove, move_alias, promote_alias
@@ -36,6 +37,7 @@ from .failures import aws_step, has_code
 from .function import ALIAS, CodeSource, FunctionState, code_changes, config_changes
 from .kms import DEFAULT_ALIAS
 from .logs import read_logs
+from .previews import delete_preview, list_previews, point_preview, read_preview
 from .results import Outcome, result
 from .secrets import plan_secrets, read_stored, record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
@@ -531,6 +533,8 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         name = config.function_name
         changes: list[PlanChange] = []
         changes += delete_candidate(conn.functions, conn.urls)
+        for preview in list_previews(conn.functions):
+            changes += delete_preview(conn.functions, conn.urls, preview)
         if conn.urls.delete():
             changes.append(PlanChange("delete", f"function URL {name}:{ALIAS}"))
         with aws_step(f"delete the alias {ALIAS}"):
@@ -582,6 +586,83 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             )
         )
         return changes
+
+    # --- previews --------------------------------------------------------------------------
+    def previews(self, survey: Survey) -> tuple[str, ...]:
+        if not survey.function.exists:
+            return ()
+        return list_previews(self.conn.functions)
+
+    def deploy_preview(
+        self, survey: Survey, artifact: PreparedPackage, preview: Preview
+    ) -> TargetResult:
+        """A version published for the preview behind alias ``<preview-id>``, at that alias's
+        own function URL; ``live`` (and what it serves) untouched."""
+        conn, name = self.conn, self.config.function_name
+        if not survey.function.alias_version:
+            raise DeployError(
+                f"There is no Lambda function {name} serving through alias {ALIAS} in "
+                f"{self.config.region} for the preview {preview.id} to run beside.",
+                target=NAME,
+                remediation="A Lambda preview is an alias of the production function: deploy "
+                "the server first (command: deploy), then deploy its previews.",
+            )
+        state = read_preview(conn.functions, preview.id)
+        published = self._publish(survey, artifact)
+        version, serving = published.version, published.state.alias_version
+        changes = list(published.changes)
+        changes += point_preview(conn.functions, state, version)
+        url, url_changes = conn.urls.for_alias(preview.id).ensure(
+            conn.urls.for_alias(preview.id).read()
+        )
+        changes += url_changes
+        opened = any(
+            c.action == "create" and c.resource.startswith("public invoke permissions")
+            for c in url_changes
+        )
+        self.console.info(
+            f"Version {version} answers at alias {preview.id}'s URL {url}; alias {ALIAS} still "
+            f"serves version {serving}."
+        )
+        done = self._result(
+            Outcome(
+                function_url=url,
+                version=version,
+                previous_version="",
+                arn=f"{published.function_arn}:{preview.id}",
+                unchanged=False,
+                changes=tuple(changes),
+                secrets=survey.compared.secrets.outcomes,
+                access_settling=(
+                    f"the public permissions of alias {preview.id}'s function URL were just added"
+                    if opened
+                    else ""
+                ),
+            )
+        )
+        return replace(done, preview_id=preview.id, preview_url=done.url)
+
+    def remove_preview(self, survey: Survey, preview: str) -> TargetResult:
+        """The preview's public permissions, URL and alias deleted (the versions stay, as
+        every published version does); a missing one is a note."""
+        functions, name = self.conn.functions, self.config.function_name
+        state = read_preview(functions, preview) if survey.function.exists else None
+        if state is None or not state.exists or not state.marked:
+            note = (
+                f"There is no preview {preview} of Lambda function {name} in "
+                f"{self.config.region}; nothing to remove."
+            )
+            self.console.info(note)
+            return replace(self._result(Outcome(unchanged=True, notes=(note,))), preview_id=preview)
+        changes = delete_preview(functions, self.conn.urls, preview)
+        self.console.info(
+            f"Removed alias {preview} (version {state.version}), its function URL and "
+            "permissions; its URL no longer answers."
+        )
+        return replace(
+            self._result(Outcome(version=state.version, unchanged=False, changes=tuple(changes))),
+            preview_id=preview,
+        )
 
     # --- helpers --------------------------------------------------------------------------
     def _warn_unreadable(self, survey: Survey) -> None:

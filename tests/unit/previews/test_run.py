@@ -20,11 +20,9 @@ def _run(tmp_path, **inputs: str) -> tuple[int, str]:
 
 
 def test_a_target_without_previews_refuses_the_command_before_any_call(tmp_path):
-    code, said = _run(
-        tmp_path, target="aws-lambda", command="preview", preview_id="pr-1", region="eu-west-1"
-    )
+    code, said = _run(tmp_path, target="pmcp-run", command="preview", preview_id="pr-1")
     assert code == 1
-    assert "input 'command' (preview): the aws-lambda target cannot deploy previews" in said
+    assert "input 'command' (preview): the pmcp-run target cannot deploy previews" in said
     assert "nothing was changed" in said
 
 

@@ -478,10 +478,19 @@ def test_an_oauth_protected_server_is_verified_with_client_credentials(
 
 
 def staged_deploy(
-    gha_files, workspace: Path, moto_url: str, hosts, marker: bytes, *, sleep=None, **inputs: str
+    gha_files,
+    workspace: Path,
+    moto_url: str,
+    hosts,
+    marker: bytes,
+    *,
+    sleep=None,
+    environ=None,
+    **inputs: str,
 ):
     """A deploy through ``main`` whose function URLs answer through ``hosts`` (no verify-url:
-    the run verifies at the URLs Lambda reports); ``sleep`` replaces the program's waits."""
+    the run verifies at the URLs Lambda reports); ``sleep`` replaces the program's waits,
+    ``environ`` adds to its environment."""
     bootstrap = workspace / "bootstrap"
     bootstrap.write_bytes(elf_bootstrap(marker))
     bootstrap.chmod(0o755)
@@ -500,6 +509,7 @@ def staged_deploy(
         "INPUT_VERIFY-TIMEOUT-SECONDS": "3",
     }
     env |= {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()}
+    env |= environ or {}
     out = io.StringIO()
     transport = FunctionUrlTransport(hosts)
     try:
