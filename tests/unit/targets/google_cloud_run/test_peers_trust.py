@@ -213,3 +213,37 @@ def test_our_pool_and_provider_bodies_hold_to_the_iam_v1_reference(world: World)
     assert 1 <= len(body["oidc"]["allowedAudiences"]) <= 10
     assert body["attributeMapping"]["google.subject"] == "assertion.sub"
     assert len(body["attributeCondition"]) <= 4096
+
+
+def test_the_fake_takes_the_references_pool_and_provider_bodies(fake: FakeCloudRun, url, closing):
+    """What the reference lets a create send is kept, output-only fields are ignored (AIP-203)
+    and an unknown name is refused, as Google's JSON transcoding does."""
+    http = closing.enter_context(
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {fake.issue_token('o')}"})
+    )
+    pools = f"/v1/projects/{DEMO}/locations/global/workloadIdentityPools"
+    pool = {"displayName": "ci", "description": "CI", "disabled": False, "state": "DELETED"}
+    created = http.post(pools, params={"workloadIdentityPoolId": "ci-pool"}, json=pool)
+    assert created.status_code == 200, created.text
+    kept = created.json()["response"]
+    assert set(kept) <= POOL_FIELDS and kept["state"] == "ACTIVE" and kept["description"] == "CI"
+
+    refused = http.post(pools, params={"workloadIdentityPoolId": "other"}, json={"labels": {}})
+    assert refused.status_code == 400
+    assert 'Unknown name "labels"' in refused.json()["error"]["message"]
+    provider = {
+        "displayName": "GitHub",
+        "description": "GitHub Actions of o/r",
+        "oidc": {"issuerUri": "https://token.actions.githubusercontent.com"},
+        "attributeMapping": {"google.subject": "assertion.sub"},
+        "attributeCondition": "assertion.repository == 'o/r'",
+        "expireTime": "2020-01-01T00:00:00Z",
+    }
+    answered = http.post(
+        f"{pools}/ci-pool/providers", params={"workloadIdentityPoolProviderId": "gh"}, json=provider
+    )
+    assert answered.status_code == 200, answered.text
+    made = answered.json()["response"]
+    assert set(made) <= PROVIDER_FIELDS and "expireTime" not in made
+    assert made["description"] == provider["description"]
+    assert fake.providers[made["name"]] == {"repository": "o/r"}
