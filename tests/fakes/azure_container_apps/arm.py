@@ -139,7 +139,9 @@ class ArmBase(FakeBase):
 
     # --- dispatch ----------------------------------------------------------------------
     def signed_in(self, request: httpx.Request) -> bool:
-        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self.entra.issued
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        audience = self.entra.audiences.get(token, self.entra.arm_audience)
+        return token in self.entra.issued and audience == self.entra.arm_audience
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         routed = self.tasks.handle(request)
@@ -151,6 +153,16 @@ class ArmBase(FakeBase):
                 401,
                 "InvalidAuthenticationToken",
                 "The access token is invalid.",
+                **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        audience = self.entra.audiences.get(token, self.entra.arm_audience)
+        if audience != self.entra.arm_audience:
+            return arm_failure(
+                401,
+                "InvalidAuthenticationTokenAudience",
+                f"The access token has been obtained for wrong audience or resource "
+                f"'{audience}'. It should exactly match with one of the allowed audiences "
+                f"'{self.entra.arm_audience}/'.",
                 **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         path = request.url.path

@@ -562,9 +562,10 @@ class Emulated:
     env: dict[str, str]
 
 
-def terminal_target(world: World) -> AzureContainerAppsTarget:
-    """The target at a terminal signed in through a managed identity (IMDS), with Graph."""
-    identity, graph = FakeManagedIdentity(world.entra), FakeGraph(world.entra)
+def terminal_target(world: World, graph: FakeGraph | None = None) -> AzureContainerAppsTarget:
+    """The target at a terminal signed in through a managed identity (IMDS), with Graph
+    (``graph``, or a new one over the world's Entra ID)."""
+    identity, graph = FakeManagedIdentity(world.entra), graph or FakeGraph(world.entra)
 
     def route(request: httpx.Request) -> httpx.Response:
         fake = {7001: world.entra, 7003: identity, 7004: graph}.get(

@@ -10,10 +10,12 @@ round, and every body our trust sends deserializes into the SDK's model with not
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import trustme
 
@@ -25,7 +27,11 @@ resources = pytest.importorskip(
 )
 
 from azure.core.credentials import AccessToken  # noqa: E402
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError  # noqa: E402
+from azure.core.exceptions import (  # noqa: E402
+    ClientAuthenticationError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
 
 # The models of the api-version the client speaks (and our trust sends), not the package's
 # first one that a bare ``models`` resolves to for mypy.
@@ -43,7 +49,8 @@ from pmcp_action.targets.azure_container_apps.trust import (  # noqa: E402
 )
 from pmcp_action.trust.model import Outcome, TrustRequest  # noqa: E402
 from pmcp_action.trust.subjects import token_source  # noqa: E402
-from tests.fakes.azure_container_apps.graph import service_principal_id  # noqa: E402
+from tests.fakes.azure_container_apps.entra import GRAPH_AUDIENCE  # noqa: E402
+from tests.fakes.azure_container_apps.graph import FakeGraph, service_principal_id  # noqa: E402
 from tests.fakes.server import LoopbackServer  # noqa: E402
 
 from .helpers import (  # noqa: E402
@@ -59,6 +66,10 @@ from .helpers import (  # noqa: E402
 )
 
 CONTRIBUTOR = ROLES["Contributor"][0]
+#: A federatedIdentityCredential's create body in the Graph v1.0 reference (``description``
+#: optional); ``name`` at most 120 URL-friendly characters, ``audiences`` one value.
+CREDENTIAL_FIELDS = frozenset({"name", "issuer", "subject", "audiences", "description"})
+URL_FRIENDLY = re.compile(r"^[A-Za-z0-9_-]{3,120}$")
 SCOPE = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}"
 
 
@@ -175,6 +186,13 @@ def test_the_permissions_list_reads_the_same_through_the_sdk_and_check(peer: Pee
     assert not allowed(raw["value"], "Microsoft.Authorization/roleAssignments/write")
 
 
+def _documented_credential(body: dict[str, Any]) -> None:
+    assert set(body) <= CREDENTIAL_FIELDS and set(body) >= CREDENTIAL_FIELDS - {"description"}
+    assert URL_FRIENDLY.match(body["name"]), body["name"]
+    assert len(body["audiences"]) == 1 and len(body["audiences"][0]) <= 600
+    assert body["issuer"].startswith("https://")
+
+
 class _Token:
     """A bearer token the fake Entra ID issued, as azure-core's TokenCredential."""
 
@@ -206,10 +224,13 @@ def test_trusts_role_assignments_are_what_the_sdk_reads_and_writes(served_world)
     )
     assert source is not None, problems
     request = TrustRequest(source)
-    target = terminal_target(world)
+    graph = FakeGraph(world.entra)
+    target = terminal_target(world, graph)
     assert [a.outcome for a in apply(target, request, plan(target, request))] == (
         [Outcome.CREATED] * 4
     )
+    (posted,) = [r for r in graph.requests if r.method == "POST"]
+    _documented_credential(posted.json())
 
     puts = [r for r in world.arm.requests if r.method == "PUT" and "/roleAssignments/" in r.path]
     assert len(puts) == len(ROLES)
@@ -250,3 +271,56 @@ def test_trusts_role_assignments_are_what_the_sdk_reads_and_writes(served_world)
     again = apply(target, request, plan(target, request))
     assert [a.outcome for a in again] == [Outcome.UNCHANGED] * 4, again
     assert world.arm.errors == []
+
+
+@pytest.fixture
+def graph(peer: Peer) -> Iterator[tuple[FakeGraph, str]]:
+    """Graph over the peer's Entra ID, on its own origin (as graph.microsoft.com is)."""
+    fake = FakeGraph(peer.fake.entra)
+    with LoopbackServer(fake, host="127.0.0.1") as server:
+        yield fake, f"http://127.0.0.1:{server.port}"
+    assert fake.errors == [], fake.errors[0]
+
+
+def test_federated_credentials_as_the_graph_reference_writes_and_reads_them(peer: Peer, graph):
+    """msgraph-sdk is no peer here (133 MB, 16,700 files installed): azure-identity's Graph
+    token and the requests of the Graph v1.0 reference, to the letter, instead."""
+    _, base = graph
+    token = secret_credential(peer).get_token(f"{GRAPH_AUDIENCE}/.default").token
+    app = f"{base}/v1.0/applications(appId='{CLIENT}')/federatedIdentityCredentials"
+    body = {
+        "name": "pmcp-octo-app-branch-main",
+        "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:octo/app:ref:refs/heads/main",
+        "description": "GitHub Actions of octo/app on main",
+        "audiences": ["api://AzureADTokenExchange"],
+    }
+    _documented_credential(body)
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(headers=headers) as http:
+        created = http.post(app, json=body)
+        assert created.status_code == 201, created.text
+        made = created.json()
+        assert {k: made[k] for k in body} == body
+        for key in (made["id"], body["name"]):  # by id or by name, as the reference allows
+            got = http.get(f"{app}/{key}")
+            assert got.status_code == 200 and got.json() == made
+        assert made in http.get(app).json()["value"]
+        assert http.get(f"{app}/no-such-credential").status_code == 404
+        again = http.post(app, json={**body, "name": "another-name"})
+        assert again.status_code == 409  # the same issuer and subject
+        assert http.post(app, json={**body, "audiences": []}).status_code == 400
+        principal = http.get(f"{base}/v1.0/servicePrincipals(appId='{CLIENT}')").json()
+        assert principal == {"id": service_principal_id(CLIENT), "appId": CLIENT}
+
+        # Each token is for its own API: ARM's is refused by Graph, Graph's by ARM.
+        arm_token = secret_credential(peer).get_token(peer.scope).token
+        refused = http.get(app, headers={"Authorization": f"Bearer {arm_token}"})
+        assert refused.status_code == 401 and "Invalid audience" in refused.text
+    graph_for_arm = resources.ResourceManagementClient(
+        _Token(token), SUBSCRIPTION, **_kwargs(peer.base, peer.ca_bundle, peer.scope)
+    )
+    with pytest.raises(ClientAuthenticationError, match="InvalidAuthenticationTokenAudience"):
+        graph_for_arm.resource_groups.get(GROUP)
+    # What Entra ID now matches a client assertion against is the credential Graph made.
+    assert peer.fake.entra.apps[CLIENT].federated[-1].subject == body["subject"]
