@@ -31,6 +31,10 @@ class FakePmcpRun(Discovery, AppSync, PresignedUploads, ServedServers):
             if path.startswith("/uploads/"):
                 return self._upload(request, path[len("/uploads/") :])
             parts = path.strip("/").split("/")
+            if len(parts) == 3 and parts[0] == "servers" and parts[2] in ("mcp", "health"):
+                # A project's URL (``project_urls``): its live deployment answers.
+                live = self.live_deployment(parts[1])
+                parts = [live.id if live is not None else "", parts[2]]
             if len(parts) == 2 and parts[1] in ("mcp", "health"):
                 deployment = self.deployments.get(parts[0])
                 if deployment is not None and deployment.live:
