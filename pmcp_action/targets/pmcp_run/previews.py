@@ -93,7 +93,10 @@ class ServerPreviews:
     def left_note(self, server: str, project: str = "") -> str:
         """Which deployments named like previews of ``server`` are left, and why ("" when
         none; only those named ``project`` when it is given)."""
-        left = [i for i in self.unmarked if not project or i.project_name == project]
+        left = sorted(
+            (i for i in self.unmarked if not project or i.project_name == project),
+            key=lambda i: (i.project_name, i.id),
+        )
         if not left:
             return ""
         named = ", ".join(f"{i.project_name} ({i.id})" for i in left)
