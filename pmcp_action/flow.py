@@ -37,6 +37,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
+from .access import Access, AccessMissing
 from .errors import DeployError, Problem, ValidationError
 from .ownership import Adoption, Resource, not_ours
 from .secrets.resolve import missing_problem
@@ -84,6 +85,7 @@ ANATOMY: tuple[Module, ...] = (
     Module("results", "Results: each command's TargetResult and the target's outputs"),
     Module("target", "the DeployFlow subclass: connect, steps, prepare; create(context)"),
     Module("logs", "read_logs: what a version logged (targets whose platform keeps logs)", False),
+    Module("trust", "plan/apply: what the cloud must trust for a CI's OIDC token", False),
 )
 
 
@@ -236,6 +238,17 @@ class Steps(ABC, Generic[SurveyT, ArtifactT]):
         this run has no value for may be one of them)."""
         return frozenset()
 
+    def probe_access(self, survey: SurveyT, artifact: ArtifactT | None) -> Access:
+        """check: probe, with read-only calls, that the identity may do what a deploy does.
+        The default probes nothing beyond the sign-in and the survey's reads."""
+        return Access(
+            identity="",
+            notes=(
+                "Signed in, and the survey's reads passed; this target has no read-only probe "
+                "of its write permissions.",
+            ),
+        )
+
     def read_logs(
         self, survey: SurveyT, version: str, *, since: float | None, limit: int
     ) -> LogExcerpt:
@@ -346,6 +359,23 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
     def discard(self, staged: TargetResult) -> None:
         with self.connect() as conn:
             self.steps(conn).discard(staged)
+
+    def check_access(self) -> TargetResult:
+        """check: everything a deploy does up to its first write (the inputs, the artifact,
+        the sign-in, the survey), then the target's probes of what the deploy writes."""
+        self.check()
+        with self.prepare() as artifact, self.connect() as conn:
+            steps = self.steps(conn)
+            survey = steps.survey(artifact)
+            self._require_secrets(steps, survey)
+            access = steps.probe_access(survey, artifact)
+        from .result import TargetResult
+
+        for line in access.allowed:
+            self.console.debug(f"allowed: {line}")
+        if access.missing:
+            raise AccessMissing.of(access)
+        return TargetResult(identity=access.identity, notes=access.notes)
 
     def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
         with self.connect() as conn:

@@ -50,10 +50,10 @@ TOKEN_AUDIENCE_VARIABLE = "PMCP_ID_TOKEN_AUDIENCE"
 _NO_TARGET_AUDIENCE = "$CI_SERVER_URL"
 
 #: What each command does to the GitLab environment (``environment: action:``): deploy and
-#: rollback start a deployment (the environment's URL is the deployed one), plan prepares
-#: one, outputs and logs only access it, destroy stops it. None: not a command of this job
-#: (servers acts on no environment; it runs as a plain script job, README: Many servers;
-#: init is a command of the CLI alone, vocabulary.CLI_ONLY_COMMANDS).
+#: rollback start a deployment (the environment's URL is the deployed one), plan and check
+#: prepare one, outputs and logs only access it, destroy stops it. None: not a command of
+#: this job (servers acts on no environment; it runs as a plain script job, README: Many
+#: servers; init and trust are commands of the CLI alone, vocabulary.CLI_ONLY_COMMANDS).
 ENVIRONMENT_ACTIONS: Mapping[Command, str | None] = MappingProxyType(
     {
         Command.DEPLOY: "start",
@@ -66,6 +66,8 @@ ENVIRONMENT_ACTIONS: Mapping[Command, str | None] = MappingProxyType(
         Command.INIT: None,
         Command.PREVIEW: "start",
         Command.DESTROY_PREVIEW: "stop",
+        Command.TRUST: None,
+        Command.CHECK: "prepare",
     }
 )
 #: The commands of a review app: their environment is ``review/<preview-id>``, and a preview

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from .previews.identity import Preview
     from .registry.plan import RegistryPlan
     from .scenarios.model import Scenario
+    from .trust.model import TrustRequest
     from .verify.timings import RoundTrips
 
 #: How many of the server's last log lines a run shows.
@@ -275,6 +276,8 @@ def _run_command(target: Target, settings: Settings) -> TargetResult:
         return target.rollback(settings.rollback_to)
     if command is Command.DESTROY:
         return target.destroy()
+    if command is Command.CHECK:
+        return target.check_access()
     return target.deploy()
 
 
@@ -396,6 +399,7 @@ def execute(
     """Run the command; raise on failure, leaving the facts in ``recorder``."""
     prepared: tuple[RunContext, Target, RegistryPlan | None] | None = None
     init: Prepared | None = None
+    trust: TrustRequest | None = None
     with recorder.phase("validate"):
         settings, lookup = _read_settings(flags, environ, recorder)
         recorder.settings = settings
@@ -414,12 +418,24 @@ def execute(
             target = create_target(context)
             if settings.command is Command.LOGS and logs_of(target) is None:
                 raise _no_logs(settings)  # before asking for anything it would not use
-            problems += target.validate()
-            problems += traffic_problems(settings, target)
-            problems += _preview_problems(recorder, context, target)
+            if settings.command is Command.TRUST:
+                # trust signs in as the terminal does, never with the job's sign-in inputs:
+                # what a deploy would refuse is said, and trust goes on.
+                for problem in target.validate():
+                    recorder.platform.warning(
+                        f"{problem.render()} (a deploy refuses this; trust goes on)",
+                        title="Input",
+                    )
+            else:
+                problems += target.validate()
+                problems += traffic_problems(settings, target)
+                problems += _preview_problems(recorder, context, target)
             plan, registry_problems = _registry_plan(context)
             problems += registry_problems
             prepared = context, target, plan
+            if settings.command is Command.TRUST:
+                trust, trust_problems = _trust_request(settings, environ, context)
+                problems += trust_problems
             recorder.scenarios, scenario_problems, scenario_warnings = _load_scenarios(settings)
             problems += scenario_problems
             for warning in scenario_warnings:
@@ -439,6 +455,11 @@ def execute(
         return recorder.finish(RunStatus.SUCCESS)
     context, target, plan = prepared
 
+    if settings.command is Command.TRUST:
+        with recorder.phase("trust"):
+            assert trust is not None, "a trust run has its request after validation"
+            _run_trust(target, trust, recorder.platform)
+        return recorder.finish(RunStatus.SUCCESS)
     if settings.command is Command.LOGS:
         with recorder.phase("logs"):
             recorder.logs = _logs_command(target, settings, context)
@@ -531,6 +552,20 @@ def _prepare_init(settings: Settings, lookup: ConfigLookup, platform: Platform) 
     return prepare_init(
         settings, lookup, warn=lambda said: platform.warning(said, title="pmcp-action init")
     )
+
+
+def _trust_request(
+    settings: Settings, environ: Mapping[str, str], context: RunContext
+) -> tuple[TrustRequest | None, list[Problem]]:
+    from .trust.command import trust_request
+
+    return trust_request(settings, environ, context.project.root)
+
+
+def _run_trust(target: Target, request: TrustRequest, platform: Platform) -> None:
+    from .trust.command import run_trust
+
+    run_trust(target, request, platform)  # type: ignore[arg-type]
 
 
 def _write_init(prepared: Prepared, platform: Platform) -> None:

@@ -64,6 +64,8 @@ _COMMAND_DONE: Mapping[Command, tuple[str, str]] = {
     Command.INIT: ("🧩", "CI configuration written"),
     Command.PREVIEW: ("🔍", "Preview deployed"),
     Command.DESTROY_PREVIEW: ("🧹", "Preview removed"),
+    Command.TRUST: ("🤝", "Cloud trust"),
+    Command.CHECK: ("🩺", "Access checked"),
 }
 _VERIFIED: Mapping[VerificationStatus, tuple[str, str]] = {
     VerificationStatus.VERIFIED: ("✅", "verified"),

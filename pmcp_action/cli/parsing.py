@@ -23,7 +23,7 @@ from .. import __version__
 from ..errors import UsageError
 from ..settings.common_inputs import COMMON_INPUTS
 from ..settings.spec import InputKind
-from ..settings.vocabulary import COMMANDS, OutputFormat
+from ..settings.vocabulary import COMMAND_ALIASES, COMMANDS, OutputFormat
 from .help import command_help, help_topic, target_page
 from .words import COMPLETION_WORD, HELP_WORD, PROG, WORDS, closest, did_you_mean
 
@@ -237,7 +237,8 @@ def parse_command_line(argv: Sequence[str], *, width: int = 80) -> CommandLine:
     scan = _scan(list(argv), options)
     if scan.version:
         return CommandLine(flags={}, show=f"{PROG} {__version__}\n")
-    words = scan.words
+    words = [COMMAND_ALIASES[w].value if w in COMMAND_ALIASES else w for w in scan.words[:1]]
+    words += scan.words[1:]
     if words and words[0] == HELP_WORD:
         return CommandLine(flags={}, show=help_topic(words[1:], cat, width))
     if words and words[0] == COMPLETION_WORD:

@@ -43,7 +43,8 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
         "outputs (what is deployed now), rollback, destroy, logs (what the serving version "
         "logged, where the target keeps logs), servers (the repository's servers as a CI "
         "matrix), preview (deploy the working tree as a pull request's preview beside "
-        "production and verify it), destroy-preview (remove that preview).",
+        "production and verify it), destroy-preview (remove that preview), check (sign in and "
+        "probe the permissions a deploy needs, writing nothing).",
         kind=InputKind.CHOICE,
         choices=COMMANDS,
         default=Command.DEPLOY.value,
@@ -357,9 +358,9 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     # --- CLI only ---------------------------------------------------------------
     InputSpec(
         "ci",
-        "init: the CI to write for: github (.github/workflows/pmcp-deploy.yml) or gitlab (the "
-        "component added to .gitlab-ci.yml). Default: gitlab when the repository has a "
-        ".gitlab-ci.yml, else github.",
+        "init, trust: the CI to write for (or whose tokens to trust): github "
+        "(.github/workflows/pmcp-deploy.yml) or gitlab (the component added to "
+        ".gitlab-ci.yml). Default: gitlab when the repository has a .gitlab-ci.yml, else github.",
         kind=InputKind.CHOICE,
         choices=choices_of(CiSystem),
         env=("PMCP_CI",),
@@ -368,10 +369,33 @@ COMMON_INPUTS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "ci-environment",
-        "init: the CI's deployment environment the job deploys in (GitHub's environment, "
+        "init, trust: the CI's deployment environment the job deploys in (GitHub's environment, "
         "GitLab's environment-name); the server's variables are the environment input.",
         default="production",
         env=("PMCP_CI_ENVIRONMENT",),
+        cli_only=True,
+    ),
+    InputSpec(
+        "repository",
+        "trust: the repository whose CI tokens the cloud trusts (OWNER/REPO on GitHub, "
+        "GROUP/PROJECT on GitLab).",
+        env=("PMCP_TRUST_REPOSITORY",),
+        cli_only=True,
+    ),
+    InputSpec(
+        "ref",
+        "trust: trust the tokens of this branch (main or refs/heads/main), tag (refs/tags/v1) "
+        "or of pull requests (pull_request) instead of those of ci-environment.",
+        env=("PMCP_TRUST_REF",),
+        cli_only=True,
+    ),
+    InputSpec(
+        "apply",
+        "trust: create what is missing with the terminal's own cloud credentials; what exists "
+        "and differs is reported, never changed.",
+        kind=_BOOL,
+        default="false",
+        env=("PMCP_TRUST_APPLY",),
         cli_only=True,
     ),
     InputSpec(

@@ -82,6 +82,10 @@ class Settings:
     ci: str
     ci_environment: str
     force: bool
+    #: trust: the repository and ref whose tokens the cloud trusts, and whether to create it.
+    repository: str
+    ref: str
+    apply: bool
     #: The chosen target's inputs (shared ones such as region included).
     inputs: TargetInputs
     #: Where each given value came from, by input name.

@@ -193,9 +193,10 @@ def _check_cli_only_command(
         problems.append(
             Problem(
                 source,
-                f"{command} is a command of the pmcp-action CLI, not of the action: it writes "
-                "files into the checkout",
-                f"run `pmcp-action {command}` in your clone and commit what it writes",
+                f"{command} is a command of the pmcp-action CLI, not of the action: a person "
+                "runs it at a terminal (init writes files into the checkout; trust sets up the "
+                "cloud with the terminal's credentials)",
+                f"run `pmcp-action {command}` in your clone",
             )
         )
 

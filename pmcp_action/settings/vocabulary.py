@@ -14,6 +14,7 @@ from types import MappingProxyType
 __all__ = [
     "CLI_ONLY_COMMANDS",
     "COMMANDS",
+    "COMMAND_ALIASES",
     "COMMAND_SUMMARIES",
     "AppsMode",
     "Auth",
@@ -43,6 +44,10 @@ class Command(StrEnum):
     PREVIEW = "preview"
     #: Remove a preview and everything made for it.
     DESTROY_PREVIEW = "destroy-preview"
+    #: Print (or apply) the cloud's trust of the CI's OIDC tokens (CLI only).
+    TRUST = "trust"
+    #: Probe sign-in and each permission a deploy needs, writing nothing.
+    CHECK = "check"
 
 
 #: What each command does, for the CLI's help, in the order the command input lists them.
@@ -54,18 +59,22 @@ COMMAND_SUMMARIES: Mapping[Command, str] = MappingProxyType(
         Command.ROLLBACK: "Return to the previous version (or --to VERSION), verify it.",
         Command.DESTROY: "Delete what deploy created; refused without --yes.",
         Command.LOGS: "Show what the serving version logged last.",
-        Command.SERVERS: "List the repository's servers (or the changed ones) as a CI matrix; "
-        "no target, no credentials.",
-        Command.INIT: "Write this project's CI workflow (GitHub) or component (GitLab).",
+        Command.SERVERS: "The repository's servers (or changed ones) as a CI matrix.",
+        Command.INIT: "Write this project's GitHub workflow or GitLab component.",
         Command.PREVIEW: "Deploy a pull request's preview beside production, verify it.",
         Command.DESTROY_PREVIEW: "Remove a pull request's preview.",
+        Command.TRUST: "Print (or --apply) the cloud's trust of the CI's tokens.",
+        Command.CHECK: "Probe sign-in and each permission a deploy needs (doctor).",
     }
 )
 #: The command input's choices, as text.
 COMMANDS: tuple[str, ...] = tuple(command.value for command in COMMAND_SUMMARIES)
-#: The commands of a person at a terminal: they write into the checkout, so the action and
-#: the GitLab component do not offer them (an action input naming one is refused).
-CLI_ONLY_COMMANDS: frozenset[Command] = frozenset({Command.INIT})
+#: The commands of a person at a terminal: init writes into the checkout, trust sets up the
+#: cloud with the terminal's own credentials, so the action and the GitLab component do not
+#: offer them (an action input naming one is refused).
+CLI_ONLY_COMMANDS: frozenset[Command] = frozenset({Command.INIT, Command.TRUST})
+#: Other words the command line takes for a command.
+COMMAND_ALIASES: Mapping[str, Command] = MappingProxyType({"doctor": Command.CHECK})
 
 
 class VerifyMode(StrEnum):

@@ -64,6 +64,11 @@ class Target(Protocol):
         """Delete what this tool created; fail when nothing was found."""
         ...
 
+    def check_access(self) -> TargetResult:
+        """Everything a deploy does up to its first write, then probes of its permissions;
+        raises :class:`~pmcp_action.access.AccessMissing` naming what is missing."""
+        ...
+
 
 class StagingTarget(Target, Protocol):
     """A target that can create a version without traffic, to be proven before it serves.

@@ -327,3 +327,41 @@ def test_a_flow_with_previews_is_one_the_pipeline_finds(tmp_path):
 
     assert previews_of(PreviewFlow(tmp_path, Platform())) is not None  # type: ignore[arg-type]
     assert previews_of(ToyFlow(tmp_path, Platform())) is None  # type: ignore[arg-type]
+
+
+def test_check_goes_up_to_the_first_write_and_says_what_it_could_not_probe(
+    tmp_path: Path,
+) -> None:
+    toy = Platform(exists=True, serving="v1")
+
+    result = ToyFlow(tmp_path, toy).check_access()
+
+    assert toy.log == ["prepare", "connect", "survey(digest-2)"]
+    assert "no read-only probe of its write permissions" in result.notes[0]
+    with pytest.raises(ValidationError):
+        ToyFlow(tmp_path, Platform(), problems=[Problem("input 'x'", "bad")]).check_access()
+
+
+def test_check_refuses_what_the_probe_found_missing(tmp_path: Path) -> None:
+    from pmcp_action.access import Access, AccessMissing, Missing
+
+    class Thin(ToySteps):
+        def probe_access(self, survey: Survey, artifact: str | None) -> Access:
+            return Access(
+                "toy-deployer",
+                allowed=("toy.read on calc",),
+                missing=(Missing("toy.write", "calc", "grant toy.write", "deploy"),),
+            )
+
+    class ThinFlow(ToyFlow):
+        def steps(self, conn: Platform) -> ToySteps:
+            return Thin(conn, self.adoption)  # type: ignore[arg-type]
+
+    with pytest.raises(AccessMissing) as missing:
+        ThinFlow(tmp_path, Platform(exists=True)).check_access()
+
+    text = missing.value.diagnostics()
+    assert (
+        "toy-deployer lacks 1 permission a deploy needs:\n- toy.write on calc (to deploy)" in text
+    )
+    assert "grant toy.write" in text

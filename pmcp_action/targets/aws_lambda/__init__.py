@@ -20,7 +20,9 @@ instantly reversible through the alias ``live``. The anatomy every target shares
   encrypted with a KMS key, a fingerprint tag each; set, unchanged, kept, removed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
 - :mod:`.target` — the flow's three hooks: prepare (the package), connect, steps;
-- :mod:`.logs` — what a published version logged (CloudWatch Logs).
+- :mod:`.logs` — what a published version logged (CloudWatch Logs);
+- :mod:`.trust` — what IAM needs for a CI's OIDC token (provider, role, least-privilege
+  policy), made by ``trust --apply``; check's ``SimulatePrincipalPolicy`` probe.
 
 And Lambda's own:
 

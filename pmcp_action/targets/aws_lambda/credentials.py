@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ...context import RunContext
 from ...errors import CredentialExchangeError
 from ...oidc import decode_claims, describe_claims_for_error
+from ...settings.vocabulary import Command
 from .clients import AwsClients, AwsCredentials, load_default_chain
 from .config import (
     LONG_LIVED_KEY_PREFIX,
@@ -138,6 +139,13 @@ def _assume_with_web_identity(
         raise _web_identity_error(exc, token, role_arn, config) from exc
     except BotoCoreError as exc:
         raise translate(exc, f"assume {role_arn} with the OIDC token") from exc
+    if context.settings.command is Command.CHECK:
+        # check shows the claims next to the trust they must match (never the token).
+        context.console.info(
+            describe_claims_for_error(token)
+            + "\n\n"
+            + trust_policy_hint(token, role_arn, config.audience)
+        )
     return _mask_credentials(context, response["Credentials"])
 
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
+from ...access import Access
 from ...artifact.lambda_package import PreparedPackage
 from ...context import Project, RunContext
 from ...errors import DeployError
@@ -32,6 +33,7 @@ from .logs import read_logs
 from .results import Outcome, result
 from .secrets import record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
+from .trust import probe
 
 __all__ = ["Steps", "version_description"]
 
@@ -77,6 +79,12 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
         return survey.stored.names
+
+    def probe_access(self, survey: Survey, artifact: PreparedPackage | None) -> Access:
+        session = self.conn.session
+        iam = self.conn.clients.client("iam", session.credentials)
+        with aws_step("simulate the deploy's calls (iam:SimulatePrincipalPolicy)"):
+            return probe(iam, self.config, session.arn, session.account, info=self.console.info)
 
     def planned(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
         self._warn_unreadable(survey)

@@ -34,4 +34,6 @@ And Container Apps' own:
 - :mod:`.acr_tasks` — the Tasks calls; ``scheduleRun`` resent only after a read;
 - :mod:`.sas_blob` — a SAS blob uploaded, or followed as it grows (the SAS masked);
 - :mod:`.previews` — a pull request's preview: a revision at 0 % under its traffic label.
+- :mod:`.trust` — the federated credential and role assignments a CI's OIDC token needs,
+  and check's probe of the permissions list.
 """

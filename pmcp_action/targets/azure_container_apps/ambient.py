@@ -86,8 +86,10 @@ class _ManagedIdentityEnvelope:
         )
 
 
-def _query(config: AzureConfig, environ: Mapping[str, str], version: str) -> dict[str, str]:
-    query = {"api-version": version, "resource": config.arm_resource}
+def _query(
+    config: AzureConfig, environ: Mapping[str, str], version: str, resource: str = ""
+) -> dict[str, str]:
+    query = {"api-version": version, "resource": resource or config.arm_resource}
     user_assigned = environ.get(USER_ASSIGNED_ENV, "").strip()
     if user_assigned:
         query["client_id"] = user_assigned
@@ -95,7 +97,12 @@ def _query(config: AzureConfig, environ: Mapping[str, str], version: str) -> dic
 
 
 def _from_endpoint(
-    context: RunContext, config: AzureConfig, client: httpx.Client, endpoint: str, secret: str
+    context: RunContext,
+    config: AzureConfig,
+    client: httpx.Client,
+    endpoint: str,
+    secret: str,
+    resource: str = "",
 ) -> AmbientToken:
     context.console.mask(secret)
     url = check_endpoint(endpoint, f"environment variable {IDENTITY_ENDPOINT_ENV}")
@@ -110,12 +117,14 @@ def _from_endpoint(
         "GET",
         url,
         "asking the app's managed identity endpoint for an ARM token",
-        params=_query(config, context.environ, "2019-08-01"),
+        params=_query(config, context.environ, "2019-08-01", resource),
     )
     return _token(context, body, "the managed identity (IDENTITY_ENDPOINT)")
 
 
-def _from_imds(context: RunContext, config: AzureConfig, client: httpx.Client) -> AmbientToken:
+def _from_imds(
+    context: RunContext, config: AzureConfig, client: httpx.Client, resource: str = ""
+) -> AmbientToken:
     given = context.environ.get(IMDS_URL_ENV, "").strip()
     url = check_endpoint(given, f"environment variable {IMDS_URL_ENV}") if given else IMDS_URL
     api = RestApi(
@@ -129,7 +138,7 @@ def _from_imds(context: RunContext, config: AzureConfig, client: httpx.Client) -
         "GET",
         url,
         "asking the VM's Instance Metadata Service for a managed identity's ARM token",
-        params=_query(config, context.environ, "2018-02-01"),
+        params=_query(config, context.environ, "2018-02-01", resource),
     )
     return _token(context, body, "the VM's managed identity (IMDS)")
 
@@ -146,8 +155,9 @@ def _token(context: RunContext, body: Mapping[str, Any], whose: str) -> AmbientT
     )
 
 
-def _from_az(context: RunContext, config: AzureConfig, az: str) -> AmbientToken:
-    command = [az, "account", "get-access-token", "--resource", config.arm_resource, "-o", "json"]
+def _from_az(context: RunContext, config: AzureConfig, az: str, resource: str = "") -> AmbientToken:
+    resource = resource or config.arm_resource
+    command = [az, "account", "get-access-token", "--resource", resource, "-o", "json"]
     try:
         done = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
             command,
@@ -190,14 +200,17 @@ def _from_az(context: RunContext, config: AzureConfig, az: str) -> AmbientToken:
     return AmbientToken(token, f"the az CLI's sign-in (tenant {tenant or 'unknown'})")
 
 
-def ambient_token(context: RunContext, config: AzureConfig, client: httpx.Client) -> AmbientToken:
-    """An ARM token from the first ambient source that applies (see the module's text)."""
+def ambient_token(
+    context: RunContext, config: AzureConfig, client: httpx.Client, resource: str = ""
+) -> AmbientToken:
+    """A token for ``resource`` (default: ARM's) from the first ambient source that applies
+    (see the module's text); ``trust --apply`` asks for Microsoft Graph's too."""
     environ = context.environ
     endpoint = environ.get(IDENTITY_ENDPOINT_ENV, "").strip()
     secret = environ.get(IDENTITY_HEADER_ENV, "").strip()
     if endpoint and secret:
-        return _from_endpoint(context, config, client, endpoint, secret)
+        return _from_endpoint(context, config, client, endpoint, secret, resource)
     az = shutil.which("az", path=environ.get("PATH", ""))
     if az is not None and not environ.get(IMDS_URL_ENV, "").strip():
-        return _from_az(context, config, az)
-    return _from_imds(context, config, client)
+        return _from_az(context, config, az, resource)
+    return _from_imds(context, config, client, resource)

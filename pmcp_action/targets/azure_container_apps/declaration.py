@@ -187,6 +187,8 @@ DECLARATION = TargetDeclaration(
             "identity (the system-assigned one without it).",
             "PMCP_AZURE_IMDS_URL": "For emulators only, with auth: ambient: a loopback URL "
             "replacing the VM's Instance Metadata Service token URL.",
+            "PMCP_AZURE_GRAPH_URL": "For emulators only, with trust --apply: a loopback URL "
+            "replacing https://graph.microsoft.com.",
             "PMCP_AZURE_APPS_ORIGIN": "For emulators only: a loopback URL that stands for "
             "every https://<fqdn> of the app and its revisions (verification goes there).",
         }

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from ... import ownership
+from ...access import Access
 from ...context import RunContext
 from ...errors import DeployError
 from ...flow import Steps as FlowSteps
@@ -32,7 +33,7 @@ from .declaration import NAME
 from .environment import prepare_environment
 from .image import DeployImage, ImageStep
 from .previews import PREVIEW_PREFIX, kept_labels, label_fqdn, preview_labels, preview_suffix
-from .pull_access import ensure_identity, pull_access, revoke_acr_pull
+from .pull_access import AUTHORIZATION_API, ensure_identity, pull_access, revoke_acr_pull
 from .results import Shipped, app_url, result
 from .revisions import move_traffic, retire_bootstrap, split_traffic, wait_revision
 from .secrets import (
@@ -44,6 +45,7 @@ from .secrets import (
     sync_secrets,
 )
 from .survey import Survey, planned_changes, take_survey
+from .trust import probe
 
 __all__ = ["Steps"]
 
@@ -115,6 +117,20 @@ class Steps(FlowSteps[Survey, ImageStep]):
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
         return frozenset(recorded(survey.live, self.context.project.secrets.missing))
+
+    def probe_access(self, survey: Survey, artifact: ImageStep | None) -> Access:
+        arm, group = self.conn.arm, self.config.resource_group
+        scope = arm.group_path(group)
+        if arm.resource_group(group) is None:
+            # A deploy creates the group: what it may do is decided on the subscription.
+            scope = arm.sub_path("")
+        listed = arm.get(
+            f"{scope}/providers/Microsoft.Authorization/permissions",
+            AUTHORIZATION_API,
+            f"listing the permissions of {self.conn.session.identity} on {scope}",
+        )
+        entries = list((listed or {}).get("value") or [])
+        return probe(entries, self.config, self.conn.session.identity, scope)
 
     def secrets(self, survey: Survey) -> SecretPlan:
         """What this deploy does with the server's secrets (decided once per survey; refused,

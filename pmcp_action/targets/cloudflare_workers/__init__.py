@@ -13,7 +13,8 @@ The anatomy every target shares (``docs/adding-a-target.md``):
 - :mod:`.deploying` — the steps: first deploy, unchanged, a version staged, promoted,
   rolled back, the Worker removed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`, the URLs;
-- :mod:`.target` — the flow's three hooks: prepare (the bundle), connect, steps.
+- :mod:`.target` — the flow's three hooks: prepare (the bundle), connect, steps;
+- :mod:`.trust` — the API token's permissions and the CI secret to store it in.
 
 And Workers' own:
 

@@ -38,4 +38,7 @@ And Cloud Run's own:
 - :mod:`.image` — the image a revision runs: prebuilt, or pushed with the access token;
 - :mod:`.cloud_logging` — Cloud Logging's ``entries:list``;
 - :mod:`.previews` — a pull request's preview: a revision with no traffic under its tag.
+- :mod:`.resource_manager` — the project's ``testIamPermissions`` (check's probe);
+- :mod:`.trust` — what Google needs for a CI's OIDC token (pool, provider, service account,
+  binding, roles), and the permissions check asks for.
 """

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
+from ...access import Access as Permissions
 from ...artifact.oci_image import OciImageResult
 from ...context import RunContext
 from ...errors import DeployError
@@ -35,6 +36,7 @@ from .image import obtain_image, uses_default_repository
 from .invoker import INVOKER, PUBLIC, Access, apply_access, is_public
 from .logs import read_logs
 from .previews import PREVIEW_LABEL, kept_tags, preview_tags, without_tag
+from .resource_manager import ResourceManagerApi
 from .results import app_url, result
 from .secrets import SecretStore, shown
 from .service import (
@@ -52,6 +54,7 @@ from .service import (
 )
 from .survey import Survey, planned_service_change, take_survey
 from .traffic import CONFLICT_ATTEMPTS, MovedPast, move, shares
+from .trust import probe
 
 __all__ = ["Steps"]
 
@@ -87,6 +90,15 @@ class Steps(FlowSteps[Survey, None]):
 
     def stored_secrets(self, survey: Survey) -> frozenset[str]:
         return survey.secrets.usable_names
+
+    def probe_access(self, survey: Survey, artifact: None) -> Permissions:
+        api = ResourceManagerApi(
+            self.conn.client,
+            self.config.endpoints,
+            token=self.conn.token.access_token,
+            project=self.config.project,
+        )
+        return probe(api.held, self.config, self.conn.token.identity)
 
     def planned(self, survey: Survey, artifact: None) -> TargetResult:
         c = self.config

@@ -25,6 +25,8 @@ SERVICES = (
     "artifactregistry",
     "logging",
     "secretmanager",
+    "cloudresourcemanager",
+    "iam",
 )
 
 

@@ -15,7 +15,8 @@ The anatomy every target shares (``docs/adding-a-target.md``):
 - :mod:`.deploying` — the steps: secrets written, then a deployment created live (first or
   not); both destroyed; a preview deployed beside it and removed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
-- :mod:`.target` — the flow's hooks: prepare (the files), connect, steps; no rollback.
+- :mod:`.target` — the flow's hooks: prepare (the files), connect, steps; no rollback;
+- :mod:`.trust` — the app client and the CI secrets to store it in.
 
 And pmcp.run's own:
 

@@ -8,6 +8,8 @@ proxy, and the emulator the demo and the act runs start.
   variables);
 - :mod:`.revisions` — Lambda's ``RevisionId`` on a function: reported, and checked on a
   conditional write;
+- :mod:`.iam_rules` — what IAM and STS answer where moto does not (policy simulation, the
+  trust of a web identity);
 - :mod:`.emulator` — ``EMULATOR``: moto, the proxy, the OIDC fake and an MCP server.
 """
 

@@ -7,8 +7,10 @@ applies the base's path-based faults, and adds operation-based injections
 (``proxy.inject("AssumeRoleWithWebIdentity", sts_error(403, "AccessDenied", ...))``),
 since STS and IAM post every action to ``/``. It also answers as Lambda where moto does
 not (:mod:`.lambda_rules`): an environment Lambda refuses, and, with ``decrypt_denied``, the
-variables hidden from a caller without ``kms:Decrypt``; and it keeps Lambda's ``RevisionId``
-(:mod:`.revisions`): reported in every configuration, checked on a conditional write.
+variables hidden from a caller without ``kms:Decrypt``; it keeps Lambda's ``RevisionId``
+(:mod:`.revisions`): reported in every configuration, checked on a conditional write; and as
+IAM and STS (:mod:`.iam_rules`): ``SimulatePrincipalPolicy``, and with ``enforce_trust`` the
+role's trust of a web identity.
 Everything else is forwarded to moto unchanged.
 """
 
@@ -24,6 +26,7 @@ from urllib.parse import parse_qs, unquote
 import httpx
 
 from ..server import FakeBase, RecordedRequest
+from .iam_rules import IamRules
 from .lambda_rules import hide_variables, refusal
 from .revisions import stale, with_revisions
 
@@ -110,6 +113,10 @@ class MotoProxy(FakeBase):
         self._injection_lock = threading.Lock()
         #: Answer as Lambda answers a caller without kms:Decrypt on the functions' keys.
         self.decrypt_denied = False
+        #: Hold AssumeRoleWithWebIdentity to the role's trust policy and the account's OIDC
+        #: providers (moto admits any token); SimulatePrincipalPolicy is always answered.
+        self.enforce_trust = False
+        self.iam_rules = IamRules(self.upstream)
 
     def close(self) -> None:
         self._client.close()
@@ -148,6 +155,7 @@ class MotoProxy(FakeBase):
             self._injections.clear()
             self._meanwhile.clear()
         self.decrypt_denied = False
+        self.enforce_trust = False
 
     # --- the log --------------------------------------------------------------------------------
     @staticmethod
@@ -181,6 +189,12 @@ class MotoProxy(FakeBase):
         )
         if refused is not None:
             return refused
+        if operation == "SimulatePrincipalPolicy":
+            return self.iam_rules.simulate(request.content)
+        if operation == "AssumeRoleWithWebIdentity" and self.enforce_trust:
+            untrusted = self.iam_rules.web_identity_refusal(request.content)
+            if untrusted is not None:
+                return untrusted
         url = self.upstream + request.url.raw_path.decode("ascii")
         headers = [
             (k, v)

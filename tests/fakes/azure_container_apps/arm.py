@@ -26,6 +26,8 @@ from .entra import FakeEntra
 __all__ = ["APP_VERSIONS", "RESOURCES_VERSIONS", "ArmBase", "Operation", "arm_failure"]
 
 RESOURCES_VERSIONS = frozenset({"2021-04-01", "2022-09-01"})
+#: Microsoft.Authorization's api-versions of the permissions list.
+AUTHORIZATION_VERSIONS = frozenset({"2015-07-01", "2022-04-01"})
 APP_VERSIONS = frozenset({"2023-05-01", "2024-03-01", "2025-01-01", "2026-07-01"})
 
 
@@ -82,6 +84,11 @@ class ArmBase(FakeBase):
             self.busy: set[str] = set()
             #: Path prefixes (lower-case) the identity may not write: 403 AuthorizationFailed.
             self.forbidden: list[str] = []
+            #: What ``…/providers/Microsoft.Authorization/permissions`` answers at any scope
+            #: (the fake's identity may do everything unless a test says otherwise).
+            self.permissions: list[dict[str, Any]] = [{"actions": ["*"], "notActions": []}]
+            #: Role assignments on subscriptions and resource groups, by lower-cased id.
+            self.scope_assignments: dict[str, dict[str, Any]] = {}
             #: Images whose revisions fail to provision, with Azure's reason.
             self.failing_images: dict[str, str] = {}
             #: Resources (lower-case id) whose next long-running operation ends ``Failed``
@@ -160,6 +167,12 @@ class ArmBase(FakeBase):
                 "SubscriptionNotFound",
                 f"The subscription '{path.split('/')[2:3]}' could not be found.",
             )
+        if low.endswith("/providers/microsoft.authorization/permissions"):
+            return self._permissions(request, version)
+        if "/providers/microsoft.authorization/roleassignments" in low and (
+            "/providers/microsoft.containerregistry/" not in low
+        ):
+            return self._scope_assignments(request, path, version)
         in_app = "/resourcegroups/" in low and "/providers/microsoft.app/" in low
         allowed = self.acr.versions(low) or (APP_VERSIONS if in_app else RESOURCES_VERSIONS)
         if version not in allowed and in_app:
@@ -205,6 +218,61 @@ class ArmBase(FakeBase):
             ):
                 return self._app_resource(request, parts)
         return arm_failure(404, "NotFound", f"No route for {request.method} {path}.")
+
+    # --- permissions -------------------------------------------------------------------
+    def _permissions(self, request: httpx.Request, version: str) -> httpx.Response:
+        """ARM's ``permissions`` list of the caller (Microsoft.Authorization 2022-04-01)."""
+        if request.method != "GET":
+            return arm_failure(405, "MethodNotAllowed", "")
+        if version not in AUTHORIZATION_VERSIONS:
+            return arm_failure(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid. The supported versions are "
+                f"'{', '.join(sorted(AUTHORIZATION_VERSIONS))}'.",
+            )
+        entries = [{"dataActions": [], "notDataActions": [], **p} for p in self.permissions]
+        return json_response(200, {"value": entries})
+
+    def _scope_assignments(self, request: httpx.Request, path: str, version: str) -> httpx.Response:
+        """Role assignments at a subscription or resource group: list (``$filter`` by
+        principalId), PUT (a second one of the same role and principal is refused)."""
+        if version not in AUTHORIZATION_VERSIONS:
+            return arm_failure(400, "InvalidApiVersionParameter", f"api-version {version}")
+        scope, _, name = path.partition("/providers/Microsoft.Authorization/roleAssignments")
+        name = name.strip("/")
+        if request.method == "GET" and not name:
+            wanted = request.url.params.get("$filter", "")
+            found = [
+                a
+                for a in self.scope_assignments.values()
+                if a["properties"]["scope"].lower() == scope.lower()
+                and (not wanted or f"'{a['properties']['principalId']}'" in wanted)
+            ]
+            return json_response(200, {"value": found})
+        if request.method != "PUT" or not name:
+            return arm_failure(405, "MethodNotAllowed", "")
+        body = json.loads(request.content or b"{}")
+        properties = body.get("properties", {}) if isinstance(body, dict) else {}
+        for existing in self.scope_assignments.values():
+            same = existing["properties"]
+            if (
+                same["scope"].lower() == scope.lower()
+                and same["principalId"] == properties.get("principalId")
+                and same["roleDefinitionId"] == properties.get("roleDefinitionId")
+            ):
+                return arm_failure(
+                    409, "RoleAssignmentExists", "The role assignment already exists."
+                )
+        assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        self.scope_assignments[assignment_id.lower()] = {
+            "id": assignment_id,
+            "name": name,
+            "type": "Microsoft.Authorization/roleAssignments",
+            "properties": {**properties, "scope": scope},
+        }
+        self.mutations.append(f"PUT {assignment_id}")
+        return json_response(201, self.scope_assignments[assignment_id.lower()])
 
     # --- providers ---------------------------------------------------------------------
     def _provider(self, request: httpx.Request, parts: list[str]) -> httpx.Response:

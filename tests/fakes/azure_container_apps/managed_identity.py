@@ -33,8 +33,13 @@ __all__ = ["IMDS_PATH", "MSI_PATH", "FakeManagedIdentity", "install_fake_az"]
 
 IMDS_PATH = "/metadata/identity/oauth2/token"
 MSI_PATH = "/msi/token"
-#: The resource ids Entra knows for ARM (with and without the trailing slash).
-_ARM_RESOURCES = ("https://management.azure.com/", "https://management.azure.com")
+#: The resource ids Entra knows: ARM and Microsoft Graph (with and without the trailing slash).
+_ARM_RESOURCES = (
+    "https://management.azure.com/",
+    "https://management.azure.com",
+    "https://graph.microsoft.com/",
+    "https://graph.microsoft.com",
+)
 
 
 class FakeManagedIdentity(FakeBase):

@@ -8,8 +8,10 @@ import httpx
 
 from ..server import json_response
 from .artifact_registry import AR_ROUTE, ArtifactRegistry
+from .iam_admin import IAM_ROUTE, PROJECT_ROUTE, IamAdmin
 from .iamcredentials import IamCredentials
 from .oauth2 import OAuth2
+from .resource_manager import CRM_ROUTE, ResourceManager
 from .run_schema import as_numbers
 from .run_services import CloudRunServices
 from .secret_manager import SM_ROUTE, as_state_numbers
@@ -18,9 +20,11 @@ from .sts import Sts
 __all__ = ["FakeCloudRun"]
 
 
-class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServices):
-    """STS, iamcredentials, oauth2, Artifact Registry, Secret Manager and Cloud Run Admin API
-    v2 for one or more projects (any project and region accepted)."""
+class FakeCloudRun(
+    Sts, IamCredentials, IamAdmin, OAuth2, ArtifactRegistry, ResourceManager, CloudRunServices
+):
+    """STS, iamcredentials, oauth2, Artifact Registry, Secret Manager, Resource Manager and
+    Cloud Run Admin API v2 for one or more projects (any project and region accepted)."""
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Routes; ``$alt=json;enum-encoding=int`` (Google's clients) is answered in numbers."""
@@ -43,6 +47,15 @@ class FakeCloudRun(Sts, IamCredentials, OAuth2, ArtifactRegistry, CloudRunServic
         secrets = SM_ROUTE.match(path)
         if secrets is not None:
             return self._secret_manager(request, secrets)
+        iam = IAM_ROUTE.match(path)
+        if iam is not None:
+            return self._iam(request, iam["project"], iam["rest"])
+        project = PROJECT_ROUTE.match(path)
+        if project is not None and request.method == "GET":
+            return self._project(request, project["project"])
+        crm = CRM_ROUTE.match(path)
+        if crm is not None:
+            return self._resource_manager(request, *crm.groups())
         ar = AR_ROUTE.match(request.url.path)
         if ar is not None:
             return self._artifact_registry(request, *ar.groups())

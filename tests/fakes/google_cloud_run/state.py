@@ -62,6 +62,14 @@ class GoogleState(FakeBase):
         self.project_numbers: dict[str, str] = {}
         #: The most secrets one page of a list answers (pages are tested with a small one).
         self.secrets_page_size = 25000
+        #: IAM admin: pools and provider bodies by resource name, service accounts made
+        #: through the API by email, and service accounts' IAM policies.
+        self.pools: dict[str, dict[str, Any]] = {}
+        self.provider_bodies: dict[str, dict[str, Any]] = {}
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.account_policies: dict[str, dict[str, Any]] = {}
+        #: Project IAM policies by project id: {"bindings": [{role, members}], "etag"}.
+        self.project_policies: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
 
     def snapshot(self) -> dict[str, Any]:

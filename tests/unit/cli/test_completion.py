@@ -36,6 +36,8 @@ def test_every_input_is_an_option_of_every_command():
         "init",
         "preview",
         "destroy-preview",
+        "trust",
+        "check",
         "help",
         "completion",
     } == set(commands)

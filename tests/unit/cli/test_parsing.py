@@ -25,8 +25,7 @@ _OPTIONS_FIX = "See `pmcp-action --help` for the options."
 
 _COMMANDS_FIX = (
     "The commands are deploy, plan, outputs, rollback, destroy, logs, servers, init, preview, "
-    "destroy-preview, help, "
-    "completion."
+    "destroy-preview, trust, check, help, completion."
 )
 
 
@@ -76,7 +75,8 @@ _COMMANDS_FIX = (
             "unknown help topic 'aws-lamda' — did you mean aws-lambda?",
             "The topics are the targets (pmcp-run, aws-lambda, google-cloud-run, "
             "azure-container-apps, cloudflare-workers), the commands (deploy, plan, outputs, "
-            "rollback, destroy, logs, servers, init, preview, destroy-preview) and options.",
+            "rollback, destroy, logs, servers, init, preview, destroy-preview, trust, check) "
+            "and options.",
         ),
         (
             ["help", "--target", "pmcp-run"],
@@ -205,3 +205,9 @@ def test_flags_map_to_inputs():
     untouched = parse_args([])
     assert set(untouched) == {spec.name for spec in catalogue().inputs}
     assert set(untouched.values()) == {None}
+
+
+def test_doctor_is_the_check_command():
+    from pmcp_action.cli.parsing import parse_args
+
+    assert parse_args(["doctor", "--target", "aws-lambda"])["command"] == "check"

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.timeout(300)
 SECRET = "worker-secret-value-9f3b1c"
 
 
-def run(live_fake, gha_files, project: Path, environ: dict[str, str] | None = None, **inputs: str):
+def run(
+    live_fake, gha_files, project: Path, environ: dict[str, str] | None = None, /, **inputs: str
+):
     """A run through the CLI entry; ``environ``: more variables (a CI event's), ``inputs``:
     the action's inputs by attribute name."""
     return run_with(None, live_fake, gha_files, project, environ, **inputs)
@@ -34,6 +36,7 @@ def run_with(
     gha_files,
     project: Path,
     environ: dict[str, str] | None = None,
+    /,
     **inputs: str,
 ):
     """:func:`run` with the program's sleep replaced (``None``: the real one)."""
