@@ -65,7 +65,10 @@ class World:
         return self.pmcp(request)
 
     def run(self, sha: str = "", token: str = WRITE_TOKEN, **inputs: str) -> Run:
-        environ = self._pull_request(sha, token) if sha else {}
+        return self.run_in(self._pull_request(sha, token) if sha else {}, inputs)
+
+    def run_in(self, environ: dict[str, str], inputs: dict[str, str]) -> Run:
+        """A run in ``environ`` (the CI's variables) with ``inputs``."""
         made = run_through(self, self.pmcp, self.gha_files, self.project, environ, inputs)
         for secret in (WRITE_TOKEN, READ_TOKEN):
             assert not made.shows(secret), "the GitHub token was printed"
@@ -213,26 +216,50 @@ def test_destroy_removes_exactly_the_marked_previews_and_names_the_look_alikes(
 ) -> None:
     _deployed(world)
     assert world.run("e" * 40, command="preview").code == 0
+    named = world.run("e" * 40, command="preview", preview_id="feature-x")
+    assert named.code == 0, named.printed
     # Another server whose name starts like a preview of weather, and that server's preview:
     # both named weather-…, neither marked as weather's.
     other = world.run(server_name="weather-api")
     assert other.code == 0, other.printed
     theirs = world.run("f" * 40, command="preview", server_name="weather-api")
     assert theirs.code == 0, theirs.printed
-    assert world.projects() == {"weather", "weather-pr-7", "weather-api", "weather-api-pr-7"}
+    assert world.projects() == {
+        "weather",
+        "weather-pr-7",
+        "weather-feature-x",
+        "weather-api",
+        "weather-api-pr-7",
+    }
     # A production deploy after the preview leaves it be.
     assert world.run(verify="false").code == 0
     assert "weather-pr-7" in world.projects()
     api = world.deployment("weather-api")
 
-    destroyed = world.run(command="destroy", confirm_destroy="true")
+    assert {d.state for d in world.github.deployments_of("weather-pr-7")} == {"success"}
+
+    # A push to main: no pull request, but the repository and a token.
+    destroyed = world.run_in(
+        {"GITHUB_REPOSITORY": "octo/mcp", "GITHUB_API_URL": GITHUB_API},
+        {"command": "destroy", "confirm_destroy": "true", "github_token": WRITE_TOKEN},
+    )
 
     assert destroyed.code == 0, destroyed.printed
     said = destroyed.printed + destroyed.summary
-    assert "Its previews were removed with it: pr-7." in said
+    assert "Its previews were removed with it: feature-x, pr-7." in said
     assert f"Left as they are: weather-api ({api['id']}), weather-api-pr-7 (" in said
     assert world.projects() == {"weather-api", "weather-api-pr-7"}
     assert world.deployment("weather-api") == api
+    # The pull request is told, as destroy-preview tells it: pr-7's GitHub deployment is
+    # inactive and the comment says so; feature-x names no pull request, and a note says so.
+    assert {d.state for d in world.github.deployments_of("weather-pr-7")} == {"inactive"}
+    assert {d.state for d in world.github.deployments_of("weather-feature-x")} == {"success"}
+    ours, theirs_comment = world.github.comments_on(7)  # weather's, then weather-api's
+    assert ours.body.startswith(marker("weather"))
+    assert "Preview destroyed**: `pr-7` was removed" in ours.body
+    assert "Preview destroyed" not in theirs_comment.body
+    assert "The preview feature-x is not named pr-<number>" in said
+    assert "pull requests" in [p["name"] for p in json.loads(destroyed.report)["phases"]]
 
 
 def test_a_deployment_only_named_like_the_preview_is_never_replaced_nor_removed(
@@ -242,12 +269,15 @@ def test_a_deployment_only_named_like_the_preview_is_never_replaced_nor_removed(
     assert world.run(server_name="weather-pr-7").code == 0  # someone's own server
     squatter = world.deployment("weather-pr-7")
 
+    before = len(world.pmcp.graphql_operations())
     refused = world.run("a" * 40, command="preview")
     assert refused.code == 1, refused.printed
     assert f"a deployment named weather-pr-7 ({squatter['id']}) that is not marked" in (
         refused.printed
     )
-    assert "createDeploymentFromS3" not in world.pmcp.graphql_operations()[-3:]
+    # Refused on reading: nothing uploaded, written or created.
+    called = set(world.pmcp.graphql_operations()[before:])
+    assert called == {"listDeployments", "listServerSecrets", "getServerSecret"}
 
     kept = world.run("a" * 40, command="destroy-preview")
     assert kept.code == 0, kept.printed
