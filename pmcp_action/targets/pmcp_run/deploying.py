@@ -14,11 +14,13 @@ from ...ownership import Resource
 from ...previews.identity import Preview
 from ...result import PlanChange, TargetResult
 from ...secrets import SecretOutcome
+from .api import DeploymentListItem
 from .config import PmcpRunSettings
 from .connection import Connection
 from .declaration import NAME
 from .deployment import checked_mcp_url, create_deployment, upload_files
 from .deployment_file import save_deployment_file
+from .failures import GraphQLError, looks_like_unknown_schema
 from .files import DeploymentFiles
 from .oauth import settle_oauth
 from .previews import ServerPreviews, mark_of, marked_version, preview_name, server_previews
@@ -56,6 +58,8 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
         self.console = context.console
         self.project = context.project
         self.secret_api = SecretApi(conn.graphql)
+        #: The warning that no deployment can be told to be a preview was given.
+        self._unmarked_said = False
 
     # --- reading -------------------------------------------------------------------------
     def resource(self) -> Resource:
@@ -142,7 +146,7 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
         assert item is not None  # the flow asks only when something is deployed
         name = self.project.server_name
         api = self.conn.api
-        found = self._previews()
+        found = self._previews(strict=False)
         removed_previews = [
             change for preview in found.names for change in self._remove_preview(found, preview)
         ]
@@ -161,12 +165,41 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
         )
 
     # --- previews --------------------------------------------------------------------------
-    def _previews(self) -> ServerPreviews:
-        items = self.conn.api.list_deployments(marks=True)
-        return server_previews(items, self.project.server_name)
+    def _marked(self, *, strict: bool = True) -> list[DeploymentListItem]:
+        """Every deployment with its ``serverVersion``. An API that does not give it back
+        (a schema error) fails a preview command; for ``destroy`` (``strict=False``) no
+        deployment is a preview then, so none is removed as one, and a warning says so."""
+        api = self.conn.api
+        try:
+            return api.list_deployments(marks=True)
+        except GraphQLError as exc:
+            if not looks_like_unknown_schema(exc.messages):
+                raise
+            if strict:
+                raise DeployError(
+                    "pmcp.run's API did not give back the deployments' serverVersion, where a "
+                    "preview's mark is kept; without it no deployment can be told to be a "
+                    "preview of this server, so nothing was changed.",
+                    target=NAME,
+                    details=exc.message,
+                    remediation="Deploy previews to a pmcp.run whose listDeployments answers "
+                    "serverVersion, or report this to pmcp.run.",
+                ) from exc
+        if not self._unmarked_said:
+            self._unmarked_said = True
+            self.console.warning(
+                "pmcp.run's API did not give back the deployments' serverVersion, where a "
+                f"preview's mark is kept: no deployment is removed as a preview of "
+                f"{self.project.server_name}.",
+                title="pmcp.run previews",
+            )
+        return api.list_deployments()
+
+    def _previews(self, *, strict: bool = True) -> ServerPreviews:
+        return server_previews(self._marked(strict=strict), self.project.server_name)
 
     def previews(self, survey: Survey) -> tuple[str, ...]:
-        return self._previews().names
+        return self._previews(strict=False).names
 
     def deploy_preview(
         self, survey: Survey, artifact: DeploymentFiles, preview: Preview
@@ -175,7 +208,7 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
         as this server's preview; the server's deployment is never sent a call."""
         server = self.project.server_name
         name = preview_name(server, preview.id)
-        named = [i for i in self.conn.api.list_deployments(marks=True) if i.project_name == name]
+        named = [i for i in self._marked() if i.project_name == name]
         others = [i for i in named if mark_of(i) != (server, preview.id)]
         if others:
             raise DeployError(

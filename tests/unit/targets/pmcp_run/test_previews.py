@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import graphql
 import httpx
 import pytest
 
@@ -25,7 +26,7 @@ from pmcp_action.targets.pmcp_run.previews import (
     server_previews,
 )
 from tests.fakes.github import READ, WRITE, FakeGitHub
-from tests.fakes.pmcp_run import FakePmcpRun
+from tests.fakes.pmcp_run import SCHEMA_SDL, FakePmcpRun
 
 from .helpers import call_tool, write_project
 from .test_pipeline import API, Run, run_through
@@ -349,3 +350,25 @@ def test_preview_problems() -> None:
     assert "takes 64 characters" in long.what and long.where == "input 'preview-id'"
     [alphabet] = preview_problems("pr-7", "weather.", "input 'preview-id'")
     assert "characters pmcp.run refuses" in alphabet.what
+
+
+def test_an_api_without_server_version_removes_no_preview_and_deploys_none(world: World) -> None:
+    _deployed(world)
+    assert world.run("a" * 40, command="preview").code == 0
+    preview = world.deployment("weather-pr-7")
+    # A pmcp.run whose Deployment type lacks serverVersion: the mark cannot be read back.
+    world.pmcp.schema = graphql.build_schema(
+        SCHEMA_SDL.replace("  serverVersion: String\n  createdAt: String!", "  createdAt: String!")
+    )
+
+    refused = world.run("b" * 40, command="preview")
+    assert refused.code == 1, refused.printed
+    assert "did not give back the deployments' serverVersion" in refused.printed
+    assert world.deployment("weather-pr-7") == preview
+
+    destroyed = world.run(command="destroy", confirm_destroy="true")
+    assert destroyed.code == 0, destroyed.printed
+    assert "no deployment is removed as a preview of weather" in destroyed.printed
+    assert f"Left as they are: weather-pr-7 ({preview['id']})" in destroyed.printed
+    assert "Its previews were removed" not in destroyed.printed
+    assert world.projects() == {"weather-pr-7"}
