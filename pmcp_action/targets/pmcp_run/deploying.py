@@ -233,6 +233,15 @@ class Steps(FlowSteps[Survey, DeploymentFiles]):
         with console.group("pmcp.run: upload"):
             urls = upload_files(api, context, artifact)
         outcomes: tuple[SecretOutcome, ...] = ()
+        missing = self.project.secrets.missing
+        if missing:
+            console.warning(
+                f"{', '.join(missing)}: stored on pmcp.run for {server}, not given to this run; "
+                f"pmcp.run gives a deployment its own project's secrets, so the preview "
+                f"({name}) runs without them. Give them to the run (the secrets input or "
+                "their environment variables) for the preview to have them.",
+                title="Preview secrets",
+            )
         if self.project.secrets.values:
             # pmcp.run gives a deployment the secrets of its own project: the ones given this
             # run are written for the preview's (and removed with it).

@@ -66,7 +66,7 @@ class World:
         return self.pmcp(request)
 
     def run(self, sha: str = "", token: str = WRITE_TOKEN, **inputs: str) -> Run:
-        return self.run_in(self._pull_request(sha, token) if sha else {}, inputs)
+        return self.run_in(self.pull_request(sha, token) if sha else {}, inputs)
 
     def run_in(self, environ: dict[str, str], inputs: dict[str, str]) -> Run:
         """A run in ``environ`` (the CI's variables) with ``inputs``."""
@@ -75,7 +75,7 @@ class World:
             assert not made.shows(secret), "the GitHub token was printed"
         return made
 
-    def _pull_request(self, sha: str, token: str) -> dict[str, str]:
+    def pull_request(self, sha: str, token: str) -> dict[str, str]:
         event = self.tmp_path / f"event-{sha[:4]}.json"
         event.write_text(
             json.dumps(
@@ -372,3 +372,17 @@ def test_an_api_without_server_version_removes_no_preview_and_deploys_none(world
     assert f"Left as they are: weather-pr-7 ({preview['id']})" in destroyed.printed
     assert "Its previews were removed" not in destroyed.printed
     assert world.projects() == {"weather-pr-7"}
+
+
+def test_a_secret_only_stored_for_the_server_is_said_to_be_missing_from_the_preview(
+    world: World,
+) -> None:
+    _deployed(world)  # API_KEY stored for weather
+    pushed = world.run_in(
+        {**world.pull_request("a" * 40, WRITE_TOKEN), "API_KEY": ""}, {"command": "preview"}
+    )
+    assert pushed.code == 0, pushed.printed
+    assert "API_KEY: stored on pmcp.run for weather, not given to this run" in pushed.printed
+    assert world.pmcp.secrets_of("weather-pr-7") == {}
+    url = pushed.outputs["preview-url"]
+    assert call_tool(world.pmcp, url, "has_env", {"name": "API_KEY"}) == "false"
