@@ -797,8 +797,9 @@ def _roll_back_after_failed_verification(
 
 
 def _rolls_back(target: Target) -> bool:
-    """Whether the platform can serve an earlier version again at all (pmcp-run cannot,
-    whatever a deploy's result says about its previous version)."""
+    """Whether the platform can serve an earlier version again at all (a target whose
+    platform keeps no earlier version cannot, whatever a deploy's result says about its
+    previous version)."""
     return bool(getattr(target, "can_roll_back", True))
 
 

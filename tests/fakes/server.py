@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import socketserver
 import ssl
@@ -184,11 +185,17 @@ class _Entry:
     path: str | None
     #: Only requests whose body contains this text (e.g. one GraphQL operation's name).
     contains: bytes | None = None
+    #: Only requests whose whole path matches this pattern (one route, not its sub-paths).
+    route: re.Pattern[str] | None = None
+    #: Matching requests to let through first (the fault hits the one after them).
+    skip: int = 0
 
     def matches(self, method: str, path: str, body: bytes = b"") -> bool:
         if self.method is not None and self.method != method.upper():
             return False
         if self.contains is not None and self.contains not in body:
+            return False
+        if self.route is not None and self.route.fullmatch(path) is None:
             return False
         return self.path is None or path.startswith(self.path)
 
@@ -197,7 +204,8 @@ class FaultPlan:
     """A queue of faults for the next matching requests; thread-safe.
 
     Each entry applies to the next ``times`` requests that match its optional
-    ``method`` and ``path`` prefix. Entries are consumed in the order they were
+    ``method``, ``path`` prefix, ``route`` (a pattern the whole path must match) and
+    ``contains`` (text in the body). Entries are consumed in the order they were
     added; a request takes at most one fault.
     """
 
@@ -213,7 +221,10 @@ class FaultPlan:
         method: str | None = None,
         path: str | None = None,
         contains: str | None = None,
+        route: str | None = None,
+        skip: int = 0,
     ) -> FaultPlan:
+        """Queue ``fault`` for ``times`` matching requests, after ``skip`` of them pass."""
         if times < 1:
             raise ValueError("times must be at least 1")
         entry = _Entry(
@@ -222,6 +233,8 @@ class FaultPlan:
             method.upper() if method else None,
             path,
             contains.encode() if contains is not None else None,
+            re.compile(route) if route is not None else None,
+            skip,
         )
         with self._lock:
             self._entries.append(entry)
@@ -238,6 +251,7 @@ class FaultPlan:
         method: str | None = None,
         path: str | None = None,
         contains: str | None = None,
+        route: str | None = None,
         after_handling: bool = False,
     ) -> FaultPlan:
         """Answer with ``code`` (429 gets ``Retry-After: 1`` unless given).
@@ -254,13 +268,29 @@ class FaultPlan:
             content_type=content_type,
             after_handling=after_handling,
         )
-        return self.add(fault, times=times, method=method, path=path, contains=contains)
+        return self.add(
+            fault, times=times, method=method, path=path, contains=contains, route=route
+        )
 
     def delay(
-        self, seconds: float, *, times: int = 1, method: str | None = None, path: str | None = None
+        self,
+        seconds: float,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+        contains: str | None = None,
+        route: str | None = None,
     ) -> FaultPlan:
         """Wait ``seconds`` before answering; the request is handled normally."""
-        return self.add(Fault("delay", seconds=seconds), times=times, method=method, path=path)
+        return self.add(
+            Fault("delay", seconds=seconds),
+            times=times,
+            method=method,
+            path=path,
+            contains=contains,
+            route=route,
+        )
 
     def drop(
         self,
@@ -271,10 +301,13 @@ class FaultPlan:
         method: str | None = None,
         path: str | None = None,
         contains: str | None = None,
+        route: str | None = None,
     ) -> FaultPlan:
         """Close the connection without a response."""
         fault = Fault("drop", after_handling=after_handling, reset=reset)
-        return self.add(fault, times=times, method=method, path=path, contains=contains)
+        return self.add(
+            fault, times=times, method=method, path=path, contains=contains, route=route
+        )
 
     def garbage(
         self,
@@ -294,7 +327,7 @@ class FaultPlan:
     def add_spec(self, spec: Mapping[str, Any]) -> FaultPlan:
         """Queue a fault from JSON, e.g. ``{"kind": "status", "status": 503, "times": 2}``.
 
-        Keys: kind, times, method, path, and the :class:`Fault` fields
+        Keys: kind, times, method, path, contains, route, skip, and the :class:`Fault` fields
         (status, retry_after, body as text, content_type, seconds,
         after_handling, reset, garbage).
         """
@@ -307,7 +340,19 @@ class FaultPlan:
             "reset",
             "garbage",
         }
-        unknown = set(spec) - known - {"kind", "times", "method", "path", "body", "contains"}
+        unknown = (
+            set(spec)
+            - known
+            - {
+                "kind",
+                "times",
+                "method",
+                "path",
+                "body",
+                "contains",
+                "route",
+            }
+        )
         if unknown or spec.get("kind") not in ("status", "delay", "drop", "garbage"):
             raise ValueError(f"bad fault spec: {dict(spec)!r}")
         fields: dict[str, Any] = {k: v for k, v in spec.items() if k in known}
@@ -320,6 +365,8 @@ class FaultPlan:
             method=spec.get("method"),
             path=spec.get("path"),
             contains=spec.get("contains"),
+            route=spec.get("route"),
+            skip=int(spec.get("skip", 0)),
         )
 
     def take(self, method: str, path: str, body: bytes = b"") -> Fault | None:
@@ -327,6 +374,9 @@ class FaultPlan:
         with self._lock:
             for entry in self._entries:
                 if entry.matches(method, path, body):
+                    if entry.skip > 0:
+                        entry.skip -= 1
+                        continue
                     entry.remaining -= 1
                     if entry.remaining == 0:
                         self._entries.remove(entry)
@@ -421,6 +471,16 @@ class FakeBase:
     def reset_state(self) -> None:
         """Forget the remote's state (the request log and faults are reset by the base)."""
 
+    def fault_response(self, fault: Fault, request: httpx.Request) -> httpx.Response:
+        """The answer of a "status" or "garbage" fault (a fake may shape it as its API
+        shapes errors)."""
+        return fault.response()
+
+    def fault_text(self, request: httpx.Request) -> bytes:
+        """What a fault's ``contains`` looks in: the body (a fake may add what names the
+        request's operation, e.g. an AWS operation carried in a header)."""
+        return request.content
+
     # --- helpers for tests ---------------------------------------------------------------
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         with self._lock:
@@ -444,7 +504,7 @@ class FakeBase:
         path = request.url.path
         if path.startswith(CONTROL_PREFIX):
             return Outcome(self._control(request, path[len(CONTROL_PREFIX) :]))
-        fault = self.faults.take(request.method, path, request.content)
+        fault = self.faults.take(request.method, path, self.fault_text(request))
         with self._lock:
             self.requests.append(
                 RecordedRequest(
@@ -467,7 +527,7 @@ class FakeBase:
             return Outcome(None, reset=fault.reset)
         if fault.after_handling:
             self.handle(request)
-        return Outcome(fault.response())
+        return Outcome(self.fault_response(fault, request))
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         """The ``httpx.MockTransport`` handler; socket faults are simulated."""

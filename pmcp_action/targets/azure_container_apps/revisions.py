@@ -15,6 +15,7 @@ from ...ci.base import Platform
 from ...deadline import Deadline, poll_until
 from ...errors import DeployError, TimeoutExceededError
 from ...polling import OPERATION_POLL
+from ...rest.transport import TransportFailure
 from .app import BOOTSTRAP_SUFFIX, app_path
 from .arm import APP_API, Arm
 from .config import AzureConfig
@@ -103,16 +104,21 @@ def wait_revision(
 
 def move_traffic(arm: Arm, config: AzureConfig, revision: str) -> None:
     """All traffic to ``revision`` (activated first: a deactivated one takes none); the
-    previews' labels kept."""
+    previews' labels kept. When the answer to the write is lost, the app is read: the write
+    is sent again only when the read shows the traffic did not move."""
     arm.activate(config.resource_group, config.app_name, revision)
     path = app_path(arm, config)
     current = arm.get(path, APP_API, f"reading container app {config.app_name}") or {}
     traffic = [{"revisionName": revision, "weight": 100}, *kept_labels(current)]
-    arm.patch(
-        path,
-        {"properties": {"configuration": {"ingress": {"traffic": traffic}}}},
-        f"moving traffic to {revision}",
-    )
+    what = f"moving traffic to {revision}"
+    body = {"properties": {"configuration": {"ingress": {"traffic": traffic}}}}
+    try:
+        arm.patch(path, body, what)
+    except TransportFailure:
+        app = arm.get(path, APP_API, f"reading {config.app_name} after {what}") or {}
+        if weights(app) == {revision: 100}:
+            return  # it happened; ARM finishes the operation on its own
+        arm.patch(path, body, what)
 
 
 def weights(app: dict[str, Any]) -> dict[str, int]:

@@ -160,13 +160,15 @@ class WorkersApi(RestApi):
         return result if isinstance(result, dict) else {}
 
     def upload_script(self, name: str, upload: ScriptUpload) -> Mapping[str, Any]:
-        """PUT: upload and deploy at 100 % (a new Worker's first version)."""
+        """PUT: upload and deploy at 100 % (a new Worker's first version). Each PUT makes a
+        version and a deployment, so it is sent once per attempt, like a POST."""
         result = self.result(
             "PUT",
             self._script(name),
             f"uploading the Worker {name}",
             files=upload.files(),
             params={"bindings_inherit": "strict", "excludeScript": "true"},
+            once=True,
         )
         return result if isinstance(result, dict) else {}
 

@@ -117,7 +117,13 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             "them at 100 % (a first deploy has no earlier version to keep serving)."
         )
         api = self.conn.api
-        answer = api.upload_script(name, upload)
+        # The Worker did not exist: after a lost answer, its existence proves the upload.
+        answer = create_once(
+            self.context,
+            lambda: api.upload_script(name, upload),
+            lambda: {} if api.service(name) is not None else None,
+            f"the upload of the Worker {name}",
+        )
         deployments = api.deployments(name)
         version = deployments[0].main_version if deployments else ""
         api.enable_script_subdomain(name, previews=True)

@@ -1,6 +1,7 @@
 """Moving a service's traffic by a conditional write: the body read (with its ``etag``) is
 written back with the new traffic, so a change another deploy made in between is refused
-(409 ABORTED) instead of lost; then the service is read again and the move made anew.
+(409 ABORTED) instead of lost; then the service is read again and the move made anew. A
+write whose answer was lost is read again the same way before it is sent again.
 
 Every move records the revision it moves off (:func:`.service.with_previous`), the
 "previous" of outputs and rollback.
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...errors import DeployError
+from ...rest.transport import TransportFailure
 from .declaration import NAME
 from .failures import GoogleApiError
 from .previews import kept_tags
@@ -93,4 +95,11 @@ def move(
             if exc.status != 409 or attempt == CONFLICT_ATTEMPTS:
                 raise
             current = None  # another change to the service came first: read it again
+        except TransportFailure:
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+            # The answer was lost: the write may have happened. Read the service again and
+            # write against what it is now (the etag makes a stale write a 409, and the
+            # same traffic written again changes nothing).
+            current = None
     raise AssertionError("unreachable")  # pragma: no cover

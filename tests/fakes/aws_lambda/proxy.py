@@ -5,12 +5,13 @@ request shapes), so tests put :class:`MotoProxy` between the program and moto. I
 :class:`~tests.fakes.server.FakeBase`: it records every request (``proxy.requests``),
 applies the base's path-based faults, and adds operation-based injections
 (``proxy.inject("AssumeRoleWithWebIdentity", sts_error(403, "AccessDenied", ...))``),
-since STS and IAM post every action to ``/``. It also answers as Lambda where moto does
-not (:mod:`.lambda_rules`): an environment Lambda refuses, and, with ``decrypt_denied``, the
-variables hidden from a caller without ``kms:Decrypt``; it keeps Lambda's ``RevisionId``
-(:mod:`.revisions`): reported in every configuration, checked on a conditional write; and as
-IAM and STS (:mod:`.iam_rules`): ``SimulatePrincipalPolicy``, and with ``enforce_trust`` the
-role's trust of a web identity.
+since STS and IAM post every action to ``/``; the base's faults (drops, delays, a status
+after handling) pick an operation with ``contains="operation=<name>\\n"``. It also answers
+as Lambda where moto does not (:mod:`.lambda_rules`): an environment Lambda refuses, and,
+with ``decrypt_denied``, the variables hidden from a caller without ``kms:Decrypt``; it
+keeps Lambda's ``RevisionId`` (:mod:`.revisions`): reported in every configuration, checked
+on a conditional write; and as IAM and STS (:mod:`.iam_rules`): ``SimulatePrincipalPolicy``,
+and with ``enforce_trust`` the role's trust of a web identity.
 Everything else is forwarded to moto unchanged.
 """
 
@@ -25,7 +26,8 @@ from urllib.parse import parse_qs, unquote
 
 import httpx
 
-from ..server import FakeBase, RecordedRequest
+from ..server import FakeBase, Fault, RecordedRequest
+from .errors import kms_error, lambda_error, sts_error
 from .iam_rules import IamRules
 from .lambda_rules import hide_variables, refusal
 from .revisions import stale, with_revisions
@@ -169,6 +171,36 @@ class MotoProxy(FakeBase):
     def requests_for(self, operation: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if self.operation(r) == operation]
+
+    def fault_text(self, request: httpx.Request) -> bytes:
+        """``operation=<name>`` on a line of its own, then the body: a fault's ``contains``
+        picks one AWS operation (STS and IAM post every action to ``/``, CloudWatch Logs
+        names it in a header)."""
+        operation = operation_of(request.method, request.url.path, request.headers, request.content)
+        return f"operation={operation}\n".encode() + request.content
+
+    def fault_response(self, fault: Fault, request: httpx.Request) -> httpx.Response:
+        """A status fault in the error shape of the request's protocol (XML for STS and IAM,
+        JSON for Lambda, KMS and CloudWatch Logs), as AWS's front ends answer a throttled or
+        failed call; other faults (or one with a body of its own) as the base gives them."""
+        if fault.kind != "status" or fault.body is not None:
+            return fault.response()
+        throttled = fault.status == 429
+        if request.headers.get("x-amz-target"):
+            code = "ThrottlingException" if throttled else "ServiceUnavailableException"
+            answer = kms_error(fault.status, code, f"injected fault: {fault.status}")
+        elif "x-www-form-urlencoded" in request.headers.get("content-type", ""):
+            code = "Throttling" if throttled else "ServiceUnavailable"
+            answer = sts_error(fault.status, code, f"injected fault: {fault.status}")
+        else:
+            code = "TooManyRequestsException" if throttled else "ServiceException"
+            answer = lambda_error(fault.status, code, f"injected fault: {fault.status}")
+        retry_after = (
+            fault.retry_after if fault.retry_after is not None else (1 if throttled else None)
+        )
+        if retry_after is not None:
+            answer.headers["Retry-After"] = f"{retry_after:g}"
+        return answer
 
     # --- forwarding -------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:

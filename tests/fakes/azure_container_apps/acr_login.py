@@ -20,13 +20,13 @@ from urllib.parse import parse_qs
 import httpx
 
 from ..oci_registry import FakeOciRegistry, _error
-from ..server import json_response
+from ..server import FakeBase, json_response
 
 if TYPE_CHECKING:
     from ..registry_token import FakeRegistryTokenServer
     from .arm import ArmBase
 
-__all__ = ["ACR_USER", "AcrLoginServer", "LoginBackend"]
+__all__ = ["ACR_USER", "AcrLoginServer", "LoginBackend", "LoginServers"]
 
 #: The user name ACR's token service takes with a refresh token as the password.
 ACR_USER = "00000000-0000-0000-0000-000000000000"
@@ -148,3 +148,17 @@ class AcrLoginServer:
             and user == registry["name"]
             and password in self.passwords.get(key, [])
         )
+
+
+class LoginServers(FakeBase):
+    """The login servers as one fake of their own: ``/oauth2/…`` and ``/v2/…`` of every
+    ``*.azurecr.io`` host recorded and open to faults (the registry behind answers after)."""
+
+    name = "acr-login"
+
+    def __init__(self, servers: AcrLoginServer) -> None:
+        super().__init__()
+        self.servers = servers
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        return self.servers.login(request)

@@ -37,13 +37,25 @@ def arm_failure(status: int, code: str, message: str, **headers: str) -> httpx.R
 
 @dataclass
 class Operation:
-    """A long-running operation: in progress for ``polls`` reads, then ``status``."""
+    """A long-running operation: in progress for ``polls`` reads, then ``status``.
+
+    Nobody may poll it (its answer was lost): it still ends, as ARM's do, once
+    :data:`RUNS_FOR` more requests came to the fake (the fake's clock) and a write meets it.
+    """
 
     resource: str
     polls: int = 1
     status: str = "Succeeded"
     error: dict[str, str] | None = None
     deleting: bool = False
+    #: How many requests the fake had received when it began.
+    started: int = 0
+    #: Ended (polled to its end, or settled).
+    done: bool = False
+
+
+#: Requests after which an operation nobody polled has ended (see :meth:`ArmBase.settle`).
+RUNS_FOR = 4
 
 
 class ArmBase(FakeBase):
@@ -338,9 +350,23 @@ class ArmBase(FakeBase):
             deleting=deleting,
             status="Failed" if error else "Succeeded",
             error=error,
+            started=len(self.requests),
         )
         self.busy.add(resource.lower())
         return op_id
+
+    def settle(self, resource: str) -> None:
+        """End the operations on ``resource`` that have run their time though nobody polled
+        them (the answer that named them was lost): the resource is busy no more."""
+        running = [op for op in self.operations.values() if op.resource == resource and not op.done]
+        if not running or any(len(self.requests) - op.started < RUNS_FOR for op in running):
+            return
+        for op in running:
+            op.polls, op.done = 0, True
+        self.busy.discard(resource)
+        found = self.resources.get(resource)
+        if found is not None:
+            found["properties"]["provisioningState"] = running[-1].status
 
     def _accepted_location(self, resource: str, *, deleting: bool = False) -> httpx.Response:
         op_id = self._new_operation(resource, deleting=deleting)
@@ -372,6 +398,7 @@ class ArmBase(FakeBase):
                         202, headers={"Location": str(request.url), "Retry-After": self.retry_after}
                     )
                 return json_response(200, {"id": op_id, "name": op_id, "status": "InProgress"})
+            op.done = True
             self.busy.discard(op.resource)
             resource = self.resources.get(op.resource)
             if resource is not None:

@@ -84,6 +84,8 @@ class FakeArm(ArmBase):
                 "The condition specified using HTTP conditional header(s) is not met.",
             )
         if request.method in ("PUT", "PATCH", "DELETE") and key in self.busy:
+            self.settle(key)
+        if request.method in ("PUT", "PATCH", "DELETE") and key in self.busy:
             return arm_failure(
                 409,
                 "ContainerAppOperationInProgress",

@@ -231,6 +231,6 @@ def test_an_unavailable_target_says_so_and_nothing_else(monkeypatch):
 def test_help_follows_columns():
     _, out, _ = run(["help"], {"COLUMNS": "100"})
     assert (
-        "  servers          List the repository's servers (or the changed ones) as a CI matrix; no target, no\n"  # noqa: E501
-        "                   credentials.\n"
+        "  --auth AUTH                   How to authenticate: auto (OIDC when an ID token and a role or\n"  # noqa: E501
+        "                                identity are configured, else secrets), oidc, secrets, or ambient\n"  # noqa: E501
     ) in out
