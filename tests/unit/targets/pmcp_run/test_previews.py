@@ -386,3 +386,20 @@ def test_a_secret_only_stored_for_the_server_is_said_to_be_missing_from_the_prev
     assert world.pmcp.secrets_of("weather-pr-7") == {}
     url = pushed.outputs["preview-url"]
     assert call_tool(world.pmcp, url, "has_env", {"name": "API_KEY"}) == "false"
+
+
+def test_a_lost_answer_to_the_previews_creation_makes_one_deployment(world: World) -> None:
+    production = _deployed(world)
+    # pmcp.run creates the preview's deployment, and the answer is lost on the way back.
+    world.pmcp.faults.drop(path="/graphql", contains="createDeploymentFromS3", after_handling=True)
+    # Two 503s on the read of the marks; the client reads again.
+    world.pmcp.faults.status(503, times=2, path="/graphql", contains="ListDeploymentMarks")
+    pushed = world.run("a" * 40, command="preview")
+    assert pushed.code == 0, pushed.printed
+    assert "using it, not creating another" in pushed.printed
+    assert not world.pmcp.faults.pending  # every fault was met
+    # Production's, then the preview's: sent once, found by the read after the lost answer.
+    assert world.pmcp.graphql_operations().count("createDeploymentFromS3") == 2
+    preview = world.deployment("weather-pr-7")  # one deployment of the preview's project
+    assert pushed.outputs["deployment-id"] == preview["id"]
+    world.production(production)
