@@ -14,8 +14,9 @@ instantly reversible through the alias ``live``. The anatomy every target shares
 - :mod:`.failures` — botocore errors turned into the program's errors (a network failure
   into a :class:`~pmcp_action.rest.TransportFailure` naming the host and the call);
 - :mod:`.survey` — reading everything first; the "unchanged" decision; the plan;
-- :mod:`.deploying` — the steps: deploy (live: a version published, ``live`` moved),
-  unchanged, rollback, removal, logs;
+- :mod:`.deploying` — the steps: stage (a version published behind alias ``candidate``),
+  promote (``live`` moved to it), discard, a first deploy (live), unchanged, rollback,
+  removal, logs;
 - :mod:`.secrets` — the server's secrets: variables of the function's environment,
   encrypted with a KMS key, a fingerprint tag each; set, unchanged, kept, removed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
@@ -26,12 +27,15 @@ instantly reversible through the alias ``live``. The anatomy every target shares
 
 And Lambda's own:
 
+- :mod:`.credential_inputs` — the credential inputs read and checked offline (auth, the
+  role to assume and its session, access keys, allowed accounts);
 - :mod:`.clients` — the one botocore client factory (retries, endpoints, no globals);
 - :mod:`.package` — the Lambda package, asked of :mod:`pmcp_action.artifact.lambda_package`;
 - :mod:`.role` — the execution role (the user's, or ``<name>-lambda-role``);
 - :mod:`.function` — the function: read, compare, create, update, wait, publish;
-- :mod:`.alias` — alias ``live`` and the recorded previous version;
-- :mod:`.url` — the function URL, CORS and public-invoke permissions;
+- :mod:`.alias` — alias ``live``, its conditional moves and the recorded previous version;
+- :mod:`.candidate` — alias ``candidate``: the staged version at its own function URL;
+- :mod:`.url` — an alias's function URL, CORS and public-invoke permissions;
 - :mod:`.kms` — the KMS key of the environment (kms-key-arn, else ``alias/pmcp-deploy``,
   created once per account and Region) and the role's grant to decrypt it;
 - :mod:`.log_group` — the log group and its retention;

@@ -5,9 +5,13 @@ that moves the alias, so a later ``rollback`` run (a separate job) knows where
 to go back to without any other state.
 
 Every move is a conditional write (``UpdateAlias`` with the ``RevisionId`` read
-before): when another run moved ``live`` in between, the alias is read again.
-A newer version (a later deploy) keeps serving and this run says so; an older
-one (a run that started before ours) is replaced, once.
+before). :func:`promote_alias` is a deploy's move, after the verification at the
+candidate URL, only from the version ``live`` served when the run staged: when
+another run moved ``live`` in between, this run stops with an error and leaves it
+as that run put it. :func:`move_alias` creates ``live`` (a first deploy: when a
+concurrent first deploy created it first, a newer version keeps serving and this
+run says so; an older one is replaced, once) or moves it back (a rollback, which
+refuses to guess when another run moved it).
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from ...errors import DeployError, PmcpActionError
 from .failures import has_code
 from .function import ALIAS, FunctionManager, FunctionState
 
-__all__ = ["AliasMove", "alias_description", "move_alias", "previous_version_of"]
+__all__ = [
+    "AliasMove",
+    "alias_description",
+    "move_alias",
+    "previous_version_of",
+    "promote_alias",
+]
 
 _PREVIOUS = re.compile(r"previous-version=(\d+)")
 
@@ -134,3 +144,32 @@ def _move(
             Description=description,
         )
     return AliasMove(str(response["AliasArn"]), version, previous)
+
+
+def promote_alias(
+    functions: FunctionManager, state: FunctionState, version: str, previous: str
+) -> AliasMove:
+    """Move ``live`` from ``previous`` (what it served when this run staged) to ``version``.
+
+    ``state`` is read just before; a ``live`` on another version, or a move between that
+    read and this write (the ``RevisionId`` condition), stops the run: the other run's
+    version keeps serving and ours serves nothing.
+    """
+    if state.alias_version == version:
+        return AliasMove(state.alias_arn, version, previous)
+    if state.alias_version == previous:
+        try:
+            return _move(functions, state, version, previous)
+        except PmcpActionError as exc:
+            if not _answered(exc, "PreconditionFailedException"):
+                raise
+        state = functions.read()
+    raise DeployError(
+        f"Another run moved alias {ALIAS} of {functions.name} to version "
+        f"{state.alias_version or '(none)'} while version {version} was verified at the "
+        f"candidate URL; {ALIAS} was left as that run put it, and version {version} does "
+        "not serve.",
+        target="aws-lambda",
+        remediation="Let the other run finish (a `concurrency:` group per server keeps "
+        "deploys from overlapping), then deploy again if its version is not the one to serve.",
+    )

@@ -6,7 +6,8 @@ environment variables, then cargo-pmcp's defaults; ``[server]`` and
 ``[observability]`` come from the file. Every message names the source the value
 really came from. Nothing here touches the network; :func:`resolve` returns the
 resolved values together with every problem it found, so ``validate()`` can
-report all of them at once.
+report all of them at once. The credential inputs are read and checked by
+:mod:`.credential_inputs`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,21 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ...context import RunContext
-from ...credential_hint import CredentialHint
 from ...endpoint import McpEndpoint
 from ...errors import Problem
 from ...ownership import is_managed, labels
-from ...runner_paths import container_path, unseen_problem
 from ...secrets import ServerSecrets
 from ...urls import endpoint_problem
 from ..lambda_rules import ENV_SIZE_LIMIT, RESERVED_ENV_KEYS, lambda_problems
+from .credential_inputs import (
+    AMBIENT_FILE_VARIABLES,
+    LONG_LIVED_KEY_PREFIX,
+    ROLE_ARN,
+    TEMPORARY_KEY_PREFIX,
+    account_of_arn,
+    default_session_name,
+    read_credential_inputs,
+)
 from .declaration import DECLARATION, NAME
 
 __all__ = [
@@ -48,18 +56,6 @@ __all__ = [
     "secret_problems",
 ]
 
-#: How an IAM user's long-lived access key id begins, and a temporary one (an STS session's).
-LONG_LIVED_KEY_PREFIX = "AKIA"
-TEMPORARY_KEY_PREFIX = "ASIA"
-
-#: The variables of botocore's default chain that name a file (auth: ambient), which a step
-#: on the runner may have written: read where the action's container sees them.
-AMBIENT_FILE_VARIABLES = (
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-)
-
 #: Values CloudWatch Logs accepts for retentionInDays (0 here means "never expire").
 LOG_RETENTION_DAYS: frozenset[int] = frozenset(
     int(days)
@@ -69,9 +65,7 @@ LOG_RETENTION_DAYS: frozenset[int] = frozenset(
 
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 _KMS_KEY_ARN = re.compile(
     r"^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key/"
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
@@ -80,13 +74,6 @@ _KMS_KEY_ARN = re.compile(
 _LAMBDA_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
 #: Prefixes of the variables the Lambda runtime sets itself.
 _RUNTIME_PREFIXES = ("AWS_", "LAMBDA_")
-_SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]+")
-
-
-def account_of_arn(arn: str) -> str:
-    """The 12-digit account of an ARN, or "" when it has none."""
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 and re.fullmatch(r"\d{12}", parts[4]) else ""
 
 
 def partition_of_region(region: str) -> str:
@@ -95,20 +82,6 @@ def partition_of_region(region: str) -> str:
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
-
-
-def default_session_name(environ: Mapping[str, str]) -> str:
-    """``pmcp-<repository>-<run id>``, sanitised to what STS accepts (2-64 of ``[\\w+=,.@-]``)."""
-    repository = environ.get("GITHUB_REPOSITORY") or environ.get("CI_PROJECT_PATH") or ""
-    run_id = environ.get("GITHUB_RUN_ID") or environ.get("CI_PIPELINE_ID") or ""
-    parts = [part for part in ("pmcp", repository, run_id) if part]
-    name = _SESSION_NAME_BAD.sub("-", "-".join(parts)).strip("-")
-    if len(name) > 64:
-        # Keep the run id (the distinguishing part) and as much of the repository as fits.
-        suffix = _SESSION_NAME_BAD.sub("-", run_id)[:20]
-        head = name[: 64 - len(suffix) - 1] if suffix else name[:64]
-        name = f"{head}-{suffix}" if suffix else head
-    return name if len(name) >= 2 else "pmcp-deploy-action"
 
 
 @dataclass(frozen=True)
@@ -354,10 +327,10 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
             Problem(config.where("server.reserved_concurrency"), "must not be negative")
         )
 
-    # --- roles -----------------------------------------------------------------------------
+    # --- the execution role; the credentials (offline part) ------------------------------------
     execution_role_arn = inputs.string("lambda-role-arn", problems)
     role_source = inputs.source("lambda-role-arn")
-    if execution_role_arn and not _ROLE_ARN.match(execution_role_arn):
+    if execution_role_arn and not ROLE_ARN.match(execution_role_arn):
         problems.append(
             Problem(
                 role_source,
@@ -365,127 +338,7 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
                 "use arn:aws:iam::<12-digit account>:role/<name>",
             )
         )
-    role_to_assume = inputs.string("role-to-assume")
-    assume_source = inputs.source("role-to-assume")
-    if role_to_assume and not _ROLE_ARN.match(role_to_assume):
-        problems.append(
-            Problem(
-                assume_source,
-                f"{role_to_assume[:100]!r} is not an IAM role ARN",
-                "use arn:aws:iam::<12-digit account>:role/<name>",
-            )
-        )
-    allowed = inputs.items("allowed-account-ids")
-    bad_ids = [i for i in allowed if not re.fullmatch(r"\d{12}", i)]
-    if bad_ids:
-        problems.append(
-            Problem(
-                inputs.source("allowed-account-ids"),
-                f"{bad_ids[0][:20]!r} is not a 12-digit AWS account id",
-                "list account ids separated by commas",
-            )
-        )
-    for source, arn in ((assume_source, role_to_assume), (role_source, execution_role_arn)):
-        account = account_of_arn(arn)
-        if allowed and account and account not in allowed:
-            problems.append(
-                Problem(
-                    source,
-                    f"the role is in account {account}, which is not in allowed-account-ids",
-                    "use a role of an allowed account, or add the account to allowed-account-ids",
-                )
-            )
-
-    given_session_name = inputs.string("role-session-name")
-    session_name = given_session_name or default_session_name(environ)
-    if given_session_name and not _SESSION_NAME.match(given_session_name):
-        problems.append(
-            Problem(
-                inputs.source("role-session-name"),
-                f"{given_session_name[:80]!r} is not a valid STS session name",
-                "use 2 to 64 letters, digits or the characters +=,.@_-",
-            )
-        )
-
-    # --- credentials (offline part) -----------------------------------------------------------
-    auth = inputs.string("auth")
-    key_id = inputs.string("aws-access-key-id")
-    secret_key = inputs.string("aws-secret-access-key")
-    has_keys = bool(key_id or secret_key)
-    if has_keys and not (key_id and secret_key):
-        missing = "aws-secret-access-key" if key_id else "aws-access-key-id"
-        problems.append(
-            Problem(
-                f"input '{missing}'",
-                "an AWS access key needs both its id and its secret",
-                f"set {missing} as well (from a secret), or use OIDC with role-to-assume",
-            )
-        )
-    if auth == "oidc" and not role_to_assume:
-        problems.append(
-            Problem(
-                "input 'role-to-assume'",
-                "auth is oidc, but no role to assume is given",
-                "set role-to-assume to the ARN of the IAM role that trusts your CI's OIDC provider",
-            )
-        )
-    if auth == "secrets" and not has_keys:
-        problems.append(
-            Problem(
-                "input 'aws-access-key-id'",
-                "auth is secrets, but no AWS access key is given",
-                "pass aws-access-key-id and aws-secret-access-key from secrets, or use OIDC",
-            )
-        )
-    if auth == "ambient":
-        for variable in AMBIENT_FILE_VARIABLES:
-            named = environ.get(variable, "").strip()
-            if named and container_path(named, environ) is None:
-                problems.append(
-                    unseen_problem(
-                        variable,
-                        named,
-                        environ,
-                        "write the file into the workspace or RUNNER_TEMP/_github_home (the "
-                        "container's HOME), or use OIDC with role-to-assume",
-                    )
-                )
-    temporary = key_id.startswith(TEMPORARY_KEY_PREFIX) and auth in ("auto", "secrets")
-    if temporary and secret_key and not inputs.string("aws-session-token"):
-        problems.append(
-            Problem(
-                inputs.source("aws-access-key-id"),
-                "is a temporary access key id (ASIA…), which works only with its session token",
-                "pass aws-session-token as well (configure-aws-credentials exports "
-                "AWS_SESSION_TOKEN beside the keys)",
-            )
-        )
-    if auth == "ambient" and has_keys:
-        problems.append(
-            Problem(
-                inputs.source("aws-access-key-id"),
-                "auth is ambient (the runner's own AWS credentials), but access keys are "
-                "given as well",
-                "remove the key inputs, or set auth: secrets to deploy with the keys",
-            )
-        )
-    if auth == "auto" and not has_keys and not role_to_assume:
-        problems.append(
-            Problem(
-                "input 'role-to-assume'",
-                "no AWS credentials: neither a role to assume (OIDC) nor access keys are given",
-                CredentialHint(
-                    ci="recommended: set role-to-assume and give the job "
-                    "`permissions: id-token: write`; or pass aws-access-key-id and "
-                    "aws-secret-access-key from secrets",
-                    gitlab="recommended: set role-to-assume and give the job an ID token "
-                    "(id_tokens: with aud sts.amazonaws.com, in the variable id-token-variable "
-                    "names); or set the masked CI/CD variables AWS_ACCESS_KEY_ID and "
-                    "AWS_SECRET_ACCESS_KEY",
-                    terminal=DECLARATION.terminal,
-                ).text(context.console),
-            )
-        )
+    credentials = read_credential_inputs(context, (role_source, execution_role_arn), problems)
 
     # --- observability and URL -------------------------------------------------------------------
     retention = config.observability.log_retention_days
@@ -545,14 +398,14 @@ def resolve(context: RunContext) -> tuple[LambdaConfig, list[Problem]]:
         reserved_concurrency=reserved,
         endpoint=McpEndpoint.of(context),
         ephemeral_storage_mb=config.server.ephemeral_storage_mb,
-        role_session_name=session_name,
-        auth=auth,
-        role_to_assume=role_to_assume,
-        role_duration_seconds=inputs.integer("role-duration-seconds"),
-        allowed_account_ids=allowed,
-        access_key_id=key_id,
-        secret_access_key=secret_key,
-        session_token=inputs.string("aws-session-token"),
+        role_session_name=credentials.role_session_name,
+        auth=credentials.auth,
+        role_to_assume=credentials.role_to_assume,
+        role_duration_seconds=credentials.role_duration_seconds,
+        allowed_account_ids=credentials.allowed_account_ids,
+        access_key_id=credentials.access_key_id,
+        secret_access_key=credentials.secret_access_key,
+        session_token=credentials.session_token,
         id_token_variable=settings.id_token_variable,
         artifact=inputs.path("artifact"),
         delete_log_group=inputs.flag("delete-log-group"),

@@ -17,8 +17,8 @@ _REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION")
 DECLARATION = TargetDeclaration(
     id=NAME,
     title="AWS Lambda",
-    summary="Direct Lambda APIs: a version per deploy, alias live, a function URL, instant "
-    "rollback.",
+    summary="Direct Lambda APIs: a version per deploy, verified behind alias candidate at its "
+    "own function URL before alias live moves to it; instant rollback.",
     factory="pmcp_action.targets.aws_lambda.target:create",
     order=20,
     logs=True,

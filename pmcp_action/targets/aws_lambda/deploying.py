@@ -1,16 +1,18 @@
 """The steps of the flow on Lambda: a function created or updated, a version published and
-alias ``live`` moved to it (the atomic switch); an unchanged function repaired around;
-a rollback that moves ``live`` back; everything this tool made deleted.
+verified behind alias ``candidate`` at its own function URL, then alias ``live`` moved to it
+(the atomic switch); an unchanged function repaired around; a rollback that moves ``live``
+back; everything this tool made deleted.
 
-Lambda has no version that answers without traffic at its own URL here, so ``stage``
-deploys live (no ``candidate_url``): the previous version serves until ``live`` moves, and
-a failed verification moves it back (``can_roll_back``).
+``stage`` leaves ``live`` on the previous version and returns the candidate's URL
+(``candidate_url``); ``promote`` moves ``live`` only from the version it served at staging
+(a conditional write); ``discard`` changes nothing, so the previous version never stopped
+serving. A first deploy (no ``live`` yet) goes live at once and is verified there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from botocore.exceptions import ClientError
 
@@ -22,7 +24,8 @@ from ...flow import NothingDeployedError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
 from ...result import LogExcerpt, PlanChange, TargetResult
-from .alias import AliasMove, move_alias
+from .alias import AliasMove, move_alias, promote_alias
+from .candidate import CANDIDATE, delete_candidate, point_candidate
 from .config import SERVER_TAG, LambdaConfig
 from .connection import Connection
 from .declaration import NAME
@@ -31,7 +34,7 @@ from .function import ALIAS, CodeSource, FunctionState, code_changes, config_cha
 from .kms import DEFAULT_ALIAS
 from .logs import read_logs
 from .results import Outcome, result
-from .secrets import record, removed_changes, resync
+from .secrets import plan_secrets, read_stored, record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
 from .trust import probe
 
@@ -39,6 +42,18 @@ __all__ = ["Steps", "version_description"]
 
 #: Lambda's limit for a version's description.
 _DESCRIPTION_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class _Published:
+    """The version a deploy published (or reused), and what it changed to get there."""
+
+    version: str
+    function_arn: str
+    changes: tuple[PlanChange, ...]
+    #: The function as the survey found it, or as a concurrent first deploy made it (when
+    #: that run created it first: its alias ``live`` may exist already).
+    state: FunctionState
 
 
 class Steps(FlowSteps[Survey, PreparedPackage]):
@@ -148,10 +163,20 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         )
 
     def first_deploy(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
-        return self._deploy(survey, artifact)
+        return self._serve(survey, self._publish(survey, artifact))
 
     def stage(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
-        return self._deploy(survey, artifact)
+        """The new version behind alias ``candidate`` at its own URL; ``live`` unmoved.
+
+        Without ``live`` yet (a function whose first deploy stopped early), or when ``live``
+        serves the published version already (only the secrets' tags were stale), there is
+        nothing to protect: it is deployed live, as a first deploy is.
+        """
+        published = self._publish(survey, artifact)
+        state = published.state
+        if not state.alias_version or published.version == state.alias_version:
+            return self._serve(survey, published)
+        return self._stage(survey, published)
 
     def unchanged(self, survey: Survey, artifact: PreparedPackage) -> TargetResult | None:
         """``live`` already serves this code and configuration: repair the rest, publish
@@ -188,12 +213,11 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             )
         )
 
-    def _deploy(self, survey: Survey, artifact: PreparedPackage) -> TargetResult:
-        """Create or update the function, publish a version and move ``live`` to it.
+    def _publish(self, survey: Survey, artifact: PreparedPackage) -> _Published:
+        """Create or update the function and publish a version (or find one to reuse).
 
         The KMS key comes first (a missing permission to create it changes nothing), the
-        role's grant before the function is given the key, and the secrets' tags once
-        ``live`` serves the new version.
+        role's grant before the function is given the key.
         """
         conn, config, console = self.conn, self.config, self.console
         state, compared = survey.function, survey.compared
@@ -256,7 +280,18 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             version = functions.publish(desired, description, revision)
             console.info(f"Published version {version}.")
             changes.append(PlanChange("create", f"version {version}"))
+        return _Published(version, function_arn, tuple(changes), state)
 
+    def _serve(self, survey: Survey, published: _Published) -> TargetResult:
+        """``live`` on the published version: created there (a first deploy: nothing served
+        before, so it is verified live), or there already (only the secrets' tags were
+        stale); then the secrets' tags."""
+        conn, config, console = self.conn, self.config, self.console
+        state = published.state
+        functions = conn.functions
+        plan = survey.compared.secrets
+        version, function_arn = published.version, published.function_arn
+        changes = list(published.changes)
         previous = state.alias_version
         if version == previous:
             # Only the secrets' tags were stale: live serves this version already.
@@ -309,6 +344,90 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
                 and version != state.alias_version,
                 secrets=plan.outcomes,
             )
+        )
+
+    def _stage(self, survey: Survey, published: _Published) -> TargetResult:
+        """Point ``candidate`` at the published version and give it a URL like ``live``'s."""
+        conn, console = self.conn, self.console
+        state, compared = published.state, survey.compared
+        version, previous = published.version, state.alias_version
+        changes = list(published.changes)
+        changes += point_candidate(conn.functions, compared.candidate, version)
+        urls = conn.urls.for_alias(CANDIDATE)
+        candidate_url, url_changes = urls.ensure(compared.candidate.url)
+        changes += url_changes
+        opened = any(
+            c.action == "create" and c.resource.startswith("public invoke permissions")
+            for c in url_changes
+        )
+        console.info(
+            f"Version {version} answers at alias {CANDIDATE}'s URL {candidate_url} with no "
+            f"traffic; alias {ALIAS} still serves version {previous}."
+        )
+        return self._result(
+            Outcome(
+                function_url=compared.url.url,
+                candidate_url=candidate_url,
+                version=version,
+                previous_version=previous,
+                arn=state.alias_arn,
+                unchanged=False,
+                changes=tuple(changes),
+                can_roll_back=True,
+                secrets=compared.secrets.outcomes,
+                access_settling=(
+                    f"the public permissions of alias {CANDIDATE}'s function URL were just added"
+                    if opened
+                    else ""
+                ),
+            )
+        )
+
+    def promote(self, staged: TargetResult) -> TargetResult:
+        """Move ``live`` to the verified version, only from the one it served at staging."""
+        conn, config, console = self.conn, self.config, self.console
+        functions = conn.functions
+        version, previous = staged.version, staged.previous_version
+        state = functions.read()
+        # The plan staging made, again: the tags and what live served are unchanged since.
+        plan = plan_secrets(
+            self.context.project.secrets, read_stored(state), salt=config.secret_salt
+        )
+        move = promote_alias(functions, state, version, previous)
+        console.info(
+            f"Alias {ALIAS}: version {previous} → {version} (verified at alias {CANDIDATE}'s URL)."
+        )
+        changes = [
+            *staged.changes,
+            PlanChange("update", f"alias {ALIAS}", f"{previous} → {version}"),
+        ]
+        changes += record(functions, state.arn, plan, salt=config.secret_salt)
+        if plan.outcomes:
+            console.info(f"Secrets: {plan.summary()}.")
+        url, url_changes = conn.urls.ensure(conn.urls.read())
+        changes += url_changes
+        console.info(f"Function URL: {url}")
+        return self._result(
+            Outcome(
+                function_url=url,
+                version=version,
+                previous_version=previous,
+                arn=move.arn,
+                unchanged=False,
+                changes=tuple(changes),
+                notes=staged.notes,
+                can_roll_back=True,
+                secrets=staged.secrets,
+            )
+        )
+
+    def discard(self, staged: TargetResult) -> None:
+        """Nothing to undo: ``live`` never moved. ``candidate`` stays on the failed version
+        (its URL shows it) until the next deploy points it at its own."""
+        self.console.info(
+            f"Version {staged.version} got no traffic: alias {ALIAS} still serves version "
+            f"{staged.previous_version}; alias {CANDIDATE} stays on version {staged.version} "
+            "until the next deploy."
         )
 
     def _code_source(self, package: PreparedPackage) -> CodeSource:
@@ -386,6 +505,7 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         conn, config = self.conn, self.config
         name = config.function_name
         changes: list[PlanChange] = []
+        changes += delete_candidate(conn.functions, conn.urls)
         if conn.urls.delete():
             changes.append(PlanChange("delete", f"function URL {name}:{ALIAS}"))
         with aws_step(f"delete the alias {ALIAS}"):

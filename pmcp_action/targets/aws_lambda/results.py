@@ -1,7 +1,8 @@
 """Every :class:`TargetResult` of this target: what a command leaves behind, as reported.
 
 The outputs are written here by their declared names (``arn``, ``function-name``,
-``log-group``); the service URL is the function URL, the URL the MCP endpoint under it.
+``log-group``); the service URL is ``live``'s function URL, the URL the MCP endpoint under
+it; a staged version's ``candidate_url`` is the MCP endpoint under alias ``candidate``'s.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ class Outcome:
     can_roll_back: bool = False
     #: What the command did with each of the server's secrets (names only).
     secrets: tuple[SecretOutcome, ...] = ()
+    #: The function URL of alias ``candidate`` (a staged version: ``live`` has not moved).
+    candidate_url: str = ""
+    #: Why a 403 from the candidate URL may only mean "not yet" ("" when nothing settles).
+    access_settling: str = ""
 
 
 def result(conn: Connection, outcome: Outcome) -> TargetResult:
     """The result of a command over ``conn`` that leaves ``outcome`` behind."""
     config = conn.config
-    # The function URL's root, with its slash (as Lambda usually reports it).
-    service = outcome.function_url.rstrip("/") + "/" if outcome.function_url else ""
+    service = _root(outcome.function_url)
     url = config.endpoint.url(service)
     notes = list(outcome.notes)
     if url and config.url_auth_type == "AWS_IAM":
@@ -66,4 +70,11 @@ def result(conn: Connection, outcome: Outcome) -> TargetResult:
         request_ids=conn.requests.ids,
         can_roll_back=outcome.can_roll_back,
         secrets=outcome.secrets,
+        candidate_url=config.endpoint.url(_root(outcome.candidate_url)),
+        access_settling=outcome.access_settling,
     )
+
+
+def _root(function_url: str) -> str:
+    """The function URL's root, with its slash (as Lambda usually reports it)."""
+    return function_url.rstrip("/") + "/" if function_url else ""

@@ -21,6 +21,7 @@ from ...flow import Deployed
 from ...result import PlanChange
 from ...secrets import ServerSecrets
 from .alias import previous_version_of
+from .candidate import CandidateState, plan_candidate, read_candidate
 from .config import LambdaConfig, is_ours
 from .connection import Connection
 from .function import (
@@ -85,6 +86,8 @@ class Comparison:
     secrets: SecretPlan = SecretPlan()
     #: The KMS key of the environment, when the function has secrets or kms-key-arn is given.
     key: KeyState | None = None
+    #: Alias ``candidate`` and its URL (read when ``live`` exists: a new version is staged).
+    candidate: CandidateState = CandidateState()
 
 
 @dataclass(frozen=True)
@@ -203,8 +206,12 @@ def take_survey(
             zipped = pool.submit(package.artifact)
         latest_read = pool.submit(functions.latest_published_version) if function.exists else None
         url_read = pool.submit(conn.urls.read) if function.alias_version else None
+        candidate_read = (
+            pool.submit(read_candidate, functions, conn.urls) if function.alias_version else None
+        )
         latest = latest_read.result() if latest_read is not None else None
         url = url_read.result() if url_read is not None else UrlState()
+        candidate = candidate_read.result() if candidate_read is not None else CandidateState()
         role = role_read.result()
         log_group = log_group_read.result()
         key = key_read.result() if key_read is not None else None
@@ -245,6 +252,7 @@ def take_survey(
             reusable_version=reusable,
             secrets=plan,
             key=key,
+            candidate=candidate,
         ),
     )
 
@@ -304,16 +312,21 @@ def planned_changes(
     if live_matches:
         changes.append(PlanChange("keep", resource, f"version {state.alias_version} is up to date"))
     else:
-        if compared.reusable_version:
-            changes.append(PlanChange("keep", f"version {compared.reusable_version}", "reused"))
+        reused = compared.reusable_version
+        if reused:
+            changes.append(PlanChange("keep", f"version {reused}", "reused"))
         else:
             changes.append(PlanChange("create", "a new version"))
         previous = state.alias_version
+        if previous and reused != previous:
+            # Staged: verified at alias candidate's own URL before live moves.
+            changes += plan_candidate(conn.urls, compared.candidate, reused or "new version")
         changes.append(
             PlanChange(
                 "update" if previous else "create",
                 f"alias {ALIAS}",
-                f"{previous} → new version" if previous else "→ new version",
+                (f"{previous} → {reused or 'new version'}" if previous else "→ new version")
+                + (", once verified at the candidate URL" if previous else ""),
             )
         )
     changes += conn.urls.plan(compared.url)

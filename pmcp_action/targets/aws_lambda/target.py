@@ -6,8 +6,10 @@ the credentials, then reads everything (concurrently) and decides "unchanged" it
 package hash ``live``'s version recorded, or else the same CodeSha256, and the same
 configuration) before any call that changes something, and before zipping anything.
 Otherwise it ensures the execution role and log group, creates or updates the function,
-publishes a version and moves ``live`` to it; the previous version serves until that move,
-which is the atomic switch. The function URL lives on ``live``, so it never changes.
+publishes a version and points alias ``candidate`` at it, with a function URL of its own
+where it is verified; then ``live`` moves to it. The previous version serves until that
+move, which is the atomic switch. The ``url`` output is ``live``'s function URL, so it never
+changes.
 
 The order of things is :class:`pmcp_action.flow.ServesLogs`'s; the steps are
 :class:`.deploying.Steps`.

@@ -1,4 +1,9 @@
-"""The function URL on alias ``live``, its CORS, and the permissions a public URL needs.
+"""A function URL on an alias (``live``'s, or ``candidate``'s while a new version is
+verified), its CORS, and the permissions a public URL needs.
+
+Lambda keeps a URL and a resource-based policy per alias: each alias's URL is its own
+address, with its own permissions. Both aliases' URLs get the same auth type and CORS (the
+run's), so the candidate is verified as ``live`` will serve it.
 
 CORS follows cargo-pmcp's stack (any origin, any header) and adds what MCP
 clients in a browser need: ``DELETE`` (ending a session), ``Authorization``
@@ -88,23 +93,32 @@ class UrlState:
 
 
 class UrlManager:
-    def __init__(self, functions: FunctionManager, auth_type: str) -> None:
+    """The function URL of one alias (``qualifier``) and its public permissions."""
+
+    def __init__(self, functions: FunctionManager, auth_type: str, qualifier: str = ALIAS) -> None:
         self.functions = functions
         self.lam = functions.lam
         self.name = functions.name
         self.auth_type = auth_type
+        self.qualifier = qualifier
+
+    def for_alias(self, qualifier: str) -> UrlManager:
+        """The same settings, for the URL of another alias."""
+        return UrlManager(self.functions, self.auth_type, qualifier)
 
     def read(self) -> UrlState:
-        with aws_step(f"read the function URL of {self.name}:{ALIAS}"):
+        with aws_step(f"read the function URL of {self.name}:{self.qualifier}"):
             try:
-                config = self.lam.get_function_url_config(FunctionName=self.name, Qualifier=ALIAS)
+                config = self.lam.get_function_url_config(
+                    FunctionName=self.name, Qualifier=self.qualifier
+                )
             except ClientError as exc:
                 if not has_code(exc, "ResourceNotFoundException"):
                     raise
                 config = None
             statement_ids: set[str] = set()
             try:
-                policy = self.lam.get_policy(FunctionName=self.name, Qualifier=ALIAS)
+                policy = self.lam.get_policy(FunctionName=self.name, Qualifier=self.qualifier)
             except ClientError as exc:
                 if not has_code(exc, "ResourceNotFoundException"):
                     raise
@@ -135,7 +149,7 @@ class UrlManager:
         return add, remove
 
     def plan(self, state: UrlState) -> list[PlanChange]:
-        resource = f"function URL {self.name}:{ALIAS}"
+        resource = f"function URL {self.name}:{self.qualifier}"
         changes: list[PlanChange] = []
         if not state.exists:
             changes.append(PlanChange("create", resource, f"auth {self.auth_type}, CORS"))
@@ -143,10 +157,16 @@ class UrlManager:
             changes.append(PlanChange("update", resource, ", ".join(state.differences)))
         add, remove = self._permission_changes(state)
         if add:
-            changes.append(PlanChange("create", "public invoke permissions", ", ".join(add)))
+            changes.append(PlanChange("create", self._permissions, ", ".join(add)))
         if remove:
-            changes.append(PlanChange("delete", "public invoke permissions", ", ".join(remove)))
+            changes.append(PlanChange("delete", self._permissions, ", ".join(remove)))
         return changes
+
+    @property
+    def _permissions(self) -> str:
+        if self.qualifier == ALIAS:
+            return "public invoke permissions"
+        return f"public invoke permissions of {self.name}:{self.qualifier}"
 
     def ensure(self, state: UrlState) -> tuple[str, list[PlanChange]]:
         """Create or correct the URL and its permissions; return the URL and the changes."""
@@ -154,7 +174,7 @@ class UrlManager:
         url = state.url
         settings: dict[str, Any] = {
             "FunctionName": self.name,
-            "Qualifier": ALIAS,
+            "Qualifier": self.qualifier,
             "AuthType": self.auth_type,
             "Cors": dict(CORS),
             "InvokeMode": INVOKE_MODE,
@@ -162,13 +182,17 @@ class UrlManager:
         if not state.exists:
             url = str(
                 self.functions.call(
-                    "create the function URL", "create_function_url_config", **settings
+                    f"create the function URL of {self.qualifier}",
+                    "create_function_url_config",
+                    **settings,
                 )["FunctionUrl"]
             )
         elif state.differences:
             url = str(
                 self.functions.call(
-                    "update the function URL", "update_function_url_config", **settings
+                    f"update the function URL of {self.qualifier}",
+                    "update_function_url_config",
+                    **settings,
                 )["FunctionUrl"]
             )
         add, remove = self._permission_changes(state)
@@ -177,7 +201,7 @@ class UrlManager:
                 f"allow public invocation through the URL ({sid})",
                 "add_permission",
                 FunctionName=self.name,
-                Qualifier=ALIAS,
+                Qualifier=self.qualifier,
                 StatementId=sid,
                 **PUBLIC_STATEMENTS[sid],
             )
@@ -186,16 +210,18 @@ class UrlManager:
                 f"remove the public permission {sid}",
                 "remove_permission",
                 FunctionName=self.name,
-                Qualifier=ALIAS,
+                Qualifier=self.qualifier,
                 StatementId=sid,
             )
         return url, changes
 
     def delete(self) -> bool:
-        """Delete the URL config of ``live``; False when there was none."""
-        with aws_step("delete the function URL"):
+        """Delete the alias's URL config; False when there was none."""
+        with aws_step(f"delete the function URL of {self.qualifier}"):
             try:
-                self.lam.delete_function_url_config(FunctionName=self.name, Qualifier=ALIAS)
+                self.lam.delete_function_url_config(
+                    FunctionName=self.name, Qualifier=self.qualifier
+                )
             except ClientError as exc:
                 if has_code(exc, "ResourceNotFoundException"):
                     return False

@@ -6,6 +6,9 @@ proxy, and the emulator the demo and the act runs start.
 - :mod:`.errors` — STS, Lambda and KMS error answers as AWS sends them;
 - :mod:`.lambda_rules` — what Lambda answers where moto does not (environment rules, hidden
   variables);
+- :mod:`.qualified` — function URLs and resource policies per alias, as Lambda keeps them
+  (moto keeps one per function and ignores ``Qualifier``);
+- :mod:`.url_hosts` — the ``*.lambda-url.*.on.aws`` hosts: a URL reaches its alias's version;
 - :mod:`.revisions` — Lambda's ``RevisionId`` on a function: reported, and checked on a
   conditional write;
 - :mod:`.iam_rules` — what IAM and STS answer where moto does not (policy simulation, the

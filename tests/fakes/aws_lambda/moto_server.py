@@ -3,7 +3,8 @@
 :class:`MotoServer` runs ``moto.server.ThreadedMotoServer`` on 127.0.0.1 (never 0.0.0.0)
 with Lambda's Docker use switched off and the AWS managed IAM policies the target attaches
 loaded. :meth:`MotoServer.reset` empties every backend between tests in ~20 ms. moto's
-UpdateFunctionConfiguration learns KMSKeyArn (the key of the environment), as Lambda has it.
+UpdateFunctionConfiguration learns KMSKeyArn (the key of the environment), as Lambda has it,
+and function URLs and resource policies are kept per alias (:mod:`.qualified`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import moto.iam.models  # noqa: E402
 from moto.awslambda.models import LambdaFunction  # noqa: E402
 from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+
+from . import qualified  # noqa: E402
 
 #: The AWS managed policies the tests need. moto builds all ~1,600 of them for each of
 #: six partitions on every reset (~1.5 s per test); keeping these few makes a reset
@@ -49,6 +52,8 @@ def _update_configuration_with_key(self: LambdaFunction, config_updates: dict[st
 
 
 setattr(LambdaFunction, "update_configuration", _update_configuration_with_key)  # noqa: B010
+# Function URLs and resource policies per alias, as Lambda keeps them (moto: per function).
+qualified.install()
 
 __all__ = ["KEPT_MANAGED_POLICIES", "MotoServer"]
 

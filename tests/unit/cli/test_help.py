@@ -171,8 +171,8 @@ def test_help_target_shows_its_inputs_outputs_credentials_and_an_example():
     assert out.startswith(
         "aws-lambda — AWS Lambda\n"
         "\n"
-        "Direct Lambda APIs: a version per deploy, alias live, a function URL, instant\n"
-        "rollback.\n"
+        "Direct Lambda APIs: a version per deploy, verified behind alias candidate at its\n"
+        "own function URL before alias live moves to it; instant rollback.\n"
         "\n"
         "usage: pmcp-action [COMMAND] --target aws-lambda [options]\n"
         "\n"

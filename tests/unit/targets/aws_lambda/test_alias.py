@@ -1,6 +1,6 @@
 """Alias ``live``: the previous version it records, and its conditional moves when another
-run moved it meanwhile (a newer deploy keeps serving; an older run is replaced once; a
-rollback refuses)."""
+run moved it meanwhile (a deploy verified at the candidate URL stops with an error, and so
+does a rollback; live stays as the other run put it)."""
 
 from __future__ import annotations
 
@@ -42,44 +42,37 @@ def _another_deploy_moves_live(aws: AwsFactory, *, to_new_version: bool):
     return move
 
 
-def test_a_newer_deploy_that_moved_live_meanwhile_keeps_serving_and_we_say_so(
-    harness: Harness, aws: AwsFactory
-) -> None:
-    harness.target().deploy()  # version 1 serves
-    harness.write_bootstrap(b"v2")
-    harness.proxy.reset()
-    harness.proxy.inject("UpdateAlias", _another_deploy_moves_live(aws, to_new_version=True))
-
-    result = harness.target().deploy()  # publishes 2; the other run published 3 and moved live
-
-    live = aws("lambda").get_alias(FunctionName="demo", Name="live")
-    assert live["FunctionVersion"] == "3"
-    assert result.version == "3" and result.outputs["arn"] == live["AliasArn"]
-    assert result.can_roll_back is False  # never roll back what another deploy put live
-    assert "warning: Concurrent deploy: Another deploy moved alias live to version 3" in (
-        harness.last_output
-    )
-    assert any("version 2 was published but does not serve" in n for n in result.notes)
-    assert harness.proxy.operations().count("UpdateAlias") == 1
-
-
-def test_an_older_run_that_moved_live_meanwhile_is_replaced_once(
-    harness: Harness, aws: AwsFactory
+@pytest.mark.parametrize(
+    ("to_new_version", "moved_to"), [(True, "4"), (False, "1")], ids=["newer", "older"]
+)
+def test_a_deploy_whose_live_another_run_moved_meanwhile_stops_and_leaves_it(
+    harness: Harness, aws: AwsFactory, to_new_version: bool, moved_to: str
 ) -> None:
     harness.target().deploy()
     harness.write_bootstrap(b"v2")
     harness.target().deploy()  # live: 2
     harness.write_bootstrap(b"v3")
+    target = harness.target()
+    staged = target.stage()  # version 3 behind alias candidate
     harness.proxy.reset()
-    harness.proxy.inject("UpdateAlias", _another_deploy_moves_live(aws, to_new_version=False))
+    # Between our verification at the candidate URL and our move of live, another run
+    # publishes and moves live (newer), or an older run puts version 1 back.
+    harness.proxy.inject(
+        "UpdateAlias", _another_deploy_moves_live(aws, to_new_version=to_new_version)
+    )
 
-    result = harness.target().deploy()  # publishes 3; meanwhile an older run moved live to 1
+    with pytest.raises(DeployError) as caught:
+        target.promote(staged)
 
-    live = aws("lambda").get_alias(FunctionName="demo", Name="live")
-    assert live["FunctionVersion"] == "3" and result.version == "3"
-    assert result.previous_version == "1"
-    assert "previous-version=1" in live["Description"]
-    assert harness.proxy.operations().count("UpdateAlias") == 2
+    assert caught.value.message == (
+        f"Another run moved alias live of demo to version {moved_to} while version 3 was "
+        "verified at the candidate URL; live was left as that run put it, and version 3 does "
+        "not serve."
+    )
+    assert "concurrency:" in caught.value.remediation
+    lam = aws("lambda")
+    assert lam.get_alias(FunctionName="demo", Name="live")["FunctionVersion"] == moved_to
+    assert harness.proxy.operations().count("UpdateAlias") == 1  # no second try
 
 
 def test_a_rollback_that_meets_a_concurrent_move_changes_nothing(

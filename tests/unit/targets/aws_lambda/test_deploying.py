@@ -105,9 +105,17 @@ def test_redeploy_with_new_code_publishes_a_version_and_moves_the_alias(
     assert operations.count("UpdateFunctionCode") == 1
     assert "UpdateFunctionConfiguration" not in operations  # configuration did not change
     assert "CreateRole" not in operations
-    assert "CreateFunctionUrlConfig" not in operations and "AddPermission" not in operations
-    # The alias moved only after the new version was published.
-    assert operations.index("PublishVersion") < operations.index("UpdateAlias")
+    # live's URL stays; the candidate alias got one of its own, with the same permissions.
+    made = harness.proxy.requests_for("CreateFunctionUrlConfig")
+    assert [r.query for r in made] == ["Qualifier=candidate"]
+    assert {r.query for r in harness.proxy.requests_for("AddPermission")} == {"Qualifier=candidate"}
+    assert lam.get_alias(FunctionName="demo", Name="candidate")["FunctionVersion"] == "2"
+    # Published, staged behind candidate, and only then live moved.
+    assert (
+        operations.index("PublishVersion")
+        < operations.index("CreateAlias")
+        < operations.index("UpdateAlias")
+    )
     code_change = [c for c in second.changes if "code" in c.detail]
     assert code_change and "→" in code_change[0].detail
 
@@ -364,6 +372,8 @@ def test_destroy_deletes_url_alias_function_and_our_role_but_keeps_logs(
     harness: Harness, aws: AwsFactory
 ) -> None:
     harness.target().deploy()
+    harness.write_bootstrap(b"v2")
+    harness.target().deploy()  # alias candidate and its URL exist now
     harness.proxy.reset()
 
     result = harness.target().destroy()
@@ -374,6 +384,23 @@ def test_destroy_deletes_url_alias_function_and_our_role_but_keeps_logs(
         for op in ("DeleteFunctionUrlConfig", "DeleteAlias", "DeleteFunction", "DeleteRole")
     ]
     assert order == sorted(order)
+    deleted = [
+        (r.path.rsplit("/", 1)[-1], r.query)
+        for r in harness.proxy.requests
+        if harness.proxy.operation(r) in ("DeleteFunctionUrlConfig", "DeleteAlias")
+    ]
+    assert deleted == [
+        ("url", "Qualifier=candidate"),
+        ("candidate", ""),
+        ("url", "Qualifier=live"),
+        ("live", ""),
+    ]
+    assert {(c.action, c.resource) for c in result.changes} >= {
+        ("delete", "function URL demo:candidate"),
+        ("delete", "alias candidate"),
+        ("delete", "function URL demo:live"),
+        ("delete", "alias live"),
+    }
     lam = aws("lambda")
     assert lam.list_functions()["Functions"] == []
     roles = [r["RoleName"] for r in aws("iam").list_roles()["Roles"]]

@@ -10,10 +10,12 @@ import io
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pmcp_action.__main__ import main
-from tests.fakes.mcp_servers import serve_mcp, serve_static
+from tests.fakes.aws_lambda.url_hosts import FunctionUrlHosts, FunctionUrlTransport
+from tests.fakes.mcp_servers import serve_handler, serve_mcp, serve_static
 from tests.support.aws import REGION, elf_bootstrap
 from tests.support.github import parse_github_output
 
@@ -470,3 +472,152 @@ def test_an_oauth_protected_server_is_verified_with_client_credentials(
         assert base64.b64encode(secret.encode()).decode() not in everything
     assert plain_code == 0 and plain["verified"] == "skipped"
     assert "verify-oauth-client-id and verify-oauth-client-secret" in plain_out
+
+
+# --- verified at alias candidate's own function URL before live moves --------------------
+
+
+def staged_deploy(gha_files, workspace: Path, moto_url: str, hosts, marker: bytes, **inputs: str):
+    """A deploy through ``main`` whose function URLs answer through ``hosts`` (no verify-url:
+    the run verifies at the URLs Lambda reports)."""
+    bootstrap = workspace / "bootstrap"
+    bootstrap.write_bytes(elf_bootstrap(marker))
+    bootstrap.chmod(0o755)
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        gha_files[name].write_text("")
+    env = {k: str(v) for k, v in gha_files.items()} | {
+        "GITHUB_ACTIONS": "true",
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "AKIAROLLBACKTEST0000",
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "INPUT_TARGET": "aws-lambda",
+        "INPUT_SERVER-NAME": "staged-demo",
+        "INPUT_REGION": REGION,
+        "INPUT_ARTIFACT": "bootstrap",
+        "INPUT_WORKING-DIRECTORY": str(workspace),
+        "INPUT_VERIFY-TIMEOUT-SECONDS": "3",
+    }
+    env |= {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()}
+    out = io.StringIO()
+    transport = FunctionUrlTransport(hosts)
+    try:
+        code = main([], environ=env, stdout=out, stderr=io.StringIO(), transport=transport)
+    finally:
+        transport.close()
+    outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())
+    return code, out.getvalue(), outputs, gha_files["GITHUB_STEP_SUMMARY"].read_text()
+
+
+def test_a_candidate_that_fails_verification_never_serves(gha_files, tmp_path, moto, aws):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    lam = aws("lambda")
+    #: live's version each time the broken candidate was asked something.
+    live_during: list[str] = []
+
+    def broken(_request):
+        live_during.append(
+            lam.get_alias(FunctionName="staged-demo", Name="live")["FunctionVersion"]
+        )
+        return 502, {"Content-Type": "application/json"}, '{"Message":"Internal Server Error"}'
+
+    with serve_mcp(tools=("greet",)) as good, serve_handler(broken) as bad:
+        hosts = FunctionUrlHosts()
+        hosts.serves = {"1": good.url}
+        code, out, first, _ = staged_deploy(gha_files, workspace, moto.url, hosts, b"v1")
+        assert code == 0, out
+        assert first["verified"] == "true" and first["version"] == "1"
+        assert set(hosts.invoked_versions("live")) == {"1"}  # first deploy: verified live
+        hosts.reset()
+        hosts.serves = {"1": good.url, "2": bad.url}
+
+        code, out, second, summary = staged_deploy(gha_files, workspace, moto.url, hosts, b"v2")
+        live_url = lam.get_function_url_config(FunctionName="staged-demo", Qualifier="live")
+        after = httpx.Client(transport=FunctionUrlTransport(hosts)).post(
+            live_url["FunctionUrl"],
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            headers={"Accept": "application/json, text/event-stream"},
+        )
+
+    assert code == 1, out
+    assert second["version"] == "2" and second["previous-version"] == "1"
+    assert second["verified"] == "false" and second["rolled-back"] == "true"
+    assert second["url"] == first["url"]  # live's URL, unchanged
+    # Only the candidate's URL reached version 2, and live served 1 throughout.
+    assert live_during and set(live_during) == {"1"}, out
+    assert set(hosts.invoked_versions("candidate")) == {"2"}
+    assert set(hosts.invoked_versions("live")) == {"1"}
+    assert lam.get_alias(FunctionName="staged-demo", Name="live")["FunctionVersion"] == "1"
+    assert lam.get_alias(FunctionName="staged-demo", Name="candidate")["FunctionVersion"] == "2"
+    # After the run, live's URL still leads to version 1 (the MCP server answers it).
+    assert (hosts.invocations[-1].qualifier, hosts.invocations[-1].version) == ("live", "1")
+    assert after.status_code not in (403, 502)
+    assert "it was given no traffic" in out and "Version 1 still serves, untouched" in summary
+    assert "::error title=Verification failed::" in out
+
+
+def test_a_candidate_that_passes_moves_live_to_it(gha_files, tmp_path, moto, aws):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    lam = aws("lambda")
+    with serve_mcp(tools=("greet",)) as good:
+        hosts = FunctionUrlHosts(default_url=good.url)
+        assert staged_deploy(gha_files, workspace, moto.url, hosts, b"v1")[0] == 0
+        hosts.reset()
+        code, out, outputs, _ = staged_deploy(gha_files, workspace, moto.url, hosts, b"v2")
+
+    assert code == 0, out
+    assert outputs["verified"] == "true"
+    assert (outputs["version"], outputs["previous-version"]) == ("2", "1")
+    assert lam.get_alias(FunctionName="staged-demo", Name="live")["FunctionVersion"] == "2"
+    candidate = lam.get_function_url_config(FunctionName="staged-demo", Qualifier="candidate")
+    live = lam.get_function_url_config(FunctionName="staged-demo", Qualifier="live")
+    assert candidate["FunctionUrl"] != live["FunctionUrl"]
+    assert outputs["url"] == live["FunctionUrl"]
+    assert candidate["AuthType"] == live["AuthType"] == "NONE"
+    assert candidate["Cors"] == live["Cors"]
+    policy = json.loads(lam.get_policy(FunctionName="staged-demo", Qualifier="candidate")["Policy"])
+    assert {s["Sid"] for s in policy["Statement"]} == {
+        "pmcp-function-url-public",
+        "pmcp-function-url-invoke",
+    }
+    # The checks ran at the candidate's URL (version 2); then live's answered, on version 2.
+    assert hosts.invocations[0].qualifier == "candidate"
+    assert set(hosts.invoked_versions("candidate")) == {"2"}
+    assert set(hosts.invoked_versions("live")) == {"2"}
+    assert "Alias live: version 1 → 2 (verified at alias candidate's URL)." in out
+
+
+def test_a_changed_secret_failing_at_the_candidate_leaves_lives_tags(
+    gha_files, tmp_path, moto, aws
+):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    with serve_mcp(tools=("greet",)) as good, serve_static("<h1>502</h1>", status=502) as bad:
+        hosts = FunctionUrlHosts()
+        hosts.serves = {"1": good.url, "2": bad.url}
+        first = staged_deploy(
+            gha_files, workspace, moto.url, hosts, b"v1", secrets=f"API_KEY={API_KEY}"
+        )
+        assert first[0] == 0, first[1]
+        hosts.reset()
+        hosts.serves = {"1": good.url, "2": bad.url}
+        failed = staged_deploy(
+            gha_files, workspace, moto.url, hosts, b"v1", secrets="API_KEY=sk-live-broken-2"
+        )
+        # The tags still describe what live serves: the old value again is unchanged.
+        again = staged_deploy(
+            gha_files, workspace, moto.url, hosts, b"v1", secrets=f"API_KEY={API_KEY}"
+        )
+
+    code, out, outputs, _ = failed
+    assert code == 1, out
+    assert outputs["rolled-back"] == "true" and json.loads(outputs["secrets"]) == {"API_KEY": "set"}
+    assert set(hosts.invoked_versions("candidate")) == {"2"}
+    lam = aws("lambda")
+    assert lam.get_alias(FunctionName="staged-demo", Name="live")["FunctionVersion"] == "1"
+    assert again[0] == 0 and again[2]["status"] == "unchanged", again[1]
+    assert json.loads(again[2]["secrets"]) == {"API_KEY": "unchanged"}
+    for run in (first, failed, again):
+        printed = "\n".join(x for x in run[1].splitlines() if not x.startswith("::add-mask::"))
+        assert API_KEY not in printed + run[3] and "sk-live-broken-2" not in printed + run[3]

@@ -38,7 +38,22 @@ def test_plan_changes_nothing_and_lists_what_deploy_would_do(
     assert plan.unchanged is False
     details = [c.detail for c in plan.changes if c.resource == "Lambda function demo"]
     assert any(d.startswith("code ") for d in details)
-    assert ("update", "alias live") in {(c.action, c.resource) for c in plan.changes}
+    planned = {(c.action, c.resource): c.detail for c in plan.changes}
+    # Staged: the new version behind alias candidate at its own URL, then live moves.
+    assert planned[("create", "alias candidate")] == "→ new version"
+    assert planned[("create", "function URL demo:candidate")] == "auth NONE, CORS"
+    assert ("create", "public invoke permissions of demo:candidate") in planned
+    assert planned[("update", "alias live")] == (
+        "1 → new version, once verified at the candidate URL"
+    )
+    order = [c.resource for c in plan.changes]
+    assert order.index("alias candidate") < order.index("alias live")
+
+    harness.target().deploy()  # version 2 staged, verified (no checks here), promoted
+    harness.write_bootstrap(b"v3")
+    again = {(c.action, c.resource): c.detail for c in harness.target().plan().changes}
+    assert again[("update", "alias candidate")] == "2 → new version"
+    assert not [r for _a, r in again if r.endswith(":candidate")]  # its URL is there already
 
 
 def _no_zip(*args: Any, **kwargs: Any) -> Any:
