@@ -492,6 +492,8 @@ class ServesPreviews(DeployFlow[ConnT, SurveyT, ArtifactT]):
         if previews:
             note = f"Its previews were removed with it: {', '.join(previews)}."
             self.console.info(note)
-            removed = replace(removed, notes=(*removed.notes, note))
+            removed = replace(
+                removed, notes=(*removed.notes, note), removed_previews=tuple(previews)
+            )
         print_changes(self.context, removed.changes)
         return removed
