@@ -1,7 +1,8 @@
-"""Cloud Resource Manager v1: a project's IAM policy (``getIamPolicy``, ``setIamPolicy``
-with its etag) and ``testIamPermissions``, answered for the caller's access token from the
-roles the policy binds to it (:data:`ROLE_PERMISSIONS`, Google's role reference, cut to the
-permissions of Cloud Run deploys)."""
+"""Cloud Resource Manager v1 and v3: a project's IAM policy (``getIamPolicy``,
+``setIamPolicy`` with its etag) and ``testIamPermissions``, answered for the caller's access
+token from the roles the policy binds to it (:data:`ROLE_PERMISSIONS`, Google's role
+reference, cut to the permissions of Cloud Run deploys). The three methods take and answer
+the same bodies in both versions; v3 is the one google-cloud-resource-manager speaks."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .state import GoogleState
 
 __all__ = ["CRM_ROUTE", "ROLE_PERMISSIONS", "ResourceManager"]
 
-CRM_ROUTE = re.compile(r"^/v1/projects/([^/:]+):(testIamPermissions|getIamPolicy|setIamPolicy)$")
+CRM_ROUTE = re.compile(r"^/v[13]/projects/([^/:]+):(testIamPermissions|getIamPolicy|setIamPolicy)$")
 
 #: What each role grants (only the permissions a Cloud Run deploy touches).
 ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
