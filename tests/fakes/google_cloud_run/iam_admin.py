@@ -18,6 +18,7 @@ import httpx
 
 from ..server import json_response
 from .envelope import error
+from .policy_versions import as_read, write_refusal
 from .state import GoogleState
 
 __all__ = ["IAM_ROUTE", "PROJECT_ROUTE", "IamAdmin", "condition_claims"]
@@ -158,16 +159,25 @@ class IamAdmin(GoogleState):
             return json_response(200, known)
         policy = self.account_policies.setdefault(email, {"bindings": [], "etag": "BwA1"})
         if verb == "getIamPolicy" and method == "POST":
-            return json_response(200, {"version": 1, **policy})
+            asked = request.url.params.get("options.requestedPolicyVersion")
+            if asked is not None:  # the IAM API takes it as a query parameter
+                body = {"options": {"requestedPolicyVersion": asked}}
+            return json_response(200, as_read(policy, body))
         if verb == "setIamPolicy" and method == "POST":
             wanted = body.get("policy", {}) if isinstance(body, dict) else {}
             if wanted.get("etag") != policy["etag"]:
                 return error(409, "ABORTED", "There were concurrent policy changes.")
+            refused = write_refusal(policy, wanted)
+            if refused is not None:
+                return error(400, "INVALID_ARGUMENT", refused)
             bindings = list(wanted.get("bindings", []))
             number = int(policy["etag"].removeprefix("BwA")) + 1
             self.account_policies[email] = {"bindings": bindings, "etag": f"BwA{number}"}
             self._bind_pools(email, bindings)
-            return json_response(200, {"version": 1, **self.account_policies[email]})
+            return json_response(
+                200,
+                as_read(self.account_policies[email], {"options": {"requestedPolicyVersion": 3}}),
+            )
         return error(404, "NOT_FOUND", f"no route {method} {rest}")
 
     def _bind_pools(self, email: str, bindings: list[dict[str, Any]]) -> None:

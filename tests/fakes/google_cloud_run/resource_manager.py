@@ -14,6 +14,7 @@ import httpx
 
 from ..server import json_response
 from .envelope import error
+from .policy_versions import as_read, write_refusal
 from .state import GoogleState
 
 __all__ = ["CRM_ROUTE", "ROLE_PERMISSIONS", "ResourceManager"]
@@ -78,16 +79,21 @@ class ResourceManager(GoogleState):
             held = [p for p in body.get("permissions", []) if p in granted]
             return json_response(200, {"permissions": held} if held else {})
         if verb == "getIamPolicy":
-            return json_response(200, {"version": 1, **policy})
+            return json_response(200, as_read(policy, body))
         wanted = body.get("policy", {}) if isinstance(body, dict) else {}
         if wanted.get("etag") != policy["etag"]:
             return error(409, "ABORTED", "There were concurrent policy changes.")
+        refused = write_refusal(policy, wanted)
+        if refused is not None:
+            return error(400, "INVALID_ARGUMENT", refused)
         number = int(policy["etag"].removeprefix("BwY")) + 1
         self.project_policies[project] = {
             "bindings": list(wanted.get("bindings", [])),
             "etag": f"BwY{number}",
         }
-        return json_response(200, {"version": 1, **self.project_policies[project]})
+        return json_response(
+            200, as_read(self.project_policies[project], {"options": {"requestedPolicyVersion": 3}})
+        )
 
     def grant_role(self, project: str, role: str, member: str) -> None:
         """Bind ``role`` to ``member`` on ``project`` (a test's own setup)."""
