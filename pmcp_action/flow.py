@@ -410,9 +410,13 @@ class DeployFlow(ABC, Generic[ConnT, SurveyT, ArtifactT]):
             survey = self._deployed(steps, "Nothing to destroy")
             if not survey.deployed.managed:
                 raise not_ours(steps.resource(), target=self.name, deleting=True)
-            removed = steps.remove(survey)
+            removed = self._remove(steps, survey)
         print_changes(self.context, removed.changes)
         return removed
+
+    def _remove(self, steps: Steps[SurveyT, ArtifactT], survey: SurveyT) -> TargetResult:
+        """destroy's removal, once the resource is known to be ours."""
+        return steps.remove(survey)
 
     def _require_secrets(self, steps: Steps[SurveyT, ArtifactT], survey: SurveyT) -> None:
         """Refuse, before any change, a deploy missing a required secret the platform does
@@ -480,18 +484,12 @@ class ServesPreviews(DeployFlow[ConnT, SurveyT, ArtifactT]):
         print_changes(self.context, removed.changes)
         return removed
 
-    def destroy(self) -> TargetResult:
-        self.check()
-        with self.connect() as conn:
-            steps = self.steps(conn)
-            survey = self._deployed(steps, "Nothing to destroy")
-            if not survey.deployed.managed:
-                raise not_ours(steps.resource(), target=self.name, deleting=True)
-            previews = steps.previews(survey)
-            removed = steps.remove(survey)
-        if previews:
-            note = f"Its previews were removed with it: {', '.join(previews)}."
-            self.console.info(note)
-            removed = replace(removed, notes=(*removed.notes, note))
-        print_changes(self.context, removed.changes)
-        return removed
+    def _remove(self, steps: Steps[SurveyT, ArtifactT], survey: SurveyT) -> TargetResult:
+        """The server's removal takes its previews with it, and says so."""
+        previews = steps.previews(survey)
+        removed = steps.remove(survey)
+        if not previews:
+            return removed
+        note = f"Its previews were removed with it: {', '.join(previews)}."
+        self.console.info(note)
+        return replace(removed, notes=(*removed.notes, note), removed_previews=tuple(previews))

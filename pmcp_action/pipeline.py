@@ -266,6 +266,13 @@ def _fetch_id_token(
     )
 
 
+def _announce_destroyed(context: RunContext, previews: tuple[str, ...]) -> tuple[str, ...]:
+    """The pull requests of the previews a destroy removed, told (the notes it said)."""
+    from .previews.run import announce_destroyed
+
+    return announce_destroyed(context, previews)
+
+
 def _run_command(target: Target, settings: Settings) -> TargetResult:
     command = settings.command
     if command is Command.PLAN:
@@ -476,6 +483,10 @@ def execute(
     else:
         with recorder.phase(settings.command):
             recorder.result = _run_command(target, settings)
+        if recorder.result.removed_previews:
+            with recorder.phase("pull requests"):
+                said = _announce_destroyed(context, recorder.result.removed_previews)
+            recorder.result = replace(recorder.result, notes=(*recorder.result.notes, *said))
 
     verifies = settings.command in (Command.DEPLOY, Command.ROLLBACK)
     if verifies and settings.verify is VerifyMode.FALSE:

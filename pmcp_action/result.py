@@ -111,6 +111,9 @@ class TargetResult:
     #: pull request: the same on every push).
     preview_id: str = ""
     preview_url: str = ""
+    #: destroy: the names of the server's previews removed with it (their pull requests are
+    #: told, :func:`pmcp_action.previews.run.announce_destroyed`).
+    removed_previews: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,15 @@
   never touched, and the preview stays for a look (destroy-preview removes it).
 - **destroy-preview**: the target removes the preview (a missing one is success, with a
   note) → the GitHub deployments inactive, the comment says so.
+- **destroy** of a server with previews: each preview named ``pr-<number>`` is told as
+  destroy-preview tells it (:func:`announce_destroyed`), in a GitHub run with a token; the
+  pull request of any other name is unknown, and a note says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -26,12 +30,14 @@ if TYPE_CHECKING:
     from ..context import RunContext
     from ..pipeline import RunRecorder
 
-__all__ = ["PREVIEW_COMMANDS", "check_preview", "run_preview"]
+__all__ = ["PREVIEW_COMMANDS", "announce_destroyed", "check_preview", "run_preview"]
 
 #: The commands this module runs.
 PREVIEW_COMMANDS = frozenset({Command.PREVIEW, Command.DESTROY_PREVIEW})
 
 Verify = Callable[[TargetResult, str], Verification]
+#: The name a pull_request event gives a preview (:func:`.identity.derive_preview`).
+_PULL_REQUEST_NAME = re.compile(r"pr-([1-9][0-9]*)")
 
 
 def check_preview(context: RunContext, target: Target) -> tuple[Preview | None, list[Problem]]:
@@ -117,3 +123,40 @@ def _destroy(
     with recorder.phase("pull request"):
         pull.destroyed()
     return RunStatus.SUCCESS
+
+
+def announce_destroyed(context: RunContext, previews: Sequence[str]) -> tuple[str, ...]:
+    """After ``destroy`` removed ``previews`` with the server: in a GitHub run with a token,
+    each ``pr-<number>``'s GitHub deployments inactive and its comment's "destroyed" line,
+    as destroy-preview leaves them; the notes said for the others (never fails the job)."""
+    console = context.console
+    repository = context.environ.get("GITHUB_REPOSITORY", "")
+    if not repository:
+        return ()
+    if not context.settings.github_token:
+        note = (
+            f"The GitHub deployments and comments of the previews removed "
+            f"({', '.join(previews)}) are left as they are: give github-token to mark them "
+            "destroyed."
+        )
+        console.info(note)
+        return (note,)
+    notes: list[str] = []
+    server = context.project.server_name
+    for name in previews:
+        found = _PULL_REQUEST_NAME.fullmatch(name)
+        if found is None:
+            note = (
+                f"The preview {name} is not named pr-<number>, so its pull request is unknown: "
+                "its GitHub deployment and comment are left as they are."
+            )
+            console.info(note)
+            notes.append(note)
+            continue
+        preview = Preview(name, "destroy", int(found.group(1)), repository=repository)
+        pull = PullRequest(context, preview, server)
+        try:
+            pull.destroyed()
+        finally:
+            pull.close()
+    return tuple(notes)

@@ -16,7 +16,7 @@ from ...ownership import Adoption, Resource
 from ...previews.identity import Preview
 from ...result import PlanChange, TargetResult
 from ...traffic_steps import split_change
-from .api import DeploymentInfo
+from .api import DeploymentInfo, ScriptUpload, VersionInfo
 from .config import WorkersConfig
 from .connection import Connection
 from .decision import deploy_tag
@@ -68,6 +68,24 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
         if bundle.sha256 not in self._tags:
             self._tags[bundle.sha256] = deploy_tag(self.config, bundle, self.conn.known.account_id)
         return self._tags[bundle.sha256]
+
+    def _upload_once(self, upload: ScriptUpload, message: str, what: str) -> VersionInfo:
+        """Upload a version (no deployment) once: after a lost answer, the versions list
+        (the upload's message annotation) proves whether it happened."""
+        name, api = self.config.script_name, self.conn.api
+        return create_once(
+            self.context,
+            lambda: api.upload_version(name, upload),
+            lambda: next(
+                (
+                    v
+                    for v in api.versions(name)
+                    if v.annotations.get(MESSAGE_ANNOTATION) == message[:100]
+                ),
+                None,
+            ),
+            what,
+        )
 
     def planned(self, survey: Survey, artifact: ModuleBundle) -> TargetResult:
         tag = self._tag(artifact)
@@ -173,19 +191,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
         upload = make_upload(
             self.config, artifact, tag=self._tag(artifact), message=message, first=False
         )
-        version = create_once(
-            self.context,
-            lambda: api.upload_version(name, upload),
-            lambda: next(
-                (
-                    v
-                    for v in api.versions(name)
-                    if v.annotations.get(MESSAGE_ANNOTATION) == message[:100]
-                ),
-                None,
-            ),
-            f"the upload of a new version of {name}",
-        )
+        version = self._upload_once(upload, message, f"the upload of a new version of {name}")
         if not survey.subdomain_enabled:
             api.enable_script_subdomain(name, previews=survey.previews_enabled)
         current = survey.current
@@ -350,7 +356,7 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
         self, survey: Survey, artifact: ModuleBundle, preview: Preview
     ) -> TargetResult:
         name = self.config.script_name
-        api, known = self.conn.api, self.conn.known
+        known = self.conn.known
         if not survey.deployments:
             raise self._never_deployed(f"No preview {preview.id}")
         if not (survey.subdomain_enabled and survey.previews_enabled):
@@ -370,18 +376,8 @@ class Steps(FlowSteps[Survey, ModuleBundle]):
             first=False,
             alias=preview.id,
         )
-        version = create_once(
-            self.context,
-            lambda: api.upload_version(name, upload),
-            lambda: next(
-                (
-                    v
-                    for v in api.versions(name)
-                    if v.annotations.get(MESSAGE_ANNOTATION) == message[:100]
-                ),
-                None,
-            ),
-            f"the upload of preview {preview.id} of {name}",
+        version = self._upload_once(
+            upload, message, f"the upload of preview {preview.id} of {name}"
         )
         url = alias_url(preview.id, known, self.config)
         self.console.info(

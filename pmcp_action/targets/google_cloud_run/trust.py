@@ -40,6 +40,9 @@ DEFAULT_POOL = "pmcp-deploy"
 DEFAULT_ACCOUNT_ID = "pmcp-deploy"
 _NUMBER_PLACEHOLDER = "PROJECT_NUMBER"
 
+#: A ``getIamPolicy`` body asking for the policy with its conditional bindings (version 3):
+#: a policy read without it cannot be written back over them.
+POLICY_VERSION_3: Mapping[str, Any] = {"options": {"requestedPolicyVersion": 3}}
 #: The project roles the deploying service account needs, with what for.
 ROLES: Mapping[str, str] = {
     "roles/run.admin": "create and update the service, and let everyone invoke it",
@@ -309,7 +312,10 @@ def _add_bindings(
             added += 1
     if not added:
         return Applied(what, Outcome.UNCHANGED)
-    write({"bindings": bindings, "etag": policy.get("etag", ""), "version": 1})
+    # Version 3 carries conditional bindings (read as such, written back unchanged); a
+    # policy without one stays as it was read.
+    version = 3 if any("condition" in b for b in bindings) else int(policy.get("version", 1))
+    write({"bindings": bindings, "etag": policy.get("etag", ""), "version": version})
     return Applied(what, Outcome.CREATED, f"{added} binding(s) added")
 
 
@@ -395,7 +401,10 @@ def apply(target: Any, request: TrustRequest, _shown: TrustPlan) -> tuple[Applie
         results.append(
             _add_bindings(
                 lambda: api.call_json(
-                    "POST", f"{account}:getIamPolicy", f"reading {email}'s policy"
+                    "POST",
+                    f"{account}:getIamPolicy",
+                    f"reading {email}'s policy",
+                    params={"options.requestedPolicyVersion": "3"},
                 ),
                 lambda policy: (
                     api.call_json(
@@ -414,7 +423,10 @@ def apply(target: Any, request: TrustRequest, _shown: TrustPlan) -> tuple[Applie
         results.append(
             _add_bindings(
                 lambda: crm.call_json(
-                    "POST", f"/v1/projects/{project}:getIamPolicy", f"reading {project}'s policy"
+                    "POST",
+                    f"/v1/projects/{project}:getIamPolicy",
+                    f"reading {project}'s policy",
+                    json=POLICY_VERSION_3,
                 ),
                 lambda policy: (
                     crm.call_json(

@@ -13,7 +13,7 @@ The anatomy every target shares (``docs/adding-a-target.md``):
   errors with remediation; the rollback refusal;
 - :mod:`.survey` — the project's deployment, found by ``projectName``, and its secrets;
 - :mod:`.deploying` — the steps: secrets written, then a deployment created live (first or
-  not); both destroyed;
+  not); both destroyed; a preview deployed beside it and removed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
 - :mod:`.target` — the flow's hooks: prepare (the files), connect, steps; no rollback;
 - :mod:`.trust` — the app client and the CI secrets to store it in.
@@ -36,6 +36,8 @@ And pmcp.run's own:
 - :mod:`.deployment` — the files uploaded, the deployment created once, its URL checked;
 - :mod:`.waiting` — waiting for a deployment and a destroy; the status vocabulary;
 - :mod:`.oauth` — configuring or reading OAuth after a deploy;
+- :mod:`.previews` — a preview: a deployment ``<server>-<preview-id>`` marked as the
+  server's preview in ``serverVersion``; the name's limits, checked offline;
 - :mod:`.deployment_file` — ``.pmcp/deployment.toml``.
 """
 

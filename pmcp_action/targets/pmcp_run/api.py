@@ -88,6 +88,23 @@ query ListDeployments {
 }
 """
 
+#: ``listDeployments`` with each deployment's ``serverVersion``: where a preview's mark is
+#: (:mod:`.previews`). Sent only by the preview commands and ``destroy``, so the deploy
+#: path asks for exactly cargo-pmcp's fields.
+LIST_DEPLOYMENT_MARKS = """
+query ListDeploymentMarks {
+  listDeployments {
+    items {
+      id
+      projectName
+      status
+      url
+      serverVersion
+    }
+  }
+}
+"""
+
 DESTROY_DEPLOYMENT = """
 mutation DestroyDeployment($id: ID!) {
   destroyDeployment(id: $id) {
@@ -208,6 +225,8 @@ class DeploymentListItem:
     project_name: str
     status: str
     url: str
+    #: ``serverVersion`` (read only by :meth:`PmcpRunApi.list_deployments` with ``marks``).
+    server_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -350,10 +369,11 @@ class PmcpRunApi:
             completed_at=_text(item, "completedAt"),
         )
 
-    def list_deployments(self) -> list[DeploymentListItem]:
+    def list_deployments(self, *, marks: bool = False) -> list[DeploymentListItem]:
+        """Every deployment the credentials see; with ``marks``, their ``serverVersion`` too."""
         data = self.graphql.execute(
             "listDeployments",
-            LIST_DEPLOYMENTS,
+            LIST_DEPLOYMENT_MARKS if marks else LIST_DEPLOYMENTS,
             doing="listing the pmcp.run deployments (listDeployments)",
         )
         listing = _object(data, "listDeployments", "listDeployments")
@@ -366,6 +386,7 @@ class PmcpRunApi:
                 project_name=_text(item, "projectName"),
                 status=_text(item, "status"),
                 url=_text(item, "url"),
+                server_version=_text(item, "serverVersion"),
             )
             for item in items
             if isinstance(item, dict)

@@ -32,10 +32,20 @@ from .credential_inputs import (
 from .secrets import MAX_VALUE_BYTES, RECORD
 from .template import iam_problems
 
-__all__ = ["MAX_SECRETS", "MAX_SECRET_NAME", "PmcpRunSettings", "name_warning", "resolve"]
+__all__ = [
+    "MAX_PROJECT_NAME",
+    "MAX_SECRETS",
+    "MAX_SECRET_NAME",
+    "PROJECT_NAME",
+    "PmcpRunSettings",
+    "name_warning",
+    "resolve",
+]
 
-#: pmcp.run uses projectName in a DNS name and as the Lambda function name.
-_PROJECT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
+#: pmcp.run uses projectName in a DNS name and as the Lambda function name: at most this
+#: many characters.
+MAX_PROJECT_NAME = 63
+PROJECT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 #: A secret's name: pmcp.run's alphabet (letters, digits, _, -, /) narrowed to what the
 #: server's Lambda can have as an environment variable (a letter, then at least one letter,
 #: digit or _).
@@ -98,7 +108,7 @@ def resolve(context: RunContext) -> tuple[PmcpRunSettings, list[Problem]]:
     problems.extend(found)
     credentials = None if found else choose_credentials(given, mask=context.console.mask)
     name = project.server_name
-    if not _PROJECT_NAME.match(name):
+    if not PROJECT_NAME.match(name):
         problems.append(
             Problem(
                 "server name",
@@ -121,7 +131,7 @@ def resolve(context: RunContext) -> tuple[PmcpRunSettings, list[Problem]]:
 
 def name_warning(server_name: str) -> str:
     """Why a valid projectName is still risky ("" when it is not)."""
-    if not _PROJECT_NAME.match(server_name):
+    if not PROJECT_NAME.match(server_name):
         return ""  # refused by resolve
     if server_name.lower() != server_name or "_" in server_name:
         return (

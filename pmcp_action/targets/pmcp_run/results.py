@@ -5,6 +5,7 @@ keeps no earlier version)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 
 from ...context import Project
@@ -25,6 +26,7 @@ __all__ = [
     "found_result",
     "health_url",
     "planned_result",
+    "preview_result",
     "result",
 ]
 
@@ -174,6 +176,40 @@ def deployed_result(
         notes=tuple(notes),
         secrets=secrets,
     )
+
+
+def preview_result(
+    conn: Connection,
+    project: Project,
+    *,
+    preview: str,
+    project_name: str,
+    deployment_id: str,
+    mcp_url: str,
+    oauth: OAuthInfo | None,
+    secrets: tuple[SecretOutcome, ...] = (),
+) -> TargetResult:
+    """A preview deployed: its project's URL (the same on every push), the crate's version."""
+    oauth_on = oauth is not None and oauth.oauth_enabled
+    discovery_url = oauth.discovery_url if oauth is not None and oauth_on else ""
+    done = result(
+        conn,
+        url=mcp_url,
+        version=project.version,
+        deployment_id=deployment_id,
+        outputs={
+            "oauth-enabled": "true" if oauth_on else "false",
+            "oauth-discovery-url": discovery_url,
+        },
+        notes=(
+            f"The preview {preview} of {project.server_name} is pmcp.run deployment "
+            f"{deployment_id} of project {project_name}, marked as its preview; "
+            f"{project.server_name}'s own deployment was not touched.",
+            *settings_notes(project),
+        ),
+        secrets=secrets,
+    )
+    return replace(done, preview_id=preview, preview_url=mcp_url)
 
 
 def found_result(conn: Connection, item: DeploymentListItem, name: str) -> TargetResult:

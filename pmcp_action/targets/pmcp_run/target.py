@@ -5,9 +5,11 @@ presigned PUTs → ``createDeploymentFromS3`` (sent once; sent again only after
 ``listDeployments`` shows it did not happen) → poll ``getDeployment`` within the deadline
 → OAuth → ``.pmcp/deployment.toml``. There is no staging (every deploy goes live) and no
 rollback (pmcp.run keeps no earlier version). plan reads only; outputs and destroy find
-the deployment by ``projectName``.
+the deployment by ``projectName``. preview: a deployment of its own,
+``<server>-<preview-id>``, marked as the server's preview (:mod:`.previews`); destroy
+removes exactly the marked ones with the server.
 
-The order of things is :class:`pmcp_action.flow.DeployFlow`'s; the steps are
+The order of things is :class:`pmcp_action.flow.ServesPreviews`'s; the steps are
 :class:`.deploying.Steps`.
 """
 
@@ -18,7 +20,7 @@ from contextlib import AbstractContextManager
 
 from ...context import RunContext
 from ...errors import Problem
-from ...flow import DeployFlow
+from ...flow import ServesPreviews
 from ...scaffold import scaffold_warnings
 from .config import name_warning, resolve
 from .connection import Connection, Connector
@@ -26,12 +28,13 @@ from .declaration import NAME
 from .deploying import Steps
 from .failures import no_rollback
 from .files import DeploymentFiles, prepare_files
+from .previews import preview_problems
 from .survey import Survey
 
 __all__ = ["PmcpRunTarget", "create"]
 
 
-class PmcpRunTarget(DeployFlow[Connection, Survey, DeploymentFiles]):
+class PmcpRunTarget(ServesPreviews[Connection, Survey, DeploymentFiles]):
     name = NAME
     #: pmcp.run keeps no earlier version to serve again.
     can_roll_back = False
@@ -48,6 +51,10 @@ class PmcpRunTarget(DeployFlow[Connection, Survey, DeploymentFiles]):
         for scaffold in scaffold_warnings(self.context.project.root):
             self.console.warning(scaffold, title="CDK scaffold")
         return ()
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        source = self.context.settings.sources.get("preview-id", "the preview's name")
+        return preview_problems(preview, self.context.project.server_name, source)
 
     def refuse_rollback(self, to_version: str) -> None:
         raise no_rollback(self.context.project.server_name, to_version)

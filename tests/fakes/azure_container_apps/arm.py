@@ -25,7 +25,7 @@ from .entra import FakeEntra
 
 __all__ = ["APP_VERSIONS", "RESOURCES_VERSIONS", "ArmBase", "Operation", "arm_failure"]
 
-RESOURCES_VERSIONS = frozenset({"2021-04-01", "2022-09-01"})
+RESOURCES_VERSIONS = frozenset({"2021-04-01", "2022-09-01", "2025-04-01"})
 #: Microsoft.Authorization's api-versions of the permissions list.
 AUTHORIZATION_VERSIONS = frozenset({"2015-07-01", "2022-04-01"})
 APP_VERSIONS = frozenset({"2023-05-01", "2024-03-01", "2025-01-01", "2026-07-01"})
@@ -139,7 +139,9 @@ class ArmBase(FakeBase):
 
     # --- dispatch ----------------------------------------------------------------------
     def signed_in(self, request: httpx.Request) -> bool:
-        return request.headers.get("Authorization", "").removeprefix("Bearer ") in self.entra.issued
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        audience = self.entra.audiences.get(token, self.entra.arm_audience)
+        return token in self.entra.issued and audience == self.entra.arm_audience
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         routed = self.tasks.handle(request)
@@ -151,6 +153,16 @@ class ArmBase(FakeBase):
                 401,
                 "InvalidAuthenticationToken",
                 "The access token is invalid.",
+                **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        audience = self.entra.audiences.get(token, self.entra.arm_audience)
+        if audience != self.entra.arm_audience:
+            return arm_failure(
+                401,
+                "InvalidAuthenticationTokenAudience",
+                f"The access token has been obtained for wrong audience or resource "
+                f"'{audience}'. It should exactly match with one of the allowed audiences "
+                f"'{self.entra.arm_audience}/'.",
                 **{"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         path = request.url.path
@@ -204,7 +216,7 @@ class ArmBase(FakeBase):
                 f"The api-version '{version}' is invalid. The supported "
                 f"versions are '{', '.join(sorted(allowed))}'.",
             )
-        if request.method != "GET" and any(low.startswith(f) for f in self.forbidden):
+        if request.method not in ("GET", "HEAD") and any(low.startswith(f) for f in self.forbidden):
             return arm_failure(
                 403,
                 "AuthorizationFailed",
@@ -214,7 +226,7 @@ class ArmBase(FakeBase):
         rest = path[len(prefix) :]
         parts = rest.strip("/").split("/")
         with self._lock:
-            if request.method != "GET":
+            if request.method not in ("GET", "HEAD"):
                 self.mutations.append(f"{request.method} {rest}")
             routed = self.acr.route(request, parts)
             if routed is not None:
@@ -248,7 +260,8 @@ class ArmBase(FakeBase):
 
     def _scope_assignments(self, request: httpx.Request, path: str, version: str) -> httpx.Response:
         """Role assignments at a subscription or resource group: list (``$filter`` by
-        principalId), PUT (a second one of the same role and principal is refused)."""
+        principalId), GET one by name, PUT (a second one of the same role and principal is
+        refused)."""
         if version not in AUTHORIZATION_VERSIONS:
             return arm_failure(400, "InvalidApiVersionParameter", f"api-version {version}")
         scope, _, name = path.partition("/providers/Microsoft.Authorization/roleAssignments")
@@ -262,6 +275,14 @@ class ArmBase(FakeBase):
                 and (not wanted or f"'{a['properties']['principalId']}'" in wanted)
             ]
             return json_response(200, {"value": found})
+        assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        if request.method == "GET" and name:
+            one = self.scope_assignments.get(assignment_id.lower())
+            if one is None:
+                return arm_failure(
+                    404, "RoleAssignmentNotFound", f"The role assignment '{name}' is not found."
+                )
+            return json_response(200, one)
         if request.method != "PUT" or not name:
             return arm_failure(405, "MethodNotAllowed", "")
         body = json.loads(request.content or b"{}")
@@ -276,7 +297,6 @@ class ArmBase(FakeBase):
                 return arm_failure(
                     409, "RoleAssignmentExists", "The role assignment already exists."
                 )
-        assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
         self.scope_assignments[assignment_id.lower()] = {
             "id": assignment_id,
             "name": name,
@@ -309,6 +329,8 @@ class ArmBase(FakeBase):
     def _group(self, request: httpx.Request, name: str) -> httpx.Response:
         key = name.lower()
         group = self.groups.get(key)
+        if request.method == "HEAD":  # CheckExistence: 204 or 404, no body
+            return httpx.Response(404 if group is None else 204)
         if request.method == "GET":
             if group is None:
                 return arm_failure(

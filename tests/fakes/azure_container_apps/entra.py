@@ -22,8 +22,10 @@ import jwt
 from ..oidc_issuer import GITHUB_ISSUER, verify_token
 from ..server import FakeBase, json_response
 
-__all__ = ["App", "FakeEntra", "FederatedCredential"]
+__all__ = ["GRAPH_AUDIENCE", "App", "FakeEntra", "FederatedCredential"]
 
+#: Microsoft Graph's resource id: the token endpoint issues Graph tokens as well as ARM's.
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
 _JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 #: ``GET /<tenant>/v2.0/.well-known/openid-configuration``: MSAL's tenant discovery.
@@ -78,11 +80,16 @@ class FakeEntra(FakeBase):
         self.arm_audience = arm_audience.rstrip("/")
         self.apps: dict[str, App] = {}
         self.issued: dict[str, str] = {}  # access token -> client id
+        #: The resource each token of the token endpoint is for (ARM's or Graph's): ARM
+        #: refuses Graph's, as Graph refuses ARM's. (Tokens of the managed identity and the
+        #: az stub are not in it: either API takes them.)
+        self.audiences: dict[str, str] = {}
 
     def reset_state(self) -> None:
         with self._lock:
             self.apps.clear()
             self.issued.clear()
+            self.audiences.clear()
 
     def add_app(
         self,
@@ -136,7 +143,7 @@ class FakeEntra(FakeBase):
                 400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid."
             )
         resource = scope.removesuffix("/.default")
-        if resource != self.arm_audience:
+        if resource not in (self.arm_audience, GRAPH_AUDIENCE):
             return _aadsts(
                 400,
                 "invalid_resource",
@@ -177,6 +184,7 @@ class FakeEntra(FakeBase):
                 )
             token = "eyJ0eXAiOiJKV1QifQ." + _secrets.token_urlsafe(32)
             self.issued[token] = app.client_id
+            self.audiences[token] = resource
         return json_response(
             200,
             {

@@ -1,6 +1,7 @@
 """Microsoft Graph v1.0, the part ``trust --apply`` calls: an application's federated
-identity credentials (list, create; a name or an issuer and subject used twice is refused as
-Graph refuses it) and its service principal. What is created here is what :class:`FakeEntra`'s
+identity credentials (list, get by id or name, create; a name or an issuer and subject used
+twice is refused as Graph refuses it) and its service principal, for tokens of Graph's
+audience. What is created here is what :class:`FakeEntra`'s
 token endpoint matches a client assertion against."""
 
 from __future__ import annotations
@@ -13,18 +14,27 @@ from typing import Any
 import httpx
 
 from ..server import FakeBase, json_response
-from .entra import FakeEntra, FederatedCredential
+from .entra import GRAPH_AUDIENCE, FakeEntra, FederatedCredential
 
-__all__ = ["FakeGraph", "service_principal_id"]
+__all__ = ["FakeGraph", "credential_id", "service_principal_id"]
 
-_CREDENTIALS = re.compile(r"^/v1\.0/applications\(appId='([^']+)'\)/federatedIdentityCredentials$")
+_CREDENTIALS = re.compile(
+    r"^/v1\.0/applications\(appId='([^']+)'\)/federatedIdentityCredentials(?:/([^/]+))?$"
+)
 _PRINCIPAL = re.compile(r"^/v1\.0/servicePrincipals\(appId='([^']+)'\)$")
 _FIELDS = {"name", "issuer", "subject", "audiences", "description"}
+#: Graph requires these of a new credential (``audiences``: exactly one, as Entra ID takes).
+_REQUIRED = ("name", "issuer", "subject")
 
 
 def service_principal_id(client_id: str) -> str:
     """The object id of an app's service principal in this fake (stable per app)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sp:{client_id}"))
+
+
+def credential_id(issuer: str, subject: str) -> str:
+    """The object id of a federated credential in this fake (stable per issuer and subject)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}|{subject}"))
 
 
 def _error(status: int, code: str, message: str) -> httpx.Response:
@@ -52,6 +62,12 @@ class FakeGraph(FakeBase):
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self.entra.issued:
             return _error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+        if self.entra.audiences.get(token, GRAPH_AUDIENCE) != GRAPH_AUDIENCE:
+            return _error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience.",
+            )
         path = request.url.path
         principal = _PRINCIPAL.match(path)
         if principal and request.method == "GET":
@@ -66,22 +82,37 @@ class FakeGraph(FakeBase):
         if app is None:
             return _error(404, "Request_ResourceNotFound", f"'{credentials[1]}' does not exist.")
         names = self.names.setdefault(app.client_id, {})
+        listed = [
+            {
+                "id": credential_id(c.issuer, c.subject),
+                "issuer": c.issuer,
+                "subject": c.subject,
+                "audiences": list(c.audiences),
+                **names.get((c.issuer, c.subject), {"name": "", "description": None}),
+            }
+            for c in app.federated
+        ]
+        key = credentials[2]
+        if key is not None:  # one credential, by its id or its name
+            if request.method != "GET":
+                return _error(405, "Request_BadRequest", "Method not allowed.")
+            found = [c for c in listed if key in (c["id"], c["name"])]
+            if not found:
+                return _error(404, "Request_ResourceNotFound", f"'{key}' does not exist.")
+            return json_response(200, found[0])
         if request.method == "GET":
-            listed = [
-                {
-                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{c.issuer}|{c.subject}")),
-                    "issuer": c.issuer,
-                    "subject": c.subject,
-                    "audiences": list(c.audiences),
-                    **names.get((c.issuer, c.subject), {"name": "", "description": None}),
-                }
-                for c in app.federated
-            ]
             return json_response(200, {"value": listed})
         if request.method != "POST":
             return _error(405, "Request_BadRequest", "Method not allowed.")
         body = json.loads(request.content or b"null")
-        if not isinstance(body, dict) or set(body) - _FIELDS or not body.get("name"):
+        if (
+            not isinstance(body, dict)
+            or set(body) - _FIELDS
+            or not all(isinstance(body.get(f), str) and body[f] for f in _REQUIRED)
+            or len(body["name"]) > 120
+            or not isinstance(body.get("audiences"), list)
+            or len(body["audiences"]) != 1
+        ):
             return _error(400, "Request_BadRequest", "Invalid federated identity credential.")
         if any(n["name"] == body["name"] for n in names.values()) or any(
             (c.issuer, c.subject) == (body.get("issuer"), body.get("subject"))
@@ -100,4 +131,5 @@ class FakeGraph(FakeBase):
             "name": body["name"],
             "description": body.get("description"),
         }
-        return json_response(201, {"id": str(uuid.uuid4()), **body})
+        made = credential_id(str(body["issuer"]), str(body["subject"]))
+        return json_response(201, {"id": made, "description": None, **body})

@@ -18,6 +18,7 @@ import httpx
 
 from ..server import json_response
 from .envelope import error
+from .policy_versions import as_read, write_refusal
 from .state import GoogleState
 
 __all__ = ["IAM_ROUTE", "PROJECT_ROUTE", "IamAdmin", "condition_claims"]
@@ -28,7 +29,29 @@ IAM_ROUTE = re.compile(
 )
 PROJECT_ROUTE = re.compile(r"^/v1/projects/(?P<project>[^/:]+)$")
 _CLAIM = re.compile(r"^assertion\.([a-z_]+) == '((?:[^'\\]|\\.)*)'$")
-_PROVIDER_FIELDS = {"oidc", "attributeMapping", "attributeCondition", "displayName", "disabled"}
+#: What a create may write (the IAM v1 reference's fields; a provider's kinds other than
+#: ``oidc`` are not kept here). An unknown name is refused; the output-only fields are
+#: ignored, as Google ignores them (AIP-203).
+_POOL_FIELDS = {"displayName", "description", "disabled", "mode", "sessionDuration"}
+_PROVIDER_FIELDS = {
+    "oidc", "attributeMapping", "attributeCondition", "displayName", "description", "disabled"
+}  # fmt: skip
+_OUTPUT_ONLY = {"name", "state", "expireTime"}
+
+
+def _writable(body: Any, fields: set[str], kind: str) -> dict[str, Any] | httpx.Response:
+    """The fields of ``body`` a create keeps, or Google's refusal of an unknown one."""
+    if not isinstance(body, dict):
+        return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+    unknown = sorted(set(body) - fields - _OUTPUT_ONLY)
+    if unknown:
+        return error(
+            400,
+            "INVALID_ARGUMENT",
+            f"Invalid JSON payload received. Unknown name \"{unknown[0]}\" at '{kind}': "
+            "Cannot find field.",
+        )
+    return {k: v for k, v in body.items() if k in fields}
 
 
 def condition_claims(condition: str) -> dict[str, str] | None:
@@ -80,10 +103,13 @@ class IamAdmin(GoogleState):
         method = request.method
         if parts == [""] and method == "POST":
             pool_id = request.url.params.get("workloadIdentityPoolId", "")
+            kept = _writable(body, _POOL_FIELDS, "workload_identity_pool")
+            if isinstance(kept, httpx.Response):
+                return kept
             name = f"{base}/{pool_id}"
             if name in self.pools:
                 return error(409, "ALREADY_EXISTS", f"Requested entity already exists: {name}")
-            self.pools[name] = {"name": name, "state": "ACTIVE", **body}
+            self.pools[name] = {**kept, "name": name, "state": "ACTIVE"}
             return _done(name, self.pools[name])
         if len(parts) == 1 and method == "GET":
             found_pool = self.pools.get(f"{base}/{parts[0]}")
@@ -94,15 +120,16 @@ class IamAdmin(GoogleState):
             pool = f"{base}/{parts[0]}"
             if pool not in self.pools:
                 return error(404, "NOT_FOUND", f"{pool} not found")
-            if set(body) - _PROVIDER_FIELDS:
-                return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+            kept = _writable(body, _PROVIDER_FIELDS, "workload_identity_pool_provider")
+            if isinstance(kept, httpx.Response):
+                return kept
             name = f"{pool}/providers/{request.url.params.get('workloadIdentityPoolProviderId')}"
             if name in self.provider_bodies:
                 return error(409, "ALREADY_EXISTS", f"Requested entity already exists: {name}")
-            claims = condition_claims(str(body.get("attributeCondition", "")))
+            claims = condition_claims(str(kept.get("attributeCondition", "")))
             if claims is None:
                 return error(400, "INVALID_ARGUMENT", "this fake reads trust's conditions only")
-            self.provider_bodies[name] = {"name": name, "state": "ACTIVE", **body}
+            self.provider_bodies[name] = {**kept, "name": name, "state": "ACTIVE"}
             self.providers[name] = claims
             return _done(name, self.provider_bodies[name])
         if len(parts) == 3 and parts[1] == "providers" and method == "GET":
@@ -132,16 +159,25 @@ class IamAdmin(GoogleState):
             return json_response(200, known)
         policy = self.account_policies.setdefault(email, {"bindings": [], "etag": "BwA1"})
         if verb == "getIamPolicy" and method == "POST":
-            return json_response(200, {"version": 1, **policy})
+            asked = request.url.params.get("options.requestedPolicyVersion")
+            if asked is not None:  # the IAM API takes it as a query parameter
+                body = {"options": {"requestedPolicyVersion": asked}}
+            return json_response(200, as_read(policy, body))
         if verb == "setIamPolicy" and method == "POST":
             wanted = body.get("policy", {}) if isinstance(body, dict) else {}
             if wanted.get("etag") != policy["etag"]:
                 return error(409, "ABORTED", "There were concurrent policy changes.")
+            refused = write_refusal(policy, wanted)
+            if refused is not None:
+                return error(400, "INVALID_ARGUMENT", refused)
             bindings = list(wanted.get("bindings", []))
             number = int(policy["etag"].removeprefix("BwA")) + 1
             self.account_policies[email] = {"bindings": bindings, "etag": f"BwA{number}"}
             self._bind_pools(email, bindings)
-            return json_response(200, {"version": 1, **self.account_policies[email]})
+            return json_response(
+                200,
+                as_read(self.account_policies[email], {"options": {"requestedPolicyVersion": 3}}),
+            )
         return error(404, "NOT_FOUND", f"no route {method} {rest}")
 
     def _bind_pools(self, email: str, bindings: list[dict[str, Any]]) -> None:

@@ -1,7 +1,8 @@
-"""Cloud Resource Manager v1: a project's IAM policy (``getIamPolicy``, ``setIamPolicy``
-with its etag) and ``testIamPermissions``, answered for the caller's access token from the
-roles the policy binds to it (:data:`ROLE_PERMISSIONS`, Google's role reference, cut to the
-permissions of Cloud Run deploys)."""
+"""Cloud Resource Manager v1 and v3: a project's IAM policy (``getIamPolicy``,
+``setIamPolicy`` with its etag) and ``testIamPermissions``, answered for the caller's access
+token from the roles the policy binds to it (:data:`ROLE_PERMISSIONS`, Google's role
+reference, cut to the permissions of Cloud Run deploys). The three methods take and answer
+the same bodies in both versions; v3 is the one google-cloud-resource-manager speaks."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import httpx
 
 from ..server import json_response
 from .envelope import error
+from .policy_versions import as_read, write_refusal
 from .state import GoogleState
 
 __all__ = ["CRM_ROUTE", "ROLE_PERMISSIONS", "ResourceManager"]
 
-CRM_ROUTE = re.compile(r"^/v1/projects/([^/:]+):(testIamPermissions|getIamPolicy|setIamPolicy)$")
+CRM_ROUTE = re.compile(r"^/v[13]/projects/([^/:]+):(testIamPermissions|getIamPolicy|setIamPolicy)$")
 
 #: What each role grants (only the permissions a Cloud Run deploy touches).
 ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -77,16 +79,21 @@ class ResourceManager(GoogleState):
             held = [p for p in body.get("permissions", []) if p in granted]
             return json_response(200, {"permissions": held} if held else {})
         if verb == "getIamPolicy":
-            return json_response(200, {"version": 1, **policy})
+            return json_response(200, as_read(policy, body))
         wanted = body.get("policy", {}) if isinstance(body, dict) else {}
         if wanted.get("etag") != policy["etag"]:
             return error(409, "ABORTED", "There were concurrent policy changes.")
+        refused = write_refusal(policy, wanted)
+        if refused is not None:
+            return error(400, "INVALID_ARGUMENT", refused)
         number = int(policy["etag"].removeprefix("BwY")) + 1
         self.project_policies[project] = {
             "bindings": list(wanted.get("bindings", [])),
             "etag": f"BwY{number}",
         }
-        return json_response(200, {"version": 1, **self.project_policies[project]})
+        return json_response(
+            200, as_read(self.project_policies[project], {"options": {"requestedPolicyVersion": 3}})
+        )
 
     def grant_role(self, project: str, role: str, member: str) -> None:
         """Bind ``role`` to ``member`` on ``project`` (a test's own setup)."""

@@ -17,7 +17,9 @@ instance works in process under ``httpx.MockTransport`` and behind
   deployment created after);
 - :mod:`.uploads` — ``PUT <base>/uploads/<key>?X-Amz-…``, presigned S3 uploads (method,
   signature, expiry, Content-Length against the announced size, Content-Type);
-- :mod:`.mcp_server` — ``<base>/<deploymentId>/mcp`` and ``/health``, a minimal MCP
+- :mod:`.mcp_server` — ``<base>/<deploymentId>/mcp`` and ``/health`` (with
+  ``fake.project_urls``, ``<base>/servers/<projectName>/mcp``: the project's live
+  deployment, one URL for every deployment of it, as pmcp.run's host per server), a minimal MCP
   streamable-HTTP server for every successful deployment (its ``has_env`` tool says
   whether a variable, a secret among them, is set — never its value);
 - :mod:`.state` — what they share; :mod:`.fake` — :class:`FakePmcpRun`, the routes;

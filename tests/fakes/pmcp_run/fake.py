@@ -31,6 +31,12 @@ class FakePmcpRun(Discovery, AppSync, PresignedUploads, ServedServers):
             if path.startswith("/uploads/"):
                 return self._upload(request, path[len("/uploads/") :])
             parts = path.strip("/").split("/")
+            if len(parts) == 3 and parts[0] == "servers" and parts[2] in ("mcp", "health"):
+                # A project's URL (``project_urls``): its live deployment answers.
+                live = [
+                    d.id for d in self.deployments.values() if d.project_name == parts[1] and d.live
+                ]
+                parts = [live[0] if live else "", parts[2]]
             if len(parts) == 2 and parts[1] in ("mcp", "health"):
                 deployment = self.deployments.get(parts[0])
                 if deployment is not None and deployment.live:

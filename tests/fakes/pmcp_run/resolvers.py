@@ -132,7 +132,8 @@ class Resolvers(PresignedUploads, SecretStore):
         if status == "failed":
             deployment.error_message = message
             return
-        deployment.url = f"{deployment.base_url}/{deployment.id}/mcp"
+        served = f"servers/{deployment.project_name}" if self.project_urls else deployment.id
+        deployment.url = f"{deployment.base_url}/{served}/mcp"
         # A successful deployment replaces the project's previous one.
         for other in list(self.deployments.values()):
             if other.project_name == deployment.project_name and other.id != deployment.id:

@@ -140,6 +140,11 @@ class PmcpRunState(FakeBase):
             #: "graphql", "uploads" -> an https origin); by default the request's own origin.
             #: The routes are by path, so one in-process fake answers on every host.
             self.origins: dict[str, str] = {}
+            #: True: a successful deployment's URL is its project's,
+            #: ``<base>/servers/<projectName>/mcp`` — the same for every deployment of the
+            #: project, as pmcp.run's own host per server (``https://<server>.<region>.
+            #: true-mcp.com/mcp``); False: ``<base>/<deploymentId>/mcp``.
+            self.project_urls = False
             #: MCP behaviour per deployment id ("" = default for all).
             self.mcp_modes: dict[str, str] = {}
             self.mcp_sessions: dict[str, str] = {}

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import io
 
+import httpx
+
 from pmcp_action.__main__ import main
+from pmcp_action.ci.base import Platform
+from pmcp_action.previews.comment import DESTROYED
+from pmcp_action.previews.github import marker
+from pmcp_action.previews.run import announce_destroyed
+from tests.fakes.github.fake import Deployment
+from tests.support.context import make_context
+
+from .conftest import REPOSITORY, WRITE_TOKEN
 
 
 def _run(tmp_path, **inputs: str) -> tuple[int, str]:
@@ -17,13 +27,6 @@ def _run(tmp_path, **inputs: str) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main([], environ=environ, stdout=out, stderr=err)
     return code, out.getvalue() + err.getvalue()
-
-
-def test_a_target_without_previews_refuses_the_command_before_any_call(tmp_path):
-    code, said = _run(tmp_path, target="pmcp-run", command="preview", preview_id="pr-1")
-    assert code == 1
-    assert "input 'command' (preview): the pmcp-run target cannot deploy previews" in said
-    assert "nothing was changed" in said
 
 
 def test_outside_a_pull_request_the_preview_needs_a_name(tmp_path):
@@ -55,3 +58,62 @@ def test_a_github_token_from_the_environment_is_masked_the_moment_it_is_read(tmp
     rest = said.replace(f"::add-mask::{token}", "") + report.read_text()
     assert token not in rest
     assert '"github-token": "***"' in report.read_text()
+
+
+# --- destroy: the pull requests of the previews removed with the server ---------------------
+def _destroy_context(github, tmp_path, log, token: str = WRITE_TOKEN, repository: str = REPOSITORY):
+    return make_context(
+        target="google-cloud-run",
+        root=tmp_path,
+        server_name="calc",
+        inputs={"github-token": token} if token else {},
+        environ={"GITHUB_REPOSITORY": repository} if repository else {},
+        console=Platform(environ={}, log_stream=log),
+        transport=httpx.MockTransport(github),
+    )
+
+
+def _deployed(github, environment: str) -> Deployment:
+    """A GitHub deployment of ``environment`` a preview run left (state success)."""
+    deployment = Deployment(
+        len(github.deployments) + 1,
+        "a" * 40,
+        "a" * 40,
+        environment,
+        "pmcp-action preview",
+        True,
+        False,
+        "deploy",
+        {},
+        "2026-01-01T00:00:00Z",
+        statuses=[{"state": "in_progress"}, {"state": "success"}],
+    )
+    github.deployments[deployment.id] = deployment
+    return deployment
+
+
+def test_destroy_tells_each_pr_previews_pull_request_and_notes_the_others(github, tmp_path, log):
+    seven, eight = _deployed(github, "calc-pr-7"), _deployed(github, "calc-pr-8")
+    other = _deployed(github, "calc-feature-x")
+    github.add_comment(7, f"{marker('calc')}\n### 🔍 Preview of `calc`\n", user="github-actions")
+    notes = announce_destroyed(
+        _destroy_context(github, tmp_path, log), ("feature-x", "pr-7", "pr-8")
+    )
+    assert seven.state == eight.state == "inactive"
+    assert other.state == "success"  # its pull request is unknown: left
+    [comment] = github.comments_on(7)
+    assert f"{DESTROYED}: `pr-7` was removed; its URL no longer answers." in comment.body
+    assert github.comments_on(8) == []  # no comment to update: none is made
+    [note] = notes
+    assert "The preview feature-x is not named pr-<number>" in note
+    assert WRITE_TOKEN not in log.getvalue()
+
+
+def test_destroy_without_a_token_or_outside_github_leaves_github_alone(github, tmp_path, log):
+    seven = _deployed(github, "calc-pr-7")
+    [note] = announce_destroyed(_destroy_context(github, tmp_path, log, token=""), ("pr-7",))
+    assert "give github-token to mark them destroyed" in note
+    assert (
+        announce_destroyed(_destroy_context(github, tmp_path, log, repository=""), ("pr-7",)) == ()
+    )
+    assert seven.state == "success" and github.requests == []

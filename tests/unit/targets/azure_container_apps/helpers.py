@@ -40,6 +40,7 @@ from pmcp_action.targets.azure_container_apps.environment import prepare_environ
 from pmcp_action.targets.azure_container_apps.revisions import move_traffic, wait_revision
 from pmcp_action.targets.azure_container_apps.survey import Survey
 from pmcp_action.targets.azure_container_apps.target import AzureContainerAppsTarget
+from pmcp_action.targets.azure_container_apps.trust import GRAPH_URL_ENV
 from tests.fakes.azure_container_apps import (
     BLOB_PREFIX,
     FakeArm,
@@ -47,6 +48,8 @@ from tests.fakes.azure_container_apps import (
     FakeEntra,
     built_manifest,
 )
+from tests.fakes.azure_container_apps.graph import FakeGraph
+from tests.fakes.azure_container_apps.managed_identity import FakeManagedIdentity
 from tests.fakes.oci_registry import FakeOciRegistry
 from tests.fakes.oidc_issuer import FakeOidcIssuer
 from tests.support.context import make_context
@@ -557,3 +560,59 @@ class Emulated:
 
     fake: FakeAzure
     env: dict[str, str]
+
+
+def terminal_target(world: World, graph: FakeGraph | None = None) -> AzureContainerAppsTarget:
+    """The target at a terminal signed in through a managed identity (IMDS), with Graph
+    (``graph``, or a new one over the world's Entra ID)."""
+    identity, graph = FakeManagedIdentity(world.entra), graph or FakeGraph(world.entra)
+
+    def route(request: httpx.Request) -> httpx.Response:
+        fake = {7001: world.entra, 7003: identity, 7004: graph}.get(
+            request.url.port or 0, world.arm
+        )
+        return fake(request)
+
+    context, config, problems = resolved(
+        world.tmp_path,
+        {"resource-group": GROUP},
+        environ={
+            "PMCP_AZURE_LOGIN_URL": LOGIN,
+            "PMCP_AZURE_ARM_URL": ARM,
+            "PMCP_AZURE_IMDS_URL": "http://127.0.0.1:7003/metadata/identity/oauth2/token",
+            GRAPH_URL_ENV: "http://127.0.0.1:7004",
+            "PATH": "",
+        },
+        console=Platform(environ={}, log_stream=world.log),
+        transport=httpx.MockTransport(route),
+        id_token=world.issuer.issue,
+    )
+    return AzureContainerAppsTarget(context, resolved=(config, problems))
+
+
+def sdk_refusals(model: Any, data: Mapping[str, Any], at: str = "") -> list[str]:
+    """Paths in ``data`` that the SDK's REST model of it does not know or knows as read-only.
+
+    ``model`` is the SDK model built from ``data``; its REST field table (what
+    azure-mgmt-appcontainers sends and reads, with each field's visibility) is walked
+    alongside the JSON.
+    """
+    fields = {rf._rest_name: (attr, rf) for attr, rf in type(model)._attr_to_rest_field.items()}
+    refused: list[str] = []
+    for key, value in data.items():
+        where = f"{at}.{key}" if at else key
+        if key not in fields:
+            refused.append(f"{where}: unknown")
+            continue
+        attr, rf = fields[key]
+        if rf._visibility == ["read"]:
+            refused.append(f"{where}: read-only")
+            continue
+        typed = getattr(model, attr)
+        if isinstance(value, Mapping) and hasattr(typed, "_attr_to_rest_field"):
+            refused += sdk_refusals(typed, value, where)
+        elif isinstance(value, list):
+            for i, (item, typed_item) in enumerate(zip(value, typed or [], strict=False)):
+                if isinstance(item, Mapping) and hasattr(typed_item, "_attr_to_rest_field"):
+                    refused += sdk_refusals(typed_item, item, f"{where}[{i}]")
+    return refused

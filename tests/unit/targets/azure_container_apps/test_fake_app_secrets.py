@@ -29,8 +29,9 @@ from .helpers import (
     sdk,
     sdk_app,
     sdk_environment,
+    sdk_refusals,
 )
-from .test_peers import LATEST, sdk_refusals
+from .test_peers import LATEST
 
 API_KEY = "sk-live-4f1d9c2b7a8e6d3f"
 DB_URL = "postgres://calc:Hunter2-x9@db.internal/calc"

@@ -38,40 +38,13 @@ from .helpers import (
     sdk,
     sdk_app,
     sdk_environment,
+    sdk_refusals,
     secret_credential,
     tls_client,
 )
 
 #: Our client's traffic: the latest revision at 100 %.
 LATEST: list[dict[str, object]] = [{"latestRevision": True, "weight": 100}]
-
-
-def sdk_refusals(model: Any, data: Mapping[str, Any], at: str = "") -> list[str]:
-    """Paths in ``data`` that the SDK's REST model of it does not know or knows as read-only.
-
-    ``model`` is the SDK model built from ``data``; its REST field table (what
-    azure-mgmt-appcontainers sends and reads, with each field's visibility) is walked
-    alongside the JSON.
-    """
-    fields = {rf._rest_name: (attr, rf) for attr, rf in type(model)._attr_to_rest_field.items()}
-    refused: list[str] = []
-    for key, value in data.items():
-        where = f"{at}.{key}" if at else key
-        if key not in fields:
-            refused.append(f"{where}: unknown")
-            continue
-        attr, rf = fields[key]
-        if rf._visibility == ["read"]:
-            refused.append(f"{where}: read-only")
-            continue
-        typed = getattr(model, attr)
-        if isinstance(value, Mapping) and hasattr(typed, "_attr_to_rest_field"):
-            refused += sdk_refusals(typed, value, where)
-        elif isinstance(value, list):
-            for i, (item, typed_item) in enumerate(zip(value, typed or [], strict=False)):
-                if isinstance(item, Mapping) and hasattr(typed_item, "_attr_to_rest_field"):
-                    refused += sdk_refusals(typed_item, item, f"{where}[{i}]")
-    return refused
 
 
 def contained(wanted: Any, found: Any) -> bool:

@@ -4,17 +4,13 @@ group and holds the permissions list to every action a deploy uses."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from pmcp_action.access import AccessMissing
-from pmcp_action.ci.base import Platform
 from pmcp_action.errors import PmcpActionError
 from pmcp_action.settings.vocabulary import CiSystem
-from pmcp_action.targets.azure_container_apps.target import AzureContainerAppsTarget
 from pmcp_action.targets.azure_container_apps.trust import (
     ACTIONS,
-    GRAPH_URL_ENV,
     ROLES,
     allowed,
     apply,
@@ -23,10 +19,9 @@ from pmcp_action.targets.azure_container_apps.trust import (
 from pmcp_action.trust.model import Outcome, TrustRequest
 from pmcp_action.trust.subjects import token_source
 from tests.fakes.azure_container_apps.entra import FederatedCredential
-from tests.fakes.azure_container_apps.graph import FakeGraph, service_principal_id
-from tests.fakes.azure_container_apps.managed_identity import FakeManagedIdentity
+from tests.fakes.azure_container_apps.graph import service_principal_id
 
-from .helpers import ARM, CLIENT, GROUP, LOGIN, SUBSCRIPTION, World, resolved
+from .helpers import CLIENT, GROUP, SUBSCRIPTION, World, terminal_target
 
 
 def _request(
@@ -123,40 +118,13 @@ def test_the_permissions_list_is_read_as_arm_reads_it(entries, action, expected)
     assert action in ACTIONS
 
 
-def _terminal_target(world: World) -> AzureContainerAppsTarget:
-    """The target at a terminal signed in through a managed identity (IMDS), with Graph."""
-    identity, graph = FakeManagedIdentity(world.entra), FakeGraph(world.entra)
-
-    def route(request: httpx.Request) -> httpx.Response:
-        fake = {7001: world.entra, 7003: identity, 7004: graph}.get(
-            request.url.port or 0, world.arm
-        )
-        return fake(request)
-
-    context, config, problems = resolved(
-        world.tmp_path,
-        {"resource-group": GROUP},
-        environ={
-            "PMCP_AZURE_LOGIN_URL": LOGIN,
-            "PMCP_AZURE_ARM_URL": ARM,
-            "PMCP_AZURE_IMDS_URL": "http://127.0.0.1:7003/metadata/identity/oauth2/token",
-            GRAPH_URL_ENV: "http://127.0.0.1:7004",
-            "PATH": "",
-        },
-        console=Platform(environ={}, log_stream=world.log),
-        transport=httpx.MockTransport(route),
-        id_token=world.issuer.issue,
-    )
-    return AzureContainerAppsTarget(context, resolved=(config, problems))
-
-
 def test_apply_creates_the_credential_group_and_roles_once_then_check_passes(world: World) -> None:
     world.entra.apps[CLIENT].federated.clear()
     request = _request(CiSystem.GITHUB, world.issuer.repository, "main")
     with pytest.raises(PmcpActionError):
         world.target(**{"resource-group": GROUP}).check_access()  # nothing trusts the token
 
-    target = _terminal_target(world)
+    target = terminal_target(world)
     first = apply(target, request, plan(target, request))
 
     assert [a.outcome for a in first] == [Outcome.CREATED] * 4, first
@@ -177,7 +145,7 @@ def test_apply_creates_the_credential_group_and_roles_once_then_check_passes(wor
 
 def test_apply_reports_a_credential_that_differs_and_leaves_it(world: World) -> None:
     world.entra.apps[CLIENT].federated.clear()
-    target = _terminal_target(world)
+    target = terminal_target(world)
     main = _request(CiSystem.GITHUB, "octo/app", "main")
     apply(target, main, plan(target, main))
     world.entra.apps[CLIENT].federated[0] = FederatedCredential(

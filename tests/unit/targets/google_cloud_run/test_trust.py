@@ -178,3 +178,33 @@ def test_apply_without_terminal_credentials_says_how_to_get_a_token(world: World
 
     assert "gcloud auth print-access-token" in refused.value.diagnostics()
     assert world.google.pools == {}
+
+
+def test_apply_keeps_conditional_bindings_it_finds_and_writes_them_as_version_3(
+    world: World,
+) -> None:
+    """A project policy with a conditional binding (someone's time-bound access) is read as
+    version 3 and written back with its condition, as Google requires; a version 1 read and
+    write would be refused, or would lose the condition."""
+    terminal = _fresh(world)
+    condition = {
+        "title": "until-2027",
+        "expression": 'request.time < timestamp("2027-01-01T00:00:00Z")',
+    }
+    timed = {"role": "roles/viewer", "members": ["user:ops@example.com"], "condition": condition}
+    world.google.project_policies[DEMO] = {
+        "bindings": [*world.google.project_policies.get(DEMO, {}).get("bindings", []), timed],
+        "etag": "BwY7",
+    }
+    inputs = {**OIDC, "gcp-service-account": DEPLOYER}
+    target = world.target(inputs, GOOGLE_OAUTH_ACCESS_TOKEN=terminal)
+    request = _request(CiSystem.GITHUB, world.issuer.repository, "main")
+
+    applied = apply(target, request, plan(target, request))
+
+    assert [a.outcome for a in applied] == [Outcome.CREATED] * 5, applied
+    bindings = world.google.project_policies[DEMO]["bindings"]
+    assert timed in bindings
+    assert any(b["role"] == "roles/run.admin" and "condition" not in b for b in bindings)
+    again = apply(target, request, plan(target, request))
+    assert [a.outcome for a in again] == [Outcome.UNCHANGED] * 5, again

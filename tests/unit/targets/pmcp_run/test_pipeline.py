@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,19 @@ def run_program(
     **inputs: str,
 ) -> Run:
     """One run of the program against the fake, all it wrote; no secret in any of it."""
+    return run_through(fake, fake, gha_files, project, environ, inputs)
+
+
+def run_through(
+    handler: Callable[[httpx.Request], httpx.Response],
+    fake: FakePmcpRun,
+    gha_files: dict[str, Path],
+    project: Path,
+    environ: dict[str, str] | None,
+    inputs: dict[str, str],
+) -> Run:
+    """:func:`run_program` with every request sent to ``handler`` (which routes to the fake
+    and, say, to GitHub's)."""
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         gha_files[name].write_text("")
     env = {k: str(v) for k, v in gha_files.items()} | {
@@ -88,7 +102,7 @@ def run_program(
         environ=env,
         stdout=out,
         stderr=err,
-        transport=httpx.MockTransport(fake),
+        transport=httpx.MockTransport(handler),
         sleep=lambda _s: None,
     )
     printed = "\n".join(
