@@ -22,7 +22,7 @@ from pmcp_action.targets.aws_lambda.previews import MAX_ALIAS, preview_problems
 from tests.fakes.aws_lambda.qualified import policy_of, url_configs
 from tests.fakes.aws_lambda.url_hosts import FunctionUrlHosts, FunctionUrlTransport
 from tests.fakes.github import READ, WRITE, FakeGitHub
-from tests.fakes.mcp_servers import serve_mcp
+from tests.fakes.mcp_servers import serve_mcp, serve_static
 from tests.fakes.server import serve
 
 from .test_pipeline import staged_deploy
@@ -295,3 +295,34 @@ def test_a_reserved_alias_is_refused_before_any_call(gha_files, workspace, proxy
     assert code == 1
     assert f"the alias {preview!r} is one a deploy uses" in out
     assert proxy.operations() == []
+
+
+def test_a_failing_preview_fails_the_job_and_leaves_production_serving(
+    github, gha_files, workspace, tmp_path, moto, aws
+):
+    fake_github, github_url = github
+    lam = aws("lambda")
+    with serve_mcp(tools=("greet",)) as good, serve_static("<h1>502</h1>", status=502) as bad:
+        hosts = SamplingHosts(good.url, lam)
+        assert staged_deploy(gha_files, workspace, moto.url, hosts, b"v1")[0] == 0
+        hosts.live.clear()
+        hosts.serves = {"2": bad.url}
+        code, out, outputs, _ = staged_deploy(
+            gha_files,
+            workspace,
+            moto.url,
+            hosts,
+            b"v2",
+            environ=_pull_request(tmp_path, github_url, "d" * 40, WRITE_TOKEN),
+            command="preview",
+        )
+
+    assert code == 1, out
+    assert outputs["verified"] == "false" and outputs["preview-id"] == "pr-7"
+    assert set(hosts.invoked_versions("pr-7")) == {"2"}
+    assert hosts.live and set(hosts.live) == {("1", None)}
+    _production(lam, "1")
+    [deployment] = fake_github.deployments_of(f"{FUNCTION}-pr-7")
+    assert deployment.state == "failure"
+    [comment] = fake_github.comments_on(7)
+    assert "❌ failed" in comment.body
