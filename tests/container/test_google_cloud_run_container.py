@@ -191,7 +191,8 @@ def test_ambient_credentials_google_github_actions_auth_wrote_into_the_workspace
             },
         }
         (workspace / "gha-creds-0123abcd.json").write_text(json.dumps(credentials))
-        env["GOOGLE_APPLICATION_CREDENTIALS"] = f"{HOST_WORKSPACE}/gha-creds-0123abcd.json"
+        creds_path = f"{HOST_WORKSPACE}/gha-creds-0123abcd.json"
+        env["GOOGLE_APPLICATION_CREDENTIALS"] = creds_path
         run = run_action_container(
             inputs={"target": "google-cloud-run", "server-name": NAME, "auth": "ambient"},
             env=env,
@@ -200,6 +201,7 @@ def test_ambient_credentials_google_github_actions_auth_wrote_into_the_workspace
         )
     assert run.exit_code == 0, run.describe()
     assert run.outputs["status"] == "success" and run.outputs["verified"] == "true", run.outputs
-    assert f"Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS): {account}" in (
-        run.everything
-    ), run.describe()
+    # The sign-in names the file it read (the path GOOGLE_APPLICATION_CREDENTIALS gave).
+    assert f"Application Default Credentials ({creds_path}): {account}" in run.everything, (
+        run.describe()
+    )
