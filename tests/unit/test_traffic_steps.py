@@ -30,7 +30,7 @@ def refused(gha_files: dict[str, Path], tmp_path: Path, target: str, **inputs: s
     return gha_files["GITHUB_STEP_SUMMARY"].read_text()  # the problems, unescaped
 
 
-@pytest.mark.parametrize("target", ["pmcp-run", "aws-lambda"])
+@pytest.mark.parametrize("target", ["pmcp-run"])
 def test_a_target_that_cannot_split_refuses_steps_before_any_call(gha_files, tmp_path, target):
     said = refused(gha_files, tmp_path, target, traffic_steps="10,50,100")
     assert (

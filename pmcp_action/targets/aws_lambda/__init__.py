@@ -15,8 +15,8 @@ instantly reversible through the alias ``live``. The anatomy every target shares
   into a :class:`~pmcp_action.rest.TransportFailure` naming the host and the call);
 - :mod:`.survey` — reading everything first; the "unchanged" decision; the plan;
 - :mod:`.deploying` — the steps: stage (a version published behind alias ``candidate``),
-  promote (``live`` moved to it), discard, a first deploy (live), unchanged, rollback,
-  removal, logs;
+  promote (``live`` moved to it), discard, traffic steps, a first deploy (live), unchanged,
+  rollback, removal, logs;
 - :mod:`.secrets` — the server's secrets: variables of the function's environment,
   encrypted with a KMS key, a fingerprint tag each; set, unchanged, kept, removed;
 - :mod:`.results` — each command's :class:`~pmcp_action.result.TargetResult`;
@@ -35,6 +35,9 @@ And Lambda's own:
 - :mod:`.function` — the function: read, compare, create, update, wait, publish;
 - :mod:`.alias` — alias ``live``, its conditional moves and the recorded previous version;
 - :mod:`.candidate` — alias ``candidate``: the staged version at its own function URL;
+- :mod:`.traffic` — ``live``'s routing configuration: the staged version's share of a split;
+- :mod:`.previews` — alias ``<preview-id>`` (marked a preview by its description) at its own
+  function URL, its name's limits checked offline;
 - :mod:`.url` — an alias's function URL, CORS and public-invoke permissions;
 - :mod:`.kms` — the KMS key of the environment (kms-key-arn, else ``alias/pmcp-deploy``,
   created once per account and Region) and the role's grant to decrypt it;

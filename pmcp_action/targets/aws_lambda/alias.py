@@ -164,6 +164,10 @@ def promote_alias(
             if not _answered(exc, "PreconditionFailedException"):
                 raise
         state = functions.read()
+        if state.alias_version == version:
+            # The write landed and its answer was lost: sent again, the old RevisionId is
+            # refused, and the alias shows this run's move.
+            return AliasMove(state.alias_arn, version, previous)
     raise DeployError(
         f"Another run moved alias {ALIAS} of {functions.name} to version "
         f"{state.alias_version or '(none)'} while version {version} was verified at the "

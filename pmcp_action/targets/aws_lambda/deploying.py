@@ -5,8 +5,10 @@ back; everything this tool made deleted.
 
 ``stage`` leaves ``live`` on the previous version and returns the candidate's URL
 (``candidate_url``); ``promote`` moves ``live`` only from the version it served at staging
-(a conditional write); ``discard`` changes nothing, so the previous version never stopped
-serving. A first deploy (no ``live`` yet) goes live at once and is verified there.
+(a conditional write), clearing any routing configuration; ``shift_traffic`` gives the staged
+version a share of ``live`` in between (:mod:`.traffic`); ``discard`` changes nothing, so the
+previous version never stopped serving. A first deploy (no ``live`` yet) goes live at once
+and is verified there.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from ...access import Access
 from ...artifact.lambda_package import PreparedPackage
 from ...context import Project, RunContext
 from ...errors import DeployError
-from ...flow import NothingDeployedError
+from ...flow import NothingDeployedError, TrafficMovedError
 from ...flow import Steps as FlowSteps
 from ...ownership import Adoption, Resource
+from ...previews.identity import Preview
 from ...result import LogExcerpt, PlanChange, TargetResult
+from ...traffic_steps import split_change
 from .alias import AliasMove, move_alias, promote_alias
 from .candidate import CANDIDATE, delete_candidate, point_candidate
 from .config import SERVER_TAG, LambdaConfig
@@ -33,9 +37,11 @@ from .failures import aws_step, has_code
 from .function import ALIAS, CodeSource, FunctionState, code_changes, config_changes
 from .kms import DEFAULT_ALIAS
 from .logs import read_logs
+from .previews import delete_preview, list_previews, point_preview, read_preview
 from .results import Outcome, result
 from .secrets import plan_secrets, read_stored, record, removed_changes, resync
 from .survey import PACKAGE_MARK, Survey, describe_shape, planned_changes, take_survey
+from .traffic import MovedPast, shift_split
 from .trust import probe
 
 __all__ = ["Steps", "version_description"]
@@ -421,6 +427,27 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             )
         )
 
+    def shift_traffic(self, staged: TargetResult, percent: int, *, current: int) -> TargetResult:
+        """``live``'s routing configuration: the staged version ``percent`` %, the one ``live``
+        points at the rest (:mod:`.traffic`); 0 clears it."""
+        version, previous = staged.version, staged.previous_version
+        try:
+            wrote = shift_split(self.conn.functions, version, previous, percent, current=current)
+        except MovedPast as moved:
+            raise TrafficMovedError(
+                f"Alias {ALIAS} of {self.config.function_name} is no longer split as this run "
+                f"left it (version {version} at {current} %, {previous} at {100 - current} %): "
+                f"version {moved.split.serving or '(none)'} takes the most now.",
+                target=NAME,
+                serving=moved.split.serving,
+            ) from None
+        if not wrote and percent == current:
+            return staged
+        self.console.info(
+            f"Alias {ALIAS}: version {version} at {percent} %, {previous} at {100 - percent} %."
+        )
+        return split_change(staged, percent)
+
     def discard(self, staged: TargetResult) -> None:
         """Nothing to undo: ``live`` never moved. ``candidate`` stays on the failed version
         (its URL shows it) until the next deploy points it at its own."""
@@ -506,6 +533,8 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
         name = config.function_name
         changes: list[PlanChange] = []
         changes += delete_candidate(conn.functions, conn.urls)
+        for preview in list_previews(conn.functions):
+            changes += delete_preview(conn.functions, conn.urls, preview)
         if conn.urls.delete():
             changes.append(PlanChange("delete", f"function URL {name}:{ALIAS}"))
         with aws_step(f"delete the alias {ALIAS}"):
@@ -557,6 +586,83 @@ class Steps(FlowSteps[Survey, PreparedPackage]):
             )
         )
         return changes
+
+    # --- previews --------------------------------------------------------------------------
+    def previews(self, survey: Survey) -> tuple[str, ...]:
+        if not survey.function.exists:
+            return ()
+        return list_previews(self.conn.functions)
+
+    def deploy_preview(
+        self, survey: Survey, artifact: PreparedPackage, preview: Preview
+    ) -> TargetResult:
+        """A version published for the preview behind alias ``<preview-id>``, at that alias's
+        own function URL; ``live`` (and what it serves) untouched."""
+        conn, name = self.conn, self.config.function_name
+        if not survey.function.alias_version:
+            raise DeployError(
+                f"There is no Lambda function {name} serving through alias {ALIAS} in "
+                f"{self.config.region} for the preview {preview.id} to run beside.",
+                target=NAME,
+                remediation="A Lambda preview is an alias of the production function: deploy "
+                "the server first (command: deploy), then deploy its previews.",
+            )
+        state = read_preview(conn.functions, preview.id)
+        published = self._publish(survey, artifact)
+        version, serving = published.version, published.state.alias_version
+        changes = list(published.changes)
+        changes += point_preview(conn.functions, state, version)
+        url, url_changes = conn.urls.for_alias(preview.id).ensure(
+            conn.urls.for_alias(preview.id).read()
+        )
+        changes += url_changes
+        opened = any(
+            c.action == "create" and c.resource.startswith("public invoke permissions")
+            for c in url_changes
+        )
+        self.console.info(
+            f"Version {version} answers at alias {preview.id}'s URL {url}; alias {ALIAS} still "
+            f"serves version {serving}."
+        )
+        done = self._result(
+            Outcome(
+                function_url=url,
+                version=version,
+                previous_version="",
+                arn=f"{published.function_arn}:{preview.id}",
+                unchanged=False,
+                changes=tuple(changes),
+                secrets=survey.compared.secrets.outcomes,
+                access_settling=(
+                    f"the public permissions of alias {preview.id}'s function URL were just added"
+                    if opened
+                    else ""
+                ),
+            )
+        )
+        return replace(done, preview_id=preview.id, preview_url=done.url)
+
+    def remove_preview(self, survey: Survey, preview: str) -> TargetResult:
+        """The preview's public permissions, URL and alias deleted (the versions stay, as
+        every published version does); a missing one is a note."""
+        functions, name = self.conn.functions, self.config.function_name
+        state = read_preview(functions, preview) if survey.function.exists else None
+        if state is None or not state.exists or not state.marked:
+            note = (
+                f"There is no preview {preview} of Lambda function {name} in "
+                f"{self.config.region}; nothing to remove."
+            )
+            self.console.info(note)
+            return replace(self._result(Outcome(unchanged=True, notes=(note,))), preview_id=preview)
+        changes = delete_preview(functions, self.conn.urls, preview)
+        self.console.info(
+            f"Removed alias {preview} (version {state.version}), its function URL and "
+            "permissions; its URL no longer answers."
+        )
+        return replace(
+            self._result(Outcome(version=state.version, unchanged=False, changes=tuple(changes))),
+            preview_id=preview,
+        )
 
     # --- helpers --------------------------------------------------------------------------
     def _warn_unreadable(self, survey: Survey) -> None:

@@ -8,10 +8,13 @@ configuration) before any call that changes something, and before zipping anythi
 Otherwise it ensures the execution role and log group, creates or updates the function,
 publishes a version and points alias ``candidate`` at it, with a function URL of its own
 where it is verified; then ``live`` moves to it. The previous version serves until that
-move, which is the atomic switch. The ``url`` output is ``live``'s function URL, so it never
-changes.
+move, which is the atomic switch (or, with traffic-steps, until ``live``'s routing
+configuration has given the new version each step's share). The ``url`` output is
+``live``'s function URL, so it never changes.
 
-The order of things is :class:`pmcp_action.flow.ServesLogs`'s; the steps are
+A preview is alias ``<preview-id>`` on a version published for it, at its own function URL
+(:mod:`.previews`). The order of things is :class:`pmcp_action.flow.ServesLogs`'s and
+:class:`~pmcp_action.flow.ServesPreviews`'; the steps are
 :class:`.deploying.Steps`.
 """
 
@@ -23,20 +26,30 @@ from contextlib import AbstractContextManager
 from ...artifact.lambda_package import LAMBDA_DIRECT_UPLOAD_LIMIT, PreparedPackage
 from ...context import RunContext
 from ...errors import Problem
-from ...flow import ServesLogs
+from ...flow import ServesLogs, ServesPreviews
 from ...scaffold import scaffold_warnings
 from .config import resolve
 from .connection import Connection, Connector
 from .declaration import NAME
 from .deploying import Steps
 from .package import prepared_package
+from .previews import preview_problems
 from .survey import Survey
 
 __all__ = ["AwsLambdaTarget", "create"]
 
 
-class AwsLambdaTarget(ServesLogs[Connection, Survey, PreparedPackage]):
+class AwsLambdaTarget(
+    ServesLogs[Connection, Survey, PreparedPackage],
+    ServesPreviews[Connection, Survey, PreparedPackage],
+):
     name = NAME
+    #: Alias live's routing configuration splits its traffic between two versions.
+    shifts_traffic = True
+
+    def preview_problems(self, preview: str) -> Sequence[Problem]:
+        source = self.context.settings.sources.get("preview-id", "the preview's name")
+        return preview_problems(preview, source)
 
     def __init__(
         self, context: RunContext, *, direct_upload_limit: int = LAMBDA_DIRECT_UPLOAD_LIMIT

@@ -67,6 +67,7 @@ GRANTS: tuple[Grant, ...] = (
             "lambda:PublishVersion",
             "lambda:ListVersionsByFunction",
             "lambda:GetAlias",
+            "lambda:ListAliases",
             "lambda:CreateAlias",
             "lambda:UpdateAlias",
             "lambda:DeleteAlias",

@@ -4,7 +4,8 @@
 with Lambda's Docker use switched off and the AWS managed IAM policies the target attaches
 loaded. :meth:`MotoServer.reset` empties every backend between tests in ~20 ms. moto's
 UpdateFunctionConfiguration learns KMSKeyArn (the key of the environment), as Lambda has it,
-and function URLs and resource policies are kept per alias (:mod:`.qualified`).
+and function URLs and resource policies are kept per alias (:mod:`.qualified`); an alias's
+RevisionId and routing configuration are Lambda's (:mod:`.aliases`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from moto.awslambda.models import LambdaFunction  # noqa: E402
 from moto.iam.aws_managed_policies import aws_managed_policies_data  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from . import qualified  # noqa: E402
+from . import aliases, qualified  # noqa: E402
 
 #: The AWS managed policies the tests need. moto builds all ~1,600 of them for each of
 #: six partitions on every reset (~1.5 s per test); keeping these few makes a reset
@@ -54,6 +55,8 @@ def _update_configuration_with_key(self: LambdaFunction, config_updates: dict[st
 setattr(LambdaFunction, "update_configuration", _update_configuration_with_key)  # noqa: B010
 # Function URLs and resource policies per alias, as Lambda keeps them (moto: per function).
 qualified.install()
+# UpdateAlias's RevisionId checked and renewed, its RoutingConfig checked (moto: neither).
+aliases.install()
 
 __all__ = ["KEPT_MANAGED_POLICIES", "MotoServer"]
 

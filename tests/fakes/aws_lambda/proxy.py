@@ -48,6 +48,7 @@ _LAMBDA_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("POST", r"^/2015-03-31/functions/[^/]+/versions$", "PublishVersion"),
         ("GET", r"^/2015-03-31/functions/[^/]+/versions$", "ListVersionsByFunction"),
         ("POST", r"^/2015-03-31/functions/[^/]+/aliases$", "CreateAlias"),
+        ("GET", r"^/2015-03-31/functions/[^/]+/aliases$", "ListAliases"),
         ("GET", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$", "GetAlias"),
         ("PUT", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$", "UpdateAlias"),
         ("DELETE", r"^/2015-03-31/functions/[^/]+/aliases/[^/]+$", "DeleteAlias"),

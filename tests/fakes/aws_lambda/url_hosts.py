@@ -3,7 +3,7 @@ version.
 
 moto serves no function URL. :class:`FunctionUrlHosts` answers for every URL the moto of
 this process handed out (:mod:`.qualified`): it finds the (function, qualifier) the host
-belongs to, the version the alias points to *now*, and passes the request on to the
+belongs to, the version the alias routes it to *now*, and passes the request on to the
 server that stands for that version (``serves[version]``, else ``default_url``: a real MCP
 server on loopback, whose URL stands for the function URL's root; the bootstrap itself
 never runs). As Lambda does, it answers 403
@@ -13,6 +13,11 @@ statements (``lambda:InvokeFunctionUrl`` with ``FunctionUrlAuthType=NONE`` and
 ``lambda:InvokeFunction`` with ``InvokedViaFunctionUrl``). Every invocation is recorded
 (``invocations``: which function, alias and version it reached).
 
+An alias whose routing configuration gives an additional version a weight ``w`` sends it
+that share of the requests, deterministically: request ``n`` (counted per alias from 1)
+goes to the additional version when ``floor(n * w)`` grew at ``n`` (``w = 0.5``: every
+second request; ``0.1``: every tenth), the rest to the alias's own version.
+
 :class:`FunctionUrlTransport` is the program's HTTP transport in a test: those hosts go to
 the fake in process, every other request to the network (loopback) as usual.
 """
@@ -20,6 +25,7 @@ the fake in process, every other request to the network (loopback) as usual.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +36,7 @@ from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.awslambda_simple.models import lambda_simple_backends
 
 from ..server import FakeBase, forward
+from .aliases import weights_of
 from .qualified import QualifiedUrlConfig, policy_of, url_configs
 
 __all__ = ["FunctionUrlHosts", "FunctionUrlTransport", "Invocation", "is_function_url_host"]
@@ -112,6 +119,8 @@ class FunctionUrlHosts(FakeBase):
         #: Version -> the URL of the server that stands for it (as ``default_url``).
         self.serves: dict[str, str] = {}
         self.invocations: list[Invocation] = []
+        #: (function, alias) -> how many requests its URL passed on.
+        self._counts: dict[tuple[str, str], int] = {}
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         found = self._find(request.url.host)
@@ -125,11 +134,10 @@ class FunctionUrlHosts(FakeBase):
         ):
             return _forbidden()
         version = "$LATEST"
-        if config.qualifier:
-            version = str(
-                backend.get_alias(config.qualifier, function.function_name).function_version
-            )
         with self._lock:
+            if config.qualifier:
+                alias = backend.get_alias(config.qualifier, function.function_name)
+                version = self._route(function.function_name, config.qualifier, alias)
             self.invocations.append(
                 Invocation(
                     function.function_name,
@@ -148,6 +156,16 @@ class FunctionUrlHosts(FakeBase):
             )
         path = request.url.path.rstrip("/")
         return forward(request, root, path, f"version {version}'s stand-in")
+
+    def _route(self, function: str, qualifier: str, alias: Any) -> str:
+        """The version this request to ``alias`` reaches (its weighted split, counted)."""
+        key = (function, qualifier)
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        for extra, weight in weights_of(alias).items():
+            if math.floor(n * weight + 1e-9) > math.floor((n - 1) * weight + 1e-9):
+                return extra
+        return str(alias.function_version)
 
     def invoked_versions(self, qualifier: str) -> list[str]:
         with self._lock:

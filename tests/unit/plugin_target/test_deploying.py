@@ -8,6 +8,7 @@ import pytest
 from pmcp_action.flow import NothingDeployedError
 from pmcp_action.ownership import NotOursError
 from pmcp_action.plugin import DeployError
+from pmcp_action.previews.run import check_preview
 from tests.plugin_target.cloud import DemoService
 from tests.plugin_target.failures import DemoCloudError
 from tests.unit.plugin_target.conftest import ENDPOINT, TOKEN
@@ -115,3 +116,14 @@ def test_a_refused_token_names_the_input_that_fixes_it(make_target, cloud):
     assert refused.value.status == 401
     assert "Opening a Demo Cloud session failed: HTTP 401" in refused.value.message
     assert "demo-token" in refused.value.remediation
+
+
+def test_a_target_without_previews_refuses_the_preview_commands_before_any_call(make_target, cloud):
+    """Every built-in target serves previews; a plug-in need not (the core refuses)."""
+    for command in ("preview", "destroy-preview"):
+        target = make_target({"command": command, "preview-id": "pr-1"})
+        preview, [problem] = check_preview(target.context, target)
+        assert preview is None
+        assert problem.where == f"input 'command' ({command})"
+        assert problem.what == "the demo-cloud target cannot deploy previews"
+    assert cloud.calls == []

@@ -29,15 +29,6 @@ def _run(tmp_path, **inputs: str) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
-def test_a_target_without_previews_refuses_the_command_before_any_call(tmp_path):
-    code, said = _run(
-        tmp_path, target="aws-lambda", command="preview", preview_id="pr-1", region="eu-west-1"
-    )
-    assert code == 1
-    assert "input 'command' (preview): the aws-lambda target cannot deploy previews" in said
-    assert "nothing was changed" in said
-
-
 def test_outside_a_pull_request_the_preview_needs_a_name(tmp_path):
     code, said = _run(tmp_path, target="google-cloud-run", command="destroy-preview")
     assert code == 1

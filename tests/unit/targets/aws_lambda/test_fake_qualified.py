@@ -1,6 +1,8 @@
 """The fake keeps a function URL and a resource policy per alias, as Lambda does (moto keeps
-one per function and ignores Qualifier), and invoking each URL reaches its alias's version.
-Checked with boto3 (the vendor's own client), straight to moto and through the proxy."""
+one per function and ignores Qualifier), and invoking each URL reaches its alias's version,
+each version its share of a weighted alias; UpdateAlias checks and renews the RevisionId and
+refuses a routing configuration Lambda refuses. Checked with boto3 (the vendor's own
+client), straight to moto and through the proxy."""
 
 from __future__ import annotations
 
@@ -262,3 +264,66 @@ def test_a_url_without_its_public_permissions_or_unsigned_on_aws_iam_is_forbidde
     assert signed.status_code == 200 and signed.text == "two"
     assert unknown.status_code == 404
     assert hosts.invoked_versions("live") == []
+
+
+# --- an alias's revision and routing configuration (tests/fakes/aws_lambda/aliases.py) ----------
+
+
+def test_update_alias_checks_and_renews_the_revision(lam: Any) -> None:
+    read = lam.get_alias(FunctionName="f", Name="live")["RevisionId"]
+    moved = lam.update_alias(FunctionName="f", Name="live", FunctionVersion="2", RevisionId=read)
+    assert moved["RevisionId"] != read
+    assert lam.get_alias(FunctionName="f", Name="live")["RevisionId"] == moved["RevisionId"]
+
+    with pytest.raises(ClientError) as stale:
+        lam.update_alias(FunctionName="f", Name="live", FunctionVersion="1", RevisionId=read)
+    assert _code_of(stale) == "PreconditionFailedException"
+    assert stale.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert lam.get_alias(FunctionName="f", Name="live")["FunctionVersion"] == "2"
+    # Without a RevisionId the write is unconditional, and renews it too.
+    again = lam.update_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    assert again["RevisionId"] not in (read, moved["RevisionId"])
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"2": 1.5},  # not a weight
+        {"1": 0.5},  # the alias's own version
+        {"$LATEST": 0.5},  # not a published version
+        {"9": 0.5},  # no such version
+    ],
+)
+def test_a_routing_configuration_lambda_refuses_is_refused(lam: Any, weights: Any) -> None:
+    with pytest.raises(ClientError) as refused:
+        lam.update_alias(
+            FunctionName="f",
+            Name="live",
+            FunctionVersion="1",
+            RoutingConfig={"AdditionalVersionWeights": weights},
+        )
+    assert _code_of(refused) in ("InvalidParameterValueException", "ResourceNotFoundException")
+    assert not lam.get_alias(FunctionName="f", Name="live").get("RoutingConfig")
+
+
+def test_a_weighted_alias_sends_each_version_its_share(lam: Any, hosts: FunctionUrlHosts) -> None:
+    live = _public_url(lam, "live")
+    lam.update_alias(
+        FunctionName="f",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.25}},
+    )
+    with httpx.Client(transport=FunctionUrlTransport(hosts)) as http:
+        answers = [http.post(live).text for _ in range(8)]
+        lam.update_alias(
+            FunctionName="f",
+            Name="live",
+            FunctionVersion="1",
+            RoutingConfig={"AdditionalVersionWeights": {}},
+        )
+        cleared = [http.post(live).text for _ in range(4)]
+
+    assert answers.count("two") == 2 and answers.count("one") == 6
+    assert hosts.invoked_versions("live")[:8] == ["1", "1", "1", "2"] * 2
+    assert cleared == ["one"] * 4

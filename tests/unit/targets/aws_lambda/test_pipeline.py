@@ -477,9 +477,20 @@ def test_an_oauth_protected_server_is_verified_with_client_credentials(
 # --- verified at alias candidate's own function URL before live moves --------------------
 
 
-def staged_deploy(gha_files, workspace: Path, moto_url: str, hosts, marker: bytes, **inputs: str):
+def staged_deploy(
+    gha_files,
+    workspace: Path,
+    moto_url: str,
+    hosts,
+    marker: bytes,
+    *,
+    sleep=None,
+    environ=None,
+    **inputs: str,
+):
     """A deploy through ``main`` whose function URLs answer through ``hosts`` (no verify-url:
-    the run verifies at the URLs Lambda reports)."""
+    the run verifies at the URLs Lambda reports); ``sleep`` replaces the program's waits,
+    ``environ`` adds to its environment."""
     bootstrap = workspace / "bootstrap"
     bootstrap.write_bytes(elf_bootstrap(marker))
     bootstrap.chmod(0o755)
@@ -498,10 +509,13 @@ def staged_deploy(gha_files, workspace: Path, moto_url: str, hosts, marker: byte
         "INPUT_VERIFY-TIMEOUT-SECONDS": "3",
     }
     env |= {f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()}
+    env |= environ or {}
     out = io.StringIO()
     transport = FunctionUrlTransport(hosts)
     try:
-        code = main([], environ=env, stdout=out, stderr=io.StringIO(), transport=transport)
+        code = main(
+            [], environ=env, stdout=out, stderr=io.StringIO(), transport=transport, sleep=sleep
+        )
     finally:
         transport.close()
     outputs = parse_github_output(gha_files["GITHUB_OUTPUT"].read_text())

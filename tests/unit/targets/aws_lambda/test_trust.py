@@ -16,6 +16,7 @@ import pytest
 from pmcp_action.__main__ import main
 from pmcp_action.access import AccessMissing
 from pmcp_action.errors import CredentialExchangeError
+from pmcp_action.previews.identity import Preview
 from pmcp_action.targets.aws_lambda.trust import GRANTS, deploy_statements
 from tests.fakes.aws_lambda.iam_rules import evaluate
 from tests.fakes.oidc_issuer import DEFAULT_REQUEST_TOKEN
@@ -284,14 +285,19 @@ def _granted(action: str, statements: list[dict[str, object]]) -> bool:
 
 
 def test_every_call_of_a_deploy_is_in_the_policy(harness: Harness, aws: AwsFactory) -> None:
-    """Deploy, redeploy with secrets and a big package, roll back, read logs, destroy: each
-    AWS action those calls need is granted by the policy trust writes."""
+    """Deploy, redeploy with secrets and a big package, roll back, read logs, deploy and
+    destroy a preview, destroy with a preview: each AWS action those calls need is granted
+    by the policy trust writes."""
     harness.secrets = {"API_TOKEN": "s3cr3t-token-value"}
     harness.target().deploy()
     harness.write_bootstrap(b"v2")
     harness.target(direct_upload_limit=1).deploy()
     harness.target().rollback("")
     harness.target().logs(version="", since=None, limit=10)
+    harness.write_bootstrap(b"v3")
+    harness.target().preview(Preview("pr-1", "input 'preview-id'"))
+    harness.target().destroy_preview("pr-1")
+    harness.target().preview(Preview("pr-2", "input 'preview-id'"))
     harness.target(confirm_destroy="true").destroy()
 
     target = harness.target()
@@ -302,6 +308,7 @@ def test_every_call_of_a_deploy_is_in_the_policy(harness: Harness, aws: AwsFacto
         if (action := _iam_action(harness.proxy.operation(request), request)) is not None
     }
     assert {"lambda:UpdateFunctionCode", "s3:PutObject", "kms:CreateGrant"} <= needed
+    assert {"lambda:ListAliases", "lambda:CreateFunctionUrlConfig"} <= needed
     ungranted = sorted(action for action in needed if not _granted(action, statements))
     assert ungranted == []
 
