@@ -59,12 +59,9 @@ class CandidateState:
 def read_candidate(functions: FunctionManager, urls: UrlManager) -> CandidateState:
     """The alias and its URL; nothing changed."""
     with aws_step(f"read the alias {CANDIDATE}"):
-        try:
-            alias = functions.lam.get_alias(FunctionName=functions.name, Name=CANDIDATE)
-        except ClientError as exc:
-            if not has_code(exc, "ResourceNotFoundException"):
-                raise
-            return CandidateState()
+        alias = functions.alias(CANDIDATE)
+    if alias is None:
+        return CandidateState()
     return CandidateState(
         version=str(alias["FunctionVersion"]),
         revision=str(alias.get("RevisionId", "")),

@@ -338,6 +338,15 @@ class FunctionManager:
         )
 
     # --- reading ------------------------------------------------------------------------------
+    def alias(self, name: str) -> dict[str, Any] | None:
+        """The alias ``name`` as GetAlias answers it (None when the function has none)."""
+        try:
+            return dict(self.lam.get_alias(FunctionName=self.name, Name=name))
+        except ClientError as exc:
+            if has_code(exc, "ResourceNotFoundException"):
+                return None
+            raise
+
     def read(self) -> FunctionState:
         with aws_step(f"read the function {self.name}"):
             try:
@@ -349,13 +358,7 @@ class FunctionManager:
             latest = response["Configuration"]
             tags = {str(k): str(v) for k, v in (response.get("Tags") or {}).items()}
             concurrency = (response.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
-            try:
-                alias = self.lam.get_alias(FunctionName=self.name, Name=ALIAS)
-            except ClientError as exc:
-                if has_code(exc, "ResourceNotFoundException"):
-                    alias = None
-                else:
-                    raise
+            alias = self.alias(ALIAS)
             live = None
             if alias is not None:
                 live = self.lam.get_function_configuration(

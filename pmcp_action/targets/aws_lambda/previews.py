@@ -99,12 +99,9 @@ class PreviewAlias:
 def read_preview(functions: FunctionManager, preview: str) -> PreviewAlias:
     """The alias named ``preview``; nothing changed."""
     with aws_step(f"read the alias {preview}"):
-        try:
-            alias = functions.lam.get_alias(FunctionName=functions.name, Name=preview)
-        except ClientError as exc:
-            if not has_code(exc, "ResourceNotFoundException"):
-                raise
-            return PreviewAlias(preview)
+        alias = functions.alias(preview)
+    if alias is None:
+        return PreviewAlias(preview)
     return PreviewAlias(
         preview,
         version=str(alias["FunctionVersion"]),
